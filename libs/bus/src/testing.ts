@@ -1,0 +1,2 @@
+/** Test helpers for code that talks to NATS: a real nats-server per test file. */
+export { startNatsServer, type NatsServerProcess, type NatsServerOptions } from './nats-server';
