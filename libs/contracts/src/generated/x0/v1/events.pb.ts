@@ -332,6 +332,21 @@ export interface ModelEvent {
   previousVersion: string;
 }
 
+/**
+ * x0.events.approval.<component>: an operator's decision on a plan that needed approval
+ * (or its expiry), kept in the audit trail.
+ */
+export interface Approval {
+  meta: EventMeta | undefined;
+  incident: IncidentContext | undefined;
+  planId: string;
+  /** "approved", "rejected" or "expired". */
+  decision: string;
+  /** Who decided ("system" for an expiry). */
+  actor: string;
+  reason: string;
+}
+
 /** Envelope published on x0.dlq.<service>. */
 export interface DeadLetter {
   meta: EventMeta | undefined;
@@ -2935,6 +2950,161 @@ export const ModelEvent: MessageFns<ModelEvent> = {
     message.version = object.version ?? "";
     message.alias = object.alias ?? "";
     message.previousVersion = object.previousVersion ?? "";
+    return message;
+  },
+};
+
+function createBaseApproval(): Approval {
+  return { meta: undefined, incident: undefined, planId: "", decision: "", actor: "", reason: "" };
+}
+
+export const Approval: MessageFns<Approval> = {
+  encode(message: Approval, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.meta !== undefined) {
+      EventMeta.encode(message.meta, writer.uint32(10).fork()).join();
+    }
+    if (message.incident !== undefined) {
+      IncidentContext.encode(message.incident, writer.uint32(18).fork()).join();
+    }
+    if (message.planId !== "") {
+      writer.uint32(26).string(message.planId);
+    }
+    if (message.decision !== "") {
+      writer.uint32(34).string(message.decision);
+    }
+    if (message.actor !== "") {
+      writer.uint32(42).string(message.actor);
+    }
+    if (message.reason !== "") {
+      writer.uint32(50).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Approval {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApproval();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.meta = EventMeta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.incident = IncidentContext.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.planId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.decision = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Approval {
+    return {
+      meta: isSet(object.meta) ? EventMeta.fromJSON(object.meta) : undefined,
+      incident: isSet(object.incident) ? IncidentContext.fromJSON(object.incident) : undefined,
+      planId: isSet(object.planId)
+        ? globalThis.String(object.planId)
+        : isSet(object.plan_id)
+        ? globalThis.String(object.plan_id)
+        : "",
+      decision: isSet(object.decision) ? globalThis.String(object.decision) : "",
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: Approval): unknown {
+    const obj: any = {};
+    if (message.meta !== undefined) {
+      obj.meta = EventMeta.toJSON(message.meta);
+    }
+    if (message.incident !== undefined) {
+      obj.incident = IncidentContext.toJSON(message.incident);
+    }
+    if (message.planId !== "") {
+      obj.planId = message.planId;
+    }
+    if (message.decision !== "") {
+      obj.decision = message.decision;
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Approval>, I>>(base?: I): Approval {
+    return Approval.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Approval>, I>>(object: I): Approval {
+    const message = createBaseApproval();
+    message.meta = (object.meta !== undefined && object.meta !== null) ? EventMeta.fromPartial(object.meta) : undefined;
+    message.incident = (object.incident !== undefined && object.incident !== null)
+      ? IncidentContext.fromPartial(object.incident)
+      : undefined;
+    message.planId = object.planId ?? "";
+    message.decision = object.decision ?? "";
+    message.actor = object.actor ?? "";
+    message.reason = object.reason ?? "";
     return message;
   },
 };

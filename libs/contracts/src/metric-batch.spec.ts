@@ -1,0 +1,84 @@
+import { InvalidArgumentError } from '@x0/core';
+import { decodeMetricBatch, METRIC_BATCH_CODEC, validateMetricBatch, MAX_SAMPLES_PER_BATCH } from './metric-batch';
+import type { MetricBatch } from './generated/x0/v1/events.pb';
+
+const json = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
+const opts = { subjectComponent: 'web-1', fallbackId: 'seq-7', now: 1_700_000_000_000 };
+
+function batch(partial: Partial<MetricBatch>): MetricBatch {
+  return { id: 'b1', component: 'web-1', timeMs: 1000, samples: [{ metric: 'cpu', value: 0.5, timeMs: 0 }], labels: {}, ...partial };
+}
+
+describe('metric batch codec', () => {
+  it('decode - protobuf round trip', () => {
+    const b = batch({ labels: { kind: 'web' }, samples: [{ metric: 'cpu', value: 0.25, timeMs: 5 }] });
+    expect(decodeMetricBatch(METRIC_BATCH_CODEC.encode(b))).toEqual(b);
+  });
+
+  it('decode - JSON samples form, snake or camel case times', () => {
+    const b = decodeMetricBatch(json({ id: 'j1', time_ms: 10, samples: [{ metric: 'cpu', value: 1, timeMs: 11 }], labels: { kind: 'db' } }));
+    expect(b).toEqual({ id: 'j1', component: '', timeMs: 10, samples: [{ metric: 'cpu', value: 1, timeMs: 11 }], labels: { kind: 'db' } });
+  });
+
+  it('decode - JSON compact metrics form', () => {
+    const b = decodeMetricBatch(json({ metrics: { cpu: 0.9, mem: 0.4 } }));
+    expect(b.samples).toEqual([
+      { metric: 'cpu', value: 0.9, timeMs: 0 },
+      { metric: 'mem', value: 0.4, timeMs: 0 },
+    ]);
+  });
+
+  it('decode - malformed JSON names the problem', () => {
+    expect(() => decodeMetricBatch(new TextEncoder().encode('{"metrics": {"cpu": NaN}}'))).toThrow(/'payload' is not valid JSON/);
+    expect(() => decodeMetricBatch(json({ samples: [{ metric: 'cpu', value: 'high' }] }))).toThrow("'samples[0].value' expected number, received string");
+    expect(() => decodeMetricBatch(json({ metricz: {} }))).toThrow(InvalidArgumentError);
+  });
+
+  it('decode - garbage bytes are rejected as protobuf', () => {
+    expect(() => decodeMetricBatch(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]))).toThrow(/'payload' is not a valid x0.v1.MetricBatch protobuf/);
+  });
+});
+
+describe('validateMetricBatch', () => {
+  it('fills in component, id and times from the subject, fallback and batch', () => {
+    const { batch: b, rejected } = validateMetricBatch(batch({ id: '', component: '', timeMs: 0 }), opts);
+    expect(rejected).toEqual([]);
+    expect(b.component).toBe('web-1');
+    expect(b.id).toBe('seq-7');
+    expect(b.timeMs).toBe(opts.now);
+    expect(b.samples[0].timeMs).toBe(opts.now);
+  });
+
+  it('drops NaN and Infinity samples with a reason and keeps the rest', () => {
+    const { batch: b, rejected } = validateMetricBatch(
+      batch({ samples: [{ metric: 'cpu', value: NaN, timeMs: 0 }, { metric: 'mem', value: 0.3, timeMs: 0 }, { metric: 'lat', value: Infinity, timeMs: 0 }] }),
+      opts,
+    );
+    expect(b.samples.map((s) => s.metric)).toEqual(['mem']);
+    expect(rejected).toEqual([
+      { index: 0, reason: "'samples[0].value' must be finite, got NaN" },
+      { index: 2, reason: "'samples[2].value' must be finite, got Infinity" },
+    ]);
+  });
+
+  it('rejects a batch whose every sample is bad', () => {
+    expect(() => validateMetricBatch(batch({ samples: [{ metric: '', value: 1, timeMs: 0 }] }), opts)).toThrow(
+      "'samples' has no valid sample: 'samples[0].metric' must not be empty",
+    );
+  });
+
+  it('rejects a component that disagrees with the subject', () => {
+    expect(() => validateMetricBatch(batch({ component: 'db-1' }), opts)).toThrow(`'component' is "db-1" but the subject names "web-1"`);
+  });
+
+  it('rejects empty and oversized batches', () => {
+    expect(() => validateMetricBatch(batch({ samples: [] }), opts)).toThrow("'samples' must not be empty");
+    const many = Array.from({ length: MAX_SAMPLES_PER_BATCH + 1 }, () => ({ metric: 'cpu', value: 1, timeMs: 0 }));
+    expect(() => validateMetricBatch(batch({ samples: many }), opts)).toThrow(`more than the limit of ${MAX_SAMPLES_PER_BATCH}`);
+  });
+
+  it('rejects metric names with whitespace', () => {
+    const { rejected } = validateMetricBatch(batch({ samples: [{ metric: 'cpu load', value: 1, timeMs: 0 }, { metric: 'cpu.user', value: 1, timeMs: 0 }] }), opts);
+    expect(rejected).toEqual([{ index: 0, reason: "'samples[0].metric' must not contain whitespace or control characters" }]);
+  });
+});

@@ -1,0 +1,84 @@
+import { InvalidArgumentError } from '@x0/core';
+
+/** Event types published on `x0.events.<type>.<component>`. */
+export const EVENT_TYPES = ['anomaly', 'diagnosis', 'plan', 'action', 'outcome', 'approval'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** JetStream streams and the subjects each one captures (DESIGN.md). */
+export const STREAMS = {
+  metrics: { name: 'X0_METRICS', subjects: ['x0.metrics.>'] },
+  events: { name: 'X0_EVENTS', subjects: ['x0.events.>', 'x0.models.>'] },
+  dlq: { name: 'X0_DLQ', subjects: ['x0.dlq.>'] },
+} as const;
+
+/** Subject on which model registrations and alias changes are announced. */
+export const MODELS_UPDATED_SUBJECT = 'x0.models.updated';
+
+const MAX_TOKEN_LENGTH = 128;
+// Whitespace, NATS wildcards and the token separator, plus control characters.
+const BAD_TOKEN_CHAR = /[\s.*>\u0000-\u001f\u007f]/;
+
+/**
+ * Checks that `value` can be one NATS subject token: non-empty, at most 128 characters,
+ * no whitespace, '.', '*' or '>'. Returns the value; throws InvalidArgumentError naming `field`.
+ */
+export function subjectToken(value: string, field = 'token'): string {
+  if (typeof value !== 'string' || value.length === 0) throw new InvalidArgumentError(field, 'must be a non-empty subject token');
+  if (value.length > MAX_TOKEN_LENGTH) throw new InvalidArgumentError(field, `must be at most ${MAX_TOKEN_LENGTH} characters, got ${value.length}`);
+  const bad = BAD_TOKEN_CHAR.exec(value);
+  if (bad) throw new InvalidArgumentError(field, `must not contain ${JSON.stringify(bad[0])} (got ${JSON.stringify(value)})`);
+  return value;
+}
+
+/** True when `value` is a valid subject token (see subjectToken). */
+export function isSubjectToken(value: string): boolean {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_TOKEN_LENGTH && !BAD_TOKEN_CHAR.test(value);
+}
+
+/** `x0.metrics.<component>`: where a component publishes its MetricBatch. */
+export function metricsSubject(component: string): string {
+  return `x0.metrics.${subjectToken(component, 'component')}`;
+}
+
+/** `x0.events.<type>.<component>`. */
+export function eventSubject(type: EventType, component: string): string {
+  return `x0.events.${type}.${subjectToken(component, 'component')}`;
+}
+
+/** Filter for every event of one type (`x0.events.<type>.>`), or every event. */
+export function eventFilter(type?: EventType): string {
+  return type ? `x0.events.${type}.>` : 'x0.events.>';
+}
+
+/** `x0.agents.<component>.<action>`: request/reply to the managed component's agent. */
+export function agentSubject(component: string, action: string): string {
+  return `x0.agents.${subjectToken(component, 'component')}.${subjectToken(action, 'action')}`;
+}
+
+/** `x0.dlq.<service>`: input a service could not process, with the reason. */
+export function dlqSubject(service: string): string {
+  return `x0.dlq.${subjectToken(service, 'service')}`;
+}
+
+/** Parsed form of an x0 subject. */
+export type ParsedSubject =
+  | { type: 'metrics'; component: string }
+  | { type: 'event'; event: EventType; component: string }
+  | { type: 'agent'; component: string; action: string }
+  | { type: 'dlq'; service: string }
+  | { type: 'models' };
+
+/** Parses an x0 subject; throws InvalidArgumentError for anything else. */
+export function parseSubject(subject: string): ParsedSubject {
+  const t = subject.split('.');
+  if (t[0] === 'x0') {
+    if (t[1] === 'metrics' && t.length === 3 && isSubjectToken(t[2])) return { type: 'metrics', component: t[2] };
+    if (t[1] === 'events' && t.length === 4 && (EVENT_TYPES as readonly string[]).includes(t[2]) && isSubjectToken(t[3])) {
+      return { type: 'event', event: t[2] as EventType, component: t[3] };
+    }
+    if (t[1] === 'agents' && t.length === 4 && isSubjectToken(t[2]) && isSubjectToken(t[3])) return { type: 'agent', component: t[2], action: t[3] };
+    if (t[1] === 'dlq' && t.length === 3 && isSubjectToken(t[2])) return { type: 'dlq', service: t[2] };
+    if (t[1] === 'models' && t.length === 3) return { type: 'models' };
+  }
+  throw new InvalidArgumentError('subject', `is not an x0 subject: ${JSON.stringify(subject)}`);
+}
