@@ -1,0 +1,290 @@
+import { InvalidArgumentError } from '@x0/core';
+import { Guardrails, type GuardrailsOptions } from './guardrails';
+import { ManualClock } from './testing';
+import type { DecisionContext } from './types';
+
+/** Guardrails with every guard off except those a test turns on. */
+function only(config: GuardrailsOptions['config'], clock = new ManualClock()) {
+  const off = { enabled: false };
+  const base = {
+    approval: off,
+    cooldown: off,
+    rateLimit: { component: off, global: off },
+    blastRadius: off,
+    circuitBreaker: { policy: off, global: off },
+    stabilisation: off,
+  };
+  const merged = { ...base, ...config, rateLimit: { ...base.rateLimit, ...config?.rateLimit }, circuitBreaker: { ...base.circuitBreaker, ...config?.circuitBreaker } };
+  return { g: new Guardrails({ config: merged, clock: clock.fn }), clock };
+}
+
+const ctx = (over: Partial<DecisionContext> = {}): DecisionContext => ({
+  component: 'web-1',
+  kind: 'web',
+  policyId: 'web-restart',
+  action: 'restart',
+  risk: 'low',
+  cooldownS: 60,
+  ...over,
+});
+
+function line(v: { lines: string[] }, prefix: string): string | undefined {
+  return v.lines.find((l) => l.startsWith(prefix));
+}
+
+describe('guardrails', () => {
+  it('evaluate - everything off allows and says so in each line', () => {
+    const { g } = only({});
+    const v = g.evaluate(ctx());
+    expect(v.verdict).toBe('allow');
+    expect(v.lines).toEqual([
+      'dry_run: off',
+      'stabilisation: off',
+      'circuit_breaker(global): off',
+      'circuit_breaker(policy web-restart): off',
+      'cooldown: off',
+      'rate_limit(component): off',
+      'rate_limit(global): off',
+      'blast_radius(web): off',
+      'approval: off',
+    ]);
+  });
+
+  it('defaults - every guard is on except dry-run', () => {
+    const g = new Guardrails();
+    expect(g.evaluate(ctx()).lines.filter((l) => l.endsWith(': off'))).toEqual(['dry_run: off']);
+  });
+
+  it('evaluate - does not change state; admit does', () => {
+    const { g } = only({ rateLimit: { component: { max: 1 } } });
+    expect(g.evaluate(ctx()).verdict).toBe('allow');
+    expect(g.evaluate(ctx()).verdict).toBe('allow');
+    expect(g.admit(ctx()).verdict).toBe('allow');
+    expect(g.evaluate(ctx()).verdict).toBe('block');
+  });
+
+  describe('dry_run', () => {
+    it('global dry-run turns allow into dry_run; setDryRun toggles it at run time', () => {
+      const { g } = only({ dryRun: true });
+      const v = g.evaluate(ctx());
+      expect(v.verdict).toBe('dry_run');
+      expect(line(v, 'dry_run')).toBe('dry_run: dry_run — global dry-run is on');
+      g.setDryRun(false);
+      expect(g.evaluate(ctx()).verdict).toBe('allow');
+    });
+
+    it('per-policy dry-run', () => {
+      const { g } = only({});
+      const v = g.evaluate(ctx({ dryRun: true }));
+      expect(v.verdict).toBe('dry_run');
+      expect(line(v, 'dry_run')).toBe('dry_run: dry_run — policy web-restart is dry-run');
+    });
+
+    it('dry-run wins over approval; a block wins over dry-run', () => {
+      const { g } = only({ dryRun: true, approval: { enabled: true, minRisk: 'high' }, cooldown: { enabled: true } });
+      expect(g.admit(ctx({ risk: 'high' })).verdict).toBe('dry_run');
+      expect(g.evaluate(ctx({ risk: 'high' })).verdict).toBe('block');
+    });
+  });
+
+  describe('approval', () => {
+    it('actions at or above minRisk need approval', () => {
+      const { g } = only({ approval: { enabled: true, minRisk: 'medium', timeoutS: 120 } });
+      expect(g.evaluate(ctx({ risk: 'low' })).verdict).toBe('allow');
+      const v = g.evaluate(ctx({ risk: 'medium' }));
+      expect(v.verdict).toBe('needs_approval');
+      expect(line(v, 'approval')).toBe('approval: needs_approval — risk medium ≥ medium; expires in 2m');
+      expect(g.evaluate(ctx({ risk: 'high' })).verdict).toBe('needs_approval');
+    });
+  });
+
+  describe('cooldown', () => {
+    it('blocks the same action on the same component until the cooldown has passed', () => {
+      const { g, clock } = only({ cooldown: { enabled: true } });
+      g.admit(ctx({ cooldownS: 120 }));
+      clock.advanceS(45);
+      const v = g.evaluate(ctx({ cooldownS: 120 }));
+      expect(v.verdict).toBe('block');
+      expect(line(v, 'cooldown')).toBe('cooldown: blocked — restart on web-1 45s ago, cooldown 2m');
+      expect(v.checks.find((c) => c.guard === 'cooldown')?.scope).toBe('action');
+      expect(g.evaluate(ctx({ action: 'scale_up' })).verdict).toBe('allow');
+      expect(g.evaluate(ctx({ component: 'web-2' })).verdict).toBe('allow');
+      clock.advanceS(75);
+      expect(line(g.evaluate(ctx({ cooldownS: 120 })), 'cooldown')).toBe('cooldown: ok');
+    });
+
+    it('uses the configured default when the policy gives none', () => {
+      const { g, clock } = only({ cooldown: { enabled: true, defaultS: 10 } });
+      g.admit(ctx({ cooldownS: undefined }));
+      clock.advanceS(9);
+      expect(g.evaluate(ctx({ cooldownS: undefined })).verdict).toBe('block');
+      clock.advanceS(1);
+      expect(g.evaluate(ctx({ cooldownS: undefined })).verdict).toBe('allow');
+    });
+  });
+
+  describe('rate_limit', () => {
+    it('per component: at most max actions in any window', () => {
+      const { g, clock } = only({ rateLimit: { component: { enabled: true, max: 3, windowS: 60 } } });
+      for (const action of ['a', 'b', 'c']) {
+        expect(g.admit(ctx({ action })).verdict).toBe('allow');
+        clock.advanceS(10);
+      }
+      const v = g.evaluate(ctx({ action: 'd' }));
+      expect(line(v, 'rate_limit(component)')).toBe('rate_limit(component): blocked — 3 actions in 1m, limit 3; next slot in 30s');
+      expect(v.checks.find((c) => c.guard === 'rate_limit(component)')?.scope).toBe('component');
+      expect(g.evaluate(ctx({ action: 'd', component: 'web-2' })).verdict).toBe('allow');
+      clock.advanceS(30);
+      expect(line(g.evaluate(ctx({ action: 'd' })), 'rate_limit(component)')).toBe('rate_limit(component): ok — 2/3 in 1m');
+    });
+
+    it('global: counts every component', () => {
+      const { g, clock } = only({ rateLimit: { global: { enabled: true, max: 2, windowS: 10 } } });
+      g.admit(ctx({ component: 'a' }));
+      g.admit(ctx({ component: 'b' }));
+      expect(line(g.evaluate(ctx({ component: 'c' })), 'rate_limit(global)')).toBe('rate_limit(global): blocked — 2 actions in 10s, limit 2; next slot in 10s');
+      clock.advanceS(10);
+      expect(g.evaluate(ctx({ component: 'c' })).verdict).toBe('allow');
+    });
+
+    it('a blocked action is not counted', () => {
+      const { g } = only({ rateLimit: { global: { enabled: true, max: 1, windowS: 10 } }, cooldown: { enabled: true } });
+      g.admit(ctx());
+      expect(g.admit(ctx()).verdict).toBe('block');
+      expect(line(g.evaluate(ctx({ component: 'x' })), 'rate_limit(global)')).toMatch(/^rate_limit\(global\): blocked — 1 actions in 10s/);
+    });
+  });
+
+  describe('blast_radius', () => {
+    it('at most maxPerGroup components of a kind in flight; an outcome frees a slot', () => {
+      const { g } = only({ blastRadius: { enabled: true, maxPerGroup: 2, maxFraction: 1 } });
+      g.admit(ctx({ component: 'web-1' }));
+      g.admit(ctx({ component: 'web-2' }));
+      const v = g.evaluate(ctx({ component: 'web-3' }));
+      expect(line(v, 'blast_radius(web)')).toBe('blast_radius(web): blocked — 2 of 3 web components in flight, limit 2');
+      expect(g.evaluate(ctx({ component: 'db-1', kind: 'db' })).verdict).toBe('allow');
+      // Another action on a component already in flight does not widen the blast radius.
+      expect(line(g.evaluate(ctx({ component: 'web-1', action: 'scale_up' })), 'blast_radius(web)')).toBe(
+        'blast_radius(web): ok — web-1 already has an action in flight (2/2)',
+      );
+      g.recordOutcome({ component: 'web-1', policyId: 'web-restart', action: 'restart', success: true });
+      expect(g.evaluate(ctx({ component: 'web-3' })).verdict).toBe('allow');
+    });
+
+    it('at most maxFraction of the group (at least one)', () => {
+      const { g } = only({ blastRadius: { enabled: true, maxPerGroup: 10, maxFraction: 0.25 } });
+      for (let i = 0; i < 8; i++) g.registerComponent(`web-${i}`, 'web');
+      g.admit(ctx({ component: 'web-0' }));
+      g.admit(ctx({ component: 'web-1' }));
+      expect(line(g.evaluate(ctx({ component: 'web-2' })), 'blast_radius(web)')).toBe('blast_radius(web): blocked — 2 of 8 web components in flight, limit 2');
+      // A caller that knows the group is bigger says so.
+      expect(g.evaluate(ctx({ component: 'web-2', groupSize: 40 })).verdict).toBe('allow');
+      expect(g.evaluate(ctx({ component: 'solo-1', kind: 'solo' })).verdict).toBe('allow');
+    });
+
+    it('an action without outcome stops counting after the in-flight timeout; release frees it', () => {
+      const { g, clock } = only({ blastRadius: { enabled: true, maxPerGroup: 1, inFlightTimeoutS: 60 } });
+      g.admit(ctx({ component: 'web-1' }));
+      expect(g.evaluate(ctx({ component: 'web-2' })).verdict).toBe('block');
+      clock.advanceS(60);
+      expect(g.evaluate(ctx({ component: 'web-2' })).verdict).toBe('allow');
+      g.admit(ctx({ component: 'web-2' }));
+      g.release('web-2', 'restart');
+      expect(g.evaluate(ctx({ component: 'web-3' })).verdict).toBe('allow');
+      expect(g.status().inFlight).toEqual({});
+    });
+
+    it('maxPerGroup 0 stops all action on the group', () => {
+      const { g } = only({ blastRadius: { enabled: true, maxPerGroup: 0 } });
+      expect(g.evaluate(ctx()).verdict).toBe('block');
+    });
+  });
+
+  describe('circuit_breaker', () => {
+    const fail = (g: Guardrails, policyId = 'web-restart', component = 'web-1') =>
+      g.recordOutcome({ component, policyId, action: 'restart', success: false });
+
+    it('per policy: opens after K consecutive failed outcomes and says so; half-open after the cool-off', () => {
+      const { g, clock } = only({ circuitBreaker: { policy: { enabled: true, failures: 3, coolOffS: 300 } } });
+      fail(g);
+      fail(g);
+      expect(g.evaluate(ctx()).verdict).toBe('allow');
+      fail(g);
+      const v = g.evaluate(ctx({ component: 'web-9' }));
+      expect(v.verdict).toBe('block');
+      expect(line(v, 'circuit_breaker(policy')).toBe('circuit_breaker(policy web-restart): blocked — open after 3 consecutive failed outcomes; half-open in 5m');
+      expect(g.evaluate(ctx({ policyId: 'web-scale' })).verdict).toBe('allow');
+      expect(g.status().breakers).toEqual([{ key: 'web-restart', state: 'open' }]);
+      clock.advanceS(300);
+      expect(line(g.admit(ctx()), 'circuit_breaker(policy')).toBe('circuit_breaker(policy web-restart): ok — half-open: one trial action allowed');
+      expect(g.evaluate(ctx({ component: 'web-2' })).verdict).toBe('block');
+      g.recordOutcome({ component: 'web-1', policyId: 'web-restart', action: 'restart', success: true });
+      expect(g.evaluate(ctx({ component: 'web-2' })).verdict).toBe('allow');
+    });
+
+    it('global: K consecutive failures of any policy stop everything', () => {
+      const { g } = only({ circuitBreaker: { global: { enabled: true, failures: 4, coolOffS: 60 } } });
+      for (let i = 0; i < 4; i++) fail(g, `p${i}`, `c${i}`);
+      const v = g.evaluate(ctx({ policyId: 'fresh', component: 'other' }));
+      expect(line(v, 'circuit_breaker(global)')).toBe('circuit_breaker(global): blocked — open after 4 consecutive failed outcomes; half-open in 1m');
+      expect(v.checks.find((c) => c.guard === 'circuit_breaker(global)')?.scope).toBe('global');
+      expect(g.status().globalBreaker).toBe('open');
+    });
+
+    it('dry-run outcomes do not count, and a dry run is not the half-open trial', () => {
+      const { g, clock } = only({ circuitBreaker: { policy: { enabled: true, failures: 1, coolOffS: 10 } } });
+      g.recordOutcome({ component: 'web-1', policyId: 'web-restart', action: 'restart', success: false, dryRun: true });
+      expect(g.evaluate(ctx()).verdict).toBe('allow');
+      fail(g);
+      clock.advanceS(10);
+      expect(g.admit(ctx({ dryRun: true })).verdict).toBe('dry_run');
+      expect(g.admit(ctx()).verdict).toBe('allow');
+      expect(g.evaluate(ctx({ component: 'web-2' })).verdict).toBe('block');
+    });
+  });
+
+  describe('stabilisation', () => {
+    it('blocks until the anomaly persisted; a recovered outcome starts the flap window', () => {
+      const { g, clock } = only({ stabilisation: { enabled: true, minConsecutive: 2, minPersistS: 0, flapWindowS: 120 } });
+      g.observeAnomaly('web-1', 'web');
+      const v = g.evaluate(ctx());
+      expect(line(v, 'stabilisation')).toBe('stabilisation: blocked — 1 anomaly over 0s; need 2 in a row');
+      expect(v.checks.find((c) => c.guard === 'stabilisation')?.scope).toBe('component');
+      clock.advanceS(10);
+      g.observeAnomaly('web-1', 'web');
+      expect(line(g.admit(ctx()), 'stabilisation')).toBe('stabilisation: ok — 2 anomalies over 10s');
+      clock.advanceS(20);
+      g.recordOutcome({ component: 'web-1', policyId: 'web-restart', action: 'restart', success: true });
+      clock.advanceS(30);
+      g.observeAnomaly('web-1', 'web');
+      g.observeAnomaly('web-1', 'web');
+      expect(line(g.evaluate(ctx()), 'stabilisation')).toBe('stabilisation: blocked — flapping: recovered 30s ago and anomalous again; no automatic action for 1m30s');
+      clock.advanceS(90);
+      g.observeAnomaly('web-1', 'web');
+      expect(g.evaluate(ctx()).verdict).toBe('allow');
+    });
+  });
+
+  it('evaluate - rejects a malformed context naming the field', () => {
+    const g = new Guardrails();
+    expect(() => g.evaluate(ctx({ component: '' }))).toThrow(new InvalidArgumentError('component', 'must be non-empty'));
+    expect(() => g.evaluate(ctx({ risk: 'extreme' as never }))).toThrow(`'risk' must be one of low, medium, high, got "extreme"`);
+    expect(() => g.evaluate(ctx({ cooldownS: -1 }))).toThrow(`'cooldownS' must be ≥ 0`);
+  });
+
+  it('config - a bad value names the field', () => {
+    expect(() => new Guardrails({ config: { blastRadius: { maxFraction: 2 } } })).toThrow(`'blastRadius.maxFraction' must be ≤ 1`);
+    expect(() => new Guardrails({ config: { approval: { minRisk: 'huge' as never } } })).toThrow(/^'approval.minRisk' /);
+  });
+
+  it('prune - long runs keep state bounded', () => {
+    const { g, clock } = only({ cooldown: { enabled: true }, rateLimit: { component: { enabled: true, max: 1, windowS: 1 } } });
+    for (let i = 0; i < 5000; i++) {
+      g.admit(ctx({ component: `c${i}`, cooldownS: 1 }));
+      clock.advance(100);
+    }
+    const internals = g as unknown as { cooldowns: Map<string, number>; componentRate: { size: number } };
+    expect(internals.cooldowns.size).toBeLessThan(600);
+    expect(internals.componentRate.size).toBeLessThan(600);
+  });
+});

@@ -1,0 +1,91 @@
+/** How much damage an action can do when it is wrong. Ordered: low < medium < high. */
+export type Risk = 'low' | 'medium' | 'high';
+
+/** Risk levels in ascending order. */
+export const RISKS: readonly Risk[] = ['low', 'medium', 'high'];
+
+/** Position of a risk level in RISKS (low = 0). */
+export function riskRank(risk: Risk): number {
+  return RISKS.indexOf(risk);
+}
+
+/**
+ * What the guardrails say about a proposed action:
+ * - `allow`: act now;
+ * - `dry_run`: describe the action, change nothing;
+ * - `needs_approval`: hold it until an operator approves (or it expires);
+ * - `block`: do not act; the lines say which guard stopped it.
+ */
+export type Verdict = 'allow' | 'dry_run' | 'needs_approval' | 'block';
+
+/** Everything the guardrails need to know about one proposed action. */
+export interface DecisionContext {
+  component: string;
+  /** Component kind: the group for the blast-radius limit. '' or undefined = group "default". */
+  kind?: string;
+  policyId: string;
+  action: string;
+  risk: Risk;
+  /** The policy's cooldown for (component, action); the configured default when omitted. */
+  cooldownS?: number;
+  /** The policy's own dry-run flag. */
+  dryRun?: boolean;
+  /** Number of components of this kind, when the caller knows it (else: those seen so far). */
+  groupSize?: number;
+}
+
+/**
+ * Which state a check looked at. A block with scope `action` (cooldown, per-policy breaker)
+ * may not apply to another action on the same component; any other scope would block every
+ * action on the component, so trying alternatives is pointless.
+ */
+export type CheckScope = 'action' | 'component' | 'group' | 'global';
+
+/** Result of one guard: its name as shown to people, the outcome and why. */
+export interface GuardrailCheck {
+  /** e.g. `cooldown`, `rate_limit(component)`, `blast_radius(web)`. */
+  guard: string;
+  status: 'ok' | 'off' | 'blocked' | 'dry_run' | 'needs_approval';
+  scope: CheckScope;
+  /** Human-readable reason; '' when there is nothing to add. */
+  detail: string;
+}
+
+/** The guardrails' answer for one proposed action. */
+export interface GuardrailVerdict {
+  verdict: Verdict;
+  /** Every check, in evaluation order. */
+  checks: GuardrailCheck[];
+  /** The checks as lines for an explanation: "cooldown: ok", "rate_limit(component): blocked — …". */
+  lines: string[];
+}
+
+/** What became of a dispatched action, as far as the guardrails care. */
+export interface GuardrailOutcome {
+  component: string;
+  policyId: string;
+  action: string;
+  /** The component recovered after the action. */
+  success: boolean;
+  /** Outcome of a dry run: releases the in-flight slot, says nothing about success. */
+  dryRun?: boolean;
+}
+
+/** Renders a check as one explanation line. */
+export function checkLine(check: GuardrailCheck): string {
+  return check.detail ? `${check.guard}: ${check.status} — ${check.detail}` : `${check.guard}: ${check.status}`;
+}
+
+/** Compact duration for explanations: 950ms, 45s, 5m, 1h30m, 2d. */
+export function formatDuration(ms: number): string {
+  if (ms <= 0) return '0s';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return s % 60 === 0 ? `${s / 60}m` : `${Math.floor(s / 60)}m${s % 60}s`;
+  if (s < 86400) {
+    const m = Math.round((s % 3600) / 60);
+    return m === 0 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 3600)}h${m}m`;
+  }
+  return `${Math.round(s / 86400)}d`;
+}
