@@ -1,0 +1,232 @@
+import { InvalidArgumentError, NotFoundError } from '@x0/core';
+import { selectBackend } from './backend';
+import { C, ComponentModel, type ComponentSettings } from './component-model';
+import { S } from './metric-model';
+import { NaiveForecaster, type Forecaster } from './forecaster';
+import { RING_LENGTH, ringRead } from './ring';
+import { checkThresholds } from './severity';
+import { SIGNATURE_DIM } from './signature';
+import { decodeComponent, encodeComponent, crc32 } from './state-codec';
+import {
+  DEFAULT_DETECTOR_OPTIONS,
+  type ComponentSample,
+  type ComponentStatusInfo,
+  type Detection,
+  type DetectorInfo,
+  type DetectorOptions,
+} from './types';
+import { validateSample } from './validate';
+
+/** A streaming, causal anomaly detector over many components. */
+export interface AnomalyDetector {
+  readonly info: DetectorInfo;
+  /** Valid samples scored since creation (all components). */
+  readonly samplesSeen: number;
+  /**
+   * Scores samples in order (each one only against the past of its component) and learns
+   * from them. Synchronous; bad samples are not thrown but answered with `rejected` set
+   * and score 0 (check them first with `validateSample` to dead-letter them).
+   */
+  scoreBatch(samples: readonly ComponentSample[]): Detection[];
+  status(component: string): ComponentStatusInfo | undefined;
+  components(): string[];
+  /** State of one component as bytes (< 50 KB). Throws NotFoundError for an unknown component. */
+  snapshot(component: string): Uint8Array;
+  /** Replaces a component's state. Throws InvalidArgumentError on corrupt or incompatible bytes. */
+  restore(component: string, state: Uint8Array): void;
+  /** Forgets a component (e.g. retired); true when it existed. */
+  remove(component: string): boolean;
+  /** Frees the neural model's tensors. Safe to call twice. */
+  dispose(): void;
+}
+
+/**
+ * Creates a detector: picks the TensorFlow.js backend (tensorflow → wasm → cpu), loads the
+ * forecaster and validates options. Throws InvalidArgumentError on a bad option.
+ */
+export async function createAnomalyDetector(options: Partial<DetectorOptions> = {}): Promise<AnomalyDetector> {
+  const opts = resolveOptions(options);
+  const backend = await selectBackend(opts.backend);
+  const forecaster: Forecaster = new NaiveForecaster();
+  return new StreamingAnomalyDetector(opts, backend, forecaster);
+}
+
+/** Merges options over the defaults and validates them. */
+export function resolveOptions(options: Partial<DetectorOptions>): DetectorOptions {
+  const o: DetectorOptions = { ...DEFAULT_DETECTOR_OPTIONS, ...options, thresholds: { ...DEFAULT_DETECTOR_OPTIONS.thresholds, ...options.thresholds } };
+  const int = (k: keyof DetectorOptions, min: number) => {
+    const v = o[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new InvalidArgumentError(`options.${k}`, `must be an integer >= ${min}, got ${String(v)}`);
+  };
+  int('warmupSamples', 1);
+  int('baselineHorizon', 10);
+  int('refractorySamples', 0);
+  int('maxMetrics', 1);
+  if (!(o.gapFactor > 1)) throw new InvalidArgumentError('options.gapFactor', `must be > 1, got ${o.gapFactor}`);
+  if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(o.backend)) throw new InvalidArgumentError('options.backend', `must be auto|tensorflow|wasm|cpu, got ${o.backend}`);
+  const why = checkThresholds(o.thresholds);
+  if (why) throw new InvalidArgumentError('options.thresholds', why);
+  return o;
+}
+
+class StreamingAnomalyDetector implements AnomalyDetector {
+  readonly info: DetectorInfo;
+  private readonly comps = new Map<string, ComponentModel>();
+  private readonly cfg: ComponentSettings;
+  private readonly modelTag: number;
+  private seen = 0;
+  private disposed = false;
+
+  constructor(
+    opts: DetectorOptions,
+    backend: string,
+    private readonly forecaster: Forecaster,
+  ) {
+    this.cfg = {
+      warmup: opts.warmupSamples,
+      horizon: opts.baselineHorizon,
+      gapFactor: opts.gapFactor,
+      maxMetrics: opts.maxMetrics,
+      refractory: opts.refractorySamples,
+      thresholds: opts.thresholds,
+    };
+    const modelVersion = `stat-v1+${forecaster.name}`;
+    this.modelTag = crc32(Buffer.from(modelVersion, 'utf8'));
+    this.info = {
+      detector: 'x0-ensemble',
+      modelVersion,
+      backend: forecaster.backend === 'js' ? backend : forecaster.backend,
+      warmupSamples: opts.warmupSamples,
+      thresholds: { ...opts.thresholds },
+    };
+  }
+
+  get samplesSeen(): number {
+    return this.seen;
+  }
+
+  scoreBatch(samples: readonly ComponentSample[]): Detection[] {
+    if (this.disposed) throw new InvalidArgumentError('', 'detector is disposed');
+    const L = this.forecaster.windowLength;
+    const rejected: Array<string | undefined> = new Array(samples.length);
+    const lastT = new Map<string, number>();
+    const pending = new Map<string, number[]>();
+    let rows = 0;
+    for (const s of samples) if (s && s.values instanceof Map) rows += s.values.size;
+    const windows = new Float32Array(Math.max(1, rows) * L);
+    const offsets = new Int32Array(samples.length);
+    let row = 0;
+    const tmp = new Float32Array(RING_LENGTH);
+    samples.forEach((sample, i) => {
+      let why = validateSample(sample);
+      const comp = why ? undefined : this.comps.get(sample.component);
+      if (!why) {
+        const prev = lastT.get(sample.component) ?? comp?.c[C.LAST_T] ?? Number.NEGATIVE_INFINITY;
+        if (sample.timeMs < prev) why = `'timeMs' ${sample.timeMs} is before the component's last sample (${prev})`;
+      }
+      rejected[i] = why;
+      offsets[i] = row;
+      if (why) return;
+      lastT.set(sample.component, sample.timeMs);
+      for (const [metric, value] of sample.values) {
+        const key = `${sample.component}\u0000${metric}`;
+        let p = pending.get(key);
+        if (!p) pending.set(key, (p = []));
+        const idx = comp ? comp.metricIndex(metric, false) : -1;
+        const st = idx >= 0 ? comp!.metrics[idx] : undefined;
+        buildWindow(st?.ring, st ? st.s[S.RING_POS] : 0, st ? st.s[S.RING_FILL] : 0, p, L, windows, row * L, value, tmp);
+        p.push(Math.fround(value));
+        row++;
+      }
+    });
+    const forecasts = row > 0 ? this.forecaster.forecast(windows, row) : new Float64Array(0);
+    return samples.map((sample, i) => {
+      const why = rejected[i];
+      if (why) return this.rejection(sample, why);
+      let comp = this.comps.get(sample.component);
+      if (!comp) this.comps.set(sample.component, (comp = new ComponentModel(sample.component, this.cfg)));
+      // metrics never seen had no history: their forecast is meaningless
+      let k = 0;
+      for (const metric of sample.values.keys()) {
+        if (comp.metricIndex(metric, false) < 0) forecasts[offsets[i] + k] = Number.NaN;
+        k++;
+      }
+      this.seen++;
+      return comp.score(sample, forecasts, offsets[i]);
+    });
+  }
+
+  private rejection(sample: ComponentSample, why: string): Detection {
+    const comp = sample && typeof sample.component === 'string' ? this.comps.get(sample.component) : undefined;
+    return {
+      component: sample && typeof sample.component === 'string' ? sample.component : '',
+      timeMs: sample && typeof sample.timeMs === 'number' ? sample.timeMs : Number.NaN,
+      score: 0,
+      severity: 'none',
+      phase: comp ? comp.phase : 'learning',
+      metrics: [],
+      signature: new Float32Array(SIGNATURE_DIM),
+      rejected: why,
+    };
+  }
+
+  status(component: string): ComponentStatusInfo | undefined {
+    return this.comps.get(component)?.status();
+  }
+
+  components(): string[] {
+    return [...this.comps.keys()].sort();
+  }
+
+  snapshot(component: string): Uint8Array {
+    const comp = this.comps.get(component);
+    if (!comp) throw new NotFoundError('component', component);
+    return encodeComponent(comp, this.modelTag);
+  }
+
+  restore(component: string, state: Uint8Array): void {
+    if (typeof component !== 'string' || component.trim() === '') throw new InvalidArgumentError('component', 'must be a non-empty string');
+    this.comps.set(component, decodeComponent(state, component, this.cfg, this.modelTag));
+  }
+
+  remove(component: string): boolean {
+    return this.comps.delete(component);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.forecaster.dispose();
+  }
+}
+
+/**
+ * The forecaster's input for the next value: the last L values of the metric's history,
+ * i.e. its ring followed by the values seen earlier in this batch, padded at the front
+ * with the oldest value (or the value itself when there is no history at all).
+ */
+function buildWindow(
+  ring: Float32Array | undefined,
+  pos: number,
+  fill: number,
+  pending: number[],
+  L: number,
+  out: Float32Array,
+  at: number,
+  value: number,
+  tmp: Float32Array,
+): void {
+  const p = pending.length;
+  if (p >= L) {
+    for (let i = 0; i < L; i++) out[at + i] = pending[p - L + i];
+    return;
+  }
+  const fromRing = Math.min(fill, L - p);
+  if (ring && fromRing > 0) ringRead(ring, 0, pos, fill, fromRing, tmp, 0, 0);
+  const have = fromRing + p;
+  const padValue = fromRing > 0 ? tmp[0] : p > 0 ? pending[0] : Math.fround(value);
+  const pad = L - have;
+  for (let i = 0; i < pad; i++) out[at + i] = padValue;
+  for (let i = 0; i < fromRing; i++) out[at + pad + i] = tmp[i];
+  for (let i = 0; i < p; i++) out[at + pad + fromRing + i] = pending[i];
+}

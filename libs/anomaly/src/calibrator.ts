@@ -1,0 +1,46 @@
+import { normalTail } from './stats';
+
+/**
+ * Turns a non-negative raw statistic (a robust z-like deviation) into a surprise
+ * s = -log10 p, where p is the upper-tail probability of the statistic under its own
+ * recent history: an exponentially decaying histogram over log1p(z) plus one
+ * pseudo-observation from a half-normal prior. The prior gives the far tail
+ * (beyond anything seen) a Gaussian shape, so the surprise is bounded by
+ * log10(history) for values seen before and grows smoothly beyond them.
+ *
+ * Point masses (a statistic that is usually exactly 0, quantised values) are handled
+ * naturally, which a parametric fit does not do.
+ *
+ * State: `CAL_BINS` float32 masses in the caller's array at `offset`; the total mass is
+ * one float64 slot kept by the caller (so the whole state snapshots exactly).
+ */
+export const CAL_BINS = 32;
+/** Bins per unit of log1p(z). */
+const BIN_RES = 2;
+
+function binOf(u: number): number {
+  const b = Math.floor(u * BIN_RES);
+  return b >= CAL_BINS ? CAL_BINS - 1 : b;
+}
+
+/** -log10 P(Z ≥ z) under the histogram with total mass `mass` (0 when there is no history). */
+export function calibratorSurprise(hist: Float32Array, offset: number, mass: number, z: number): number {
+  if (mass < 5) return 0;
+  const u = Math.log1p(z);
+  const b = binOf(u);
+  let tail = 0;
+  for (let j = b + 1; j < CAL_BINS; j++) tail += hist[offset + j];
+  const frac = b === CAL_BINS - 1 ? 1 : Math.max(0, Math.min(1, ((b + 1) / BIN_RES - u) * BIN_RES));
+  tail += frac * hist[offset + b];
+  const prior = 2 * normalTail(z);
+  const p = (tail + prior) / (mass + 1);
+  return p >= 1 ? 0 : -Math.log10(Math.max(p, 1e-300));
+}
+
+/** Adds one observation with exponential forgetting over `horizon` observations; returns the new total mass. */
+export function calibratorUpdate(hist: Float32Array, offset: number, mass: number, z: number, horizon: number): number {
+  const keep = 1 - 1 / horizon;
+  for (let j = 0; j < CAL_BINS; j++) hist[offset + j] *= keep;
+  hist[offset + binOf(Math.log1p(z))] += 1;
+  return mass * keep + 1;
+}

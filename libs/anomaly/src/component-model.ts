@@ -1,0 +1,147 @@
+import { metricScale, newMetricState, S, scoreAndUpdateMetric, type MetricSettings, type MetricState } from './metric-model';
+import { buildSignature, SIGNATURE_DIM } from './signature';
+import { scoreOfSurprise, severityOf } from './severity';
+import type { ComponentSample, ComponentStatusInfo, Detection, MetricContribution, Severity, SeverityThresholds } from './types';
+
+/** Component-level scalars (flat Float64Array so the state snapshots exactly). */
+export const C = {
+  N: 0,
+  LAST_T: 1,
+  LAST_SCORE: 2,
+  REFRACT_LEFT: 3,
+  SIZE: 4,
+} as const;
+
+/** Settings of every component of a detector. */
+export interface ComponentSettings extends MetricSettings {
+  maxMetrics: number;
+  refractory: number;
+  thresholds: SeverityThresholds;
+}
+
+const SEVERITIES: Severity[] = ['none', 'low', 'medium', 'high'];
+
+/**
+ * State and scoring of one component: one MetricState per metric (created on first sight,
+ * up to maxMetrics), combined into one calibrated score per sample.
+ */
+export class ComponentModel {
+  readonly c = new Float64Array(C.SIZE);
+  readonly names: string[] = [];
+  readonly metrics: MetricState[] = [];
+  private readonly index = new Map<string, number>();
+  lastSeverity: Severity = 'none';
+
+  constructor(
+    readonly component: string,
+    private readonly cfg: ComponentSettings,
+  ) {
+    this.c[C.LAST_T] = Number.NEGATIVE_INFINITY;
+  }
+
+  get samplesSeen(): number {
+    return this.c[C.N];
+  }
+
+  get phase(): 'learning' | 'scoring' {
+    return this.c[C.N] < this.cfg.warmup ? 'learning' : 'scoring';
+  }
+
+  /** Index of a metric, creating its state; -1 when the component is at maxMetrics. */
+  metricIndex(name: string, create: boolean): number {
+    const i = this.index.get(name);
+    if (i !== undefined) return i;
+    if (!create || this.names.length >= this.cfg.maxMetrics) return -1;
+    this.names.push(name);
+    this.metrics.push(newMetricState());
+    this.index.set(name, this.names.length - 1);
+    return this.names.length - 1;
+  }
+
+  /** Adds a metric with a given state (restore). */
+  addMetric(name: string, st: MetricState): void {
+    this.names.push(name);
+    this.metrics.push(st);
+    this.index.set(name, this.names.length - 1);
+  }
+
+  /** Why this sample cannot be applied to this component now (time going back), or undefined. */
+  check(sample: ComponentSample): string | undefined {
+    if (sample.timeMs < this.c[C.LAST_T]) return `'timeMs' ${sample.timeMs} is before the component's last sample (${this.c[C.LAST_T]})`;
+    return undefined;
+  }
+
+  /**
+   * Scores one sample and learns from it. `forecasts[k]` is the forecast for the k-th metric of
+   * `sample.values` (in iteration order), NaN when none.
+   */
+  score(sample: ComponentSample, forecasts: Float64Array, offset: number): Detection {
+    const phase = this.phase;
+    const contributions: Array<MetricContribution & { surprise: number; z: number; idx: number }> = [];
+    let k = 0;
+    for (const [name, value] of sample.values) {
+      const idx = this.metricIndex(name, true);
+      const f = forecasts[offset + k++];
+      if (idx < 0) continue;
+      const r = scoreAndUpdateMetric(this.metrics[idx], value, sample.timeMs, f, this.cfg);
+      contributions.push({ metric: name, value, expected: r.expected, score: scoreOfSurprise(r.surprise), surprise: r.surprise, z: r.z, idx });
+    }
+    contributions.sort((a, b) => b.surprise - a.surprise || a.metric.localeCompare(b.metric));
+    const top = contributions[0];
+    // Bonferroni: the most surprising of m metrics is m times more likely to look surprising by chance.
+    let surprise = top ? Math.max(0, top.surprise - Math.log10(contributions.length)) : 0;
+    if (this.c[C.REFRACT_LEFT] > 0) {
+      this.c[C.REFRACT_LEFT] -= 1;
+      surprise *= 0.5;
+    }
+    let score = phase === 'learning' ? 0 : scoreOfSurprise(surprise);
+    if (!Number.isFinite(score)) score = 0;
+    const severity = severityOf(score, this.cfg.thresholds);
+    if (severity !== 'none' && this.cfg.refractory > 0 && this.c[C.REFRACT_LEFT] <= 0) this.c[C.REFRACT_LEFT] = this.cfg.refractory;
+    this.c[C.N] += 1;
+    this.c[C.LAST_T] = sample.timeMs;
+    this.c[C.LAST_SCORE] = score;
+    this.lastSeverity = severity;
+
+    let signature: Float32Array = new Float32Array(SIGNATURE_DIM);
+    if (phase === 'scoring' && top) {
+      const st = this.metrics[top.idx];
+      signature = buildSignature(
+        { ring: st.ring, pos: st.s[S.RING_POS], fill: st.s[S.RING_FILL], mean: st.s[S.MEAN], scale: metricScale(st.s) },
+        contributions.map((x) => ({ metric: x.metric, z: x.z })),
+      );
+    }
+    return {
+      component: this.component,
+      timeMs: sample.timeMs,
+      score,
+      severity,
+      phase,
+      metrics: contributions.map(({ metric, value, expected, score: s }) => ({ metric, value, expected, score: phase === 'learning' ? 0 : s })),
+      signature,
+    };
+  }
+
+  status(): ComponentStatusInfo {
+    return {
+      component: this.component,
+      phase: this.phase,
+      samplesSeen: this.c[C.N],
+      lastScore: this.c[C.LAST_SCORE],
+      lastSeverity: this.lastSeverity,
+      lastTimeMs: this.c[C.LAST_T],
+      metrics: this.names.map((metric, i) => {
+        const s = this.metrics[i].s;
+        return { metric, last: s[S.LAST], mean: s[S.MEAN], std: Math.sqrt(Math.max(0, s[S.VAR])), samples: s[S.N] };
+      }),
+    };
+  }
+
+  severityCode(): number {
+    return SEVERITIES.indexOf(this.lastSeverity);
+  }
+
+  setSeverityCode(code: number): void {
+    this.lastSeverity = SEVERITIES[code] ?? 'none';
+  }
+}

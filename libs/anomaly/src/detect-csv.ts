@@ -1,0 +1,129 @@
+import { createInterface } from 'node:readline';
+import { InvalidArgumentError } from '@x0/core';
+import { createAnomalyDetector, type AnomalyDetector } from './anomaly-detector';
+import type { ComponentSample, DetectorOptions } from './types';
+
+/** Options of `detectCsv`. */
+export interface DetectCsvOptions {
+  /** Leading rows used as warm-up (NAB_PROBATION); default: the detector's warmupSamples. */
+  probation?: number;
+  /** Component name the rows are scored as (default 'csv'). */
+  component?: string;
+  /** Other detector options. */
+  detector?: Partial<DetectorOptions>;
+  /** Rows scored per batch (default 1024); has no effect on the scores. */
+  batchRows?: number;
+}
+
+/** What `detectCsv` did. */
+export interface DetectCsvResult {
+  rows: number;
+  /** Rows that could not be used (bad timestamp, no finite value, time going back); scored 0. */
+  rejected: number;
+  backend: string;
+}
+
+/**
+ * The offline contract behind `x0 detect`: reads CSV with a header `timestamp,<metric>[,<metric>…]`
+ * from `input` and writes one score in [0,1] per data row to `output`, in order, causally, through
+ * the same detector the monitor service runs (one component; several value columns make it a
+ * multi-metric component). Empty or non-numeric cells are missing metrics; a row without any
+ * usable value, or with an unreadable timestamp, is rejected and scored 0.
+ * Throws InvalidArgumentError when the header is missing or has no value column.
+ */
+export async function detectCsv(
+  input: NodeJS.ReadableStream,
+  output: NodeJS.WritableStream,
+  options: DetectCsvOptions = {},
+): Promise<DetectCsvResult> {
+  const probation = options.probation;
+  if (probation !== undefined && !(Number.isInteger(probation) && probation >= 0)) {
+    throw new InvalidArgumentError('probation', `must be a non-negative integer, got ${probation}`);
+  }
+  const detOpts: Partial<DetectorOptions> = { ...options.detector };
+  if (probation !== undefined && probation > 0) detOpts.warmupSamples = probation;
+  const detector = await createAnomalyDetector(detOpts);
+  try {
+    return await run(detector, input, output, options);
+  } finally {
+    detector.dispose();
+  }
+}
+
+async function run(detector: AnomalyDetector, input: NodeJS.ReadableStream, output: NodeJS.WritableStream, options: DetectCsvOptions): Promise<DetectCsvResult> {
+  const component = options.component ?? 'csv';
+  const batchRows = options.batchRows ?? 1024;
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let header: string[] | undefined;
+  let batch: ComponentSample[] = [];
+  let rows = 0;
+  let rejected = 0;
+  let lastT = 0;
+  const flush = async () => {
+    if (!batch.length) return;
+    const out = detector.scoreBatch(batch);
+    let text = '';
+    for (const d of out) {
+      if (d.rejected) rejected++;
+      text += formatScore(d.score) + '\n';
+    }
+    batch = [];
+    if (!output.write(text)) await new Promise<void>((r) => output.once('drain', () => r()));
+  };
+  for await (const raw of lines) {
+    const line = raw.trim();
+    if (line === '') continue;
+    if (!header) {
+      header = line.split(',').map((h) => h.trim());
+      if (header.length < 2 || !/time/i.test(header[0])) {
+        throw new InvalidArgumentError('csv', `header must be 'timestamp,<metric>[,<metric>...]', got '${line.slice(0, 80)}'`);
+      }
+      continue;
+    }
+    const cells = line.split(',');
+    const values = new Map<string, number>();
+    for (let c = 1; c < header.length; c++) {
+      const cell = cells[c]?.trim();
+      const v = cell === undefined || cell === '' ? Number.NaN : Number(cell);
+      if (Number.isFinite(v)) values.set(header[c], v);
+    }
+    let t = parseTimestamp(cells[0]);
+    // Unreadable time: keep the row (it still needs a score) but mark it unusable below.
+    const badTime = !Number.isFinite(t);
+    if (badTime) t = lastT;
+    else lastT = t;
+    rows++;
+    // An empty map and a NaN time are rejected by the detector's validation: score 0, state untouched.
+    batch.push({ component, timeMs: badTime ? Number.NaN : t, values });
+    if (batch.length >= batchRows) await flush();
+  }
+  if (!header) throw new InvalidArgumentError('csv', 'input is empty: expected a header line');
+  await flush();
+  return { rows, rejected, backend: detector.info.backend };
+}
+
+/** Shortest text that keeps 12 significant digits. */
+function formatScore(x: number): string {
+  return String(Number(x.toPrecision(12)));
+}
+
+const TS_RE = /^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?\s*$/;
+
+/**
+ * Timestamp of a CSV cell in ms: `YYYY-MM-DD[ HH:MM[:SS[.fff]]]` (UTC unless an offset is
+ * given), or a number (seconds since the epoch below 1e11, else milliseconds). NaN otherwise.
+ */
+export function parseTimestamp(cell: string | undefined): number {
+  if (cell === undefined) return Number.NaN;
+  const s = cell.trim();
+  if (s === '') return Number.NaN;
+  if (/^-?\d+(\.\d+)?$/.test(s)) {
+    const n = Number(s);
+    return Math.abs(n) < 1e11 ? n * 1000 : n;
+  }
+  const m = TS_RE.exec(s);
+  if (!m) return Number.NaN;
+  if (m[8]) return Date.parse(s.replace(' ', 'T'));
+  const frac = m[7] ? Number('0.' + m[7]) * 1000 : 0;
+  return Date.UTC(+m[1], +m[2] - 1, +m[3], m[4] ? +m[4] : 0, m[5] ? +m[5] : 0, m[6] ? +m[6] : 0) + frac;
+}

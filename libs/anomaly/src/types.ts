@@ -1,0 +1,101 @@
+/** Severity of a detection; 'none' below the low cut-off. */
+export type Severity = 'none' | 'low' | 'medium' | 'high';
+
+/** Detector phase of a component: learning its baseline, or scoring. */
+export type Phase = 'learning' | 'scoring';
+
+/** One observation of a component: all its metrics at one time. */
+export interface ComponentSample {
+  component: string;
+  /** Milliseconds since the epoch (or any monotonic ms clock); equal times are allowed, going back is not. */
+  timeMs: number;
+  /** Metric name → value. Values must be finite; see `validateSample`. */
+  values: ReadonlyMap<string, number>;
+  /** Free-form component kind (service, node, queue); informational. */
+  kind?: string;
+}
+
+/** How much one metric contributed to a detection. */
+export interface MetricContribution {
+  metric: string;
+  value: number;
+  /** What the baseline expected for this sample (forecast). */
+  expected: number;
+  /** Calibrated per-metric score in [0,1]. */
+  score: number;
+}
+
+/** The detector's verdict on one sample. */
+export interface Detection {
+  component: string;
+  timeMs: number;
+  /** Calibrated anomaly score in [0,1] (probability-like). */
+  score: number;
+  severity: Severity;
+  phase: Phase;
+  /** Most anomalous first. */
+  metrics: MetricContribution[];
+  /** Fixed length SIGNATURE_DIM, unit L2 norm (all zeros while learning): the recent window shape. */
+  signature: Float32Array;
+  /** Set when the sample was rejected (bad value, time going back); the state was not touched. */
+  rejected?: string;
+}
+
+/** Severity cut-offs on the calibrated score. */
+export interface SeverityThresholds {
+  low: number;
+  medium: number;
+  high: number;
+}
+
+/** What is running. */
+export interface DetectorInfo {
+  detector: string;
+  modelVersion: string;
+  backend: string;
+  warmupSamples: number;
+  thresholds: SeverityThresholds;
+}
+
+/** Live view of one component's state. */
+export interface ComponentStatusInfo {
+  component: string;
+  phase: Phase;
+  samplesSeen: number;
+  lastScore: number;
+  lastSeverity: Severity;
+  lastTimeMs: number;
+  metrics: Array<{ metric: string; last: number; mean: number; std: number; samples: number }>;
+}
+
+/** Which TensorFlow.js backend runs the neural part. */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+/** Options of `createAnomalyDetector`; every field has a default (see DEFAULT_DETECTOR_OPTIONS). */
+export interface DetectorOptions {
+  /** Samples a component learns from before it scores (its baseline). */
+  warmupSamples: number;
+  /** Severity cut-offs on the calibrated score. */
+  thresholds: SeverityThresholds;
+  /** Preferred backend; falls back tensorflow → wasm → cpu. 'auto' tries them in that order. */
+  backend: BackendName | 'auto';
+  /** Horizon (samples) of the slow baseline statistics: location, scale, score distribution. */
+  baselineHorizon: number;
+  /** Samples after an alarm during which a new alarm of the same component is damped. */
+  refractorySamples: number;
+  /** A gap longer than this many typical sampling intervals restarts the short-term windows. */
+  gapFactor: number;
+  /** Maximum metrics per component (bounds the state size). */
+  maxMetrics: number;
+}
+
+/** Defaults of every option. */
+export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = Object.freeze({
+  warmupSamples: 300,
+  thresholds: Object.freeze({ low: 0.5, medium: 0.7, high: 0.9 }),
+  backend: 'auto',
+  baselineHorizon: 2000,
+  refractorySamples: 0,
+  gapFactor: 10,
+  maxMetrics: 40,
+});

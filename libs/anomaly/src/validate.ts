@@ -1,0 +1,24 @@
+import type { ComponentSample } from './types';
+
+const MAX_NAME = 200;
+
+/**
+ * Checks one sample before it reaches any model. Returns the reason it must be rejected,
+ * naming the offending field (e.g. `values['cpu'] must be finite, got NaN`), or undefined
+ * when the sample is fine. Never throws.
+ */
+export function validateSample(sample: ComponentSample): string | undefined {
+  if (sample === null || typeof sample !== 'object') return 'sample must be an object';
+  const { component, timeMs, values } = sample;
+  if (typeof component !== 'string' || component.trim() === '') return "'component' must be a non-empty string";
+  if (component.length > MAX_NAME) return `'component' must be at most ${MAX_NAME} characters`;
+  if (typeof timeMs !== 'number' || !Number.isFinite(timeMs)) return `'timeMs' must be a finite number, got ${String(timeMs)}`;
+  if (!(values instanceof Map)) return "'values' must be a Map of metric name to number";
+  if (values.size === 0) return "'values' must hold at least one metric";
+  for (const [metric, value] of values) {
+    if (typeof metric !== 'string' || metric.trim() === '') return "'values' has an empty metric name";
+    if (metric.length > MAX_NAME) return `metric name '${metric.slice(0, 40)}…' is longer than ${MAX_NAME} characters`;
+    if (typeof value !== 'number' || !Number.isFinite(value)) return `'values['${metric}']' must be a finite number, got ${String(value)}`;
+  }
+  return undefined;
+}
