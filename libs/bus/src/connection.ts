@@ -1,0 +1,76 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { UnavailableError, errorMessage } from '@x0/core';
+
+/** The subset of a pino logger the bus writes to. */
+export interface BusLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export interface ConnectBusOptions {
+  /** Comma-separated server URLs, e.g. `nats://127.0.0.1:4222`. */
+  url: string;
+  /** Connection name shown by the server (service name and instance). */
+  name: string;
+  logger?: BusLogger;
+  /** Give up on the first connect after this many ms (default 10,000); reconnects never give up. */
+  connectTimeoutMs?: number;
+}
+
+/** A NATS connection with its JetStream client and manager. */
+export interface Bus {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  /** Drains subscriptions and pending publishes, then closes. Safe to call twice. */
+  drain(): Promise<void>;
+}
+
+/**
+ * Connects to NATS with endless reconnects (status changes are logged) and opens JetStream.
+ * Throws UnavailableError when the first connection cannot be made.
+ */
+export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
+  const servers = options.url.split(',').map((s) => s.trim()).filter(Boolean);
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers,
+      name: options.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      timeout: options.connectTimeoutMs ?? 10_000,
+      pingInterval: 20_000,
+    });
+  } catch (err) {
+    throw new UnavailableError(`cannot connect to NATS at ${options.url}: ${errorMessage(err)}`, { cause: err });
+  }
+  const log = options.logger;
+  if (log) {
+    (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === 'disconnect' || s.type === 'error') log.warn({ nats: s.type, server: 'server' in s ? s.server : undefined }, `nats ${s.type}`);
+        else if (s.type === 'reconnect') log.info({ nats: s.type, server: s.server }, 'nats reconnected');
+      }
+    })().catch(() => undefined);
+  }
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  let draining: Promise<void> | undefined;
+  return {
+    nc,
+    js,
+    jsm,
+    drain: () => {
+      draining ??= nc.isClosed()
+        ? Promise.resolve()
+        : nc.drain().catch((err: unknown) => {
+            log?.warn({ err: errorMessage(err) }, 'nats drain failed');
+          });
+      return draining;
+    },
+  };
+}

@@ -1,0 +1,213 @@
+import { jetstream } from '@nats-io/jetstream';
+import { InvalidArgumentError } from '@x0/core';
+import { DEAD_LETTER_CODEC, decodeMetricBatch, METRIC_BATCH_CODEC, STREAMS } from '@x0/contracts';
+import { connectBus, type Bus } from './connection';
+import { ConsumerLoop, type HandleResult } from './consumer-loop';
+import { provisionStreams } from './streams';
+import { startNatsServer, type NatsServerProcess } from './nats-server';
+import { publishMessage } from './publisher';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function streamMessages(bus: Bus, stream: string, subject: string): Promise<Array<{ subject: string; data: Uint8Array; id: string }>> {
+  const info = await bus.jsm.streams.info(stream);
+  const out = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await bus.jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
+    if (m && (subject.endsWith('>') ? m.subject.startsWith(subject.slice(0, -1)) : m.subject === subject)) {
+      out.push({ subject: m.subject, data: m.data, id: m.header.get('Nats-Msg-Id') });
+    }
+  }
+  return out;
+}
+
+describe('consumer loop', () => {
+  let server: NatsServerProcess;
+  let bus: Bus;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    bus = await connectBus({ url: server.url, name: 'test' });
+    await provisionStreams(bus.jsm);
+  });
+
+  afterAll(async () => {
+    await bus.drain();
+    await server.stop();
+  });
+
+  it('provisionStreams - idempotent', async () => {
+    expect(await provisionStreams(bus.jsm)).toEqual([]);
+    const names = [];
+    for await (const s of bus.jsm.streams.list()) names.push(s.config.name);
+    expect(names.sort()).toEqual([STREAMS.dlq.name, STREAMS.events.name, STREAMS.metrics.name].sort());
+  });
+
+  it('publish → consume → ack, then a malformed message goes to the DLQ and the loop keeps going', async () => {
+    const seen: string[] = [];
+    const loop = new ConsumerLoop({
+      bus,
+      service: 'echo',
+      stream: STREAMS.metrics.name,
+      filterSubject: 'x0.metrics.>',
+      decode: (data) => decodeMetricBatch(data),
+      handleBatch: (items) =>
+        items.map((d): HandleResult => {
+          seen.push(d.value.id);
+          return { type: 'ok', outputs: [{ subject: `x0.events.anomaly.${d.subject.split('.')[2]}`, data: enc(`out-${d.value.id}`), id: `out-${d.value.id}` }] };
+        }),
+    });
+    await loop.start();
+    const js = jetstream(bus.nc);
+    await js.publish('x0.metrics.c1', METRIC_BATCH_CODEC.encode({ id: 'b1', component: 'c1', timeMs: 1, samples: [{ metric: 'cpu', value: 1, timeMs: 1 }], labels: {} }));
+    await js.publish('x0.metrics.c1', enc('{"metrics": {"cpu": oops}}'));
+    await js.publish('x0.metrics.c1', enc(JSON.stringify({ id: 'b3', metrics: { cpu: 2 } })));
+    await waitFor(() => (seen.length >= 2 ? true : undefined));
+    expect(seen).toEqual(['b1', 'b3']);
+
+    const dlq = await waitFor(async () => {
+      const m = await streamMessages(bus, STREAMS.dlq.name, 'x0.dlq.echo');
+      return m.length > 0 ? m : undefined;
+    });
+    const letter = DEAD_LETTER_CODEC.decode(dlq[0].data);
+    expect(letter.reason).toMatch(/^'payload' is not valid JSON/);
+    expect(letter.subject).toBe('x0.metrics.c1');
+    expect(Buffer.from(letter.payload).toString()).toBe('{"metrics": {"cpu": oops}}');
+
+    const outs = await streamMessages(bus, STREAMS.events.name, 'x0.events.anomaly.c1');
+    expect(outs.map((o) => o.id)).toEqual(['out-b1', 'out-b3']);
+await waitFor(async () => ((await bus.jsm.consumers.info(STREAMS.metrics.name, 'echo')).num_ack_pending === 0 ? true : undefined));
+    await loop.stop();
+    await loop.stop();
+  });
+
+  it('handler failures are retried, then dead-lettered after maxDeliver', async () => {
+    let calls = 0;
+    const loop = new ConsumerLoop({
+      bus,
+      service: 'flaky',
+      stream: STREAMS.events.name,
+      filterSubject: 'x0.events.diagnosis.>',
+      maxDeliver: 2,
+      decode: (data) => Buffer.from(data).toString(),
+      handleBatch: () => {
+        calls++;
+        throw new Error('model unavailable');
+      },
+    });
+    await loop.start();
+    await publishMessage(bus.js, { subject: 'x0.events.diagnosis.c9', data: enc('x'), id: 'd-1' });
+    const dlq = await waitFor(async () => {
+      const m = await streamMessages(bus, STREAMS.dlq.name, 'x0.dlq.flaky');
+      return m.length > 0 ? m : undefined;
+    });
+    expect(DEAD_LETTER_CODEC.decode(dlq[0].data).reason).toBe('failed 2 times: model unavailable');
+    expect(calls).toBe(2);
+    await loop.stop();
+  });
+
+  it('invalid results and partial rejections are dead-lettered with their reason', async () => {
+    const loop = new ConsumerLoop({
+      bus,
+      service: 'picky',
+      stream: STREAMS.events.name,
+      filterSubject: 'x0.events.plan.>',
+      decode: (data) => {
+        const s = Buffer.from(data).toString();
+        if (s === 'undecodable') throw new InvalidArgumentError('payload', 'is not a plan');
+        return s;
+      },
+      handleBatch: (items) =>
+        items.map((d): HandleResult => (d.value === 'bad' ? { type: 'invalid', reason: 'unknown component' } : { type: 'ok', rejected: ["'samples[0].value' must be finite, got NaN"] })),
+    });
+    await loop.start();
+    for (const [i, body] of ['bad', 'partial', 'undecodable'].entries()) {
+      await publishMessage(bus.js, { subject: 'x0.events.plan.c2', data: enc(body), id: `p-${i}` });
+    }
+    const reasons = await waitFor(async () => {
+      const m = await streamMessages(bus, STREAMS.dlq.name, 'x0.dlq.picky');
+      return m.length >= 3 ? m.map((x) => DEAD_LETTER_CODEC.decode(x.data).reason) : undefined;
+    });
+    expect(reasons).toEqual(['unknown component', "'samples[0].value' must be finite, got NaN", "'payload' is not a plan"]);
+    await loop.stop();
+  });
+
+  it('oversized payloads are dead-lettered unread', async () => {
+    let handled = 0;
+    const loop = new ConsumerLoop({
+      bus,
+      service: 'small',
+      stream: STREAMS.events.name,
+      filterSubject: 'x0.events.outcome.>',
+      maxPayloadBytes: 10,
+      decode: (d) => d,
+      handleBatch: (items) => items.map((): HandleResult => (handled++, { type: 'ok' })),
+    });
+    await loop.start();
+    await publishMessage(bus.js, { subject: 'x0.events.outcome.c3', data: new Uint8Array(11), id: 'o-big' });
+    const m = await waitFor(async () => {
+      const x = await streamMessages(bus, STREAMS.dlq.name, 'x0.dlq.small');
+      return x.length > 0 ? x : undefined;
+    });
+    expect(DEAD_LETTER_CODEC.decode(m[0].data).reason).toBe('payload of 11 bytes exceeds the limit of 10 bytes');
+    expect(handled).toBe(0);
+    await loop.stop();
+  });
+
+  it('redelivery after a crash does not duplicate the output (Nats-Msg-Id)', async () => {
+    // First run: the handler publishes its output, then the process "dies" before acking.
+    const crashBus = await connectBus({ url: server.url, name: 'crashing' });
+    const opts = {
+      service: 'dedup',
+      stream: STREAMS.events.name,
+      filterSubject: 'x0.events.action.>',
+      ackWaitMs: 1000,
+      decode: (d: Uint8Array) => Buffer.from(d).toString(),
+    };
+    let published = false;
+    const crashing = new ConsumerLoop({
+      ...opts,
+      bus: crashBus,
+      handleBatch: async (items) => {
+        for (const d of items) await publishMessage(crashBus.js, { subject: 'x0.events.outcome.c4', data: enc(d.value), id: `outcome-of-${d.value}` });
+        published = true;
+        await new Promise(() => undefined); // never returns: no ack
+        return [];
+      },
+    });
+    await crashing.start();
+    await publishMessage(bus.js, { subject: 'x0.events.action.c4', data: enc('a1'), id: 'a1' });
+    await waitFor(() => (published ? true : undefined));
+    await crashBus.nc.close(); // the crash: connection gone, message unacked
+    void crashing.stop(); // releases the dead loop's timers; its handler never returns
+
+    // Restart: the message is redelivered and handled again with the same output id.
+    let redelivered = 0;
+    const restarted = new ConsumerLoop({
+      ...opts,
+      bus,
+      handleBatch: (items) =>
+        items.map((d): HandleResult => {
+          redelivered = d.deliveries;
+          return { type: 'ok', outputs: [{ subject: 'x0.events.outcome.c4', data: enc(d.value), id: `outcome-of-${d.value}` }] };
+        }),
+    });
+    await restarted.start();
+    await waitFor(() => (redelivered > 0 ? true : undefined));
+    expect(redelivered).toBe(2);
+    await waitFor(async () => ((await bus.jsm.consumers.info(STREAMS.events.name, 'dedup')).num_ack_pending === 0 ? true : undefined));
+    const outs = await streamMessages(bus, STREAMS.events.name, 'x0.events.outcome.c4');
+    expect(outs.map((o) => o.id)).toEqual(['outcome-of-a1']);
+    await restarted.stop();
+  });
+});
