@@ -1,0 +1,67 @@
+import type { KvEntry } from '@nats-io/kv';
+import { FailedPreconditionError } from '@x0/core';
+import type { AliasChange, AliasState } from './types';
+
+/** Most history entries and earlier holders kept per alias. */
+export const HISTORY_LIMIT = 100;
+
+/** Decodes an alias KV entry. */
+export function parseAliasState(entry: KvEntry): AliasState {
+  const body = entry.json<Omit<AliasState, 'revision'>>();
+  return { ...body, revision: entry.revision };
+}
+
+/** A promotion to move to. */
+export interface AliasMove {
+  model: string;
+  alias: string;
+  version: string;
+  timeMs: number;
+  reason: string;
+}
+
+/**
+ * State after pointing the alias at `move.version`: the current holder is pushed onto
+ * `previous` (for rollback) and the move appended to the history. Returns `cur` itself
+ * when it already points there (nothing to do).
+ */
+export function moveAlias(cur: AliasState | undefined, move: AliasMove): AliasState {
+  if (cur && cur.version === move.version) return cur;
+  const entry = { type: 'promote' as const, version: move.version, previousVersion: cur?.version ?? '', timeMs: move.timeMs, reason: move.reason };
+  return {
+    model: move.model,
+    alias: move.alias,
+    version: move.version,
+    previous: cur ? [...cur.previous, cur.version].slice(-HISTORY_LIMIT) : [],
+    history: [...(cur?.history ?? []), entry].slice(-HISTORY_LIMIT),
+    revision: cur?.revision ?? 0,
+  };
+}
+
+/**
+ * State after moving the alias back to its previous holder (popped from `previous`).
+ * Throws FailedPreconditionError when there is no earlier holder.
+ */
+export function rollbackAlias(cur: AliasState, timeMs: number, reason: string): AliasState {
+  const version = cur.previous[cur.previous.length - 1];
+  if (version === undefined) {
+    throw new FailedPreconditionError(`alias ${cur.alias} of model ${cur.model} has no earlier version to roll back to (it holds ${cur.version})`);
+  }
+  const entry = { type: 'rollback' as const, version, previousVersion: cur.version, timeMs, reason };
+  return { ...cur, version, previous: cur.previous.slice(0, -1), history: [...cur.history, entry].slice(-HISTORY_LIMIT) };
+}
+
+/** The change that produced `state` (its last history entry). */
+export function lastChange(state: AliasState): AliasChange {
+  const last = state.history[state.history.length - 1];
+  return {
+    model: state.model,
+    alias: state.alias,
+    version: state.version,
+    previousVersion: last?.previousVersion ?? '',
+    type: last?.type ?? 'promote',
+    timeMs: last?.timeMs ?? 0,
+    reason: last?.reason ?? '',
+    revision: state.revision,
+  };
+}

@@ -1,0 +1,279 @@
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { Objm } from '@nats-io/obj';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import * as tf from '@tensorflow/tfjs';
+import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
+import { MODEL_EVENT_CODEC, STREAMS, type ModelEvent } from '@x0/contracts';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError } from '@x0/core';
+import { applyLoRA, baseModelSignature, extractAdapter, loadAdapter, readAdapter, selectBackend } from '@x0/lora';
+import { createModelRegistry, type ModelRegistry } from './model-registry';
+import type { AliasChange } from './types';
+
+let server: NatsServerProcess;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+let registry: ModelRegistry;
+let now = 1_700_000_000_000;
+
+beforeAll(async () => {
+  await selectBackend();
+  server = await startNatsServer();
+  nc = await connect({ servers: server.url });
+  jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: STREAMS.events.name, subjects: [...STREAMS.events.subjects] });
+  registry = await createModelRegistry({ nc, clock: () => (now += 1000) });
+});
+
+afterAll(async () => {
+  await nc?.drain();
+  await server?.stop();
+});
+
+function tinyModel(seed: number): tf.Sequential {
+  return tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }),
+      tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }),
+    ],
+  });
+}
+
+function predict(model: tf.LayersModel): number[][] {
+  return tf.tidy(() => (model.predict(tf.tensor2d([[1, -2, 0.5, 3], [0, 0.1, -1, 2]])) as tf.Tensor).arraySync() as number[][]);
+}
+
+/** Model events published since stream sequence `after`, with their Nats-Msg-Id headers. */
+async function eventsAfter(after: number): Promise<Array<{ msgId: string; event: ModelEvent }>> {
+  const last = (await jsm.streams.info(STREAMS.events.name)).state.last_seq;
+  const out: Array<{ msgId: string; event: ModelEvent }> = [];
+  for (let seq = after + 1; seq <= last; seq++) {
+    const m = await jsm.streams.getMessage(STREAMS.events.name, { seq });
+    if (m) out.push({ msgId: m.header.get('Nats-Msg-Id'), event: MODEL_EVENT_CODEC.decode(m.data) });
+  }
+  return out;
+}
+
+async function lastSeq(): Promise<number> {
+  return (await jsm.streams.info(STREAMS.events.name)).state.last_seq;
+}
+
+const signature = { inputShape: [4] };
+
+describe('ModelRegistry', () => {
+  it('register - stores metrics, signature and lineage, and publishes a registered event', async () => {
+    const seq = await lastSeq();
+    const rec = await registry.register({
+      model: 'reg-basic',
+      version: 'v1',
+      artifacts: tinyModel(1),
+      component: 'db-1',
+      metrics: { accuracy: 0.91, loss: 0.12 },
+      signature: { inputShape: [4], baseModelHash: 'sha256:abc', adapterRank: 8 },
+      lineage: { dataWindow: { startMs: 10, endMs: 20 }, parentVersion: 'v0', config: { epochs: 3 } },
+      parentEventId: 'trg_1',
+    });
+    expect(rec).toMatchObject({ model: 'reg-basic', version: 'v1', component: 'db-1', format: 'layers-model', aliases: [] });
+    expect(rec.sizeBytes).toBeGreaterThan((4 * 8 + 8 + 8 * 2 + 2) * 4);
+
+    const got = await registry.get('reg-basic', 'v1');
+    expect(got).toEqual(rec);
+    expect(got.lineage).toEqual({ dataWindow: { startMs: 10, endMs: 20 }, parentVersion: 'v0', config: { epochs: 3 } });
+    expect(await registry.models()).toContain('reg-basic');
+
+    const events = await eventsAfter(seq);
+    expect(events).toHaveLength(1);
+    const [{ msgId, event }] = events;
+    expect(event).toEqual({
+      meta: { id: msgId, parentId: 'trg_1', component: 'db-1', timeMs: rec.createdMs, source: 'trainer' },
+      type: 'registered',
+      model: 'reg-basic',
+      version: 'v1',
+      alias: '',
+      previousVersion: 'v0',
+    });
+    expect(msgId).toMatch(/^mdl_[0-9a-f]{24}$/);
+  });
+
+  it('immutability - registering an existing version fails and keeps the original artifacts', async () => {
+    const original = tinyModel(2);
+    await registry.register({ model: 'reg-immut', version: '1.0.0', artifacts: original, signature });
+    const err = await registry.register({ model: 'reg-immut', version: '1.0.0', artifacts: tinyModel(3), signature }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FailedPreconditionError);
+    expect((err as Error).message).toBe('model reg-immut version 1.0.0 already exists; versions are immutable, register a new version');
+    expect(predict(await registry.loadModel('reg-immut', '1.0.0'))).toEqual(predict(original));
+  });
+
+  it('immutability - of two concurrent registrations of one version exactly one wins, the loser leaves no objects', async () => {
+    const results = await Promise.allSettled([
+      registry.register({ model: 'reg-race', version: 'v1', artifacts: tinyModel(4), signature }),
+      registry.register({ model: 'reg-race', version: 'v1', artifacts: tinyModel(5), signature }),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0].reason).toBeInstanceOf(FailedPreconditionError);
+    const store = await new Objm(nc).open('x0_model_artifacts');
+    const names = (await store.list()).map((o) => o.name).filter((n) => n.startsWith('reg-race/'));
+    const winner = await registry.get('reg-race', 'v1');
+    expect(names.sort()).toEqual([`${winner.artifactPrefix}/model.json`, `${winner.artifactPrefix}/weights.bin`]);
+  });
+
+  it('artifacts - a tfjs model round-trips through the Object Store with the same predictions', async () => {
+    const model = tinyModel(6);
+    await registry.register({ model: 'reg-art', version: 'v1', artifacts: model, signature });
+    const loaded = await registry.loadModel('reg-art', 'v1');
+    expect(predict(loaded)).toEqual(predict(model));
+    loaded.dispose();
+  });
+
+  it('artifacts - a LoRA adapter registers, loads back onto its base and predicts the same', async () => {
+    const base = tinyModel(7);
+    const lora = applyLoRA(base, { rank: 2, seed: 3 });
+    const x = tf.randomNormal([32, 4], 0, 1, 'float32', 1);
+    const y = tf.randomNormal([32, 2], 0, 1, 'float32', 2);
+    lora.compile({ optimizer: tf.train.adam(0.05), loss: 'meanSquaredError' });
+    await lora.fit(x, y, { epochs: 2, verbose: 0 });
+    const adapter = extractAdapter(lora);
+    const rec = await registry.register({
+      model: 'reg-adapter',
+      version: 'v1',
+      artifacts: adapter,
+      component: 'web-1',
+      signature: { inputShape: [4], baseModelHash: adapter.baseSignature, adapterRank: adapter.rank },
+    });
+    expect(rec.format).toBe('x0-lora-adapter');
+    expect(rec.signature.baseModelHash).toBe(baseModelSignature(base));
+    const restored = await readAdapter(await registry.artifacts('reg-adapter', 'v1'));
+    expect(predict(await loadAdapter(base, restored))).toEqual(predict(lora));
+    tf.dispose([x, y]);
+    adapter.dispose();
+    restored.dispose();
+  });
+
+  it('aliases - promote moves the alias, get resolves it, rollback returns to the previous holder with history kept', async () => {
+    for (const v of ['v1', 'v2', 'v3']) await registry.register({ model: 'reg-alias', version: v, artifacts: tinyModel(8), signature });
+    await registry.promote('reg-alias', 'v1');
+    await registry.promote('reg-alias', 'v2', 'champion', { reason: 'f1 0.91 > 0.88 + 0.02' });
+    await registry.promote('reg-alias', 'v3', 'challenger');
+    expect((await registry.get('reg-alias', 'champion')).version).toBe('v2');
+    expect((await registry.get('reg-alias', 'v2')).aliases).toEqual(['champion']);
+    expect((await registry.list('reg-alias')).map((r) => [r.version, r.aliases])).toEqual([
+      ['v1', []],
+      ['v2', ['champion']],
+      ['v3', ['challenger']],
+    ]);
+
+    const back = await registry.rollback('reg-alias', 'champion', { reason: 'error rate 0.2' });
+    expect(back.version).toBe('v1');
+    expect(back.history.map((h) => [h.type, h.version, h.previousVersion, h.reason])).toEqual([
+      ['promote', 'v1', '', ''],
+      ['promote', 'v2', 'v1', 'f1 0.91 > 0.88 + 0.02'],
+      ['rollback', 'v1', 'v2', 'error rate 0.2'],
+    ]);
+    await expect(registry.rollback('reg-alias')).rejects.toThrow(
+      new FailedPreconditionError('alias champion of model reg-alias has no earlier version to roll back to (it holds v1)'),
+    );
+    await expect(registry.rollback('reg-alias', 'nope')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(registry.promote('reg-alias', 'v9')).rejects.toThrow(new NotFoundError('model version', 'reg-alias@v9'));
+    expect((await registry.aliases('reg-alias')).map((a) => [a.alias, a.version])).toEqual([
+      ['challenger', 'v3'],
+      ['champion', 'v1'],
+    ]);
+  });
+
+  it('events - every alias move publishes alias_changed with a unique Nats-Msg-Id; a no-op promote publishes nothing', async () => {
+    for (const v of ['a', 'b']) await registry.register({ model: 'reg-events', version: v, artifacts: tinyModel(9), signature, component: 'q-1' });
+    const seq = await lastSeq();
+    await registry.promote('reg-events', 'a');
+    await registry.promote('reg-events', 'a'); // already there
+    await registry.promote('reg-events', 'b', 'champion', { parentEventId: 'shadow_7' });
+    await registry.rollback('reg-events');
+    const events = await eventsAfter(seq);
+    expect(events.map(({ event: e }) => [e.type, e.alias, e.version, e.previousVersion, e.meta!.component, e.meta!.parentId])).toEqual([
+      ['alias_changed', 'champion', 'a', '', 'q-1', ''],
+      ['alias_changed', 'champion', 'b', 'a', 'q-1', 'shadow_7'],
+      ['alias_changed', 'champion', 'a', 'b', 'q-1', ''],
+    ]);
+    expect(new Set(events.map((e) => e.msgId)).size).toBe(3);
+    events.forEach(({ msgId, event }) => expect(event.meta!.id).toBe(msgId));
+  });
+
+  it('watch - delivers the current holder, then every move in order, until stopped', async () => {
+    for (const v of ['v1', 'v2']) await registry.register({ model: 'reg-watch', version: v, artifacts: tinyModel(10), signature });
+    await registry.promote('reg-watch', 'v1');
+    const seen: AliasChange[] = [];
+    let wake: () => void = () => undefined;
+    const watch = await registry.watchAliases('reg-watch', 'champion', (c) => {
+      seen.push(c);
+      wake();
+    });
+    const waitFor = (n: number) =>
+      new Promise<void>((resolve) => {
+        wake = () => seen.length >= n && resolve();
+        wake();
+      });
+    expect(seen.map((c) => c.version)).toEqual(['v1']); // delivered before watchAliases resolved
+    await registry.promote('reg-watch', 'v2');
+    await waitFor(2);
+    await registry.rollback('reg-watch');
+    await waitFor(3);
+    expect(seen.map((c) => [c.type, c.version, c.previousVersion])).toEqual([
+      ['promote', 'v1', ''],
+      ['promote', 'v2', 'v1'],
+      ['rollback', 'v1', 'v2'],
+    ]);
+    expect(watch.current).toBe('v1');
+    await watch.stop();
+    await watch.stop();
+    await registry.promote('reg-watch', 'v2');
+    await registry.alias('reg-watch', 'champion'); // a round trip: a late delivery would have arrived
+    expect(seen).toHaveLength(3);
+  });
+
+  it('watch - an alias created after the watch started is delivered; a throwing handler does not stop the watch', async () => {
+    await registry.register({ model: 'reg-watch2', version: 'v1', artifacts: tinyModel(11), signature });
+    await registry.register({ model: 'reg-watch2', version: 'v2', artifacts: tinyModel(11), signature });
+    const versions: string[] = [];
+    const errors: unknown[] = [];
+    let wake: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (wake = () => versions.length === 2 && resolve()));
+    const watch = await registry.watchAliases(
+      'reg-watch2',
+      'champion',
+      (c) => {
+        versions.push(c.version);
+        wake();
+        if (c.version === 'v1') throw new Error('hot-swap failed');
+      },
+      { onError: (err) => errors.push(err) },
+    );
+    expect(versions).toEqual([]);
+    await registry.promote('reg-watch2', 'v1');
+    await registry.promote('reg-watch2', 'v2');
+    await done;
+    expect(versions).toEqual(['v1', 'v2']);
+    expect(errors).toEqual([new Error('hot-swap failed')]);
+    await watch.stop();
+  });
+
+  it('validation - bad names, metrics and shapes are rejected naming the field', async () => {
+    const model = tinyModel(12);
+    await expect(registry.register({ model: 'a.b', version: 'v1', artifacts: model, signature })).rejects.toThrow(InvalidArgumentError);
+    await expect(registry.register({ model: 'ok', version: '.v', artifacts: model, signature })).rejects.toThrow("'version' must be");
+    await expect(registry.register({ model: 'ok', version: 'v1', artifacts: model, signature, metrics: { f1: Number.NaN } })).rejects.toThrow(
+      "'metrics.f1' must be a finite number, got NaN",
+    );
+    await expect(registry.register({ model: 'ok', version: 'v1', artifacts: model, signature: { inputShape: [0] } })).rejects.toThrow(
+      "'signature.inputShape[0]' must be a positive integer, got 0",
+    );
+    await expect(registry.get('ok', 'v1')).rejects.toThrow(new NotFoundError('model version', 'ok@v1'));
+  });
+
+  it('events - when no stream takes the subject the change is committed and UnavailableError says so', async () => {
+    const orphan = await createModelRegistry({ nc, subject: 'x0test.nostream.updated' });
+    const err = await orphan.register({ model: 'reg-nostream', version: 'v1', artifacts: tinyModel(13), signature }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect((err as Error).message).toMatch(/^model reg-nostream registered was committed but its event mdl_[0-9a-f]{24} could not be published on x0test\.nostream\.updated/);
+    expect((await registry.get('reg-nostream', 'v1')).version).toBe('v1');
+  });
+});
