@@ -1,0 +1,25 @@
+export { DecisionEngine, type Decision, type DecisionEngineOptions, type Ranking } from './decision-engine';
+export {
+  describeNotApplicable,
+  type CandidateEvidence,
+  type DecisionInput,
+  type Explanation,
+  type NotApplicable,
+  type NotApplicableReason,
+  type Observations,
+  type RankedAlternative,
+  type ScoredPolicy,
+} from './explanation';
+export { OutcomeStats, type OutcomeRecord, type StatsSnapshot, type Tally } from './outcome-stats';
+export { SEVERITIES, WELL_KNOWN_ACTIONS, compileGlob, severityRank, type Policy, type PolicyConditions, type Severity } from './policy';
+export {
+  loadPolicyFile,
+  parsePolicyFile,
+  stringifyPolicyFile,
+  toPolicyDocument,
+  validatePolicy,
+  validatePolicyFile,
+  type PolicyDocument,
+} from './policy-file';
+export { Planner, type PlanDecision, type PlanOutcome, type PlanRequest, type PlanStatus, type PlannerOptions } from './planner';
+export { recency, resolveScoringConfig, scoringConfigSchema, type ScoringConfig, type ScoringConfigInput } from './scoring';

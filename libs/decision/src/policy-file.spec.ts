@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { InvalidArgumentError } from '@x0/core';
+import { loadPolicyFile, parsePolicyFile, stringifyPolicyFile, validatePolicy } from './policy-file';
+import { makePolicy } from './testing';
+
+const DEFAULT_FILE = path.resolve(__dirname, '../../../deploy/policies.yaml');
+
+function fails(yaml: string): string {
+  try {
+    parsePolicyFile(yaml);
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    return (err as Error).message;
+  }
+  throw new Error('expected the policy file to be rejected');
+}
+
+describe('policy-file', () => {
+  it('parse - fills defaults (file defaults, then built-in) and stringifies params', () => {
+    const [p] = parsePolicyFile(`
+version: 1
+defaults: { executor: k8s, cooldown_s: 60 }
+policies:
+  - id: web-scale
+    action: scale_up
+    params: { delta: 2, force: true }
+    priority: 70
+    conditions: { component: "web-*", kinds: [web], min_severity: medium, causes: [cpu_saturation] }
+`);
+    expect(p).toEqual({
+      id: 'web-scale',
+      action: 'scale_up',
+      params: { delta: '2', force: 'true' },
+      priority: 70,
+      conditions: { component: 'web-*', kinds: ['web'], minSeverity: 'medium', causes: ['cpu_saturation'] },
+      risk: 'low',
+      cooldownS: 60,
+      enabled: true,
+      dryRun: false,
+      executor: 'k8s',
+      description: '',
+    });
+  });
+
+  it('parse - errors name the field', () => {
+    const three = (third: string) => `version: 1\npolicies:\n  - {id: a, action: restart, priority: 1}\n  - {id: b, action: restart, priority: 1}\n  - ${third}`;
+    expect(fails(three('{id: c, action: restart, priority: 150}'))).toBe("'policies[2].priority' must be ≤ 100");
+    expect(fails(three('{id: c, action: restart, priority: -1}'))).toBe("'policies[2].priority' must be ≥ 0");
+    expect(fails(three('{id: c, action: restart, priorty: 5}'))).toBe("'policies[2].priorty' is not a known field");
+    expect(fails(three('{id: c, action: restart}'))).toBe("'policies[2].priority' is required");
+    expect(fails(three('{id: c, action: Restart!, priority: 5}'))).toBe(
+      "'policies[2].action' must be a lower-case token ([a-z][a-z0-9_-]*, at most 64 characters)",
+    );
+    expect(fails(three('{id: c, action: restart, priority: 5, risk: extreme}'))).toBe("'policies[2].risk' must be one of low, medium, high");
+    expect(fails(three('{id: c, action: restart, priority: 5, conditions: {min_severity: huge}}'))).toBe(
+      "'policies[2].conditions.min_severity' must be one of low, medium, high",
+    );
+    expect(fails(three('{id: c, action: restart, priority: 5, conditions: {component: "a b"}}'))).toBe(
+      "'policies[2].conditions.component' must be a component glob (no whitespace, '.' or '>')",
+    );
+    expect(fails(three('{id: c, action: restart, priority: 5, cooldown_s: -5}'))).toBe("'policies[2].cooldown_s' must be ≥ 0");
+    expect(fails(three('{id: a, action: restart, priority: 5}'))).toBe("'policies[2].id' duplicates policies[0] ('a')");
+    expect(fails(three('{id: c, action: restart, priority: 5, params: {x: [1]}}'))).toBe("'policies[2].params.x' must be a string, number or boolean");
+  });
+
+  it('parse - file-level errors', () => {
+    expect(fails('version: 2\npolicies: []')).toBe("'version' must be 1");
+    expect(fails('- a')).toBe('a policy file must be a mapping with `version: 1` and `policies: [...]`');
+    expect(fails('version: 1\npolicies:\n  - {id: a\n  b')).toMatch(/^policy file: YAML error: .* at line \d+, column \d+$/);
+    expect(fails('version: 1\nversion: 1\npolicies: []')).toMatch(/^policy file: YAML error: Map keys must be unique/);
+  });
+
+  it('stringify - round-trips', () => {
+    const policies = [makePolicy({ id: 'a', params: { delta: '1' } }), makePolicy({ id: 'b', dryRun: true, conditions: { causes: ['disk_full'] } })];
+    expect(parsePolicyFile(stringifyPolicyFile(policies))).toEqual(policies);
+  });
+
+  it('validatePolicy - domain objects (gRPC upsert) are checked with the same rules', () => {
+    expect(validatePolicy(makePolicy())).toEqual(makePolicy());
+    expect(() => validatePolicy(makePolicy({ priority: 101 }))).toThrow("'policy.priority' must be ≤ 100");
+    expect(() => validatePolicy(makePolicy({ executor: 'https://evil' }))).toThrow("'policy.executor' must be an executor name ([a-z][a-z0-9_-]*)");
+  });
+
+  it('deploy/policies.yaml - valid, and covers every common cause', async () => {
+    const policies = await loadPolicyFile(DEFAULT_FILE);
+    const causes = new Set(policies.flatMap((p) => p.conditions.causes));
+    for (const cause of ['cpu_saturation', 'memory_leak', 'latency_spike', 'error_burst', 'disk_full', 'queue_backlog', 'dependency_down', 'unknown']) {
+      expect(policies.filter((p) => p.enabled && p.conditions.causes.includes(cause)).length).toBeGreaterThanOrEqual(2);
+      expect(causes.has(cause)).toBe(true);
+    }
+    // Actions that can hurt when wrong wait for an operator.
+    expect(policies.filter((p) => p.action === 'failover' || p.action === 'rollback').map((p) => p.risk)).toEqual(['high', 'high']);
+  });
+});
