@@ -2,7 +2,8 @@ import { InvalidArgumentError, NotFoundError } from '@x0/core';
 import { selectBackend } from './backend';
 import { C, ComponentModel, type ComponentSettings } from './component-model';
 import { S } from './metric-model';
-import { NaiveForecaster, type Forecaster } from './forecaster';
+import { NaiveForecaster, type ForecastBatch, type Forecaster } from './forecaster';
+import { NeuralForecaster } from './neural-forecaster';
 import { RING_LENGTH, ringRead } from './ring';
 import { checkThresholds } from './severity';
 import { SIGNATURE_DIM } from './signature';
@@ -47,7 +48,7 @@ export interface AnomalyDetector {
 export async function createAnomalyDetector(options: Partial<DetectorOptions> = {}): Promise<AnomalyDetector> {
   const opts = resolveOptions(options);
   const backend = await selectBackend(opts.backend);
-  const forecaster: Forecaster = new NaiveForecaster();
+  const forecaster: Forecaster = opts.forecaster === 'naive' ? new NaiveForecaster() : new NeuralForecaster(backend);
   return new StreamingAnomalyDetector(opts, backend, forecaster);
 }
 
@@ -63,6 +64,7 @@ export function resolveOptions(options: Partial<DetectorOptions>): DetectorOptio
   int('refractorySamples', 0);
   int('maxMetrics', 1);
   if (!(o.gapFactor > 1)) throw new InvalidArgumentError('options.gapFactor', `must be > 1, got ${o.gapFactor}`);
+  if (!['neural', 'naive'].includes(o.forecaster)) throw new InvalidArgumentError('options.forecaster', `must be neural|naive, got ${o.forecaster}`);
   if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(o.backend)) throw new InvalidArgumentError('options.backend', `must be auto|tensorflow|wasm|cpu, got ${o.backend}`);
   const why = checkThresholds(o.thresholds);
   if (why) throw new InvalidArgumentError('options.thresholds', why);
@@ -88,6 +90,7 @@ class StreamingAnomalyDetector implements AnomalyDetector {
       gapFactor: opts.gapFactor,
       maxMetrics: opts.maxMetrics,
       refractory: opts.refractorySamples,
+      featureDim: forecaster.featureDim,
       thresholds: opts.thresholds,
     };
     const modelVersion = `stat-v1+${forecaster.name}`;
@@ -139,7 +142,8 @@ class StreamingAnomalyDetector implements AnomalyDetector {
         row++;
       }
     });
-    const forecasts = row > 0 ? this.forecaster.forecast(windows, row) : new Float64Array(0);
+    const fc: ForecastBatch =
+      row > 0 ? this.forecaster.forecast(windows, row) : { expected: new Float64Array(0), center: new Float64Array(0), spread: new Float64Array(0), features: new Float32Array(0) };
     return samples.map((sample, i) => {
       const why = rejected[i];
       if (why) return this.rejection(sample, why);
@@ -148,11 +152,11 @@ class StreamingAnomalyDetector implements AnomalyDetector {
       // metrics never seen had no history: their forecast is meaningless
       let k = 0;
       for (const metric of sample.values.keys()) {
-        if (comp.metricIndex(metric, false) < 0) forecasts[offsets[i] + k] = Number.NaN;
+        if (comp.metricIndex(metric, false) < 0) fc.expected[offsets[i] + k] = Number.NaN;
         k++;
       }
       this.seen++;
-      return comp.score(sample, forecasts, offsets[i]);
+      return comp.score(sample, fc, offsets[i]);
     });
   }
 

@@ -1,11 +1,10 @@
-import { normalTail } from './stats';
 
 /**
  * Turns a non-negative raw statistic (a robust z-like deviation) into a surprise
  * s = -log10 p, where p is the upper-tail probability of the statistic under its own
  * recent history: an exponentially decaying histogram over log1p(z) plus one
- * pseudo-observation from a half-normal prior. The prior gives the far tail
- * (beyond anything seen) a Gaussian shape, so the surprise is bounded by
+ * pseudo-observation from a heavy-tailed prior (Student t, 2 degrees of freedom). The prior
+ * gives the far tail (beyond anything seen) a ~1/z² shape, so the surprise is bounded by
  * log10(history) for values seen before and grows smoothly beyond them.
  *
  * Point masses (a statistic that is usually exactly 0, quantised values) are handled
@@ -32,9 +31,27 @@ export function calibratorSurprise(hist: Float32Array, offset: number, mass: num
   for (let j = b + 1; j < CAL_BINS; j++) tail += hist[offset + j];
   const frac = b === CAL_BINS - 1 ? 1 : Math.max(0, Math.min(1, ((b + 1) / BIN_RES - u) * BIN_RES));
   tail += frac * hist[offset + b];
-  const prior = 2 * normalTail(z);
+  const prior = priorTail(z / referenceLevel(hist, offset, mass));
   const p = (tail + prior) / (mass + 1);
   return p >= 1 ? 0 : -Math.log10(Math.max(p, 1e-300));
+}
+
+const REF_Q = Number(process.env.X0_REFQ ?? 0.01);
+const REF_MIN = Number(process.env.X0_REFMIN ?? 1);
+
+/**
+ * The statistic's usual extreme: the value exceeded by REF_Q of its history (upper bin edge),
+ * at least REF_MIN. The prior's tail is measured in these units, so a detector whose statistic
+ * is routinely large (a noisy seasonal profile) is not more surprising than a quiet one.
+ */
+function referenceLevel(hist: Float32Array, offset: number, mass: number): number {
+  const target = REF_Q * mass;
+  let tail = 0;
+  for (let j = CAL_BINS - 1; j >= 0; j--) {
+    tail += hist[offset + j];
+    if (tail >= target) return Math.max(REF_MIN, Math.expm1((j + 1) / BIN_RES));
+  }
+  return REF_MIN;
 }
 
 /** Adds one observation with exponential forgetting over `horizon` observations; returns the new total mass. */
@@ -43,4 +60,9 @@ export function calibratorUpdate(hist: Float32Array, offset: number, mass: numbe
   for (let j = 0; j < CAL_BINS; j++) hist[offset + j] *= keep;
   hist[offset + binOf(Math.log1p(z))] += 1;
   return mass * keep + 1;
+}
+
+/** Two-sided tail of a Student t with 2 degrees of freedom: heavy (~1/z²), as real metrics are. */
+export function priorTail(z: number): number {
+  return 1 - z / Math.sqrt(2 + z * z);
 }

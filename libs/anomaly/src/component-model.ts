@@ -1,3 +1,4 @@
+import type { ForecastBatch } from './forecaster';
 import { metricScale, newMetricState, S, scoreAndUpdateMetric, type MetricSettings, type MetricState } from './metric-model';
 import { buildSignature, SIGNATURE_DIM } from './signature';
 import { scoreOfSurprise, severityOf } from './severity';
@@ -15,6 +16,7 @@ export const C = {
 /** Settings of every component of a detector. */
 export interface ComponentSettings extends MetricSettings {
   maxMetrics: number;
+  featureDim: number;
   refractory: number;
   thresholds: SeverityThresholds;
 }
@@ -39,6 +41,10 @@ export class ComponentModel {
     this.c[C.LAST_T] = Number.NEGATIVE_INFINITY;
   }
 
+  get featureDim(): number {
+    return this.cfg.featureDim;
+  }
+
   get samplesSeen(): number {
     return this.c[C.N];
   }
@@ -53,7 +59,7 @@ export class ComponentModel {
     if (i !== undefined) return i;
     if (!create || this.names.length >= this.cfg.maxMetrics) return -1;
     this.names.push(name);
-    this.metrics.push(newMetricState());
+    this.metrics.push(newMetricState(this.cfg.featureDim));
     this.index.set(name, this.names.length - 1);
     return this.names.length - 1;
   }
@@ -72,18 +78,20 @@ export class ComponentModel {
   }
 
   /**
-   * Scores one sample and learns from it. `forecasts[k]` is the forecast for the k-th metric of
-   * `sample.values` (in iteration order), NaN when none.
+   * Scores one sample and learns from it. Row `offset + k` of `fc` is the forecast for the k-th
+   * metric of `sample.values` (in iteration order); NaN expected when none.
    */
-  score(sample: ComponentSample, forecasts: Float64Array, offset: number): Detection {
+  score(sample: ComponentSample, fc: ForecastBatch, offset: number): Detection {
+    const F = this.cfg.featureDim;
     const phase = this.phase;
     const contributions: Array<MetricContribution & { surprise: number; z: number; idx: number }> = [];
     let k = 0;
     for (const [name, value] of sample.values) {
       const idx = this.metricIndex(name, true);
-      const f = forecasts[offset + k++];
+      const row = offset + k++;
       if (idx < 0) continue;
-      const r = scoreAndUpdateMetric(this.metrics[idx], value, sample.timeMs, f, this.cfg);
+      const mf = { expected: fc.expected[row], spread: fc.spread[row], features: fc.features.subarray(row * F, row * F + F) };
+      const r = scoreAndUpdateMetric(this.metrics[idx], value, sample.timeMs, mf, this.cfg);
       contributions.push({ metric: name, value, expected: r.expected, score: scoreOfSurprise(r.surprise), surprise: r.surprise, z: r.z, idx });
     }
     contributions.sort((a, b) => b.surprise - a.surprise || a.metric.localeCompare(b.metric));

@@ -3,10 +3,16 @@ import { RING_LENGTH, ringPush } from './ring';
 
 /**
  * Per-metric streaming state and scoring: robust location/scale, a value envelope,
- * the forecast-residual scale and one calibrator per statistic. All numbers live in a
+ * the forecast-residual scale, one calibrator per statistic and a linear adapter on the
+ * shared forecaster's features. All numbers live in a
  * flat Float64Array (`S.*` offsets) plus a float32 ring of recent raw values, so the
  * state serialises exactly.
  */
+/** Number of calibrated statistics per metric: forecast residual, level, time-of-day, volatility. */
+export const DETECTORS = 4;
+/** Time-of-day profile bins (hours). */
+export const SEASON_BINS = 24;
+
 export const S = {
   N: 0,
   MEAN: 1,
@@ -20,9 +26,12 @@ export const S = {
   RING_POS: 9,
   RING_FILL: 10,
   LAST: 11,
-  MASS_RES: 12,
-  MASS_LVL: 13,
-  SIZE: 14,
+  VOL_REF: 12,
+  /** DETECTORS calibrator masses */
+  MASS: 13,
+  /** SEASON_BINS × (count, mean, var) */
+  SEASON: 13 + DETECTORS,
+  SIZE: 13 + DETECTORS + 3 * SEASON_BINS,
 } as const;
 
 /** Settings shared by every metric of a detector. */
@@ -44,28 +53,46 @@ export interface MetricScore {
 const TINY = 1e-12;
 
 /** A fresh metric state. */
-/** Histogram offsets of the two calibrated statistics. */
-const H_RES = 0;
-const H_LVL = CAL_BINS;
-export const HIST_SIZE = 2 * CAL_BINS;
+export const HIST_SIZE = DETECTORS * CAL_BINS;
 
 /** The whole state of one metric. */
 export interface MetricState {
   s: Float64Array;
   ring: Float32Array;
   hist: Float32Array;
+  /** Linear adapter on the shared forecaster's features (featureDim weights + bias). */
+  adapter: Float32Array;
 }
 
+/** The forecaster's view of one value: base forecast, window spread and features (may be empty). */
+export interface MetricForecast {
+  expected: number;
+  spread: number;
+  features: Float32Array;
+}
+
+/** Adapter weights per metric: features + bias. */
+export function adapterSize(featureDim: number): number {
+  return featureDim > 0 ? featureDim + 1 : 0;
+}
+const ADAPTER_RATE = 0.02;
+
 /** A fresh metric state. */
-export function newMetricState(): MetricState {
+export function newMetricState(featureDim: number): MetricState {
   const s = new Float64Array(S.SIZE);
   s[S.LAST_T] = Number.NaN;
-  return { s, ring: new Float32Array(RING_LENGTH), hist: new Float32Array(HIST_SIZE) };
+  return { s, ring: new Float32Array(RING_LENGTH), hist: new Float32Array(HIST_SIZE), adapter: new Float32Array(adapterSize(featureDim)) };
 }
 
 export function metricScale(s: Float64Array): number {
   return Math.sqrt(Math.max(s[S.VAR], TINY * (1 + s[S.MEAN] * s[S.MEAN])));
 }
+
+const W_DET = (process.env.X0_WDET ?? '1,1,1,1').split(',').map(Number);
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** Samples of the short window whose spread is compared with its usual spread. */
+const VOL_WINDOW = 16;
 
 /**
  * Scores `x` at `timeMs` against the state, then learns from it. `forecast` is the value the
@@ -75,8 +102,9 @@ export function scoreAndUpdateMetric(
   st: MetricState,
   x: number,
   timeMs: number,
-  forecast: number,
+  fc: MetricForecast | undefined,
   cfg: MetricSettings,
+  perDetector?: Float64Array,
 ): MetricScore {
   const s = st.s;
   const n = s[S.N];
@@ -93,23 +121,71 @@ export function scoreAndUpdateMetric(
 
   const scale = metricScale(s);
   const resSd = Math.sqrt(Math.max(s[S.RES_VAR], TINY * (1 + s[S.MEAN] * s[S.MEAN]))) + 1e-3 * scale;
-  const expected = Number.isFinite(forecast) ? forecast : n > 0 ? s[S.LAST] : x;
-  const zRes = n > 1 && s[S.GAP_LEFT] <= 0 ? Math.abs(xr - expected) / resSd : 0;
-  const zLvl = n > 1 ? Math.max(0, xr - s[S.HI], s[S.LO] - xr) / scale : 0;
+  let expected = n > 0 ? s[S.LAST] : xr;
+  const F = st.adapter.length - 1;
+  let adapterNorm = 0;
+  if (fc && n > 0 && Number.isFinite(fc.expected)) {
+    expected = fc.expected;
+    if (F > 0) {
+      let corr = st.adapter[F];
+      for (let j = 0; j < F; j++) {
+        corr += st.adapter[j] * fc.features[j];
+        adapterNorm += fc.features[j] * fc.features[j];
+      }
+      expected += fc.spread * corr;
+    }
+  }
+  const stats = [0, 0, 0, 0];
+  const gap = s[S.GAP_LEFT] > 0;
+  if (n > 1) {
+    stats[0] = gap ? 0 : Math.abs(xr - expected) / resSd;
+    stats[1] = Math.max(0, xr - s[S.HI], s[S.LO] - xr) / scale;
+  }
+  // time-of-day profile: only for sub-hourly data
+  const dt = s[S.DT];
+  const bin = S.SEASON + 3 * Math.floor((((timeMs % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS);
+  const seasonal = dt > 0 && dt <= HOUR_MS;
+  if (seasonal && s[bin] >= 3 && n * dt >= 2 * DAY_MS) {
+    const sd = Math.max(Math.sqrt(Math.max(0, s[bin + 2])), 0.1 * scale);
+    stats[2] = Math.abs(xr - s[bin + 1]) / sd;
+  }
+  // volatility of the short window (including x) against its usual level
+  let vol = 0;
+  const fill = s[S.RING_FILL];
+  if (fill >= VOL_WINDOW - 1) {
+    let sum = xr;
+    let sq = xr * xr;
+    const pos = s[S.RING_POS];
+    for (let i = 1; i < VOL_WINDOW; i++) {
+      const v = st.ring[(pos - i + RING_LENGTH) % RING_LENGTH];
+      sum += v;
+      sq += v * v;
+    }
+    const m = sum / VOL_WINDOW;
+    vol = Math.sqrt(Math.max(0, sq / VOL_WINDOW - m * m));
+    if (s[S.VOL_REF] > 0 && !gap) {
+      const eps = 0.02 * scale + TINY;
+      stats[3] = 3 * Math.abs(Math.log((vol + eps) / (s[S.VOL_REF] + eps)));
+    }
+  }
   const z = n > 1 ? (xr - s[S.MEAN]) / scale : 0;
 
   let surprise = 0;
   if (n >= cfg.warmup) {
-    const sr = calibratorSurprise(st.hist, H_RES, s[S.MASS_RES], zRes);
-    const sl = calibratorSurprise(st.hist, H_LVL, s[S.MASS_LVL], zLvl);
-    surprise = Math.max(sr, sl);
+    for (let d = 0; d < DETECTORS; d++) {
+      const sd = W_DET[d] * calibratorSurprise(st.hist, d * CAL_BINS, s[S.MASS + d], stats[d]);
+      if (perDetector) perDetector[d] = sd;
+      surprise = Math.max(surprise, sd);
+    }
+    surprise = Math.max(0, surprise - Math.log10(DETECTORS));
   }
 
   // --- learn
   const calStart = Math.min(30, Math.floor(cfg.warmup / 2));
   if (n >= calStart) {
-    s[S.MASS_RES] = calibratorUpdate(st.hist, H_RES, s[S.MASS_RES], zRes, cfg.horizon);
-    s[S.MASS_LVL] = calibratorUpdate(st.hist, H_LVL, s[S.MASS_LVL], zLvl, cfg.horizon);
+    for (let d = 0; d < DETECTORS; d++) {
+      s[S.MASS + d] = calibratorUpdate(st.hist, d * CAL_BINS, s[S.MASS + d], stats[d], cfg.horizon);
+    }
   }
   const a = Math.max(1 / (n + 1), 1 / cfg.horizon);
   const mean = s[S.MEAN];
@@ -129,17 +205,36 @@ export function scoreAndUpdateMetric(
     s[S.HI] = Math.max(xr, s[S.HI] - (s[S.HI] - s[S.MEAN]) * decay);
     s[S.LO] = Math.min(xr, s[S.LO] + (s[S.MEAN] - s[S.LO]) * decay);
   }
-  if (n > 0 && s[S.GAP_LEFT] <= 0) {
+  if (n > 0 && !gap) {
     let r = xr - expected;
     const lim = 6 * resSd;
     if (n > 30) r = Math.max(-lim, Math.min(lim, r));
     const ar = Math.max(1 / n, 1 / cfg.horizon);
     s[S.RES_VAR] += ar * (r * r - s[S.RES_VAR]);
   }
-  if (s[S.GAP_LEFT] > 0) s[S.GAP_LEFT] -= 1;
-  const [pos, fill] = ringPush(st.ring, 0, s[S.RING_POS], s[S.RING_FILL], xr);
+  if (seasonal) {
+    const c = s[bin] + 1;
+    s[bin] = c;
+    const ab = Math.max(1 / c, dt / (7 * HOUR_MS));
+    const db = xu - s[bin + 1];
+    s[bin + 1] += ab * db;
+    s[bin + 2] = c === 1 ? 0 : (1 - ab) * (s[bin + 2] + ab * db * db);
+  }
+  if (fill >= VOL_WINDOW - 1) {
+    const av = Math.max(1 / Math.max(1, n - VOL_WINDOW), 1 / cfg.horizon);
+    s[S.VOL_REF] = s[S.VOL_REF] > 0 ? s[S.VOL_REF] + av * (vol - s[S.VOL_REF]) : vol;
+  }
+  if (fc && F > 0 && n > 0 && !gap && Number.isFinite(fc.expected) && fc.spread > 0) {
+    // normalised LMS step of the per-metric adapter towards the observed value
+    const e = Math.max(-3, Math.min(3, (xr - expected) / fc.spread));
+    const k = (ADAPTER_RATE * e) / (1 + adapterNorm);
+    for (let j = 0; j < F; j++) st.adapter[j] += k * fc.features[j];
+    st.adapter[F] += k;
+  }
+  if (gap) s[S.GAP_LEFT] -= 1;
+  const [pos, fill2] = ringPush(st.ring, 0, s[S.RING_POS], s[S.RING_FILL], xr);
   s[S.RING_POS] = pos;
-  s[S.RING_FILL] = fill;
+  s[S.RING_FILL] = fill2;
   s[S.LAST] = xr;
   s[S.N] = n + 1;
   return { expected, surprise, z };

@@ -17,7 +17,7 @@ export function severityOf(score: number, thresholds: SeverityThresholds = DEFAU
  * score = a / (a + SCORE_HALF), a = max(0, S - SCORE_FLOOR). Monotone, never saturates
  * (so a threshold sweep keeps its resolution), 0 for anything a typical day produces.
  */
-export const SCORE_FLOOR = 3;
+export const SCORE_FLOOR = Number(process.env.X0_FLOOR ?? 3);
 export const SCORE_HALF = 2;
 
 /** Score of a surprise (see SCORE_FLOOR / SCORE_HALF). */

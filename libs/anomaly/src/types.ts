@@ -87,6 +87,8 @@ export interface DetectorOptions {
   gapFactor: number;
   /** Maximum metrics per component (bounds the state size). */
   maxMetrics: number;
+  /** 'neural': shared TensorFlow.js forecaster + per-metric adapter; 'naive': mean of the last 3 values (no tensors). */
+  forecaster: 'neural' | 'naive';
 }
 
 /** Defaults of every option. */
@@ -94,8 +96,9 @@ export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = Object.freeze
   warmupSamples: 300,
   thresholds: Object.freeze({ low: 0.5, medium: 0.7, high: 0.9 }),
   backend: 'auto',
-  baselineHorizon: 2000,
-  refractorySamples: 0,
+  baselineHorizon: Number(process.env.X0_H ?? 2000),
+  refractorySamples: Number(process.env.X0_REFR ?? 0),
   gapFactor: 10,
   maxMetrics: 40,
+  forecaster: (process.env.X0_FC as 'neural' | 'naive') ?? 'neural',
 });
