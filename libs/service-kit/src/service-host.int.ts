@@ -1,0 +1,85 @@
+import * as grpc from '@grpc/grpc-js';
+import { z } from 'zod';
+import { NotFoundError } from '@x0/core';
+import { ConsumerLoop, publishMessage, type HandleResult } from '@x0/bus';
+import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
+import { AnalyzeServiceClient, AnalyzeServiceService, STREAMS, type AnalyzeServiceServer, type Statistics } from '@x0/contracts';
+import { checkHealth, listServicesByReflection } from './grpc-probes';
+import { ConfigError } from './config';
+import { runService, type ServiceModule } from './service-host';
+
+const testModule: ServiceModule<{ GREETING: z.ZodDefault<z.ZodString> }> = {
+  name: 'analyze',
+  configShape: { GREETING: z.string().default('hi') },
+  create(ctx) {
+    const loop = new ConsumerLoop({
+      bus: ctx.bus,
+      service: 'analyze',
+      stream: STREAMS.events.name,
+      filterSubject: 'x0.events.anomaly.>',
+      decode: (d) => d,
+      observer: ctx.stats,
+      handleBatch: (items) => items.map((): HandleResult => ({ type: 'ok' })),
+    });
+    ctx.serve<AnalyzeServiceServer>('x0.v1.AnalyzeService', AnalyzeServiceService, {
+      getStatistics: () => ctx.stats.toProto(),
+      explain: (req) => {
+        throw new NotFoundError('diagnosis', req.diagnosisId);
+      },
+    });
+    return { start: () => loop.start(), stop: () => loop.stop() };
+  },
+};
+
+describe('service host', () => {
+  let nats: NatsServerProcess;
+  beforeAll(async () => {
+    nats = await startNatsServer();
+  });
+  afterAll(() => nats.stop());
+
+  const env = () => ({ NATS_URL: nats.url, GRPC_PORT: '0', METRICS_PORT: '0', GRPC_HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+
+  it('runService - health, reflection, a real RPC, statistics, /metrics, then a clean stop', async () => {
+    const handle = await runService(testModule, { env: env(), handleSignals: false });
+    const address = `127.0.0.1:${handle.grpcPort}`;
+    expect(await checkHealth(address)).toBe('SERVING');
+    expect(await checkHealth(address, 'x0.v1.AnalyzeService')).toBe('SERVING');
+    expect(await checkHealth(address, 'x0.v1.Nope')).toBe('SERVICE_UNKNOWN');
+    expect(await listServicesByReflection(address)).toEqual(
+      ['grpc.health.v1.Health', 'x0.v1.AnalyzeService'],
+    );
+
+    // A real message through the consumer shows up in the statistics.
+    const { connectBus } = await import('@x0/bus');
+    const bus = await connectBus({ url: nats.url, name: 'pub' });
+    await publishMessage(bus.js, { subject: 'x0.events.anomaly.c1', data: new Uint8Array([1]), id: 'a-1' });
+    await bus.drain();
+
+    const client = new AnalyzeServiceClient(address, grpc.credentials.createInsecure());
+    let stats: Statistics | undefined;
+    for (let i = 0; i < 100 && !(stats && stats.messagesIn >= 1); i++) {
+      stats = await new Promise<Statistics>((resolve, reject) => client.getStatistics({}, (err, res) => (err ? reject(err) : resolve(res))));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(stats).toMatchObject({ service: 'analyze', messagesIn: 1 });
+
+    const err = await new Promise<grpc.ServiceError>((resolve) => client.explain({ diagnosisId: 'dg_x' }, (e) => resolve(e!)));
+    expect(err.code).toBe(grpc.status.NOT_FOUND);
+    expect(err.details).toBe("diagnosis 'dg_x' not found");
+    client.close();
+
+    const metrics = await fetch(`http://127.0.0.1:${handle.metricsPort}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/x0_messages_in_total\{service="analyze"\} 1/);
+    expect((await fetch(`http://127.0.0.1:${handle.metricsPort}/readyz`)).status).toBe(200);
+
+    await handle.stop();
+    await handle.stop();
+    expect(await checkHealth(address, '', 500)).toMatch(/^UNREACHABLE/);
+  });
+
+  it('runService - a bad env var stops start-up with a message naming it', async () => {
+    await expect(runService(testModule, { env: { ...env(), GRPC_PORT: 'nope' }, handleSignals: false })).rejects.toThrow(ConfigError);
+    await expect(runService(testModule, { env: { ...env(), GRPC_PORT: 'nope' }, handleSignals: false })).rejects.toThrow('GRPC_PORT must be an integer (got "nope")');
+  });
+});
