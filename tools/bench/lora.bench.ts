@@ -1,0 +1,134 @@
+/**
+ * LoRA benchmark on a small detector-like model.
+ *
+ *   npx tsx tools/bench/lora.bench.ts
+ *
+ * Base model: a reconstruction autoencoder over a window of 64 normalised samples,
+ * Dense 64→128 (relu) → 64 (relu) → 64 (linear): 20,736 parameters. Data: 512 windows of a
+ * synthetic component baseline (daily-like sine + noise). Backend: wasm (cpu fallback).
+ *
+ * - lora.finetune_epoch_ms: median of 10 epochs (after 2 warm-up) of `fit` over the 512
+ *   windows, batch 128, rank 8 on every Dense layer, adapter only (the base is frozen).
+ * - lora.adapter_bytes: bytes the serialised adapter takes (weights + JSON config), rank 8,
+ *   every Dense layer (the default of applyLoRA).
+ * - lora.trainable_fraction: adapter parameters / base parameters, same configuration.
+ * - lora.adapter_bytes_output_layer, lora.trainable_fraction_output_layer: the same with
+ *   only the output layer adapted (`layers: [2]`).
+ * - lora.merged_vs_base_latency_ratio: median latency of `predict` on one batch of 64
+ *   windows, merged model / base model (200 interleaved runs each).
+ * - lora.unmerged_vs_base_latency_ratio: the same for the LoRA model before merging.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { quantileSorted } from '@x0/core';
+import { applyLoRA, countParams, extractAdapter, mergeAdapter, selectBackend } from '@x0/lora';
+
+export interface BenchResult {
+  bench: string;
+  value: number;
+  unit: string;
+}
+
+const WINDOW = 64;
+const WINDOWS = 512;
+
+function baseModel(): tf.Sequential {
+  const init = (seed: number) => tf.initializers.glorotUniform({ seed });
+  return tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [WINDOW], units: 128, activation: 'relu', kernelInitializer: init(1) }),
+      tf.layers.dense({ units: 64, activation: 'relu', kernelInitializer: init(2) }),
+      tf.layers.dense({ units: WINDOW, kernelInitializer: init(3) }),
+    ],
+  });
+}
+
+/** Windows of a sine with period 48 samples plus noise, standardised: one component's baseline. */
+function baselineWindows(): tf.Tensor2D {
+  return tf.tidy(() => {
+    const start = tf.randomUniform([WINDOWS, 1], 0, 48, 'float32', 7);
+    const t = tf.add(start, tf.range(0, WINDOW).reshape([1, WINDOW]));
+    const signal = tf.sin(tf.mul(t, (2 * Math.PI) / 48)).mul(1.5);
+    return tf.add(signal, tf.randomNormal([WINDOWS, WINDOW], 0, 0.2, 'float32', 8)) as tf.Tensor2D;
+  });
+}
+
+function serialisedBytes(model: tf.LayersModel): number {
+  const adapter = extractAdapter(model);
+  try {
+    const a = adapter.toArtifacts();
+    return tf.io.CompositeArrayBuffer.join(a.weightData!).byteLength + new TextEncoder().encode(JSON.stringify(a.modelTopology)).byteLength;
+  } finally {
+    adapter.dispose();
+  }
+}
+
+async function epochMs(model: tf.LayersModel, x: tf.Tensor2D): Promise<number> {
+  model.compile({ optimizer: tf.train.adam(0.005), loss: 'meanSquaredError' });
+  const times: number[] = [];
+  let t0 = 0;
+  await model.fit(x, x, {
+    epochs: 12,
+    batchSize: 128,
+    shuffle: true,
+    verbose: 0,
+    callbacks: { onEpochBegin: async () => void (t0 = performance.now()), onEpochEnd: async () => void times.push(performance.now() - t0) },
+  });
+  return median(times.slice(2));
+}
+
+function latencyRatios(base: tf.LayersModel, others: tf.LayersModel[], x: tf.Tensor): number[] {
+  const all = [base, ...others];
+  const samples = all.map(() => [] as number[]);
+  for (let i = 0; i < 220; i++) {
+    all.forEach((m, k) => {
+      const t0 = performance.now();
+      const y = m.predict(x) as tf.Tensor;
+      y.dataSync();
+      const ms = performance.now() - t0;
+      y.dispose();
+      if (i >= 20) samples[k].push(ms);
+    });
+  }
+  const baseMs = median(samples[0]);
+  return samples.slice(1).map((s) => median(s) / baseMs);
+}
+
+function median(xs: number[]): number {
+  return quantileSorted([...xs].sort((a, b) => a - b), 0.5);
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const backend = await selectBackend();
+  process.stderr.write(`lora bench: backend ${backend}\n`);
+  const base = baseModel();
+  const x = baselineWindows();
+  const lora = applyLoRA(base, { rank: 8, alpha: 16, seed: 1 });
+  const outputOnly = applyLoRA(base, { rank: 8, alpha: 16, layers: [2] });
+  const epoch = await epochMs(lora, x);
+  const merged = mergeAdapter(lora);
+  const batch = x.slice([0, 0], [64, WINDOW]);
+  const [mergedRatio, unmergedRatio] = latencyRatios(base, [merged, lora], batch);
+  const r = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
+  const results: BenchResult[] = [
+    { bench: 'lora.finetune_epoch_ms', value: r(epoch, 2), unit: 'ms' },
+    { bench: 'lora.adapter_bytes', value: serialisedBytes(lora), unit: 'bytes' },
+    { bench: 'lora.trainable_fraction', value: r(countParams(lora).trainableFraction, 4), unit: 'ratio' },
+    { bench: 'lora.adapter_bytes_output_layer', value: serialisedBytes(outputOnly), unit: 'bytes' },
+    { bench: 'lora.trainable_fraction_output_layer', value: r(countParams(outputOnly).trainableFraction, 4), unit: 'ratio' },
+    { bench: 'lora.merged_vs_base_latency_ratio', value: r(mergedRatio), unit: 'ratio' },
+    { bench: 'lora.unmerged_vs_base_latency_ratio', value: r(unmergedRatio), unit: 'ratio' },
+  ];
+  tf.dispose([x, batch]);
+  [base, lora, outputOnly, merged].forEach((m) => m.dispose());
+  return results;
+}
+
+if (require.main === module) {
+  run().then(
+    (results) => results.forEach((res) => console.log(JSON.stringify(res))),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
