@@ -5,3 +5,4 @@ export * from './dead-letter';
 export * from './consumer-loop';
 export * from './partition';
 export * from './nats-server';
+export * from './key-value';

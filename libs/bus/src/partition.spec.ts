@@ -19,3 +19,16 @@ describe('backoffMs', () => {
     expect([1, 2, 3, 10].map(backoffMs)).toEqual([250, 500, 1000, 10_000]);
   });
 });
+
+import { fromKvKey, toKvKey } from './key-value';
+
+describe('kv keys', () => {
+  it('toKvKey - keeps safe names and round trips the rest', () => {
+    expect(toKvKey('web-1')).toBe('web-1');
+    for (const name of ['db:5432', 'éu-west', 'a/b', 'x=y_z']) {
+      const key = toKvKey(name);
+      expect(key).toMatch(/^[-/_=.a-zA-Z0-9]+$/);
+      expect(fromKvKey(key)).toBe(name);
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import { InvalidArgumentError, errorMessage } from '@x0/core';
-import { ActionResult, Anomaly, Approval, DeadLetter, Diagnosis, ModelEvent, Outcome, Plan } from './generated/x0/v1/events.pb';
+import { ActionResult, Anomaly, Approval, ComponentHealth, DeadLetter, Diagnosis, ModelEvent, Outcome, Plan } from './generated/x0/v1/events.pb';
 import type { EventType } from './subjects';
 
 /** What ts-proto generates for every message. */
@@ -59,3 +59,4 @@ export const EVENT_CODECS: { [K in EventType]: Codec<EventPayloads[K]> } = {
 
 export const MODEL_EVENT_CODEC: Codec<ModelEvent> = codecOf('x0.v1.ModelEvent', ModelEvent);
 export const DEAD_LETTER_CODEC: Codec<DeadLetter> = codecOf('x0.v1.DeadLetter', DeadLetter);
+export const COMPONENT_HEALTH_CODEC: Codec<ComponentHealth> = codecOf('x0.v1.ComponentHealth', ComponentHealth);

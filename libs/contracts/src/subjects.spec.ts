@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@x0/core';
-import { agentSubject, dlqSubject, eventFilter, eventSubject, metricsSubject, parseSubject, subjectToken } from './subjects';
+import { agentSubject, dlqSubject, statusSubject, eventFilter, eventSubject, metricsSubject, parseSubject, subjectToken } from './subjects';
 
 describe('subjects', () => {
   it('builders - compose the DESIGN.md subjects', () => {
@@ -34,6 +34,7 @@ describe('subjects', () => {
     expect(parseSubject(agentSubject('c1', 'restart'))).toEqual({ type: 'agent', component: 'c1', action: 'restart' });
     expect(parseSubject(dlqSubject('plan'))).toEqual({ type: 'dlq', service: 'plan' });
     expect(parseSubject('x0.models.updated')).toEqual({ type: 'models' });
+    expect(parseSubject(statusSubject('c1'))).toEqual({ type: 'status', component: 'c1' });
   });
 
   it('parseSubject - rejects foreign and malformed subjects', () => {

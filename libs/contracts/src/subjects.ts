@@ -55,6 +55,11 @@ export function agentSubject(component: string, action: string): string {
   return `x0.agents.${subjectToken(component, 'component')}.${subjectToken(action, 'action')}`;
 }
 
+/** `x0.status.<component>` (core NATS): the monitor's live ComponentHealth of a component. */
+export function statusSubject(component: string): string {
+  return `x0.status.${subjectToken(component, 'component')}`;
+}
+
 /** `x0.dlq.<service>`: input a service could not process, with the reason. */
 export function dlqSubject(service: string): string {
   return `x0.dlq.${subjectToken(service, 'service')}`;
@@ -66,6 +71,7 @@ export type ParsedSubject =
   | { type: 'event'; event: EventType; component: string }
   | { type: 'agent'; component: string; action: string }
   | { type: 'dlq'; service: string }
+  | { type: 'status'; component: string }
   | { type: 'models' };
 
 /** Parses an x0 subject; throws InvalidArgumentError for anything else. */
@@ -78,6 +84,7 @@ export function parseSubject(subject: string): ParsedSubject {
     }
     if (t[1] === 'agents' && t.length === 4 && isSubjectToken(t[2]) && isSubjectToken(t[3])) return { type: 'agent', component: t[2], action: t[3] };
     if (t[1] === 'dlq' && t.length === 3 && isSubjectToken(t[2])) return { type: 'dlq', service: t[2] };
+    if (t[1] === 'status' && t.length === 3 && isSubjectToken(t[2])) return { type: 'status', component: t[2] };
     if (t[1] === 'models' && t.length === 3) return { type: 'models' };
   }
   throw new InvalidArgumentError('subject', `is not an x0 subject: ${JSON.stringify(subject)}`);

@@ -197,6 +197,22 @@ export interface MetricDeviation {
   score: number;
 }
 
+/**
+ * x0.status.<component> (core NATS, not stored): the monitor's current view of a component,
+ * published when its severity changes and at most every status interval otherwise. The
+ * execute phase watches it to verify that an action worked.
+ */
+export interface ComponentHealth {
+  component: string;
+  timeMs: number;
+  score: number;
+  severity: Severity;
+  /** "learning" or "scoring". */
+  phase: string;
+  /** Id of the anomaly of the incident still open on this component ("" when none). */
+  openAnomalyId: string;
+}
+
 /** x0.events.anomaly.<component> */
 export interface Anomaly {
   meta: EventMeta | undefined;
@@ -834,6 +850,163 @@ export const MetricDeviation: MessageFns<MetricDeviation> = {
     message.value = object.value ?? 0;
     message.expected = object.expected ?? 0;
     message.score = object.score ?? 0;
+    return message;
+  },
+};
+
+function createBaseComponentHealth(): ComponentHealth {
+  return { component: "", timeMs: 0, score: 0, severity: 0, phase: "", openAnomalyId: "" };
+}
+
+export const ComponentHealth: MessageFns<ComponentHealth> = {
+  encode(message: ComponentHealth, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.component !== "") {
+      writer.uint32(10).string(message.component);
+    }
+    if (message.timeMs !== 0) {
+      writer.uint32(16).int64(message.timeMs);
+    }
+    if (message.score !== 0) {
+      writer.uint32(25).double(message.score);
+    }
+    if (message.severity !== 0) {
+      writer.uint32(32).int32(message.severity);
+    }
+    if (message.phase !== "") {
+      writer.uint32(42).string(message.phase);
+    }
+    if (message.openAnomalyId !== "") {
+      writer.uint32(50).string(message.openAnomalyId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ComponentHealth {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseComponentHealth();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.component = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.timeMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.score = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.severity = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.phase = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.openAnomalyId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ComponentHealth {
+    return {
+      component: isSet(object.component) ? globalThis.String(object.component) : "",
+      timeMs: isSet(object.timeMs)
+        ? globalThis.Number(object.timeMs)
+        : isSet(object.time_ms)
+        ? globalThis.Number(object.time_ms)
+        : 0,
+      score: isSet(object.score) ? globalThis.Number(object.score) : 0,
+      severity: isSet(object.severity) ? severityFromJSON(object.severity) : 0,
+      phase: isSet(object.phase) ? globalThis.String(object.phase) : "",
+      openAnomalyId: isSet(object.openAnomalyId)
+        ? globalThis.String(object.openAnomalyId)
+        : isSet(object.open_anomaly_id)
+        ? globalThis.String(object.open_anomaly_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ComponentHealth): unknown {
+    const obj: any = {};
+    if (message.component !== "") {
+      obj.component = message.component;
+    }
+    if (message.timeMs !== 0) {
+      obj.timeMs = Math.round(message.timeMs);
+    }
+    if (message.score !== 0) {
+      obj.score = floatToJson(message.score);
+    }
+    if (message.severity !== 0) {
+      obj.severity = severityToJSON(message.severity);
+    }
+    if (message.phase !== "") {
+      obj.phase = message.phase;
+    }
+    if (message.openAnomalyId !== "") {
+      obj.openAnomalyId = message.openAnomalyId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ComponentHealth>, I>>(base?: I): ComponentHealth {
+    return ComponentHealth.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ComponentHealth>, I>>(object: I): ComponentHealth {
+    const message = createBaseComponentHealth();
+    message.component = object.component ?? "";
+    message.timeMs = object.timeMs ?? 0;
+    message.score = object.score ?? 0;
+    message.severity = object.severity ?? 0;
+    message.phase = object.phase ?? "";
+    message.openAnomalyId = object.openAnomalyId ?? "";
     return message;
   },
 };

@@ -1,0 +1,242 @@
+import { deriveId, errorMessage, InvalidArgumentError } from '@x0/core';
+import { ConsumerLoop, type Bus, type Delivery, type HandleResult, type OutboundMessage } from '@x0/bus';
+import {
+  Anomaly,
+  COMPONENT_HEALTH_CODEC,
+  EVENT_CODECS,
+  STREAMS,
+  decodeMetricBatch,
+  eventSubject,
+  parseSubject,
+  severityToProto,
+  statusSubject,
+  validateMetricBatch,
+  type MetricBatch,
+} from '@x0/contracts';
+import { validateSample, type AnomalyDetector, type ComponentSample, type Detection } from '@x0/anomaly';
+import type { Logger, ServiceStats } from '@x0/service-kit';
+import { IncidentGate, type IncidentGateOptions } from './incident-gate';
+import { DetectorStateStore } from './state-store';
+
+export interface MonitorRuntimeOptions {
+  bus: Bus;
+  logger: Logger;
+  stats: ServiceStats;
+  detector: AnomalyDetector;
+  gate: IncidentGateOptions;
+  snapshotIntervalMs: number;
+  statusIntervalMs: number;
+  maxBatch: number;
+  partition?: { index: number; count: number };
+  /** Recent anomalies kept for ListAnomalies. */
+  recentAnomalies?: number;
+}
+
+interface ComponentInfo {
+  kind: string;
+  lastAnomalyMs: number;
+  lastStatusMs: number;
+  lastSeverity: string;
+}
+
+/** Outputs remembered per input, so a redelivered batch republishes instead of rescoring. */
+const OUTPUT_CACHE = 20_000;
+
+/**
+ * The monitor's consumer: metric batches in, Anomaly events out (through the incident gate),
+ * live ComponentHealth on `x0.status.<component>`, detector state snapshotted to KV.
+ */
+export class MonitorRuntime {
+  readonly gate: IncidentGate;
+  private readonly loop: ConsumerLoop<MetricBatch>;
+  private readonly store: DetectorStateStore;
+  private readonly components = new Map<string, ComponentInfo>();
+  private readonly recent: Anomaly[] = [];
+  private readonly outputs = new Map<number, OutboundMessage[]>();
+  private snapshotTimer?: NodeJS.Timeout;
+  private stopping?: Promise<void>;
+
+  constructor(private readonly o: MonitorRuntimeOptions) {
+    this.gate = new IncidentGate(o.gate);
+    this.store = new DetectorStateStore(o.bus, o.logger);
+    this.loop = new ConsumerLoop<MetricBatch>({
+      bus: o.bus,
+      service: 'monitor',
+      stream: STREAMS.metrics.name,
+      filterSubject: 'x0.metrics.>',
+      maxBatch: o.maxBatch,
+      partition: o.partition,
+      logger: o.logger,
+      observer: o.stats,
+      decode: (data) => decodeMetricBatch(data),
+      handleBatch: (items) => this.handleBatch(items),
+    });
+  }
+
+  async start(): Promise<void> {
+    const { restored, skipped } = await this.store.restoreAll(this.o.detector);
+    this.o.logger.info({ restored, skipped }, 'detector state restored from KV');
+    await this.loop.start();
+    this.snapshotTimer = setInterval(() => {
+      this.store.flush(this.o.detector).catch((err) => this.o.logger.warn({ err: errorMessage(err) }, 'snapshot failed'));
+    }, this.o.snapshotIntervalMs);
+    this.snapshotTimer.unref();
+  }
+
+  /** Stops consuming, finishes the batch in hand, writes a last snapshot. Safe to call twice. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      clearInterval(this.snapshotTimer);
+      await this.loop.stop();
+      const written = await this.store.flush(this.o.detector);
+      this.o.logger.info({ written }, 'detector state snapshotted');
+    })();
+    return this.stopping;
+  }
+
+  /** Recent anomalies, newest first. */
+  recentAnomalies(): readonly Anomaly[] {
+    return this.recent;
+  }
+
+  componentInfo(component: string): ComponentInfo | undefined {
+    return this.components.get(component);
+  }
+
+  handleBatch(items: readonly Delivery<MetricBatch>[]): HandleResult[] {
+    const results: HandleResult[] = new Array(items.length);
+    const samples: ComponentSample[] = [];
+    const owner: number[] = [];
+    const batchIds: string[] = new Array(items.length);
+    const rejected: string[][] = items.map(() => []);
+    const now = Date.now();
+
+    for (let k = 0; k < items.length; k++) {
+      const d = items[k];
+      const cached = d.deliveries > 1 ? this.outputs.get(d.streamSeq) : undefined;
+      if (cached) {
+        results[k] = { type: 'ok', outputs: cached };
+        continue;
+      }
+      try {
+        const parsed = parseSubject(d.subject);
+        if (parsed.type !== 'metrics') throw new InvalidArgumentError('subject', `is not a metrics subject: ${d.subject}`);
+        const { batch, rejected: bad } = validateMetricBatch(d.value, { subjectComponent: parsed.component, fallbackId: `seq-${d.streamSeq}`, now });
+        batchIds[k] = batch.id;
+        for (const r of bad) rejected[k].push(r.reason);
+        const kind = batch.labels['kind'] ?? '';
+        const info = this.components.get(batch.component);
+        if (!info) this.components.set(batch.component, { kind, lastAnomalyMs: 0, lastStatusMs: 0, lastSeverity: '' });
+        else if (kind) info.kind = kind;
+        for (const s of groupByTime(batch, kind)) {
+          const why = validateSample(s);
+          if (why) rejected[k].push(why);
+          else {
+            samples.push(s);
+            owner.push(k);
+          }
+        }
+        results[k] = { type: 'ok', outputs: [] };
+      } catch (err) {
+        if (!(err instanceof InvalidArgumentError)) throw err;
+        results[k] = { type: 'invalid', reason: err.message };
+      }
+    }
+
+    const detections = samples.length > 0 ? this.o.detector.scoreBatch(samples) : [];
+    const touched = new Map<string, Detection>();
+    for (let i = 0; i < detections.length; i++) {
+      const det = detections[i];
+      const k = owner[i];
+      if (det.rejected) {
+        rejected[k].push(det.rejected);
+        continue;
+      }
+      this.store.markDirty(det.component);
+      touched.set(det.component, det);
+      const decision = this.gate.observe(det.component, det.severity, det.timeMs);
+      if (decision.type === 'open' || decision.type === 'realert') {
+        const anomaly = this.buildAnomaly(det, batchIds[k]);
+        this.gate.opened(det.component, anomaly.meta!.id, det.timeMs);
+        (results[k] as { outputs: OutboundMessage[] }).outputs.push({
+          subject: eventSubject('anomaly', det.component),
+          data: EVENT_CODECS.anomaly.encode(anomaly),
+          id: anomaly.meta!.id,
+        });
+        this.remember(anomaly);
+      }
+    }
+
+    for (let k = 0; k < items.length; k++) {
+      const r = results[k];
+      if (r.type === 'ok' && rejected[k].length > 0) r.rejected = rejected[k];
+      if (r.type === 'ok' && items[k].deliveries === 1) this.cacheOutputs(items[k].streamSeq, r.outputs ?? []);
+    }
+    this.publishHealth(touched);
+    return results;
+  }
+
+  private buildAnomaly(det: Detection, batchId: string): Anomaly {
+    const info = this.components.get(det.component);
+    const id = deriveId('an', batchId, det.component, det.timeMs);
+    if (info) info.lastAnomalyMs = det.timeMs;
+    return Anomaly.fromPartial({
+      meta: { id, parentId: batchId, component: det.component, timeMs: det.timeMs, source: 'monitor' },
+      score: det.score,
+      severity: severityToProto(det.severity),
+      metrics: det.metrics.slice(0, 8).map((m) => ({ metric: m.metric, value: m.value, expected: m.expected, score: m.score })),
+      signature: Array.from(det.signature),
+      detector: this.o.detector.info.detector,
+      modelVersion: this.o.detector.info.modelVersion,
+      windowStartMs: det.timeMs,
+      windowEndMs: det.timeMs,
+      kind: info?.kind ?? '',
+    });
+  }
+
+  private remember(a: Anomaly): void {
+    this.recent.unshift(a);
+    if (this.recent.length > (this.o.recentAnomalies ?? 1000)) this.recent.pop();
+  }
+
+  private cacheOutputs(seq: number, outputs: OutboundMessage[]): void {
+    this.outputs.set(seq, outputs);
+    if (this.outputs.size > OUTPUT_CACHE) this.outputs.delete(this.outputs.keys().next().value!);
+  }
+
+  /** Core-NATS ComponentHealth: at once on a severity change, otherwise at most every statusIntervalMs. */
+  private publishHealth(latest: Map<string, Detection>): void {
+    const nc = this.o.bus.nc;
+    if (nc.isClosed() || nc.isDraining()) return;
+    const now = Date.now();
+    for (const [component, det] of latest) {
+      const info = this.components.get(component);
+      if (!info) continue;
+      if (info.lastSeverity === det.severity && now - info.lastStatusMs < this.o.statusIntervalMs) continue;
+      info.lastSeverity = det.severity;
+      info.lastStatusMs = now;
+      nc.publish(
+        statusSubject(component),
+        COMPONENT_HEALTH_CODEC.encode({
+          component,
+          timeMs: det.timeMs,
+          score: det.score,
+          severity: severityToProto(det.severity),
+          phase: det.phase,
+          openAnomalyId: this.gate.openAnomaly(component),
+        }),
+      );
+    }
+  }
+}
+
+/** One ComponentSample per distinct sample time of a batch (all metrics at that time). */
+export function groupByTime(batch: MetricBatch, kind: string): ComponentSample[] {
+  const byTime = new Map<number, Map<string, number>>();
+  for (const s of batch.samples) {
+    let values = byTime.get(s.timeMs);
+    if (!values) byTime.set(s.timeMs, (values = new Map()));
+    values.set(s.metric, s.value);
+  }
+  return [...byTime.entries()].sort((a, b) => a[0] - b[0]).map(([timeMs, values]) => ({ component: batch.component, timeMs, values, kind }));
+}

@@ -1,0 +1,77 @@
+import { NotFoundError } from '@x0/core';
+import { MonitorServiceService, severityFromProto, severityRank, severityToProto, type MonitorServiceServer } from '@x0/contracts';
+import { createAnomalyDetector } from '@x0/anomaly';
+import type { ServiceModule } from '@x0/service-kit';
+import { monitorConfigShape } from './monitor-config';
+import { MonitorRuntime } from './monitor-runtime';
+
+/** The monitor service: wire-up of config, detector, runtime and gRPC API. */
+export const monitorService: ServiceModule<typeof monitorConfigShape> = {
+  name: 'monitor',
+  configShape: monitorConfigShape,
+  async create(ctx) {
+    const c = ctx.config;
+    const detector = await createAnomalyDetector({ warmupSamples: c.MONITOR_WARMUP_SAMPLES, forecaster: c.MONITOR_FORECASTER });
+    ctx.logger.info({ backend: detector.info.backend, model: detector.info.modelVersion }, 'anomaly detector ready');
+    ctx.stats.setModel({ name: detector.info.detector, version: detector.info.modelVersion, backend: detector.info.backend });
+    const runtime = new MonitorRuntime({
+      bus: ctx.bus,
+      logger: ctx.logger,
+      stats: ctx.stats,
+      detector,
+      gate: { minSeverity: c.MONITOR_MIN_SEVERITY, clearSamples: c.MONITOR_CLEAR_SAMPLES, realertMs: c.MONITOR_REALERT_S * 1000 },
+      snapshotIntervalMs: c.MONITOR_SNAPSHOT_INTERVAL_S * 1000,
+      statusIntervalMs: c.MONITOR_STATUS_INTERVAL_MS,
+      maxBatch: c.MONITOR_BATCH,
+      partition: c.X0_PARTITIONS > 1 ? { index: c.X0_PARTITION_INDEX, count: c.X0_PARTITIONS } : undefined,
+    });
+    ctx.stats.addGauge('monitor_components', 'Components the detector tracks', () => detector.components().length);
+    ctx.stats.addGauge('monitor_open_incidents', 'Components with an open incident', () => runtime.gate.openCount);
+    ctx.stats.addGauge('monitor_samples_seen', 'Samples scored since start', () => detector.samplesSeen);
+
+    ctx.serve<MonitorServiceServer>('x0.v1.MonitorService', MonitorServiceService, {
+      getStatistics: () => ctx.stats.toProto(),
+      getComponentStatus: (req) => {
+        const s = detector.status(req.component);
+        if (!s) throw new NotFoundError('component', req.component);
+        const info = runtime.componentInfo(req.component);
+        return {
+          component: s.component,
+          kind: info?.kind ?? '',
+          phase: s.phase,
+          samplesSeen: s.samplesSeen,
+          lastScore: s.lastScore,
+          lastSeverity: severityToProto(s.lastSeverity),
+          lastSampleMs: s.lastTimeMs,
+          lastAnomalyMs: info?.lastAnomalyMs ?? 0,
+          metrics: s.metrics.map((m) => ({ metric: m.metric, lastValue: m.last, mean: m.mean, stddev: m.std, samples: m.samples })),
+        };
+      },
+      listAnomalies: (req) => {
+        const min = severityRank(severityFromProto(req.minSeverity));
+        const limit = req.limit > 0 ? Math.min(req.limit, 1000) : 100;
+        const anomalies = runtime
+          .recentAnomalies()
+          .filter((a) => (!req.component || a.meta?.component === req.component) && severityRank(severityFromProto(a.severity)) >= min)
+          .slice(0, limit);
+        return { anomalies };
+      },
+      getDetectorInfo: () => ({
+        detector: detector.info.detector,
+        modelVersion: detector.info.modelVersion,
+        backend: detector.info.backend,
+        samplesSeen: detector.samplesSeen,
+        components: detector.components().length,
+        warmupSamples: detector.info.warmupSamples,
+        thresholds: { ...detector.info.thresholds },
+      }),
+    });
+    return {
+      start: () => runtime.start(),
+      stop: async () => {
+        await runtime.stop();
+        detector.dispose();
+      },
+    };
+  },
+};

@@ -1,0 +1,78 @@
+import type { KV } from '@nats-io/kv';
+import { errorMessage } from '@x0/core';
+import { fromKvKey, openKeyValue, toKvKey, type Bus } from '@x0/bus';
+import type { Logger } from '@x0/service-kit';
+
+/** Bucket holding one detector snapshot per component. */
+export const MONITOR_STATE_BUCKET = 'x0_monitor_state';
+
+/** What the store needs from a detector. */
+export interface SnapshotSource {
+  snapshot(component: string): Uint8Array;
+  restore(component: string, state: Uint8Array): void;
+}
+
+/**
+ * Persists per-component detector state in NATS KV, so a restarted monitor resumes where it
+ * was instead of relearning every baseline.
+ */
+export class DetectorStateStore {
+  private kv?: KV;
+  private readonly dirty = new Set<string>();
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly logger: Logger,
+  ) {}
+
+  async open(): Promise<void> {
+    this.kv ??= await openKeyValue(this.bus, MONITOR_STATE_BUCKET, { description: 'x0 monitor: detector state per component' });
+  }
+
+  /** Restores every stored component; incompatible states are skipped (that component relearns). */
+  async restoreAll(target: SnapshotSource): Promise<{ restored: number; skipped: number }> {
+    await this.open();
+    let restored = 0;
+    let skipped = 0;
+    const keys: string[] = [];
+    for await (const k of await this.kv!.keys()) keys.push(k);
+    for (const key of keys) {
+      const entry = await this.kv!.get(key);
+      if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) continue;
+      const component = fromKvKey(key);
+      try {
+        target.restore(component, entry.value);
+        restored++;
+      } catch (err) {
+        skipped++;
+        this.logger.warn({ component, err: errorMessage(err) }, 'stored detector state not usable; the component relearns its baseline');
+      }
+    }
+    return { restored, skipped };
+  }
+
+  markDirty(component: string): void {
+    this.dirty.add(component);
+  }
+
+  /** Writes the state of every component scored since the last flush. */
+  async flush(source: SnapshotSource): Promise<number> {
+    if (this.dirty.size === 0) return 0;
+    await this.open();
+    const components = [...this.dirty];
+    this.dirty.clear();
+    let written = 0;
+    await Promise.all(
+      components.map(async (c) => {
+        try {
+          await this.kv!.put(toKvKey(c), source.snapshot(c));
+          written++;
+        } catch (err) {
+          this.dirty.add(c);
+          this.logger.warn({ component: c, err: errorMessage(err) }, 'cannot snapshot detector state; will retry');
+        }
+      }),
+    );
+    return written;
+  }
+}
