@@ -1,0 +1,119 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DenseIndex } from './dense-index';
+import { EmbeddedVectorStore } from './embedded-vector-store';
+
+/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function clustered(n: number, dim: number, seed: number): Float32Array[] {
+  const r = rng(seed);
+  const centres = Array.from({ length: 20 }, () => Float32Array.from({ length: dim }, () => r() * 2 - 1));
+  return Array.from({ length: n }, (_, i) => Float32Array.from(centres[i % 20], (x) => x + (r() - 0.5) * 0.6));
+}
+
+function buildAll(index: DenseIndex): void {
+  while (index.indexStep(performance.now() + 1000));
+}
+
+describe('DenseIndex', () => {
+  it('hnsw - approximate top-10 agrees with exact search (recall >= 0.9)', () => {
+    const data = clustered(3000, 16, 1);
+    const index = new DenseIndex(16, 'cosine', { m: 16, efConstruction: 100, efSearch: 64, exactThreshold: 500 });
+    data.forEach((v, i) => index.set(i, v));
+    buildAll(index);
+    expect(index.pendingCount).toBe(0);
+    const queries = clustered(50, 16, 2);
+    let hit = 0;
+    for (const q of queries) {
+      const exact = new Set(index.search(q, 10, { exact: true }).map((h) => h.slot));
+      for (const h of index.search(q, 10)) if (exact.has(h.slot)) hit++;
+    }
+    expect(hit / 500).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('hnsw - a selective filter still yields k hits, equal to exact filtered search', () => {
+    const data = clustered(3000, 16, 3);
+    const index = new DenseIndex(16, 'dot', { m: 16, efConstruction: 100, efSearch: 32, exactThreshold: 500 });
+    data.forEach((v, i) => index.set(i, v));
+    buildAll(index);
+    // 1 point in 300 passes, and they are spread over all clusters (far from most queries).
+    const predicate = (slot: number) => slot % 300 === 7;
+    const q = data[0];
+    const got = index.search(q, 5, { predicate });
+    const exact = index.search(q, 5, { predicate, exact: true });
+    expect(got).toHaveLength(5);
+    expect(got.map((h) => h.slot)).toEqual(exact.map((h) => h.slot));
+  });
+
+  it('hnsw - a loose filter walks the graph and keeps recall', () => {
+    const data = clustered(3000, 16, 6);
+    const index = new DenseIndex(16, 'cosine', { m: 16, efConstruction: 100, efSearch: 32, exactThreshold: 500 });
+    data.forEach((v, i) => index.set(i, v));
+    buildAll(index);
+    const predicate = (slot: number) => slot % 3 === 0; // 1,000 pass: above the exact-scan cut-off
+    let hit = 0;
+    for (const q of clustered(20, 16, 7)) {
+      const exact = new Set(index.search(q, 10, { predicate, exact: true }).map((h) => h.slot));
+      const got = index.search(q, 10, { predicate });
+      expect(got).toHaveLength(10);
+      expect(got.every((h) => h.slot % 3 === 0)).toBe(true);
+      for (const h of got) if (exact.has(h.slot)) hit++;
+    }
+    expect(hit / 200).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('hnsw - pending vectors are searchable before the graph has them, updates replace old vectors', () => {
+    const data = clustered(1000, 8, 4);
+    const index = new DenseIndex(8, 'euclid', { m: 8, efConstruction: 50, efSearch: 32, exactThreshold: 100 });
+    data.forEach((v, i) => index.set(i, v));
+    buildAll(index);
+    const target = Float32Array.from({ length: 8 }, () => 50);
+    index.set(5, target); // moved far away: the graph's copy is stale until re-added
+    expect(index.pendingCount).toBe(1);
+    expect(index.search(target, 1)[0]).toEqual({ slot: 5, score: 0 });
+    expect(index.search(data[5], 3).map((h) => h.slot)).not.toContain(5);
+    buildAll(index);
+    expect(index.search(target, 1)[0]).toEqual({ slot: 5, score: 0 });
+    index.remove(5);
+    expect(index.search(target, 1)[0].slot).not.toBe(5);
+    expect(index.count).toBe(999);
+  });
+});
+
+describe('EmbeddedVectorStore with an HNSW graph', () => {
+  it('search - filtered and unfiltered answers match exact search once indexed, and after a restart', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-vs-hnsw-'));
+    const hnsw = { exactThreshold: 200, efConstruction: 64 };
+    const store = new EmbeddedVectorStore({ dataDir: dir, hnsw, durability: 'none' });
+    await store.start();
+    await store.createCollection('inc', { vectors: { sig: { size: 16, distance: 'cosine' } }, payloadIndexes: { component: 'keyword' } });
+    const data = clustered(2000, 16, 5);
+    await store.upsert('inc', data.map((v, i) => ({ id: `i${i}`, vectors: { sig: v }, payload: { component: `c${i % 40}` } })));
+    await store.whenIndexed();
+    const q = Array.from(data[17]);
+    const filter = { must: [{ key: 'component', match: { value: 'c3' } }] };
+    const exact = await store.search('inc', { using: 'sig', vector: q, limit: 10, filter, exact: true });
+    const approx = await store.search('inc', { using: 'sig', vector: q, limit: 10, filter });
+    expect(approx.map((h) => h.id)).toEqual(exact.map((h) => h.id));
+    expect(approx.every((h) => h.payload!.component === 'c3')).toBe(true);
+    const top = await store.search('inc', { using: 'sig', vector: q, limit: 1 });
+    expect(top[0]).toEqual({ id: 'i17', score: expect.closeTo(1, 5), payload: { component: 'c17' } });
+    await store.stop();
+    const again = new EmbeddedVectorStore({ dataDir: dir, hnsw });
+    await again.start();
+    expect(await again.search('inc', { using: 'sig', vector: q, limit: 10, filter })).toEqual(approx);
+    await again.whenIndexed();
+    expect((await again.search('inc', { using: 'sig', vector: q, limit: 1 }))[0].id).toBe('i17');
+    await again.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

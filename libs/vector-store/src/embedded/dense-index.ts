@@ -1,0 +1,236 @@
+import { HierarchicalNSW } from 'hnswlib-node';
+import type { Distance } from '../types';
+import { TopK } from './top-k';
+
+/** Tuning of the approximate (HNSW) index of a dense vector. */
+export interface HnswOptions {
+  /** Graph degree (hnswlib `M`). */
+  m: number;
+  efConstruction: number;
+  efSearch: number;
+  /** Below this many vectors every search is exact and no graph is built. */
+  exactThreshold: number;
+}
+
+/** Default HNSW tuning: M=16, efConstruction=100, efSearch=64, exact below 2,000 vectors. */
+export const DEFAULT_HNSW: HnswOptions = { m: 16, efConstruction: 100, efSearch: 64, exactThreshold: 2_000 };
+
+/** Search options: an optional predicate on slots and, when known, the exact list of candidate slots. */
+export interface DenseSearchOptions {
+  predicate?: (slot: number) => boolean;
+  candidates?: readonly number[];
+  exact?: boolean;
+}
+
+/**
+ * Dense vectors of one named vector, stored by slot in one Float32Array, plus an HNSW graph
+ * (hnswlib-node) built in the background. A vector is searchable as soon as it is set: vectors
+ * not yet in the graph ("pending") are scanned exactly and merged with the graph's answer.
+ */
+export class DenseIndex {
+  private data = new Float32Array(0);
+  private has = new Uint8Array(0);
+  private indexed = new Uint8Array(0);
+  private readonly pending = new Set<number>();
+  private hnsw: HierarchicalNSW | undefined;
+  private hnswCapacity = 0;
+  private countValue = 0;
+  private readonly space: 'ip' | 'l2';
+
+  constructor(
+    readonly dim: number,
+    readonly distance: Distance,
+    private readonly opts: HnswOptions = DEFAULT_HNSW,
+  ) {
+    this.space = distance === 'euclid' ? 'l2' : 'ip';
+  }
+
+  /** Number of vectors held. */
+  get count(): number {
+    return this.countValue;
+  }
+
+  /** Vectors not yet in the graph (all of them while the collection is below the exact threshold). */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** True when a graph exists and background work remains. */
+  get needsIndexing(): boolean {
+    return this.pending.size > 0 && this.countValue >= this.opts.exactThreshold;
+  }
+
+  /** Bytes held in typed arrays plus hnswlib's documented per-element layout (an estimate of native memory). */
+  get approximateBytes(): number {
+    const perElement = this.dim * 4 + 2 * this.opts.m * 4 + 4 + 8 + 8;
+    return this.data.byteLength + this.has.byteLength * 2 + this.hnswCapacity * perElement * 1.1;
+  }
+
+  private grow(slot: number): void {
+    if (slot < this.has.length) return;
+    const cap = Math.max(1024, this.has.length * 2, slot + 1);
+    const data = new Float32Array(cap * this.dim);
+    data.set(this.data);
+    const has = new Uint8Array(cap);
+    has.set(this.has);
+    const indexed = new Uint8Array(cap);
+    indexed.set(this.indexed);
+    this.data = data;
+    this.has = has;
+    this.indexed = indexed;
+  }
+
+  /** Stores (or replaces) the vector of a slot; normalises it for cosine. */
+  set(slot: number, vec: Float32Array): void {
+    this.grow(slot);
+    const off = slot * this.dim;
+    const dst = this.data.subarray(off, off + this.dim);
+    dst.set(vec);
+    if (this.distance === 'cosine') normalize(dst);
+    if (!this.has[slot]) {
+      this.has[slot] = 1;
+      this.countValue++;
+    }
+    if (this.indexed[slot]) {
+      // The graph holds the old vector: hide it until the indexer re-adds the slot.
+      this.hnsw!.markDelete(slot);
+      this.indexed[slot] = 0;
+    }
+    this.pending.add(slot);
+  }
+
+  /** Removes the vector of a slot, if any. */
+  remove(slot: number): void {
+    if (slot >= this.has.length || !this.has[slot]) return;
+    this.has[slot] = 0;
+    this.countValue--;
+    this.pending.delete(slot);
+    if (this.indexed[slot]) {
+      this.hnsw!.markDelete(slot);
+      this.indexed[slot] = 0;
+    }
+  }
+
+  /** A copy of the stored (normalised, for cosine) vector of a slot. */
+  get(slot: number): Float32Array | undefined {
+    if (slot >= this.has.length || !this.has[slot]) return undefined;
+    return this.data.slice(slot * this.dim, (slot + 1) * this.dim);
+  }
+
+  /** Adds pending vectors to the graph until `deadline` (performance.now() ms); true while work remains. */
+  indexStep(deadline: number): boolean {
+    if (this.countValue < this.opts.exactThreshold) return false;
+    if (!this.hnsw) {
+      this.hnsw = new HierarchicalNSW(this.space, this.dim);
+      this.hnswCapacity = Math.max(1024, this.has.length);
+      this.hnsw.initIndex({ maxElements: this.hnswCapacity, m: this.opts.m, efConstruction: this.opts.efConstruction, randomSeed: 42 });
+    }
+    let n = 0;
+    for (const slot of this.pending) {
+      if (slot >= this.hnswCapacity) {
+        this.hnswCapacity = Math.max(this.hnswCapacity * 2, slot + 1);
+        this.hnsw.resizeIndex(this.hnswCapacity);
+      }
+      const off = slot * this.dim;
+      this.hnsw.addPoint(Array.from(this.data.subarray(off, off + this.dim)), slot);
+      this.indexed[slot] = 1;
+      this.pending.delete(slot);
+      if ((++n & 15) === 0 && performance.now() >= deadline) break;
+    }
+    return this.pending.size > 0;
+  }
+
+  /** Top-k slots for a query, best first, with Qdrant-compatible scores (similarity, or distance for euclid). */
+  search(query: Float32Array, k: number, opts: DenseSearchOptions = {}): Array<{ slot: number; score: number }> {
+    const q = this.distance === 'cosine' ? normalize(Float32Array.from(query)) : query;
+    const useGraph = !opts.exact && this.hnsw !== undefined && this.countValue >= this.opts.exactThreshold;
+    if (!useGraph) return this.finish(this.scan(q, k, opts.candidates, opts.predicate));
+    // Like Qdrant's query planner: a filter that leaves few points is answered by an exact scan of
+    // those points; a looser one walks the graph with the filter and a wider beam (a graph walk
+    // under a selective filter finds k hits but not reliably the best ones).
+    const selectivity = opts.candidates ? opts.candidates.length / Math.max(1, this.countValue) : opts.predicate ? this.sampleSelectivity(opts.predicate) : 1;
+    if (selectivity * this.countValue <= Math.max(this.opts.exactThreshold, k * 8)) {
+      return this.finish(this.scan(q, k, opts.candidates, opts.predicate));
+    }
+    const top = new TopK(k);
+    const hnsw = this.hnsw!;
+    hnsw.setEf(Math.min(2048, Math.ceil(Math.max(this.opts.efSearch, k) / Math.max(selectivity, 1 / 32))));
+    const pred = opts.predicate;
+    const res = hnsw.searchKnn(Array.from(q), Math.min(k, this.hnswCapacity), pred ? (label: number) => pred(label) : undefined);
+    for (let i = 0; i < res.neighbors.length; i++) {
+      const d = res.distances[i];
+      top.push(res.neighbors[i], this.space === 'ip' ? 1 - d : -d);
+    }
+    for (const slot of this.pending) {
+      if (pred && !pred(slot)) continue;
+      top.push(slot, this.rankValue(q, slot));
+    }
+    if (top.size < k) {
+      // A selective filter can starve the graph walk: answer exactly so k hits come back when they exist.
+      const exact = this.scan(q, k, opts.candidates, pred);
+      if (exact.size > top.size) return this.finish(exact);
+    }
+    return this.finish(top);
+  }
+
+  /** Share of up to 256 evenly spaced stored vectors that pass the predicate. */
+  private sampleSelectivity(pred: (slot: number) => boolean): number {
+    const n = this.has.length;
+    const step = Math.max(1, Math.floor(n / 256));
+    let seen = 0;
+    let pass = 0;
+    for (let slot = 0; slot < n; slot += step) {
+      if (!this.has[slot]) continue;
+      seen++;
+      if (pred(slot)) pass++;
+    }
+    return seen === 0 ? 0 : pass / seen;
+  }
+
+  private scan(q: Float32Array, k: number, candidates: readonly number[] | undefined, pred?: (slot: number) => boolean): TopK {
+    const top = new TopK(k);
+    if (candidates) {
+      for (const slot of candidates) {
+        if (slot < this.has.length && this.has[slot] && (!pred || pred(slot))) top.push(slot, this.rankValue(q, slot));
+      }
+      return top;
+    }
+    const n = this.has.length;
+    for (let slot = 0; slot < n; slot++) {
+      if (this.has[slot] && (!pred || pred(slot))) top.push(slot, this.rankValue(q, slot));
+    }
+    return top;
+  }
+
+  /** Higher is better: dot product, or minus the squared distance for euclid. */
+  private rankValue(q: Float32Array, slot: number): number {
+    const data = this.data;
+    const dim = this.dim;
+    let off = slot * dim;
+    let acc = 0;
+    if (this.space === 'ip') {
+      for (let i = 0; i < dim; i++) acc += q[i] * data[off++];
+      return acc;
+    }
+    for (let i = 0; i < dim; i++) {
+      const d = q[i] - data[off++];
+      acc += d * d;
+    }
+    return -acc;
+  }
+
+  private finish(top: TopK): Array<{ slot: number; score: number }> {
+    return top.sorted().map(({ slot, value }) => ({ slot, score: this.space === 'ip' ? value : Math.sqrt(-value) }));
+  }
+}
+
+/** Scales a vector to unit length in place (zero vectors stay zero). */
+export function normalize(v: Float32Array): Float32Array {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  if (s > 0) {
+    const inv = 1 / Math.sqrt(s);
+    for (let i = 0; i < v.length; i++) v[i] *= inv;
+  }
+  return v;
+}
