@@ -21,7 +21,9 @@ export function issueToError(error: z.ZodError, input: unknown, prefix = ''): In
   if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) {
     return new InvalidArgumentError(fieldPath(issue.path, prefix), 'is required', { cause: error });
   }
-  return new InvalidArgumentError(fieldPath(issue.path, prefix), issue.message, { cause: error });
+  // A bad record key: the key's own schema says what is wrong with it.
+  const message = issue.code === 'invalid_key' && issue.issues.length > 0 ? issue.issues[0].message : issue.message;
+  return new InvalidArgumentError(fieldPath(issue.path, prefix), message, { cause: error });
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

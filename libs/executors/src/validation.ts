@@ -1,0 +1,32 @@
+import { InvalidArgumentError } from '@x0/core';
+import type { z } from 'zod';
+
+/** `['executors', 'k8s', 'actions']` → `executors.k8s.actions`, numbers as `[i]`. */
+export function fieldPath(path: readonly PropertyKey[], prefix = ''): string {
+  let out = prefix;
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out;
+}
+
+/** The first issue of a zod error (unknown keys first) as an InvalidArgumentError naming the field. */
+export function issueToError(error: z.ZodError, input: unknown, prefix = ''): InvalidArgumentError {
+  const issue = error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0];
+  if (issue.code === 'unrecognized_keys') {
+    return new InvalidArgumentError(fieldPath([...issue.path, issue.keys[0]], prefix), 'is not a known field', { cause: error });
+  }
+  if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) {
+    return new InvalidArgumentError(fieldPath(issue.path, prefix), 'is required', { cause: error });
+  }
+  // A bad record key: the key's own schema says what is wrong with it.
+  const message = issue.code === 'invalid_key' && issue.issues.length > 0 ? issue.issues[0].message : issue.message;
+  return new InvalidArgumentError(fieldPath(issue.path, prefix), message, { cause: error });
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = input;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
