@@ -134,6 +134,17 @@ describe('decision-engine', () => {
     expect(d.explanation.guardrails).toEqual([]);
   });
 
+  it('decide - a long ranking lists the best alternatives and counts the rest', () => {
+    const policies = Array.from({ length: 30 }, (_, i) => makePolicy({ id: `p${i}`, priority: i, conditions: { causes: i < 25 ? [] : ['disk_full'] } }));
+    const d = engine({ policies, explain: { maxAlternatives: 3, maxNotApplicable: 2 } }).decide(input());
+    expect(d.ranking).toHaveLength(25);
+    expect(d.explanation.ranking.map((r) => r.policyId)).toEqual(['p24', 'p23', 'p22']);
+    expect(d.explanation.notApplicable.map((n) => n.policyId)).toEqual(['p25', 'p26']);
+    expect(d.explanation.omitted).toEqual({ alternatives: 22, notApplicable: 3 });
+    expect(d.explanation.summary).toMatch(/; 24 alternatives$/);
+    expect(() => engine({ explain: { maxAlternatives: 0 } })).toThrow("'explain.maxAlternatives' must be ≥ 1");
+  });
+
   it('rank - ties are broken by priority, then id', () => {
     const e = engine({
       policies: [makePolicy({ id: 'b', priority: 50 }), makePolicy({ id: 'a', priority: 50 }), makePolicy({ id: 'c', priority: 50, action: 'x' })],

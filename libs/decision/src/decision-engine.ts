@@ -23,6 +23,8 @@ export interface DecisionEngineOptions {
   clock?: () => number;
   /** Outcome statistics to start from (e.g. imported from KV). */
   stats?: OutcomeStats;
+  /** How much of a long ranking the explanation lists (the summary always counts all). */
+  explain?: { maxAlternatives?: number; maxNotApplicable?: number };
 }
 
 /** Candidates and non-candidates for one input, best first. */
@@ -70,12 +72,18 @@ export class DecisionEngine {
   private readonly clock: () => number;
   private readonly stats: OutcomeStats;
   private compiled: CompiledPolicy[] = [];
+  private readonly maxAlternatives: number;
+  private readonly maxNotApplicable: number;
 
   /** Throws InvalidArgumentError for invalid policies or scoring settings. */
   constructor(options: DecisionEngineOptions = {}) {
     this.scoring = resolveScoringConfig(options.scoring);
     this.clock = options.clock ?? Date.now;
     this.stats = options.stats ?? new OutcomeStats();
+    this.maxAlternatives = options.explain?.maxAlternatives ?? 10;
+    this.maxNotApplicable = options.explain?.maxNotApplicable ?? 25;
+    if (!(this.maxAlternatives >= 1)) throw new InvalidArgumentError('explain.maxAlternatives', 'must be ≥ 1');
+    if (!(this.maxNotApplicable >= 0)) throw new InvalidArgumentError('explain.maxNotApplicable', 'must be ≥ 0');
     this.setPolicies(options.policies ?? []);
   }
 
@@ -161,17 +169,23 @@ export class DecisionEngine {
     return { candidates, notApplicable };
   }
 
-  /** Ranks and explains: the chosen policy, every alternative and the evidence. */
+  /**
+   * Ranks and explains: the chosen policy, the best alternatives (up to
+   * explain.maxAlternatives, default 10) with their score terms, the policies that did not
+   * apply (up to explain.maxNotApplicable, default 25) and the evidence.
+   */
   decide(input: DecisionInput): Decision {
     const { candidates, notApplicable } = this.rank(input);
     const chosen = candidates[0];
     const w = this.scoring.weights;
+    const shown = candidates.slice(0, this.maxAlternatives);
     const explanation: Explanation = {
       summary: chosen ? `chose ${scoreFormula(chosen, w)}` : noActionSummary(input, notApplicable, this.compiled.length),
-      ranking: candidates.map((s, i) =>
-        rankedAlternative(s, w, i === 0 ? '' : `lower score (${r3(s.score)} < ${r3(chosen.score)})`),
-      ),
-      notApplicable: notApplicable.map((n) => ({ policyId: n.policy.id, action: n.policy.action, reason: describeNotApplicable(n.policy, n.reason, input) })),
+      ranking: shown.map((s, i) => rankedAlternative(s, w, i === 0 ? '' : `lower score (${r3(s.score)} < ${r3(chosen.score)})`)),
+      notApplicable: notApplicable
+        .slice(0, this.maxNotApplicable)
+        .map((n) => ({ policyId: n.policy.id, action: n.policy.action, reason: describeNotApplicable(n.policy, n.reason, input) })),
+      omitted: { alternatives: candidates.length - shown.length, notApplicable: Math.max(0, notApplicable.length - this.maxNotApplicable) },
       guardrails: [],
       evidence: this.evidenceLines(input, candidates),
     };

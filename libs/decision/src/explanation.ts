@@ -85,10 +85,12 @@ export interface RankedAlternative {
 /** Why the engine (and the guardrails) chose what they chose (mirrors x0.v1.Explanation). */
 export interface Explanation {
   summary: string;
-  /** Candidates, best first (the chosen one first). */
+  /** Candidates, best first (the chosen one first); the best few of a long ranking. */
   ranking: RankedAlternative[];
   /** Policies that did not apply, with the reason. */
   notApplicable: Array<{ policyId: string; action: string; reason: string }>;
+  /** How many alternatives and non-applicable policies the lists above leave out. */
+  omitted: { alternatives: number; notApplicable: number };
   /** Guardrail lines in evaluation order (filled in by the Planner). */
   guardrails: string[];
   /** The diagnosis and the evidence from similar incidents. */

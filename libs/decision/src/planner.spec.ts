@@ -68,6 +68,23 @@ describe('planner', () => {
     expect(d.explanation.summary).toMatch(/^blocked: restart \(restart\) on web-1 stopped by guardrails; /);
   });
 
+  it('plan - a fallback beyond the explained alternatives is still explained', () => {
+    const policies = ['a', 'b', 'c'].map((id, i) => makePolicy({ id, action: `act_${id}`, priority: 90 - i * 10 }));
+    const clock = manualClock();
+    const engine = new DecisionEngine({ policies, clock: clock.fn, explain: { maxAlternatives: 1 } });
+    const planner = new Planner({ engine, guardrails: new Guardrails({ config: quiet, clock: clock.fn }) });
+    planner.plan(req());
+    planner.plan(req());
+    const d = planner.plan(req());
+    expect(d.action).toBe('act_c');
+    expect(d.explanation.ranking.map((r) => [r.policyId, r.rejectedBecause.split(' — ')[0]])).toEqual([
+      ['a', 'blocked: cooldown'],
+      ['b', 'blocked: cooldown'],
+      ['c', ''],
+    ]);
+    expect(d.explanation.omitted.alternatives).toBe(0);
+  });
+
   it('preview - the same answer without counting anything', () => {
     const { planner } = setup([restart, scale]);
     expect(planner.preview(req()).action).toBe('restart');

@@ -1,6 +1,6 @@
 import type { DecisionContext, Guardrails, GuardrailVerdict } from '@x0/guardrails';
 import type { DecisionEngine } from './decision-engine';
-import type { DecisionInput, Explanation, ScoredPolicy } from './explanation';
+import { rankedAlternative, type DecisionInput, type Explanation, type ScoredPolicy } from './explanation';
 import type { OutcomeRecord } from './outcome-stats';
 import type { Policy } from './policy';
 
@@ -90,6 +90,11 @@ export class Planner {
     let firstBlocked: { candidate: ScoredPolicy; verdict: GuardrailVerdict } | undefined;
     for (let i = 0; i < decision.ranking.length; i++) {
       const candidate = decision.ranking[i];
+      // Everything the walk looks at is explained, even past the engine's list of alternatives.
+      if (i >= explanation.ranking.length) {
+        explanation.ranking.push(rankedAlternative(candidate, this.engine.scoring.weights, ''));
+        explanation.omitted.alternatives = Math.max(0, explanation.omitted.alternatives - 1);
+      }
       const ctx = this.context(req, candidate.policy);
       const verdict = admit ? this.guardrails.admit(ctx) : this.guardrails.evaluate(ctx);
       if (verdict.verdict !== 'block') {

@@ -61,6 +61,7 @@ policies:
     expect(fails(three('{id: c, action: restart, priority: 5, cooldown_s: -5}'))).toBe("'policies[2].cooldown_s' must be ≥ 0");
     expect(fails(three('{id: a, action: restart, priority: 5}'))).toBe("'policies[2].id' duplicates policies[0] ('a')");
     expect(fails(three('{id: c, action: restart, priority: 5, params: {x: [1]}}'))).toBe("'policies[2].params.x' must be a string, number or boolean");
+    expect(fails(three('{id: c, action: restart, priority: 5, params: {"bad key": 1}}'))).toBe("'policies[2].params.bad key' must be an identifier");
   });
 
   it('parse - file-level errors', () => {
