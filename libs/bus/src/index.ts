@@ -6,3 +6,4 @@ export * from './consumer-loop';
 export * from './partition';
 export * from './nats-server';
 export * from './key-value';
+export * from './event-consumer';

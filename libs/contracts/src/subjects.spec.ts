@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@x0/core';
-import { agentSubject, dlqSubject, statusSubject, eventFilter, eventSubject, metricsSubject, parseSubject, subjectToken } from './subjects';
+import { agentActionsSubject, agentSubject, dlqSubject, statusSubject, eventFilter, eventSubject, metricsSubject, parseSubject, subjectToken } from './subjects';
 
 describe('subjects', () => {
   it('builders - compose the DESIGN.md subjects', () => {
@@ -9,6 +9,8 @@ describe('subjects', () => {
     expect(eventFilter()).toBe('x0.events.>');
     expect(agentSubject('web-1', 'scale_up')).toBe('x0.agents.web-1.scale_up');
     expect(dlqSubject('monitor')).toBe('x0.dlq.monitor');
+    expect(agentActionsSubject('web-1')).toBe('x0.agents.web-1.actions');
+    expect(() => agentSubject('web-1', 'actions')).toThrow("'actions' is reserved for action discovery");
   });
 
   it.each([

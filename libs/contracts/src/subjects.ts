@@ -50,9 +50,22 @@ export function eventFilter(type?: EventType): string {
   return type ? `x0.events.${type}.>` : 'x0.events.>';
 }
 
-/** `x0.agents.<component>.<action>`: request/reply to the managed component's agent. */
+/** Last token of the agent discovery subject; no action may have this name. */
+export const ACTIONS_TOKEN = 'actions';
+
+/** `x0.agents.<component>.<action>`: request/reply to the managed component's agent. `actions` is reserved. */
 export function agentSubject(component: string, action: string): string {
-  return `x0.agents.${subjectToken(component, 'component')}.${subjectToken(action, 'action')}`;
+  subjectToken(action, 'action');
+  if (action === ACTIONS_TOKEN) throw new InvalidArgumentError('action', `'${ACTIONS_TOKEN}' is reserved for action discovery`);
+  return `x0.agents.${subjectToken(component, 'component')}.${action}`;
+}
+
+/**
+ * `x0.agents.<component>.actions`: a request here is answered with `{"actions": [...]}`, the
+ * actions the agent can perform; agents also publish that body here when they start.
+ */
+export function agentActionsSubject(component: string): string {
+  return `x0.agents.${subjectToken(component, 'component')}.${ACTIONS_TOKEN}`;
 }
 
 /** `x0.status.<component>` (core NATS): the monitor's live ComponentHealth of a component. */

@@ -30,7 +30,7 @@ export function checkHealth(address: string, service = '', timeoutMs = 2000): Pr
   return new Promise<string>((resolve) => {
     client.check({ service }, { deadline: Date.now() + timeoutMs }, (err, res) => {
       client.close();
-      if (err) resolve(err.code === grpc.status.NOT_FOUND ? 'SERVICE_UNKNOWN' : `UNREACHABLE: ${err.details || err.message}`);
+      if (err) resolve(err.code === grpc.status.NOT_FOUND ? 'SERVICE_UNKNOWN' : `UNREACHABLE: ${unreachableReason(err)}`);
       else resolve(res?.status ?? 'UNKNOWN');
     });
   });
@@ -62,4 +62,11 @@ export function listServicesByReflection(address: string, timeoutMs = 2000): Pro
     });
     call.write({ list_services: '' });
   });
+}
+
+function unreachableReason(err: grpc.ServiceError): string {
+  const text = err.details || err.message;
+  if (/ECONNREFUSED/.test(text)) return 'connection refused';
+  if (err.code === grpc.status.DEADLINE_EXCEEDED) return 'no answer before the deadline';
+  return text.split('. Resolution note')[0];
 }

@@ -80,16 +80,20 @@ export interface IngestDocumentResponse {
   chunks: number;
 }
 
+/** Outcome tally of a policy, overall (component "") or on one component. */
 export interface PolicyStats {
   policyId: string;
   action: string;
   successes: number;
   failures: number;
   lastSuccessMs: number;
-  lastUsedMs: number;
+  lastFailureMs: number;
+  component: string;
 }
 
 export interface GetPolicyStatsRequest {
+  /** Only tallies on this component ("" = the overall tallies). */
+  component: string;
 }
 
 export interface GetPolicyStatsResponse {
@@ -1129,7 +1133,7 @@ export const IngestDocumentResponse: MessageFns<IngestDocumentResponse> = {
 };
 
 function createBasePolicyStats(): PolicyStats {
-  return { policyId: "", action: "", successes: 0, failures: 0, lastSuccessMs: 0, lastUsedMs: 0 };
+  return { policyId: "", action: "", successes: 0, failures: 0, lastSuccessMs: 0, lastFailureMs: 0, component: "" };
 }
 
 export const PolicyStats: MessageFns<PolicyStats> = {
@@ -1149,8 +1153,11 @@ export const PolicyStats: MessageFns<PolicyStats> = {
     if (message.lastSuccessMs !== 0) {
       writer.uint32(40).int64(message.lastSuccessMs);
     }
-    if (message.lastUsedMs !== 0) {
-      writer.uint32(48).int64(message.lastUsedMs);
+    if (message.lastFailureMs !== 0) {
+      writer.uint32(48).int64(message.lastFailureMs);
+    }
+    if (message.component !== "") {
+      writer.uint32(58).string(message.component);
     }
     return writer;
   },
@@ -1213,7 +1220,15 @@ export const PolicyStats: MessageFns<PolicyStats> = {
               break;
             }
 
-            message.lastUsedMs = longToNumber(reader.int64());
+            message.lastFailureMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.component = reader.string();
             continue;
           }
         }
@@ -1243,11 +1258,12 @@ export const PolicyStats: MessageFns<PolicyStats> = {
         : isSet(object.last_success_ms)
         ? globalThis.Number(object.last_success_ms)
         : 0,
-      lastUsedMs: isSet(object.lastUsedMs)
-        ? globalThis.Number(object.lastUsedMs)
-        : isSet(object.last_used_ms)
-        ? globalThis.Number(object.last_used_ms)
+      lastFailureMs: isSet(object.lastFailureMs)
+        ? globalThis.Number(object.lastFailureMs)
+        : isSet(object.last_failure_ms)
+        ? globalThis.Number(object.last_failure_ms)
         : 0,
+      component: isSet(object.component) ? globalThis.String(object.component) : "",
     };
   },
 
@@ -1268,8 +1284,11 @@ export const PolicyStats: MessageFns<PolicyStats> = {
     if (message.lastSuccessMs !== 0) {
       obj.lastSuccessMs = Math.round(message.lastSuccessMs);
     }
-    if (message.lastUsedMs !== 0) {
-      obj.lastUsedMs = Math.round(message.lastUsedMs);
+    if (message.lastFailureMs !== 0) {
+      obj.lastFailureMs = Math.round(message.lastFailureMs);
+    }
+    if (message.component !== "") {
+      obj.component = message.component;
     }
     return obj;
   },
@@ -1284,17 +1303,21 @@ export const PolicyStats: MessageFns<PolicyStats> = {
     message.successes = object.successes ?? 0;
     message.failures = object.failures ?? 0;
     message.lastSuccessMs = object.lastSuccessMs ?? 0;
-    message.lastUsedMs = object.lastUsedMs ?? 0;
+    message.lastFailureMs = object.lastFailureMs ?? 0;
+    message.component = object.component ?? "";
     return message;
   },
 };
 
 function createBaseGetPolicyStatsRequest(): GetPolicyStatsRequest {
-  return {};
+  return { component: "" };
 }
 
 export const GetPolicyStatsRequest: MessageFns<GetPolicyStatsRequest> = {
-  encode(_: GetPolicyStatsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: GetPolicyStatsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.component !== "") {
+      writer.uint32(10).string(message.component);
+    }
     return writer;
   },
 
@@ -1311,6 +1334,14 @@ export const GetPolicyStatsRequest: MessageFns<GetPolicyStatsRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.component = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1323,20 +1354,24 @@ export const GetPolicyStatsRequest: MessageFns<GetPolicyStatsRequest> = {
     }
   },
 
-  fromJSON(_: any): GetPolicyStatsRequest {
-    return {};
+  fromJSON(object: any): GetPolicyStatsRequest {
+    return { component: isSet(object.component) ? globalThis.String(object.component) : "" };
   },
 
-  toJSON(_: GetPolicyStatsRequest): unknown {
+  toJSON(message: GetPolicyStatsRequest): unknown {
     const obj: any = {};
+    if (message.component !== "") {
+      obj.component = message.component;
+    }
     return obj;
   },
 
   create<I extends Exact<DeepPartial<GetPolicyStatsRequest>, I>>(base?: I): GetPolicyStatsRequest {
     return GetPolicyStatsRequest.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<GetPolicyStatsRequest>, I>>(_: I): GetPolicyStatsRequest {
+  fromPartial<I extends Exact<DeepPartial<GetPolicyStatsRequest>, I>>(object: I): GetPolicyStatsRequest {
     const message = createBaseGetPolicyStatsRequest();
+    message.component = object.component ?? "";
     return message;
   },
 };

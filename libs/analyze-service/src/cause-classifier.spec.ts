@@ -1,0 +1,34 @@
+import { classifyCause } from './cause-classifier';
+
+const dev = (metric: string, value: number, expected: number, score: number) => ({ metric, value, expected, score });
+
+describe('classifyCause', () => {
+  it('maps a rising CPU metric to cpu_saturation', () => {
+    expect(classifyCause([dev('cpu_usage', 0.97, 0.4, 0.9)])[0]).toEqual({ cause: 'cpu_saturation', support: 1, metrics: ['cpu_usage'] });
+  });
+
+  it('weighs metrics by their score', () => {
+    const h = classifyCause([dev('heap_bytes', 9e9, 2e9, 0.8), dev('latency_p99_ms', 300, 120, 0.2)]);
+    expect(h.map((x) => x.cause)).toEqual(['memory_leak', 'latency_spike']);
+    expect(h[0].support).toBeCloseTo(0.8);
+  });
+
+  it('direction matters: falling throughput means a dependency problem, rising CPU does not', () => {
+    expect(classifyCause([dev('requests_per_s', 10, 500, 0.9)])[0].cause).toBe('dependency_down');
+    expect(classifyCause([dev('cpu', 0.1, 0.6, 0.9)])[0].cause).toBe('unknown');
+  });
+
+  it('unknown metrics and no metrics give unknown', () => {
+    expect(classifyCause([dev('value', 5, 1, 1)])[0].cause).toBe('unknown');
+    expect(classifyCause([])).toEqual([{ cause: 'unknown', support: 1, metrics: [] }]);
+  });
+
+  it.each([
+    ['disk_used_pct', 'disk_full'],
+    ['kafka_consumer_lag', 'queue_backlog'],
+    ['http_5xx_rate', 'error_burst'],
+    ['response_time_ms', 'latency_spike'],
+  ])('%s → %s', (metric, cause) => {
+    expect(classifyCause([dev(metric, 10, 1, 0.9)])[0].cause).toBe(cause);
+  });
+});

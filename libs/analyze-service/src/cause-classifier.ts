@@ -1,0 +1,67 @@
+import type { MetricDeviation } from '@x0/contracts';
+
+/** Failure kinds the loop knows; runbooks and policies are keyed by them. */
+export const CAUSES = [
+  'cpu_saturation',
+  'memory_leak',
+  'latency_spike',
+  'error_burst',
+  'disk_full',
+  'queue_backlog',
+  'dependency_down',
+  'unknown',
+] as const;
+export type Cause = (typeof CAUSES)[number];
+
+interface Rule {
+  cause: Exclude<Cause, 'unknown'>;
+  pattern: RegExp;
+  /** Which way the metric must move for the rule to apply: up, down, or either. */
+  direction: 'up' | 'down' | 'any';
+}
+
+// Order matters only for ties; patterns match common exporter names (Prometheus, OTel, StatsD).
+const RULES: Rule[] = [
+  { cause: 'cpu_saturation', pattern: /cpu|load|util|throttl|steal/i, direction: 'up' },
+  { cause: 'memory_leak', pattern: /mem|heap|rss|gc|alloc|swap|oom/i, direction: 'up' },
+  { cause: 'latency_spike', pattern: /latenc|duration|response.?time|p9\d|rtt|delay|slow/i, direction: 'up' },
+  { cause: 'error_burst', pattern: /err|5xx|fail|exception|fault|reject/i, direction: 'up' },
+  { cause: 'disk_full', pattern: /disk|fs|filesystem|inode|volume|storage/i, direction: 'up' },
+  { cause: 'queue_backlog', pattern: /queue|backlog|lag|pending|depth|inflight/i, direction: 'up' },
+  { cause: 'dependency_down', pattern: /conn|upstream|dependency|health|avail|up$|success|throughput|rps|qps|requests/i, direction: 'down' },
+];
+
+/** A cause with the evidence for it. */
+export interface CauseHypothesis {
+  cause: Cause;
+  /** Share of the anomaly's weight this cause explains, in [0,1]. */
+  support: number;
+  /** Metrics that point to it. */
+  metrics: string[];
+}
+
+/**
+ * Infers probable causes from which metrics deviated and in which direction, by matching
+ * metric names against patterns of common failure kinds. Returns hypotheses, best first;
+ * 'unknown' carries the weight no rule explains. Deterministic and explainable: each
+ * hypothesis names its metrics.
+ */
+export function classifyCause(metrics: readonly MetricDeviation[]): CauseHypothesis[] {
+  const weights = new Map<Cause, { w: number; metrics: string[] }>();
+  let total = 0;
+  for (const m of metrics) {
+    const w = Math.max(m.score, 1e-6);
+    total += w;
+    const up = m.value >= m.expected;
+    const rule = RULES.find((r) => r.pattern.test(m.metric) && (r.direction === 'any' || (r.direction === 'up') === up));
+    const cause: Cause = rule?.cause ?? 'unknown';
+    const entry = weights.get(cause) ?? { w: 0, metrics: [] };
+    entry.w += w;
+    entry.metrics.push(m.metric);
+    weights.set(cause, entry);
+  }
+  if (total === 0) return [{ cause: 'unknown', support: 1, metrics: [] }];
+  return [...weights.entries()]
+    .map(([cause, e]) => ({ cause, support: e.w / total, metrics: e.metrics }))
+    .sort((a, b) => b.support - a.support || (a.cause === 'unknown' ? 1 : b.cause === 'unknown' ? -1 : 0));
+}

@@ -1,0 +1,53 @@
+import { Anomaly, Severity } from '@x0/contracts';
+import { diagnose } from './diagnose';
+
+const anomaly = (metrics: Array<[string, number, number, number]>, score = 0.9) =>
+  Anomaly.fromPartial({
+    meta: { id: 'an_1', parentId: 'mb_1', component: 'web-1', timeMs: 1000, source: 'monitor' },
+    score,
+    severity: Severity.SEVERITY_HIGH,
+    metrics: metrics.map(([metric, value, expected, s]) => ({ metric, value, expected, score: s })),
+    signature: [0.1, 0.2],
+    kind: 'web',
+  });
+
+describe('diagnose', () => {
+  it('without knowledge: cause from the metrics, incident context carried, ids derived', () => {
+    const d = diagnose(anomaly([['cpu_usage', 0.98, 0.4, 0.95]]), undefined, 5000);
+    expect(d.probableCause).toBe('cpu_saturation');
+    expect(d.meta).toEqual({ id: d.incident!.diagnosisId, parentId: 'an_1', component: 'web-1', timeMs: 5000, source: 'analyze' });
+    expect(d.incident).toMatchObject({ anomalyId: 'an_1', batchId: 'mb_1', kind: 'web', cause: 'cpu_saturation', metrics: ['cpu_usage'] });
+    expect(d.confidence).toBeGreaterThan(0.8);
+    expect(d.candidates).toEqual([]);
+    expect(d.summary).toContain('no similar past incident');
+    expect(diagnose(anomaly([['cpu_usage', 0.98, 0.4, 0.95]])).meta!.id).toBe(d.meta!.id);
+  });
+
+  it('similar incidents can overrule a weak metric guess and rank actions by what worked', () => {
+    const d = diagnose(anomaly([['value', 5, 1, 0.9]]), {
+      incidents: [
+        { id: 'i1', similarity: 0.95, cause: 'memory_leak', action: 'restart', recovered: true },
+        { id: 'i2', similarity: 0.9, cause: 'memory_leak', action: 'restart', recovered: true },
+        { id: 'i3', similarity: 0.8, cause: 'memory_leak', action: 'scale_up', recovered: false },
+      ],
+      runbooks: [],
+    });
+    expect(d.probableCause).toBe('memory_leak');
+    expect(d.candidates.map((c) => [c.action, c.similarIncidents, c.successes])).toEqual([
+      ['restart', 2, 2],
+      ['scale_up', 1, 0],
+    ]);
+    expect(d.citations.map((c) => c.id)).toEqual(['i1', 'i2', 'i3']);
+  });
+
+  it('runbooks alone give candidate actions and citations on a brand-new system', () => {
+    const d = diagnose(anomaly([['heap_used_bytes', 9, 2, 0.9]]), {
+      incidents: [],
+      runbooks: [{ id: 'rb-1', title: 'Memory leak', text: 'Restart the process...', score: 0.7, cause: 'memory_leak', actions: ['restart', 'scale_up'] }],
+    });
+    expect(d.probableCause).toBe('memory_leak');
+    expect(d.candidates.map((c) => c.action)).toEqual(['restart', 'scale_up']);
+    expect(d.candidates[0].rationale).toBe('no similar incident used it; recommended by the runbook');
+    expect(d.citations[0]).toMatchObject({ kind: 'runbook', id: 'rb-1' });
+  });
+});

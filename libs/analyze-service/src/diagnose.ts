@@ -1,0 +1,135 @@
+import { deriveId } from '@x0/core';
+import { Diagnosis, type Anomaly, type CandidateAction, type Citation, type IncidentContext } from '@x0/contracts';
+import { classifyCause, type Cause } from './cause-classifier';
+
+/** A past incident similar to the one being diagnosed. */
+export interface SimilarIncident {
+  id: string;
+  similarity: number;
+  cause: string;
+  action: string;
+  recovered: boolean;
+}
+
+/** A runbook passage that matches the anomaly. */
+export interface RunbookPassage {
+  id: string;
+  title: string;
+  text: string;
+  score: number;
+  /** Cause the runbook is about ('' when it does not say). */
+  cause: string;
+  /** Actions the passage recommends. */
+  actions: string[];
+}
+
+/** Evidence gathered for one anomaly (empty on a brand-new system without knowledge). */
+export interface Evidence {
+  incidents: SimilarIncident[];
+  runbooks: RunbookPassage[];
+}
+
+export const NO_EVIDENCE: Evidence = { incidents: [], runbooks: [] };
+
+/**
+ * Builds the diagnosis of an anomaly: the probable cause (from the deviating metrics, then
+ * confirmed or overruled by similar past incidents and matching runbooks), candidate actions
+ * with how often each worked on similar incidents, a confidence and the citations.
+ */
+export function diagnose(anomaly: Anomaly, evidence: Evidence = NO_EVIDENCE, now = Date.now()): Diagnosis {
+  const meta = anomaly.meta!;
+  const hypotheses = classifyCause(anomaly.metrics);
+  const votes = new Map<string, number>();
+  for (const h of hypotheses) votes.set(h.cause, (votes.get(h.cause) ?? 0) + h.support);
+  // Similar incidents vote with their similarity; runbooks with their (rank-normalised) score.
+  for (const inc of evidence.incidents) if (inc.cause) votes.set(inc.cause, (votes.get(inc.cause) ?? 0) + 0.5 * inc.similarity);
+  const topRunbook = evidence.runbooks[0]?.score ?? 0;
+  for (const rb of evidence.runbooks) if (rb.cause && topRunbook > 0) votes.set(rb.cause, (votes.get(rb.cause) ?? 0) + 0.3 * (rb.score / topRunbook));
+  const ranked = [...votes.entries()].sort((a, b) => b[1] - a[1] || (a[0] === 'unknown' ? 1 : -1));
+  let [cause, weight] = ranked[0] ?? ['unknown', 0];
+  // 'unknown' only wins when nothing else has any support.
+  if (cause === 'unknown' && ranked.length > 1 && ranked[1][1] > 0) [cause, weight] = ranked[1];
+  const totalVotes = ranked.reduce((s, [, w]) => s + w, 0) || 1;
+  const confidence = clamp01((weight / totalVotes) * (0.5 + 0.5 * anomaly.score));
+
+  const candidates = candidateActions(cause, evidence);
+  const citations: Citation[] = [
+    ...evidence.incidents.slice(0, 5).map((i) => ({
+      kind: 'incident',
+      id: i.id,
+      title: `${i.cause || 'unknown'} → ${i.action || 'no action'} (${i.recovered ? 'recovered' : 'not recovered'})`,
+      score: i.similarity,
+      excerpt: '',
+    })),
+    ...evidence.runbooks.slice(0, 3).map((r) => ({ kind: 'runbook', id: r.id, title: r.title, score: r.score, excerpt: r.text.slice(0, 280) })),
+  ];
+  const incident: IncidentContext = {
+    anomalyId: meta.id,
+    batchId: meta.parentId,
+    component: meta.component,
+    kind: anomaly.kind,
+    severity: anomaly.severity,
+    score: anomaly.score,
+    signature: anomaly.signature,
+    metrics: anomaly.metrics.map((m) => m.metric),
+    cause,
+    diagnosisId: deriveId('dg', meta.id),
+    planId: '',
+    policyId: '',
+    action: '',
+    actionId: '',
+    detectedMs: meta.timeMs,
+  };
+  const top = hypotheses.find((h) => h.cause === cause);
+  const summary =
+    `${cause.replace(/_/g, ' ')} on ${meta.component}` +
+    (top && top.metrics.length > 0 ? ` (${top.metrics.slice(0, 3).join(', ')} off baseline)` : '') +
+    (evidence.incidents.length > 0 ? `; ${evidence.incidents.length} similar past incident(s)` : '; no similar past incident') +
+    (evidence.runbooks.length > 0 ? `; runbook: ${evidence.runbooks[0].title}` : '');
+  return Diagnosis.fromPartial({
+    meta: { id: incident.diagnosisId, parentId: meta.id, component: meta.component, timeMs: now, source: 'analyze' },
+    incident,
+    probableCause: cause,
+    confidence,
+    summary,
+    candidates,
+    citations,
+  });
+}
+
+function candidateActions(cause: string, evidence: Evidence): CandidateAction[] {
+  const byAction = new Map<string, { n: number; ok: number; sim: number; runbook: boolean }>();
+  for (const i of evidence.incidents) {
+    if (!i.action) continue;
+    const e = byAction.get(i.action) ?? { n: 0, ok: 0, sim: 0, runbook: false };
+    e.n++;
+    if (i.recovered) e.ok++;
+    e.sim += i.similarity;
+    byAction.set(i.action, e);
+  }
+  for (const r of evidence.runbooks) {
+    if (r.cause && r.cause !== cause) continue;
+    for (const a of r.actions) {
+      const e = byAction.get(a) ?? { n: 0, ok: 0, sim: 0, runbook: false };
+      e.runbook = true;
+      byAction.set(a, e);
+    }
+  }
+  return [...byAction.entries()]
+    .map(([action, e]) => ({
+      action,
+      similarIncidents: e.n,
+      successes: e.ok,
+      // Evidence weight: similarity-weighted success share, plus a little for a runbook mention.
+      support: clamp01((e.n > 0 ? (e.ok / e.n) * Math.min(1, e.sim / e.n) : 0) * 0.8 + (e.runbook ? 0.2 : 0)),
+      rationale:
+        (e.n > 0 ? `worked on ${e.ok} of ${e.n} similar incident(s)` : 'no similar incident used it') + (e.runbook ? '; recommended by the runbook' : ''),
+    }))
+    .sort((a, b) => b.support - a.support);
+}
+
+function clamp01(x: number): number {
+  return Math.min(1, Math.max(0, Number.isFinite(x) ? x : 0));
+}
+
+export type { Cause };

@@ -1,0 +1,45 @@
+import { InvalidArgumentError } from '@x0/core';
+import { EVENT_CODECS, STREAMS, eventFilter, parseSubject, validateEvent, type EventPayloads, type EventType } from '@x0/contracts';
+import { ConsumerLoop, type ConsumerLoopOptions, type Delivery, type HandleResult } from './consumer-loop';
+
+export interface EventConsumerOptions<K extends EventType>
+  extends Omit<ConsumerLoopOptions<EventPayloads[K]>, 'stream' | 'filterSubject' | 'decode' | 'handleBatch'> {
+  /** Event type to consume (`x0.events.<type>.>`). */
+  type: K;
+  /**
+   * Handles one validated event. Throw InvalidArgumentError (or return `invalid`) for bad
+   * input that must be dead-lettered; any other error is retried.
+   */
+  handle(event: EventPayloads[K], delivery: Delivery<EventPayloads[K]>): HandleResult | Promise<HandleResult>;
+}
+
+/**
+ * A ConsumerLoop over one event type of X0_EVENTS: decodes the protobuf, validates the
+ * header and fields (component must match the subject), then calls `handle` per event,
+ * in order. Bad events are dead-lettered with the validation message.
+ */
+export function createEventConsumer<K extends EventType>(options: EventConsumerOptions<K>): ConsumerLoop<EventPayloads[K]> {
+  const codec = EVENT_CODECS[options.type];
+  return new ConsumerLoop<EventPayloads[K]>({
+    ...options,
+    stream: STREAMS.events.name,
+    filterSubject: eventFilter(options.type),
+    decode: (data, subject) => {
+      const parsed = parseSubject(subject);
+      if (parsed.type !== 'event' || parsed.event !== options.type) throw new InvalidArgumentError('subject', `is not a ${options.type} subject: ${subject}`);
+      return validateEvent(options.type, codec.decode(data) as EventPayloads[K], parsed.component);
+    },
+    handleBatch: async (items) => {
+      const results: HandleResult[] = [];
+      for (const d of items) {
+        try {
+          results.push(await options.handle(d.value, d));
+        } catch (err) {
+          if (err instanceof InvalidArgumentError) results.push({ type: 'invalid', reason: err.message });
+          else throw err;
+        }
+      }
+      return results;
+    },
+  });
+}

@@ -1,0 +1,162 @@
+import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import type { Bus } from '@x0/bus';
+import {
+  ActionStatus,
+  EVENT_CODECS,
+  MODEL_EVENT_CODEC,
+  PlanStatus,
+  STREAMS,
+  Verdict,
+  parseSubject,
+  subjectToken,
+  severityFromProto,
+  type EventMeta,
+  type EventPayloads,
+  type EventType,
+} from '@x0/contracts';
+
+/** One event of the loop, as `x0 events --json` prints it. */
+export interface EventRecord {
+  type: EventType | 'model';
+  id: string;
+  parent_id: string;
+  component: string;
+  /** ISO-8601 event time. */
+  time: string;
+  /** One readable line. */
+  summary: string;
+  /** Stream sequence in X0_EVENTS. */
+  seq: number;
+  /** The whole event (protobuf JSON form). */
+  event: unknown;
+}
+
+export interface EventFeedOptions {
+  /** Only events at or after this time (ms); default: only new events. */
+  sinceMs?: number;
+  /** Keep waiting for new events (default true); otherwise stop once caught up. */
+  follow?: boolean;
+  types?: ReadonlyArray<EventType | 'model'>;
+  component?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Reads the loop's events from X0_EVENTS with an ordered consumer (nothing durable is left
+ * behind), decoded and summarised. Ends when caught up unless `follow`.
+ */
+export async function* eventFeed(bus: Bus, options: EventFeedOptions = {}): AsyncGenerator<EventRecord> {
+  const follow = options.follow ?? true;
+  const consumer = await bus.js.consumers.get(STREAMS.events.name, {
+    filter_subjects: options.component ? `x0.events.*.${subjectToken(options.component, 'component')}` : '>',
+    ...(options.sinceMs !== undefined
+      ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(options.sinceMs).toISOString() }
+      : { deliver_policy: DeliverPolicy.New }),
+  });
+  if (!follow) {
+    const info = await bus.jsm.streams.info(STREAMS.events.name);
+    if (info.state.messages === 0) return;
+  }
+  const messages = await consumer.consume();
+  options.signal?.addEventListener('abort', () => void messages.close());
+  try {
+    for await (const m of messages) {
+      const rec = toRecord(m);
+      if (rec && (!options.types || options.types.includes(rec.type)) && (!options.component || rec.component === options.component)) yield rec;
+      if (!follow && m.info.pending === 0) break;
+    }
+  } finally {
+    await messages.close().catch(() => undefined);
+  }
+}
+
+/** Decodes one stored event; undefined for subjects that are not loop events. */
+export function toRecord(m: Pick<JsMsg, 'subject' | 'data' | 'seq'>): EventRecord | undefined {
+  let parsed;
+  try {
+    parsed = parseSubject(m.subject);
+  } catch {
+    return undefined;
+  }
+  try {
+    if (parsed.type === 'models') {
+      const e = MODEL_EVENT_CODEC.decode(m.data);
+      return record('model', e.meta, m.seq, `model ${e.model} ${e.type} ${e.version}${e.alias ? ` alias=${e.alias}` : ''}`, MODEL_EVENT_CODEC.toJSON(e));
+    }
+    if (parsed.type !== 'event') return undefined;
+    const type = parsed.event;
+    const codec = EVENT_CODECS[type];
+    const e = codec.decode(m.data) as EventPayloads[typeof type];
+    return record(type, e.meta, m.seq, summarize(type, e), (codec.toJSON as (x: unknown) => unknown)(e));
+  } catch {
+    return undefined;
+  }
+}
+
+function record(type: EventRecord['type'], meta: EventMeta | undefined, seq: number, summary: string, event: unknown): EventRecord {
+  return {
+    type,
+    id: meta?.id ?? '',
+    parent_id: meta?.parentId ?? '',
+    component: meta?.component ?? '',
+    time: new Date(meta?.timeMs ?? 0).toISOString(),
+    summary,
+    seq,
+    event,
+  };
+}
+
+/** One readable line describing an event. */
+export function summarize<K extends EventType>(type: K, event: EventPayloads[K]): string {
+  switch (type) {
+    case 'anomaly': {
+      const a = event as EventPayloads['anomaly'];
+      const top = a.metrics[0];
+      return `${severityFromProto(a.severity)} anomaly score=${a.score.toFixed(2)}${top ? ` ${top.metric}=${fmt(top.value)} (expected ${fmt(top.expected)})` : ''}`;
+    }
+    case 'diagnosis': {
+      const d = event as EventPayloads['diagnosis'];
+      return `cause=${d.probableCause} confidence=${d.confidence.toFixed(2)}${d.candidates.length ? ` candidates=${d.candidates.map((c) => c.action).join(',')}` : ''} — ${d.summary}`;
+    }
+    case 'plan': {
+      const p = event as EventPayloads['plan'];
+      const status = PLAN_STATUS[p.status] ?? 'unknown';
+      return `${status}${p.action ? ` ${p.action}` : ''}${p.policyId ? ` (policy ${p.policyId})` : ''}${p.dryRun ? ' [dry-run]' : ''} — ${p.explanation?.summary ?? ''}`;
+    }
+    case 'action': {
+      const r = event as EventPayloads['action'];
+      return `${r.action} via ${r.executor}: ${ACTION_STATUS[r.status] ?? 'unknown'}${r.dryRun ? ' [dry-run]' : ''} in ${r.durationMs.toFixed(1)} ms${r.message ? ` — ${r.message}` : ''}`;
+    }
+    case 'outcome': {
+      const o = event as EventPayloads['outcome'];
+      return `${VERDICT[o.verdict] ?? 'unknown'}${o.recovered ? ` in ${(o.timeToRecoverMs / 1000).toFixed(1)} s` : ''}${o.anomalyReturned ? ' (anomaly returned)' : ''} after ${o.incident?.action || 'no action'}${o.detail ? ` — ${o.detail}` : ''}`;
+    }
+    case 'approval': {
+      const a = event as EventPayloads['approval'];
+      return `plan ${a.planId} ${a.decision} by ${a.actor}${a.reason ? ` — ${a.reason}` : ''}`;
+    }
+  }
+  return type;
+}
+
+const PLAN_STATUS: Record<number, string> = {
+  [PlanStatus.PLAN_STATUS_DISPATCH]: 'dispatch',
+  [PlanStatus.PLAN_STATUS_PENDING_APPROVAL]: 'awaiting approval',
+  [PlanStatus.PLAN_STATUS_BLOCKED]: 'blocked',
+  [PlanStatus.PLAN_STATUS_NO_ACTION]: 'no action',
+};
+const ACTION_STATUS: Record<number, string> = {
+  [ActionStatus.ACTION_STATUS_SUCCEEDED]: 'succeeded',
+  [ActionStatus.ACTION_STATUS_FAILED]: 'failed',
+  [ActionStatus.ACTION_STATUS_SKIPPED]: 'skipped',
+};
+const VERDICT: Record<number, string> = {
+  [Verdict.VERDICT_RECOVERED]: 'recovered',
+  [Verdict.VERDICT_NOT_RECOVERED]: 'not recovered',
+  [Verdict.VERDICT_DRY_RUN]: 'dry run (not verified)',
+  [Verdict.VERDICT_ACTION_FAILED]: 'action failed',
+};
+
+function fmt(v: number): string {
+  return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3);
+}

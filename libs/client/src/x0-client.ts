@@ -1,0 +1,83 @@
+import { errorMessage } from '@x0/core';
+import { connectBus, type Bus } from '@x0/bus';
+import type { Sample, Statistics } from '@x0/contracts';
+import { checkHealth, SERVICE_NAMES, type ServiceName } from '@x0/service-kit';
+import { eventFeed, type EventFeedOptions, type EventRecord } from './event-feed';
+import { publishMetrics, type PublishMetricsOptions } from './metrics-publisher';
+import { createServiceClients, GRPC_SERVICE_NAMES, serviceAddresses, type ServiceClients } from './service-clients';
+
+export interface X0ClientOptions {
+  /** NATS URL(s) (default NATS_URL or nats://127.0.0.1:4222). */
+  natsUrl?: string;
+  /** gRPC address per service (default from env, see serviceAddresses). */
+  addresses?: Record<ServiceName, string>;
+  /** Per-call gRPC deadline (default 5 s). */
+  timeoutMs?: number;
+  /** Connection name shown by the NATS server. */
+  name?: string;
+}
+
+/** Health of one service as `x0 status` shows it. */
+export interface ServiceHealth {
+  service: ServiceName;
+  address: string;
+  /** SERVING, NOT_SERVING, SERVICE_UNKNOWN or 'UNREACHABLE: <why>'. */
+  status: string;
+}
+
+/**
+ * The user-facing client: publish metrics and follow events over NATS, query the services
+ * over gRPC. Connects to NATS on first use; gRPC channels connect lazily.
+ */
+export class X0Client {
+  readonly services: ServiceClients;
+  readonly addresses: Record<ServiceName, string>;
+  private bus?: Promise<Bus>;
+
+  constructor(private readonly options: X0ClientOptions = {}) {
+    this.addresses = options.addresses ?? serviceAddresses();
+    this.services = createServiceClients(this.addresses, options.timeoutMs);
+  }
+
+  /** The NATS connection (opened on first call). */
+  nats(): Promise<Bus> {
+    this.bus ??= connectBus({ url: this.options.natsUrl ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222', name: this.options.name ?? 'x0-client' });
+    return this.bus;
+  }
+
+  /** Publishes one metric batch for a component (see publishMetrics). */
+  async publishMetrics(component: string, metrics: Record<string, number> | Sample[], options?: PublishMetricsOptions) {
+    return publishMetrics(await this.nats(), component, metrics, options);
+  }
+
+  /** The loop's events (see eventFeed). */
+  async *events(options?: EventFeedOptions): AsyncGenerator<EventRecord> {
+    yield* eventFeed(await this.nats(), options);
+  }
+
+  /** gRPC health of every service, checked in parallel. */
+  async health(timeoutMs = 2000): Promise<ServiceHealth[]> {
+    return Promise.all(
+      SERVICE_NAMES.map(async (service) => ({ service, address: this.addresses[service], status: await checkHealth(this.addresses[service], GRPC_SERVICE_NAMES[service], timeoutMs) })),
+    );
+  }
+
+  /** GetStatistics of every service, in parallel; unreachable ones carry the error. */
+  async statistics(): Promise<Array<{ service: ServiceName; stats?: Statistics; error?: string }>> {
+    return Promise.all(
+      SERVICE_NAMES.map(async (service) => {
+        try {
+          const client = this.services[service] as unknown as { getStatistics(req: object): Promise<Statistics> };
+          return { service, stats: await client.getStatistics({}) };
+        } catch (err) {
+          return { service, error: errorMessage(err) };
+        }
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.services.close();
+    if (this.bus) await (await this.bus.catch(() => undefined))?.drain();
+  }
+}

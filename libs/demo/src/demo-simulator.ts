@@ -1,0 +1,162 @@
+import { errorMessage } from '@x0/core';
+import type { Bus } from '@x0/bus';
+import { publishMetrics } from '@x0/client';
+import { AgentServer, type AgentReply, type AgentRequest } from './agent-server';
+import { healthyValues, KIND_METRICS, rng } from './component-model';
+import { applyFault, FAULT_KINDS, FIXES, type FaultKind } from './faults';
+
+/** Actions every demo agent can perform. */
+export const DEMO_ACTIONS = ['scale_up', 'restart', 'throttle', 'failover', 'clear_cache', 'rollback'] as const;
+
+export interface DemoComponent {
+  name: string;
+  kind: string;
+}
+
+export const DEFAULT_DEMO_COMPONENTS: DemoComponent[] = [
+  { name: 'demo-web', kind: 'web' },
+  { name: 'demo-db', kind: 'db' },
+  { name: 'demo-queue', kind: 'queue' },
+];
+
+/** What the simulator reports as it runs. */
+export type DemoEvent =
+  | { type: 'fault'; component: string; fault: FaultKind; timeMs: number }
+  | { type: 'action'; component: string; action: string; fixes: boolean; timeMs: number }
+  | { type: 'recovered'; component: string; fault: FaultKind; afterMs: number; timeMs: number }
+  | { type: 'error'; message: string; timeMs: number };
+
+export interface DemoOptions {
+  bus: Bus;
+  components?: DemoComponent[];
+  /** Samples per second per component (default 5). */
+  rateHz?: number;
+  /** Seconds between injected faults (default 45; ±25 % jitter). */
+  faultEveryS?: number;
+  /** Seconds before the first fault, so baselines are learnt (default 40). */
+  firstFaultAfterS?: number;
+  /** Faults to choose from (default all that fit each component's metrics). */
+  faultKinds?: readonly FaultKind[];
+  /** How long a fixing action takes to take effect (default 1,500 ms). */
+  fixDelayMs?: number;
+  seed?: number;
+  onEvent?: (e: DemoEvent) => void;
+}
+
+interface ActiveFault {
+  kind: FaultKind;
+  startedMs: number;
+  fixing: boolean;
+}
+
+/**
+ * A small managed system: components that publish metrics on x0.metrics.<name>, suffer a
+ * fault every so often, and run an agent on x0.agents.<name>.<action>. Only an action that
+ * really addresses the fault (see FIXES) clears it; others are performed to no effect, as in
+ * real life.
+ */
+export class DemoSimulator {
+  private readonly o: Required<Omit<DemoOptions, 'onEvent' | 'faultKinds'>> & Pick<DemoOptions, 'onEvent' | 'faultKinds'>;
+  private readonly rand: () => number;
+  private readonly faults = new Map<string, ActiveFault>();
+  private readonly agents: AgentServer[] = [];
+  private readonly recoveries: number[] = [];
+  private tick?: NodeJS.Timeout;
+  private faultTimer?: NodeJS.Timeout;
+  private readonly startedMs = Date.now();
+  private injected = 0;
+
+  constructor(options: DemoOptions) {
+    this.o = { components: DEFAULT_DEMO_COMPONENTS, rateHz: 5, faultEveryS: 45, firstFaultAfterS: 40, fixDelayMs: 1500, seed: Date.now() & 0xffff, ...options };
+    this.rand = rng(this.o.seed);
+  }
+
+  start(): void {
+    for (const c of this.o.components) {
+      const handlers = Object.fromEntries(DEMO_ACTIONS.map((a) => [a, (req: AgentRequest) => this.act(c.name, a, req)]));
+      const agent = new AgentServer(this.o.bus.nc, c.name, handlers);
+      agent.start();
+      this.agents.push(agent);
+    }
+    this.tick = setInterval(() => this.publishAll(), 1000 / this.o.rateHz);
+    this.scheduleFault(this.o.firstFaultAfterS * 1000);
+  }
+
+  stop(): void {
+    clearInterval(this.tick);
+    clearTimeout(this.faultTimer);
+    for (const a of this.agents.splice(0)) a.stop();
+  }
+
+  /** Injects a fault now (tests and `x0 demo --fault`). */
+  inject(component: string, kind: FaultKind): void {
+    this.faults.set(component, { kind, startedMs: Date.now(), fixing: false });
+    this.injected++;
+    this.emit({ type: 'fault', component, fault: kind, timeMs: Date.now() });
+  }
+
+  activeFault(component: string): FaultKind | undefined {
+    return this.faults.get(component)?.kind;
+  }
+
+  /** Faults injected, recovered, and the mean time to recovery (ms) so far. */
+  summary(): { injected: number; recovered: number; mttrMs: number } {
+    const n = this.recoveries.length;
+    return { injected: this.injected, recovered: n, mttrMs: n ? this.recoveries.reduce((a, b) => a + b, 0) / n : 0 };
+  }
+
+  private scheduleFault(delayMs: number): void {
+    this.faultTimer = setTimeout(() => {
+      const healthy = this.o.components.filter((c) => !this.faults.has(c.name));
+      if (healthy.length > 0) {
+        const c = healthy[Math.floor(this.rand() * healthy.length)];
+        const kinds = (this.o.faultKinds ?? FAULT_KINDS).filter((k) => faultFits(k, c.kind));
+        if (kinds.length > 0) this.inject(c.name, kinds[Math.floor(this.rand() * kinds.length)]);
+      }
+      this.scheduleFault(this.o.faultEveryS * 1000 * (0.75 + 0.5 * this.rand()));
+    }, delayMs);
+    this.faultTimer.unref?.();
+  }
+
+  private act(component: string, action: string, _req: AgentRequest): AgentReply {
+    const f = this.faults.get(component);
+    const fixes = !!f && FIXES[f.kind].includes(action);
+    this.emit({ type: 'action', component, action, fixes, timeMs: Date.now() });
+    if (f && fixes && !f.fixing) {
+      f.fixing = true;
+      setTimeout(() => {
+        if (this.faults.get(component) !== f) return;
+        this.faults.delete(component);
+        const afterMs = Date.now() - f.startedMs;
+        this.recoveries.push(afterMs);
+        this.emit({ type: 'recovered', component, fault: f.kind, afterMs, timeMs: Date.now() });
+      }, this.o.fixDelayMs).unref?.();
+    }
+    return { ok: true, message: `${action} performed on ${component}`, details: { fixes } };
+  }
+
+  private publishAll(): void {
+    const now = Date.now();
+    const t = (now - this.startedMs) / 1000;
+    for (const c of this.o.components) {
+      let values = healthyValues(c.kind, t, this.rand);
+      const f = this.faults.get(c.name);
+      if (f) values = applyFault(f.kind, values, (now - f.startedMs) / 1000);
+      publishMetrics(this.o.bus, c.name, values, { kind: c.kind, timeMs: now }).catch((err) =>
+        this.emit({ type: 'error', message: `publish for ${c.name} failed: ${errorMessage(err)}`, timeMs: Date.now() }),
+      );
+    }
+  }
+
+  private emit(e: DemoEvent): void {
+    this.o.onEvent?.(e);
+  }
+}
+
+/** A fault fits a component kind when the kind has a metric the fault moves. */
+export function faultFits(kind: FaultKind, componentKind: string): boolean {
+  const metrics = Object.keys(KIND_METRICS[componentKind] ?? KIND_METRICS['web']);
+  const base = Object.fromEntries(metrics.map((m) => [m, 1]));
+  const moved = applyFault(kind, base, 10);
+  return metrics.some((m) => moved[m] !== base[m]);
+}

@@ -1,0 +1,2 @@
+export { knowledgeService, knowledgeConfigShape } from './knowledge-service';
+export { IncidentStore, INCIDENTS_BUCKET, incidentFromOutcome } from './incident-store';

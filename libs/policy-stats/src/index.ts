@@ -1,0 +1,2 @@
+export * from './tally-keys';
+export * from './policy-stats-store';
