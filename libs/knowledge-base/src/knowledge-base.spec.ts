@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { InvalidArgumentError } from '@x0/core';
+import { EmbeddedVectorStore } from '@x0/vector-store';
+import { KnowledgeBase } from './knowledge-base';
+import { loadRunbookDirectory } from './runbook-directory';
+
+const RUNBOOKS = path.resolve(__dirname, '../../../deploy/runbooks');
+
+describe('KnowledgeBase', () => {
+  let dir: string;
+  let store: EmbeddedVectorStore;
+  let kb: KnowledgeBase;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-kb-'));
+    store = new EmbeddedVectorStore({ dataDir: dir, durability: 'none' });
+    await store.start();
+    kb = new KnowledgeBase({ store });
+    await kb.start();
+  });
+  afterAll(async () => {
+    await store.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ingest - indexes every shipped runbook with its cause', async () => {
+    const loaded = await loadRunbookDirectory(kb, RUNBOOKS);
+    expect(loaded.length).toBeGreaterThanOrEqual(12);
+    const causes = loaded.map((l) => l.cause);
+    for (const c of ['cpu_saturation', 'memory_leak', 'latency_spike', 'error_burst', 'disk_full', 'queue_backlog', 'dependency_down']) expect(causes).toContain(c);
+    expect(await store.count('runbooks')).toBe(loaded.reduce((s, l) => s + l.chunks, 0));
+  });
+
+  it('search - finds the right runbook in hybrid, lexical and dense modes', async () => {
+    for (const mode of ['hybrid', 'lexical', 'dense'] as const) {
+      const hits = await kb.searchRunbooks('No space left on device when writing files', { k: 3, mode });
+      expect(hits[0].cause).toBe('disk_full');
+      expect(hits[0].source).toBe('disk-full.md');
+    }
+    const [hit] = await kb.searchRunbooks('how to confirm cpu throttling in a container', { k: 1 });
+    expect(hit).toMatchObject({ cause: 'cpu_saturation', headings: ['CPU saturation', 'How to confirm'] });
+    expect(hit.runbookActions).toEqual(['scale_up', 'throttle', 'rollback', 'restart']);
+  });
+
+  it('search - filters by cause and by mentioned action', async () => {
+    const hits = await kb.searchRunbooks('what should I do', { k: 10, filter: { cause: ['gc_pauses', 'memory_leak'], action: 'restart' } });
+    expect(hits.length).toBeGreaterThan(0);
+    for (const h of hits) {
+      expect(['gc_pauses', 'memory_leak']).toContain(h.cause);
+      expect(h.actions).toContain('restart');
+    }
+  });
+
+  it('ingest - a new version replaces the old passages of the same source', async () => {
+    const md = (n: number) => `---\ncause: test_cause\nactions: [restart]\n---\n# Test\n${Array.from({ length: n }, (_, i) => `## Part ${i}\n\nzebra text ${i} restart`).join('\n\n')}`;
+    expect((await kb.ingestRunbook('test.md', md(5))).chunks).toBe(5);
+    expect((await kb.ingestRunbook('test.md', md(2))).chunks).toBe(2);
+    const hits = await kb.searchRunbooks('zebra', { k: 10, mode: 'lexical', filter: { source: 'test.md' } });
+    expect(hits.map((h) => h.headings[1]).sort()).toEqual(['Part 0', 'Part 1']);
+    expect(hits[0].actions).toEqual(['restart']);
+    expect(await kb.deleteRunbook('test.md')).toBe(2);
+  });
+
+  it('errors - empty text, stop-word-only lexical query, bad front matter', async () => {
+    await expect(kb.searchRunbooks('  ')).rejects.toThrow(new InvalidArgumentError('text', 'must be a non-empty string'));
+    await expect(kb.searchRunbooks('the of and', { mode: 'lexical' })).rejects.toThrow("'text' has no searchable words");
+    expect(await kb.searchRunbooks('the of and', { k: 2 })).toHaveLength(2); // hybrid falls back to dense
+    await expect(kb.ingestRunbook('x.md', '---\ncause: Disk Full\n---\n# X\n\ntext')).rejects.toThrow("'frontMatter.cause' must be snake_case");
+    await expect(kb.ingestRunbook('x.md', '---\nactions: [reboot]\n---\n# X\n\ntext')).rejects.toThrow("'frontMatter.actions[0]' must be one of scale_up, restart");
+  });
+
+  it('incidents - similar signatures first, filtered by component and kind', async () => {
+    const sig = (base: number, noise: number) => Float32Array.from({ length: 64 }, (_, i) => Math.sin(base * (i + 1)) + noise * Math.cos(i * 3.1));
+    await kb.upsertIncident('inc_1', sig(1, 0), { component: 'api', kind: 'cpu_saturation', outcome: 'recovered' });
+    await kb.upsertIncident('inc_2', sig(1, 0.05), { component: 'db', kind: 'cpu_saturation' });
+    await kb.upsertIncident('inc_3', sig(2, 0), { component: 'api', kind: 'memory_leak' });
+    const hits = await kb.searchIncidents(sig(1, 0.01), { k: 2 });
+    expect(hits.map((h) => h.id)).toEqual(['inc_1', 'inc_2']);
+    expect(hits[0].payload).toEqual({ component: 'api', kind: 'cpu_saturation', outcome: 'recovered' });
+    expect((await kb.searchIncidents(sig(1, 0), { component: 'api', kind: 'memory_leak' })).map((h) => h.id)).toEqual(['inc_3']);
+    expect((await kb.searchIncidents(sig(1, 0), { k: 1, excludeIds: ['inc_1'] })).map((h) => h.id)).toEqual(['inc_2']);
+    await expect(kb.upsertIncident('inc_4', sig(1, 0).slice(0, 10), { component: 'api', kind: 'x' })).rejects.toThrow("'points[0].vectors.signature' must have 64 elements, got 10");
+    await expect(kb.upsertIncident('inc_4', sig(1, 0), { component: '', kind: 'x' })).rejects.toThrow("'payload.component' must be a non-empty string");
+  });
+});

@@ -1,0 +1,255 @@
+import { deriveId, InvalidArgumentError } from '@x0/core';
+import { Bm25SparseEncoder, chunkMarkdown, HashedNgramEmbedder, OpenAiCompatibleEmbedder, terms, type ChunkOptions, type TextEmbedder } from '@x0/embeddings';
+import type { Condition, Distance, Filter, Payload, ScoredPoint, VectorStore } from '@x0/vector-store';
+
+/** Remediation actions the planner knows; runbook passages are tagged with those they mention. */
+export const ACTION_NAMES = ['scale_up', 'restart', 'throttle', 'failover', 'clear_cache', 'rollback'] as const;
+/** One of `ACTION_NAMES`. */
+export type ActionName = (typeof ACTION_NAMES)[number];
+
+/** How `searchRunbooks` ranks: BM25 and dense fused with RRF (default), BM25 only, or dense only. */
+export type RetrievalMode = 'hybrid' | 'lexical' | 'dense';
+
+/** Dependencies and settings of a knowledge base. */
+export interface KnowledgeBaseOptions {
+  store: VectorStore;
+  /** Dense text embedder (default: `HashedNgramEmbedder`, 256 dimensions). */
+  embedder?: TextEmbedder;
+  /** Sparse encoder (default: BM25, k1 1.2, b 0.75, average chunk length 120 terms). */
+  sparse?: Bm25SparseEncoder;
+  /** Collection names (defaults `runbooks`, `incidents`). */
+  collections?: { runbooks?: string; incidents?: string };
+  /** Length of incident signatures (default 64) and how to compare them (default cosine). */
+  signature?: { dim?: number; distance?: Distance };
+  chunking?: ChunkOptions;
+}
+
+/** A retrieved runbook passage. */
+export interface RunbookHit {
+  id: string;
+  score: number;
+  source: string;
+  title?: string;
+  /** The runbook's `cause` (front matter), e.g. `cpu_saturation`. */
+  cause?: string;
+  headings: string[];
+  text: string;
+  /** Actions this passage mentions. */
+  actions: ActionName[];
+  /** Actions the runbook lists in its front matter. */
+  runbookActions: ActionName[];
+}
+
+/** Restricts runbook search. */
+export interface RunbookFilter {
+  cause?: string | readonly string[];
+  source?: string;
+  /** Only passages that mention this action. */
+  action?: ActionName;
+}
+
+/** Payload of an incident: at least the component and fault kind; anything else is kept as is. */
+export interface IncidentPayload {
+  component: string;
+  kind: string;
+  [key: string]: unknown;
+}
+
+/** A similar past incident. */
+export interface IncidentHit {
+  id: string;
+  score: number;
+  payload: IncidentPayload;
+}
+
+const CAUSE = /^[a-z][a-z0-9_]{0,63}$/;
+const ACTION_RE = new RegExp(`\\b(${ACTION_NAMES.join('|')})\\b`, 'g');
+
+/**
+ * Runbooks and incidents over a `VectorStore`: runbook passages are indexed with a dense
+ * embedding and a BM25 sparse vector and searched hybrid (RRF), lexical-only or dense-only;
+ * incidents are stored by their numeric signature (an opaque fixed-length vector from the
+ * monitor's detector) and searched by similarity, optionally per component or fault kind.
+ */
+export class KnowledgeBase {
+  readonly runbooks: string;
+  readonly incidents: string;
+  private readonly store: VectorStore;
+  private readonly embedder: TextEmbedder;
+  private readonly sparse: Bm25SparseEncoder;
+  private readonly signatureDim: number;
+  private readonly signatureDistance: Distance;
+  private started: Promise<void> | undefined;
+
+  constructor(private readonly options: KnowledgeBaseOptions) {
+    if (!options?.store) throw new InvalidArgumentError('store', 'is required');
+    this.store = options.store;
+    this.embedder = options.embedder ?? new HashedNgramEmbedder();
+    this.sparse = options.sparse ?? new Bm25SparseEncoder();
+    this.runbooks = options.collections?.runbooks ?? 'runbooks';
+    this.incidents = options.collections?.incidents ?? 'incidents';
+    this.signatureDim = options.signature?.dim ?? 64;
+    this.signatureDistance = options.signature?.distance ?? 'cosine';
+  }
+
+  /** Creates both collections and their payload indexes if missing (the store must be started). Safe to call twice. */
+  start(): Promise<void> {
+    this.started ??= (async () => {
+      const dim = this.embedder instanceof OpenAiCompatibleEmbedder ? await this.embedder.probe() : this.embedder.dim;
+      await this.store.createCollection(this.runbooks, {
+        vectors: { dense: { size: dim, distance: 'cosine' } },
+        sparseVectors: { text: { modifier: 'idf' } },
+        payloadIndexes: { source: 'keyword', cause: 'keyword', actions: 'keyword', chunk: 'integer' },
+      });
+      await this.store.createCollection(this.incidents, {
+        vectors: { signature: { size: this.signatureDim, distance: this.signatureDistance } },
+        payloadIndexes: { component: 'keyword', kind: 'keyword' },
+      });
+    })();
+    return this.started;
+  }
+
+  /**
+   * Chunks a Markdown runbook by heading and indexes its passages, replacing an earlier version
+   * of the same source (new passages are written before stale ones are removed, so searches never
+   * see the runbook missing). Front matter may name `cause`, `title` and `actions`.
+   */
+  async ingestRunbook(source: string, markdown: string): Promise<{ source: string; chunks: number; cause?: string }> {
+    await this.start();
+    const doc = chunkMarkdown(source, markdown, this.options.chunking);
+    const fm = doc.frontMatter;
+    const cause = fm.cause === undefined ? undefined : String(fm.cause);
+    if (cause !== undefined && !CAUSE.test(cause)) throw new InvalidArgumentError('frontMatter.cause', `must be snake_case like cpu_saturation, got '${cause}'`);
+    const runbookActions = toActions(fm.actions, 'frontMatter.actions');
+    const title = typeof fm.title === 'string' ? fm.title : doc.title;
+    if (doc.chunks.length === 0) throw new InvalidArgumentError('markdown', 'has no text to index');
+    const texts = doc.chunks.map((c) => `${c.headings.join(' / ')}\n\n${c.text}`);
+    const dense = await this.embedder.embed(texts);
+    const points = doc.chunks.map((c, i) => ({
+      id: deriveId('rb', source, c.index),
+      vectors: { dense: dense[i], text: this.sparse.encodeDocument(texts[i]) },
+      payload: {
+        source,
+        chunk: c.index,
+        ...(title !== undefined ? { title } : {}),
+        ...(cause !== undefined ? { cause } : {}),
+        headings: c.headings,
+        text: c.text,
+        actions: mentionedActions(texts[i]),
+        runbookActions,
+        embedder: this.embedder.id,
+      },
+    }));
+    await this.store.upsert(this.runbooks, points);
+    await this.store.delete(this.runbooks, {
+      filter: { must: [{ key: 'source', match: { value: source } }, { key: 'chunk', range: { gte: points.length } }] },
+    });
+    return { source, chunks: points.length, ...(cause !== undefined ? { cause } : {}) };
+  }
+
+  /** Removes every passage of a runbook; returns how many there were. */
+  async deleteRunbook(source: string): Promise<number> {
+    await this.start();
+    return this.store.delete(this.runbooks, { filter: { must: [{ key: 'source', match: { value: source } }] } });
+  }
+
+  /**
+   * Passages best matching an operator question or an anomaly description. Throws
+   * `InvalidArgumentError` for an empty text, or in lexical mode for a text with no searchable words.
+   */
+  async searchRunbooks(text: string, options: { k?: number; filter?: RunbookFilter; mode?: RetrievalMode } = {}): Promise<RunbookHit[]> {
+    await this.start();
+    if (typeof text !== 'string' || text.trim() === '') throw new InvalidArgumentError('text', 'must be a non-empty string');
+    const k = options.k ?? 5;
+    const mode = options.mode ?? 'hybrid';
+    if (mode !== 'hybrid' && mode !== 'lexical' && mode !== 'dense') throw new InvalidArgumentError('mode', "must be 'hybrid', 'lexical' or 'dense'");
+    const filter = runbookFilter(options.filter);
+    const lexicalOk = terms(text).length > 0;
+    if (mode === 'lexical' && !lexicalOk) throw new InvalidArgumentError('text', 'has no searchable words (only stop-words or symbols)');
+    let hits: ScoredPoint[];
+    if (mode === 'lexical') {
+      hits = await this.store.search(this.runbooks, { using: 'text', vector: this.sparse.encodeQuery(text), limit: k, filter });
+    } else {
+      const [dense] = await this.embedder.embed([text]);
+      if (mode === 'dense' || !lexicalOk) {
+        hits = await this.store.search(this.runbooks, { using: 'dense', vector: dense, limit: k, filter });
+      } else {
+        const candidates = Math.max(20, 4 * k);
+        hits = await this.store.hybridSearch(this.runbooks, {
+          prefetch: [
+            { using: 'text', vector: this.sparse.encodeQuery(text), limit: candidates },
+            { using: 'dense', vector: dense, limit: candidates },
+          ],
+          limit: k,
+          filter,
+        });
+      }
+    }
+    return hits.map(toRunbookHit);
+  }
+
+  /** Stores (or replaces) an incident by id with its signature vector and payload. */
+  async upsertIncident(id: string, signature: Float32Array | readonly number[], payload: IncidentPayload): Promise<void> {
+    await this.start();
+    if (!payload || typeof payload.component !== 'string' || !payload.component) throw new InvalidArgumentError('payload.component', 'must be a non-empty string');
+    if (typeof payload.kind !== 'string' || !payload.kind) throw new InvalidArgumentError('payload.kind', 'must be a non-empty string');
+    await this.store.upsert(this.incidents, [{ id, vectors: { signature }, payload }]);
+  }
+
+  /** Past incidents most similar to a signature, optionally of one component and/or fault kind. */
+  async searchIncidents(
+    signature: Float32Array | readonly number[],
+    options: { k?: number; component?: string; kind?: string; excludeIds?: readonly string[] } = {},
+  ): Promise<IncidentHit[]> {
+    await this.start();
+    const must: Condition[] = [];
+    if (options.component !== undefined) must.push({ key: 'component', match: { value: options.component } });
+    if (options.kind !== undefined) must.push({ key: 'kind', match: { value: options.kind } });
+    const exclude = options.excludeIds ?? [];
+    const filter: Filter | undefined = must.length > 0 ? { must } : undefined;
+    const k = options.k ?? 5;
+    const hits = await this.store.search(this.incidents, { using: 'signature', vector: signature, limit: k + exclude.length, filter });
+    return hits
+      .filter((h) => !exclude.includes(h.id))
+      .slice(0, k)
+      .map((h) => ({ id: h.id, score: h.score, payload: h.payload as IncidentPayload }));
+  }
+}
+
+function toActions(v: unknown, field: string): ActionName[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw new InvalidArgumentError(field, 'must be a list of action names');
+  return v.map((a, i) => {
+    if (!(ACTION_NAMES as readonly string[]).includes(a)) throw new InvalidArgumentError(`${field}[${i}]`, `must be one of ${ACTION_NAMES.join(', ')}`);
+    return a as ActionName;
+  });
+}
+
+function mentionedActions(text: string): ActionName[] {
+  return [...new Set(text.match(ACTION_RE) ?? [])] as ActionName[];
+}
+
+function runbookFilter(f: RunbookFilter | undefined): Filter | undefined {
+  if (!f) return undefined;
+  const must: Condition[] = [];
+  if (typeof f.cause === 'string') must.push({ key: 'cause', match: { value: f.cause } });
+  else if (Array.isArray(f.cause)) must.push({ key: 'cause', match: { any: f.cause } });
+  if (f.source !== undefined) must.push({ key: 'source', match: { value: f.source } });
+  if (f.action !== undefined) must.push({ key: 'actions', match: { value: f.action } });
+  return must.length > 0 ? { must } : undefined;
+}
+
+function toRunbookHit(h: ScoredPoint): RunbookHit {
+  const p = h.payload as Payload;
+  return {
+    id: h.id,
+    score: h.score,
+    source: String(p.source),
+    ...(p.title !== undefined ? { title: String(p.title) } : {}),
+    ...(p.cause !== undefined ? { cause: String(p.cause) } : {}),
+    headings: (p.headings as string[]) ?? [],
+    text: String(p.text),
+    actions: (p.actions as ActionName[]) ?? [],
+    runbookActions: (p.runbookActions as ActionName[]) ?? [],
+  };
+}
