@@ -9,6 +9,9 @@ import { applyLoRA, baseModelSignature, extractAdapter, loadAdapter, readAdapter
 import { createModelRegistry, type ModelRegistry } from './model-registry';
 import type { AliasChange } from './types';
 
+// A real server and tfjs on a shared 2-core machine: generous per-test limit, no timing assertions.
+jest.setTimeout(30_000);
+
 let server: NatsServerProcess;
 let nc: NatsConnection;
 let jsm: JetStreamManager;
