@@ -27,6 +27,9 @@ describe('HashedNgramEmbedder', () => {
     await expect(e.embed(['ok', '  '])).rejects.toThrow(new InvalidArgumentError('texts[1]', 'must be a non-empty string'));
     const v = e.embedOne('the of');
     expect(Math.sqrt(dot(v, v))).toBeCloseTo(1, 5);
+    const wordsOnly = new HashedNgramEmbedder({ dim: 64, weights: { char: 0, bigram: 0 } }).embedOne('disk full');
+    expect(wordsOnly.filter((x) => x !== 0)).toHaveLength(2); // one bucket per word, nothing else
+    expect(Math.sqrt(dot(wordsOnly, wordsOnly))).toBeCloseTo(1, 5);
     expect(() => new HashedNgramEmbedder({ dim: 3 })).toThrow("'dim' must be an integer in [8, 8192]");
   });
 });

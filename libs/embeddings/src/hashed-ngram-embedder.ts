@@ -2,6 +2,49 @@ import { InvalidArgumentError } from '@x0/core';
 import { ANALYZER_VERSION, fnv1a, isStopWord, stem, words } from './text-analysis';
 import type { TextEmbedder } from './text-embedder';
 
+const SEED_WORD = 0x2f0b3c1d;
+const SEED_BIGRAM = 0x5bd1e995;
+const SEED_CHAR = 0x68e31da4;
+const LT = '<'.charCodeAt(0);
+const GT = '>'.charCodeAt(0);
+
+/** murmur3's 32-bit finaliser, shifted to 30 bits so map keys stay small integers (fast in V8). */
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 2;
+}
+
+function bump(m: Map<number, number>, key: number): void {
+  m.set(key, (m.get(key) ?? 0) + 1);
+}
+
+/** Adds ±weight for each character n-gram of `<word>` (hashed, seeded by n) straight into `v`. */
+function addCharNgrams(word: string, sizes: readonly number[], v: Float32Array, weight: number): void {
+  const dim = v.length;
+  const len = word.length + 2;
+  const codes = CODES.length >= len ? CODES : (CODES = new Uint16Array(len * 2));
+  codes[0] = LT;
+  for (let i = 0; i < word.length; i++) codes[i + 1] = word.charCodeAt(i);
+  codes[len - 1] = GT;
+  for (const n of sizes) {
+    for (let i = 0; i + n <= len; i++) {
+      let h = (SEED_CHAR ^ n) >>> 0;
+      for (let j = i; j < i + n; j++) {
+        h ^= codes[j];
+        h = Math.imul(h, 0x01000193);
+      }
+      const key = fmix(h);
+      v[(key & 0x1fffffff) % dim] += key & 0x20000000 ? weight : -weight;
+    }
+  }
+}
+
+let CODES = new Uint16Array(64);
+
 /** Settings of the hashed n-gram embedder. */
 export interface HashedNgramOptions {
   /** Vector length (default 256). */
@@ -41,27 +84,28 @@ export class HashedNgramEmbedder implements TextEmbedder {
   /** Synchronous form of `embed` for one text. */
   embedOne(text: string, field = 'text'): Float32Array {
     if (typeof text !== 'string' || text.trim() === '') throw new InvalidArgumentError(field, 'must be a non-empty string');
-    const counts = new Map<string, number>();
-    const add = (feature: string, weight: number) => counts.set(feature, (counts.get(feature) ?? 0) + weight);
-    const stems: string[] = [];
+    // Words and bigrams get sub-linear term frequency (1 + ln tf); character n-grams, far more
+    // numerous, are added per occurrence straight from character codes (no substrings, no maps).
+    const v = new Float32Array(this.dim);
+    const wordTf = new Map<number, number>();
+    const bigramTf = new Map<number, number>();
+    let prev: string | undefined;
     for (const word of words(text)) {
       if (isStopWord(word)) continue;
       const s = stem(word);
-      stems.push(s);
-      add(`w:${s}`, this.w.word);
-      const padded = `<${word}>`;
-      for (const n of this.charNgrams) {
-        for (let i = 0; i + n <= padded.length; i++) add(`c:${padded.slice(i, i + n)}`, this.w.char);
-      }
+      bump(wordTf, fnv1a(s, SEED_WORD) >>> 2);
+      if (prev !== undefined) bump(bigramTf, fnv1a(s, fnv1a(prev, SEED_BIGRAM)) >>> 2);
+      prev = s;
+      if (this.w.char > 0) addCharNgrams(word, this.charNgrams, v, this.w.char);
     }
-    for (let i = 1; i < stems.length; i++) add(`b:${stems[i - 1]}_${stems[i]}`, this.w.bigram);
-    const v = new Float32Array(this.dim);
-    for (const [feature, tf] of counts) {
-      const h = fnv1a(feature);
-      const sign = h & 1 ? 1 : -1;
-      // Sub-linear term frequency, relative to the feature's base weight.
-      const base = feature[0] === 'w' ? this.w.word : feature[0] === 'b' ? this.w.bigram : this.w.char;
-      v[(h >>> 1) % this.dim] += sign * base * (1 + Math.log(tf / base));
+    const families: Array<[Map<number, number>, number]> = [
+      [wordTf, this.w.word],
+      [bigramTf, this.w.bigram],
+    ];
+    for (const [tfs, base] of families) {
+      if (base <= 0) continue;
+      // 30-bit keys: the top bit picks the sign, the rest the bucket.
+      for (const [key, tf] of tfs) v[(key & 0x1fffffff) % this.dim] += (key & 0x20000000 ? base : -base) * (1 + Math.log(tf));
     }
     let norm = 0;
     for (let i = 0; i < v.length; i++) norm += v[i] * v[i];

@@ -29,6 +29,19 @@ const VOWEL = /[aeiouy]/;
  * latencies → latenc. Words of three letters or fewer are kept as they are.
  */
 export function stem(word: string): string {
+  let cached = stemCache.get(word);
+  if (cached === undefined) {
+    cached = stemUncached(word);
+    // Vocabularies are small; the bound only guards against unbounded junk input.
+    if (stemCache.size >= 100_000) stemCache.clear();
+    stemCache.set(word, cached);
+  }
+  return cached;
+}
+
+const stemCache = new Map<string, string>();
+
+function stemUncached(word: string): string {
   let w = word;
   if (w.length <= 3 || /\d/.test(w)) return w;
   if (w.endsWith('sses')) w = w.slice(0, -2);
