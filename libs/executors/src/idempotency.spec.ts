@@ -77,6 +77,17 @@ describe('idempotency', () => {
     expect(result).toMatchObject({ status: 'failed', message: 'idempotency store unavailable, not acting: kv timeout' });
   });
 
+  it('store - a failed write of the result is reported; the started record still stops a repeat', async () => {
+    const records = new MemoryIdempotencyStore();
+    let writes = 0;
+    const flaky: IdempotencyStore = { get: (k) => records.get(k), put: async (k, r) => (++writes === 2 ? Promise.reject(new Error('kv down')) : records.put(k, r)) };
+    const first = await new IdempotencyGuard({ store: flaky }).run('k', 'agent', async () => ok());
+    expect(first.result.details).toEqual({ idempotencyStore: 'result not recorded: kv down' });
+    const act = jest.fn(async () => ok());
+    expect((await new IdempotencyGuard({ store: flaky }).run('k', 'agent', act)).result.status).toBe('skipped');
+    expect(act).not.toHaveBeenCalled();
+  });
+
   it('memory - bounded LRU; evicted keys fall back to the store', async () => {
     const store = new MemoryIdempotencyStore();
     const g = new IdempotencyGuard({ maxEntries: 2, store });

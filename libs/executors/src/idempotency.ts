@@ -97,8 +97,13 @@ export class IdempotencyGuard {
     const res = await act();
     const done: IdempotencyRecord = { state: 'done', executor, startedMs: begin.startedMs, finishedMs: this.clock(), result: res };
     this.remember(key, done);
-    // The action happened; a failed write only weakens protection against a later redelivery.
-    await this.store?.put(key, done).catch(() => undefined);
+    try {
+      await this.store?.put(key, done);
+    } catch (err) {
+      // The action happened; the stored `started` still stops a redelivery from repeating it,
+      // it just cannot replay this result. Say so rather than hide it.
+      return { result: { ...res, details: { ...res.details, idempotencyStore: `result not recorded: ${errorMessage(err)}` } }, replayed: false };
+    }
     return { result: res, replayed: false };
   }
 
