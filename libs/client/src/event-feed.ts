@@ -160,3 +160,14 @@ const VERDICT: Record<number, string> = {
 function fmt(v: number): string {
   return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3);
 }
+
+const COLORS: Record<string, string> = { anomaly: '31', diagnosis: '33', plan: '36', action: '35', outcome: '32', approval: '34', model: '90' };
+
+/** One readable line per event. */
+export function formatEvent(e: EventRecord, color = false): string {
+  const time = e.time.slice(11, 23);
+  const type = e.type.padEnd(9);
+  const t = color ? `\u001b[${COLORS[e.type] ?? '0'}m${type}\u001b[0m` : type;
+  return `${time} ${t} ${e.component.padEnd(14)} ${e.summary}  [${e.id} ← ${e.parent_id || '-'}]`;
+}
+

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
 import { NotFoundError } from '@x0/core';
-import { ConsumerLoop, publishMessage, type HandleResult } from '@x0/bus';
+import { connectBus, ConsumerLoop, publishMessage, type HandleResult } from '@x0/bus';
 import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
 import { AnalyzeServiceClient, AnalyzeServiceService, STREAMS, type AnalyzeServiceServer, type Statistics } from '@x0/contracts';
 import { checkHealth, listServicesByReflection } from './grpc-probes';
@@ -51,7 +51,6 @@ describe('service host', () => {
     );
 
     // A real message through the consumer shows up in the statistics.
-    const { connectBus } = await import('@x0/bus');
     const bus = await connectBus({ url: nats.url, name: 'pub' });
     await publishMessage(bus.js, { subject: 'x0.events.anomaly.c1', data: new Uint8Array([1]), id: 'a-1' });
     await bus.drain();

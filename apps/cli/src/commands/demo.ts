@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { X0Client } from '@x0/client';
-import { FAULT_KINDS, type DemoEvent, type FaultKind } from '@x0/demo';
+import { DemoSimulator, FAULT_KINDS, type DemoEvent, type FaultKind } from '@x0/demo';
 import { fail } from './output';
 
 /** `x0 demo`: runs the simulated components (metrics + agents + injected faults) until Ctrl-C. */
@@ -21,7 +21,6 @@ export function registerDemo(program: Command): void {
       };
       const kinds = opts.faults?.split(',').map((k) => k.trim()) as FaultKind[] | undefined;
       for (const k of kinds ?? []) if (!FAULT_KINDS.includes(k)) fail(`--faults: unknown fault '${k}'`, 2);
-      const { DemoSimulator } = await import('@x0/demo');
       const client = new X0Client({ name: 'x0-demo' });
       const bus = await client.nats();
       const sim = new DemoSimulator({

@@ -1,17 +1,7 @@
 import type { Command } from 'commander';
-import { X0Client, type EventRecord } from '@x0/client';
+import { formatEvent, X0Client, type EventRecord } from '@x0/client';
 import { EVENT_TYPES } from '@x0/contracts';
 import { fail, parseDuration } from './output';
-
-const COLORS: Record<string, string> = { anomaly: '31', diagnosis: '33', plan: '36', action: '35', outcome: '32', approval: '34', model: '90' };
-
-/** One readable line per event. */
-export function formatEvent(e: EventRecord, color: boolean): string {
-  const time = e.time.slice(11, 23);
-  const type = e.type.padEnd(9);
-  const t = color ? `\u001b[${COLORS[e.type] ?? '0'}m${type}\u001b[0m` : type;
-  return `${time} ${t} ${e.component.padEnd(14)} ${e.summary}  [${e.id} ← ${e.parent_id || '-'}]`;
-}
 
 /** `x0 events [--follow] [--json] [--since 1h] [--type anomaly,plan] [--component c]`. */
 export function registerEvents(program: Command): void {

@@ -1,0 +1,110 @@
+/**
+ * `npm start`: the whole loop on this machine. Uses the NATS server at NATS_URL (default
+ * nats://127.0.0.1:4222) or starts one, builds and starts the six services, runs the demo
+ * components, and prints the loop's events as they happen. Ctrl-C stops everything cleanly.
+ *
+ *   npm start                 services + demo + live events
+ *   npm start -- --no-demo    services only
+ *   npm start -- --quiet      do not print events (watch them with: npx x0 events --follow)
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { errorMessage } from '@x0/core';
+import { connectBus } from '@x0/bus';
+import { eventFeed, formatEvent } from '@x0/client';
+import { DemoSimulator, type DemoEvent } from '@x0/demo';
+import { ensureNats } from './local-nats';
+import { ROOT, Stack, tail } from './stack';
+
+const { values: args } = parseArgs({
+  options: {
+    'no-demo': { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+    'fault-every': { type: 'string', default: '30' },
+  },
+});
+
+const log = (line: string) => process.stdout.write(`\u001b[90m[x0]\u001b[0m ${line}\n`);
+
+async function main(): Promise<void> {
+  const dataDir = path.resolve(process.env['X0_DATA_DIR'] || path.join(ROOT, '.data'));
+  const { url, server } = await ensureNats(dataDir, log);
+
+  log('building the services ...');
+  execFileSync(process.execPath, [path.join(ROOT, 'tools/build/build.mjs')], { stdio: 'inherit' });
+
+  const stack = new Stack({
+    natsUrl: url,
+    dataDir,
+    defaultPorts: true,
+    // A demo learns its baselines in ~20 s (5 samples/s); production defaults are longer.
+    env: { LOG_LEVEL: process.env['LOG_LEVEL'] || 'info', MONITOR_WARMUP_SAMPLES: process.env['MONITOR_WARMUP_SAMPLES'] || '100' },
+  });
+  let demo: DemoSimulator | undefined;
+  const refs: { bus?: Awaited<ReturnType<typeof connectBus>> } = {};
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping ...');
+    demo?.stop();
+    const codes = await stack.stop();
+    log(`services stopped: ${Object.entries(codes).map(([s, c]) => `${s}=${c}`).join(' ')}`);
+    await refs.bus?.drain().catch(() => undefined);
+    await server?.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  log('starting monitor, analyze, plan, execute, knowledge, trainer ...');
+  try {
+    await stack.start(90_000);
+  } catch (err) {
+    log(`start failed: ${errorMessage(err)}`);
+    await shutdown(1);
+    return;
+  }
+  for (const p of stack.procs.values()) {
+    p.exited.then((code) => {
+      if (!stopping) {
+        log(`${p.name} exited unexpectedly (${code}); last log lines:\n${tail(p.logFile, 10)}`);
+        void shutdown(1);
+      }
+    });
+  }
+  log(`all six services serving (gRPC 50051-50056, /metrics 9101-9106; logs in ${path.relative(process.cwd(), path.join(dataDir, 'logs'))})`);
+
+  const bus = await connectBus({ url, name: 'x0-dev' });
+  refs.bus = bus;
+  if (!args['no-demo']) {
+    demo = new DemoSimulator({ bus, faultEveryS: Number(args['fault-every']), firstFaultAfterS: 30, onEvent: (e) => log(describe(e)) });
+    demo.start();
+    log('demo: demo-web, demo-db, demo-queue publish metrics at 5 Hz; baselines take ~20 s, the first fault comes at ~30 s');
+  }
+  log(`in another terminal: npx x0 events --follow   |   npx x0 status   |   npx x0 stats${url !== 'nats://127.0.0.1:4222' ? `   (NATS_URL=${url})` : ''}`);
+  if (!args.quiet) {
+    for await (const e of eventFeed(bus, { follow: true })) process.stdout.write(`${formatEvent(e, process.stdout.isTTY === true)}\n`);
+  } else {
+    await new Promise(() => undefined);
+  }
+}
+
+function describe(e: DemoEvent): string {
+  switch (e.type) {
+    case 'fault':
+      return `demo: injected ${e.fault} into ${e.component}`;
+    case 'action':
+      return `demo: ${e.component}'s agent performed ${e.action}${e.fixes ? ' — this fixes it' : ' — no effect on the fault'}`;
+    case 'recovered':
+      return `demo: ${e.component} recovered from ${e.fault} after ${(e.afterMs / 1000).toFixed(1)} s`;
+    case 'error':
+      return `demo: ${e.message}`;
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`npm start: ${errorMessage(err)}\n`);
+  process.exit(1);
+});
