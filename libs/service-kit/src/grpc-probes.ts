@@ -54,7 +54,7 @@ export function listServicesByReflection(address: string, timeoutMs = 2000): Pro
       call.end();
       client.close();
       if (res.error_response) reject(new Error(res.error_response.error_message));
-      else resolve((res.list_services_response?.service ?? []).map((s) => s.name).sort());
+      else resolve((res.list_services_response?.service ?? []).map((s: { name: string }) => s.name).sort());
     });
     call.on('error', (err) => {
       client.close();
