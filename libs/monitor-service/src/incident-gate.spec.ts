@@ -1,7 +1,7 @@
 import { IncidentGate } from './incident-gate';
 
 describe('incident gate', () => {
-  const gate = () => new IncidentGate({ minSeverity: 'medium', clearSamples: 3, realertMs: 1000 });
+  const gate = () => new IncidentGate({ minSeverity: 'medium', openSamples: 1, clearSamples: 3, realertMs: 1000 });
 
   it('observe - low severity stays quiet', () => {
     expect(gate().observe('c', 'low', 0)).toEqual({ type: 'quiet' });
@@ -37,6 +37,14 @@ describe('incident gate', () => {
     expect(g.observe('c', 'high', 1000)).toEqual({ type: 'realert', previousAnomalyId: 'an_1' });
     g.opened('c', 'an_2', 1000);
     expect(g.openAnomaly('c')).toBe('an_2');
+  });
+
+  it('observe - a lone spike does not open an incident when openSamples is 2', () => {
+    const g = new IncidentGate({ minSeverity: 'medium', openSamples: 2, clearSamples: 3, realertMs: 1000 });
+    expect(g.observe('c', 'high', 0)).toEqual({ type: 'quiet' });
+    expect(g.observe('c', 'none', 1)).toEqual({ type: 'quiet' });
+    expect(g.observe('c', 'high', 2)).toEqual({ type: 'quiet' });
+    expect(g.observe('c', 'medium', 3)).toEqual({ type: 'open' });
   });
 
   it('components are independent', () => {

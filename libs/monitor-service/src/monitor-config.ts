@@ -7,6 +7,8 @@ export const monitorConfigShape = {
   MONITOR_WARMUP_SAMPLES: envInt(300, 1, 1_000_000),
   /** Lowest severity that opens an incident (publishes an Anomaly). */
   MONITOR_MIN_SEVERITY: z.enum(['low', 'medium', 'high']).default('medium'),
+  /** Consecutive alarming samples that open an incident (1 = the first one). */
+  MONITOR_OPEN_SAMPLES: envInt(2, 1, 10_000),
   /** Calm samples that close an open incident. */
   MONITOR_CLEAR_SAMPLES: envInt(5, 1, 10_000),
   /** Seconds after which a still-open incident is announced again. */
