@@ -86,7 +86,7 @@ class StreamingAnomalyDetector implements AnomalyDetector {
   ) {
     this.cfg = {
       warmup: opts.warmupSamples,
-      horizon: opts.baselineHorizon,
+      horizon: Math.max(opts.baselineHorizon, opts.warmupSamples),
       gapFactor: opts.gapFactor,
       maxMetrics: opts.maxMetrics,
       refractory: opts.refractorySamples,

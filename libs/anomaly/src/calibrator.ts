@@ -36,8 +36,8 @@ export function calibratorSurprise(hist: Float32Array, offset: number, mass: num
   return p >= 1 ? 0 : -Math.log10(Math.max(p, 1e-300));
 }
 
-const REF_Q = Number(process.env.X0_REFQ ?? 0.01);
-const REF_MIN = Number(process.env.X0_REFMIN ?? 1);
+const REF_Q = 0.01;
+const REF_MIN = 1;
 
 /**
  * The statistic's usual extreme: the value exceeded by REF_Q of its history (upper bin edge),

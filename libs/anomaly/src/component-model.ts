@@ -1,5 +1,6 @@
 import type { ForecastBatch } from './forecaster';
 import { metricScale, newMetricState, S, scoreAndUpdateMetric, type MetricSettings, type MetricState } from './metric-model';
+import { growJoint, newJointState, scoreAndUpdateJoint, type JointState } from './multi-metric';
 import { buildSignature, SIGNATURE_DIM } from './signature';
 import { scoreOfSurprise, severityOf } from './severity';
 import type { ComponentSample, ComponentStatusInfo, Detection, MetricContribution, Severity, SeverityThresholds } from './types';
@@ -10,7 +11,9 @@ export const C = {
   LAST_T: 1,
   LAST_SCORE: 2,
   REFRACT_LEFT: 3,
-  SIZE: 4,
+  /** Exponential average of the surprise: evidence that accumulates over consecutive samples. */
+  EMA: 4,
+  SIZE: 5,
 } as const;
 
 /** Settings of every component of a detector. */
@@ -22,6 +25,10 @@ export interface ComponentSettings extends MetricSettings {
 }
 
 const SEVERITIES: Severity[] = ['none', 'low', 'medium', 'high'];
+/** Memory of the accumulated surprise of multi-metric components (per sample). */
+const JOINT_EMA = 0.9;
+/** Weight of one sample's own surprise against the accumulated one (multi-metric components). */
+const JOINT_INSTANT = 0.5;
 
 /**
  * State and scoring of one component: one MetricState per metric (created on first sight,
@@ -32,6 +39,8 @@ export class ComponentModel {
   readonly names: string[] = [];
   readonly metrics: MetricState[] = [];
   private readonly index = new Map<string, number>();
+  /** Joint (PCA) model once the component has two or more metrics. */
+  joint: JointState | undefined;
   lastSeverity: Severity = 'none';
 
   constructor(
@@ -94,10 +103,25 @@ export class ComponentModel {
       const r = scoreAndUpdateMetric(this.metrics[idx], value, sample.timeMs, mf, this.cfg);
       contributions.push({ metric: name, value, expected: r.expected, score: scoreOfSurprise(r.surprise), surprise: r.surprise, z: r.z, idx });
     }
-    contributions.sort((a, b) => b.surprise - a.surprise || a.metric.localeCompare(b.metric));
-    const top = contributions[0];
     // Bonferroni: the most surprising of m metrics is m times more likely to look surprising by chance.
-    let surprise = top ? Math.max(0, top.surprise - Math.log10(contributions.length)) : 0;
+    let best = 0;
+    for (const x of contributions) if (x.surprise > best) best = x.surprise;
+    let surprise = Math.max(0, best - Math.log10(Math.max(1, contributions.length)));
+    if (this.names.length >= 2) {
+      if (!this.joint || this.joint.dim < this.names.length) this.joint = this.joint ? growJoint(this.joint, this.names.length) : newJointState(this.names.length);
+      const z = new Float64Array(this.joint.dim).fill(Number.NaN);
+      for (const x of contributions) z[x.idx] = x.z;
+      const js = scoreAndUpdateJoint(this.joint, z, this.cfg.warmup, this.cfg.horizon, phase === 'learning');
+      surprise = Math.max(0, Math.max(surprise, js) - Math.log10(2));
+    }
+    contributions.sort((a, b) => b.surprise - a.surprise || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
+    const top = contributions[0];
+    if (this.names.length >= 2) {
+      // A multi-metric component's incident shows in many samples: let evidence accumulate, and
+      // discount one-sample blips, which many metrics produce by chance.
+      this.c[C.EMA] = JOINT_EMA * this.c[C.EMA] + (1 - JOINT_EMA) * surprise;
+      surprise = Math.max(JOINT_INSTANT * surprise, this.c[C.EMA]);
+    }
     if (this.c[C.REFRACT_LEFT] > 0) {
       this.c[C.REFRACT_LEFT] -= 1;
       surprise *= 0.5;

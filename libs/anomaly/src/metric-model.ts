@@ -88,7 +88,13 @@ export function metricScale(s: Float64Array): number {
   return Math.sqrt(Math.max(s[S.VAR], TINY * (1 + s[S.MEAN] * s[S.MEAN])));
 }
 
-const W_DET = (process.env.X0_WDET ?? '1,1,1,1').split(',').map(Number);
+/**
+ * Trust in each detector's surprise (residual, level, time-of-day, volatility): a new extreme
+ * value is the most reliable evidence on real metrics; the others see more benign novelty.
+ */
+const W_DET = [0.6, 1, 0.6, 0.3];
+/** Floor of the scale of the standardised deviation, relative to |mean| + observed range (see `z`). */
+const Z_FLOOR = 0.3;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 /** Samples of the short window whose spread is compared with its usual spread. */
@@ -168,7 +174,9 @@ export function scoreAndUpdateMetric(
       stats[3] = 3 * Math.abs(Math.log((vol + eps) / (s[S.VOL_REF] + eps)));
     }
   }
-  const z = n > 1 ? (xr - s[S.MEAN]) / scale : 0;
+  // Deviation for the joint model and signatures: the scale is floored so that a metric that was
+  // nearly constant does not turn every wobble into a huge deviation.
+  const z = n > 1 ? (xr - s[S.MEAN]) / Math.max(scale, Z_FLOOR * (Math.abs(s[S.MEAN]) + s[S.HI] - s[S.LO])) : 0;
 
   let surprise = 0;
   if (n >= cfg.warmup) {

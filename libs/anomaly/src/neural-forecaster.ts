@@ -47,13 +47,16 @@ export class NeuralForecaster implements Forecaster {
     const spread = new Float64Array(count);
     normaliseWindows(windows, count, L, x, center, spread);
     const [W1, b1, W2, b2, W3, b3] = this.vars;
-    const out = tf.tidy(() => {
+    // tidy returns the tensor (returning the typed array would make tidy walk every element)
+    const result = tf.tidy(() => {
       const input = tf.tensor2d(x, [count, L]);
       const h = tf.relu(tf.add(tf.matMul(input, W1), b1));
       const phi = tf.tanh(tf.add(tf.matMul(h, W2), b2));
       const y = tf.add(tf.matMul(phi, W3), b3);
-      return tf.concat([phi, y], 1).dataSync() as Float32Array;
+      return tf.concat([phi, y], 1);
     });
+    const out = result.dataSync() as Float32Array;
+    result.dispose();
     const features = new Float32Array(count * F);
     const expected = new Float64Array(count);
     for (let i = 0; i < count; i++) {

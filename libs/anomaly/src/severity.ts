@@ -2,7 +2,8 @@ import { DEFAULT_DETECTOR_OPTIONS, type Severity, type SeverityThresholds } from
 
 /**
  * Maps a calibrated score to a severity: below `low` is 'none', then low / medium / high.
- * Defaults (0.5 / 0.7 / 0.9) are documented in docs/anomaly-detection.md.
+ * Defaults (0.5 / 0.9 / 0.99: even, 9:1 and 99:1 posterior odds) are documented in
+ * docs/anomaly-detection.md.
  */
 export function severityOf(score: number, thresholds: SeverityThresholds = DEFAULT_DETECTOR_OPTIONS.thresholds): Severity {
   if (!(score >= thresholds.low)) return 'none';
@@ -13,24 +14,29 @@ export function severityOf(score: number, thresholds: SeverityThresholds = DEFAU
 
 /**
  * Calibration of the combined surprise S = -log10 p (p: tail probability of the sample under
- * its component's own history, corrected for the number of metrics) into [0,1]:
- * score = a / (a + SCORE_HALF), a = max(0, S - SCORE_FLOOR). Monotone, never saturates
- * (so a threshold sweep keeps its resolution), 0 for anything a typical day produces.
+ * its component's own history, corrected for the number of statistics and metrics) into [0,1]
+ * as a posterior probability: with prior odds of an anomaly 10^-PRIOR_LOG10_ODDS and a
+ * likelihood ratio of (1/p)^EVIDENCE_WEIGHT,
+ *
+ *   score = 1 / (1 + 10^((PRIOR_LOG10_ODDS - S) · EVIDENCE_WEIGHT))
+ *
+ * So 0.5 = even odds (S = 3, p = 1e-3), 0.9 = 9:1 (S ≈ 4.9), 0.99 = 99:1 (S ≈ 7). The evidence is
+ * tempered (weight ½) because tail probabilities estimated from a finite history are optimistic.
  */
-export const SCORE_FLOOR = Number(process.env.X0_FLOOR ?? 3);
-export const SCORE_HALF = 2;
+export const PRIOR_LOG10_ODDS = 3;
+export const EVIDENCE_WEIGHT = 0.5;
 
-/** Score of a surprise (see SCORE_FLOOR / SCORE_HALF). */
+/** Score of a surprise (see PRIOR_LOG10_ODDS / EVIDENCE_WEIGHT). */
 export function scoreOfSurprise(surprise: number): number {
-  const a = surprise - SCORE_FLOOR;
-  return a > 0 ? a / (a + SCORE_HALF) : 0;
+  if (!(surprise > 0)) return 1 / (1 + Math.pow(10, PRIOR_LOG10_ODDS * EVIDENCE_WEIGHT));
+  return 1 / (1 + Math.pow(10, (PRIOR_LOG10_ODDS - surprise) * EVIDENCE_WEIGHT));
 }
 
 /** Inverse of `scoreOfSurprise` on (0,1): the surprise a score stands for. */
 export function surpriseOfScore(score: number): number {
-  if (!(score > 0)) return SCORE_FLOOR;
+  if (!(score > 0)) return Number.NEGATIVE_INFINITY;
   if (score >= 1) return Number.POSITIVE_INFINITY;
-  return SCORE_FLOOR + (SCORE_HALF * score) / (1 - score);
+  return PRIOR_LOG10_ODDS - Math.log10(1 / score - 1) / EVIDENCE_WEIGHT;
 }
 
 /** Rejects thresholds that are not 0 < low ≤ medium ≤ high ≤ 1. */

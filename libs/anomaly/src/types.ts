@@ -79,7 +79,7 @@ export interface DetectorOptions {
   thresholds: SeverityThresholds;
   /** Preferred backend; falls back tensorflow → wasm → cpu. 'auto' tries them in that order. */
   backend: BackendName | 'auto';
-  /** Horizon (samples) of the slow baseline statistics: location, scale, score distribution. */
+  /** Horizon (samples) of the slow baseline statistics: location, scale, score distribution. The effective horizon is max(baselineHorizon, warmupSamples). */
   baselineHorizon: number;
   /** Samples after an alarm during which a new alarm of the same component is damped. */
   refractorySamples: number;
@@ -94,11 +94,11 @@ export interface DetectorOptions {
 /** Defaults of every option. */
 export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = Object.freeze({
   warmupSamples: 300,
-  thresholds: Object.freeze({ low: 0.5, medium: 0.7, high: 0.9 }),
+  thresholds: Object.freeze({ low: 0.5, medium: 0.9, high: 0.99 }),
   backend: 'auto',
-  baselineHorizon: Number(process.env.X0_H ?? 2000),
-  refractorySamples: Number(process.env.X0_REFR ?? 0),
+  baselineHorizon: 4000,
+  refractorySamples: 0,
   gapFactor: 10,
   maxMetrics: 40,
-  forecaster: (process.env.X0_FC as 'neural' | 'naive') ?? 'neural',
+  forecaster: 'neural',
 });
