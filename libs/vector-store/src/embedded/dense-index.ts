@@ -12,8 +12,8 @@ export interface HnswOptions {
   exactThreshold: number;
 }
 
-/** Default HNSW tuning: M=16, efConstruction=100, efSearch=64, exact below 2,000 vectors. */
-export const DEFAULT_HNSW: HnswOptions = { m: 16, efConstruction: 100, efSearch: 64, exactThreshold: 2_000 };
+/** Default HNSW tuning: M=16, efConstruction=64, efSearch=64, exact below 2,000 vectors (efConstruction 100 built half as fast for no recall gain on clustered 64-d and 256-d data). */
+export const DEFAULT_HNSW: HnswOptions = { m: 16, efConstruction: 64, efSearch: 64, exactThreshold: 2_000 };
 
 /** Search options: an optional predicate on slots and, when known, the exact list of candidate slots. */
 export interface DenseSearchOptions {

@@ -17,7 +17,7 @@ export interface EmbeddedVectorStoreOptions {
   dataDir: string;
   /** `fsync` (default): a write resolves once its log record is on disk. `none`: the OS flushes later. */
   durability?: Durability;
-  /** HNSW tuning (defaults: M=16, efConstruction=100, efSearch=64, exact search below 2,000 points). */
+  /** HNSW tuning (defaults: M=16, efConstruction=64, efSearch=64, exact search below 2,000 points). */
   hnsw?: Partial<HnswOptions>;
   /** Compact once the log exceeds max(this, last snapshot size); default 64 MiB. */
   compactMinBytes?: number;

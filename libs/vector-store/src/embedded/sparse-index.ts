@@ -5,6 +5,10 @@ interface Posting {
   slots: Uint32Array;
   weights: Float32Array;
   n: number;
+  /** Largest weight ever stored here (an upper bound; not lowered on removal). */
+  max: number;
+  /** Smallest weight ever stored here. */
+  min: number;
 }
 
 /**
@@ -20,6 +24,7 @@ export class SparseIndex {
   private countValue = 0;
   private acc = new Float64Array(0);
   private touched = new Uint8Array(0);
+  private hits = new Int32Array(0);
   private postingBytes = 0;
 
   constructor(readonly idf: boolean) {}
@@ -44,7 +49,7 @@ export class SparseIndex {
       const term = vec.indices[i];
       let p = this.postings.get(term);
       if (!p) {
-        p = { slots: new Uint32Array(4), weights: new Float32Array(4), n: 0 };
+        p = { slots: new Uint32Array(4), weights: new Float32Array(4), n: 0, max: -Infinity, min: Infinity };
         this.postings.set(term, p);
         this.postingBytes += 32;
       }
@@ -60,6 +65,8 @@ export class SparseIndex {
       p.slots[p.n] = slot;
       p.weights[p.n] = vec.values[i];
       p.n++;
+      if (vec.values[i] > p.max) p.max = vec.values[i];
+      if (vec.values[i] < p.min) p.min = vec.values[i];
     }
   }
 
@@ -96,35 +103,74 @@ export class SparseIndex {
     return value * Math.log(1 + (N - nt + 0.5) / (nt + 0.5));
   }
 
-  /** Top-k slots sharing at least one term with the query, best first, passing the predicate. */
+  /**
+   * Top-k slots sharing at least one term with the query, best first, passing the predicate.
+   * Exact, term at a time, rarest (highest bound) terms first; once the terms left cannot lift
+   * a document that has no score yet above the current k-th best, they only add to documents
+   * already scored ("continue" pruning), so common terms no longer touch every document.
+   */
   search(query: NormalizedSparse, k: number, predicate?: (slot: number) => boolean): Array<{ slot: number; score: number }> {
     const cap = this.vectors.length;
     if (this.acc.length < cap) {
-      this.acc = new Float64Array(Math.max(cap, this.acc.length * 2));
-      this.touched = new Uint8Array(this.acc.length);
+      const size = Math.max(cap, this.acc.length * 2);
+      this.acc = new Float64Array(size);
+      this.touched = new Uint8Array(size);
+      this.hits = new Int32Array(size);
     }
     const acc = this.acc;
     const touched = this.touched;
-    const hit: number[] = [];
+    const hits = this.hits;
+    let nHits = 0;
+    const terms: Array<{ p: Posting; w: number; bound: number }> = [];
+    let canPrune = true;
     for (let t = 0; t < query.indices.length; t++) {
       const p = this.postings.get(query.indices[t]);
       if (!p) continue;
       const w = this.termWeight(query.indices[t], query.values[t]);
-      for (let i = 0; i < p.n; i++) {
-        const slot = p.slots[i];
-        if (!touched[slot]) {
-          touched[slot] = 1;
-          acc[slot] = 0;
-          hit.push(slot);
+      if (w < 0 || p.min < 0) canPrune = false;
+      terms.push({ p, w, bound: w * p.max });
+    }
+    terms.sort((a, b) => b.bound - a.bound);
+    let remaining = terms.reduce((sum, t) => sum + t.bound, 0);
+    let admitting = true;
+    for (const { p, w, bound } of terms) {
+      remaining -= bound;
+      const slots = p.slots;
+      const weights = p.weights;
+      if (admitting) {
+        for (let i = 0; i < p.n; i++) {
+          const slot = slots[i];
+          if (!touched[slot]) {
+            touched[slot] = 1;
+            acc[slot] = 0;
+            hits[nHits++] = slot;
+          }
+          acc[slot] += w * weights[i];
         }
-        acc[slot] += w * p.weights[i];
+        if (canPrune && nHits >= k && remaining < this.kthBest(k, nHits, predicate)) admitting = false;
+      } else {
+        for (let i = 0; i < p.n; i++) {
+          const slot = slots[i];
+          if (touched[slot]) acc[slot] += w * weights[i];
+        }
       }
     }
     const top = new TopK(k);
-    for (const slot of hit) {
+    for (let i = 0; i < nHits; i++) {
+      const slot = hits[i];
       touched[slot] = 0;
       if (!predicate || predicate(slot)) top.push(slot, acc[slot]);
     }
     return top.sorted().map(({ slot, value }) => ({ slot, score: value }));
+  }
+
+  /** k-th best partial score among the documents scored so far that pass the predicate (-Infinity if fewer). */
+  private kthBest(k: number, nHits: number, predicate?: (slot: number) => boolean): number {
+    const top = new TopK(k);
+    for (let i = 0; i < nHits; i++) {
+      const slot = this.hits[i];
+      if (!predicate || predicate(slot)) top.push(slot, this.acc[slot]);
+    }
+    return top.threshold;
   }
 }
