@@ -135,6 +135,19 @@ export function summarize<K extends EventType>(type: K, event: EventPayloads[K])
       const a = event as EventPayloads['approval'];
       return `plan ${a.planId} ${a.decision} by ${a.actor}${a.reason ? ` — ${a.reason}` : ''}`;
     }
+    case 'label': {
+      const l = event as EventPayloads['label'];
+      return `anomaly ${l.anomalyId} labelled ${l.anomaly ? 'real' : 'false alarm'} by ${l.actor} (${l.origin})${l.reason ? ` — ${l.reason}` : ''}`;
+    }
+    case 'training': {
+      const j = (event as EventPayloads['training']).job!;
+      const done = j.decision ? ` → ${j.decision} ${j.version}${j.decisionReason ? `: ${j.decisionReason}` : ''}` : '';
+      return `job ${j.id} ${j.model} ${j.state} ${j.stage} ${Math.round(j.progress * 100)}%${done}${j.error ? ` — ${j.error}` : ''}`;
+    }
+    case 'model_alert': {
+      const a = event as EventPayloads['model_alert'];
+      return `model ${a.model}@${a.version} ${a.type}: ${a.message}${a.jobId ? ` (job ${a.jobId})` : ''}`;
+    }
   }
   return type;
 }
@@ -161,7 +174,7 @@ function fmt(v: number): string {
   return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3);
 }
 
-const COLORS: Record<string, string> = { anomaly: '31', diagnosis: '33', plan: '36', action: '35', outcome: '32', approval: '34', model: '90' };
+const COLORS: Record<string, string> = { anomaly: '31', diagnosis: '33', plan: '36', action: '35', outcome: '32', approval: '34', model: '90', label: '34', training: '90', model_alert: '31' };
 
 /** One readable line per event. */
 export function formatEvent(e: EventRecord, color = false): string {

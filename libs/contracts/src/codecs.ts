@@ -1,6 +1,20 @@
 import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import { InvalidArgumentError, errorMessage } from '@x0/core';
-import { ActionResult, Anomaly, Approval, ComponentHealth, DeadLetter, Diagnosis, ModelEvent, Outcome, Plan } from './generated/x0/v1/events.pb';
+import {
+  ActionResult,
+  Anomaly,
+  Approval,
+  ComponentHealth,
+  DeadLetter,
+  Diagnosis,
+  InferenceReport,
+  Label,
+  ModelAlert,
+  ModelEvent,
+  Outcome,
+  Plan,
+  TrainingEvent,
+} from './generated/x0/v1/events.pb';
 import type { EventType } from './subjects';
 
 /** What ts-proto generates for every message. */
@@ -45,6 +59,9 @@ export interface EventPayloads {
   action: ActionResult;
   outcome: Outcome;
   approval: Approval;
+  label: Label;
+  training: TrainingEvent;
+  model_alert: ModelAlert;
 }
 
 /** One codec per event type, keyed like the subjects. */
@@ -55,8 +72,12 @@ export const EVENT_CODECS: { [K in EventType]: Codec<EventPayloads[K]> } = {
   action: codecOf('x0.v1.ActionResult', ActionResult),
   outcome: codecOf('x0.v1.Outcome', Outcome),
   approval: codecOf('x0.v1.Approval', Approval),
+  label: codecOf('x0.v1.Label', Label),
+  training: codecOf('x0.v1.TrainingEvent', TrainingEvent),
+  model_alert: codecOf('x0.v1.ModelAlert', ModelAlert),
 };
 
 export const MODEL_EVENT_CODEC: Codec<ModelEvent> = codecOf('x0.v1.ModelEvent', ModelEvent);
 export const DEAD_LETTER_CODEC: Codec<DeadLetter> = codecOf('x0.v1.DeadLetter', DeadLetter);
+export const INFERENCE_REPORT_CODEC: Codec<InferenceReport> = codecOf('x0.v1.InferenceReport', InferenceReport);
 export const COMPONENT_HEALTH_CODEC: Codec<ComponentHealth> = codecOf('x0.v1.ComponentHealth', ComponentHealth);

@@ -62,6 +62,25 @@ export function validateEvent<K extends EventType>(type: K, event: EventPayloads
       if (!ap.planId) throw new InvalidArgumentError('plan_id', 'must not be empty');
       break;
     }
+    case 'label': {
+      const l = event as EventPayloads['label'];
+      if (!l.anomalyId) throw new InvalidArgumentError('anomaly_id', 'must not be empty');
+      if (l.origin !== 'operator' && l.origin !== 'outcome') throw new InvalidArgumentError('origin', `must be operator or outcome, got ${JSON.stringify(l.origin)}`);
+      break;
+    }
+    case 'training': {
+      const t = event as EventPayloads['training'];
+      if (!t.job?.id) throw new InvalidArgumentError('job.id', 'must not be empty');
+      if (!t.job.model) throw new InvalidArgumentError('job.model', 'must not be empty');
+      finite('job.progress', t.job.progress, 0, 1);
+      break;
+    }
+    case 'model_alert': {
+      const a = event as EventPayloads['model_alert'];
+      if (!a.model) throw new InvalidArgumentError('model', 'must not be empty');
+      finite('value', a.value);
+      break;
+    }
   }
   return event;
 }

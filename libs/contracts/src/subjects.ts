@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '@x0/core';
 
 /** Event types published on `x0.events.<type>.<component>`. */
-export const EVENT_TYPES = ['anomaly', 'diagnosis', 'plan', 'action', 'outcome', 'approval'] as const;
+export const EVENT_TYPES = ['anomaly', 'diagnosis', 'plan', 'action', 'outcome', 'approval', 'label', 'training', 'model_alert'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** JetStream streams and the subjects each one captures (DESIGN.md). */
@@ -71,6 +71,11 @@ export function agentActionsSubject(component: string): string {
 /** `x0.status.<component>` (core NATS): the monitor's live ComponentHealth of a component. */
 export function statusSubject(component: string): string {
   return `x0.status.${subjectToken(component, 'component')}`;
+}
+
+/** `x0.inference.<model>` (core NATS): InferenceReports of the replicas serving a model. */
+export function inferenceSubject(model: string): string {
+  return `x0.inference.${subjectToken(model, 'model')}`;
 }
 
 /** `x0.dlq.<service>`: input a service could not process, with the reason. */

@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { EventMeta, IncidentContext, Severity, severityFromJSON, severityToJSON } from "./common.pb";
+import { EventMeta, IncidentContext, LatencySummary, Severity, severityFromJSON, severityToJSON } from "./common.pb";
 
 export enum PlanStatus {
   PLAN_STATUS_UNSPECIFIED = 0,
@@ -378,6 +378,112 @@ export interface DeadLetter {
 export interface DeadLetter_HeadersEntry {
   key: string;
   value: string;
+}
+
+/**
+ * x0.events.label.<component>: feedback on one anomaly, from an operator (`x0 label`) or
+ * derived from the outcome of the action taken on it. The trainer turns labels into the
+ * detector's accuracy; being on X0_EVENTS, every label is part of the audit trail.
+ */
+export interface Label {
+  /** parent_id is the labelled anomaly's id. */
+  meta: EventMeta | undefined;
+  anomalyId: string;
+  /** true: the anomaly was real; false: a false alarm. */
+  anomaly: boolean;
+  /** Who labelled it: an operator's name, or "outcome". */
+  actor: string;
+  reason: string;
+  /** "operator" or "outcome". An operator's label overrides one derived from an outcome. */
+  origin: string;
+  /** Model and version that raised the anomaly (from the Anomaly event), when known. */
+  model: string;
+  modelVersion: string;
+}
+
+/** One training job of the trainer, as reported in TrainingEvent and by the TrainerService. */
+export interface TrainingJob {
+  id: string;
+  model: string;
+  /** Component of a per-component adapter job; "" for a shared model. */
+  component: string;
+  /** "queued", "running", "succeeded" or "failed". */
+  state: string;
+  /** What asked for it: "manual", "degradation", "drift", "outcomes" or "schedule". */
+  trigger: string;
+  /** Why, in words (the alert message, the operator's reason...). */
+  reason: string;
+  /** "replay", "train", "shadow", "register", "done". */
+  stage: string;
+  /** 0..1 over the whole job. */
+  progress: number;
+  /** Champion version the job started from ("" when the model had none). */
+  parentVersion: string;
+  /** Version the job registered ("" before the register stage). */
+  version: string;
+  /** "promoted" or "challenger" once the shadow evaluation has decided; "" before. */
+  decision: string;
+  /** The shadow evaluation's reason, with the numbers. */
+  decisionReason: string;
+  /** Training and shadow-evaluation figures (loss, champion_loss, challenger_loss, samples...). */
+  metrics: { [key: string]: number };
+  dataStartMs: number;
+  dataEndMs: number;
+  createdMs: number;
+  startedMs: number;
+  finishedMs: number;
+  error: string;
+  /** Id of the event that caused the job (alert, label...), "" for a manual job. */
+  parentEventId: string;
+}
+
+export interface TrainingJob_MetricsEntry {
+  key: string;
+  value: number;
+}
+
+/**
+ * x0.events.training.<component>: a training job's progress (component: the job's component,
+ * or the model name for a shared model).
+ */
+export interface TrainingEvent {
+  meta: EventMeta | undefined;
+  job: TrainingJob | undefined;
+}
+
+/**
+ * x0.events.model_alert.<component>: a served model crossed a performance threshold
+ * (component: the model's component, or the model name for a shared model).
+ */
+export interface ModelAlert {
+  meta: EventMeta | undefined;
+  model: string;
+  version: string;
+  /** "accuracy_low", "error_rate_high", "latency_high" or "input_drift". */
+  type: string;
+  value: number;
+  threshold: number;
+  samples: number;
+  message: string;
+  /** Retraining job queued for it ("" when none was, e.g. in the retraining cooldown). */
+  jobId: string;
+}
+
+/**
+ * x0.inference.<model> (core NATS, not stored): what one serving replica saw of a model
+ * since its previous report. The trainer's performance monitor reads it.
+ */
+export interface InferenceReport {
+  service: string;
+  instance: string;
+  model: string;
+  version: string;
+  timeMs: number;
+  /** Inferences made and failed since the previous report. */
+  inferences: number;
+  failures: number;
+  /** Latency of the inferences since the previous report. */
+  latency: LatencySummary | undefined;
 }
 
 function createBaseSample(): Sample {
@@ -3587,6 +3693,1237 @@ export const DeadLetter_HeadersEntry: MessageFns<DeadLetter_HeadersEntry> = {
     const message = createBaseDeadLetter_HeadersEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseLabel(): Label {
+  return {
+    meta: undefined,
+    anomalyId: "",
+    anomaly: false,
+    actor: "",
+    reason: "",
+    origin: "",
+    model: "",
+    modelVersion: "",
+  };
+}
+
+export const Label: MessageFns<Label> = {
+  encode(message: Label, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.meta !== undefined) {
+      EventMeta.encode(message.meta, writer.uint32(10).fork()).join();
+    }
+    if (message.anomalyId !== "") {
+      writer.uint32(18).string(message.anomalyId);
+    }
+    if (message.anomaly !== false) {
+      writer.uint32(24).bool(message.anomaly);
+    }
+    if (message.actor !== "") {
+      writer.uint32(34).string(message.actor);
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    if (message.origin !== "") {
+      writer.uint32(50).string(message.origin);
+    }
+    if (message.model !== "") {
+      writer.uint32(58).string(message.model);
+    }
+    if (message.modelVersion !== "") {
+      writer.uint32(66).string(message.modelVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Label {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLabel();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.meta = EventMeta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.anomalyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.anomaly = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.origin = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.modelVersion = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Label {
+    return {
+      meta: isSet(object.meta) ? EventMeta.fromJSON(object.meta) : undefined,
+      anomalyId: isSet(object.anomalyId)
+        ? globalThis.String(object.anomalyId)
+        : isSet(object.anomaly_id)
+        ? globalThis.String(object.anomaly_id)
+        : "",
+      anomaly: isSet(object.anomaly) ? globalThis.Boolean(object.anomaly) : false,
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      origin: isSet(object.origin) ? globalThis.String(object.origin) : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      modelVersion: isSet(object.modelVersion)
+        ? globalThis.String(object.modelVersion)
+        : isSet(object.model_version)
+        ? globalThis.String(object.model_version)
+        : "",
+    };
+  },
+
+  toJSON(message: Label): unknown {
+    const obj: any = {};
+    if (message.meta !== undefined) {
+      obj.meta = EventMeta.toJSON(message.meta);
+    }
+    if (message.anomalyId !== "") {
+      obj.anomalyId = message.anomalyId;
+    }
+    if (message.anomaly !== false) {
+      obj.anomaly = message.anomaly;
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.origin !== "") {
+      obj.origin = message.origin;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.modelVersion !== "") {
+      obj.modelVersion = message.modelVersion;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Label>, I>>(base?: I): Label {
+    return Label.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Label>, I>>(object: I): Label {
+    const message = createBaseLabel();
+    message.meta = (object.meta !== undefined && object.meta !== null) ? EventMeta.fromPartial(object.meta) : undefined;
+    message.anomalyId = object.anomalyId ?? "";
+    message.anomaly = object.anomaly ?? false;
+    message.actor = object.actor ?? "";
+    message.reason = object.reason ?? "";
+    message.origin = object.origin ?? "";
+    message.model = object.model ?? "";
+    message.modelVersion = object.modelVersion ?? "";
+    return message;
+  },
+};
+
+function createBaseTrainingJob(): TrainingJob {
+  return {
+    id: "",
+    model: "",
+    component: "",
+    state: "",
+    trigger: "",
+    reason: "",
+    stage: "",
+    progress: 0,
+    parentVersion: "",
+    version: "",
+    decision: "",
+    decisionReason: "",
+    metrics: {},
+    dataStartMs: 0,
+    dataEndMs: 0,
+    createdMs: 0,
+    startedMs: 0,
+    finishedMs: 0,
+    error: "",
+    parentEventId: "",
+  };
+}
+
+export const TrainingJob: MessageFns<TrainingJob> = {
+  encode(message: TrainingJob, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.model !== "") {
+      writer.uint32(18).string(message.model);
+    }
+    if (message.component !== "") {
+      writer.uint32(26).string(message.component);
+    }
+    if (message.state !== "") {
+      writer.uint32(34).string(message.state);
+    }
+    if (message.trigger !== "") {
+      writer.uint32(42).string(message.trigger);
+    }
+    if (message.reason !== "") {
+      writer.uint32(50).string(message.reason);
+    }
+    if (message.stage !== "") {
+      writer.uint32(58).string(message.stage);
+    }
+    if (message.progress !== 0) {
+      writer.uint32(65).double(message.progress);
+    }
+    if (message.parentVersion !== "") {
+      writer.uint32(74).string(message.parentVersion);
+    }
+    if (message.version !== "") {
+      writer.uint32(82).string(message.version);
+    }
+    if (message.decision !== "") {
+      writer.uint32(90).string(message.decision);
+    }
+    if (message.decisionReason !== "") {
+      writer.uint32(98).string(message.decisionReason);
+    }
+    globalThis.Object.entries(message.metrics).forEach(([key, value]: [string, number]) => {
+      TrainingJob_MetricsEntry.encode({ key: key as any, value }, writer.uint32(106).fork()).join();
+    });
+    if (message.dataStartMs !== 0) {
+      writer.uint32(112).int64(message.dataStartMs);
+    }
+    if (message.dataEndMs !== 0) {
+      writer.uint32(120).int64(message.dataEndMs);
+    }
+    if (message.createdMs !== 0) {
+      writer.uint32(128).int64(message.createdMs);
+    }
+    if (message.startedMs !== 0) {
+      writer.uint32(136).int64(message.startedMs);
+    }
+    if (message.finishedMs !== 0) {
+      writer.uint32(144).int64(message.finishedMs);
+    }
+    if (message.error !== "") {
+      writer.uint32(154).string(message.error);
+    }
+    if (message.parentEventId !== "") {
+      writer.uint32(162).string(message.parentEventId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrainingJob {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrainingJob();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.component = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.trigger = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.stage = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.progress = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.parentVersion = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.decision = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.decisionReason = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            const entry13 = TrainingJob_MetricsEntry.decode(reader, reader.uint32());
+            if (entry13.value !== undefined) {
+              message.metrics[entry13.key] = entry13.value;
+            }
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.dataStartMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.dataEndMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.createdMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.startedMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.finishedMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.parentEventId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrainingJob {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      component: isSet(object.component) ? globalThis.String(object.component) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      trigger: isSet(object.trigger) ? globalThis.String(object.trigger) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      stage: isSet(object.stage) ? globalThis.String(object.stage) : "",
+      progress: isSet(object.progress) ? globalThis.Number(object.progress) : 0,
+      parentVersion: isSet(object.parentVersion)
+        ? globalThis.String(object.parentVersion)
+        : isSet(object.parent_version)
+        ? globalThis.String(object.parent_version)
+        : "",
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      decision: isSet(object.decision) ? globalThis.String(object.decision) : "",
+      decisionReason: isSet(object.decisionReason)
+        ? globalThis.String(object.decisionReason)
+        : isSet(object.decision_reason)
+        ? globalThis.String(object.decision_reason)
+        : "",
+      metrics: isObject(object.metrics)
+        ? (globalThis.Object.entries(object.metrics) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      dataStartMs: isSet(object.dataStartMs)
+        ? globalThis.Number(object.dataStartMs)
+        : isSet(object.data_start_ms)
+        ? globalThis.Number(object.data_start_ms)
+        : 0,
+      dataEndMs: isSet(object.dataEndMs)
+        ? globalThis.Number(object.dataEndMs)
+        : isSet(object.data_end_ms)
+        ? globalThis.Number(object.data_end_ms)
+        : 0,
+      createdMs: isSet(object.createdMs)
+        ? globalThis.Number(object.createdMs)
+        : isSet(object.created_ms)
+        ? globalThis.Number(object.created_ms)
+        : 0,
+      startedMs: isSet(object.startedMs)
+        ? globalThis.Number(object.startedMs)
+        : isSet(object.started_ms)
+        ? globalThis.Number(object.started_ms)
+        : 0,
+      finishedMs: isSet(object.finishedMs)
+        ? globalThis.Number(object.finishedMs)
+        : isSet(object.finished_ms)
+        ? globalThis.Number(object.finished_ms)
+        : 0,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      parentEventId: isSet(object.parentEventId)
+        ? globalThis.String(object.parentEventId)
+        : isSet(object.parent_event_id)
+        ? globalThis.String(object.parent_event_id)
+        : "",
+    };
+  },
+
+  toJSON(message: TrainingJob): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.component !== "") {
+      obj.component = message.component;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.trigger !== "") {
+      obj.trigger = message.trigger;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.stage !== "") {
+      obj.stage = message.stage;
+    }
+    if (message.progress !== 0) {
+      obj.progress = floatToJson(message.progress);
+    }
+    if (message.parentVersion !== "") {
+      obj.parentVersion = message.parentVersion;
+    }
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
+    if (message.decision !== "") {
+      obj.decision = message.decision;
+    }
+    if (message.decisionReason !== "") {
+      obj.decisionReason = message.decisionReason;
+    }
+    if (message.metrics) {
+      const entries = globalThis.Object.entries(message.metrics) as [string, number][];
+      if (entries.length > 0) {
+        obj.metrics = {};
+        entries.forEach(([k, v]) => {
+          obj.metrics[k] = floatToJson(v);
+        });
+      }
+    }
+    if (message.dataStartMs !== 0) {
+      obj.dataStartMs = Math.round(message.dataStartMs);
+    }
+    if (message.dataEndMs !== 0) {
+      obj.dataEndMs = Math.round(message.dataEndMs);
+    }
+    if (message.createdMs !== 0) {
+      obj.createdMs = Math.round(message.createdMs);
+    }
+    if (message.startedMs !== 0) {
+      obj.startedMs = Math.round(message.startedMs);
+    }
+    if (message.finishedMs !== 0) {
+      obj.finishedMs = Math.round(message.finishedMs);
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.parentEventId !== "") {
+      obj.parentEventId = message.parentEventId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TrainingJob>, I>>(base?: I): TrainingJob {
+    return TrainingJob.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TrainingJob>, I>>(object: I): TrainingJob {
+    const message = createBaseTrainingJob();
+    message.id = object.id ?? "";
+    message.model = object.model ?? "";
+    message.component = object.component ?? "";
+    message.state = object.state ?? "";
+    message.trigger = object.trigger ?? "";
+    message.reason = object.reason ?? "";
+    message.stage = object.stage ?? "";
+    message.progress = object.progress ?? 0;
+    message.parentVersion = object.parentVersion ?? "";
+    message.version = object.version ?? "";
+    message.decision = object.decision ?? "";
+    message.decisionReason = object.decisionReason ?? "";
+    message.metrics = (globalThis.Object.entries(object.metrics ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.dataStartMs = object.dataStartMs ?? 0;
+    message.dataEndMs = object.dataEndMs ?? 0;
+    message.createdMs = object.createdMs ?? 0;
+    message.startedMs = object.startedMs ?? 0;
+    message.finishedMs = object.finishedMs ?? 0;
+    message.error = object.error ?? "";
+    message.parentEventId = object.parentEventId ?? "";
+    return message;
+  },
+};
+
+function createBaseTrainingJob_MetricsEntry(): TrainingJob_MetricsEntry {
+  return { key: "", value: 0 };
+}
+
+export const TrainingJob_MetricsEntry: MessageFns<TrainingJob_MetricsEntry> = {
+  encode(message: TrainingJob_MetricsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(17).double(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrainingJob_MetricsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrainingJob_MetricsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrainingJob_MetricsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: TrainingJob_MetricsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TrainingJob_MetricsEntry>, I>>(base?: I): TrainingJob_MetricsEntry {
+    return TrainingJob_MetricsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TrainingJob_MetricsEntry>, I>>(object: I): TrainingJob_MetricsEntry {
+    const message = createBaseTrainingJob_MetricsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseTrainingEvent(): TrainingEvent {
+  return { meta: undefined, job: undefined };
+}
+
+export const TrainingEvent: MessageFns<TrainingEvent> = {
+  encode(message: TrainingEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.meta !== undefined) {
+      EventMeta.encode(message.meta, writer.uint32(10).fork()).join();
+    }
+    if (message.job !== undefined) {
+      TrainingJob.encode(message.job, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrainingEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrainingEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.meta = EventMeta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.job = TrainingJob.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrainingEvent {
+    return {
+      meta: isSet(object.meta) ? EventMeta.fromJSON(object.meta) : undefined,
+      job: isSet(object.job) ? TrainingJob.fromJSON(object.job) : undefined,
+    };
+  },
+
+  toJSON(message: TrainingEvent): unknown {
+    const obj: any = {};
+    if (message.meta !== undefined) {
+      obj.meta = EventMeta.toJSON(message.meta);
+    }
+    if (message.job !== undefined) {
+      obj.job = TrainingJob.toJSON(message.job);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TrainingEvent>, I>>(base?: I): TrainingEvent {
+    return TrainingEvent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TrainingEvent>, I>>(object: I): TrainingEvent {
+    const message = createBaseTrainingEvent();
+    message.meta = (object.meta !== undefined && object.meta !== null) ? EventMeta.fromPartial(object.meta) : undefined;
+    message.job = (object.job !== undefined && object.job !== null) ? TrainingJob.fromPartial(object.job) : undefined;
+    return message;
+  },
+};
+
+function createBaseModelAlert(): ModelAlert {
+  return {
+    meta: undefined,
+    model: "",
+    version: "",
+    type: "",
+    value: 0,
+    threshold: 0,
+    samples: 0,
+    message: "",
+    jobId: "",
+  };
+}
+
+export const ModelAlert: MessageFns<ModelAlert> = {
+  encode(message: ModelAlert, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.meta !== undefined) {
+      EventMeta.encode(message.meta, writer.uint32(10).fork()).join();
+    }
+    if (message.model !== "") {
+      writer.uint32(18).string(message.model);
+    }
+    if (message.version !== "") {
+      writer.uint32(26).string(message.version);
+    }
+    if (message.type !== "") {
+      writer.uint32(34).string(message.type);
+    }
+    if (message.value !== 0) {
+      writer.uint32(41).double(message.value);
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(49).double(message.threshold);
+    }
+    if (message.samples !== 0) {
+      writer.uint32(56).uint32(message.samples);
+    }
+    if (message.message !== "") {
+      writer.uint32(66).string(message.message);
+    }
+    if (message.jobId !== "") {
+      writer.uint32(74).string(message.jobId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ModelAlert {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModelAlert();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.meta = EventMeta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.threshold = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.samples = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ModelAlert {
+    return {
+      meta: isSet(object.meta) ? EventMeta.fromJSON(object.meta) : undefined,
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+      samples: isSet(object.samples) ? globalThis.Number(object.samples) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ModelAlert): unknown {
+    const obj: any = {};
+    if (message.meta !== undefined) {
+      obj.meta = EventMeta.toJSON(message.meta);
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = floatToJson(message.threshold);
+    }
+    if (message.samples !== 0) {
+      obj.samples = Math.round(message.samples);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ModelAlert>, I>>(base?: I): ModelAlert {
+    return ModelAlert.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ModelAlert>, I>>(object: I): ModelAlert {
+    const message = createBaseModelAlert();
+    message.meta = (object.meta !== undefined && object.meta !== null) ? EventMeta.fromPartial(object.meta) : undefined;
+    message.model = object.model ?? "";
+    message.version = object.version ?? "";
+    message.type = object.type ?? "";
+    message.value = object.value ?? 0;
+    message.threshold = object.threshold ?? 0;
+    message.samples = object.samples ?? 0;
+    message.message = object.message ?? "";
+    message.jobId = object.jobId ?? "";
+    return message;
+  },
+};
+
+function createBaseInferenceReport(): InferenceReport {
+  return {
+    service: "",
+    instance: "",
+    model: "",
+    version: "",
+    timeMs: 0,
+    inferences: 0,
+    failures: 0,
+    latency: undefined,
+  };
+}
+
+export const InferenceReport: MessageFns<InferenceReport> = {
+  encode(message: InferenceReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.instance !== "") {
+      writer.uint32(18).string(message.instance);
+    }
+    if (message.model !== "") {
+      writer.uint32(26).string(message.model);
+    }
+    if (message.version !== "") {
+      writer.uint32(34).string(message.version);
+    }
+    if (message.timeMs !== 0) {
+      writer.uint32(40).int64(message.timeMs);
+    }
+    if (message.inferences !== 0) {
+      writer.uint32(48).uint64(message.inferences);
+    }
+    if (message.failures !== 0) {
+      writer.uint32(56).uint64(message.failures);
+    }
+    if (message.latency !== undefined) {
+      LatencySummary.encode(message.latency, writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InferenceReport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInferenceReport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.instance = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.timeMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.inferences = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.failures = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.latency = LatencySummary.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InferenceReport {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      timeMs: isSet(object.timeMs)
+        ? globalThis.Number(object.timeMs)
+        : isSet(object.time_ms)
+        ? globalThis.Number(object.time_ms)
+        : 0,
+      inferences: isSet(object.inferences) ? globalThis.Number(object.inferences) : 0,
+      failures: isSet(object.failures) ? globalThis.Number(object.failures) : 0,
+      latency: isSet(object.latency) ? LatencySummary.fromJSON(object.latency) : undefined,
+    };
+  },
+
+  toJSON(message: InferenceReport): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.instance !== "") {
+      obj.instance = message.instance;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
+    if (message.timeMs !== 0) {
+      obj.timeMs = Math.round(message.timeMs);
+    }
+    if (message.inferences !== 0) {
+      obj.inferences = Math.round(message.inferences);
+    }
+    if (message.failures !== 0) {
+      obj.failures = Math.round(message.failures);
+    }
+    if (message.latency !== undefined) {
+      obj.latency = LatencySummary.toJSON(message.latency);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InferenceReport>, I>>(base?: I): InferenceReport {
+    return InferenceReport.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InferenceReport>, I>>(object: I): InferenceReport {
+    const message = createBaseInferenceReport();
+    message.service = object.service ?? "";
+    message.instance = object.instance ?? "";
+    message.model = object.model ?? "";
+    message.version = object.version ?? "";
+    message.timeMs = object.timeMs ?? 0;
+    message.inferences = object.inferences ?? 0;
+    message.failures = object.failures ?? 0;
+    message.latency = (object.latency !== undefined && object.latency !== null)
+      ? LatencySummary.fromPartial(object.latency)
+      : undefined;
     return message;
   },
 };

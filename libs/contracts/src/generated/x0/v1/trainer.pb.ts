@@ -19,6 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { GetStatisticsRequest, Statistics } from "./common.pb";
+import { TrainingJob } from "./events.pb";
 
 export interface ModelVersion {
   model: string;
@@ -66,11 +67,87 @@ export interface PromoteRequest {
   model: string;
   version: string;
   alias: string;
+  /** Why, kept in the alias history ("" for none). */
+  reason: string;
+  /** Who asked, kept in the alias history. */
+  actor: string;
 }
 
 export interface RollbackRequest {
   model: string;
   alias: string;
+  reason: string;
+  actor: string;
+}
+
+export interface TrainRequest {
+  model: string;
+  /** For per-component models: the component to fine-tune for ("" for the shared model). */
+  component: string;
+  reason: string;
+  actor: string;
+}
+
+export interface ListJobsRequest {
+  /** Only this model's jobs ("" for all). */
+  model: string;
+  /** Most recent first; 0 means 50. */
+  limit: number;
+}
+
+export interface ListJobsResponse {
+  jobs: TrainingJob[];
+}
+
+export interface GetJobRequest {
+  id: string;
+}
+
+export interface LabelRequest {
+  anomalyId: string;
+  /** true: the anomaly was real; false: a false alarm. */
+  anomaly: boolean;
+  actor: string;
+  reason: string;
+  /** Component of the anomaly; needed only when the trainer has not seen the anomaly. */
+  component: string;
+}
+
+export interface LabelResponse {
+  labelId: string;
+  component: string;
+  /** False when the same label had been published before (de-duplicated). */
+  published: boolean;
+}
+
+export interface GetModelPerformanceRequest {
+  model: string;
+}
+
+/** One judged metric: null-like when samples < the minimum (judged = false). */
+export interface PerformanceMetric {
+  value: number;
+  threshold: number;
+  samples: number;
+  judged: boolean;
+  breached: boolean;
+}
+
+export interface ModelPerformance {
+  model: string;
+  /** Champion version the figures are about. */
+  version: string;
+  accuracy: PerformanceMetric | undefined;
+  errorRate: PerformanceMetric | undefined;
+  latencyP95Ms:
+    | PerformanceMetric
+    | undefined;
+  /** value: the largest PSI over the input features. */
+  drift:
+    | PerformanceMetric
+    | undefined;
+  /** Alerts in force ("accuracy_low", ...). */
+  alerts: string[];
 }
 
 function createBaseModelVersion(): ModelVersion {
@@ -829,7 +906,7 @@ export const GetModelRequest: MessageFns<GetModelRequest> = {
 };
 
 function createBasePromoteRequest(): PromoteRequest {
-  return { model: "", version: "", alias: "" };
+  return { model: "", version: "", alias: "", reason: "", actor: "" };
 }
 
 export const PromoteRequest: MessageFns<PromoteRequest> = {
@@ -842,6 +919,12 @@ export const PromoteRequest: MessageFns<PromoteRequest> = {
     }
     if (message.alias !== "") {
       writer.uint32(26).string(message.alias);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    if (message.actor !== "") {
+      writer.uint32(42).string(message.actor);
     }
     return writer;
   },
@@ -883,6 +966,22 @@ export const PromoteRequest: MessageFns<PromoteRequest> = {
             message.alias = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -900,6 +999,8 @@ export const PromoteRequest: MessageFns<PromoteRequest> = {
       model: isSet(object.model) ? globalThis.String(object.model) : "",
       version: isSet(object.version) ? globalThis.String(object.version) : "",
       alias: isSet(object.alias) ? globalThis.String(object.alias) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
     };
   },
 
@@ -914,6 +1015,12 @@ export const PromoteRequest: MessageFns<PromoteRequest> = {
     if (message.alias !== "") {
       obj.alias = message.alias;
     }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
     return obj;
   },
 
@@ -925,12 +1032,14 @@ export const PromoteRequest: MessageFns<PromoteRequest> = {
     message.model = object.model ?? "";
     message.version = object.version ?? "";
     message.alias = object.alias ?? "";
+    message.reason = object.reason ?? "";
+    message.actor = object.actor ?? "";
     return message;
   },
 };
 
 function createBaseRollbackRequest(): RollbackRequest {
-  return { model: "", alias: "" };
+  return { model: "", alias: "", reason: "", actor: "" };
 }
 
 export const RollbackRequest: MessageFns<RollbackRequest> = {
@@ -940,6 +1049,12 @@ export const RollbackRequest: MessageFns<RollbackRequest> = {
     }
     if (message.alias !== "") {
       writer.uint32(18).string(message.alias);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.actor !== "") {
+      writer.uint32(34).string(message.actor);
     }
     return writer;
   },
@@ -973,6 +1088,22 @@ export const RollbackRequest: MessageFns<RollbackRequest> = {
             message.alias = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -989,6 +1120,8 @@ export const RollbackRequest: MessageFns<RollbackRequest> = {
     return {
       model: isSet(object.model) ? globalThis.String(object.model) : "",
       alias: isSet(object.alias) ? globalThis.String(object.alias) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
     };
   },
 
@@ -1000,6 +1133,12 @@ export const RollbackRequest: MessageFns<RollbackRequest> = {
     if (message.alias !== "") {
       obj.alias = message.alias;
     }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
     return obj;
   },
 
@@ -1010,6 +1149,975 @@ export const RollbackRequest: MessageFns<RollbackRequest> = {
     const message = createBaseRollbackRequest();
     message.model = object.model ?? "";
     message.alias = object.alias ?? "";
+    message.reason = object.reason ?? "";
+    message.actor = object.actor ?? "";
+    return message;
+  },
+};
+
+function createBaseTrainRequest(): TrainRequest {
+  return { model: "", component: "", reason: "", actor: "" };
+}
+
+export const TrainRequest: MessageFns<TrainRequest> = {
+  encode(message: TrainRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    if (message.component !== "") {
+      writer.uint32(18).string(message.component);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.actor !== "") {
+      writer.uint32(34).string(message.actor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrainRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrainRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.component = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrainRequest {
+    return {
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      component: isSet(object.component) ? globalThis.String(object.component) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+    };
+  },
+
+  toJSON(message: TrainRequest): unknown {
+    const obj: any = {};
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.component !== "") {
+      obj.component = message.component;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TrainRequest>, I>>(base?: I): TrainRequest {
+    return TrainRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TrainRequest>, I>>(object: I): TrainRequest {
+    const message = createBaseTrainRequest();
+    message.model = object.model ?? "";
+    message.component = object.component ?? "";
+    message.reason = object.reason ?? "";
+    message.actor = object.actor ?? "";
+    return message;
+  },
+};
+
+function createBaseListJobsRequest(): ListJobsRequest {
+  return { model: "", limit: 0 };
+}
+
+export const ListJobsRequest: MessageFns<ListJobsRequest> = {
+  encode(message: ListJobsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListJobsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListJobsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListJobsRequest {
+    return {
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ListJobsRequest): unknown {
+    const obj: any = {};
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListJobsRequest>, I>>(base?: I): ListJobsRequest {
+    return ListJobsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListJobsRequest>, I>>(object: I): ListJobsRequest {
+    const message = createBaseListJobsRequest();
+    message.model = object.model ?? "";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseListJobsResponse(): ListJobsResponse {
+  return { jobs: [] };
+}
+
+export const ListJobsResponse: MessageFns<ListJobsResponse> = {
+  encode(message: ListJobsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.jobs) {
+      TrainingJob.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListJobsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListJobsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobs.push(TrainingJob.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListJobsResponse {
+    return { jobs: globalThis.Array.isArray(object?.jobs) ? object.jobs.map((e: any) => TrainingJob.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: ListJobsResponse): unknown {
+    const obj: any = {};
+    if (message.jobs?.length) {
+      obj.jobs = message.jobs.map((e) => TrainingJob.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListJobsResponse>, I>>(base?: I): ListJobsResponse {
+    return ListJobsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListJobsResponse>, I>>(object: I): ListJobsResponse {
+    const message = createBaseListJobsResponse();
+    message.jobs = object.jobs?.map((e) => TrainingJob.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetJobRequest(): GetJobRequest {
+  return { id: "" };
+}
+
+export const GetJobRequest: MessageFns<GetJobRequest> = {
+  encode(message: GetJobRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetJobRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetJobRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetJobRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: GetJobRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetJobRequest>, I>>(base?: I): GetJobRequest {
+    return GetJobRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetJobRequest>, I>>(object: I): GetJobRequest {
+    const message = createBaseGetJobRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseLabelRequest(): LabelRequest {
+  return { anomalyId: "", anomaly: false, actor: "", reason: "", component: "" };
+}
+
+export const LabelRequest: MessageFns<LabelRequest> = {
+  encode(message: LabelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.anomalyId !== "") {
+      writer.uint32(10).string(message.anomalyId);
+    }
+    if (message.anomaly !== false) {
+      writer.uint32(16).bool(message.anomaly);
+    }
+    if (message.actor !== "") {
+      writer.uint32(26).string(message.actor);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    if (message.component !== "") {
+      writer.uint32(42).string(message.component);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LabelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLabelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.anomalyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.anomaly = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.component = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LabelRequest {
+    return {
+      anomalyId: isSet(object.anomalyId)
+        ? globalThis.String(object.anomalyId)
+        : isSet(object.anomaly_id)
+        ? globalThis.String(object.anomaly_id)
+        : "",
+      anomaly: isSet(object.anomaly) ? globalThis.Boolean(object.anomaly) : false,
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      component: isSet(object.component) ? globalThis.String(object.component) : "",
+    };
+  },
+
+  toJSON(message: LabelRequest): unknown {
+    const obj: any = {};
+    if (message.anomalyId !== "") {
+      obj.anomalyId = message.anomalyId;
+    }
+    if (message.anomaly !== false) {
+      obj.anomaly = message.anomaly;
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.component !== "") {
+      obj.component = message.component;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LabelRequest>, I>>(base?: I): LabelRequest {
+    return LabelRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LabelRequest>, I>>(object: I): LabelRequest {
+    const message = createBaseLabelRequest();
+    message.anomalyId = object.anomalyId ?? "";
+    message.anomaly = object.anomaly ?? false;
+    message.actor = object.actor ?? "";
+    message.reason = object.reason ?? "";
+    message.component = object.component ?? "";
+    return message;
+  },
+};
+
+function createBaseLabelResponse(): LabelResponse {
+  return { labelId: "", component: "", published: false };
+}
+
+export const LabelResponse: MessageFns<LabelResponse> = {
+  encode(message: LabelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.labelId !== "") {
+      writer.uint32(10).string(message.labelId);
+    }
+    if (message.component !== "") {
+      writer.uint32(18).string(message.component);
+    }
+    if (message.published !== false) {
+      writer.uint32(24).bool(message.published);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LabelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLabelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.labelId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.component = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.published = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LabelResponse {
+    return {
+      labelId: isSet(object.labelId)
+        ? globalThis.String(object.labelId)
+        : isSet(object.label_id)
+        ? globalThis.String(object.label_id)
+        : "",
+      component: isSet(object.component) ? globalThis.String(object.component) : "",
+      published: isSet(object.published) ? globalThis.Boolean(object.published) : false,
+    };
+  },
+
+  toJSON(message: LabelResponse): unknown {
+    const obj: any = {};
+    if (message.labelId !== "") {
+      obj.labelId = message.labelId;
+    }
+    if (message.component !== "") {
+      obj.component = message.component;
+    }
+    if (message.published !== false) {
+      obj.published = message.published;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LabelResponse>, I>>(base?: I): LabelResponse {
+    return LabelResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LabelResponse>, I>>(object: I): LabelResponse {
+    const message = createBaseLabelResponse();
+    message.labelId = object.labelId ?? "";
+    message.component = object.component ?? "";
+    message.published = object.published ?? false;
+    return message;
+  },
+};
+
+function createBaseGetModelPerformanceRequest(): GetModelPerformanceRequest {
+  return { model: "" };
+}
+
+export const GetModelPerformanceRequest: MessageFns<GetModelPerformanceRequest> = {
+  encode(message: GetModelPerformanceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetModelPerformanceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetModelPerformanceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetModelPerformanceRequest {
+    return { model: isSet(object.model) ? globalThis.String(object.model) : "" };
+  },
+
+  toJSON(message: GetModelPerformanceRequest): unknown {
+    const obj: any = {};
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetModelPerformanceRequest>, I>>(base?: I): GetModelPerformanceRequest {
+    return GetModelPerformanceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetModelPerformanceRequest>, I>>(object: I): GetModelPerformanceRequest {
+    const message = createBaseGetModelPerformanceRequest();
+    message.model = object.model ?? "";
+    return message;
+  },
+};
+
+function createBasePerformanceMetric(): PerformanceMetric {
+  return { value: 0, threshold: 0, samples: 0, judged: false, breached: false };
+}
+
+export const PerformanceMetric: MessageFns<PerformanceMetric> = {
+  encode(message: PerformanceMetric, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.value !== 0) {
+      writer.uint32(9).double(message.value);
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(17).double(message.threshold);
+    }
+    if (message.samples !== 0) {
+      writer.uint32(24).uint32(message.samples);
+    }
+    if (message.judged !== false) {
+      writer.uint32(32).bool(message.judged);
+    }
+    if (message.breached !== false) {
+      writer.uint32(40).bool(message.breached);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PerformanceMetric {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePerformanceMetric();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.threshold = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.samples = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.judged = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.breached = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PerformanceMetric {
+    return {
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+      threshold: isSet(object.threshold) ? globalThis.Number(object.threshold) : 0,
+      samples: isSet(object.samples) ? globalThis.Number(object.samples) : 0,
+      judged: isSet(object.judged) ? globalThis.Boolean(object.judged) : false,
+      breached: isSet(object.breached) ? globalThis.Boolean(object.breached) : false,
+    };
+  },
+
+  toJSON(message: PerformanceMetric): unknown {
+    const obj: any = {};
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    if (message.threshold !== 0) {
+      obj.threshold = floatToJson(message.threshold);
+    }
+    if (message.samples !== 0) {
+      obj.samples = Math.round(message.samples);
+    }
+    if (message.judged !== false) {
+      obj.judged = message.judged;
+    }
+    if (message.breached !== false) {
+      obj.breached = message.breached;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PerformanceMetric>, I>>(base?: I): PerformanceMetric {
+    return PerformanceMetric.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PerformanceMetric>, I>>(object: I): PerformanceMetric {
+    const message = createBasePerformanceMetric();
+    message.value = object.value ?? 0;
+    message.threshold = object.threshold ?? 0;
+    message.samples = object.samples ?? 0;
+    message.judged = object.judged ?? false;
+    message.breached = object.breached ?? false;
+    return message;
+  },
+};
+
+function createBaseModelPerformance(): ModelPerformance {
+  return {
+    model: "",
+    version: "",
+    accuracy: undefined,
+    errorRate: undefined,
+    latencyP95Ms: undefined,
+    drift: undefined,
+    alerts: [],
+  };
+}
+
+export const ModelPerformance: MessageFns<ModelPerformance> = {
+  encode(message: ModelPerformance, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    if (message.version !== "") {
+      writer.uint32(18).string(message.version);
+    }
+    if (message.accuracy !== undefined) {
+      PerformanceMetric.encode(message.accuracy, writer.uint32(26).fork()).join();
+    }
+    if (message.errorRate !== undefined) {
+      PerformanceMetric.encode(message.errorRate, writer.uint32(34).fork()).join();
+    }
+    if (message.latencyP95Ms !== undefined) {
+      PerformanceMetric.encode(message.latencyP95Ms, writer.uint32(42).fork()).join();
+    }
+    if (message.drift !== undefined) {
+      PerformanceMetric.encode(message.drift, writer.uint32(50).fork()).join();
+    }
+    for (const v of message.alerts) {
+      writer.uint32(58).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ModelPerformance {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModelPerformance();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.accuracy = PerformanceMetric.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.errorRate = PerformanceMetric.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.latencyP95Ms = PerformanceMetric.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.drift = PerformanceMetric.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.alerts.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ModelPerformance {
+    return {
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      accuracy: isSet(object.accuracy) ? PerformanceMetric.fromJSON(object.accuracy) : undefined,
+      errorRate: isSet(object.errorRate)
+        ? PerformanceMetric.fromJSON(object.errorRate)
+        : isSet(object.error_rate)
+        ? PerformanceMetric.fromJSON(object.error_rate)
+        : undefined,
+      latencyP95Ms: isSet(object.latencyP95Ms)
+        ? PerformanceMetric.fromJSON(object.latencyP95Ms)
+        : isSet(object.latency_p95_ms)
+        ? PerformanceMetric.fromJSON(object.latency_p95_ms)
+        : undefined,
+      drift: isSet(object.drift) ? PerformanceMetric.fromJSON(object.drift) : undefined,
+      alerts: globalThis.Array.isArray(object?.alerts) ? object.alerts.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: ModelPerformance): unknown {
+    const obj: any = {};
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
+    if (message.accuracy !== undefined) {
+      obj.accuracy = PerformanceMetric.toJSON(message.accuracy);
+    }
+    if (message.errorRate !== undefined) {
+      obj.errorRate = PerformanceMetric.toJSON(message.errorRate);
+    }
+    if (message.latencyP95Ms !== undefined) {
+      obj.latencyP95Ms = PerformanceMetric.toJSON(message.latencyP95Ms);
+    }
+    if (message.drift !== undefined) {
+      obj.drift = PerformanceMetric.toJSON(message.drift);
+    }
+    if (message.alerts?.length) {
+      obj.alerts = message.alerts;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ModelPerformance>, I>>(base?: I): ModelPerformance {
+    return ModelPerformance.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ModelPerformance>, I>>(object: I): ModelPerformance {
+    const message = createBaseModelPerformance();
+    message.model = object.model ?? "";
+    message.version = object.version ?? "";
+    message.accuracy = (object.accuracy !== undefined && object.accuracy !== null)
+      ? PerformanceMetric.fromPartial(object.accuracy)
+      : undefined;
+    message.errorRate = (object.errorRate !== undefined && object.errorRate !== null)
+      ? PerformanceMetric.fromPartial(object.errorRate)
+      : undefined;
+    message.latencyP95Ms = (object.latencyP95Ms !== undefined && object.latencyP95Ms !== null)
+      ? PerformanceMetric.fromPartial(object.latencyP95Ms)
+      : undefined;
+    message.drift = (object.drift !== undefined && object.drift !== null)
+      ? PerformanceMetric.fromPartial(object.drift)
+      : undefined;
+    message.alerts = object.alerts?.map((e) => e) || [];
     return message;
   },
 };
@@ -1061,6 +2169,55 @@ export const TrainerServiceService = {
     responseSerialize: (value: ModelVersion): Buffer => Buffer.from(ModelVersion.encode(value).finish()),
     responseDeserialize: (value: Buffer): ModelVersion => ModelVersion.decode(value),
   },
+  /** Queues a training job for a model (manual trigger). */
+  train: {
+    path: "/x0.v1.TrainerService/Train" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: TrainRequest): Buffer => Buffer.from(TrainRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TrainRequest => TrainRequest.decode(value),
+    responseSerialize: (value: TrainingJob): Buffer => Buffer.from(TrainingJob.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TrainingJob => TrainingJob.decode(value),
+  },
+  listJobs: {
+    path: "/x0.v1.TrainerService/ListJobs" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListJobsRequest): Buffer => Buffer.from(ListJobsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListJobsRequest => ListJobsRequest.decode(value),
+    responseSerialize: (value: ListJobsResponse): Buffer => Buffer.from(ListJobsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListJobsResponse => ListJobsResponse.decode(value),
+  },
+  getJob: {
+    path: "/x0.v1.TrainerService/GetJob" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetJobRequest): Buffer => Buffer.from(GetJobRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetJobRequest => GetJobRequest.decode(value),
+    responseSerialize: (value: TrainingJob): Buffer => Buffer.from(TrainingJob.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TrainingJob => TrainingJob.decode(value),
+  },
+  /** Publishes an operator's label of an anomaly (x0.events.label.<component>). */
+  label: {
+    path: "/x0.v1.TrainerService/Label" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LabelRequest): Buffer => Buffer.from(LabelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LabelRequest => LabelRequest.decode(value),
+    responseSerialize: (value: LabelResponse): Buffer => Buffer.from(LabelResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LabelResponse => LabelResponse.decode(value),
+  },
+  /** The performance monitor's current view of a model. */
+  getModelPerformance: {
+    path: "/x0.v1.TrainerService/GetModelPerformance" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetModelPerformanceRequest): Buffer =>
+      Buffer.from(GetModelPerformanceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetModelPerformanceRequest => GetModelPerformanceRequest.decode(value),
+    responseSerialize: (value: ModelPerformance): Buffer => Buffer.from(ModelPerformance.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ModelPerformance => ModelPerformance.decode(value),
+  },
 } as const;
 
 export interface TrainerServiceServer extends UntypedServiceImplementation {
@@ -1069,6 +2226,14 @@ export interface TrainerServiceServer extends UntypedServiceImplementation {
   getModel: handleUnaryCall<GetModelRequest, ModelVersion>;
   promote: handleUnaryCall<PromoteRequest, ModelVersion>;
   rollback: handleUnaryCall<RollbackRequest, ModelVersion>;
+  /** Queues a training job for a model (manual trigger). */
+  train: handleUnaryCall<TrainRequest, TrainingJob>;
+  listJobs: handleUnaryCall<ListJobsRequest, ListJobsResponse>;
+  getJob: handleUnaryCall<GetJobRequest, TrainingJob>;
+  /** Publishes an operator's label of an anomaly (x0.events.label.<component>). */
+  label: handleUnaryCall<LabelRequest, LabelResponse>;
+  /** The performance monitor's current view of a model. */
+  getModelPerformance: handleUnaryCall<GetModelPerformanceRequest, ModelPerformance>;
 }
 
 export interface TrainerServiceClient extends Client {
@@ -1146,6 +2311,81 @@ export interface TrainerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ModelVersion) => void,
+  ): ClientUnaryCall;
+  /** Queues a training job for a model (manual trigger). */
+  train(request: TrainRequest, callback: (error: ServiceError | null, response: TrainingJob) => void): ClientUnaryCall;
+  train(
+    request: TrainRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TrainingJob) => void,
+  ): ClientUnaryCall;
+  train(
+    request: TrainRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TrainingJob) => void,
+  ): ClientUnaryCall;
+  listJobs(
+    request: ListJobsRequest,
+    callback: (error: ServiceError | null, response: ListJobsResponse) => void,
+  ): ClientUnaryCall;
+  listJobs(
+    request: ListJobsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListJobsResponse) => void,
+  ): ClientUnaryCall;
+  listJobs(
+    request: ListJobsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListJobsResponse) => void,
+  ): ClientUnaryCall;
+  getJob(
+    request: GetJobRequest,
+    callback: (error: ServiceError | null, response: TrainingJob) => void,
+  ): ClientUnaryCall;
+  getJob(
+    request: GetJobRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TrainingJob) => void,
+  ): ClientUnaryCall;
+  getJob(
+    request: GetJobRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TrainingJob) => void,
+  ): ClientUnaryCall;
+  /** Publishes an operator's label of an anomaly (x0.events.label.<component>). */
+  label(
+    request: LabelRequest,
+    callback: (error: ServiceError | null, response: LabelResponse) => void,
+  ): ClientUnaryCall;
+  label(
+    request: LabelRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LabelResponse) => void,
+  ): ClientUnaryCall;
+  label(
+    request: LabelRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LabelResponse) => void,
+  ): ClientUnaryCall;
+  /** The performance monitor's current view of a model. */
+  getModelPerformance(
+    request: GetModelPerformanceRequest,
+    callback: (error: ServiceError | null, response: ModelPerformance) => void,
+  ): ClientUnaryCall;
+  getModelPerformance(
+    request: GetModelPerformanceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ModelPerformance) => void,
+  ): ClientUnaryCall;
+  getModelPerformance(
+    request: GetModelPerformanceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ModelPerformance) => void,
   ): ClientUnaryCall;
 }
 
