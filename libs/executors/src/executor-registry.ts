@@ -6,7 +6,7 @@ import { IdempotencyGuard, type IdempotencyGuardOptions } from './idempotency';
 import { KubernetesExecutor } from './kubernetes-executor';
 import { NatsAgentExecutor } from './nats-agent-executor';
 import { parseExecutorConfig, type ExecutorConfig } from './registry-config';
-import { ACTIONS_TOKEN } from './subjects';
+import { ACTIONS_TOKEN } from '@x0/contracts';
 import { result, type ExecutionRequest, type ExecutionResult, type Executor } from './types';
 import { issueToError } from './validation';
 import { WebhookExecutor } from './webhook-executor';

@@ -31,7 +31,8 @@ export {
   type NatsAgentExecutorOptions,
 } from './nats-agent-executor';
 export { parseExecutorConfig, type ExecutorConfig, type ExecutorRegistryConfig } from './registry-config';
-export { ACTIONS_TOKEN, agentActionsSubject, agentSubject, subjectToken } from './subjects';
+// The subject helpers now live in @x0/contracts; re-exported for existing callers.
+export { ACTIONS_TOKEN, agentActionsSubject, agentSubject, subjectToken } from '@x0/contracts';
 export type { ExecutionRequest, ExecutionResult, Executor } from './types';
 export { WebhookExecutor, type WebhookBody, type WebhookExecutorOptions } from './webhook-executor';
 export { SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_IDEMPOTENCY_HEADER, signWebhookBody, verifyWebhookSignature } from './webhook-signature';

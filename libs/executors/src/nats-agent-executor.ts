@@ -2,7 +2,7 @@ import { InvalidArgumentError, UnavailableError, errorMessage } from '@x0/core';
 import { NoRespondersError, RequestError, TimeoutError, headers, type NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { describeRequest } from './dry-run-executor';
-import { ACTIONS_TOKEN, agentActionsSubject, agentSubject } from './subjects';
+import { ACTIONS_TOKEN, agentActionsSubject, agentSubject } from '@x0/contracts';
 import { result, type ExecutionRequest, type ExecutionResult, type Executor } from './types';
 
 /** Header carrying the idempotency key, so an agent can drop a repeated request. */

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@x0/core';
-import { agentActionsSubject, agentSubject, subjectToken } from './subjects';
+import { agentActionsSubject, agentSubject, subjectToken } from '@x0/contracts';
 
 describe('subjects', () => {
   it('agentSubject - x0.agents.<component>.<action>', () => {
