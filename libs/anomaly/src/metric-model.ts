@@ -29,9 +29,7 @@ export const S = {
   VOL_REF: 12,
   /** DETECTORS calibrator masses */
   MASS: 13,
-  /** SEASON_BINS × (count, mean, var) */
-  SEASON: 13 + DETECTORS,
-  SIZE: 13 + DETECTORS + 3 * SEASON_BINS,
+  SIZE: 13 + DETECTORS,
 } as const;
 
 /** Settings shared by every metric of a detector. */
@@ -62,7 +60,11 @@ export interface MetricState {
   hist: Float32Array;
   /** Linear adapter on the shared forecaster's features (featureDim weights + bias). */
   adapter: Float32Array;
+  /** Time-of-day profile: SEASON_BINS × (count, mean, var), float32 to bound the state size. */
+  season: Float32Array;
 }
+
+export const SEASON_SIZE = 3 * SEASON_BINS;
 
 /** The forecaster's view of one value: base forecast, window spread and features (may be empty). */
 export interface MetricForecast {
@@ -81,7 +83,7 @@ const ADAPTER_RATE = 0.02;
 export function newMetricState(featureDim: number): MetricState {
   const s = new Float64Array(S.SIZE);
   s[S.LAST_T] = Number.NaN;
-  return { s, ring: new Float32Array(RING_LENGTH), hist: new Float32Array(HIST_SIZE), adapter: new Float32Array(adapterSize(featureDim)) };
+  return { s, ring: new Float32Array(RING_LENGTH), hist: new Float32Array(HIST_SIZE), adapter: new Float32Array(adapterSize(featureDim)), season: new Float32Array(SEASON_SIZE) };
 }
 
 export function metricScale(s: Float64Array): number {
@@ -149,11 +151,12 @@ export function scoreAndUpdateMetric(
   }
   // time-of-day profile: only for sub-hourly data
   const dt = s[S.DT];
-  const bin = S.SEASON + 3 * Math.floor((((timeMs % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS);
+  const sea = st.season;
+  const bin = 3 * Math.floor((((timeMs % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS);
   const seasonal = dt > 0 && dt <= HOUR_MS;
-  if (seasonal && s[bin] >= 3 && n * dt >= 2 * DAY_MS) {
-    const sd = Math.max(Math.sqrt(Math.max(0, s[bin + 2])), 0.1 * scale);
-    stats[2] = Math.abs(xr - s[bin + 1]) / sd;
+  if (seasonal && sea[bin] >= 3 && n * dt >= 2 * DAY_MS) {
+    const sd = Math.max(Math.sqrt(Math.max(0, sea[bin + 2])), 0.1 * scale);
+    stats[2] = Math.abs(xr - sea[bin + 1]) / sd;
   }
   // volatility of the short window (including x) against its usual level
   let vol = 0;
@@ -221,12 +224,12 @@ export function scoreAndUpdateMetric(
     s[S.RES_VAR] += ar * (r * r - s[S.RES_VAR]);
   }
   if (seasonal) {
-    const c = s[bin] + 1;
-    s[bin] = c;
+    const c = sea[bin] + 1;
+    sea[bin] = c;
     const ab = Math.max(1 / c, dt / (7 * HOUR_MS));
-    const db = xu - s[bin + 1];
-    s[bin + 1] += ab * db;
-    s[bin + 2] = c === 1 ? 0 : (1 - ab) * (s[bin + 2] + ab * db * db);
+    const db = xu - sea[bin + 1];
+    sea[bin + 1] += ab * db;
+    sea[bin + 2] = c === 1 ? 0 : (1 - ab) * (sea[bin + 2] + ab * db * db);
   }
   if (fill >= VOL_WINDOW - 1) {
     const av = Math.max(1 / Math.max(1, n - VOL_WINDOW), 1 / cfg.horizon);

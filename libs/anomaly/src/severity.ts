@@ -2,7 +2,7 @@ import { DEFAULT_DETECTOR_OPTIONS, type Severity, type SeverityThresholds } from
 
 /**
  * Maps a calibrated score to a severity: below `low` is 'none', then low / medium / high.
- * Defaults (0.5 / 0.9 / 0.99: even, 9:1 and 99:1 posterior odds) are documented in
+ * Defaults (0.2 / 0.5 / 0.8: posterior odds 1:4, 1:1 and 4:1) are documented in
  * docs/anomaly-detection.md.
  */
 export function severityOf(score: number, thresholds: SeverityThresholds = DEFAULT_DETECTOR_OPTIONS.thresholds): Severity {
@@ -20,7 +20,7 @@ export function severityOf(score: number, thresholds: SeverityThresholds = DEFAU
  *
  *   score = 1 / (1 + 10^((PRIOR_LOG10_ODDS - S) · EVIDENCE_WEIGHT))
  *
- * So 0.5 = even odds (S = 3, p = 1e-3), 0.9 = 9:1 (S ≈ 4.9), 0.99 = 99:1 (S ≈ 7). The evidence is
+ * So 0.2 = odds 1:4 (S ≈ 1.8), 0.5 = even odds (S = 3, p = 1e-3), 0.8 = 4:1 (S ≈ 4.2). The evidence is
  * tempered (weight ½) because tail probabilities estimated from a finite history are optimistic.
  */
 export const PRIOR_LOG10_ODDS = 3;

@@ -94,7 +94,7 @@ export interface DetectorOptions {
 /** Defaults of every option. */
 export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = Object.freeze({
   warmupSamples: 300,
-  thresholds: Object.freeze({ low: 0.5, medium: 0.9, high: 0.99 }),
+  thresholds: Object.freeze({ low: 0.2, medium: 0.5, high: 0.8 }),
   backend: 'auto',
   baselineHorizon: 4000,
   refractorySamples: 0,

@@ -1,0 +1,72 @@
+import { PassThrough, Readable } from 'node:stream';
+import { InvalidArgumentError } from '@x0/core';
+import { detectCsv, parseTimestamp } from './detect-csv';
+import { periodicSeries } from './testing';
+
+async function run(csv: string, probation?: number): Promise<{ lines: string[]; res: Awaited<ReturnType<typeof detectCsv>> }> {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  const res = await detectCsv(Readable.from([csv]), out, { probation });
+  return { lines: Buffer.concat(chunks).toString('utf8').trim().split('\n'), res };
+}
+
+function csvOf(values: number[], extra?: (i: number) => string): string {
+  const t0 = Date.UTC(2026, 0, 1);
+  const rows = values.map((v, i) => `${new Date(t0 + i * 300_000).toISOString().slice(0, 19).replace('T', ' ')},${v}${extra ? ',' + extra(i) : ''}`);
+  return `timestamp,value${extra ? ',other' : ''}\n${rows.join('\n')}\n`;
+}
+
+describe('detectCsv', () => {
+  it('prints one score in [0,1] per data row, 0 during probation, and flags a spike', async () => {
+    const x = periodicSeries({ n: 800, seed: 2 });
+    x[700] = 200;
+    const { lines, res } = await run(csvOf(x), 150);
+    expect(lines).toHaveLength(800);
+    expect(res).toEqual({ rows: 800, rejected: 0, backend: expect.stringMatching(/^(tensorflow|wasm|cpu)$/) });
+    const scores = lines.map(Number);
+    expect(scores.every((s) => s >= 0 && s <= 1)).toBe(true);
+    expect(scores.slice(0, 150).every((s) => s === 0)).toBe(true);
+    expect(scores.indexOf(Math.max(...scores))).toBe(700);
+  });
+
+  it('is causal: the scores of a prefix do not change when rows are appended', async () => {
+    const x = periodicSeries({ n: 500, seed: 3 });
+    const full = (await run(csvOf(x), 100)).lines;
+    const prefix = (await run(csvOf(x.slice(0, 350)), 100)).lines;
+    expect(prefix).toEqual(full.slice(0, 350));
+  });
+
+  it('rejected rows (no usable value, bad timestamp) score 0 and keep the row count', async () => {
+    const csv = 'timestamp,value\n2026-01-01 00:00:00,1\n2026-01-01 00:05:00,nan\nnot-a-time,3\n2026-01-01 00:15:00,\n2026-01-01 00:20:00,5\n';
+    const { lines, res } = await run(csv, 1);
+    expect(lines).toHaveLength(5);
+    expect(res.rejected).toBe(3);
+    expect(lines[1]).toBe('0');
+    expect(lines[2]).toBe('0');
+  });
+
+  it('several value columns are one multi-metric component', async () => {
+    const x = periodicSeries({ n: 400, seed: 4 });
+    const { lines, res } = await run(csvOf(x, (i) => String(2 * x[i])), 100);
+    expect(lines).toHaveLength(400);
+    expect(res.rejected).toBe(0);
+  });
+
+  it('rejects a missing header with InvalidArgumentError', async () => {
+    await expect(run('')).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(run('value\n1\n')).rejects.toThrow("'csv' header must be 'timestamp,<metric>[,<metric>...]', got 'value'");
+  });
+});
+
+describe('parseTimestamp', () => {
+  it('reads NAB timestamps as UTC, ISO with offsets, epoch seconds and milliseconds', () => {
+    expect(parseTimestamp('2014-04-01 00:05:00')).toBe(Date.UTC(2014, 3, 1, 0, 5));
+    expect(parseTimestamp('2014-04-01 00:05:00.500000')).toBe(Date.UTC(2014, 3, 1, 0, 5) + 500);
+    expect(parseTimestamp('2014-04-01T02:05:00+02:00')).toBe(Date.UTC(2014, 3, 1, 0, 5));
+    expect(parseTimestamp('1700000000')).toBe(1_700_000_000_000);
+    expect(parseTimestamp('1700000000123')).toBe(1_700_000_000_123);
+    expect(parseTimestamp('yesterday')).toBeNaN();
+    expect(parseTimestamp('')).toBeNaN();
+  });
+});
