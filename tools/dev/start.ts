@@ -38,8 +38,7 @@ async function main(): Promise<void> {
     natsUrl: url,
     dataDir,
     defaultPorts: true,
-    // A demo learns its baselines in ~20 s (5 samples/s); production defaults are longer.
-    env: { LOG_LEVEL: process.env['LOG_LEVEL'] || 'info', MONITOR_WARMUP_SAMPLES: process.env['MONITOR_WARMUP_SAMPLES'] || '100' },
+    env: { LOG_LEVEL: process.env['LOG_LEVEL'] || 'info' },
   });
   let demo: DemoSimulator | undefined;
   const refs: { bus?: Awaited<ReturnType<typeof connectBus>> } = {};
@@ -79,9 +78,10 @@ async function main(): Promise<void> {
   const bus = await connectBus({ url, name: 'x0-dev' });
   refs.bus = bus;
   if (!args['no-demo']) {
-    demo = new DemoSimulator({ bus, faultEveryS: Number(args['fault-every']), firstFaultAfterS: 30, onEvent: (e) => log(describe(e)) });
-    demo.start();
-    log('demo: demo-web, demo-db, demo-queue publish metrics at 5 Hz; baselines take ~20 s, the first fault comes at ~30 s');
+    // 90 s of healthy history first, so the baselines are learnt before the first fault.
+    demo = new DemoSimulator({ bus, backfillS: 90, faultEveryS: Number(args['fault-every']), firstFaultAfterS: 15, onEvent: (e) => log(describe(e)) });
+    await demo.start();
+    log('demo: demo-web, demo-db, demo-queue publish metrics at 5 Hz (after 90 s of history); the first fault comes in ~15 s');
   }
   log(`in another terminal: npx x0 events --follow   |   npx x0 status   |   npx x0 stats${url !== 'nats://127.0.0.1:4222' ? `   (NATS_URL=${url})` : ''}`);
   if (!args.quiet) {

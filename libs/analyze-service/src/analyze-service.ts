@@ -29,8 +29,7 @@ export function createAnalyzeService(evidence?: (ctx: { logger: Logger }) => Evi
         bus: ctx.bus,
         service: 'analyze',
         type: 'anomaly',
-        logger: ctx.logger,
-        observer: ctx.stats,
+        ...ctx.consumerOptions,
         handle: async (anomaly) => {
           let ev = NO_EVIDENCE;
           if (provider) {

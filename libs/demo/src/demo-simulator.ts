@@ -40,6 +40,11 @@ export interface DemoOptions {
   /** How long a fixing action takes to take effect (default 1,500 ms). */
   fixDelayMs?: number;
   seed?: number;
+  /**
+   * Seconds of healthy history published (with past timestamps) before the live samples, so
+   * the monitor has learnt its baselines by the time the demo starts (default 0).
+   */
+  backfillS?: number;
   onEvent?: (e: DemoEvent) => void;
 }
 
@@ -67,11 +72,16 @@ export class DemoSimulator {
   private injected = 0;
 
   constructor(options: DemoOptions) {
-    this.o = { components: DEFAULT_DEMO_COMPONENTS, rateHz: 5, faultEveryS: 45, firstFaultAfterS: 40, fixDelayMs: 1500, seed: Date.now() & 0xffff, ...options };
+    this.o = { components: DEFAULT_DEMO_COMPONENTS, rateHz: 5, faultEveryS: 45, firstFaultAfterS: 40, fixDelayMs: 1500, seed: Date.now() & 0xffff, backfillS: 0, ...options };
     this.rand = rng(this.o.seed);
   }
 
-  start(): void {
+  /**
+   * Starts the agents, publishes the backfill history (awaited), then the live samples and
+   * the fault schedule.
+   */
+  async start(): Promise<void> {
+    if (this.o.backfillS > 0) await this.backfill(this.o.backfillS);
     for (const c of this.o.components) {
       const handlers = Object.fromEntries(DEMO_ACTIONS.map((a) => [a, (req: AgentRequest) => this.act(c.name, a, req)]));
       const agent = new AgentServer(this.o.bus.nc, c.name, handlers);
@@ -103,6 +113,26 @@ export class DemoSimulator {
   summary(): { injected: number; recovered: number; mttrMs: number } {
     const n = this.recoveries.length;
     return { injected: this.injected, recovered: n, mttrMs: n ? this.recoveries.reduce((a, b) => a + b, 0) / n : 0 };
+  }
+
+  /** Publishes `seconds` of healthy history ending now, 100 time points per batch. */
+  async backfill(seconds: number): Promise<number> {
+    const now = Date.now();
+    const points = Math.floor(seconds * this.o.rateHz);
+    let published = 0;
+    for (const c of this.o.components) {
+      for (let start = points; start > 0; start -= 100) {
+        const samples = [];
+        for (let i = start; i > Math.max(0, start - 100); i--) {
+          const timeMs = now - (i * 1000) / this.o.rateHz;
+          const values = healthyValues(c.kind, (timeMs - this.startedMs) / 1000, this.rand);
+          for (const [metric, value] of Object.entries(values)) samples.push({ metric, value, timeMs });
+        }
+        await publishMetrics(this.o.bus, c.name, samples, { kind: c.kind, timeMs: samples[samples.length - 1].timeMs });
+        published += samples.length;
+      }
+    }
+    return published;
   }
 
   private scheduleFault(delayMs: number): void {

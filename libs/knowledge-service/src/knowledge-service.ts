@@ -24,8 +24,7 @@ export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
       bus: ctx.bus,
       service: 'knowledge',
       type: 'outcome',
-      logger: ctx.logger,
-      observer: ctx.stats,
+      ...ctx.consumerOptions,
       handle: async (outcome) => {
         const incident = incidentFromOutcome(outcome);
         await incidents.put(incident);

@@ -27,7 +27,8 @@ export interface MonitorRuntimeOptions {
   snapshotIntervalMs: number;
   statusIntervalMs: number;
   maxBatch: number;
-  partition?: { index: number; count: number };
+  /** Consumer settings from the service context (ack wait, max deliveries, partition). */
+  consumer: { ackWaitMs: number; maxDeliver: number; partition?: { index: number; count: number } };
   /** Recent anomalies kept for ListAnomalies. */
   recentAnomalies?: number;
 }
@@ -65,7 +66,7 @@ export class MonitorRuntime {
       stream: STREAMS.metrics.name,
       filterSubject: 'x0.metrics.>',
       maxBatch: o.maxBatch,
-      partition: o.partition,
+      ...o.consumer,
       logger: o.logger,
       observer: o.stats,
       decode: (data) => decodeMetricBatch(data),

@@ -23,7 +23,7 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
       snapshotIntervalMs: c.MONITOR_SNAPSHOT_INTERVAL_S * 1000,
       statusIntervalMs: c.MONITOR_STATUS_INTERVAL_MS,
       maxBatch: c.MONITOR_BATCH,
-      partition: c.X0_PARTITIONS > 1 ? { index: c.X0_PARTITION_INDEX, count: c.X0_PARTITIONS } : undefined,
+      consumer: ctx.consumerOptions,
     });
     ctx.stats.addGauge('monitor_components', 'Components the detector tracks', () => detector.components().length);
     ctx.stats.addGauge('monitor_open_incidents', 'Components with an open incident', () => runtime.gate.openCount);

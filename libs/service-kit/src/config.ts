@@ -77,6 +77,10 @@ export function baseConfigShape(service: ServiceName) {
     X0_DATA_DIR: z.string().trim().min(1).default('.data'),
     X0_INSTANCE: z.string().trim().min(1).default(`${os.hostname()}-${process.pid}`),
     SHUTDOWN_TIMEOUT_MS: envInt(10_000, 100, 600_000),
+    /** Seconds JetStream waits for an ack before redelivering an input (after a crash, say). */
+    X0_ACK_WAIT_S: envInt(30, 1, 3600),
+    /** Deliveries after which a failing input is dead-lettered. */
+    X0_MAX_DELIVER: envInt(5, 1, 100),
     /** Replicas sharing the work by component, and this replica's index. */
     X0_PARTITIONS: envInt(1, 1, 1024),
     X0_PARTITION_INDEX: envInt(0, 0, 1023),

@@ -15,8 +15,22 @@ export interface ServiceContext<C> {
   readonly logger: Logger;
   readonly bus: Bus;
   readonly stats: ServiceStats;
+  /**
+   * Options every consumer of the service should take (spread into ConsumerLoop /
+   * createEventConsumer): ack wait, max deliveries, partition, logger and statistics.
+   */
+  readonly consumerOptions: ConsumerDefaults;
   /** Registers the service's gRPC API (async handlers; errors mapped to status codes). */
   serve<S extends grpc.UntypedServiceImplementation>(fullName: string, definition: grpc.ServiceDefinition<S>, handlers: UnaryHandlers<S>): void;
+}
+
+/** What `ServiceContext.consumerOptions` holds. */
+export interface ConsumerDefaults {
+  ackWaitMs: number;
+  maxDeliver: number;
+  partition?: { index: number; count: number };
+  logger: Logger;
+  observer: ServiceStats;
 }
 
 /** A service's long-lived part: consumers, timers, models. */
@@ -80,6 +94,13 @@ export async function runService<S extends z.ZodRawShape>(module: ServiceModule<
       logger,
       bus,
       stats,
+      consumerOptions: {
+        ackWaitMs: config.X0_ACK_WAIT_S * 1000,
+        maxDeliver: config.X0_MAX_DELIVER,
+        partition: config.X0_PARTITIONS > 1 ? { index: config.X0_PARTITION_INDEX, count: config.X0_PARTITIONS } : undefined,
+        logger,
+        observer: stats,
+      },
       serve: (fullName, definition, handlers) => server.addService(fullName, definition, unaryService(handlers, logger, (e) => stats.failed(e))),
     };
     runtime = await module.create(ctx);

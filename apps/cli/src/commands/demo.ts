@@ -10,10 +10,11 @@ export function registerDemo(program: Command): void {
     .description('simulate components that publish metrics, answer agent requests, and suffer a fault every so often')
     .option('--rate <hz>', 'samples per second per component', '5')
     .option('--fault-every <s>', 'seconds between injected faults', '45')
-    .option('--first-fault <s>', 'seconds before the first fault (baselines are learnt first)', '40')
+    .option('--first-fault <s>', 'seconds before the first fault', '20')
+    .option('--backfill <s>', 'seconds of healthy history published first, so baselines are learnt at once (0 = none)', '90')
     .option('--faults <kinds>', `comma-separated fault kinds: ${FAULT_KINDS.join(',')}`)
     .option('--seed <n>', 'random seed')
-    .action(async (opts: { rate: string; faultEvery: string; firstFault: string; faults?: string; seed?: string }) => {
+    .action(async (opts: { rate: string; faultEvery: string; firstFault: string; backfill: string; faults?: string; seed?: string }) => {
       const num = (name: string, v: string) => {
         const n = Number(v);
         if (!Number.isFinite(n) || n <= 0) fail(`--${name} must be a positive number, got '${v}'`, 2);
@@ -28,11 +29,12 @@ export function registerDemo(program: Command): void {
         rateHz: num('rate', opts.rate),
         faultEveryS: num('fault-every', opts.faultEvery),
         firstFaultAfterS: num('first-fault', opts.firstFault),
+        backfillS: opts.backfill === '0' ? 0 : num('backfill', opts.backfill),
         faultKinds: kinds,
         seed: opts.seed ? Number(opts.seed) : undefined,
         onEvent: (e) => process.stdout.write(`${describe(e)}\n`),
       });
-      sim.start();
+      await sim.start();
       process.stdout.write(`demo: demo-web, demo-db, demo-queue publishing at ${opts.rate} Hz; first fault in ${opts.firstFault}s (Ctrl-C to stop)\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
