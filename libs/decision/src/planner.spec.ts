@@ -93,6 +93,12 @@ describe('planner', () => {
     expect(planner.preview(req()).action).toBe('scale_up');
   });
 
+  it('preview - counts the request as an anomaly for stabilisation, like plan(), without recording it', () => {
+    const { planner } = setup([restart], { ...quiet, stabilisation: { minConsecutive: 1 } });
+    expect(planner.preview(req()).status).toBe('dispatch');
+    expect(planner.preview(req()).explanation.guardrails).toContain('stabilisation: ok — 1 anomaly over 0s');
+  });
+
   it('plan - counts as an anomaly observation for stabilisation', () => {
     const { planner } = setup([restart], { ...quiet, stabilisation: { minConsecutive: 2, minPersistS: 0 } });
     expect(planner.plan(req()).explanation.guardrails).toContain('stabilisation: blocked — 1 anomaly over 0s; need 2 in a row');

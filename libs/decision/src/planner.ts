@@ -65,7 +65,10 @@ export class Planner {
     return this.run(req, true);
   }
 
-  /** What-if: the same as plan() but changes no state (the gRPC Rank call). */
+  /**
+   * What-if: the same as plan() but changes no state (the gRPC Rank call). The request
+   * counts as an anomaly for the stabilisation check, as plan() would count it.
+   */
   preview(req: PlanRequest): PlanDecision {
     return this.run(req, false);
   }
@@ -96,7 +99,7 @@ export class Planner {
         explanation.omitted.alternatives = Math.max(0, explanation.omitted.alternatives - 1);
       }
       const ctx = this.context(req, candidate.policy);
-      const verdict = admit ? this.guardrails.admit(ctx) : this.guardrails.evaluate(ctx);
+      const verdict = admit ? this.guardrails.admit(ctx) : this.guardrails.evaluate(ctx, { assumeAnomaly: this.observeOnPlan });
       if (verdict.verdict !== 'block') {
         explanation.ranking[i].rejectedBecause = '';
         for (let j = i + 1; j < explanation.ranking.length; j++) {

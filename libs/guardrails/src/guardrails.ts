@@ -105,14 +105,16 @@ export class Guardrails {
   /**
    * Runs every check for `ctx` without changing any state. The verdict is `block` if any
    * check blocks, else `dry_run` if dry-run applies, else `needs_approval` if the risk
-   * calls for it, else `allow`. Throws InvalidArgumentError for a malformed context.
+   * calls for it, else `allow`. `assumeAnomaly`: the stabilisation check counts one more
+   * anomaly of the component now, without recording it (what-if for a hypothetical
+   * anomaly). Throws InvalidArgumentError for a malformed context.
    */
-  evaluate(ctx: DecisionContext): GuardrailVerdict {
+  evaluate(ctx: DecisionContext, options: { assumeAnomaly?: boolean } = {}): GuardrailVerdict {
     validate(ctx);
     const now = this.clock();
     const checks: GuardrailCheck[] = [
       this.checkDryRun(ctx),
-      this.checkStabilisation(ctx, now),
+      this.checkStabilisation(ctx, now, options.assumeAnomaly ?? false),
       this.checkBreaker('circuit_breaker(global)', 'global', this.config.circuitBreaker.global.enabled, this.globalBreaker, now),
       this.checkBreaker(`circuit_breaker(policy ${ctx.policyId})`, 'action', this.config.circuitBreaker.policy.enabled, this.breakers.get(ctx.policyId), now),
       this.checkCooldown(ctx, now),
@@ -185,9 +187,9 @@ export class Guardrails {
     return { guard: 'dry_run', status: 'off', scope: 'global', detail: '' };
   }
 
-  private checkStabilisation(ctx: DecisionContext, now: number): GuardrailCheck {
+  private checkStabilisation(ctx: DecisionContext, now: number, assumeAnomaly: boolean): GuardrailCheck {
     if (!this.config.stabilisation.enabled) return { guard: 'stabilisation', status: 'off', scope: 'component', detail: '' };
-    const r = this.stabilisation.check(ctx.component, now);
+    const r = this.stabilisation.check(ctx.component, now, assumeAnomaly);
     return { guard: 'stabilisation', status: r.ok ? 'ok' : 'blocked', scope: 'component', detail: r.detail };
   }
 

@@ -18,6 +18,16 @@ describe('stabilisation', () => {
     expect(t.check('web-1', 10 * S)).toEqual({ ok: true, detail: '3 anomalies over 10s' });
   });
 
+  it('check - assumeAnomaly answers as if one more anomaly were seen now, recording nothing', () => {
+    const t = new StabilisationTracker({ ...settings, minConsecutive: 2 });
+    expect(t.check('web-1', 0, true)).toEqual({ ok: false, detail: '1 anomaly over 0s; need 2 in a row or 30s' });
+    t.observeAnomaly('web-1', 0);
+    expect(t.check('web-1', 5 * S, true)).toEqual({ ok: true, detail: '2 anomalies over 5s' });
+    expect(t.check('web-1', 5 * S)).toEqual({ ok: false, detail: '1 anomaly over 5s; need 2 in a row or 30s' });
+    t.observeRecovery('web-1', 10 * S);
+    expect(t.check('web-1', 11 * S, true).detail).toMatch(/^flapping: recovered 1s ago/);
+  });
+
   it('check - persisting S seconds makes it actionable with fewer anomalies', () => {
     const t = new StabilisationTracker(settings);
     t.observeAnomaly('web-1', 0);

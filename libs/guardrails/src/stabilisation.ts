@@ -53,18 +53,23 @@ export class StabilisationTracker {
     this.recoveries.set(component, now);
   }
 
-  /** Whether `component` has been anomalous long enough, and is not flapping, at `now`. */
-  check(component: string, now: number): StabilisationCheck {
+  /**
+   * Whether `component` has been anomalous long enough, and is not flapping, at `now`.
+   * `assumeAnomaly`: answer as if one more anomaly were observed at `now`, without
+   * recording it (a what-if for an anomaly that is not real).
+   */
+  check(component: string, now: number, assumeAnomaly = false): StabilisationCheck {
     const { minConsecutive, minPersistMs, episodeGapMs, flapWindowMs } = this.settings;
     const recoveredAt = this.recoveries.get(component);
-    if (recoveredAt !== undefined && now - recoveredAt < flapWindowMs && this.episodes.has(component)) {
+    const current = this.episodes.get(component);
+    const ep = assumeAnomaly ? withAnomaly(current, now, episodeGapMs) : current;
+    if (recoveredAt !== undefined && now - recoveredAt < flapWindowMs && ep) {
       return {
         ok: false,
         detail: `flapping: recovered ${formatDuration(now - recoveredAt)} ago and anomalous again; no automatic action for ${formatDuration(recoveredAt + flapWindowMs - now)}`,
       };
     }
     if (minConsecutive === 0 && minPersistMs === 0) return { ok: true, detail: '' };
-    const ep = this.episodes.get(component);
     if (!ep || now - ep.lastMs > episodeGapMs) return { ok: false, detail: 'no current anomaly observed for this component' };
     const lasted = now - ep.firstMs;
     const seen = `${ep.count} ${ep.count === 1 ? 'anomaly' : 'anomalies'} over ${formatDuration(lasted)}`;
@@ -82,4 +87,10 @@ export class StabilisationTracker {
     for (const [c, ep] of this.episodes) if (now - ep.lastMs > this.settings.episodeGapMs) this.episodes.delete(c);
     for (const [c, t] of this.recoveries) if (now - t >= this.settings.flapWindowMs) this.recoveries.delete(c);
   }
+}
+
+/** The episode as it would be after one more anomaly at `now` (a copy; nothing is recorded). */
+function withAnomaly(ep: Episode | undefined, now: number, episodeGapMs: number): Episode {
+  if (!ep || now - ep.lastMs > episodeGapMs) return { firstMs: now, lastMs: now, count: 1 };
+  return { firstMs: ep.firstMs, lastMs: Math.max(ep.lastMs, now), count: ep.count + 1 };
 }

@@ -1,0 +1,81 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { InvalidArgumentError, errorMessage } from '@x0/core';
+import { resolveGuardrailsConfig, type GuardrailsConfig, type GuardrailsConfigInput } from '@x0/guardrails';
+import { envBool, envInt } from '@x0/service-kit';
+import { parse as parseYaml } from 'yaml';
+
+/** Environment variables of the plan service (besides the common ones in @x0/service-kit). */
+export const planConfigShape = {
+  /** Policy file that seeds the policy bucket when it is empty (relative to the working directory). */
+  PLAN_POLICY_FILE: z.string().trim().min(1).default('deploy/policies.yaml'),
+  /** Optional guardrails settings (YAML or JSON), merged over the service defaults. */
+  PLAN_GUARDRAILS_FILE: z.string().trim().default(''),
+  /** true: every action is only described (global dry-run), whatever the guardrails file says. */
+  PLAN_DRY_RUN: envBool(false),
+  /** Recent plans kept in memory for Explain. */
+  PLAN_EXPLAIN_CACHE: envInt(10_000, 1, 1_000_000),
+  /** Debounce of statistics updates from the policy-stats bucket before the engine re-imports them. */
+  PLAN_STATS_DEBOUNCE_MS: envInt(200, 0, 60_000),
+  /** Diagnoses older than this are not planned (acked and counted); 0 = no limit. */
+  PLAN_MAX_DIAGNOSIS_AGE_S: envInt(300, 0, 30 * 86_400),
+};
+
+/**
+ * Guardrail defaults of the service where they differ from the library's (see
+ * docs/plan-service.md): the monitor already opens an incident only after
+ * MONITOR_OPEN_SAMPLES alarming samples in a row and sends one anomaly per incident, so a
+ * single anomaly is enough (`minConsecutive: 1`); a component that recovered less than a
+ * minute ago and is anomalous again is flapping; at most 5 actions per component in 5 minutes.
+ */
+export const SERVICE_GUARDRAIL_DEFAULTS: GuardrailsConfigInput = {
+  stabilisation: { minConsecutive: 1, flapWindowS: 60 },
+  rateLimit: { component: { max: 5, windowS: 300 } },
+};
+
+/**
+ * The guardrails configuration the service runs with: the service defaults, overridden by
+ * the file's settings (when a file is given), and global dry-run forced on by `dryRun`.
+ * Throws InvalidArgumentError naming the file and the setting.
+ */
+export async function loadGuardrailsConfig(file: string, options: { dryRun?: boolean; cwd?: string } = {}): Promise<GuardrailsConfig> {
+  let fromFile: unknown = {};
+  if (file) {
+    const full = path.resolve(options.cwd ?? process.cwd(), file);
+    let text: string;
+    try {
+      text = await fs.readFile(full, 'utf8');
+    } catch (err) {
+      throw new InvalidArgumentError('PLAN_GUARDRAILS_FILE', `cannot read ${full}: ${errorMessage(err)}`, { cause: err });
+    }
+    try {
+      fromFile = parseYaml(text, { uniqueKeys: true }) ?? {};
+    } catch (err) {
+      throw new InvalidArgumentError('PLAN_GUARDRAILS_FILE', `${full}: YAML error: ${errorMessage(err).split('\n')[0]}`, { cause: err });
+    }
+    if (typeof fromFile !== 'object' || Array.isArray(fromFile)) throw new InvalidArgumentError('PLAN_GUARDRAILS_FILE', `${full} must hold a mapping of guardrail settings`);
+  }
+  const merged = mergeDeep(SERVICE_GUARDRAIL_DEFAULTS as Record<string, unknown>, fromFile as Record<string, unknown>);
+  if (options.dryRun) merged['dryRun'] = true;
+  try {
+    return resolveGuardrailsConfig(merged as GuardrailsConfigInput);
+  } catch (err) {
+    if (err instanceof InvalidArgumentError && file) throw new InvalidArgumentError(err.field, `${err.message.replace(/^'[^']*' /, '')} (in ${file})`, { cause: err });
+    throw err;
+  }
+}
+
+/** `b` over `a`, recursing into plain objects (arrays and scalars are replaced). */
+export function mergeDeep(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = isPlain(prev) && isPlain(v) ? mergeDeep(prev, v) : v;
+  }
+  return out;
+}
+
+function isPlain(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

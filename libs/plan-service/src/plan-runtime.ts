@@ -1,0 +1,177 @@
+import { LruMap, deriveId } from '@x0/core';
+import { createEventConsumer, type Bus, type ConsumerLoop, type HandleResult } from '@x0/bus';
+import { EVENT_CODECS, Verdict, eventSubject, type Approval, type Diagnosis, type EventPayloads, type Outcome, type Plan } from '@x0/contracts';
+import type { ComponentActionsRecord } from '@x0/component-actions';
+import { Planner, type DecisionEngine, type PlanRequest } from '@x0/decision';
+import type { Guardrails } from '@x0/guardrails';
+import type { Logger, ServiceStats } from '@x0/service-kit';
+import { buildPlan, planRequest } from './plan-builder';
+
+/** A clock that can be held still while one decision is made (guardrails and engine agree on "now"). */
+export class DecisionClock {
+  private held?: number;
+  readonly now = (): number => this.held ?? Date.now();
+
+  /** Runs `fn` with the clock held at `t`. */
+  at<T>(t: number, fn: () => T): T {
+    this.held = t;
+    try {
+      return fn();
+    } finally {
+      this.held = undefined;
+    }
+  }
+}
+
+/** Options of PlanRuntime. */
+export interface PlanRuntimeOptions {
+  bus: Bus;
+  logger: Logger;
+  stats: ServiceStats;
+  engine: DecisionEngine;
+  guardrails: Guardrails;
+  clock: DecisionClock;
+  /** Recent plans kept for Explain. */
+  explainCache: number;
+  /** Diagnoses older than this are not planned; 0 = no limit. */
+  maxDiagnosisAgeMs: number;
+  /** Outcomes and approvals older than this no longer concern the guardrails. */
+  maxFeedbackAgeMs: number;
+  partition?: { index: number; count: number };
+}
+
+/** Plans published so far, by status. */
+export interface PlanCounts {
+  dispatch: number;
+  pending_approval: number;
+  blocked: number;
+  no_action: number;
+  stale: number;
+}
+
+/**
+ * The plan service's consumers: diagnoses in → Plan events out (every decision, blocked and
+ * no-action ones too); outcomes and approval decisions in → the guardrails' bookkeeping
+ * (in-flight slots, circuit breakers, recoveries). Per-component state lives in memory.
+ */
+export class PlanRuntime {
+  readonly planner: Planner;
+  readonly counts: PlanCounts = { dispatch: 0, pending_approval: 0, blocked: 0, no_action: 0, stale: 0 };
+  private readonly recent: LruMap<string, Plan>;
+  private readonly actions = new Map<string, readonly string[]>();
+  private readonly kinds = new Map<string, Set<string>>();
+  private readonly consumers: ConsumerLoop<EventPayloads[keyof EventPayloads]>[];
+  private stopping?: Promise<void>;
+
+  constructor(private readonly o: PlanRuntimeOptions) {
+    this.planner = new Planner({ engine: o.engine, guardrails: o.guardrails });
+    this.recent = new LruMap(o.explainCache);
+    const common = { bus: o.bus, service: 'plan', logger: o.logger, observer: o.stats, partition: o.partition };
+    this.consumers = [
+      createEventConsumer({ ...common, type: 'diagnosis', durable: 'plan', handle: (d) => this.onDiagnosis(d) }),
+      createEventConsumer({ ...common, type: 'outcome', durable: 'plan-outcomes', handle: (oc) => this.onOutcome(oc) }),
+      createEventConsumer({ ...common, type: 'approval', durable: 'plan-approvals', handle: (a) => this.onApproval(a) }),
+    ] as ConsumerLoop<EventPayloads[keyof EventPayloads]>[];
+  }
+
+  async start(): Promise<void> {
+    for (const c of this.consumers) await c.start();
+  }
+
+  /** Stops the consumers after the batches in hand. Safe to call twice. */
+  stop(): Promise<void> {
+    this.stopping ??= Promise.all(this.consumers.map((c) => c.stop())).then(() => undefined);
+    return this.stopping;
+  }
+
+  /** A recent plan by id (Explain). */
+  plan(id: string): Plan | undefined {
+    return this.recent.get(id);
+  }
+
+  get recentCount(): number {
+    return this.recent.size;
+  }
+
+  /** Updates what a component can do (from the component-actions bucket); undefined = unknown. */
+  setActions(component: string, record: ComponentActionsRecord | undefined): void {
+    if (record) this.actions.set(component, record.actions);
+    else this.actions.delete(component);
+  }
+
+  availableActions(component: string): readonly string[] | undefined {
+    return this.actions.get(component);
+  }
+
+  get componentsWithActions(): number {
+    return this.actions.size;
+  }
+
+  /** The planning request for a diagnosis, with what this replica knows about the component. */
+  request(d: Diagnosis): PlanRequest {
+    const component = d.meta!.component;
+    const kind = d.incident?.kind ?? '';
+    let members = this.kinds.get(kind);
+    if (!members) this.kinds.set(kind, (members = new Set()));
+    members.add(component);
+    return planRequest(d, { availableActions: this.availableActions(component), groupSize: members.size });
+  }
+
+  private onDiagnosis(d: Diagnosis): HandleResult {
+    const now = Date.now();
+    const age = now - d.meta!.timeMs;
+    if (this.o.maxDiagnosisAgeMs > 0 && age > this.o.maxDiagnosisAgeMs) {
+      this.counts.stale++;
+      this.o.logger.warn({ diagnosis: d.meta!.id, component: d.meta!.component, ageS: Math.round(age / 1000) }, 'diagnosis too old to act on; not planned');
+      return { type: 'ok' };
+    }
+    // A redelivered diagnosis gets the same plan again, not a second decision.
+    let plan = this.recent.get(derivePlanId(d));
+    if (!plan) {
+      const req = this.request(d);
+      const decision = this.o.clock.at(now, () => this.planner.plan(req));
+      plan = buildPlan(d, decision, now);
+      this.recent.set(plan.meta!.id, plan);
+      this.counts[decision.status]++;
+      this.o.logger.debug({ plan: plan.meta!.id, component: req.component, status: decision.status, action: decision.action }, 'planned');
+    }
+    return { type: 'ok', outputs: [{ subject: eventSubject('plan', plan.meta!.component), data: EVENT_CODECS.plan.encode(plan), id: plan.meta!.id }] };
+  }
+
+  private onOutcome(o: Outcome): HandleResult {
+    const inc = o.incident!;
+    if (!inc.policyId || !inc.action || this.tooOld(o.meta!.timeMs)) return { type: 'ok' };
+    const base = { component: o.meta!.component, policyId: inc.policyId, action: inc.action };
+    switch (o.verdict) {
+      case Verdict.VERDICT_RECOVERED:
+        // A success also ends the component's episode (stabilisation: flap window starts).
+        this.o.guardrails.recordOutcome({ ...base, success: true });
+        break;
+      case Verdict.VERDICT_NOT_RECOVERED:
+      case Verdict.VERDICT_ACTION_FAILED:
+        this.o.guardrails.recordOutcome({ ...base, success: false });
+        break;
+      case Verdict.VERDICT_DRY_RUN:
+        this.o.guardrails.recordOutcome({ ...base, success: false, dryRun: true });
+        break;
+      default:
+        this.o.guardrails.release(base.component, base.action);
+    }
+    return { type: 'ok' };
+  }
+
+  private onApproval(a: Approval): HandleResult {
+    // An approved action holds its slot until its outcome; a rejected or expired one never runs.
+    const inc = a.incident;
+    if (a.decision !== 'approved' && inc?.action && !this.tooOld(a.meta!.timeMs)) this.o.guardrails.release(a.meta!.component, inc.action);
+    return { type: 'ok' };
+  }
+
+  private tooOld(timeMs: number): boolean {
+    return Date.now() - timeMs > this.o.maxFeedbackAgeMs;
+  }
+}
+
+function derivePlanId(d: Diagnosis): string {
+  return deriveId('pl', d.meta!.id);
+}

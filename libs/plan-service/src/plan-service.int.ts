@@ -1,0 +1,278 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { deriveId } from '@x0/core';
+import { connectBus, type Bus } from '@x0/bus';
+import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
+import {
+  Approval,
+  Outcome,
+  PlanStatus,
+  PlannerServiceClient,
+  Severity,
+  Verdict,
+  type Explanation,
+  type Plan,
+  type Policy as PolicyProto,
+  type RankRequest,
+  type Statistics,
+} from '@x0/contracts';
+import { ComponentActionsStore } from '@x0/component-actions';
+import { PolicyStatsStore } from '@x0/policy-stats';
+import { runService, type ServiceHandle } from '@x0/service-kit';
+import { planService } from './plan-service';
+import { makeDiagnosis, publishEvent, readEvents, waitFor } from './testing';
+
+const POLICIES = `
+version: 1
+defaults: { executor: agent, cooldown_s: 0 }
+policies:
+  - id: cpu-scale-up
+    action: scale_up
+    params: { delta: 1 }
+    priority: 80
+    conditions: { causes: [cpu_saturation] }
+  - id: cpu-throttle
+    action: throttle
+    priority: 50
+    conditions: { causes: [cpu_saturation] }
+  - id: db-failover
+    action: failover
+    priority: 90
+    risk: high
+    conditions: { causes: [dependency_down] }
+`;
+
+type Unary<Req, Res> = (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall;
+function call<Req, Res>(client: PlannerServiceClient, method: Unary<Req, Res>, req: Req): Promise<Res> {
+  return new Promise((resolve, reject) => method.call(client, req, (err, res) => (err ? reject(err) : resolve(res))));
+}
+
+describe('plan service', () => {
+  let nats: NatsServerProcess;
+  let bus: Bus;
+  let handle: ServiceHandle;
+  let client: PlannerServiceClient;
+  let dir: string;
+  const rank = (req: Partial<RankRequest>) => call<RankRequest, Explanation>(client, client.rank, { component: '', kind: '', severity: Severity.SEVERITY_HIGH, cause: '', candidates: [], ...req });
+  const stats = () => call<object, Statistics>(client, client.getStatistics, {});
+  const planFor = async (diagnosisId: string) => waitFor(async () => (await readEvents(bus, 'plan')).find((p) => p.meta!.parentId === diagnosisId), 10_000, `plan of ${diagnosisId}`);
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    bus = await connectBus({ url: nats.url, name: 'plan-test' });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-plan-'));
+    fs.writeFileSync(path.join(dir, 'policies.yaml'), POLICIES);
+    // Blast radius: one web component in flight at a time; no flap window, so the test is about one guard at a time.
+    fs.writeFileSync(path.join(dir, 'guardrails.yaml'), 'blastRadius: { maxPerGroup: 1 }\nstabilisation: { flapWindowS: 0 }\n');
+    handle = await runService(planService, {
+      env: {
+        NATS_URL: nats.url,
+        GRPC_HOST: '127.0.0.1',
+        GRPC_PORT: '0',
+        METRICS_PORT: '0',
+        LOG_LEVEL: 'silent',
+        PLAN_POLICY_FILE: path.join(dir, 'policies.yaml'),
+        PLAN_GUARDRAILS_FILE: path.join(dir, 'guardrails.yaml'),
+        PLAN_STATS_DEBOUNCE_MS: '20',
+      },
+      handleSignals: false,
+    });
+    client = new PlannerServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure());
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await handle?.stop();
+    await bus?.drain();
+    await nats?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('diagnosis → plan - dispatch with an explanation, ids chained, incident enriched; Explain returns it', async () => {
+    const d = makeDiagnosis('web-1', { candidates: [{ action: 'throttle', similarIncidents: 4, successes: 1, support: 0.8, rationale: 'worked on 1 of 4' }] });
+    await publishEvent(bus, 'diagnosis', d);
+    const plan = await planFor(d.meta!.id);
+    const anomalyId = d.incident!.anomalyId;
+    expect(plan.meta).toMatchObject({ id: deriveId('pl', d.meta!.id), parentId: d.meta!.id, component: 'web-1', source: 'plan' });
+    expect(plan).toMatchObject({
+      status: PlanStatus.PLAN_STATUS_DISPATCH,
+      policyId: 'cpu-scale-up',
+      action: 'scale_up',
+      params: { delta: '1' },
+      executor: 'agent',
+      dryRun: false,
+      idempotencyKey: `${anomalyId}:scale_up`,
+    });
+    expect(plan.incident).toMatchObject({ anomalyId, diagnosisId: d.meta!.id, planId: plan.meta!.id, policyId: 'cpu-scale-up', action: 'scale_up', cause: 'cpu_saturation' });
+    const e = plan.explanation!;
+    expect(e.summary).toMatch(/^chose scale_up \(cpu-scale-up\): 0\.\d{3} = 0\.5·0\.500 success \+ 0\.3·0\.800 priority \+ 0\.2·0\.000 recency; 1 alternative$/);
+    expect(e.ranking.map((r) => [r.policyId, r.rejectedBecause])).toEqual([
+      ['cpu-scale-up', ''],
+      ['cpu-throttle', 'lower score than cpu-scale-up'],
+    ]);
+    // throttle's evidence (1 of 4 similar incidents recovered) lowered its success rate.
+    expect(e.ranking[1]).toMatchObject({ priority: 0.5, recency: 0 });
+    expect(e.ranking[1].evidence).toBeLessThan(0);
+    expect(e.guardrails).toEqual(expect.arrayContaining(['dry_run: off', 'cooldown: ok', 'approval: ok — risk low']));
+    expect(e.guardrails.find((l) => l.startsWith('stabilisation:'))).toBe('stabilisation: ok — 1 anomaly over 0s');
+    expect(e.evidence[0]).toBe('diagnosis: web-1 (web), severity high, cause cpu_saturation (confidence 0.800)');
+    expect(e.evidence).toContain('not applicable: db-failover (failover) — cause cpu_saturation not in [dependency_down]');
+
+    expect(await call(client, client.explain, { planId: plan.meta!.id })).toEqual(plan);
+    const err = await call(client, client.explain, { planId: 'pl_nope' }).catch((x: grpc.ServiceError) => x);
+    expect(err).toMatchObject({ code: grpc.status.NOT_FOUND, details: "plan 'pl_nope' not found" });
+  });
+
+  it('guardrails - blast radius blocks a second web component until the first one’s outcome; blocked plans are published', async () => {
+    // web-1 still has its scale_up in flight from the previous test.
+    const d2 = makeDiagnosis('web-2');
+    await publishEvent(bus, 'diagnosis', d2);
+    const blocked = await planFor(d2.meta!.id);
+    expect(blocked.status).toBe(PlanStatus.PLAN_STATUS_BLOCKED);
+    expect(blocked.idempotencyKey).toBe('');
+    expect(blocked.explanation!.summary).toMatch(/^blocked: scale_up \(cpu-scale-up\) on web-2 stopped by guardrails/);
+    expect(blocked.explanation!.guardrails).toContain('blast_radius(web): blocked — 1 of 2 web components in flight, limit 1');
+
+    const first = (await readEvents(bus, 'plan', 'web-1'))[0];
+    await publishEvent(
+      bus,
+      'outcome',
+      Outcome.fromPartial({
+        meta: { id: 'oc_web1', parentId: 'ac_web1', component: 'web-1', timeMs: Date.now(), source: 'execute' },
+        incident: first.incident,
+        actionId: 'ac_web1',
+        verdict: Verdict.VERDICT_RECOVERED,
+        recovered: true,
+        timeToRecoverMs: 1200,
+      }),
+    );
+    await waitFor(async () => {
+      const r = await rank({ component: 'web-2', kind: 'web', cause: 'cpu_saturation' });
+      return r.guardrails.some((l) => l.startsWith('blast_radius(web): ok')) || undefined;
+    }, 10_000, 'the outcome to free the web slot');
+    const d3 = makeDiagnosis('web-2');
+    await publishEvent(bus, 'diagnosis', d3);
+    const plan3 = await planFor(d3.meta!.id);
+    expect(plan3.status).toBe(PlanStatus.PLAN_STATUS_DISPATCH);
+    expect(plan3.action).toBe('scale_up');
+  });
+
+  it('approval - a high-risk action waits for approval; a rejection frees its slot', async () => {
+    const d = makeDiagnosis('db-1', { kind: 'db', cause: 'dependency_down' });
+    await publishEvent(bus, 'diagnosis', d);
+    const plan = await planFor(d.meta!.id);
+    expect(plan).toMatchObject({ status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL, action: 'failover', idempotencyKey: `${d.incident!.anomalyId}:failover` });
+    expect(plan.explanation!.guardrails).toContain('approval: needs_approval — risk high ≥ high; expires in 15m');
+
+    const d2 = makeDiagnosis('db-2', { kind: 'db', cause: 'dependency_down' });
+    await publishEvent(bus, 'diagnosis', d2);
+    expect((await planFor(d2.meta!.id)).status).toBe(PlanStatus.PLAN_STATUS_BLOCKED);
+
+    await publishEvent(
+      bus,
+      'approval',
+      Approval.fromPartial({
+        meta: { id: 'ap_db1', parentId: plan.meta!.id, component: 'db-1', timeMs: Date.now(), source: 'execute' },
+        incident: plan.incident,
+        planId: plan.meta!.id,
+        decision: 'rejected',
+        actor: 'alice',
+      }),
+    );
+    const after = await waitFor(async () => {
+      const r = await rank({ component: 'db-2', kind: 'db', cause: 'dependency_down' });
+      return r.summary.includes('would hold failover for approval') ? r : undefined;
+    }, 10_000, 'the rejection to free the db slot');
+    expect(after.guardrails.find((l) => l.startsWith('blast_radius'))).toMatch(/^blast_radius\(db\): ok/);
+  });
+
+  it('policies - listed from KV, validated upserts, enable/disable hot-reloads the engine', async () => {
+    const { policies } = await call<object, { policies: PolicyProto[] }>(client, client.listPolicies, {});
+    expect(policies.map((p) => p.id)).toEqual(['cpu-scale-up', 'cpu-throttle', 'db-failover']);
+    expect(policies[0]).toMatchObject({ action: 'scale_up', priority: 80, risk: 'low', enabled: true, executor: 'agent', conditions: { component: '*', causes: ['cpu_saturation'] } });
+
+    const bad = await call(client, client.upsertPolicy, { policy: { ...policies[0], priority: 120 } }).catch((x: grpc.ServiceError) => x);
+    expect(bad).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: "'policy.priority' must be ≤ 100" });
+    const noPolicy = await call(client, client.upsertPolicy, {}).catch((x: grpc.ServiceError) => x);
+    expect(noPolicy).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: "'policy' is required" });
+    const missing = await call(client, client.setPolicyEnabled, { id: 'nope', enabled: false }).catch((x: grpc.ServiceError) => x);
+    expect(missing).toMatchObject({ code: grpc.status.NOT_FOUND, details: "policy 'nope' not found" });
+
+    const off = await call<object, PolicyProto>(client, client.setPolicyEnabled, { id: 'cpu-scale-up', enabled: false });
+    expect(off.enabled).toBe(false);
+    const r = await waitFor(async () => {
+      const x = await rank({ component: 'api-9', kind: 'api', cause: 'cpu_saturation' });
+      return x.ranking[0]?.policyId === 'cpu-throttle' ? x : undefined;
+    }, 10_000, 'disabled policy to leave the ranking');
+    expect(r.evidence).toContain('not applicable: cpu-scale-up (scale_up) — disabled');
+
+    const added = await call<object, PolicyProto>(client, client.upsertPolicy, {
+      policy: { id: 'cpu-clear', action: 'clear_cache', params: {}, priority: 95, risk: '', cooldownS: 0, enabled: true, dryRun: true, description: '', executor: '', conditions: undefined },
+    });
+    expect(added).toMatchObject({ id: 'cpu-clear', risk: 'low', executor: 'agent', conditions: { component: '*', minSeverity: Severity.SEVERITY_LOW } });
+    const r2 = await waitFor(async () => {
+      const x = await rank({ component: 'api-9', kind: 'api', cause: 'cpu_saturation' });
+      return x.ranking[0]?.policyId === 'cpu-clear' ? x : undefined;
+    }, 10_000, 'the new policy to rank first');
+    expect(r2.summary).toMatch(/^what-if \(nothing done\): would dispatch clear_cache \(dry run\); chose clear_cache/);
+  });
+
+  it('available actions - only what the component can do is ranked; nothing available → no action, saying why', async () => {
+    const actions = await ComponentActionsStore.open(bus);
+    await actions.put('web-5', { actions: ['throttle'], source: 'agent' });
+    await actions.put('web-6', { actions: [], source: 'config' });
+    const r = await waitFor(async () => {
+      const x = await rank({ component: 'web-5', kind: 'web', cause: 'cpu_saturation' });
+      return x.ranking.length === 1 ? x : undefined;
+    }, 10_000, 'web-5 actions');
+    expect(r.ranking[0].policyId).toBe('cpu-throttle');
+    expect(r.evidence).toContain('available actions: throttle');
+
+    const d = makeDiagnosis('web-6');
+    await publishEvent(bus, 'diagnosis', d);
+    const plan = await planFor(d.meta!.id);
+    expect(plan.status).toBe(PlanStatus.PLAN_STATUS_NO_ACTION);
+    expect(plan.explanation!.summary).toBe('no action: none of 4 policies apply to web-6 (2 action not available on web-6, 1 disabled, 1 other cause)');
+  });
+
+  it('statistics - tallies written by knowledge change the ranking; Rank changes no state', async () => {
+    const tallies = await PolicyStatsStore.open(bus);
+    const before = (await rank({ component: 'web-7', kind: 'web', cause: 'cpu_saturation' })).ranking.find((x) => x.policyId === 'cpu-throttle')!;
+    for (let i = 0; i < 3; i++) await tallies.record({ policyId: 'cpu-throttle', action: 'throttle', component: 'web-7', recovered: true, timeMs: Date.now() });
+    const after = await waitFor(async () => {
+      const x = (await rank({ component: 'web-7', kind: 'web', cause: 'cpu_saturation' })).ranking.find((y) => y.policyId === 'cpu-throttle')!;
+      return x.successRate > before.successRate ? x : undefined;
+    }, 10_000, 'statistics to reach the engine');
+    expect(after.successRate).toBeCloseTo(4 / 5);
+    expect(after.recency).toBeGreaterThan(0.99);
+
+    // Many what-ifs for one component: no rate limit or cooldown is consumed.
+    for (let i = 0; i < 10; i++) await rank({ component: 'web-8', kind: 'web', cause: 'cpu_saturation' });
+    const last = await rank({ component: 'web-8', kind: 'web', cause: 'cpu_saturation' });
+    expect(last.guardrails.find((l) => l.startsWith('rate_limit(component)'))).toBe('rate_limit(component): ok — 0/5 in 5m');
+    const bad = await rank({ component: 'web-8', severity: Severity.SEVERITY_UNSPECIFIED }).catch((x: grpc.ServiceError) => x);
+    expect(bad).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: "'severity' must be low, medium or high" });
+  });
+
+  it('input - a redelivered diagnosis is planned once; a stale one is not planned', async () => {
+    const s0 = await stats();
+    const d = makeDiagnosis('queue-1', { kind: 'queue' });
+    await publishEvent(bus, 'diagnosis', d);
+    await publishEvent(bus, 'diagnosis', d, `${d.meta!.id}-copy`);
+    const stale = makeDiagnosis('queue-2', { kind: 'queue', timeMs: Date.now() - 3_600_000 });
+    await publishEvent(bus, 'diagnosis', stale);
+    const s = await waitFor(async () => {
+      const x = await stats();
+      return x.messagesIn >= s0.messagesIn + 3 && x.gauges['plan_stale'] >= 1 ? x : undefined;
+    }, 10_000, 'three diagnoses handled');
+    const plans: Plan[] = await readEvents(bus, 'plan', 'queue-1');
+    expect(plans).toHaveLength(1);
+    expect(await readEvents(bus, 'plan', 'queue-2')).toEqual([]);
+    expect(s.gauges['plan_stale']).toBe(1);
+    // Planned once: the component's rate window holds one action, not two.
+    const r = await rank({ component: 'queue-1', kind: 'queue', cause: 'cpu_saturation' });
+    expect(r.guardrails.find((l) => l.startsWith('rate_limit(component)'))).toBe('rate_limit(component): ok — 1/5 in 5m');
+  });
+});

@@ -1,0 +1,139 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { InvalidArgumentError, NotFoundError, errorMessage } from '@x0/core';
+import { PlannerServiceService, Severity as SeverityProto, type PlannerServiceServer } from '@x0/contracts';
+import { ComponentActionsStore, type BucketWatch } from '@x0/component-actions';
+import { DecisionEngine, loadPolicyFile, type Policy } from '@x0/decision';
+import { Guardrails } from '@x0/guardrails';
+import { PolicyStatsStore } from '@x0/policy-stats';
+import type { ServiceModule } from '@x0/service-kit';
+import { candidateEvidence, decisionSeverity, explanationToProto } from './plan-builder';
+import { loadGuardrailsConfig, planConfigShape } from './plan-config';
+import { DecisionClock, PlanRuntime } from './plan-runtime';
+import { policyFromProto, policyToProto } from './policy-proto';
+import { PolicyStore } from './policy-store';
+import { StatsFeed } from './stats-feed';
+
+/**
+ * The plan service: ranks the policies for every diagnosis, walks the ranking through the
+ * guardrails and publishes the explained Plan. Policies live in JetStream KV (seeded from
+ * PLAN_POLICY_FILE, hot-reloaded on every replica); statistics come from the policy-stats
+ * bucket knowledge writes; what each component can do comes from the component-actions
+ * bucket execute writes. See docs/plan-service.md.
+ */
+export const planService: ServiceModule<typeof planConfigShape> = {
+  name: 'plan',
+  configShape: planConfigShape,
+  async create(ctx) {
+    const c = ctx.config;
+    const guardrailsConfig = await loadGuardrailsConfig(c.PLAN_GUARDRAILS_FILE, { dryRun: c.PLAN_DRY_RUN });
+    const clock = new DecisionClock();
+    const engine = new DecisionEngine({ clock: clock.now });
+    const guardrails = new Guardrails({ config: guardrailsConfig, clock: clock.now });
+    const runtime = new PlanRuntime({
+      bus: ctx.bus,
+      logger: ctx.logger,
+      stats: ctx.stats,
+      engine,
+      guardrails,
+      clock,
+      explainCache: c.PLAN_EXPLAIN_CACHE,
+      maxDiagnosisAgeMs: c.PLAN_MAX_DIAGNOSIS_AGE_S * 1000,
+      maxFeedbackAgeMs: guardrailsConfig.blastRadius.inFlightTimeoutS * 1000,
+      partition: c.X0_PARTITIONS > 1 ? { index: c.X0_PARTITION_INDEX, count: c.X0_PARTITIONS } : undefined,
+    });
+
+    const policies = await PolicyStore.open(ctx.bus);
+    const seedFile = path.resolve(c.PLAN_POLICY_FILE);
+    if ((await policies.count()) === 0) {
+      if (fs.existsSync(seedFile)) {
+        const written = await policies.seed(await loadPolicyFile(seedFile));
+        ctx.logger.info({ file: seedFile, written }, 'policy bucket was empty: seeded from the policy file');
+      } else {
+        ctx.logger.warn({ file: seedFile }, 'policy bucket is empty and the policy file does not exist: no policy applies until one is added');
+      }
+    }
+    const statsStore = await PolicyStatsStore.open(ctx.bus);
+    const statsFeed = new StatsFeed({
+      store: statsStore,
+      debounceMs: c.PLAN_STATS_DEBOUNCE_MS,
+      apply: (snapshot) => engine.importStats(snapshot),
+      onError: (err) => ctx.logger.warn({ err: errorMessage(err) }, 'policy statistics not applied'),
+    });
+    const actionsStore = await ComponentActionsStore.open(ctx.bus);
+    const watches: BucketWatch[] = [];
+
+    const applyPolicies = (list: Policy[]) => {
+      try {
+        engine.setPolicies(list);
+        ctx.logger.info({ policies: list.length, enabled: list.filter((p) => p.enabled).length }, 'policies loaded');
+      } catch (err) {
+        ctx.logger.error({ err: errorMessage(err) }, 'policy set refused; keeping the previous one');
+      }
+    };
+
+    ctx.stats.addGauge('plan_policies', 'Policies in force', () => engine.policies().length);
+    ctx.stats.addGauge('plan_components_with_actions', 'Components whose available actions are known', () => runtime.componentsWithActions);
+    ctx.stats.addGauge('plan_recent_plans', 'Plans kept for Explain', () => runtime.recentCount);
+    for (const status of ['dispatch', 'pending_approval', 'blocked', 'no_action', 'stale'] as const) {
+      ctx.stats.addGauge(`plan_${status}`, `Diagnoses planned with status ${status} since start`, () => runtime.counts[status]);
+    }
+    ctx.stats.addGauge('plan_in_flight', 'Components with an admitted action and no outcome yet', () =>
+      Object.values(guardrails.status().inFlight).reduce((a, b) => a + b, 0),
+    );
+    ctx.stats.addGauge('plan_open_breakers', 'Policy circuit breakers not closed', () => guardrails.status().breakers.length);
+    ctx.stats.addGauge('plan_global_breaker_open', '1 when the global circuit breaker is open or half-open', () => (guardrails.status().globalBreaker === 'closed' ? 0 : 1));
+    ctx.stats.addGauge('plan_dry_run', '1 when global dry-run is on', () => (guardrails.status().dryRun ? 1 : 0));
+
+    ctx.serve<PlannerServiceServer>('x0.v1.PlannerService', PlannerServiceService, {
+      getStatistics: () => ctx.stats.toProto(),
+      explain: (req) => {
+        const plan = runtime.plan(req.planId);
+        if (!plan) throw new NotFoundError('plan', req.planId);
+        return plan;
+      },
+      listPolicies: async () => ({ policies: (await policies.list()).map(policyToProto) }),
+      upsertPolicy: async (req) => policyToProto(await policies.upsert(policyFromProto(req.policy))),
+      setPolicyEnabled: async (req) => policyToProto(await policies.setEnabled(req.id, req.enabled)),
+      rank: (req) => {
+        if (!req.component) throw new InvalidArgumentError('component', 'must be non-empty');
+        if (req.severity === SeverityProto.SEVERITY_UNSPECIFIED) throw new InvalidArgumentError('severity', 'must be low, medium or high');
+        const decision = runtime.planner.preview({
+          component: req.component,
+          kind: req.kind,
+          severity: decisionSeverity(req.severity),
+          cause: req.cause,
+          evidence: candidateEvidence(req.candidates),
+          availableActions: runtime.availableActions(req.component),
+        });
+        const e = explanationToProto(decision.explanation);
+        const act = `${decision.action}${decision.dryRun ? ' (dry run)' : ''}`;
+        const what = { dispatch: `dispatch ${act}`, pending_approval: `hold ${act} for approval`, blocked: `block ${act}`, no_action: 'do nothing' }[decision.status];
+        return { ...e, summary: `what-if (nothing done): would ${what}; ${e.summary}` };
+      },
+    });
+
+    return {
+      start: async () => {
+        watches.push(await policies.watch(applyPolicies, (key, err) => ctx.logger.warn({ key, err: errorMessage(err) }, 'unreadable policy in the bucket; left out')));
+        watches.push(
+          await actionsStore.watch(
+            (component, record) => runtime.setActions(component, record),
+            (err) => ctx.logger.warn({ err: errorMessage(err) }, 'component actions entry ignored'),
+          ),
+        );
+        await statsFeed.start();
+        ctx.logger.info(
+          { guardrails: { dryRun: guardrailsConfig.dryRun, stabilisation: guardrailsConfig.stabilisation, rateLimit: guardrailsConfig.rateLimit } },
+          'plan ready',
+        );
+        await runtime.start();
+      },
+      stop: async () => {
+        await runtime.stop();
+        statsFeed.stop();
+        for (const w of watches) w.stop();
+      },
+    };
+  },
+};
