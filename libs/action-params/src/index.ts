@@ -1,1 +1,19 @@
-export {};
+export {
+  ACTION_PARAMS,
+  PARAM_ACTIONS,
+  FEATURE_DIM,
+  encodeFeatures,
+  gridOf,
+  hasParams,
+  specOf,
+  strengthOf,
+  valueOf,
+  type IncidentFeatures,
+  type ParamSpec,
+} from './action-space';
+export { ACTION_PARAMS_MODEL, HIDDEN_UNITS, createBaseModel, predictRecovery, suggestFrom, type Suggestion, type SuggestOptions } from './action-params-model';
+export { trajectoriesFromEvents, trainingRows, type Trajectory } from './trajectories';
+export { fitModel, fineTuneAdapter, evaluate, type FitOptions, type AdapterOptions, type Evaluation } from './training';
+export { ActionParamsModels, type ActionParamsAdvisor, type AdvisedParams } from './advisor';
+export { loadShippedBase, shippedBaseArtifacts, SHIPPED_BASE_VERSION } from './shipped-model';
+export { priorComponents, recovers, seededRandom, simulateTrajectories, type SyntheticComponent } from './synthetic';

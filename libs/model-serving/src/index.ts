@@ -1,1 +1,3 @@
-export {};
+export { ServedModel, type ServedModelOptions, type SwapInfo, type Lease } from './served-model';
+export { InferenceReporter, type InferenceReporterOptions } from './inference-reporter';
+export { adapterModelName, isAdapterModelOf } from './names';

@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs';
+import { InvalidArgumentError } from '@x0/core';
+import { encodeFeatures, FEATURE_DIM, gridOf, specOf, strengthOf, type IncidentFeatures } from './action-space';
+
+/** Registry name of the shared base model. */
+export const ACTION_PARAMS_MODEL = 'action-params';
+
+/** Hidden width of the base network. */
+export const HIDDEN_UNITS = 32;
+
+/**
+ * The base network: P(the component recovers | action, incident, strength).
+ * Dense FEATURE_DIM→32 (relu) → 32 (relu) → 1 (sigmoid), 1,281 parameters. Deterministic for a seed.
+ */
+export function createBaseModel(seed = 1): tf.Sequential {
+  const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 100 + k });
+  return tf.sequential({
+    name: ACTION_PARAMS_MODEL.replace('-', '_'),
+    layers: [
+      tf.layers.dense({ inputShape: [FEATURE_DIM], units: HIDDEN_UNITS, activation: 'relu', kernelInitializer: init(1), name: 'hidden1' }),
+      tf.layers.dense({ units: HIDDEN_UNITS, activation: 'relu', kernelInitializer: init(2), name: 'hidden2' }),
+      tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: init(3), name: 'recovery' }),
+    ],
+  });
+}
+
+/** Probabilities the model gives to each input row (one forward pass; no tensors leak). */
+export function predictRecovery(model: tf.LayersModel, rows: readonly (readonly number[])[]): number[] {
+  if (rows.length === 0) return [];
+  const out = tf.tidy(() => model.predict(tf.tensor2d(rows as number[][], [rows.length, FEATURE_DIM])) as tf.Tensor);
+  const values = Array.from(out.dataSync());
+  out.dispose();
+  return values;
+}
+
+/** A parameter choice and why. */
+export interface Suggestion {
+  action: string;
+  /** Parameter name (e.g. `delta`) and value (e.g. 3), also as plan params. */
+  param: string;
+  value: number;
+  params: Record<string, string>;
+  strength: number;
+  /** Predicted probability that the component recovers with this value. */
+  probability: number;
+  /** Every grid value with its predicted probability, mildest first. */
+  curve: Array<{ value: number; probability: number }>;
+}
+
+/** Options of {@link suggestFrom}. */
+export interface SuggestOptions {
+  /** Pick the mildest value whose predicted recovery reaches this (default 0.8). */
+  targetProbability?: number;
+}
+
+/**
+ * Scores every grid value of `action`'s parameter in one batch and picks the mildest one
+ * predicted to recover with at least `targetProbability`; when none does, the most likely
+ * (the mildest among equals). Throws InvalidArgumentError for an action without parameters
+ * or bad incident features.
+ */
+export function suggestFrom(model: tf.LayersModel, action: string, incident: IncidentFeatures, options: SuggestOptions = {}): Suggestion {
+  const target = options.targetProbability ?? 0.8;
+  if (!(target > 0 && target <= 1)) throw new InvalidArgumentError('targetProbability', `must be in (0, 1], got ${target}`);
+  const spec = specOf(action);
+  const grid = gridOf(action);
+  const strengths = grid.map((v) => strengthOf(action, v));
+  const probs = predictRecovery(
+    model,
+    strengths.map((s) => encodeFeatures(action, incident, s)),
+  );
+  let pick = probs.findIndex((p) => p >= target);
+  if (pick < 0) pick = probs.reduce((best, p, i) => (p > probs[best] + 1e-9 ? i : best), 0);
+  const value = grid[pick];
+  return {
+    action,
+    param: spec.param,
+    value,
+    params: { [spec.param]: String(value) },
+    strength: strengths[pick],
+    probability: probs[pick],
+    curve: grid.map((v, i) => ({ value: v, probability: probs[i] })),
+  };
+}
