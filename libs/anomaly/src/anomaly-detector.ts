@@ -6,7 +6,7 @@ import { NaiveForecaster, type ForecastBatch, type Forecaster } from './forecast
 import { NeuralForecaster } from './neural-forecaster';
 import { RING_LENGTH, ringRead } from './ring';
 import { checkThresholds } from './severity';
-import { SIGNATURE_DIM } from './signature';
+import { ZERO_SIGNATURE } from './signature';
 import { decodeComponent, encodeComponent, crc32 } from './state-codec';
 import {
   DEFAULT_DETECTOR_OPTIONS,
@@ -112,8 +112,10 @@ class StreamingAnomalyDetector implements AnomalyDetector {
     if (this.disposed) throw new InvalidArgumentError('', 'detector is disposed');
     const L = this.forecaster.windowLength;
     const rejected: Array<string | undefined> = new Array(samples.length);
-    const lastT = new Map<string, number>();
-    const pending = new Map<string, number[]>();
+    // Per component in this batch: last time, and (only once it occurs twice) the values seen so
+    // far per metric, which the windows of its later samples need.
+    const inBatch = new Map<string, { lastT: number; first: ComponentSample; pending?: Map<string, number[]> }>();
+    const NO_PENDING: number[] = [];
     let rows = 0;
     for (const s of samples) if (s && s.values instanceof Map) rows += s.values.size;
     const windows = new Float32Array(Math.max(1, rows) * L);
@@ -123,22 +125,35 @@ class StreamingAnomalyDetector implements AnomalyDetector {
     samples.forEach((sample, i) => {
       let why = validateSample(sample);
       const comp = why ? undefined : this.comps.get(sample.component);
+      const entry = why ? undefined : inBatch.get(sample.component);
       if (!why) {
-        const prev = lastT.get(sample.component) ?? comp?.c[C.LAST_T] ?? Number.NEGATIVE_INFINITY;
+        const prev = entry?.lastT ?? comp?.c[C.LAST_T] ?? Number.NEGATIVE_INFINITY;
         if (sample.timeMs < prev) why = `'timeMs' ${sample.timeMs} is before the component's last sample (${prev})`;
       }
       rejected[i] = why;
       offsets[i] = row;
       if (why) return;
-      lastT.set(sample.component, sample.timeMs);
+      let pending: Map<string, number[]> | undefined;
+      if (!entry) inBatch.set(sample.component, { lastT: sample.timeMs, first: sample });
+      else {
+        entry.lastT = sample.timeMs;
+        if (!entry.pending) {
+          entry.pending = new Map();
+          for (const [m, v] of entry.first.values) entry.pending.set(m, [Math.fround(v)]);
+        }
+        pending = entry.pending;
+      }
       for (const [metric, value] of sample.values) {
-        const key = `${sample.component}\u0000${metric}`;
-        let p = pending.get(key);
-        if (!p) pending.set(key, (p = []));
+        let p = NO_PENDING;
+        if (pending) {
+          const q = pending.get(metric);
+          if (q) p = q;
+          else pending.set(metric, (p = []));
+        }
         const idx = comp ? comp.metricIndex(metric, false) : -1;
         const st = idx >= 0 ? comp!.metrics[idx] : undefined;
         buildWindow(st?.ring, st ? st.s[S.RING_POS] : 0, st ? st.s[S.RING_FILL] : 0, p, L, windows, row * L, value, tmp);
-        p.push(Math.fround(value));
+        if (pending) p.push(Math.fround(value));
         row++;
       }
     });
@@ -169,7 +184,7 @@ class StreamingAnomalyDetector implements AnomalyDetector {
       severity: 'none',
       phase: comp ? comp.phase : 'learning',
       metrics: [],
-      signature: new Float32Array(SIGNATURE_DIM),
+      signature: ZERO_SIGNATURE,
       rejected: why,
     };
   }

@@ -1,12 +1,18 @@
-import { CAL_BINS, calibratorSurprise, calibratorUpdate, priorTail } from './calibrator';
+import { CAL_BINS, calibratorAdvance, calibratorSurprise as surpriseIn, calibratorUpdate, priorTail } from './calibrator';
 import { gaussian, seededRandom } from './testing';
 
 function trained(values: number[], horizon = 5000): { hist: Float32Array; mass: number } {
   const hist = new Float32Array(CAL_BINS);
-  let mass = 0;
-  for (const v of values) mass = calibratorUpdate(hist, 0, mass, v, horizon);
-  return { hist, mass };
+  const m = Float64Array.of(0, 1); // [mass, unit]
+  for (const v of values) {
+    calibratorUpdate(hist, 0, v, m[1]);
+    m[0] += m[1];
+    m[1] = calibratorAdvance(hist, m, 0, 1, m[1], horizon);
+  }
+  // express in unit 1 so the tests read naturally
+  return { hist: hist.map((x) => x / m[1]), mass: m[0] / m[1] };
 }
+const calibratorSurprise = (hist: Float32Array, offset: number, mass: number, z: number) => surpriseIn(hist, offset, mass, 1, z);
 
 describe('calibrator', () => {
   it('surprise - is 0 without history and grows with the statistic', () => {
@@ -39,6 +45,21 @@ describe('calibrator', () => {
     const { hist, mass } = trained(values);
     expect(calibratorSurprise(hist, 0, mass, 0)).toBeCloseTo(0, 5);
     expect(calibratorSurprise(hist, 0, mass, 5)).toBeGreaterThan(2.5);
+  });
+
+  it('forgetting - old observations fade over the horizon, and rescaling keeps the numbers', () => {
+    const hist = new Float32Array(CAL_BINS);
+    const m = Float64Array.of(0, 1);
+    const add = (z: number) => {
+      calibratorUpdate(hist, 0, z, m[1]);
+      m[0] += m[1];
+      m[1] = calibratorAdvance(hist, m, 0, 1, m[1], 100);
+    };
+    for (let i = 0; i < 500; i++) add(50); // an old regime of large values
+    for (let i = 0; i < 5000; i++) add(0); // long normal period: more than 10^18 growth, so rescaled
+    expect(m[1]).toBeLessThan(1e18);
+    expect(m[0] / m[1]).toBeCloseTo(99, 0); // effective count: keep/(1-keep) = horizon - 1
+    expect(surpriseIn(hist, 0, m[0], m[1], 50)).toBeGreaterThan(2);
   });
 
   it('priorTail - is a heavy (1/z²) two-sided tail', () => {

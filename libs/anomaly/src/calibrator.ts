@@ -22,9 +22,13 @@ function binOf(u: number): number {
   return b >= CAL_BINS ? CAL_BINS - 1 : b;
 }
 
-/** -log10 P(Z ≥ z) under the histogram with total mass `mass` (0 when there is no history). */
-export function calibratorSurprise(hist: Float32Array, offset: number, mass: number, z: number): number {
-  if (mass < 5) return 0;
+/**
+ * -log10 P(Z ≥ z) under the histogram. Masses are stored in "units" that grow by 1/keep per
+ * update instead of decaying every bin (lazy exponential forgetting): `mass` and the bins are
+ * in those units and `unit` is the weight of one new observation.
+ */
+export function calibratorSurprise(hist: Float32Array, offset: number, mass: number, unit: number, z: number): number {
+  if (mass < 5 * unit) return 0;
   const u = Math.log1p(z);
   const b = binOf(u);
   let tail = 0;
@@ -32,7 +36,7 @@ export function calibratorSurprise(hist: Float32Array, offset: number, mass: num
   const frac = b === CAL_BINS - 1 ? 1 : Math.max(0, Math.min(1, ((b + 1) / BIN_RES - u) * BIN_RES));
   tail += frac * hist[offset + b];
   const prior = priorTail(z / referenceLevel(hist, offset, mass));
-  const p = (tail + prior) / (mass + 1);
+  const p = (tail / unit + prior) / (mass / unit + 1);
   return p >= 1 ? 0 : -Math.log10(Math.max(p, 1e-300));
 }
 
@@ -54,12 +58,25 @@ function referenceLevel(hist: Float32Array, offset: number, mass: number): numbe
   return REF_MIN;
 }
 
-/** Adds one observation with exponential forgetting over `horizon` observations; returns the new total mass. */
-export function calibratorUpdate(hist: Float32Array, offset: number, mass: number, z: number, horizon: number): number {
-  const keep = 1 - 1 / horizon;
-  for (let j = 0; j < CAL_BINS; j++) hist[offset + j] *= keep;
-  hist[offset + binOf(Math.log1p(z))] += 1;
-  return mass * keep + 1;
+/** Adds one observation of weight `unit`; the caller adds `unit` to the mass, then calls `calibratorAdvance`. */
+export function calibratorUpdate(hist: Float32Array, offset: number, z: number, unit: number): void {
+  hist[offset + binOf(Math.log1p(z))] += unit;
+}
+
+/** Largest unit before the bins are rescaled (float32 holds up to 3e38). */
+const MAX_UNIT = 1e18;
+
+/**
+ * Moves time on by one observation with forgetting over `horizon` observations: the next
+ * observation weighs 1/keep more. When the unit gets large, every bin of `hist` and every
+ * mass in `masses[first .. first+count)` are rescaled. Returns the new unit.
+ */
+export function calibratorAdvance(hist: Float32Array, masses: Float64Array, first: number, count: number, unit: number, horizon: number): number {
+  const next = unit / (1 - 1 / horizon);
+  if (next < MAX_UNIT) return next;
+  for (let j = 0; j < hist.length; j++) hist[j] /= next;
+  for (let k = 0; k < count; k++) masses[first + k] /= next;
+  return 1;
 }
 
 /** Two-sided tail of a Student t with 2 degrees of freedom: heavy (~1/z²), as real metrics are. */

@@ -1,7 +1,7 @@
 import type { ForecastBatch } from './forecaster';
 import { metricScale, newMetricState, S, scoreAndUpdateMetric, type MetricSettings, type MetricState } from './metric-model';
 import { growJoint, newJointState, scoreAndUpdateJoint, type JointState } from './multi-metric';
-import { buildSignature, SIGNATURE_DIM } from './signature';
+import { buildSignature, ZERO_SIGNATURE } from './signature';
 import { scoreOfSurprise, severityOf } from './severity';
 import type { ComponentSample, ComponentStatusInfo, Detection, MetricContribution, Severity, SeverityThresholds } from './types';
 
@@ -99,7 +99,7 @@ export class ComponentModel {
       const idx = this.metricIndex(name, true);
       const row = offset + k++;
       if (idx < 0) continue;
-      const mf = { expected: fc.expected[row], spread: fc.spread[row], features: fc.features.subarray(row * F, row * F + F) };
+      const mf = { expected: fc.expected[row], spread: fc.spread[row], features: fc.features, featureOffset: row * F };
       const r = scoreAndUpdateMetric(this.metrics[idx], value, sample.timeMs, mf, this.cfg);
       contributions.push({ metric: name, value, expected: r.expected, score: scoreOfSurprise(r.surprise), surprise: r.surprise, z: r.z, idx });
     }
@@ -114,7 +114,7 @@ export class ComponentModel {
       const js = scoreAndUpdateJoint(this.joint, z, this.cfg.warmup, this.cfg.horizon, phase === 'learning');
       surprise = Math.max(0, Math.max(surprise, js) - Math.log10(2));
     }
-    contributions.sort((a, b) => b.surprise - a.surprise || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
+    if (contributions.length > 1) contributions.sort((a, b) => b.surprise - a.surprise || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
     const top = contributions[0];
     if (this.names.length >= 2) {
       // A multi-metric component's incident shows in many samples: let evidence accumulate, and
@@ -135,8 +135,9 @@ export class ComponentModel {
     this.c[C.LAST_SCORE] = score;
     this.lastSeverity = severity;
 
-    let signature: Float32Array = new Float32Array(SIGNATURE_DIM);
-    if (phase === 'scoring' && top) {
+    // Signatures serve the search for similar past incidents: built for flagged samples only.
+    let signature = ZERO_SIGNATURE;
+    if (severity !== 'none' && top) {
       const st = this.metrics[top.idx];
       signature = buildSignature(
         { ring: st.ring, pos: st.s[S.RING_POS], fill: st.s[S.RING_FILL], mean: st.s[S.MEAN], scale: metricScale(st.s) },
@@ -149,7 +150,7 @@ export class ComponentModel {
       score,
       severity,
       phase,
-      metrics: contributions.map(({ metric, value, expected, score: s }) => ({ metric, value, expected, score: phase === 'learning' ? 0 : s })),
+      metrics: contributions.map((x) => ({ metric: x.metric, value: x.value, expected: x.expected, score: phase === 'learning' ? 0 : x.score })),
       signature,
     };
   }

@@ -15,5 +15,5 @@ export { createAnomalyDetector, resolveOptions, type AnomalyDetector } from './a
 export { selectBackend } from './backend';
 export { detectCsv, parseTimestamp, type DetectCsvOptions, type DetectCsvResult } from './detect-csv';
 export { scoreOfSurprise, severityOf, surpriseOfScore } from './severity';
-export { SIGNATURE_DIM } from './signature';
+export { SIGNATURE_DIM, ZERO_SIGNATURE } from './signature';
 export { validateSample } from './validate';

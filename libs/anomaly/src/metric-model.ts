@@ -1,4 +1,4 @@
-import { CAL_BINS, calibratorSurprise, calibratorUpdate } from './calibrator';
+import { CAL_BINS, calibratorAdvance, calibratorSurprise, calibratorUpdate } from './calibrator';
 import { RING_LENGTH, ringPush } from './ring';
 
 /**
@@ -27,9 +27,11 @@ export const S = {
   RING_FILL: 10,
   LAST: 11,
   VOL_REF: 12,
+  /** Weight of the next observation in the calibrators (lazy forgetting, see calibrator.ts). */
+  UNIT: 13,
   /** DETECTORS calibrator masses */
-  MASS: 13,
-  SIZE: 13 + DETECTORS,
+  MASS: 14,
+  SIZE: 14 + DETECTORS,
 } as const;
 
 /** Settings shared by every metric of a detector. */
@@ -49,8 +51,12 @@ export interface MetricScore {
 }
 
 const TINY = 1e-12;
+/** Scratch for the four statistics (scoring is synchronous, so one buffer serves every call). */
+const STATS = new Float64Array(DETECTORS);
+// module-local copies: imported bindings are property reads in CommonJS output, and these sit in hot loops
+const RING = RING_LENGTH;
+const BINS = CAL_BINS;
 
-/** A fresh metric state. */
 export const HIST_SIZE = DETECTORS * CAL_BINS;
 
 /** The whole state of one metric. */
@@ -70,7 +76,9 @@ export const SEASON_SIZE = 3 * SEASON_BINS;
 export interface MetricForecast {
   expected: number;
   spread: number;
+  /** Features of this row start at `featureOffset`. */
   features: Float32Array;
+  featureOffset: number;
 }
 
 /** Adapter weights per metric: features + bias. */
@@ -80,9 +88,11 @@ export function adapterSize(featureDim: number): number {
 const ADAPTER_RATE = 0.02;
 
 /** A fresh metric state. */
+/** A fresh metric state. */
 export function newMetricState(featureDim: number): MetricState {
   const s = new Float64Array(S.SIZE);
   s[S.LAST_T] = Number.NaN;
+  s[S.UNIT] = 1;
   return { s, ring: new Float32Array(RING_LENGTH), hist: new Float32Array(HIST_SIZE), adapter: new Float32Array(adapterSize(featureDim)), season: new Float32Array(SEASON_SIZE) };
 }
 
@@ -137,13 +147,15 @@ export function scoreAndUpdateMetric(
     if (F > 0) {
       let corr = st.adapter[F];
       for (let j = 0; j < F; j++) {
-        corr += st.adapter[j] * fc.features[j];
-        adapterNorm += fc.features[j] * fc.features[j];
+        const f = fc.features[fc.featureOffset + j];
+        corr += st.adapter[j] * f;
+        adapterNorm += f * f;
       }
       expected += fc.spread * corr;
     }
   }
-  const stats = [0, 0, 0, 0];
+  const stats = STATS;
+  stats[0] = stats[1] = stats[2] = stats[3] = 0;
   const gap = s[S.GAP_LEFT] > 0;
   if (n > 1) {
     stats[0] = gap ? 0 : Math.abs(xr - expected) / resSd;
@@ -166,7 +178,7 @@ export function scoreAndUpdateMetric(
     let sq = xr * xr;
     const pos = s[S.RING_POS];
     for (let i = 1; i < VOL_WINDOW; i++) {
-      const v = st.ring[(pos - i + RING_LENGTH) % RING_LENGTH];
+      const v = st.ring[(pos - i + RING) % RING];
       sum += v;
       sq += v * v;
     }
@@ -184,7 +196,8 @@ export function scoreAndUpdateMetric(
   let surprise = 0;
   if (n >= cfg.warmup) {
     for (let d = 0; d < DETECTORS; d++) {
-      const sd = W_DET[d] * calibratorSurprise(st.hist, d * CAL_BINS, s[S.MASS + d], stats[d]);
+      if (stats[d] === 0) continue; // a zero statistic is never surprising (p = 1)
+      const sd = W_DET[d] * calibratorSurprise(st.hist, d * BINS, s[S.MASS + d], s[S.UNIT], stats[d]);
       if (perDetector) perDetector[d] = sd;
       surprise = Math.max(surprise, sd);
     }
@@ -194,9 +207,12 @@ export function scoreAndUpdateMetric(
   // --- learn
   const calStart = Math.min(30, Math.floor(cfg.warmup / 2));
   if (n >= calStart) {
+    const unit = s[S.UNIT];
     for (let d = 0; d < DETECTORS; d++) {
-      s[S.MASS + d] = calibratorUpdate(st.hist, d * CAL_BINS, s[S.MASS + d], stats[d], cfg.horizon);
+      calibratorUpdate(st.hist, d * BINS, stats[d], unit);
+      s[S.MASS + d] += unit;
     }
+    s[S.UNIT] = calibratorAdvance(st.hist, s, S.MASS, DETECTORS, unit, cfg.horizon);
   }
   const a = Math.max(1 / (n + 1), 1 / cfg.horizon);
   const mean = s[S.MEAN];
@@ -239,7 +255,7 @@ export function scoreAndUpdateMetric(
     // normalised LMS step of the per-metric adapter towards the observed value
     const e = Math.max(-3, Math.min(3, (xr - expected) / fc.spread));
     const k = (ADAPTER_RATE * e) / (1 + adapterNorm);
-    for (let j = 0; j < F; j++) st.adapter[j] += k * fc.features[j];
+    for (let j = 0; j < F; j++) st.adapter[j] += k * fc.features[fc.featureOffset + j];
     st.adapter[F] += k;
   }
   if (gap) s[S.GAP_LEFT] -= 1;

@@ -1,4 +1,4 @@
-import { CAL_BINS, calibratorSurprise, calibratorUpdate } from './calibrator';
+import { CAL_BINS, calibratorAdvance, calibratorSurprise, calibratorUpdate } from './calibrator';
 import { symmetricEigen } from './stats';
 
 /**
@@ -22,7 +22,7 @@ export interface JointState {
   hist: Float32Array;
 }
 
-export const J = { N: 0, NEXT_FIT: 1, K: 2, MASS: 3, SPE_MEAN: 4, SIZE: 5 } as const;
+export const J = { N: 0, NEXT_FIT: 1, K: 2, MASS: 3, SPE_MEAN: 4, UNIT: 5, SIZE: 6 } as const;
 /** Deviations are clipped so one broken metric cannot dominate the covariance. */
 const Z_CLIP = 10;
 /** Share of the variance the kept components explain. */
@@ -30,7 +30,9 @@ const EXPLAINED = 0.9;
 const MAX_K = 10;
 
 export function newJointState(dim: number): JointState {
-  return { dim, s: new Float64Array(J.SIZE), cov: new Float32Array(dim * dim), basis: new Float32Array(0), hist: new Float32Array(CAL_BINS) };
+  const s = new Float64Array(J.SIZE);
+  s[J.UNIT] = 1;
+  return { dim, s, cov: new Float32Array(dim * dim), basis: new Float32Array(0), hist: new Float32Array(CAL_BINS) };
 }
 
 /** Grows the model to cover `dim` metrics (new rows/columns start at zero; the subspace is refitted). */
@@ -74,9 +76,12 @@ export function scoreAndUpdateJoint(j: JointState, z: Float64Array, warmup: numb
     }
     spe = Math.max(0, spe);
     stat = Math.sqrt(spe / Math.max(j.s[J.SPE_MEAN], 1e-6));
-    if (!learning) surprise = calibratorSurprise(j.hist, 0, j.s[J.MASS], stat);
-    j.s[J.MASS] = calibratorUpdate(j.hist, 0, j.s[J.MASS], stat, horizon);
-    const am = Math.max(1 / Math.max(1, j.s[J.MASS]), 1 / horizon);
+    const unit = j.s[J.UNIT];
+    if (!learning) surprise = calibratorSurprise(j.hist, 0, j.s[J.MASS], unit, stat);
+    calibratorUpdate(j.hist, 0, stat, unit);
+    j.s[J.MASS] += unit;
+    const am = Math.max(unit / Math.max(unit, j.s[J.MASS]), 1 / horizon);
+    j.s[J.UNIT] = calibratorAdvance(j.hist, j.s, J.MASS, 1, unit, horizon);
     // winsorised so an incident does not teach the model that large errors are normal
     j.s[J.SPE_MEAN] += am * (Math.min(spe, 16 * Math.max(j.s[J.SPE_MEAN], 1e-6)) - j.s[J.SPE_MEAN]);
   }

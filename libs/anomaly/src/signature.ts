@@ -3,6 +3,12 @@ import { RING_LENGTH, ringRead } from './ring';
 /** Length of `Detection.signature`. */
 export const SIGNATURE_DIM = 64;
 const SHAPE_DIM = 32;
+
+/**
+ * The signature of every detection whose severity is 'none' (and of rejected samples): one shared
+ * all-zero vector, so the hot path allocates nothing for it. Read-only by contract.
+ */
+export const ZERO_SIGNATURE: Float32Array = new Float32Array(SIGNATURE_DIM);
 const PROFILE_DIM = SIGNATURE_DIM - SHAPE_DIM;
 
 /** FNV-1a hash of a metric name into [0, buckets). */

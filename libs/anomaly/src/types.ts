@@ -35,7 +35,10 @@ export interface Detection {
   phase: Phase;
   /** Most anomalous first. */
   metrics: MetricContribution[];
-  /** Fixed length SIGNATURE_DIM, unit L2 norm (all zeros while learning): the recent window shape. */
+  /**
+   * Fixed length SIGNATURE_DIM, unit L2 norm: the recent window shape. When severity is 'none'
+   * (or the sample was rejected) it is the shared all-zero ZERO_SIGNATURE: read-only, copy before changing.
+   */
   signature: Float32Array;
   /** Set when the sample was rejected (bad value, time going back); the state was not touched. */
   rejected?: string;
