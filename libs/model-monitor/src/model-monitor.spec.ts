@@ -158,4 +158,15 @@ describe('ModelMonitor drift', () => {
     monitor.setReference(normalRows(1000, 2, 33, [3, 3]));
     expect(monitor.check().drift).toMatchObject({ samples: 0, breached: null });
   });
+
+  it('recordFeatures - rows sampled apart from inferences count for drift only', () => {
+    const { monitor } = setup({ minDriftSamples: 200, minSamples: 1 });
+    monitor.setReference(normalRows(500, 2, 41));
+    for (const row of normalRows(300, 2, 42, [2, 0])) monitor.recordFeatures(row);
+    const report = monitor.check();
+    expect(report.drift).toMatchObject({ samples: 300, breached: true });
+    expect(report.errorRate.samples).toBe(0);
+    expect(report.latencyP95Ms.samples).toBe(0);
+    expect(() => monitor.recordFeatures([1])).toThrow("'features' has 1 values, the reference has 2");
+  });
 });

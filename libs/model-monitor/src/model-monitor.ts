@@ -97,13 +97,20 @@ export class ModelMonitor {
     const ok = rec.ok ?? true;
     this.outcomes.push(ok);
     if (ok) this.latency.record(rec.latencyMs);
-    if (rec.features) {
-      const width = this.reference[0]?.length;
-      if (width !== undefined && rec.features.length !== width) {
-        throw new InvalidArgumentError('features', `has ${rec.features.length} values, the reference has ${width}`);
-      }
-      this.features.push([...rec.features]);
+    if (rec.features) this.recordFeatures(rec.features);
+  }
+
+  /**
+   * Records one input row for drift only (no inference counted): for inputs sampled apart
+   * from the inferences, e.g. read back from a stream. Throws InvalidArgumentError on a row
+   * of the wrong width.
+   */
+  recordFeatures(features: readonly number[]): void {
+    const width = this.reference[0]?.length;
+    if (width !== undefined && features.length !== width) {
+      throw new InvalidArgumentError('features', `has ${features.length} values, the reference has ${width}`);
     }
+    this.features.push([...features]);
   }
 
   /** Records operator feedback: an anomaly confirmed (actual true) or refuted (actual false). */
