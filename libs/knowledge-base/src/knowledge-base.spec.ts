@@ -85,3 +85,27 @@ describe('KnowledgeBase', () => {
     await expect(kb.upsertIncident('inc_4', sig(1, 0), { component: '', kind: 'x' })).rejects.toThrow("'payload.component' must be a non-empty string");
   });
 });
+
+describe('KnowledgeBase with an endpoint embedder', () => {
+  it('start - learns the runbook vector size from the embedder when it does not know it yet', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-kb-dim-'));
+    const store = new EmbeddedVectorStore({ dataDir: dir, durability: 'none' });
+    await store.start();
+    const calls: string[][] = [];
+    // Same contract as an endpoint embedder before its first answer: dim 0, vectors of 12.
+    const embedder = {
+      id: 'test:12',
+      dim: 0,
+      embed: async (texts: readonly string[]) => {
+        calls.push([...texts]);
+        return texts.map((t) => Float32Array.from({ length: 12 }, (_, i) => (t.length + i) % 5 + 1));
+      },
+    };
+    const kb = new KnowledgeBase({ store, embedder });
+    await kb.start();
+    expect((await store.getCollection('runbooks')).config.vectors).toEqual({ dense: { size: 12, distance: 'cosine' } });
+    expect(calls).toEqual([['dimension probe']]);
+    await store.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

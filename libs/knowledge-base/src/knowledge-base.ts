@@ -1,5 +1,5 @@
 import { deriveId, InvalidArgumentError } from '@x0/core';
-import { Bm25SparseEncoder, chunkMarkdown, HashedNgramEmbedder, OpenAiCompatibleEmbedder, terms, type ChunkOptions, type TextEmbedder } from '@x0/embeddings';
+import { Bm25SparseEncoder, chunkMarkdown, HashedNgramEmbedder, terms, type ChunkOptions, type TextEmbedder } from '@x0/embeddings';
 import type { Condition, Distance, Filter, Payload, ScoredPoint, VectorStore } from '@x0/vector-store';
 
 /** Remediation actions the planner knows; runbook passages are tagged with those they mention. */
@@ -55,7 +55,7 @@ export interface IncidentPayload {
   [key: string]: unknown;
 }
 
-/** A similar past incident. */
+/** A similar past incident (treat `payload` as read-only: the embedded store hands out its frozen copy). */
 export interface IncidentHit {
   id: string;
   score: number;
@@ -95,7 +95,8 @@ export class KnowledgeBase {
   /** Creates both collections and their payload indexes if missing (the store must be started). Safe to call twice. */
   start(): Promise<void> {
     this.started ??= (async () => {
-      const dim = this.embedder instanceof OpenAiCompatibleEmbedder ? await this.embedder.probe() : this.embedder.dim;
+      // An endpoint embedder may learn its dimension from its first answer.
+      const dim = this.embedder.dim || (await this.embedder.embed(['dimension probe']))[0].length;
       await this.store.createCollection(this.runbooks, {
         vectors: { dense: { size: dim, distance: 'cosine' } },
         sparseVectors: { text: { modifier: 'idf' } },
@@ -247,9 +248,9 @@ function toRunbookHit(h: ScoredPoint): RunbookHit {
     source: String(p.source),
     ...(p.title !== undefined ? { title: String(p.title) } : {}),
     ...(p.cause !== undefined ? { cause: String(p.cause) } : {}),
-    headings: (p.headings as string[]) ?? [],
+    headings: [...((p.headings as string[]) ?? [])],
     text: String(p.text),
-    actions: (p.actions as ActionName[]) ?? [],
-    runbookActions: (p.runbookActions as ActionName[]) ?? [],
+    actions: [...((p.actions as ActionName[]) ?? [])],
+    runbookActions: [...((p.runbookActions as ActionName[]) ?? [])],
   };
 }

@@ -99,7 +99,24 @@ export function describeVectorStoreContract(name: string, open: () => Promise<St
       expect(a2.payload).toEqual({ kind: 'other' });
       expect(a2.vectors!.text).toBeUndefined();
       expect(await store.count(c)).toBe(8);
-      expect(await store.retrieve(c, ['nope', 'b'])).toEqual([{ id: 'b', payload: expect.objectContaining({ kind: 'cpu' }) }]);
+      expect(await store.retrieve(c, ['nope', 'b', 'b'])).toEqual([{ id: 'b', payload: expect.objectContaining({ kind: 'cpu' }) }]);
+    });
+
+    it('upsert - stores a copy: changing inputs or results later does not change stored points', async () => {
+      const c = fresh();
+      await store.createCollection(c, CONFIG);
+      const payload = { kind: 'cpu', tags: ['a'] };
+      await store.upsert(c, [{ id: 'p', vectors: { dense: [1, 0, 0, 0] }, payload }]);
+      payload.kind = 'changed';
+      payload.tags.push('b');
+      const [hit] = await store.search(c, { using: 'dense', vector: [1, 0, 0, 0], limit: 1 });
+      try {
+        (hit.payload as { kind: string }).kind = 'mutated'; // embedded payloads are frozen: this throws there
+      } catch {
+        // read-only result
+      }
+      expect((await store.retrieve(c, ['p']))[0].payload).toEqual({ kind: 'cpu', tags: ['a'] });
+      await expect(store.upsert(c, [{ id: 'q', vectors: { dense: [1, 0, 0, 0] }, payload: { n: BigInt(1) } }])).rejects.toThrow(InvalidArgumentError);
     });
 
     it('search - dense nearest first with cosine scores', async () => {

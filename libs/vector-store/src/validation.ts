@@ -125,7 +125,19 @@ export interface CheckedPoint {
   id: string;
   dense: Map<string, NormalizedDense>;
   sparse: Map<string, NormalizedSparse>;
+  /** The store's own deep-frozen copy: exactly what a reload from JSON gives back. */
   payload: Record<string, unknown>;
+  /** `payload` as JSON, when already serialised. */
+  payloadJson?: string;
+}
+
+/** Freezes an object graph (JSON data) so stored payloads can be handed out without copying. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** Checks a batch of points against a collection config (names, lengths, finiteness, ids, payload). */
@@ -154,8 +166,14 @@ export function checkPoints(points: readonly PointInput[], config: CollectionCon
     }
     if (dense.size + sparse.size === 0) throw new InvalidArgumentError(`${at}.vectors`, 'must contain at least one vector');
     const payload = p.payload ?? {};
-    if (typeof payload !== 'object' || Array.isArray(payload)) throw new InvalidArgumentError(`${at}.payload`, 'must be a JSON object');
-    out.push({ id, dense, sparse, payload: payload as Record<string, unknown> });
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new InvalidArgumentError(`${at}.payload`, 'must be a JSON object');
+    let payloadJson: string;
+    try {
+      payloadJson = JSON.stringify(payload);
+    } catch (err) {
+      throw new InvalidArgumentError(`${at}.payload`, `must be JSON-serialisable: ${(err as Error).message}`, { cause: err });
+    }
+    out.push({ id, dense, sparse, payload: deepFreeze(JSON.parse(payloadJson)), payloadJson });
   });
   return out;
 }

@@ -1,4 +1,4 @@
-import type { CheckedPoint, NormalizedSparse } from '../validation';
+import { deepFreeze, type CheckedPoint, type NormalizedSparse } from '../validation';
 
 /** Record types in logs and snapshots. */
 export const OP_UPSERT = 1;
@@ -105,7 +105,7 @@ export function encodeUpsert(points: readonly CheckedPoint[]): Buffer {
       w.bytes(v.indices);
       w.bytes(v.values);
     }
-    w.str(JSON.stringify(p.payload));
+    w.str(p.payloadJson ?? JSON.stringify(p.payload));
   }
   return w.done();
 }
@@ -158,7 +158,8 @@ export function decodeRecord(body: Buffer): LogRecord {
             sparse.set(name, { indices, values: r.f32(len) });
           } else throw new Error(`unknown vector kind ${kind}`);
         }
-        points.push({ id, dense, sparse, payload: JSON.parse(r.str()) });
+        const payloadJson = r.str();
+        points.push({ id, dense, sparse, payload: deepFreeze(JSON.parse(payloadJson)), payloadJson });
       }
       return { op, points };
     }

@@ -108,10 +108,10 @@ export class CollectionState {
     return out;
   }
 
-  /** Reads points by id, skipping unknown ones. */
+  /** Reads points by id, skipping unknown ones and repeats. */
   retrieve(ids: readonly string[], withVectors: boolean): StoredPoint[] {
     const out: StoredPoint[] = [];
-    for (const id of ids) {
+    for (const id of new Set(ids)) {
       const slot = this.slotOf.get(id);
       if (slot === undefined) continue;
       const point: StoredPoint = { id, payload: this.payloads[slot]! };

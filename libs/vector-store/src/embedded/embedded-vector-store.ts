@@ -38,6 +38,7 @@ interface OpenCollection {
  * log with CRC-32 per record, compacted into atomic snapshots; HNSW graphs (hnswlib-node) built
  * in the background and rebuilt after a restart; exact search below a size threshold and for
  * points not yet in a graph. One process per data directory (a LOCK file holds the pid).
+ * Payloads are copied on the way in and handed out deep-frozen (read-only, never copied).
  */
 export class EmbeddedVectorStore implements VectorStore {
   readonly kind = 'embedded' as const;
@@ -205,7 +206,7 @@ export class EmbeddedVectorStore implements VectorStore {
     const c = this.open(collection);
     if (!Array.isArray(ids)) throw new InvalidArgumentError('ids', 'must be an array');
     ids.forEach((id, i) => checkPointId(id, `ids[${i}]`));
-    return structuredClone(c.state.retrieve(ids, options.withVectors ?? false));
+    return c.state.retrieve(ids, options.withVectors ?? false);
   }
 
   async count(collection: string, filter?: Filter): Promise<number> {
@@ -217,14 +218,14 @@ export class EmbeddedVectorStore implements VectorStore {
   async search(collection: string, request: SearchRequest): Promise<ScoredPoint[]> {
     const c = this.open(collection);
     const q = checkSearch(request, c.state.config);
-    return clonePayloads(c.state.search(q, request.limit, request));
+    return c.state.search(q, request.limit, request);
   }
 
   async hybridSearch(collection: string, request: HybridRequest): Promise<ScoredPoint[]> {
     const c = this.open(collection);
     const queries = checkHybrid(request, c.state.config);
     const lists = queries.map((q) => c.state.search(q, q.limit, { filter: request.filter, withPayload: request.withPayload }));
-    return clonePayloads(fuseRrf(lists, request.limit, request.rrfK ?? DEFAULT_RRF_K));
+    return fuseRrf(lists, request.limit, request.rrfK ?? DEFAULT_RRF_K);
   }
 
   /** Resolves when every graph has caught up with the points written so far (benchmarks, tests). */
@@ -270,10 +271,4 @@ export class EmbeddedVectorStore implements VectorStore {
     if (more) this.scheduleIndexing();
     else for (const w of this.indexWaiters.splice(0)) w();
   }
-}
-
-/** Hands out payload copies so callers cannot change stored points by mutating results. */
-function clonePayloads(hits: ScoredPoint[]): ScoredPoint[] {
-  for (const h of hits) if (h.payload) h.payload = structuredClone(h.payload);
-  return hits;
 }
