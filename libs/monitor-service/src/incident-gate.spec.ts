@@ -1,57 +1,103 @@
-import { IncidentGate } from './incident-gate';
+import { IncidentGate, type GateSample, type MetricBaseline } from './incident-gate';
+
+const BASE: Record<string, MetricBaseline> = { cpu: { mean: 0.3, std: 0.02 }, lat: { mean: 80, std: 5 } };
+const baseline = (m: string) => BASE[m];
+
+/** A sample: severity from the detector, and metric values (the first one listed is the top contributor). */
+function sample(severity: GateSample['severity'], timeMs: number, values: Record<string, number>): GateSample {
+  return {
+    severity,
+    timeMs,
+    metrics: Object.entries(values).map(([metric, value]) => ({ metric, value, score: severity === 'none' ? 0.1 : 0.9 })),
+    values: new Map(Object.entries(values)),
+  };
+}
+
+const gate = (over = {}) => new IncidentGate({ minSeverity: 'medium', openSamples: 2, clearSamples: 3, realertMs: 1000, deviationSigmas: 3, extremeSigmas: 0, ...over });
 
 describe('incident gate', () => {
-  const gate = () => new IncidentGate({ minSeverity: 'medium', openSamples: 1, clearSamples: 3, realertMs: 1000 });
-
-  it('observe - low severity stays quiet', () => {
-    expect(gate().observe('c', 'low', 0)).toEqual({ type: 'quiet' });
+  it('low severity and normal values stay quiet', () => {
+    expect(gate().observe('c', sample('low', 0, { cpu: 0.31 }), baseline)).toEqual({ type: 'quiet' });
   });
 
-  it('observe - opens once, stays ongoing, clears after calm samples', () => {
+  it('opens when the deviation persists even though the detector stopped alarming (it adapted)', () => {
     const g = gate();
-    expect(g.observe('c', 'high', 0)).toEqual({ type: 'open' });
-    g.opened('c', 'an_1', 0);
-    expect(g.observe('c', 'medium', 100)).toEqual({ type: 'ongoing', anomalyId: 'an_1' });
-    expect(g.observe('c', 'none', 200)).toEqual({ type: 'ongoing', anomalyId: 'an_1' });
-    expect(g.observe('c', 'low', 300)).toEqual({ type: 'ongoing', anomalyId: 'an_1' });
-    expect(g.observe('c', 'none', 400)).toEqual({ type: 'cleared', anomalyId: 'an_1' });
+    expect(g.observe('c', sample('high', 0, { cpu: 0.97 }), baseline)).toEqual({ type: 'quiet' });
+    expect(g.observe('c', sample('none', 1, { cpu: 0.97 }), baseline)).toEqual({ type: 'open', severity: 'high' });
+    g.opened('c', 'an_1', 1);
+    expect(g.openAnomaly('c')).toBe('an_1');
+    expect(g.observe('c', sample('none', 2, { cpu: 0.96 }), baseline)).toEqual({ type: 'ongoing', anomalyId: 'an_1' });
+    expect(g.openCount).toBe(1);
+  });
+
+  it('a lone spike does not open an incident', () => {
+    const g = gate();
+    expect(g.observe('c', sample('high', 0, { cpu: 0.97 }), baseline)).toEqual({ type: 'quiet' });
+    expect(g.observe('c', sample('none', 1, { cpu: 0.31 }), baseline)).toEqual({ type: 'quiet' });
+    expect(g.observe('c', sample('none', 2, { cpu: 0.97 }), baseline)).toEqual({ type: 'quiet' });
+  });
+
+  it('clears after calm samples back within the old normal, or on the good side of it', () => {
+    const g = gate();
+    g.observe('c', sample('high', 0, { cpu: 0.97 }), baseline);
+    g.observe('c', sample('high', 1, { cpu: 0.97 }), baseline);
+    g.opened('c', 'an_1', 1);
+    expect(g.observe('c', sample('none', 2, { cpu: 0.31 }), baseline).type).toBe('ongoing');
+    expect(g.observe('c', sample('none', 3, { cpu: 0.97 }), baseline).type).toBe('ongoing'); // relapse resets
+    expect(g.observe('c', sample('none', 4, { cpu: 0.2 }), baseline).type).toBe('ongoing'); // lower than before: fine
+    expect(g.observe('c', sample('none', 5, { cpu: 0.29 }), baseline).type).toBe('ongoing');
+    expect(g.observe('c', sample('none', 6, { cpu: 0.3 }), baseline)).toEqual({ type: 'cleared', anomalyId: 'an_1' });
     expect(g.openAnomaly('c')).toBe('');
-    expect(g.observe('c', 'high', 500)).toEqual({ type: 'open' });
   });
 
-  it('observe - an alarm resets the calm count', () => {
-    const g = gate();
-    g.observe('c', 'high', 0);
+  it('a metric that fell is judged downwards', () => {
+    const g = gate({ openSamples: 1 });
+    expect(g.observe('c', sample('high', 0, { lat: 20 }), baseline).type).toBe('open');
     g.opened('c', 'an_1', 0);
-    g.observe('c', 'none', 1);
-    g.observe('c', 'none', 2);
-    g.observe('c', 'high', 3);
-    expect(g.observe('c', 'none', 4).type).toBe('ongoing');
+    expect(g.observe('c', sample('none', 1, { lat: 30 }), baseline).type).toBe('ongoing');
+    expect(g.observe('c', sample('none', 2, { lat: 200 }), baseline).type).toBe('ongoing'); // higher is not "still down"
+    expect(g.observe('c', sample('none', 3, { lat: 82 }), baseline).type).toBe('ongoing');
+    expect(g.observe('c', sample('none', 4, { lat: 79 }), baseline).type).toBe('cleared');
   });
 
-  it('observe - a long incident is announced again after realertMs', () => {
-    const g = gate();
-    g.observe('c', 'high', 0);
+  it('a long incident is announced again after realertMs', () => {
+    const g = gate({ openSamples: 1 });
+    g.observe('c', sample('high', 0, { cpu: 0.9 }), baseline);
     g.opened('c', 'an_1', 0);
-    expect(g.observe('c', 'high', 999).type).toBe('ongoing');
-    expect(g.observe('c', 'high', 1000)).toEqual({ type: 'realert', previousAnomalyId: 'an_1' });
+    expect(g.observe('c', sample('none', 999, { cpu: 0.9 }), baseline).type).toBe('ongoing');
+    expect(g.observe('c', sample('none', 1000, { cpu: 0.9 }), baseline)).toEqual({ type: 'realert', previousAnomalyId: 'an_1' });
     g.opened('c', 'an_2', 1000);
     expect(g.openAnomaly('c')).toBe('an_2');
   });
 
-  it('observe - a lone spike does not open an incident when openSamples is 2', () => {
-    const g = new IncidentGate({ minSeverity: 'medium', openSamples: 2, clearSamples: 3, realertMs: 1000 });
-    expect(g.observe('c', 'high', 0)).toEqual({ type: 'quiet' });
-    expect(g.observe('c', 'none', 1)).toEqual({ type: 'quiet' });
-    expect(g.observe('c', 'high', 2)).toEqual({ type: 'quiet' });
-    expect(g.observe('c', 'medium', 3)).toEqual({ type: 'open' });
+  it('without a baseline for the metric it falls back to the detector severity', () => {
+    const g = gate({ openSamples: 2 });
+    g.observe('c', sample('high', 0, { unknown: 5 }), baseline);
+    expect(g.observe('c', sample('none', 1, { unknown: 5 }), baseline)).toEqual({ type: 'quiet' });
+    g.observe('c', sample('high', 2, { unknown: 5 }), baseline);
+    expect(g.observe('c', sample('high', 3, { unknown: 5 }), baseline)).toEqual({ type: 'open', severity: 'high' });
+  });
+
+  it('backstop: a gross deviation opens an incident as high even when the detector scores it low', () => {
+    const g = gate({ extremeSigmas: 8 });
+    expect(g.observe('c', sample('low', 0, { cpu: 0.97 }), baseline)).toEqual({ type: 'quiet' });
+    expect(g.observe('c', sample('none', 1, { cpu: 0.97 }), baseline)).toEqual({ type: 'open', severity: 'high' });
+    const off = gate({ extremeSigmas: 0 });
+    expect(off.observe('c', sample('low', 0, { cpu: 0.97 }), baseline)).toEqual({ type: 'quiet' });
+    expect(off.observe('c', sample('none', 1, { cpu: 0.97 }), baseline)).toEqual({ type: 'quiet' });
+  });
+
+  it('the opening severity is the worst seen in the episode', () => {
+    const g = gate();
+    g.observe('c', sample('medium', 0, { cpu: 0.97 }), baseline);
+    expect(g.observe('c', sample('high', 1, { cpu: 0.97 }), baseline)).toEqual({ type: 'open', severity: 'high' });
   });
 
   it('components are independent', () => {
-    const g = gate();
-    g.observe('a', 'high', 0);
+    const g = gate({ openSamples: 1 });
+    g.observe('a', sample('high', 0, { cpu: 0.9 }), baseline);
     g.opened('a', 'an_a', 0);
-    expect(g.observe('b', 'none', 0)).toEqual({ type: 'quiet' });
+    expect(g.observe('b', sample('none', 0, { cpu: 0.3 }), baseline)).toEqual({ type: 'quiet' });
     expect(g.openCount).toBe(1);
   });
 });

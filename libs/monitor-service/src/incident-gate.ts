@@ -3,86 +3,173 @@ import { severityRank } from '@x0/contracts';
 
 /** When a detection opens an incident and when the incident is over. */
 export interface IncidentGateOptions {
-  /** Lowest severity that opens an incident (default 'medium'). */
+  /** Lowest severity that starts an incident (default 'medium'). */
   minSeverity: Exclude<SeverityLevel, 'none'>;
-  /** Consecutive alarming samples needed to open an incident: a lone spike does not (default 2). */
+  /** Samples the deviation must persist (the alarming one included) before the incident opens (default 2). */
   openSamples: number;
-  /** Consecutive samples below minSeverity that close an open incident (default 5). */
+  /** Consecutive samples back within the pre-incident normal that close an open incident (default 5). */
   clearSamples: number;
   /** An incident still open after this long is announced again, so the loop retries (default 120 s). */
   realertMs: number;
+  /** A metric deviates while it is beyond this many pre-incident standard deviations, in the same direction (default 3). */
+  deviationSigmas: number;
+  /**
+   * A metric this many standard deviations off its baseline starts an episode (as 'high')
+   * even when the detector scores it lower: an operations backstop for gross deviations
+   * (default 8; 0 disables).
+   */
+  extremeSigmas: number;
 }
 
-export const DEFAULT_INCIDENT_GATE: IncidentGateOptions = { minSeverity: 'medium', openSamples: 2, clearSamples: 5, realertMs: 120_000 };
+export const DEFAULT_INCIDENT_GATE: IncidentGateOptions = { minSeverity: 'medium', openSamples: 2, clearSamples: 5, realertMs: 120_000, deviationSigmas: 3, extremeSigmas: 8 };
 
-/** What the gate decided for one detection. */
+/** What the gate needs to know about one scored sample. */
+export interface GateSample {
+  severity: SeverityLevel;
+  timeMs: number;
+  /** Contributions of the metrics, most anomalous first. */
+  metrics: ReadonlyArray<{ metric: string; value: number; score: number }>;
+  /** Current value of every metric of the sample. */
+  values: ReadonlyMap<string, number>;
+}
+
+/** Pre-incident normal of one metric (from the detector's baseline when the deviation started). */
+export interface MetricBaseline {
+  mean: number;
+  std: number;
+}
+
+/** What the gate decided for one sample. */
 export type GateDecision =
-  | { type: 'open' }
+  /** Open an incident; `severity` is the worst seen in the episode (detector or backstop). */
+  | { type: 'open'; severity: Exclude<SeverityLevel, 'none'> }
   | { type: 'realert'; previousAnomalyId: string }
   | { type: 'ongoing'; anomalyId: string }
   | { type: 'cleared'; anomalyId: string }
   | { type: 'quiet' };
 
-interface Incident {
-  anomalyId: string;
-  openedMs: number;
+interface Tracked {
+  metric: string;
+  mean: number;
+  tolerance: number;
+  /** +1 when the metric went up, -1 when it went down. */
+  direction: number;
+}
+
+interface Episode {
+  tracked: Tracked[];
+  severity: Exclude<SeverityLevel, 'none'>;
+  /** Consecutive deviating samples while not yet open. */
+  streak: number;
+  anomalyId?: string;
   lastAlertMs: number;
   calm: number;
 }
 
 /**
- * Turns a stream of per-sample severities into incidents: one Anomaly event when a
- * component has been anomalous for `openSamples` samples in a row (the stabilisation
- * against one-sample blips), none while it stays so (until `realertMs`), and a clear after
- * `clearSamples` calm samples. Without it a sustained fault would flood analyze and plan.
+ * Turns per-sample detections into incidents, judged against the component's normal from
+ * before the trouble started — not against a detector that keeps adapting. An alarming
+ * sample starts an episode and freezes the pre-incident baseline of the metrics that moved;
+ * the incident opens (one Anomaly event) once the deviation has persisted `openSamples`
+ * samples, stays open while any of those metrics is still beyond `deviationSigmas` of its old
+ * normal in the direction it moved (or the detector still alarms), is announced again after
+ * `realertMs`, and closes after `clearSamples` samples back within the normal. A level that
+ * settles on the good side of the old normal (CPU lower after scaling up) counts as recovered.
  */
 export class IncidentGate {
-  private readonly open = new Map<string, Incident>();
-  private readonly streak = new Map<string, number>();
+  private readonly episodes = new Map<string, Episode>();
   constructor(private readonly options: IncidentGateOptions = DEFAULT_INCIDENT_GATE) {}
 
-  /** Decides for one detection; call `opened()` after publishing an anomaly for open/realert. */
-  observe(component: string, severity: SeverityLevel, timeMs: number): GateDecision {
+  /**
+   * Decides for one sample. `baseline(metric)` is asked only when an episode starts.
+   * Call `opened()` after publishing an anomaly for 'open' or 'realert'.
+   */
+  observe(component: string, s: GateSample, baseline: (metric: string) => MetricBaseline | undefined): GateDecision {
+    let severity = s.severity;
+    if (severityRank(severity) < severityRank('high') && this.extreme(s, baseline)) severity = 'high';
     const alarming = severityRank(severity) >= severityRank(this.options.minSeverity);
-    const incident = this.open.get(component);
-    if (!incident) {
-      if (!alarming) {
-        this.streak.delete(component);
+    let ep = this.episodes.get(component);
+    if (!ep) {
+      if (!alarming) return { type: 'quiet' };
+      ep = { tracked: this.track(s, baseline), severity: severity as Exclude<SeverityLevel, 'none'>, streak: 0, lastAlertMs: 0, calm: 0 };
+      this.episodes.set(component, ep);
+    } else if (severityRank(severity) > severityRank(ep.severity)) {
+      ep.severity = severity as Exclude<SeverityLevel, 'none'>;
+    }
+    const deviating = alarming || this.deviates(ep, s.values);
+    if (!ep.anomalyId) {
+      if (!deviating) {
+        this.episodes.delete(component);
         return { type: 'quiet' };
       }
-      const n = (this.streak.get(component) ?? 0) + 1;
-      if (n < this.options.openSamples) {
-        this.streak.set(component, n);
-        return { type: 'quiet' };
-      }
-      this.streak.delete(component);
-      return { type: 'open' };
+      ep.streak++;
+      return ep.streak >= this.options.openSamples ? { type: 'open', severity: ep.severity } : { type: 'quiet' };
     }
-    if (alarming) {
-      incident.calm = 0;
-      if (timeMs - incident.lastAlertMs >= this.options.realertMs) return { type: 'realert', previousAnomalyId: incident.anomalyId };
-      return { type: 'ongoing', anomalyId: incident.anomalyId };
+    if (deviating) {
+      ep.calm = 0;
+      if (s.timeMs - ep.lastAlertMs >= this.options.realertMs) return { type: 'realert', previousAnomalyId: ep.anomalyId };
+      return { type: 'ongoing', anomalyId: ep.anomalyId };
     }
-    incident.calm++;
-    if (incident.calm >= this.options.clearSamples) {
-      this.open.delete(component);
-      return { type: 'cleared', anomalyId: incident.anomalyId };
+    ep.calm++;
+    if (ep.calm >= this.options.clearSamples) {
+      this.episodes.delete(component);
+      return { type: 'cleared', anomalyId: ep.anomalyId };
     }
-    return { type: 'ongoing', anomalyId: incident.anomalyId };
+    return { type: 'ongoing', anomalyId: ep.anomalyId };
   }
 
   /** Records that an anomaly was announced for the component. */
   opened(component: string, anomalyId: string, timeMs: number): void {
-    const prev = this.open.get(component);
-    this.open.set(component, { anomalyId, openedMs: prev?.openedMs ?? timeMs, lastAlertMs: timeMs, calm: 0 });
+    const ep = this.episodes.get(component);
+    if (!ep) return;
+    ep.anomalyId = anomalyId;
+    ep.lastAlertMs = timeMs;
+    ep.calm = 0;
   }
 
   /** Id of the open incident's latest anomaly, or ''. */
   openAnomaly(component: string): string {
-    return this.open.get(component)?.anomalyId ?? '';
+    return this.episodes.get(component)?.anomalyId ?? '';
   }
 
+  /** Components with an open incident. */
   get openCount(): number {
-    return this.open.size;
+    let n = 0;
+    for (const ep of this.episodes.values()) if (ep.anomalyId) n++;
+    return n;
+  }
+
+  private track(s: GateSample, baseline: (metric: string) => MetricBaseline | undefined): Tracked[] {
+    // The metrics that explain the alarm: strong contributors, at least the top one.
+    const picked = s.metrics.filter((m, i) => i === 0 || m.score >= 0.5).slice(0, 5);
+    const out: Tracked[] = [];
+    for (const m of picked) {
+      const b = baseline(m.metric);
+      if (!b || !Number.isFinite(b.mean) || !Number.isFinite(b.std)) continue;
+      // A floor on the tolerance keeps near-constant metrics from alarming on rounding noise.
+      const tolerance = Math.max(this.options.deviationSigmas * b.std, 0.05 * Math.abs(b.mean), 1e-9);
+      out.push({ metric: m.metric, mean: b.mean, tolerance, direction: m.value >= b.mean ? 1 : -1 });
+    }
+    return out;
+  }
+
+  /** True when the sample's top metric is `extremeSigmas` or more off its baseline. */
+  private extreme(s: GateSample, baseline: (metric: string) => MetricBaseline | undefined): boolean {
+    if (!(this.options.extremeSigmas > 0) || s.metrics.length === 0) return false;
+    for (const m of s.metrics.slice(0, 3)) {
+      const b = baseline(m.metric);
+      if (!b || !(b.std > 0)) continue;
+      const tolerance = Math.max(b.std, 0.02 * Math.abs(b.mean));
+      if (Math.abs(m.value - b.mean) >= this.options.extremeSigmas * tolerance) return true;
+    }
+    return false;
+  }
+
+  private deviates(ep: Episode, values: ReadonlyMap<string, number>): boolean {
+    for (const t of ep.tracked) {
+      const v = values.get(t.metric);
+      if (v !== undefined && (v - t.mean) * t.direction > t.tolerance) return true;
+    }
+    return false;
   }
 }

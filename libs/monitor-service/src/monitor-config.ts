@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envInt } from '@x0/service-kit';
+import { envInt, envNumber } from '@x0/service-kit';
 
 /** Environment variables of the monitor (besides the common ones in @x0/service-kit). */
 export const monitorConfigShape = {
@@ -7,9 +7,13 @@ export const monitorConfigShape = {
   MONITOR_WARMUP_SAMPLES: envInt(300, 1, 1_000_000),
   /** Lowest severity that opens an incident (publishes an Anomaly). */
   MONITOR_MIN_SEVERITY: z.enum(['low', 'medium', 'high']).default('medium'),
-  /** Consecutive alarming samples that open an incident (1 = the first one). */
+  /** Samples a deviation must persist (the alarming one included) before an incident opens. */
   MONITOR_OPEN_SAMPLES: envInt(2, 1, 10_000),
-  /** Calm samples that close an open incident. */
+  /** A metric still deviates while beyond this many pre-incident standard deviations. */
+  MONITOR_DEVIATION_SIGMAS: envNumber(3, 0.5, 100),
+  /** A metric this many standard deviations off its baseline opens an incident as high whatever the detector says (0 = off). */
+  MONITOR_EXTREME_SIGMAS: envNumber(8, 0, 1000),
+  /** Samples back within the pre-incident normal that close an open incident. */
   MONITOR_CLEAR_SAMPLES: envInt(5, 1, 10_000),
   /** Seconds after which a still-open incident is announced again. */
   MONITOR_REALERT_S: envInt(120, 1, 86_400),

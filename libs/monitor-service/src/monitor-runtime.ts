@@ -8,10 +8,12 @@ import {
   decodeMetricBatch,
   eventSubject,
   parseSubject,
+  severityRank,
   severityToProto,
   statusSubject,
   validateMetricBatch,
   type MetricBatch,
+  type MetricDeviation,
 } from '@x0/contracts';
 import { validateSample, type AnomalyDetector, type ComponentSample, type Detection } from '@x0/anomaly';
 import type { Logger, ServiceStats } from '@x0/service-kit';
@@ -54,6 +56,7 @@ export class MonitorRuntime {
   private readonly components = new Map<string, ComponentInfo>();
   private readonly recent: Anomaly[] = [];
   private readonly outputs = new Map<number, OutboundMessage[]>();
+  private readonly baselines = new Map<string, { at: number; metrics: Map<string, { mean: number; std: number }> }>();
   private snapshotTimer?: NodeJS.Timeout;
   private stopping?: Promise<void>;
 
@@ -155,9 +158,11 @@ export class MonitorRuntime {
       }
       this.store.markDirty(det.component);
       touched.set(det.component, det);
-      const decision = this.gate.observe(det.component, det.severity, det.timeMs);
+      const decision = this.gate.observe(det.component, { severity: det.severity, timeMs: det.timeMs, metrics: det.metrics, values: samples[i].values }, (metric) =>
+        this.baselineOf(det.component, metric),
+      );
       if (decision.type === 'open' || decision.type === 'realert') {
-        const anomaly = this.buildAnomaly(det, batchIds[k]);
+        const anomaly = this.buildAnomaly(det, samples[i].values, batchIds[k], decision.type === 'open' ? decision.severity : undefined);
         this.gate.opened(det.component, anomaly.meta!.id, det.timeMs);
         (results[k] as { outputs: OutboundMessage[] }).outputs.push({
           subject: eventSubject('anomaly', det.component),
@@ -177,15 +182,50 @@ export class MonitorRuntime {
     return results;
   }
 
-  private buildAnomaly(det: Detection, batchId: string): Anomaly {
+  /**
+   * The detector's long-run mean and spread of a metric: the pre-incident normal for the gate.
+   * Cached per component for a second, so the hot path does not build a status object per
+   * sample (a long-run baseline barely moves in a second).
+   */
+  private baselineOf(component: string, metric: string): { mean: number; std: number } | undefined {
+    const now = Date.now();
+    let cached = this.baselines.get(component);
+    if (!cached || now - cached.at > 1000) {
+      const st = this.o.detector.status(component);
+      cached = { at: now, metrics: new Map((st?.metrics ?? []).map((m) => [m.metric, { mean: m.mean, std: m.std }])) };
+      this.baselines.set(component, cached);
+    }
+    return cached.metrics.get(metric);
+  }
+
+  /**
+   * Each metric's deviation from the component's normal: the detector's per-metric score, or,
+   * when larger, how far the value is from the long-run baseline (z ↦ 1 − exp(−(z/4)²), so
+   * 4σ ≈ 0.63 and 8σ ≈ 0.98). Expected = the baseline mean, what an operator calls normal.
+   */
+  private deviations(det: Detection, values: ReadonlyMap<string, number>): MetricDeviation[] {
+    const fromDetector = new Map(det.metrics.map((m) => [m.metric, m]));
+    const out: MetricDeviation[] = [];
+    for (const [metric, value] of values) {
+      const b = this.baselineOf(det.component, metric);
+      const d = fromDetector.get(metric);
+      const z = b && b.std > 0 ? Math.abs(value - b.mean) / Math.max(b.std, 0.02 * Math.abs(b.mean)) : 0;
+      const zScore = 1 - Math.exp(-((z / 4) ** 2));
+      out.push({ metric, value, expected: b?.mean ?? d?.expected ?? value, score: Math.max(zScore, d?.score ?? 0) });
+    }
+    return out.sort((a, b) => b.score - a.score).slice(0, 8);
+  }
+
+  private buildAnomaly(det: Detection, values: ReadonlyMap<string, number>, batchId: string, severity?: Detection['severity']): Anomaly {
     const info = this.components.get(det.component);
     const id = deriveId('an', batchId, det.component, det.timeMs);
     if (info) info.lastAnomalyMs = det.timeMs;
+    const metrics = this.deviations(det, values);
     return Anomaly.fromPartial({
       meta: { id, parentId: batchId, component: det.component, timeMs: det.timeMs, source: 'monitor' },
-      score: det.score,
-      severity: severityToProto(det.severity),
-      metrics: det.metrics.slice(0, 8).map((m) => ({ metric: m.metric, value: m.value, expected: m.expected, score: m.score })),
+      score: Math.max(det.score, metrics[0]?.score ?? 0),
+      severity: severityToProto(severity && severityRank(severity) > severityRank(det.severity) ? severity : det.severity),
+      metrics,
       signature: Array.from(det.signature),
       detector: this.o.detector.info.detector,
       modelVersion: this.o.detector.info.modelVersion,

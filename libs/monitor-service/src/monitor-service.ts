@@ -19,7 +19,7 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
       logger: ctx.logger,
       stats: ctx.stats,
       detector,
-      gate: { minSeverity: c.MONITOR_MIN_SEVERITY, openSamples: c.MONITOR_OPEN_SAMPLES, clearSamples: c.MONITOR_CLEAR_SAMPLES, realertMs: c.MONITOR_REALERT_S * 1000 },
+      gate: { minSeverity: c.MONITOR_MIN_SEVERITY, openSamples: c.MONITOR_OPEN_SAMPLES, deviationSigmas: c.MONITOR_DEVIATION_SIGMAS, extremeSigmas: c.MONITOR_EXTREME_SIGMAS, clearSamples: c.MONITOR_CLEAR_SAMPLES, realertMs: c.MONITOR_REALERT_S * 1000 },
       snapshotIntervalMs: c.MONITOR_SNAPSHOT_INTERVAL_S * 1000,
       statusIntervalMs: c.MONITOR_STATUS_INTERVAL_MS,
       maxBatch: c.MONITOR_BATCH,

@@ -1,0 +1,146 @@
+import * as grpc from '@grpc/grpc-js';
+import { connectBus, publishMessage, type Bus } from '@x0/bus';
+import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
+import { DEAD_LETTER_CODEC, EVENT_CODECS, METRIC_BATCH_CODEC, MonitorServiceClient, STREAMS, Severity, type Anomaly, type ComponentStatus } from '@x0/contracts';
+import { publishMetrics } from '@x0/client';
+import { healthyValues, applyFault, rng } from '@x0/demo';
+import { SIGNATURE_DIM } from '@x0/anomaly';
+import { runService, type ServiceHandle } from '@x0/service-kit';
+import { monitorService } from '@x0/monitor-service';
+
+const call = <Req, Res>(fn: (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown, req: Req) =>
+  new Promise<Res>((resolve, reject) => fn(req, (err, res) => (err ? reject(err) : resolve(res))));
+
+async function streamEvents(bus: Bus, stream: string, prefix: string): Promise<Array<{ subject: string; data: Uint8Array }>> {
+  const info = await bus.jsm.streams.info(stream);
+  const out = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await bus.jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
+    if (m && m.subject.startsWith(prefix)) out.push({ subject: m.subject, data: m.data });
+  }
+  return out;
+}
+
+async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('monitor service', () => {
+  let nats: NatsServerProcess;
+  let bus: Bus;
+  let handle: ServiceHandle;
+  let client: InstanceType<typeof MonitorServiceClient>;
+  const env = () => ({ NATS_URL: nats.url, GRPC_PORT: '0', METRICS_PORT: '0', GRPC_HOST: '127.0.0.1', LOG_LEVEL: 'silent', MONITOR_WARMUP_SAMPLES: '150' });
+  const rand = rng(3);
+  let t = Date.now() - 600_000;
+
+  async function publish(component: string, values: Record<string, number>, n = 1) {
+    const samples = [];
+    for (let i = 0; i < n; i++) {
+      t += 1000;
+      for (const [metric, value] of Object.entries(values)) samples.push({ metric, value, timeMs: t });
+    }
+    return publishMetrics(bus, component, samples, { kind: 'web', timeMs: t });
+  }
+
+  async function history(component: string, points: number) {
+    for (let i = 0; i < points; i += 50) {
+      const samples = [];
+      for (let j = 0; j < 50; j++) {
+        t += 1000;
+        for (const [metric, value] of Object.entries(healthyValues('web', t / 1000, rand))) samples.push({ metric, value, timeMs: t });
+      }
+      await publishMetrics(bus, component, samples, { kind: 'web', timeMs: t });
+    }
+  }
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    bus = await connectBus({ url: nats.url, name: 'monitor-test' });
+    handle = await runService(monitorService, { env: env(), handleSignals: false });
+    client = new MonitorServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure());
+  }, 30_000);
+
+  afterAll(async () => {
+    client?.close();
+    await handle?.stop();
+    await bus?.drain();
+    await nats?.stop();
+  });
+
+  it('learns a baseline, then opens one incident for a persistent fault with the metrics involved and a signature', async () => {
+    await history('web-1', 300);
+    const status = await until(async () => {
+      const s = await call<{ component: string }, ComponentStatus>(client.getComponentStatus.bind(client), { component: 'web-1' }).catch(() => undefined);
+      return s && s.samplesSeen >= 300 ? s : undefined;
+    });
+    expect(status.phase).toBe('scoring');
+
+    let faulty = healthyValues('web', t / 1000, rand);
+    for (let i = 0; i < 10; i++) {
+      faulty = applyFault('cpu_saturation', healthyValues('web', t / 1000, rand), 10);
+      await publish('web-1', faulty);
+    }
+    const anomalies = await until(async () => {
+      const a = await streamEvents(bus, STREAMS.events.name, 'x0.events.anomaly.web-1');
+      return a.length > 0 ? a.map((x) => EVENT_CODECS.anomaly.decode(x.data)) : undefined;
+    });
+    // One incident, however many faulty samples.
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await streamEvents(bus, STREAMS.events.name, 'x0.events.anomaly.web-1')).length).toBe(1);
+    const a: Anomaly = anomalies[0];
+    expect(a.meta).toMatchObject({ component: 'web-1', source: 'monitor' });
+    expect(a.meta!.parentId).toMatch(/^mb_/);
+    expect(a.severity).toBeGreaterThanOrEqual(Severity.SEVERITY_MEDIUM);
+    expect(a.metrics[0].metric).toBe('cpu');
+    expect(a.metrics[0].expected).toBeLessThan(0.5);
+    expect(a.signature).toHaveLength(SIGNATURE_DIM);
+    expect(a.kind).toBe('web');
+
+    const listed = await call<object, { anomalies: Anomaly[] }>(client.listAnomalies.bind(client), { component: 'web-1', minSeverity: Severity.SEVERITY_LOW, limit: 10 });
+    expect(listed.anomalies.map((x) => x.meta!.id)).toEqual([a.meta!.id]);
+    const info = await call<object, { backend: string; samplesSeen: number }>(client.getDetectorInfo.bind(client), {});
+    expect(['tensorflow', 'wasm', 'cpu']).toContain(info.backend);
+    expect(info.samplesSeen).toBeGreaterThanOrEqual(310);
+  }, 60_000);
+
+  it('NaN and Infinity samples are dead-lettered with the reason; the rest of the batch is scored', async () => {
+    const before = (await call<{ component: string }, ComponentStatus>(client.getComponentStatus.bind(client), { component: 'web-1' })).samplesSeen;
+    // @x0/client refuses NaN itself, so publish the raw protobuf as a careless exporter would.
+    t += 1000;
+    const raw = METRIC_BATCH_CODEC.encode({ id: 'mb_nan', component: 'web-1', timeMs: t, labels: {}, samples: [{ metric: 'cpu', value: 0.31, timeMs: t }, { metric: 'mem_mb', value: NaN, timeMs: t }, { metric: 'rps', value: Infinity, timeMs: t }] });
+    await publishMessage(bus.js, { subject: 'x0.metrics.web-1', data: raw, id: 'mb_nan' });
+    const letters = await until(async () => {
+      const d = await streamEvents(bus, STREAMS.dlq.name, 'x0.dlq.monitor');
+      return d.length > 0 ? d.map((x) => DEAD_LETTER_CODEC.decode(x.data)) : undefined;
+    });
+    expect(letters[0].reason).toBe("'samples[1].value' must be finite, got NaN; 'samples[2].value' must be finite, got Infinity");
+    const after = await until(async () => {
+      const s = await call<{ component: string }, ComponentStatus>(client.getComponentStatus.bind(client), { component: 'web-1' });
+      return s.samplesSeen > before ? s : undefined;
+    });
+    expect(after.metrics.find((m) => m.metric === 'cpu')!.lastValue).toBeCloseTo(0.31, 5);
+  }, 30_000);
+
+  it('restart - the detector state comes back from KV: no relearning', async () => {
+    const before = await call<{ component: string }, ComponentStatus>(client.getComponentStatus.bind(client), { component: 'web-1' });
+    client.close();
+    await handle.stop();
+    handle = await runService(monitorService, { env: env(), handleSignals: false });
+    client = new MonitorServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure());
+    const after = await call<{ component: string }, ComponentStatus>(client.getComponentStatus.bind(client), { component: 'web-1' });
+    expect(after.phase).toBe('scoring');
+    expect(after.samplesSeen).toBe(before.samplesSeen);
+    expect(after.metrics.find((m) => m.metric === 'cpu')!.mean).toBeCloseTo(before.metrics.find((m) => m.metric === 'cpu')!.mean, 6);
+  }, 30_000);
+
+  it('unknown component - NOT_FOUND', async () => {
+    await expect(call(client.getComponentStatus.bind(client), { component: 'nope' })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND, details: "component 'nope' not found" });
+  });
+});
