@@ -16,6 +16,8 @@ import {
   type Plan,
   type Policy as PolicyProto,
   type RankRequest,
+  type SetPolicyEnabledRequest,
+  type UpsertPolicyRequest,
   type Statistics,
 } from '@x0/contracts';
 import { ComponentActionsStore } from '@x0/component-actions';
@@ -195,12 +197,12 @@ describe('plan service', () => {
 
     const bad = await call(client, client.upsertPolicy, { policy: { ...policies[0], priority: 120 } }).catch((x: grpc.ServiceError) => x);
     expect(bad).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: "'policy.priority' must be ≤ 100" });
-    const noPolicy = await call(client, client.upsertPolicy, {}).catch((x: grpc.ServiceError) => x);
+    const noPolicy = await call(client, client.upsertPolicy, { policy: undefined }).catch((x: grpc.ServiceError) => x);
     expect(noPolicy).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: "'policy' is required" });
     const missing = await call(client, client.setPolicyEnabled, { id: 'nope', enabled: false }).catch((x: grpc.ServiceError) => x);
     expect(missing).toMatchObject({ code: grpc.status.NOT_FOUND, details: "policy 'nope' not found" });
 
-    const off = await call<object, PolicyProto>(client, client.setPolicyEnabled, { id: 'cpu-scale-up', enabled: false });
+    const off = await call<SetPolicyEnabledRequest, PolicyProto>(client, client.setPolicyEnabled, { id: 'cpu-scale-up', enabled: false });
     expect(off.enabled).toBe(false);
     const r = await waitFor(async () => {
       const x = await rank({ component: 'api-9', kind: 'api', cause: 'cpu_saturation' });
@@ -208,7 +210,7 @@ describe('plan service', () => {
     }, 10_000, 'disabled policy to leave the ranking');
     expect(r.evidence).toContain('not applicable: cpu-scale-up (scale_up) — disabled');
 
-    const added = await call<object, PolicyProto>(client, client.upsertPolicy, {
+    const added = await call<UpsertPolicyRequest, PolicyProto>(client, client.upsertPolicy, {
       policy: { id: 'cpu-clear', action: 'clear_cache', params: {}, priority: 95, risk: '', cooldownS: 0, enabled: true, dryRun: true, description: '', executor: '', conditions: undefined },
     });
     expect(added).toMatchObject({ id: 'cpu-clear', risk: 'low', executor: 'agent', conditions: { component: '*', minSeverity: Severity.SEVERITY_LOW } });

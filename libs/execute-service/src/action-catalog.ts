@@ -1,0 +1,129 @@
+import type { Subscription } from '@nats-io/transport-node';
+import { UnavailableError, errorMessage } from '@x0/core';
+import type { Bus } from '@x0/bus';
+import { ACTIONS_TOKEN, parseSubject } from '@x0/contracts';
+import type { ComponentActionsRecord, ComponentActionsStore } from '@x0/component-actions';
+import { discoverActions } from '@x0/executors';
+import type { Logger } from '@x0/service-kit';
+import type { ExecutorOffer } from './execute-config';
+
+/** Options of ActionCatalog. */
+export interface ActionCatalogOptions {
+  bus: Bus;
+  store: ComponentActionsStore;
+  offer: ExecutorOffer;
+  logger: Logger;
+  discoveryTimeoutMs: number;
+  /** A list older than this is asked for again when its component shows up. */
+  refreshMs: number;
+  /** Wait at least this long between two discoveries of one component (default 60 s). */
+  retryMs?: number;
+}
+
+const ACTION = /^[a-z][a-z0-9_-]{0,63}$/;
+
+/**
+ * What each component can do, kept in the component-actions bucket for the plan service:
+ * the actions its agent advertises on `x0.agents.<component>.actions` (when it starts, or
+ * when asked) — limited to the nats_agent executors' allowlists — plus the actions the
+ * configured webhook and Kubernetes executors list, which any component can have done.
+ * A component whose agent does not answer discovery in time gets the configured actions
+ * only (source `config`, asked again after retryMs); one never seen stays unknown (no record).
+ */
+export class ActionCatalog {
+  private readonly known = new Map<string, ComponentActionsRecord>();
+  private readonly lastAttempt = new Map<string, number>();
+  private sub?: Subscription;
+
+  constructor(private readonly o: ActionCatalogOptions) {}
+
+  /** Loads the stored lists and starts listening to agent advertisements. */
+  async start(): Promise<void> {
+    for (const r of await this.o.store.list()) this.known.set(r.component, r);
+    this.sub = this.o.bus.nc.subscribe(`x0.agents.*.${ACTIONS_TOKEN}`);
+    this.listen(this.sub);
+  }
+
+  stop(): void {
+    this.sub?.unsubscribe();
+  }
+
+  /** The stored lists, sorted by component. */
+  list(): ComponentActionsRecord[] {
+    return [...this.known.values()].sort((a, b) => a.component.localeCompare(b.component));
+  }
+
+  get size(): number {
+    return this.known.size;
+  }
+
+  /**
+   * A component showed up (in a plan or a status): asks its agent for its actions when the
+   * list is unknown or older than refreshMs (at most once per retryMs). Never throws.
+   */
+  notice(component: string): void {
+    const now = Date.now();
+    const retryMs = this.o.retryMs ?? 60_000;
+    const rec = this.known.get(component);
+    // An agent-less record is re-checked sooner: the agent may just have been down.
+    if (rec && now - rec.updatedMs < (rec.source === 'agent' ? this.o.refreshMs : retryMs)) return;
+    if (now - (this.lastAttempt.get(component) ?? 0) < retryMs) return;
+    this.lastAttempt.set(component, now);
+    void this.discover(component);
+  }
+
+  /** Asks the component's agent now and stores the answer; resolves to the stored record (if any). */
+  async discover(component: string): Promise<ComponentActionsRecord | undefined> {
+    try {
+      const actions = await discoverActions(this.o.bus.nc, component, { timeoutMs: this.o.discoveryTimeoutMs });
+      return await this.record(component, actions);
+    } catch (err) {
+      // No answer in time, or no responder at all: no agent can act on it now. (This
+      // catalog's own subscription to advertisements also receives discovery requests, so
+      // "no responders" usually shows up as a timeout.)
+      if (err instanceof UnavailableError) return this.record(component, undefined);
+      this.o.logger.warn({ component, err: errorMessage(err) }, 'malformed answer to action discovery; will ask again later');
+      return undefined;
+    }
+  }
+
+  /** Stores what `component` can do given its agent's actions (undefined: it has no agent). */
+  async record(component: string, agentActions: readonly string[] | undefined): Promise<ComponentActionsRecord | undefined> {
+    const { offer } = this.o;
+    const viaAgent = agentActions && offer.agents ? agentActions.filter((a) => !offer.agentAllowlist || offer.agentAllowlist.has(a)) : [];
+    const actions = [...new Set([...viaAgent, ...offer.configActions])].sort();
+    const source = agentActions ? 'agent' : 'config';
+    try {
+      const rec = await this.o.store.put(component, { actions, source });
+      const before = this.known.get(component);
+      this.known.set(component, rec);
+      if (!before || before.actions.join() !== rec.actions.join()) this.o.logger.info({ component, actions, source }, 'component actions learnt');
+      return rec;
+    } catch (err) {
+      this.o.logger.warn({ component, err: errorMessage(err) }, 'cannot store component actions');
+      return undefined;
+    }
+  }
+
+  private async listen(sub: Subscription): Promise<void> {
+    for await (const m of sub) {
+      // A request with a reply subject is someone's discovery question, not an advertisement.
+      if (m.reply || m.data.length === 0) continue;
+      let component: string;
+      let actions: string[];
+      try {
+        const parsed = parseSubject(m.subject);
+        if (parsed.type !== 'agent') continue;
+        component = parsed.component;
+        const body = m.json<{ actions?: unknown }>();
+        if (!Array.isArray(body.actions) || !body.actions.every((a) => typeof a === 'string' && ACTION.test(a))) throw new Error('expected {"actions": [<action tokens>]}');
+        actions = (body.actions as string[]).filter((a) => a !== ACTIONS_TOKEN);
+      } catch (err) {
+        this.o.logger.warn({ subject: m.subject, err: errorMessage(err) }, 'malformed action advertisement ignored');
+        continue;
+      }
+      this.lastAttempt.set(component, Date.now());
+      await this.record(component, actions);
+    }
+  }
+}

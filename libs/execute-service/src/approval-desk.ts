@@ -1,0 +1,143 @@
+import type { KV } from '@nats-io/kv';
+import { errorMessage } from '@x0/core';
+import { openKeyValue, toKvKey, type Bus } from '@x0/bus';
+import { Plan } from '@x0/contracts';
+import { ApprovalQueue, type ApprovalAudit, type PendingApproval } from '@x0/guardrails';
+import type { Logger } from '@x0/service-kit';
+
+/** Bucket of plans held for approval (and decided ones, for a while), by plan id. */
+export const APPROVALS_BUCKET = 'x0_approvals';
+
+/** A held plan as stored in KV (JSON). */
+interface HeldRecord {
+  state: 'pending' | 'decided';
+  pending: PendingApproval;
+  /** The Plan, protobuf as base64: what runs once approved. */
+  plan: string;
+  decision?: ApprovalAudit;
+}
+
+/** Options of ApprovalDesk. */
+export interface ApprovalDeskOptions {
+  bus: Bus;
+  logger: Logger;
+  timeoutS: number;
+  /** Called for every decision (approve, reject, expiry) with the plan it is about; must publish the audit. */
+  onDecision(plan: Plan, audit: ApprovalAudit): Promise<void>;
+}
+
+/**
+ * Plans that need an operator: an ApprovalQueue (deadlines, who decided, why) whose pending
+ * entries and plans are kept in KV, so a restart keeps them with their original deadlines.
+ * Expiries are checked every second.
+ */
+export class ApprovalDesk {
+  private kv?: KV;
+  private readonly queue: ApprovalQueue;
+  private readonly plans = new Map<string, Plan>();
+  /** Expiries noticed by the queue (whichever call noticed them), to publish. */
+  private readonly expired: ApprovalAudit[] = [];
+  private timer?: NodeJS.Timeout;
+  private expiring = false;
+
+  constructor(private readonly o: ApprovalDeskOptions) {
+    this.queue = new ApprovalQueue({ timeoutS: o.timeoutS, onDecision: (a) => a.decision === 'expired' && this.expired.push(a) });
+  }
+
+  /** Opens the bucket and restores the pending approvals (expired ones expire at once). */
+  async start(): Promise<number> {
+    this.kv = await openKeyValue(this.o.bus, APPROVALS_BUCKET, { description: 'x0 execute: plans held for approval', ttl: 30 * 86_400_000 });
+    const keys: string[] = [];
+    for await (const k of await this.kv.keys()) keys.push(k);
+    const pending: PendingApproval[] = [];
+    for (const k of keys) {
+      const e = await this.kv.get(k);
+      if (!e || e.operation !== 'PUT' || e.value.length === 0) continue;
+      try {
+        const rec = e.json<HeldRecord>();
+        if (rec.state !== 'pending') continue;
+        this.plans.set(rec.pending.planId, Plan.decode(Buffer.from(rec.plan, 'base64')));
+        pending.push(rec.pending);
+      } catch (err) {
+        this.o.logger.warn({ key: k, err: errorMessage(err) }, 'unreadable approval record skipped');
+      }
+    }
+    this.queue.restore(pending);
+    this.timer = setInterval(() => void this.expire(), 1000);
+    this.timer.unref();
+    await this.expire();
+    return pending.length;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Pending approvals, oldest first. */
+  pending(): PendingApproval[] {
+    return this.queue.snapshot();
+  }
+
+  /**
+   * Holds a plan for approval (persisted). A plan already held is left as it is; one already
+   * decided (also before a restart) is not held again. Returns whether it is now pending.
+   */
+  async hold(plan: Plan): Promise<boolean> {
+    const id = plan.meta!.id;
+    if (this.plans.has(id)) return true;
+    const stored = await this.kv!.get(toKvKey(id));
+    if (stored && stored.operation === 'PUT' && stored.value.length > 0 && stored.json<HeldRecord>().state === 'decided') return false;
+    const guard = plan.explanation?.guardrails.find((l) => l.startsWith('approval:'));
+    const pending = this.queue.request({
+      planId: id,
+      component: plan.meta!.component,
+      action: plan.action,
+      policyId: plan.policyId,
+      reason: guard ? guard.replace(/^approval: needs_approval — /, '') : 'the policy requires approval',
+    });
+    const rec: HeldRecord = { state: 'pending', pending, plan: Buffer.from(Plan.encode(plan).finish()).toString('base64') };
+    await this.kv!.put(toKvKey(id), JSON.stringify(rec));
+    this.plans.set(id, plan);
+    return true;
+  }
+
+  /**
+   * An operator's decision. Throws NotFoundError (no such pending plan),
+   * FailedPreconditionError (expired or already decided), InvalidArgumentError (no actor).
+   * Calls onDecision (publish the audit; run an approved plan) before forgetting the plan.
+   */
+  async decide(planId: string, decision: 'approved' | 'rejected', by: { actor: string; reason?: string }): Promise<ApprovalAudit> {
+    const audit = decision === 'approved' ? this.queue.approve(planId, by) : this.queue.reject(planId, by);
+    await this.settle(audit);
+    return audit;
+  }
+
+  private async expire(): Promise<void> {
+    if (this.expiring || !this.kv) return;
+    this.expiring = true;
+    try {
+      this.queue.expire();
+      for (let audit = this.expired.shift(); audit; audit = this.expired.shift()) {
+        await this.settle(audit).catch(() => undefined);
+      }
+    } finally {
+      this.expiring = false;
+    }
+  }
+
+  private async settle(audit: ApprovalAudit): Promise<void> {
+    const plan = this.plans.get(audit.planId);
+    if (!plan) return;
+    try {
+      await this.o.onDecision(plan, audit);
+    } catch (err) {
+      // The decision stands; the record stays pending in KV, so a restart offers it again.
+      this.o.logger.error({ plan: audit.planId, decision: audit.decision, err: errorMessage(err) }, 'approval decision not fully carried out');
+      throw err;
+    }
+    this.plans.delete(audit.planId);
+    const pending: PendingApproval = { planId: audit.planId, component: audit.component, action: audit.action, reason: '', requestedMs: audit.requestedMs, expiresMs: audit.decidedMs };
+    const rec: HeldRecord = { state: 'decided', pending, plan: Buffer.from(Plan.encode(plan).finish()).toString('base64'), decision: audit };
+    await this.kv!.put(toKvKey(audit.planId), JSON.stringify(rec)).catch((err) => this.o.logger.warn({ plan: audit.planId, err: errorMessage(err) }, 'cannot record the decision'));
+  }
+}

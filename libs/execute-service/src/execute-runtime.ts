@@ -1,0 +1,183 @@
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage } from '@x0/core';
+import { ConsumerLoop, publishAll, publishMessage, type Bus, type Delivery, type HandleResult, type OutboundMessage } from '@x0/bus';
+import { EVENT_CODECS, PlanStatus, STREAMS, eventFilter, eventSubject, parseSubject, validateEvent, type ActionResult, type Outcome, type Plan } from '@x0/contracts';
+import type { DispatchResult, ExecutorRegistry } from '@x0/executors';
+import type { ApprovalAudit } from '@x0/guardrails';
+import type { Logger, ServiceStats } from '@x0/service-kit';
+import type { ActionCatalog } from './action-catalog';
+import type { ApprovalDesk } from './approval-desk';
+import { buildActionResult, buildApproval, buildOutcome, immediateOutcome, type ActionReport } from './events';
+import type { Verifier } from './verifier';
+
+/** Options of ExecuteRuntime. */
+export interface ExecuteRuntimeOptions {
+  bus: Bus;
+  logger: Logger;
+  stats: ServiceStats;
+  registry: ExecutorRegistry;
+  verifier: Verifier;
+  approvals: ApprovalDesk;
+  catalog: ActionCatalog;
+  actionTimeoutMs: number;
+  /** Plans older than this are not executed; 0 = no limit. */
+  maxPlanAgeMs: number;
+  partition?: { index: number; count: number };
+}
+
+/** Plans handled since start, by what became of them. */
+export interface ExecuteCounts {
+  executed: number;
+  dry_run: number;
+  failed: number;
+  held: number;
+  stale: number;
+  ignored: number;
+}
+
+/**
+ * The execute service's consumer: DISPATCH plans are carried out through the executor
+ * allowlist (at most once per idempotency key) and answered with an ActionResult, then an
+ * Outcome (at once for dry runs and failures, after verification otherwise);
+ * PENDING_APPROVAL plans are held for an operator. Plans of different components run
+ * concurrently; one component's plans run in order.
+ */
+export class ExecuteRuntime {
+  readonly counts: ExecuteCounts = { executed: 0, dry_run: 0, failed: 0, held: 0, stale: 0, ignored: 0 };
+  private readonly loop: ConsumerLoop<Plan>;
+  private stopping?: Promise<void>;
+
+  constructor(private readonly o: ExecuteRuntimeOptions) {
+    this.loop = new ConsumerLoop<Plan>({
+      bus: o.bus,
+      service: 'execute',
+      durable: 'execute',
+      stream: STREAMS.events.name,
+      filterSubject: eventFilter('plan'),
+      // An action may take up to its timeout: do not let the server redeliver it meanwhile.
+      ackWaitMs: o.actionTimeoutMs + 30_000,
+      maxBatch: 64,
+      partition: o.partition,
+      logger: o.logger,
+      observer: o.stats,
+      decode: (data, subject) => {
+        const parsed = parseSubject(subject);
+        if (parsed.type !== 'event' || parsed.event !== 'plan') throw new InvalidArgumentError('subject', `is not a plan subject: ${subject}`);
+        return validateEvent('plan', EVENT_CODECS.plan.decode(data), parsed.component);
+      },
+      handleBatch: (items) => this.handleBatch(items),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.loop.start();
+  }
+
+  /** Stops taking plans and finishes the batch in hand. Safe to call twice. */
+  stop(): Promise<void> {
+    this.stopping ??= this.loop.stop();
+    return this.stopping;
+  }
+
+  /** Carries out an approved plan (the gRPC Approve path): publishes its Approval, then runs it. */
+  async onDecision(plan: Plan, audit: ApprovalAudit): Promise<void> {
+    const approval = buildApproval(plan, audit);
+    await publishMessage(this.o.bus.js, { subject: eventSubject('approval', approval.meta!.component), data: EVENT_CODECS.approval.encode(approval), id: approval.meta!.id });
+    this.o.stats.published(1);
+    if (audit.decision !== 'approved') return;
+    const outputs = await this.execute(plan);
+    const results = await publishAll(this.o.bus.js, outputs);
+    const failed = results.find((r) => r instanceof Error);
+    if (failed) throw failed;
+    this.o.stats.published(outputs.length);
+  }
+
+  private async handleBatch(items: readonly Delivery<Plan>[]): Promise<HandleResult[]> {
+    const results: HandleResult[] = new Array(items.length);
+    const byComponent = new Map<string, number[]>();
+    items.forEach((d, i) => {
+      const c = d.value.meta!.component;
+      (byComponent.get(c) ?? byComponent.set(c, []).get(c)!).push(i);
+    });
+    await Promise.all(
+      [...byComponent.values()].map(async (indexes) => {
+        for (const i of indexes) results[i] = await this.handle(items[i].value);
+      }),
+    );
+    return results;
+  }
+
+  private async handle(plan: Plan): Promise<HandleResult> {
+    const component = plan.meta!.component;
+    this.o.catalog.notice(component);
+    const acts = plan.status === PlanStatus.PLAN_STATUS_DISPATCH || plan.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL;
+    if (!acts) {
+      this.counts.ignored++;
+      return { type: 'ok' };
+    }
+    if (!plan.action) return { type: 'invalid', reason: "'action' must not be empty in a plan to execute" };
+    if (!plan.idempotencyKey) return { type: 'invalid', reason: "'idempotency_key' must not be empty in a plan to execute" };
+    const age = Date.now() - plan.meta!.timeMs;
+    if (this.o.maxPlanAgeMs > 0 && age > this.o.maxPlanAgeMs) {
+      this.counts.stale++;
+      this.o.logger.warn({ plan: plan.meta!.id, component, ageS: Math.round(age / 1000) }, 'plan too old to act on; not executed');
+      return { type: 'ok' };
+    }
+    if (plan.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL) {
+      if (await this.o.approvals.hold(plan)) this.counts.held++;
+      return { type: 'ok' };
+    }
+    return { type: 'ok', outputs: await this.execute(plan) };
+  }
+
+  /**
+   * Dispatches a plan and returns the events to publish: the ActionResult, plus the Outcome
+   * when there is nothing to verify. A succeeded action's verification is persisted first.
+   * Throws only for transient trouble (the plan is then redelivered; the idempotency key
+   * keeps the action from running twice).
+   */
+  private async execute(plan: Plan): Promise<OutboundMessage[]> {
+    const report = await this.dispatch(plan);
+    const action = buildActionResult(plan, report, Date.now());
+    const outputs: OutboundMessage[] = [toMessage('action', action)];
+    const immediate = immediateOutcome(action);
+    if (immediate) {
+      outputs.push(toMessage('outcome', buildOutcome(action, immediate, Date.now())));
+      if (report.dryRun) this.counts.dry_run++;
+      else this.counts.failed++;
+    } else {
+      await this.o.verifier.track(action);
+      this.counts.executed++;
+    }
+    return outputs;
+  }
+
+  private async dispatch(plan: Plan): Promise<ActionReport> {
+    let res: DispatchResult;
+    try {
+      res = await this.o.registry.dispatch({
+        executor: plan.executor,
+        component: plan.meta!.component,
+        action: plan.action,
+        params: { ...plan.params },
+        idempotencyKey: plan.idempotencyKey,
+        dryRun: plan.dryRun,
+        deadline: Date.now() + this.o.actionTimeoutMs,
+      });
+    } catch (err) {
+      // Refused by the allowlist (unknown executor, action not configured, bad request): a failed action, on the record.
+      if (err instanceof InvalidArgumentError || err instanceof NotFoundError || err instanceof FailedPreconditionError) {
+        this.o.logger.warn({ plan: plan.meta!.id, executor: plan.executor, action: plan.action, err: errorMessage(err) }, 'plan refused by the executor allowlist');
+        return { executor: plan.executor, status: 'failed', message: `refused: ${errorMessage(err)}`, durationMs: 0, dryRun: plan.dryRun };
+      }
+      throw err;
+    }
+    const message = res.replayed ? `${res.message} (replayed: this idempotency key was executed before; nothing was done now)` : res.message;
+    return { executor: res.executor, status: res.status, message, durationMs: res.durationMs, dryRun: res.dryRun };
+  }
+}
+
+function toMessage(type: 'action' | 'outcome', event: ActionResult | Outcome): OutboundMessage {
+  const meta = event.meta!;
+  const data = type === 'action' ? EVENT_CODECS.action.encode(event as ActionResult) : EVENT_CODECS.outcome.encode(event as Outcome);
+  return { subject: eventSubject(type, meta.component), data, id: meta.id };
+}

@@ -1,0 +1,270 @@
+import * as grpc from '@grpc/grpc-js';
+import { deriveId } from '@x0/core';
+import { connectBus, type Bus } from '@x0/bus';
+import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
+import {
+  ActionStatus,
+  ExecutorServiceClient,
+  PlanStatus,
+  Verdict,
+  type DecisionRequest,
+  type DecisionResponse,
+  type ListActionsResponse,
+  type ListPendingResponse,
+  type Statistics,
+} from '@x0/contracts';
+import { ComponentActionsStore } from '@x0/component-actions';
+import { runService, type ServiceHandle } from '@x0/service-kit';
+import { executeService } from './execute-service';
+import { makePlan, publishEvent, publishStatus, readEvents, startTestAgent, waitFor, type TestAgent } from './testing';
+
+jest.setTimeout(30_000);
+
+type Unary<Req, Res> = (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall;
+
+describe('execute service', () => {
+  let nats: NatsServerProcess;
+  let bus: Bus;
+  let handle: ServiceHandle | undefined;
+  let client: ExecutorServiceClient;
+  /** The monitor's view the test publishes every 50 ms: component → open anomaly id ('' = healthy). */
+  const health = new Map<string, string>();
+  let ticker: NodeJS.Timeout;
+  const agents: TestAgent[] = [];
+
+  const start = async (env: Record<string, string> = {}) => {
+    handle = await runService(executeService, {
+      env: {
+        NATS_URL: nats.url,
+        GRPC_HOST: '127.0.0.1',
+        GRPC_PORT: '0',
+        METRICS_PORT: '0',
+        LOG_LEVEL: 'silent',
+        EXECUTE_VERIFY_WINDOW_S: '2',
+        EXECUTE_VERIFY_HOLD_S: '0.4',
+        EXECUTE_DISCOVERY_TIMEOUT_MS: '300',
+        ...env,
+      },
+      handleSignals: false,
+    });
+    client?.close();
+    client = new ExecutorServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure());
+  };
+  /** Stops the service (closing the client first, so gRPC shuts down at once) and starts it again. */
+  const restart = async (env: Record<string, string> = {}) => {
+    client.close();
+    await handle!.stop();
+    await start(env);
+  };
+  const call = <Req, Res>(method: Unary<Req, Res>, req: Req) =>
+    new Promise<Res>((resolve, reject) => method.call(client, req, (err, res) => (err ? reject(err) : resolve(res))));
+  const stats = () => call<object, Statistics>(client.getStatistics, {});
+  const outcomeOf = (actionId: string) => waitFor(async () => (await readEvents(bus, 'outcome')).find((o) => o.actionId === actionId), 15_000, `outcome of ${actionId}`);
+  const actionOf = (planId: string) => waitFor(async () => (await readEvents(bus, 'action')).find((a) => a.planId === planId), 15_000, `action of ${planId}`);
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    bus = await connectBus({ url: nats.url, name: 'execute-test' });
+    ticker = setInterval(() => {
+      for (const [c, open] of health) publishStatus(bus.nc, c, open);
+    }, 50);
+    await start();
+  });
+
+  afterAll(async () => {
+    clearInterval(ticker);
+    for (const a of agents) a.stop();
+    client?.close();
+    await handle?.stop();
+    await bus?.drain();
+    await nats?.stop();
+  });
+
+  it('dispatch - the agent acts, the component recovers: ActionResult and Outcome chained to the plan', async () => {
+    let fixed = false;
+    const plan = makePlan('web-1', { action: 'scale_up' });
+    health.set('web-1', plan.incident!.anomalyId);
+    agents.push(
+      startTestAgent(bus.nc, 'web-1', {
+        scale_up: () => {
+          // The fix takes effect a little later, as in real life.
+          setTimeout(() => health.set('web-1', ''), 200);
+          fixed = true;
+          return { ok: true, message: 'scaled to 3' };
+        },
+      }),
+    );
+    await publishEvent(bus, 'plan', plan);
+    const action = await actionOf(plan.meta!.id);
+    expect(fixed).toBe(true);
+    expect(action.meta).toMatchObject({ id: deriveId('ac', plan.meta!.id), parentId: plan.meta!.id, component: 'web-1', source: 'execute' });
+    expect(action).toMatchObject({ action: 'scale_up', executor: 'agent', status: ActionStatus.ACTION_STATUS_SUCCEEDED, message: 'scaled to 3', dryRun: false, idempotencyKey: plan.idempotencyKey, params: { delta: '1' } });
+    expect(action.incident).toMatchObject({ anomalyId: plan.incident!.anomalyId, planId: plan.meta!.id, actionId: action.meta!.id, policyId: 'p-scale_up' });
+
+    const outcome = await outcomeOf(action.meta!.id);
+    expect(outcome.meta).toMatchObject({ id: deriveId('oc', action.meta!.id), parentId: action.meta!.id, component: 'web-1' });
+    expect(outcome).toMatchObject({ verdict: Verdict.VERDICT_RECOVERED, recovered: true, anomalyReturned: false });
+    expect(outcome.timeToRecoverMs).toBeGreaterThanOrEqual(150);
+    expect(outcome.timeToRecoverMs).toBeLessThan(2000);
+    expect(outcome.detail).toMatch(/^web-1 recovered \d+\.\d s after scale_up and stayed healthy for 0\.4 s$/);
+    expect(outcome.incident?.actionId).toBe(action.meta!.id);
+  });
+
+  it('verification - not recovered when the window ends first; anomaly returned when it reopens during the hold', async () => {
+    const stuck = makePlan('web-2', { action: 'restart' });
+    health.set('web-2', stuck.incident!.anomalyId);
+    const flaky = makePlan('web-3', { action: 'restart' });
+    health.set('web-3', flaky.incident!.anomalyId);
+    agents.push(startTestAgent(bus.nc, 'web-2', { restart: () => ({ ok: true }) }));
+    agents.push(
+      startTestAgent(bus.nc, 'web-3', {
+        restart: () => {
+          setTimeout(() => health.set('web-3', ''), 100);
+          setTimeout(() => health.set('web-3', 'an_again'), 250);
+          return { ok: true };
+        },
+      }),
+    );
+    await publishEvent(bus, 'plan', stuck);
+    await publishEvent(bus, 'plan', flaky);
+    const o1 = await outcomeOf(deriveId('ac', stuck.meta!.id));
+    expect(o1).toMatchObject({ verdict: Verdict.VERDICT_NOT_RECOVERED, recovered: false, timeToRecoverMs: 0, anomalyReturned: false });
+    expect(o1.detail).toMatch(new RegExp(`^web-2 not healthy 2\\.0 s after restart \\(last status \\d\\.\\d s ago: severity high, incident ${stuck.incident!.anomalyId} open\\)$`));
+    const o2 = await outcomeOf(deriveId('ac', flaky.meta!.id));
+    expect(o2).toMatchObject({ verdict: Verdict.VERDICT_NOT_RECOVERED, recovered: false, anomalyReturned: true });
+    expect(o2.detail).toMatch(/^web-3 recovered \d\.\d s after restart, but the anomaly returned \d\.\d s later \(severity high, incident an_again\)$/);
+  });
+
+  it('no verification - a dry run, a failed action and an executor outside the allowlist get their Outcome at once', async () => {
+    agents.push(startTestAgent(bus.nc, 'web-4', { restart: () => ({ ok: false, message: 'permission denied' }) }));
+    const dry = makePlan('web-4', { action: 'scale_up', dryRun: true });
+    const failed = makePlan('web-4', { action: 'restart' });
+    const refused = makePlan('web-4', { action: 'restart', executor: 'k8s' });
+    for (const p of [dry, failed, refused]) await publishEvent(bus, 'plan', p);
+    const a1 = await actionOf(dry.meta!.id);
+    expect(a1).toMatchObject({ status: ActionStatus.ACTION_STATUS_SKIPPED, dryRun: true });
+    expect(a1.message).toBe('dry run: would request scale_up web-4 with {"delta":"1"} from its agent on x0.agents.web-4.scale_up');
+    expect(await outcomeOf(a1.meta!.id)).toMatchObject({ verdict: Verdict.VERDICT_DRY_RUN, recovered: false });
+    const a2 = await actionOf(failed.meta!.id);
+    expect(a2).toMatchObject({ status: ActionStatus.ACTION_STATUS_FAILED, message: 'permission denied' });
+    expect(await outcomeOf(a2.meta!.id)).toMatchObject({ verdict: Verdict.VERDICT_ACTION_FAILED, detail: 'action failed: permission denied' });
+    const a3 = await actionOf(refused.meta!.id);
+    expect(a3).toMatchObject({ status: ActionStatus.ACTION_STATUS_FAILED, executor: 'k8s', message: "refused: executor 'k8s' not found" });
+    expect((await outcomeOf(a3.meta!.id)).verdict).toBe(Verdict.VERDICT_ACTION_FAILED);
+  });
+
+  it('idempotency - a redelivered plan never acts twice, also after a restart', async () => {
+    const agent = startTestAgent(bus.nc, 'web-5', { restart: () => ({ ok: true }) });
+    agents.push(agent);
+    health.set('web-5', '');
+    const plan = makePlan('web-5');
+    await publishEvent(bus, 'plan', plan);
+    await publishEvent(bus, 'plan', plan, `${plan.meta!.id}-copy-1`);
+    await outcomeOf(deriveId('ac', plan.meta!.id));
+    await waitFor(async () => (await stats()).messagesIn >= 2 || undefined, 10_000, 'both copies handled');
+    await restart();
+    await publishEvent(bus, 'plan', plan, `${plan.meta!.id}-copy-2`);
+    await waitFor(async () => (await stats()).messagesIn >= 1 || undefined, 10_000, 'the third copy handled');
+    expect(agent.received).toEqual([{ action: 'restart', idempotencyKey: plan.idempotencyKey }]);
+    expect(await readEvents(bus, 'action', 'web-5')).toHaveLength(1);
+    expect(await readEvents(bus, 'outcome', 'web-5')).toHaveLength(1);
+  });
+
+  it('restart - a verification in progress survives a restart: exactly one Outcome', async () => {
+    const plan = makePlan('web-6');
+    health.set('web-6', plan.incident!.anomalyId);
+    agents.push(startTestAgent(bus.nc, 'web-6', { restart: () => ({ ok: true }) }));
+    await publishEvent(bus, 'plan', plan);
+    await actionOf(plan.meta!.id);
+    await waitFor(async () => (await stats()).gauges['execute_pending_verifications'] === 1 || undefined, 5000, 'verification started');
+    client.close();
+    await handle!.stop();
+    // While execute is down the component recovers.
+    health.set('web-6', '');
+    await new Promise((r) => setTimeout(r, 300));
+    await start({ EXECUTE_VERIFY_WINDOW_S: '30' });
+    const outcome = await outcomeOf(deriveId('ac', plan.meta!.id));
+    expect(outcome).toMatchObject({ verdict: Verdict.VERDICT_RECOVERED, recovered: true });
+    expect(outcome.detail).toContain('verification resumed after a restart');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await readEvents(bus, 'outcome', 'web-6')).toHaveLength(1);
+  });
+
+  it('actions - advertisements, discovery and agent-less components are kept for the plan service', async () => {
+    const agent = startTestAgent(bus.nc, 'web-7', { restart: () => ({ ok: true }), clear_cache: () => ({ ok: true }) });
+    agents.push(agent);
+    agent.announce();
+    const store = await ComponentActionsStore.open(bus);
+    const rec = await waitFor(() => store.get('web-7'), 5000, 'advertised actions stored');
+    expect(rec).toMatchObject({ actions: ['clear_cache', 'restart'], source: 'agent' });
+
+    agents.push(startTestAgent(bus.nc, 'web-8', { throttle: () => ({ ok: true }) }));
+    const r = await call<{ component: string }, ListActionsResponse>(client.listActions, { component: 'web-8' });
+    expect(r.components).toEqual([{ component: 'web-8', actions: ['throttle'], source: 'agent', updatedMs: expect.any(Number) }]);
+    expect(r.executors).toEqual(['agent', 'dry-run']);
+
+    // A component the monitor reports on, with no agent: nothing can act on it.
+    health.set('no-agent-1', '');
+    expect(await waitFor(() => store.get('no-agent-1'), 5000, 'agent-less component recorded')).toMatchObject({ actions: [], source: 'config' });
+  });
+
+  it('approvals - pending, approved over gRPC (action + Approval event), rejected; errors name the problem', async () => {
+    const agent = startTestAgent(bus.nc, 'db-1', { failover: () => ({ ok: true }) });
+    agents.push(agent);
+    health.set('db-1', '');
+    const plan = makePlan('db-1', { action: 'failover', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL, guardrails: ['approval: needs_approval — risk high ≥ high; expires in 15m'] });
+    const other = makePlan('db-2', { action: 'failover', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL });
+    await publishEvent(bus, 'plan', plan);
+    await publishEvent(bus, 'plan', other);
+    const pending = await waitFor(async () => {
+      const p = await call<object, ListPendingResponse>(client.listPending, {});
+      return p.pending.length === 2 ? p.pending : undefined;
+    }, 5000, 'two pending approvals');
+    expect(pending[0]).toMatchObject({ planId: plan.meta!.id, component: 'db-1', action: 'failover', reason: 'risk high ≥ high; expires in 15m' });
+    expect(pending[0].expiresMs - pending[0].requestedMs).toBe(900_000);
+    expect(agent.received).toEqual([]);
+
+    const noActor = await call<DecisionRequest, DecisionResponse>(client.approve, { planId: plan.meta!.id, actor: '', reason: '' }).catch((e: grpc.ServiceError) => e);
+    expect(noActor).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: "'actor' must be non-empty: every decision names who made it" });
+    const ok = await call<DecisionRequest, DecisionResponse>(client.approve, { planId: plan.meta!.id, actor: 'alice', reason: 'primary is gone' });
+    expect(ok).toEqual({ planId: plan.meta!.id, status: 'approved' });
+    const again = await call<DecisionRequest, DecisionResponse>(client.reject, { planId: plan.meta!.id, actor: 'bob', reason: '' }).catch((e: grpc.ServiceError) => e);
+    expect(again).toMatchObject({ code: grpc.status.FAILED_PRECONDITION, details: `plan ${plan.meta!.id} was already approved by alice` });
+    const unknown = await call<DecisionRequest, DecisionResponse>(client.approve, { planId: 'pl_nope', actor: 'alice', reason: '' }).catch((e: grpc.ServiceError) => e);
+    expect(unknown).toMatchObject({ code: grpc.status.NOT_FOUND, details: "pending approval 'pl_nope' not found" });
+
+    const approvals = await readEvents(bus, 'approval', 'db-1');
+    expect(approvals).toHaveLength(1);
+    expect(approvals[0]).toMatchObject({ planId: plan.meta!.id, decision: 'approved', actor: 'alice', reason: 'primary is gone' });
+    expect(approvals[0].meta).toMatchObject({ id: deriveId('ap', plan.meta!.id), parentId: plan.meta!.id });
+    const action = await actionOf(plan.meta!.id);
+    expect(action).toMatchObject({ action: 'failover', status: ActionStatus.ACTION_STATUS_SUCCEEDED });
+    expect(agent.received.map((r) => r.action)).toEqual(['failover']);
+    expect((await outcomeOf(action.meta!.id)).verdict).toBe(Verdict.VERDICT_RECOVERED);
+
+    expect(await call<DecisionRequest, DecisionResponse>(client.reject, { planId: other.meta!.id, actor: 'bob', reason: 'not now' })).toEqual({ planId: other.meta!.id, status: 'rejected' });
+    const rejected = await readEvents(bus, 'approval', 'db-2');
+    expect(rejected.map((a) => [a.decision, a.actor, a.reason])).toEqual([['rejected', 'bob', 'not now']]);
+    expect(await readEvents(bus, 'action', 'db-2')).toEqual([]);
+    expect((await call<object, ListPendingResponse>(client.listPending, {})).pending).toEqual([]);
+  });
+
+  it('approvals - a pending approval survives a restart with its deadline, then expires (actor system)', async () => {
+    await restart({ EXECUTE_APPROVAL_TIMEOUT_S: '2' });
+    const plan = makePlan('db-3', { action: 'failover', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL });
+    await publishEvent(bus, 'plan', plan);
+    const [p] = await waitFor(async () => {
+      const x = await call<object, ListPendingResponse>(client.listPending, {});
+      return x.pending.length === 1 ? x.pending : undefined;
+    }, 5000, 'pending approval');
+    await restart({ EXECUTE_APPROVAL_TIMEOUT_S: '2' });
+    const restored = await call<object, ListPendingResponse>(client.listPending, {});
+    expect(restored.pending.map((x) => [x.planId, x.expiresMs])).toEqual([[plan.meta!.id, p.expiresMs]]);
+    const [expired] = await waitFor(async () => {
+      const a = await readEvents(bus, 'approval', 'db-3');
+      return a.length > 0 ? a : undefined;
+    }, 10_000, 'the expiry');
+    expect(expired).toMatchObject({ decision: 'expired', actor: 'system', reason: 'no decision within 2s' });
+    expect(await readEvents(bus, 'action', 'db-3')).toEqual([]);
+  });
+});

@@ -1,0 +1,29 @@
+import type { KV } from '@nats-io/kv';
+import { openKeyValue, toKvKey, type Bus } from '@x0/bus';
+import type { IdempotencyRecord, IdempotencyStore } from '@x0/executors';
+
+/** Bucket remembering every idempotency key the execute service acted on, with its result. */
+export const EXECUTED_BUCKET = 'x0_executed';
+
+/**
+ * An IdempotencyStore in NATS KV: what was executed survives restarts and is shared by
+ * replicas, so a redelivered plan never acts twice. `put` resolves once the server stored it.
+ */
+export class KvIdempotencyStore implements IdempotencyStore {
+  private constructor(readonly kv: KV) {}
+
+  /** Opens (creating) the bucket; keys expire after `ttlMs`. */
+  static async open(bus: Bus, ttlMs: number): Promise<KvIdempotencyStore> {
+    return new KvIdempotencyStore(await openKeyValue(bus, EXECUTED_BUCKET, { description: 'x0 execute: idempotency keys acted on', ttl: ttlMs }));
+  }
+
+  async get(key: string): Promise<IdempotencyRecord | undefined> {
+    const e = await this.kv.get(toKvKey(key));
+    if (!e || e.operation !== 'PUT' || e.value.length === 0) return undefined;
+    return e.json<IdempotencyRecord>();
+  }
+
+  async put(key: string, record: IdempotencyRecord): Promise<void> {
+    await this.kv.put(toKvKey(key), JSON.stringify(record));
+  }
+}

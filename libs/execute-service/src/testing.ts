@@ -1,0 +1,123 @@
+/** Test helpers for the execute service: plans to feed it, a scripted agent, monitor statuses, reading events. */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { deriveId } from '@x0/core';
+import { publishMessage, type Bus } from '@x0/bus';
+import {
+  COMPONENT_HEALTH_CODEC,
+  EVENT_CODECS,
+  Plan,
+  PlanStatus,
+  STREAMS,
+  Severity,
+  agentActionsSubject,
+  eventSubject,
+  statusSubject,
+  type EventPayloads,
+  type EventType,
+} from '@x0/contracts';
+
+/** A valid Plan for `component` (ids derived from `anomalyId`). */
+export function makePlan(
+  component: string,
+  o: { action?: string; status?: PlanStatus; dryRun?: boolean; executor?: string; anomalyId?: string; policyId?: string; timeMs?: number; guardrails?: string[] } = {},
+): Plan {
+  const anomalyId = o.anomalyId ?? deriveId('an', component, Math.random());
+  const action = o.action ?? 'restart';
+  const diagnosisId = deriveId('dg', anomalyId);
+  const id = deriveId('pl', diagnosisId);
+  const policyId = o.policyId ?? `p-${action}`;
+  return Plan.fromPartial({
+    meta: { id, parentId: diagnosisId, component, timeMs: o.timeMs ?? Date.now(), source: 'plan' },
+    incident: { anomalyId, component, kind: 'web', severity: Severity.SEVERITY_HIGH, cause: 'cpu_saturation', diagnosisId, planId: id, policyId, action, detectedMs: Date.now() },
+    status: o.status ?? PlanStatus.PLAN_STATUS_DISPATCH,
+    policyId,
+    action,
+    params: { delta: '1' },
+    dryRun: o.dryRun ?? false,
+    idempotencyKey: `${anomalyId}:${action}`,
+    executor: o.executor ?? 'agent',
+    explanation: { summary: 'test plan', ranking: [], guardrails: o.guardrails ?? [], evidence: [] },
+  });
+}
+
+/** A scripted agent for one component: answers action requests with `reply(action)`; records them. */
+export interface TestAgent {
+  readonly received: Array<{ action: string; idempotencyKey: string }>;
+  /** Publishes the agent's advertisement (`{"actions": [...]}`), as a real agent does at start. */
+  announce(): void;
+  stop(): void;
+}
+
+/** Starts a TestAgent; discovery requests are answered with the handlers' names. */
+export function startTestAgent(nc: NatsConnection, component: string, handlers: Record<string, () => { ok: boolean; message?: string }>): TestAgent {
+  const received: TestAgent['received'] = [];
+  const sub = nc.subscribe(`x0.agents.${component}.*`, {
+    callback: (err, msg) => {
+      if (err || !msg.reply) return;
+      const action = msg.subject.split('.')[3];
+      if (action === 'actions') {
+        msg.respond(JSON.stringify({ actions: Object.keys(handlers) }));
+        return;
+      }
+      received.push({ action, idempotencyKey: msg.json<{ idempotencyKey: string }>().idempotencyKey });
+      msg.respond(JSON.stringify(handlers[action] ? handlers[action]() : { ok: false, message: `unknown action ${action}` }));
+    },
+  });
+  return {
+    received,
+    announce: () => nc.publish(agentActionsSubject(component), JSON.stringify({ actions: Object.keys(handlers) })),
+    stop: () => sub.unsubscribe(),
+  };
+}
+
+/** Publishes a ComponentHealth like the monitor: an open incident (unhealthy) or none (healthy). */
+export function publishStatus(nc: NatsConnection, component: string, openAnomalyId: string): void {
+  nc.publish(
+    statusSubject(component),
+    COMPONENT_HEALTH_CODEC.encode({
+      component,
+      timeMs: Date.now(),
+      score: openAnomalyId ? 0.95 : 0.1,
+      severity: openAnomalyId ? Severity.SEVERITY_HIGH : Severity.SEVERITY_UNSPECIFIED,
+      phase: 'scoring',
+      openAnomalyId,
+    }),
+  );
+}
+
+/** Publishes an event into X0_EVENTS with its id as Nats-Msg-Id (`msgId` overrides, to simulate a redelivered copy). */
+export async function publishEvent<K extends EventType>(bus: Bus, type: K, event: EventPayloads[K], msgId?: string): Promise<void> {
+  const meta = (event as { meta?: { id: string; component: string } }).meta!;
+  await publishMessage(bus.js, { subject: eventSubject(type, meta.component), data: EVENT_CODECS[type].encode(event), id: msgId ?? meta.id });
+}
+
+/** Every stored event of one type (optionally one component), in stream order. */
+export async function readEvents<K extends EventType>(bus: Bus, type: K, component = '*'): Promise<Array<EventPayloads[K]>> {
+  const filter = `x0.events.${type}.${component}`;
+  const info = await bus.jsm.streams.info(STREAMS.events.name, { subjects_filter: filter });
+  const total = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+  if (total === 0) return [];
+  const consumer = await bus.js.consumers.get(STREAMS.events.name, { filter_subjects: filter });
+  const out: Array<EventPayloads[K]> = [];
+  while (out.length < total) {
+    const batch = await consumer.fetch({ max_messages: Math.min(256, total - out.length), expires: 2000 });
+    let got = 0;
+    for await (const m of batch) {
+      out.push(EVENT_CODECS[type].decode(m.data) as EventPayloads[K]);
+      got++;
+    }
+    if (got === 0) break;
+  }
+  return out;
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
+export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
