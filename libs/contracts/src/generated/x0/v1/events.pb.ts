@@ -483,7 +483,11 @@ export interface InferenceReport {
   inferences: number;
   failures: number;
   /** Latency of the inferences since the previous report. */
-  latency: LatencySummary | undefined;
+  latency:
+    | LatencySummary
+    | undefined;
+  /** A uniform sample (at most 64) of those latencies, ms, so a receiver can pool replicas. */
+  latencySamplesMs: number[];
 }
 
 function createBaseSample(): Sample {
@@ -4742,6 +4746,7 @@ function createBaseInferenceReport(): InferenceReport {
     inferences: 0,
     failures: 0,
     latency: undefined,
+    latencySamplesMs: [],
   };
 }
 
@@ -4770,6 +4775,13 @@ export const InferenceReport: MessageFns<InferenceReport> = {
     }
     if (message.latency !== undefined) {
       LatencySummary.encode(message.latency, writer.uint32(66).fork()).join();
+    }
+    if (message.latencySamplesMs.length !== 0) {
+      writer.uint32(74).fork();
+      for (const v of message.latencySamplesMs) {
+        writer.double(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -4851,6 +4863,24 @@ export const InferenceReport: MessageFns<InferenceReport> = {
             message.latency = LatencySummary.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag === 73) {
+              message.latencySamplesMs.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 74) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.latencySamplesMs.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4877,6 +4907,11 @@ export const InferenceReport: MessageFns<InferenceReport> = {
       inferences: isSet(object.inferences) ? globalThis.Number(object.inferences) : 0,
       failures: isSet(object.failures) ? globalThis.Number(object.failures) : 0,
       latency: isSet(object.latency) ? LatencySummary.fromJSON(object.latency) : undefined,
+      latencySamplesMs: globalThis.Array.isArray(object?.latencySamplesMs)
+        ? object.latencySamplesMs.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.latency_samples_ms)
+        ? object.latency_samples_ms.map((e: any) => globalThis.Number(e))
+        : [],
     };
   },
 
@@ -4906,6 +4941,9 @@ export const InferenceReport: MessageFns<InferenceReport> = {
     if (message.latency !== undefined) {
       obj.latency = LatencySummary.toJSON(message.latency);
     }
+    if (message.latencySamplesMs?.length) {
+      obj.latencySamplesMs = message.latencySamplesMs.map((e) => floatToJson(e));
+    }
     return obj;
   },
 
@@ -4924,6 +4962,7 @@ export const InferenceReport: MessageFns<InferenceReport> = {
     message.latency = (object.latency !== undefined && object.latency !== null)
       ? LatencySummary.fromPartial(object.latency)
       : undefined;
+    message.latencySamplesMs = object.latencySamplesMs?.map((e) => e) || [];
     return message;
   },
 };
