@@ -56,8 +56,8 @@ export function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
 }
 
-/** Healthy metric values of a component kind at time `t` seconds (cycle period `periodS`). */
-export function healthyValues(kind: string, t: number, rand: () => number, periodS = 600): MetricValues {
+/** Healthy metric values of a component kind at time `t` seconds (a slow daily-like cycle of period `periodS`). */
+export function healthyValues(kind: string, t: number, rand: () => number, periodS = 3600): MetricValues {
   const shapes = KIND_METRICS[kind] ?? KIND_METRICS['web'];
   const out: MetricValues = {};
   for (const [name, s] of Object.entries(shapes)) {
