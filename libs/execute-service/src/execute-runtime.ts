@@ -1,5 +1,5 @@
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage } from '@x0/core';
-import { ConsumerLoop, publishAll, publishMessage, type Bus, type Delivery, type HandleResult, type OutboundMessage } from '@x0/bus';
+import { ConsumerLoop, publishAll, publishMessage, type Bus, type ConsumerLoopOptions, type Delivery, type HandleResult, type OutboundMessage } from '@x0/bus';
 import { EVENT_CODECS, PlanStatus, STREAMS, eventFilter, eventSubject, parseSubject, validateEvent, type ActionResult, type Outcome, type Plan } from '@x0/contracts';
 import type { DispatchResult, ExecutorRegistry } from '@x0/executors';
 import type { ApprovalAudit } from '@x0/guardrails';
@@ -21,7 +21,8 @@ export interface ExecuteRuntimeOptions {
   actionTimeoutMs: number;
   /** Plans older than this are not executed; 0 = no limit. */
   maxPlanAgeMs: number;
-  partition?: { index: number; count: number };
+  /** Settings the consumer takes (ServiceContext.consumerOptions: ack wait, max deliveries, partition). */
+  consumer?: Pick<ConsumerLoopOptions<unknown>, 'ackWaitMs' | 'maxDeliver' | 'partition'>;
 }
 
 /** Plans handled since start, by what became of them. */
@@ -53,10 +54,10 @@ export class ExecuteRuntime {
       durable: 'execute',
       stream: STREAMS.events.name,
       filterSubject: eventFilter('plan'),
-      // An action may take up to its timeout: do not let the server redeliver it meanwhile.
-      ackWaitMs: o.actionTimeoutMs + 30_000,
+      ...o.consumer,
+      // An action may take up to its timeout: the server must not redeliver the plan meanwhile.
+      ackWaitMs: Math.max(o.consumer?.ackWaitMs ?? 30_000, o.actionTimeoutMs + 5000),
       maxBatch: 64,
-      partition: o.partition,
       logger: o.logger,
       observer: o.stats,
       decode: (data, subject) => {

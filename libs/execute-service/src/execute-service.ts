@@ -65,7 +65,7 @@ export const executeService: ServiceModule<typeof executeConfigShape> = {
       catalog,
       actionTimeoutMs: c.EXECUTE_ACTION_TIMEOUT_MS,
       maxPlanAgeMs: c.EXECUTE_MAX_PLAN_AGE_S * 1000,
-      partition,
+      consumer: ctx.consumerOptions,
     });
     ref.runtime = rt;
 

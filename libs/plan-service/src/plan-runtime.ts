@@ -1,5 +1,5 @@
 import { LruMap, deriveId } from '@x0/core';
-import { createEventConsumer, type Bus, type ConsumerLoop, type HandleResult } from '@x0/bus';
+import { createEventConsumer, type Bus, type ConsumerLoop, type ConsumerLoopOptions, type HandleResult } from '@x0/bus';
 import { EVENT_CODECS, Verdict, eventSubject, type Approval, type Diagnosis, type EventPayloads, type Outcome, type Plan } from '@x0/contracts';
 import type { ComponentActionsRecord } from '@x0/component-actions';
 import { Planner, type DecisionEngine, type PlanRequest } from '@x0/decision';
@@ -37,7 +37,8 @@ export interface PlanRuntimeOptions {
   maxDiagnosisAgeMs: number;
   /** Outcomes and approvals older than this no longer concern the guardrails. */
   maxFeedbackAgeMs: number;
-  partition?: { index: number; count: number };
+  /** Settings every consumer takes (ServiceContext.consumerOptions: ack wait, max deliveries, partition). */
+  consumer?: Pick<ConsumerLoopOptions<unknown>, 'ackWaitMs' | 'maxDeliver' | 'partition'>;
 }
 
 /** Plans published so far, by status. */
@@ -66,7 +67,7 @@ export class PlanRuntime {
   constructor(private readonly o: PlanRuntimeOptions) {
     this.planner = new Planner({ engine: o.engine, guardrails: o.guardrails });
     this.recent = new LruMap(o.explainCache);
-    const common = { bus: o.bus, service: 'plan', logger: o.logger, observer: o.stats, partition: o.partition };
+    const common = { ...o.consumer, bus: o.bus, service: 'plan', logger: o.logger, observer: o.stats };
     this.consumers = [
       createEventConsumer({ ...common, type: 'diagnosis', durable: 'plan', handle: (d) => this.onDiagnosis(d) }),
       createEventConsumer({ ...common, type: 'outcome', durable: 'plan-outcomes', handle: (oc) => this.onOutcome(oc) }),

@@ -40,7 +40,7 @@ export const planService: ServiceModule<typeof planConfigShape> = {
       explainCache: c.PLAN_EXPLAIN_CACHE,
       maxDiagnosisAgeMs: c.PLAN_MAX_DIAGNOSIS_AGE_S * 1000,
       maxFeedbackAgeMs: guardrailsConfig.blastRadius.inFlightTimeoutS * 1000,
-      partition: c.X0_PARTITIONS > 1 ? { index: c.X0_PARTITION_INDEX, count: c.X0_PARTITIONS } : undefined,
+      consumer: ctx.consumerOptions,
     });
 
     const policies = await PolicyStore.open(ctx.bus);
