@@ -3,7 +3,9 @@
  * /work/shared/data/nab-dev (or --nab DIR) and scores with the shared NAB scorer. Same code
  * path as `x0 detect` minus process start-up; the official numbers come from tools/eval/nab.mjs.
  *
- *   npx tsx tools/eval/nab-inprocess.ts [--nab DIR] [--per-file] [--categories]
+ *   npx tsx tools/eval/nab-inprocess.ts [--nab DIR] [--per-file] [--categories] [--opt name=value ...]
+ *
+ * --opt sets a detector option (e.g. --opt refractorySamples=50 --opt baselineHorizon=8000).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +15,12 @@ import { detectCsv } from '@x0/anomaly';
 const args = process.argv.slice(2);
 const nab = args.includes('--nab') ? args[args.indexOf('--nab') + 1] : '/work/shared/data/nab-dev';
 const scorerDir = process.env.NAB_TOOLS ?? '/work/shared/tools/nab';
+const detector: Record<string, unknown> = {};
+args.forEach((a, i) => {
+  if (a !== '--opt') return;
+  const [k, v] = args[i + 1].split('=');
+  detector[k] = Number.isFinite(Number(v)) ? Number(v) : v;
+});
 
 async function main(): Promise<void> {
   const score = await import(path.join(scorerDir, 'score.mjs'));
@@ -27,7 +35,7 @@ async function main(): Promise<void> {
     const out = new PassThrough();
     const chunks: Buffer[] = [];
     out.on('data', (c: Buffer) => chunks.push(c));
-    await detectCsv(Readable.from([fs.readFileSync(path.join(P.dataDir, rel))]), out, { probation: e.probation });
+    await detectCsv(Readable.from([fs.readFileSync(path.join(P.dataDir, rel))]), out, { probation: e.probation, detector });
     const vals = Buffer.concat(chunks).toString('utf8').trim().split('\n').map(Number);
     if (vals.length !== e.n) throw new Error(`${rel}: ${vals.length} scores for ${e.n} rows`);
     scores.set(rel, Float64Array.from(vals));

@@ -8,8 +8,8 @@ import { RING_LENGTH, ringPush } from './ring';
  * flat Float64Array (`S.*` offsets) plus a float32 ring of recent raw values, so the
  * state serialises exactly.
  */
-/** Number of calibrated statistics per metric: forecast residual, level, time-of-day, volatility. */
-export const DETECTORS = 4;
+/** Number of calibrated statistics per metric: forecast residual, level, time-of-day, volatility, mean shift. */
+export const DETECTORS = 5;
 /** Time-of-day profile bins (hours). */
 export const SEASON_BINS = 24;
 
@@ -27,11 +27,13 @@ export const S = {
   RING_FILL: 10,
   LAST: 11,
   VOL_REF: 12,
+  /** Fast exponential average of the value (mean-shift detector). */
+  FAST: 14 + DETECTORS,
   /** Weight of the next observation in the calibrators (lazy forgetting, see calibrator.ts). */
   UNIT: 13,
   /** DETECTORS calibrator masses */
   MASS: 14,
-  SIZE: 14 + DETECTORS,
+  SIZE: 14 + DETECTORS + 1,
 } as const;
 
 /** Settings shared by every metric of a detector. */
@@ -101,10 +103,12 @@ export function metricScale(s: Float64Array): number {
 }
 
 /**
- * Trust in each detector's surprise (residual, level, time-of-day, volatility): a new extreme
+ * Trust in each detector's surprise (residual, level, time-of-day, volatility, mean shift): a new extreme
  * value is the most reliable evidence on real metrics; the others see more benign novelty.
  */
-const W_DET = [0.6, 1, 0.6, 0.3];
+const W_DET = [0.6, 1, 0.6, 0.3, 0.8];
+/** Rate of the fast average whose distance from the baseline mean is the mean-shift statistic. */
+const FAST_RATE = 0.1;
 /** Floor of the scale of the standardised deviation, relative to |mean| + observed range (see `z`). */
 const Z_FLOOR = 0.3;
 const HOUR_MS = 3_600_000;
@@ -155,7 +159,7 @@ export function scoreAndUpdateMetric(
     }
   }
   const stats = STATS;
-  stats[0] = stats[1] = stats[2] = stats[3] = 0;
+  stats.fill(0);
   const gap = s[S.GAP_LEFT] > 0;
   if (n > 1) {
     stats[0] = gap ? 0 : Math.abs(xr - expected) / resSd;
@@ -191,6 +195,10 @@ export function scoreAndUpdateMetric(
   }
   // Deviation for the joint model and signatures: the scale is floored so that a metric that was
   // nearly constant does not turn every wobble into a huge deviation.
+  if (n > 1 && !gap) {
+    const fast = s[S.FAST] + FAST_RATE * (xr - s[S.FAST]);
+    stats[4] = Math.abs(fast - s[S.MEAN]) / (scale * Math.sqrt(FAST_RATE / (2 - FAST_RATE)));
+  }
   const z = n > 1 ? (xr - s[S.MEAN]) / Math.max(scale, Z_FLOOR * (Math.abs(s[S.MEAN]) + s[S.HI] - s[S.LO])) : 0;
 
   let surprise = 0;
@@ -258,6 +266,7 @@ export function scoreAndUpdateMetric(
     for (let j = 0; j < F; j++) st.adapter[j] += k * fc.features[fc.featureOffset + j];
     st.adapter[F] += k;
   }
+  s[S.FAST] = n === 0 ? xr : s[S.FAST] + FAST_RATE * (xr - s[S.FAST]);
   if (gap) s[S.GAP_LEFT] -= 1;
   const [pos, fill2] = ringPush(st.ring, 0, s[S.RING_POS], s[S.RING_FILL], xr);
   s[S.RING_POS] = pos;
