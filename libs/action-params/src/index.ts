@@ -17,3 +17,4 @@ export { fitModel, fineTuneAdapter, evaluate, type FitOptions, type AdapterOptio
 export { ActionParamsModels, type ActionParamsAdvisor, type AdvisedParams } from './advisor';
 export { loadShippedBase, shippedBaseArtifacts, SHIPPED_BASE_VERSION } from './shipped-model';
 export { priorComponents, recovers, seededRandom, simulateTrajectories, type SyntheticComponent } from './synthetic';
+export { RegistryActionParamsAdvisor, type RegistryAdvisorOptions } from './registry-advisor';

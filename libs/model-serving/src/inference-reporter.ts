@@ -19,7 +19,11 @@ interface Tally {
   inferences: number;
   failures: number;
   latency: LatencyWindow;
+  /** Reservoir sample of the latencies (Algorithm R). */
+  sample: number[];
 }
+
+const SAMPLE = 64;
 
 /**
  * Counts a serving replica's inferences per model version (latency, failures) and publishes
@@ -40,10 +44,15 @@ export class InferenceReporter {
   record(model: string, version: string, latencyMs: number, ok = true): void {
     const key = `${model}\u0000${version}`;
     let t = this.tallies.get(key);
-    if (!t) this.tallies.set(key, (t = { model, version, inferences: 0, failures: 0, latency: new LatencyWindow(2048) }));
+    if (!t) this.tallies.set(key, (t = { model, version, inferences: 0, failures: 0, latency: new LatencyWindow(2048), sample: [] }));
     if (ok) {
       t.inferences++;
       t.latency.record(latencyMs);
+      if (t.sample.length < SAMPLE) t.sample.push(latencyMs);
+      else {
+        const k = Math.floor(Math.random() * t.inferences);
+        if (k < SAMPLE) t.sample[k] = latencyMs;
+      }
     } else t.failures++;
   }
 
@@ -78,6 +87,7 @@ export class InferenceReporter {
         inferences: t.inferences,
         failures: t.failures,
         latency: { p50Ms: l.p50, p95Ms: l.p95, p99Ms: l.p99, maxMs: l.max, count: l.count },
+        latencySamplesMs: t.sample,
       };
       reports.push(report);
       if (!nc.isClosed() && !nc.isDraining()) nc.publish(inferenceSubject(t.model), INFERENCE_REPORT_CODEC.encode(report));

@@ -1,1 +1,13 @@
-export {};
+export { createTrainerService, TRAINER_JOBS_BUCKET, type TrainerServiceDeps } from './trainer-service';
+export { trainerConfigShape } from './trainer-config';
+export { JobRunner, type JobRequest, type JobTrigger, type JobRunnerOptions, type JobRunnerSettings } from './job-runner';
+export { PerformanceMonitor, type PerformanceMonitorOptions, type PerformanceSettings } from './performance-monitor';
+export { FeedbackTracker, ADVISED_BY_PARAM, ADVISED_PROBABILITY_PARAM, type AnomalyRef } from './feedback';
+export { DriftWatch, type DriftFinding } from './drift-watch';
+export { decideShadow, type ShadowDecision, type ShadowScores } from './shadow';
+export { detectorTrainable, type DetectorBase, type DetectorTrainableOptions } from './detector-trainable';
+export { actionParamsTrainable, type ActionParamsTrainableOptions } from './action-params-trainable';
+export { forecastSets, huberLoss, fitForecaster, type NormaliseWindows, type ForecastSet } from './forecast-data';
+export { replayMetrics, replayEvents, sampleRecentMetrics, type MetricWindow, type EventWindow, type Series } from './replay';
+export { registerShippedModels, toModelVersion, listVersions, publishOperatorLabel } from './model-api';
+export type { TrainableModel, TrainContext, TrainOutcome, ShippedModel } from './trainable';

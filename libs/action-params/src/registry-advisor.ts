@@ -1,0 +1,105 @@
+import type * as tf from '@tensorflow/tfjs';
+import { errorMessage } from '@x0/core';
+import { readAdapter, type LoRAAdapter } from '@x0/lora';
+import type { ModelRegistry } from '@x0/model-registry';
+import { adapterModelName, ServedModel, type SwapInfo } from '@x0/model-serving';
+import type { IncidentFeatures } from './action-space';
+import { ACTION_PARAMS_MODEL, type SuggestOptions } from './action-params-model';
+import { ActionParamsModels, type ActionParamsAdvisor, type AdvisedParams } from './advisor';
+
+/** Options of {@link RegistryActionParamsAdvisor}. */
+export interface RegistryAdvisorOptions extends SuggestOptions {
+  registry: ModelRegistry;
+  /** Base model name (default 'action-params'); adapters are `<base>--<component>`. */
+  model?: string;
+  /** Alias served (default 'champion'). */
+  alias?: string;
+  onSwap?(info: SwapInfo): void;
+  onError?(err: unknown): void;
+}
+
+/**
+ * The advisor execute runs: the champion base from the registry and, per component seen,
+ * that component's champion adapter (`action-params--<component>`), each followed with a
+ * ServedModel, so a promotion or a rollback takes effect without a restart. The first
+ * request for a component starts watching its adapter; until it is loaded (or when there
+ * is none) the base alone answers.
+ */
+export class RegistryActionParamsAdvisor implements ActionParamsAdvisor {
+  private readonly models: ActionParamsModels;
+  private readonly base: ServedModel<tf.LayersModel>;
+  private readonly adapters = new Map<string, ServedModel<LoRAAdapter>>();
+  private readonly model: string;
+  private stopped = false;
+
+  constructor(private readonly o: RegistryAdvisorOptions) {
+    this.model = o.model ?? ACTION_PARAMS_MODEL;
+    this.models = new ActionParamsModels({ targetProbability: o.targetProbability, model: this.model });
+    this.base = new ServedModel<tf.LayersModel>({
+      registry: o.registry,
+      model: this.model,
+      alias: o.alias,
+      load: (version) => o.registry.loadModel(this.model, version),
+      // The advisor owns the loaded models (setBase takes them): nothing to dispose here.
+      onSwap: (info) => {
+        const m = this.base.current;
+        if (m) this.models.setBase(m, info.version).then(() => o.onSwap?.(info), (err) => o.onError?.(err));
+      },
+      onError: (err) => o.onError?.(err),
+    });
+  }
+
+  /** Base version serving ('' before the first load). */
+  get baseVersion(): string {
+    return this.models.baseVersion;
+  }
+
+  /** Adapter version serving for a component ('' when none applies). */
+  adapterVersion(component: string): string {
+    return this.models.adapterVersion(component);
+  }
+
+  /** Loads the champion base and starts following it. */
+  async start(): Promise<void> {
+    await this.base.start();
+  }
+
+  /** Starts following a component's adapter now (suggest() does it on first use); resolves once loaded. */
+  async watchComponent(component: string): Promise<void> {
+    if (this.adapters.has(component) || this.stopped) return;
+    const name = adapterModelName(this.model, component);
+    const served = new ServedModel<LoRAAdapter>({
+      registry: this.o.registry,
+      model: name,
+      alias: this.o.alias,
+      load: async (version) => readAdapter(await this.o.registry.artifacts(name, version)),
+      onSwap: (info) => {
+        const adapter = served.current;
+        if (!adapter) return;
+        this.models.setAdapter(component, adapter, info.version).then(
+          (used) => {
+            if (!used) this.o.onError?.(new Error(`adapter ${name}@${info.version} was trained on another base than ${this.model}@${this.baseVersion}; the base alone serves ${component}`));
+            this.o.onSwap?.(info);
+          },
+          (err) => this.o.onError?.(err),
+        );
+      },
+      onError: (err) => this.o.onError?.(err),
+    });
+    this.adapters.set(component, served);
+    await served.start();
+  }
+
+  suggest(component: string, action: string, incident: IncidentFeatures): AdvisedParams | undefined {
+    if (!this.adapters.has(component)) this.watchComponent(component).catch((err) => this.o.onError?.(new Error(`cannot watch adapter of ${component}: ${errorMessage(err)}`)));
+    return this.models.suggest(component, action, incident);
+  }
+
+  /** Stops every watch and frees the models. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await Promise.all([this.base.stop(), ...[...this.adapters.values()].map((a) => a.stop())]);
+    this.models.dispose();
+  }
+}

@@ -1,0 +1,154 @@
+import type * as tf from '@tensorflow/tfjs';
+import {
+  ACTION_PARAMS_MODEL,
+  FEATURE_DIM,
+  evaluate,
+  fineTuneAdapter,
+  fitModel,
+  loadShippedBase,
+  shippedBaseArtifacts,
+  trajectoriesFromEvents,
+  type Trajectory,
+} from '@x0/action-params';
+import { FailedPreconditionError } from '@x0/core';
+import { baseModelSignature, loadAdapter, mergeAdapter, readAdapter } from '@x0/lora';
+import { adapterModelName } from '@x0/model-serving';
+import type { ModelRegistry } from '@x0/model-registry';
+import { replayEvents } from './replay';
+import { championOf, type ShippedModel, type TrainableModel, type TrainContext, type TrainOutcome } from './trainable';
+
+/** Options of {@link actionParamsTrainable}. */
+export interface ActionParamsTrainableOptions {
+  /** Epochs of an adapter fine-tune (a base retrain uses a quarter). */
+  epochs: number;
+  /** Fewest training trajectories a job needs (default 10). */
+  minTrajectories?: number;
+}
+
+/**
+ * Execute's action-parameter model as a trainable: a job replays actions and outcomes
+ * from X0_EVENTS into trajectories (params used → recovered?), holds out the newest part,
+ * and either fine-tunes a component's LoRA adapter on the champion base (job with a
+ * component; registered as `action-params--<component>`) or retrains the base on every
+ * component (job without one). Shadow metric: log-loss of the recovery predictions.
+ */
+export function actionParamsTrainable(o: ActionParamsTrainableOptions): TrainableModel {
+  return {
+    model: ACTION_PARAMS_MODEL,
+    perComponent: true,
+    servedBy: 'execute',
+    shipped(): ShippedModel {
+      return {
+        artifacts: shippedBaseArtifacts(),
+        signature: { inputShape: [FEATURE_DIM] },
+        metrics: {},
+        config: { source: '@x0/action-params bundled base', trainedOn: 'synthetic prior (scripts/train-base.ts)' },
+      };
+    },
+    async train(ctx: TrainContext): Promise<TrainOutcome> {
+      const events = await replayEvents(ctx.bus, { sinceMs: ctx.sinceMs, onProgress: (r, t) => ctx.progress('replay', r / Math.max(1, t)) });
+      let all = trajectoriesFromEvents(events.actions, events.outcomes).sort((a, b) => a.timeMs - b.timeMs);
+      if (ctx.component) all = all.filter((t) => t.component === ctx.component);
+      ctx.progress('replay', 1);
+      const cut = Math.floor(all.length * (1 - ctx.holdoutFraction));
+      const trainSet = all.slice(0, cut);
+      const holdout = all.slice(cut);
+      const min = o.minTrajectories ?? 10;
+      if (trainSet.length < min) {
+        const who = ctx.component ? `component ${ctx.component}` : 'all components';
+        throw new FailedPreconditionError(`only ${trainSet.length} training outcomes of parametrised actions for ${who} in the data window, at least ${min} are needed`);
+      }
+      const baseChampion = await championOf(ctx.registry, ACTION_PARAMS_MODEL);
+      const base = baseChampion ? await ctx.registry.loadModel(ACTION_PARAMS_MODEL, baseChampion.version) : await loadShippedBase();
+      try {
+        const common = { trainSet, holdout, dataWindow: { startMs: all[0].timeMs, endMs: all[all.length - 1].timeMs } };
+        return ctx.component
+          ? await trainAdapter(ctx, o, base, baseChampion?.version ?? '', common)
+          : await retrainBase(ctx, o, base, baseChampion?.version ?? '', common);
+      } finally {
+        base.dispose();
+      }
+    },
+  };
+}
+
+interface Split {
+  trainSet: Trajectory[];
+  holdout: Trajectory[];
+  dataWindow: { startMs: number; endMs: number };
+}
+
+async function trainAdapter(ctx: TrainContext, o: ActionParamsTrainableOptions, base: tf.LayersModel, baseVersion: string, s: Split): Promise<TrainOutcome> {
+  const model = adapterModelName(ACTION_PARAMS_MODEL, ctx.component);
+  const championModel = await championAdapterModel(ctx.registry, model, base);
+  const { adapter, loss, trainableParams, baseParams } = await fineTuneAdapter(base, s.trainSet, {
+    epochs: o.epochs,
+    onEpoch: (e) => ctx.progress('train', (e + 1) / o.epochs),
+  });
+  try {
+    ctx.progress('shadow', 0);
+    const lora = await loadAdapter(base, adapter);
+    const challenger = mergeAdapter(lora);
+    lora.dispose();
+    const champ = evaluate(championModel.model, s.holdout);
+    const chall = evaluate(challenger, s.holdout);
+    challenger.dispose();
+    ctx.progress('shadow', 1);
+    return {
+      model,
+      parentVersion: championModel.version,
+      artifacts: adapter,
+      signature: { inputShape: [FEATURE_DIM], baseModelHash: adapter.baseSignature, adapterRank: adapter.rank },
+      metrics: { train_loss: loss, train_outcomes: s.trainSet.length, holdout_outcomes: s.holdout.length, challenger_accuracy: chall.accuracy, trainable_params: trainableParams, base_params: baseParams },
+      config: { epochs: o.epochs, rank: adapter.rank, baseVersion, component: ctx.component },
+      dataWindow: s.dataWindow,
+      shadow: { metric: 'log_loss', champion: champ.logLoss, challenger: chall.logLoss, samples: chall.samples, championVersion: championModel.version ? `adapter ${championModel.version}` : '' },
+      dispose: () => adapter.dispose(),
+    };
+  } catch (err) {
+    adapter.dispose();
+    throw err;
+  } finally {
+    if (championModel.model !== base) championModel.model.dispose();
+  }
+}
+
+async function retrainBase(ctx: TrainContext, o: ActionParamsTrainableOptions, base: tf.LayersModel, baseVersion: string, s: Split): Promise<TrainOutcome> {
+  // Fine-tune a copy of the champion base on every component's outcomes.
+  const challenger = baseVersion ? await ctx.registry.loadModel(ACTION_PARAMS_MODEL, baseVersion) : await loadShippedBase();
+  const epochs = Math.max(1, Math.round(o.epochs / 4));
+  try {
+    const loss = await fitModel(challenger, s.trainSet, { epochs, learningRate: 0.003, onEpoch: (e) => ctx.progress('train', (e + 1) / epochs) });
+    const champ = evaluate(base, s.holdout);
+    const chall = evaluate(challenger, s.holdout);
+    return {
+      model: ACTION_PARAMS_MODEL,
+      parentVersion: baseVersion,
+      artifacts: challenger,
+      signature: { inputShape: [FEATURE_DIM] },
+      metrics: { train_loss: loss, train_outcomes: s.trainSet.length, holdout_outcomes: s.holdout.length, challenger_accuracy: chall.accuracy },
+      config: { epochs, learningRate: 0.003 },
+      dataWindow: s.dataWindow,
+      shadow: { metric: 'log_loss', champion: champ.logLoss, challenger: chall.logLoss, samples: chall.samples, championVersion: baseVersion },
+      dispose: () => challenger.dispose(),
+    };
+  } catch (err) {
+    challenger.dispose();
+    throw err;
+  }
+}
+
+/** The component's champion adapter merged into `base`, or `base` alone when there is none for this base. */
+async function championAdapterModel(registry: ModelRegistry, model: string, base: tf.LayersModel): Promise<{ model: tf.LayersModel; version: string }> {
+  const champion = await championOf(registry, model);
+  if (!champion || champion.signature.baseModelHash !== baseModelSignature(base)) return { model: base, version: '' };
+  const adapter = await readAdapter(await registry.artifacts(model, champion.version));
+  try {
+    const lora = await loadAdapter(base, adapter);
+    const merged = mergeAdapter(lora);
+    lora.dispose();
+    return { model: merged, version: champion.version };
+  } finally {
+    adapter.dispose();
+  }
+}

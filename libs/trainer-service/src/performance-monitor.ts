@@ -1,0 +1,276 @@
+import type { Subscription } from '@nats-io/transport-node';
+import { ConsumerLoop, publishMessage, type Bus } from '@x0/bus';
+import { DEAD_LETTER_CODEC, EVENT_CODECS, INFERENCE_REPORT_CODEC, ModelAlert, STREAMS, eventSubject, type InferenceReport, type ModelPerformance, type PerformanceMetric } from '@x0/contracts';
+import { errorMessage } from '@x0/core';
+import { ModelMonitor, type Alert, type MetricStatus, type MonitorThresholds, type RetrainTrigger } from '@x0/model-monitor';
+import type { AliasWatch, ModelRegistry } from '@x0/model-registry';
+import { DETECTOR_MODEL } from '@x0/model-serving';
+import type { Logger, ServiceStats } from '@x0/service-kit';
+import { DriftWatch } from './drift-watch';
+import { FeedbackTracker } from './feedback';
+import type { JobRunner, JobTrigger } from './job-runner';
+import { replayMetrics, rowsByTime, sampleRecentMetrics } from './replay';
+
+/** Settings of the performance monitor (from the trainer's configuration). */
+export interface PerformanceSettings {
+  thresholds: MonitorThresholds;
+  minSamples: number;
+  minDriftSamples: number;
+  checkIntervalMs: number;
+  driftSampleMessages: number;
+  retrainCooldownMs: number;
+  outcomesPerRetrain: number;
+}
+
+/** Options of {@link PerformanceMonitor}. */
+export interface PerformanceMonitorOptions {
+  bus: Bus;
+  registry: ModelRegistry;
+  runner: JobRunner;
+  logger: Logger;
+  stats: ServiceStats;
+  /** Served models and the service serving each (its dead letters count as failures). */
+  served: ReadonlyArray<{ model: string; service: string }>;
+  settings: PerformanceSettings;
+  clock?: () => number;
+}
+
+interface Watched {
+  model: string;
+  service: string;
+  version: string;
+  monitor: ModelMonitor;
+  watch?: AliasWatch;
+}
+
+/** Inference outcomes recorded per report at most (the proportions are kept). */
+const RECORDS_PER_REPORT = 200;
+
+/**
+ * The trainer's performance monitor. Per served model (its champion): accuracy from labels,
+ * error rate from inference reports plus the serving service's dead letters, latency p95 from
+ * the reports' latency samples; for the detector also input drift per component from a
+ * sample of X0_METRICS against the champion's training window. Every check interval it
+ * judges them (seed thresholds: accuracy < 0.7, error rate > 0.1, latency > 100 ms; drift:
+ * PSI > 0.2 and KS p < 0.05), publishes a ModelAlert for each new crossing and queues a
+ * retraining job for the model (at most once per cooldown). N verified outcomes of
+ * parametrised actions on one component queue a job for that component's adapter.
+ */
+export class PerformanceMonitor {
+  readonly feedback: FeedbackTracker;
+  private readonly watched = new Map<string, Watched>();
+  private readonly drift: DriftWatch;
+  private readonly dlq: ConsumerLoop<{ service: string }>;
+  private readonly pendingFailures = new Map<string, number>();
+  private readonly paramOutcomes = new Map<string, number>();
+  private readonly clock: () => number;
+  private sub?: Subscription;
+  private timer?: NodeJS.Timeout;
+  private checking?: Promise<void>;
+  private metricsSeq = 0;
+  private stopping?: Promise<void>;
+
+  constructor(private readonly o: PerformanceMonitorOptions) {
+    this.clock = o.clock ?? Date.now;
+    const s = o.settings;
+    for (const { model, service } of o.served) this.watched.set(model, { model, service, version: '', monitor: this.newMonitor(model) });
+    this.drift = new DriftWatch({ model: DETECTOR_MODEL, thresholds: s.thresholds, minRows: s.minDriftSamples, retrainCooldownMs: s.retrainCooldownMs, clock: this.clock });
+    this.feedback = new FeedbackTracker({
+      bus: o.bus,
+      logger: o.logger,
+      stats: o.stats,
+      onFeedback: (model, _version, predicted, actual) => this.watched.get(model)?.monitor.recordFeedback({ predicted, actual }),
+      onParamOutcome: (component) => this.countParamOutcome(component),
+    });
+    this.dlq = new ConsumerLoop<{ service: string }>({
+      bus: o.bus,
+      service: 'trainer',
+      durable: 'trainer-dlq',
+      stream: STREAMS.dlq.name,
+      filterSubject: 'x0.dlq.>',
+      logger: o.logger,
+      decode: (data) => ({ service: DEAD_LETTER_CODEC.decode(data).service }),
+      handleBatch: (items) =>
+        items.map((d) => {
+          this.pendingFailures.set(d.value.service, (this.pendingFailures.get(d.value.service) ?? 0) + 1);
+          return { type: 'ok' };
+        }),
+    });
+  }
+
+  /** Watches every served model's champion, starts the consumers and the check timer. */
+  async start(): Promise<void> {
+    for (const w of this.watched.values()) {
+      w.watch = await this.o.registry.watchAliases(w.model, 'champion', (change) => this.onChampion(w, change.version), {
+        onError: (err) => this.o.logger.warn({ model: w.model, err: errorMessage(err) }, 'champion watch failed'),
+      });
+    }
+    await this.feedback.start();
+    await this.dlq.start();
+    this.sub = this.o.bus.nc.subscribe('x0.inference.>', {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          this.onReport(INFERENCE_REPORT_CODEC.decode(msg.data));
+        } catch (e) {
+          this.o.logger.debug({ err: errorMessage(e) }, 'bad inference report ignored');
+        }
+      },
+    });
+    this.timer = setInterval(() => void this.checkNow(), this.o.settings.checkIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      clearInterval(this.timer);
+      this.sub?.unsubscribe();
+      await this.checking;
+      await Promise.all([...this.watched.values()].map((w) => w.watch?.stop()));
+      await this.dlq.stop();
+      await this.feedback.stop();
+    })();
+    return this.stopping;
+  }
+
+  /** Samples drift, judges every model, publishes alerts and queues jobs (one check at a time). */
+  checkNow(): Promise<void> {
+    this.checking ??= this.check()
+      .catch((err) => this.o.logger.warn({ err: errorMessage(err) }, 'performance check failed'))
+      .finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  /** The performance of a model's champion, as the GetModelPerformance RPC reports it. */
+  performance(model: string): ModelPerformance | undefined {
+    const w = this.watched.get(model);
+    if (!w) return undefined;
+    const r = w.monitor.evaluate(this.clock());
+    const worst = model === DETECTOR_MODEL ? this.drift.worst() : undefined;
+    const drift = worst?.report.drift ?? r.drift;
+    return {
+      model,
+      version: w.version,
+      accuracy: metric(r.accuracy),
+      errorRate: metric(r.errorRate),
+      latencyP95Ms: metric(r.latencyP95Ms),
+      drift: metric(drift),
+      alerts: [r.accuracy, r.errorRate, r.latencyP95Ms, drift]
+        .map((m, i) => (m.breached ? ['accuracy_low', 'error_rate_high', 'latency_high', 'input_drift'][i] : ''))
+        .filter(Boolean)
+        .map((a) => (a === 'input_drift' && worst ? `input_drift:${worst.component}` : a)),
+    };
+  }
+
+  private newMonitor(model: string): ModelMonitor {
+    const s = this.o.settings;
+    return new ModelMonitor({
+      model,
+      thresholds: s.thresholds,
+      minSamples: s.minSamples,
+      retrainCooldownMs: s.retrainCooldownMs,
+      retrainOn: ['accuracy_low', 'error_rate_high', 'latency_high'],
+      clock: this.clock,
+    });
+  }
+
+  private async onChampion(w: Watched, version: string): Promise<void> {
+    // A new champion starts with a clean record: the old one's labels and latencies are not its own.
+    w.version = version;
+    w.monitor = this.newMonitor(w.model);
+    if (w.model !== DETECTOR_MODEL) return;
+    const rec = await this.o.registry.get(w.model, version).catch(() => undefined);
+    const win = rec?.lineage.dataWindow;
+    if (!win) {
+      this.drift.reset();
+      return;
+    }
+    // Reference = the champion's training window, when X0_METRICS still holds it.
+    const replayed = await replayMetrics(this.o.bus, { sinceMs: win.startMs, maxMessages: 50_000 });
+    const reference = new Map<string, Array<Map<string, number>>>();
+    for (const [component, metrics] of replayed.series) {
+      const inWindow = new Map([...metrics].map(([m, s]) => [m, { t: s.t.filter((t) => t <= win.endMs), v: s.v.filter((_, i) => s.t[i] <= win.endMs) }]));
+      reference.set(component, rowsByTime(inWindow));
+    }
+    this.drift.reset(reference);
+    this.metricsSeq = replayed.lastSeq;
+    this.o.logger.info({ model: w.model, version, components: reference.size }, 'drift reference set from the training window');
+  }
+
+  private onReport(r: InferenceReport): void {
+    const w = this.watched.get(r.model);
+    if (!w) return;
+    const fail = r.failures + (this.pendingFailures.get(w.service) ?? 0);
+    this.pendingFailures.set(w.service, 0);
+    const total = r.inferences + fail;
+    if (total === 0) return;
+    const k = Math.min(RECORDS_PER_REPORT, total);
+    const failK = Math.round((k * fail) / total);
+    const lat = r.latencySamplesMs.length > 0 ? r.latencySamplesMs : [r.latency?.p50Ms ?? 0];
+    for (let i = 0; i < k - failK; i++) w.monitor.recordInference({ latencyMs: lat[i % lat.length] });
+    for (let i = 0; i < failK; i++) w.monitor.recordInference({ latencyMs: 0, ok: false });
+  }
+
+  private countParamOutcome(component: string): void {
+    const n = (this.paramOutcomes.get(component) ?? 0) + 1;
+    if (n < this.o.settings.outcomesPerRetrain) {
+      this.paramOutcomes.set(component, n);
+      return;
+    }
+    this.paramOutcomes.set(component, 0);
+    this.enqueue({ model: 'action-params', component, trigger: 'outcomes', reason: `${n} new verified outcomes of parametrised actions on ${component}` });
+  }
+
+  private async check(): Promise<void> {
+    if (this.watched.has(DETECTOR_MODEL)) {
+      const sample = await sampleRecentMetrics(this.o.bus, this.o.settings.driftSampleMessages, this.metricsSeq);
+      this.metricsSeq = Math.max(this.metricsSeq, sample.lastSeq);
+      for (const [component, rows] of sample.rows) this.drift.observe(component, rows);
+      for (const f of this.drift.check()) {
+        const jobId = f.retrain ? await this.enqueue(this.jobFor(DETECTOR_MODEL, 'drift', f.retrain, f.component)) : '';
+        for (const a of f.alerts) await this.publishAlert(DETECTOR_MODEL, a, f.component, jobId, this.drift.metricsOf(f.component));
+      }
+    }
+    for (const w of this.watched.values()) {
+      const report = w.monitor.check();
+      const jobId = report.retrain ? await this.enqueue(this.jobFor(w.model, 'degradation', report.retrain)) : '';
+      for (const a of report.alerts) await this.publishAlert(w.model, a, w.model, jobId);
+    }
+  }
+
+  private jobFor(model: string, trigger: JobTrigger, t: RetrainTrigger, component?: string) {
+    const why = t.reasons.map((a) => a.message).join('; ');
+    return { model, trigger, reason: component ? `${component}: ${why}` : why, parentEventId: t.reasons[0]?.id };
+  }
+
+  private async enqueue(req: Parameters<JobRunner['enqueue']>[0]): Promise<string> {
+    try {
+      return (await this.o.runner.enqueue(req)).id;
+    } catch (err) {
+      this.o.logger.warn({ model: req.model, err: errorMessage(err) }, 'retraining job not queued');
+      return '';
+    }
+  }
+
+  private async publishAlert(model: string, a: Alert, component: string, jobId: string, featureNames: string[] = []): Promise<void> {
+    const w = this.watched.get(model);
+    const named = a.features?.length ? ` [${a.features.map((f) => featureNames[f.feature] ?? `#${f.feature}`).join(', ')}]` : '';
+    const alert = ModelAlert.fromPartial({
+      meta: { id: a.id, parentId: '', component, timeMs: a.timeMs, source: 'trainer' },
+      model,
+      version: w?.version ?? '',
+      type: a.type,
+      value: a.value,
+      threshold: a.threshold,
+      samples: a.samples,
+      message: `${a.message}${named}`,
+      jobId,
+    });
+    this.o.logger.warn({ model, component, type: a.type, value: a.value, threshold: a.threshold, jobId }, 'model alert');
+    await publishMessage(this.o.bus.js, { subject: eventSubject('model_alert', component), data: EVENT_CODECS.model_alert.encode(alert), id: alert.meta!.id });
+  }
+}
+
+function metric(m: MetricStatus): PerformanceMetric {
+  return { value: m.value ?? 0, threshold: m.threshold, samples: m.samples, judged: m.breached !== null, breached: m.breached === true };
+}

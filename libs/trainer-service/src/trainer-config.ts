@@ -1,0 +1,41 @@
+import { envInt, envNumber } from '@x0/service-kit';
+
+/** Environment variables of the trainer (besides the common ones in @x0/service-kit). See docs/trainer.md. */
+export const trainerConfigShape = {
+  /** Performance thresholds (the seed's): accuracy below, error rate above, latency p95 above. */
+  TRAINER_MIN_ACCURACY: envNumber(0.7, 0, 1),
+  TRAINER_MAX_ERROR_RATE: envNumber(0.1, 0, 1),
+  TRAINER_MAX_LATENCY_MS: envNumber(100, 0),
+  /** Input drift: a metric drifts when PSI > this and the KS p-value < TRAINER_KS_ALPHA. */
+  TRAINER_MAX_PSI: envNumber(0.2, 0),
+  TRAINER_KS_ALPHA: envNumber(0.05, 0, 1),
+  /** Fewest labels / inferences before accuracy, error rate and latency are judged. */
+  TRAINER_MIN_SAMPLES: envInt(30, 1),
+  /** Fewest reference and recent rows per component before drift is judged. */
+  TRAINER_MIN_DRIFT_SAMPLES: envInt(200, 10),
+  /** How often the performance monitor judges (and samples X0_METRICS for drift), ms. */
+  TRAINER_CHECK_INTERVAL_MS: envInt(15_000, 50, 3_600_000),
+  /** Metric messages read from the end of X0_METRICS at each check, for drift. */
+  TRAINER_DRIFT_SAMPLE_MESSAGES: envInt(2000, 10, 1_000_000),
+  /** Least time between two retraining triggers of one model from alerts, seconds. */
+  TRAINER_RETRAIN_COOLDOWN_S: envInt(3600, 0),
+  /** Parametrised outcomes of one component since its last adapter job that trigger a new one. */
+  TRAINER_OUTCOMES_PER_RETRAIN: envInt(20, 1),
+  /** Retrain every shared model every this many seconds (0: no schedule). */
+  TRAINER_SCHEDULE_S: envInt(0, 0),
+  /** Training data: the last this many seconds of X0_METRICS / X0_EVENTS. */
+  TRAINER_DATA_WINDOW_S: envInt(3600, 1),
+  /** Most metric messages replayed for one job (the newest are kept). */
+  TRAINER_MAX_REPLAY_MESSAGES: envInt(200_000, 100),
+  /** Share of the data window (the most recent part) held out for the shadow evaluation. */
+  TRAINER_HOLDOUT_FRACTION: envNumber(0.25, 0.05, 0.9),
+  /** A challenger is promoted when its shadow loss is at least this fraction below the champion's. */
+  TRAINER_SHADOW_MARGIN: envNumber(0.05, 0, 1),
+  /** Fewest held-out samples the shadow evaluation decides on (fewer: stays challenger). */
+  TRAINER_SHADOW_MIN_SAMPLES: envInt(50, 1),
+  /** Training epochs of the detector forecaster and of action-parameter adapters. */
+  TRAINER_DETECTOR_EPOCHS: envInt(6, 1, 1000),
+  TRAINER_ADAPTER_EPOCHS: envInt(80, 1, 10_000),
+  /** Jobs kept in the job list (KV), most recent. */
+  TRAINER_JOB_HISTORY: envInt(200, 10, 100_000),
+};

@@ -1,0 +1,151 @@
+import { openKeyValue } from '@x0/bus';
+import { TrainerServiceService, type TrainerServiceServer } from '@x0/contracts';
+import { InvalidArgumentError, NotFoundError } from '@x0/core';
+import { selectBackend } from '@x0/lora';
+import { createModelRegistry } from '@x0/model-registry';
+import { DEFAULT_THRESHOLDS } from '@x0/model-monitor';
+import type { ServiceModule } from '@x0/service-kit';
+import { actionParamsTrainable } from './action-params-trainable';
+import { detectorTrainable, type DetectorBase } from './detector-trainable';
+import { JobRunner } from './job-runner';
+import { listVersions, publishOperatorLabel, registerShippedModels, toModelVersion } from './model-api';
+import { PerformanceMonitor } from './performance-monitor';
+import { trainerConfigShape } from './trainer-config';
+import type { TrainableModel } from './trainable';
+
+/** KV bucket of training job records. */
+export const TRAINER_JOBS_BUCKET = 'x0_trainer_jobs';
+
+/** What the trainer service is built from besides its configuration. */
+export interface TrainerServiceDeps {
+  /** The detector's shipped forecaster and input normalisation (from @x0/anomaly); without it the detector is not managed. */
+  detectorBase?: DetectorBase;
+}
+
+/**
+ * The trainer service: registers the shipped models (version 1) on first start, serves the
+ * model registry over gRPC (ListModels, GetModel, Promote, Rollback), runs the performance
+ * monitor (alerts + retraining triggers), training jobs with shadow evaluation (Train,
+ * ListJobs, GetJob) and operator labels (Label). See docs/trainer.md.
+ */
+export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModule<typeof trainerConfigShape> {
+  return {
+    name: 'trainer',
+    configShape: trainerConfigShape,
+    async create(ctx) {
+      const c = ctx.config;
+      const backend = await selectBackend();
+      const registry = await createModelRegistry({ nc: ctx.bus.nc, source: 'trainer' });
+      const trainables: TrainableModel[] = [actionParamsTrainable({ epochs: c.TRAINER_ADAPTER_EPOCHS })];
+      if (deps.detectorBase) trainables.unshift(detectorTrainable({ base: deps.detectorBase, epochs: c.TRAINER_DETECTOR_EPOCHS }));
+      const registered = await registerShippedModels(registry, trainables, ctx.logger);
+      for (const t of trainables) {
+        const champion = await registry.alias(t.model, 'champion');
+        ctx.stats.setModel({ name: t.model, version: champion?.version ?? '', backend });
+      }
+
+      let succeeded = 0;
+      let failed = 0;
+      let promoted = 0;
+      const runner = new JobRunner({
+        bus: ctx.bus,
+        registry,
+        kv: await openKeyValue(ctx.bus, TRAINER_JOBS_BUCKET, { description: 'x0 trainer: training jobs' }),
+        trainables,
+        logger: ctx.logger,
+        settings: {
+          dataWindowMs: c.TRAINER_DATA_WINDOW_S * 1000,
+          holdoutFraction: c.TRAINER_HOLDOUT_FRACTION,
+          shadowMargin: c.TRAINER_SHADOW_MARGIN,
+          shadowMinSamples: c.TRAINER_SHADOW_MIN_SAMPLES,
+          adapterShadowMinSamples: Math.min(10, c.TRAINER_SHADOW_MIN_SAMPLES),
+          maxReplayMessages: c.TRAINER_MAX_REPLAY_MESSAGES,
+          jobHistory: c.TRAINER_JOB_HISTORY,
+        },
+        onFinished: (job) => {
+          if (job.state === 'failed') failed++;
+          else succeeded++;
+          if (job.decision === 'promoted') promoted++;
+          if (job.decision === 'promoted' && !job.component) ctx.stats.setModel({ name: job.model, version: job.version, backend });
+        },
+      });
+      const monitor = new PerformanceMonitor({
+        bus: ctx.bus,
+        registry,
+        runner,
+        logger: ctx.logger,
+        stats: ctx.stats,
+        served: trainables.map((t) => ({ model: t.model, service: t.servedBy })),
+        settings: {
+          thresholds: {
+            ...DEFAULT_THRESHOLDS,
+            minAccuracy: c.TRAINER_MIN_ACCURACY,
+            maxErrorRate: c.TRAINER_MAX_ERROR_RATE,
+            maxLatencyP95Ms: c.TRAINER_MAX_LATENCY_MS,
+            maxPsi: c.TRAINER_MAX_PSI,
+            ksAlpha: c.TRAINER_KS_ALPHA,
+          },
+          minSamples: c.TRAINER_MIN_SAMPLES,
+          minDriftSamples: c.TRAINER_MIN_DRIFT_SAMPLES,
+          checkIntervalMs: c.TRAINER_CHECK_INTERVAL_MS,
+          driftSampleMessages: c.TRAINER_DRIFT_SAMPLE_MESSAGES,
+          retrainCooldownMs: c.TRAINER_RETRAIN_COOLDOWN_S * 1000,
+          outcomesPerRetrain: c.TRAINER_OUTCOMES_PER_RETRAIN,
+        },
+      });
+      ctx.stats.addGauge('trainer_jobs_active', 'Training jobs queued or running', () => runner.active);
+      ctx.stats.addGauge('trainer_jobs_succeeded', 'Training jobs that registered a version', () => succeeded);
+      ctx.stats.addGauge('trainer_jobs_failed', 'Training jobs that failed', () => failed);
+      ctx.stats.addGauge('trainer_promotions', 'Challengers promoted by shadow evaluation', () => promoted);
+
+      ctx.serve<TrainerServiceServer>('x0.v1.TrainerService', TrainerServiceService, {
+        getStatistics: () => ctx.stats.toProto(),
+        listModels: (req) => listVersions(registry, req.model).then((models) => ({ models })),
+        getModel: async (req) => toModelVersion(await registry.get(req.model, req.ref || 'champion')),
+        promote: async (req) => {
+          if (!req.version) throw new InvalidArgumentError('version', 'must not be empty');
+          const reason = [req.actor && `by ${req.actor}`, req.reason].filter(Boolean).join(': ') || 'manual promotion';
+          await registry.promote(req.model, req.version, req.alias || 'champion', { reason });
+          return toModelVersion(await registry.get(req.model, req.version));
+        },
+        rollback: async (req) => {
+          const reason = [req.actor && `by ${req.actor}`, req.reason].filter(Boolean).join(': ') || 'manual rollback';
+          const state = await registry.rollback(req.model, req.alias || 'champion', { reason });
+          return toModelVersion(await registry.get(req.model, state.version));
+        },
+        train: (req) =>
+          runner.enqueue({ model: req.model, component: req.component, trigger: 'manual', reason: req.reason || `requested by ${req.actor || 'an operator'}` }),
+        listJobs: (req) => ({ jobs: runner.list(req.model, req.limit > 0 ? Math.min(req.limit, 1000) : 50) }),
+        getJob: (req) => runner.get(req.id),
+        label: (req) => publishOperatorLabel(ctx.bus, monitor.feedback, req, ctx.logger),
+        getModelPerformance: (req) => {
+          const p = monitor.performance(req.model);
+          if (!p) throw new NotFoundError('monitored model', req.model);
+          return p;
+        },
+      });
+
+      let schedule: NodeJS.Timeout | undefined;
+      return {
+        start: async () => {
+          ctx.logger.info({ backend, registered, models: trainables.map((t) => t.model) }, 'trainer ready');
+          await runner.start();
+          await monitor.start();
+          if (c.TRAINER_SCHEDULE_S > 0) {
+            schedule = setInterval(() => {
+              for (const t of trainables) {
+                runner.enqueue({ model: t.model, trigger: 'schedule', reason: `every ${c.TRAINER_SCHEDULE_S} s` }).catch(() => undefined);
+              }
+            }, c.TRAINER_SCHEDULE_S * 1000);
+            schedule.unref();
+          }
+        },
+        stop: async () => {
+          clearInterval(schedule);
+          await monitor.stop();
+          await runner.stop();
+        },
+      };
+    },
+  };
+}
