@@ -106,13 +106,13 @@ export class ComponentModel {
     // Bonferroni: the most surprising of m metrics is m times more likely to look surprising by chance.
     let best = 0;
     for (const x of contributions) if (x.surprise > best) best = x.surprise;
-    let surprise = Math.max(0, best - Math.log10(Math.max(1, contributions.length)));
+    let surprise = softClip(best - Math.log10(Math.max(1, contributions.length)));
     if (this.names.length >= 2) {
       if (!this.joint || this.joint.dim < this.names.length) this.joint = this.joint ? growJoint(this.joint, this.names.length) : newJointState(this.names.length);
       const z = new Float64Array(this.joint.dim).fill(Number.NaN);
       for (const x of contributions) z[x.idx] = x.z;
       const js = scoreAndUpdateJoint(this.joint, z, this.cfg.warmup, this.cfg.horizon, phase === 'learning');
-      surprise = Math.max(0, Math.max(surprise, js) - Math.log10(2));
+      surprise = softClip(Math.max(surprise, js) - Math.log10(2));
     }
     if (contributions.length > 1) contributions.sort((a, b) => b.surprise - a.surprise || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
     const top = contributions[0];
@@ -177,4 +177,12 @@ export class ComponentModel {
   setSeverityCode(code: number): void {
     this.lastSeverity = SEVERITIES[code] ?? 'none';
   }
+}
+
+/**
+ * log10(1 + 10^x): 0 for very negative x, x for large x. A Bonferroni correction can push a
+ * surprise below zero; a hard clip would tie all those samples at 0 and lose their order.
+ */
+export function softClip(x: number): number {
+  return x > 6 ? x : Math.log10(1 + Math.pow(10, x));
 }
