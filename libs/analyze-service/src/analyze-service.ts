@@ -1,7 +1,9 @@
 import { LruMap, NotFoundError, errorMessage } from '@x0/core';
 import { createEventConsumer } from '@x0/bus';
 import { AnalyzeServiceService, EVENT_CODECS, eventSubject, type AnalyzeServiceServer, type Anomaly, type Diagnosis } from '@x0/contracts';
+import { z } from 'zod';
 import { envInt, type Logger, type ServiceModule } from '@x0/service-kit';
+import { knowledgeEvidence } from './knowledge-evidence';
 import { diagnose, NO_EVIDENCE, type Evidence } from './diagnose';
 
 /** Where analyze gets evidence for a diagnosis (similar incidents, runbooks). */
@@ -12,11 +14,16 @@ export interface EvidenceProvider {
 export const analyzeConfigShape = {
   /** Diagnoses kept in memory for Explain. */
   ANALYZE_EXPLAIN_CACHE: envInt(10_000, 1, 1_000_000),
+  /** Where evidence comes from: the knowledge service over NATS, or none (metrics only). */
+  ANALYZE_EVIDENCE: z.enum(['knowledge', 'none']).default('knowledge'),
+  /** How long to wait for the knowledge service's evidence before diagnosing without it. */
+  ANALYZE_EVIDENCE_TIMEOUT_MS: envInt(250, 1, 60_000),
 };
 
 /**
- * Builds the analyze service. `evidence` (optional) supplies similar incidents and runbook
- * passages; without it diagnoses come from the anomaly's metrics alone.
+ * Builds the analyze service. Evidence (similar incidents, runbook passages) comes from the
+ * knowledge service over NATS unless ANALYZE_EVIDENCE=none; `evidence` overrides the source
+ * (tests). Without evidence, diagnoses come from the anomaly's metrics alone.
  */
 export function createAnalyzeService(evidence?: (ctx: { logger: Logger }) => EvidenceProvider | Promise<EvidenceProvider>): ServiceModule<typeof analyzeConfigShape> {
   return {
@@ -24,7 +31,13 @@ export function createAnalyzeService(evidence?: (ctx: { logger: Logger }) => Evi
     configShape: analyzeConfigShape,
     async create(ctx) {
       const recent = new LruMap<string, Diagnosis>(ctx.config.ANALYZE_EXPLAIN_CACHE);
-      const provider = evidence ? await evidence({ logger: ctx.logger }) : undefined;
+      const provider = evidence
+        ? await evidence({ logger: ctx.logger })
+        : ctx.config.ANALYZE_EVIDENCE === 'knowledge'
+          ? knowledgeEvidence(ctx.bus.nc, { timeoutMs: ctx.config.ANALYZE_EVIDENCE_TIMEOUT_MS })
+          : undefined;
+      let evidenceMisses = 0;
+      ctx.stats.addGauge('analyze_evidence_misses', 'Diagnoses made without evidence because knowledge did not answer', () => evidenceMisses);
       const consumer = createEventConsumer({
         bus: ctx.bus,
         service: 'analyze',
@@ -37,6 +50,7 @@ export function createAnalyzeService(evidence?: (ctx: { logger: Logger }) => Evi
               ev = await provider.gather(anomaly);
             } catch (err) {
               // Knowledge down must not stop the loop: diagnose from the metrics and say so.
+              evidenceMisses++;
               ctx.logger.warn({ err: errorMessage(err), anomaly: anomaly.meta?.id }, 'evidence unavailable; diagnosing from metrics alone');
             }
           }

@@ -85,7 +85,7 @@ export function diagnose(anomaly: Anomaly, evidence: Evidence = NO_EVIDENCE, now
     `${cause.replace(/_/g, ' ')} on ${meta.component}` +
     (top && top.metrics.length > 0 ? ` (${top.metrics.slice(0, 3).join(', ')} off baseline)` : '') +
     (evidence.incidents.length > 0 ? `; ${evidence.incidents.length} similar past incident(s)` : '; no similar past incident') +
-    (evidence.runbooks.length > 0 ? `; runbook: ${evidence.runbooks[0].title}` : '');
+    (evidence.runbooks.length > 0 ? `; runbook: ${(evidence.runbooks.find((r) => r.cause === cause) ?? evidence.runbooks[0]).title}` : '');
   return Diagnosis.fromPartial({
     meta: { id: incident.diagnosisId, parentId: meta.id, component: meta.component, timeMs: now, source: 'analyze' },
     incident,

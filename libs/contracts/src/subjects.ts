@@ -11,6 +11,9 @@ export const STREAMS = {
   dlq: { name: 'X0_DLQ', subjects: ['x0.dlq.>'] },
 } as const;
 
+/** Request/reply subject on which the knowledge service answers EvidenceRequest. */
+export const KNOWLEDGE_EVIDENCE_SUBJECT = 'x0.knowledge.evidence';
+
 /** Subject on which model registrations and alias changes are announced. */
 export const MODELS_UPDATED_SUBJECT = 'x0.models.updated';
 

@@ -37,6 +37,11 @@ export class LruMap<K, V> {
     return this.map.delete(key);
   }
 
+  /** Removes every entry. */
+  clear(): void {
+    this.map.clear();
+  }
+
   /** Values, most recently used last. */
   values(): IterableIterator<V> {
     return this.map.values();

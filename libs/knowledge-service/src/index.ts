@@ -1,2 +1,4 @@
-export { knowledgeService, knowledgeConfigShape } from './knowledge-service';
+export { knowledgeService } from './knowledge-service';
+export { knowledgeConfigShape } from './knowledge-config';
 export { IncidentStore, INCIDENTS_BUCKET, incidentFromOutcome } from './incident-store';
+export { EvidenceResponder, runbookQuery } from './evidence-responder';

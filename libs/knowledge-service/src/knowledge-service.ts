@@ -1,25 +1,46 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { errorMessage, InvalidArgumentError } from '@x0/core';
 import { createEventConsumer } from '@x0/bus';
-import { KnowledgeServiceService, Verdict, type KnowledgeServiceServer } from '@x0/contracts';
+import { KnowledgeServiceService, Verdict, type KnowledgeServiceServer, type Outcome } from '@x0/contracts';
+import { createTextEmbedder } from '@x0/embeddings';
+import { KnowledgeBase, loadRunbookDirectory } from '@x0/knowledge-base';
 import { PolicyStatsStore } from '@x0/policy-stats';
-import { envInt, type ServiceModule } from '@x0/service-kit';
+import { createVectorStore } from '@x0/vector-store';
+import type { ServiceModule } from '@x0/service-kit';
+import { EvidenceResponder } from './evidence-responder';
 import { IncidentStore, incidentFromOutcome } from './incident-store';
+import { knowledgeConfigShape } from './knowledge-config';
 
-export const knowledgeConfigShape = {
-  /** Incidents kept in memory for ListIncidents (all are in KV). */
-  KNOWLEDGE_INCIDENT_INDEX: envInt(10_000, 1, 10_000_000),
-};
+/** Verdicts that say whether a policy heals (dry runs and failed actions do not). */
+function judged(o: Outcome): boolean {
+  return o.verdict === Verdict.VERDICT_RECOVERED || o.verdict === Verdict.VERDICT_NOT_RECOVERED;
+}
 
 /**
- * The knowledge service: on every Outcome it records the incident (KV) and counts the
- * outcome in the policy statistics that plan ranks with.
+ * The knowledge service: on every Outcome it records the incident (KV), indexes it by its
+ * signature for similarity search, and counts the outcome in the policy statistics plan ranks
+ * with. It keeps the runbooks (ingested from a folder at start and over gRPC), answers the
+ * analyze phase's evidence requests on `x0.knowledge.evidence`, and serves KnowledgeService.
  */
 export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
   name: 'knowledge',
   configShape: knowledgeConfigShape,
   async create(ctx) {
-    const incidents = await IncidentStore.open(ctx.bus, ctx.config.KNOWLEDGE_INCIDENT_INDEX);
+    const c = ctx.config;
+    const incidents = await IncidentStore.open(ctx.bus, c.KNOWLEDGE_INCIDENT_INDEX);
     const stats = await PolicyStatsStore.open(ctx.bus);
+    const store = createVectorStore({
+      qdrantUrl: c.QDRANT_URL,
+      qdrantApiKey: c.QDRANT_API_KEY,
+      dataDir: path.resolve(c.X0_DATA_DIR, 'vectors'),
+      durability: c.KNOWLEDGE_FSYNC ? 'fsync' : 'none',
+    });
+    const embedder = createTextEmbedder({ url: c.EMBEDDINGS_URL, model: c.EMBEDDINGS_MODEL, apiKey: c.EMBEDDINGS_API_KEY, dim: c.EMBEDDINGS_DIM });
+    const kb = new KnowledgeBase({ store, embedder });
+    const evidence = new EvidenceResponder(ctx.bus, kb, ctx.logger, c.KNOWLEDGE_RUNBOOK_CACHE_S * 1000);
     ctx.stats.addGauge('knowledge_incidents_indexed', 'Incidents in the in-memory index', () => incidents.size);
+
     const consumer = createEventConsumer({
       bus: ctx.bus,
       service: 'knowledge',
@@ -27,36 +48,101 @@ export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
       ...ctx.consumerOptions,
       handle: async (outcome) => {
         const incident = incidentFromOutcome(outcome);
+        const ic = outcome.incident!;
         await incidents.put(incident);
-        const ctxInc = outcome.incident!;
-        // Dry runs and failed actions say nothing about whether a policy heals a component.
-        if (ctxInc.policyId && (outcome.verdict === Verdict.VERDICT_RECOVERED || outcome.verdict === Verdict.VERDICT_NOT_RECOVERED)) {
-          await stats.record({ policyId: ctxInc.policyId, action: ctxInc.action, component: ctxInc.component, recovered: outcome.recovered, timeMs: outcome.meta!.timeMs });
+        if (ic.signature.length > 0) {
+          try {
+            await kb.upsertIncident(incident.id, ic.signature, {
+              component: ic.component,
+              kind: ic.kind || 'unknown',
+              cause: ic.cause,
+              action: ic.action,
+              policy_id: ic.policyId,
+              verdict: Verdict[outcome.verdict] ?? 'VERDICT_UNSPECIFIED',
+              recovered: outcome.recovered,
+              judged: judged(outcome),
+              time_to_recover_ms: outcome.timeToRecoverMs,
+              recorded_ms: incident.recordedMs,
+            });
+          } catch (err) {
+            // A signature of the wrong length (an old detector) cannot be searched; the record stays in KV.
+            if (!(err instanceof InvalidArgumentError)) throw err;
+            ctx.logger.warn({ incident: incident.id, err: err.message }, 'incident not indexed for similarity search');
+          }
+        }
+        if (ic.policyId && judged(outcome)) {
+          await stats.record({ policyId: ic.policyId, action: ic.action, component: ic.component, recovered: outcome.recovered, timeMs: outcome.meta!.timeMs });
         }
         return { type: 'ok' };
       },
     });
+
     ctx.serve<KnowledgeServiceServer>('x0.v1.KnowledgeService', KnowledgeServiceService, {
       getStatistics: () => ctx.stats.toProto(),
       getIncident: (req) => incidents.get(req.id),
       listIncidents: (req) => ({ incidents: incidents.list(req.component, req.limit > 0 ? Math.min(req.limit, 1000) : 50) }),
       getPolicyStats: async (req) => ({ stats: await stats.list(req.component) }),
-      search: () => {
-        throw new Error('search is not available yet');
+      search: async (req) => {
+        const limit = req.limit > 0 ? Math.min(req.limit, 100) : 5;
+        if (req.collection === 'incidents') {
+          if (req.vector.length === 0) throw new InvalidArgumentError('vector', 'must not be empty when searching incidents');
+          const hits = await kb.searchIncidents(req.vector, { k: limit, component: req.component || undefined, kind: req.kind || undefined });
+          return {
+            hits: hits.map((h) => ({
+              id: h.id,
+              score: h.score,
+              title: `${String(h.payload['cause'] || 'unknown')} on ${h.payload.component} → ${String(h.payload['action'] || 'no action')}`,
+              text: '',
+              payload: Object.fromEntries(Object.entries(h.payload).map(([k, v]) => [k, String(v)])),
+            })),
+          };
+        }
+        if (req.collection !== '' && req.collection !== 'runbooks') throw new InvalidArgumentError('collection', `must be 'runbooks' or 'incidents', got '${req.collection}'`);
+        if (!req.text.trim()) throw new InvalidArgumentError('text', 'must not be empty');
+        const hits = await kb.searchRunbooks(req.text, { k: limit });
+        return {
+          hits: hits.map((h) => ({
+            id: h.id,
+            score: h.score,
+            title: [h.title, ...h.headings.slice(-1)].filter(Boolean).join(' — '),
+            text: h.text,
+            payload: { source: h.source, cause: h.cause ?? '', actions: [...new Set([...h.actions, ...h.runbookActions])].join(',') },
+          })),
+        };
       },
-      ingestDocument: () => {
-        throw new Error('ingest is not available yet');
+      ingestDocument: async (req) => {
+        if (!req.source.trim()) throw new InvalidArgumentError('source', 'must not be empty');
+        if (!req.text.trim()) throw new InvalidArgumentError('text', 'must not be empty');
+        const res = await kb.ingestRunbook(req.source, req.text);
+        evidence.invalidate();
+        ctx.logger.info({ source: req.source, chunks: res.chunks, cause: res.cause }, 'runbook ingested');
+        return { chunks: res.chunks };
       },
     });
+
     return {
       start: async () => {
+        await store.start();
+        await kb.start();
+        if (c.KNOWLEDGE_RUNBOOKS_DIR) {
+          const dir = path.resolve(c.KNOWLEDGE_RUNBOOKS_DIR);
+          if (fs.existsSync(dir)) {
+            const loaded = await loadRunbookDirectory(kb, dir);
+            ctx.logger.info({ dir, runbooks: loaded.length, chunks: loaded.reduce((s, r) => s + r.chunks, 0) }, 'runbooks ingested');
+          } else {
+            ctx.logger.warn({ dir }, 'runbook folder not found; starting without runbooks');
+          }
+        }
         const loaded = await incidents.start();
-        ctx.logger.info({ incidents: loaded }, 'incident index loaded');
+        ctx.logger.info({ incidents: loaded, vectorStore: store.kind }, 'knowledge ready');
+        evidence.start();
         await consumer.start();
       },
       stop: async () => {
         await consumer.stop();
+        await evidence.stop();
         incidents.stop();
+        await store.stop().catch((err: unknown) => ctx.logger.warn({ err: errorMessage(err) }, 'vector store did not stop cleanly'));
       },
     };
   },

@@ -1,0 +1,125 @@
+import type { Subscription } from '@nats-io/transport-node';
+import { errorMessage, LruMap } from '@x0/core';
+import type { Bus } from '@x0/bus';
+import { EvidenceRequest, EvidenceResponse, KNOWLEDGE_EVIDENCE_SUBJECT, type RunbookPassage, type SimilarIncident } from '@x0/contracts';
+import type { KnowledgeBase } from '@x0/knowledge-base';
+import type { Logger } from '@x0/service-kit';
+
+/** Words of a cause key ("cpu_saturation" → "cpu saturation"). */
+function words(s: string): string {
+  return s.replace(/[_\-.]+/g, ' ');
+}
+
+/**
+ * The text a runbook is searched with for an anomaly: the suspected cause and the names of
+ * the metrics that moved, in operator words ("cpu saturation cpu latency ms web").
+ */
+export function runbookQuery(req: EvidenceRequest): string {
+  const a = req.anomaly;
+  const metrics = (a?.metrics ?? []).slice(0, 4).map((m) => words(m.metric));
+  return [req.cause && req.cause !== 'unknown' ? words(req.cause) : '', ...metrics, a?.kind ?? ''].filter(Boolean).join(' ');
+}
+
+/**
+ * Answers `x0.knowledge.evidence` (queue group "knowledge"): the incidents most similar to an
+ * anomaly's signature (same component kind, outcome known) and the runbook passages that
+ * match it. Runbook answers are cached per query text; ingesting a runbook clears the cache.
+ */
+export class EvidenceResponder {
+  private sub?: Subscription;
+  private readonly cache = new LruMap<string, { at: number; passages: RunbookPassage[] }>(1000);
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly kb: KnowledgeBase,
+    private readonly logger: Logger,
+    private readonly cacheMs: number,
+  ) {}
+
+  start(): void {
+    const sub = this.bus.nc.subscribe(KNOWLEDGE_EVIDENCE_SUBJECT, { queue: 'knowledge' });
+    this.sub = sub;
+    (async () => {
+      for await (const m of sub) {
+        // Answered concurrently: one slow search must not queue the others.
+        this.answer(m.data).then(
+          (res) => m.respond(EvidenceResponse.encode(res).finish()),
+          (err) => m.respond(EvidenceResponse.encode({ incidents: [], runbooks: [], error: errorMessage(err) }).finish()),
+        );
+      }
+    })().catch(() => undefined);
+  }
+
+  /** Stops answering (in-flight answers still go out). */
+  async stop(): Promise<void> {
+    await this.sub?.drain().catch(() => undefined);
+  }
+
+  /** Forgets cached runbook answers (after an ingest). */
+  invalidate(): void {
+    this.cache.clear();
+  }
+
+  async answer(data: Uint8Array): Promise<EvidenceResponse> {
+    let req: EvidenceRequest;
+    try {
+      req = EvidenceRequest.decode(data);
+    } catch (err) {
+      return { incidents: [], runbooks: [], error: `not an EvidenceRequest: ${errorMessage(err)}` };
+    }
+    const errors: string[] = [];
+    const [incidents, runbooks] = await Promise.all([
+      this.similarIncidents(req).catch((err) => {
+        errors.push(`incidents: ${errorMessage(err)}`);
+        return [] as SimilarIncident[];
+      }),
+      this.runbooks(req).catch((err) => {
+        errors.push(`runbooks: ${errorMessage(err)}`);
+        return [] as RunbookPassage[];
+      }),
+    ]);
+    if (errors.length > 0) this.logger.debug({ errors }, 'evidence partly unavailable');
+    return { incidents, runbooks, error: errors.join('; ') };
+  }
+
+  private async similarIncidents(req: EvidenceRequest): Promise<SimilarIncident[]> {
+    const a = req.anomaly;
+    if (!a || a.signature.length === 0) return [];
+    const hits = await this.kb.searchIncidents(a.signature, {
+      k: req.maxIncidents || 5,
+      kind: a.kind || undefined,
+      excludeIds: a.meta?.id ? [a.meta.id] : [],
+    });
+    return hits.map((h) => ({
+      id: h.id,
+      similarity: h.score,
+      component: String(h.payload.component),
+      cause: String(h.payload['cause'] ?? ''),
+      action: String(h.payload['action'] ?? ''),
+      recovered: h.payload['recovered'] === true,
+      timeToRecoverMs: Number(h.payload['time_to_recover_ms'] ?? 0),
+    }));
+  }
+
+  private async runbooks(req: EvidenceRequest): Promise<RunbookPassage[]> {
+    const query = runbookQuery(req);
+    if (!query) return [];
+    const k = req.maxRunbooks || 3;
+    const key = `${k}\u0000${query}`;
+    const hit = this.cache.get(key);
+    if (hit && Date.now() - hit.at < this.cacheMs) return hit.passages;
+    // Lexical retrieval ranks best on the labelled runbook set (docs/knowledge-retrieval.md).
+    const found = await this.kb.searchRunbooks(query, { k, mode: 'lexical' }).catch(() => this.kb.searchRunbooks(query, { k, mode: 'dense' }));
+    const passages = found.map((r) => ({
+      id: r.id,
+      title: [r.title, ...r.headings.slice(-1)].filter(Boolean).join(' — '),
+      source: r.source,
+      text: r.text,
+      score: r.score,
+      cause: r.cause ?? '',
+      actions: [...new Set([...r.actions, ...r.runbookActions])],
+    }));
+    if (this.cacheMs > 0) this.cache.set(key, { at: Date.now(), passages });
+    return passages;
+  }
+}
