@@ -19,7 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { GetStatisticsRequest, IncidentContext, Statistics } from "./common.pb";
-import { Verdict, verdictFromJSON, verdictToJSON } from "./events.pb";
+import { Anomaly, Verdict, verdictFromJSON, verdictToJSON } from "./events.pb";
 
 export interface SearchRequest {
   /** "runbooks" or "incidents". */
@@ -98,6 +98,48 @@ export interface GetPolicyStatsRequest {
 
 export interface GetPolicyStatsResponse {
   stats: PolicyStats[];
+}
+
+/**
+ * Request on x0.knowledge.evidence (core NATS request/reply, queue group "knowledge"): the
+ * analyze phase asks for the evidence behind a diagnosis.
+ */
+export interface EvidenceRequest {
+  anomaly:
+    | Anomaly
+    | undefined;
+  /** Analyze's first guess from the metrics ("" when none); it shapes the runbook query. */
+  cause: string;
+  /** How many similar incidents and runbook passages to return (0 = defaults: 5 and 3). */
+  maxIncidents: number;
+  maxRunbooks: number;
+}
+
+export interface SimilarIncident {
+  id: string;
+  similarity: number;
+  component: string;
+  cause: string;
+  action: string;
+  recovered: boolean;
+  timeToRecoverMs: number;
+}
+
+export interface RunbookPassage {
+  id: string;
+  title: string;
+  source: string;
+  text: string;
+  score: number;
+  cause: string;
+  actions: string[];
+}
+
+export interface EvidenceResponse {
+  incidents: SimilarIncident[];
+  runbooks: RunbookPassage[];
+  /** Set when the evidence could not be gathered (the caller diagnoses without it). */
+  error: string;
 }
 
 function createBaseSearchRequest(): SearchRequest {
@@ -1441,6 +1483,572 @@ export const GetPolicyStatsResponse: MessageFns<GetPolicyStatsResponse> = {
   fromPartial<I extends Exact<DeepPartial<GetPolicyStatsResponse>, I>>(object: I): GetPolicyStatsResponse {
     const message = createBaseGetPolicyStatsResponse();
     message.stats = object.stats?.map((e) => PolicyStats.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseEvidenceRequest(): EvidenceRequest {
+  return { anomaly: undefined, cause: "", maxIncidents: 0, maxRunbooks: 0 };
+}
+
+export const EvidenceRequest: MessageFns<EvidenceRequest> = {
+  encode(message: EvidenceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.anomaly !== undefined) {
+      Anomaly.encode(message.anomaly, writer.uint32(10).fork()).join();
+    }
+    if (message.cause !== "") {
+      writer.uint32(18).string(message.cause);
+    }
+    if (message.maxIncidents !== 0) {
+      writer.uint32(24).uint32(message.maxIncidents);
+    }
+    if (message.maxRunbooks !== 0) {
+      writer.uint32(32).uint32(message.maxRunbooks);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EvidenceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvidenceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.anomaly = Anomaly.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cause = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxIncidents = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxRunbooks = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EvidenceRequest {
+    return {
+      anomaly: isSet(object.anomaly) ? Anomaly.fromJSON(object.anomaly) : undefined,
+      cause: isSet(object.cause) ? globalThis.String(object.cause) : "",
+      maxIncidents: isSet(object.maxIncidents)
+        ? globalThis.Number(object.maxIncidents)
+        : isSet(object.max_incidents)
+        ? globalThis.Number(object.max_incidents)
+        : 0,
+      maxRunbooks: isSet(object.maxRunbooks)
+        ? globalThis.Number(object.maxRunbooks)
+        : isSet(object.max_runbooks)
+        ? globalThis.Number(object.max_runbooks)
+        : 0,
+    };
+  },
+
+  toJSON(message: EvidenceRequest): unknown {
+    const obj: any = {};
+    if (message.anomaly !== undefined) {
+      obj.anomaly = Anomaly.toJSON(message.anomaly);
+    }
+    if (message.cause !== "") {
+      obj.cause = message.cause;
+    }
+    if (message.maxIncidents !== 0) {
+      obj.maxIncidents = Math.round(message.maxIncidents);
+    }
+    if (message.maxRunbooks !== 0) {
+      obj.maxRunbooks = Math.round(message.maxRunbooks);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EvidenceRequest>, I>>(base?: I): EvidenceRequest {
+    return EvidenceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EvidenceRequest>, I>>(object: I): EvidenceRequest {
+    const message = createBaseEvidenceRequest();
+    message.anomaly = (object.anomaly !== undefined && object.anomaly !== null)
+      ? Anomaly.fromPartial(object.anomaly)
+      : undefined;
+    message.cause = object.cause ?? "";
+    message.maxIncidents = object.maxIncidents ?? 0;
+    message.maxRunbooks = object.maxRunbooks ?? 0;
+    return message;
+  },
+};
+
+function createBaseSimilarIncident(): SimilarIncident {
+  return { id: "", similarity: 0, component: "", cause: "", action: "", recovered: false, timeToRecoverMs: 0 };
+}
+
+export const SimilarIncident: MessageFns<SimilarIncident> = {
+  encode(message: SimilarIncident, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.similarity !== 0) {
+      writer.uint32(17).double(message.similarity);
+    }
+    if (message.component !== "") {
+      writer.uint32(26).string(message.component);
+    }
+    if (message.cause !== "") {
+      writer.uint32(34).string(message.cause);
+    }
+    if (message.action !== "") {
+      writer.uint32(42).string(message.action);
+    }
+    if (message.recovered !== false) {
+      writer.uint32(48).bool(message.recovered);
+    }
+    if (message.timeToRecoverMs !== 0) {
+      writer.uint32(57).double(message.timeToRecoverMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SimilarIncident {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSimilarIncident();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.similarity = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.component = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.cause = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.recovered = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.timeToRecoverMs = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SimilarIncident {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      similarity: isSet(object.similarity) ? globalThis.Number(object.similarity) : 0,
+      component: isSet(object.component) ? globalThis.String(object.component) : "",
+      cause: isSet(object.cause) ? globalThis.String(object.cause) : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      recovered: isSet(object.recovered) ? globalThis.Boolean(object.recovered) : false,
+      timeToRecoverMs: isSet(object.timeToRecoverMs)
+        ? globalThis.Number(object.timeToRecoverMs)
+        : isSet(object.time_to_recover_ms)
+        ? globalThis.Number(object.time_to_recover_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: SimilarIncident): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.similarity !== 0) {
+      obj.similarity = floatToJson(message.similarity);
+    }
+    if (message.component !== "") {
+      obj.component = message.component;
+    }
+    if (message.cause !== "") {
+      obj.cause = message.cause;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.recovered !== false) {
+      obj.recovered = message.recovered;
+    }
+    if (message.timeToRecoverMs !== 0) {
+      obj.timeToRecoverMs = floatToJson(message.timeToRecoverMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SimilarIncident>, I>>(base?: I): SimilarIncident {
+    return SimilarIncident.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SimilarIncident>, I>>(object: I): SimilarIncident {
+    const message = createBaseSimilarIncident();
+    message.id = object.id ?? "";
+    message.similarity = object.similarity ?? 0;
+    message.component = object.component ?? "";
+    message.cause = object.cause ?? "";
+    message.action = object.action ?? "";
+    message.recovered = object.recovered ?? false;
+    message.timeToRecoverMs = object.timeToRecoverMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseRunbookPassage(): RunbookPassage {
+  return { id: "", title: "", source: "", text: "", score: 0, cause: "", actions: [] };
+}
+
+export const RunbookPassage: MessageFns<RunbookPassage> = {
+  encode(message: RunbookPassage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.title !== "") {
+      writer.uint32(18).string(message.title);
+    }
+    if (message.source !== "") {
+      writer.uint32(26).string(message.source);
+    }
+    if (message.text !== "") {
+      writer.uint32(34).string(message.text);
+    }
+    if (message.score !== 0) {
+      writer.uint32(41).double(message.score);
+    }
+    if (message.cause !== "") {
+      writer.uint32(50).string(message.cause);
+    }
+    for (const v of message.actions) {
+      writer.uint32(58).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunbookPassage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunbookPassage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.title = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.score = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.cause = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.actions.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunbookPassage {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      title: isSet(object.title) ? globalThis.String(object.title) : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      score: isSet(object.score) ? globalThis.Number(object.score) : 0,
+      cause: isSet(object.cause) ? globalThis.String(object.cause) : "",
+      actions: globalThis.Array.isArray(object?.actions) ? object.actions.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: RunbookPassage): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.title !== "") {
+      obj.title = message.title;
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.score !== 0) {
+      obj.score = floatToJson(message.score);
+    }
+    if (message.cause !== "") {
+      obj.cause = message.cause;
+    }
+    if (message.actions?.length) {
+      obj.actions = message.actions;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RunbookPassage>, I>>(base?: I): RunbookPassage {
+    return RunbookPassage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RunbookPassage>, I>>(object: I): RunbookPassage {
+    const message = createBaseRunbookPassage();
+    message.id = object.id ?? "";
+    message.title = object.title ?? "";
+    message.source = object.source ?? "";
+    message.text = object.text ?? "";
+    message.score = object.score ?? 0;
+    message.cause = object.cause ?? "";
+    message.actions = object.actions?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseEvidenceResponse(): EvidenceResponse {
+  return { incidents: [], runbooks: [], error: "" };
+}
+
+export const EvidenceResponse: MessageFns<EvidenceResponse> = {
+  encode(message: EvidenceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.incidents) {
+      SimilarIncident.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.runbooks) {
+      RunbookPassage.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.error !== "") {
+      writer.uint32(26).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EvidenceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvidenceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.incidents.push(SimilarIncident.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.runbooks.push(RunbookPassage.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EvidenceResponse {
+    return {
+      incidents: globalThis.Array.isArray(object?.incidents)
+        ? object.incidents.map((e: any) => SimilarIncident.fromJSON(e))
+        : [],
+      runbooks: globalThis.Array.isArray(object?.runbooks)
+        ? object.runbooks.map((e: any) => RunbookPassage.fromJSON(e))
+        : [],
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+    };
+  },
+
+  toJSON(message: EvidenceResponse): unknown {
+    const obj: any = {};
+    if (message.incidents?.length) {
+      obj.incidents = message.incidents.map((e) => SimilarIncident.toJSON(e));
+    }
+    if (message.runbooks?.length) {
+      obj.runbooks = message.runbooks.map((e) => RunbookPassage.toJSON(e));
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EvidenceResponse>, I>>(base?: I): EvidenceResponse {
+    return EvidenceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EvidenceResponse>, I>>(object: I): EvidenceResponse {
+    const message = createBaseEvidenceResponse();
+    message.incidents = object.incidents?.map((e) => SimilarIncident.fromPartial(e)) || [];
+    message.runbooks = object.runbooks?.map((e) => RunbookPassage.fromPartial(e)) || [];
+    message.error = object.error ?? "";
     return message;
   },
 };
