@@ -1,0 +1,125 @@
+/**
+ * Analyze-phase latency with retrieval, at 10,000 stored incidents (knowledge + analyze as real
+ * processes on a real nats-server):
+ *
+ * analyze.latency_p99_ms      p99 of analyze's own handling time per anomaly (take → evidence
+ *                             request to knowledge → diagnosis published → ack), from GetStatistics
+ * analyze.latency_p50_ms      the same, p50
+ * analyze.e2e_p99_ms          anomaly published → diagnosis received by a subscriber (adds two
+ *                             JetStream hops)
+ * analyze.incidents_stored    incidents in the store when measured
+ *
+ *   npx tsx tools/bench/analyze.bench.ts
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { quantileSorted } from '@x0/core';
+import { connectBus, provisionStreams, publishMessage } from '@x0/bus';
+import { startNatsServer } from '@x0/bus/testing';
+import { X0Client } from '@x0/client';
+import { Anomaly, EVENT_CODECS, Outcome, Severity, Verdict, eventSubject } from '@x0/contracts';
+import { rng, gaussian } from '@x0/demo';
+import { Stack } from '../dev/stack';
+
+type Figure = { bench: string; value: number; unit: string };
+
+const STORED = 10_000;
+const PROBES = 400;
+const DIM = 64;
+
+function signature(rand: () => number, cluster: number): number[] {
+  const v = Array.from({ length: DIM }, (_, i) => Math.sin((cluster + 1) * (i + 1)) + 0.3 * gaussian(rand));
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+}
+
+export async function run(): Promise<Figure[]> {
+  const nats = await startNatsServer();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-bench-analyze-'));
+  const bus = await connectBus({ url: nats.url, name: 'bench' });
+  await provisionStreams(bus.jsm);
+  const stack = new Stack({ natsUrl: nats.url, dataDir, services: ['knowledge', 'analyze'], env: { LOG_LEVEL: 'warn', KNOWLEDGE_FSYNC: 'false' } });
+  const rand = rng(11);
+  const causes = ['cpu_saturation', 'memory_leak', 'latency_spike', 'error_burst', 'queue_backlog'];
+  const actions = ['scale_up', 'restart', 'throttle', 'clear_cache', 'failover'];
+  try {
+    await stack.start();
+    const client = new X0Client({ natsUrl: nats.url, addresses: stack.addresses() });
+    // 10,000 past incidents, recorded the way the loop records them: through Outcome events.
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < STORED; i++) {
+      const cluster = i % causes.length;
+      const o = Outcome.fromPartial({
+        meta: { id: `oc_b${i}`, parentId: `ac_b${i}`, component: `svc-${i % 200}`, timeMs: Date.now() - (STORED - i) * 1000, source: 'bench' },
+        incident: { anomalyId: `an_b${i}`, component: `svc-${i % 200}`, kind: 'web', cause: causes[cluster], action: actions[cluster], policyId: `p-${cluster}`, signature: signature(rand, cluster), severity: Severity.SEVERITY_HIGH, score: 0.9 },
+        actionId: `ac_b${i}`,
+        verdict: Verdict.VERDICT_RECOVERED,
+        recovered: true,
+        timeToRecoverMs: 20_000,
+      });
+      pending.push(publishMessage(bus.js, { subject: eventSubject('outcome', o.meta!.component), data: EVENT_CODECS.outcome.encode(o), id: o.meta!.id }));
+      if (pending.length >= 500) await Promise.all(pending.splice(0));
+    }
+    await Promise.all(pending);
+    for (;;) {
+      const ci = await bus.jsm.consumers.info('X0_EVENTS', 'knowledge');
+      if (ci.num_pending === 0 && ci.num_ack_pending === 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    const received = new Map<string, number>();
+    const sub = bus.nc.subscribe('x0.events.diagnosis.>');
+    (async () => {
+      for await (const m of sub) received.set(EVENT_CODECS.diagnosis.decode(m.data).meta!.parentId, performance.now());
+    })().catch(() => undefined);
+    const before = (await client.services.analyze.getStatistics({})).latency?.count ?? 0;
+    const sent = new Map<string, number>();
+    for (let i = 0; i < PROBES; i++) {
+      const cluster = i % causes.length;
+      const a = Anomaly.fromPartial({
+        meta: { id: `an_probe${i}`, parentId: `mb_probe${i}`, component: `probe-${i}`, timeMs: Date.now(), source: 'bench' },
+        score: 0.9,
+        severity: Severity.SEVERITY_HIGH,
+        metrics: [{ metric: ['cpu', 'heap_mb', 'latency_ms', 'http_5xx_rate', 'queue_depth'][cluster], value: 10, expected: 1, score: 0.95 }],
+        signature: signature(rand, cluster),
+        kind: 'web',
+      });
+      sent.set(a.meta!.id, performance.now());
+      await publishMessage(bus.js, { subject: eventSubject('anomaly', a.meta!.component), data: EVENT_CODECS.anomaly.encode(a), id: a.meta!.id });
+      // One at a time, as anomalies arrive in practice: latency, not a queue, is measured.
+      const until = Date.now() + 5000;
+      while (!received.has(a.meta!.id) && Date.now() < until) await new Promise((r) => setImmediate(r));
+    }
+    sub.unsubscribe();
+    const stats = await client.services.analyze.getStatistics({});
+    const e2e = [...sent].filter(([id]) => received.has(id)).map(([id, t]) => received.get(id)! - t).sort((x, y) => x - y);
+    await client.close();
+    if ((stats.latency?.count ?? 0) - before < PROBES) throw new Error('analyze did not handle every probe');
+    return [
+      { bench: 'analyze.latency_p99_ms', value: round(stats.latency!.p99Ms), unit: 'ms' },
+      { bench: 'analyze.latency_p50_ms', value: round(stats.latency!.p50Ms), unit: 'ms' },
+      { bench: 'analyze.e2e_p99_ms', value: round(quantileSorted(e2e, 0.99)), unit: 'ms' },
+      { bench: 'analyze.incidents_stored', value: STORED, unit: 'incidents' },
+    ];
+  } finally {
+    await stack.stop();
+    await bus.drain();
+    await nats.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+if (require.main === module) {
+  run().then(
+    (figures) => figures.forEach((f) => console.log(JSON.stringify(f))),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
