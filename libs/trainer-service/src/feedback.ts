@@ -1,5 +1,5 @@
-import { createEventConsumer, type Bus, type ConsumerLoop, type HandleResult } from '@x0/bus';
-import { EVENT_CODECS, eventSubject, Label, Verdict, type EventPayloads } from '@x0/contracts';
+import { ConsumerLoop, type Bus, type HandleResult } from '@x0/bus';
+import { EVENT_CODECS, STREAMS, eventFilter, eventSubject, Label, parseSubject, validateEvent, Verdict, type EventPayloads } from '@x0/contracts';
 import { deriveId, LruMap } from '@x0/core';
 import { hasParams } from '@x0/action-params';
 import { DETECTOR_MODEL } from '@x0/model-serving';
@@ -47,34 +47,54 @@ export class FeedbackTracker {
   private readonly anomalies: LruMap<string, AnomalyRef>;
   private readonly actions: LruMap<string, EventPayloads['action']>;
   private readonly labelled: LruMap<string, 'operator' | 'outcome'>;
-  private readonly consumers: ConsumerLoop<unknown>[];
+  private readonly consumer: ConsumerLoop<Feed>;
 
   constructor(private readonly o: FeedbackTrackerOptions) {
     const size = o.indexSize ?? 50_000;
     this.anomalies = new LruMap(size);
     this.actions = new LruMap(size);
     this.labelled = new LruMap(size);
-    const common = { bus: o.bus, service: 'trainer', logger: o.logger, observer: o.stats };
-    this.consumers = [
-      createEventConsumer({ ...common, durable: 'trainer-anomaly', type: 'anomaly', handle: (a) => this.onAnomaly(a) }),
-      createEventConsumer({ ...common, durable: 'trainer-action', type: 'action', handle: (a) => this.onAction(a) }),
-      createEventConsumer({ ...common, durable: 'trainer-outcome', type: 'outcome', handle: (x) => this.onOutcome(x) }),
-      createEventConsumer({ ...common, durable: 'trainer-label', type: 'label', handle: (l) => this.onLabel(l) }),
-    ] as ConsumerLoop<unknown>[];
+    // One durable over every event, in stream order: an outcome always finds its action and
+    // a label its anomaly (nats-server 2.9 takes one filter subject per consumer).
+    this.consumer = new ConsumerLoop<Feed>({
+      bus: o.bus,
+      service: 'trainer',
+      durable: 'trainer-feedback',
+      stream: STREAMS.events.name,
+      filterSubject: eventFilter(),
+      logger: o.logger,
+      observer: o.stats,
+      decode: (data, subject) => decodeFeed(data, subject),
+      handleBatch: (items) => items.map((d) => this.handle(d.value)),
+    });
   }
 
-  /** Starts the consumers (anomalies first, so labels find their anomaly). */
   async start(): Promise<void> {
-    for (const c of this.consumers) await c.start();
+    await this.consumer.start();
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.consumers.map((c) => c.stop()));
+    await this.consumer.stop();
   }
 
   /** An anomaly seen on the bus (undefined when unknown or forgotten). */
   anomaly(id: string): AnomalyRef | undefined {
     return this.anomalies.get(id);
+  }
+
+  private handle(f: Feed): HandleResult {
+    switch (f.type) {
+      case 'anomaly':
+        return this.onAnomaly(f.event);
+      case 'action':
+        return this.onAction(f.event);
+      case 'outcome':
+        return this.onOutcome(f.event);
+      case 'label':
+        return this.onLabel(f.event);
+      default:
+        return { type: 'ok' };
+    }
   }
 
   private onAnomaly(a: EventPayloads['anomaly']): HandleResult {
@@ -123,4 +143,22 @@ export class FeedbackTracker {
     this.o.onFeedback(l.model || ref?.model || DETECTOR_MODEL, l.modelVersion || ref?.modelVersion || '', true, l.anomaly);
     return { type: 'ok' };
   }
+}
+
+/** The events the tracker reads; every other event is skipped undecoded. */
+type Feed =
+  | { type: 'anomaly'; event: EventPayloads['anomaly'] }
+  | { type: 'action'; event: EventPayloads['action'] }
+  | { type: 'outcome'; event: EventPayloads['outcome'] }
+  | { type: 'label'; event: EventPayloads['label'] }
+  | { type: 'other' };
+
+function decodeFeed(data: Uint8Array, subject: string): Feed {
+  const parsed = parseSubject(subject);
+  if (parsed.type !== 'event') return { type: 'other' };
+  const t = parsed.event;
+  if (t !== 'anomaly' && t !== 'action' && t !== 'outcome' && t !== 'label') return { type: 'other' };
+  // Throws InvalidArgumentError on a bad event: the consumer dead-letters it.
+  const event = validateEvent(t, EVENT_CODECS[t].decode(data), parsed.component);
+  return { type: t, event } as Feed;
 }

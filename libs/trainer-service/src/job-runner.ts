@@ -112,7 +112,7 @@ export class JobRunner {
     if (component && !t.perComponent) throw new InvalidArgumentError('component', `model ${req.model} is shared: it has no per-component adapters`);
     if (this.stopping) throw new FailedPreconditionError('the trainer is stopping');
     const pending = [...this.jobs.values()].find((j) => j.model === req.model && j.component === component && (j.state === 'queued' || j.state === 'running'));
-    if (pending) return pending;
+    if (pending) return TrainingJob.fromPartial(pending);
     const now = this.clock();
     const job = TrainingJob.fromPartial({
       id: newId('job', now),
@@ -132,7 +132,7 @@ export class JobRunner {
     this.queue.push(job.id);
     this.wake?.();
     this.o.logger.info({ job: job.id, model: job.model, component, trigger: job.trigger, reason: job.reason }, 'training job queued');
-    return job;
+    return TrainingJob.fromPartial(job);
   }
 
   /** A job by id. Throws NotFoundError. */

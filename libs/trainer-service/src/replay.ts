@@ -28,7 +28,8 @@ export interface EventWindow {
 
 interface ReadOptions {
   stream: string;
-  filterSubjects: string[];
+  /** One filter (nats-server 2.9 takes a single filter subject per consumer). */
+  filterSubject: string;
   sinceMs: number;
   /** Read at most the newest this many messages. */
   maxMessages?: number;
@@ -50,7 +51,7 @@ async function readWindow(bus: Bus, o: ReadOptions): Promise<{ read: number; las
   let startSeq = o.afterSeq !== undefined ? Math.max(info.state.first_seq, o.afterSeq + 1) : 0;
   if (o.maxMessages !== undefined && lastSeq - Math.max(startSeq, info.state.first_seq) + 1 > o.maxMessages) startSeq = lastSeq - o.maxMessages + 1;
   const consumer = await bus.js.consumers.get(o.stream, {
-    filter_subjects: o.filterSubjects,
+    filter_subjects: o.filterSubject,
     ...(startSeq > 0
       ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }
       : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(o.sinceMs).toISOString() }),
@@ -86,7 +87,7 @@ export async function replayMetrics(
   let firstMs = Infinity;
   const { lastSeq } = await readWindow(bus, {
     stream: STREAMS.metrics.name,
-    filterSubjects: [...STREAMS.metrics.subjects],
+    filterSubject: STREAMS.metrics.subjects[0],
     sinceMs: options.sinceMs,
     maxMessages: options.maxMessages,
     afterSeq: options.afterSeq,
@@ -131,7 +132,7 @@ export async function replayEvents(bus: Bus, options: { sinceMs: number; onProgr
   const out: EventWindow = { actions: [], outcomes: [], anomalies: [] };
   await readWindow(bus, {
     stream: STREAMS.events.name,
-    filterSubjects: [eventFilter('action'), eventFilter('outcome'), eventFilter('anomaly')],
+    filterSubject: eventFilter(),
     sinceMs: options.sinceMs,
     onProgress: options.onProgress,
     onMessage: (m) => {

@@ -1,0 +1,308 @@
+import * as grpc from '@grpc/grpc-js';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import { gridOf, RegistryActionParamsAdvisor, recovers, seededRandom, type SyntheticComponent } from '@x0/action-params';
+import { publishMessage, type Bus } from '@x0/bus';
+import {
+  ActionResult,
+  ActionStatus,
+  Anomaly,
+  DEAD_LETTER_CODEC,
+  EVENT_CODECS,
+  INFERENCE_REPORT_CODEC,
+  METRIC_BATCH_CODEC,
+  Outcome,
+  STREAMS,
+  Severity,
+  Verdict,
+  dlqSubject,
+  eventSubject,
+  inferenceSubject,
+  metricsSubject,
+  type EventPayloads,
+  type EventType,
+} from '@x0/contracts';
+import { selectBackend } from '@x0/lora';
+import { startTrainerUnderTest, trainedTestBase, type TrainerUnderTest } from './testing';
+import type { DetectorBase } from './detector-trainable';
+
+// Real nats-server, real gRPC and real training on a loaded 2-core machine: generous limits, no timing assertions.
+jest.setTimeout(120_000);
+
+const T0 = Date.now() - 3_600_000;
+
+/** Smooth periodic series with noise, like the demo components' healthy metrics. */
+function healthy(n: number, seed: number, base: number, offset = 0): number[] {
+  const rand = seededRandom(seed);
+  return Array.from({ length: n }, (_, i) => base * (1 + 0.15 * Math.sin((2 * Math.PI * (i + offset)) / 120) + 0.03 * (rand() + rand() + rand() - 1.5)));
+}
+
+async function publishSeries(bus: Bus, component: string, metrics: Record<string, number[]>, startMs: number, perBatch = 20): Promise<void> {
+  const names = Object.keys(metrics);
+  const n = metrics[names[0]].length;
+  for (let i = 0; i < n; i += perBatch) {
+    const samples = [];
+    for (let k = i; k < Math.min(n, i + perBatch); k++) for (const m of names) samples.push({ metric: m, value: metrics[m][k], timeMs: startMs + k * 1000 });
+    const id = `mb-${component}-${startMs}-${i}`;
+    const data = METRIC_BATCH_CODEC.encode({ id, component, timeMs: startMs + i * 1000, samples, labels: {} });
+    await publishMessage(bus.js, { subject: metricsSubject(component), data, id });
+  }
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== null && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Every stored event of one type, oldest first. */
+async function storedEvents<K extends EventType>(bus: Bus, type: K): Promise<EventPayloads[K][]> {
+  const consumer = await bus.js.consumers.get(STREAMS.events.name, { filter_subjects: `x0.events.${type}.>`, deliver_policy: DeliverPolicy.All });
+  if ((await consumer.info()).num_pending === 0) return [];
+  const out: EventPayloads[K][] = [];
+  const messages = await consumer.consume();
+  for await (const m of messages) {
+    out.push(EVENT_CODECS[type].decode(m.data) as EventPayloads[K]);
+    if (m.info.pending === 0) break;
+  }
+  await messages.close();
+  return out;
+}
+
+let detectorBase: DetectorBase;
+
+beforeAll(async () => {
+  await selectBackend();
+  // A stand-in for the shipped forecaster: fitted on smooth periodic series like the baseline below.
+  detectorBase = await trainedTestBase([healthy(600, 1, 80), healthy(600, 2, 0.3), healthy(600, 3, 900)], 3);
+});
+
+describe('trainer service - registry, shadow promotion and adapters (margin 5 %)', () => {
+  let t: TrainerUnderTest;
+
+  beforeAll(async () => {
+    t = await startTrainerUnderTest({
+      detectorBase,
+      env: { TRAINER_CHECK_INTERVAL_MS: '250', TRAINER_MIN_DRIFT_SAMPLES: '1000000', TRAINER_OUTCOMES_PER_RETRAIN: '40', TRAINER_ADAPTER_EPOCHS: '60', TRAINER_DETECTOR_EPOCHS: '4' },
+    });
+  });
+  afterAll(() => t?.stop());
+
+  it('registry - shipped models are version 1 and champion; promote and rollback over gRPC', async () => {
+    const { models } = await t.call('listModels', { model: '' });
+    expect(models.map((m) => `${m.model}@${m.version}[${m.aliases}]`)).toEqual(['action-params@1[champion]', 'detector@1[champion]']);
+    expect(models[1].signature).toMatchObject({ input_shape: '[24]', format: 'layers-model' });
+
+    const base = await t.registry.loadModel('action-params', '1');
+    await t.registry.register({ model: 'action-params', version: '1.1-test', artifacts: base, signature: { inputShape: [5] }, metrics: { log_loss: 0.5 } });
+    base.dispose();
+    const promoted = await t.call('promote', { model: 'action-params', version: '1.1-test', alias: '', reason: 'hand-tuned', actor: 'alice' });
+    expect(promoted.aliases).toEqual(['champion']);
+    expect((await t.call('getModel', { model: 'action-params', ref: 'champion' })).version).toBe('1.1-test');
+    const back = await t.call('rollback', { model: 'action-params', alias: '', reason: 'worse', actor: 'bob' });
+    expect(back.version).toBe('1');
+    const history = (await t.registry.alias('action-params', 'champion'))!.history.map((h) => `${h.type} ${h.version}: ${h.reason}`);
+    expect(history).toEqual(['promote 1: shipped model, registered on first start', 'promote 1.1-test: by alice: hand-tuned', 'rollback 1: by bob: worse']);
+
+    await expect(t.call('getModel', { model: 'detector', ref: 'nope' })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    await expect(t.call('promote', { model: 'detector', version: '', alias: '', reason: '', actor: '' })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: "'version' must not be empty",
+    });
+    await expect(t.call('train', { model: 'detector', component: 'web-1', reason: '', actor: '' })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: "'component' model detector is shared: it has no per-component adapters",
+    });
+  });
+
+  it('retraining - a manual job on degraded data produces a challenger that wins the shadow evaluation and is promoted', async () => {
+    // Baseline like the forecaster's training data, then a component starts flapping every 2 samples.
+    const n = 500;
+    const flap = healthy(n, 9, 80).map((v, i) => (i < 200 ? v : v * (i % 2 === 0 ? 1.6 : 0.5)));
+    await publishSeries(t.bus, 'db-1', { latency_ms: flap, cpu: healthy(n, 10, 0.3) }, T0);
+    await publishSeries(t.bus, 'web-1', { latency_ms: healthy(n, 11, 80), cpu: healthy(n, 12, 0.3) }, T0);
+
+    const job = await t.call('train', { model: 'detector', component: '', reason: 'test', actor: 'ci' });
+    expect(job).toMatchObject({ model: 'detector', state: 'queued', trigger: 'manual', reason: 'test' });
+    const done = await waitFor('the job to finish', async () => {
+      const j = await t.call('getJob', { id: job.id });
+      return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;
+    });
+    expect(done.error).toBe('');
+    expect(done).toMatchObject({ state: 'succeeded', stage: 'done', progress: 1, version: '2', parentVersion: '1', decision: 'promoted' });
+    expect(done.decisionReason).toMatch(/^challenger huber [0-9.]+ beats champion 1 [0-9.]+ by the margin of 5% \(improvement [0-9.]+%\) on \d+ held-out samples$/);
+    expect(done.metrics['shadow_huber_challenger']).toBeLessThan(done.metrics['shadow_huber_champion'] * 0.95);
+
+    const v2 = await t.call('getModel', { model: 'detector', ref: 'champion' });
+    expect(v2).toMatchObject({ version: '2', aliases: ['challenger', 'champion'] });
+    expect(v2.lineage).toMatchObject({ parent_version: '1', job: job.id, trigger: 'manual' });
+    expect(JSON.parse(v2.lineage['shadow'])).toMatchObject({ decision: 'promote', margin: 0.05 });
+    const moves = (await t.registry.alias('detector', 'champion'))!.history;
+    expect(moves[moves.length - 1].reason).toBe(`shadow evaluation: ${done.decisionReason}`);
+
+    const events = (await storedEvents(t.bus, 'training')).filter((e) => e.job!.id === job.id).map((e) => e.job!);
+    expect(events[0]).toMatchObject({ state: 'queued', progress: 0 });
+    expect(events.map((e) => e.stage)).toEqual(expect.arrayContaining(['replay', 'train', 'shadow', 'register', 'done']));
+    expect(events[events.length - 1]).toMatchObject({ state: 'succeeded', decision: 'promoted', version: '2' });
+    const progress = events.map((e) => e.progress);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+  });
+
+  it('adapters - outcomes of a component that needs big steps trigger an adapter job; once promoted, execute suggests big steps without a restart', async () => {
+    await t.call('promote', { model: 'action-params', version: '1', alias: '', reason: '', actor: '' });
+    const advisor = new RegistryActionParamsAdvisor({ registry: t.registry });
+    await advisor.start();
+    const incident = { score: 0.8, severity: 2 };
+    const before = advisor.suggest('stubborn', 'scale_up', incident)!;
+    expect(before.adapterVersion).toBe('');
+    expect(before.value).toBeLessThan(5);
+
+    const stubborn: SyntheticComponent = { name: 'stubborn', needs: { scale_up: 5, throttle: 40 } };
+    const rand = seededRandom(3);
+    for (let i = 0; i < 40; i++) {
+      const delta = gridOf('scale_up')[i % 5];
+      const ok = recovers(stubborn, 'scale_up', delta, 2, rand);
+      const meta = (id: string) => ({ id, component: 'stubborn', timeMs: T0 + i * 60_000 + (id.startsWith('o') ? 30_000 : 0), source: 'test' });
+      const incidentCtx = { anomalyId: `an-s-${i}`, component: 'stubborn', score: 0.8, severity: Severity.SEVERITY_MEDIUM, action: 'scale_up' };
+      const action = ActionResult.fromPartial({ meta: meta(`act-s-${i}`), incident: incidentCtx, planId: `pl-${i}`, action: 'scale_up', status: ActionStatus.ACTION_STATUS_SUCCEEDED, params: { delta: String(delta) } });
+      const outcome = Outcome.fromPartial({ meta: meta(`out-s-${i}`), incident: incidentCtx, actionId: `act-s-${i}`, verdict: ok ? Verdict.VERDICT_RECOVERED : Verdict.VERDICT_NOT_RECOVERED, recovered: ok, timeToRecoverMs: ok ? 3000 : 0 });
+      await publishMessage(t.bus.js, { subject: eventSubject('action', 'stubborn'), data: EVENT_CODECS.action.encode(action), id: action.meta!.id });
+      await publishMessage(t.bus.js, { subject: eventSubject('outcome', 'stubborn'), data: EVENT_CODECS.outcome.encode(outcome), id: outcome.meta!.id });
+    }
+    const job = await waitFor('the outcomes job to finish', async () => {
+      const jobs = (await t.call('listJobs', { model: 'action-params', limit: 10 })).jobs;
+      return jobs.find((j) => j.component === 'stubborn' && (j.state === 'succeeded' || j.state === 'failed'));
+    });
+    expect(job).toMatchObject({ trigger: 'outcomes', state: 'succeeded', decision: 'promoted', version: '1', error: '' });
+    expect(job.reason).toBe('40 new verified outcomes of parametrised actions on stubborn');
+    const adapter = await t.call('getModel', { model: 'action-params--stubborn', ref: 'champion' });
+    expect(adapter.lineage).toMatchObject({ component: 'stubborn', trigger: 'outcomes' });
+    expect(adapter.signature).toMatchObject({ format: 'x0-lora-adapter', adapter_rank: '4' });
+
+    // The serving side picks the adapter up from the alias watch (no restart) and scales harder.
+    const after = await waitFor('the advisor to load the adapter', () => {
+      const s = advisor.suggest('stubborn', 'scale_up', incident)!;
+      return s.adapterVersion === '1' ? s : undefined;
+    });
+    expect(after.value).toBe(5);
+    expect(advisor.suggest('gentle', 'scale_up', incident)!.value).toBe(before.value);
+    await advisor.stop();
+  });
+});
+
+describe('trainer service - performance monitor and a challenger that loses (margin 95 %)', () => {
+  let t: TrainerUnderTest;
+
+  beforeAll(async () => {
+    t = await startTrainerUnderTest({
+      detectorBase,
+      env: { TRAINER_CHECK_INTERVAL_MS: '200', TRAINER_MIN_DRIFT_SAMPLES: '1000000', TRAINER_MIN_SAMPLES: '10', TRAINER_SHADOW_MARGIN: '0.95', TRAINER_DETECTOR_EPOCHS: '2' },
+      before: async (bus) => {
+        await publishSeries(bus, 'web-1', { latency_ms: healthy(400, 21, 80), cpu: healthy(400, 22, 0.3) }, T0);
+      },
+    });
+  });
+  afterAll(() => t?.stop());
+
+  it('shadow - a challenger that is not better by the margin stays challenger, with the reason recorded', async () => {
+    const job = await t.call('train', { model: 'detector', component: '', reason: '', actor: 'ci' });
+    expect(job.reason).toBe('requested by ci');
+    const done = await waitFor('the job to finish', async () => {
+      const j = await t.call('getJob', { id: job.id });
+      return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;
+    });
+    expect(done).toMatchObject({ state: 'succeeded', version: '2', decision: 'challenger' });
+    expect(done.decisionReason).toMatch(/^challenger huber [0-9.]+ does not beat champion 1 [0-9.]+ by the margin of 95% \((improvement|regression) [0-9.]+%\) on \d+ held-out samples$/);
+    expect((await t.call('getModel', { model: 'detector', ref: 'champion' })).version).toBe('1');
+    const v2 = await t.call('getModel', { model: 'detector', ref: 'challenger' });
+    expect(v2.version).toBe('2');
+    expect(JSON.parse(v2.lineage['shadow'])).toEqual({ decision: 'keep', reason: done.decisionReason, margin: 0.95 });
+    expect((await t.registry.alias('detector', 'challenger'))!.history.at(-1)!.reason).toBe(done.decisionReason);
+    const last = (await storedEvents(t.bus, 'training')).filter((e) => e.job!.id === job.id).at(-1)!.job!;
+    expect(last).toMatchObject({ decision: 'challenger', decisionReason: done.decisionReason });
+  });
+
+  it('accuracy - operator labels refuting the anomalies raise an alert event and a retraining job', async () => {
+    for (let i = 0; i < 12; i++) {
+      const a = Anomaly.fromPartial({ meta: { id: `an-${i}`, component: 'api-1', timeMs: Date.now(), source: 'monitor' }, score: 0.95, modelVersion: 'x' });
+      await publishMessage(t.bus.js, { subject: eventSubject('anomaly', 'api-1'), data: EVENT_CODECS.anomaly.encode(a), id: a.meta!.id });
+    }
+    await expect(t.call('label', { anomalyId: 'an-unknown', anomaly: true, actor: 'alice', reason: '', component: '' })).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+      details: "anomaly 'an-unknown (the trainer has not seen it; pass its component to label it anyway)' not found",
+    });
+    await waitFor('the trainer to index the anomalies', async () => {
+      try {
+        return await t.call('label', { anomalyId: 'an-0', anomaly: true, actor: 'alice', reason: 'real outage', component: '' });
+      } catch {
+        return undefined;
+      }
+    });
+    for (let i = 1; i < 12; i++) {
+      const r = await t.call('label', { anomalyId: `an-${i}`, anomaly: i === 1, actor: 'alice', reason: '', component: '' });
+      expect(r).toMatchObject({ component: 'api-1', published: true });
+    }
+    expect(await t.call('label', { anomalyId: 'an-5', anomaly: false, actor: 'alice', reason: '', component: '' })).toMatchObject({ published: false });
+
+    const alert = await waitFor('an accuracy alert', async () => (await storedEvents(t.bus, 'model_alert')).find((a) => a.type === 'accuracy_low'));
+    expect(alert).toMatchObject({ model: 'detector', version: '1', threshold: 0.7, samples: 12 });
+    expect(alert.value).toBeCloseTo(2 / 12, 6);
+    expect(alert.jobId).not.toBe('');
+    const job = await t.call('getJob', { id: alert.jobId });
+    expect(job).toMatchObject({ model: 'detector', trigger: 'degradation', parentEventId: alert.meta!.id });
+    expect(job.reason).toMatch(/^detector: accuracy 0\.167 < 0\.7 over the last 12 labelled predictions/);
+    const labels = await storedEvents(t.bus, 'label');
+    expect(labels).toHaveLength(12);
+    expect(labels[0]).toMatchObject({ anomalyId: 'an-0', anomaly: true, actor: 'alice', origin: 'operator', reason: 'real outage', model: 'detector' });
+    const perf = await t.call('getModelPerformance', { model: 'detector' });
+    expect(perf.accuracy).toMatchObject({ samples: 12, judged: true, breached: true });
+  });
+
+  it('outcome labels - a recovery confirms its anomaly with a label event', async () => {
+    const o = Outcome.fromPartial({
+      meta: { id: 'out-r-1', component: 'api-1', timeMs: Date.now(), source: 'execute' },
+      incident: { anomalyId: 'an-3', component: 'api-1', action: 'restart' },
+      actionId: 'act-r-1',
+      verdict: Verdict.VERDICT_RECOVERED,
+      recovered: true,
+      timeToRecoverMs: 4200,
+    });
+    await publishMessage(t.bus.js, { subject: eventSubject('outcome', 'api-1'), data: EVENT_CODECS.outcome.encode(o), id: 'out-r-1' });
+    const label = await waitFor('the outcome label', async () => (await storedEvents(t.bus, 'label')).find((l) => l.origin === 'outcome'));
+    expect(label).toMatchObject({ anomalyId: 'an-3', anomaly: true, actor: 'outcome', model: 'detector', reason: 'recovered 4.2 s after restart (outcome out-r-1)' });
+    expect(label.meta).toMatchObject({ parentId: 'an-3', component: 'api-1', source: 'trainer' });
+  });
+
+  it('latency and errors - inference reports over the thresholds raise alerts; dead letters count as failures', async () => {
+    const report = (failures: number) =>
+      INFERENCE_REPORT_CODEC.encode({
+        service: 'execute',
+        instance: 'e-1',
+        model: 'action-params',
+        version: '1',
+        timeMs: Date.now(),
+        inferences: 40,
+        failures,
+        latency: { p50Ms: 150, p95Ms: 180, p99Ms: 190, maxMs: 200, count: 40 },
+        latencySamplesMs: Array.from({ length: 40 }, (_, i) => 140 + i),
+      });
+    for (let i = 0; i < 3; i++) {
+      const dl = DEAD_LETTER_CODEC.encode({ meta: { id: `dl-${i}`, component: 'x', timeMs: Date.now(), parentId: '', source: 'execute' }, service: 'execute', subject: 'x0.events.plan.x', reason: 'bad', payload: Buffer.alloc(0), headers: {}, streamSeq: i, deliveries: 1 });
+      await publishMessage(t.bus.js, { subject: dlqSubject('execute'), data: dl, id: `dl-${i}` });
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    t.bus.nc.publish(inferenceSubject('action-params'), report(2));
+    const alerts = await waitFor('latency and error alerts', async () => {
+      const all = (await storedEvents(t.bus, 'model_alert')).filter((a) => a.model === 'action-params');
+      return all.length >= 2 ? all : undefined;
+    });
+    const latency = alerts.find((a) => a.type === 'latency_high')!;
+    expect(latency.value).toBeGreaterThan(100);
+    const errors = alerts.find((a) => a.type === 'error_rate_high')!;
+    expect(errors.value).toBeCloseTo(5 / 45, 1);
+    expect(errors.message).toMatch(/^action-params: error rate 0\.1\d+ > 0\.1 over the last 4\d inferences$/);
+  });
+});
