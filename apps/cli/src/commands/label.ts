@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { X0Client } from '@x0/client';
+import { defaultActor } from './models';
+import { fail } from './output';
+
+/** `x0 label <anomaly-id> true|false`: an operator's verdict on an anomaly, for the detector's accuracy. */
+export function registerLabel(program: Command): void {
+  program
+    .command('label')
+    .description('label an anomaly real (true) or a false alarm (false); published on x0.events.label.<component>')
+    .argument('<anomaly-id>', 'id of the anomaly (x0 events --type anomaly)')
+    .argument('<verdict>', 'true: it was real; false: a false alarm')
+    .option('--actor <name>', 'who labels (kept in the audit trail)', defaultActor())
+    .option('--reason <text>', 'why', '')
+    .option('--component <name>', 'component of the anomaly, when the trainer has not seen it')
+    .action(async (anomalyId: string, verdict: string, opts: { actor: string; reason: string; component?: string }) => {
+      const v = verdict.trim().toLowerCase();
+      if (!['true', 'false', 'yes', 'no', 'real', 'fp'].includes(v)) fail(`verdict must be true or false, got '${verdict}'`, 2);
+      const anomaly = v === 'true' || v === 'yes' || v === 'real';
+      const client = new X0Client({ name: 'x0-label' });
+      try {
+        const r = await client.services.trainer.label({ anomalyId, anomaly, actor: opts.actor, reason: opts.reason, component: opts.component ?? '' });
+        process.stdout.write(
+          `${r.published ? 'labelled' : 'already labelled'} ${anomalyId} on ${r.component} as ${anomaly ? 'real' : 'a false alarm'} by ${opts.actor} (${r.labelId})\n`,
+        );
+      } finally {
+        await client.close();
+      }
+    });
+}

@@ -1,0 +1,138 @@
+import os from 'node:os';
+import type { Command } from 'commander';
+import { X0Client } from '@x0/client';
+import type { ModelPerformance, ModelVersion, PerformanceMetric } from '@x0/contracts';
+import { table } from './output';
+
+/** Who the CLI says is acting (`--actor`, else the login name). */
+export function defaultActor(): string {
+  try {
+    return process.env['USER'] || os.userInfo().username || 'operator';
+  } catch {
+    return 'operator';
+  }
+}
+
+function metricsSummary(m: Record<string, number>): string {
+  const keys = Object.keys(m).filter((k) => k.startsWith('shadow_') || k === 'train_loss').slice(0, 4);
+  return keys.map((k) => `${k.replace(/^shadow_/, '')}=${fmt(m[k])}`).join(' ') || '-';
+}
+
+function fmt(v: number): string {
+  return Math.abs(v) >= 100 || Number.isInteger(v) ? String(Math.round(v)) : v.toPrecision(3);
+}
+
+function when(ms: number): string {
+  return ms > 0 ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) : '-';
+}
+
+function perf(name: string, m: PerformanceMetric | undefined, unit = ''): string {
+  if (!m) return `${name}: -`;
+  if (!m.judged) return `${name}: not judged (${m.samples} samples)`;
+  return `${name}: ${fmt(m.value)}${unit} (threshold ${fmt(m.threshold)}${unit}, ${m.samples} samples)${m.breached ? '  ← ALERT' : ''}`;
+}
+
+function describeVersion(v: ModelVersion): string {
+  const lines = [
+    `model     ${v.model}`,
+    `version   ${v.version}${v.aliases.length ? `  [${v.aliases.join(', ')}]` : ''}`,
+    `created   ${when(v.createdMs)}  (${v.sizeBytes} bytes)`,
+    'signature',
+    ...Object.entries(v.signature).map(([k, val]) => `  ${k.padEnd(16)} ${val}`),
+    'lineage',
+    ...Object.entries(v.lineage).map(([k, val]) => `  ${k.padEnd(16)} ${val}`),
+    'metrics',
+    ...Object.entries(v.metrics).map(([k, val]) => `  ${k.padEnd(28)} ${fmt(val)}`),
+  ];
+  return lines.join('\n');
+}
+
+function describePerformance(p: ModelPerformance): string {
+  return [
+    `performance of the champion (${p.version || '-'})`,
+    `  ${perf('accuracy', p.accuracy)}`,
+    `  ${perf('error rate', p.errorRate)}`,
+    `  ${perf('latency p95', p.latencyP95Ms, ' ms')}`,
+    `  ${perf('input drift (max PSI)', p.drift)}`,
+    `  alerts in force: ${p.alerts.join(', ') || 'none'}`,
+  ].join('\n');
+}
+
+/** `x0 models ls|show|promote|rollback`: the model registry through the trainer. */
+export function registerModels(program: Command): void {
+  const models = program.command('models').description('model registry: versions, aliases (champion, challenger), promotion and rollback');
+
+  models
+    .command('ls')
+    .description('every registered version (of one model, or all)')
+    .argument('[model]', 'only this model')
+    .option('--json', 'JSON output')
+    .action(async (model: string | undefined, opts: { json?: boolean }) => {
+      const client = new X0Client({ name: 'x0-models' });
+      try {
+        const { models: versions } = await client.services.trainer.listModels({ model: model ?? '' });
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(versions)}\n`);
+          return;
+        }
+        const rows = [['MODEL', 'VERSION', 'ALIASES', 'COMPONENT', 'CREATED', 'BYTES', 'METRICS']];
+        for (const v of versions) rows.push([v.model, v.version, v.aliases.join(',') || '-', v.lineage['component'] ?? '-', when(v.createdMs), String(v.sizeBytes), metricsSummary(v.metrics)]);
+        process.stdout.write(`${table(rows)}\n`);
+      } finally {
+        await client.close();
+      }
+    });
+
+  models
+    .command('show')
+    .description('one version (default the champion) with signature, lineage, metrics and the live performance')
+    .argument('<model>')
+    .argument('[ref]', 'version or alias', 'champion')
+    .option('--json', 'JSON output')
+    .action(async (model: string, ref: string, opts: { json?: boolean }) => {
+      const client = new X0Client({ name: 'x0-models' });
+      try {
+        const v = await client.services.trainer.getModel({ model, ref });
+        const p = await client.services.trainer.getModelPerformance({ model }).catch(() => undefined);
+        if (opts.json) process.stdout.write(`${JSON.stringify({ version: v, performance: p })}\n`);
+        else process.stdout.write(`${describeVersion(v)}${p ? `\n${describePerformance(p)}` : ''}\n`);
+      } finally {
+        await client.close();
+      }
+    });
+
+  models
+    .command('promote')
+    .description('point an alias (default champion) at a version; serving replicas switch without a restart')
+    .argument('<model>')
+    .argument('<version>')
+    .option('--alias <alias>', 'alias to move', 'champion')
+    .option('--reason <text>', 'why, kept in the alias history', '')
+    .option('--actor <name>', 'who, kept in the alias history', defaultActor())
+    .action(async (model: string, version: string, opts: { alias: string; reason: string; actor: string }) => {
+      const client = new X0Client({ name: 'x0-models' });
+      try {
+        const v = await client.services.trainer.promote({ model, version, alias: opts.alias, reason: opts.reason, actor: opts.actor });
+        process.stdout.write(`${v.model} ${opts.alias} → ${v.version}  [${v.aliases.join(', ')}]\n`);
+      } finally {
+        await client.close();
+      }
+    });
+
+  models
+    .command('rollback')
+    .description('move an alias (default champion) back to the version that held it before')
+    .argument('<model>')
+    .option('--alias <alias>', 'alias to move back', 'champion')
+    .option('--reason <text>', 'why, kept in the alias history', '')
+    .option('--actor <name>', 'who, kept in the alias history', defaultActor())
+    .action(async (model: string, opts: { alias: string; reason: string; actor: string }) => {
+      const client = new X0Client({ name: 'x0-models' });
+      try {
+        const v = await client.services.trainer.rollback({ model, alias: opts.alias, reason: opts.reason, actor: opts.actor });
+        process.stdout.write(`${v.model} ${opts.alias} rolled back → ${v.version}  [${v.aliases.join(', ')}]\n`);
+      } finally {
+        await client.close();
+      }
+    });
+}

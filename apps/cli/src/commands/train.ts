@@ -1,0 +1,105 @@
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { X0Client } from '@x0/client';
+import { TrainingEvent, type TrainingJob } from '@x0/contracts';
+import { defaultActor } from './models';
+import { fail, parseDuration, table } from './output';
+
+function outcomeLine(j: TrainingJob): string {
+  if (j.state === 'failed') return `job ${j.id} failed: ${j.error}`;
+  const what = j.decision === 'promoted' ? `promoted ${j.model}${j.component ? `/${j.component}` : ''} ${j.version} to champion` : `kept ${j.version} as challenger`;
+  return `job ${j.id} ${j.state}: ${what}\n  ${j.decisionReason}`;
+}
+
+/** Follows a job's TrainingEvents from the bus until it ends; draws a progress bar on a terminal. */
+async function follow(client: X0Client, job: TrainingJob, timeoutMs: number): Promise<TrainingJob> {
+  const tty = process.stderr.isTTY === true;
+  const bar = new SingleBar({ format: ' {bar} {percentage}% | {stage} | {model}', stream: process.stderr, hideCursor: true, clearOnComplete: false });
+  if (tty) bar.start(100, Math.round(job.progress * 100), { stage: job.state, model: job.model });
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  process.once('SIGINT', () => abort.abort());
+  let last = job;
+  let lastStage = '';
+  try {
+    for await (const rec of client.events({ sinceMs: job.createdMs - 1000, follow: true, types: ['training'], component: job.component || job.model, signal: abort.signal })) {
+      const j = TrainingEvent.fromJSON(rec.event).job;
+      if (!j || j.id !== job.id) continue;
+      last = j;
+      if (tty) bar.update(Math.round(j.progress * 100), { stage: `${j.state} ${j.stage}`, model: j.model });
+      else if (j.stage !== lastStage) process.stderr.write(`${Math.round(j.progress * 100)}% ${j.state} ${j.stage}\n`);
+      lastStage = j.stage;
+      if (j.state === 'succeeded' || j.state === 'failed') break;
+    }
+  } finally {
+    clearTimeout(timer);
+    if (tty) bar.stop();
+  }
+  return last;
+}
+
+/** `x0 train <model> [--component c] [--wait]` and `x0 jobs`. */
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('queue a training job: replay recent data, train a challenger, shadow-evaluate it, promote it only if it wins')
+    .argument('<model>', 'model to train (x0 models ls): detector, action-params')
+    .option('--component <name>', 'fine-tune this component’s adapter (per-component models)')
+    .option('--reason <text>', 'why (kept with the job)', '')
+    .option('--actor <name>', 'who asks', defaultActor())
+    .option('-w, --wait', 'follow the job with a progress bar until it ends (exit 1 if it fails)')
+    .option('--timeout <duration>', 'give up waiting after this long, e.g. 10m', '30m')
+    .action(async (model: string, opts: { component?: string; reason: string; actor: string; wait?: boolean; timeout: string }) => {
+      const timeoutMs = parseDuration(opts.timeout);
+      if (timeoutMs === undefined) fail(`--timeout: '${opts.timeout}' is not a duration like 90s, 15m, 1h`, 2);
+      const client = new X0Client({ name: 'x0-train' });
+      try {
+        const job = await client.services.trainer.train({ model, component: opts.component ?? '', reason: opts.reason, actor: opts.actor });
+        process.stdout.write(`job ${job.id} ${job.state} (${job.trigger}${job.reason ? `: ${job.reason}` : ''})\n`);
+        if (!opts.wait) return;
+        const done = await follow(client, job, timeoutMs);
+        if (done.state !== 'succeeded' && done.state !== 'failed') fail(`job ${job.id} still ${done.state} after ${opts.timeout}; see x0 jobs`);
+        process.stdout.write(`${outcomeLine(done)}\n`);
+        process.exitCode = done.state === 'succeeded' ? 0 : 1;
+      } finally {
+        await client.close();
+      }
+    });
+
+  program
+    .command('jobs')
+    .description('training jobs, most recent first')
+    .option('--model <model>', 'only this model')
+    .option('--limit <n>', 'how many', '20')
+    .option('--json', 'JSON output')
+    .action(async (opts: { model?: string; limit: string; json?: boolean }) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit <= 0) fail('--limit must be a positive integer', 2);
+      const client = new X0Client({ name: 'x0-jobs' });
+      try {
+        const { jobs } = await client.services.trainer.listJobs({ model: opts.model ?? '', limit });
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(jobs)}\n`);
+          return;
+        }
+        const rows = [['JOB', 'MODEL', 'COMPONENT', 'TRIGGER', 'STATE', 'PROGRESS', 'VERSION', 'DECISION', 'CREATED', 'DETAIL']];
+        for (const j of jobs) {
+          rows.push([
+            j.id,
+            j.model,
+            j.component || '-',
+            j.trigger,
+            j.state === 'running' ? `running ${j.stage}` : j.state,
+            `${Math.round(j.progress * 100)}%`,
+            j.version || '-',
+            j.decision || '-',
+            new Date(j.createdMs).toISOString().slice(0, 19).replace('T', ' '),
+            j.error || j.decisionReason || j.reason,
+          ]);
+        }
+        process.stdout.write(`${table(rows)}\n`);
+      } finally {
+        await client.close();
+      }
+    });
+}
