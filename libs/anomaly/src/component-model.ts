@@ -119,12 +119,12 @@ export class ComponentModel {
     if (this.names.length >= 2) {
       // A multi-metric component's incident shows in many samples: let evidence accumulate, and
       // discount one-sample blips, which many metrics produce by chance.
+      // This discount is the multi-metric counterpart of the refractory period below.
       this.c[C.EMA] = JOINT_EMA * this.c[C.EMA] + (1 - JOINT_EMA) * surprise;
       surprise = Math.max(JOINT_INSTANT * surprise, this.c[C.EMA]);
-    }
-    if (this.c[C.REFRACT_LEFT] > 0) {
-      this.c[C.REFRACT_LEFT] -= 1;
-      surprise *= 0.5;
+    } else {
+      // Single metric: after an alarm, repeats within `refractorySamples` count half.
+      surprise *= this.damping();
     }
     let score = phase === 'learning' ? 0 : scoreOfSurprise(surprise);
     if (!Number.isFinite(score)) score = 0;
@@ -153,6 +153,13 @@ export class ComponentModel {
       metrics: contributions.map((x) => ({ metric: x.metric, value: x.value, expected: x.expected, score: phase === 'learning' ? 0 : x.score })),
       signature,
     };
+  }
+
+  /** Factor on the instant surprise: 0.5 during the refractory period after an alarm, else 1. */
+  private damping(): number {
+    if (this.c[C.REFRACT_LEFT] <= 0) return 1;
+    this.c[C.REFRACT_LEFT] -= 1;
+    return 0.5;
   }
 
   status(): ComponentStatusInfo {

@@ -236,7 +236,7 @@ export function scoreAndUpdateMetric(
     s[S.HI] = xr;
     s[S.LO] = xr;
   } else {
-    const decay = 1 / (4 * cfg.horizon);
+    const decay = 1 / (16 * cfg.horizon);
     s[S.HI] = Math.max(xr, s[S.HI] - (s[S.HI] - s[S.MEAN]) * decay);
     s[S.LO] = Math.min(xr, s[S.LO] + (s[S.MEAN] - s[S.LO]) * decay);
   }

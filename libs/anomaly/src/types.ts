@@ -84,7 +84,7 @@ export interface DetectorOptions {
   backend: BackendName | 'auto';
   /** Horizon (samples) of the slow baseline statistics: location, scale, score distribution. The effective horizon is max(baselineHorizon, warmupSamples). */
   baselineHorizon: number;
-  /** Samples after an alarm during which a new alarm of the same component is damped. */
+  /** Samples after an alarm (severity ≥ low) during which a single-metric component's surprise counts half. */
   refractorySamples: number;
   /** A gap longer than this many typical sampling intervals restarts the short-term windows. */
   gapFactor: number;
@@ -100,7 +100,7 @@ export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = Object.freeze
   thresholds: Object.freeze({ low: 0.2, medium: 0.5, high: 0.8 }),
   backend: 'auto',
   baselineHorizon: 4000,
-  refractorySamples: 0,
+  refractorySamples: 100,
   gapFactor: 10,
   maxMetrics: 40,
   forecaster: 'neural',
