@@ -5,6 +5,7 @@ import { registerDetect } from './commands/detect';
 import { registerEvents } from './commands/events';
 import { registerLabel } from './commands/label';
 import { registerModels } from './commands/models';
+import { registerPlanExecute } from './commands/plan-execute';
 import { registerPublish } from './commands/publish';
 import { registerStats, registerStatus } from './commands/status';
 import { registerTrain } from './commands/train';
@@ -23,6 +24,7 @@ registerDetect(program);
 registerModels(program);
 registerLabel(program);
 registerTrain(program);
+registerPlanExecute(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`x0: ${errorMessage(err)}\n`);

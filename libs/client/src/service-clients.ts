@@ -31,8 +31,11 @@ export function serviceAddresses(env: NodeJS.ProcessEnv = process.env): Record<S
 }
 
 type Callback<Res> = (err: grpc.ServiceError | null, res: Res) => void;
+// Generated unary methods are overloaded; `infer` sees the last overload, the one with
+// (request, metadata, options, callback).
+type UnaryOverload<Req, Res> = (req: Req, metadata: grpc.Metadata, options: Partial<grpc.CallOptions>, cb: Callback<Res>) => grpc.ClientUnaryCall;
 type Promisified<C> = {
-  [K in keyof C as C[K] extends (req: never, cb: Callback<never>) => grpc.ClientUnaryCall ? K : never]: C[K] extends (req: infer Req, cb: Callback<infer Res>) => grpc.ClientUnaryCall
+  [K in keyof C as C[K] extends UnaryOverload<infer _Req, infer _Res> ? K : never]: C[K] extends UnaryOverload<infer Req, infer Res>
     ? (req: Req, options?: { timeoutMs?: number }) => Promise<Res>
     : never;
 };

@@ -27,8 +27,9 @@ const ACTION = /^[a-z][a-z0-9_-]{0,63}$/;
  * the actions its agent advertises on `x0.agents.<component>.actions` (when it starts, or
  * when asked) — limited to the nats_agent executors' allowlists — plus the actions the
  * configured webhook and Kubernetes executors list, which any component can have done.
- * A component whose agent does not answer discovery in time gets the configured actions
- * only (source `config`, asked again after retryMs); one never seen stays unknown (no record).
+ * A component whose agent never answered stays unknown (no record: plan may try any policy's
+ * action, and a missing agent then shows as a failed action); without any nats_agent
+ * executor every component gets the configured actions only (source `config`).
  */
 export class ActionCatalog {
   private readonly known = new Map<string, ComponentActionsRecord>();
@@ -63,13 +64,13 @@ export class ActionCatalog {
    */
   notice(component: string): void {
     const now = Date.now();
-    const retryMs = this.o.retryMs ?? 60_000;
     const rec = this.known.get(component);
-    // An agent-less record is re-checked sooner: the agent may just have been down.
-    if (rec && now - rec.updatedMs < (rec.source === 'agent' ? this.o.refreshMs : retryMs)) return;
-    if (now - (this.lastAttempt.get(component) ?? 0) < retryMs) return;
+    if (rec && now - rec.updatedMs < this.o.refreshMs) return;
+    if (now - (this.lastAttempt.get(component) ?? 0) < (this.o.retryMs ?? 60_000)) return;
     this.lastAttempt.set(component, now);
-    void this.discover(component);
+    // Without an agent executor, what a component can do is the configuration's list alone.
+    if (!this.o.offer.agents) void this.record(component, undefined);
+    else void this.discover(component);
   }
 
   /** Asks the component's agent now and stores the answer; resolves to the stored record (if any). */
@@ -78,16 +79,16 @@ export class ActionCatalog {
       const actions = await discoverActions(this.o.bus.nc, component, { timeoutMs: this.o.discoveryTimeoutMs });
       return await this.record(component, actions);
     } catch (err) {
-      // No answer in time, or no responder at all: no agent can act on it now. (This
-      // catalog's own subscription to advertisements also receives discovery requests, so
-      // "no responders" usually shows up as a timeout.)
-      if (err instanceof UnavailableError) return this.record(component, undefined);
-      this.o.logger.warn({ component, err: errorMessage(err) }, 'malformed answer to action discovery; will ask again later');
-      return undefined;
+      // No answer is not proof that there is no agent (this catalog's own subscription to
+      // advertisements receives every discovery request too, so "no responders" never shows,
+      // and a busy agent may answer late): the component stays as it was and is asked again.
+      const what = err instanceof UnavailableError ? 'no agent answered action discovery' : 'malformed answer to action discovery';
+      this.o.logger.debug({ component, err: errorMessage(err) }, `${what}; will ask again later`);
+      return this.known.get(component);
     }
   }
 
-  /** Stores what `component` can do given its agent's actions (undefined: it has no agent). */
+  /** Stores what `component` can do given its agent's actions (undefined: no agent can be used). */
   async record(component: string, agentActions: readonly string[] | undefined): Promise<ComponentActionsRecord | undefined> {
     const { offer } = this.o;
     const viaAgent = agentActions && offer.agents ? agentActions.filter((a) => !offer.agentAllowlist || offer.agentAllowlist.has(a)) : [];

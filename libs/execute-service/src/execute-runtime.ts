@@ -1,6 +1,6 @@
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage } from '@x0/core';
 import { ConsumerLoop, publishAll, publishMessage, type Bus, type ConsumerLoopOptions, type Delivery, type HandleResult, type OutboundMessage } from '@x0/bus';
-import { EVENT_CODECS, PlanStatus, STREAMS, eventFilter, eventSubject, parseSubject, validateEvent, type ActionResult, type Outcome, type Plan } from '@x0/contracts';
+import { EVENT_CODECS, PlanStatus, STREAMS, Verdict, eventFilter, eventSubject, parseSubject, validateEvent, type ActionResult, type Outcome, type Plan } from '@x0/contracts';
 import type { DispatchResult, ExecutorRegistry } from '@x0/executors';
 import type { ApprovalAudit } from '@x0/guardrails';
 import type { Logger, ServiceStats } from '@x0/service-kit';
@@ -85,7 +85,7 @@ export class ExecuteRuntime {
     await publishMessage(this.o.bus.js, { subject: eventSubject('approval', approval.meta!.component), data: EVENT_CODECS.approval.encode(approval), id: approval.meta!.id });
     this.o.stats.published(1);
     if (audit.decision !== 'approved') return;
-    const outputs = await this.execute(plan);
+    const outputs = this.o.verifier.healthyNow(plan.meta!.component) ? this.notNeeded(plan) : await this.execute(plan);
     const results = await publishAll(this.o.bus.js, outputs);
     const failed = results.find((r) => r instanceof Error);
     if (failed) throw failed;
@@ -150,6 +150,20 @@ export class ExecuteRuntime {
       this.counts.executed++;
     }
     return outputs;
+  }
+
+  /**
+   * An approved plan whose component is healthy again by now (the approval came after the
+   * incident closed): not performed, and said so. The Outcome has no verdict: the policy
+   * neither worked nor failed, and the plan service only frees its slot.
+   */
+  private notNeeded(plan: Plan): OutboundMessage[] {
+    const component = plan.meta!.component;
+    const message = `not performed: ${component} is healthy again (no open incident) by the time the plan was approved`;
+    const action = buildActionResult(plan, { executor: plan.executor, status: 'skipped', message, durationMs: 0, dryRun: plan.dryRun }, Date.now());
+    const outcome = buildOutcome(action, { verdict: Verdict.VERDICT_UNSPECIFIED, recovered: false, timeToRecoverMs: 0, anomalyReturned: false, detail: message }, Date.now());
+    this.counts.ignored++;
+    return [toMessage('action', action), toMessage('outcome', outcome)];
   }
 
   private async dispatch(plan: Plan): Promise<ActionReport> {

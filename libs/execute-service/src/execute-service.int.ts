@@ -203,16 +203,22 @@ describe('execute service', () => {
     expect(r.components).toEqual([{ component: 'web-8', actions: ['throttle'], source: 'agent', updatedMs: expect.any(Number) }]);
     expect(r.executors).toEqual(['agent', 'dry-run']);
 
-    // A component the monitor reports on, with no agent: nothing can act on it.
+    // A component the monitor reports on whose agent does not answer stays unknown (and is asked again later).
     health.set('no-agent-1', '');
-    expect(await waitFor(() => store.get('no-agent-1'), 5000, 'agent-less component recorded')).toMatchObject({ actions: [], source: 'config' });
+    expect((await call<{ component: string }, ListActionsResponse>(client.listActions, { component: 'no-agent-1' })).components).toEqual([]);
+    expect(await store.get('no-agent-1')).toBeUndefined();
   });
 
   it('approvals - pending, approved over gRPC (action + Approval event), rejected; errors name the problem', async () => {
-    const agent = startTestAgent(bus.nc, 'db-1', { failover: () => ({ ok: true }) });
-    agents.push(agent);
-    health.set('db-1', '');
     const plan = makePlan('db-1', { action: 'failover', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL, guardrails: ['approval: needs_approval — risk high ≥ high; expires in 15m'] });
+    const agent = startTestAgent(bus.nc, 'db-1', {
+      failover: () => {
+        setTimeout(() => health.set('db-1', ''), 100);
+        return { ok: true };
+      },
+    });
+    agents.push(agent);
+    health.set('db-1', plan.incident!.anomalyId);
     const other = makePlan('db-2', { action: 'failover', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL });
     await publishEvent(bus, 'plan', plan);
     await publishEvent(bus, 'plan', other);
@@ -247,6 +253,20 @@ describe('execute service', () => {
     expect(rejected.map((a) => [a.decision, a.actor, a.reason])).toEqual([['rejected', 'bob', 'not now']]);
     expect(await readEvents(bus, 'action', 'db-2')).toEqual([]);
     expect((await call<object, ListPendingResponse>(client.listPending, {})).pending).toEqual([]);
+  });
+
+  it('approvals - approved after the component recovered on its own: not performed, and said so', async () => {
+    const agent = startTestAgent(bus.nc, 'db-4', { failover: () => ({ ok: true }) });
+    agents.push(agent);
+    health.set('db-4', '');
+    const plan = makePlan('db-4', { action: 'failover', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL });
+    await publishEvent(bus, 'plan', plan);
+    await waitFor(async () => (await call<object, ListPendingResponse>(client.listPending, {})).pending.length === 1 || undefined, 5000, 'pending');
+    await call<DecisionRequest, DecisionResponse>(client.approve, { planId: plan.meta!.id, actor: 'alice', reason: '' });
+    const action = await actionOf(plan.meta!.id);
+    expect(action).toMatchObject({ status: ActionStatus.ACTION_STATUS_SKIPPED, message: 'not performed: db-4 is healthy again (no open incident) by the time the plan was approved' });
+    expect(await outcomeOf(action.meta!.id)).toMatchObject({ verdict: Verdict.VERDICT_UNSPECIFIED, recovered: false });
+    expect(agent.received).toEqual([]);
   });
 
   it('approvals - a pending approval survives a restart with its deadline, then expires (actor system)', async () => {

@@ -106,6 +106,12 @@ export class Verifier {
     this.tracked.clear();
   }
 
+  /** Whether the monitor's latest status (received within `maxAgeMs`) shows the component healthy. */
+  healthyNow(component: string, maxAgeMs = 10_000): boolean {
+    const last = this.lastHealth.get(component);
+    return !!last && Date.now() - last.receivedMs <= maxAgeMs && isHealthy(last.h);
+  }
+
   /** Verifications in progress on this replica. */
   get pending(): number {
     return this.tracked.size;

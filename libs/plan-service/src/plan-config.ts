@@ -18,6 +18,8 @@ export const planConfigShape = {
   PLAN_EXPLAIN_CACHE: envInt(10_000, 1, 1_000_000),
   /** Debounce of statistics updates from the policy-stats bucket before the engine re-imports them. */
   PLAN_STATS_DEBOUNCE_MS: envInt(200, 0, 60_000),
+  /** Caps every policy's cooldown_s (seconds; 0 = no cap): for demos whose faults come faster than production cooldowns. */
+  PLAN_MAX_COOLDOWN_S: envInt(0, 0, 30 * 86_400),
   /** Diagnoses older than this are not planned (acked and counted); 0 = no limit. */
   PLAN_MAX_DIAGNOSIS_AGE_S: envInt(300, 0, 30 * 86_400),
 };

@@ -63,10 +63,11 @@ export const planService: ServiceModule<typeof planConfigShape> = {
     const actionsStore = await ComponentActionsStore.open(ctx.bus);
     const watches: BucketWatch[] = [];
 
+    const cap = c.PLAN_MAX_COOLDOWN_S;
     const applyPolicies = (list: Policy[]) => {
       try {
-        engine.setPolicies(list);
-        ctx.logger.info({ policies: list.length, enabled: list.filter((p) => p.enabled).length }, 'policies loaded');
+        engine.setPolicies(cap > 0 ? list.map((p) => ({ ...p, cooldownS: Math.min(p.cooldownS, cap) })) : list);
+        ctx.logger.info({ policies: list.length, enabled: list.filter((p) => p.enabled).length, ...(cap > 0 ? { cooldownCapS: cap } : {}) }, 'policies loaded');
       } catch (err) {
         ctx.logger.error({ err: errorMessage(err) }, 'policy set refused; keeping the previous one');
       }

@@ -1,0 +1,74 @@
+import type { ServiceError } from '@grpc/grpc-js';
+import { PlanStatus, severityFromProto, type Explanation, type Plan, type Policy } from '@x0/contracts';
+import { table } from './output';
+
+const r3 = (x: number) => x.toFixed(3);
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
+
+/** The ranking of an explanation as a table, then its guardrail and evidence lines. */
+export function formatExplanation(e: Explanation, indent = ''): string {
+  const lines = [`${indent}${e.summary}`];
+  if (e.ranking.length > 0) {
+    const rows = [['#', 'POLICY', 'ACTION', 'SCORE', 'SUCCESS', 'PRIORITY', 'RECENCY', 'EVIDENCE', 'WHY NOT']];
+    e.ranking.forEach((r, i) =>
+      rows.push([String(i + 1), r.policyId, r.action, r3(r.score), r3(r.successRate), r3(r.priority), r3(r.recency), signed(r.evidence), r.rejectedBecause || (i === 0 ? '(chosen)' : '')]),
+    );
+    lines.push('', ...table(rows).split('\n').map((l) => `${indent}${l}`));
+    lines.push(`${indent}score = 0.5·success + 0.3·priority + 0.2·recency; evidence = how much similar incidents moved the success rate`);
+  }
+  if (e.guardrails.length > 0) lines.push('', `${indent}guardrails:`, ...e.guardrails.map((g) => `${indent}  ${g}`));
+  if (e.evidence.length > 0) lines.push('', `${indent}evidence:`, ...e.evidence.map((g) => `${indent}  ${g}`));
+  return lines.join('\n');
+}
+
+const STATUS: Record<number, string> = {
+  [PlanStatus.PLAN_STATUS_DISPATCH]: 'dispatch',
+  [PlanStatus.PLAN_STATUS_PENDING_APPROVAL]: 'pending approval',
+  [PlanStatus.PLAN_STATUS_BLOCKED]: 'blocked',
+  [PlanStatus.PLAN_STATUS_NO_ACTION]: 'no action',
+};
+
+/** Plan status as a word. */
+export function planStatus(status: PlanStatus): string {
+  return STATUS[status] ?? 'unspecified';
+}
+
+/** A plan: what, on what, why. */
+export function formatPlan(p: Plan): string {
+  const head = [
+    `plan       ${p.meta?.id} (from ${p.meta?.parentId}, ${new Date(p.meta?.timeMs ?? 0).toISOString()})`,
+    `component  ${p.meta?.component}${p.incident?.kind ? ` (${p.incident.kind})` : ''}, severity ${severityFromProto(p.incident?.severity ?? 0)}, cause ${p.incident?.cause || 'unknown'}`,
+    `status     ${planStatus(p.status)}${p.action ? ` — ${p.action} (policy ${p.policyId}) via ${p.executor}${p.dryRun ? ', dry run' : ''}` : ''}`,
+  ];
+  if (Object.keys(p.params).length > 0) head.push(`params     ${JSON.stringify(p.params)}`);
+  if (p.idempotencyKey) head.push(`key        ${p.idempotencyKey}`);
+  return `${head.join('\n')}\n\n${p.explanation ? formatExplanation(p.explanation) : '(no explanation)'}`;
+}
+
+/** One line per policy field group, for `x0 policies ls`. */
+export function policyRows(policies: readonly Policy[]): string[][] {
+  const rows = [['ID', 'ACTION', 'PRIO', 'RISK', 'ENABLED', 'DRY-RUN', 'EXECUTOR', 'COOLDOWN', 'WHEN']];
+  for (const p of policies) {
+    const c = p.conditions;
+    const when = [
+      c?.component && c.component !== '*' ? `component ${c.component}` : '',
+      c?.kinds.length ? `kind ${c.kinds.join('|')}` : '',
+      c && severityFromProto(c.minSeverity) !== 'none' ? `severity ≥ ${severityFromProto(c.minSeverity)}` : '',
+      c?.causes.length ? `cause ${c.causes.join('|')}` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    rows.push([p.id, p.action, String(p.priority), p.risk, p.enabled ? 'yes' : 'no', p.dryRun ? 'yes' : 'no', p.executor, `${p.cooldownS}s`, when || 'always']);
+  }
+  return rows;
+}
+
+/** The message of a failed gRPC call without the status-code prefix ("'policy.priority' must be ≤ 100"). */
+export function rpcMessage(err: unknown): string {
+  const e = err as Partial<ServiceError>;
+  if (typeof e?.code === 'number' && typeof e.details === 'string') {
+    if (e.code === 14) return `service unreachable (${e.details}); is it running? (x0 status)`;
+    return e.details;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
