@@ -20,10 +20,18 @@
  * - lora.merged_vs_base_latency_ratio: median latency of `predict` on one batch of 64
  *   windows, merged model / base model (200 interleaved runs each).
  * - lora.unmerged_vs_base_latency_ratio: the same for the LoRA model before merging.
+ *
+ * The two adapters x0 trains (docs/trainer.md), on their real architectures:
+ * - lora.detector_*: the monitor's forecaster (24 → 32 relu → 16 tanh → 1, 1,345 parameters),
+ *   rank 4 on every layer, one epoch over a component's baseline (750 windows, batch 256) —
+ *   the configuration of tools/eval/lora-detector.ts.
+ * - lora.action_params_*: execute's action-parameter model (5 → 32 → 32 → 1, 1,281
+ *   parameters), rank 4 on every layer, one epoch over 60 outcomes with their implied rows.
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { quantileSorted } from '@x0/core';
+import { createBaseModel, simulateTrajectories, trainingRows } from '@x0/action-params';
 import { applyLoRA, countParams, extractAdapter, mergeAdapter, selectBackend } from '@x0/lora';
 
 export interface BenchResult {
@@ -66,13 +74,13 @@ function serialisedBytes(model: tf.LayersModel): number {
   }
 }
 
-async function epochMs(model: tf.LayersModel, x: tf.Tensor2D): Promise<{ wall: number; cpu: number }> {
+async function epochMs(model: tf.LayersModel, x: tf.Tensor2D, y: tf.Tensor2D = x): Promise<{ wall: number; cpu: number }> {
   model.compile({ optimizer: tf.train.adam(0.005), loss: 'meanSquaredError' });
   const wall: number[] = [];
   const cpu: number[] = [];
   let t0 = 0;
   let c0 = process.cpuUsage();
-  await model.fit(x, x, {
+  await model.fit(x, y, {
     epochs: 12,
     batchSize: 256,
     shuffle: true,
@@ -137,7 +145,44 @@ export async function run(): Promise<BenchResult[]> {
   ];
   tf.dispose([x, batch]);
   [base, lora, outputOnly, merged].forEach((m) => m.dispose());
+  results.push(...(await x0Adapters()));
   return results;
+}
+
+/** The detector's forecaster and execute's action-parameter model with their rank-4 adapters. */
+async function x0Adapters(): Promise<BenchResult[]> {
+  const r = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
+  const init = (seed: number) => tf.initializers.glorotUniform({ seed });
+  const forecaster = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [24], units: 32, activation: 'relu', kernelInitializer: init(11) }),
+      tf.layers.dense({ units: 16, activation: 'tanh', kernelInitializer: init(12) }),
+      tf.layers.dense({ units: 1, kernelInitializer: init(13) }),
+    ],
+  });
+  const fx = tf.randomNormal([750, 24], 0, 1, 'float32', 5) as tf.Tensor2D;
+  const fy = tf.randomNormal([750, 1], 0, 1, 'float32', 6) as tf.Tensor2D;
+  const fl = applyLoRA(forecaster, { rank: 4, alpha: 8, seed: 1 });
+  const fe = await epochMs(fl, fx, fy);
+
+  const ap = createBaseModel(1);
+  const rows = trainingRows(simulateTrajectories([{ name: 'c', needs: { scale_up: 5, throttle: 40 } }], 60, 1));
+  const ax = tf.tensor2d(rows.x);
+  const ay = tf.tensor2d(rows.y, [rows.y.length, 1]);
+  const al = applyLoRA(ap, { rank: 4, alpha: 8, seed: 1 });
+  const ae = await epochMs(al, ax, ay);
+  const out: BenchResult[] = [
+    { bench: 'lora.detector_finetune_epoch_ms', value: r(fe.wall, 2), unit: 'ms' },
+    { bench: 'lora.detector_finetune_epoch_cpu_ms', value: r(fe.cpu, 2), unit: 'ms' },
+    { bench: 'lora.detector_adapter_bytes', value: serialisedBytes(fl), unit: 'bytes' },
+    { bench: 'lora.detector_trainable_fraction', value: r(countParams(fl).trainableFraction, 4), unit: 'ratio' },
+    { bench: 'lora.action_params_finetune_epoch_ms', value: r(ae.wall, 2), unit: 'ms' },
+    { bench: 'lora.action_params_adapter_bytes', value: serialisedBytes(al), unit: 'bytes' },
+    { bench: 'lora.action_params_trainable_fraction', value: r(countParams(al).trainableFraction, 4), unit: 'ratio' },
+  ];
+  tf.dispose([fx, fy, ax, ay]);
+  [forecaster, fl, ap, al].forEach((m) => m.dispose());
+  return out;
 }
 
 if (require.main === module) {
