@@ -34,7 +34,7 @@ describe('calibrator', () => {
     const { hist, mass } = trained(Array.from({ length: 5000 }, () => Math.abs(g())));
     const test = Array.from({ length: 20000 }, () => Math.abs(g()));
     const share = test.filter((z) => calibratorSurprise(hist, 0, mass, z) >= 2).length / test.length;
-    // bins are half a unit of log1p(z) wide and the tail inside a bin is interpolated linearly,
+    // bins are 0.2 units of log1p(z) wide and the tail inside a bin is interpolated linearly,
     // which over-estimates tails of decreasing densities: conservative, never anti-conservative
     expect(share).toBeGreaterThan(0.0005);
     expect(share).toBeLessThan(0.015);

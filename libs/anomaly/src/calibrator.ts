@@ -13,9 +13,9 @@
  * State: `CAL_BINS` float32 masses in the caller's array at `offset`; the total mass is
  * one float64 slot kept by the caller (so the whole state snapshots exactly).
  */
-export const CAL_BINS = 32;
+export const CAL_BINS = 40;
 /** Bins per unit of log1p(z). */
-const BIN_RES = 2;
+const BIN_RES = 5;
 
 function binOf(u: number): number {
   const b = Math.floor(u * BIN_RES);
