@@ -99,7 +99,7 @@ export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = Object.freeze
   warmupSamples: 300,
   thresholds: Object.freeze({ low: 0.2, medium: 0.5, high: 0.8 }),
   backend: 'auto',
-  baselineHorizon: 4000,
+  baselineHorizon: 10000,
   refractorySamples: 100,
   gapFactor: 10,
   maxMetrics: 40,
