@@ -3,6 +3,7 @@ import { errorMessage } from '@x0/core';
 import { registerDemo } from './commands/demo';
 import { registerDetect } from './commands/detect';
 import { registerEvents } from './commands/events';
+import { registerIncidents, registerKnowledge } from './commands/knowledge';
 import { registerLabel } from './commands/label';
 import { registerModels } from './commands/models';
 import { registerPlanExecute } from './commands/plan-execute';
@@ -25,6 +26,8 @@ registerModels(program);
 registerLabel(program);
 registerTrain(program);
 registerPlanExecute(program);
+registerKnowledge(program);
+registerIncidents(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`x0: ${errorMessage(err)}\n`);

@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { X0Client } from '@x0/client';
+import { Verdict } from '@x0/contracts';
+import { fail, table } from './output';
+
+/** Markdown files of a file or folder (recursively), sorted. */
+function markdownFiles(target: string): string[] {
+  const st = fs.statSync(target, { throwIfNoEntry: false });
+  if (!st) fail(`${target}: no such file or folder`, 2);
+  if (st.isFile()) return [target];
+  return fs
+    .readdirSync(target, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && /\.(md|markdown)$/i.test(e.name))
+    .map((e) => path.join(e.parentPath ?? e.path, e.name))
+    .sort();
+}
+
+/** `x0 kb add <file|dir>`, `x0 kb search "<text>"`. */
+export function registerKnowledge(program: Command): void {
+  const kb = program.command('kb').description('runbooks and past incidents the analyze phase retrieves');
+  kb.command('add')
+    .description('ingest Markdown runbooks (a file or a folder); chunks are cut at headings')
+    .argument('<path>', 'a .md file or a folder of them')
+    .action(async (target: string) => {
+      const files = markdownFiles(target);
+      if (files.length === 0) fail(`${target}: no Markdown files`, 2);
+      const client = new X0Client({ name: 'x0-kb' });
+      try {
+        for (const f of files) {
+          const res = await client.services.knowledge.ingestDocument({ source: path.basename(f), text: fs.readFileSync(f, 'utf8') });
+          process.stdout.write(`${f}: ${res.chunks} chunk(s)\n`);
+        }
+      } finally {
+        await client.close();
+      }
+    });
+  kb.command('search')
+    .description('search the runbooks (lexical + dense hybrid)')
+    .argument('<text>', 'question or description')
+    .option('-k, --limit <n>', 'passages to show', '5')
+    .option('--json', 'JSON output')
+    .action(async (text: string, opts: { limit: string; json?: boolean }) => {
+      const client = new X0Client({ name: 'x0-kb' });
+      try {
+        const { hits } = await client.services.knowledge.search({ collection: 'runbooks', text, vector: [], limit: Number(opts.limit) || 5, component: '', kind: '' });
+        if (opts.json) return void process.stdout.write(`${JSON.stringify(hits)}\n`);
+        if (hits.length === 0) process.stdout.write('no matching passage\n');
+        for (const h of hits) {
+          process.stdout.write(`\n${h.score.toFixed(3)}  ${h.title}  [${h.payload['source']}${h.payload['cause'] ? `, cause ${h.payload['cause']}` : ''}]\n`);
+          process.stdout.write(`${h.text.replace(/\s+/g, ' ').slice(0, 300)}${h.text.length > 300 ? '…' : ''}\n`);
+          if (h.payload['actions']) process.stdout.write(`actions: ${h.payload['actions']}\n`);
+        }
+      } finally {
+        await client.close();
+      }
+    });
+}
+
+/** `x0 incidents [--component c] [--limit n]`, `x0 incidents show <id>`. */
+export function registerIncidents(program: Command): void {
+  const cmd = program
+    .command('incidents')
+    .description('recorded incidents: what the anomaly was, what was done, what came of it')
+    .option('--component <name>', 'only this component')
+    .option('--limit <n>', 'how many (newest first)', '20')
+    .option('--json', 'JSON output')
+    .action(async (opts: { component?: string; limit: string; json?: boolean }) => {
+      const client = new X0Client({ name: 'x0-incidents' });
+      try {
+        const { incidents } = await client.services.knowledge.listIncidents({ component: opts.component ?? '', limit: Number(opts.limit) || 20 });
+        if (opts.json) return void process.stdout.write(`${JSON.stringify(incidents)}\n`);
+        const rows = [['RECORDED', 'COMPONENT', 'CAUSE', 'ACTION', 'OUTCOME', 'RECOVERY', 'INCIDENT']];
+        for (const i of incidents) {
+          rows.push([
+            new Date(i.recordedMs).toISOString().slice(0, 19).replace('T', ' '),
+            i.context?.component ?? '',
+            i.context?.cause || '-',
+            i.context?.action || '-',
+            (Verdict[i.verdict] ?? '').replace('VERDICT_', '').toLowerCase(),
+            i.recovered ? `${(i.timeToRecoverMs / 1000).toFixed(1)} s` : '-',
+            i.id,
+          ]);
+        }
+        process.stdout.write(`${table(rows)}\n${incidents.length} incident(s)\n`);
+      } finally {
+        await client.close();
+      }
+    });
+  cmd
+    .command('show')
+    .description('one incident, whole')
+    .argument('<id>', 'incident (anomaly) id')
+    .action(async (id: string) => {
+      const client = new X0Client({ name: 'x0-incidents' });
+      try {
+        process.stdout.write(`${JSON.stringify(await client.services.knowledge.getIncident({ id }), null, 2)}\n`);
+      } finally {
+        await client.close();
+      }
+    });
+}
