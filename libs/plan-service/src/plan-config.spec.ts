@@ -13,7 +13,7 @@ describe('plan config', () => {
 
   it('loadGuardrailsConfig - service defaults without a file', async () => {
     const c = await loadGuardrailsConfig('');
-    expect(c.stabilisation).toMatchObject({ minConsecutive: 1, flapWindowS: 60, episodeGapS: 300 });
+    expect(c.stabilisation).toMatchObject({ minConsecutive: 1, flapWindowS: 15, episodeGapS: 300 });
     expect(c.rateLimit.component).toEqual({ enabled: true, max: 5, windowS: 300 });
     expect(c.rateLimit.global).toEqual({ enabled: true, max: 20, windowS: 60 });
     expect(c.dryRun).toBe(false);

@@ -28,11 +28,12 @@ export const planConfigShape = {
  * Guardrail defaults of the service where they differ from the library's (see
  * docs/plan-service.md): the monitor already opens an incident only after
  * MONITOR_OPEN_SAMPLES alarming samples in a row and sends one anomaly per incident, so a
- * single anomaly is enough (`minConsecutive: 1`); a component that recovered less than a
- * minute ago and is anomalous again is flapping; at most 5 actions per component in 5 minutes.
+ * single anomaly is enough (`minConsecutive: 1`); a component anomalous again within 15 s of a
+ * verified recovery is flapping (a fix that did not hold; execute's hold catches the quicker
+ * returns); at most 5 actions per component in 5 minutes.
  */
 export const SERVICE_GUARDRAIL_DEFAULTS: GuardrailsConfigInput = {
-  stabilisation: { minConsecutive: 1, flapWindowS: 60 },
+  stabilisation: { minConsecutive: 1, flapWindowS: 15 },
   rateLimit: { component: { max: 5, windowS: 300 } },
 };
 
