@@ -1,15 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { connectBus, publishMessage, type Bus } from '@x0/bus';
 import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
-import { DEAD_LETTER_CODEC, EVENT_CODECS, METRIC_BATCH_CODEC, MonitorServiceClient, STREAMS, Severity, type Anomaly, type ComponentStatus } from '@x0/contracts';
-import { publishMetrics } from '@x0/client';
+import { DEAD_LETTER_CODEC, EVENT_CODECS, METRIC_BATCH_CODEC, STREAMS, Severity, type Anomaly } from '@x0/contracts';
+import { createServiceClients, publishMetrics, serviceAddresses, type ServiceClients } from '@x0/client';
 import { healthyValues, applyFault, rng } from '@x0/demo';
 import { SIGNATURE_DIM } from '@x0/anomaly';
 import { runService, type ServiceHandle } from '@x0/service-kit';
 import { monitorService } from '@x0/monitor-service';
 
-const call = <Req, Res>(fn: (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown, req: Req) =>
-  new Promise<Res>((resolve, reject) => fn(req, (err, res) => (err ? reject(err) : resolve(res))));
 
 async function streamEvents(bus: Bus, stream: string, prefix: string): Promise<Array<{ subject: string; data: Uint8Array }>> {
   const info = await bus.jsm.streams.info(stream);
@@ -35,7 +33,9 @@ describe('monitor service', () => {
   let nats: NatsServerProcess;
   let bus: Bus;
   let handle: ServiceHandle;
-  let client: InstanceType<typeof MonitorServiceClient>;
+  let clients: ServiceClients;
+  const monitor = () => clients.monitor;
+  const open = () => createServiceClients({ ...serviceAddresses(), monitor: `127.0.0.1:${handle.grpcPort}` });
   const env = () => ({ NATS_URL: nats.url, GRPC_PORT: '0', METRICS_PORT: '0', GRPC_HOST: '127.0.0.1', LOG_LEVEL: 'silent', MONITOR_WARMUP_SAMPLES: '150' });
   const rand = rng(3);
   let t = Date.now() - 600_000;
@@ -64,11 +64,11 @@ describe('monitor service', () => {
     nats = await startNatsServer();
     bus = await connectBus({ url: nats.url, name: 'monitor-test' });
     handle = await runService(monitorService, { env: env(), handleSignals: false });
-    client = new MonitorServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure());
+    clients = open();
   }, 30_000);
 
   afterAll(async () => {
-    client?.close();
+    clients?.close();
     await handle?.stop();
     await bus?.drain();
     await nats?.stop();
@@ -77,7 +77,7 @@ describe('monitor service', () => {
   it('learns a baseline, then opens one incident for a persistent fault with the metrics involved and a signature', async () => {
     await history('web-1', 300);
     const status = await until(async () => {
-      const s = await call<{ component: string }, ComponentStatus>(client.getComponentStatus.bind(client), { component: 'web-1' }).catch(() => undefined);
+      const s = await monitor().getComponentStatus({ component: 'web-1' }).catch(() => undefined);
       return s && s.samplesSeen >= 300 ? s : undefined;
     });
     expect(status.phase).toBe('scoring');
@@ -103,15 +103,15 @@ describe('monitor service', () => {
     expect(a.signature).toHaveLength(SIGNATURE_DIM);
     expect(a.kind).toBe('web');
 
-    const listed = await call<object, { anomalies: Anomaly[] }>(client.listAnomalies.bind(client), { component: 'web-1', minSeverity: Severity.SEVERITY_LOW, limit: 10 });
+    const listed = await monitor().listAnomalies({ component: 'web-1', minSeverity: Severity.SEVERITY_LOW, limit: 10 });
     expect(listed.anomalies.map((x) => x.meta!.id)).toEqual([a.meta!.id]);
-    const info = await call<object, { backend: string; samplesSeen: number }>(client.getDetectorInfo.bind(client), {});
+    const info = await monitor().getDetectorInfo({});
     expect(['tensorflow', 'wasm', 'cpu']).toContain(info.backend);
     expect(info.samplesSeen).toBeGreaterThanOrEqual(310);
   }, 60_000);
 
   it('NaN and Infinity samples are dead-lettered with the reason; the rest of the batch is scored', async () => {
-    const before = (await call<{ component: string }, ComponentStatus>(client.getComponentStatus.bind(client), { component: 'web-1' })).samplesSeen;
+    const before = (await monitor().getComponentStatus({ component: 'web-1' })).samplesSeen;
     // @x0/client refuses NaN itself, so publish the raw protobuf as a careless exporter would.
     t += 1000;
     const raw = METRIC_BATCH_CODEC.encode({ id: 'mb_nan', component: 'web-1', timeMs: t, labels: {}, samples: [{ metric: 'cpu', value: 0.31, timeMs: t }, { metric: 'mem_mb', value: NaN, timeMs: t }, { metric: 'rps', value: Infinity, timeMs: t }] });
@@ -122,25 +122,25 @@ describe('monitor service', () => {
     });
     expect(letters[0].reason).toBe("'samples[1].value' must be finite, got NaN; 'samples[2].value' must be finite, got Infinity");
     const after = await until(async () => {
-      const s = await call<{ component: string }, ComponentStatus>(client.getComponentStatus.bind(client), { component: 'web-1' });
+      const s = await monitor().getComponentStatus({ component: 'web-1' });
       return s.samplesSeen > before ? s : undefined;
     });
     expect(after.metrics.find((m) => m.metric === 'cpu')!.lastValue).toBeCloseTo(0.31, 5);
   }, 30_000);
 
   it('restart - the detector state comes back from KV: no relearning', async () => {
-    const before = await call<{ component: string }, ComponentStatus>(client.getComponentStatus.bind(client), { component: 'web-1' });
-    client.close();
+    const before = await monitor().getComponentStatus({ component: 'web-1' });
+    clients.close();
     await handle.stop();
     handle = await runService(monitorService, { env: env(), handleSignals: false });
-    client = new MonitorServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure());
-    const after = await call<{ component: string }, ComponentStatus>(client.getComponentStatus.bind(client), { component: 'web-1' });
+    clients = open();
+    const after = await monitor().getComponentStatus({ component: 'web-1' });
     expect(after.phase).toBe('scoring');
     expect(after.samplesSeen).toBe(before.samplesSeen);
     expect(after.metrics.find((m) => m.metric === 'cpu')!.mean).toBeCloseTo(before.metrics.find((m) => m.metric === 'cpu')!.mean, 6);
   }, 30_000);
 
   it('unknown component - NOT_FOUND', async () => {
-    await expect(call(client.getComponentStatus.bind(client), { component: 'nope' })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND, details: "component 'nope' not found" });
+    await expect(monitor().getComponentStatus({ component: 'nope' })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND, details: "component 'nope' not found" });
   });
 });
