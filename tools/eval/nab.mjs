@@ -6,6 +6,7 @@
  *
  *   node tools/eval/nab.mjs                 # detector: npx x0 detect
  *   node tools/eval/nab.mjs --tsx           # detector: node --import tsx tools/detect/detect.ts
+ *   node tools/eval/nab.mjs --bundle        # same code bundled once with esbuild (no per-file TS compile)
  *   node tools/eval/nab.mjs --cmd "..."     # any command (CSV on stdin, scores on stdout)
  *   options: --name NAME (results folder name, default x0) --out DIR (default /tmp/nab-results)
  *            --nab DIR (default /work/shared/data/nab-dev or $NAB_ROOT) --jobs N
@@ -21,6 +22,7 @@ const { values } = parseArgs({
   options: {
     cmd: { type: 'string' },
     tsx: { type: 'boolean', default: false },
+    bundle: { type: 'boolean', default: false },
     name: { type: 'string', default: 'x0' },
     out: { type: 'string', default: '/tmp/nab-results' },
     nab: { type: 'string', default: process.env.NAB_ROOT ?? '/work/shared/data/nab-dev' },
@@ -29,7 +31,14 @@ const { values } = parseArgs({
   },
 });
 const TSX_CMD = `node --import tsx ${path.join(root, 'tools/detect/detect.ts')}`;
-const cmd = values.cmd ?? (values.tsx ? TSX_CMD : 'npx x0 detect');
+let cmd = values.cmd ?? (values.tsx ? TSX_CMD : 'npx x0 detect');
+if (values.bundle && !values.cmd) {
+  // tfjs stays external: its wasm backend loads .wasm files next to its own module
+  const out = path.join(root, 'tmp', 'x0-detect', 'detect.cjs');
+  const b = spawnSync(path.join(root, 'node_modules', '.bin', 'esbuild'), [path.join(root, 'tools/detect/detect.ts'), '--bundle', '--platform=node', '--target=node20', '--external:@tensorflow/*', `--tsconfig=${path.join(root, 'tsconfig.base.json')}`, `--outfile=${out}`, '--log-level=warning'], { stdio: 'inherit' });
+  if (b.status !== 0) process.exit(b.status ?? 1);
+  cmd = `node ${out}`;
+}
 const args = [path.join(values.tools, 'run_detector.mjs'), '--name', values.name, '--out', values.out, '--nab', values.nab];
 if (values.jobs) args.push('--jobs', values.jobs);
 args.push('--cmd', `cd ${JSON.stringify(root)} && ${cmd}`);

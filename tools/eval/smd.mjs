@@ -7,6 +7,7 @@
  *
  *   node tools/eval/smd.mjs                 # detector: npx x0 detect
  *   node tools/eval/smd.mjs --tsx           # detector: node --import tsx tools/detect/detect.ts
+ *   node tools/eval/smd.mjs --bundle        # same code bundled once with esbuild (no per-file TS compile)
  *   node tools/eval/smd.mjs --cmd "..."     # any command
  *   options: --name NAME (default x0) --out DIR --data DIR (default /work/shared/data/smd-dev)
  *            --tools DIR (default /work/shared/tools/smd or $SMD_TOOLS) --per-machine --jobs N
@@ -21,6 +22,7 @@ const { values } = parseArgs({
   options: {
     cmd: { type: 'string' },
     tsx: { type: 'boolean', default: false },
+    bundle: { type: 'boolean', default: false },
     name: { type: 'string', default: 'x0' },
     out: { type: 'string' },
     data: { type: 'string', default: process.env.SMD_ROOT ?? '/work/shared/data/smd-dev' },
@@ -30,7 +32,14 @@ const { values } = parseArgs({
   },
 });
 const TSX_CMD = `node --import tsx ${path.join(root, 'tools/detect/detect.ts')}`;
-const cmd = values.cmd ?? (values.tsx ? TSX_CMD : 'npx x0 detect');
+let cmd = values.cmd ?? (values.tsx ? TSX_CMD : 'npx x0 detect');
+if (values.bundle && !values.cmd) {
+  // tfjs stays external: its wasm backend loads .wasm files next to its own module
+  const out = path.join(root, 'tmp', 'x0-detect', 'detect.cjs');
+  const b = spawnSync(path.join(root, 'node_modules', '.bin', 'esbuild'), [path.join(root, 'tools/detect/detect.ts'), '--bundle', '--platform=node', '--target=node20', '--external:@tensorflow/*', `--tsconfig=${path.join(root, 'tsconfig.base.json')}`, `--outfile=${out}`, '--log-level=warning'], { stdio: 'inherit' });
+  if (b.status !== 0) process.exit(b.status ?? 1);
+  cmd = `node ${out}`;
+}
 const args = [path.join(values.tools, 'run_smd.mjs'), '--name', values.name, '--data', values.data];
 if (values.out) args.push('--out', values.out);
 if (values.jobs) args.push('--jobs', values.jobs);
