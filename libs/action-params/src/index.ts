@@ -18,3 +18,4 @@ export { ActionParamsModels, type ActionParamsAdvisor, type AdvisedParams } from
 export { loadShippedBase, shippedBaseArtifacts, SHIPPED_BASE_VERSION } from './shipped-model';
 export { priorComponents, recovers, seededRandom, simulateTrajectories, type SyntheticComponent } from './synthetic';
 export { RegistryActionParamsAdvisor, type RegistryAdvisorOptions } from './registry-advisor';
+export { advisePlan, ADVISED_BY_PARAM, ADVISED_PROBABILITY_PARAM, POLICY_VALUE_PREFIX, type AdviceRecorder } from './plan-advice';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { InvalidArgumentError, errorMessage } from '@x0/core';
 import { parseExecutorConfig, type ExecutorRegistry, type ExecutorRegistryConfig } from '@x0/executors';
-import { envInt, envNumber } from '@x0/service-kit';
+import { envBool, envInt, envNumber } from '@x0/service-kit';
 import { parse as parseYaml } from 'yaml';
 
 /** Environment variables of the execute service (besides the common ones in @x0/service-kit). */
@@ -26,6 +26,8 @@ export const executeConfigShape = {
   EXECUTE_ACTIONS_REFRESH_S: envInt(600, 1, 30 * 86_400),
   /** How long idempotency keys (what was executed) are remembered in KV. */
   EXECUTE_IDEMPOTENCY_TTL_S: envInt(7 * 86_400, 60, 365 * 86_400),
+  /** Set scale_up/throttle parameters from the action-params champion (+ the component's LoRA adapter), docs/trainer.md. */
+  EXECUTE_ADVISE_PARAMS: envBool(true),
 };
 
 /** The executors when EXECUTE_CONFIG_FILE is unset: every action through the component's agent, plus a dry-run executor. */

@@ -23,6 +23,8 @@ export interface ExecuteRuntimeOptions {
   maxPlanAgeMs: number;
   /** Settings the consumer takes (ServiceContext.consumerOptions: ack wait, max deliveries, partition). */
   consumer?: Pick<ConsumerLoopOptions<unknown>, 'ackWaitMs' | 'maxDeliver' | 'partition'>;
+  /** Adjusts a plan just before it is carried out (the action-parameter advisor: `advisePlan`). */
+  advise?: (plan: Plan) => Plan;
 }
 
 /** Plans handled since start, by what became of them. */
@@ -136,7 +138,9 @@ export class ExecuteRuntime {
    * Throws only for transient trouble (the plan is then redelivered; the idempotency key
    * keeps the action from running twice).
    */
-  private async execute(plan: Plan): Promise<OutboundMessage[]> {
+  private async execute(planned: Plan): Promise<OutboundMessage[]> {
+    // The advised params are what runs and what the ActionResult records.
+    const plan = this.o.advise ? this.o.advise(planned) : planned;
     const report = await this.dispatch(plan);
     const action = buildActionResult(plan, report, Date.now());
     const outputs: OutboundMessage[] = [toMessage('action', action)];

@@ -1,8 +1,12 @@
 import { InvalidArgumentError } from '@x0/core';
 import { publishMessage } from '@x0/bus';
 import { EVENT_CODECS, ExecutorServiceService, eventSubject, type ExecutorServiceServer } from '@x0/contracts';
+import { advisePlan, RegistryActionParamsAdvisor } from '@x0/action-params';
 import { ComponentActionsStore } from '@x0/component-actions';
 import { createExecutorRegistry } from '@x0/executors';
+import { createModelRegistry } from '@x0/model-registry';
+import { InferenceReporter } from '@x0/model-serving';
+import { selectBackend } from '@x0/lora';
 import type { ServiceModule } from '@x0/service-kit';
 import { ActionCatalog } from './action-catalog';
 import { ApprovalDesk } from './approval-desk';
@@ -55,6 +59,19 @@ export const executeService: ServiceModule<typeof executeConfigShape> = {
       timeoutS: c.EXECUTE_APPROVAL_TIMEOUT_S,
       onDecision: (plan, audit) => ref.runtime!.onDecision(plan, audit),
     });
+    // Action parameters from the model registry's champion, hot-swapped on promotion/rollback (docs/trainer.md).
+    const backend = c.EXECUTE_ADVISE_PARAMS ? await selectBackend() : '';
+    const advisor = c.EXECUTE_ADVISE_PARAMS
+      ? new RegistryActionParamsAdvisor({
+          registry: await createModelRegistry({ nc: ctx.bus.nc, source: 'execute' }),
+          onSwap: (i) => {
+            ctx.logger.info({ model: i.model, version: i.version, previous: i.previousVersion, propagationMs: i.propagationMs }, 'action-params model swapped in');
+            if (i.model === 'action-params') ctx.stats.setModel({ name: i.model, version: i.version, backend });
+          },
+          onError: (err) => ctx.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'action-params advisor'),
+        })
+      : undefined;
+    const reporter = new InferenceReporter({ nc: ctx.bus.nc, service: 'execute', instance: c.X0_INSTANCE });
     const rt = new ExecuteRuntime({
       bus: ctx.bus,
       logger: ctx.logger,
@@ -66,6 +83,7 @@ export const executeService: ServiceModule<typeof executeConfigShape> = {
       actionTimeoutMs: c.EXECUTE_ACTION_TIMEOUT_MS,
       maxPlanAgeMs: c.EXECUTE_MAX_PLAN_AGE_S * 1000,
       consumer: ctx.consumerOptions,
+      advise: advisor ? (plan) => advisePlan(advisor, plan, reporter) : undefined,
     });
     ref.runtime = rt;
 
@@ -99,10 +117,14 @@ export const executeService: ServiceModule<typeof executeConfigShape> = {
         await verifier.start();
         const held = await approvals.start();
         if (held > 0) ctx.logger.info({ held }, 'plans awaiting approval restored');
+        await advisor?.start();
+        reporter.start();
         await rt.start();
       },
       stop: async () => {
         await rt.stop();
+        reporter.stop();
+        await advisor?.stop();
         approvals.stop();
         verifier.stop();
         catalog.stop();

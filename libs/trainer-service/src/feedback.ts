@@ -1,7 +1,7 @@
 import { ConsumerLoop, type Bus, type HandleResult } from '@x0/bus';
 import { EVENT_CODECS, STREAMS, eventFilter, eventSubject, Label, parseSubject, validateEvent, Verdict, type EventPayloads } from '@x0/contracts';
 import { deriveId, LruMap } from '@x0/core';
-import { hasParams } from '@x0/action-params';
+import { ADVISED_BY_PARAM, ADVISED_PROBABILITY_PARAM, hasParams } from '@x0/action-params';
 import { DETECTOR_MODEL } from '@x0/model-serving';
 import type { Logger, ServiceStats } from '@x0/service-kit';
 
@@ -26,10 +26,6 @@ export interface FeedbackTrackerOptions {
   /** Anomalies and actions remembered for lookups (default 50,000 each). */
   indexSize?: number;
 }
-
-/** The advisor's prediction, as execute records it in the action's params. */
-export const ADVISED_BY_PARAM = 'advised_by';
-export const ADVISED_PROBABILITY_PARAM = 'advised_probability';
 
 /**
  * Turns the loop's events into feedback for the performance monitor:
