@@ -109,7 +109,13 @@ export class EvidenceResponder {
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < this.cacheMs) return hit.passages;
     // Lexical retrieval ranks best on the labelled runbook set (docs/knowledge-retrieval.md).
-    const found = await this.kb.searchRunbooks(query, { k, mode: 'lexical' }).catch(() => this.kb.searchRunbooks(query, { k, mode: 'dense' }));
+    const search = (filter?: { cause: string }) =>
+      this.kb.searchRunbooks(query, { k, mode: 'lexical', filter }).catch(() => this.kb.searchRunbooks(query, { k, mode: 'dense', filter }));
+    // The suspected cause's own runbook first (when there is one), then whatever else matches.
+    const cause = req.cause && req.cause !== 'unknown' ? req.cause : undefined;
+    const [own, any] = await Promise.all([cause ? search({ cause }) : Promise.resolve([]), search()]);
+    const seen = new Set<string>();
+    const found = [...own.slice(0, Math.max(1, k - 1)), ...any].filter((r) => !seen.has(r.id) && seen.add(r.id)).slice(0, k);
     const passages = found.map((r) => ({
       id: r.id,
       title: [r.title, ...r.headings.slice(-1)].filter(Boolean).join(' — '),
