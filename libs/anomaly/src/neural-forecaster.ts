@@ -17,6 +17,8 @@ export class NeuralForecaster implements Forecaster {
   readonly windowLength: number;
   readonly featureDim: number;
   private readonly vars: tf.Tensor[];
+  /** Output layer W3 (F) then b3, applied in JavaScript. */
+  private readonly head: Float32Array;
   private disposed = false;
 
   constructor(
@@ -36,7 +38,10 @@ export class NeuralForecaster implements Forecaster {
       ['W3', [F, 1]],
       ['b3', [1]],
     ];
-    this.vars = shapes.map(([k, shape]) => tf.tensor(decodeFloat32(t[k]), shape, 'float32'));
+    this.vars = shapes.slice(0, 4).map(([k, shape]) => tf.tensor(decodeFloat32(t[k]), shape, 'float32'));
+    this.head = new Float32Array(F + 1);
+    this.head.set(decodeFloat32(t.W3), 0);
+    this.head.set(decodeFloat32(t.b3), F);
   }
 
   forecast(windows: Float32Array, count: number): ForecastBatch {
@@ -46,22 +51,24 @@ export class NeuralForecaster implements Forecaster {
     const center = new Float64Array(count);
     const spread = new Float64Array(count);
     normaliseWindows(windows, count, L, x, center, spread);
-    const [W1, b1, W2, b2, W3, b3] = this.vars;
-    // tidy returns the tensor (returning the typed array would make tidy walk every element)
-    const result = tf.tidy(() => {
+    const [W1, b1, W2, b2] = this.vars;
+    // Fused matmul+bias(+relu) ops on the backend; the 16→1 head is done in JS below
+    // (tidy returns the tensor: returning the typed array would make tidy walk every element).
+    const phiT = tf.tidy(() => {
       const input = tf.tensor2d(x, [count, L]);
-      const h = tf.relu(tf.add(tf.matMul(input, W1), b1));
-      const phi = tf.tanh(tf.add(tf.matMul(h, W2), b2));
-      const y = tf.add(tf.matMul(phi, W3), b3);
-      return tf.concat([phi, y], 1);
+      const h = tf.fused.matMul({ a: input, b: W1 as tf.Tensor2D, bias: b1, activation: 'relu' });
+      // (the wasm backend fuses relu but not tanh)
+      return tf.tanh(tf.fused.matMul({ a: h, b: W2 as tf.Tensor2D, bias: b2 }));
     });
-    const out = result.dataSync() as Float32Array;
-    result.dispose();
-    const features = new Float32Array(count * F);
+    const features = phiT.dataSync() as Float32Array;
+    phiT.dispose();
+    const head = this.head;
     const expected = new Float64Array(count);
     for (let i = 0; i < count; i++) {
-      features.set(out.subarray(i * (F + 1), i * (F + 1) + F), i * F);
-      expected[i] = center[i] + spread[i] * out[i * (F + 1) + F];
+      let y = head[F];
+      const o = i * F;
+      for (let j = 0; j < F; j++) y += features[o + j] * head[j];
+      expected[i] = center[i] + spread[i] * y;
     }
     return { expected, center, spread, features };
   }
