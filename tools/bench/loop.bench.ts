@@ -15,13 +15,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectBus, provisionStreams, publishMessage, type Bus } from '@x0/bus';
 import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
-import { METRIC_BATCH_CODEC, STREAMS, metricsSubject, type Sample } from '@x0/contracts';
+import { quantileSorted } from '@x0/core';
+import { publishMetrics } from '@x0/client';
+import { Anomaly, EVENT_CODECS, METRIC_BATCH_CODEC, STREAMS, Severity, eventSubject, metricsSubject, type Sample } from '@x0/contracts';
 import { healthyValues, rng } from '@x0/demo';
 import { Stack } from '../dev/stack';
 
 type Figure = { bench: string; value: number; unit: string };
 
-async function withStack<T>(services: ConstructorParameters<typeof Stack>[0]['services'], env: Record<string, string>, fn: (ctx: { bus: Bus; stack: Stack; nats: NatsServerProcess }) => Promise<T>): Promise<T> {
+async function withStack<T>(services: ConstructorParameters<typeof Stack>[0]['services'] | undefined, env: Record<string, string>, fn: (ctx: { bus: Bus; stack: Stack; nats: NatsServerProcess }) => Promise<T>): Promise<T> {
   const nats = await startNatsServer();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-bench-'));
   const bus = await connectBus({ url: nats.url, name: 'bench' });
@@ -83,10 +85,134 @@ export async function ingest(): Promise<Figure[]> {
   });
 }
 
+/**
+ * Guardrails that stay out of the way of a throughput/latency measurement: global dry-run
+ * (the dry-run executor performs nothing) and no limits. Real deployments keep the defaults.
+ */
+const OPEN_GUARDRAILS = [
+  'dryRun: true',
+  'approval: { enabled: false }',
+  'cooldown: { enabled: false }',
+  'rateLimit: { component: { enabled: false }, global: { enabled: false } }',
+  'blastRadius: { enabled: false }',
+  'circuitBreaker: { policy: { enabled: false }, global: { enabled: false } }',
+  'stabilisation: { enabled: false }',
+  '',
+].join('\n');
+
+function openGuardrailsFile(): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'x0-guard-')), 'guardrails.yaml');
+  fs.writeFileSync(file, OPEN_GUARDRAILS);
+  return file;
+}
+
+/** Publish → dispatched action, one incident at a time, on pre-warmed components. */
+export async function latency(): Promise<Figure[]> {
+  const components = 120;
+  return withStack(undefined, { PLAN_GUARDRAILS_FILE: openGuardrailsFile(), MONITOR_WARMUP_SAMPLES: '100', EXECUTE_VERIFY_WINDOW_S: '1' }, async ({ bus, stack }) => {
+    await stack.start(90_000);
+    const rand = rng(2);
+    const t0 = Date.now() - 200_000;
+    // Baselines: 150 healthy points per component, in two batches each.
+    for (let c = 0; c < components; c++) {
+      for (let b = 0; b < 2; b++) {
+        const samples: Sample[] = [];
+        for (let p = 0; p < 75; p++) {
+          const timeMs = t0 + (b * 75 + p) * 1000;
+          for (const [metric, value] of Object.entries(healthyValues('web', timeMs / 1000, rand))) samples.push({ metric, value, timeMs });
+        }
+        await publishMetrics(bus, `lat-${c}`, samples, { kind: 'web', timeMs: samples[samples.length - 1].timeMs });
+      }
+    }
+    const actions = new Map<string, number>();
+    const sub = bus.nc.subscribe('x0.events.action.>');
+    (async () => {
+      for await (const m of sub) actions.set(m.subject.split('.')[3], performance.now());
+    })().catch(() => undefined);
+    // Wait until the monitor has learnt every baseline.
+    for (;;) {
+      const ci = await bus.jsm.consumers.info(STREAMS.metrics.name, 'monitor');
+      if (ci.num_pending === 0 && ci.num_ack_pending === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const latencies: number[] = [];
+    for (let c = 0; c < components; c++) {
+      const component = `lat-${c}`;
+      // One batch with two saturated samples: the second one opens the incident.
+      const samples: Sample[] = [];
+      for (let p = 0; p < 2; p++) {
+        const timeMs = t0 + (150 + p) * 1000;
+        const v = healthyValues('web', timeMs / 1000, rand);
+        for (const [metric, value] of Object.entries({ ...v, cpu: 0.99, latency_ms: v.latency_ms * 4 })) samples.push({ metric, value, timeMs });
+      }
+      const started = performance.now();
+      await publishMetrics(bus, component, samples, { kind: 'web', timeMs: samples[samples.length - 1].timeMs });
+      const until = Date.now() + 5000;
+      while (!actions.has(component) && Date.now() < until) await new Promise((r) => setImmediate(r));
+      if (actions.has(component)) latencies.push(actions.get(component)! - started);
+    }
+    sub.unsubscribe();
+    if (latencies.length < components * 0.9) throw new Error(`only ${latencies.length} of ${components} incidents reached an action`);
+    latencies.sort((a, b) => a - b);
+    return [
+      { bench: 'loop.latency_p50_ms', value: round(quantileSorted(latencies, 0.5)), unit: 'ms' },
+      { bench: 'loop.latency_p99_ms', value: round(quantileSorted(latencies, 0.99)), unit: 'ms' },
+      { bench: 'loop.latency_samples', value: latencies.length, unit: 'incidents' },
+    ];
+  });
+}
+
+/** Incidents per second through analyze → plan → execute (dry-run). */
+export async function throughput(): Promise<Figure[]> {
+  const incidents = 5000;
+  return withStack(['analyze', 'plan', 'execute', 'knowledge'], { PLAN_GUARDRAILS_FILE: openGuardrailsFile(), EXECUTE_VERIFY_WINDOW_S: '1' }, async ({ bus, stack }) => {
+    await stack.start(90_000);
+    let actions = 0;
+    let last = 0;
+    const sub = bus.nc.subscribe('x0.events.action.>');
+    (async () => {
+      for await (const _m of sub) {
+        actions++;
+        last = performance.now();
+      }
+    })().catch(() => undefined);
+    const rand = rng(4);
+    const started = performance.now();
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < incidents; i++) {
+      const a = Anomaly.fromPartial({
+        meta: { id: `an_tp${i}`, parentId: `mb_tp${i}`, component: `tp-${i}`, timeMs: Date.now(), source: 'bench' },
+        score: 0.95,
+        severity: Severity.SEVERITY_HIGH,
+        metrics: [{ metric: 'cpu', value: 0.97, expected: 0.3, score: 0.95 }],
+        signature: Array.from({ length: 64 }, () => rand() - 0.5),
+        kind: 'web',
+      });
+      pending.push(publishMessage(bus.js, { subject: eventSubject('anomaly', a.meta!.component), data: EVENT_CODECS.anomaly.encode(a), id: a.meta!.id }));
+      if (pending.length >= 500) await Promise.all(pending.splice(0));
+    }
+    await Promise.all(pending);
+    const deadline = Date.now() + 180_000;
+    while (actions < incidents && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    sub.unsubscribe();
+    if (actions < incidents) throw new Error(`only ${actions} of ${incidents} incidents reached an action in time`);
+    return [
+      { bench: 'loop.throughput_per_s', value: Math.round(incidents / ((last - started) / 1000)), unit: 'incidents/s' },
+      { bench: 'loop.throughput_incidents', value: incidents, unit: 'incidents' },
+    ];
+  });
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
 export async function run(): Promise<Figure[]> {
   const which = process.argv.slice(2).filter((a) => ['ingest', 'latency', 'throughput'].includes(a));
   const out: Figure[] = [];
   if (which.length === 0 || which.includes('ingest')) out.push(...(await ingest()));
+  if (which.length === 0 || which.includes('latency')) out.push(...(await latency()));
+  if (which.length === 0 || which.includes('throughput')) out.push(...(await throughput()));
   return out;
 }
 

@@ -43,6 +43,8 @@ export function createAnalyzeService(evidence?: (ctx: { logger: Logger }) => Evi
         service: 'analyze',
         type: 'anomaly',
         ...ctx.consumerOptions,
+        // Each diagnosis waits on its own evidence request: overlap them within a batch.
+        concurrent: true,
         handle: async (anomaly) => {
           let ev = NO_EVIDENCE;
           if (provider) {

@@ -11,6 +11,12 @@ export interface EventConsumerOptions<K extends EventType>
    * input that must be dead-lettered; any other error is retried.
    */
   handle(event: EventPayloads[K], delivery: Delivery<EventPayloads[K]>): HandleResult | Promise<HandleResult>;
+  /**
+   * Run the handler for the events of one batch concurrently (results keep delivery order).
+   * Only for handlers whose work is independent per event and mostly waiting (e.g. a request
+   * to another service); default false: one after another.
+   */
+  concurrent?: boolean;
 }
 
 /**
@@ -30,15 +36,17 @@ export function createEventConsumer<K extends EventType>(options: EventConsumerO
       return validateEvent(options.type, codec.decode(data) as EventPayloads[K], parsed.component);
     },
     handleBatch: async (items) => {
-      const results: HandleResult[] = [];
-      for (const d of items) {
+      const one = async (d: Delivery<EventPayloads[K]>): Promise<HandleResult> => {
         try {
-          results.push(await options.handle(d.value, d));
+          return await options.handle(d.value, d);
         } catch (err) {
-          if (err instanceof InvalidArgumentError) results.push({ type: 'invalid', reason: err.message });
-          else throw err;
+          if (err instanceof InvalidArgumentError) return { type: 'invalid', reason: err.message };
+          throw err;
         }
-      }
+      };
+      if (options.concurrent) return Promise.all(items.map(one));
+      const results: HandleResult[] = [];
+      for (const d of items) results.push(await one(d));
       return results;
     },
   });
