@@ -1,6 +1,7 @@
-import { ConsumerLoop, type Bus, type HandleResult } from '@x0/bus';
+import type { KV } from '@nats-io/kv';
+import { ConsumerLoop, openKeyValue, toKvKey, type Bus, type HandleResult } from '@x0/bus';
 import { EVENT_CODECS, STREAMS, eventFilter, eventSubject, Label, parseSubject, validateEvent, Verdict, type EventPayloads } from '@x0/contracts';
-import { deriveId, LruMap } from '@x0/core';
+import { deriveId, errorMessage, LruMap } from '@x0/core';
 import { ADVISED_BY_PARAM, ADVISED_PROBABILITY_PARAM, hasParams } from '@x0/action-params';
 import { DETECTOR_MODEL } from '@x0/model-serving';
 import type { Logger, ServiceStats } from '@x0/service-kit';
@@ -23,9 +24,14 @@ export interface FeedbackTrackerOptions {
   onFeedback(model: string, version: string, predicted: boolean, actual: boolean): void;
   /** A verified outcome of a parametrised action on `component`. */
   onParamOutcome(component: string, action: string): void;
-  /** Anomalies and actions remembered for lookups (default 50,000 each). */
+  /** Anomalies and actions remembered in memory for lookups (default 50,000 each). */
   indexSize?: number;
+  /** How long anomalies stay in the KV index `x0_trainer_anomalies` (default 30 days, the events' retention). */
+  anomalyTtlMs?: number;
 }
+
+/** KV bucket where the trainer indexes anomalies by id (for labels after a restart). */
+export const ANOMALY_INDEX_BUCKET = 'x0_trainer_anomalies';
 
 /**
  * Turns the loop's events into feedback for the performance monitor:
@@ -44,6 +50,7 @@ export class FeedbackTracker {
   private readonly actions: LruMap<string, EventPayloads['action']>;
   private readonly labelled: LruMap<string, 'operator' | 'outcome'>;
   private readonly consumer: ConsumerLoop<Feed>;
+  private kv?: KV;
 
   constructor(private readonly o: FeedbackTrackerOptions) {
     const size = o.indexSize ?? 50_000;
@@ -61,11 +68,16 @@ export class FeedbackTracker {
       logger: o.logger,
       observer: o.stats,
       decode: (data, subject) => decodeFeed(data, subject),
-      handleBatch: (items) => items.map((d) => this.handle(d.value)),
+      handleBatch: async (items) => {
+        const out: HandleResult[] = [];
+        for (const d of items) out.push(await this.handle(d.value));
+        return out;
+      },
     });
   }
 
   async start(): Promise<void> {
+    this.kv = await openKeyValue(this.o.bus, ANOMALY_INDEX_BUCKET, { description: 'x0 trainer: anomalies by id', ttl: this.o.anomalyTtlMs ?? 30 * 86_400_000 });
     await this.consumer.start();
   }
 
@@ -73,29 +85,40 @@ export class FeedbackTracker {
     await this.consumer.stop();
   }
 
-  /** An anomaly seen on the bus (undefined when unknown or forgotten). */
-  anomaly(id: string): AnomalyRef | undefined {
-    return this.anomalies.get(id);
+  /** An anomaly seen on the bus, from memory or the KV index (undefined when unknown or expired). */
+  async anomaly(id: string): Promise<AnomalyRef | undefined> {
+    const hit = this.anomalies.get(id);
+    if (hit || !this.kv) return hit;
+    const entry = await this.kv.get(toKvKey(id)).catch(() => null);
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    const ref = entry.json<AnomalyRef>();
+    this.anomalies.set(id, ref);
+    return ref;
   }
 
-  private handle(f: Feed): HandleResult {
+  private async handle(f: Feed): Promise<HandleResult> {
     switch (f.type) {
       case 'anomaly':
-        return this.onAnomaly(f.event);
+        return await this.onAnomaly(f.event);
       case 'action':
         return this.onAction(f.event);
       case 'outcome':
-        return this.onOutcome(f.event);
+        return await this.onOutcome(f.event);
       case 'label':
-        return this.onLabel(f.event);
+        return await this.onLabel(f.event);
       default:
         return { type: 'ok' };
     }
   }
 
-  private onAnomaly(a: EventPayloads['anomaly']): HandleResult {
+  private async onAnomaly(a: EventPayloads['anomaly']): Promise<HandleResult> {
     const m = a.meta!;
-    this.anomalies.set(m.id, { id: m.id, component: m.component, model: DETECTOR_MODEL, modelVersion: a.modelVersion, timeMs: m.timeMs });
+    const ref: AnomalyRef = { id: m.id, component: m.component, model: DETECTOR_MODEL, modelVersion: a.modelVersion, timeMs: m.timeMs };
+    this.anomalies.set(m.id, ref);
+    // Throwing retries the input: the index must hold every anomaly a label may name.
+    await this.kv!.put(toKvKey(m.id), JSON.stringify(ref)).catch((err) => {
+      throw new Error(`cannot index anomaly ${m.id}: ${errorMessage(err)}`);
+    });
     return { type: 'ok' };
   }
 
@@ -104,7 +127,7 @@ export class FeedbackTracker {
     return { type: 'ok' };
   }
 
-  private onOutcome(o: EventPayloads['outcome']): HandleResult {
+  private async onOutcome(o: EventPayloads['outcome']): Promise<HandleResult> {
     const verified = o.verdict === Verdict.VERDICT_RECOVERED || o.verdict === Verdict.VERDICT_NOT_RECOVERED;
     const component = o.meta!.component;
     const action = this.actions.get(o.actionId);
@@ -116,7 +139,7 @@ export class FeedbackTracker {
     }
     const anomalyId = o.incident?.anomalyId ?? '';
     if (o.verdict !== Verdict.VERDICT_RECOVERED || !anomalyId) return { type: 'ok' };
-    const ref = this.anomalies.get(anomalyId);
+    const ref = await this.anomaly(anomalyId);
     const label = Label.fromPartial({
       meta: { id: deriveId('lbl', anomalyId, 'outcome'), parentId: anomalyId, component, timeMs: o.meta!.timeMs, source: 'trainer' },
       anomalyId,
@@ -130,11 +153,11 @@ export class FeedbackTracker {
     return { type: 'ok', outputs: [{ subject: eventSubject('label', component), data: EVENT_CODECS.label.encode(label), id: label.meta!.id }] };
   }
 
-  private onLabel(l: EventPayloads['label']): HandleResult {
+  private async onLabel(l: EventPayloads['label']): Promise<HandleResult> {
     const seen = this.labelled.get(l.anomalyId);
     if (l.origin === 'outcome' && seen === 'operator') return { type: 'ok' };
     this.labelled.set(l.anomalyId, l.origin === 'operator' ? 'operator' : (seen ?? 'outcome'));
-    const ref = this.anomalies.get(l.anomalyId);
+    const ref = await this.anomaly(l.anomalyId);
     // The detector only publishes what it flagged: every label is about a positive prediction.
     this.o.onFeedback(l.model || ref?.model || DETECTOR_MODEL, l.modelVersion || ref?.modelVersion || '', true, l.anomaly);
     return { type: 'ok' };

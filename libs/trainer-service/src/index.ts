@@ -2,7 +2,7 @@ export { createTrainerService, TRAINER_JOBS_BUCKET, type TrainerServiceDeps } fr
 export { trainerConfigShape } from './trainer-config';
 export { JobRunner, type JobRequest, type JobTrigger, type JobRunnerOptions, type JobRunnerSettings } from './job-runner';
 export { PerformanceMonitor, type PerformanceMonitorOptions, type PerformanceSettings } from './performance-monitor';
-export { FeedbackTracker, type AnomalyRef } from './feedback';
+export { FeedbackTracker, ANOMALY_INDEX_BUCKET, type AnomalyRef } from './feedback';
 export { DriftWatch, type DriftFinding } from './drift-watch';
 export { decideShadow, type ShadowDecision, type ShadowScores } from './shadow';
 export { detectorTrainable, type DetectorBase, type DetectorTrainableOptions } from './detector-trainable';

@@ -53,7 +53,7 @@ export interface JobRunnerOptions {
  * configured margin — otherwise the reason is recorded (job, alias history, version
  * lineage, event). Every state and stage change, and every 5 % of progress, is published
  * as a TrainingEvent on `x0.events.training.<component or model>`; job records live in KV.
- * A request for a model that already has a queued or running job returns that job.
+ * A request for a model (and component) that already has a queued job returns that job.
  */
 export class JobRunner {
   private readonly trainables = new Map<string, TrainableModel>();
@@ -102,7 +102,7 @@ export class JobRunner {
   }
 
   /**
-   * Queues a job (or returns the queued/running one of the same model and component).
+   * Queues a job (or returns the queued one of the same model and component).
    * Throws InvalidArgumentError for an unknown model or a component on a shared model.
    */
   async enqueue(req: JobRequest): Promise<TrainingJob> {
@@ -111,7 +111,8 @@ export class JobRunner {
     const component = req.component ?? '';
     if (component && !t.perComponent) throw new InvalidArgumentError('component', `model ${req.model} is shared: it has no per-component adapters`);
     if (this.stopping) throw new FailedPreconditionError('the trainer is stopping');
-    const pending = [...this.jobs.values()].find((j) => j.model === req.model && j.component === component && (j.state === 'queued' || j.state === 'running'));
+    // A running job trains on data from before this request: only a queued one already covers it.
+    const pending = [...this.jobs.values()].find((j) => j.model === req.model && j.component === component && j.state === 'queued');
     if (pending) return TrainingJob.fromPartial(pending);
     const now = this.clock();
     const job = TrainingJob.fromPartial({

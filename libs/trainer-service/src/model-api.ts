@@ -72,7 +72,7 @@ export async function registerShippedModels(registry: ModelRegistry, trainables:
 export async function publishOperatorLabel(bus: Bus, feedback: FeedbackTracker, req: LabelRequest, logger: Logger, now = Date.now()): Promise<LabelResponse> {
   if (!req.anomalyId) throw new InvalidArgumentError('anomaly_id', 'must not be empty');
   const actor = req.actor || 'operator';
-  const ref = feedback.anomaly(req.anomalyId);
+  const ref = await feedback.anomaly(req.anomalyId);
   const component = ref?.component ?? req.component;
   if (!component) {
     throw new NotFoundError('anomaly', `${req.anomalyId} (the trainer has not seen it; pass its component to label it anyway)`);

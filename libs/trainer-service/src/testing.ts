@@ -71,6 +71,8 @@ export interface TrainerUnderTest {
   handle: ServiceHandle;
   /** Calls a TrainerService method: `await t.call('listModels', { model: '' })`. */
   call<K extends TrainerMethod>(method: K, request: RequestOf<K>): Promise<ResponseOf<K>>;
+  /** Stops the trainer and starts it again on the same server (state from NATS only). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -87,12 +89,14 @@ export async function startTrainerUnderTest(options: { env?: Record<string, stri
   const bus = await connectBus({ url: server.url, name: 'trainer-test' });
   await provisionStreams(bus.jsm);
   await options.before?.(bus);
-  const handle = await runService(createTrainerService({ detectorBase: options.detectorBase }), {
-    handleSignals: false,
-    env: { NATS_URL: server.url, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'warn', X0_INSTANCE: 'trainer-test', ...options.env },
-  });
+  const launch = () =>
+    runService(createTrainerService({ detectorBase: options.detectorBase }), {
+      handleSignals: false,
+      env: { NATS_URL: server.url, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'warn', X0_INSTANCE: 'trainer-test', ...options.env },
+    });
+  let handle = await launch();
   const registry = await createModelRegistry({ nc: bus.nc, source: 'test' });
-  const client = new TrainerServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure());
+  let client = new TrainerServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure());
   const call = <K extends TrainerMethod>(method: K, request: RequestOf<K>) =>
     new Promise<ResponseOf<K>>((resolve, reject) => {
       const fn = (client as unknown as Record<string, unknown>)[method as string] as (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: ResponseOf<K>) => void) => void;
@@ -102,8 +106,16 @@ export async function startTrainerUnderTest(options: { env?: Record<string, stri
     server,
     bus,
     registry,
-    handle,
+    get handle() {
+      return handle;
+    },
     call,
+    restart: async () => {
+      client.close();
+      await handle.stop();
+      handle = await launch();
+      client = new TrainerServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure());
+    },
     stop: async () => {
       client.close();
       await handle.stop();

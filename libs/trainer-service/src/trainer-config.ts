@@ -20,7 +20,7 @@ export const trainerConfigShape = {
   /** Least time between two retraining triggers of one model from alerts, seconds. */
   TRAINER_RETRAIN_COOLDOWN_S: envInt(3600, 0),
   /** Parametrised outcomes of one component since its last adapter job that trigger a new one. */
-  TRAINER_OUTCOMES_PER_RETRAIN: envInt(20, 1),
+  TRAINER_OUTCOMES_PER_RETRAIN: envInt(40, 1),
   /** Retrain every shared model every this many seconds (0: no schedule). */
   TRAINER_SCHEDULE_S: envInt(0, 0),
   /** Training data: the last this many seconds of X0_METRICS / X0_EVENTS. */

@@ -261,6 +261,12 @@ describe('trainer service - performance monitor and a challenger that loses (mar
     expect(perf.accuracy).toMatchObject({ samples: 12, judged: true, breached: true });
   });
 
+  it('labels after a restart - the anomaly index lives in KV, so a restarted trainer still finds the component', async () => {
+    await t.restart();
+    const r = await t.call('label', { anomalyId: 'an-7', anomaly: true, actor: 'bob', reason: 'checked again', component: '' });
+    expect(r).toMatchObject({ component: 'api-1', published: true });
+  });
+
   it('outcome labels - a recovery confirms its anomaly with a label event', async () => {
     const o = Outcome.fromPartial({
       meta: { id: 'out-r-1', component: 'api-1', timeMs: Date.now(), source: 'execute' },
