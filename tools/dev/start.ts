@@ -38,7 +38,13 @@ async function main(): Promise<void> {
     natsUrl: url,
     dataDir,
     defaultPorts: true,
-    env: { LOG_LEVEL: process.env['LOG_LEVEL'] || 'info' },
+    // The demo compresses time (a fault every ~30 s on three components): production cooldowns
+    // (5–30 min) would block repeated faults, so npm start caps them and re-announces sooner.
+    env: {
+      LOG_LEVEL: process.env['LOG_LEVEL'] || 'info',
+      PLAN_MAX_COOLDOWN_S: process.env['PLAN_MAX_COOLDOWN_S'] || '60',
+      MONITOR_REALERT_S: process.env['MONITOR_REALERT_S'] || '45',
+    },
   });
   let demo: DemoSimulator | undefined;
   const refs: { bus?: Awaited<ReturnType<typeof connectBus>> } = {};

@@ -65,7 +65,7 @@ describe('incident gate', () => {
     g.observe('c', sample('high', 0, { cpu: 0.9 }), baseline);
     g.opened('c', 'an_1', 0);
     expect(g.observe('c', sample('none', 999, { cpu: 0.9 }), baseline).type).toBe('ongoing');
-    expect(g.observe('c', sample('none', 1000, { cpu: 0.9 }), baseline)).toEqual({ type: 'realert', previousAnomalyId: 'an_1' });
+    expect(g.observe('c', sample('none', 1000, { cpu: 0.9 }), baseline)).toEqual({ type: 'realert', previousAnomalyId: 'an_1', severity: 'high' });
     g.opened('c', 'an_2', 1000);
     expect(g.openAnomaly('c')).toBe('an_2');
   });

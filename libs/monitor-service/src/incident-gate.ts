@@ -43,7 +43,7 @@ export interface MetricBaseline {
 export type GateDecision =
   /** Open an incident; `severity` is the worst seen in the episode (detector or backstop). */
   | { type: 'open'; severity: Exclude<SeverityLevel, 'none'> }
-  | { type: 'realert'; previousAnomalyId: string }
+  | { type: 'realert'; previousAnomalyId: string; severity: Exclude<SeverityLevel, 'none'> }
   | { type: 'ongoing'; anomalyId: string }
   | { type: 'cleared'; anomalyId: string }
   | { type: 'quiet' };
@@ -107,7 +107,7 @@ export class IncidentGate {
     }
     if (deviating) {
       ep.calm = 0;
-      if (s.timeMs - ep.lastAlertMs >= this.options.realertMs) return { type: 'realert', previousAnomalyId: ep.anomalyId };
+      if (s.timeMs - ep.lastAlertMs >= this.options.realertMs) return { type: 'realert', previousAnomalyId: ep.anomalyId, severity: ep.severity };
       return { type: 'ongoing', anomalyId: ep.anomalyId };
     }
     ep.calm++;

@@ -162,7 +162,8 @@ export class MonitorRuntime {
         this.baselineOf(det.component, metric),
       );
       if (decision.type === 'open' || decision.type === 'realert') {
-        const anomaly = this.buildAnomaly(det, samples[i].values, batchIds[k], decision.type === 'open' ? decision.severity : undefined);
+        // A re-announcement keeps the incident's severity: the detector may have adapted by now.
+        const anomaly = this.buildAnomaly(det, samples[i].values, batchIds[k], decision.severity);
         this.gate.opened(det.component, anomaly.meta!.id, det.timeMs);
         (results[k] as { outputs: OutboundMessage[] }).outputs.push({
           subject: eventSubject('anomaly', det.component),
