@@ -234,7 +234,7 @@ async function main(): Promise<void> {
       loraMs,
       fullMs,
     });
-    tf.dispose([lora, full, scratch, gatedModel]);
+    [lora, full, scratch, gatedModel].forEach((m) => m.dispose());
     const r = rows.at(-1)!;
     process.stderr.write(`${s.name}: base ${r.base.toFixed(4)} lora ${r.lora.toFixed(4)} full ${r.full.toFixed(4)} scratch ${r.scratch.toFixed(4)} gated ${r.gated.toFixed(4)}${gatedKept ? ' (adapter kept)' : ''}\n`);
   }

@@ -27,7 +27,8 @@ export interface ActionParamsTrainableOptions {
 
 /**
  * Execute's action-parameter model as a trainable: a job replays actions and outcomes
- * from X0_EVENTS into trajectories (params used → recovered?), holds out the newest part,
+ * from X0_EVENTS into trajectories (params used → recovered?), holds out every 4th block of
+ * them in time (the newest included),
  * and either fine-tunes a component's LoRA adapter on the champion base (job with a
  * component; registered as `action-params--<component>`) or retrains the base on every
  * component (job without one). Shadow metric: log-loss of the recovery predictions.
@@ -50,9 +51,13 @@ export function actionParamsTrainable(o: ActionParamsTrainableOptions): Trainabl
       let all = trajectoriesFromEvents(events.actions, events.outcomes).sort((a, b) => a.timeMs - b.timeMs);
       if (ctx.component) all = all.filter((t) => t.component === ctx.component);
       ctx.progress('replay', 1);
-      const cut = Math.floor(all.length * (1 - ctx.holdoutFraction));
-      const trainSet = all.slice(0, cut);
-      const holdout = all.slice(cut);
+      // Blocked split by time (as for the detector): every k-th block of outcomes, the newest included.
+      const k = Math.max(2, Math.round(1 / ctx.holdoutFraction));
+      const blocks = Math.min(16, Math.max(k, Math.floor(all.length / 4)));
+      const blockOf = (i: number) => Math.floor((i * blocks) / Math.max(1, all.length));
+      const held = (i: number) => (blocks - 1 - blockOf(i)) % k === 0;
+      const trainSet = all.filter((_, i) => !held(i));
+      const holdout = all.filter((_, i) => held(i));
       const min = o.minTrajectories ?? 10;
       if (trainSet.length < min) {
         const who = ctx.component ? `component ${ctx.component}` : 'all components';

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { FailedPreconditionError } from '@x0/core';
 import { DETECTOR_MODEL, forecasterModel, type ForecasterWeights } from '@x0/model-serving';
-import { fitForecaster, forecastSets, huberLoss, type NormaliseWindows } from './forecast-data';
+import { blockedHoldout, fitForecaster, forecastSets, huberLoss, type NormaliseWindows } from './forecast-data';
 import { replayMetrics } from './replay';
 import { championOf, type ShippedModel, type TrainableModel, type TrainContext, type TrainOutcome } from './trainable';
 
@@ -25,8 +25,9 @@ export interface DetectorTrainableOptions {
 /**
  * The monitor's shared forecaster as a trainable model: a job replays the metric window
  * from X0_METRICS (every component: one base trained on many components), fine-tunes the
- * champion's weights on the older part of the window, and scores champion and challenger
- * on the newest part (forecast Huber loss in the detector's normalised units).
+ * champion's weights on most of the window, and scores champion and challenger on the
+ * held-out time blocks (every 4th, the newest included: `blockedHoldout`) by forecast Huber
+ * loss in the detector's normalised units.
  */
 export function detectorTrainable(o: DetectorTrainableOptions): TrainableModel {
   const L = o.base.weights.windowLength;
@@ -50,9 +51,8 @@ export function detectorTrainable(o: DetectorTrainableOptions): TrainableModel {
         onProgress: (read, total) => ctx.progress('replay', read / Math.max(1, total)),
       });
       ctx.progress('replay', 1);
-      const span = Math.max(1, window.endMs - window.startMs);
-      const cutMs = window.endMs - ctx.holdoutFraction * span;
-      const sets = forecastSets(window, { windowLength: L, normalise: o.base.normalise, clip: o.base.clip, cutMs });
+      const isHoldout = blockedHoldout(window.startMs, window.endMs, ctx.holdoutFraction);
+      const sets = forecastSets(window, { windowLength: L, normalise: o.base.normalise, clip: o.base.clip, isHoldout });
       const minWindows = o.minWindows ?? 500;
       if (sets.train.count < minWindows) {
         throw new FailedPreconditionError(`only ${sets.train.count} training windows in the last ${Math.round((ctx.untilMs - ctx.sinceMs) / 1000)} s of X0_METRICS, at least ${minWindows} are needed`);

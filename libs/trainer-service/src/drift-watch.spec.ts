@@ -1,34 +1,49 @@
 import { seededRandom } from '@x0/action-params';
 import { DriftWatch } from './drift-watch';
 
-function rows(n: number, seed: number, shift = 0): Array<Map<string, number>> {
+/** Rows of cpu and latency noise; with `flap`, latency alternates high/low (a dynamics change). */
+function rows(n: number, seed: number, opts: { flap?: boolean; shift?: number } = {}): Array<Map<string, number>> {
   const rand = seededRandom(seed);
-  return Array.from({ length: n }, () => new Map([['cpu', 0.3 + 0.05 * rand()], ['latency_ms', 80 + 10 * rand() + shift]]));
+  return Array.from({ length: n }, (_, i) => {
+    const latency = 80 + 10 * rand() + (opts.shift ?? 0);
+    return new Map([
+      ['cpu', 0.3 + 0.05 * rand()],
+      ['latency_ms', opts.flap ? latency * (i % 2 === 0 ? 1.6 : 0.5) : latency],
+    ]);
+  });
 }
 
 describe('DriftWatch', () => {
   const thresholds = { minAccuracy: 0.7, maxErrorRate: 0.1, maxLatencyP95Ms: 100, maxPsi: 0.2, ksAlpha: 0.05 };
 
-  it('baseline - the first rows become the reference; a shifted metric alerts once, naming the component, and triggers', () => {
+  it('baseline - the first sample becomes the reference; a metric that starts flapping alerts once, naming its feature, and triggers', () => {
     const w = new DriftWatch({ model: 'detector', thresholds, minRows: 200, retrainCooldownMs: 60_000, clock: () => 1 });
-    w.observe('db-1', rows(200, 1));
+    w.observe('db-1', rows(300, 1));
     expect(w.report('db-1')).toMatchObject({ drift: { samples: 0, breached: null } });
     w.observe('db-1', rows(300, 2));
     expect(w.check()).toEqual([]);
-    w.observe('db-1', rows(800, 3, 40));
+    w.observe('db-1', rows(800, 3, { flap: true }));
     const [finding] = w.check();
     expect(finding.component).toBe('db-1');
-    expect(finding.alerts.map((a) => [a.type, a.features!.map((f) => f.feature)])).toEqual([['input_drift', [1]]]);
-    expect(w.metricsOf('db-1')).toEqual(['cpu', 'latency_ms']);
+    const flagged = finding.alerts[0].features!.map((f) => w.featuresOf('db-1')[f.feature]);
+    expect(finding.alerts.map((a) => a.type)).toEqual(['input_drift']);
+    expect(flagged).toEqual(['latency_ms.step']);
     expect(finding.retrain!.model).toBe('detector:db-1');
     expect(w.check()).toEqual([]);
   });
 
+  it('steps - a level shift alone is not drift for the forecaster (its inputs are normalised)', () => {
+    const w = new DriftWatch({ model: 'detector', thresholds, minRows: 200, retrainCooldownMs: 0 });
+    w.observe('db-1', rows(300, 4));
+    w.observe('db-1', rows(800, 5, { shift: 500 }));
+    expect(w.report('db-1')!.drift.breached).toBe(false);
+  });
+
   it('reset - a training-window reference replaces the baseline at once', () => {
     const w = new DriftWatch({ model: 'detector', thresholds, minRows: 100, retrainCooldownMs: 0 });
-    w.reset(new Map([['db-1', rows(200, 4, 40)]]));
-    w.observe('db-1', rows(200, 5, 40));
-    expect(w.report('db-1')!.drift).toMatchObject({ samples: 200, breached: false });
+    w.reset(new Map([['db-1', rows(300, 6, { flap: true })]]));
+    w.observe('db-1', rows(300, 7, { flap: true }));
+    expect(w.report('db-1')!.drift).toMatchObject({ breached: false });
     expect(w.worst()!.component).toBe('db-1');
   });
 });

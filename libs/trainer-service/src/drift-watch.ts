@@ -15,9 +15,36 @@ export interface DriftWatchOptions {
 
 interface ComponentDrift {
   metrics: string[];
+  /** Feature names, in feature order: `<metric>.step` per metric. */
+  features: string[];
+  windows: StepFeatures;
   monitor: ModelMonitor;
   /** Reference rows still being collected (baseline mode). */
   pending?: number[][];
+}
+
+/**
+ * The features drift is judged on: per metric, the change from the previous sample
+ * (`<metric>.step`). The forecaster sees windows normalised by their last value and spread,
+ * i.e. the shape of recent steps, not the level: so a level shift or a slow daily cycle is
+ * no drift here, while new dynamics are (steps that flap, grow noisier or go quiet).
+ * Consecutive steps are nearly independent, which the PSI/KS rule needs; features of
+ * overlapping windows are not.
+ */
+class StepFeatures {
+  private last: Array<number | undefined>;
+  constructor(private readonly metrics: readonly string[]) {
+    this.last = metrics.map(() => undefined);
+  }
+
+  /** Adds one row; returns its feature row once every metric has a previous value. */
+  push(row: ReadonlyMap<string, number>): number[] | undefined {
+    const values = this.metrics.map((m) => row.get(m));
+    if (!values.every((v): v is number => typeof v === 'number' && Number.isFinite(v))) return undefined;
+    const prev = this.last;
+    this.last = values;
+    return prev.every((p) => p !== undefined) ? values.map((v, i) => v - prev[i]!) : undefined;
+  }
 }
 
 /** A drift alert of one component, and the retraining trigger it fired (if any). */
@@ -29,9 +56,11 @@ export interface DriftFinding {
 
 /**
  * Input drift of the detector, per component: each component's metric rows (one row per
- * sample time, metrics in name order) are compared feature by feature with a reference
- * window — the champion's training window when it has one, otherwise the first rows seen
- * after the champion started serving — by PSI and KS (ModelMonitor's drift rule).
+ * sample time) become step features (see StepFeatures: per metric, the change from the
+ * previous sample, what the forecaster's normalised windows are made of), compared
+ * feature by feature with a reference — the champion's training window when it has one,
+ * otherwise everything sampled at the first check after the champion started serving — by
+ * PSI and KS (ModelMonitor's drift rule).
  */
 export class DriftWatch {
   private readonly components = new Map<string, ComponentDrift>();
@@ -46,14 +75,19 @@ export class DriftWatch {
     this.components.clear();
     for (const [component, rows] of reference ?? []) {
       const metrics = metricNames(rows);
-      const matrix = toMatrix(rows, metrics);
-      if (matrix.length < this.o.minRows) continue;
+      if (metrics.length === 0) continue;
       const c = this.create(component, metrics);
-      c.monitor.setReference(matrix);
+      const matrix = rows.map((r) => c.windows.push(r)).filter((f): f is number[] => f !== undefined);
+      if (matrix.length >= this.o.minRows) c.monitor.setReference(matrix);
+      else c.pending = matrix;
     }
   }
 
-  /** Adds sampled rows of one component (reference first, then recent rows). */
+  /**
+   * Adds sampled rows of one component. While its reference is being collected, all rows of
+   * a call go to the reference (a whole sample, so it spans what the history holds), which is
+   * set once it has `minRows`; later rows are the recent window.
+   */
   observe(component: string, rows: ReadonlyArray<ReadonlyMap<string, number>>): void {
     let c = this.components.get(component);
     if (!c) {
@@ -62,15 +96,16 @@ export class DriftWatch {
       c = this.create(component, metrics);
       c.pending = [];
     }
-    for (const row of toMatrix(rows, c.metrics)) {
-      if (c.pending) {
-        c.pending.push(row);
-        if (c.pending.length >= this.o.minRows) {
-          c.monitor.setReference(c.pending);
-          c.pending = undefined;
-        }
-      } else c.monitor.recordFeatures(row);
+    const features = rows.map((r) => c.windows.push(r)).filter((f): f is number[] => f !== undefined);
+    if (c.pending) {
+      c.pending.push(...features);
+      if (c.pending.length >= this.o.minRows) {
+        c.monitor.setReference(c.pending);
+        c.pending = undefined;
+      }
+      return;
     }
+    for (const f of features) c.monitor.recordFeatures(f);
   }
 
   /** Judges every component; returns the new alerts (and triggers) by component. */
@@ -100,14 +135,16 @@ export class DriftWatch {
     return best;
   }
 
-  /** Metric names of a component's rows, in feature order (for messages). */
-  metricsOf(component: string): string[] {
-    return this.components.get(component)?.metrics ?? [];
+  /** Feature names of a component, in feature order (for messages): `<metric>.step`. */
+  featuresOf(component: string): string[] {
+    return this.components.get(component)?.features ?? [];
   }
 
   private create(component: string, metrics: string[]): ComponentDrift {
     const c: ComponentDrift = {
       metrics,
+      features: metrics.map((m) => `${m}.step`),
+      windows: new StepFeatures(metrics),
       monitor: new ModelMonitor({
         // The component in the name keeps alert ids distinct between components.
         model: `${this.o.model}:${component}`,
@@ -129,13 +166,4 @@ function metricNames(rows: ReadonlyArray<ReadonlyMap<string, number>>): string[]
   for (const r of rows) for (const k of r.keys()) names.add(k);
   // Only metrics present in most rows: a rare metric would drop every row that lacks it.
   return [...names].filter((n) => rows.filter((r) => r.has(n)).length >= 0.9 * rows.length).sort();
-}
-
-function toMatrix(rows: ReadonlyArray<ReadonlyMap<string, number>>, metrics: readonly string[]): number[][] {
-  const out: number[][] = [];
-  for (const r of rows) {
-    const row = metrics.map((m) => r.get(m));
-    if (row.every((v): v is number => typeof v === 'number' && Number.isFinite(v))) out.push(row);
-  }
-  return out;
 }

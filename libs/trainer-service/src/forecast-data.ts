@@ -22,24 +22,23 @@ export interface ForecastSetOptions {
   normalise: NormaliseWindows;
   /** Targets are clipped to ±clip (the detector's CLIP). */
   clip: number;
-  /** Examples whose target is at or after this time go to the holdout set. */
-  cutMs: number;
+  /** Whether the example whose target is at this time belongs to the holdout set. */
+  isHoldout(targetMs: number): boolean;
   /** At most this many training / holdout examples (evenly strided). */
   maxTrain?: number;
   maxHoldout?: number;
 }
 
 /**
- * Turns replayed series into next-value examples, split in time: targets before `cutMs`
- * train, the rest (the most recent traffic) is held out for the shadow evaluation, so the
- * challenger is judged on data it never saw.
+ * Turns replayed series into next-value examples, split in time by `isHoldout` (see
+ * `blockedHoldout`): the challenger is judged on traffic it never trained on.
  */
 export function forecastSets(window: MetricWindow, o: ForecastSetOptions): { train: ForecastSet; holdout: ForecastSet } {
   const L = o.windowLength;
   const picks: Array<{ v: number[]; at: number; component: string; holdout: boolean }> = [];
   for (const [component, metrics] of window.series) {
     for (const s of metrics.values()) {
-      for (let t = L; t < s.v.length; t++) picks.push({ v: s.v, at: t, component, holdout: s.t[t] >= o.cutMs });
+      for (let t = L; t < s.v.length; t++) picks.push({ v: s.v, at: t, component, holdout: o.isHoldout(s.t[t]) });
     }
   }
   const build = (rows: typeof picks, max: number): ForecastSet => {
@@ -64,6 +63,22 @@ export function forecastSets(window: MetricWindow, o: ForecastSetOptions): { tra
   return {
     train: build(picks.filter((p) => !p.holdout), o.maxTrain ?? 200_000),
     holdout: build(picks.filter((p) => p.holdout), o.maxHoldout ?? 50_000),
+  };
+}
+
+/**
+ * A blocked time split of [startMs, endMs]: the window is cut into `blocks` equal spans and
+ * every k-th span (k = round(1 / fraction)), the newest included, is held out. Both sets then
+ * cover the whole window — after a drift, the challenger trains on post-drift traffic and is
+ * judged on other post-drift traffic — while examples of one span never straddle the split
+ * (apart from the window of inputs at a span's edge).
+ */
+export function blockedHoldout(startMs: number, endMs: number, fraction: number, blocks = 16): (tMs: number) => boolean {
+  const k = Math.max(2, Math.round(1 / fraction));
+  const span = Math.max(1, endMs - startMs) / blocks;
+  return (t) => {
+    const b = Math.min(blocks - 1, Math.max(0, Math.floor((t - startMs) / span)));
+    return (blocks - 1 - b) % k === 0;
   };
 }
 

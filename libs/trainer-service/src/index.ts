@@ -7,7 +7,7 @@ export { DriftWatch, type DriftFinding } from './drift-watch';
 export { decideShadow, type ShadowDecision, type ShadowScores } from './shadow';
 export { detectorTrainable, type DetectorBase, type DetectorTrainableOptions } from './detector-trainable';
 export { actionParamsTrainable, type ActionParamsTrainableOptions } from './action-params-trainable';
-export { forecastSets, huberLoss, fitForecaster, type NormaliseWindows, type ForecastSet } from './forecast-data';
+export { blockedHoldout, forecastSets, huberLoss, fitForecaster, type NormaliseWindows, type ForecastSet } from './forecast-data';
 export { replayMetrics, replayEvents, sampleRecentMetrics, type MetricWindow, type EventWindow, type Series } from './replay';
 export { registerShippedModels, toModelVersion, listVersions, publishOperatorLabel } from './model-api';
 export type { TrainableModel, TrainContext, TrainOutcome, ShippedModel } from './trainable';

@@ -17,6 +17,8 @@ export interface JobRequest {
   trigger: JobTrigger;
   reason?: string;
   parentEventId?: string;
+  /** Do not start before this time (e.g. let a new regime accumulate data after a drift). */
+  notBeforeMs?: number;
 }
 
 /** Settings of the runner (from the trainer's configuration). */
@@ -59,6 +61,7 @@ export class JobRunner {
   private readonly trainables = new Map<string, TrainableModel>();
   private readonly jobs = new Map<string, TrainingJob>();
   private readonly queue: string[] = [];
+  private readonly notBefore = new Map<string, number>();
   private readonly clock: () => number;
   private wake?: () => void;
   private loop?: Promise<void>;
@@ -128,6 +131,7 @@ export class JobRunner {
       parentEventId: req.parentEventId ?? '',
     });
     this.jobs.set(job.id, job);
+    if (req.notBeforeMs && req.notBeforeMs > now) this.notBefore.set(job.id, req.notBeforeMs);
     await this.save(job);
     await this.publish(job);
     this.queue.push(job.id);
@@ -166,6 +170,21 @@ export class JobRunner {
       }
       const job = this.jobs.get(id);
       if (!job || job.state !== 'queued') continue;
+      const wait = (this.notBefore.get(id) ?? 0) - this.clock();
+      this.notBefore.delete(id);
+      if (wait > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          this.wake = () => {
+            if (this.stopping) {
+              clearTimeout(timer);
+              resolve();
+            }
+          };
+        });
+        this.wake = undefined;
+        if (this.stopping) break;
+      }
       this.current = id;
       try {
         await this.execute(job);

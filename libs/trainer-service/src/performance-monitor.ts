@@ -20,6 +20,8 @@ export interface PerformanceSettings {
   driftSampleMessages: number;
   retrainCooldownMs: number;
   outcomesPerRetrain: number;
+  /** Delay of drift-triggered jobs, ms. */
+  driftSettleMs: number;
 }
 
 /** Options of {@link PerformanceMonitor}. */
@@ -228,7 +230,7 @@ export class PerformanceMonitor {
       for (const [component, rows] of sample.rows) this.drift.observe(component, rows);
       for (const f of this.drift.check()) {
         const jobId = f.retrain ? await this.enqueue(this.jobFor(DETECTOR_MODEL, 'drift', f.retrain, f.component)) : '';
-        for (const a of f.alerts) await this.publishAlert(DETECTOR_MODEL, a, f.component, jobId, this.drift.metricsOf(f.component));
+        for (const a of f.alerts) await this.publishAlert(DETECTOR_MODEL, a, f.component, jobId, this.drift.featuresOf(f.component));
       }
     }
     for (const w of this.watched.values()) {
@@ -240,7 +242,8 @@ export class PerformanceMonitor {
 
   private jobFor(model: string, trigger: JobTrigger, t: RetrainTrigger, component?: string) {
     const why = t.reasons.map((a) => a.message).join('; ');
-    return { model, trigger, reason: component ? `${component}: ${why}` : why, parentEventId: t.reasons[0]?.id };
+    const notBeforeMs = trigger === 'drift' ? this.clock() + this.o.settings.driftSettleMs : undefined;
+    return { model, trigger, reason: component ? `${component}: ${why}` : why, parentEventId: t.reasons[0]?.id, notBeforeMs };
   }
 
   private async enqueue(req: Parameters<JobRunner['enqueue']>[0]): Promise<string> {

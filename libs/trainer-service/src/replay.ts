@@ -10,6 +10,7 @@ export interface Series {
 
 /** Metrics replayed from X0_METRICS: component → metric → series. */
 export interface MetricWindow {
+  /** First and last sample time read (`sinceMs` when nothing was). */
   startMs: number;
   endMs: number;
   series: Map<string, Map<string, Series>>;
@@ -85,6 +86,7 @@ export async function replayMetrics(
 ): Promise<MetricWindow> {
   const window: MetricWindow = { startMs: options.sinceMs, endMs: options.sinceMs, series: new Map(), messages: 0, samples: 0, lastSeq: 0 };
   let firstMs = Infinity;
+  let lastMs = -Infinity;
   const { lastSeq } = await readWindow(bus, {
     stream: STREAMS.metrics.name,
     filterSubject: STREAMS.metrics.subjects[0],
@@ -115,13 +117,17 @@ export async function replayMetrics(
         series.t.push(t);
         series.v.push(s.value);
         window.samples++;
-        if (t > window.endMs) window.endMs = t;
+        if (t > lastMs) lastMs = t;
         if (t < firstMs) firstMs = t;
       }
     },
   });
   window.lastSeq = lastSeq;
-  if (window.samples > 0) window.startMs = Math.max(window.startMs, firstMs);
+  // The window is what was read, in sample time (publishers may send history with older times).
+  if (window.samples > 0) {
+    window.startMs = firstMs;
+    window.endMs = lastMs;
+  }
   // Batches may arrive out of order across publishers: sort each series by time.
   for (const metrics of window.series.values()) for (const s of metrics.values()) sortSeries(s);
   return window;

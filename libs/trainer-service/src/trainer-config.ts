@@ -21,13 +21,15 @@ export const trainerConfigShape = {
   TRAINER_RETRAIN_COOLDOWN_S: envInt(3600, 0),
   /** Parametrised outcomes of one component since its last adapter job that trigger a new one. */
   TRAINER_OUTCOMES_PER_RETRAIN: envInt(40, 1),
+  /** A drift-triggered job starts this many seconds after the alert, so the new regime has data to learn from. */
+  TRAINER_DRIFT_SETTLE_S: envInt(300, 0, 86_400),
   /** Retrain every shared model every this many seconds (0: no schedule). */
   TRAINER_SCHEDULE_S: envInt(0, 0),
   /** Training data: the last this many seconds of X0_METRICS / X0_EVENTS. */
   TRAINER_DATA_WINDOW_S: envInt(3600, 1),
   /** Most metric messages replayed for one job (the newest are kept). */
   TRAINER_MAX_REPLAY_MESSAGES: envInt(200_000, 100),
-  /** Share of the data window (the most recent part) held out for the shadow evaluation. */
+  /** Share of the data window held out for the shadow evaluation (every k-th time block, the newest included). */
   TRAINER_HOLDOUT_FRACTION: envNumber(0.25, 0.05, 0.9),
   /** A challenger is promoted when its shadow loss is at least this fraction below the champion's. */
   TRAINER_SHADOW_MARGIN: envNumber(0.05, 0, 1),

@@ -91,6 +91,7 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
           driftSampleMessages: c.TRAINER_DRIFT_SAMPLE_MESSAGES,
           retrainCooldownMs: c.TRAINER_RETRAIN_COOLDOWN_S * 1000,
           outcomesPerRetrain: c.TRAINER_OUTCOMES_PER_RETRAIN,
+          driftSettleMs: c.TRAINER_DRIFT_SETTLE_S * 1000,
         },
       });
       ctx.stats.addGauge('trainer_jobs_active', 'Training jobs queued or running', () => runner.active);

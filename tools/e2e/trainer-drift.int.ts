@@ -1,0 +1,107 @@
+/**
+ * MLOps loop on the demo components: drift injected into one component's metrics is found
+ * by the trainer's performance monitor (PSI/KS against the baseline sampled from
+ * X0_METRICS), raises a ModelAlert and a retraining job; the job replays the metric window,
+ * trains a challenger, evaluates it in shadow on the newest traffic and promotes it because
+ * it wins. (That a challenger that does not win stays challenger is shown in
+ * libs/trainer-service/src/trainer-service.int.ts.)
+ */
+import { DEFAULT_DEMO_COMPONENTS, healthyValues, rng } from '@x0/demo';
+import { publishMessage, type Bus } from '@x0/bus';
+import { METRIC_BATCH_CODEC, metricsSubject, type Sample } from '@x0/contracts';
+import { selectBackend } from '@x0/lora';
+import { startTrainerUnderTest, trainedTestBase, type TrainerUnderTest } from '@x0/trainer-service/testing';
+import { EventLog } from './event-log';
+
+jest.setTimeout(120_000);
+
+const T0 = Date.now() - 2 * 3_600_000;
+const BASELINE = 600;
+const DRIFTED = 400;
+
+/** Demo metrics of one component at sample i (1 s apart); from `driftFrom` on, demo-db flaps. */
+function values(kind: string, i: number, rand: () => number, drifting: boolean): Record<string, number> {
+  const v = healthyValues(kind, i, rand);
+  // The injected drift: a noisy neighbour saturates the database every other second.
+  if (drifting) for (const m of ['latency_ms', 'rps']) v[m] *= i % 2 === 0 ? 1.7 : 0.5;
+  return v;
+}
+
+async function publishRows(bus: Bus, component: string, kind: string, from: number, to: number, drifting: boolean, rand: () => number): Promise<void> {
+  for (let i = from; i < to; i += 10) {
+    const samples: Sample[] = [];
+    for (let k = i; k < Math.min(to, i + 10); k++) {
+      for (const [metric, value] of Object.entries(values(kind, k, rand, drifting))) samples.push({ metric, value, timeMs: T0 + k * 1000 });
+    }
+    const id = `demo-${component}-${i}`;
+    await publishMessage(bus.js, { subject: metricsSubject(component), data: METRIC_BATCH_CODEC.encode({ id, component, timeMs: T0 + i * 1000, samples, labels: { kind } }), id });
+  }
+}
+
+describe('trainer - drift in the demo data', () => {
+  let t: TrainerUnderTest;
+  let log: EventLog;
+  const rands = new Map(DEFAULT_DEMO_COMPONENTS.map((c, k) => [c.name, rng(40 + k)]));
+
+  beforeAll(async () => {
+    await selectBackend();
+    // Stand-in for the shipped forecaster: fitted on the demo components' healthy behaviour.
+    const r = rng(7);
+    const healthy = DEFAULT_DEMO_COMPONENTS.flatMap((c) => {
+      const rows = Array.from({ length: 800 }, (_, i) => healthyValues(c.kind, i, r));
+      return Object.keys(rows[0]).map((m) => rows.map((row) => row[m]));
+    });
+    const detectorBase = await trainedTestBase(healthy, 3);
+    t = await startTrainerUnderTest({
+      detectorBase,
+      env: { TRAINER_CHECK_INTERVAL_MS: '300', TRAINER_MIN_DRIFT_SAMPLES: '200', TRAINER_DRIFT_SETTLE_S: '3', TRAINER_DETECTOR_EPOCHS: '4' },
+      before: async (bus) => {
+        for (const c of DEFAULT_DEMO_COMPONENTS) await publishRows(bus, c.name, c.kind, 0, BASELINE, false, rands.get(c.name)!);
+      },
+    });
+    log = new EventLog(t.bus, Date.now() - 60_000);
+  });
+
+  afterAll(async () => {
+    await log?.stop();
+    await t?.stop();
+  });
+
+  it('drift - an alert names the drifted component and metrics; the retraining it triggers wins in shadow and is promoted', async () => {
+    // Let the monitor take the baseline as its reference, then inject the drift.
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const c of DEFAULT_DEMO_COMPONENTS) {
+      await publishRows(t.bus, c.name, c.kind, BASELINE, BASELINE + DRIFTED, c.name === 'demo-db', rands.get(c.name)!);
+    }
+
+    const alert = await log.waitFor((es) => es.find((e) => e.type === 'model_alert'), 60_000, 'a model alert');
+    const a = alert.event as { model: string; type: string; message: string; jobId: string };
+    expect(alert.component).toBe('demo-db');
+    expect(a).toMatchObject({ model: 'detector', type: 'input_drift' });
+    expect(a.message).toMatch(/^detector:demo-db: input drift on \d feature\(s\) .* \[.*latency_ms.*\]$/);
+    expect(a.message).not.toMatch(/cpu|mem_mb|disk_used_pct/);
+    expect(a.jobId).not.toBe('');
+    expect(log.events.filter((e) => e.type === 'model_alert').map((e) => e.component)).toEqual(['demo-db']);
+
+    const finished = await log.waitFor(
+      (es) => es.find((e) => e.type === 'training' && (e.event as { job: { id: string; state: string } }).job.id === a.jobId && ['succeeded', 'failed'].includes((e.event as { job: { state: string } }).job.state)),
+      90_000,
+      'the drift job to finish',
+    );
+    const job = await t.call('getJob', { id: a.jobId });
+    expect(finished.summary).toContain('succeeded');
+    expect(job).toMatchObject({ model: 'detector', trigger: 'drift', state: 'succeeded', decision: 'promoted', version: '2', parentVersion: '1' });
+    expect(job.reason).toMatch(/^demo-db: detector:demo-db: input drift/);
+    expect(job.parentEventId).toBe(alert.id);
+    expect(job.metrics['shadow_huber_challenger']).toBeLessThan(job.metrics['shadow_huber_champion'] * 0.95);
+    const champion = await t.call('getModel', { model: 'detector', ref: 'champion' });
+    expect(champion).toMatchObject({ version: '2', aliases: ['challenger', 'champion'] });
+    expect(champion.lineage).toMatchObject({ parent_version: '1', trigger: 'drift', job: a.jobId });
+
+    // The audit trail: alert → job events → model events, each pointing back.
+    const modelEvents = log.events.filter((e) => e.type === 'model' && (e.event as { model: string }).model === 'detector');
+    expect(modelEvents.map((e) => (e.event as { type: string; alias?: string }).alias || (e.event as { type: string }).type)).toEqual(
+      expect.arrayContaining(['registered', 'challenger', 'champion']),
+    );
+  });
+});
