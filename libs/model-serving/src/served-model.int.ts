@@ -149,7 +149,7 @@ describe('ServedModel', () => {
 describe('InferenceReporter', () => {
   it('report - counts, failures and a latency sample per model version, on x0.inference.<model>', async () => {
     const got: InferenceReport[] = [];
-    const sub = bus.nc.subscribe('x0.inference.>', { callback: (_e, m) => got.push(INFERENCE_REPORT_CODEC.decode(m.data)) });
+    const sub = bus.nc.subscribe('x0.inference.>', { callback: (_e, m) => void got.push(INFERENCE_REPORT_CODEC.decode(m.data)) });
     const reporter = new InferenceReporter({ nc: bus.nc, service: 'monitor', instance: 'm-1', clock: () => 42 });
     for (let i = 0; i < 100; i++) reporter.record('detector', '2', i);
     reporter.record('detector', '2', 0, false);
