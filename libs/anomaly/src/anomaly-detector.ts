@@ -2,7 +2,7 @@ import { InvalidArgumentError, NotFoundError } from '@x0/core';
 import { selectBackend } from './backend';
 import { C, ComponentModel, type ComponentSettings } from './component-model';
 import { S } from './metric-model';
-import { NaiveForecaster, type ForecastBatch, type Forecaster } from './forecaster';
+import { NaiveForecaster, type BaseWeights, type ForecastBatch, type Forecaster } from './forecaster';
 import { NeuralForecaster } from './neural-forecaster';
 import { RING_LENGTH, ringRead } from './ring';
 import { checkThresholds } from './severity';
@@ -37,6 +37,13 @@ export interface AnomalyDetector {
   restore(component: string, state: Uint8Array): void;
   /** Forgets a component (e.g. retired); true when it existed. */
   remove(component: string): boolean;
+  /**
+   * Replaces the shared forecaster's weights (e.g. a version promoted in the model registry)
+   * between two `scoreBatch` calls; per-component state stays (same window length and feature
+   * width, so snapshots stay compatible) and `info.modelVersion` names the new weights.
+   * Throws InvalidArgumentError for the naive forecaster or weights of another shape.
+   */
+  setForecasterWeights(weights: BaseWeights): void;
   /** Frees the neural model's tensors. Safe to call twice. */
   dispose(): void;
 }
@@ -82,7 +89,7 @@ class StreamingAnomalyDetector implements AnomalyDetector {
   constructor(
     opts: DetectorOptions,
     backend: string,
-    private readonly forecaster: Forecaster,
+    private forecaster: Forecaster,
   ) {
     this.cfg = {
       warmup: opts.warmupSamples,
@@ -210,6 +217,24 @@ class StreamingAnomalyDetector implements AnomalyDetector {
 
   remove(component: string): boolean {
     return this.comps.delete(component);
+  }
+
+  setForecasterWeights(weights: BaseWeights): void {
+    if (this.disposed) throw new InvalidArgumentError('', 'detector is disposed');
+    const cur = this.forecaster;
+    if (!(cur instanceof NeuralForecaster)) throw new InvalidArgumentError('weights', 'cannot be set: the detector runs the naive forecaster');
+    if (weights.windowLength !== cur.windowLength || weights.featureDim !== cur.featureDim) {
+      throw new InvalidArgumentError('weights', `must have window ${cur.windowLength} and ${cur.featureDim} features, got ${weights.windowLength} and ${weights.featureDim}`);
+    }
+    let next: NeuralForecaster;
+    try {
+      next = new NeuralForecaster(cur.backend, weights);
+    } catch (err) {
+      throw new InvalidArgumentError('weights', `are not a valid forecaster: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    this.forecaster = next;
+    cur.dispose();
+    this.info.modelVersion = `stat-v1+${next.name}`;
   }
 
   dispose(): void {
