@@ -138,7 +138,8 @@ await waitFor(async () => ((await bus.jsm.consumers.info(STREAMS.metrics.name, '
       const m = await streamMessages(bus, STREAMS.dlq.name, 'x0.dlq.picky');
       return m.length >= 3 ? m.map((x) => DEAD_LETTER_CODEC.decode(x.data).reason) : undefined;
     });
-    expect(reasons).toEqual(['unknown component', "'samples[0].value' must be finite, got NaN", "'payload' is not a plan"]);
+    // In one batch an undecodable input is dead-lettered while decoding, before the handler's verdicts.
+    expect([...reasons].sort()).toEqual(["'payload' is not a plan", "'samples[0].value' must be finite, got NaN", 'unknown component']);
     await loop.stop();
   });
 

@@ -259,6 +259,8 @@ describe('execute service', () => {
     const agent = startTestAgent(bus.nc, 'db-4', { failover: () => ({ ok: true }) });
     agents.push(agent);
     health.set('db-4', '');
+    // Let the service hear the component is healthy (statuses go out every 50 ms) before approving.
+    await new Promise((r) => setTimeout(r, 300));
     const plan = makePlan('db-4', { action: 'failover', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL });
     await publishEvent(bus, 'plan', plan);
     await waitFor(async () => (await call<object, ListPendingResponse>(client.listPending, {})).pending.length === 1 || undefined, 5000, 'pending');
