@@ -6,7 +6,8 @@
  *
  * Model: the detector's shared forecaster as shipped (@x0/anomaly base-forecaster.weights.json:
  * window 24 → 32 relu → 16 tanh → 1, 1,345 parameters, trained offline on synthetic series),
- * inputs normalised as the detector does (last value, window spread, clip ±8).
+ * inputs normalised as the detector does (@x0/anomaly normaliseWindows: last value, window
+ * spread, clip ±8).
  * Per component (one NAB file, or one metric of a demo component):
  * - baseline = the first 15 % of the rows (NAB's probation; 200 to 750 rows): the data each
  *   variant may learn from; evaluation = every later row.
@@ -27,8 +28,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { healthyValues, KIND_METRICS, rng } from '@x0/demo';
 import { applyLoRA, countParams, extractAdapter, selectBackend } from '@x0/lora';
-import { forecasterModel, type ForecasterWeights } from '@x0/model-serving';
-import { testNormalise } from '@x0/trainer-service/testing';
+import { BASE_WEIGHTS, CLIP, normaliseWindows } from '@x0/anomaly';
+import { forecasterModel } from '@x0/model-serving';
 
 const args = process.argv.slice(2);
 const arg = (k: string, d: string) => (args.includes(k) ? args[args.indexOf(k) + 1] : d);
@@ -36,8 +37,6 @@ const NAB = arg('--nab', '/work/shared/data/nab-dev');
 const EPOCHS = Number(arg('--epochs', '30'));
 const RANK = Number(arg('--rank', '4'));
 const L = 24;
-const CLIP = 8;
-const ROOT = path.resolve(__dirname, '../..');
 
 interface Series {
   name: string;
@@ -63,7 +62,7 @@ function examples(s: Series, from: number, to: number): Examples {
   const x = new Float32Array(n * L);
   const center = new Float64Array(n);
   const spread = new Float64Array(n);
-  testNormalise(windows, n, L, x, center, spread);
+  normaliseWindows(windows, n, L, x, center, spread);
   const y = Float32Array.from(rows.map((t, i) => Math.max(-CLIP, Math.min(CLIP, (s.values[t] - center[i]) / spread[i]))));
   return { x, y, n, anomalous: rows.map((t) => s.anomalous[t]) };
 }
@@ -171,7 +170,7 @@ interface Row {
 
 async function main(): Promise<void> {
   const backend = await selectBackend();
-  const weights = JSON.parse(fs.readFileSync(path.join(ROOT, 'libs/anomaly/src/base-forecaster.weights.json'), 'utf8')) as ForecasterWeights;
+  const weights = BASE_WEIGHTS;
   const base = forecasterModel(weights);
   const series = [...loadNab(), ...demoSeries()];
   const rows: Row[] = [];

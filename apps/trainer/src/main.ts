@@ -1,4 +1,4 @@
 import { runMain } from '@x0/service-kit';
-import { createTrainerService } from '@x0/trainer-service';
+import { trainerService } from '@x0/trainer-service';
 
-runMain(createTrainerService());
+runMain(trainerService);

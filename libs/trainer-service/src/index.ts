@@ -1,4 +1,4 @@
-export { createTrainerService, TRAINER_JOBS_BUCKET, type TrainerServiceDeps } from './trainer-service';
+export { anomalyDetectorBase, createTrainerService, trainerService, TRAINER_JOBS_BUCKET, type TrainerServiceDeps } from './trainer-service';
 export { trainerConfigShape } from './trainer-config';
 export { JobRunner, type JobRequest, type JobTrigger, type JobRunnerOptions, type JobRunnerSettings } from './job-runner';
 export { PerformanceMonitor, type PerformanceMonitorOptions, type PerformanceSettings } from './performance-monitor';

@@ -22,8 +22,8 @@ import {
   type EventType,
 } from '@x0/contracts';
 import { selectBackend } from '@x0/lora';
-import { startTrainerUnderTest, trainedTestBase, type TrainerUnderTest } from './testing';
-import type { DetectorBase } from './detector-trainable';
+import { startTrainerUnderTest, type TrainerUnderTest } from './testing';
+import { anomalyDetectorBase } from './trainer-service';
 
 // Real nats-server, real gRPC and real training on a loaded 2-core machine: generous limits, no timing assertions.
 jest.setTimeout(120_000);
@@ -72,12 +72,11 @@ async function storedEvents<K extends EventType>(bus: Bus, type: K): Promise<Eve
   return out;
 }
 
-let detectorBase: DetectorBase;
+// The shipped forecaster of @x0/anomaly is version 1: the champion every challenger has to beat.
+const detectorBase = anomalyDetectorBase();
 
 beforeAll(async () => {
   await selectBackend();
-  // A stand-in for the shipped forecaster: fitted on smooth periodic series like the baseline below.
-  detectorBase = await trainedTestBase([healthy(600, 1, 80), healthy(600, 2, 0.3), healthy(600, 3, 900)], 3);
 });
 
 describe('trainer service - registry, shadow promotion and adapters (margin 5 %)', () => {

@@ -1,3 +1,4 @@
+import { BASE_WEIGHTS, CLIP, normaliseWindows } from '@x0/anomaly';
 import { openKeyValue } from '@x0/bus';
 import { TrainerServiceService, type TrainerServiceServer } from '@x0/contracts';
 import { InvalidArgumentError, NotFoundError } from '@x0/core';
@@ -150,3 +151,11 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
     },
   };
 }
+
+/** The detector's shipped forecaster and input normalisation, from @x0/anomaly. */
+export function anomalyDetectorBase(): DetectorBase {
+  return { weights: BASE_WEIGHTS, normalise: normaliseWindows, clip: CLIP };
+}
+
+/** The trainer as `apps/trainer` runs it: the detector (from @x0/anomaly) and the action-parameter model. */
+export const trainerService = createTrainerService({ detectorBase: anomalyDetectorBase() });
