@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envInt, envNumber } from '@x0/service-kit';
+import { envBool, envInt, envNumber } from '@x0/service-kit';
 
 /** Environment variables of the monitor (besides the common ones in @x0/service-kit). */
 export const monitorConfigShape = {
@@ -25,4 +25,6 @@ export const monitorConfigShape = {
   MONITOR_BATCH: envInt(512, 1, 10_000),
   /** Forecaster: neural (TensorFlow.js) or naive (no tensors). */
   MONITOR_FORECASTER: z.enum(['neural', 'naive']).default('neural'),
+  /** Serve the forecaster of `detector@champion` in the model registry, swapped on promotion/rollback (docs/trainer.md). */
+  MONITOR_FOLLOW_REGISTRY: envBool(true),
 };

@@ -33,6 +33,8 @@ export interface MonitorRuntimeOptions {
   consumer: { ackWaitMs: number; maxDeliver: number; partition?: { index: number; count: number } };
   /** Recent anomalies kept for ListAnomalies. */
   recentAnomalies?: number;
+  /** Called after each scoring call with its sample count and time (inference reports for the trainer). */
+  onScored?: (samples: number, latencyMs: number) => void;
 }
 
 interface ComponentInfo {
@@ -147,7 +149,9 @@ export class MonitorRuntime {
       }
     }
 
+    const scoreStart = performance.now();
     const detections = samples.length > 0 ? this.o.detector.scoreBatch(samples) : [];
+    if (samples.length > 0) this.o.onScored?.(samples.length, performance.now() - scoreStart);
     const touched = new Map<string, Detection>();
     for (let i = 0; i < detections.length; i++) {
       const det = detections[i];

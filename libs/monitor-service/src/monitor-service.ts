@@ -1,6 +1,8 @@
-import { NotFoundError } from '@x0/core';
+import { errorMessage, NotFoundError } from '@x0/core';
 import { MonitorServiceService, severityFromProto, severityRank, severityToProto, type MonitorServiceServer } from '@x0/contracts';
 import { createAnomalyDetector } from '@x0/anomaly';
+import { createModelRegistry } from '@x0/model-registry';
+import { DETECTOR_MODEL, forecasterWeights, InferenceReporter, ServedModel, type ForecasterWeights } from '@x0/model-serving';
 import type { ServiceModule } from '@x0/service-kit';
 import { monitorConfigShape } from './monitor-config';
 import { MonitorRuntime } from './monitor-runtime';
@@ -14,6 +16,31 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
     const detector = await createAnomalyDetector({ warmupSamples: c.MONITOR_WARMUP_SAMPLES, forecaster: c.MONITOR_FORECASTER });
     ctx.logger.info({ backend: detector.info.backend, model: detector.info.modelVersion }, 'anomaly detector ready');
     ctx.stats.setModel({ name: detector.info.detector, version: detector.info.modelVersion, backend: detector.info.backend });
+    // The forecaster follows detector@champion in the registry: a promotion or rollback is
+    // swapped in between two batches, without a restart (docs/trainer.md).
+    const reporter = new InferenceReporter({ nc: ctx.bus.nc, service: 'monitor', instance: c.X0_INSTANCE });
+    let served: ServedModel<ForecasterWeights> | undefined;
+    if (c.MONITOR_FOLLOW_REGISTRY && c.MONITOR_FORECASTER === 'neural') {
+      const registry = await createModelRegistry({ nc: ctx.bus.nc, source: 'monitor' });
+      served = new ServedModel<ForecasterWeights>({
+        registry,
+        model: DETECTOR_MODEL,
+        load: async (version) => {
+          const model = await registry.loadModel(DETECTOR_MODEL, version);
+          try {
+            return forecasterWeights(model, version);
+          } finally {
+            model.dispose();
+          }
+        },
+        onSwap: (info) => {
+          detector.setForecasterWeights(served!.current!);
+          ctx.stats.setModel({ name: detector.info.detector, version: detector.info.modelVersion, backend: detector.info.backend });
+          ctx.logger.info({ model: info.model, version: info.version, previous: info.previousVersion, propagationMs: info.propagationMs }, 'detector forecaster swapped in');
+        },
+        onError: (err, version) => ctx.logger.warn({ model: DETECTOR_MODEL, version, err: errorMessage(err) }, 'detector forecaster not swapped'),
+      });
+    }
     const runtime = new MonitorRuntime({
       bus: ctx.bus,
       logger: ctx.logger,
@@ -24,6 +51,7 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
       statusIntervalMs: c.MONITOR_STATUS_INTERVAL_MS,
       maxBatch: c.MONITOR_BATCH,
       consumer: ctx.consumerOptions,
+      onScored: (_samples, ms) => reporter.record(DETECTOR_MODEL, served?.version || 'bundled', ms),
     });
     ctx.stats.addGauge('monitor_components', 'Components the detector tracks', () => detector.components().length);
     ctx.stats.addGauge('monitor_open_incidents', 'Components with an open incident', () => runtime.gate.openCount);
@@ -67,9 +95,15 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
       }),
     });
     return {
-      start: () => runtime.start(),
+      start: async () => {
+        await served?.start();
+        reporter.start();
+        await runtime.start();
+      },
       stop: async () => {
         await runtime.stop();
+        reporter.stop();
+        await served?.stop();
         detector.dispose();
       },
     };
