@@ -3,13 +3,14 @@
  *
  *   npx tsx tools/bench/models.bench.ts
  *
- * Starts a real nats-server (JetStream, temp store), registers two versions of a detector-
- * sized tfjs model (the monitor's forecaster shape, 1,345 parameters) and runs three serving
- * replicas, each on its own NATS connection with a `ServedModel` (@x0/model-serving) — what
- * the monitor and execute use to hot-swap. Then it moves `champion` between the versions
- * 20 times (after 3 warm-up moves) and times each from the call to `promote()` until every
- * replica *serves* the new version: the alias watch fired, the artifacts were read from
- * the Object Store, the model was built and swapped in.
+ * Starts a real nats-server (JetStream, temp store), registers two versions of the monitor's
+ * forecaster (`detector`, 1,345 parameters) and runs three serving replicas the way the
+ * monitor does: each on its own NATS connection, with an anomaly detector and a
+ * `ServedModel` (@x0/model-serving) that loads the champion's weights and hands them to
+ * `detector.setForecasterWeights()`. Then it moves `champion` between the versions 20 times
+ * (after 3 warm-up moves) and times each from the call to `promote()` until every replica's
+ * detector runs the new version: the alias watch fired, the artifacts were read from the
+ * Object Store, converted and swapped in.
  *
  * - models.promotion_propagation_ms: median over the moves of that time (slowest replica).
  * - models.promotion_propagation_max_ms: the slowest move.
@@ -18,12 +19,13 @@
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import * as tf from '@tensorflow/tfjs';
+import { BASE_WEIGHTS, createAnomalyDetector, type AnomalyDetector } from '@x0/anomaly';
 import { connectBus, provisionStreams } from '@x0/bus';
 import { startNatsServer } from '@x0/bus/testing';
 import { quantileSorted } from '@x0/core';
 import { selectBackend } from '@x0/lora';
 import { createModelRegistry } from '@x0/model-registry';
-import { ServedModel } from '@x0/model-serving';
+import { DETECTOR_MODEL, forecasterModel, forecasterWeights, ServedModel, type ForecasterWeights } from '@x0/model-serving';
 
 export interface BenchResult {
   bench: string;
@@ -35,15 +37,16 @@ const WARMUP = 3;
 const PROMOTIONS = 20;
 const REPLICAS = 3;
 
-function forecaster(seed: number): tf.Sequential {
-  const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 10 + k });
-  return tf.sequential({
-    layers: [
-      tf.layers.dense({ inputShape: [24], units: 32, activation: 'relu', kernelInitializer: init(1) }),
-      tf.layers.dense({ units: 16, activation: 'tanh', kernelInitializer: init(2) }),
-      tf.layers.dense({ units: 1, kernelInitializer: init(3) }),
-    ],
-  });
+/** Version 1: the shipped forecaster; version 2: the same with other output weights. */
+function forecaster(version: number): tf.Sequential {
+  const m = forecasterModel(BASE_WEIGHTS);
+  if (version > 1) {
+    const [w, b] = m.layers[2].getWeights();
+    const w2 = tf.mul(w, 0.9);
+    m.layers[2].setWeights([w2, b]);
+    w2.dispose();
+  }
+  return m;
 }
 
 export async function run(): Promise<BenchResult[]> {
@@ -51,12 +54,12 @@ export async function run(): Promise<BenchResult[]> {
   const server = await startNatsServer();
   const bus = await connectBus({ url: server.url, name: 'models-bench' });
   const conns: NatsConnection[] = [];
-  const replicas: ServedModel<tf.LayersModel>[] = [];
+  const replicas: Array<{ served: ServedModel<ForecasterWeights>; detector: AnomalyDetector }> = [];
   try {
     await provisionStreams(bus.jsm);
     const registry = await createModelRegistry({ nc: bus.nc });
-    for (const v of ['1', '2']) await registry.register({ model: 'bench', version: v, artifacts: forecaster(Number(v)), signature: { inputShape: [24] } });
-    await registry.promote('bench', '1');
+    for (const v of ['1', '2']) await registry.register({ model: DETECTOR_MODEL, version: v, artifacts: forecaster(Number(v)), signature: { inputShape: [24] } });
+    await registry.promote(DETECTOR_MODEL, '1');
 
     let firstNotice = 0;
     const waiters = new Set<() => void>();
@@ -64,18 +67,26 @@ export async function run(): Promise<BenchResult[]> {
       const nc = await connect({ servers: server.url, name: `replica-${i}` });
       conns.push(nc);
       const own = await createModelRegistry({ nc });
-      const served: ServedModel<tf.LayersModel> = new ServedModel<tf.LayersModel>({
+      const detector = await createAnomalyDetector();
+      const served: ServedModel<ForecasterWeights> = new ServedModel<ForecasterWeights>({
         registry: own,
-        model: 'bench',
-        load: (v) => {
+        model: DETECTOR_MODEL,
+        load: async (v) => {
           if (!firstNotice) firstNotice = performance.now();
-          return own.loadModel('bench', v);
+          const m = await own.loadModel(DETECTOR_MODEL, v);
+          try {
+            return forecasterWeights(m, v);
+          } finally {
+            m.dispose();
+          }
         },
-        dispose: (m) => m.dispose(),
-        onSwap: () => waiters.forEach((w) => w()),
+        onSwap: () => {
+          detector.setForecasterWeights(served.current!);
+          waiters.forEach((w) => w());
+        },
       });
       await served.start();
-      replicas.push(served);
+      replicas.push({ served, detector });
     }
 
     const propagation: number[] = [];
@@ -85,7 +96,7 @@ export async function run(): Promise<BenchResult[]> {
       firstNotice = 0;
       const allServing = new Promise<number>((resolve) => {
         const check = () => {
-          if (replicas.every((r) => r.version === version)) {
+          if (replicas.every((r) => r.detector.info.modelVersion.endsWith(`-${version}`))) {
             waiters.delete(check);
             resolve(performance.now());
           }
@@ -93,7 +104,7 @@ export async function run(): Promise<BenchResult[]> {
         waiters.add(check);
       });
       const start = performance.now();
-      await registry.promote('bench', version);
+      await registry.promote(DETECTOR_MODEL, version);
       const end = await allServing;
       if (i >= WARMUP) {
         propagation.push(end - start);
@@ -108,7 +119,10 @@ export async function run(): Promise<BenchResult[]> {
       { bench: 'models.alias_watch_ms', value: round(med(notice)), unit: 'ms' },
     ];
   } finally {
-    for (const r of replicas) await r.stop();
+    for (const r of replicas) {
+      await r.served.stop();
+      r.detector.dispose();
+    }
     for (const nc of conns) await nc.drain();
     await bus.drain();
     await server.stop();
