@@ -2,9 +2,9 @@
  * MLOps loop on the demo components: drift injected into one component's metrics is found
  * by the trainer's performance monitor (PSI/KS against the baseline sampled from
  * X0_METRICS), raises a ModelAlert and a retraining job; the job replays the metric window,
- * trains a challenger, evaluates it in shadow on the newest traffic and promotes it because
- * it wins. (That a challenger that does not win stays challenger is shown in
- * libs/trainer-service/src/trainer-service.int.ts.)
+ * trains a challenger and evaluates it in shadow against the shipped forecaster. Run twice on
+ * the same scenario: with the default margin (5 %) the challenger wins and is promoted; with a
+ * margin it cannot reach (50 %) it stays challenger, with the reason recorded.
  */
 import { DEFAULT_DEMO_COMPONENTS, healthyValues, rng } from '@x0/demo';
 import { publishMessage, type Bus } from '@x0/bus';
@@ -39,7 +39,10 @@ async function publishRows(bus: Bus, component: string, kind: string, from: numb
   }
 }
 
-describe('trainer - drift in the demo data', () => {
+describe.each([
+  { margin: '0.05', wins: true },
+  { margin: '0.5', wins: false },
+])('trainer - drift in the demo data (shadow margin $margin)', ({ margin, wins }) => {
   let t: TrainerUnderTest;
   let log: EventLog;
   const rands = new Map(DEFAULT_DEMO_COMPONENTS.map((c, k) => [c.name, rng(40 + k)]));
@@ -49,7 +52,7 @@ describe('trainer - drift in the demo data', () => {
     t = await startTrainerUnderTest({
       // The shipped forecaster of @x0/anomaly is version 1, the champion to beat.
       detectorBase: anomalyDetectorBase(),
-      env: { TRAINER_CHECK_INTERVAL_MS: '300', TRAINER_MIN_DRIFT_SAMPLES: '200', TRAINER_DRIFT_SETTLE_S: '3', TRAINER_DETECTOR_EPOCHS: '4' },
+      env: { TRAINER_CHECK_INTERVAL_MS: '300', TRAINER_MIN_DRIFT_SAMPLES: '200', TRAINER_DRIFT_SETTLE_S: '3', TRAINER_DETECTOR_EPOCHS: '4', TRAINER_SHADOW_MARGIN: margin },
       before: async (bus) => {
         for (const c of DEFAULT_DEMO_COMPONENTS) await publishRows(bus, c.name, c.kind, 0, BASELINE, false, rands.get(c.name)!);
       },
@@ -62,7 +65,7 @@ describe('trainer - drift in the demo data', () => {
     await t?.stop();
   });
 
-  it('drift - an alert names the drifted component and metrics; the retraining it triggers wins in shadow and is promoted', async () => {
+  it(`drift - an alert names the drifted component and metrics; the retraining it triggers ${wins ? 'wins in shadow and is promoted' : 'does not win by the margin and stays challenger'}`, async () => {
     // Let the monitor take the baseline as its reference, then inject the drift.
     await new Promise((r) => setTimeout(r, 1000));
     for (const c of DEFAULT_DEMO_COMPONENTS) {
@@ -85,18 +88,28 @@ describe('trainer - drift in the demo data', () => {
     );
     const job = await t.call('getJob', { id: a.jobId });
     expect(finished.summary).toContain('succeeded');
-    expect(job).toMatchObject({ model: 'detector', trigger: 'drift', state: 'succeeded', decision: 'promoted', version: '2', parentVersion: '1' });
+    expect(job).toMatchObject({ model: 'detector', trigger: 'drift', state: 'succeeded', version: '2', parentVersion: '1', decision: wins ? 'promoted' : 'challenger' });
     expect(job.reason).toMatch(/^demo-db: detector:demo-db: input drift/);
     expect(job.parentEventId).toBe(alert.id);
+    // The challenger is better either way; whether it is better by the margin decides.
     expect(job.metrics['shadow_huber_challenger']).toBeLessThan(job.metrics['shadow_huber_champion'] * 0.95);
     const champion = await t.call('getModel', { model: 'detector', ref: 'champion' });
-    expect(champion).toMatchObject({ version: '2', aliases: ['challenger', 'champion'] });
-    expect(champion.lineage).toMatchObject({ parent_version: '1', trigger: 'drift', job: a.jobId });
+    const challenger = await t.call('getModel', { model: 'detector', ref: 'challenger' });
+    expect(challenger.lineage).toMatchObject({ parent_version: '1', trigger: 'drift', job: a.jobId });
+    expect(JSON.parse(challenger.lineage['shadow'])).toEqual({ decision: wins ? 'promote' : 'keep', reason: job.decisionReason, margin: Number(margin) });
+    if (wins) {
+      expect(champion).toMatchObject({ version: '2', aliases: ['challenger', 'champion'] });
+      expect(job.decisionReason).toMatch(/^challenger huber [0-9.]+ beats champion 1 [0-9.]+ by the margin of 5% \(improvement [0-9.]+%\) on \d+ held-out samples$/);
+    } else {
+      expect(champion).toMatchObject({ version: '1', aliases: ['champion'] });
+      expect(challenger).toMatchObject({ version: '2', aliases: ['challenger'] });
+      expect(job.decisionReason).toMatch(/^challenger huber [0-9.]+ does not beat champion 1 [0-9.]+ by the margin of 50% \(improvement [0-9.]+%\) on \d+ held-out samples$/);
+    }
 
     // The audit trail: alert → job events → model events, each pointing back.
     const modelEvents = log.events.filter((e) => e.type === 'model' && (e.event as { model: string }).model === 'detector');
     expect(modelEvents.map((e) => (e.event as { type: string; alias?: string }).alias || (e.event as { type: string }).type)).toEqual(
-      expect.arrayContaining(['registered', 'challenger', 'champion']),
+      expect.arrayContaining(wins ? ['registered', 'challenger', 'champion'] : ['registered', 'challenger']),
     );
   });
 });
