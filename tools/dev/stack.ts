@@ -18,6 +18,8 @@ export interface StackOptions {
   /** Extra env for every service (and per service). */
   env?: Record<string, string>;
   envFor?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Extra node flags per service, e.g. `['--cpu-prof', '--cpu-prof-dir=/tmp/prof']`. */
+  nodeArgs?: Partial<Record<ServiceName, string[]>>;
   /** Use the default ports (5005x / 910x) instead of free ones. */
   defaultPorts?: boolean;
   services?: readonly ServiceName[];
@@ -74,7 +76,7 @@ export class Stack {
     const out = fs.openSync(logFile, 'a');
     const bundle = path.join(ROOT, 'dist/apps', name, 'main.js');
     if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run npm run build`);
-    const child = spawn(process.execPath, [bundle], {
+    const child = spawn(process.execPath, [...(this.o.nodeArgs?.[name] ?? []), bundle], {
       cwd: ROOT,
       stdio: ['ignore', out, out],
       env: {
