@@ -78,7 +78,7 @@ describe('detection', () => {
     const out = det.scoreBatch(multiSamplesOf('mm', ['cpu', 'latency', 'mem'], rows));
     expect(maxOf(scoresOf(out.slice(WARMUP, 1200)))).toBeLessThan(0.2);
     const hit = out.slice(1200, 1210).reduce((a, b) => (b.score > a.score ? b : a));
-    // multi-metric evidence accumulates over samples and is shared by 3 metrics: flagged, not 'high'
+    // the break is shared by 3 metrics (Bonferroni) and the joint model's evidence is tempered: flagged, not 'high'
     expect(hit.score).toBeGreaterThan(0.3);
     expect(hit.severity).not.toBe('none');
     expect(hit.metrics[0].metric).toBe('latency');

@@ -1,6 +1,6 @@
 import type { ForecastBatch } from './forecaster';
 import { metricScale, newMetricState, S, scoreAndUpdateMetric, type MetricSettings, type MetricState } from './metric-model';
-import { growJoint, newJointState, scoreAndUpdateJoint, type JointState } from './multi-metric';
+import { growJoint, newJointState, scoreAndUpdateJoint, type JointBaseline, type JointState } from './multi-metric';
 import { buildSignature, ZERO_SIGNATURE } from './signature';
 import { scoreOfSurprise, severityOf } from './severity';
 import type { ComponentSample, ComponentStatusInfo, Detection, MetricContribution, Severity, SeverityThresholds } from './types';
@@ -11,9 +11,7 @@ export const C = {
   LAST_T: 1,
   LAST_SCORE: 2,
   REFRACT_LEFT: 3,
-  /** Exponential average of the surprise: evidence that accumulates over consecutive samples. */
-  EMA: 4,
-  SIZE: 5,
+  SIZE: 4,
 } as const;
 
 /** Settings of every component of a detector. */
@@ -25,10 +23,11 @@ export interface ComponentSettings extends MetricSettings {
 }
 
 const SEVERITIES: Severity[] = ['none', 'low', 'medium', 'high'];
-/** Memory of the accumulated surprise of multi-metric components (per sample). */
-const JOINT_EMA = 0.9;
-/** Weight of one sample's own surprise against the accumulated one (multi-metric components). */
-const JOINT_INSTANT = 0.5;
+/**
+ * Trust in the joint model's surprise, as for the per-metric statistics (metric-model.ts): a
+ * calibrated p-value of one in N turns up every N samples on clean data, so evidence is tempered.
+ */
+const W_JOINT = 0.6;
 
 /**
  * State and scoring of one component: one MetricState per metric (created on first sight,
@@ -42,6 +41,11 @@ export class ComponentModel {
   /** Joint (PCA) model once the component has two or more metrics. */
   joint: JointState | undefined;
   lastSeverity: Severity = 'none';
+  /** The metrics' baselines as the joint model sees them. */
+  private readonly baseline: JointBaseline = {
+    mean: (a) => this.metrics[a].s[S.MEAN],
+    range: (a) => this.metrics[a].s[S.HI] - this.metrics[a].s[S.LO],
+  };
 
   constructor(
     readonly component: string,
@@ -109,23 +113,16 @@ export class ComponentModel {
     let surprise = softClip(best - Math.log10(Math.max(1, contributions.length)));
     if (this.names.length >= 2) {
       if (!this.joint || this.joint.dim < this.names.length) this.joint = this.joint ? growJoint(this.joint, this.names.length) : newJointState(this.names.length);
-      const z = new Float64Array(this.joint.dim).fill(Number.NaN);
-      for (const x of contributions) z[x.idx] = x.z;
-      const js = scoreAndUpdateJoint(this.joint, z, this.cfg.warmup, this.cfg.horizon, phase === 'learning');
-      surprise = softClip(Math.max(surprise, js) - Math.log10(2));
-    }
-    if (contributions.length > 1) contributions.sort((a, b) => b.surprise - a.surprise || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
-    const top = contributions[0];
-    if (this.names.length >= 2) {
-      // A multi-metric component's incident shows in many samples: let evidence accumulate, and
-      // discount one-sample blips, which many metrics produce by chance.
-      // This discount is the multi-metric counterpart of the refractory period below.
-      this.c[C.EMA] = JOINT_EMA * this.c[C.EMA] + (1 - JOINT_EMA) * surprise;
-      surprise = Math.max(JOINT_INSTANT * surprise, this.c[C.EMA]);
+      const xs = new Float64Array(this.joint.dim).fill(Number.NaN);
+      for (const x of contributions) xs[x.idx] = x.value;
+      const js = scoreAndUpdateJoint(this.joint, xs, this.baseline, this.cfg, phase === 'learning');
+      surprise = softClip(Math.max(surprise, W_JOINT * js) - Math.log10(2));
     } else {
       // Single metric: after an alarm, repeats within `refractorySamples` count half.
       surprise *= this.damping();
     }
+    if (contributions.length > 1) contributions.sort((a, b) => b.surprise - a.surprise || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
+    const top = contributions[0];
     let score = phase === 'learning' ? 0 : scoreOfSurprise(surprise);
     if (!Number.isFinite(score)) score = 0;
     const severity = severityOf(score, this.cfg.thresholds);

@@ -2,37 +2,49 @@ import { CAL_BINS, calibratorAdvance, calibratorSurprise, calibratorUpdate } fro
 import { symmetricEigen } from './stats';
 
 /**
- * Joint model of a multi-metric component: principal subspace of the metrics' standardised
- * deviations (PCA, i.e. a linear autoencoder). The squared prediction error (SPE) — the part
- * of a sample its usual correlations cannot explain — is calibrated like any other statistic.
- * Catches anomalies where each metric alone looks plausible but their combination does not.
+ * Joint model of a multi-metric component: the principal subspace (PCA, i.e. a linear
+ * autoencoder) of the metrics' values, each scaled by its operational span. The squared
+ * prediction error (SPE) — the part of a sample its usual correlations cannot explain — is
+ * calibrated like any other statistic. Catches anomalies where each metric alone looks
+ * plausible but their combination does not, and many metrics moving a little at once.
  *
- * The covariance is an exponentially weighted estimate; the subspace is fitted when the
- * component finishes its warm-up and refitted every `horizon` samples.
+ * Everything it learns (mean, covariance, the calibration of the SPE) is learned robustly:
+ * after warm-up a sample teaches the model only in proportion to how ordinary it looked
+ * (weight 1 up to a surprise of GATE, then falling), so an incident does not become the new
+ * normal while it lasts.
+ *
+ * The subspace is fitted half-way through warm-up (the second half calibrates the SPE out of
+ * sample), refitted at the end of warm-up and then every `horizon` samples. The scale of each
+ * metric and the SPE normaliser are fixed at a fit, so the calibrated statistic keeps its units
+ * between fits.
  */
 export interface JointState {
   /** Metrics covered (the component's first `dim` metrics). */
   dim: number;
-  /** [n, nextFit, k, mass, speMean] */
+  /** J.* scalars */
   s: Float64Array;
-  /** dim × dim covariance (float32 to bound the snapshot size). */
+  /** dim × dim covariance of the raw values (float32 to bound the snapshot size). */
   cov: Float32Array;
-  /** k × dim principal directions. */
+  /** Per-metric scale of the fitted model (0 before the first fit). */
+  scale: Float32Array;
+  /** k × dim principal directions of the scaled values. */
   basis: Float32Array;
   hist: Float32Array;
 }
 
-export const J = { N: 0, NEXT_FIT: 1, K: 2, MASS: 3, SPE_MEAN: 4, UNIT: 5, SIZE: 6 } as const;
-/** Deviations are clipped so one broken metric cannot dominate the covariance. */
+export const J = { N: 0, NEXT_FIT: 1, K: 2, MASS: 3, SPE_NORM: 4, UNIT: 5, FITS: 6, SIZE: 7 } as const;
+/** Deviations are clipped (in units of the scale) so one broken metric cannot dominate. */
 const Z_CLIP = 10;
 /** Share of the variance the kept components explain. */
 const EXPLAINED = 0.9;
 const MAX_K = 10;
+/** Surprise (-log10 p) above which a sample does not teach the joint model. */
+const GATE = 2;
 
 export function newJointState(dim: number): JointState {
   const s = new Float64Array(J.SIZE);
   s[J.UNIT] = 1;
-  return { dim, s, cov: new Float32Array(dim * dim), basis: new Float32Array(0), hist: new Float32Array(CAL_BINS) };
+  return { dim, s, cov: new Float32Array(dim * dim), scale: new Float32Array(dim), basis: new Float32Array(0), hist: new Float32Array(CAL_BINS) };
 }
 
 /** Grows the model to cover `dim` metrics (new rows/columns start at zero; the subspace is refitted). */
@@ -47,66 +59,104 @@ export function growJoint(j: JointState, dim: number): JointState {
   return g;
 }
 
+/** Each metric's baseline, kept by the metric models: its mean and the span of values seen. */
+export interface JointBaseline {
+  mean(a: number): number;
+  range(a: number): number;
+}
+
+/** Settings of `scoreAndUpdateJoint`. */
+export interface JointSettings {
+  warmup: number;
+  horizon: number;
+}
+
 /**
- * Scores the standardised deviations `z` (length dim, NaN = metric absent) and learns from them.
- * Returns the surprise (-log10 p) of the SPE, 0 until the subspace is fitted or while `learning`.
+ * Scores the values `x` (length dim, NaN = metric absent) and learns from them. `range(a)` is the
+ * observed span of metric a (used when fitting). Returns the surprise (-log10 p) of the SPE, 0
+ * until the subspace is fitted or while `learning`.
  */
-export function scoreAndUpdateJoint(j: JointState, z: Float64Array, warmup: number, horizon: number, learning: boolean): number {
+export function scoreAndUpdateJoint(j: JointState, x: Float64Array, baseline: JointBaseline, cfg: JointSettings, learning: boolean): number {
   const d = j.dim;
-  const v = new Float64Array(d);
+  const dx = new Float64Array(d);
   let present = 0;
+  const fitted = j.s[J.FITS] > 0;
   for (let a = 0; a < d; a++) {
-    const x = z[a];
-    if (Number.isFinite(x)) {
-      v[a] = x > Z_CLIP ? Z_CLIP : x < -Z_CLIP ? -Z_CLIP : x;
-      present++;
+    const v = x[a];
+    if (!Number.isFinite(v)) continue;
+    present++;
+    let e = v - baseline.mean(a);
+    if (fitted) {
+      const lim = Z_CLIP * j.scale[a];
+      e = e > lim ? lim : e < -lim ? -lim : e;
     }
+    dx[a] = e;
   }
   if (present < 2) return 0;
-  const k = j.s[J.K];
-  let surprise = 0;
-  let stat = 0;
-  if (k > 0) {
-    let spe = 0;
-    for (let a = 0; a < d; a++) spe += v[a] * v[a];
-    for (let c = 0; c < k; c++) {
-      let p = 0;
-      for (let a = 0; a < d; a++) p += j.basis[c * d + a] * v[a];
-      spe -= p * p;
-    }
-    spe = Math.max(0, spe);
-    stat = Math.sqrt(spe / Math.max(j.s[J.SPE_MEAN], 1e-6));
-    const unit = j.s[J.UNIT];
-    if (!learning) surprise = calibratorSurprise(j.hist, 0, j.s[J.MASS], unit, stat);
-    calibratorUpdate(j.hist, 0, stat, unit);
-    j.s[J.MASS] += unit;
-    const am = Math.max(unit / Math.max(unit, j.s[J.MASS]), 1 / horizon);
-    j.s[J.UNIT] = calibratorAdvance(j.hist, j.s, J.MASS, 1, unit, horizon);
-    // winsorised so an incident does not teach the model that large errors are normal
-    j.s[J.SPE_MEAN] += am * (Math.min(spe, 16 * Math.max(j.s[J.SPE_MEAN], 1e-6)) - j.s[J.SPE_MEAN]);
-  }
-  // covariance of the deviations (no mean: they are already centred on each metric's baseline)
   const n = j.s[J.N] + 1;
   j.s[J.N] = n;
-  const a0 = Math.max(1 / n, 1 / horizon);
-  const damp = k > 0 && stat > 4 ? 0.1 : 1;
-  const a1 = a0 * damp;
-  for (let a = 0; a < d; a++) {
-    const va = v[a];
-    const row = a * d;
-    for (let b = 0; b <= a; b++) {
-      const c = j.cov[row + b] + a1 * (va * v[b] - j.cov[row + b]);
-      j.cov[row + b] = c;
-      j.cov[b * d + a] = c;
+  const k = j.s[J.K];
+  let surprise = 0;
+  let w = 1;
+  if (fitted) {
+    let spe = 0;
+    const z = new Float64Array(d);
+    for (let a = 0; a < d; a++) {
+      z[a] = dx[a] / j.scale[a];
+      spe += z[a] * z[a];
+    }
+    for (let c = 0; c < k; c++) {
+      let p = 0;
+      for (let a = 0; a < d; a++) p += j.basis[c * d + a] * z[a];
+      spe -= p * p;
+    }
+    const stat = Math.sqrt(Math.max(0, spe) / j.s[J.SPE_NORM]);
+    const unit = j.s[J.UNIT];
+    if (!learning) {
+      surprise = calibratorSurprise(j.hist, 0, j.s[J.MASS], unit, stat);
+      w = learningWeight(surprise);
+    }
+    calibratorUpdate(j.hist, 0, stat, unit * w);
+    j.s[J.MASS] += unit * w;
+    j.s[J.UNIT] = calibratorAdvance(j.hist, j.s, J.MASS, 1, unit, cfg.horizon);
+  }
+  // covariance of the deviations (exponentially weighted; anomalies do not teach it)
+  const a0 = Math.max(1 / n, 1 / cfg.horizon) * w;
+  if (a0 > 0) {
+    const keep = 1 - a0;
+    for (let a = 0; a < d; a++) {
+      const va = a0 * dx[a];
+      const row = a * d;
+      for (let b = 0; b <= a; b++) {
+        const c = keep * (j.cov[row + b] + va * dx[b]);
+        j.cov[row + b] = c;
+        j.cov[b * d + a] = c;
+      }
     }
   }
-  if (n >= Math.max(Math.floor(warmup / 2), 2 * d, 20) && n >= j.s[J.NEXT_FIT]) fit(j, horizon);
+  const first = Math.max(Math.floor(cfg.warmup / 2), 2 * d, 20);
+  if (n >= first && n >= j.s[J.NEXT_FIT]) fit(j, baseline, n < cfg.warmup ? cfg.warmup : n + cfg.horizon);
   return surprise;
 }
 
-function fit(j: JointState, horizon: number): void {
+/**
+ * Weight of a sample in what the joint model learns: 1 while it looks ordinary (p >= 1 %),
+ * else 0. Persistent changes still become normal through the metrics' own baselines, which
+ * centre the deviations.
+ */
+function learningWeight(surprise: number): number {
+  return surprise <= GATE ? 1 : 0;
+}
+
+function fit(j: JointState, baseline: JointBaseline, nextFit: number): void {
   const d = j.dim;
-  const { values, vectors } = symmetricEigen(Float64Array.from(j.cov), d);
+  for (let a = 0; a < d; a++) {
+    const sd = Math.sqrt(Math.max(0, j.cov[a * d + a]));
+    j.scale[a] = Math.max(sd, baseline.range(a), 1e-6 * (1 + Math.abs(baseline.mean(a))));
+  }
+  const cz = new Float64Array(d * d);
+  for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) cz[a * d + b] = j.cov[a * d + b] / (j.scale[a] * j.scale[b]);
+  const { values, vectors } = symmetricEigen(cz, d);
   let total = 0;
   for (let a = 0; a < d; a++) total += Math.max(0, values[a]);
   let k = 0;
@@ -114,12 +164,10 @@ function fit(j: JointState, horizon: number): void {
   while (k < Math.min(MAX_K, d - 1) && acc < EXPLAINED * total) acc += Math.max(0, values[k++]);
   const basis = new Float32Array(k * d);
   for (let c = 0; c < k; c++) for (let a = 0; a < d; a++) basis[c * d + a] = vectors[c * d + a];
-  const wasFitted = j.s[J.K] > 0;
   j.basis = basis;
   j.s[J.K] = k;
-  if (!wasFitted) {
-    // expected SPE: the variance the kept components leave out
-    j.s[J.SPE_MEAN] = Math.max(1e-6, total - acc);
-  }
-  j.s[J.NEXT_FIT] = j.s[J.N] + horizon;
+  // expected SPE: the variance the kept components leave out
+  j.s[J.SPE_NORM] = Math.max(1e-9, total - acc);
+  j.s[J.FITS] += 1;
+  j.s[J.NEXT_FIT] = nextFit;
 }

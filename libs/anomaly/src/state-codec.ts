@@ -14,13 +14,13 @@ import { RING_LENGTH } from './ring';
  *   body (little endian) = u16 C.SIZE, S.SIZE, RING, HIST, ADAPTER, SEASON, metrics | u8 severity
  *     | f64 × C.SIZE
  *     | per metric: u16 name bytes, utf-8 name, f64 × S.SIZE, f32 × (RING + HIST + ADAPTER + SEASON)
- *     | u16 joint dim; when > 0: f64 × J.SIZE, f32 upper-triangle covariance, u16 k, f32 × k·dim basis, f32 × CAL_BINS
+ *     | u16 joint dim; when > 0: f64 × J.SIZE, f32 × dim scales, f32 upper-triangle covariance, u16 k, f32 × k·dim basis, f32 × CAL_BINS
  *
  * Every number is stored in the type it has in memory, so a restored component continues with
  * bit-identical scores. 38 metrics take about 30 KB.
  */
 const MAGIC = 0x44413058; // "X0AD" as little-endian u32
-const FORMAT = 2;
+const FORMAT = 3;
 
 class Writer {
   private buf = new Uint8Array(4096);
@@ -119,6 +119,7 @@ export function encodeComponent(model: ComponentModel, modelTag: number): Uint8A
   w.u16(j ? j.dim : 0);
   if (j) {
     w.f64s(j.s);
+    w.f32s(j.scale);
     const tri = new Float32Array((j.dim * (j.dim + 1)) / 2);
     for (let a = 0, t = 0; a < j.dim; a++) for (let b = a; b < j.dim; b++) tri[t++] = j.cov[a * j.dim + b];
     w.f32s(tri);
@@ -189,6 +190,7 @@ export function decodeComponent(bytes: Uint8Array, component: string, cfg: Compo
     if (dim > nMetrics) bad(`joint model over ${dim} metrics, only ${nMetrics} present`);
     const j = newJointState(dim);
     r.f64s(j.s);
+    r.f32s(j.scale);
     const tri = new Float32Array((dim * (dim + 1)) / 2);
     r.f32s(tri);
     for (let a = 0, t = 0; a < dim; a++) for (let b = a; b < dim; b++, t++) j.cov[a * dim + b] = j.cov[b * dim + a] = tri[t];
