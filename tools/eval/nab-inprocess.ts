@@ -58,6 +58,20 @@ async function main(): Promise<void> {
       }
       const pf = res.standard.perFile[rel];
       console.log(`${rel.padEnd(56)} win ${pf.detected}/${e.windows.length} fp ${String(fp).padStart(3)} maxIn ${maxIn.toFixed(3)} maxOut ${maxOut.toFixed(3)} score ${pf.score.toFixed(2)}`);
+      if (args.includes('--detail')) {
+        // windows: first flagged row (offset into the window) and its TP weight; FPs: row, cost, score
+        const w = score.rowWeights(e, profiles.standard.CostMatrix);
+        for (const [s0, t0] of e.windows) {
+          let first = -1;
+          for (let k = s0; k <= t0; k++) if (a[k] >= thr) { first = k; break; }
+          let mx = 0, at = -1;
+          for (let k = s0; k <= t0; k++) if (a[k] > mx) { mx = a[k]; at = k; }
+          console.log(`    window [${s0}, ${t0}] len ${t0 - s0 + 1}: ${first >= 0 ? `first +${first - s0} weight ${w.weight[first].toFixed(2)}` : 'MISSED'} max ${mx.toFixed(3)} at +${at - s0}`);
+        }
+        const fps: string[] = [];
+        for (let k = e.probation; k < e.n; k++) if (!lab[k] && a[k] >= thr) fps.push(`${k}(${w.weight[k].toFixed(3)}, ${a[k].toFixed(2)})`);
+        if (fps.length) console.log(`    FP rows: ${fps.join(' ')}`);
+      }
     }
   }
 }

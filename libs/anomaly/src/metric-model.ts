@@ -107,6 +107,8 @@ export function metricScale(s: Float64Array): number {
  * value is the most reliable evidence on real metrics; the others see more benign novelty.
  */
 const W_DET = [0.6, 1, 0.6, 0.3, 0.8];
+/** Winsorisation of the values that update the baseline and the fast average, in scales. */
+const WINSOR = 6;
 /** Rate of the fast average whose distance from the baseline mean is the mean-shift statistic. */
 const FAST_RATE = 0.1;
 /** Floor of the scale of the standardised deviation, relative to |mean| + observed range (see `z`). */
@@ -193,12 +195,16 @@ export function scoreAndUpdateMetric(
       stats[3] = 3 * Math.abs(Math.log((vol + eps) / (s[S.VOL_REF] + eps)));
     }
   }
-  // Deviation for the joint model and signatures: the scale is floored so that a metric that was
-  // nearly constant does not turn every wobble into a huge deviation.
+  // Values are winsorised at WINSOR scales before they update the baseline and the fast average:
+  // an incident does not become the new normal at once, and one spike (which the residual and
+  // level statistics see) is not a shift of the mean.
+  const xu = n > 30 ? Math.min(s[S.MEAN] + WINSOR * scale, Math.max(s[S.MEAN] - WINSOR * scale, xr)) : xr;
   if (n > 1 && !gap) {
-    const fast = s[S.FAST] + FAST_RATE * (xr - s[S.FAST]);
+    const fast = s[S.FAST] + FAST_RATE * (xu - s[S.FAST]);
     stats[4] = Math.abs(fast - s[S.MEAN]) / (scale * Math.sqrt(FAST_RATE / (2 - FAST_RATE)));
   }
+  // Deviation for the joint model and signatures: the scale is floored so that a metric that was
+  // nearly constant does not turn every wobble into a huge deviation.
   const z = n > 1 ? (xr - s[S.MEAN]) / Math.max(scale, Z_FLOOR * (Math.abs(s[S.MEAN]) + s[S.HI] - s[S.LO])) : 0;
 
   let surprise = 0;
@@ -224,11 +230,6 @@ export function scoreAndUpdateMetric(
   }
   const a = Math.max(1 / (n + 1), 1 / cfg.horizon);
   const mean = s[S.MEAN];
-  let xu = xr;
-  if (n > 30) {
-    const lim = 6 * scale;
-    xu = Math.min(mean + lim, Math.max(mean - lim, xr));
-  }
   const d = xu - mean;
   s[S.MEAN] = mean + a * d;
   s[S.VAR] = n === 0 ? 0 : (1 - a) * (s[S.VAR] + a * d * d);
@@ -266,7 +267,7 @@ export function scoreAndUpdateMetric(
     for (let j = 0; j < F; j++) st.adapter[j] += k * fc.features[fc.featureOffset + j];
     st.adapter[F] += k;
   }
-  s[S.FAST] = n === 0 ? xr : s[S.FAST] + FAST_RATE * (xr - s[S.FAST]);
+  s[S.FAST] = n === 0 ? xr : s[S.FAST] + FAST_RATE * (xu - s[S.FAST]);
   if (gap) s[S.GAP_LEFT] -= 1;
   const [pos, fill2] = ringPush(st.ring, 0, s[S.RING_POS], s[S.RING_FILL], xr);
   s[S.RING_POS] = pos;
