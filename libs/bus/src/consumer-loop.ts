@@ -167,12 +167,33 @@ export class ConsumerLoop<T> {
     }
   }
 
+  /**
+   * Takes messages as they come and hands them over in batches: a batch is handled when it is
+   * full, or as soon as no further message is already waiting (checked by racing the next
+   * message against one turn of the event loop), so a lone message is never held back.
+   */
   private async run(messages: ConsumerMessages): Promise<void> {
+    const it = messages[Symbol.asyncIterator]();
     let batch: JsMsg[] = [];
-    for await (const m of messages) {
-      batch.push(m);
-      // Hand over what has arrived: a full batch, or nothing more is queued behind it.
-      if (batch.length >= this.o.maxBatch || messages.getPending() === 0) {
+    let next = it.next();
+    for (;;) {
+      let r: IteratorResult<JsMsg>;
+      if (batch.length === 0) {
+        r = await next;
+      } else {
+        const raced = await Promise.race([next, nextTurn()]);
+        if (raced === NEXT_TURN) {
+          const current = batch;
+          batch = [];
+          await this.processBatch(current);
+          continue;
+        }
+        r = raced;
+      }
+      if (r.done) break;
+      batch.push(r.value);
+      next = it.next();
+      if (batch.length >= this.o.maxBatch) {
         const current = batch;
         batch = [];
         await this.processBatch(current);
@@ -226,6 +247,7 @@ export class ConsumerLoop<T> {
       });
       this.observer.published(published.length - failedOutputs.size);
 
+      this.o.logger?.debug({ consumer: this.durable, batch: msgs.length, outputs: outputs.length, ms: Math.round(performance.now() - started) }, 'batch handled');
       for (let k = 0; k < items.length; k++) {
         const { msg } = items[k];
         const result = results[k];
@@ -306,6 +328,13 @@ function toDelivery<T>(m: JsMsg, value: T): Delivery<T> {
     deliveries: m.info.deliveryCount,
     header: (name) => m.headers?.get(name) ?? '',
   };
+}
+
+const NEXT_TURN = Symbol('next-turn');
+
+/** Resolves after the current turn of the event loop (I/O already received is delivered first). */
+function nextTurn(): Promise<typeof NEXT_TURN> {
+  return new Promise((resolve) => setImmediate(() => resolve(NEXT_TURN)));
 }
 
 /** Redelivery delay after the n-th failed delivery: 250 ms doubling, at most 10 s. */
