@@ -18,6 +18,7 @@ import {
 import { validateSample, type AnomalyDetector, type ComponentSample, type Detection } from '@x0/anomaly';
 import type { Logger, ServiceStats } from '@x0/service-kit';
 import { IncidentGate, type IncidentGateOptions } from './incident-gate';
+import { incidentSignature, metricZScores } from './incident-signature';
 import { DetectorStateStore } from './state-store';
 
 export interface MonitorRuntimeOptions {
@@ -231,7 +232,7 @@ export class MonitorRuntime {
       score: Math.max(det.score, metrics[0]?.score ?? 0),
       severity: severityToProto(severity && severityRank(severity) > severityRank(det.severity) ? severity : det.severity),
       metrics,
-      signature: Array.from(det.signature),
+      signature: Array.from(incidentSignature(det.signature, metricZScores(values, (m) => this.baselineOf(det.component, m)))),
       detector: this.o.detector.info.detector,
       modelVersion: this.o.detector.info.modelVersion,
       windowStartMs: det.timeMs,
