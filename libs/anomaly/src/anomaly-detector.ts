@@ -1,10 +1,10 @@
 import { InvalidArgumentError, NotFoundError } from '@x0/core';
 import { selectBackend } from './backend';
 import { C, ComponentModel, type ComponentSettings } from './component-model';
-import { S } from './metric-model';
+import { S, type MetricState } from './metric-model';
 import { NaiveForecaster, type BaseWeights, type ForecastBatch, type Forecaster } from './forecaster';
 import { NeuralForecaster } from './neural-forecaster';
-import { RING_LENGTH, ringRead } from './ring';
+import { RING_LENGTH } from './ring';
 import { checkThresholds } from './severity';
 import { ZERO_SIGNATURE } from './signature';
 import { decodeComponent, encodeComponent, crc32 } from './state-codec';
@@ -85,6 +85,10 @@ class StreamingAnomalyDetector implements AnomalyDetector {
   private readonly modelTag: number;
   private seen = 0;
   private disposed = false;
+  private batchStamp = 0;
+  /** Reused between batches: the forecaster's input windows and each row's metric index. */
+  private windows = new Float32Array(0);
+  private rowMetric = new Int32Array(0);
 
   constructor(
     opts: DetectorOptions,
@@ -118,68 +122,80 @@ class StreamingAnomalyDetector implements AnomalyDetector {
   scoreBatch(samples: readonly ComponentSample[]): Detection[] {
     if (this.disposed) throw new InvalidArgumentError('', 'detector is disposed');
     const L = this.forecaster.windowLength;
-    const rejected: Array<string | undefined> = new Array(samples.length);
-    // Per component in this batch: last time, and (only once it occurs twice) the values seen so
-    // far per metric, which the windows of its later samples need.
-    const inBatch = new Map<string, { lastT: number; first: ComponentSample; pending?: Map<string, number[]> }>();
-    const NO_PENDING: number[] = [];
+    const n = samples.length;
+    const stamp = ++this.batchStamp;
+    const rejected: Array<string | undefined> = new Array(n);
+    const owners: Array<ComponentModel | undefined> = new Array(n);
     let rows = 0;
     for (const s of samples) if (s && s.values instanceof Map) rows += s.values.size;
-    const windows = new Float32Array(Math.max(1, rows) * L);
-    const offsets = new Int32Array(samples.length);
+    if (this.windows.length < rows * L) this.windows = new Float32Array(Math.max(rows * L, 2 * this.windows.length));
+    if (this.rowMetric.length < rows) this.rowMetric = new Int32Array(Math.max(rows, 2 * this.rowMetric.length));
+    const windows = this.windows;
+    const rowMetric = this.rowMetric;
+    const offsets = new Int32Array(n);
     let row = 0;
-    const tmp = new Float32Array(RING_LENGTH);
-    samples.forEach((sample, i) => {
+    // Pass 1: validate, find (or create) each sample's component and metrics, and build the
+    // forecaster's input windows. A component seen twice in one batch keeps the values of its
+    // earlier samples (`pending`): the windows of its later samples need them.
+    for (let i = 0; i < n; i++) {
+      const sample = samples[i];
+      offsets[i] = row;
       let why = validateSample(sample);
-      const comp = why ? undefined : this.comps.get(sample.component);
-      const entry = why ? undefined : inBatch.get(sample.component);
+      let comp: ComponentModel | undefined;
       if (!why) {
-        const prev = entry?.lastT ?? comp?.c[C.LAST_T] ?? Number.NEGATIVE_INFINITY;
+        comp = this.comps.get(sample.component);
+        const again = comp !== undefined && comp.batch.stamp === stamp;
+        const prev = comp === undefined ? Number.NEGATIVE_INFINITY : again ? comp.batch.lastT : comp.c[C.LAST_T];
         if (sample.timeMs < prev) why = `'timeMs' ${sample.timeMs} is before the component's last sample (${prev})`;
       }
-      rejected[i] = why;
-      offsets[i] = row;
-      if (why) return;
-      let pending: Map<string, number[]> | undefined;
-      if (!entry) inBatch.set(sample.component, { lastT: sample.timeMs, first: sample });
-      else {
-        entry.lastT = sample.timeMs;
-        if (!entry.pending) {
-          entry.pending = new Map();
-          for (const [m, v] of entry.first.values) entry.pending.set(m, [Math.fround(v)]);
-        }
-        pending = entry.pending;
+      if (why) {
+        rejected[i] = why;
+        continue;
       }
-      for (const [metric, value] of sample.values) {
-        let p = NO_PENDING;
-        if (pending) {
-          const q = pending.get(metric);
-          if (q) p = q;
-          else pending.set(metric, (p = []));
+      if (!comp) this.comps.set(sample.component, (comp = new ComponentModel(sample.component, this.cfg)));
+      owners[i] = comp;
+      const b = comp.batch;
+      let pending: Array<number[] | undefined> | undefined;
+      if (b.stamp !== stamp) {
+        b.stamp = stamp;
+        b.first = sample;
+        b.pending = undefined;
+      } else {
+        if (!b.pending) {
+          b.pending = [];
+          for (const [m, v] of b.first!.values) {
+            const k = comp.metricIndex(m, false);
+            if (k >= 0) b.pending[k] = [Math.fround(v)];
+          }
         }
-        const idx = comp ? comp.metricIndex(metric, false) : -1;
-        const st = idx >= 0 ? comp!.metrics[idx] : undefined;
-        buildWindow(st?.ring, st ? st.s[S.RING_POS] : 0, st ? st.s[S.RING_FILL] : 0, p, L, windows, row * L, value, tmp);
-        if (pending) p.push(Math.fround(value));
+        pending = b.pending;
+      }
+      b.lastT = sample.timeMs;
+      for (const [metric, value] of sample.values) {
+        const idx = comp.metricIndex(metric, true);
+        rowMetric[row] = idx;
+        let p: number[] | undefined;
+        if (pending && idx >= 0) p = pending[idx] ??= [];
+        const st = idx >= 0 ? comp.metrics[idx] : undefined;
+        buildWindow(st, p, L, windows, row * L, value);
+        if (p) p.push(Math.fround(value));
         row++;
       }
-    });
+    }
     const fc: ForecastBatch =
       row > 0 ? this.forecaster.forecast(windows, row) : { expected: new Float64Array(0), center: new Float64Array(0), spread: new Float64Array(0), features: new Float32Array(0) };
-    return samples.map((sample, i) => {
+    // Pass 2: score and learn, in order.
+    const out: Detection[] = new Array(n);
+    for (let i = 0; i < n; i++) {
       const why = rejected[i];
-      if (why) return this.rejection(sample, why);
-      let comp = this.comps.get(sample.component);
-      if (!comp) this.comps.set(sample.component, (comp = new ComponentModel(sample.component, this.cfg)));
-      // metrics never seen had no history: their forecast is meaningless
-      let k = 0;
-      for (const metric of sample.values.keys()) {
-        if (comp.metricIndex(metric, false) < 0) fc.expected[offsets[i] + k] = Number.NaN;
-        k++;
+      if (why) {
+        out[i] = this.rejection(samples[i], why);
+        continue;
       }
       this.seen++;
-      return comp.score(sample, fc, offsets[i]);
-    });
+      out[i] = owners[i]!.score(samples[i], fc, offsets[i], rowMetric);
+    }
+    return out;
   }
 
   private rejection(sample: ComponentSample, why: string): Detection {
@@ -249,28 +265,27 @@ class StreamingAnomalyDetector implements AnomalyDetector {
  * i.e. its ring followed by the values seen earlier in this batch, padded at the front
  * with the oldest value (or the value itself when there is no history at all).
  */
-function buildWindow(
-  ring: Float32Array | undefined,
-  pos: number,
-  fill: number,
-  pending: number[],
-  L: number,
-  out: Float32Array,
-  at: number,
-  value: number,
-  tmp: Float32Array,
-): void {
-  const p = pending.length;
+function buildWindow(st: MetricState | undefined, pending: number[] | undefined, L: number, out: Float32Array, at: number, value: number): void {
+  const p = pending ? pending.length : 0;
   if (p >= L) {
-    for (let i = 0; i < L; i++) out[at + i] = pending[p - L + i];
+    for (let i = 0; i < L; i++) out[at + i] = pending![p - L + i];
     return;
   }
+  const fill = st ? st.s[S.RING_FILL] : 0;
   const fromRing = Math.min(fill, L - p);
-  if (ring && fromRing > 0) ringRead(ring, 0, pos, fill, fromRing, tmp, 0, 0);
-  const have = fromRing + p;
-  const padValue = fromRing > 0 ? tmp[0] : p > 0 ? pending[0] : Math.fround(value);
-  const pad = L - have;
+  const pad = L - fromRing - p;
+  let o = at + pad;
+  if (fromRing > 0) {
+    const ring = st!.ring;
+    // oldest wanted value first; the ring wraps at RING_LENGTH
+    let k = st!.s[S.RING_POS] - fromRing;
+    if (k < 0) k += RING_LENGTH;
+    for (let i = 0; i < fromRing; i++) {
+      out[o++] = ring[k];
+      if (++k === RING_LENGTH) k = 0;
+    }
+  }
+  for (let i = 0; i < p; i++) out[o++] = pending![i];
+  const padValue = pad === 0 ? 0 : fromRing > 0 ? out[at + pad] : p > 0 ? pending![0] : Math.fround(value);
   for (let i = 0; i < pad; i++) out[at + i] = padValue;
-  for (let i = 0; i < fromRing; i++) out[at + pad + i] = tmp[i];
-  for (let i = 0; i < p; i++) out[at + pad + fromRing + i] = pending[i];
 }

@@ -25,12 +25,21 @@ function binOf(u: number): number {
 /**
  * -log10 P(Z ≥ z) under the histogram. Masses are stored in "units" that grow by 1/keep per
  * update instead of decaying every bin (lazy exponential forgetting): `mass` and the bins are
- * in those units and `unit` is the weight of one new observation.
+ * in those units and `unit` is the weight of one new observation. With `pIgnore` > 0 the caller
+ * only needs the value when p < pIgnore: 0 may then be returned for any p > pIgnore.
  */
-export function calibratorSurprise(hist: Float32Array, offset: number, mass: number, unit: number, z: number): number {
+export function calibratorSurprise(hist: Float32Array, offset: number, mass: number, unit: number, z: number, pIgnore = 0): number {
   if (mass < 5 * unit) return 0;
   const u = Math.log1p(z);
   const b = binOf(u);
+  if (pIgnore > 0) {
+    // Most statistics sit in the body of their distribution: the mass below their bin (a short
+    // scan from bin 0) already proves p > pIgnore, and the caller then does not need the value.
+    let below = 0;
+    for (let j = 0; j <= b; j++) below += hist[offset + j];
+    // 10 % margin: `mass` is float64 while the bins are float32
+    if (mass - below > 1.1 * pIgnore * (mass + unit)) return 0;
+  }
   let tail = 0;
   for (let j = b + 1; j < CAL_BINS; j++) tail += hist[offset + j];
   const frac = b === CAL_BINS - 1 ? 1 : Math.max(0, Math.min(1, ((b + 1) / BIN_RES - u) * BIN_RES));

@@ -1,5 +1,5 @@
 import type { ForecastBatch } from './forecaster';
-import { metricScale, newMetricState, S, scoreAndUpdateMetric, type MetricSettings, type MetricState } from './metric-model';
+import { metricScale, newMetricState, S, scoreAndUpdateMetric, type MetricForecast, type MetricSettings, type MetricState } from './metric-model';
 import { growJoint, newJointState, scoreAndUpdateJoint, type JointBaseline, type JointState } from './multi-metric';
 import { buildSignature, ZERO_SIGNATURE } from './signature';
 import { scoreOfSurprise, severityOf } from './severity';
@@ -29,6 +29,17 @@ const SEVERITIES: Severity[] = ['none', 'low', 'medium', 'high'];
  */
 const W_JOINT = 0.6;
 
+/** Scratch of `score` (scoring is synchronous): per contribution its surprise, z and metric index. */
+let SURPRISE = new Float64Array(64);
+let ZS = new Float64Array(64);
+let IDX = new Int32Array(64);
+function growScratch(n: number): void {
+  SURPRISE = new Float64Array(2 * n);
+  ZS = new Float64Array(2 * n);
+  IDX = new Int32Array(2 * n);
+}
+const FORECAST: MetricForecast = { expected: 0, spread: 0, features: new Float32Array(0), featureOffset: 0 };
+
 /**
  * State and scoring of one component: one MetricState per metric (created on first sight,
  * up to maxMetrics), combined into one calibrated score per sample.
@@ -41,6 +52,8 @@ export class ComponentModel {
   /** Joint (PCA) model once the component has two or more metrics. */
   joint: JointState | undefined;
   lastSeverity: Severity = 'none';
+  /** Scratch of the detector's current batch (not state): see `scoreBatch`. */
+  readonly batch: { stamp: number; lastT: number; first?: ComponentSample; pending?: Array<number[] | undefined> } = { stamp: 0, lastT: 0 };
   /** The metrics' baselines as the joint model sees them. */
   private readonly baseline: JointBaseline = {
     mean: (a) => this.metrics[a].s[S.MEAN],
@@ -92,38 +105,49 @@ export class ComponentModel {
 
   /**
    * Scores one sample and learns from it. Row `offset + k` of `fc` is the forecast for the k-th
-   * metric of `sample.values` (in iteration order); NaN expected when none.
+   * metric of `sample.values` (in iteration order), and `rowMetric[offset + k]` that metric's
+   * index in this component (-1: over maxMetrics, ignored).
    */
-  score(sample: ComponentSample, fc: ForecastBatch, offset: number): Detection {
+  score(sample: ComponentSample, fc: ForecastBatch, offset: number, rowMetric: Int32Array): Detection {
     const F = this.cfg.featureDim;
     const phase = this.phase;
-    const contributions: Array<MetricContribution & { surprise: number; z: number; idx: number }> = [];
-    let k = 0;
-    for (const [name, value] of sample.values) {
-      const idx = this.metricIndex(name, true);
-      const row = offset + k++;
-      if (idx < 0) continue;
-      const mf = { expected: fc.expected[row], spread: fc.spread[row], features: fc.features, featureOffset: row * F };
-      const r = scoreAndUpdateMetric(this.metrics[idx], value, sample.timeMs, mf, this.cfg);
-      contributions.push({ metric: name, value, expected: r.expected, score: scoreOfSurprise(r.surprise), surprise: r.surprise, z: r.z, idx });
-    }
-    // Bonferroni: the most surprising of m metrics is m times more likely to look surprising by chance.
+    const learning = phase === 'learning';
+    const contributions: MetricContribution[] = [];
+    // per contribution: surprise, robust z and metric index (scratch, grown on demand)
+    if (SURPRISE.length < sample.values.size) growScratch(sample.values.size);
+    const mf = FORECAST;
+    mf.features = fc.features;
+    let row = offset;
     let best = 0;
-    for (const x of contributions) if (x.surprise > best) best = x.surprise;
-    let surprise = softClip(best - Math.log10(Math.max(1, contributions.length)));
+    for (const [name, value] of sample.values) {
+      const r = row++;
+      const idx = rowMetric[r];
+      if (idx < 0) continue;
+      mf.expected = fc.expected[r];
+      mf.spread = fc.spread[r];
+      mf.featureOffset = r * F;
+      const m = scoreAndUpdateMetric(this.metrics[idx], value, sample.timeMs, mf, this.cfg);
+      const k = contributions.length;
+      SURPRISE[k] = m.surprise;
+      ZS[k] = m.z;
+      IDX[k] = idx;
+      if (m.surprise > best) best = m.surprise;
+      contributions.push({ metric: name, value, expected: m.expected, score: learning ? 0 : scoreOfSurprise(m.surprise) });
+    }
+    const m = contributions.length;
+    // Bonferroni: the most surprising of m metrics is m times more likely to look surprising by chance.
+    let surprise = softClip(best - Math.log10(Math.max(1, m)));
     if (this.names.length >= 2) {
       if (!this.joint || this.joint.dim < this.names.length) this.joint = this.joint ? growJoint(this.joint, this.names.length) : newJointState(this.names.length);
       const xs = new Float64Array(this.joint.dim).fill(Number.NaN);
-      for (const x of contributions) xs[x.idx] = x.value;
-      const js = scoreAndUpdateJoint(this.joint, xs, this.baseline, this.cfg, phase === 'learning');
+      for (let k = 0; k < m; k++) xs[IDX[k]] = contributions[k].value;
+      const js = scoreAndUpdateJoint(this.joint, xs, this.baseline, this.cfg, learning);
       surprise = softClip(Math.max(surprise, W_JOINT * js) - Math.log10(2));
     } else {
       // Single metric: after an alarm, repeats within `refractorySamples` count half.
       surprise *= this.damping();
     }
-    if (contributions.length > 1) contributions.sort((a, b) => b.surprise - a.surprise || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
-    const top = contributions[0];
-    let score = phase === 'learning' ? 0 : scoreOfSurprise(surprise);
+    let score = learning ? 0 : scoreOfSurprise(surprise);
     if (!Number.isFinite(score)) score = 0;
     const severity = severityOf(score, this.cfg.thresholds);
     if (severity !== 'none' && this.cfg.refractory > 0 && this.c[C.REFRACT_LEFT] <= 0) this.c[C.REFRACT_LEFT] = this.cfg.refractory;
@@ -132,24 +156,23 @@ export class ComponentModel {
     this.c[C.LAST_SCORE] = score;
     this.lastSeverity = severity;
 
-    // Signatures serve the search for similar past incidents: built for flagged samples only.
+    let metrics = contributions;
     let signature = ZERO_SIGNATURE;
-    if (severity !== 'none' && top) {
-      const st = this.metrics[top.idx];
-      signature = buildSignature(
-        { ring: st.ring, pos: st.s[S.RING_POS], fill: st.s[S.RING_FILL], mean: st.s[S.MEAN], scale: metricScale(st.s) },
-        contributions.map((x) => ({ metric: x.metric, z: x.z })),
-      );
+    if (m > 1 || severity !== 'none') {
+      // most surprising first (ties by name)
+      const order = Array.from({ length: m }, (_, k) => k);
+      if (m > 1) order.sort((a, b) => SURPRISE[b] - SURPRISE[a] || (contributions[a].metric < contributions[b].metric ? -1 : contributions[a].metric > contributions[b].metric ? 1 : 0));
+      // Signatures serve the search for similar past incidents: built for flagged samples only.
+      if (severity !== 'none' && m > 0) {
+        const st = this.metrics[IDX[order[0]]];
+        signature = buildSignature(
+          { ring: st.ring, pos: st.s[S.RING_POS], fill: st.s[S.RING_FILL], mean: st.s[S.MEAN], scale: metricScale(st.s) },
+          order.map((k) => ({ metric: contributions[k].metric, z: ZS[k] })),
+        );
+      }
+      if (m > 1) metrics = order.map((k) => contributions[k]);
     }
-    return {
-      component: this.component,
-      timeMs: sample.timeMs,
-      score,
-      severity,
-      phase,
-      metrics: contributions.map((x) => ({ metric: x.metric, value: x.value, expected: x.expected, score: phase === 'learning' ? 0 : x.score })),
-      signature,
-    };
+    return { component: this.component, timeMs: sample.timeMs, score, severity, phase, metrics, signature };
   }
 
   /** Factor on the instant surprise: 0.5 during the refractory period after an alarm, else 1. */

@@ -7,6 +7,7 @@
  * `center + spread · y` for a normalised `y`) and `featureDim` features per row: the input of a
  * per-metric adapter that corrects the shared model for one metric (see metric-model.ts).
  */
+/** Row i of every array is the forecast of window i; arrays may be longer than the batch and are reused by the next call. */
 export interface ForecastBatch {
   expected: Float64Array;
   center: Float64Array;

@@ -89,13 +89,23 @@ export function adapterSize(featureDim: number): number {
 }
 const ADAPTER_RATE = 0.02;
 
-/** A fresh metric state. */
-/** A fresh metric state. */
+/**
+ * A fresh metric state. All of its arrays are views of one buffer, so the state a sample touches
+ * is contiguous in memory (scoring many components is bound by memory latency).
+ */
 export function newMetricState(featureDim: number): MetricState {
-  const s = new Float64Array(S.SIZE);
-  s[S.LAST_T] = Number.NaN;
-  s[S.UNIT] = 1;
-  return { s, ring: new Float32Array(RING_LENGTH), hist: new Float32Array(HIST_SIZE), adapter: new Float32Array(adapterSize(featureDim)), season: new Float32Array(SEASON_SIZE) };
+  const A = adapterSize(featureDim);
+  const buf = new ArrayBuffer(8 * S.SIZE + 4 * (RING_LENGTH + HIST_SIZE + A + SEASON_SIZE));
+  let at = 8 * S.SIZE;
+  const f32 = (n: number) => {
+    const a = new Float32Array(buf, at, n);
+    at += 4 * n;
+    return a;
+  };
+  const st: MetricState = { s: new Float64Array(buf, 0, S.SIZE), ring: f32(RING_LENGTH), adapter: f32(A), season: f32(SEASON_SIZE), hist: f32(HIST_SIZE) };
+  st.s[S.LAST_T] = Number.NaN;
+  st.s[S.UNIT] = 1;
+  return st;
 }
 
 export function metricScale(s: Float64Array): number {
@@ -107,6 +117,11 @@ export function metricScale(s: Float64Array): number {
  * value is the most reliable evidence on real metrics; the others see more benign novelty.
  */
 const W_DET = [0.6, 1, 0.6, 0.3, 0.8];
+/**
+ * A detector's surprise counts only above log10(DETECTORS) (the Bonferroni correction below), i.e.
+ * when p < 10^(-log10(DETECTORS)/W): the calibrator may skip the exact value above that p.
+ */
+const P_IGNORE = W_DET.map((w) => Math.pow(10, -Math.log10(DETECTORS) / w));
 /** Winsorisation of the values that update the baseline and the fast average, in scales. */
 const WINSOR = 6;
 /** Rate of the fast average whose distance from the baseline mean is the mean-shift statistic. */
@@ -118,8 +133,12 @@ const DAY_MS = 24 * HOUR_MS;
 /** Samples of the short window whose spread is compared with its usual spread. */
 const VOL_WINDOW = 16;
 
+/** The result of `scoreAndUpdateMetric`, reused between calls (scoring is synchronous). */
+const RESULT: MetricScore = { expected: 0, surprise: 0, z: 0 };
+
 /**
- * Scores `x` at `timeMs` against the state, then learns from it. `forecast` is the value the
+ * Scores `x` at `timeMs` against the state, then learns from it. The result object is reused by
+ * the next call: copy what you keep. `forecast` is the value the
  * forecaster expected from the window before `x` (NaN when it has none yet).
  */
 export function scoreAndUpdateMetric(
@@ -182,9 +201,10 @@ export function scoreAndUpdateMetric(
   if (fill >= VOL_WINDOW - 1) {
     let sum = xr;
     let sq = xr * xr;
-    const pos = s[S.RING_POS];
+    let k = s[S.RING_POS];
     for (let i = 1; i < VOL_WINDOW; i++) {
-      const v = st.ring[(pos - i + RING) % RING];
+      k = k === 0 ? RING - 1 : k - 1;
+      const v = st.ring[k];
       sum += v;
       sq += v * v;
     }
@@ -211,7 +231,7 @@ export function scoreAndUpdateMetric(
   if (n >= cfg.warmup) {
     for (let d = 0; d < DETECTORS; d++) {
       if (stats[d] === 0) continue; // a zero statistic is never surprising (p = 1)
-      const sd = W_DET[d] * calibratorSurprise(st.hist, d * BINS, s[S.MASS + d], s[S.UNIT], stats[d]);
+      const sd = W_DET[d] * calibratorSurprise(st.hist, d * BINS, s[S.MASS + d], s[S.UNIT], stats[d], perDetector ? 0 : P_IGNORE[d]);
       if (perDetector) perDetector[d] = sd;
       surprise = Math.max(surprise, sd);
     }
@@ -274,5 +294,9 @@ export function scoreAndUpdateMetric(
   s[S.RING_FILL] = fill2;
   s[S.LAST] = xr;
   s[S.N] = n + 1;
-  return { expected, surprise, z };
+  const out = RESULT;
+  out.expected = expected;
+  out.surprise = surprise;
+  out.z = z;
+  return out;
 }

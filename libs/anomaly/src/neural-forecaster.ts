@@ -20,6 +20,10 @@ export class NeuralForecaster implements Forecaster {
   /** Output layer W3 (F) then b3, applied in JavaScript. */
   private readonly head: Float32Array;
   private disposed = false;
+  private x = new Float32Array(0);
+  private center = new Float64Array(0);
+  private spread = new Float64Array(0);
+  private expected = new Float64Array(0);
 
   constructor(
     readonly backend: string,
@@ -47,9 +51,16 @@ export class NeuralForecaster implements Forecaster {
   forecast(windows: Float32Array, count: number): ForecastBatch {
     const L = this.windowLength;
     const F = this.featureDim;
-    const x = new Float32Array(count * L);
-    const center = new Float64Array(count);
-    const spread = new Float64Array(count);
+    if (this.center.length < count) {
+      // reused between calls (the caller reads a batch's forecasts before the next call)
+      const size = Math.max(count, 2 * this.center.length);
+      this.x = new Float32Array(size * L);
+      this.center = new Float64Array(size);
+      this.spread = new Float64Array(size);
+      this.expected = new Float64Array(size);
+    }
+    const { center, spread, expected } = this;
+    const x = count * L === this.x.length ? this.x : this.x.subarray(0, count * L);
     normaliseWindows(windows, count, L, x, center, spread);
     const [W1, b1, W2, b2] = this.vars;
     // Fused matmul+bias(+relu) ops on the backend; the 16→1 head is done in JS below
@@ -63,7 +74,6 @@ export class NeuralForecaster implements Forecaster {
     const features = phiT.dataSync() as Float32Array;
     phiT.dispose();
     const head = this.head;
-    const expected = new Float64Array(count);
     for (let i = 0; i < count; i++) {
       let y = head[F];
       const o = i * F;

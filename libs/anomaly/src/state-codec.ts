@@ -2,7 +2,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { InvalidArgumentError } from '@x0/core';
 import { CAL_BINS } from './calibrator';
 import { C, ComponentModel, type ComponentSettings } from './component-model';
-import { adapterSize, HIST_SIZE, S, SEASON_SIZE, type MetricState } from './metric-model';
+import { adapterSize, HIST_SIZE, newMetricState, S, SEASON_SIZE } from './metric-model';
 import { J, newJointState } from './multi-metric';
 import { RING_LENGTH } from './ring';
 
@@ -170,13 +170,7 @@ export function decodeComponent(bytes: Uint8Array, component: string, cfg: Compo
   r.f64s(model.c);
   for (let m = 0; m < nMetrics; m++) {
     const name = Buffer.from(r.bytes(r.u16())).toString('utf8');
-    const st: MetricState = {
-      s: new Float64Array(S.SIZE),
-      ring: new Float32Array(RING_LENGTH),
-      hist: new Float32Array(HIST_SIZE),
-      adapter: new Float32Array(A),
-      season: new Float32Array(SEASON_SIZE),
-    };
+    const st = newMetricState(cfg.featureDim);
     r.f64s(st.s);
     r.f32s(st.ring);
     r.f32s(st.hist);
