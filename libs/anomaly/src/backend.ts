@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import type { BackendName } from './types';
 
 let selected: Promise<BackendName> | undefined;
@@ -37,6 +36,10 @@ async function trySet(name: BackendName): Promise<boolean> {
     } else if (name === 'wasm') {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       require('@tensorflow/tfjs-backend-wasm');
+    } else {
+      // loaded only when needed: it costs start-up time of every `x0 detect` process
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('@tensorflow/tfjs-backend-cpu');
     }
     const ok = await tf.setBackend(name);
     if (!ok) return false;
