@@ -21,8 +21,8 @@ import { X0Client } from '@x0/client';
 import { Anomaly, EVENT_CODECS, Outcome, Severity, Verdict, eventSubject } from '@x0/contracts';
 import { rng, gaussian } from '@x0/demo';
 import { Stack } from '../dev/stack';
+import { runWhenMain, type Figure } from './figure';
 
-type Figure = { bench: string; value: number; unit: string };
 
 const STORED = 10_000;
 const PROBES = 400;
@@ -114,12 +114,4 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-if (require.main === module) {
-  run().then(
-    (figures) => figures.forEach((f) => console.log(JSON.stringify(f))),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, run);

@@ -26,8 +26,8 @@ import { connectBus, provisionStreams } from '@x0/bus';
 import { startNatsServer } from '@x0/bus/testing';
 import { DemoSimulator, FAULT_KINDS, type DemoEvent } from '@x0/demo';
 import { ROOT, Stack } from '../dev/stack';
+import { runWhenMain, type Figure } from './figure';
 
-type Figure = { bench: string; value: number; unit: string };
 
 const SERVICES = ['monitor', 'analyze', 'plan', 'execute', 'knowledge'] as const;
 const TAIL_S = 30;
@@ -95,12 +95,4 @@ export async function run(): Promise<Figure[]> {
   }
 }
 
-if (require.main === module) {
-  run().then(
-    (figures) => figures.forEach((f) => console.log(JSON.stringify(f))),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, run);

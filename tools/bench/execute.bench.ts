@@ -15,8 +15,8 @@ import { startNatsServer } from '@x0/bus/testing';
 import { LatencyWindow } from '@x0/core';
 import { createExecutorRegistry, type ExecutorRegistry } from '@x0/executors';
 import { startFakeAgent } from '../../libs/executors/src/testing';
+import { runWhenMain, type Figure } from './figure';
 
-type Figure = { bench: string; value: number; unit: string };
 
 async function measure(registry: ExecutorRegistry, n: number, dryRun: boolean): Promise<{ p50: number; p99: number }> {
   const w = new LatencyWindow(n);
@@ -63,12 +63,4 @@ function round(x: number): number {
   return Math.round(x * 10_000) / 10_000;
 }
 
-if (require.main === module) {
-  run().then(
-    (figures) => figures.forEach((f) => console.log(JSON.stringify(f))),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, run);

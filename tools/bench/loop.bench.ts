@@ -20,8 +20,8 @@ import { publishMetrics } from '@x0/client';
 import { Anomaly, EVENT_CODECS, METRIC_BATCH_CODEC, STREAMS, Severity, eventSubject, metricsSubject, type Sample } from '@x0/contracts';
 import { healthyValues, rng } from '@x0/demo';
 import { Stack } from '../dev/stack';
+import { runWhenMain, type Figure } from './figure';
 
-type Figure = { bench: string; value: number; unit: string };
 
 async function withStack<T>(services: ConstructorParameters<typeof Stack>[0]['services'] | undefined, env: Record<string, string>, fn: (ctx: { bus: Bus; stack: Stack; nats: NatsServerProcess }) => Promise<T>): Promise<T> {
   const nats = await startNatsServer();
@@ -216,12 +216,4 @@ export async function run(): Promise<Figure[]> {
   return out;
 }
 
-if (require.main === module) {
-  run().then(
-    (figures) => figures.forEach((f) => console.log(JSON.stringify(f))),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, run);

@@ -33,6 +33,7 @@ import * as tf from '@tensorflow/tfjs';
 import { quantileSorted } from '@x0/core';
 import { createBaseModel, simulateTrajectories, trainingRows } from '@x0/action-params';
 import { applyLoRA, countParams, extractAdapter, mergeAdapter, selectBackend } from '@x0/lora';
+import { runWhenMain } from './figure';
 
 export interface BenchResult {
   bench: string;
@@ -185,12 +186,4 @@ async function x0Adapters(): Promise<BenchResult[]> {
   return out;
 }
 
-if (require.main === module) {
-  run().then(
-    (results) => results.forEach((res) => console.log(JSON.stringify(res))),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, run);

@@ -26,6 +26,7 @@ import { quantileSorted } from '@x0/core';
 import { selectBackend } from '@x0/lora';
 import { createModelRegistry } from '@x0/model-registry';
 import { DETECTOR_MODEL, forecasterModel, forecasterWeights, ServedModel, type ForecasterWeights } from '@x0/model-serving';
+import { runWhenMain } from './figure';
 
 export interface BenchResult {
   bench: string;
@@ -129,12 +130,4 @@ export async function run(): Promise<BenchResult[]> {
   }
 }
 
-if (require.main === module) {
-  run().then(
-    (results) => results.forEach((r) => console.log(JSON.stringify(r))),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, run);

@@ -16,8 +16,8 @@ import { performance } from 'node:perf_hooks';
 import { LatencyWindow } from '@x0/core';
 import { DecisionEngine, Planner, loadPolicyFile, type DecisionInput, type Policy } from '@x0/decision';
 import { Guardrails } from '@x0/guardrails';
+import { runWhenMain, type Figure } from './figure';
 
-type Figure = { bench: string; value: number; unit: string };
 
 const ACTIONS = ['scale_up', 'restart', 'throttle', 'failover', 'clear_cache', 'rollback'];
 const CAUSES = ['cpu_saturation', 'memory_leak', 'latency_spike', 'error_burst', 'disk_full', 'queue_backlog', 'dependency_down', 'unknown'];
@@ -115,12 +115,4 @@ function round(x: number): number {
   return Math.round(x * 10_000) / 10_000;
 }
 
-if (require.main === module) {
-  run().then(
-    (figures) => figures.forEach((f) => console.log(JSON.stringify(f))),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, run);

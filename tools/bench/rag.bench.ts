@@ -1,3 +1,4 @@
+import { seededRandom } from '@x0/core';
 /**
  * Retrieval benchmark of the embedded vector store at the scale of a busy installation:
  * 100,000 incident signatures (64 floats, cosine) and 100,000 runbook chunks (256-d hashed
@@ -24,21 +25,13 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Bm25SparseEncoder, chunkMarkdown, HashedNgramEmbedder } from '@x0/embeddings';
 import { EmbeddedVectorStore, type PointInput } from '@x0/vector-store';
+import { runWhenMain, type Figure } from './figure';
 
-type Figure = { bench: string; value: number; unit: string };
 
 v8.setFlagsFromString('--expose-gc');
 const gc: () => void = vm.runInNewContext('gc');
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function gaussian(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
@@ -248,14 +241,4 @@ function dirBytes(dir: string): number {
   return total;
 }
 
-if (require.main === module) {
-  run().then(
-    (figures) => {
-      for (const f of figures) console.log(JSON.stringify(f));
-    },
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, run);

@@ -7,12 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Figure } from './figure';
 
-interface Figure {
-  bench: string;
-  value: number;
-  unit: string;
-}
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

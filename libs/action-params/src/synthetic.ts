@@ -1,3 +1,4 @@
+import { seededRandom as coreSeededRandom } from '@x0/core';
 import { gridOf, PARAM_ACTIONS, strengthOf } from './action-space';
 import type { Trajectory } from './trajectories';
 
@@ -8,16 +9,7 @@ export interface SyntheticComponent {
 }
 
 /** Deterministic PRNG (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = coreSeededRandom;
 
 /**
  * Whether `component` recovers when `action` is run with `value`: yes (95 %) when the value

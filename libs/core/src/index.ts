@@ -2,3 +2,4 @@ export * from './errors';
 export * from './ids';
 export * from './latency-window';
 export * from './lru-map';
+export * from './random';

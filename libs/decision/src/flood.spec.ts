@@ -1,19 +1,11 @@
+import { seededRandom } from '@x0/core';
 import { Guardrails } from '@x0/guardrails';
 import { DecisionEngine } from './decision-engine';
 import { Planner } from './planner';
 import { makePolicy, manualClock } from './testing';
 
 /** Deterministic PRNG (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const RATE_C = { max: 2, windowS: 120 };
 const RATE_G = { max: 12, windowS: 30 };

@@ -1,3 +1,4 @@
+import { gaussian, seededRandom } from '@x0/core';
 import type { MetricValues } from './faults';
 
 /** Healthy behaviour of one metric: level, noise, and a slow daily-like cycle. */
@@ -39,22 +40,9 @@ export const KIND_METRICS: Record<string, Record<string, MetricShape>> = {
 };
 
 /** Deterministic PRNG (mulberry32), so a seeded demo repeats exactly. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;
 
-/** Standard normal from a uniform PRNG (Box–Muller). */
-export function gaussian(rand: () => number): number {
-  const u = Math.max(rand(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-}
+export { gaussian };
 
 /** Healthy metric values of a component kind at time `t` seconds (a slow daily-like cycle of period `periodS`). */
 export function healthyValues(kind: string, t: number, rand: () => number, periodS = 3600): MetricValues {

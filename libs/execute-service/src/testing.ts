@@ -1,20 +1,7 @@
 /** Test helpers for the execute service: plans to feed it, a scripted agent, monitor statuses, reading events. */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { deriveId } from '@x0/core';
-import { publishMessage, type Bus } from '@x0/bus';
-import {
-  COMPONENT_HEALTH_CODEC,
-  EVENT_CODECS,
-  Plan,
-  PlanStatus,
-  STREAMS,
-  Severity,
-  agentActionsSubject,
-  eventSubject,
-  statusSubject,
-  type EventPayloads,
-  type EventType,
-} from '@x0/contracts';
+import { COMPONENT_HEALTH_CODEC, Plan, PlanStatus, Severity, agentActionsSubject, statusSubject } from '@x0/contracts';
 
 /** A valid Plan for `component` (ids derived from `anomalyId`). */
 export function makePlan(
@@ -85,39 +72,4 @@ export function publishStatus(nc: NatsConnection, component: string, openAnomaly
   );
 }
 
-/** Publishes an event into X0_EVENTS with its id as Nats-Msg-Id (`msgId` overrides, to simulate a redelivered copy). */
-export async function publishEvent<K extends EventType>(bus: Bus, type: K, event: EventPayloads[K], msgId?: string): Promise<void> {
-  const meta = (event as { meta?: { id: string; component: string } }).meta!;
-  await publishMessage(bus.js, { subject: eventSubject(type, meta.component), data: EVENT_CODECS[type].encode(event), id: msgId ?? meta.id });
-}
-
-/** Every stored event of one type (optionally one component), in stream order. */
-export async function readEvents<K extends EventType>(bus: Bus, type: K, component = '*'): Promise<Array<EventPayloads[K]>> {
-  const filter = `x0.events.${type}.${component}`;
-  const info = await bus.jsm.streams.info(STREAMS.events.name, { subjects_filter: filter });
-  const total = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
-  if (total === 0) return [];
-  const consumer = await bus.js.consumers.get(STREAMS.events.name, { filter_subjects: filter });
-  const out: Array<EventPayloads[K]> = [];
-  while (out.length < total) {
-    const batch = await consumer.fetch({ max_messages: Math.min(256, total - out.length), expires: 2000 });
-    let got = 0;
-    for await (const m of batch) {
-      out.push(EVENT_CODECS[type].decode(m.data) as EventPayloads[K]);
-      got++;
-    }
-    if (got === 0) break;
-  }
-  return out;
-}
-
-/** Polls `check` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { publishEvent, readEvents, waitFor } from '@x0/bus/testing';

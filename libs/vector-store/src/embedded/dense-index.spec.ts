@@ -1,18 +1,11 @@
+import { seededRandom } from '@x0/core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DenseIndex } from './dense-index';
 import { EmbeddedVectorStore } from './embedded-vector-store';
 
-/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function clustered(n: number, dim: number, seed: number): Float32Array[] {
   const r = rng(seed);

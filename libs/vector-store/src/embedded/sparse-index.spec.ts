@@ -1,13 +1,7 @@
+import { seededRandom } from '@x0/core';
 import { SparseIndex } from './sparse-index';
 
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 /** Documents over a Zipf-like vocabulary: a few terms are in almost every document. */
 function corpus(n: number, r: () => number): Array<{ indices: Uint32Array; values: Float32Array }> {
