@@ -26,4 +26,16 @@ export class KvIdempotencyStore implements IdempotencyStore {
   async put(key: string, record: IdempotencyRecord): Promise<void> {
     await this.kv.put(toKvKey(key), JSON.stringify(record));
   }
+
+  /** KV create: fails when the key exists, which is then read. */
+  async claim(key: string, record: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {
+    try {
+      await this.kv.create(toKvKey(key), JSON.stringify(record));
+      return undefined;
+    } catch (err) {
+      const existing = await this.get(key);
+      if (existing) return existing;
+      throw err;
+    }
+  }
 }

@@ -88,6 +88,29 @@ describe('idempotency', () => {
     expect(act).not.toHaveBeenCalled();
   });
 
+  it('store - two replicas claiming one key at once: exactly one acts (claim is atomic)', async () => {
+    const store = new MemoryIdempotencyStore();
+    const a = new IdempotencyGuard({ store });
+    const b = new IdempotencyGuard({ store });
+    const act = jest.fn(async () => ok('once'));
+    const [ra, rb] = await Promise.all([a.run('k', 'agent', act), b.run('k', 'agent', act)]);
+    expect(act).toHaveBeenCalledTimes(1);
+    expect([ra.replayed, rb.replayed].sort()).toEqual([false, true]);
+    expect(store.records.get('k')).toMatchObject({ state: 'done' });
+  });
+
+  it('store - without claim, get + put are used', async () => {
+    const records = new Map<string, unknown>();
+    const store: IdempotencyStore = {
+      get: jest.fn(async (k: string) => records.get(k) as never),
+      put: jest.fn(async (k: string, r) => void records.set(k, r)),
+    };
+    const g = new IdempotencyGuard({ store });
+    await g.run('k', 'agent', async () => ok());
+    expect(store.get).toHaveBeenCalledTimes(1);
+    expect(store.put).toHaveBeenCalledTimes(2);
+  });
+
   it('memory - bounded LRU; evicted keys fall back to the store', async () => {
     const store = new MemoryIdempotencyStore();
     const g = new IdempotencyGuard({ maxEntries: 2, store });

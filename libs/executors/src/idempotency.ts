@@ -13,6 +13,12 @@ export type IdempotencyRecord =
 export interface IdempotencyStore {
   get(key: string): Promise<IdempotencyRecord | undefined>;
   put(key: string, record: IdempotencyRecord): Promise<void>;
+  /**
+   * Optional atomic "record unless present": stores `record` and resolves undefined when the
+   * key was new, or resolves the existing record without writing. One round trip instead of
+   * get + put, and no race between two replicas claiming the same key.
+   */
+  claim?(key: string, record: IdempotencyRecord): Promise<IdempotencyRecord | undefined>;
 }
 
 /** Options of IdempotencyGuard. */
@@ -66,10 +72,17 @@ export class IdempotencyGuard {
 
   private async runOnce(key: string, executor: string, act: () => Promise<ExecutionResult>): Promise<GuardedResult> {
     const started = performance.now();
+    const begin: IdempotencyRecord = { state: 'started', executor, startedMs: this.clock() };
     let seen = this.lru.get(key);
+    let claimed = false;
     if (!seen && this.store) {
       try {
-        seen = await this.store.get(key);
+        if (this.store.claim) {
+          seen = await this.store.claim(key, begin);
+          claimed = seen === undefined;
+        } else {
+          seen = await this.store.get(key);
+        }
       } catch (err) {
         return { result: result('failed', `idempotency store unavailable, not acting: ${errorMessage(err)}`, started, { reason: 'idempotency_store' }), replayed: false };
       }
@@ -87,9 +100,8 @@ export class IdempotencyGuard {
         replayed: true,
       };
     }
-    const begin: IdempotencyRecord = { state: 'started', executor, startedMs: this.clock() };
     try {
-      await this.store?.put(key, begin);
+      if (!claimed) await this.store?.put(key, begin);
     } catch (err) {
       return { result: result('failed', `idempotency store unavailable, not acting: ${errorMessage(err)}`, started, { reason: 'idempotency_store' }), replayed: false };
     }
@@ -124,5 +136,12 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
   async put(key: string, record: IdempotencyRecord): Promise<void> {
     this.records.set(key, record);
+  }
+
+  async claim(key: string, record: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {
+    const existing = this.records.get(key);
+    if (existing) return existing;
+    this.records.set(key, record);
+    return undefined;
   }
 }
