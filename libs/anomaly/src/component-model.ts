@@ -38,6 +38,8 @@ function growScratch(n: number): void {
   ZS = new Float64Array(2 * n);
   IDX = new Int32Array(2 * n);
 }
+let POS = new Int32Array(64);
+let XS = new Float64Array(64);
 const FORECAST: MetricForecast = { expected: 0, spread: 0, features: new Float32Array(0), featureOffset: 0 };
 
 /**
@@ -52,6 +54,9 @@ export class ComponentModel {
   /** Joint (PCA) model once the component has two or more metrics. */
   joint: JointState | undefined;
   lastSeverity: Severity = 'none';
+  /** Metric indices in name order, and each metric's rank in it (rebuilt when metrics are added). */
+  private byName: Int32Array | undefined;
+  private rank: Int32Array | undefined;
   /** Scratch of the detector's current batch (not state): see `scoreBatch`. */
   readonly batch: { stamp: number; lastT: number; first?: ComponentSample; pending?: Array<number[] | undefined> } = { stamp: 0, lastT: 0 };
   /** The metrics' baselines as the joint model sees them. */
@@ -139,7 +144,8 @@ export class ComponentModel {
     let surprise = softClip(best - Math.log10(Math.max(1, m)));
     if (this.names.length >= 2) {
       if (!this.joint || this.joint.dim < this.names.length) this.joint = this.joint ? growJoint(this.joint, this.names.length) : newJointState(this.names.length);
-      const xs = new Float64Array(this.joint.dim).fill(Number.NaN);
+      if (XS.length < this.joint.dim) XS = new Float64Array(2 * this.joint.dim);
+      const xs = XS.subarray(0, this.joint.dim).fill(Number.NaN);
       for (let k = 0; k < m; k++) xs[IDX[k]] = contributions[k].value;
       const js = scoreAndUpdateJoint(this.joint, xs, this.baseline, this.cfg, learning);
       surprise = softClip(Math.max(surprise, W_JOINT * js) - Math.log10(2));
@@ -160,8 +166,7 @@ export class ComponentModel {
     let signature = ZERO_SIGNATURE;
     if (m > 1 || severity !== 'none') {
       // most surprising first (ties by name)
-      const order = Array.from({ length: m }, (_, k) => k);
-      if (m > 1) order.sort((a, b) => SURPRISE[b] - SURPRISE[a] || (contributions[a].metric < contributions[b].metric ? -1 : contributions[a].metric > contributions[b].metric ? 1 : 0));
+      const order = m > 1 ? this.order(m) : [0];
       // Signatures serve the search for similar past incidents: built for flagged samples only.
       if (severity !== 'none' && m > 0) {
         const st = this.metrics[IDX[order[0]]];
@@ -173,6 +178,33 @@ export class ComponentModel {
       if (m > 1) metrics = order.map((k) => contributions[k]);
     }
     return { component: this.component, timeMs: sample.timeMs, score, severity, phase, metrics, signature };
+  }
+
+  /**
+   * Contribution indices, most surprising first, ties by metric name. Most metrics of a sample
+   * carry no evidence (surprise 0): only the others are sorted, the rest follow in name order.
+   */
+  private order(m: number): number[] {
+    if (!this.byName || this.byName.length !== this.names.length) {
+      const names = this.names;
+      this.byName = Int32Array.from(names.keys()).sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0));
+      this.rank = new Int32Array(names.length);
+      this.byName.forEach((idx, r) => (this.rank![idx] = r));
+    }
+    const rank = this.rank!;
+    const out: number[] = [];
+    if (POS.length < this.names.length) POS = new Int32Array(2 * this.names.length);
+    POS.fill(-1, 0, this.names.length);
+    for (let k = 0; k < m; k++) {
+      POS[IDX[k]] = k;
+      if (SURPRISE[k] > 0) out.push(k);
+    }
+    out.sort((a, b) => SURPRISE[b] - SURPRISE[a] || rank[IDX[a]] - rank[IDX[b]]);
+    for (const idx of this.byName!) {
+      const k = POS[idx];
+      if (k >= 0 && !(SURPRISE[k] > 0)) out.push(k);
+    }
+    return out;
   }
 
   /** Factor on the instant surprise: 0.5 during the refractory period after an alarm, else 1. */

@@ -65,6 +65,10 @@ export interface JointBaseline {
   range(a: number): number;
 }
 
+/** Scratch of `scoreAndUpdateJoint` (synchronous): deviations and scaled deviations. */
+let DX = new Float64Array(64);
+let Z = new Float64Array(64);
+
 /** Settings of `scoreAndUpdateJoint`. */
 export interface JointSettings {
   warmup: number;
@@ -78,7 +82,12 @@ export interface JointSettings {
  */
 export function scoreAndUpdateJoint(j: JointState, x: Float64Array, baseline: JointBaseline, cfg: JointSettings, learning: boolean): number {
   const d = j.dim;
-  const dx = new Float64Array(d);
+  if (DX.length < d) {
+    DX = new Float64Array(2 * d);
+    Z = new Float64Array(2 * d);
+  }
+  const dx = DX;
+  dx.fill(0, 0, d);
   let present = 0;
   const fitted = j.s[J.FITS] > 0;
   for (let a = 0; a < d; a++) {
@@ -100,7 +109,7 @@ export function scoreAndUpdateJoint(j: JointState, x: Float64Array, baseline: Jo
   let w = 1;
   if (fitted) {
     let spe = 0;
-    const z = new Float64Array(d);
+    const z = Z;
     for (let a = 0; a < d; a++) {
       z[a] = dx[a] / j.scale[a];
       spe += z[a] * z[a];

@@ -27,8 +27,9 @@ export const PRIOR_LOG10_ODDS = 3;
 export const EVIDENCE_WEIGHT = 0.5;
 
 /** Score of a surprise (see PRIOR_LOG10_ODDS / EVIDENCE_WEIGHT). */
+const SCORE_OF_NOTHING = 1 / (1 + Math.pow(10, PRIOR_LOG10_ODDS * EVIDENCE_WEIGHT));
 export function scoreOfSurprise(surprise: number): number {
-  if (!(surprise > 0)) return 1 / (1 + Math.pow(10, PRIOR_LOG10_ODDS * EVIDENCE_WEIGHT));
+  if (!(surprise > 0)) return SCORE_OF_NOTHING;
   return 1 / (1 + Math.pow(10, (PRIOR_LOG10_ODDS - surprise) * EVIDENCE_WEIGHT));
 }
 
