@@ -11,7 +11,9 @@ export const C = {
   LAST_T: 1,
   LAST_SCORE: 2,
   REFRACT_LEFT: 3,
-  SIZE: 4,
+  /** Exponential average of a multi-metric component's surprise (evidence of the last few samples). */
+  EMA: 4,
+  SIZE: 5,
 } as const;
 
 /** Settings of every component of a detector. */
@@ -28,6 +30,8 @@ const SEVERITIES: Severity[] = ['none', 'low', 'medium', 'high'];
  * calibrated p-value of one in N turns up every N samples on clean data, so evidence is tempered.
  */
 const W_JOINT = 0.6;
+/** Memory of the accumulated surprise of multi-metric components, per sample (about five samples). */
+const JOINT_EMA = 0.8;
 
 /** Scratch of `score` (scoring is synchronous): per contribution its surprise, z and metric index. */
 let SURPRISE = new Float64Array(64);
@@ -149,6 +153,10 @@ export class ComponentModel {
       for (let k = 0; k < m; k++) xs[IDX[k]] = contributions[k].value;
       const js = scoreAndUpdateJoint(this.joint, xs, this.baseline, this.cfg, learning);
       surprise = softClip(Math.max(surprise, W_JOINT * js) - Math.log10(2));
+      // Incidents of a multi-metric component (a server) last minutes: weak evidence that persists
+      // over a few samples adds up; one sample's evidence is never discounted.
+      this.c[C.EMA] = JOINT_EMA * this.c[C.EMA] + (1 - JOINT_EMA) * surprise;
+      surprise = Math.max(surprise, this.c[C.EMA]);
     } else {
       // Single metric: after an alarm, repeats within `refractorySamples` count half.
       surprise *= this.damping();
