@@ -4,8 +4,10 @@
  *   npx tsx tools/bench/monitor.bench.ts      # one JSON line per figure
  *
  * Figures: throughput of batched scoring, p99 latency of a batch of 1,000 components × 1 sample,
- * time to learn a 100-sample baseline, snapshot size per component, and the backend in use.
+ * time to learn a 100-sample baseline, snapshot size per component, the backend in use, and the
+ * machine's 1-minute load average while the timings ran (timings on a shared machine depend on it).
  */
+import os from 'node:os';
 import { createAnomalyDetector, type ComponentSample } from '@x0/anomaly';
 
 interface Figure {
@@ -51,6 +53,7 @@ export async function run(): Promise<Figure[]> {
   figures.push({ bench: 'monitor.batch_latency_p99_ms', value: round(percentile(lat, 0.99)), unit: 'ms' });
   figures.push({ bench: 'monitor.batch_latency_p50_ms', value: round(percentile(lat, 0.5)), unit: 'ms' });
   figures.push({ bench: 'monitor.backend', value: 1, unit: det.info.backend });
+  figures.push({ bench: 'monitor.load_average_1m', value: round(os.loadavg()[0]), unit: 'load' });
 
   // --- learning a baseline from 100 samples (one new component, one batch)
   const times: number[] = [];
