@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
-import { errorMessage } from '@x0/core';
+import { errorMessage, LruMap } from '@x0/core';
 import { readAdapter, type LoRAAdapter } from '@x0/lora';
-import type { ModelRegistry } from '@x0/model-registry';
+import type { AliasedModelsWatch, ModelRegistry } from '@x0/model-registry';
 import { adapterModelName, ServedModel, type SwapInfo } from '@x0/model-serving';
 import type { IncidentFeatures } from './action-space';
 import { ACTION_PARAMS_MODEL, type SuggestOptions } from './action-params-model';
@@ -19,17 +19,22 @@ export interface RegistryAdvisorOptions extends SuggestOptions {
 }
 
 /**
- * The advisor execute runs: the champion base from the registry and, per component seen,
- * that component's champion adapter (`action-params--<component>`), each followed with a
- * ServedModel, so a promotion or a rollback takes effect without a restart. The first
- * request for a component starts watching its adapter; until it is loaded (or when there
- * is none) the base alone answers.
+ * The advisor execute runs: the champion base from the registry and, per component that has
+ * one, that component's champion adapter (`action-params--<component>`), each followed with
+ * a ServedModel, so a promotion or a rollback takes effect without a restart. Which adapters
+ * exist comes from one watch over every model's alias (not one per component), so a
+ * component without an adapter costs nothing but a set lookup; a component's adapter is
+ * loaded once it exists and the component has been asked about. Until it is loaded (or
+ * when there is none) the base alone answers.
  */
 export class RegistryActionParamsAdvisor implements ActionParamsAdvisor {
   private readonly models: ActionParamsModels;
   private readonly base: ServedModel<tf.LayersModel>;
   private readonly adapters = new Map<string, ServedModel<LoRAAdapter>>();
   private readonly model: string;
+  /** Adapter model names of components asked about (adapter name → component), bounded. */
+  private readonly asked = new LruMap<string, string>(100_000);
+  private aliased?: AliasedModelsWatch;
   private stopped = false;
 
   constructor(private readonly o: RegistryAdvisorOptions) {
@@ -59,12 +64,20 @@ export class RegistryActionParamsAdvisor implements ActionParamsAdvisor {
     return this.models.adapterVersion(component);
   }
 
-  /** Loads the champion base and starts following it. */
+  /** Loads the champion base, starts following it, and learns which components have adapters. */
   async start(): Promise<void> {
     await this.base.start();
+    this.aliased = await this.o.registry.watchAliasedModels(
+      (model) => {
+        const component = this.asked.get(model);
+        if (component !== undefined) this.follow(component);
+      },
+      this.o.alias,
+      { onError: (err) => this.o.onError?.(err) },
+    );
   }
 
-  /** Starts following a component's adapter now (suggest() does it on first use); resolves once loaded. */
+  /** Starts following a component's adapter now (suggest() does it once the adapter exists); resolves once loaded. */
   async watchComponent(component: string): Promise<void> {
     if (this.adapters.has(component) || this.stopped) return;
     const name = adapterModelName(this.model, component);
@@ -91,15 +104,25 @@ export class RegistryActionParamsAdvisor implements ActionParamsAdvisor {
   }
 
   suggest(component: string, action: string, incident: IncidentFeatures): AdvisedParams | undefined {
-    if (!this.adapters.has(component)) this.watchComponent(component).catch((err) => this.o.onError?.(new Error(`cannot watch adapter of ${component}: ${errorMessage(err)}`)));
+    if (!this.adapters.has(component)) {
+      const name = adapterModelName(this.model, component);
+      this.asked.set(name, component);
+      // Before start() (no alias watch yet) every component is followed, as it cannot be known which have adapters.
+      if (!this.aliased || this.aliased.models.has(name)) this.follow(component);
+    }
     return this.models.suggest(component, action, incident);
+  }
+
+  private follow(component: string): void {
+    if (this.adapters.has(component) || this.stopped) return;
+    this.watchComponent(component).catch((err) => this.o.onError?.(new Error(`cannot watch adapter of ${component}: ${errorMessage(err)}`)));
   }
 
   /** Stops every watch and frees the models. Safe to call twice. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await Promise.all([this.base.stop(), ...[...this.adapters.values()].map((a) => a.stop())]);
+    await Promise.all([this.base.stop(), this.aliased?.stop(), ...[...this.adapters.values()].map((a) => a.stop())]);
     this.models.dispose();
   }
 }

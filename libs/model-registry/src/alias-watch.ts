@@ -86,3 +86,59 @@ export async function watchAlias(
     },
   };
 }
+
+/** A running watch of which models hold an alias (see `watchAliasedModels`). */
+export interface AliasedModelsWatch {
+  /** Models known to hold the alias. */
+  readonly models: ReadonlySet<string>;
+  /** Stops watching; resolves when the last callback has returned. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * One KV watch over `alias` of every model (`a.*.<alias>`): `onModel` is called once for each
+ * model that holds it now and for each model that gets it later. One watch, however many
+ * models there are: a service that serves per-component models learns which ones exist
+ * without one watch (one JetStream consumer) per component. Resolves once the current
+ * holders have been delivered.
+ */
+export async function watchAliasedModels(
+  kv: KV,
+  alias: string,
+  onModel: (model: string) => void,
+  options: Pick<WatchAliasOptions, 'onError'> = {},
+): Promise<AliasedModelsWatch> {
+  const models = new Set<string>();
+  const found = (model: string | undefined) => {
+    if (!model || models.has(model)) return;
+    models.add(model);
+    try {
+      onModel(model);
+    } catch (err) {
+      options.onError?.(err);
+    }
+  };
+  const pattern = aliasKey('*', alias);
+  // Updates first, then the keys that exist: a model aliased in between is seen by one or both (the set keeps it once).
+  const iter: QueuedIterator<KvWatchEntry> = await kv.watch({ key: pattern, include: KvWatchInclude.UpdatesOnly, ignoreDeletes: true });
+  try {
+    for await (const key of await kv.keys(pattern)) found(key.split('.')[1]);
+  } catch (err) {
+    iter.stop();
+    throw err;
+  }
+  const loop = (async () => {
+    for await (const e of iter) if (e.operation === 'PUT') found(e.key.split('.')[1]);
+  })().catch((err: unknown) => options.onError?.(err));
+  let stopping: Promise<void> | undefined;
+  return {
+    models,
+    stop() {
+      stopping ??= (async () => {
+        iter.stop();
+        await loop;
+      })();
+      return stopping;
+    },
+  };
+}

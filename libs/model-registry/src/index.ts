@@ -1,6 +1,6 @@
 export { createModelRegistry, ModelRegistry, type AliasMoveOptions, type ArtifactSource, type ModelRegistryOptions, type RegisterInput } from './model-registry';
 export { objectStoreIO, type ObjectStoreIOHandler } from './object-store-io';
-export type { AliasWatch, WatchAliasOptions } from './alias-watch';
+export type { AliasedModelsWatch, AliasWatch, WatchAliasOptions } from './alias-watch';
 export { HISTORY_LIMIT } from './alias-state';
 export { registeredEvent, aliasChangedEvent } from './model-events';
 export type {

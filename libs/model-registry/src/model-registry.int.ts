@@ -233,6 +233,29 @@ describe('ModelRegistry', () => {
     expect(seen).toHaveLength(3);
   });
 
+  it('watchAliasedModels - one watch reports every model holding the alias now and each one that gets it later, once', async () => {
+    for (const m of ['reg-many-a', 'reg-many-b', 'reg-many-c']) await registry.register({ model: m, version: 'v1', artifacts: tinyModel(12), signature });
+    await registry.promote('reg-many-a', 'v1');
+    await registry.promote('reg-many-b', 'v1', 'challenger');
+    const reported: string[] = [];
+    const watch = await registry.watchAliasedModels((m) => reported.push(m));
+    // Holders at start are reported before the promise resolves; a challenger is not a champion.
+    expect(reported.filter((m) => m.startsWith('reg-many-'))).toEqual(['reg-many-a']);
+    expect(watch.models.has('reg-many-b')).toBe(false);
+    await registry.promote('reg-many-c', 'v1');
+    await registry.promote('reg-many-b', 'v1');
+    const deadline = Date.now() + 5000;
+    while (reported.filter((m) => m.startsWith('reg-many-')).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    // A further move of an alias already known is not reported again.
+    await registry.register({ model: 'reg-many-a', version: 'v2', artifacts: tinyModel(12), signature });
+    await registry.promote('reg-many-a', 'v2');
+    await registry.alias('reg-many-a', 'champion');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(reported.filter((m) => m.startsWith('reg-many-'))).toEqual(['reg-many-a', 'reg-many-c', 'reg-many-b']);
+    await watch.stop();
+    await watch.stop();
+  });
+
   it('watch - an alias created after the watch started is delivered; a throwing handler does not stop the watch', async () => {
     await registry.register({ model: 'reg-watch2', version: 'v1', artifacts: tinyModel(11), signature });
     await registry.register({ model: 'reg-watch2', version: 'v2', artifacts: tinyModel(11), signature });

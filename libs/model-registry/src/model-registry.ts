@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MODELS_UPDATED_SUBJECT } from '@x0/contracts';
 import { FailedPreconditionError, InvalidArgumentError, newId, NotFoundError } from '@x0/core';
 import { moveAlias, parseAliasState, rollbackAlias } from './alias-state';
-import { watchAlias, type AliasWatch, type WatchAliasOptions } from './alias-watch';
+import { watchAlias, watchAliasedModels, type AliasedModelsWatch, type AliasWatch, type WatchAliasOptions } from './alias-watch';
 import { aliasChangedEvent, publishModelEvent, registeredEvent, type EventTarget } from './model-events';
 import { aliasKey, checkName, checkVersion, versionKey } from './names';
 import { deleteArtifacts, objectStoreIO } from './object-store-io';
@@ -213,6 +213,15 @@ export class ModelRegistry {
    */
   watchAliases(model: string, alias: string, onChange: (change: AliasChange) => void | Promise<void>, options: WatchAliasOptions = {}): Promise<AliasWatch> {
     return watchAlias(this.kv, checkName('model', model), checkName('alias', alias), onChange, options);
+  }
+
+  /**
+   * Calls `onModel` for every model that holds `alias` (default 'champion') now and for each
+   * one that gets it later, over a single KV watch (not one per model). Resolves once the
+   * current holders have been reported. Serving many per-component models starts here.
+   */
+  watchAliasedModels(onModel: (model: string) => void, alias = 'champion', options: Pick<WatchAliasOptions, 'onError'> = {}): Promise<AliasedModelsWatch> {
+    return watchAliasedModels(this.kv, checkName('alias', alias), onModel, options);
   }
 
   /** A load-only IOHandler for the artifacts of `ref`: `tf.loadLayersModel(h)` or `readAdapter(h)`. */
