@@ -16,7 +16,7 @@ import path from 'node:path';
 import { connectBus, provisionStreams, publishMessage, type Bus } from '@x0/bus';
 import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
 import { quantileSorted } from '@x0/core';
-import { publishMetrics } from '@x0/client';
+import { publishMetrics, X0Client } from '@x0/client';
 import { Anomaly, EVENT_CODECS, METRIC_BATCH_CODEC, STREAMS, Severity, eventSubject, metricsSubject, type Sample } from '@x0/contracts';
 import { healthyValues, rng } from '@x0/demo';
 import { Stack } from '../dev/stack';
@@ -109,7 +109,7 @@ function openGuardrailsFile(): string {
 /** Publish → dispatched action, one incident at a time, on pre-warmed components. */
 export async function latency(): Promise<Figure[]> {
   const components = 120;
-  return withStack(undefined, { PLAN_GUARDRAILS_FILE: openGuardrailsFile(), MONITOR_WARMUP_SAMPLES: '100', EXECUTE_VERIFY_WINDOW_S: '1' }, async ({ bus, stack }) => {
+  return withStack(undefined, { PLAN_GUARDRAILS_FILE: openGuardrailsFile(), MONITOR_WARMUP_SAMPLES: '100', EXECUTE_VERIFY_WINDOW_S: '1' }, async ({ bus, stack, nats }) => {
     await stack.start(90_000);
     const rand = rng(2);
     const t0 = Date.now() - 200_000;
@@ -124,10 +124,21 @@ export async function latency(): Promise<Figure[]> {
         await publishMetrics(bus, `lat-${c}`, samples, { kind: 'web', timeMs: samples[samples.length - 1].timeMs });
       }
     }
+    // First arrival of each event type per component (core subscription: no JetStream delay).
+    const stages = ['anomaly', 'diagnosis', 'plan', 'action'] as const;
+    const seen = new Map<string, Partial<Record<(typeof stages)[number], number>>>();
     const actions = new Map<string, number>();
-    const sub = bus.nc.subscribe('x0.events.action.>');
+    const sub = bus.nc.subscribe('x0.events.*.*');
     (async () => {
-      for await (const m of sub) actions.set(m.subject.split('.')[3], performance.now());
+      for await (const m of sub) {
+        const [, , type, component] = m.subject.split('.');
+        if (!(stages as readonly string[]).includes(type)) continue;
+        const at = performance.now();
+        const times = seen.get(component) ?? {};
+        times[type as (typeof stages)[number]] ??= at;
+        seen.set(component, times);
+        if (type === 'action' && !actions.has(component)) actions.set(component, at);
+      }
     })().catch(() => undefined);
     // Wait until the monitor has learnt every baseline.
     for (;;) {
@@ -136,6 +147,7 @@ export async function latency(): Promise<Figure[]> {
       await new Promise((r) => setTimeout(r, 100));
     }
     const latencies: number[] = [];
+    const stageLatencies: Record<string, number[]> = Object.fromEntries(stages.map((s) => [s, []]));
     for (let c = 0; c < components; c++) {
       const component = `lat-${c}`;
       // One batch with two saturated samples: the second one opens the incident.
@@ -150,14 +162,30 @@ export async function latency(): Promise<Figure[]> {
       const until = Date.now() + 5000;
       while (!actions.has(component) && Date.now() < until) await new Promise((r) => setImmediate(r));
       if (actions.has(component)) latencies.push(actions.get(component)! - started);
+      const times = seen.get(component) ?? {};
+      let previous = started;
+      for (const stage of stages) {
+        const at = times[stage];
+        if (at === undefined) break;
+        stageLatencies[stage].push(at - previous);
+        previous = at;
+      }
     }
     sub.unsubscribe();
+    // The services' own handling time (decode → ack) next to the stage times: the difference is the bus.
+    const client = new X0Client({ natsUrl: nats.url, addresses: stack.addresses() });
+    for (const { service, stats } of await client.statistics()) {
+      if (stats?.latency) process.stderr.write(`  ${service}: handler p50 ${stats.latency.p50Ms.toFixed(2)} ms, p99 ${stats.latency.p99Ms.toFixed(2)} ms, in ${stats.messagesIn}\n`);
+    }
+    await client.close();
     if (latencies.length < components * 0.9) throw new Error(`only ${latencies.length} of ${components} incidents reached an action`);
     latencies.sort((a, b) => a - b);
     return [
       { bench: 'loop.latency_p50_ms', value: round(quantileSorted(latencies, 0.5)), unit: 'ms' },
       { bench: 'loop.latency_p99_ms', value: round(quantileSorted(latencies, 0.99)), unit: 'ms' },
       { bench: 'loop.latency_samples', value: latencies.length, unit: 'incidents' },
+      // Where the time goes: each stage from the previous event (monitor: from the publish).
+      ...stages.map((stage) => ({ bench: `loop.stage_${stage}_p50_ms`, value: round(quantileSorted(stageLatencies[stage].sort((a, b) => a - b), 0.5)), unit: 'ms' })),
     ];
   });
 }
@@ -193,7 +221,16 @@ export async function throughput(): Promise<Figure[]> {
     }
     await Promise.all(pending);
     const deadline = Date.now() + 180_000;
-    while (actions < incidents && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // Progress on stderr, once a second: which consumer holds the backlog shows the slowest stage.
+    let report = Date.now() + 1000;
+    while (actions < incidents && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (Date.now() < report) continue;
+      report = Date.now() + 1000;
+      const backlog: string[] = [];
+      for await (const ci of bus.jsm.consumers.list(STREAMS.events.name)) if (ci.config.durable_name) backlog.push(`${ci.name} ${ci.num_pending + ci.num_ack_pending}`);
+      process.stderr.write(`  ${Math.round(performance.now() - started)} ms: ${actions} actions; backlog ${backlog.sort().join(', ')}\n`);
+    }
     sub.unsubscribe();
     if (actions < incidents) throw new Error(`only ${actions} of ${incidents} incidents reached an action in time`);
     return [
