@@ -21,3 +21,4 @@ export {
   type AdapterLayer,
 } from './adapter';
 export { fileIO } from './file-io';
+export { fineTune, type FineTuneOptions, type FineTuneResult, type LossFn } from './fine-tune';

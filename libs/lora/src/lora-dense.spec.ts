@@ -84,6 +84,59 @@ describe('LoRADense', () => {
     tf.dispose(wrong);
   });
 
+  it('gradients - dA, dB and dx under a tape match tf.grads of the plain formula', () => {
+    const layer = handLayer('relu');
+    const [w, b] = layer.getBaseWeights();
+    const { a: a0, b: b0 } = layer.getAdapterWeights();
+    const x = tf.tensor2d([[1, 2], [-1, 0.5], [0.3, -2]]);
+    const c = tf.tensor2d([[1, -2], [0.5, 3], [-1, 1]]); // loss = sum(c ⊙ y): every output gets its own weight
+    // Reference: the formula with tfjs's own ops and gradients, everything an input.
+    const reference = tf.grads((xi: tf.Tensor, ai: tf.Tensor, bi: tf.Tensor) =>
+      tf.relu(tf.matMul(xi as tf.Tensor2D, w as tf.Tensor2D).add(b).add(tf.matMul(tf.matMul(xi as tf.Tensor2D, ai as tf.Tensor2D, false, true), bi as tf.Tensor2D, false, true).mul(2))).mul(c).sum(),
+    )([x, a0, b0]);
+    const [lA, lB] = layer.trainableWeights.map((v) => v.read() as tf.Variable);
+    const viaVars = tf.variableGrads(() => (layer.apply(x) as tf.Tensor).mul(c).sum() as tf.Scalar, [lA, lB]);
+    const dx = tf.grad((xi: tf.Tensor) => (layer.apply(xi) as tf.Tensor).mul(c).sum())(x);
+    const close = (t: tf.Tensor, r: tf.Tensor) => (t.arraySync() as number[][]).forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo((r.arraySync() as number[][])[i][j], 5)));
+    close(viaVars.grads[lA.name], reference[1]);
+    close(viaVars.grads[lB.name], reference[2]);
+    close(dx, reference[0]);
+    expect(Object.keys(viaVars.grads)).toHaveLength(2);
+    tf.dispose([w, b, a0, b0, x, c, dx, ...reference, viaVars.value, ...Object.values(viaVars.grads)]);
+  });
+
+  it('frozen base - a training step computes no gradient for the kernel or the bias', async () => {
+    // in 6, units 10, rank 2, batch 7: no tensor of the step but dW has 60 entries, none but db has shape [10].
+    const layer = new LoRADense({ units: 10, rank: 2, seed: 1 });
+    layer.apply(tf.input({ shape: [6] }));
+    const x = tf.randomNormal([7, 6], 0, 1, 'float32', 2);
+    const vars = layer.trainableWeights.map((v) => v.read() as tf.Variable);
+    const optimizer = tf.train.sgd(0.1);
+    const profile = await tf.profile(() => {
+      tf.tidy(() => {
+        optimizer.minimize(() => (layer.apply(x, { training: true }) as tf.Tensor).square().mean() as tf.Scalar, false, vars);
+      });
+    });
+    // Reshape only relabels a tensor (the fused forward views W as [1, 6, 10]); every other kernel computes.
+    const shapes = profile.kernels.filter((k) => k.name !== 'Reshape').flatMap((k) => k.outputShapes);
+    expect(shapes.length).toBeGreaterThan(10);
+    expect(shapes.filter((s) => tf.util.sizeFromShape(s) === 60)).toEqual([]);
+    expect(shapes.filter((s) => s.length === 1 && s[0] === 10)).toEqual([]);
+    const { b } = layer.getAdapterWeights();
+    expect(b.dataSync().some((v) => v !== 0)).toBe(true); // the step did train the adapter
+    tf.dispose([x, b]);
+    optimizer.dispose();
+  });
+
+  it('training mode - the forward pass under a tape gives the inference output', () => {
+    const layer = handLayer('relu');
+    const x = tf.tensor2d([[1, 2], [-1, 0.5], [0.3, -2]]);
+    const inference = (layer.apply(x) as tf.Tensor).arraySync() as number[][];
+    const { value } = tf.valueAndGrad((xi: tf.Tensor) => (layer.apply(xi) as tf.Tensor).sum())(x);
+    expect(value.arraySync()).toBeCloseTo(inference.flat().reduce((s, v) => s + v, 0), 5);
+    tf.dispose([x, value]);
+  });
+
   it('unbuilt - merge before build fails clearly', () => {
     expect(() => new LoRADense({ units: 2, name: 'early' }).merge()).toThrow("LoRADense 'early' is not built yet");
   });

@@ -119,10 +119,12 @@ export class LoRADense extends tf.layers.Layer {
       const inputDim = kernel.shape[0] as number;
       // Dense semantics for N-D inputs: contract the last axis only.
       const x2 = (x.rank === 2 ? x : x.reshape([-1, inputDim])) as tf.Tensor2D;
-      // The base path is Dense's own fused op, so a zero B reproduces the base output bit for bit.
-      const base = tf.fused.matMul({ a: x2, b: kernel.read() as tf.Tensor2D, bias: bias?.read() });
-      const low = tf.matMul(x2, loraA.read() as tf.Tensor2D, false, true); // x·Aᵀ: [batch, rank]
-      const y = base.add(tf.matMul(low, loraB.read() as tf.Tensor2D, false, true).mul(this.scale)); // ·Bᵀ
+      const base = frozenDense(x2, kernel.read() as tf.Tensor2D, bias?.read() as tf.Tensor1D | undefined);
+      // Aᵀ and (alpha/rank)·Bᵀ are small ([in, rank], [rank, units]); multiplying by them
+      // rather than passing transpose flags keeps every product on the backend's fast path.
+      const aT = tf.transpose(loraA.read() as tf.Tensor2D);
+      const bT = tf.transpose(loraB.read() as tf.Tensor2D).mul(this.scale) as tf.Tensor2D;
+      const y = base.add(matMul(matMul(x2, aT), bT)); // x·Aᵀ: [batch, rank], then ·(alpha/rank)·Bᵀ
       const out = x.rank === 2 ? y : y.reshape([...x.shape.slice(0, -1), this.units]);
       return this.activationLayer.call(out, {}) as tf.Tensor;
     });
@@ -192,6 +194,53 @@ export function loraDense(args: LoRADenseArgs): LoRADense {
 /** True for a LoRADense layer, also across duplicate module instances (compares class names). */
 export function isLoRADense(layer: tf.layers.Layer): layer is LoRADense {
   return layer.getClassName() === LoRADense.className;
+}
+
+/** True while a gradient tape records (inside tf.grad, variableGrads, optimizer.minimize, fit). */
+function recordingGradients(): boolean {
+  return tf.engine().state.gradientDepth > 0;
+}
+
+/**
+ * `x·W + b` for the frozen base path. Outside gradient recording (predict, serving) it is
+ * Dense's own fused op, so a zero B reproduces the base output bit for bit. While a tape
+ * records, it is an op whose only differentiable input is `x`: tfjs's fused matMul would
+ * compute dx, dW and db every step (its custom gradient is eager), although W and b are frozen
+ * and dx is useless for the first layer. Here dW and db are never computed, and dx only when
+ * the tape needs it (not for the model input); it is `dy·(Wᵀ)` with Wᵀ materialised, because
+ * the wasm backend's matMul with a transpose flag takes a slow path (≈ 5× on [512,128]·[128,64]).
+ */
+function frozenDense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D | undefined): tf.Tensor2D {
+  const forward = (input: tf.Tensor2D) => tf.fused.matMul({ a: input, b: kernel, bias }) as tf.Tensor2D;
+  if (!recordingGradients()) return forward(x);
+  // W and b are read from the closure, not passed as inputs: the tape never sees them. They
+  // are variables, alive (and unchanged) until the backward pass of this step has run.
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: forward(args[0] as tf.Tensor2D),
+    gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, tf.transpose(kernel)),
+  }));
+  return op(x) as tf.Tensor2D;
+}
+
+/**
+ * `a·b` without transpose flags. While a tape records, its gradients are `dy·bᵀ` and `aᵀ·dy`
+ * with the transposes materialised: tfjs's own matMul gradient passes transpose flags, which
+ * the wasm backend runs on a slow path.
+ */
+function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  if (!recordingGradients()) return tf.matMul(a, b);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [ta, tb, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    save([ta, tb]); // tensors the backward pass uses must be saved: the forward scope disposes its own
+    return {
+      value: tf.matMul(ta, tb),
+      gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [
+        tf.matMul(dy as tf.Tensor2D, tf.transpose(sb as tf.Tensor2D)),
+        tf.matMul(tf.transpose(sa as tf.Tensor2D), dy as tf.Tensor2D),
+      ],
+    };
+  });
+  return op(a, b) as tf.Tensor2D;
 }
 
 function positiveInt(field: string, v: number): void {
