@@ -9,7 +9,7 @@ export {
   type LoRADenseArgs,
   type MergedDenseWeights,
 } from './lora-dense';
-export { applyLoRA, countParams, loraLayers, mergeAdapter, type ApplyLoRAOptions, type ParamCounts } from './model-surgery';
+export { applyLoRA, countParams, isLowRankFor, loraLayers, mergeAdapter, type ApplyLoRAOptions, type ParamCounts } from './model-surgery';
 export { baseModelSignature } from './signature';
 export {
   ADAPTER_FORMAT,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from './backend';
 import { isLoRADense } from './lora-dense';
-import { applyLoRA, countParams, mergeAdapter } from './model-surgery';
+import { applyLoRA, countParams, isLowRankFor, mergeAdapter } from './model-surgery';
 import { predictArray, regressionData, smallBaseModel } from './testing';
 
 beforeAll(async () => {
@@ -60,6 +60,15 @@ describe('applyLoRA', () => {
     const picked = applyLoRA(base, { layers: [base.layers[2].name, 3] });
     expect(picked.layers.map((l) => l.getClassName())).toEqual(['Dense', 'Dropout', 'LoRADense', 'LoRADense']);
     expect(countParams(picked).trainable).toBe(8 * (12 + 8) + 8 * (8 + 3));
+  });
+
+  it('select low-rank - only the layers where the adapter is at most half the kernel are adapted', () => {
+    // Dense 6→12 (72 weights), 12→8 (96), 8→3 (24). Rank 2: 36 ≤ 36 yes, 40 ≤ 48 yes, 22 ≤ 12 no.
+    const base = smallBaseModel();
+    expect(applyLoRA(base, { rank: 2, layers: 'low-rank' }).layers.map((l) => l.getClassName())).toEqual(['LoRADense', 'Dropout', 'LoRADense', 'Dense']);
+    // Rank 3: 54 > 36 no, 60 > 48 no, 33 > 12 no.
+    expect(() => applyLoRA(base, { rank: 3, layers: 'low-rank' })).toThrow("'layers' 'low-rank': no Dense layer is wide enough for rank 3");
+    expect([isLowRankFor(64, 128, 8), isLowRankFor(32, 1, 4), isLowRankFor(512, 512, 8)]).toEqual([true, false, true]);
   });
 
   it('select - a missing or non-Dense layer is rejected with the entry named', () => {

@@ -9,10 +9,13 @@ export interface ApplyLoRAOptions {
   /** Scaling numerator, update scaled by `alpha / rank` (default 16). */
   alpha?: number;
   /**
-   * Which Dense layers to adapt, by name or by index in `model.layers`; every Dense layer
-   * when omitted. Naming a layer that is not Dense throws InvalidArgumentError.
+   * Which Dense layers to adapt: by name or by index in `model.layers`; `'low-rank'` for the
+   * Dense layers where the adapter is at most half the size of the kernel it adapts
+   * (`rank·(in + units) ≤ in·units / 2`, see {@link isLowRankFor}); every Dense layer when
+   * omitted. Naming a layer that is not Dense, or `'low-rank'` on a model with no such
+   * layer, throws InvalidArgumentError.
    */
-  layers?: readonly (string | number)[];
+  layers?: readonly (string | number)[] | 'low-rank';
   /** Seed for the A matrices (layer i uses seed + i), for reproducible adapters. */
   seed?: number;
 }
@@ -36,9 +39,10 @@ export interface ParamCounts {
 export function applyLoRA(model: tf.LayersModel, options: ApplyLoRAOptions = {}): tf.Sequential {
   const seq = requireSequential(model);
   const specs = new Map<number, AdapterLayerSpec>();
-  for (const index of selectDense(seq, options.layers)) {
+  const rank = options.rank ?? DEFAULT_RANK;
+  for (const index of selectDense(seq, options.layers, rank)) {
     specs.set(index, {
-      rank: options.rank ?? DEFAULT_RANK,
+      rank,
       alpha: options.alpha ?? DEFAULT_ALPHA,
       seed: options.seed === undefined ? undefined : options.seed + index,
     });
@@ -182,12 +186,30 @@ function cloneFrozen(layer: tf.layers.Layer, first: FirstLayerArgs): Replacement
   };
 }
 
-function selectDense(seq: tf.Sequential, wanted: readonly (string | number)[] | undefined): Set<number> {
+/**
+ * True when a rank-`rank` adapter on a Dense layer with kernel `[inputDim, units]` is at most
+ * half the size of the kernel: `rank·(inputDim + units) ≤ inputDim·units / 2`. Only then is the
+ * update really low-rank; on narrower layers (an output layer of 1 unit, a 5-wide input) the
+ * adapter has as many parameters as fine-tuning the kernel itself, or more.
+ */
+export function isLowRankFor(inputDim: number, units: number, rank: number): boolean {
+  return rank * (inputDim + units) <= (inputDim * units) / 2;
+}
+
+function selectDense(seq: tf.Sequential, wanted: ApplyLoRAOptions['layers'], rank: number): Set<number> {
   const isDense = (l: tf.layers.Layer) => l.getClassName() === 'Dense';
-  if (wanted === undefined) {
+  if (wanted === undefined || wanted === 'low-rank') {
     const all = seq.layers.flatMap((l, i) => (isDense(l) ? [i] : []));
     if (all.length === 0) throw new InvalidArgumentError('model', 'has no Dense layer to adapt');
-    return new Set(all);
+    if (wanted === undefined) return new Set(all);
+    const lowRank = all.filter((i) => {
+      const [inputDim, units] = seq.layers[i].weights[0].shape as number[];
+      return isLowRankFor(inputDim, units, rank);
+    });
+    if (lowRank.length === 0) {
+      throw new InvalidArgumentError('layers', `'low-rank': no Dense layer is wide enough for rank ${rank} (needs rank·(in + units) ≤ in·units / 2)`);
+    }
+    return new Set(lowRank);
   }
   if (wanted.length === 0) throw new InvalidArgumentError('layers', 'must name at least one Dense layer');
   return new Set(
