@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '@x0/core';
-import { applyLoRA, countParams, extractAdapter, type LoRAAdapter } from '@x0/lora';
+import { applyLoRA, countParams, extractAdapter, fineTune, type LoRAAdapter } from '@x0/lora';
 import { FEATURE_DIM } from './action-space';
 import { predictRecovery } from './action-params-model';
 import { trainingRows, type Trajectory } from './trajectories';
@@ -39,10 +39,7 @@ export interface Evaluation {
  * InvalidArgumentError when there is nothing to train on.
  */
 export async function fitModel(model: tf.LayersModel, trajectories: readonly Trajectory[], options: FitOptions = {}): Promise<number> {
-  const { x, y } = trainingRows(trajectories, options.monotone ?? true);
-  if (x.length === 0) throw new InvalidArgumentError('trajectories', 'must hold at least one parametrised outcome');
-  const xs = tf.tensor2d(x, [x.length, FEATURE_DIM]);
-  const ys = tf.tensor2d(y, [y.length, 1]);
+  const { xs, ys } = rowTensors(trajectories, options.monotone ?? true);
   model.compile({ optimizer: tf.train.adam(options.learningRate ?? 0.01), loss: 'binaryCrossentropy' });
   let last = Number.NaN;
   try {
@@ -66,22 +63,41 @@ export async function fitModel(model: tf.LayersModel, trajectories: readonly Tra
 
 /**
  * Fine-tunes a LoRA adapter of `base` (not modified) on one component's trajectories:
- * the base stays frozen, only the adapter's A and B matrices train. Returns the adapter
- * (the caller disposes it), its training loss and parameter counts.
+ * the base stays frozen, only the adapter's A and B matrices train (@x0/lora `fineTune`:
+ * Adam, binary cross-entropy, batches of 256 rows shuffled with `seed`, 80 epochs by
+ * default). Returns the adapter (the caller disposes it), its last epoch's training loss and
+ * parameter counts. Throws InvalidArgumentError when there is nothing to train on.
  */
 export async function fineTuneAdapter(
   base: tf.LayersModel,
   trajectories: readonly Trajectory[],
   options: AdapterOptions = {},
 ): Promise<{ adapter: LoRAAdapter; loss: number; trainableParams: number; baseParams: number }> {
-  const lora = applyLoRA(base, { rank: options.rank ?? 4, alpha: options.alpha ?? 8, layers: options.layers, seed: options.seed ?? 7 });
+  const { xs, ys } = rowTensors(trajectories, options.monotone ?? true);
+  const seed = options.seed ?? 7;
+  const lora = applyLoRA(base, { rank: options.rank ?? 4, alpha: options.alpha ?? 8, layers: options.layers, seed });
   try {
-    const loss = await fitModel(lora, trajectories, { epochs: 80, learningRate: 0.02, ...options });
+    const { losses } = await fineTune(lora, xs, ys, {
+      epochs: options.epochs ?? 80,
+      batchSize: options.batchSize ?? 256,
+      learningRate: options.learningRate ?? 0.02,
+      loss: 'binaryCrossentropy',
+      seed,
+      onEpochEnd: options.onEpoch,
+    });
     const counts = countParams(lora);
-    return { adapter: extractAdapter(lora), loss, trainableParams: counts.trainable, baseParams: counts.frozen };
+    return { adapter: extractAdapter(lora), loss: losses[losses.length - 1], trainableParams: counts.trainable, baseParams: counts.frozen };
   } finally {
     lora.dispose();
+    tf.dispose([xs, ys]);
   }
+}
+
+/** Training rows of the trajectories as tensors (the caller disposes them). Throws InvalidArgumentError when there are none. */
+function rowTensors(trajectories: readonly Trajectory[], monotone: boolean): { xs: tf.Tensor2D; ys: tf.Tensor2D } {
+  const { x, y } = trainingRows(trajectories, monotone);
+  if (x.length === 0) throw new InvalidArgumentError('trajectories', 'must hold at least one parametrised outcome');
+  return { xs: tf.tensor2d(x, [x.length, FEATURE_DIM]), ys: tf.tensor2d(y, [y.length, 1]) };
 }
 
 /** Log-loss and accuracy of `model` on the trajectories as observed (no implied rows). */
