@@ -76,6 +76,15 @@ describe('fineTune', () => {
     tf.dispose([x, y]);
   });
 
+  it('signal - aborting stops at the end of the current epoch', async () => {
+    const lora = applyLoRA(smallBaseModel(), { rank: 2 });
+    const { x, y } = regressionData(32);
+    const stop = new AbortController();
+    const { losses } = await fineTune(lora, x, y, { epochs: 50, signal: stop.signal, onEpochEnd: (epoch) => (epoch === 2 ? stop.abort() : undefined) });
+    expect(losses).toHaveLength(3);
+    tf.dispose([x, y]);
+  });
+
   it('memory - an epoch leaves no tensors behind', async () => {
     const lora = applyLoRA(smallBaseModel(), { rank: 2 });
     const { x, y } = regressionData(50);

@@ -9,9 +9,10 @@ export interface FineTuneOptions {
   /** Passes over the data (default 1). */
   epochs?: number;
   /**
-   * Rows per optimiser step (default 512). A component's baseline of up to 512 rows is then
-   * one step per epoch: on small models the cost of a step is mostly per-op overhead, so
-   * fewer, larger steps are faster per epoch (but need more epochs to move as far).
+   * Rows per optimiser step (default 256, as x0's adapters train). Larger batches make an
+   * epoch cheaper (a step on a small model costs little more for 512 rows than for 256) but
+   * move the adapter less per epoch: on the reference benchmark batch 512 halves the epoch
+   * time and doubles the epochs needed, for about the same time to a trained adapter (docs/lora.md).
    */
   batchSize?: number;
   /** Adam learning rate when no `optimizer` is given (default 0.005). */
@@ -24,9 +25,11 @@ export interface FineTuneOptions {
   seed?: number;
   /** Called after each epoch with its mean training loss. */
   onEpochEnd?: (epoch: number, loss: number) => void | Promise<void>;
+  /** Stops training at the end of the current epoch once aborted (e.g. from onEpochEnd when the loss is good enough). */
+  signal?: AbortSignal;
 }
 
-/** What {@link fineTune} did: the mean training loss of each epoch. */
+/** What {@link fineTune} did: the mean training loss of each epoch run (fewer than asked when stopped by `signal`). */
 export interface FineTuneResult {
   losses: number[];
 }
@@ -48,7 +51,7 @@ export async function fineTune(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor
   if (n === 0) throw new InvalidArgumentError('x', 'must hold at least one row');
   if (y.shape[0] !== n) throw new InvalidArgumentError('y', `has ${y.shape[0]} rows, x has ${n}`);
   const epochs = options.epochs ?? 1;
-  const batchSize = Math.min(options.batchSize ?? 512, n);
+  const batchSize = Math.min(options.batchSize ?? 256, n);
   positiveInt('epochs', epochs);
   positiveInt('batchSize', batchSize);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -59,7 +62,7 @@ export async function fineTune(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor
   const steps = Math.ceil(n / batchSize);
   const losses: number[] = [];
   try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
+    for (let epoch = 0; epoch < epochs && !options.signal?.aborted; epoch++) {
       // Row order only matters when an epoch has several steps; one full batch is order-free.
       const order = steps > 1 ? tf.tensor1d(shuffled(n, random), 'int32') : undefined;
       let total = tf.scalar(0);

@@ -120,11 +120,7 @@ export class LoRADense extends tf.layers.Layer {
       // Dense semantics for N-D inputs: contract the last axis only.
       const x2 = (x.rank === 2 ? x : x.reshape([-1, inputDim])) as tf.Tensor2D;
       const base = frozenDense(x2, kernel.read() as tf.Tensor2D, bias?.read() as tf.Tensor1D | undefined);
-      // Aᵀ and (alpha/rank)·Bᵀ are small ([in, rank], [rank, units]); multiplying by them
-      // rather than passing transpose flags keeps every product on the backend's fast path.
-      const aT = tf.transpose(loraA.read() as tf.Tensor2D);
-      const bT = tf.transpose(loraB.read() as tf.Tensor2D).mul(this.scale) as tf.Tensor2D;
-      const y = base.add(matMul(matMul(x2, aT), bT)); // x·Aᵀ: [batch, rank], then ·(alpha/rank)·Bᵀ
+      const y = base.add(lowRankUpdate(x2, loraA.read() as tf.Tensor2D, loraB.read() as tf.Tensor2D, this.scale));
       const out = x.rank === 2 ? y : y.reshape([...x.shape.slice(0, -1), this.units]);
       return this.activationLayer.call(out, {}) as tf.Tensor;
     });
@@ -223,24 +219,35 @@ function frozenDense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D | un
 }
 
 /**
- * `a·b` without transpose flags. While a tape records, its gradients are `dy·bᵀ` and `aᵀ·dy`
- * with the transposes materialised: tfjs's own matMul gradient passes transpose flags, which
- * the wasm backend runs on a slow path.
+ * `scale·x·Aᵀ·Bᵀ` (`[batch, units]`) as one op with a hand-written gradient. Every product
+ * avoids the wasm backend's slow path for wide outputs with a transposed operand: Bᵀ
+ * (`[rank, units]`, small) is materialised rather than passed as a transpose flag, and so are
+ * the small transposes the gradients need. One op instead of the ~15 tfjs would record
+ * for the same maths: on a small model a training step costs mostly per-op overhead.
  */
-function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  if (!recordingGradients()) return tf.matMul(a, b);
+function lowRankUpdate(x: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D, scale: number): tf.Tensor2D {
+  const forward = (xi: tf.Tensor2D, ai: tf.Tensor2D, bi: tf.Tensor2D) => {
+    const low = tf.matMul(xi, ai, false, true).mul(scale) as tf.Tensor2D; // scale·x·Aᵀ: [batch, rank]
+    return { low, value: tf.matMul(low, tf.transpose(bi)) as tf.Tensor2D };
+  };
+  if (!recordingGradients()) return forward(x, a, b).value;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [ta, tb, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-    save([ta, tb]); // tensors the backward pass uses must be saved: the forward scope disposes its own
+    const [xi, ai, bi, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    const { low, value } = forward(xi, ai, bi);
+    save([xi, ai, bi, low]); // the forward scope disposes its own tensors: keep what the backward pass needs
     return {
-      value: tf.matMul(ta, tb),
-      gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [
-        tf.matMul(dy as tf.Tensor2D, tf.transpose(sb as tf.Tensor2D)),
-        tf.matMul(tf.transpose(sa as tf.Tensor2D), dy as tf.Tensor2D),
-      ],
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sa, sb, sLow] = saved as tf.Tensor2D[];
+        const dLow = tf.matMul(dy as tf.Tensor2D, sb).mul(scale) as tf.Tensor2D; // [batch, rank]
+        const dx = tf.matMul(dLow, sa); // [batch, in]
+        const dA = tf.matMul(tf.transpose(dLow), sx); // [rank, in]
+        const dB = tf.transpose(tf.matMul(tf.transpose(sLow), dy as tf.Tensor2D)); // (lowᵀ·dy)ᵀ: [units, rank]
+        return [dx, dA, dB];
+      },
     };
   });
-  return op(a, b) as tf.Tensor2D;
+  return op(x, a, b) as tf.Tensor2D;
 }
 
 function positiveInt(field: string, v: number): void {
