@@ -1,38 +1,51 @@
 /**
- * LoRA benchmark on a small detector-like model.
+ * LoRA benchmark.
  *
  *   npx tsx tools/bench/lora.bench.ts
  *
- * Base model: a reconstruction autoencoder over a window of 64 normalised samples,
- * Dense 64→128 (relu) → 64 (relu) → 64 (linear): 20,736 parameters. Data: 512 windows of a
- * synthetic component baseline (daily-like sine + noise). Backend: wasm (cpu fallback).
+ * Reference model (the headline figures): a reconstruction autoencoder over a window of 64
+ * normalised samples, Dense 64→128 (relu) → 64 (relu) → 64 (linear), 20,736 parameters — a
+ * per-component window model 15× the size of the two models x0 adapts today (below), so its
+ * fine-tune time bounds theirs from above. Data: one component's baseline, 512 windows of a
+ * synthetic daily-like sine + noise. Backend: wasm (cpu fallback).
  *
- * - lora.finetune_epoch_ms: median wall time of 10 epochs (after 2 warm-up) of `fit` over
- *   the 512 windows, batch 256, Adam, rank 8 on every Dense layer, adapter only (the base
- *   is frozen).
+ * - lora.finetune_epoch_ms: median wall time of one epoch of `fineTune` (@x0/lora: one Adam
+ *   step per batch over the adapter variables only) over the 512 windows, default batch 256
+ *   (two steps, as x0's adapters train), rank 8 on every Dense layer; 10 epochs after 2 warm-up.
  * - lora.finetune_epoch_cpu_ms: the same epochs' median CPU time of this process (user +
  *   system): what the epoch costs when the machine is shared and wall time is inflated.
- * - lora.adapter_bytes: bytes the serialised adapter takes (weights + JSON config), rank 8,
- *   every Dense layer (the default of applyLoRA).
- * - lora.trainable_fraction: adapter parameters / base parameters, same configuration.
- * - lora.adapter_bytes_output_layer, lora.trainable_fraction_output_layer: the same with
- *   only the output layer adapted (`layers: [2]`).
+ * - lora.finetune_epoch_batch512_ms / _cpu_ms: `fineTune` with batch 512 (one step per epoch).
+ * - lora.finetune_to_quality_cpu_ms / _epochs (and _batch512_): CPU time and epochs of
+ *   `fineTune` (Adam 0.005, from a fresh adapter) until an epoch's loss is at most 0.08, twice
+ *   the noise variance of the windows (0.2²): what a cheaper epoch buys in time to a useful adapter.
+ * - lora.finetune_epoch_fit_ms / _cpu_ms: tfjs-layers `model.fit`, batch 256, shuffled (the
+ *   seed figure's configuration; fit runs the same LoRADense layers).
+ * - lora.full_finetune_epoch_cpu_ms: for comparison, `fineTune` of every weight of the base
+ *   (no adapter), batch 512.
+ * - lora.adapter_bytes, lora.trainable_fraction: serialised adapter (weights + JSON config) and
+ *   adapter parameters / base parameters, rank 8 on every Dense layer (applyLoRA's default).
+ * - lora.adapter_bytes_output_layer, lora.trainable_fraction_output_layer: rank 8 on the output
+ *   layer only (`layers: [2]`).
+ * - lora.trainable_fraction_low_rank: rank 8 with `layers: 'low-rank'` (layers where the adapter
+ *   is at most half the kernel: here all three, so it equals the all-layers figure).
  * - lora.merged_vs_base_latency_ratio: median latency of `predict` on one batch of 64
  *   windows, merged model / base model (200 interleaved runs each).
  * - lora.unmerged_vs_base_latency_ratio: the same for the LoRA model before merging.
  *
- * The two adapters x0 trains (docs/trainer.md), on their real architectures:
+ * The two adapters x0 trains (docs/lora.md), on their real architectures, both with `fineTune`:
  * - lora.detector_*: the monitor's forecaster (24 → 32 relu → 16 tanh → 1, 1,345 parameters),
- *   rank 4 on every layer, one epoch over a component's baseline (750 windows, batch 256) —
- *   the configuration of tools/eval/lora-detector.ts.
+ *   rank 4 on every layer, one epoch over a component's baseline (750 windows, batch 256: three
+ *   steps) — the configuration of tools/eval/lora-detector.ts; `_low_rank` fraction: rank 4 on
+ *   the layers where it is low-rank (the first two).
  * - lora.action_params_*: execute's action-parameter model (5 → 32 → 32 → 1, 1,281
- *   parameters), rank 4 on every layer, one epoch over 60 outcomes with their implied rows.
+ *   parameters), rank 4 on every layer, one epoch over 60 outcomes with their implied rows,
+ *   batch 256, binary cross-entropy (the configuration of fineTuneAdapter).
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { quantileSorted } from '@x0/core';
 import { createBaseModel, simulateTrajectories, trainingRows } from '@x0/action-params';
-import { applyLoRA, countParams, extractAdapter, mergeAdapter, selectBackend } from '@x0/lora';
+import { applyLoRA, countParams, extractAdapter, fineTune, mergeAdapter, selectBackend, type FineTuneOptions } from '@x0/lora';
 import { runWhenMain } from './figure';
 
 export interface BenchResult {
@@ -75,30 +88,95 @@ function serialisedBytes(model: tf.LayersModel): number {
   }
 }
 
-async function epochMs(model: tf.LayersModel, x: tf.Tensor2D, y: tf.Tensor2D = x): Promise<{ wall: number; cpu: number }> {
-  model.compile({ optimizer: tf.train.adam(0.005), loss: 'meanSquaredError' });
+interface EpochTimes {
+  wall: number;
+  cpu: number;
+}
+
+/** Median wall and CPU time of epochs 3..12 of `train(onEpochBegin, onEpochEnd)`. */
+async function timeEpochs(train: (begin: () => void, end: () => void) => Promise<void>): Promise<EpochTimes> {
   const wall: number[] = [];
   const cpu: number[] = [];
   let t0 = 0;
   let c0 = process.cpuUsage();
-  await model.fit(x, y, {
-    epochs: 12,
-    batchSize: 256,
-    shuffle: true,
-    verbose: 0,
-    callbacks: {
-      onEpochBegin: async () => {
-        c0 = process.cpuUsage();
-        t0 = performance.now();
+  const begin = () => {
+    c0 = process.cpuUsage();
+    t0 = performance.now();
+  };
+  const end = () => {
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  };
+  await train(begin, end);
+  return { wall: median(wall.slice(2)), cpu: median(cpu.slice(2)) };
+}
+
+/** Epoch times of `fineTune` (one Adam optimiser across the 12 epochs). */
+function fineTuneEpochs(model: tf.LayersModel, x: tf.Tensor2D, y: tf.Tensor2D, options: FineTuneOptions = {}): Promise<EpochTimes> {
+  return timeEpochs(async (begin, end) => {
+    const optimizer = tf.train.adam(0.005);
+    begin();
+    await fineTune(model, x, y, {
+      ...options,
+      epochs: 12,
+      optimizer,
+      onEpochEnd: () => {
+        end();
+        begin();
       },
-      onEpochEnd: async () => {
-        wall.push(performance.now() - t0);
-        const c = process.cpuUsage(c0);
-        cpu.push((c.user + c.system) / 1000);
-      },
+    });
+    optimizer.dispose();
+  });
+}
+
+/** Loss at which the reference adapter counts as trained: twice the windows' noise variance (0.2²). */
+const QUALITY_LOSS = 2 * 0.2 ** 2;
+
+/**
+ * CPU time and epochs of `fineTune` from a fresh rank-8 adapter until an epoch's mean loss is at
+ * most QUALITY_LOSS (Infinity after 300 epochs). One warm-up epoch on another adapter first.
+ */
+async function toQuality(base: tf.Sequential, x: tf.Tensor2D, batchSize: number): Promise<{ cpu: number; epochs: number }> {
+  const warm = applyLoRA(base, { rank: 8, alpha: 16, seed: 2 });
+  await fineTune(warm, x, x, { batchSize });
+  warm.dispose();
+  const model = applyLoRA(base, { rank: 8, alpha: 16, seed: 1 });
+  const c0 = process.cpuUsage();
+  let epochs = Infinity;
+  let cpu = Infinity;
+  const optimizer = tf.train.adam(0.005);
+  const stop = new AbortController();
+  await fineTune(model, x, x, {
+    epochs: 300,
+    batchSize,
+    optimizer,
+    signal: stop.signal,
+    onEpochEnd: (epoch, loss) => {
+      if (loss > QUALITY_LOSS) return;
+      const c = process.cpuUsage(c0);
+      cpu = (c.user + c.system) / 1000;
+      epochs = epoch + 1;
+      stop.abort();
     },
   });
-  return { wall: median(wall.slice(2)), cpu: median(cpu.slice(2)) };
+  optimizer.dispose();
+  model.dispose();
+  return { cpu, epochs };
+}
+
+/** Epoch times of tfjs-layers `fit` (batch 256, shuffled). */
+function fitEpochs(model: tf.LayersModel, x: tf.Tensor2D, y: tf.Tensor2D): Promise<EpochTimes> {
+  return timeEpochs(async (begin, end) => {
+    model.compile({ optimizer: tf.train.adam(0.005), loss: 'meanSquaredError' });
+    await model.fit(x, y, {
+      epochs: 12,
+      batchSize: 256,
+      shuffle: true,
+      verbose: 0,
+      callbacks: { onEpochBegin: async () => begin(), onEpochEnd: async () => end() },
+    });
+  });
 }
 
 function latencyRatios(base: tf.LayersModel, others: tf.LayersModel[], x: tf.Tensor): number[] {
@@ -129,7 +207,15 @@ export async function run(): Promise<BenchResult[]> {
   const x = baselineWindows();
   const lora = applyLoRA(base, { rank: 8, alpha: 16, seed: 1 });
   const outputOnly = applyLoRA(base, { rank: 8, alpha: 16, layers: [2] });
-  const epoch = await epochMs(lora, x);
+  const lowRank = applyLoRA(base, { rank: 8, alpha: 16, layers: 'low-rank' });
+  const epoch = await fineTuneEpochs(lora, x, x);
+  const [lora512, loraFit, full] = [applyLoRA(base, { rank: 8, alpha: 16, seed: 1 }), applyLoRA(base, { rank: 8, alpha: 16, seed: 1 }), baseModel()];
+  const epoch512 = await fineTuneEpochs(lora512, x, x, { batchSize: 512 });
+  const quality = await toQuality(base, x, 256);
+  const quality512 = await toQuality(base, x, 512);
+  const epochFit = await fitEpochs(loraFit, x, x);
+  const epochFull = await fineTuneEpochs(full, x, x);
+  [lora512, loraFit, full].forEach((m) => m.dispose());
   const merged = mergeAdapter(lora);
   const batch = x.slice([0, 0], [64, WINDOW]);
   const [mergedRatio, unmergedRatio] = latencyRatios(base, [merged, lora], batch);
@@ -137,15 +223,25 @@ export async function run(): Promise<BenchResult[]> {
   const results: BenchResult[] = [
     { bench: 'lora.finetune_epoch_ms', value: r(epoch.wall, 2), unit: 'ms' },
     { bench: 'lora.finetune_epoch_cpu_ms', value: r(epoch.cpu, 2), unit: 'ms' },
+    { bench: 'lora.finetune_epoch_batch512_ms', value: r(epoch512.wall, 2), unit: 'ms' },
+    { bench: 'lora.finetune_epoch_batch512_cpu_ms', value: r(epoch512.cpu, 2), unit: 'ms' },
+    { bench: 'lora.finetune_to_quality_cpu_ms', value: r(quality.cpu, 1), unit: 'ms' },
+    { bench: 'lora.finetune_to_quality_epochs', value: quality.epochs, unit: 'epochs' },
+    { bench: 'lora.finetune_to_quality_batch512_cpu_ms', value: r(quality512.cpu, 1), unit: 'ms' },
+    { bench: 'lora.finetune_to_quality_batch512_epochs', value: quality512.epochs, unit: 'epochs' },
+    { bench: 'lora.finetune_epoch_fit_ms', value: r(epochFit.wall, 2), unit: 'ms' },
+    { bench: 'lora.finetune_epoch_fit_cpu_ms', value: r(epochFit.cpu, 2), unit: 'ms' },
+    { bench: 'lora.full_finetune_epoch_cpu_ms', value: r(epochFull.cpu, 2), unit: 'ms' },
     { bench: 'lora.adapter_bytes', value: serialisedBytes(lora), unit: 'bytes' },
     { bench: 'lora.trainable_fraction', value: r(countParams(lora).trainableFraction, 4), unit: 'ratio' },
     { bench: 'lora.adapter_bytes_output_layer', value: serialisedBytes(outputOnly), unit: 'bytes' },
     { bench: 'lora.trainable_fraction_output_layer', value: r(countParams(outputOnly).trainableFraction, 4), unit: 'ratio' },
+    { bench: 'lora.trainable_fraction_low_rank', value: r(countParams(lowRank).trainableFraction, 4), unit: 'ratio' },
     { bench: 'lora.merged_vs_base_latency_ratio', value: r(mergedRatio), unit: 'ratio' },
     { bench: 'lora.unmerged_vs_base_latency_ratio', value: r(unmergedRatio), unit: 'ratio' },
   ];
   tf.dispose([x, batch]);
-  [base, lora, outputOnly, merged].forEach((m) => m.dispose());
+  [base, lora, outputOnly, lowRank, merged].forEach((m) => m.dispose());
   results.push(...(await x0Adapters()));
   return results;
 }
@@ -164,25 +260,28 @@ async function x0Adapters(): Promise<BenchResult[]> {
   const fx = tf.randomNormal([750, 24], 0, 1, 'float32', 5) as tf.Tensor2D;
   const fy = tf.randomNormal([750, 1], 0, 1, 'float32', 6) as tf.Tensor2D;
   const fl = applyLoRA(forecaster, { rank: 4, alpha: 8, seed: 1 });
-  const fe = await epochMs(fl, fx, fy);
+  const fe = await fineTuneEpochs(fl, fx, fy);
+  const flLow = applyLoRA(forecaster, { rank: 4, alpha: 8, layers: 'low-rank' });
 
   const ap = createBaseModel(1);
   const rows = trainingRows(simulateTrajectories([{ name: 'c', needs: { scale_up: 5, throttle: 40 } }], 60, 1));
   const ax = tf.tensor2d(rows.x);
   const ay = tf.tensor2d(rows.y, [rows.y.length, 1]);
   const al = applyLoRA(ap, { rank: 4, alpha: 8, seed: 1 });
-  const ae = await epochMs(al, ax, ay);
+  const ae = await fineTuneEpochs(al, ax, ay, { batchSize: 256, loss: 'binaryCrossentropy' });
   const out: BenchResult[] = [
     { bench: 'lora.detector_finetune_epoch_ms', value: r(fe.wall, 2), unit: 'ms' },
     { bench: 'lora.detector_finetune_epoch_cpu_ms', value: r(fe.cpu, 2), unit: 'ms' },
     { bench: 'lora.detector_adapter_bytes', value: serialisedBytes(fl), unit: 'bytes' },
     { bench: 'lora.detector_trainable_fraction', value: r(countParams(fl).trainableFraction, 4), unit: 'ratio' },
+    { bench: 'lora.detector_trainable_fraction_low_rank', value: r(countParams(flLow).trainableFraction, 4), unit: 'ratio' },
     { bench: 'lora.action_params_finetune_epoch_ms', value: r(ae.wall, 2), unit: 'ms' },
+    { bench: 'lora.action_params_finetune_epoch_cpu_ms', value: r(ae.cpu, 2), unit: 'ms' },
     { bench: 'lora.action_params_adapter_bytes', value: serialisedBytes(al), unit: 'bytes' },
     { bench: 'lora.action_params_trainable_fraction', value: r(countParams(al).trainableFraction, 4), unit: 'ratio' },
   ];
   tf.dispose([fx, fy, ax, ay]);
-  [forecaster, fl, ap, al].forEach((m) => m.dispose());
+  [forecaster, fl, flLow, ap, al].forEach((m) => m.dispose());
   return out;
 }
 
