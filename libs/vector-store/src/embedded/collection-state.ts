@@ -2,7 +2,7 @@ import { matchesFilter } from '../filter';
 import type { CollectionConfig, Filter, Payload, ScoredPoint, StoredPoint } from '../types';
 import type { CheckedPoint, CheckedQuery } from '../validation';
 import { DenseIndex, type HnswOptions } from './dense-index';
-import { PayloadIndex } from './payload-index';
+import { PayloadIndex, type CandidateSlots } from './payload-index';
 import { SparseIndex } from './sparse-index';
 
 /**
@@ -90,21 +90,36 @@ export class CollectionState {
     return n;
   }
 
-  private predicate(filter: Filter | undefined): ((slot: number) => boolean) | undefined {
-    if (!filter) return undefined;
+  /**
+   * How to apply a filter: the candidate slots the payload indexes give (if any) and a predicate
+   * on slots. When the indexes answer the filter exactly, the predicate is a set lookup instead
+   * of evaluating the filter on each payload; when that set holds every point, there is nothing
+   * to filter at all.
+   */
+  private plan(filter: Filter | undefined): { predicate?: (slot: number) => boolean; candidates?: CandidateSlots['slots'] } {
+    if (!filter) return {};
+    const c = this.payloadIndex.plan(filter);
+    if (c?.exact) {
+      if (c.slots.size === this.count) return {};
+      const slots = c.slots;
+      return { predicate: (slot) => slots.has(slot), candidates: slots };
+    }
     const payloads = this.payloads;
-    return (slot) => {
-      const p = payloads[slot];
-      return p !== undefined && matchesFilter(p, filter);
+    return {
+      predicate: (slot) => {
+        const p = payloads[slot];
+        return p !== undefined && matchesFilter(p, filter);
+      },
+      candidates: c?.slots,
     };
   }
 
-  /** Ids of the points matching a filter (all points without one). */
+  /** Ids of the points matching a filter (all points without one), in slot order. */
   matchingIds(filter: Filter | undefined): string[] {
-    const pred = this.predicate(filter);
-    const slots = this.payloadIndex.candidates(filter) ?? [...this.slotOf.values()];
+    const { predicate, candidates } = this.plan(filter);
+    const slots = candidates ? [...candidates].sort((a, b) => a - b) : [...this.slotOf.values()];
     const out: string[] = [];
-    for (const slot of slots) if (this.ids[slot] !== undefined && (!pred || pred(slot))) out.push(this.ids[slot]!);
+    for (const slot of slots) if (this.ids[slot] !== undefined && (!predicate || predicate(slot))) out.push(this.ids[slot]!);
     return out;
   }
 
@@ -134,11 +149,11 @@ export class CollectionState {
 
   /** Nearest points for one checked query, best first. */
   search(q: CheckedQuery, limit: number, options: { filter?: Filter; exact?: boolean; withPayload?: boolean }): ScoredPoint[] {
-    const pred = this.predicate(options.filter);
+    const { predicate, candidates } = this.plan(options.filter);
     const hits =
       q.kind === 'dense'
-        ? this.dense.get(q.using)!.search(q.vector, limit, { predicate: pred, candidates: this.payloadIndex.candidates(options.filter), exact: options.exact })
-        : this.sparse.get(q.using)!.search(q.vector, limit, pred);
+        ? this.dense.get(q.using)!.search(q.vector, limit, { predicate, candidates, exact: options.exact })
+        : this.sparse.get(q.using)!.search(q.vector, limit, predicate);
     return hits.map(({ slot, score }) => {
       const hit: ScoredPoint = { id: this.ids[slot]!, score };
       if (options.withPayload !== false) hit.payload = this.payloads[slot];

@@ -110,3 +110,49 @@ describe('EmbeddedVectorStore with an HNSW graph', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('EmbeddedVectorStore filters answered by payload indexes', () => {
+  it('search - indexed filters give the same hits as the same filters on an unindexed copy of the fields', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-vs-plan-'));
+    const store = new EmbeddedVectorStore({ dataDir: dir, hnsw: { exactThreshold: 300 }, durability: 'none' });
+    await store.start();
+    await store.createCollection('inc', { vectors: { sig: { size: 16, distance: 'cosine' } }, payloadIndexes: { kind: 'keyword', component: 'keyword' } });
+    const data = clustered(3000, 16, 8);
+    // Duplicate vectors (ties) at every 50th point: which of two equal hits is returned must not change either.
+    const points = data.map((v, i) => {
+      const kind = i % 10 < 7 ? 'web' : i % 10 < 9 ? 'db' : 'queue';
+      const component = `c${i % 40}`;
+      return { id: `i${i}`, vectors: { sig: i % 50 === 1 ? data[i - 1] : v }, payload: { kind, component, all: 'yes', kindCopy: kind, componentCopy: component, allCopy: 'yes' } };
+    });
+    await store.upsert('inc', points);
+    await store.whenIndexed();
+    const pairs: Array<[object, object]> = [
+      [{ must: [{ key: 'all', match: { value: 'yes' } }] }, { must: [{ key: 'allCopy', match: { value: 'yes' } }] }], // every point passes
+      [{ must: [{ key: 'kind', match: { value: 'web' } }] }, { must: [{ key: 'kindCopy', match: { value: 'web' } }] }], // graph walk
+      [{ must: [{ key: 'kind', match: { value: 'queue' } }] }, { must: [{ key: 'kindCopy', match: { value: 'queue' } }] }], // exact scan
+      [{ must: [{ key: 'kind', match: { any: ['db', 'queue'] } }] }, { must: [{ key: 'kindCopy', match: { any: ['db', 'queue'] } }] }],
+      [
+        { must: [{ key: 'kind', match: { value: 'web' } }, { key: 'component', match: { value: 'c3' } }] },
+        { must: [{ key: 'kindCopy', match: { value: 'web' } }, { key: 'componentCopy', match: { value: 'c3' } }] },
+      ],
+      [
+        { must: [{ key: 'kind', match: { value: 'web' } }], mustNot: [{ key: 'component', match: { value: 'c0' } }] },
+        { must: [{ key: 'kindCopy', match: { value: 'web' } }], mustNot: [{ key: 'componentCopy', match: { value: 'c0' } }] },
+      ],
+      [{ must: [{ key: 'kind', match: { value: 'none' } }] }, { must: [{ key: 'kindCopy', match: { value: 'none' } }] }],
+    ];
+    for (const q of [data[0], data[1], data[17], data[1234], data[2999]]) {
+      for (const [indexed, plain] of pairs) {
+        for (const exact of [false, true]) {
+          const a = await store.search('inc', { using: 'sig', vector: q, limit: 10, filter: indexed, exact });
+          const b = await store.search('inc', { using: 'sig', vector: q, limit: 10, filter: plain, exact });
+          expect(a.map((h) => h.id)).toEqual(b.map((h) => h.id));
+        }
+        expect(await store.count('inc', indexed)).toBe(await store.count('inc', plain));
+      }
+    }
+    expect(await store.count('inc', { must: [{ key: 'kind', match: { value: 'web' } }] })).toBe(2100);
+    await store.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

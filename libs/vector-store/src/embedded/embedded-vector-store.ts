@@ -21,7 +21,10 @@ export interface EmbeddedVectorStoreOptions {
   hnsw?: Partial<HnswOptions>;
   /** Compact once the log exceeds max(this, last snapshot size); default 64 MiB. */
   compactMinBytes?: number;
-  /** Longest slice of background index building before yielding the event loop (ms, default 10). */
+  /**
+   * Longest slice of background index building before yielding the event loop (ms, default 2):
+   * a search or request arriving while graphs catch up waits at most about this long.
+   */
   indexSliceMs?: number;
   /** Called with recovery findings worth a log line (a torn log tail was dropped). */
   onWarning?: (message: string, details: Record<string, unknown>) => void;
@@ -259,7 +262,7 @@ export class EmbeddedVectorStore implements VectorStore {
 
   private indexTick(): void {
     this.indexTimer = undefined;
-    const deadline = performance.now() + (this.options.indexSliceMs ?? 10);
+    const deadline = performance.now() + (this.options.indexSliceMs ?? 2);
     let more = false;
     for (const c of this.collections.values()) {
       if (performance.now() >= deadline) {

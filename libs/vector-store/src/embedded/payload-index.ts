@@ -45,29 +45,58 @@ export class PayloadIndex {
 
   /**
    * Slots that can satisfy the filter, from its indexed `must` matches (intersection), or
-   * undefined when no indexed condition narrows it. A superset: callers still check the filter.
+   * undefined when no indexed condition narrows it. `exact` says the slots are precisely the
+   * points matching the filter (it has nothing but `must` matches on indexed fields), so callers
+   * can test membership instead of evaluating the filter per point; otherwise they are a
+   * superset and callers still check the filter. With one indexed condition the set is the
+   * index's own: read it, never change it, and do not keep it past the current call.
    */
-  candidates(filter: Filter | undefined): number[] | undefined {
+  plan(filter: Filter | undefined): CandidateSlots | undefined {
     if (!filter?.must) return undefined;
-    let best: Set<number> | undefined;
-    const sets: Set<number>[] = [];
+    let exact = (filter.should?.length ?? 0) === 0 && (filter.mustNot?.length ?? 0) === 0;
+    let best: ReadonlySet<number> | undefined;
+    const sets: ReadonlySet<number>[] = [];
     for (const c of filter.must) {
-      if (!('match' in c)) continue;
-      const map = this.fields.get(c.key);
-      if (!map) continue;
-      let set: Set<number>;
-      if ('value' in c.match) set = map.get(c.match.value) ?? new Set();
+      const map = 'match' in c ? this.fields.get(c.key) : undefined;
+      if (!map || !('match' in c)) {
+        exact = false;
+        continue;
+      }
+      let set: ReadonlySet<number>;
+      if ('value' in c.match) set = map.get(c.match.value) ?? EMPTY;
       else {
-        set = new Set();
-        for (const v of c.match.any) for (const s of map.get(v) ?? []) set.add(s);
+        const union = new Set<number>();
+        for (const v of c.match.any) {
+          // The filter matches strings and numbers only in `any` (validation enforces it).
+          if (typeof v !== 'string' && typeof v !== 'number') exact = false;
+          for (const s of map.get(v) ?? EMPTY) union.add(s);
+        }
+        set = union;
       }
       sets.push(set);
       if (!best || set.size < best.size) best = set;
     }
     if (!best) return undefined;
-    const others = sets.filter((s) => s !== best);
-    const out: number[] = [];
-    for (const slot of best) if (others.every((s) => s.has(slot))) out.push(slot);
-    return out.sort((a, b) => a - b);
+    if (sets.length === 1) return { slots: best, exact };
+    const out = new Set<number>();
+    for (const slot of best) {
+      let all = true;
+      for (const s of sets) {
+        if (s !== best && !s.has(slot)) {
+          all = false;
+          break;
+        }
+      }
+      if (all) out.add(slot);
+    }
+    return { slots: out, exact };
   }
+}
+
+const EMPTY: ReadonlySet<number> = new Set<number>();
+
+/** What the payload indexes know about a filter: see `PayloadIndex.plan`. */
+export interface CandidateSlots {
+  slots: ReadonlySet<number>;
+  exact: boolean;
 }
