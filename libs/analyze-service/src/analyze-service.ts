@@ -9,6 +9,8 @@ import { diagnose, NO_EVIDENCE, type Evidence } from './diagnose';
 /** Where analyze gets evidence for a diagnosis (similar incidents, runbooks). */
 export interface EvidenceProvider {
   gather(anomaly: Anomaly): Promise<Evidence>;
+  /** Releases what the provider holds (subscriptions) when the service stops. */
+  close?(): void;
 }
 
 export const analyzeConfigShape = {
@@ -69,7 +71,13 @@ export function createAnalyzeService(evidence?: (ctx: { logger: Logger }) => Evi
           return d;
         },
       });
-      return { start: () => consumer.start(), stop: () => consumer.stop() };
+      return {
+        start: () => consumer.start(),
+        stop: async () => {
+          await consumer.stop();
+          provider?.close?.();
+        },
+      };
     },
   };
 }
