@@ -8,6 +8,13 @@
  * analyze.e2e_p99_ms          anomaly published → diagnosis received by a subscriber (adds two
  *                             JetStream hops)
  * analyze.incidents_stored    incidents in the store when measured
+ * analyze.cpu_ms_per_anomaly  CPU time (user + system, from /proc) of the analyze process per probe
+ * knowledge.cpu_ms_per_evidence  the same for the knowledge process (one evidence request per probe)
+ * analyze.load_average_1m     the machine's 1-minute load average when the probes ended (timings on
+ *                             a shared machine depend on it; the CPU figures much less)
+ *
+ * The probe loop waits for each diagnosis without spinning (a busy-waiting benchmark would take
+ * a core from the processes it measures on a small machine).
  *
  *   npx tsx tools/bench/analyze.bench.ts
  */
@@ -69,10 +76,14 @@ export async function run(): Promise<Figure[]> {
     }
 
     const received = new Map<string, number>();
-    const sub = bus.nc.subscribe('x0.events.diagnosis.>');
-    (async () => {
-      for await (const m of sub) received.set(EVENT_CODECS.diagnosis.decode(m.data).meta!.parentId, performance.now());
-    })().catch(() => undefined);
+    let wake: (() => void) | undefined;
+    const sub = bus.nc.subscribe('x0.events.diagnosis.>', {
+      callback: (_err, m) => {
+        received.set(EVENT_CODECS.diagnosis.decode(m.data).meta!.parentId, performance.now());
+        wake?.();
+      },
+    });
+    const cpuBefore = { analyze: cpuMs(stack.procs.get('analyze')!.child.pid!), knowledge: cpuMs(stack.procs.get('knowledge')!.child.pid!) };
     const before = (await client.services.analyze.getStatistics({})).latency?.count ?? 0;
     const sent = new Map<string, number>();
     for (let i = 0; i < PROBES; i++) {
@@ -89,9 +100,16 @@ export async function run(): Promise<Figure[]> {
       await publishMessage(bus.js, { subject: eventSubject('anomaly', a.meta!.component), data: EVENT_CODECS.anomaly.encode(a), id: a.meta!.id });
       // One at a time, as anomalies arrive in practice: latency, not a queue, is measured.
       const until = Date.now() + 5000;
-      while (!received.has(a.meta!.id) && Date.now() < until) await new Promise((r) => setImmediate(r));
+      while (!received.has(a.meta!.id) && Date.now() < until) {
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, 100);
+        });
+      }
     }
     sub.unsubscribe();
+    const cpu = { analyze: cpuMs(stack.procs.get('analyze')!.child.pid!) - cpuBefore.analyze, knowledge: cpuMs(stack.procs.get('knowledge')!.child.pid!) - cpuBefore.knowledge };
+    const load = os.loadavg()[0];
     const stats = await client.services.analyze.getStatistics({});
     const e2e = [...sent].filter(([id]) => received.has(id)).map(([id, t]) => received.get(id)! - t).sort((x, y) => x - y);
     await client.close();
@@ -101,6 +119,13 @@ export async function run(): Promise<Figure[]> {
       { bench: 'analyze.latency_p50_ms', value: round(stats.latency!.p50Ms), unit: 'ms' },
       { bench: 'analyze.e2e_p99_ms', value: round(quantileSorted(e2e, 0.99)), unit: 'ms' },
       { bench: 'analyze.incidents_stored', value: STORED, unit: 'incidents' },
+      ...(cpu.analyze >= 0
+        ? [
+            { bench: 'analyze.cpu_ms_per_anomaly', value: round(cpu.analyze / PROBES), unit: 'ms' },
+            { bench: 'knowledge.cpu_ms_per_evidence', value: round(cpu.knowledge / PROBES), unit: 'ms' },
+          ]
+        : []),
+      { bench: 'analyze.load_average_1m', value: round(load), unit: 'load' },
     ];
   } finally {
     await stack.stop();
@@ -109,6 +134,19 @@ export async function run(): Promise<Figure[]> {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
+
+/** CPU time (user + system) of a process in ms from /proc (Linux; -Infinity elsewhere, and the figures are left out). */
+function cpuMs(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return -Infinity;
+  }
+}
+
+/** USER_HZ of /proc/<pid>/stat: 100 on every Linux platform Node supports. */
+const CLOCK_TICKS = 100;
 
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
