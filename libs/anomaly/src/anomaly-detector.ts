@@ -1,7 +1,9 @@
 import { InvalidArgumentError, NotFoundError } from '@x0/core';
 import { selectBackend } from './backend';
-import { C, ComponentModel, type ComponentSettings } from './component-model';
-import { S, type MetricState } from './metric-model';
+import * as componentModel from './component-model';
+import { ComponentModel, type BatchRows, type ComponentSettings } from './component-model';
+import * as metricModel from './metric-model';
+import type { MetricState } from './metric-model';
 import { NaiveForecaster, type BaseWeights, type ForecastBatch, type Forecaster } from './forecaster';
 import { NeuralForecaster } from './neural-forecaster';
 import { RING_LENGTH } from './ring';
@@ -16,7 +18,16 @@ import {
   type DetectorInfo,
   type DetectorOptions,
 } from './types';
-import { validateSample } from './validate';
+import * as validate from './validate';
+
+// Module-local copies of what the per-sample code uses (see metric-model.ts: in CommonJS output
+// every use of an imported binding is a getter call).
+const { C } = componentModel;
+const { S } = metricModel;
+const { validateSample } = validate;
+const RING = RING_LENGTH;
+/** Rows (metric values) per forward pass of the forecaster: see `scoreBatch`. */
+const CHUNK_ROWS = 256;
 
 /** A streaming, causal anomaly detector over many components. */
 export interface AnomalyDetector {
@@ -86,9 +97,9 @@ class StreamingAnomalyDetector implements AnomalyDetector {
   private seen = 0;
   private disposed = false;
   private batchStamp = 0;
-  /** Reused between batches: the forecaster's input windows and each row's metric index. */
+  /** Reused between batches: the forecaster's input windows and the batch's rows. */
   private windows = new Float32Array(0);
-  private rowMetric = new Int32Array(0);
+  private readonly rows: BatchRows = { metric: new Int32Array(0), name: [], value: new Float64Array(0) };
 
   constructor(
     opts: DetectorOptions,
@@ -121,24 +132,51 @@ class StreamingAnomalyDetector implements AnomalyDetector {
 
   scoreBatch(samples: readonly ComponentSample[]): Detection[] {
     if (this.disposed) throw new InvalidArgumentError('', 'detector is disposed');
-    const L = this.forecaster.windowLength;
     const n = samples.length;
+    const out: Detection[] = new Array(n);
+    // Chunks of about CHUNK_ROWS rows: a chunk's components are still in the CPU caches when
+    // they are scored after the forecaster ran (one forward pass per chunk).
+    for (let i = 0; i < n; ) {
+      let rows = 0;
+      let j = i;
+      while (j < n) {
+        const s = samples[j];
+        const size = s && s.values instanceof Map ? s.values.size : 0;
+        if (rows > 0 && rows + size > CHUNK_ROWS) break;
+        rows += size;
+        j++;
+      }
+      this.scoreChunk(samples, i, j, rows, out);
+      i = j;
+    }
+    return out;
+  }
+
+  /** Scores samples[from .. to) (`rows` metric values in all) into `out`. */
+  private scoreChunk(samples: readonly ComponentSample[], from: number, to: number, rows: number, out: Detection[]): void {
+    const L = this.forecaster.windowLength;
+    const n = to - from;
     const stamp = ++this.batchStamp;
     const rejected: Array<string | undefined> = new Array(n);
     const owners: Array<ComponentModel | undefined> = new Array(n);
-    let rows = 0;
-    for (const s of samples) if (s && s.values instanceof Map) rows += s.values.size;
     if (this.windows.length < rows * L) this.windows = new Float32Array(Math.max(rows * L, 2 * this.windows.length));
-    if (this.rowMetric.length < rows) this.rowMetric = new Int32Array(Math.max(rows, 2 * this.rowMetric.length));
+    const batchRows = this.rows;
+    if (batchRows.metric.length < rows) {
+      const size = Math.max(rows, 2 * batchRows.metric.length);
+      batchRows.metric = new Int32Array(size);
+      batchRows.value = new Float64Array(size);
+    }
     const windows = this.windows;
-    const rowMetric = this.rowMetric;
-    const offsets = new Int32Array(n);
+    const rowMetric = batchRows.metric;
+    const rowName = batchRows.name;
+    const rowValue = batchRows.value;
+    const offsets = new Int32Array(n + 1);
     let row = 0;
     // Pass 1: validate, find (or create) each sample's component and metrics, and build the
-    // forecaster's input windows. A component seen twice in one batch keeps the values of its
+    // forecaster's input windows. A component seen twice in one chunk keeps the values of its
     // earlier samples (`pending`): the windows of its later samples need them.
     for (let i = 0; i < n; i++) {
-      const sample = samples[i];
+      const sample = samples[from + i];
       offsets[i] = row;
       let why = validateSample(sample);
       let comp: ComponentModel | undefined;
@@ -171,9 +209,12 @@ class StreamingAnomalyDetector implements AnomalyDetector {
         pending = b.pending;
       }
       b.lastT = sample.timeMs;
+      let k = 0;
       for (const [metric, value] of sample.values) {
-        const idx = comp.metricIndex(metric, true);
+        const idx = comp.metricIndex(metric, true, k++);
         rowMetric[row] = idx;
+        rowName[row] = metric;
+        rowValue[row] = value;
         let p: number[] | undefined;
         if (pending && idx >= 0) p = pending[idx] ??= [];
         const st = idx >= 0 ? comp.metrics[idx] : undefined;
@@ -182,20 +223,19 @@ class StreamingAnomalyDetector implements AnomalyDetector {
         row++;
       }
     }
+    offsets[n] = row;
     const fc: ForecastBatch =
       row > 0 ? this.forecaster.forecast(windows, row) : { expected: new Float64Array(0), center: new Float64Array(0), spread: new Float64Array(0), features: new Float32Array(0) };
     // Pass 2: score and learn, in order.
-    const out: Detection[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const why = rejected[i];
       if (why) {
-        out[i] = this.rejection(samples[i], why);
+        out[from + i] = this.rejection(samples[from + i], why);
         continue;
       }
       this.seen++;
-      out[i] = owners[i]!.score(samples[i], fc, offsets[i], rowMetric);
+      out[from + i] = owners[i]!.score(samples[from + i], fc, offsets[i], offsets[i + 1] - offsets[i], batchRows);
     }
-    return out;
   }
 
   private rejection(sample: ComponentSample, why: string): Detection {
@@ -279,10 +319,10 @@ function buildWindow(st: MetricState | undefined, pending: number[] | undefined,
     const ring = st!.ring;
     // oldest wanted value first; the ring wraps at RING_LENGTH
     let k = st!.s[S.RING_POS] - fromRing;
-    if (k < 0) k += RING_LENGTH;
+    if (k < 0) k += RING;
     for (let i = 0; i < fromRing; i++) {
       out[o++] = ring[k];
-      if (++k === RING_LENGTH) k = 0;
+      if (++k === RING) k = 0;
     }
   }
   for (let i = 0; i < p; i++) out[o++] = pending![i];

@@ -49,6 +49,39 @@ export function calibratorSurprise(hist: Float32Array, offset: number, mass: num
   return p >= 1 ? 0 : -Math.log10(Math.max(p, 1e-300));
 }
 
+/**
+ * `count` statistics at once (one call per sample, so no number is boxed per statistic):
+ * out[d] = the surprise of z[d] under histogram d (bins at d·CAL_BINS of `hist`, mass
+ * state[massAt + d], unit state[unitAt]), 0 where z[d] is 0 (p = 1); pIgnore[d] as in
+ * `calibratorSurprise`.
+ */
+export function calibratorSurprises(
+  hist: Float32Array,
+  state: Float64Array,
+  massAt: number,
+  unitAt: number,
+  z: Float64Array,
+  pIgnore: readonly number[],
+  out: Float64Array,
+  count: number,
+): void {
+  const unit = state[unitAt];
+  for (let d = 0; d < count; d++) out[d] = z[d] === 0 ? 0 : calibratorSurprise(hist, d * CAL_BINS, state[massAt + d], unit, z[d], pIgnore[d]);
+}
+
+/**
+ * `count` statistics at once: adds z[d] to histogram d (layout as in `calibratorSurprises`) and
+ * its mass, then moves time on (`calibratorAdvance`) and stores the new unit in state[unitAt].
+ */
+export function calibratorUpdates(hist: Float32Array, state: Float64Array, massAt: number, unitAt: number, z: Float64Array, count: number, horizon: number): void {
+  const unit = state[unitAt];
+  for (let d = 0; d < count; d++) {
+    hist[d * CAL_BINS + binOf(Math.log1p(z[d]))] += unit;
+    state[massAt + d] += unit;
+  }
+  state[unitAt] = calibratorAdvance(hist, state, massAt, count, unit, horizon);
+}
+
 const REF_Q = 0.01;
 const REF_MIN = 1;
 

@@ -1,9 +1,15 @@
 import type { ForecastBatch } from './forecaster';
-import { metricScale, newMetricState, S, scoreAndUpdateMetric, type MetricForecast, type MetricSettings, type MetricState } from './metric-model';
+import * as metricModel from './metric-model';
+import type { MetricForecast, MetricSettings, MetricState } from './metric-model';
 import { growJoint, newJointState, scoreAndUpdateJoint, type JointBaseline, type JointState } from './multi-metric';
 import { buildSignature, ZERO_SIGNATURE } from './signature';
-import { scoreOfSurprise, severityOf } from './severity';
+import * as severityModule from './severity';
 import type { ComponentSample, ComponentStatusInfo, Detection, MetricContribution, Severity, SeverityThresholds } from './types';
+
+// Module-local copies of what the per-sample code uses (see metric-model.ts: in CommonJS output
+// every use of an imported binding is a getter call).
+const { metricScale, newMetricState, S, scoreAndUpdateMetric } = metricModel;
+const { scoreOfSurprise, severityOf } = severityModule;
 
 /** Component-level scalars (flat Float64Array so the state snapshots exactly). */
 export const C = {
@@ -15,6 +21,18 @@ export const C = {
   EMA: 4,
   SIZE: 5,
 } as const;
+
+/**
+ * The metrics of a batch's samples as rows (one per metric of each sample, in the order of the
+ * samples and of their `values`): name, value and the metric's index in its component (-1:
+ * over maxMetrics, ignored). Filled once by the detector, so scoring does not walk each
+ * sample's Map again.
+ */
+export interface BatchRows {
+  metric: Int32Array;
+  name: string[];
+  value: Float64Array;
+}
 
 /** Settings of every component of a detector. */
 export interface ComponentSettings extends MetricSettings {
@@ -88,8 +106,13 @@ export class ComponentModel {
     return this.c[C.N] < this.cfg.warmup ? 'learning' : 'scoring';
   }
 
-  /** Index of a metric, creating its state; -1 when the component is at maxMetrics. */
-  metricIndex(name: string, create: boolean): number {
+  /**
+   * Index of a metric, creating its state; -1 when the component is at maxMetrics. `hint`: where
+   * it probably is (its position in the sample: a component's samples usually list their metrics
+   * in the same order), checked before the name lookup.
+   */
+  metricIndex(name: string, create: boolean, hint = -1): number {
+    if (hint >= 0 && this.names[hint] === name) return hint;
     const i = this.index.get(name);
     if (i !== undefined) return i;
     if (!create || this.names.length >= this.cfg.maxMetrics) return -1;
@@ -113,37 +136,39 @@ export class ComponentModel {
   }
 
   /**
-   * Scores one sample and learns from it. Row `offset + k` of `fc` is the forecast for the k-th
-   * metric of `sample.values` (in iteration order), and `rowMetric[offset + k]` that metric's
-   * index in this component (-1: over maxMetrics, ignored).
+   * Scores one sample and learns from it. Its metrics are the batch rows `offset .. offset+count`
+   * (`rows`: name, value and index in this component, -1 when over maxMetrics and ignored), and
+   * row r of `fc` is the forecast for row r.
    */
-  score(sample: ComponentSample, fc: ForecastBatch, offset: number, rowMetric: Int32Array): Detection {
+  score(sample: ComponentSample, fc: ForecastBatch, offset: number, count: number, rows: BatchRows): Detection {
     const F = this.cfg.featureDim;
-    const phase = this.phase;
-    const learning = phase === 'learning';
-    const contributions: MetricContribution[] = [];
+    const learning = this.c[C.N] < this.cfg.warmup;
+    const phase = learning ? 'learning' : 'scoring';
+    let contributions: MetricContribution[] = new Array(count);
     // per contribution: surprise, robust z and metric index (scratch, grown on demand)
-    if (SURPRISE.length < sample.values.size) growScratch(sample.values.size);
+    if (SURPRISE.length < count) growScratch(count);
     const mf = FORECAST;
     mf.features = fc.features;
-    let row = offset;
+    const rowMetric = rows.metric;
     let best = 0;
-    for (const [name, value] of sample.values) {
-      const r = row++;
+    let kept = 0;
+    for (let r = offset; r < offset + count; r++) {
       const idx = rowMetric[r];
       if (idx < 0) continue;
+      const value = rows.value[r];
       mf.expected = fc.expected[r];
       mf.spread = fc.spread[r];
       mf.featureOffset = r * F;
       const m = scoreAndUpdateMetric(this.metrics[idx], value, sample.timeMs, mf, this.cfg);
-      const k = contributions.length;
+      const k = kept++;
       SURPRISE[k] = m.surprise;
       ZS[k] = m.z;
       IDX[k] = idx;
       if (m.surprise > best) best = m.surprise;
-      contributions.push({ metric: name, value, expected: m.expected, score: learning ? 0 : scoreOfSurprise(m.surprise) });
+      contributions[k] = { metric: rows.name[r], value, expected: m.expected, score: learning ? 0 : scoreOfSurprise(m.surprise) };
     }
-    const m = contributions.length;
+    const m = kept;
+    if (m < count) contributions = contributions.slice(0, m); // (metrics over maxMetrics are ignored)
     // Bonferroni: the most surprising of m metrics is m times more likely to look surprising by chance.
     let surprise = softClip(best - Math.log10(Math.max(1, m)));
     if (this.names.length >= 2) {

@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { decodeFloat32, normaliseWindows, type BaseWeights, type ForecastBatch, type Forecaster } from './forecaster';
+import * as forecasterModule from './forecaster';
+import type { BaseWeights, ForecastBatch, Forecaster } from './forecaster';
 import BASE from './base-forecaster.weights.json';
+
+// module-local copies (in CommonJS output every use of an imported binding is a getter call)
+const { decodeFloat32, normaliseWindows } = forecasterModule;
 
 /** The bundled base model (trained offline on synthetic series; no download at run time). */
 export const BASE_WEIGHTS = BASE as BaseWeights;
