@@ -82,6 +82,32 @@ describe('DenseIndex', () => {
   });
 });
 
+describe('DenseIndex exact scan', () => {
+  it.each(['dot', 'euclid'] as const)('%s - scores equal a plain computation, also for a dimension not divisible by 4', (distance) => {
+    const r = rng(12);
+    const dim = 7;
+    const data = Array.from({ length: 300 }, () => Float32Array.from({ length: dim }, () => r() * 2 - 1));
+    const index = new DenseIndex(dim, distance, { m: 8, efConstruction: 32, efSearch: 32, exactThreshold: 1000 });
+    data.forEach((v, i) => index.set(i, v));
+    const q = Float32Array.from({ length: dim }, () => r() * 2 - 1);
+    const plain = data
+      .map((v, slot) => {
+        let dot = 0;
+        let sq = 0;
+        for (let i = 0; i < dim; i++) {
+          dot += q[i] * v[i];
+          sq += (q[i] - v[i]) ** 2;
+        }
+        return { slot, score: distance === 'dot' ? dot : Math.sqrt(sq) };
+      })
+      .sort((a, b) => (distance === 'dot' ? b.score - a.score : a.score - b.score))
+      .slice(0, 10);
+    const got = index.search(q, 10);
+    expect(got.map((h) => h.slot)).toEqual(plain.map((h) => h.slot));
+    got.forEach((h, i) => expect(h.score).toBeCloseTo(plain[i].score, 10));
+  });
+});
+
 describe('EmbeddedVectorStore with an HNSW graph', () => {
   it('search - filtered and unfiltered answers match exact search once indexed, and after a restart', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-vs-hnsw-'));
