@@ -96,13 +96,13 @@ export class CollectionState {
    * of evaluating the filter on each payload; when that set holds every point, there is nothing
    * to filter at all.
    */
-  private plan(filter: Filter | undefined): { predicate?: (slot: number) => boolean; candidates?: CandidateSlots['slots'] } {
+  private plan(filter: Filter | undefined): { predicate?: (slot: number) => boolean; candidates?: CandidateSlots['slots']; candidatesExact?: boolean } {
     if (!filter) return {};
     const c = this.payloadIndex.plan(filter);
     if (c?.exact) {
       if (c.slots.size === this.count) return {};
       const slots = c.slots;
-      return { predicate: (slot) => slots.has(slot), candidates: slots };
+      return { predicate: (slot) => slots.has(slot), candidates: slots, candidatesExact: true };
     }
     const payloads = this.payloads;
     return {
@@ -149,10 +149,10 @@ export class CollectionState {
 
   /** Nearest points for one checked query, best first. */
   search(q: CheckedQuery, limit: number, options: { filter?: Filter; exact?: boolean; withPayload?: boolean }): ScoredPoint[] {
-    const { predicate, candidates } = this.plan(options.filter);
+    const { predicate, candidates, candidatesExact } = this.plan(options.filter);
     const hits =
       q.kind === 'dense'
-        ? this.dense.get(q.using)!.search(q.vector, limit, { predicate, candidates, exact: options.exact })
+        ? this.dense.get(q.using)!.search(q.vector, limit, { predicate, candidates, candidatesExact, exact: options.exact })
         : this.sparse.get(q.using)!.search(q.vector, limit, predicate);
     return hits.map(({ slot, score }) => {
       const hit: ScoredPoint = { id: this.ids[slot]!, score };

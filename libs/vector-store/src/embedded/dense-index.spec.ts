@@ -138,9 +138,12 @@ describe('EmbeddedVectorStore with an HNSW graph', () => {
 });
 
 describe('EmbeddedVectorStore filters answered by payload indexes', () => {
-  it('search - indexed filters give the same hits as the same filters on an unindexed copy of the fields', async () => {
+  it.each([
+    ['candidates scanned exactly', undefined],
+    ['graph walked with the index as predicate', 0],
+  ])('search - indexed filters give the same hits as the same filters on an unindexed copy of the fields (%s)', async (_label, filteredScanMacs) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-vs-plan-'));
-    const store = new EmbeddedVectorStore({ dataDir: dir, hnsw: { exactThreshold: 300 }, durability: 'none' });
+    const store = new EmbeddedVectorStore({ dataDir: dir, hnsw: { exactThreshold: 300, ...(filteredScanMacs !== undefined ? { filteredScanMacs } : {}) }, durability: 'none' });
     await store.start();
     await store.createCollection('inc', { vectors: { sig: { size: 16, distance: 'cosine' } }, payloadIndexes: { kind: 'keyword', component: 'keyword' } });
     const data = clustered(3000, 16, 8);
