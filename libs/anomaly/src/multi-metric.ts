@@ -8,10 +8,9 @@ import { symmetricEigen } from './stats';
  * calibrated like any other statistic. Catches anomalies where each metric alone looks
  * plausible but their combination does not, and many metrics moving a little at once.
  *
- * Everything it learns (mean, covariance, the calibration of the SPE) is learned robustly:
- * after warm-up a sample teaches the model only in proportion to how ordinary it looked
- * (weight 1 up to a surprise of GATE, then falling), so an incident does not become the new
- * normal while it lasts.
+ * What it learns is learned robustly: after warm-up a sample whose surprise exceeds GATE does
+ * not teach the covariance and counts only CAL_GATED in the calibration of the SPE, so an
+ * incident does not become the new normal while it lasts.
  *
  * The subspace is fitted half-way through warm-up (the second half calibrates the SPE out of
  * sample), refitted at the end of warm-up and then every `horizon` samples. The scale of each
@@ -40,6 +39,15 @@ const EXPLAINED = 0.9;
 const MAX_K = 10;
 /** Surprise (-log10 p) above which a sample does not teach the joint model. */
 const GATE = 2;
+/**
+ * Weight of a gated sample in the calibration of the SPE (its covariance weight is 0). With 0,
+ * the calibration never sees a value beyond the gate, so every SPE beyond the 99th percentile
+ * looked unprecedented (p ≈ 1/history): the joint surprise piled up at that level and benign
+ * recurring excursions scored like incidents. Counted at 1/32, how often such levels recur is
+ * learned, while an incident that lasts hundreds of samples is learned 32 times slower than
+ * ordinary data (its later samples stay surprising).
+ */
+const CAL_GATED = 1 / 32;
 
 export function newJointState(dim: number): JointState {
   const s = new Float64Array(J.SIZE);
@@ -125,8 +133,10 @@ export function scoreAndUpdateJoint(j: JointState, x: Float64Array, baseline: Jo
       surprise = calibratorSurprise(j.hist, 0, j.s[J.MASS], unit, stat);
       w = learningWeight(surprise);
     }
-    calibratorUpdate(j.hist, 0, stat, unit * w);
-    j.s[J.MASS] += unit * w;
+    // The calibration counts a gated sample at CAL_GATED (not 0): see CAL_GATED.
+    const wc = w > 0 ? w : CAL_GATED;
+    calibratorUpdate(j.hist, 0, stat, unit * wc);
+    j.s[J.MASS] += unit * wc;
     j.s[J.UNIT] = calibratorAdvance(j.hist, j.s, J.MASS, 1, unit, cfg.horizon);
   }
   // covariance of the deviations (exponentially weighted; anomalies do not teach it)
@@ -149,7 +159,7 @@ export function scoreAndUpdateJoint(j: JointState, x: Float64Array, baseline: Jo
 }
 
 /**
- * Weight of a sample in what the joint model learns: 1 while it looks ordinary (p >= 1 %),
+ * Weight of a sample in the joint model's covariance: 1 while it looks ordinary (p >= 1 %),
  * else 0. Persistent changes still become normal through the metrics' own baselines, which
  * centre the deviations.
  */
