@@ -24,7 +24,7 @@ import * as validate from './validate';
 // every use of an imported binding is a getter call).
 const { C } = componentModel;
 const { S } = metricModel;
-const { validateSample } = validate;
+const { validateSampleHeader, validateMetricValue } = validate;
 const RING = RING_LENGTH;
 /** Rows (metric values) per forward pass of the forecaster: see `scoreBatch`. */
 const CHUNK_ROWS = 256;
@@ -178,7 +178,17 @@ class StreamingAnomalyDetector implements AnomalyDetector {
     for (let i = 0; i < n; i++) {
       const sample = samples[from + i];
       offsets[i] = row;
-      let why = validateSample(sample);
+      // validation (as validateSample) while the values are copied into the rows: one walk of the Map
+      let why = validateSampleHeader(sample);
+      let end = row;
+      if (!why) {
+        for (const [metric, value] of sample.values) {
+          why = validateMetricValue(metric, value);
+          if (why) break;
+          rowName[end] = metric;
+          rowValue[end++] = value;
+        }
+      }
       let comp: ComponentModel | undefined;
       if (!why) {
         comp = this.comps.get(sample.component);
@@ -209,18 +219,15 @@ class StreamingAnomalyDetector implements AnomalyDetector {
         pending = b.pending;
       }
       b.lastT = sample.timeMs;
-      let k = 0;
-      for (const [metric, value] of sample.values) {
-        const idx = comp.metricIndex(metric, true, k++);
+      for (let k = 0; row < end; k++, row++) {
+        const value = rowValue[row];
+        const idx = comp.metricIndex(rowName[row], true, k);
         rowMetric[row] = idx;
-        rowName[row] = metric;
-        rowValue[row] = value;
         let p: number[] | undefined;
         if (pending && idx >= 0) p = pending[idx] ??= [];
         const st = idx >= 0 ? comp.metrics[idx] : undefined;
         buildWindow(st, p, L, windows, row * L, value);
         if (p) p.push(Math.fround(value));
-        row++;
       }
     }
     offsets[n] = row;
