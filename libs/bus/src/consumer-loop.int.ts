@@ -1,8 +1,9 @@
 import { jetstream } from '@nats-io/jetstream';
 import { InvalidArgumentError } from '@x0/core';
-import { DEAD_LETTER_CODEC, decodeMetricBatch, METRIC_BATCH_CODEC, STREAMS } from '@x0/contracts';
+import { Approval, DEAD_LETTER_CODEC, decodeMetricBatch, EVENT_CODECS, METRIC_BATCH_CODEC, STREAMS } from '@x0/contracts';
 import { connectBus, type Bus } from './connection';
 import { ConsumerLoop, type HandleResult } from './consumer-loop';
+import { createEventConsumer } from './event-consumer';
 import { provisionStreams } from './streams';
 import { startNatsServer, type NatsServerProcess } from './nats-server';
 import { publishMessage } from './publisher';
@@ -210,5 +211,33 @@ await waitFor(async () => ((await bus.jsm.consumers.info(STREAMS.metrics.name, '
     const outs = await streamMessages(bus, STREAMS.events.name, 'x0.events.outcome.c4');
     expect(outs.map((o) => o.id)).toEqual(['outcome-of-a1']);
     await restarted.stop();
+  });
+  it('event consumer - handleAll gets whole batches of validated events; an invalid event is dead-lettered before it', async () => {
+    const batches: string[][] = [];
+    const consumer = createEventConsumer({
+      bus,
+      service: 'batcher',
+      type: 'approval',
+      handleAll: async (deliveries) => {
+        batches.push(deliveries.map((d) => d.value.meta!.id));
+        return deliveries.map(() => ({ type: 'ok' as const }));
+      },
+    });
+    // Published before the consumer starts: the backlog arrives together.
+    for (let i = 0; i < 5; i++) {
+      await publishMessage(bus.js, { subject: 'x0.events.approval.bat', data: EVENT_CODECS.approval.encode(Approval.fromPartial({ meta: { id: `ap-${i}`, component: 'bat', timeMs: 1000 + i, source: 'test' }, planId: `pl-${i}` })), id: `ap-${i}` });
+    }
+    await publishMessage(bus.js, { subject: 'x0.events.approval.other', data: EVENT_CODECS.approval.encode(Approval.fromPartial({ meta: { id: 'ap-x', component: 'bat', timeMs: 1, source: 'test' } })), id: 'ap-x' });
+    await consumer.start();
+    await waitFor(() => (batches.flat().length >= 5 ? true : undefined));
+    expect(batches.flat()).toEqual(['ap-0', 'ap-1', 'ap-2', 'ap-3', 'ap-4']);
+    expect(batches.length).toBeLessThan(5);
+    const dead = await waitFor(async () => {
+      const m = await streamMessages(bus, STREAMS.dlq.name, 'x0.dlq.batcher');
+      return m.length >= 1 ? m.map((x) => DEAD_LETTER_CODEC.decode(x.data).reason) : undefined;
+    });
+    expect(dead[0]).toContain('component');
+    await consumer.stop();
+    expect(() => createEventConsumer({ bus, service: 'none', type: 'approval' })).toThrow('an event consumer needs handle or handleAll');
   });
 });

@@ -10,7 +10,13 @@ export interface EventConsumerOptions<K extends EventType>
    * Handles one validated event. Throw InvalidArgumentError (or return `invalid`) for bad
    * input that must be dead-lettered; any other error is retried.
    */
-  handle(event: EventPayloads[K], delivery: Delivery<EventPayloads[K]>): HandleResult | Promise<HandleResult>;
+  handle?(event: EventPayloads[K], delivery: Delivery<EventPayloads[K]>): HandleResult | Promise<HandleResult>;
+  /**
+   * Handles a whole batch of validated events at once (one result per event, in order), for
+   * handlers that gain from batching their own writes. Used instead of `handle` when given.
+   * Throwing retries the batch; InvalidArgumentError dead-letters every event of it.
+   */
+  handleAll?(deliveries: readonly Delivery<EventPayloads[K]>[]): Promise<HandleResult[]>;
   /**
    * Run the handler for the events of one batch concurrently (results keep delivery order).
    * Only for handlers whose work is independent per event and mostly waiting (e.g. a request
@@ -26,6 +32,8 @@ export interface EventConsumerOptions<K extends EventType>
  */
 export function createEventConsumer<K extends EventType>(options: EventConsumerOptions<K>): ConsumerLoop<EventPayloads[K]> {
   const codec = EVENT_CODECS[options.type];
+  const { handle, handleAll } = options;
+  if (!handle && !handleAll) throw new InvalidArgumentError('handle', 'an event consumer needs handle or handleAll');
   return new ConsumerLoop<EventPayloads[K]>({
     ...options,
     stream: STREAMS.events.name,
@@ -36,9 +44,17 @@ export function createEventConsumer<K extends EventType>(options: EventConsumerO
       return validateEvent(options.type, codec.decode(data) as EventPayloads[K], parsed.component);
     },
     handleBatch: async (items) => {
+      if (handleAll) {
+        try {
+          return await handleAll(items);
+        } catch (err) {
+          if (err instanceof InvalidArgumentError) return items.map(() => ({ type: 'invalid' as const, reason: err.message }));
+          throw err;
+        }
+      }
       const one = async (d: Delivery<EventPayloads[K]>): Promise<HandleResult> => {
         try {
-          return await options.handle(d.value, d);
+          return await handle!(d.value, d);
         } catch (err) {
           if (err instanceof InvalidArgumentError) return { type: 'invalid', reason: err.message };
           throw err;

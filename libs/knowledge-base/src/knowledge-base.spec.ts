@@ -84,6 +84,24 @@ describe('KnowledgeBase', () => {
     await expect(kb.upsertIncident('inc_4', sig(1, 0).slice(0, 10), { component: 'api', kind: 'x' })).rejects.toThrow("'points[0].vectors.signature' must have 64 elements, got 10");
     await expect(kb.upsertIncident('inc_4', sig(1, 0), { component: '', kind: 'x' })).rejects.toThrow("'payload.component' must be a non-empty string");
   });
+
+  it('incidents - upsertIncidents stores a batch in one write, all or nothing', async () => {
+    const sig = (base: number) => Float32Array.from({ length: 64 }, (_, i) => Math.cos(base * (i + 2)));
+    const before = await kb.searchIncidents(sig(7), { k: 100 });
+    await expect(
+      kb.upsertIncidents([
+        { id: 'batch_ok', signature: sig(7), payload: { component: 'q', kind: 'queue_backlog' } },
+        { id: 'batch_bad', signature: sig(8).slice(0, 3), payload: { component: 'q', kind: 'queue_backlog' } },
+      ]),
+    ).rejects.toThrow("'points[1].vectors.signature' must have 64 elements, got 3");
+    expect((await kb.searchIncidents(sig(7), { k: 100 })).length).toBe(before.length);
+    await kb.upsertIncidents([
+      { id: 'batch_1', signature: sig(7), payload: { component: 'q', kind: 'queue_backlog' } },
+      { id: 'batch_2', signature: sig(9), payload: { component: 'q', kind: 'queue_backlog' } },
+    ]);
+    expect((await kb.searchIncidents(sig(7), { k: 2, component: 'q' })).map((h) => h.id)).toEqual(['batch_1', 'batch_2']);
+    await kb.upsertIncidents([]);
+  });
 });
 
 describe('KnowledgeBase with an endpoint embedder', () => {

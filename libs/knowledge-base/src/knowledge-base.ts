@@ -191,10 +191,25 @@ export class KnowledgeBase {
 
   /** Stores (or replaces) an incident by id with its signature vector and payload. */
   async upsertIncident(id: string, signature: Float32Array | readonly number[], payload: IncidentPayload): Promise<void> {
+    await this.upsertIncidents([{ id, signature, payload }]);
+  }
+
+  /**
+   * Stores many incidents in one write (one log record, one fsync with `fsync` durability).
+   * All or nothing: an invalid one (missing component/kind, wrong signature length) fails
+   * the call with InvalidArgumentError and nothing is stored.
+   */
+  async upsertIncidents(items: ReadonlyArray<{ id: string; signature: Float32Array | readonly number[]; payload: IncidentPayload }>): Promise<void> {
     await this.start();
-    if (!payload || typeof payload.component !== 'string' || !payload.component) throw new InvalidArgumentError('payload.component', 'must be a non-empty string');
-    if (typeof payload.kind !== 'string' || !payload.kind) throw new InvalidArgumentError('payload.kind', 'must be a non-empty string');
-    await this.store.upsert(this.incidents, [{ id, vectors: { signature }, payload }]);
+    for (const { payload } of items) {
+      if (!payload || typeof payload.component !== 'string' || !payload.component) throw new InvalidArgumentError('payload.component', 'must be a non-empty string');
+      if (typeof payload.kind !== 'string' || !payload.kind) throw new InvalidArgumentError('payload.kind', 'must be a non-empty string');
+    }
+    if (items.length === 0) return;
+    await this.store.upsert(
+      this.incidents,
+      items.map(({ id, signature, payload }) => ({ id, vectors: { signature }, payload })),
+    );
   }
 
   /** Past incidents most similar to a signature, optionally of one component and/or fault kind. */

@@ -4,7 +4,7 @@ import { errorMessage, InvalidArgumentError } from '@x0/core';
 import { createEventConsumer } from '@x0/bus';
 import { KnowledgeServiceService, Verdict, type KnowledgeServiceServer, type Outcome } from '@x0/contracts';
 import { createTextEmbedder } from '@x0/embeddings';
-import { KnowledgeBase, loadRunbookDirectory } from '@x0/knowledge-base';
+import { KnowledgeBase, loadRunbookDirectory, type IncidentPayload } from '@x0/knowledge-base';
 import { PolicyStatsStore } from '@x0/policy-stats';
 import { createVectorStore } from '@x0/vector-store';
 import type { ServiceModule } from '@x0/service-kit';
@@ -46,34 +46,50 @@ export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
       service: 'knowledge',
       type: 'outcome',
       ...ctx.consumerOptions,
-      handle: async (outcome) => {
-        const incident = incidentFromOutcome(outcome);
-        const ic = outcome.incident!;
-        await incidents.put(incident);
-        if (ic.signature.length > 0) {
-          try {
-            await kb.upsertIncident(incident.id, ic.signature, {
-              component: ic.component,
-              kind: ic.kind || 'unknown',
-              cause: ic.cause,
-              action: ic.action,
-              policy_id: ic.policyId,
-              verdict: Verdict[outcome.verdict] ?? 'VERDICT_UNSPECIFIED',
-              recovered: outcome.recovered,
-              judged: judged(outcome),
-              time_to_recover_ms: outcome.timeToRecoverMs,
-              recorded_ms: incident.recordedMs,
-            });
-          } catch (err) {
-            // A signature of the wrong length (an old detector) cannot be searched; the record stays in KV.
-            if (!(err instanceof InvalidArgumentError)) throw err;
-            ctx.logger.warn({ incident: incident.id, err: err.message }, 'incident not indexed for similarity search');
+      // A batch of outcomes is recorded with one incident-index write (one fsync), the KV
+      // records in parallel, and one compare-and-set per policy tally touched.
+      handleAll: async (deliveries) => {
+        const outcomes = deliveries.map((d) => d.value);
+        const recorded = outcomes.map(incidentFromOutcome);
+        await Promise.all(recorded.map((incident) => incidents.put(incident)));
+        const points = outcomes.flatMap((outcome, i) => {
+          const ic = outcome.incident!;
+          if (ic.signature.length === 0) return [];
+          const payload: IncidentPayload = {
+            component: ic.component,
+            kind: ic.kind || 'unknown',
+            cause: ic.cause,
+            action: ic.action,
+            policy_id: ic.policyId,
+            verdict: Verdict[outcome.verdict] ?? 'VERDICT_UNSPECIFIED',
+            recovered: outcome.recovered,
+            judged: judged(outcome),
+            time_to_recover_ms: outcome.timeToRecoverMs,
+            recorded_ms: recorded[i].recordedMs,
+          };
+          return [{ id: recorded[i].id, signature: ic.signature, payload }];
+        });
+        try {
+          await kb.upsertIncidents(points);
+        } catch (err) {
+          if (!(err instanceof InvalidArgumentError)) throw err;
+          // One bad signature (e.g. an old detector's length) must not keep the others out: one at a time.
+          for (const p of points) {
+            try {
+              await kb.upsertIncident(p.id, p.signature, p.payload);
+            } catch (e) {
+              if (!(e instanceof InvalidArgumentError)) throw e;
+              // Not searchable by similarity; the record stays in KV.
+              ctx.logger.warn({ incident: p.id, err: e.message }, 'incident not indexed for similarity search');
+            }
           }
         }
-        if (ic.policyId && judged(outcome)) {
-          await stats.record({ policyId: ic.policyId, action: ic.action, component: ic.component, recovered: outcome.recovered, timeMs: outcome.meta!.timeMs });
-        }
-        return { type: 'ok' };
+        await stats.recordMany(
+          outcomes
+            .filter((o) => o.incident!.policyId && judged(o))
+            .map((o) => ({ policyId: o.incident!.policyId, action: o.incident!.action, component: o.incident!.component, recovered: o.recovered, timeMs: o.meta!.timeMs })),
+        );
+        return outcomes.map(() => ({ type: 'ok' as const }));
       },
     });
 

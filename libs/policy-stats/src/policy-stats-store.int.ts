@@ -33,4 +33,25 @@ describe('PolicyStatsStore', () => {
     w.stop();
     expect(seen.find((s) => s.component === '' && s.lastSuccessMs === 2000)).toMatchObject({ successes: 14 });
   });
+
+  it('recordMany - the same tallies as one record per outcome, with concurrent writers', async () => {
+    const a = await PolicyStatsStore.open(bus);
+    const b = await PolicyStatsStore.open(bus);
+    const outcomes = Array.from({ length: 30 }, (_, i) => ({ policyId: i % 3 ? 'scale-db' : 'restart-db', action: i % 3 ? 'scale_up' : 'restart', component: `db-${i % 2}`, recovered: i % 4 !== 0, timeMs: 5000 + i }));
+    // Two writers, batches interleaved, plus single records at the same time: no count is lost.
+    await Promise.all([a.recordMany(outcomes.slice(0, 12)), b.recordMany(outcomes.slice(12, 24)), ...outcomes.slice(24).map((o) => a.record(o)), a.recordMany([{ ...outcomes[0], policyId: '' }])]);
+    const expected = new Map<string, { s: number; f: number }>();
+    for (const o of outcomes) {
+      for (const key of [`${o.policyId}|`, `${o.policyId}|${o.component}`]) {
+        const t = expected.get(key) ?? { s: 0, f: 0 };
+        if (o.recovered) t.s++;
+        else t.f++;
+        expected.set(key, t);
+      }
+    }
+    const got = new Map<string, { s: number; f: number }>();
+    for (const c of ['', 'db-0', 'db-1']) for (const s of await a.list(c)) if (s.policyId.endsWith('-db')) got.set(`${s.policyId}|${s.component}`, { s: s.successes, f: s.failures });
+    expect(got).toEqual(expected);
+    expect((await a.list()).find((s) => s.policyId === 'scale-db')).toMatchObject({ action: 'scale_up', lastSuccessMs: 5029 });
+  });
 });
