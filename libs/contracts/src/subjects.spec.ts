@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@x0/core';
-import { agentActionsSubject, agentSubject, dlqSubject, statusSubject, eventFilter, eventSubject, metricsSubject, parseSubject, subjectToken } from './subjects';
+import { agentActionsSubject, agentAnnounceSubject, agentSubject, dlqSubject, statusSubject, eventFilter, eventSubject, metricsSubject, parseSubject, subjectToken } from './subjects';
 
 describe('subjects', () => {
   it('builders - compose the DESIGN.md subjects', () => {
@@ -10,6 +10,9 @@ describe('subjects', () => {
     expect(agentSubject('web-1', 'scale_up')).toBe('x0.agents.web-1.scale_up');
     expect(dlqSubject('monitor')).toBe('x0.dlq.monitor');
     expect(agentActionsSubject('web-1')).toBe('x0.agents.web-1.actions');
+    expect(agentAnnounceSubject('web-1')).toBe('x0.agents.web-1.actions.announce');
+    expect(parseSubject('x0.agents.web-1.actions.announce')).toEqual({ type: 'agent_announce', component: 'web-1' });
+    expect(() => parseSubject('x0.agents.web-1.restart.announce')).toThrow('is not an x0 subject');
     expect(() => agentSubject('web-1', 'actions')).toThrow("'actions' is reserved for action discovery");
   });
 

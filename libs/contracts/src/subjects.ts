@@ -65,11 +65,26 @@ export function agentSubject(component: string, action: string): string {
 
 /**
  * `x0.agents.<component>.actions`: a request here is answered with `{"actions": [...]}`, the
- * actions the agent can perform; agents also publish that body here when they start.
+ * actions the agent can perform. Only agents subscribe here, so a component without an agent
+ * answers "no responders" at once.
  */
 export function agentActionsSubject(component: string): string {
   return `x0.agents.${subjectToken(component, 'component')}.${ACTIONS_TOKEN}`;
 }
+
+/** Last token of the advertisement subject. */
+export const ANNOUNCE_TOKEN = 'announce';
+
+/**
+ * `x0.agents.<component>.actions.announce`: agents publish their `{"actions": [...]}` here
+ * when they start (the execute service listens on `x0.agents.*.actions.announce`).
+ */
+export function agentAnnounceSubject(component: string): string {
+  return `${agentActionsSubject(component)}.${ANNOUNCE_TOKEN}`;
+}
+
+/** Every agent's advertisements: `x0.agents.*.actions.announce`. */
+export const AGENT_ANNOUNCE_FILTER = `x0.agents.*.${ACTIONS_TOKEN}.${ANNOUNCE_TOKEN}`;
 
 /** `x0.status.<component>` (core NATS): the monitor's live ComponentHealth of a component. */
 export function statusSubject(component: string): string {
@@ -91,6 +106,7 @@ export type ParsedSubject =
   | { type: 'metrics'; component: string }
   | { type: 'event'; event: EventType; component: string }
   | { type: 'agent'; component: string; action: string }
+  | { type: 'agent_announce'; component: string }
   | { type: 'dlq'; service: string }
   | { type: 'status'; component: string }
   | { type: 'models' };
@@ -104,6 +120,7 @@ export function parseSubject(subject: string): ParsedSubject {
       return { type: 'event', event: t[2] as EventType, component: t[3] };
     }
     if (t[1] === 'agents' && t.length === 4 && isSubjectToken(t[2]) && isSubjectToken(t[3])) return { type: 'agent', component: t[2], action: t[3] };
+    if (t[1] === 'agents' && t.length === 5 && isSubjectToken(t[2]) && t[3] === ACTIONS_TOKEN && t[4] === ANNOUNCE_TOKEN) return { type: 'agent_announce', component: t[2] };
     if (t[1] === 'dlq' && t.length === 3 && isSubjectToken(t[2])) return { type: 'dlq', service: t[2] };
     if (t[1] === 'status' && t.length === 3 && isSubjectToken(t[2])) return { type: 'status', component: t[2] };
     if (t[1] === 'models' && t.length === 3) return { type: 'models' };

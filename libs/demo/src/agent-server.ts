@@ -1,6 +1,6 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { errorMessage } from '@x0/core';
-import { agentActionsSubject, agentSubject } from '@x0/contracts';
+import { agentActionsSubject, agentAnnounceSubject, agentSubject } from '@x0/contracts';
 
 /** What an agent gets for one action request (the body x0's execute phase sends). */
 export interface AgentRequest {
@@ -23,7 +23,7 @@ export type ActionHandler = (request: AgentRequest) => AgentReply | Promise<Agen
 /**
  * Serves a component's agent on NATS: `x0.agents.<component>.<action>` runs the handler and
  * replies JSON; `x0.agents.<component>.actions` answers the list of actions; the list is also
- * announced there once at start. Repeated idempotency keys get the first reply again.
+ * announced once at start on `x0.agents.<component>.actions.announce`. Repeated idempotency keys get the first reply again.
  */
 export class AgentServer {
   private readonly subs: Subscription[] = [];
@@ -64,7 +64,7 @@ export class AgentServer {
     (async () => {
       for await (const m of discovery) if (m.reply) m.respond(JSON.stringify({ actions: this.actions }));
     })().catch(() => undefined);
-    this.nc.publish(agentActionsSubject(this.component), JSON.stringify({ actions: this.actions }));
+    this.nc.publish(agentAnnounceSubject(this.component), JSON.stringify({ actions: this.actions }));
   }
 
   stop(): void {

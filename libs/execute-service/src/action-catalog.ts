@@ -1,7 +1,7 @@
 import type { Subscription } from '@nats-io/transport-node';
 import { UnavailableError, errorMessage } from '@x0/core';
 import type { Bus } from '@x0/bus';
-import { ACTIONS_TOKEN, parseSubject } from '@x0/contracts';
+import { ACTIONS_TOKEN, AGENT_ANNOUNCE_FILTER, parseSubject } from '@x0/contracts';
 import type { ComponentActionsRecord, ComponentActionsStore } from '@x0/component-actions';
 import { discoverActions } from '@x0/executors';
 import type { Logger } from '@x0/service-kit';
@@ -24,8 +24,8 @@ const ACTION = /^[a-z][a-z0-9_-]{0,63}$/;
 
 /**
  * What each component can do, kept in the component-actions bucket for the plan service:
- * the actions its agent advertises on `x0.agents.<component>.actions` (when it starts, or
- * when asked) — limited to the nats_agent executors' allowlists — plus the actions the
+ * the actions its agent advertises on `x0.agents.<component>.actions.announce` (when it
+ * starts) or answers on `x0.agents.<component>.actions` (when asked) — limited to the nats_agent executors' allowlists — plus the actions the
  * configured webhook and Kubernetes executors list, which any component can have done.
  * A component whose agent never answered stays unknown (no record: plan may try any policy's
  * action, and a missing agent then shows as a failed action); without any nats_agent
@@ -41,7 +41,7 @@ export class ActionCatalog {
   /** Loads the stored lists and starts listening to agent advertisements. */
   async start(): Promise<void> {
     for (const r of await this.o.store.list()) this.known.set(r.component, r);
-    this.sub = this.o.bus.nc.subscribe(`x0.agents.*.${ACTIONS_TOKEN}`);
+    this.sub = this.o.bus.nc.subscribe(AGENT_ANNOUNCE_FILTER);
     this.listen(this.sub);
   }
 
@@ -79,9 +79,8 @@ export class ActionCatalog {
       const actions = await discoverActions(this.o.bus.nc, component, { timeoutMs: this.o.discoveryTimeoutMs });
       return await this.record(component, actions);
     } catch (err) {
-      // No answer is not proof that there is no agent (this catalog's own subscription to
-      // advertisements receives every discovery request too, so "no responders" never shows,
-      // and a busy agent may answer late): the component stays as it was and is asked again.
+      // No agent ("no responders", at once) or no answer in time (a busy agent may answer
+      // late): the component stays as it was and is asked again after retryMs.
       const what = err instanceof UnavailableError ? 'no agent answered action discovery' : 'malformed answer to action discovery';
       this.o.logger.debug({ component, err: errorMessage(err) }, `${what}; will ask again later`);
       return this.known.get(component);
@@ -108,13 +107,12 @@ export class ActionCatalog {
 
   private async listen(sub: Subscription): Promise<void> {
     for await (const m of sub) {
-      // A request with a reply subject is someone's discovery question, not an advertisement.
-      if (m.reply || m.data.length === 0) continue;
+      if (m.data.length === 0) continue;
       let component: string;
       let actions: string[];
       try {
         const parsed = parseSubject(m.subject);
-        if (parsed.type !== 'agent') continue;
+        if (parsed.type !== 'agent_announce') continue;
         component = parsed.component;
         const body = m.json<{ actions?: unknown }>();
         if (!Array.isArray(body.actions) || !body.actions.every((a) => typeof a === 'string' && ACTION.test(a))) throw new Error('expected {"actions": [<action tokens>]}');

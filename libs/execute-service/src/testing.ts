@@ -1,7 +1,7 @@
 /** Test helpers for the execute service: plans to feed it, a scripted agent, monitor statuses, reading events. */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { deriveId } from '@x0/core';
-import { COMPONENT_HEALTH_CODEC, Plan, PlanStatus, Severity, agentActionsSubject, statusSubject } from '@x0/contracts';
+import { COMPONENT_HEALTH_CODEC, Plan, PlanStatus, Severity, agentAnnounceSubject, statusSubject } from '@x0/contracts';
 
 /** A valid Plan for `component` (ids derived from `anomalyId`). */
 export function makePlan(
@@ -52,7 +52,7 @@ export function startTestAgent(nc: NatsConnection, component: string, handlers: 
   });
   return {
     received,
-    announce: () => nc.publish(agentActionsSubject(component), JSON.stringify({ actions: Object.keys(handlers) })),
+    announce: () => nc.publish(agentAnnounceSubject(component), JSON.stringify({ actions: Object.keys(handlers) })),
     stop: () => sub.unsubscribe(),
   };
 }
