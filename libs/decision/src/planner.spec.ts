@@ -40,6 +40,16 @@ describe('planner', () => {
     expect(d.verdict?.verdict).toBe('dry_run');
   });
 
+  it('plan - while a high-risk action awaits an operator, the incident again gets the next action that needs none', () => {
+    const rollback = makePolicy({ id: 'rollback', action: 'rollback', priority: 90, risk: 'high', cooldownS: 1 });
+    const { planner, clock } = setup([rollback, scale], { ...quiet, approval: { enabled: true, minRisk: 'high' } });
+    expect(planner.plan(req())).toMatchObject({ status: 'pending_approval', action: 'rollback' });
+    clock.now += 20_000; // the incident is announced again, nobody has answered yet
+    const d = planner.plan(req());
+    expect(d).toMatchObject({ status: 'dispatch', action: 'scale_up' });
+    expect(d.explanation.ranking[0].rejectedBecause).toBe('blocked: approval — rollback on web-1 was put to an operator 20s ago and is not finished');
+  });
+
   it('plan - nothing applies: no_action with the reason', () => {
     const d = setup([restart]).planner.plan(req({ availableActions: ['throttle'] }));
     expect(d.status).toBe('no_action');

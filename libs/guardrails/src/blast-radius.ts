@@ -43,6 +43,14 @@ export class InFlightTracker {
     return this.groups.get(kind)?.has(component) ?? false;
   }
 
+  /** Since when `action` has been in flight on `component` at `now` (undefined: it is not). */
+  since(component: string, action: string, now: number): number | undefined {
+    const kind = this.kindOf.get(component);
+    if (kind === undefined) return undefined;
+    this.expire(kind, now);
+    return this.groups.get(kind)?.get(component)?.get(action);
+  }
+
   /** Number of components of `kind` with an action in flight at `now`. */
   count(kind: string, now: number): number {
     this.expire(kind, now);

@@ -96,6 +96,22 @@ describe('guardrails', () => {
       expect(line(v, 'approval')).toBe('approval: needs_approval — risk medium ≥ medium; expires in 2m');
       expect(g.evaluate(ctx({ risk: 'high' })).verdict).toBe('needs_approval');
     });
+
+    it('an action already put to an operator is not asked again until its outcome or release', () => {
+      const { g, clock } = only({ approval: { enabled: true, minRisk: 'high' } });
+      expect(g.admit(ctx({ risk: 'high', action: 'rollback' })).verdict).toBe('needs_approval');
+      clock.advanceS(30);
+      const v = g.evaluate(ctx({ risk: 'high', action: 'rollback' }));
+      expect(v.verdict).toBe('block');
+      expect(line(v, 'approval')).toBe('approval: blocked — rollback on web-1 was put to an operator 30s ago and is not finished');
+      expect(v.checks.find((c) => c.guard === 'approval')?.scope).toBe('action');
+      // Other actions and other components are not affected; a low-risk action never is.
+      expect(g.evaluate(ctx({ risk: 'high', action: 'failover' })).verdict).toBe('needs_approval');
+      expect(g.evaluate(ctx({ risk: 'high', action: 'rollback', component: 'web-2' })).verdict).toBe('needs_approval');
+      expect(g.evaluate(ctx({ risk: 'low', action: 'restart' })).verdict).toBe('allow');
+      g.release('web-1', 'rollback'); // rejected or expired
+      expect(g.evaluate(ctx({ risk: 'high', action: 'rollback' })).verdict).toBe('needs_approval');
+    });
   });
 
   describe('cooldown', () => {

@@ -121,7 +121,7 @@ export class Guardrails {
       this.checkRate('rate_limit(component)', 'component', this.config.rateLimit.component.enabled, this.componentRate, ctx.component, now),
       this.checkRate('rate_limit(global)', 'global', this.config.rateLimit.global.enabled, this.globalRate, GLOBAL, now),
       this.checkBlastRadius(ctx, now),
-      this.checkApproval(ctx),
+      this.checkApproval(ctx, now),
     ];
     return { verdict: verdictOf(checks), checks, lines: checks.map(checkLine) };
   }
@@ -247,10 +247,16 @@ export class Guardrails {
     return { guard, status: 'ok', scope: 'group', detail: `${n}/${limit} in flight (${size} components)` };
   }
 
-  private checkApproval(ctx: DecisionContext): GuardrailCheck {
+  private checkApproval(ctx: DecisionContext, now: number): GuardrailCheck {
     const cfg = this.config.approval;
     if (!cfg.enabled) return { guard: 'approval', status: 'off', scope: 'action', detail: '' };
     if (riskRank(ctx.risk) >= riskRank(cfg.minRisk)) {
+      // Asked already (awaiting an operator, or approved and running): not asked twice; the
+      // planner goes on to the next action, which may need no approval, in the meantime.
+      const since = this.inFlight.since(ctx.component, ctx.action, now);
+      if (since !== undefined) {
+        return { guard: 'approval', status: 'blocked', scope: 'action', detail: `${ctx.action} on ${ctx.component} was put to an operator ${formatDuration(now - since)} ago and is not finished` };
+      }
       return { guard: 'approval', status: 'needs_approval', scope: 'action', detail: `risk ${ctx.risk} ≥ ${cfg.minRisk}; expires in ${formatDuration(cfg.timeoutS * 1000)}` };
     }
     return { guard: 'approval', status: 'ok', scope: 'action', detail: `risk ${ctx.risk}` };
