@@ -85,9 +85,9 @@ async function main(): Promise<void> {
   refs.bus = bus;
   if (!args['no-demo']) {
     // 90 s of healthy history first, so the baselines are learnt before the first fault.
-    demo = new DemoSimulator({ bus, backfillS: 90, faultEveryS: Number(args['fault-every']), firstFaultAfterS: 15, onEvent: (e) => log(describe(e)) });
+    demo = new DemoSimulator({ bus, backfillS: 90, faultEveryS: Number(args['fault-every']), firstFaultAfterS: 15, firstFault: 'cpu_saturation', onEvent: (e) => log(describe(e)) });
     await demo.start();
-    log('demo: demo-web, demo-db, demo-queue publish metrics at 5 Hz (after 90 s of history); the first fault comes in ~15 s');
+    log(`demo: demo-web, demo-db, demo-queue publish metrics at 5 Hz (after 90 s of history); the first fault (cpu_saturation, which the loop fixes on its own) comes in ~15 s, then one every ~${args['fault-every']} s`);
   }
   log(`in another terminal: npx x0 events --follow   |   npx x0 status   |   npx x0 stats${url !== 'nats://127.0.0.1:4222' ? `   (NATS_URL=${url})` : ''}`);
   if (!args.quiet) {

@@ -37,6 +37,12 @@ export interface DemoOptions {
   firstFaultAfterS?: number;
   /** Faults to choose from (default all that fit each component's metrics). */
   faultKinds?: readonly FaultKind[];
+  /**
+   * The kind of the first fault (default: drawn like the others), injected into a component
+   * it fits. `npm start` uses one the loop fixes without an operator, so a new user's first
+   * incident goes all the way to its outcome.
+   */
+  firstFault?: FaultKind;
   /** How long a fixing action takes to take effect (default 1,500 ms). */
   fixDelayMs?: number;
   seed?: number;
@@ -61,7 +67,7 @@ interface ActiveFault {
  * real life.
  */
 export class DemoSimulator {
-  private readonly o: Required<Omit<DemoOptions, 'onEvent' | 'faultKinds'>> & Pick<DemoOptions, 'onEvent' | 'faultKinds'>;
+  private readonly o: Required<Omit<DemoOptions, 'onEvent' | 'faultKinds' | 'firstFault'>> & Pick<DemoOptions, 'onEvent' | 'faultKinds' | 'firstFault'>;
   private readonly rand: () => number;
   private readonly faults = new Map<string, ActiveFault>();
   private readonly agents: AgentServer[] = [];
@@ -137,10 +143,11 @@ export class DemoSimulator {
 
   private scheduleFault(delayMs: number): void {
     this.faultTimer = setTimeout(() => {
-      const healthy = this.o.components.filter((c) => !this.faults.has(c.name));
+      const first = this.injected === 0 ? this.o.firstFault : undefined;
+      const healthy = this.o.components.filter((c) => !this.faults.has(c.name) && (!first || faultFits(first, c.kind)));
       if (healthy.length > 0) {
         const c = healthy[Math.floor(this.rand() * healthy.length)];
-        const kinds = (this.o.faultKinds ?? FAULT_KINDS).filter((k) => faultFits(k, c.kind));
+        const kinds = first ? [first] : (this.o.faultKinds ?? FAULT_KINDS).filter((k) => faultFits(k, c.kind));
         if (kinds.length > 0) this.inject(c.name, kinds[Math.floor(this.rand() * kinds.length)]);
       }
       this.scheduleFault(this.o.faultEveryS * 1000 * (0.75 + 0.5 * this.rand()));
