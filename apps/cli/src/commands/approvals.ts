@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import { table } from './output';
-import { withClient } from './policies';
+import { withClient } from './client-session';
 
 /** `x0 pending`, `x0 approve <plan-id>`, `x0 reject <plan-id>`, `x0 actions [component]`: the execute service. */
 export function registerApprovals(program: Command): void {

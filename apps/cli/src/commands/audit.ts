@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { EventRecord } from '@x0/client';
 import { fail, parseDuration } from './output';
 import { formatStory, groupIncidents } from './audit-story';
-import { withClient } from './policies';
+import { withClient } from './client-session';
 
 /** `x0 audit [--component X] [--since 1h]`: the story of each incident from the X0_EVENTS stream. */
 export function registerAudit(program: Command): void {

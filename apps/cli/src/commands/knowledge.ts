@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { X0Client } from '@x0/client';
 import { Verdict } from '@x0/contracts';
 import { fail, table } from './output';
+import { usingClient } from './client-session';
 
 /** Markdown files of a file or folder (recursively), sorted. */
 function markdownFiles(target: string): string[] {
@@ -26,15 +26,12 @@ export function registerKnowledge(program: Command): void {
     .action(async (target: string) => {
       const files = markdownFiles(target);
       if (files.length === 0) fail(`${target}: no Markdown files`, 2);
-      const client = new X0Client({ name: 'x0-kb' });
-      try {
+      await usingClient('x0-kb', async (client) => {
         for (const f of files) {
           const res = await client.services.knowledge.ingestDocument({ source: path.basename(f), text: fs.readFileSync(f, 'utf8') });
           process.stdout.write(`${f}: ${res.chunks} chunk(s)\n`);
         }
-      } finally {
-        await client.close();
-      }
+      });
     });
   kb.command('search')
     .description('search the runbooks (lexical + dense hybrid)')
@@ -42,8 +39,7 @@ export function registerKnowledge(program: Command): void {
     .option('-k, --limit <n>', 'passages to show', '5')
     .option('--json', 'JSON output')
     .action(async (text: string, opts: { limit: string; json?: boolean }) => {
-      const client = new X0Client({ name: 'x0-kb' });
-      try {
+      await usingClient('x0-kb', async (client) => {
         const { hits } = await client.services.knowledge.search({ collection: 'runbooks', text, vector: [], limit: Number(opts.limit) || 5, component: '', kind: '' });
         if (opts.json) return void process.stdout.write(`${JSON.stringify(hits)}\n`);
         if (hits.length === 0) process.stdout.write('no matching passage\n');
@@ -52,9 +48,7 @@ export function registerKnowledge(program: Command): void {
           process.stdout.write(`${h.text.replace(/\s+/g, ' ').slice(0, 300)}${h.text.length > 300 ? '…' : ''}\n`);
           if (h.payload['actions']) process.stdout.write(`actions: ${h.payload['actions']}\n`);
         }
-      } finally {
-        await client.close();
-      }
+      });
     });
 }
 
@@ -67,8 +61,7 @@ export function registerIncidents(program: Command): void {
     .option('--limit <n>', 'how many (newest first)', '20')
     .option('--json', 'JSON output')
     .action(async (opts: { component?: string; limit: string; json?: boolean }) => {
-      const client = new X0Client({ name: 'x0-incidents' });
-      try {
+      await usingClient('x0-incidents', async (client) => {
         const { incidents } = await client.services.knowledge.listIncidents({ component: opts.component ?? '', limit: Number(opts.limit) || 20 });
         if (opts.json) return void process.stdout.write(`${JSON.stringify(incidents)}\n`);
         const rows = [['RECORDED', 'COMPONENT', 'CAUSE', 'ACTION', 'OUTCOME', 'RECOVERY', 'INCIDENT']];
@@ -84,20 +77,15 @@ export function registerIncidents(program: Command): void {
           ]);
         }
         process.stdout.write(`${table(rows)}\n${incidents.length} incident(s)\n`);
-      } finally {
-        await client.close();
-      }
+      });
     });
   cmd
     .command('show')
     .description('one incident, whole')
     .argument('<id>', 'incident (anomaly) id')
     .action(async (id: string) => {
-      const client = new X0Client({ name: 'x0-incidents' });
-      try {
+      await usingClient('x0-incidents', async (client) => {
         process.stdout.write(`${JSON.stringify(await client.services.knowledge.getIncident({ id }), null, 2)}\n`);
-      } finally {
-        await client.close();
-      }
+      });
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { X0Client } from '@x0/client';
 import { defaultActor } from './models';
 import { fail } from './output';
+import { usingClient } from './client-session';
 
 /** `x0 label <anomaly-id> true|false`: an operator's verdict on an anomaly, for the detector's accuracy. */
 export function registerLabel(program: Command): void {
@@ -17,14 +17,11 @@ export function registerLabel(program: Command): void {
       const v = verdict.trim().toLowerCase();
       if (!['true', 'false', 'yes', 'no', 'real', 'fp'].includes(v)) fail(`verdict must be true or false, got '${verdict}'`, 2);
       const anomaly = v === 'true' || v === 'yes' || v === 'real';
-      const client = new X0Client({ name: 'x0-label' });
-      try {
+      await usingClient('x0-label', async (client) => {
         const r = await client.services.trainer.label({ anomalyId, anomaly, actor: opts.actor, reason: opts.reason, component: opts.component ?? '' });
         process.stdout.write(
           `${r.published ? 'labelled' : 'already labelled'} ${anomalyId} on ${r.component} as ${anomaly ? 'real' : 'a false alarm'} by ${opts.actor} (${r.labelId})\n`,
         );
-      } finally {
-        await client.close();
-      }
+      });
     });
 }

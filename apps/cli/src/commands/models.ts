@@ -1,8 +1,8 @@
 import os from 'node:os';
 import type { Command } from 'commander';
-import { X0Client } from '@x0/client';
 import type { ModelPerformance, ModelVersion, PerformanceMetric } from '@x0/contracts';
 import { table } from './output';
+import { usingClient } from './client-session';
 
 /** Who the CLI says is acting (`--actor`, else the login name). */
 export function defaultActor(): string {
@@ -68,8 +68,7 @@ export function registerModels(program: Command): void {
     .argument('[model]', 'only this model')
     .option('--json', 'JSON output')
     .action(async (model: string | undefined, opts: { json?: boolean }) => {
-      const client = new X0Client({ name: 'x0-models' });
-      try {
+      await usingClient('x0-models', async (client) => {
         const { models: versions } = await client.services.trainer.listModels({ model: model ?? '' });
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(versions)}\n`);
@@ -78,9 +77,7 @@ export function registerModels(program: Command): void {
         const rows = [['MODEL', 'VERSION', 'ALIASES', 'COMPONENT', 'CREATED', 'BYTES', 'METRICS']];
         for (const v of versions) rows.push([v.model, v.version, v.aliases.join(',') || '-', v.lineage['component'] ?? '-', when(v.createdMs), String(v.sizeBytes), metricsSummary(v.metrics)]);
         process.stdout.write(`${table(rows)}\n`);
-      } finally {
-        await client.close();
-      }
+      });
     });
 
   models
@@ -90,15 +87,12 @@ export function registerModels(program: Command): void {
     .argument('[ref]', 'version or alias', 'champion')
     .option('--json', 'JSON output')
     .action(async (model: string, ref: string, opts: { json?: boolean }) => {
-      const client = new X0Client({ name: 'x0-models' });
-      try {
+      await usingClient('x0-models', async (client) => {
         const v = await client.services.trainer.getModel({ model, ref });
         const p = await client.services.trainer.getModelPerformance({ model }).catch(() => undefined);
         if (opts.json) process.stdout.write(`${JSON.stringify({ version: v, performance: p })}\n`);
         else process.stdout.write(`${describeVersion(v)}${p ? `\n${describePerformance(p)}` : ''}\n`);
-      } finally {
-        await client.close();
-      }
+      });
     });
 
   models
@@ -110,13 +104,10 @@ export function registerModels(program: Command): void {
     .option('--reason <text>', 'why, kept in the alias history', '')
     .option('--actor <name>', 'who, kept in the alias history', defaultActor())
     .action(async (model: string, version: string, opts: { alias: string; reason: string; actor: string }) => {
-      const client = new X0Client({ name: 'x0-models' });
-      try {
+      await usingClient('x0-models', async (client) => {
         const v = await client.services.trainer.promote({ model, version, alias: opts.alias, reason: opts.reason, actor: opts.actor });
         process.stdout.write(`${v.model} ${opts.alias} → ${v.version}  [${v.aliases.join(', ')}]\n`);
-      } finally {
-        await client.close();
-      }
+      });
     });
 
   models
@@ -127,12 +118,9 @@ export function registerModels(program: Command): void {
     .option('--reason <text>', 'why, kept in the alias history', '')
     .option('--actor <name>', 'who, kept in the alias history', defaultActor())
     .action(async (model: string, opts: { alias: string; reason: string; actor: string }) => {
-      const client = new X0Client({ name: 'x0-models' });
-      try {
+      await usingClient('x0-models', async (client) => {
         const v = await client.services.trainer.rollback({ model, alias: opts.alias, reason: opts.reason, actor: opts.actor });
         process.stdout.write(`${v.model} ${opts.alias} rolled back → ${v.version}  [${v.aliases.join(', ')}]\n`);
-      } finally {
-        await client.close();
-      }
+      });
     });
 }

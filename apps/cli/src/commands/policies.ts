@@ -1,23 +1,10 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { X0Client } from '@x0/client';
+import { withClient } from './client-session';
 import { errorMessage } from '@x0/core';
 import { fail, table } from './output';
 import { policyRows, rpcMessage } from './plan-format';
 import { policiesFromYaml, policyToYaml } from './policy-yaml';
-
-/** Runs `fn` with a client, turning a failed call into `x0: <message>` and exit 1. */
-export async function withClient(name: string, fn: (client: X0Client) => Promise<void>): Promise<void> {
-  const client = new X0Client({ name });
-  try {
-    await fn(client);
-  } catch (err) {
-    process.stderr.write(`x0: ${rpcMessage(err)}\n`);
-    process.exitCode = 1;
-  } finally {
-    await client.close();
-  }
-}
 
 /** `x0 policies ls|show|add|enable|disable`: the plan service's policies (JetStream KV; changes apply at once). */
 export function registerPolicies(program: Command): void {

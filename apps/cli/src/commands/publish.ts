@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { X0Client } from '@x0/client';
 import { fail } from './output';
+import { usingClient } from './client-session';
 
 /** `x0 publish <component> cpu=0.93 mem=0.41 [--kind web]`, or `--file batch.json`. */
 export function registerPublish(program: Command): void {
@@ -33,14 +33,11 @@ export function registerPublish(program: Command): void {
       if (batches.length === 0) fail('nothing to publish: give metric=value pairs or --file', 2);
       const time = opts.time ? Number(opts.time) : undefined;
       if (time !== undefined && !(Number.isInteger(time) && time > 0)) fail('--time must be ms since the epoch', 2);
-      const client = new X0Client({ name: 'x0-publish' });
-      try {
+      await usingClient('x0-publish', async (client) => {
         for (const metrics of batches) {
           const b = await client.publishMetrics(component, metrics, { kind: opts.kind, timeMs: time });
           process.stdout.write(`published ${b.samples.length} sample(s) for ${component} as ${b.id}\n`);
         }
-      } finally {
-        await client.close();
-      }
+      });
     });
 }

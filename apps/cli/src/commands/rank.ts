@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseSeverity, severityToProto, type CandidateAction } from '@x0/contracts';
 import { fail } from './output';
 import { formatExplanation, formatPlan } from './plan-format';
-import { withClient } from './policies';
+import { withClient } from './client-session';
 
 /** `x0 rank`: what-if ranking (nothing is done); `x0 explain <plan-id>`: why a plan decided what it did. */
 export function registerRank(program: Command): void {

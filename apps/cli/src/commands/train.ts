@@ -1,9 +1,10 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { X0Client } from '@x0/client';
+import type { X0Client } from '@x0/client';
 import { TrainingEvent, type TrainingJob } from '@x0/contracts';
 import { defaultActor } from './models';
 import { fail, parseDuration, table } from './output';
+import { usingClient } from './client-session';
 
 function outcomeLine(j: TrainingJob): string {
   if (j.state === 'failed') return `job ${j.id} failed: ${j.error}`;
@@ -52,8 +53,7 @@ export function registerTrain(program: Command): void {
     .action(async (model: string, opts: { component?: string; reason: string; actor: string; wait?: boolean; timeout: string }) => {
       const timeoutMs = parseDuration(opts.timeout);
       if (timeoutMs === undefined) fail(`--timeout: '${opts.timeout}' is not a duration like 90s, 15m, 1h`, 2);
-      const client = new X0Client({ name: 'x0-train' });
-      try {
+      await usingClient('x0-train', async (client) => {
         const job = await client.services.trainer.train({ model, component: opts.component ?? '', reason: opts.reason, actor: opts.actor });
         process.stdout.write(`job ${job.id} ${job.state} (${job.trigger}${job.reason ? `: ${job.reason}` : ''})\n`);
         if (!opts.wait) return;
@@ -61,9 +61,7 @@ export function registerTrain(program: Command): void {
         if (done.state !== 'succeeded' && done.state !== 'failed') fail(`job ${job.id} still ${done.state} after ${opts.timeout}; see x0 jobs`);
         process.stdout.write(`${outcomeLine(done)}\n`);
         process.exitCode = done.state === 'succeeded' ? 0 : 1;
-      } finally {
-        await client.close();
-      }
+      });
     });
 
   program
@@ -75,8 +73,7 @@ export function registerTrain(program: Command): void {
     .action(async (opts: { model?: string; limit: string; json?: boolean }) => {
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit <= 0) fail('--limit must be a positive integer', 2);
-      const client = new X0Client({ name: 'x0-jobs' });
-      try {
+      await usingClient('x0-jobs', async (client) => {
         const { jobs } = await client.services.trainer.listJobs({ model: opts.model ?? '', limit });
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(jobs)}\n`);
@@ -98,8 +95,6 @@ export function registerTrain(program: Command): void {
           ]);
         }
         process.stdout.write(`${table(rows)}\n`);
-      } finally {
-        await client.close();
-      }
+      });
     });
 }
