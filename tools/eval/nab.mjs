@@ -14,10 +14,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { detectorCommand, root } from './detector-command.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values } = parseArgs({
   options: {
     cmd: { type: 'string' },
@@ -30,15 +29,7 @@ const { values } = parseArgs({
     jobs: { type: 'string' },
   },
 });
-const TSX_CMD = `node --import tsx ${path.join(root, 'tools/detect/detect.ts')}`;
-let cmd = values.cmd ?? (values.tsx ? TSX_CMD : 'npx x0 detect');
-if (values.bundle && !values.cmd) {
-  // tfjs stays external: its wasm backend loads .wasm files next to its own module
-  const out = path.join(root, 'tmp', 'x0-detect', 'detect.cjs');
-  const b = spawnSync(path.join(root, 'node_modules', '.bin', 'esbuild'), [path.join(root, 'tools/detect/detect.ts'), '--bundle', '--platform=node', '--target=node20', '--external:@tensorflow/*', `--tsconfig=${path.join(root, 'tsconfig.base.json')}`, `--outfile=${out}`, '--log-level=warning'], { stdio: 'inherit' });
-  if (b.status !== 0) process.exit(b.status ?? 1);
-  cmd = `node ${out}`;
-}
+const cmd = detectorCommand(values);
 const args = [path.join(values.tools, 'run_detector.mjs'), '--name', values.name, '--out', values.out, '--nab', values.nab];
 if (values.jobs) args.push('--jobs', values.jobs);
 args.push('--cmd', `cd ${JSON.stringify(root)} && ${cmd}`);
