@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { seededRandom } from '@x0/core';
 import { selectBackend } from '../src/backend';
 import { CLIP, encodeFloat32, normaliseWindows, type BaseWeights } from '../src/forecaster';
 
@@ -23,17 +24,7 @@ const EPOCHS = arg('--epochs', 8);
 const SERIES = arg('--series', 600);
 const LEN = 500;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(20260127);
+const rand = seededRandom(20260127);
 const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
 const pick = <T>(a: T[]) => a[Math.floor(rand() * a.length)];
 

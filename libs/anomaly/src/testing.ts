@@ -1,16 +1,8 @@
+import { seededRandom } from '@x0/core';
 import type { ComponentSample } from './types';
 
 /** Seeded PRNG (mulberry32) so synthetic data is the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** Standard normal draws from a seeded uniform source. */
 export function gaussian(rand: () => number): () => number {
