@@ -43,7 +43,7 @@ export class PolicyStatsStore {
   /** Counts one outcome in the policy's overall tally and in its tally on the component. */
   async record(o: TallyOutcome): Promise<{ overall: PolicyStats; onComponent: PolicyStats }> {
     if (!o.policyId) throw new InvalidArgumentError('policy_id', 'must not be empty');
-    const [overall, onComponent] = await Promise.all([this.update(tallyKey(o.policyId), o, ''), this.update(tallyKey(o.policyId, o.component), o, o.component)]);
+    const [overall, onComponent] = await Promise.all([this.updateMany(tallyKey(o.policyId), [o], ''), this.updateMany(tallyKey(o.policyId, o.component), [o], o.component)]);
     return { overall, onComponent };
   }
 
@@ -97,10 +97,6 @@ export class PolicyStatsStore {
       }
     })().catch(() => undefined);
     return { stop: () => iter.stop() };
-  }
-
-  private update(key: string, o: TallyOutcome, component: string): Promise<PolicyStats> {
-    return this.updateMany(key, [o], component);
   }
 
   private async updateMany(key: string, outcomes: readonly TallyOutcome[], component: string): Promise<PolicyStats> {
