@@ -5,6 +5,7 @@
  *   npx tsx tools/detect/detect.ts < series.csv > scores.txt
  */
 import { detectCsv } from '@x0/anomaly';
+import { errorMessage } from '@x0/core';
 
 async function main(): Promise<void> {
   const env = process.env.NAB_PROBATION;
@@ -14,6 +15,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`detect: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`detect: ${errorMessage(err)}\n`);
   process.exit(1);
 });

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, NotFoundError } from '@x0/core';
+import { errorMessage, InvalidArgumentError, NotFoundError } from '@x0/core';
 import { selectBackend } from './backend';
 import * as componentModel from './component-model';
 import { ComponentModel, type BatchRows, type ComponentSettings } from './component-model';
@@ -293,7 +293,7 @@ class StreamingAnomalyDetector implements AnomalyDetector {
     try {
       next = new NeuralForecaster(cur.backend, weights);
     } catch (err) {
-      throw new InvalidArgumentError('weights', `are not a valid forecaster: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new InvalidArgumentError('weights', `are not a valid forecaster: ${errorMessage(err)}`, { cause: err });
     }
     this.forecaster = next;
     cur.dispose();

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@x0/core';
+import { errorMessage, InvalidArgumentError } from '@x0/core';
 import { publishMessage } from '@x0/bus';
 import { EVENT_CODECS, ExecutorServiceService, eventSubject, type ExecutorServiceServer } from '@x0/contracts';
 import { advisePlan, RegistryActionParamsAdvisor } from '@x0/action-params';
@@ -68,7 +68,7 @@ export const executeService: ServiceModule<typeof executeConfigShape> = {
             ctx.logger.info({ model: i.model, version: i.version, previous: i.previousVersion, propagationMs: i.propagationMs }, 'action-params model swapped in');
             if (i.model === 'action-params') ctx.stats.setModel({ name: i.model, version: i.version, backend });
           },
-          onError: (err) => ctx.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'action-params advisor'),
+          onError: (err) => ctx.logger.warn({ err: errorMessage(err) }, 'action-params advisor'),
         })
       : undefined;
     const reporter = new InferenceReporter({ nc: ctx.bus.nc, service: 'execute', instance: c.X0_INSTANCE });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 // Registers the 'wasm' backend (SIMD when the runtime supports it); the cpu backend ships with tfjs.
 import '@tensorflow/tfjs-backend-wasm';
+import { errorMessage } from '@x0/core';
 
 /** Backends this library selects between, fastest first. */
 export type TfBackendName = 'wasm' | 'cpu';
@@ -22,7 +23,7 @@ export async function selectBackend(preferred: readonly TfBackendName[] = ['wasm
       }
       failures.push(`${name}: did not initialise`);
     } catch (err) {
-      failures.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+      failures.push(`${name}: ${errorMessage(err)}`);
     }
   }
   throw new Error(`no TensorFlow.js backend could be initialised (${failures.join('; ')})`);

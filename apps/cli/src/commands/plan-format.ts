@@ -1,5 +1,6 @@
 import type { ServiceError } from '@grpc/grpc-js';
 import { PlanStatus, severityFromProto, type Explanation, type Plan, type Policy } from '@x0/contracts';
+import { errorMessage } from '@x0/core';
 import { table } from './output';
 
 const r3 = (x: number) => x.toFixed(3);
@@ -70,5 +71,5 @@ export function rpcMessage(err: unknown): string {
     if (e.code === 14) return `service unreachable (${e.details}); is it running? (x0 status)`;
     return e.details;
   }
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
