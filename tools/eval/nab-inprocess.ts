@@ -9,18 +9,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { detectCsv } from '@x0/anomaly';
+import { detectorOptions, scoreCsv } from './in-process';
 
 const args = process.argv.slice(2);
 const nab = args.includes('--nab') ? args[args.indexOf('--nab') + 1] : '/work/shared/data/nab-dev';
 const scorerDir = process.env.NAB_TOOLS ?? '/work/shared/tools/nab';
-const detector: Record<string, unknown> = {};
-args.forEach((a, i) => {
-  if (a !== '--opt') return;
-  const [k, v] = args[i + 1].split('=');
-  detector[k] = Number.isFinite(Number(v)) ? Number(v) : v;
-});
+const detector = detectorOptions(args);
 
 async function main(): Promise<void> {
   const score = await import(path.join(scorerDir, 'score.mjs'));
@@ -32,11 +26,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   for (const rel of rels) {
     const e = corpus.get(rel);
-    const out = new PassThrough();
-    const chunks: Buffer[] = [];
-    out.on('data', (c: Buffer) => chunks.push(c));
-    await detectCsv(Readable.from([fs.readFileSync(path.join(P.dataDir, rel))]), out, { probation: e.probation, detector });
-    const vals = Buffer.concat(chunks).toString('utf8').trim().split('\n').map(Number);
+    const vals = await scoreCsv(fs.readFileSync(path.join(P.dataDir, rel)), e.probation, detector);
     if (vals.length !== e.n) throw new Error(`${rel}: ${vals.length} scores for ${e.n} rows`);
     scores.set(rel, Float64Array.from(vals));
   }

@@ -14,19 +14,13 @@ import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { detectCsv } from '@x0/anomaly';
+import { detectorOptions, scoreCsv } from './in-process';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt?: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
 const data = arg('--data', process.env.SMD_ROOT ?? '/work/shared/data/smd-dev')!;
 const tools = process.env.SMD_TOOLS ?? '/work/shared/tools/smd';
-const detector: Record<string, unknown> = {};
-args.forEach((a, i) => {
-  if (a !== '--opt') return;
-  const [k, v] = args[i + 1].split('=');
-  detector[k] = Number.isFinite(Number(v)) ? Number(v) : v;
-});
+const detector = detectorOptions(args);
 
 /** Child: scores one machine, sends the test scores back as a Float64Array buffer. */
 async function child(machine: string): Promise<void> {
@@ -34,12 +28,8 @@ async function child(machine: string): Promise<void> {
   const read = (d: string) => fs.readFileSync(path.join(data, d, `${machine}.txt`), 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
   const train = read('train');
   const test = read('test');
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
   const t0 = Date.now();
-  await detectCsv(Readable.from([buildCsv(train, test)]), out, { probation: train.length, detector });
-  const vals = Buffer.concat(chunks).toString('utf8').trim().split('\n').map(Number).slice(train.length);
+  const vals = (await scoreCsv(buildCsv(train, test), train.length, detector)).slice(train.length);
   process.send!({ machine, ms: Date.now() - t0, scores: vals });
 }
 
