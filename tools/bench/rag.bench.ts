@@ -19,9 +19,9 @@ import { seededRandom } from '@x0/core';
  *   rag.upsert_points_per_s                  durable upserts alone (fsync per 1,000-point batch): points are
  *                                            searchable when upsert resolves, by an exact scan of the points
  *                                            not yet in the graph (slower the more are pending)
- *   rag.index_build_points_per_s             background HNSW catch-up after the upserts (one core)
+ *   rag.index_build_points_per_s             background HNSW catch-up after the upserts (all cores)
  *   rag.bytes_per_point                      RSS growth per point (both collections, graphs built, after GC):
- *                                            includes hnswlib's native memory, payloads, ids, postings, and
+ *                                            includes the graphs' native memory, payloads, ids, postings, and
  *                                            heap pages V8 keeps after collecting the streamed inputs
  * and extra figures for filtered incident search, runbook hybrid search, embedding throughput.
  */

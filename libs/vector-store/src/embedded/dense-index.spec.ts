@@ -143,7 +143,10 @@ describe('EmbeddedVectorStore filters answered by payload indexes', () => {
     ['graph walked with the index as predicate', 0],
   ])('search - indexed filters give the same hits as the same filters on an unindexed copy of the fields (%s)', async (_label, filteredScanMacs) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-vs-plan-'));
-    const store = new EmbeddedVectorStore({ dataDir: dir, hnsw: { exactThreshold: 300, ...(filteredScanMacs !== undefined ? { filteredScanMacs } : {}) }, durability: 'none' });
+    // A wide beam (efSearch 256 over 3,000 points) makes graph answers exact, so the hits must agree
+    // whichever way the planner answers each filter (indexed: candidate scan; unindexed copy: graph).
+    const hnsw = { exactThreshold: 300, efSearch: 256, ...(filteredScanMacs !== undefined ? { filteredScanMacs } : {}) };
+    const store = new EmbeddedVectorStore({ dataDir: dir, hnsw, durability: 'none' });
     await store.start();
     await store.createCollection('inc', { vectors: { sig: { size: 16, distance: 'cosine' } }, payloadIndexes: { kind: 'keyword', component: 'keyword' } });
     const data = clustered(3000, 16, 8);

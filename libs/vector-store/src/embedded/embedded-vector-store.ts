@@ -38,7 +38,7 @@ interface OpenCollection {
 
 /**
  * In-process `VectorStore` persisted under `<dataDir>/vector-store/<collection>/`: an append-only
- * log with CRC-32 per record, compacted into atomic snapshots; HNSW graphs (hnswlib-node) built
+ * log with CRC-32 per record, compacted into atomic snapshots; HNSW graphs (usearch) built
  * in the background and rebuilt after a restart; exact search below a size threshold and for
  * points not yet in a graph. One process per data directory (a LOCK file holds the pid).
  * Payloads are copied on the way in and handed out deep-frozen (read-only, never copied).
