@@ -6,13 +6,16 @@ export interface Figure {
 }
 
 /**
- * Lets a benchmark file run on its own (`npx tsx tools/bench/<name>.bench.ts`): when `mod` is
- * the main module, runs `run()` and prints one JSON line per figure; exits 1 on failure.
+ * Lets a benchmark file run on its own (`npx tsx tools/bench/<name>.bench.ts`, which is also how
+ * `npm run bench` runs each file): when `mod` is the main module, runs `run()`, prints one JSON
+ * line per figure and exits (0, or 1 on failure) without waiting for handles a library left open.
  */
 export function runWhenMain(mod: NodeModule, run: () => Promise<Figure[]>): void {
   if (require.main !== mod) return;
   run().then(
-    (figures) => figures.forEach((f) => console.log(JSON.stringify(f))),
+    (figures) => {
+      process.stdout.write(figures.map((f) => `${JSON.stringify({ bench: f.bench, value: f.value, unit: f.unit })}\n`).join(''), () => process.exit(0));
+    },
     (err: unknown) => {
       console.error(err);
       process.exit(1);

@@ -9,12 +9,7 @@
  */
 import os from 'node:os';
 import { createAnomalyDetector, type ComponentSample } from '@x0/anomaly';
-
-interface Figure {
-  bench: string;
-  value: number;
-  unit: string;
-}
+import { runWhenMain, type Figure } from './figure';
 
 const COMPONENTS = 1000;
 const STEP_MS = 1000;
@@ -86,13 +81,4 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-if (require.main === module) {
-  run()
-    .then((figs) => {
-      for (const f of figs) process.stdout.write(JSON.stringify(f) + '\n');
-    })
-    .catch((err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exit(1);
-    });
-}
+runWhenMain(module, run);

@@ -1,14 +1,28 @@
 /**
  * `npm run bench [-- <name> ...]`: runs every tools/bench/<name>.bench.ts (or the named ones)
- * one after another and prints one JSON line per figure:
+ * one after another, each in its own Node process, and prints one JSON line per figure:
  *   {"bench":"<name>","value":<number>,"unit":"<unit>"}
- * Progress and errors go to stderr; a failing benchmark is reported and the rest still run
- * (exit code 1 at the end).
+ * A process per file keeps one benchmark's heap, JIT state and tfjs backend out of the next
+ * one's timings (in one shared process the monitor's batch p99 doubled after the LoRA and loop
+ * benchmarks had run). Progress and errors go to stderr; a failing benchmark is reported and
+ * the rest still run (exit code 1 at the end).
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Figure } from './figure';
 
+/** Runs one benchmark file in a child process (same Node and tsx loader); resolves with its exit code. */
+function runFile(file: string): Promise<number> {
+  return new Promise((resolve) => {
+    // process.execArgv carries tsx's loader flags, so the child runs TypeScript the same way.
+    const child = spawn(process.execPath, [...process.execArgv, file], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', (err) => {
+      process.stderr.write(`bench: cannot start ${file}: ${err.message}\n`);
+      resolve(1);
+    });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
@@ -26,13 +40,12 @@ async function main(): Promise<void> {
   for (const name of files) {
     const started = Date.now();
     process.stderr.write(`bench: ${name} ...\n`);
-    try {
-      const mod = (await import(path.join(__dirname, `${name}.bench.ts`))) as { run(): Promise<Figure[]> };
-      for (const f of await mod.run()) process.stdout.write(`${JSON.stringify({ bench: f.bench, value: f.value, unit: f.unit })}\n`);
+    const code = await runFile(path.join(__dirname, `${name}.bench.ts`));
+    if (code === 0) {
       process.stderr.write(`bench: ${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    } catch (err) {
+    } else {
       failed++;
-      process.stderr.write(`bench: ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(`bench: ${name} failed (exit ${code})\n`);
     }
   }
   process.exit(failed > 0 ? 1 : 0);
