@@ -29,7 +29,7 @@ import { X0Client } from '@x0/client';
 import { Anomaly, EVENT_CODECS, Outcome, Severity, Verdict, eventSubject } from '@x0/contracts';
 import { rng, gaussian } from '@x0/demo';
 import { Stack } from '../dev/stack';
-import { runWhenMain, type Figure } from './figure';
+import { processCpuMs, runWhenMain, type Figure } from './figure';
 
 
 const STORED = 10_000;
@@ -117,11 +117,11 @@ export async function run(): Promise<Figure[]> {
     };
     for (let i = 0; i < WARMUP; i++) await probe('warm', i);
     sent.clear();
-    const cpuBefore = { analyze: cpuMs(stack.procs.get('analyze')!.child.pid!), knowledge: cpuMs(stack.procs.get('knowledge')!.child.pid!) };
+    const cpuBefore = { analyze: processCpuMs(stack.procs.get('analyze')!.child.pid!), knowledge: processCpuMs(stack.procs.get('knowledge')!.child.pid!) };
     const before = (await client.services.analyze.getStatistics({})).latency?.count ?? 0;
     for (let i = 0; i < PROBES; i++) await probe('probe', i);
     sub.unsubscribe();
-    const cpu = { analyze: cpuMs(stack.procs.get('analyze')!.child.pid!) - cpuBefore.analyze, knowledge: cpuMs(stack.procs.get('knowledge')!.child.pid!) - cpuBefore.knowledge };
+    const cpu = { analyze: processCpuMs(stack.procs.get('analyze')!.child.pid!) - cpuBefore.analyze, knowledge: processCpuMs(stack.procs.get('knowledge')!.child.pid!) - cpuBefore.knowledge };
     const load = os.loadavg()[0];
     // The last diagnosis can reach this subscriber before analyze has acked its input and
     // counted it: give the count a moment to catch up.
@@ -155,18 +155,6 @@ export async function run(): Promise<Figure[]> {
   }
 }
 
-/** CPU time (user + system) of a process in ms from /proc (Linux; -Infinity elsewhere, and the figures are left out). */
-function cpuMs(pid: number): number {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return -Infinity;
-  }
-}
-
-/** USER_HZ of /proc/<pid>/stat: 100 on every Linux platform Node supports. */
-const CLOCK_TICKS = 100;
 
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+
 /** One benchmark figure, printed as one JSON line by `npm run bench`. */
 export interface Figure {
   bench: string;
@@ -22,3 +24,16 @@ export function runWhenMain(mod: NodeModule, run: () => Promise<Figure[]>): void
     },
   );
 }
+
+/** CPU time (user + system) of a process in ms from /proc (Linux; -Infinity elsewhere, and callers leave the figures out). */
+export function processCpuMs(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return -Infinity;
+  }
+}
+
+/** USER_HZ of /proc/<pid>/stat: 100 on every Linux platform Node supports. */
+const CLOCK_TICKS = 100;

@@ -20,7 +20,7 @@ import { publishMetrics, X0Client } from '@x0/client';
 import { Anomaly, EVENT_CODECS, METRIC_BATCH_CODEC, STREAMS, Severity, eventSubject, metricsSubject, type Sample } from '@x0/contracts';
 import { healthyValues, rng } from '@x0/demo';
 import { Stack } from '../dev/stack';
-import { runWhenMain, type Figure } from './figure';
+import { processCpuMs, runWhenMain, type Figure } from './figure';
 
 
 async function withStack<T>(services: ConstructorParameters<typeof Stack>[0]['services'] | undefined, env: Record<string, string>, fn: (ctx: { bus: Bus; stack: Stack; nats: NatsServerProcess }) => Promise<T>): Promise<T> {
@@ -208,8 +208,10 @@ export async function latency(): Promise<Figure[]> {
 /** Incidents per second through analyze → plan → execute (dry-run). */
 export async function throughput(): Promise<Figure[]> {
   const incidents = 5000;
-  return withStack(['analyze', 'plan', 'execute', 'knowledge'], { PLAN_GUARDRAILS_FILE: openGuardrailsFile(), EXECUTE_VERIFY_WINDOW_S: '1' }, async ({ bus, stack }) => {
+  return withStack(undefined, { PLAN_GUARDRAILS_FILE: openGuardrailsFile(), EXECUTE_VERIFY_WINDOW_S: '1' }, async ({ bus, stack, nats }) => {
     await stack.start(90_000);
+    const pids: Array<[string, number]> = [...[...stack.procs.values()].map((p): [string, number] => [p.name, p.child.pid!]), ['nats-server', nats.pid]];
+    const cpuBefore = pids.map(([, pid]) => processCpuMs(pid));
     let actions = 0;
     let last = 0;
     const sub = bus.nc.subscribe('x0.events.action.>');
@@ -247,6 +249,9 @@ export async function throughput(): Promise<Figure[]> {
       process.stderr.write(`  ${Math.round(performance.now() - started)} ms: ${actions} actions; backlog ${backlog.sort().join(', ')}\n`);
     }
     sub.unsubscribe();
+    // CPU seconds each process used for the run (until every action was seen): who the two cores worked for.
+    const cpu = pids.map(([name, pid], i) => `${name} ${((processCpuMs(pid) - cpuBefore[i]) / 1000).toFixed(2)}`);
+    process.stderr.write(`  CPU s over ${((performance.now() - started) / 1000).toFixed(1)} s: ${cpu.join(', ')}\n`);
     if (actions < incidents) throw new Error(`only ${actions} of ${incidents} incidents reached an action in time`);
     return [
       { bench: 'loop.throughput_per_s', value: Math.round(incidents / ((last - started) / 1000)), unit: 'incidents/s' },

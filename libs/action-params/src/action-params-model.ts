@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '@x0/core';
 import { encodeFeatures, FEATURE_DIM, gridOf, specOf, strengthOf, type IncidentFeatures } from './action-space';
+import { DenseForward } from './dense-forward';
 
 /** Registry name of the shared base model. */
 export const ACTION_PARAMS_MODEL = 'action-params';
@@ -24,9 +25,13 @@ export function createBaseModel(seed = 1): tf.Sequential {
   });
 }
 
-/** Probabilities the model gives to each input row (one forward pass; no tensors leak). */
-export function predictRecovery(model: tf.LayersModel, rows: readonly (readonly number[])[]): number[] {
+/**
+ * Probabilities the model gives to each input row (one forward pass; no tensors leak). A
+ * {@link DenseForward} snapshot of a model that no longer changes answers the same without tfjs.
+ */
+export function predictRecovery(model: tf.LayersModel | DenseForward, rows: readonly (readonly number[])[]): number[] {
   if (rows.length === 0) return [];
+  if (model instanceof DenseForward) return model.predict(rows);
   const out = tf.tidy(() => model.predict(tf.tensor2d(rows as number[][], [rows.length, FEATURE_DIM])) as tf.Tensor);
   const values = Array.from(out.dataSync());
   out.dispose();
@@ -59,7 +64,7 @@ export interface SuggestOptions {
  * (the mildest among equals). Throws InvalidArgumentError for an action without parameters
  * or bad incident features.
  */
-export function suggestFrom(model: tf.LayersModel, action: string, incident: IncidentFeatures, options: SuggestOptions = {}): Suggestion {
+export function suggestFrom(model: tf.LayersModel | DenseForward, action: string, incident: IncidentFeatures, options: SuggestOptions = {}): Suggestion {
   const target = options.targetProbability ?? 0.8;
   if (!(target > 0 && target <= 1)) throw new InvalidArgumentError('targetProbability', `must be in (0, 1], got ${target}`);
   const spec = specOf(action);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { baseModelSignature, loadAdapter, mergeAdapter, type LoRAAdapter } from '@x0/lora';
 import { hasParams, type IncidentFeatures } from './action-space';
 import { ACTION_PARAMS_MODEL, suggestFrom, type SuggestOptions, type Suggestion } from './action-params-model';
+import { DenseForward } from './dense-forward';
 
 /** A suggestion with the model versions that made it (for the action's audit record). */
 export interface AdvisedParams extends Suggestion {
@@ -26,6 +27,8 @@ interface AdapterEntry {
   version: string;
   /** base + adapter merged into plain Dense layers; undefined when trained on another base. */
   merged?: tf.LayersModel;
+  /** The merged model's forward pass in JavaScript (undefined: use tfjs). */
+  mergedForward?: DenseForward;
 }
 
 /**
@@ -35,7 +38,7 @@ interface AdapterEntry {
  * base are kept but not used until that base is back (e.g. after a rollback).
  */
 export class ActionParamsModels implements ActionParamsAdvisor {
-  private base?: { model: tf.LayersModel; version: string; signature: string };
+  private base?: { model: tf.LayersModel; version: string; signature: string; forward?: DenseForward };
   private readonly adapters = new Map<string, AdapterEntry>();
 
   constructor(private readonly options: SuggestOptions & { model?: string } = {}) {}
@@ -54,7 +57,8 @@ export class ActionParamsModels implements ActionParamsAdvisor {
   /** Replaces the base (taking ownership) and re-merges the adapters that were trained on it. */
   async setBase(model: tf.LayersModel, version: string): Promise<void> {
     const previous = this.base;
-    this.base = { model, version, signature: baseModelSignature(model) };
+    // Served models do not change: suggestions run on a JavaScript snapshot of their weights.
+    this.base = { model, version, signature: baseModelSignature(model), forward: DenseForward.fromModel(model) };
     for (const entry of this.adapters.values()) await this.remerge(entry);
     previous?.model.dispose();
   }
@@ -82,7 +86,7 @@ export class ActionParamsModels implements ActionParamsAdvisor {
   suggest(component: string, action: string, incident: IncidentFeatures): AdvisedParams | undefined {
     if (!this.base || !hasParams(action)) return undefined;
     const entry = this.adapters.get(component);
-    const model = entry?.merged ?? this.base.model;
+    const model = entry?.merged ? (entry.mergedForward ?? entry.merged) : (this.base.forward ?? this.base.model);
     return {
       ...suggestFrom(model, action, incident, this.options),
       model: this.options.model ?? ACTION_PARAMS_MODEL,
@@ -102,10 +106,12 @@ export class ActionParamsModels implements ActionParamsAdvisor {
   private async remerge(entry: AdapterEntry): Promise<void> {
     entry.merged?.dispose();
     entry.merged = undefined;
+    entry.mergedForward = undefined;
     if (!this.base || entry.adapter.baseSignature !== this.base.signature) return;
     const lora = await loadAdapter(this.base.model, entry.adapter);
     try {
       entry.merged = mergeAdapter(lora);
+      entry.mergedForward = DenseForward.fromModel(entry.merged);
     } finally {
       lora.dispose();
     }

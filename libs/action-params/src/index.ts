@@ -11,6 +11,7 @@ export {
   type IncidentFeatures,
   type ParamSpec,
 } from './action-space';
+export { DenseForward } from './dense-forward';
 export { ACTION_PARAMS_MODEL, HIDDEN_UNITS, createBaseModel, predictRecovery, suggestFrom, type Suggestion, type SuggestOptions } from './action-params-model';
 export { trajectoriesFromEvents, trainingRows, type Trajectory } from './trajectories';
 export { fitModel, fineTuneAdapter, evaluate, type FitOptions, type AdapterOptions, type Evaluation } from './training';

@@ -1,6 +1,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { UnavailableError, errorMessage } from '@x0/core';
+import { installSettledRequestFix } from './request-patch';
 
 /** The subset of a pino logger the bus writes to. */
 export interface BusLogger {
@@ -35,6 +36,7 @@ export interface Bus {
  */
 export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
   const servers = options.url.split(',').map((s) => s.trim()).filter(Boolean);
+  installSettledRequestFix();
   let nc: NatsConnection;
   try {
     nc = await connect({

@@ -1,4 +1,5 @@
 export * from './connection';
+export { installSettledRequestFix } from './request-patch';
 export * from './streams';
 export * from './publisher';
 export * from './dead-letter';

@@ -69,8 +69,24 @@ export class FeedbackTracker {
       observer: o.stats,
       decode: (data, subject) => decodeFeed(data, subject),
       handleBatch: async (items) => {
+        // In stream order: each event's in-memory effect happens before the next one is read. The
+        // anomaly index writes of a batch go out together and are awaited once, at the end.
         const out: HandleResult[] = [];
-        for (const d of items) out.push(await this.handle(d.value));
+        const writes: Array<Promise<void>> = [];
+        const failed: unknown[] = [];
+        for (const d of items) {
+          if (d.value.type === 'anomaly') {
+            // Caught at once (not only at the end), so a failure is never an unhandled rejection.
+            writes.push(this.indexAnomaly(d.value.event).catch((err: unknown) => void failed.push(err)));
+            out.push({ type: 'ok' });
+          } else {
+            out.push(await this.handle(d.value));
+          }
+        }
+        await Promise.all(writes);
+        // A failed write fails the batch: its inputs are retried (the index must hold every
+        // anomaly a label may name; rewriting the others is harmless).
+        if (failed.length > 0) throw failed[0];
         return out;
       },
     });
@@ -99,7 +115,8 @@ export class FeedbackTracker {
   private async handle(f: Feed): Promise<HandleResult> {
     switch (f.type) {
       case 'anomaly':
-        return await this.onAnomaly(f.event);
+        await this.indexAnomaly(f.event);
+        return { type: 'ok' };
       case 'action':
         return this.onAction(f.event);
       case 'outcome':
@@ -111,15 +128,17 @@ export class FeedbackTracker {
     }
   }
 
-  private async onAnomaly(a: EventPayloads['anomaly']): Promise<HandleResult> {
+  /** Remembers an anomaly (at once) and writes it to the KV index (the promise; rejects when the write fails). */
+  private indexAnomaly(a: EventPayloads['anomaly']): Promise<void> {
     const m = a.meta!;
     const ref: AnomalyRef = { id: m.id, component: m.component, model: DETECTOR_MODEL, modelVersion: a.modelVersion, timeMs: m.timeMs };
     this.anomalies.set(m.id, ref);
-    // Throwing retries the input: the index must hold every anomaly a label may name.
-    await this.kv!.put(toKvKey(m.id), JSON.stringify(ref)).catch((err) => {
-      throw new Error(`cannot index anomaly ${m.id}: ${errorMessage(err)}`);
-    });
-    return { type: 'ok' };
+    return this.kv!.put(toKvKey(m.id), JSON.stringify(ref)).then(
+      () => undefined,
+      (err: unknown) => {
+        throw new Error(`cannot index anomaly ${m.id}: ${errorMessage(err)}`);
+      },
+    );
   }
 
   private onAction(a: EventPayloads['action']): HandleResult {
