@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectBus, provisionStreams, publishMessage, type Bus } from '@x0/bus';
 import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
-import { Anomaly, EVENT_CODECS, Outcome, STREAMS, Severity, Verdict, eventSubject, type Diagnosis } from '@x0/contracts';
+import { Anomaly, EVENT_CODECS, KNOWLEDGE_EVIDENCE_BATCH_SUBJECT, Outcome, STREAMS, Severity, Verdict, eventSubject, type Diagnosis } from '@x0/contracts';
 import { createAnalyzeService } from '@x0/analyze-service';
 import { knowledgeService } from '@x0/knowledge-service';
 import { runService, type ServiceHandle } from '@x0/service-kit';
@@ -115,5 +115,29 @@ describe('analyze with knowledge', () => {
     expect(d.candidates[0].successes).toBe(d.candidates[0].similarIncidents);
     const scaleUp = d.candidates.find((c) => c.action === 'scale_up');
     if (scaleUp) expect(scaleUp.successes).toBe(0);
+  }, 60_000);
+
+  it('a burst of anomalies is diagnosed through batch evidence requests, each with its own evidence', async () => {
+    // A plain (non-queue) subscriber sees every batch request without answering it.
+    let batchRequests = 0;
+    const spy = bus.nc.subscribe(KNOWLEDGE_EVIDENCE_BATCH_SUBJECT, { callback: () => void batchRequests++ });
+    await bus.nc.flush();
+    const kinds = ['memory_leak', 'cpu_saturation'] as const;
+    const burst = Array.from({ length: 40 }, (_, i) => {
+      const kind = kinds[i % 2];
+      const inc = set.incidents.filter((x) => x.kind === kind)[Math.floor(i / 2)];
+      return anomaly(`an_burst${i}`, `web-b${i}`, kind === 'memory_leak' ? 'heap_used_mb' : 'cpu', inc.signature);
+    });
+    await Promise.all(burst.map((a) => publishMessage(bus.js, { subject: eventSubject('anomaly', a.meta!.component), data: EVENT_CODECS.anomaly.encode(a), id: a.meta!.id })));
+    const diagnoses = await Promise.all(burst.map((a) => diagnosisOf(bus, a.meta!.id)));
+    spy.unsubscribe();
+    expect(batchRequests).toBeGreaterThanOrEqual(1);
+    diagnoses.forEach((d, i) => {
+      expect(d.probableCause).toBe(kinds[i % 2]);
+      // Evidence arrived (runbook citations), and it is this anomaly's: its cause's runbook.
+      const runbooks = d.citations.filter((c) => c.kind === 'runbook');
+      expect(runbooks.length).toBeGreaterThan(0);
+      expect(runbooks[0].title).toMatch(kinds[i % 2] === 'memory_leak' ? /memory leak/i : /cpu saturation/i);
+    });
   }, 60_000);
 });

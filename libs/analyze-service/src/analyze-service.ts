@@ -1,5 +1,5 @@
-import { LruMap, NotFoundError, errorMessage } from '@x0/core';
-import { createEventConsumer } from '@x0/bus';
+import { InvalidArgumentError, LruMap, NotFoundError, errorMessage } from '@x0/core';
+import { createEventConsumer, type HandleResult } from '@x0/bus';
 import { AnalyzeServiceService, EVENT_CODECS, eventSubject, type AnalyzeServiceServer, type Anomaly, type Diagnosis } from '@x0/contracts';
 import { z } from 'zod';
 import { envInt, type Logger, type ServiceModule } from '@x0/service-kit';
@@ -9,6 +9,11 @@ import { diagnose, NO_EVIDENCE, type Evidence } from './diagnose';
 /** Where analyze gets evidence for a diagnosis (similar incidents, runbooks). */
 export interface EvidenceProvider {
   gather(anomaly: Anomaly): Promise<Evidence>;
+  /**
+   * Evidence for several anomalies at once, in order: an Error in place of what could not be
+   * gathered. Without it, `gather` is called for each, concurrently.
+   */
+  gatherMany?(anomalies: readonly Anomaly[]): Promise<Array<Evidence | Error>>;
   /** Releases what the provider holds (subscriptions) when the service stops. */
   close?(): void;
 }
@@ -45,22 +50,35 @@ export function createAnalyzeService(evidence?: (ctx: { logger: Logger }) => Evi
         service: 'analyze',
         type: 'anomaly',
         ...ctx.consumerOptions,
-        // Each diagnosis waits on its own evidence request: overlap them within a batch.
-        concurrent: true,
-        handle: async (anomaly) => {
-          let ev = NO_EVIDENCE;
-          if (provider) {
-            try {
-              ev = await provider.gather(anomaly);
-            } catch (err) {
+        // The evidence for a whole batch is gathered at once (one request to knowledge per 64
+        // anomalies), then each anomaly is diagnosed on its own.
+        handleAll: async (deliveries) => {
+          const anomalies = deliveries.map((d) => d.value);
+          const evidence: Array<Evidence | Error> = !provider
+            ? anomalies.map(() => NO_EVIDENCE)
+            : provider.gatherMany
+              ? await provider.gatherMany(anomalies)
+              : await Promise.all(anomalies.map((a) => provider.gather(a).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
+          const missed = new Map<string, number>();
+          const results = anomalies.map((anomaly, i): HandleResult => {
+            let ev = evidence[i];
+            if (ev instanceof Error) {
               // Knowledge down must not stop the loop: diagnose from the metrics and say so.
               evidenceMisses++;
-              ctx.logger.warn({ err: errorMessage(err), anomaly: anomaly.meta?.id }, 'evidence unavailable; diagnosing from metrics alone');
+              missed.set(errorMessage(ev), (missed.get(errorMessage(ev)) ?? 0) + 1);
+              ev = NO_EVIDENCE;
             }
-          }
-          const d = diagnose(anomaly, ev);
-          recent.set(d.meta!.id, d);
-          return { type: 'ok', outputs: [{ subject: eventSubject('diagnosis', d.meta!.component), data: EVENT_CODECS.diagnosis.encode(d), id: d.meta!.id }] };
+            try {
+              const d = diagnose(anomaly, ev);
+              recent.set(d.meta!.id, d);
+              return { type: 'ok', outputs: [{ subject: eventSubject('diagnosis', d.meta!.component), data: EVENT_CODECS.diagnosis.encode(d), id: d.meta!.id }] };
+            } catch (err) {
+              if (err instanceof InvalidArgumentError) return { type: 'invalid', reason: err.message };
+              throw err;
+            }
+          });
+          for (const [err, count] of missed) ctx.logger.warn({ err, anomalies: count }, 'evidence unavailable; diagnosing from metrics alone');
+          return results;
         },
       });
       ctx.serve<AnalyzeServiceServer>('x0.v1.AnalyzeService', AnalyzeServiceService, {

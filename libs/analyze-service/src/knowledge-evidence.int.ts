@@ -1,7 +1,16 @@
 import { connectBus, type Bus } from '@x0/bus';
 import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
 import { UnavailableError } from '@x0/core';
-import { Anomaly, EvidenceRequest, EvidenceResponse, KNOWLEDGE_EVIDENCE_SUBJECT, Severity } from '@x0/contracts';
+import {
+  Anomaly,
+  EvidenceBatchRequest,
+  EvidenceBatchResponse,
+  EvidenceRequest,
+  EvidenceResponse,
+  KNOWLEDGE_EVIDENCE_BATCH_SUBJECT,
+  KNOWLEDGE_EVIDENCE_SUBJECT,
+  Severity,
+} from '@x0/contracts';
 import { knowledgeEvidence } from './knowledge-evidence';
 
 const anomaly = (id: string) =>
@@ -82,5 +91,68 @@ describe('knowledgeEvidence over a real nats-server', () => {
     sub.unsubscribe();
     provider.close?.();
     await expect(provider.gather(anomaly('an-closed'))).rejects.toThrow(/closed/);
+  });
+
+  /** A response naming the anomaly it answers (to check order). */
+  const answerFor = (req: EvidenceRequest): EvidenceResponse => ({
+    incidents: [{ id: `inc-of-${req.anomaly!.meta!.id}`, similarity: 0.5, component: 'web-2', cause: req.cause, action: 'restart', recovered: true, timeToRecoverMs: 1 }],
+    runbooks: [],
+    error: '',
+  });
+
+  it('gatherMany - one batch request per 64 anomalies, answers matched to anomalies in order', async () => {
+    const batchSizes: number[] = [];
+    const single = bus.nc.subscribe(KNOWLEDGE_EVIDENCE_SUBJECT, { callback: () => expect('single request').toBe('not sent') });
+    const batch = bus.nc.subscribe(KNOWLEDGE_EVIDENCE_BATCH_SUBJECT, {
+      callback: (_err, m) => {
+        const req = EvidenceBatchRequest.decode(m.data);
+        batchSizes.push(req.requests.length);
+        m.respond(EvidenceBatchResponse.encode({ responses: req.requests.map(answerFor), error: '' }).finish());
+      },
+    });
+    await bus.nc.flush();
+    const provider = knowledgeEvidence(bus.nc, { timeoutMs: 2000 });
+    const got = await provider.gatherMany!(Array.from({ length: 150 }, (_, i) => anomaly(`an${i}`)));
+    expect(batchSizes.sort((a, b) => a - b)).toEqual([22, 64, 64]);
+    expect(got).toHaveLength(150);
+    got.forEach((ev, i) => expect((ev as { incidents: Array<{ id: string; cause: string }> }).incidents[0]).toMatchObject({ id: `inc-of-an${i}`, cause: 'memory_leak' }));
+    single.unsubscribe();
+    batch.unsubscribe();
+    provider.close?.();
+  });
+
+  it('gatherMany - a knowledge service without the batch subject is asked one anomaly at a time', async () => {
+    const sub = bus.nc.subscribe(KNOWLEDGE_EVIDENCE_SUBJECT, {
+      callback: (_err, m) => {
+        m.respond(EvidenceResponse.encode(answerFor(EvidenceRequest.decode(m.data))).finish());
+      },
+    });
+    await bus.nc.flush();
+    const provider = knowledgeEvidence(bus.nc, { timeoutMs: 2000 });
+    const got = await provider.gatherMany!([anomaly('an-a'), anomaly('an-b'), anomaly('an-c')]);
+    expect(got.map((ev) => (ev as { incidents: Array<{ id: string }> }).incidents[0].id)).toEqual(['inc-of-an-a', 'inc-of-an-b', 'inc-of-an-c']);
+    sub.unsubscribe();
+    provider.close?.();
+  });
+
+  it('gatherMany - no knowledge at all, a silent one, or a short answer: an UnavailableError per anomaly', async () => {
+    const provider = knowledgeEvidence(bus.nc, { timeoutMs: 150 });
+    const none = await provider.gatherMany!([anomaly('an-x'), anomaly('an-y')]);
+    expect(none.every((e) => e instanceof UnavailableError && /no responders/.test(e.message))).toBe(true);
+    const silent = bus.nc.subscribe(KNOWLEDGE_EVIDENCE_BATCH_SUBJECT, { callback: () => undefined });
+    await bus.nc.flush();
+    const timedOut = await provider.gatherMany!([anomaly('an-x'), anomaly('an-y')]);
+    expect(timedOut.every((e) => e instanceof UnavailableError && /within 150 ms/.test(e.message))).toBe(true);
+    silent.unsubscribe();
+    const short = bus.nc.subscribe(KNOWLEDGE_EVIDENCE_BATCH_SUBJECT, {
+      callback: (_err, m) => {
+        m.respond(EvidenceBatchResponse.encode({ responses: [answerFor(EvidenceBatchRequest.decode(m.data).requests[0])], error: '' }).finish());
+      },
+    });
+    await bus.nc.flush();
+    const partial = await provider.gatherMany!([anomaly('an-x'), anomaly('an-y')]);
+    expect(partial.every((e) => e instanceof UnavailableError && /1 answers to 2 requests/.test(e.message))).toBe(true);
+    short.unsubscribe();
+    provider.close?.();
   });
 });

@@ -1,9 +1,20 @@
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { UnavailableError, errorMessage } from '@x0/core';
-import { EvidenceRequest, EvidenceResponse, KNOWLEDGE_EVIDENCE_SUBJECT, type Anomaly } from '@x0/contracts';
+import {
+  EvidenceBatchRequest,
+  EvidenceBatchResponse,
+  EvidenceRequest,
+  EvidenceResponse,
+  KNOWLEDGE_EVIDENCE_BATCH_SUBJECT,
+  KNOWLEDGE_EVIDENCE_SUBJECT,
+  type Anomaly,
+} from '@x0/contracts';
 import { classifyCause } from './cause-classifier';
 import type { Evidence } from './diagnose';
 import type { EvidenceProvider } from './analyze-service';
+
+/** Most anomalies in one batch request (a response of 64 is ~100 KB, far below NATS's 1 MB). */
+const MAX_BATCH = 64;
 
 /**
  * Evidence from the knowledge service over NATS request/reply (`x0.knowledge.evidence`):
@@ -11,33 +22,86 @@ import type { EvidenceProvider } from './analyze-service';
  * knowledge service answers within `timeoutMs`, or at once when none is subscribed (the
  * caller then diagnoses from metrics alone). The client library multiplexes the replies over
  * one inbox subscription; `close()` refuses further requests.
+ *
+ * `gatherMany` asks for several anomalies in one round trip (`x0.knowledge.evidence.batch`,
+ * up to 64 per request); a knowledge service that does not answer that subject (an older
+ * version) is asked one anomaly at a time instead.
  */
 export function knowledgeEvidence(nc: NatsConnection, options: { timeoutMs: number; maxIncidents?: number; maxRunbooks?: number }): EvidenceProvider {
   let closed = false;
+  const request = (anomaly: Anomaly): EvidenceRequest => ({
+    anomaly,
+    cause: classifyCause(anomaly.metrics)[0]?.cause ?? '',
+    maxIncidents: options.maxIncidents ?? 5,
+    maxRunbooks: options.maxRunbooks ?? 3,
+  });
+  const gather = async (anomaly: Anomaly): Promise<Evidence> => {
+    if (closed) throw new UnavailableError('evidence client closed');
+    let reply: Msg;
+    try {
+      reply = await nc.request(KNOWLEDGE_EVIDENCE_SUBJECT, EvidenceRequest.encode(request(anomaly)).finish(), { timeout: options.timeoutMs });
+    } catch (err) {
+      throw new UnavailableError(`no evidence from knowledge within ${options.timeoutMs} ms: ${errorMessage(err)}`, { cause: err });
+    }
+    let res: EvidenceResponse;
+    try {
+      res = EvidenceResponse.decode(reply.data);
+    } catch (err) {
+      throw new UnavailableError(`no evidence from knowledge: not an EvidenceResponse: ${errorMessage(err)}`, { cause: err });
+    }
+    return toEvidence(res);
+  };
+  const gatherChunk = async (chunk: readonly Anomaly[]): Promise<Array<Evidence | Error>> => {
+    let reply: Msg;
+    try {
+      reply = await nc.request(KNOWLEDGE_EVIDENCE_BATCH_SUBJECT, EvidenceBatchRequest.encode({ requests: chunk.map(request) }).finish(), { timeout: options.timeoutMs });
+    } catch (err) {
+      // Nobody answers batches: an older knowledge service (or none, and then each request fails at once too).
+      if (isNoResponders(err)) return Promise.all(chunk.map((a) => gather(a).catch((e: unknown) => asError(e))));
+      const e = new UnavailableError(`no evidence from knowledge within ${options.timeoutMs} ms: ${errorMessage(err)}`, { cause: err });
+      return chunk.map(() => e);
+    }
+    let res: EvidenceBatchResponse;
+    try {
+      res = EvidenceBatchResponse.decode(reply.data);
+    } catch (err) {
+      const e = new UnavailableError(`no evidence from knowledge: not an EvidenceBatchResponse: ${errorMessage(err)}`, { cause: err });
+      return chunk.map(() => e);
+    }
+    if (res.responses.length !== chunk.length) {
+      const e = new UnavailableError(`no evidence from knowledge: ${res.error || `${res.responses.length} answers to ${chunk.length} requests`}`);
+      return chunk.map(() => e);
+    }
+    return res.responses.map(toEvidence);
+  };
   return {
-    async gather(anomaly: Anomaly): Promise<Evidence> {
-      if (closed) throw new UnavailableError('evidence client closed');
-      const cause = classifyCause(anomaly.metrics)[0]?.cause ?? '';
-      const req = EvidenceRequest.encode({ anomaly, cause, maxIncidents: options.maxIncidents ?? 5, maxRunbooks: options.maxRunbooks ?? 3 }).finish();
-      let reply: Msg;
-      try {
-        reply = await nc.request(KNOWLEDGE_EVIDENCE_SUBJECT, req, { timeout: options.timeoutMs });
-      } catch (err) {
-        throw new UnavailableError(`no evidence from knowledge within ${options.timeoutMs} ms: ${errorMessage(err)}`, { cause: err });
-      }
-      let res: EvidenceResponse;
-      try {
-        res = EvidenceResponse.decode(reply.data);
-      } catch (err) {
-        throw new UnavailableError(`no evidence from knowledge: not an EvidenceResponse: ${errorMessage(err)}`, { cause: err });
-      }
-      return {
-        incidents: res.incidents.map((i) => ({ id: i.id, similarity: i.similarity, cause: i.cause, action: i.action, recovered: i.recovered })),
-        runbooks: res.runbooks.map((r) => ({ id: r.id, title: r.title, text: r.text, score: r.score, cause: r.cause, actions: r.actions })),
-      };
+    gather,
+    async gatherMany(anomalies: readonly Anomaly[]): Promise<Array<Evidence | Error>> {
+      if (closed) return anomalies.map(() => new UnavailableError('evidence client closed'));
+      if (anomalies.length === 1) return [await gather(anomalies[0]).catch((e: unknown) => asError(e))];
+      const chunks: Array<Promise<Array<Evidence | Error>>> = [];
+      for (let i = 0; i < anomalies.length; i += MAX_BATCH) chunks.push(gatherChunk(anomalies.slice(i, i + MAX_BATCH)));
+      return (await Promise.all(chunks)).flat();
     },
     close(): void {
       closed = true;
     },
   };
+}
+
+function toEvidence(res: EvidenceResponse): Evidence {
+  return {
+    incidents: res.incidents.map((i) => ({ id: i.id, similarity: i.similarity, cause: i.cause, action: i.action, recovered: i.recovered })),
+    runbooks: res.runbooks.map((r) => ({ id: r.id, title: r.title, text: r.text, score: r.score, cause: r.cause, actions: r.actions })),
+  };
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new UnavailableError(String(e));
+}
+
+/** True for nats-core's "no responders" request error. */
+function isNoResponders(err: unknown): boolean {
+  const e = err as { isNoResponders?: () => boolean } | undefined;
+  return typeof e?.isNoResponders === 'function' && e.isNoResponders();
 }

@@ -14,6 +14,9 @@ export const STREAMS = {
 /** Request/reply subject on which the knowledge service answers EvidenceRequest. */
 export const KNOWLEDGE_EVIDENCE_SUBJECT = 'x0.knowledge.evidence';
 
+/** Request/reply subject on which the knowledge service answers EvidenceBatchRequest (several anomalies at once). */
+export const KNOWLEDGE_EVIDENCE_BATCH_SUBJECT = 'x0.knowledge.evidence.batch';
+
 /** Subject on which model registrations and alias changes are announced. */
 export const MODELS_UPDATED_SUBJECT = 'x0.models.updated';
 

@@ -1,7 +1,16 @@
 import type { Subscription } from '@nats-io/transport-node';
 import { errorMessage, LruMap } from '@x0/core';
 import type { Bus } from '@x0/bus';
-import { EvidenceRequest, EvidenceResponse, KNOWLEDGE_EVIDENCE_SUBJECT, type RunbookPassage, type SimilarIncident } from '@x0/contracts';
+import {
+  EvidenceBatchRequest,
+  EvidenceBatchResponse,
+  EvidenceRequest,
+  EvidenceResponse,
+  KNOWLEDGE_EVIDENCE_BATCH_SUBJECT,
+  KNOWLEDGE_EVIDENCE_SUBJECT,
+  type RunbookPassage,
+  type SimilarIncident,
+} from '@x0/contracts';
 import type { KnowledgeBase } from '@x0/knowledge-base';
 import type { Logger } from '@x0/service-kit';
 
@@ -23,10 +32,13 @@ export function runbookQuery(req: EvidenceRequest): string {
 /**
  * Answers `x0.knowledge.evidence` (queue group "knowledge"): the incidents most similar to an
  * anomaly's signature (same component kind, outcome known) and the runbook passages that
- * match it. Runbook answers are cached per query text; ingesting a runbook clears the cache.
+ * match it; and `x0.knowledge.evidence.batch`, the same for several anomalies in one request
+ * (one response per request, in order). Runbook answers are cached per query text; ingesting a
+ * runbook clears the cache.
  */
 export class EvidenceResponder {
   private sub?: Subscription;
+  private batchSub?: Subscription;
   private readonly cache = new LruMap<string, { at: number; passages: RunbookPassage[] }>(1000);
 
   constructor(
@@ -48,11 +60,32 @@ export class EvidenceResponder {
         );
       }
     })().catch(() => undefined);
+    const batchSub = this.bus.nc.subscribe(KNOWLEDGE_EVIDENCE_BATCH_SUBJECT, { queue: 'knowledge' });
+    this.batchSub = batchSub;
+    (async () => {
+      for await (const m of batchSub) {
+        this.answerBatch(m.data).then(
+          (res) => m.respond(EvidenceBatchResponse.encode(res).finish()),
+          (err) => m.respond(EvidenceBatchResponse.encode({ responses: [], error: errorMessage(err) }).finish()),
+        );
+      }
+    })().catch(() => undefined);
   }
 
   /** Stops answering (in-flight answers still go out). */
   async stop(): Promise<void> {
-    await this.sub?.drain().catch(() => undefined);
+    await Promise.all([this.sub?.drain(), this.batchSub?.drain()]).catch(() => undefined);
+  }
+
+  /** Evidence for every request of a batch, in order (each answered as `answer` answers one). */
+  async answerBatch(data: Uint8Array): Promise<EvidenceBatchResponse> {
+    let batch: EvidenceBatchRequest;
+    try {
+      batch = EvidenceBatchRequest.decode(data);
+    } catch (err) {
+      return { responses: [], error: `not an EvidenceBatchRequest: ${errorMessage(err)}` };
+    }
+    return { responses: await Promise.all(batch.requests.map((r) => this.answerRequest(r))), error: '' };
   }
 
   /** Forgets cached runbook answers (after an ingest). */
@@ -67,6 +100,10 @@ export class EvidenceResponder {
     } catch (err) {
       return { incidents: [], runbooks: [], error: `not an EvidenceRequest: ${errorMessage(err)}` };
     }
+    return this.answerRequest(req);
+  }
+
+  private async answerRequest(req: EvidenceRequest): Promise<EvidenceResponse> {
     const errors: string[] = [];
     const [incidents, runbooks] = await Promise.all([
       this.similarIncidents(req).catch((err) => {

@@ -142,6 +142,22 @@ export interface EvidenceResponse {
   error: string;
 }
 
+/**
+ * Request on x0.knowledge.evidence.batch (core NATS request/reply, queue group "knowledge"):
+ * the evidence for several anomalies in one round trip, which analyze sends for a batch of
+ * anomalies taken from the stream together. Answered with an EvidenceBatchResponse holding
+ * one response per request, in the same order.
+ */
+export interface EvidenceBatchRequest {
+  requests: EvidenceRequest[];
+}
+
+export interface EvidenceBatchResponse {
+  responses: EvidenceResponse[];
+  /** Set when the batch itself could not be read (then `responses` is empty). */
+  error: string;
+}
+
 function createBaseSearchRequest(): SearchRequest {
   return { collection: "", text: "", vector: [], limit: 0, component: "", kind: "" };
 }
@@ -2048,6 +2064,164 @@ export const EvidenceResponse: MessageFns<EvidenceResponse> = {
     const message = createBaseEvidenceResponse();
     message.incidents = object.incidents?.map((e) => SimilarIncident.fromPartial(e)) || [];
     message.runbooks = object.runbooks?.map((e) => RunbookPassage.fromPartial(e)) || [];
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
+function createBaseEvidenceBatchRequest(): EvidenceBatchRequest {
+  return { requests: [] };
+}
+
+export const EvidenceBatchRequest: MessageFns<EvidenceBatchRequest> = {
+  encode(message: EvidenceBatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.requests) {
+      EvidenceRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EvidenceBatchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvidenceBatchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requests.push(EvidenceRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EvidenceBatchRequest {
+    return {
+      requests: globalThis.Array.isArray(object?.requests)
+        ? object.requests.map((e: any) => EvidenceRequest.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: EvidenceBatchRequest): unknown {
+    const obj: any = {};
+    if (message.requests?.length) {
+      obj.requests = message.requests.map((e) => EvidenceRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EvidenceBatchRequest>, I>>(base?: I): EvidenceBatchRequest {
+    return EvidenceBatchRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EvidenceBatchRequest>, I>>(object: I): EvidenceBatchRequest {
+    const message = createBaseEvidenceBatchRequest();
+    message.requests = object.requests?.map((e) => EvidenceRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseEvidenceBatchResponse(): EvidenceBatchResponse {
+  return { responses: [], error: "" };
+}
+
+export const EvidenceBatchResponse: MessageFns<EvidenceBatchResponse> = {
+  encode(message: EvidenceBatchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.responses) {
+      EvidenceResponse.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.error !== "") {
+      writer.uint32(18).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EvidenceBatchResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvidenceBatchResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.responses.push(EvidenceResponse.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EvidenceBatchResponse {
+    return {
+      responses: globalThis.Array.isArray(object?.responses)
+        ? object.responses.map((e: any) => EvidenceResponse.fromJSON(e))
+        : [],
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+    };
+  },
+
+  toJSON(message: EvidenceBatchResponse): unknown {
+    const obj: any = {};
+    if (message.responses?.length) {
+      obj.responses = message.responses.map((e) => EvidenceResponse.toJSON(e));
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EvidenceBatchResponse>, I>>(base?: I): EvidenceBatchResponse {
+    return EvidenceBatchResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EvidenceBatchResponse>, I>>(object: I): EvidenceBatchResponse {
+    const message = createBaseEvidenceBatchResponse();
+    message.responses = object.responses?.map((e) => EvidenceResponse.fromPartial(e)) || [];
     message.error = object.error ?? "";
     return message;
   },
