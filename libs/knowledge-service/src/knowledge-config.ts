@@ -24,4 +24,9 @@ export const knowledgeConfigShape = {
   EMBEDDINGS_DIM: envInt(256, 8, 65_536),
   /** Runbook answers are cached this long per query (they change only on ingest). */
   KNOWLEDGE_RUNBOOK_CACHE_S: envInt(60, 0, 86_400),
+  /**
+   * Embedded store: threads that build its search graphs during a bulk catch-up (0 = the cores
+   * Node sees). Set it to the CPU limit of a container: Node sees the host's cores.
+   */
+  KNOWLEDGE_INDEX_THREADS: envInt(0, 0, 256),
 };

@@ -35,6 +35,7 @@ export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
       qdrantApiKey: c.QDRANT_API_KEY,
       dataDir: path.resolve(c.X0_DATA_DIR, 'vectors'),
       durability: c.KNOWLEDGE_FSYNC ? 'fsync' : 'none',
+      ...(c.KNOWLEDGE_INDEX_THREADS > 0 ? { hnsw: { indexThreads: c.KNOWLEDGE_INDEX_THREADS } } : {}),
     });
     const embedder = createTextEmbedder({ url: c.EMBEDDINGS_URL, model: c.EMBEDDINGS_MODEL, apiKey: c.EMBEDDINGS_API_KEY, dim: c.EMBEDDINGS_DIM });
     const kb = new KnowledgeBase({ store, embedder });
