@@ -18,6 +18,14 @@ describe('classifyCause', () => {
     expect(classifyCause([dev('cpu', 0.1, 0.6, 0.9)])[0].cause).toBe('unknown');
   });
 
+  it('errors up with throughput down is a dependency failure; errors alone, or with throughput up, are an error burst', () => {
+    const both = classifyCause([dev('error_rate', 0.4, 0.01, 0.99), dev('rps', 5, 100, 0.6), dev('cpu', 0.9, 0.4, 0.3)]);
+    expect(both[0]).toEqual({ cause: 'dependency_down', support: expect.closeTo(1.59 / 1.89, 5), metrics: ['rps', 'error_rate'] });
+    expect(both.map((h) => h.cause)).toEqual(['dependency_down', 'cpu_saturation']);
+    expect(classifyCause([dev('error_rate', 0.4, 0.01, 0.99)])[0].cause).toBe('error_burst');
+    expect(classifyCause([dev('error_rate', 0.4, 0.01, 0.99), dev('rps', 300, 100, 0.6)])[0].cause).toBe('error_burst');
+  });
+
   it('unknown metrics and no metrics give unknown', () => {
     expect(classifyCause([dev('value', 5, 1, 1)])[0].cause).toBe('unknown');
     expect(classifyCause([])).toEqual([{ cause: 'unknown', support: 1, metrics: [] }]);

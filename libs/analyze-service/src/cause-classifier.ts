@@ -42,7 +42,8 @@ export interface CauseHypothesis {
 
 /**
  * Infers probable causes from which metrics deviated and in which direction, by matching
- * metric names against patterns of common failure kinds. Returns hypotheses, best first;
+ * metric names against patterns of common failure kinds (errors up together with throughput
+ * down count as one dependency failure). Returns hypotheses, best first;
  * 'unknown' carries the weight no rule explains. Deterministic and explainable: each
  * hypothesis names its metrics.
  */
@@ -61,6 +62,16 @@ export function classifyCause(metrics: readonly MetricDeviation[]): CauseHypothe
     weights.set(cause, entry);
   }
   if (total === 0) return [{ cause: 'unknown', support: 1, metrics: [] }];
+  // Errors up while throughput (or connections, health) falls is one failure, not two: the
+  // signature of a dependency that stopped answering. A bad release raises errors but keeps
+  // the traffic; a dead dependency fails the requests that need it and the successful ones drop.
+  const errors = weights.get('error_burst');
+  const dependency = weights.get('dependency_down');
+  if (errors && dependency) {
+    dependency.w += errors.w;
+    dependency.metrics.push(...errors.metrics);
+    weights.delete('error_burst');
+  }
   return [...weights.entries()]
     .map(([cause, e]) => ({ cause, support: e.w / total, metrics: e.metrics }))
     .sort((a, b) => b.support - a.support || (a.cause === 'unknown' ? 1 : b.cause === 'unknown' ? -1 : 0));

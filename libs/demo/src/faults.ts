@@ -50,8 +50,9 @@ export function applyFault(kind: FaultKind, v: MetricValues, t: number): MetricV
       set('disk_used_pct', (x) => x + (97 - x) * ramp);
       break;
     case 'dependency_down':
-      set('rps', (x) => x * (1 - 0.95 * ramp));
-      set('error_rate', (x) => x + 0.4 * ramp);
+      // An outage is abrupt: requests that need the dependency fail from the first second on.
+      set('rps', (x) => x * 0.05);
+      set('error_rate', (x) => x + 0.4);
       break;
   }
   return out;
