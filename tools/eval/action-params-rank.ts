@@ -2,10 +2,10 @@
  * Which LoRA configuration should execute's action-parameter adapters use? Trains one adapter
  * per synthetic component for each configuration and compares how well each picks parameters.
  *
- *   npx tsx tools/eval/action-params-rank.ts [--components 16] [--outcomes 60]
+ *   npx tsx tools/eval/action-params-rank.ts [--components 16] [--outcomes 60] [--seed 77]
  *
- * Components: @x0/action-params `priorComponents(n, 77)` (each needs its own step for every
- * parametrised action). Per component: an adapter of the shipped base trained on `outcomes`
+ * Components: @x0/action-params `priorComponents(n, seed)` (seed 77 by default; each needs its
+ * own step for every parametrised action). Per component: an adapter of the shipped base trained on `outcomes`
  * simulated outcomes (`fineTuneAdapter`), then for each action and severity 1 and 2:
  * - exact: the advisor's pick is the component's need (the mildest step that works);
  * - enough: the pick is at least the need (the action works; above it, it over-scales);
@@ -33,12 +33,12 @@ const CONFIGS: Config[] = [
 ];
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { components: { type: 'string', default: '16' }, outcomes: { type: 'string', default: '60' } } });
+  const { values } = parseArgs({ options: { components: { type: 'string', default: '16' }, outcomes: { type: 'string', default: '60' }, seed: { type: 'string', default: '77' } } });
   const backend = await selectBackend();
   const base = await loadShippedBase();
-  const comps = priorComponents(Number(values.components), 77);
+  const comps = priorComponents(Number(values.components), Number(values.seed));
   const perComponent = Number(values.outcomes);
-  console.log(`backend ${backend}; ${comps.length} components, ${perComponent} outcomes each\n`);
+  console.log(`backend ${backend}; ${comps.length} components (seed ${values.seed}), ${perComponent} outcomes each\n`);
   console.log('| configuration | trainable / base | exact picks | enough (not under-scaled) | held-out log-loss (base) |');
   console.log('|---|---|---|---|---|');
   for (const cfg of CONFIGS) {
