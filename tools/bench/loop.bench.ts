@@ -6,9 +6,13 @@
  * loop.latency_p50_ms    from publishing the metric batch that opens an incident to the dry-run
  * loop.latency_p99_ms    action dispatched for it (ActionResult time), all six services running
  * loop.throughput_per_s  incidents per second through analyze → plan → execute (dry-run),
- *                        anomalies injected straight into x0.events.anomaly.*
+ *                        anomalies injected straight into x0.events.anomaly.*, all six services
+ *                        running (the run also prints each process's CPU seconds)
  *
  *   npx tsx tools/bench/loop.bench.ts [ingest|latency|throughput]
+ *   BENCH_CPU_PROF=execute,knowledge npx tsx tools/bench/loop.bench.ts throughput
+ *       also writes a V8 CPU profile of each named service (node --cpu-prof) to
+ *       $BENCH_CPU_PROF_DIR (default /tmp/x0-cpu-prof), to open in Chrome DevTools
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,16 +23,29 @@ import { quantileSorted } from '@x0/core';
 import { publishMetrics, X0Client } from '@x0/client';
 import { Anomaly, EVENT_CODECS, METRIC_BATCH_CODEC, STREAMS, Severity, eventSubject, metricsSubject, type Sample } from '@x0/contracts';
 import { healthyValues, rng } from '@x0/demo';
+import { SERVICE_NAMES } from '@x0/service-kit';
 import { Stack } from '../dev/stack';
 import { processCpuMs, runWhenMain, type Figure } from './figure';
 
+
+/** `node --cpu-prof` for the services named in BENCH_CPU_PROF (comma-separated), else none. */
+function profiledServices(): Record<string, string[]> {
+  const names = (process.env.BENCH_CPU_PROF ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  if (names.length === 0) return {};
+  const unknown = names.filter((n) => !(SERVICE_NAMES as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new Error(`BENCH_CPU_PROF: unknown service(s) ${unknown.join(', ')}; have ${SERVICE_NAMES.join(', ')}`);
+  const dir = process.env.BENCH_CPU_PROF_DIR ?? path.join(os.tmpdir(), 'x0-cpu-prof');
+  fs.mkdirSync(dir, { recursive: true });
+  process.stderr.write(`  CPU profiles of ${names.join(', ')} go to ${dir}\n`);
+  return Object.fromEntries(names.map((n) => [n, ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${n}-${Date.now()}.cpuprofile`]]));
+}
 
 async function withStack<T>(services: ConstructorParameters<typeof Stack>[0]['services'] | undefined, env: Record<string, string>, fn: (ctx: { bus: Bus; stack: Stack; nats: NatsServerProcess }) => Promise<T>): Promise<T> {
   const nats = await startNatsServer();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-bench-'));
   const bus = await connectBus({ url: nats.url, name: 'bench' });
   await provisionStreams(bus.jsm);
-  const stack = new Stack({ natsUrl: nats.url, dataDir, services, env: { LOG_LEVEL: 'warn', ...env } });
+  const stack = new Stack({ natsUrl: nats.url, dataDir, services, env: { LOG_LEVEL: 'warn', ...env }, nodeArgs: profiledServices() });
   try {
     return await fn({ bus, stack, nats });
   } finally {
