@@ -59,13 +59,16 @@ export function createAnalyzeService(evidence?: (ctx: { logger: Logger }) => Evi
             : provider.gatherMany
               ? await provider.gatherMany(anomalies)
               : await Promise.all(anomalies.map((a) => provider.gather(a).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
-          const missed = new Map<string, number>();
+          // Per distinct failure: how many anomalies, and the first few ids (for the logs).
+          const missed = new Map<string, string[]>();
           const results = anomalies.map((anomaly, i): HandleResult => {
             let ev = evidence[i];
             if (ev instanceof Error) {
               // Knowledge down must not stop the loop: diagnose from the metrics and say so.
               evidenceMisses++;
-              missed.set(errorMessage(ev), (missed.get(errorMessage(ev)) ?? 0) + 1);
+              const ids = missed.get(errorMessage(ev)) ?? [];
+              ids.push(anomaly.meta?.id ?? '');
+              missed.set(errorMessage(ev), ids);
               ev = NO_EVIDENCE;
             }
             try {
@@ -77,7 +80,7 @@ export function createAnalyzeService(evidence?: (ctx: { logger: Logger }) => Evi
               throw err;
             }
           });
-          for (const [err, count] of missed) ctx.logger.warn({ err, anomalies: count }, 'evidence unavailable; diagnosing from metrics alone');
+          for (const [err, ids] of missed) ctx.logger.warn({ err, anomalies: ids.length, ids: ids.slice(0, 5) }, 'evidence unavailable; diagnosing from metrics alone');
           return results;
         },
       });
