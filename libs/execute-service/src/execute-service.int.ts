@@ -199,6 +199,8 @@ describe('execute service', () => {
     expect(rec).toMatchObject({ actions: ['clear_cache', 'restart'], source: 'agent' });
 
     agents.push(startTestAgent(bus.nc, 'web-8', { throttle: () => ({ ok: true }) }));
+    // The agent's subscription must reach the server before execute asks it (over another connection).
+    await bus.nc.flush();
     const r = await call<{ component: string }, ListActionsResponse>(client.listActions, { component: 'web-8' });
     expect(r.components).toEqual([{ component: 'web-8', actions: ['throttle'], source: 'agent', updatedMs: expect.any(Number) }]);
     expect(r.executors).toEqual(['agent', 'dry-run']);
