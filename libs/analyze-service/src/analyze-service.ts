@@ -1,4 +1,4 @@
-import { InvalidArgumentError, LruMap, NotFoundError, errorMessage } from '@x0/core';
+import { asError, InvalidArgumentError, LruMap, NotFoundError, errorMessage } from '@x0/core';
 import { createEventConsumer, type HandleResult } from '@x0/bus';
 import { AnalyzeServiceService, EVENT_CODECS, eventSubject, type AnalyzeServiceServer, type Anomaly, type Diagnosis } from '@x0/contracts';
 import { z } from 'zod';
@@ -58,7 +58,7 @@ export function createAnalyzeService(evidence?: (ctx: { logger: Logger }) => Evi
             ? anomalies.map(() => NO_EVIDENCE)
             : provider.gatherMany
               ? await provider.gatherMany(anomalies)
-              : await Promise.all(anomalies.map((a) => provider.gather(a).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
+              : await Promise.all(anomalies.map((a) => provider.gather(a).catch(asError)));
           // Per distinct failure: how many anomalies, and the first few ids (for the logs).
           const missed = new Map<string, string[]>();
           const results = anomalies.map((anomaly, i): HandleResult => {

@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import { UnavailableError, errorMessage } from '@x0/core';
+import { UnavailableError, asError, errorMessage } from '@x0/core';
 import {
   EvidenceBatchRequest,
   EvidenceBatchResponse,
@@ -35,38 +35,33 @@ export function knowledgeEvidence(nc: NatsConnection, options: { timeoutMs: numb
     maxIncidents: options.maxIncidents ?? 5,
     maxRunbooks: options.maxRunbooks ?? 3,
   });
-  const gather = async (anomaly: Anomaly): Promise<Evidence> => {
-    if (closed) throw new UnavailableError('evidence client closed');
+  /** One request to knowledge, its answer decoded; UnavailableError (cause: the client's error) when none comes or it is not `what`. */
+  const ask = async <T>(subject: string, data: Uint8Array, decode: (bytes: Uint8Array) => T, what: string): Promise<T> => {
     let reply: Msg;
     try {
-      reply = await nc.request(KNOWLEDGE_EVIDENCE_SUBJECT, EvidenceRequest.encode(request(anomaly)).finish(), { timeout: options.timeoutMs });
+      reply = await nc.request(subject, data, { timeout: options.timeoutMs });
     } catch (err) {
       throw new UnavailableError(`no evidence from knowledge within ${options.timeoutMs} ms: ${errorMessage(err)}`, { cause: err });
     }
-    let res: EvidenceResponse;
     try {
-      res = EvidenceResponse.decode(reply.data);
+      return decode(reply.data);
     } catch (err) {
-      throw new UnavailableError(`no evidence from knowledge: not an EvidenceResponse: ${errorMessage(err)}`, { cause: err });
+      throw new UnavailableError(`no evidence from knowledge: not an ${what}: ${errorMessage(err)}`, { cause: err });
     }
+  };
+  const gather = async (anomaly: Anomaly): Promise<Evidence> => {
+    if (closed) throw new UnavailableError('evidence client closed');
+    const res = await ask(KNOWLEDGE_EVIDENCE_SUBJECT, EvidenceRequest.encode(request(anomaly)).finish(), (b) => EvidenceResponse.decode(b), 'EvidenceResponse');
     return toEvidence(res);
   };
   const gatherChunk = async (chunk: readonly Anomaly[]): Promise<Array<Evidence | Error>> => {
-    let reply: Msg;
-    try {
-      reply = await nc.request(KNOWLEDGE_EVIDENCE_BATCH_SUBJECT, EvidenceBatchRequest.encode({ requests: chunk.map(request) }).finish(), { timeout: options.timeoutMs });
-    } catch (err) {
-      // Nobody answers batches: an older knowledge service (or none, and then each request fails at once too).
-      if (isNoResponders(err)) return Promise.all(chunk.map((a) => gather(a).catch((e: unknown) => asError(e))));
-      const e = new UnavailableError(`no evidence from knowledge within ${options.timeoutMs} ms: ${errorMessage(err)}`, { cause: err });
-      return chunk.map(() => e);
-    }
     let res: EvidenceBatchResponse;
     try {
-      res = EvidenceBatchResponse.decode(reply.data);
+      res = await ask(KNOWLEDGE_EVIDENCE_BATCH_SUBJECT, EvidenceBatchRequest.encode({ requests: chunk.map(request) }).finish(), (b) => EvidenceBatchResponse.decode(b), 'EvidenceBatchResponse');
     } catch (err) {
-      const e = new UnavailableError(`no evidence from knowledge: not an EvidenceBatchResponse: ${errorMessage(err)}`, { cause: err });
-      return chunk.map(() => e);
+      // Nobody answers batches: an older knowledge service (or none, and then each request fails at once too).
+      if (isNoResponders((err as Error).cause)) return Promise.all(chunk.map((a) => gather(a).catch(asError)));
+      return chunk.map(() => err as Error);
     }
     if (res.responses.length !== chunk.length) {
       const e = new UnavailableError(`no evidence from knowledge: ${res.error || `${res.responses.length} answers to ${chunk.length} requests`}`);
@@ -78,7 +73,7 @@ export function knowledgeEvidence(nc: NatsConnection, options: { timeoutMs: numb
     gather,
     async gatherMany(anomalies: readonly Anomaly[]): Promise<Array<Evidence | Error>> {
       if (closed) return anomalies.map(() => new UnavailableError('evidence client closed'));
-      if (anomalies.length === 1) return [await gather(anomalies[0]).catch((e: unknown) => asError(e))];
+      if (anomalies.length === 1) return [await gather(anomalies[0]).catch(asError)];
       const chunks: Array<Promise<Array<Evidence | Error>>> = [];
       for (let i = 0; i < anomalies.length; i += MAX_BATCH) chunks.push(gatherChunk(anomalies.slice(i, i + MAX_BATCH)));
       return (await Promise.all(chunks)).flat();
@@ -94,10 +89,6 @@ function toEvidence(res: EvidenceResponse): Evidence {
     incidents: res.incidents.map((i) => ({ id: i.id, similarity: i.similarity, cause: i.cause, action: i.action, recovered: i.recovered })),
     runbooks: res.runbooks.map((r) => ({ id: r.id, title: r.title, text: r.text, score: r.score, cause: r.cause, actions: r.actions })),
   };
-}
-
-function asError(e: unknown): Error {
-  return e instanceof Error ? e : new UnavailableError(String(e));
 }
 
 /** True for nats-core's "no responders" request error. */

@@ -76,7 +76,7 @@ export function calibratorSurprises(
 export function calibratorUpdates(hist: Float32Array, state: Float64Array, massAt: number, unitAt: number, z: Float64Array, count: number, horizon: number): void {
   const unit = state[unitAt];
   for (let d = 0; d < count; d++) {
-    hist[d * CAL_BINS + binOf(Math.log1p(z[d]))] += unit;
+    calibratorUpdate(hist, d * CAL_BINS, z[d], unit);
     state[massAt + d] += unit;
   }
   state[unitAt] = calibratorAdvance(hist, state, massAt, count, unit, horizon);

@@ -42,6 +42,11 @@ export class FailedPreconditionError extends Error {
   }
 }
 
+/** A thrown value as an Error (itself when it is one). */
+export function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
 /** Message of any thrown value, for logs and dead-letter reasons. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;

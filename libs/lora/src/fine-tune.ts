@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, seededRandom } from '@x0/core';
+import { positiveInt } from './lora-dense';
 
 /** A loss over a batch: targets and predictions of the same shape in, a scalar out. */
 export type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar;
@@ -108,8 +109,4 @@ function shuffled(n: number, random: () => number): Int32Array {
     [out[i], out[j]] = [out[j], out[i]];
   }
   return out;
-}
-
-function positiveInt(field: string, v: number): void {
-  if (!Number.isInteger(v) || v <= 0) throw new InvalidArgumentError(field, `must be a positive integer, got ${v}`);
 }

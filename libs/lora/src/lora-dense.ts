@@ -250,7 +250,8 @@ function lowRankUpdate(x: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D, scale: nu
   return op(x, a, b) as tf.Tensor2D;
 }
 
-function positiveInt(field: string, v: number): void {
+/** Throws InvalidArgumentError unless `v` is a positive integer (also used by fine-tune.ts). */
+export function positiveInt(field: string, v: number): void {
   if (!Number.isInteger(v) || v <= 0) throw new InvalidArgumentError(field, `must be a positive integer, got ${v}`);
 }
 

@@ -206,13 +206,12 @@ export class DenseIndex {
     const scanPred = opts.candidates && opts.candidatesExact ? undefined : opts.predicate;
     if (!useGraph) return this.finish(this.scan(q, k, opts.candidates, scanPred));
     // Like Qdrant's query planner: a filter that leaves few points is answered by an exact scan of
-    // those points; a looser one walks the graph with the filter and a wider beam (a graph walk
-    // under a selective filter finds k hits but not reliably the best ones).
+    // those points; a looser one takes a candidate list from the graph widened by 1/selectivity
+    // and filters it (under a selective filter that list finds k hits but not reliably the best).
     const selectivity = opts.candidates ? opts.candidates.size / Math.max(1, this.countValue) : opts.predicate ? this.sampleSelectivity(opts.predicate) : 1;
     // When the payload index names the candidates, scan them exactly up to a fixed amount of work
-    // (512k multiply-adds, under a millisecond: 8,000 64-d or 2,000 256-d vectors): a graph walk
-    // under a filter widens its beam by 1/selectivity and calls back into JS for every node it
-    // visits, which measured 2-50x slower than the scan at these sizes, and is approximate.
+    // (512k multiply-adds, under a millisecond: 8,000 64-d or 2,000 256-d vectors): exact, and no
+    // dearer than a filtered graph search, whose candidate list grows by 1/selectivity.
     const cheapScan = opts.candidates !== undefined && opts.candidates.size * this.dim <= (this.opts.filteredScanMacs ?? DEFAULT_HNSW.filteredScanMacs!);
     if (cheapScan || selectivity * this.countValue <= Math.max(this.opts.exactThreshold, k * 8)) {
       return this.finish(this.scan(q, k, opts.candidates, scanPred));
