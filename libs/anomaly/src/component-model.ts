@@ -19,8 +19,16 @@ export const C = {
   REFRACT_LEFT: 3,
   /** Exponential average of a multi-metric component's surprise (evidence of the last few samples). */
   EMA: 4,
-  SIZE: 5,
+  /** Next slot of the evidence window (multi-metric components). */
+  WIN_POS: 5,
+  /** EVIDENCE_WINDOW slots: the component's surprise of its last samples. */
+  WIN: 6,
+  SIZE: 6 + 10,
 } as const;
+/** Samples over which a multi-metric component's evidence is averaged (the slots of C.WIN). */
+export const EVIDENCE_WINDOW = C.SIZE - C.WIN;
+/** C.SIZE of snapshots written before the evidence window (read with the window empty). */
+export const C_SIZE_V1 = 5;
 
 /**
  * The metrics of a batch's samples as rows (one per metric of each sample, in the order of the
@@ -180,8 +188,18 @@ export class ComponentModel {
       surprise = softClip(Math.max(surprise, W_JOINT * js) - Math.log10(2));
       // Incidents of a multi-metric component (a server) last minutes: weak evidence that persists
       // over a few samples adds up; one sample's evidence is never discounted.
-      this.c[C.EMA] = JOINT_EMA * this.c[C.EMA] + (1 - JOINT_EMA) * surprise;
-      surprise = Math.max(surprise, this.c[C.EMA]);
+      const c = this.c;
+      c[C.EMA] = JOINT_EMA * c[C.EMA] + (1 - JOINT_EMA) * surprise;
+      surprise = Math.max(surprise, c[C.EMA]);
+      // A deviation that lasts counts by its average over the last EVIDENCE_WINDOW samples
+      // (ten minutes of a server at one sample a minute), so a sustained incident keeps its
+      // score while single samples dip; one sample's own evidence still counts at once.
+      const pos = c[C.WIN_POS];
+      c[C.WIN + pos] = surprise;
+      c[C.WIN_POS] = pos + 1 === EVIDENCE_WINDOW ? 0 : pos + 1;
+      let sum = 0;
+      for (let k = C.WIN; k < C.SIZE; k++) sum += c[k];
+      surprise = Math.max(surprise, sum / EVIDENCE_WINDOW);
     } else {
       // Single metric: after an alarm, repeats within `refractorySamples` count half.
       surprise *= this.damping();

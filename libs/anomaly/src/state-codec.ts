@@ -1,7 +1,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { InvalidArgumentError } from '@x0/core';
 import { CAL_BINS } from './calibrator';
-import { C, ComponentModel, type ComponentSettings } from './component-model';
+import { C, C_SIZE_V1, ComponentModel, type ComponentSettings } from './component-model';
 import { adapterSize, HIST_SIZE, newMetricState, S, SEASON_SIZE } from './metric-model';
 import { J, newJointState } from './multi-metric';
 import { RING_LENGTH } from './ring';
@@ -16,6 +16,7 @@ import { RING_LENGTH } from './ring';
  *     | per metric: u16 name bytes, utf-8 name, f64 × S.SIZE, f32 × (RING + HIST + ADAPTER + SEASON)
  *     | u16 joint dim; when > 0: f64 × J.SIZE, f32 × dim scales, f32 upper-triangle covariance, u16 k, f32 × k·dim basis, f32 × CAL_BINS
  *
+ * Snapshots written before the evidence window (C.SIZE 5) are read with an empty window.
  * Every number is stored in the type it has in memory, so a restored component continues with
  * bit-identical scores. 38 metrics take about 30 KB.
  */
@@ -162,12 +163,14 @@ export function decodeComponent(bytes: Uint8Array, component: string, cfg: Compo
   const A = adapterSize(cfg.featureDim);
   const want = [C.SIZE, S.SIZE, RING_LENGTH, HIST_SIZE, A, SEASON_SIZE];
   const got = want.map(() => r.u16());
-  if (got.some((v, i) => v !== want[i])) bad(`incompatible layout ${got.join('/')}; this build writes ${want.join('/')}`);
+  // snapshots from before the evidence window have fewer component scalars: read with it empty
+  const cSize = got[0] === C_SIZE_V1 ? C_SIZE_V1 : C.SIZE;
+  if (got.some((v, i) => v !== (i === 0 ? cSize : want[i]))) bad(`incompatible layout ${got.join('/')}; this build writes ${want.join('/')}`);
   const nMetrics = r.u16();
   if (nMetrics > cfg.maxMetrics) bad(`${nMetrics} metrics, more than maxMetrics ${cfg.maxMetrics}`);
   const model = new ComponentModel(component, cfg);
   model.setSeverityCode(r.u8());
-  r.f64s(model.c);
+  r.f64s(model.c.subarray(0, cSize));
   for (let m = 0; m < nMetrics; m++) {
     const name = Buffer.from(r.bytes(r.u16())).toString('utf8');
     const st = newMetricState(cfg.featureDim);
