@@ -12,12 +12,21 @@ import { Anomaly, EVENT_CODECS, KNOWLEDGE_EVIDENCE_BATCH_SUBJECT, Outcome, STREA
 import { createAnalyzeService } from '@x0/analyze-service';
 import { knowledgeService } from '@x0/knowledge-service';
 import { runService, type ServiceHandle } from '@x0/service-kit';
+import { createServiceClients, serviceAddresses } from '@x0/client';
 
 interface IncidentSet {
   incidents: Array<{ id: string; kind: string; component: string; signature: number[] }>;
 }
 
 const set: IncidentSet = JSON.parse(fs.readFileSync(path.join(__dirname, '../eval/rag/incidents.json'), 'utf8'));
+
+async function consumed(bus: Bus, consumer: string): Promise<void> {
+  for (;;) {
+    const ci = await bus.jsm.consumers.info(STREAMS.events.name, consumer);
+    if (ci.num_pending === 0 && ci.num_ack_pending === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 async function diagnosisOf(bus: Bus, anomalyId: string): Promise<Diagnosis> {
   const end = Date.now() + 15_000;
@@ -98,11 +107,7 @@ describe('analyze with knowledge', () => {
       });
       await publishMessage(bus.js, { subject: eventSubject('outcome', o.meta!.component), data: EVENT_CODECS.outcome.encode(o), id: o.meta!.id });
     }
-    for (;;) {
-      const ci = await bus.jsm.consumers.info(STREAMS.events.name, 'knowledge');
-      if (ci.num_pending === 0 && ci.num_ack_pending === 0) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await consumed(bus, 'knowledge');
     // A metric name the rules cannot place: the evidence has to carry the diagnosis.
     const a = anomaly('an_new2', 'web-42', 'value', set.incidents.find((i) => i.kind === 'memory_leak')!.signature);
     await publishMessage(bus.js, { subject: eventSubject('anomaly', 'web-42'), data: EVENT_CODECS.anomaly.encode(a), id: a.meta!.id });
@@ -116,6 +121,39 @@ describe('analyze with knowledge', () => {
     const scaleUp = d.candidates.find((c) => c.action === 'scale_up');
     if (scaleUp) expect(scaleUp.successes).toBe(0);
   }, 60_000);
+
+  it('incidents - recorded at the time the outcome arrives, listed newest first', async () => {
+    const clients = createServiceClients({ ...serviceAddresses(), knowledge: `127.0.0.1:${knowledge.grpcPort}` });
+    try {
+      const before = Date.now();
+      const signature = set.incidents.find((i) => i.kind === 'memory_leak')!.signature;
+      // Two separate deliveries: each is the first (index 0) of its batch.
+      for (const id of ['an_time1', 'an_time2']) {
+        const o = Outcome.fromPartial({
+          meta: { id: `oc_${id}`, parentId: `ac_${id}`, component: 'web-time', timeMs: Date.now(), source: 'execute' },
+          incident: { anomalyId: id, component: 'web-time', kind: 'web', cause: 'memory_leak', action: 'restart', policyId: 'leak-restart', signature },
+          actionId: `ac_${id}`,
+          verdict: Verdict.VERDICT_RECOVERED,
+          recovered: true,
+        });
+        await publishMessage(bus.js, { subject: eventSubject('outcome', 'web-time'), data: EVENT_CODECS.outcome.encode(o), id: o.meta!.id });
+        await consumed(bus, 'knowledge');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const { incidents } = await clients.knowledge.listIncidents({ component: 'web-time', limit: 10 });
+      expect(incidents.map((i) => i.id)).toEqual(['an_time2', 'an_time1']);
+      for (const i of incidents) {
+        expect(i.recordedMs).toBeGreaterThanOrEqual(before);
+        expect(i.recordedMs).toBeLessThanOrEqual(Date.now());
+      }
+      expect(incidents[0].recordedMs).toBeGreaterThan(incidents[1].recordedMs);
+      // The similarity index carries the same time.
+      const { hits } = await clients.knowledge.search({ collection: 'incidents', vector: signature, component: 'web-time', limit: 10, text: '', kind: '' });
+      expect(Object.fromEntries(hits.map((h) => [h.id, h.payload['recorded_ms']]))).toEqual(Object.fromEntries(incidents.map((i) => [i.id, String(i.recordedMs)])));
+    } finally {
+      clients.close();
+    }
+  }, 30_000);
 
   it('a burst of anomalies is diagnosed through batch evidence requests, each with its own evidence', async () => {
     // A plain (non-queue) subscriber sees every batch request without answering it.

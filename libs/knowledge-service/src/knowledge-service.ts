@@ -51,7 +51,8 @@ export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
       // records in parallel, and one compare-and-set per policy tally touched.
       handleAll: async (deliveries) => {
         const outcomes = deliveries.map((d) => d.value);
-        const recorded = outcomes.map(incidentFromOutcome);
+        // Not `.map(incidentFromOutcome)`: map's index would become its `now` (recorded at 1970).
+        const recorded = outcomes.map((o) => incidentFromOutcome(o));
         await Promise.all(recorded.map((incident) => incidents.put(incident)));
         const points = outcomes.flatMap((outcome, i) => {
           const ic = outcome.incident!;
