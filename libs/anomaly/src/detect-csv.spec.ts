@@ -42,8 +42,19 @@ describe('detectCsv', () => {
     const { lines, res } = await run(csv, 1);
     expect(lines).toHaveLength(5);
     expect(res.rejected).toBe(3);
+    expect(res.firstRejected).toEqual({ row: 2, reason: 'no numeric value in "2026-01-01 00:05:00,nan"' });
     expect(lines[1]).toBe('0');
     expect(lines[2]).toBe('0');
+    const late = await run('timestamp,value\n2026-01-01 00:00:00,1\nnot-a-time,3\n');
+    expect(late.res.firstRejected).toEqual({ row: 2, reason: 'unreadable timestamp "not-a-time"' });
+  });
+
+  it('reads quoted cells, and scores them like unquoted ones', async () => {
+    const x = periodicSeries({ n: 300, seed: 5 });
+    const plain = await run(csvOf(x), 100);
+    const quoted = await run(csvOf(x).replace(/[^,\n]+/g, (cell) => `"${cell}"`), 100);
+    expect(quoted.res.rejected).toBe(0);
+    expect(quoted.lines).toEqual(plain.lines);
   });
 
   it('several value columns are one multi-metric component', async () => {
@@ -55,7 +66,12 @@ describe('detectCsv', () => {
 
   it('rejects a missing header with InvalidArgumentError', async () => {
     await expect(run('')).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(run('value\n1\n')).rejects.toThrow("'csv' header must be 'timestamp,<metric>[,<metric>...]', got 'value'");
+    const usage = "'csv' header must be a time column then one or more named value columns ('timestamp,<metric>[,<metric>...]')";
+    await expect(run('value\n1\n')).rejects.toThrow(`${usage}, got "value"`);
+    await expect(run('timestamp,value,\n1,2,3\n')).rejects.toThrow(`${usage}, got "timestamp,value,"`);
+    // a non-text file is named as such, and no raw bytes reach the message
+    await expect(run('\u007fELF\u0002\u0000\u0000>\n')).rejects.toThrow("'csv' input is binary data, not CSV text");
+    await expect(run('\u00e9t\u00e9\u0007,x\n')).rejects.toThrow(`${usage}, got "\\u00e9t\\u00e9\\u0007,x"`);
   });
 });
 

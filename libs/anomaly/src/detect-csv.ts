@@ -20,6 +20,8 @@ export interface DetectCsvResult {
   rows: number;
   /** Rows that could not be used (bad timestamp, no finite value, time going back); scored 0. */
   rejected: number;
+  /** The first rejected row (1-based data row) and why, when there was one. */
+  firstRejected?: { row: number; reason: string };
   backend: string;
 }
 
@@ -28,8 +30,10 @@ export interface DetectCsvResult {
  * from `input` and writes one score in [0,1] per data row to `output`, in order, causally, through
  * the same detector the monitor service runs (one component; several value columns make it a
  * multi-metric component). Empty or non-numeric cells are missing metrics; a row without any
- * usable value, or with an unreadable timestamp, is rejected and scored 0.
- * Throws InvalidArgumentError when the header is missing or has no value column.
+ * usable value, or with an unreadable timestamp, is rejected and scored 0. Cells may be quoted
+ * (`"timestamp","value"`); quoted cells cannot contain commas.
+ * Throws InvalidArgumentError when the header is missing, has no value column or its first
+ * column does not name a time.
  */
 export async function detectCsv(
   input: NodeJS.ReadableStream,
@@ -58,48 +62,71 @@ async function run(detector: AnomalyDetector, input: NodeJS.ReadableStream, outp
   let batch: ComponentSample[] = [];
   let rows = 0;
   let rejected = 0;
-  let lastT = 0;
+  let firstRejected: DetectCsvResult['firstRejected'];
+  /** Why rows of the current batch cannot be used, in CSV terms (batch index → reason). */
+  const csvReasons = new Map<number, string>();
   const flush = async () => {
     if (!batch.length) return;
+    const first = rows - batch.length + 1;
     const out = detector.scoreBatch(batch);
     let text = '';
-    for (const d of out) {
-      if (d.rejected) rejected++;
+    for (let i = 0; i < out.length; i++) {
+      const d = out[i];
+      if (d.rejected) {
+        rejected++;
+        firstRejected ??= { row: first + i, reason: csvReasons.get(i) ?? d.rejected };
+      }
       text += formatScore(d.score) + '\n';
     }
     batch = [];
+    csvReasons.clear();
     if (!output.write(text)) await new Promise<void>((r) => output.once('drain', () => r()));
   };
   for await (const raw of lines) {
     const line = raw.trim();
     if (line === '') continue;
     if (!header) {
-      header = line.split(',').map((h) => h.trim());
-      if (header.length < 2 || !/time/i.test(header[0])) {
-        throw new InvalidArgumentError('csv', `header must be 'timestamp,<metric>[,<metric>...]', got '${line.slice(0, 80)}'`);
+      if (line.includes('\u0000')) throw new InvalidArgumentError('csv', 'input is binary data, not CSV text');
+      header = line.split(',').map(unquote);
+      if (header.length < 2 || !/time/i.test(header[0]) || header.slice(1).some((h) => h === '')) {
+        throw new InvalidArgumentError('csv', `header must be a time column then one or more named value columns ('timestamp,<metric>[,<metric>...]'), got ${excerpt(line)}`);
       }
       continue;
     }
     const cells = line.split(',');
     const values = new Map<string, number>();
     for (let c = 1; c < header.length; c++) {
-      const cell = cells[c]?.trim();
+      const cell = cells[c] === undefined ? undefined : unquote(cells[c]);
       const v = cell === undefined || cell === '' ? Number.NaN : Number(cell);
       if (Number.isFinite(v)) values.set(header[c], v);
     }
-    let t = parseTimestamp(cells[0]);
-    // Unreadable time: keep the row (it still needs a score) but mark it unusable below.
-    const badTime = !Number.isFinite(t);
-    if (badTime) t = lastT;
-    else lastT = t;
+    const time = unquote(cells[0]);
+    // An unreadable time (NaN) and an empty map are rejected by the detector's validation: the
+    // row keeps its line of output (score 0) and the state is untouched.
+    const t = parseTimestamp(time);
+    if (!firstRejected) {
+      if (!Number.isFinite(t)) csvReasons.set(batch.length, `unreadable timestamp ${excerpt(time)}`);
+      else if (values.size === 0) csvReasons.set(batch.length, `no numeric value in ${excerpt(line)}`);
+    }
     rows++;
-    // An empty map and a NaN time are rejected by the detector's validation: score 0, state untouched.
-    batch.push({ component, timeMs: badTime ? Number.NaN : t, values });
+    batch.push({ component, timeMs: t, values });
     if (batch.length >= batchRows) await flush();
   }
   if (!header) throw new InvalidArgumentError('csv', 'input is empty: expected a header line');
   await flush();
-  return { rows, rejected, backend: detector.info.backend };
+  return { rows, rejected, ...(firstRejected && { firstRejected }), backend: detector.info.backend };
+}
+
+/** A CSV cell without surrounding whitespace and double quotes (`""` inside stands for `"`). */
+function unquote(cell: string): string {
+  const s = cell.trim();
+  return s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1).replaceAll('""', '"').trim() : s;
+}
+
+/** The start of an input line for an error message: quoted, control and non-ASCII bytes escaped. */
+function excerpt(line: string): string {
+  const json = JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}...` : line);
+  return json.replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Shortest text that keeps 12 significant digits. */

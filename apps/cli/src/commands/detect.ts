@@ -22,5 +22,11 @@ export function registerDetect(program: Command): void {
       const { detectCsv } = await import('@x0/anomaly');
       const res = await detectCsv(process.stdin, process.stdout, { probation });
       if (opts.verbose) process.stderr.write(`scored ${res.rows} rows (${res.rejected} rejected) on the ${res.backend} backend\n`);
+      if (res.firstRejected) {
+        // rejected rows are scored 0 (the output keeps one line per row): say so, once
+        const { row, reason } = res.firstRejected;
+        process.stderr.write(`x0: ${res.rejected} of ${res.rows} rows rejected and scored 0; the first, data row ${row}: ${reason}\n`);
+        if (res.rejected === res.rows) fail('no row could be scored: check the time column and that the values are numbers', 1);
+      }
     });
 }
