@@ -128,6 +128,39 @@ describe('monitor service', () => {
     expect(after.metrics.find((m) => m.metric === 'cpu')!.lastValue).toBeCloseTo(0.31, 5);
   }, 30_000);
 
+  async function deadLetterFor(subject: string) {
+    return until(async () => {
+      const d = await streamEvents(bus, STREAMS.dlq.name, 'x0.dlq.monitor');
+      return d.map((x) => DEAD_LETTER_CODEC.decode(x.data)).find((l) => l.subject === subject);
+    });
+  }
+
+  it.each([
+    ['compact', 'json-compact', '{"metrics":{"cpu":0.5,"mem":1e400}}'],
+    ['samples', 'json-samples', '{"samples":[{"metric":"cpu","value":0.5},{"metric":"mem","value":1e400}]}'],
+  ])('JSON %s form - an Infinity value (1e400) dead-letters that sample with the protobuf reason; the rest of the batch is scored', async (_form, component, payload) => {
+    const subject = `x0.metrics.${component}`;
+    await publishMessage(bus.js, { subject, data: new TextEncoder().encode(payload), id: `inf-${component}` });
+    const letter = await deadLetterFor(subject);
+    expect(letter.reason).toBe("'samples[1].value' must be finite, got Infinity");
+    expect(Buffer.from(letter.payload).toString()).toBe(payload);
+    const status = await until(async () => {
+      const s = await monitor().getComponentStatus({ component }).catch(() => undefined);
+      return s && s.samplesSeen > 0 ? s : undefined;
+    });
+    expect(status.samplesSeen).toBe(1);
+    expect(status.metrics.map((m) => [m.metric, m.lastValue])).toEqual([['cpu', 0.5]]);
+  }, 30_000);
+
+  it('unreadable payloads - the reason names the accepted forms, or that NaN is not JSON', async () => {
+    await publishMessage(bus.js, { subject: 'x0.metrics.text-1', data: new TextEncoder().encode('cpu 0.5'), id: 'text-1' });
+    expect((await deadLetterFor('x0.metrics.text-1')).reason).toBe(
+      `'payload' must be an x0.v1.MetricBatch protobuf or a JSON object ({"metrics":{...}} or {"samples":[...]}); as protobuf: illegal tag: field no 5 wire type 6`,
+    );
+    await publishMessage(bus.js, { subject: 'x0.metrics.nan-1', data: new TextEncoder().encode('{"metrics":{"cpu":0.5,"mem":NaN}}'), id: 'nan-1' });
+    expect((await deadLetterFor('x0.metrics.nan-1')).reason).toMatch(/^'payload' is not valid JSON \(NaN and Infinity are not JSON values\): /);
+  }, 30_000);
+
   it('restart - the detector state comes back from KV: no relearning', async () => {
     const before = await monitor().getComponentStatus({ component: 'web-1' });
     clients.close();

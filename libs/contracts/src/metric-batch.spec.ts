@@ -2,7 +2,8 @@ import { InvalidArgumentError } from '@x0/core';
 import { decodeMetricBatch, METRIC_BATCH_CODEC, validateMetricBatch, MAX_SAMPLES_PER_BATCH } from './metric-batch';
 import type { MetricBatch } from './generated/x0/v1/events.pb';
 
-const json = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
+const text = (s: string) => new TextEncoder().encode(s);
+const json = (o: unknown) => text(JSON.stringify(o));
 const opts = { subjectComponent: 'web-1', fallbackId: 'seq-7', now: 1_700_000_000_000 };
 
 function batch(partial: Partial<MetricBatch>): MetricBatch {
@@ -29,13 +30,57 @@ describe('metric batch codec', () => {
   });
 
   it('decode - malformed JSON names the problem', () => {
-    expect(() => decodeMetricBatch(new TextEncoder().encode('{"metrics": {"cpu": NaN}}'))).toThrow(/'payload' is not valid JSON/);
+    expect(() => decodeMetricBatch(text('{"metrics": {"cpu": "high"'))).toThrow(/^'payload' is not valid JSON: /);
     expect(() => decodeMetricBatch(json({ samples: [{ metric: 'cpu', value: 'high' }] }))).toThrow("'samples[0].value' expected number, received string");
     expect(() => decodeMetricBatch(json({ metricz: {} }))).toThrow(InvalidArgumentError);
   });
 
-  it('decode - garbage bytes are rejected as protobuf', () => {
-    expect(() => decodeMetricBatch(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]))).toThrow(/'payload' is not a valid x0.v1.MetricBatch protobuf/);
+  it('decode - a bare NaN or Infinity literal is not JSON, and the reason says so', () => {
+    for (const literal of ['NaN', 'Infinity', '-Infinity']) {
+      expect(() => decodeMetricBatch(text(`{"metrics": {"cpu": 0.5, "mem": ${literal}}}`))).toThrow(/^'payload' is not valid JSON \(NaN and Infinity are not JSON values\): /);
+      expect(() => decodeMetricBatch(text(`{"samples": [{"metric": "mem", "value": ${literal}}]}`))).toThrow('(NaN and Infinity are not JSON values)');
+    }
+  });
+
+  it('decode - JSON numbers that overflow to Infinity are decoded; validation drops only that sample, as for protobuf', () => {
+    for (const payload of ['{"metrics":{"cpu":0.5,"mem":1e400}}', '{"samples":[{"metric":"cpu","value":0.5},{"metric":"mem","value":-1e400}]}']) {
+      const decoded = decodeMetricBatch(text(payload));
+      expect(decoded.samples.map((s) => s.metric)).toEqual(['cpu', 'mem']);
+      expect(Math.abs(decoded.samples[1].value)).toBe(Infinity);
+      const fromJson = validateMetricBatch(decoded, opts);
+      const fromProto = validateMetricBatch(decodeMetricBatch(METRIC_BATCH_CODEC.encode(decoded)), opts);
+      expect(fromJson.batch.samples).toEqual([{ metric: 'cpu', value: 0.5, timeMs: opts.now }]);
+      expect(fromJson.rejected).toEqual([{ index: 1, reason: `'samples[1].value' must be finite, got ${decoded.samples[1].value}` }]);
+      expect(fromJson).toEqual(fromProto);
+    }
+  });
+
+  it('decode - JSON values that are not numbers get a structural reason naming the field', () => {
+    expect(() => decodeMetricBatch(json({ metrics: { cpu: 0.5, mem: '0.4' } }))).toThrow("'metrics.mem' expected number, received string");
+    expect(() => decodeMetricBatch(json({ metrics: { cpu: { v: 1 } } }))).toThrow("'metrics.cpu' expected number, received object");
+    expect(() => decodeMetricBatch(json({ metrics: { cpu: [1] } }))).toThrow("'metrics.cpu' expected number, received array");
+    expect(() => decodeMetricBatch(json({ metrics: { cpu: null } }))).toThrow("'metrics.cpu' expected number, received null");
+    expect(() => decodeMetricBatch(json({ samples: [{ metric: 'cpu', value: 1 }, { metric: 'mem', value: true }] }))).toThrow("'samples[1].value' expected number, received boolean");
+    expect(() => decodeMetricBatch(json({ samples: [{ metric: 'cpu' }] }))).toThrow("'samples[0].value' expected number, received undefined");
+  });
+
+  it('decode - garbage bytes are rejected as protobuf, naming both accepted forms and keeping the decoder detail', () => {
+    expect(() => decodeMetricBatch(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]))).toThrow(
+      /^'payload' must be an x0.v1.MetricBatch protobuf or a JSON object \(\{"metrics":\{\.\.\.\}\} or \{"samples":\[\.\.\.\]\}\); as protobuf: \S/,
+    );
+  });
+
+  it('decode - plain text is rejected with the two accepted forms and the decoder detail', () => {
+    const forms = `'payload' must be an x0.v1.MetricBatch protobuf or a JSON object ({"metrics":{...}} or {"samples":[...]}); as protobuf:`;
+    expect(() => decodeMetricBatch(text('cpu 0.5'))).toThrow(`${forms} illegal tag: field no 5 wire type 6`);
+    expect(() => decodeMetricBatch(text('cpu=0.5'))).toThrow(`${forms} premature EOF`);
+    expect(() => decodeMetricBatch(text('[{"metric":"cpu","value":0.5}]'))).toThrow(`${forms} premature EOF`);
+    // Text that happens to parse as unknown protobuf fields only.
+    expect(() => decodeMetricBatch(text('hello'))).toThrow(`${forms} no MetricBatch field in the bytes`);
+  });
+
+  it('decode - an empty payload is an empty batch (validation then says the samples are missing)', () => {
+    expect(decodeMetricBatch(new Uint8Array())).toEqual({ id: '', component: '', timeMs: 0, samples: [], labels: {} });
   });
 });
 

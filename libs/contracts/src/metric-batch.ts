@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidArgumentError } from '@x0/core';
+import { InvalidArgumentError, errorMessage } from '@x0/core';
 import { MetricBatch, type Sample } from './generated/x0/v1/events.pb';
 import { codecOf } from './codecs';
 import { isSubjectToken } from './subjects';
@@ -9,10 +9,14 @@ export const MAX_SAMPLES_PER_BATCH = 10_000;
 const MAX_METRIC_NAME = 128;
 // Metric names: printable, no whitespace; '.' is allowed (cpu.user) since names are not subject tokens.
 const METRIC_NAME = /^[^\s\u0000-\u001f\u007f]+$/;
+// A bare NaN or Infinity where a JSON value belongs (after ':', ',' or '[').
+const NON_JSON_NUMBER = /[:,[]\s*[-+]?(NaN|Infinity)\b/;
 
 export const METRIC_BATCH_CODEC = codecOf('x0.v1.MetricBatch', MetricBatch);
 
-const finiteNumber = z.number().refine(Number.isFinite, { message: 'must be finite' });
+// Any number, NaN and ±Infinity included (JSON.parse turns 1e400 into Infinity): finiteness is a
+// per-sample check in validateMetricBatch, as for protobuf, so one bad value does not cost the batch.
+const anyNumber = z.custom<number>((v) => typeof v === 'number', { error: (issue) => `expected number, received ${jsonType(issue.input)}` });
 const timeMs = z.number().int().nonnegative();
 const jsonBatch = z
   .object({
@@ -25,14 +29,14 @@ const jsonBatch = z
       .array(
         z.object({
           metric: z.string(),
-          value: finiteNumber,
+          value: anyNumber,
           time_ms: timeMs.optional(),
           timeMs: timeMs.optional(),
         }),
       )
       .optional(),
     // Compact form for hand-made batches: {"metrics": {"cpu": 0.93, "mem": 0.41}}
-    metrics: z.record(z.string(), finiteNumber).optional(),
+    metrics: z.record(z.string(), anyNumber).optional(),
   })
   .strict();
 
@@ -40,11 +44,33 @@ const jsonBatch = z
  * Decodes a metric batch published as protobuf or, for hand-made tests, as JSON (either
  * `{"samples":[{"metric":"cpu","value":0.9}]}` or `{"metrics":{"cpu":0.9}}`). JSON is
  * recognised by its first non-space byte '{', which can never start our protobuf message.
+ * Values are only checked to be numbers here; NaN and Infinity are left to validateMetricBatch.
  * Throws InvalidArgumentError naming the field when the payload cannot be read.
  */
 export function decodeMetricBatch(bytes: Uint8Array): MetricBatch {
   if (looksLikeJson(bytes)) return parseJsonBatch(bytes);
-  return METRIC_BATCH_CODEC.decode(bytes);
+  let batch: MetricBatch;
+  try {
+    batch = MetricBatch.decode(bytes);
+  } catch (err) {
+    throw notABatch(errorMessage(err), err);
+  }
+  // Some plain text ("hello") parses as unknown protobuf fields only; name the forms for it too.
+  if (bytes.length > 0 && isEmptyBatch(batch)) throw notABatch('no MetricBatch field in the bytes');
+  return batch;
+}
+
+// Most often plain text or a JSON array: say which two forms are accepted, with the decoder's detail.
+function notABatch(detail: string, cause?: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(
+    'payload',
+    `must be an ${METRIC_BATCH_CODEC.typeName} protobuf or a JSON object ({"metrics":{...}} or {"samples":[...]}); as protobuf: ${detail}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+function isEmptyBatch(b: MetricBatch): boolean {
+  return !b.id && !b.component && b.timeMs === 0 && b.samples.length === 0 && Object.keys(b.labels).length === 0;
 }
 
 function looksLikeJson(bytes: Uint8Array): boolean {
@@ -57,11 +83,14 @@ function looksLikeJson(bytes: Uint8Array): boolean {
 }
 
 function parseJsonBatch(bytes: Uint8Array): MetricBatch {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   let raw: unknown;
   try {
-    raw = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    raw = JSON.parse(text);
   } catch (err) {
-    throw new InvalidArgumentError('payload', `is not valid JSON: ${(err as Error).message}`, { cause: err });
+    // Exporters that print floats with a non-JSON serializer write NaN/Infinity bare.
+    const hint = NON_JSON_NUMBER.test(text) ? ' (NaN and Infinity are not JSON values)' : '';
+    throw new InvalidArgumentError('payload', `is not valid JSON${hint}: ${errorMessage(err)}`, { cause: err });
   }
   const parsed = jsonBatch.safeParse(raw);
   if (!parsed.success) {
@@ -73,6 +102,10 @@ function parseJsonBatch(bytes: Uint8Array): MetricBatch {
   const samples: Sample[] = (j.samples ?? []).map((s) => ({ metric: s.metric, value: s.value, timeMs: s.time_ms ?? s.timeMs ?? 0 }));
   for (const [metric, value] of Object.entries(j.metrics ?? {})) samples.push({ metric, value, timeMs: 0 });
   return { id: j.id ?? '', component: j.component ?? '', timeMs: batchTime, samples, labels: j.labels ?? {} };
+}
+
+function jsonType(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
