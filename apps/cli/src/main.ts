@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { errorMessage } from '@x0/core';
 import { registerDemo } from './commands/demo';
 import { registerDetect } from './commands/detect';
 import { registerEvents } from './commands/events';
+import { reportFailure } from './commands/failure';
 import { registerIncidents, registerKnowledge } from './commands/knowledge';
 import { registerLabel } from './commands/label';
 import { registerModels } from './commands/models';
@@ -14,7 +14,10 @@ import { registerTrain } from './commands/train';
 const program = new Command('x0')
   .description('x0tta6bl4: autonomic operations over NATS — watch, diagnose, act, verify, learn')
   .version('0.1.0')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Commander's own parse errors (unknown command or option, missing argument) are usage
+  // errors: exit 2, as for every other bad argument; help and --version still exit 0.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 registerStatus(program);
 registerStats(program);
@@ -30,6 +33,6 @@ registerKnowledge(program);
 registerIncidents(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`x0: ${errorMessage(err)}\n`);
-  process.exit(1);
+  reportFailure(err);
+  process.exit();
 });

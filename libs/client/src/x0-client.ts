@@ -1,9 +1,9 @@
-import { errorMessage } from '@x0/core';
 import { connectBus, type Bus } from '@x0/bus';
 import type { Sample, Statistics } from '@x0/contracts';
 import { checkHealth, SERVICE_NAMES, type ServiceName } from '@x0/service-kit';
 import { eventFeed, type EventFeedOptions, type EventRecord } from './event-feed';
 import { publishMetrics, type PublishMetricsOptions } from './metrics-publisher';
+import { rpcErrorMessage } from './rpc-error';
 import { createServiceClients, GRPC_SERVICE_NAMES, serviceAddresses, type ServiceClients } from './service-clients';
 
 export interface X0ClientOptions {
@@ -62,7 +62,7 @@ export class X0Client {
     );
   }
 
-  /** GetStatistics of every service, in parallel; unreachable ones carry the error. */
+  /** GetStatistics of every service, in parallel; unreachable ones carry the error (see rpcErrorMessage). */
   async statistics(): Promise<Array<{ service: ServiceName; stats?: Statistics; error?: string }>> {
     return Promise.all(
       SERVICE_NAMES.map(async (service) => {
@@ -70,7 +70,7 @@ export class X0Client {
           const client = this.services[service] as unknown as { getStatistics(req: object): Promise<Statistics> };
           return { service, stats: await client.getStatistics({}) };
         } catch (err) {
-          return { service, error: errorMessage(err) };
+          return { service, error: rpcErrorMessage(err) };
         }
       }),
     );

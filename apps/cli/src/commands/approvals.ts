@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import { table } from './output';
 import { withClient } from './client-session';
+import { UsageError } from './failure';
 
 /** `x0 pending`, `x0 approve <plan-id>`, `x0 reject <plan-id>`, `x0 actions [component]`: the execute service. */
 export function registerApprovals(program: Command): void {
@@ -33,13 +34,14 @@ export function registerApprovals(program: Command): void {
       .description(`${verb} a plan waiting for approval (recorded with who and why as an Approval event)`)
       .option('--reason <text>', 'why (kept in the audit trail)', '')
       .option('--actor <name>', 'who decides (default: your user name)', defaultActor())
-      .action((planId: string, opts: { reason: string; actor: string }) =>
-        withClient(`x0-${verb}`, async (client) => {
+      .action((planId: string, opts: { reason: string; actor: string }) => {
+        if (!opts.actor.trim()) throw new UsageError('--actor must name who decides (it is kept in the audit trail)');
+        return withClient(`x0-${verb}`, async (client) => {
           const req = { planId, actor: opts.actor, reason: opts.reason };
           const res = verb === 'approve' ? await client.services.execute.approve(req) : await client.services.execute.reject(req);
           process.stdout.write(`${res.planId} ${res.status} by ${opts.actor}${res.status === 'approved' ? '; the action runs now (x0 audit shows the outcome)' : ''}\n`);
-        }),
-      );
+        });
+      });
   }
 
   program

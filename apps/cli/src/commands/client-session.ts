@@ -1,7 +1,7 @@
 import { X0Client } from '@x0/client';
-import { rpcMessage } from './plan-format';
+import { reportFailure } from './failure';
 
-/** Runs `fn` with a client named `name` and closes it afterwards; errors propagate. */
+/** Runs `fn` with a client named `name` and closes it afterwards; errors propagate (main reports them). */
 export async function usingClient<T>(name: string, fn: (client: X0Client) => Promise<T>): Promise<T> {
   const client = new X0Client({ name });
   try {
@@ -11,12 +11,11 @@ export async function usingClient<T>(name: string, fn: (client: X0Client) => Pro
   }
 }
 
-/** Runs `fn` with a client, turning a failed call into `x0: <message>` and exit 1. */
+/** Runs `fn` with a client, turning a failure into `x0: <message>` and its exit code (see exitCodeOf). */
 export async function withClient(name: string, fn: (client: X0Client) => Promise<void>): Promise<void> {
   try {
     await usingClient(name, fn);
   } catch (err) {
-    process.stderr.write(`x0: ${rpcMessage(err)}\n`);
-    process.exitCode = 1;
+    reportFailure(err);
   }
 }

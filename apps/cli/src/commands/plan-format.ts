@@ -1,6 +1,4 @@
-import type { ServiceError } from '@grpc/grpc-js';
 import { PlanStatus, severityFromProto, type Explanation, type Plan, type Policy } from '@x0/contracts';
-import { errorMessage } from '@x0/core';
 import { table } from './output';
 
 const r3 = (x: number) => x.toFixed(3);
@@ -62,14 +60,4 @@ export function policyRows(policies: readonly Policy[]): string[][] {
     rows.push([p.id, p.action, String(p.priority), p.risk, p.enabled ? 'yes' : 'no', p.dryRun ? 'yes' : 'no', p.executor, `${p.cooldownS}s`, when || 'always']);
   }
   return rows;
-}
-
-/** The message of a failed gRPC call without the status-code prefix ("'policy.priority' must be ≤ 100"). */
-export function rpcMessage(err: unknown): string {
-  const e = err as Partial<ServiceError>;
-  if (typeof e?.code === 'number' && typeof e.details === 'string') {
-    if (e.code === 14) return `service unreachable (${e.details}); is it running? (x0 status)`;
-    return e.details;
-  }
-  return errorMessage(err);
 }

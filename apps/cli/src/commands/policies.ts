@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { withClient } from './client-session';
 import { errorMessage } from '@x0/core';
 import { fail, table } from './output';
-import { policyRows, rpcMessage } from './plan-format';
+import { rpcErrorMessage } from '@x0/client';
+import { policyRows } from './plan-format';
 import { policiesFromYaml, policyToYaml } from './policy-yaml';
 
 /** `x0 policies ls|show|add|enable|disable`: the plan service's policies (JetStream KV; changes apply at once). */
@@ -41,7 +42,7 @@ export function registerPolicies(program: Command): void {
       try {
         parsed = policiesFromYaml(fs.readFileSync(file, 'utf8'));
       } catch (err) {
-        fail(`${file}: ${errorMessage(err)}`);
+        fail(`${file}: ${errorMessage(err)}`, 2);
       }
       return withClient('x0-policies', async (client) => {
         for (const { field, policy } of parsed) {
@@ -49,7 +50,7 @@ export function registerPolicies(program: Command): void {
             const stored = await client.services.plan.upsertPolicy({ policy });
             process.stdout.write(`upserted ${stored.id} (${stored.action}, priority ${stored.priority}${stored.enabled ? '' : ', disabled'})\n`);
           } catch (err) {
-            throw new Error(`${file}: ${field}${policy.id ? ` (${policy.id})` : ''}: ${rpcMessage(err)}`);
+            throw new Error(`${file}: ${field}${policy.id ? ` (${policy.id})` : ''}: ${rpcErrorMessage(err)}`, { cause: err });
           }
         }
       });

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
+import { subjectToken } from '@x0/contracts';
 import { fail } from './output';
 import { usingClient } from './client-session';
 
@@ -14,6 +15,8 @@ export function registerPublish(program: Command): void {
     .option('--file <path>', 'JSON object of metric → value, or an array of such objects (one batch each)')
     .option('--time <ms>', 'sample time in ms since the epoch (default now)')
     .action(async (component: string, pairs: string[], opts: { kind?: string; file?: string; time?: string }) => {
+      // Checked before connecting: a bad name is a usage error even when NATS is down.
+      subjectToken(component, 'component');
       const batches: Array<Record<string, number>> = [];
       if (opts.file) {
         const parsed: unknown = JSON.parse(fs.readFileSync(opts.file, 'utf8'));

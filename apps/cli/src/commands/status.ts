@@ -23,7 +23,7 @@ export function registerStatus(program: Command): void {
     });
 }
 
-/** `x0 stats`: GetStatistics of every service. */
+/** `x0 stats`: GetStatistics of every service; exits 1 when any is unreachable or fails. */
 export function registerStats(program: Command): void {
   program
     .command('stats')
@@ -33,13 +33,15 @@ export function registerStats(program: Command): void {
       const client = new X0Client({ name: 'x0-stats' });
       try {
         const all = await client.statistics();
+        const failed = all.filter((s) => !s.stats).length;
+        process.exitCode = failed === 0 ? 0 : 1;
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(all)}\n`);
           return;
         }
         const rows = [['SERVICE', 'IN', 'OUT', 'ERRORS', 'DLQ', 'P50 ms', 'P99 ms', 'MODELS', 'UPTIME']];
         for (const { service, stats, error } of all) {
-          if (!stats) rows.push([service, '-', '-', '-', '-', '-', '-', `unreachable: ${error}`, '-']);
+          if (!stats) rows.push([service, '-', '-', '-', '-', '-', '-', error ?? 'failed', '-']);
           else
             rows.push([
               service,
@@ -54,6 +56,7 @@ export function registerStats(program: Command): void {
             ]);
         }
         process.stdout.write(`${table(rows)}\n`);
+        if (failed > 0) process.stdout.write(`${failed}/${all.length} services did not answer\n`);
       } finally {
         await client.close();
       }

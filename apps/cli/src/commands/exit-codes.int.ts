@@ -1,0 +1,132 @@
+/**
+ * The CLI as an operator runs it (a child process on the TypeScript sources): exit codes —
+ * 0 success, 1 a service unreachable or an RPC error, 2 bad arguments — and the one
+ * "service unreachable … is it running?" message, against a fake gRPC server that answers
+ * GetStatistics for whichever services a test chooses, and a port where nothing listens.
+ */
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import {
+  AnalyzeServiceService,
+  ExecutorServiceService,
+  KnowledgeServiceService,
+  MonitorServiceService,
+  PlannerServiceService,
+  Statistics,
+  TrainerServiceService,
+} from '@x0/contracts';
+import { SERVICE_NAMES, type ServiceName } from '@x0/service-kit';
+
+const ROOT = path.resolve(__dirname, '../../../..');
+const MAIN = path.join(ROOT, 'apps/cli/src/main.ts');
+
+const DEFINITIONS: Record<ServiceName, grpc.ServiceDefinition> = {
+  monitor: MonitorServiceService,
+  analyze: AnalyzeServiceService,
+  plan: PlannerServiceService,
+  execute: ExecutorServiceService,
+  knowledge: KnowledgeServiceService,
+  trainer: TrainerServiceService,
+};
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `x0 <args>` with every service at `addresses` and NATS at `natsUrl`. */
+function x0(args: string[], addresses: Record<ServiceName, string>, natsUrl: string): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: process.env['HOME'], NATS_URL: natsUrl, USER: 'tester' };
+  for (const s of SERVICE_NAMES) env[`X0_${s.toUpperCase()}_GRPC`] = addresses[s];
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env, timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A port on 127.0.0.1 where nothing listens. */
+async function closedPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+describe('cli exit codes', () => {
+  let server: grpc.Server;
+  let up: string;
+  let down: string;
+  const failing = new Set<ServiceName>();
+  const all = (address: string) => Object.fromEntries(SERVICE_NAMES.map((s) => [s, address])) as Record<ServiceName, string>;
+
+  beforeAll(async () => {
+    server = new grpc.Server();
+    for (const s of SERVICE_NAMES) {
+      const impl: grpc.UntypedServiceImplementation = {
+        getStatistics: (_call: unknown, cb: grpc.sendUnaryData<Statistics>) =>
+          failing.has(s) ? cb({ code: grpc.status.INTERNAL, details: `${s} is broken` }) : cb(null, Statistics.fromPartial({ service: s, uptimeS: 5 })),
+      };
+      if (s === 'execute') impl['approve'] = (_call: unknown, cb: grpc.sendUnaryData<never>) => cb({ code: grpc.status.INVALID_ARGUMENT, details: "'plan_id' is not a plan id" });
+      server.addService(DEFINITIONS[s], impl);
+    }
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    up = `127.0.0.1:${port}`;
+    down = `127.0.0.1:${await closedPort()}`;
+  });
+
+  afterAll(() => server?.forceShutdown());
+  afterEach(() => failing.clear());
+
+  it('stats - exits 0 when every service answers', async () => {
+    const r = await x0(['stats'], all(up), `nats://${down}`);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^trainer\s+0\s+0\s+0\s+0\s+0\.00\s+0\.00\s+-\s+5s$/m);
+  }, 40_000);
+
+  it('stats - exits 1 when every service is unreachable, saying so once per service', async () => {
+    const r = await x0(['stats'], all(down), `nats://${down}`);
+    expect(r.code).toBe(1);
+    const unreachable = r.stdout.split('\n').filter((l) => l.includes(`service unreachable (connect ECONNREFUSED ${down}); is it running? (x0 status)`));
+    expect(unreachable).toHaveLength(6);
+    expect(r.stdout).not.toContain('Resolution note');
+    expect(r.stdout).toContain('6/6 services did not answer');
+  }, 40_000);
+
+  it('stats - exits 1 when one service is unreachable or one fails, also with --json', async () => {
+    const oneDown = await x0(['stats', '--json'], { ...all(up), knowledge: down }, `nats://${down}`);
+    expect(oneDown.code).toBe(1);
+    expect(JSON.parse(oneDown.stdout).filter((s: { error?: string }) => s.error).map((s: { service: string }) => s.service)).toEqual(['knowledge']);
+    failing.add('plan');
+    const oneFails = await x0(['stats'], all(up), `nats://${down}`);
+    expect(oneFails.code).toBe(1);
+    expect(oneFails.stdout).toMatch(/^plan .* plan is broken/m);
+  }, 40_000);
+
+  it('unreachable - a command through usingClient and one through withClient print the same message', async () => {
+    const expected = `x0: service unreachable (connect ECONNREFUSED ${down}); is it running? (x0 status)\n`;
+    const models = await x0(['models', 'ls'], all(down), `nats://${down}`);
+    expect(models).toMatchObject({ code: 1, stderr: expected });
+    const pending = await x0(['pending'], all(down), `nats://${down}`);
+    expect(pending).toMatchObject({ code: 1, stderr: expected });
+  }, 40_000);
+
+  it('usage - bad arguments exit 2, whether the CLI, a library or the service rejects them', async () => {
+    const badComponent = await x0(['publish', 'bad.comp', 'cpu=1'], all(down), `nats://${down}`);
+    expect(badComponent).toMatchObject({ code: 2, stderr: `x0: 'component' must not contain "." (got "bad.comp")\n` });
+    const noActor = await x0(['approve', 'pl_x', '--actor', ''], all(down), `nats://${down}`);
+    expect(noActor).toMatchObject({ code: 2, stderr: 'x0: --actor must name who decides (it is kept in the audit trail)\n' });
+    const serviceSaysNo = await x0(['approve', 'pl_x'], all(up), `nats://${down}`);
+    expect(serviceSaysNo).toMatchObject({ code: 2, stderr: "x0: 'plan_id' is not a plan id\n" });
+    const missing = await x0(['approve'], all(down), `nats://${down}`);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("error: missing required argument 'plan-id'");
+    const help = await x0(['approve', '--help'], all(down), `nats://${down}`);
+    expect(help.code).toBe(0);
+  }, 60_000);
+});
