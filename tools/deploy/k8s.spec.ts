@@ -3,20 +3,26 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { SERVICE_NAMES, SERVICE_PORTS } from '@x0/service-kit';
 
-const dir = path.resolve(__dirname, '../../deploy/k8s');
+// The kustomization root is deploy/ (so it can generate the policies ConfigMap from
+// deploy/policies.yaml); the manifests are in deploy/k8s.
+const root = path.resolve(__dirname, '../../deploy');
+const dir = path.join(root, 'k8s');
 
-function docs(file: string): any[] {
-  return parseAllDocuments(fs.readFileSync(path.join(dir, file), 'utf8')).map((d) => {
+function docs(file: string, from = dir): any[] {
+  return parseAllDocuments(fs.readFileSync(path.join(from, file), 'utf8')).map((d) => {
     expect(d.errors).toEqual([]);
     return d.toJS();
   });
 }
 
 describe('deploy/k8s', () => {
-  it('kustomization lists files that exist', () => {
-    const [k] = docs('kustomization.yaml');
-    for (const r of k.resources) expect(fs.existsSync(path.join(dir, r))).toBe(true);
-    for (const g of k.configMapGenerator) for (const f of g.files ?? []) expect(fs.existsSync(path.join(dir, f.split('=')[1]))).toBe(true);
+  it('kustomization lists files that exist inside its root (kustomize loads nothing from outside it)', () => {
+    const [k] = docs('kustomization.yaml', root);
+    const files: string[] = [...k.resources, ...k.configMapGenerator.flatMap((g: { files?: string[] }) => (g.files ?? []).map((f) => f.split('=').pop()!))];
+    for (const f of files) {
+      expect({ file: f, exists: fs.existsSync(path.join(root, f)), outside: path.relative(root, path.resolve(root, f)).startsWith('..') }).toEqual({ file: f, exists: true, outside: false });
+    }
+    expect(files).toContain('policies.yaml');
   });
 
   it('every service has a workload with gRPC probes on its port, and a Service', () => {
@@ -32,6 +38,18 @@ describe('deploy/k8s', () => {
       expect(c.env.find((e: { name: string }) => e.name === 'SERVICE').value).toBe(s);
       expect(workload.spec.selector.matchLabels).toEqual(workload.spec.template.metadata.labels['app.kubernetes.io/name'] ? { 'app.kubernetes.io/name': `x0-${s}` } : {});
     }
+  });
+
+  it('x0 containers use a locally built image (IfNotPresent), and volume-backed /data is writable to the node user (fsGroup 1000)', () => {
+    expect(fs.readFileSync(path.resolve(root, '../Dockerfile'), 'utf8')).toMatch(/^USER node$/m);
+    const workloads = docs('services.yaml').filter((d) => ['Deployment', 'StatefulSet'].includes(d?.kind));
+    expect(workloads).toHaveLength(SERVICE_NAMES.length);
+    for (const w of workloads) {
+      for (const c of w.spec.template.spec.containers) expect({ name: w.metadata.name, image: c.image, pull: c.imagePullPolicy }).toEqual({ name: w.metadata.name, image: 'x0tta6bl4', pull: 'IfNotPresent' });
+      const claims = (w.spec.volumeClaimTemplates ?? []).map((v: { metadata: { name: string } }) => v.metadata.name);
+      if (claims.length > 0) expect({ name: w.metadata.name, fsGroup: w.spec.template.spec.securityContext?.fsGroup }).toEqual({ name: w.metadata.name, fsGroup: 1000 });
+    }
+    expect(workloads.filter((w) => w.spec.volumeClaimTemplates).map((w) => w.metadata.name).sort()).toEqual(['x0-knowledge', 'x0-monitor', 'x0-trainer']);
   });
 
   it('NATS runs JetStream on a persistent volume', () => {
