@@ -121,7 +121,8 @@ export function summarize<K extends EventType>(type: K, event: EventPayloads[K])
     case 'plan': {
       const p = event as EventPayloads['plan'];
       const status = PLAN_STATUS[p.status] ?? 'unknown';
-      return `${status}${p.action ? ` ${p.action}` : ''}${p.policyId ? ` (policy ${p.policyId})` : ''}${p.dryRun ? ' [dry-run]' : ''} — ${p.explanation?.summary ?? ''}`;
+      const why = p.status === PlanStatus.PLAN_STATUS_BLOCKED ? blockedBy(p.explanation?.guardrails ?? []) : '';
+      return `${status}${p.action ? ` ${p.action}` : ''}${p.policyId ? ` (policy ${p.policyId})` : ''}${p.dryRun ? ' [dry-run]' : ''} — ${why || (p.explanation?.summary ?? '')}`;
     }
     case 'action': {
       const r = event as EventPayloads['action'];
@@ -150,6 +151,19 @@ export function summarize<K extends EventType>(type: K, event: EventPayloads[K])
     }
   }
   return type;
+}
+
+/**
+ * The guardrails that stopped a plan, from its explanation's lines ("stabilisation: blocked —
+ * 1 anomaly over 0s; need 2 in a row"): "stopped by stabilisation: 1 anomaly over 0s; need 2
+ * in a row"; '' when no line says blocked (the summary is shown instead).
+ */
+function blockedBy(lines: readonly string[]): string {
+  const blocking = lines.flatMap((l) => {
+    const m = /^(.+?): blocked(?: — (.*))?$/.exec(l);
+    return m ? [m[2] ? `${m[1]}: ${m[2]}` : m[1]] : [];
+  });
+  return blocking.length > 0 ? `stopped by ${blocking.join(' | ')}` : '';
 }
 
 const PLAN_STATUS: Record<number, string> = {

@@ -1,0 +1,33 @@
+import { EVENT_CODECS, Plan, PlanStatus, eventSubject } from '@x0/contracts';
+import { formatEvent, summarize, toRecord } from './event-feed';
+
+const blocked = (guardrails: string[]) =>
+  Plan.fromPartial({
+    meta: { id: 'pl_1', parentId: 'dg_1', component: 'db-1', timeMs: Date.UTC(2026, 0, 1, 12), source: 'plan' },
+    status: PlanStatus.PLAN_STATUS_BLOCKED,
+    action: 'failover',
+    policyId: 'dependency-failover',
+    explanation: { summary: 'blocked: failover (dependency-failover) on db-1 stopped by guardrails; chose failover (dependency-failover): score 0.61', guardrails },
+  });
+
+describe('event summaries', () => {
+  it('blocked plan - the line names the guardrail that stopped it and why', () => {
+    const p = blocked(['cooldown: ok', 'stabilisation: blocked — 1 anomaly over 0s; need 2 in a row', 'flapping: ok']);
+    expect(summarize('plan', p)).toBe('blocked failover (policy dependency-failover) — stopped by stabilisation: 1 anomaly over 0s; need 2 in a row');
+    const line = formatEvent(toRecord({ subject: eventSubject('plan', 'db-1'), data: EVENT_CODECS.plan.encode(p), seq: 1 })!);
+    expect(line).toBe('12:00:00.000 plan      db-1           blocked failover (policy dependency-failover) — stopped by stabilisation: 1 anomaly over 0s; need 2 in a row  [pl_1 ← dg_1]');
+  });
+
+  it('blocked plan - several guardrails are all named', () => {
+    const p = blocked(['rate_limit(component): blocked — 1 actions in 1m, limit 1; next slot in 1m', 'flapping: blocked — 4 incidents in 10m', 'maintenance: blocked']);
+    expect(summarize('plan', p)).toBe(
+      'blocked failover (policy dependency-failover) — stopped by rate_limit(component): 1 actions in 1m, limit 1; next slot in 1m | flapping: 4 incidents in 10m | maintenance',
+    );
+  });
+
+  it('blocked plan without guardrail lines, and other plans - the summary as before', () => {
+    expect(summarize('plan', blocked([]))).toMatch(/ — blocked: failover \(dependency-failover\) on db-1 stopped by guardrails; chose/);
+    const dispatched = Plan.fromPartial({ ...blocked(['cooldown: ok']), status: PlanStatus.PLAN_STATUS_DISPATCH, explanation: { summary: 'chose failover', guardrails: ['cooldown: ok'] } });
+    expect(summarize('plan', dispatched)).toBe('dispatch failover (policy dependency-failover) — chose failover');
+  });
+});
