@@ -1,5 +1,6 @@
 /**
- * The CLI as an operator runs it (a child process on the TypeScript sources): exit codes —
+ * The CLI as an operator runs it (a child process on the TypeScript sources): what it says
+ * after an approval, and exit codes —
  * 0 success, 1 a service unreachable or an RPC error, 2 bad arguments — and the one
  * "service unreachable … is it running?" message, against a fake gRPC server that answers
  * GetStatistics for whichever services a test chooses, and a port where nothing listens.
@@ -10,6 +11,8 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import {
   AnalyzeServiceService,
+  type DecisionRequest,
+  type DecisionResponse,
   ExecutorServiceService,
   KnowledgeServiceService,
   MonitorServiceService,
@@ -57,7 +60,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('cli exit codes', () => {
+describe('cli process', () => {
   let server: grpc.Server;
   let up: string;
   let down: string;
@@ -71,7 +74,10 @@ describe('cli exit codes', () => {
         getStatistics: (_call: unknown, cb: grpc.sendUnaryData<Statistics>) =>
           failing.has(s) ? cb({ code: grpc.status.INTERNAL, details: `${s} is broken` }) : cb(null, Statistics.fromPartial({ service: s, uptimeS: 5 })),
       };
-      if (s === 'execute') impl['approve'] = (_call: unknown, cb: grpc.sendUnaryData<never>) => cb({ code: grpc.status.INVALID_ARGUMENT, details: "'plan_id' is not a plan id" });
+      if (s === 'execute') {
+        impl['approve'] = (call: grpc.ServerUnaryCall<DecisionRequest, DecisionResponse>, cb: grpc.sendUnaryData<DecisionResponse>) =>
+          call.request.planId === 'pl_ok' ? cb(null, { planId: 'pl_ok', status: 'approved' }) : cb({ code: grpc.status.INVALID_ARGUMENT, details: "'plan_id' is not a plan id" });
+      }
       server.addService(DEFINITIONS[s], impl);
     }
     const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
@@ -114,6 +120,14 @@ describe('cli exit codes', () => {
     expect(models).toMatchObject({ code: 1, stderr: expected });
     const pending = await x0(['pending'], all(down), `nats://${down}`);
     expect(pending).toMatchObject({ code: 1, stderr: expected });
+  }, 40_000);
+
+  it('approve - does not promise the action runs: execute skips it if the component recovered meanwhile', async () => {
+    const r = await x0(['approve', 'pl_ok', '--actor', 'alice'], all(up), `nats://${down}`);
+    expect(r).toMatchObject({
+      code: 0,
+      stdout: 'pl_ok approved by alice; execute runs the action unless the component has recovered meanwhile (then it is skipped) — follow with x0 events --type action,outcome\n',
+    });
   }, 40_000);
 
   it('usage - bad arguments exit 2, whether the CLI, a library or the service rejects them', async () => {
