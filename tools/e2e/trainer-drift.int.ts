@@ -90,6 +90,12 @@ describe.each([
     expect(finished.summary).toContain('succeeded');
     expect(job).toMatchObject({ model: 'detector', trigger: 'drift', state: 'succeeded', version: '2', parentVersion: '1', decision: wins ? 'promoted' : 'challenger' });
     expect(job.reason).toMatch(/^demo-db: detector:demo-db: input drift/);
+    // The record says why the queued job did not start at once, and until when (TRAINER_DRIFT_SETTLE_S=3).
+    const until = /; waits until (\S+Z) \(drift settle time, 3 s\) before it starts$/.exec(job.reason);
+    expect(until).not.toBeNull();
+    expect(Date.parse(until![1])).toBeGreaterThanOrEqual(Math.floor(job.createdMs / 1000) * 1000);
+    expect(Date.parse(until![1])).toBeLessThanOrEqual(job.createdMs + 3000);
+    expect(job.startedMs).toBeGreaterThanOrEqual(Date.parse(until![1]));
     expect(job.parentEventId).toBe(alert.id);
     // The challenger is better either way; whether it is better by the margin decides.
     expect(job.metrics['shadow_huber_challenger']).toBeLessThan(job.metrics['shadow_huber_champion'] * 0.95);

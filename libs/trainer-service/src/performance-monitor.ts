@@ -242,8 +242,11 @@ export class PerformanceMonitor {
 
   private jobFor(model: string, trigger: JobTrigger, t: RetrainTrigger, component?: string) {
     const why = t.reasons.map((a) => a.message).join('; ');
-    const notBeforeMs = trigger === 'drift' ? this.clock() + this.o.settings.driftSettleMs : undefined;
-    return { model, trigger, reason: component ? `${component}: ${why}` : why, parentEventId: t.reasons[0]?.id, notBeforeMs };
+    const settleMs = trigger === 'drift' ? this.o.settings.driftSettleMs : 0;
+    const notBeforeMs = settleMs > 0 ? this.clock() + settleMs : undefined;
+    // The job record has no start-time field: the reason says why a queued job does not start yet, and until when.
+    const waits = notBeforeMs ? `; waits until ${new Date(notBeforeMs).toISOString().slice(0, 19)}Z (drift settle time, ${Math.round(settleMs / 1000)} s) before it starts` : '';
+    return { model, trigger, reason: `${component ? `${component}: ` : ''}${why}${waits}`, parentEventId: t.reasons[0]?.id, notBeforeMs };
   }
 
   private async enqueue(req: Parameters<JobRunner['enqueue']>[0]): Promise<string> {

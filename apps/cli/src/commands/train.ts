@@ -12,11 +12,16 @@ function outcomeLine(j: TrainingJob): string {
   return `job ${j.id} ${j.state}: ${what}\n  ${j.decisionReason}`;
 }
 
+/** A job's state for the progress line: a queued job has not started its first stage yet. */
+function stageOf(j: TrainingJob): string {
+  return j.state === 'queued' ? 'queued, waiting to start' : `${j.state} ${j.stage}`;
+}
+
 /** Follows a job's TrainingEvents from the bus until it ends; draws a progress bar on a terminal. */
 async function follow(client: X0Client, job: TrainingJob, timeoutMs: number): Promise<TrainingJob> {
   const tty = process.stderr.isTTY === true;
   const bar = new SingleBar({ format: ' {bar} {percentage}% | {stage} | {model}', stream: process.stderr, hideCursor: true, clearOnComplete: false });
-  if (tty) bar.start(100, Math.round(job.progress * 100), { stage: job.state, model: job.model });
+  if (tty) bar.start(100, Math.round(job.progress * 100), { stage: stageOf(job), model: job.model });
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   process.once('SIGINT', () => abort.abort());
@@ -27,9 +32,10 @@ async function follow(client: X0Client, job: TrainingJob, timeoutMs: number): Pr
       const j = TrainingEvent.fromJSON(rec.event).job;
       if (!j || j.id !== job.id) continue;
       last = j;
-      if (tty) bar.update(Math.round(j.progress * 100), { stage: `${j.state} ${j.stage}`, model: j.model });
-      else if (j.stage !== lastStage) process.stderr.write(`${Math.round(j.progress * 100)}% ${j.state} ${j.stage}\n`);
-      lastStage = j.stage;
+      const stage = stageOf(j);
+      if (tty) bar.update(Math.round(j.progress * 100), { stage, model: j.model });
+      else if (stage !== lastStage) process.stderr.write(`${Math.round(j.progress * 100)}% ${stage}\n`);
+      lastStage = stage;
       if (j.state === 'succeeded' || j.state === 'failed') break;
     }
   } finally {
