@@ -124,7 +124,10 @@ describe('plan service', () => {
 
     expect(await call(client, client.explain, { planId: plan.meta!.id })).toEqual(plan);
     const err = await call(client, client.explain, { planId: 'pl_nope' }).catch((x: grpc.ServiceError) => x);
-    expect(err).toMatchObject({ code: grpc.status.NOT_FOUND, details: "plan 'pl_nope' not found" });
+    expect(err).toMatchObject({
+      code: grpc.status.NOT_FOUND,
+      details: "plan 'pl_nope' not found: explanations are kept in memory, only for plans made since the plan service last started (the last 10000); x0 audit shows the plan's explanation from the event log",
+    });
   });
 
   it('guardrails - blast radius blocks a second web component until the first one’s outcome; blocked plans are published', async () => {

@@ -90,8 +90,11 @@ export const planService: ServiceModule<typeof planConfigShape> = {
       getStatistics: () => ctx.stats.toProto(),
       explain: (req) => {
         const plan = runtime.plan(req.planId);
-        if (!plan) throw new NotFoundError('plan', req.planId);
-        return plan;
+        if (plan) return plan;
+        // Explanations live in memory only: a plan from before a restart (e.g. one still pending approval) is not here.
+        const err = new NotFoundError('plan', req.planId);
+        err.message += `: explanations are kept in memory, only for plans made since the plan service last started (the last ${c.PLAN_EXPLAIN_CACHE}); x0 audit shows the plan's explanation from the event log`;
+        throw err;
       },
       listPolicies: async () => ({ policies: (await policies.list()).map(policyToProto) }),
       upsertPolicy: async (req) => policyToProto(await policies.upsert(policyFromProto(req.policy))),
