@@ -8,13 +8,27 @@ export class UsageError extends Error {
 }
 
 /**
- * The exit code of a failure: 2 for bad input — a UsageError, an InvalidArgumentError (a
- * library's validation) or a service's INVALID_ARGUMENT, also when wrapped as a `cause` —
- * otherwise 1 (a service unreachable, an RPC error).
+ * Runs `fn` (validation of command-line arguments) turning an InvalidArgumentError into a
+ * UsageError. Library validation in general is not a usage error: `x0 detect` rejects its
+ * stdin with InvalidArgumentError, and bad input data exits 1.
+ */
+export function asUsage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) throw new UsageError(err.message, { cause: err });
+    throw err;
+  }
+}
+
+/**
+ * The exit code of a failure: 2 for bad arguments — a UsageError, or a service's
+ * INVALID_ARGUMENT (its request is built from them), also when wrapped as a `cause` —
+ * otherwise 1 (a service unreachable, an RPC error, input data that cannot be used).
  */
 export function exitCodeOf(err: unknown): 1 | 2 {
   for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof UsageError || e instanceof InvalidArgumentError) return 2;
+    if (e instanceof UsageError) return 2;
     if (isRpcError(e) && e.code === status.INVALID_ARGUMENT) return 2;
   }
   return 1;

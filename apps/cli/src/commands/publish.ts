@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { subjectToken } from '@x0/contracts';
 import { fail } from './output';
 import { usingClient } from './client-session';
+import { asUsage } from './failure';
 
 /** `x0 publish <component> cpu=0.93 mem=0.41 [--kind web]`, or `--file batch.json`. */
 export function registerPublish(program: Command): void {
@@ -16,7 +17,7 @@ export function registerPublish(program: Command): void {
     .option('--time <ms>', 'sample time in ms since the epoch (default now)')
     .action(async (component: string, pairs: string[], opts: { kind?: string; file?: string; time?: string }) => {
       // Checked before connecting: a bad name is a usage error even when NATS is down.
-      subjectToken(component, 'component');
+      asUsage(() => subjectToken(component, 'component'));
       const batches: Array<Record<string, number>> = [];
       if (opts.file) {
         const parsed: unknown = JSON.parse(fs.readFileSync(opts.file, 'utf8'));
