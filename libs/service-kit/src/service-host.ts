@@ -164,15 +164,19 @@ export async function runService<S extends z.ZodRawShape>(module: ServiceModule<
 
 /**
  * Entry point for an app's main.ts: runs the service and turns a start failure into a clear
- * message and a non-zero exit (78, EX_CONFIG, for bad configuration).
+ * message and a non-zero exit (78, EX_CONFIG, for bad configuration). The message is written
+ * twice: as a pino `fatal` line on stdout, like every other log line (log pipelines parse JSON),
+ * and as plain text on stderr for whoever started the process by hand.
  */
 export function runMain<S extends z.ZodRawShape>(module: ServiceModule<S>): void {
   runService(module).catch((err: unknown) => {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`x0 ${module.name}: ${err.message}\n`);
-      process.exit(78);
-    }
-    process.stderr.write(`x0 ${module.name}: failed to start: ${errorMessage(err)}\n`);
-    process.exit(1);
+    const config = err instanceof ConfigError;
+    const message = config ? err.message : `failed to start: ${errorMessage(err)}`;
+    const exitCode = config ? 78 : 1;
+    // the configuration may be what failed: no LOG_LEVEL, the instance only if it was given
+    const instance = process.env['X0_INSTANCE']?.trim();
+    createLogger(module.name, 'fatal', instance || undefined).fatal({ exitCode, ...(config ? {} : { err }) }, message);
+    process.stderr.write(`x0 ${module.name}: ${message}\n`);
+    process.exit(exitCode);
   });
 }
