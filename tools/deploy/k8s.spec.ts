@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { SERVICE_NAMES, SERVICE_PORTS } from '@x0/service-kit';
+import { servicesUsingDataDir } from './data-dir-users';
 
 // The kustomization root is deploy/ (so it can generate the policies ConfigMap from
 // deploy/policies.yaml); the manifests are in deploy/k8s.
@@ -23,6 +24,7 @@ describe('deploy/k8s', () => {
       expect({ file: f, exists: fs.existsSync(path.join(root, f)), outside: path.relative(root, path.resolve(root, f)).startsWith('..') }).toEqual({ file: f, exists: true, outside: false });
     }
     expect(files).toContain('policies.yaml');
+    expect(files).toContain('nats/nats.conf');
   });
 
   it('every service has a workload with gRPC probes on its port, and a Service', () => {
@@ -49,12 +51,36 @@ describe('deploy/k8s', () => {
       const claims = (w.spec.volumeClaimTemplates ?? []).map((v: { metadata: { name: string } }) => v.metadata.name);
       if (claims.length > 0) expect({ name: w.metadata.name, fsGroup: w.spec.template.spec.securityContext?.fsGroup }).toEqual({ name: w.metadata.name, fsGroup: 1000 });
     }
-    expect(workloads.filter((w) => w.spec.volumeClaimTemplates).map((w) => w.metadata.name).sort()).toEqual(['x0-knowledge', 'x0-monitor', 'x0-trainer']);
+    expect(workloads.filter((w) => w.spec.volumeClaimTemplates).map((w) => w.metadata.name).sort()).toEqual(['x0-knowledge']);
   });
 
-  it('NATS runs JetStream on a persistent volume', () => {
+  it('only the services that write X0_DATA_DIR have storage; the others are Deployments without volumes', () => {
+    const workloads = docs('services.yaml').filter((d) => ['Deployment', 'StatefulSet'].includes(d?.kind));
+    const writers = servicesUsingDataDir();
+    expect(writers).toEqual(['knowledge']);
+    for (const s of SERVICE_NAMES) {
+      const w = workloads.find((d) => d.metadata.name === `x0-${s}`);
+      const mounts = w.spec.template.spec.containers.flatMap((c: { volumeMounts?: { mountPath: string }[] }) => (c.volumeMounts ?? []).map((m) => m.mountPath));
+      const got = { service: s, kind: w.kind, claims: (w.spec.volumeClaimTemplates ?? []).length, dataMounted: mounts.includes('/data') };
+      expect(got).toEqual(writers.includes(s) ? { service: s, kind: 'StatefulSet', claims: 1, dataMounted: true } : { service: s, kind: 'Deployment', claims: 0, dataMounted: false });
+    }
+    // One pod at a time, as the StatefulSets were: the monitor snapshots its detectors on the way out.
+    for (const s of ['monitor', 'trainer']) expect(workloads.find((d) => d.metadata.name === `x0-${s}`).spec.strategy).toEqual({ type: 'Recreate' });
+  });
+
+  it('NATS reads deploy/nats/nats.conf from a generated ConfigMap and keeps JetStream on a persistent volume', () => {
     const sts = docs('nats.yaml').find((d) => d.kind === 'StatefulSet');
-    expect(sts.spec.template.spec.containers[0].args).toContain('--jetstream');
+    const pod = sts.spec.template.spec;
+    // Settings are in the file (nats.int.ts starts a real server with it): no flags besides -c.
+    expect(pod.containers[0].args).toEqual(['-c', '/etc/nats/nats.conf']);
+    expect(pod.containers[0].volumeMounts).toEqual([
+      { name: 'data', mountPath: '/data' },
+      { name: 'config', mountPath: '/etc/nats', readOnly: true },
+    ]);
+    expect(pod.volumes).toEqual([{ name: 'config', configMap: { name: 'nats-config' } }]);
+    const [k] = docs('kustomization.yaml', root);
+    expect(k.configMapGenerator.find((g: { name: string }) => g.name === 'nats-config')).toEqual({ name: 'nats-config', files: ['nats/nats.conf'] });
     expect(sts.spec.volumeClaimTemplates[0].metadata.name).toBe('data');
+    expect(pod.containers[0].readinessProbe.httpGet).toEqual({ path: '/healthz?js-enabled-only=true', port: 8222 });
   });
 });
