@@ -110,6 +110,33 @@ describe('monitor service', () => {
     expect(info.samplesSeen).toBeGreaterThanOrEqual(310);
   }, 60_000);
 
+  it('a lasting fault is not learnt as normal: when its incident clears, the baseline is the one from before', async () => {
+    const status = () => monitor().getComponentStatus({ component: 'web-3' });
+    const cpuOf = async () => (await status()).metrics.find((m) => m.metric === 'cpu')!;
+    await history('web-3', 300);
+    await until(async () => ((await status().catch(() => undefined))?.samplesSeen ?? 0) >= 300 || undefined);
+    const before = await cpuOf();
+    // a fault that lasts (an action waiting for approval): 120 samples, one incident
+    for (let i = 0; i < 120; i++) await publish('web-3', applyFault('cpu_saturation', healthyValues('web', t / 1000, rand), 10));
+    const lastFault = t;
+    await until(async () => ((await status()).lastSampleMs >= lastFault || undefined));
+    const during = await cpuOf();
+    expect(during.mean - before.mean).toBeGreaterThan(0.1); // the detector kept learning while it lasted
+    const incidents = async () => (await streamEvents(bus, STREAMS.events.name, 'x0.events.anomaly.web-3')).length;
+    const opened = await incidents();
+    expect(opened).toBeGreaterThanOrEqual(1);
+    // recovery: the incident clears after MONITOR_CLEAR_SAMPLES (5) calm samples, and the fault is forgotten
+    for (let i = 0; i < 10; i++) await publish('web-3', healthyValues('web', t / 1000, rand));
+    const after = await until(async () => {
+      const cpu = await cpuOf();
+      return Math.abs(cpu.mean - before.mean) < 0.02 ? cpu : undefined;
+    }, 10_000);
+    expect(after.stddev).toBeLessThan(before.stddev * 1.2);
+    // and the same fault again is a new incident
+    for (let i = 0; i < 5; i++) await publish('web-3', applyFault('cpu_saturation', healthyValues('web', t / 1000, rand), 10));
+    await until(async () => ((await incidents()) > opened || undefined));
+  }, 60_000);
+
   it('NaN and Infinity samples are dead-lettered with the reason; the rest of the batch is scored', async () => {
     const before = (await monitor().getComponentStatus({ component: 'web-1' })).samplesSeen;
     // @x0/client refuses NaN itself, so publish the raw protobuf as a careless exporter would.

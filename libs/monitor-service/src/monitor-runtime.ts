@@ -60,6 +60,13 @@ export class MonitorRuntime {
   private readonly recent: Anomaly[] = [];
   private readonly outputs = new Map<number, OutboundMessage[]>();
   private readonly baselines = new Map<string, { at: number; metrics: Map<string, { mean: number; std: number }> }>();
+  /**
+   * Detector state of each component with an open incident, as it was when the incident opened.
+   * The detector keeps learning while an incident lasts (it must keep scoring); when the incident
+   * clears, the component goes back to this state, so a fault that lasted — an action waiting
+   * for approval — does not become part of its normal and hide the next one.
+   */
+  private readonly preIncident = new Map<string, Uint8Array>();
   private snapshotTimer?: NodeJS.Timeout;
   private stopping?: Promise<void>;
 
@@ -154,6 +161,7 @@ export class MonitorRuntime {
     const detections = samples.length > 0 ? this.o.detector.scoreBatch(samples) : [];
     if (samples.length > 0) this.o.onScored?.(samples.length, performance.now() - scoreStart);
     const touched = new Map<string, Detection>();
+    const recovered: string[] = [];
     for (let i = 0; i < detections.length; i++) {
       const det = detections[i];
       const k = owner[i];
@@ -166,6 +174,8 @@ export class MonitorRuntime {
       const decision = this.gate.observe(det.component, { severity: det.severity, timeMs: det.timeMs, metrics: det.metrics, values: samples[i].values }, (metric) =>
         this.baselineOf(det.component, metric),
       );
+      if (decision.type === 'open' && !this.preIncident.has(det.component)) this.preIncident.set(det.component, this.o.detector.snapshot(det.component));
+      if (decision.type === 'cleared') recovered.push(det.component);
       if (decision.type === 'open' || decision.type === 'realert') {
         // A re-announcement keeps the incident's severity: the detector may have adapted by now.
         const anomaly = this.buildAnomaly(det, samples[i].values, batchIds[k], decision.severity);
@@ -179,6 +189,8 @@ export class MonitorRuntime {
       }
     }
 
+    for (const component of recovered) this.forgetIncident(component);
+
     for (let k = 0; k < items.length; k++) {
       const r = results[k];
       if (r.type === 'ok' && rejected[k].length > 0) r.rejected = rejected[k];
@@ -186,6 +198,21 @@ export class MonitorRuntime {
     }
     this.publishHealth(touched);
     return results;
+  }
+
+  /** After an incident has cleared: the component's detector goes back to its state from before it. */
+  private forgetIncident(component: string): void {
+    const before = this.preIncident.get(component);
+    this.preIncident.delete(component);
+    if (!before) return;
+    try {
+      this.o.detector.restore(component, before);
+      this.baselines.delete(component);
+      this.store.markDirty(component);
+    } catch (err) {
+      // e.g. the forecaster was swapped during the incident: keep learning from the current state
+      this.o.logger.warn({ component, err: errorMessage(err) }, 'pre-incident detector state not restored');
+    }
   }
 
   /**
