@@ -435,6 +435,13 @@ export interface TrainingJob {
   error: string;
   /** Id of the event that caused the job (alert, label...), "" for a manual job. */
   parentEventId: string;
+  /**
+   * A queued job does not start before this time (e.g. a drift job waits for data of the new
+   * regime); 0: as soon as it is its turn.
+   */
+  notBeforeMs: number;
+  /** Who asked for a manual job (x0 train --actor); "" for an automatic one. */
+  actor: string;
 }
 
 export interface TrainingJob_MetricsEntry {
@@ -3921,6 +3928,8 @@ function createBaseTrainingJob(): TrainingJob {
     finishedMs: 0,
     error: "",
     parentEventId: "",
+    notBeforeMs: 0,
+    actor: "",
   };
 }
 
@@ -3985,6 +3994,12 @@ export const TrainingJob: MessageFns<TrainingJob> = {
     }
     if (message.parentEventId !== "") {
       writer.uint32(162).string(message.parentEventId);
+    }
+    if (message.notBeforeMs !== 0) {
+      writer.uint32(168).int64(message.notBeforeMs);
+    }
+    if (message.actor !== "") {
+      writer.uint32(178).string(message.actor);
     }
     return writer;
   },
@@ -4165,6 +4180,22 @@ export const TrainingJob: MessageFns<TrainingJob> = {
             message.parentEventId = reader.string();
             continue;
           }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.notBeforeMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4244,6 +4275,12 @@ export const TrainingJob: MessageFns<TrainingJob> = {
         : isSet(object.parent_event_id)
         ? globalThis.String(object.parent_event_id)
         : "",
+      notBeforeMs: isSet(object.notBeforeMs)
+        ? globalThis.Number(object.notBeforeMs)
+        : isSet(object.not_before_ms)
+        ? globalThis.Number(object.not_before_ms)
+        : 0,
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
     };
   },
 
@@ -4315,6 +4352,12 @@ export const TrainingJob: MessageFns<TrainingJob> = {
     if (message.parentEventId !== "") {
       obj.parentEventId = message.parentEventId;
     }
+    if (message.notBeforeMs !== 0) {
+      obj.notBeforeMs = Math.round(message.notBeforeMs);
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
     return obj;
   },
 
@@ -4351,6 +4394,8 @@ export const TrainingJob: MessageFns<TrainingJob> = {
     message.finishedMs = object.finishedMs ?? 0;
     message.error = object.error ?? "";
     message.parentEventId = object.parentEventId ?? "";
+    message.notBeforeMs = object.notBeforeMs ?? 0;
+    message.actor = object.actor ?? "";
     return message;
   },
 };
