@@ -15,13 +15,31 @@ export interface AnomalyRef {
   timeMs: number;
 }
 
+/** A labelled prediction: what the model version predicted and what was true. */
+export interface Feedback {
+  model: string;
+  /** Registry version that made the prediction ('' when unknown; see {@link registryVersionOf}). */
+  version: string;
+  predicted: boolean;
+  actual: boolean;
+}
+
+/**
+ * The registry version named by a served model version: the detector's anomalies carry
+ * `stat-v1+mlp-forecaster-<version>` (the monitor names its forecaster after the registry
+ * version it serves); anything else is taken as it is ('' stays unknown).
+ */
+export function registryVersionOf(modelVersion: string): string {
+  return /(?:^|\+)mlp-forecaster-([^+]+)$/.exec(modelVersion)?.[1] ?? modelVersion;
+}
+
 /** Options of {@link FeedbackTracker}. */
 export interface FeedbackTrackerOptions {
   bus: Bus;
   logger: Logger;
   stats: ServiceStats;
-  /** A labelled prediction of `model` (its version when known). */
-  onFeedback(model: string, version: string, predicted: boolean, actual: boolean): void;
+  /** A labelled prediction of one version of a model. */
+  onFeedback(feedback: Feedback): void;
   /** A verified outcome of a parametrised action on `component`. */
   onParamOutcome(component: string, action: string): void;
   /** Anomalies and actions remembered in memory for lookups (default 50,000 each). */
@@ -153,8 +171,9 @@ export class FeedbackTracker {
     if (verified && action) {
       this.o.onParamOutcome(component, action.action);
       const p = Number(action.params[ADVISED_PROBABILITY_PARAM]);
-      const by = action.params[ADVISED_BY_PARAM] ?? '';
-      if (Number.isFinite(p)) this.o.onFeedback(by.split('@')[0] || 'action-params', by.split('@')[1] ?? '', p >= 0.5, o.recovered);
+      // advised_by: `<model>@<base version>[+<component>@<adapter version>]`; the base's version is the served one.
+      const [model, version] = (action.params[ADVISED_BY_PARAM] ?? '').split('+')[0].split('@');
+      if (Number.isFinite(p)) this.o.onFeedback({ model: model || 'action-params', version: version ?? '', predicted: p >= 0.5, actual: o.recovered });
     }
     const anomalyId = o.incident?.anomalyId ?? '';
     if (o.verdict !== Verdict.VERDICT_RECOVERED || !anomalyId) return { type: 'ok' };
@@ -177,8 +196,10 @@ export class FeedbackTracker {
     if (l.origin === 'outcome' && seen === 'operator') return { type: 'ok' };
     this.labelled.set(l.anomalyId, l.origin === 'operator' ? 'operator' : (seen ?? 'outcome'));
     const ref = await this.anomaly(l.anomalyId);
-    // The detector only publishes what it flagged: every label is about a positive prediction.
-    this.o.onFeedback(l.model || ref?.model || DETECTOR_MODEL, l.modelVersion || ref?.modelVersion || '', true, l.anomaly);
+    // The detector only publishes what it flagged: every label is about a positive prediction,
+    // made by the version that raised the anomaly (not necessarily today's champion).
+    const version = registryVersionOf(l.modelVersion || ref?.modelVersion || '');
+    this.o.onFeedback({ model: l.model || ref?.model || DETECTOR_MODEL, version, predicted: true, actual: l.anomaly });
     return { type: 'ok' };
   }
 }

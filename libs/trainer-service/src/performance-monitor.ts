@@ -7,7 +7,7 @@ import type { AliasWatch, ModelRegistry } from '@x0/model-registry';
 import { DETECTOR_MODEL } from '@x0/model-serving';
 import type { Logger, ServiceStats } from '@x0/service-kit';
 import { DriftWatch } from './drift-watch';
-import { FeedbackTracker } from './feedback';
+import { FeedbackTracker, type Feedback } from './feedback';
 import type { JobRunner, JobTrigger } from './job-runner';
 import { replayMetrics, rowsByTime, sampleRecentMetrics } from './replay';
 
@@ -41,6 +41,8 @@ interface Watched {
   model: string;
   service: string;
   version: string;
+  /** Versions whose predictions are the champion's: its own, and for the shipped version the bundled weights' version. */
+  servedAs: ReadonlySet<string>;
   monitor: ModelMonitor;
   watch?: AliasWatch;
 }
@@ -49,7 +51,8 @@ interface Watched {
 const RECORDS_PER_REPORT = 200;
 
 /**
- * The trainer's performance monitor. Per served model (its champion): accuracy from labels,
+ * The trainer's performance monitor. Per served model (its champion): accuracy from the labels
+ * of predictions the champion made (feedback on another version is ignored),
  * error rate from inference reports plus the serving service's dead letters, latency p95 from
  * the reports' latency samples; for the detector also input drift per component from a
  * sample of X0_METRICS against the champion's training window. Every check interval it
@@ -75,13 +78,13 @@ export class PerformanceMonitor {
   constructor(private readonly o: PerformanceMonitorOptions) {
     this.clock = o.clock ?? Date.now;
     const s = o.settings;
-    for (const { model, service } of o.served) this.watched.set(model, { model, service, version: '', monitor: this.newMonitor(model) });
+    for (const { model, service } of o.served) this.watched.set(model, { model, service, version: '', servedAs: new Set(), monitor: this.newMonitor(model) });
     this.drift = new DriftWatch({ model: DETECTOR_MODEL, thresholds: s.thresholds, minRows: s.minDriftSamples, retrainCooldownMs: s.retrainCooldownMs, clock: this.clock });
     this.feedback = new FeedbackTracker({
       bus: o.bus,
       logger: o.logger,
       stats: o.stats,
-      onFeedback: (model, _version, predicted, actual) => this.watched.get(model)?.monitor.recordFeedback({ predicted, actual }),
+      onFeedback: (f) => this.onFeedback(f),
       onParamOutcome: (component) => this.countParamOutcome(component),
     });
     this.dlq = new ConsumerLoop<{ service: string }>({
@@ -179,9 +182,13 @@ export class PerformanceMonitor {
   private async onChampion(w: Watched, version: string): Promise<void> {
     // A new champion starts with a clean record: the old one's labels and latencies are not its own.
     w.version = version;
+    w.servedAs = new Set([version]);
     w.monitor = this.newMonitor(w.model);
     if (w.model !== DETECTOR_MODEL) return;
     const rec = await this.o.registry.get(w.model, version).catch(() => undefined);
+    // The shipped version is the bundled forecaster: a monitor not following the registry names it by the bundle's version.
+    const bundled = rec?.lineage.config?.['baseVersion'];
+    if (typeof bundled === 'string' && bundled && w.version === version) w.servedAs = new Set([version, bundled]);
     const win = rec?.lineage.dataWindow;
     if (!win) {
       this.drift.reset();
@@ -197,6 +204,17 @@ export class PerformanceMonitor {
     this.drift.reset(reference);
     this.metricsSeq = replayed.lastSeq;
     this.o.logger.info({ model: w.model, version, components: reference.size }, 'drift reference set from the training window');
+  }
+
+  /** A labelled prediction counts for the champion only when the champion made it. */
+  private onFeedback(f: Feedback): void {
+    const w = this.watched.get(f.model);
+    if (!w) return;
+    if (!w.servedAs.has(f.version)) {
+      this.o.logger.debug({ model: f.model, version: f.version, champion: w.version }, "feedback on another version than the champion's ignored");
+      return;
+    }
+    w.monitor.recordFeedback({ predicted: f.predicted, actual: f.actual });
   }
 
   private onReport(r: InferenceReport): void {

@@ -226,7 +226,7 @@ describe('trainer service - performance monitor and a challenger that loses (mar
 
   it('accuracy - operator labels refuting the anomalies raise an alert event and a retraining job', async () => {
     for (let i = 0; i < 12; i++) {
-      const a = Anomaly.fromPartial({ meta: { id: `an-${i}`, component: 'api-1', timeMs: Date.now(), source: 'monitor' }, score: 0.95, modelVersion: 'x' });
+      const a = Anomaly.fromPartial({ meta: { id: `an-${i}`, component: 'api-1', timeMs: Date.now(), source: 'monitor' }, score: 0.95, modelVersion: 'stat-v1+mlp-forecaster-1' });
       await publishMessage(t.bus.js, { subject: eventSubject('anomaly', 'api-1'), data: EVENT_CODECS.anomaly.encode(a), id: a.meta!.id });
     }
     await expect(t.call('label', { anomalyId: 'an-unknown', anomaly: true, actor: 'alice', reason: '', component: '' })).rejects.toMatchObject({
