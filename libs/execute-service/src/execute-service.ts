@@ -5,7 +5,7 @@ import { advisePlan, RegistryActionParamsAdvisor } from '@x0/action-params';
 import { ComponentActionsStore } from '@x0/component-actions';
 import { createExecutorRegistry } from '@x0/executors';
 import { createModelRegistry } from '@x0/model-registry';
-import { InferenceReporter } from '@x0/model-serving';
+import { InferenceReporter, swapLogFields } from '@x0/model-serving';
 import { selectBackend } from '@x0/lora';
 import type { ServiceModule } from '@x0/service-kit';
 import { ActionCatalog } from './action-catalog';
@@ -65,7 +65,7 @@ export const executeService: ServiceModule<typeof executeConfigShape> = {
       ? new RegistryActionParamsAdvisor({
           registry: await createModelRegistry({ nc: ctx.bus.nc, source: 'execute' }),
           onSwap: (i) => {
-            ctx.logger.info({ model: i.model, version: i.version, previous: i.previousVersion, propagationMs: i.propagationMs }, 'action-params model swapped in');
+            ctx.logger.info(swapLogFields(i), 'action-params model swapped in');
             if (i.model === 'action-params') ctx.stats.setModel({ name: i.model, version: i.version, backend });
           },
           onError: (err) => ctx.logger.warn({ err: errorMessage(err) }, 'action-params advisor'),

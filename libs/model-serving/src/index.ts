@@ -1,4 +1,4 @@
-export { ServedModel, type ServedModelOptions, type SwapInfo, type Lease } from './served-model';
+export { ServedModel, swapLogFields, type ServedModelOptions, type SwapInfo, type Lease } from './served-model';
 export { InferenceReporter, type InferenceReporterOptions } from './inference-reporter';
 export { adapterModelName, isAdapterModelOf } from './names';
 export { DETECTOR_MODEL, forecasterModel, forecasterWeights, type ForecasterWeights } from './forecaster-weights';

@@ -10,8 +10,15 @@ export interface SwapInfo {
   previousVersion: string;
   /** 'promote' or 'rollback' (from the alias history). */
   type: AliasChange['type'];
-  /** Time from the alias change (its KV write) to the new version serving, ms. */
-  propagationMs: number;
+  /**
+   * Whether this swap follows an alias move seen while following the alias (false for the
+   * version the alias already named when `start()` was called).
+   */
+  live: boolean;
+  /** Time from the alias change (its KV write) to the new version serving, ms; only for a live swap. */
+  propagationMs?: number;
+  /** Initial load only: how long before it the alias was moved to this version, ms (not a propagation time). */
+  aliasAgeMs?: number;
   /** Time spent loading the new version, ms. */
   loadMs: number;
 }
@@ -64,6 +71,8 @@ export class ServedModel<M> {
   private readonly alias: string;
   private readonly clock: () => number;
   private swaps = 0;
+  /** True once `watchAliases` has delivered the alias's value at start: later changes are live. */
+  private following = false;
 
   constructor(private readonly o: ServedModelOptions<M>) {
     if (!o.model) throw new InvalidArgumentError('model', 'must not be empty');
@@ -95,6 +104,7 @@ export class ServedModel<M> {
       this.watch = await this.o.registry.watchAliases(this.o.model, this.alias, (change) => this.swapTo(change), {
         onError: (err, change) => this.o.onError?.(err, change?.version ?? ''),
       });
+      this.following = true;
     })();
     return this.starting;
   }
@@ -130,6 +140,7 @@ export class ServedModel<M> {
 
   private async swapTo(change: AliasChange): Promise<void> {
     if (this.stopping || change.version === this.slot?.version) return;
+    const live = this.following;
     const started = this.clock();
     let model: M;
     try {
@@ -154,7 +165,9 @@ export class ServedModel<M> {
       version: change.version,
       previousVersion: previous?.version ?? '',
       type: change.type,
-      propagationMs: Math.max(0, now - change.timeMs),
+      live,
+      // At start the alias may have moved days ago: that age says nothing about propagation.
+      ...(live ? { propagationMs: Math.max(0, now - change.timeMs) } : { aliasAgeMs: Math.max(0, now - change.timeMs) }),
       loadMs: now - started,
     });
   }
@@ -163,4 +176,13 @@ export class ServedModel<M> {
     slot.retired = true;
     if (slot.leases === 0) this.o.dispose?.(slot.model);
   }
+}
+
+/**
+ * The fields a service logs for a swap: `propagationMs` for a live alias move, `aliasAgeMs`
+ * for the version loaded at start (whose alias may have moved long before).
+ */
+export function swapLogFields(info: SwapInfo): Record<string, string | number> {
+  const base = { model: info.model, version: info.version, previous: info.previousVersion };
+  return info.live ? { ...base, propagationMs: info.propagationMs ?? 0 } : { ...base, aliasAgeMs: info.aliasAgeMs ?? 0 };
 }

@@ -2,7 +2,7 @@ import { errorMessage, NotFoundError } from '@x0/core';
 import { MonitorServiceService, severityFromProto, severityRank, severityToProto, type MonitorServiceServer } from '@x0/contracts';
 import { createAnomalyDetector } from '@x0/anomaly';
 import { createModelRegistry } from '@x0/model-registry';
-import { DETECTOR_MODEL, forecasterWeights, InferenceReporter, ServedModel, type ForecasterWeights } from '@x0/model-serving';
+import { DETECTOR_MODEL, forecasterWeights, InferenceReporter, ServedModel, swapLogFields, type ForecasterWeights } from '@x0/model-serving';
 import type { ServiceModule } from '@x0/service-kit';
 import { monitorConfigShape } from './monitor-config';
 import { MonitorRuntime } from './monitor-runtime';
@@ -36,7 +36,7 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
         onSwap: (info) => {
           detector.setForecasterWeights(served!.current!);
           ctx.stats.setModel({ name: detector.info.detector, version: detector.info.modelVersion, backend: detector.info.backend });
-          ctx.logger.info({ model: info.model, version: info.version, previous: info.previousVersion, propagationMs: info.propagationMs }, 'detector forecaster swapped in');
+          ctx.logger.info(swapLogFields(info), 'detector forecaster swapped in');
         },
         onError: (err, version) => ctx.logger.warn({ model: DETECTOR_MODEL, version, err: errorMessage(err) }, 'detector forecaster not swapped'),
       });
