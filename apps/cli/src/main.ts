@@ -11,6 +11,13 @@ import { registerPublish } from './commands/publish';
 import { registerStats, registerStatus } from './commands/status';
 import { registerTrain } from './commands/train';
 
+// `x0 events --json | head`: once the reader has gone, there is nobody left to tell anything;
+// stop quietly, as Unix tools do, instead of an unhandled EPIPE stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command('x0')
   .description('x0tta6bl4: autonomic operations over NATS — watch, diagnose, act, verify, learn')
   .version('0.1.0')

@@ -5,7 +5,7 @@
  * "service unreachable … is it running?" message, against a fake gRPC server that answers
  * GetStatistics for whichever services a test chooses, and a port where nothing listens.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -49,6 +49,17 @@ function x0(args: string[], addresses: Record<ServiceName, string>, natsUrl: str
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
     });
   });
+}
+
+/** Runs `x0 <args>` with its stdout's reader gone at once (as `x0 … | head` once head has its lines). */
+function x0StdoutClosed(args: string[], addresses: Record<ServiceName, string>, natsUrl: string): Promise<{ code: number | null; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: process.env['HOME'], NATS_URL: natsUrl, USER: 'tester' };
+  for (const s of SERVICE_NAMES) env[`X0_${s.toUpperCase()}_GRPC`] = addresses[s];
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
 }
 
 /** A port on 127.0.0.1 where nothing listens. */
@@ -128,6 +139,11 @@ describe('cli process', () => {
       code: 0,
       stdout: 'pl_ok approved by alice; execute runs the action unless the component has recovered meanwhile (then it is skipped) — follow with x0 events --type action,outcome\n',
     });
+  }, 40_000);
+
+  it('stdout closed - a reader that goes away (x0 … | head) ends the CLI quietly with 0, not an EPIPE stack', async () => {
+    const r = await x0StdoutClosed(['stats', '--json'], all(up), `nats://${down}`);
+    expect(r).toEqual({ code: 0, stderr: '' });
   }, 40_000);
 
   it('usage - bad arguments exit 2, whether the CLI, a library or the service rejects them', async () => {
