@@ -80,6 +80,18 @@ describe('ModelMonitor thresholds', () => {
     feedback(monitor, 40, 0);
     expect(monitor.check().accuracy).toMatchObject({ value: 1, samples: 40, breached: false });
   });
+
+  it('accuracy - feedback with the key of a recorded prediction replaces it: each prediction counts once, with its latest verdict', () => {
+    const { monitor } = setup({ minSamples: 2 });
+    monitor.recordFeedback({ predicted: true, actual: true, key: 'an-1' });
+    monitor.recordFeedback({ predicted: true, actual: true, key: 'an-2' });
+    monitor.recordFeedback({ predicted: true, actual: false, key: 'an-1' }); // a corrected label
+    monitor.recordFeedback({ predicted: true, actual: false, key: 'an-1' }); // the same label again
+    expect(monitor.evaluate().accuracy).toMatchObject({ value: 0.5, samples: 2 });
+    monitor.recordFeedback({ predicted: true, actual: false }); // no key: always a new record
+    monitor.recordFeedback({ predicted: true, actual: false });
+    expect(monitor.evaluate().accuracy).toMatchObject({ value: 0.25, samples: 4 });
+  });
 });
 
 describe('ModelMonitor alerts and retraining', () => {

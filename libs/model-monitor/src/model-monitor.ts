@@ -48,6 +48,11 @@ export interface InferenceRecord {
 export interface FeedbackRecord {
   predicted: boolean;
   actual: boolean;
+  /**
+   * The prediction's identity (e.g. the anomaly id). Feedback with the key of a record still
+   * in the window replaces that record, so a prediction counts once, with its latest verdict.
+   */
+  key?: string;
 }
 
 /**
@@ -113,9 +118,14 @@ export class ModelMonitor {
     this.features.push([...features]);
   }
 
-  /** Records operator feedback: an anomaly confirmed (actual true) or refuted (actual false). */
+  /**
+   * Records operator feedback: an anomaly confirmed (actual true) or refuted (actual false).
+   * A record with the `key` of one in the window replaces it (see {@link FeedbackRecord}).
+   */
   recordFeedback(rec: FeedbackRecord): void {
-    this.feedback.push({ predicted: rec.predicted, actual: rec.actual });
+    const r: FeedbackRecord = { predicted: rec.predicted, actual: rec.actual, ...(rec.key !== undefined ? { key: rec.key } : {}) };
+    if (r.key !== undefined && this.feedback.replace((f) => f.key === r.key, r)) return;
+    this.feedback.push(r);
   }
 
   /**

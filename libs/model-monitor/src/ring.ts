@@ -17,6 +17,14 @@ export class Ring<T> {
     this.next = (this.next + 1) % this.capacity;
   }
 
+  /** Replaces the first value (oldest first) that `match` accepts, in place; false when none does. */
+  replace(match: (value: T) => boolean, value: T): boolean {
+    const i = this.items.findIndex(match);
+    if (i < 0) return false;
+    this.items[i] = value;
+    return true;
+  }
+
   /** The values, oldest first. */
   toArray(): T[] {
     return this.items.length < this.capacity ? [...this.items] : [...this.items.slice(this.next), ...this.items.slice(0, this.next)];

@@ -5,6 +5,7 @@ import { deriveId, errorMessage, LruMap } from '@x0/core';
 import { ADVISED_BY_PARAM, ADVISED_PROBABILITY_PARAM, hasParams } from '@x0/action-params';
 import { DETECTOR_MODEL } from '@x0/model-serving';
 import type { Logger, ServiceStats } from '@x0/service-kit';
+import { LabelStore } from './label-store';
 
 /** What the trainer remembers of an anomaly: where it was and which model raised it. */
 export interface AnomalyRef {
@@ -22,6 +23,8 @@ export interface Feedback {
   version: string;
   predicted: boolean;
   actual: boolean;
+  /** What was predicted about (the anomaly id, the action id): feedback on the same key replaces the earlier one. */
+  key: string;
 }
 
 /**
@@ -44,7 +47,7 @@ export interface FeedbackTrackerOptions {
   onParamOutcome(component: string, action: string): void;
   /** Anomalies and actions remembered in memory for lookups (default 50,000 each). */
   indexSize?: number;
-  /** How long anomalies stay in the KV index `x0_trainer_anomalies` (default 30 days, the events' retention). */
+  /** How long anomalies and operator labels stay in the KV buckets `x0_trainer_anomalies` and `x0_trainer_labels` (default 30 days, the events' retention). */
   anomalyTtlMs?: number;
 }
 
@@ -56,14 +59,18 @@ export const ANOMALY_INDEX_BUCKET = 'x0_trainer_anomalies';
  * - anomalies are indexed (component, model, version) so a label can name its model;
  * - an Outcome that recovered after an action confirms its anomaly: the trainer publishes a
  *   Label (origin `outcome`) on `x0.events.label.<component>` — before acking the outcome;
- * - every Label (operator or outcome) becomes a labelled prediction of the model that raised
- *   the anomaly (an operator's label is counted even after an outcome's; an outcome's label
- *   is skipped when an operator has labelled that anomaly already);
+ * - every Label (operator or outcome) becomes a labelled prediction of the model version that
+ *   raised the anomaly, keyed by the anomaly: a later label of the same anomaly replaces the
+ *   earlier one (an operator's replaces an outcome's, a corrected verdict the first one); an
+ *   outcome's label is skipped when an operator has labelled that anomaly (in memory, or in
+ *   the label store after a restart);
  * - outcomes of parametrised actions count towards adapter retraining, and when execute
  *   recorded the advisor's probability in the action params, become labelled predictions of
  *   the action-parameter model (predicted recovery = probability >= 0.5).
  */
 export class FeedbackTracker {
+  /** The operator label in force per anomaly (KV `x0_trainer_labels`), shared with the Label RPC. */
+  readonly labels: LabelStore;
   private readonly anomalies: LruMap<string, AnomalyRef>;
   private readonly actions: LruMap<string, EventPayloads['action']>;
   private readonly labelled: LruMap<string, 'operator' | 'outcome'>;
@@ -75,6 +82,7 @@ export class FeedbackTracker {
     this.anomalies = new LruMap(size);
     this.actions = new LruMap(size);
     this.labelled = new LruMap(size);
+    this.labels = new LabelStore({ bus: o.bus, ttlMs: o.anomalyTtlMs });
     // One durable over every event, in stream order: an outcome always finds its action and
     // a label its anomaly (nats-server 2.9 takes one filter subject per consumer).
     this.consumer = new ConsumerLoop<Feed>({
@@ -112,6 +120,7 @@ export class FeedbackTracker {
 
   async start(): Promise<void> {
     this.kv = await openKeyValue(this.o.bus, ANOMALY_INDEX_BUCKET, { description: 'x0 trainer: anomalies by id', ttl: this.o.anomalyTtlMs ?? 30 * 86_400_000 });
+    await this.labels.start();
     await this.consumer.start();
   }
 
@@ -173,7 +182,7 @@ export class FeedbackTracker {
       const p = Number(action.params[ADVISED_PROBABILITY_PARAM]);
       // advised_by: `<model>@<base version>[+<component>@<adapter version>]`; the base's version is the served one.
       const [model, version] = (action.params[ADVISED_BY_PARAM] ?? '').split('+')[0].split('@');
-      if (Number.isFinite(p)) this.o.onFeedback({ model: model || 'action-params', version: version ?? '', predicted: p >= 0.5, actual: o.recovered });
+      if (Number.isFinite(p)) this.o.onFeedback({ model: model || 'action-params', version: version ?? '', predicted: p >= 0.5, actual: o.recovered, key: o.actionId });
     }
     const anomalyId = o.incident?.anomalyId ?? '';
     if (o.verdict !== Verdict.VERDICT_RECOVERED || !anomalyId) return { type: 'ok' };
@@ -193,13 +202,13 @@ export class FeedbackTracker {
 
   private async onLabel(l: EventPayloads['label']): Promise<HandleResult> {
     const seen = this.labelled.get(l.anomalyId);
-    if (l.origin === 'outcome' && seen === 'operator') return { type: 'ok' };
+    if (l.origin === 'outcome' && (seen === 'operator' || (seen === undefined && (await this.labels.get(l.anomalyId))))) return { type: 'ok' };
     this.labelled.set(l.anomalyId, l.origin === 'operator' ? 'operator' : (seen ?? 'outcome'));
     const ref = await this.anomaly(l.anomalyId);
     // The detector only publishes what it flagged: every label is about a positive prediction,
     // made by the version that raised the anomaly (not necessarily today's champion).
     const version = registryVersionOf(l.modelVersion || ref?.modelVersion || '');
-    this.o.onFeedback({ model: l.model || ref?.model || DETECTOR_MODEL, version, predicted: true, actual: l.anomaly });
+    this.o.onFeedback({ model: l.model || ref?.model || DETECTOR_MODEL, version, predicted: true, actual: l.anomaly, key: l.anomalyId });
     return { type: 'ok' };
   }
 }

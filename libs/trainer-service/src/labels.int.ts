@@ -1,5 +1,6 @@
-import { publishMessage } from '@x0/bus';
-import { Anomaly, EVENT_CODECS, eventSubject } from '@x0/contracts';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import { DEFAULT_STREAM_LIMITS, provisionStreams, publishMessage } from '@x0/bus';
+import { Anomaly, EVENT_CODECS, Outcome, STREAMS, Verdict, eventSubject, type Label } from '@x0/contracts';
 import { selectBackend } from '@x0/lora';
 import { startTrainerUnderTest, type TrainerUnderTest } from './testing';
 import { anomalyDetectorBase } from './trainer-service';
@@ -15,6 +16,28 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | u
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Every stored label event, oldest first. */
+async function storedLabels(t: TrainerUnderTest): Promise<Label[]> {
+  const consumer = await t.bus.js.consumers.get(STREAMS.events.name, { filter_subjects: 'x0.events.label.>', deliver_policy: DeliverPolicy.All });
+  if ((await consumer.info()).num_pending === 0) return [];
+  const out: Label[] = [];
+  const messages = await consumer.consume();
+  for await (const m of messages) {
+    out.push(EVENT_CODECS.label.decode(m.data));
+    if (m.info.pending === 0) break;
+  }
+  await messages.close();
+  return out;
+}
+
+/** Resolves once the trainer's feedback consumer has handled every stored event. */
+function feedbackDrained(t: TrainerUnderTest): Promise<true> {
+  return waitFor('the feedback consumer to catch up', async () => {
+    const info = await t.bus.jsm.consumers.info(STREAMS.events.name, 'trainer-feedback');
+    return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
+  });
 }
 
 describe('trainer labels - attribution to the version that raised the anomaly', () => {
@@ -72,5 +95,91 @@ describe('trainer labels - attribution to the version that raised the anomaly', 
     await label('an-b1-0', false);
     const acc = await waitFor("champion 1's label", async () => ((await accuracy()).samples >= 1 ? accuracy() : undefined));
     expect(acc).toMatchObject({ value: 0, samples: 1 });
+  });
+});
+
+describe('trainer labels - one operator label in force per anomaly', () => {
+  let t: TrainerUnderTest;
+
+  async function anomaly(id: string): Promise<void> {
+    const a = Anomaly.fromPartial({ meta: { id, component: 'db-1', timeMs: Date.now(), source: 'monitor' }, score: 0.9, modelVersion: 'stat-v1+mlp-forecaster-1' });
+    await publishMessage(t.bus.js, { subject: eventSubject('anomaly', 'db-1'), data: EVENT_CODECS.anomaly.encode(a), id });
+  }
+
+  function label(anomalyId: string, real: boolean, actor: string) {
+    return waitFor(`a label of ${anomalyId}`, async () => {
+      try {
+        return await t.call('label', { anomalyId, anomaly: real, actor, reason: '', component: '' });
+      } catch {
+        return undefined;
+      }
+    });
+  }
+
+  const labelsOf = async (anomalyId: string) => (await storedLabels(t)).filter((l) => l.anomalyId === anomalyId);
+  const accuracy = async () => (await t.call('getModelPerformance', { model: 'detector' })).accuracy!;
+
+  beforeAll(async () => {
+    await selectBackend();
+    t = await startTrainerUnderTest({
+      detectorBase: anomalyDetectorBase(),
+      env: { TRAINER_CHECK_INTERVAL_MS: '200', TRAINER_MIN_DRIFT_SAMPLES: '1000000', TRAINER_MIN_SAMPLES: '2' },
+    });
+    // JetStream's duplicate window (10 min in production) shrunk, so "later" is 300 ms here.
+    await provisionStreams(t.bus.jsm, { ...DEFAULT_STREAM_LIMITS, duplicateWindowMs: 100 });
+  });
+  afterAll(() => t?.stop());
+
+  it('idempotence - the same verdict again, after the duplicate window or by another operator, publishes nothing', async () => {
+    await anomaly('an-same');
+    const first = await label('an-same', false, 'alice');
+    expect(first).toMatchObject({ published: true, actor: 'alice', component: 'db-1', replacedLabelId: '' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await label('an-same', false, 'alice')).toEqual({ ...first, published: false });
+    expect(await label('an-same', false, 'bob')).toEqual({ ...first, published: false });
+    await t.restart();
+    expect(await label('an-same', false, 'alice')).toEqual({ ...first, published: false });
+    await feedbackDrained(t);
+    expect((await labelsOf('an-same')).map((l) => [l.meta!.id, l.actor, l.anomaly])).toEqual([[first.labelId, 'alice', false]]);
+  });
+
+  it('corrections - the other verdict replaces the label in force; accuracy counts each anomaly once, with its latest verdict', async () => {
+    for (const id of ['an-fix', 'an-ok', 'an-out']) await anomaly(id);
+    const wrong = await label('an-fix', false, 'alice');
+    const fixed = await label('an-fix', true, 'alice');
+    expect(fixed).toMatchObject({ published: true, actor: 'alice', replacedLabelId: wrong.labelId, replacedActor: 'alice' });
+    expect(fixed.labelId).not.toBe(wrong.labelId);
+    const back = await label('an-fix', false, 'bob');
+    expect(back).toMatchObject({ published: true, actor: 'bob', replacedLabelId: fixed.labelId, replacedActor: 'alice' });
+    await new Promise((r) => setTimeout(r, 300));
+    const again = await label('an-fix', true, 'alice');
+    // Back to a verdict given before, after the duplicate window: a new id, so it is not de-duplicated away.
+    expect(again).toMatchObject({ published: true, replacedLabelId: back.labelId });
+    expect(new Set([wrong.labelId, fixed.labelId, back.labelId, again.labelId]).size).toBe(4);
+    expect(await label('an-fix', true, 'carol')).toMatchObject({ published: false, labelId: again.labelId, actor: 'alice' });
+    const events = await labelsOf('an-fix');
+    expect(events.map((l) => [l.actor, l.anomaly, l.replaces])).toEqual([
+      ['alice', false, ''],
+      ['alice', true, wrong.labelId],
+      ['bob', false, fixed.labelId],
+      ['alice', true, back.labelId],
+    ]);
+
+    await label('an-ok', true, 'alice');
+    // An outcome confirms an-out; the operator then refutes it: the operator's verdict replaces the outcome's.
+    const o = Outcome.fromPartial({
+      meta: { id: 'out-1', component: 'db-1', timeMs: Date.now(), source: 'execute' },
+      incident: { anomalyId: 'an-out', component: 'db-1', action: 'restart' },
+      actionId: 'act-1',
+      verdict: Verdict.VERDICT_RECOVERED,
+      recovered: true,
+      timeToRecoverMs: 1000,
+    });
+    await publishMessage(t.bus.js, { subject: eventSubject('outcome', 'db-1'), data: EVENT_CODECS.outcome.encode(o), id: 'out-1' });
+    await waitFor('the outcome label', async () => (await labelsOf('an-out')).length > 0);
+    await label('an-out', false, 'alice');
+    await feedbackDrained(t);
+    // an-fix real, an-ok real, an-out false alarm (an-same was counted before the restart).
+    expect(await accuracy()).toMatchObject({ samples: 3, value: 2 / 3 });
   });
 });

@@ -214,7 +214,7 @@ export class PerformanceMonitor {
       this.o.logger.debug({ model: f.model, version: f.version, champion: w.version }, "feedback on another version than the champion's ignored");
       return;
     }
-    w.monitor.recordFeedback({ predicted: f.predicted, actual: f.actual });
+    w.monitor.recordFeedback({ predicted: f.predicted, actual: f.actual, key: f.key });
   }
 
   private onReport(r: InferenceReport): void {

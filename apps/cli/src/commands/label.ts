@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { LabelResponse } from '@x0/contracts';
 import { defaultActor } from './models';
 import { fail } from './output';
 import { usingClient } from './client-session';
@@ -19,9 +20,19 @@ export function registerLabel(program: Command): void {
       const anomaly = v === 'true' || v === 'yes' || v === 'real';
       await usingClient('x0-label', async (client) => {
         const r = await client.services.trainer.label({ anomalyId, anomaly, actor: opts.actor, reason: opts.reason, component: opts.component ?? '' });
-        process.stdout.write(
-          `${r.published ? 'labelled' : 'already labelled'} ${anomalyId} on ${r.component} as ${anomaly ? 'real' : 'a false alarm'} by ${opts.actor} (${r.labelId})\n`,
-        );
+        process.stdout.write(`${labelLine(anomalyId, anomaly, r)}\n`);
       });
     });
+}
+
+/**
+ * What `x0 label` prints: `labelled …`, `already labelled … by <who labelled it first>`, or for a
+ * correction `relabelled … (new id); replaces the <other verdict> label by <actor> (old id)`.
+ */
+export function labelLine(anomalyId: string, anomaly: boolean, r: LabelResponse): string {
+  const verdict = (real: boolean) => (real ? 'real' : 'a false alarm');
+  const line = `${anomalyId} on ${r.component} as ${verdict(anomaly)} by ${r.actor} (${r.labelId})`;
+  if (!r.published) return `already labelled ${line}`;
+  if (!r.replacedLabelId) return `labelled ${line}`;
+  return `relabelled ${line}; replaces the ${anomaly ? 'false-alarm' : 'real'} label by ${r.replacedActor} (${r.replacedLabelId})`;
 }

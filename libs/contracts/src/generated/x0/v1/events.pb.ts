@@ -399,6 +399,8 @@ export interface Label {
   /** Model and version that raised the anomaly (from the Anomaly event), when known. */
   model: string;
   modelVersion: string;
+  /** Id of the earlier operator label this one corrects (the other verdict), or "". */
+  replaces: string;
 }
 
 /** One training job of the trainer, as reported in TrainingEvent and by the TrainerService. */
@@ -3718,6 +3720,7 @@ function createBaseLabel(): Label {
     origin: "",
     model: "",
     modelVersion: "",
+    replaces: "",
   };
 }
 
@@ -3746,6 +3749,9 @@ export const Label: MessageFns<Label> = {
     }
     if (message.modelVersion !== "") {
       writer.uint32(66).string(message.modelVersion);
+    }
+    if (message.replaces !== "") {
+      writer.uint32(74).string(message.replaces);
     }
     return writer;
   },
@@ -3827,6 +3833,14 @@ export const Label: MessageFns<Label> = {
             message.modelVersion = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.replaces = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3857,6 +3871,7 @@ export const Label: MessageFns<Label> = {
         : isSet(object.model_version)
         ? globalThis.String(object.model_version)
         : "",
+      replaces: isSet(object.replaces) ? globalThis.String(object.replaces) : "",
     };
   },
 
@@ -3886,6 +3901,9 @@ export const Label: MessageFns<Label> = {
     if (message.modelVersion !== "") {
       obj.modelVersion = message.modelVersion;
     }
+    if (message.replaces !== "") {
+      obj.replaces = message.replaces;
+    }
     return obj;
   },
 
@@ -3902,6 +3920,7 @@ export const Label: MessageFns<Label> = {
     message.origin = object.origin ?? "";
     message.model = object.model ?? "";
     message.modelVersion = object.modelVersion ?? "";
+    message.replaces = object.replaces ?? "";
     return message;
   },
 };

@@ -114,10 +114,16 @@ export interface LabelRequest {
 }
 
 export interface LabelResponse {
+  /** The operator label in force for the anomaly (this one, or the earlier one when not published). */
   labelId: string;
   component: string;
-  /** False when the same label had been published before (de-duplicated). */
+  /** False when the anomaly already carries an operator label with this verdict (nothing changes). */
   published: boolean;
+  /** Who gave the label in force (the requester when published; the earlier labeller otherwise). */
+  actor: string;
+  /** Set when this label corrects an earlier operator label with the other verdict: that label. */
+  replacedLabelId: string;
+  replacedActor: string;
 }
 
 export interface GetModelPerformanceRequest {
@@ -1629,7 +1635,7 @@ export const LabelRequest: MessageFns<LabelRequest> = {
 };
 
 function createBaseLabelResponse(): LabelResponse {
-  return { labelId: "", component: "", published: false };
+  return { labelId: "", component: "", published: false, actor: "", replacedLabelId: "", replacedActor: "" };
 }
 
 export const LabelResponse: MessageFns<LabelResponse> = {
@@ -1642,6 +1648,15 @@ export const LabelResponse: MessageFns<LabelResponse> = {
     }
     if (message.published !== false) {
       writer.uint32(24).bool(message.published);
+    }
+    if (message.actor !== "") {
+      writer.uint32(34).string(message.actor);
+    }
+    if (message.replacedLabelId !== "") {
+      writer.uint32(42).string(message.replacedLabelId);
+    }
+    if (message.replacedActor !== "") {
+      writer.uint32(50).string(message.replacedActor);
     }
     return writer;
   },
@@ -1683,6 +1698,30 @@ export const LabelResponse: MessageFns<LabelResponse> = {
             message.published = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.replacedLabelId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.replacedActor = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1704,6 +1743,17 @@ export const LabelResponse: MessageFns<LabelResponse> = {
         : "",
       component: isSet(object.component) ? globalThis.String(object.component) : "",
       published: isSet(object.published) ? globalThis.Boolean(object.published) : false,
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+      replacedLabelId: isSet(object.replacedLabelId)
+        ? globalThis.String(object.replacedLabelId)
+        : isSet(object.replaced_label_id)
+        ? globalThis.String(object.replaced_label_id)
+        : "",
+      replacedActor: isSet(object.replacedActor)
+        ? globalThis.String(object.replacedActor)
+        : isSet(object.replaced_actor)
+        ? globalThis.String(object.replaced_actor)
+        : "",
     };
   },
 
@@ -1718,6 +1768,15 @@ export const LabelResponse: MessageFns<LabelResponse> = {
     if (message.published !== false) {
       obj.published = message.published;
     }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    if (message.replacedLabelId !== "") {
+      obj.replacedLabelId = message.replacedLabelId;
+    }
+    if (message.replacedActor !== "") {
+      obj.replacedActor = message.replacedActor;
+    }
     return obj;
   },
 
@@ -1729,6 +1788,9 @@ export const LabelResponse: MessageFns<LabelResponse> = {
     message.labelId = object.labelId ?? "";
     message.component = object.component ?? "";
     message.published = object.published ?? false;
+    message.actor = object.actor ?? "";
+    message.replacedLabelId = object.replacedLabelId ?? "";
+    message.replacedActor = object.replacedActor ?? "";
     return message;
   },
 };
@@ -2197,7 +2259,11 @@ export const TrainerServiceService = {
     responseSerialize: (value: TrainingJob): Buffer => Buffer.from(TrainingJob.encode(value).finish()),
     responseDeserialize: (value: Buffer): TrainingJob => TrainingJob.decode(value),
   },
-  /** Publishes an operator's label of an anomaly (x0.events.label.<component>). */
+  /**
+   * Publishes an operator's label of an anomaly (x0.events.label.<component>). One operator
+   * label per anomaly is in force: the same verdict again changes nothing; the other verdict
+   * replaces it (a correction).
+   */
   label: {
     path: "/x0.v1.TrainerService/Label" as const,
     requestStream: false as const,
@@ -2230,7 +2296,11 @@ export interface TrainerServiceServer extends UntypedServiceImplementation {
   train: handleUnaryCall<TrainRequest, TrainingJob>;
   listJobs: handleUnaryCall<ListJobsRequest, ListJobsResponse>;
   getJob: handleUnaryCall<GetJobRequest, TrainingJob>;
-  /** Publishes an operator's label of an anomaly (x0.events.label.<component>). */
+  /**
+   * Publishes an operator's label of an anomaly (x0.events.label.<component>). One operator
+   * label per anomaly is in force: the same verdict again changes nothing; the other verdict
+   * replaces it (a correction).
+   */
   label: handleUnaryCall<LabelRequest, LabelResponse>;
   /** The performance monitor's current view of a model. */
   getModelPerformance: handleUnaryCall<GetModelPerformanceRequest, ModelPerformance>;
@@ -2355,7 +2425,11 @@ export interface TrainerServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: TrainingJob) => void,
   ): ClientUnaryCall;
-  /** Publishes an operator's label of an anomaly (x0.events.label.<component>). */
+  /**
+   * Publishes an operator's label of an anomaly (x0.events.label.<component>). One operator
+   * label per anomaly is in force: the same verdict again changes nothing; the other verdict
+   * replaces it (a correction).
+   */
   label(
     request: LabelRequest,
     callback: (error: ServiceError | null, response: LabelResponse) => void,
