@@ -6,10 +6,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { connectBus, provisionStreams, publishMessage, type Bus } from '@x0/bus';
 import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
 import { Anomaly, EVENT_CODECS, KNOWLEDGE_EVIDENCE_BATCH_SUBJECT, Outcome, STREAMS, Severity, Verdict, eventSubject, type Diagnosis } from '@x0/contracts';
 import { createAnalyzeService } from '@x0/analyze-service';
+import { MAX_RUNBOOK_BYTES } from '@x0/knowledge-base';
 import { knowledgeService } from '@x0/knowledge-service';
 import { runService, type ServiceHandle } from '@x0/service-kit';
 import { createServiceClients, serviceAddresses } from '@x0/client';
@@ -150,6 +152,22 @@ describe('analyze with knowledge', () => {
       // The similarity index carries the same time.
       const { hits } = await clients.knowledge.search({ collection: 'incidents', vector: signature, component: 'web-time', limit: 10, text: '', kind: '' });
       expect(Object.fromEntries(hits.map((h) => [h.id, h.payload['recorded_ms']]))).toEqual(Object.fromEntries(incidents.map((i) => [i.id, String(i.recordedMs)])));
+    } finally {
+      clients.close();
+    }
+  }, 30_000);
+
+  it('ingest - a runbook over the size limit is INVALID_ARGUMENT naming the limit; past gRPC\'s 4 MiB, RESOURCE_EXHAUSTED', async () => {
+    const clients = createServiceClients({ ...serviceAddresses(), knowledge: `127.0.0.1:${knowledge.grpcPort}` });
+    try {
+      const text = `# Huge\n\n${'x'.repeat(MAX_RUNBOOK_BYTES)}`;
+      await expect(clients.knowledge.ingestDocument({ source: 'huge.md', text })).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: `'text' is ${Buffer.byteLength(text)} bytes; a runbook may be at most 1048576 bytes (1 MiB)`,
+      });
+      await expect(clients.knowledge.ingestDocument({ source: 'huger.md', text: 'x'.repeat(5 * 1024 * 1024) })).rejects.toMatchObject({
+        code: grpc.status.RESOURCE_EXHAUSTED,
+      });
     } finally {
       clients.close();
     }

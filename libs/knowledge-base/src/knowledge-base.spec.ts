@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError } from '@x0/core';
 import { EmbeddedVectorStore } from '@x0/vector-store';
-import { KnowledgeBase } from './knowledge-base';
+import { checkRunbookSize, KnowledgeBase, MAX_RUNBOOK_BYTES } from './knowledge-base';
 import { loadRunbookDirectory } from './runbook-directory';
 
 const RUNBOOKS = path.resolve(__dirname, '../../../deploy/runbooks');
@@ -69,6 +69,16 @@ describe('KnowledgeBase', () => {
     expect(await kb.searchRunbooks('the of and', { k: 2 })).toHaveLength(2); // hybrid falls back to dense
     await expect(kb.ingestRunbook('x.md', '---\ncause: Disk Full\n---\n# X\n\ntext')).rejects.toThrow("'frontMatter.cause' must be snake_case");
     await expect(kb.ingestRunbook('x.md', '---\nactions: [reboot]\n---\n# X\n\ntext')).rejects.toThrow("'frontMatter.actions[0]' must be one of scale_up, restart");
+  });
+
+  it('ingest - a runbook over 1 MiB is refused naming the limit', async () => {
+    const body = (bytes: number) => `# Big\n\n${'word '.repeat(Math.ceil(bytes / 5))}`.slice(0, bytes);
+    await expect(kb.ingestRunbook('big.md', body(MAX_RUNBOOK_BYTES + 1))).rejects.toThrow(
+      new InvalidArgumentError('markdown', `is ${MAX_RUNBOOK_BYTES + 1} bytes; a runbook may be at most 1048576 bytes (1 MiB)`),
+    );
+    // Multi-byte characters count as the bytes they take on the wire, not as characters.
+    expect(() => checkRunbookSize('é'.repeat(MAX_RUNBOOK_BYTES / 2 + 1), 'text')).toThrow(`'text' is ${MAX_RUNBOOK_BYTES + 2} bytes`);
+    expect(() => checkRunbookSize(body(MAX_RUNBOOK_BYTES))).not.toThrow();
   });
 
   it('incidents - similar signatures first, filtered by component and kind', async () => {

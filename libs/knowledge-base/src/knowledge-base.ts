@@ -7,6 +7,20 @@ export const ACTION_NAMES = ['scale_up', 'restart', 'throttle', 'failover', 'cle
 /** One of `ACTION_NAMES`. */
 export type ActionName = (typeof ACTION_NAMES)[number];
 
+/**
+ * Largest runbook `ingestRunbook` takes, in UTF-8 bytes (1 MiB). A runbook is a few pages
+ * (the shipped ones are 3–4 KB); a file this big is a log, a dump or a manual, and its
+ * hundreds of passages would crowd out the real runbooks in every search. It also stays well
+ * under gRPC's 4 MiB message limit, so the knowledge service can answer INVALID_ARGUMENT.
+ */
+export const MAX_RUNBOOK_BYTES = 1024 * 1024;
+
+/** Throws InvalidArgumentError naming `field` when `markdown` is larger than MAX_RUNBOOK_BYTES. */
+export function checkRunbookSize(markdown: string, field = 'markdown'): void {
+  const bytes = Buffer.byteLength(markdown, 'utf8');
+  if (bytes > MAX_RUNBOOK_BYTES) throw new InvalidArgumentError(field, `is ${bytes} bytes; a runbook may be at most ${MAX_RUNBOOK_BYTES} bytes (1 MiB)`);
+}
+
 /** How `searchRunbooks` ranks: BM25 and dense fused with RRF (default), BM25 only, or dense only. */
 export type RetrievalMode = 'hybrid' | 'lexical' | 'dense';
 
@@ -113,9 +127,11 @@ export class KnowledgeBase {
   /**
    * Chunks a Markdown runbook by heading and indexes its passages, replacing an earlier version
    * of the same source (new passages are written before stale ones are removed, so searches never
-   * see the runbook missing). Front matter may name `cause`, `title` and `actions`.
+   * see the runbook missing). Front matter may name `cause`, `title` and `actions`. Throws
+   * InvalidArgumentError for a runbook over MAX_RUNBOOK_BYTES, bad front matter or no text.
    */
   async ingestRunbook(source: string, markdown: string): Promise<{ source: string; chunks: number; cause?: string }> {
+    checkRunbookSize(markdown);
     await this.start();
     const doc = chunkMarkdown(source, markdown, this.options.chunking);
     const fm = doc.frontMatter;

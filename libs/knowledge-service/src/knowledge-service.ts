@@ -4,7 +4,7 @@ import { errorMessage, InvalidArgumentError } from '@x0/core';
 import { createEventConsumer } from '@x0/bus';
 import { KnowledgeServiceService, Verdict, type KnowledgeServiceServer, type Outcome } from '@x0/contracts';
 import { createTextEmbedder } from '@x0/embeddings';
-import { KnowledgeBase, loadRunbookDirectory, type IncidentPayload } from '@x0/knowledge-base';
+import { checkRunbookSize, KnowledgeBase, loadRunbookDirectory, type IncidentPayload } from '@x0/knowledge-base';
 import { PolicyStatsStore } from '@x0/policy-stats';
 import { createVectorStore } from '@x0/vector-store';
 import type { ServiceModule } from '@x0/service-kit';
@@ -131,6 +131,8 @@ export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
       ingestDocument: async (req) => {
         if (!req.source.trim()) throw new InvalidArgumentError('source', 'must not be empty');
         if (!req.text.trim()) throw new InvalidArgumentError('text', 'must not be empty');
+        // Past gRPC's 4 MiB the request never gets here: grpc-js answers RESOURCE_EXHAUSTED itself.
+        checkRunbookSize(req.text, 'text');
         const res = await kb.ingestRunbook(req.source, req.text);
         evidence.invalidate();
         ctx.logger.info({ source: req.source, chunks: res.chunks, cause: res.cause }, 'runbook ingested');

@@ -6,13 +6,17 @@
  * GetStatistics for whichever services a test chooses, and a port where nothing listens.
  */
 import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import {
   AnalyzeServiceService,
   type DecisionRequest,
   type DecisionResponse,
+  type IngestDocumentRequest,
+  type IngestDocumentResponse,
   ExecutorServiceService,
   KnowledgeServiceService,
   MonitorServiceService,
@@ -20,6 +24,7 @@ import {
   Statistics,
   TrainerServiceService,
 } from '@x0/contracts';
+import { MAX_RUNBOOK_BYTES } from '@x0/knowledge-base';
 import { SERVICE_NAMES, type ServiceName } from '@x0/service-kit';
 
 const ROOT = path.resolve(__dirname, '../../../..');
@@ -76,6 +81,7 @@ describe('cli process', () => {
   let up: string;
   let down: string;
   const failing = new Set<ServiceName>();
+  const ingested: string[] = [];
   const all = (address: string) => Object.fromEntries(SERVICE_NAMES.map((s) => [s, address])) as Record<ServiceName, string>;
 
   beforeAll(async () => {
@@ -85,6 +91,12 @@ describe('cli process', () => {
         getStatistics: (_call: unknown, cb: grpc.sendUnaryData<Statistics>) =>
           failing.has(s) ? cb({ code: grpc.status.INTERNAL, details: `${s} is broken` }) : cb(null, Statistics.fromPartial({ service: s, uptimeS: 5 })),
       };
+      if (s === 'knowledge') {
+        impl['ingestDocument'] = (call: grpc.ServerUnaryCall<IngestDocumentRequest, IngestDocumentResponse>, cb: grpc.sendUnaryData<IngestDocumentResponse>) => {
+          ingested.push(call.request.source);
+          cb(null, { chunks: 1 });
+        };
+      }
       if (s === 'execute') {
         impl['approve'] = (call: grpc.ServerUnaryCall<DecisionRequest, DecisionResponse>, cb: grpc.sendUnaryData<DecisionResponse>) =>
           call.request.planId === 'pl_ok' ? cb(null, { planId: 'pl_ok', status: 'approved' }) : cb({ code: grpc.status.INVALID_ARGUMENT, details: "'plan_id' is not a plan id" });
@@ -97,7 +109,10 @@ describe('cli process', () => {
   });
 
   afterAll(() => server?.forceShutdown());
-  afterEach(() => failing.clear());
+  afterEach(() => {
+    failing.clear();
+    ingested.length = 0;
+  });
 
   it('stats - exits 0 when every service answers', async () => {
     const r = await x0(['stats'], all(up), `nats://${down}`);
@@ -145,6 +160,32 @@ describe('cli process', () => {
     const r = await x0StdoutClosed(['stats', '--json'], all(up), `nats://${down}`);
     expect(r).toEqual({ code: 0, stderr: '' });
   }, 40_000);
+
+  it('kb add - a runbook over the size limit or not a text file exits 2 before anything is sent; a .txt is ingested', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-kb-'));
+    try {
+      const huge = path.join(dir, 'runbooks', 'huge.md');
+      fs.mkdirSync(path.dirname(huge));
+      fs.writeFileSync(path.join(dir, 'runbooks', 'a.md'), '# A\n\nrestart it\n');
+      fs.writeFileSync(huge, `# Huge\n\n${'x'.repeat(MAX_RUNBOOK_BYTES)}`);
+      const big = MAX_RUNBOOK_BYTES + '# Huge\n\n'.length;
+      const tooBig = await x0(['kb', 'add', huge], all(up), `nats://${down}`);
+      expect(tooBig).toMatchObject({ code: 2, stderr: `x0: ${huge}: ${big} bytes; a runbook may be at most 1048576 bytes (1 MiB)\n` });
+      // A folder is checked whole first: a.md is not sent when huge.md cannot be.
+      const folder = await x0(['kb', 'add', path.join(dir, 'runbooks')], all(up), `nats://${down}`);
+      expect(folder).toMatchObject({ code: 2, stderr: `x0: ${huge}: ${big} bytes; a runbook may be at most 1048576 bytes (1 MiB)\n` });
+      const pdf = path.join(dir, 'manual.pdf');
+      fs.writeFileSync(pdf, '%PDF-1.7');
+      expect(await x0(['kb', 'add', pdf], all(up), `nats://${down}`)).toMatchObject({ code: 2, stderr: `x0: ${pdf}: not a runbook: expected a .md, .markdown or .txt file\n` });
+      expect(ingested).toEqual([]);
+      const txt = path.join(dir, 'notes.txt');
+      fs.writeFileSync(txt, 'Restart the worker when the queue backs up.\n');
+      expect(await x0(['kb', 'add', txt], all(up), `nats://${down}`)).toMatchObject({ code: 0, stdout: `${txt}: 1 chunk(s)\n` });
+      expect(ingested).toEqual(['notes.txt']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('usage - bad arguments exit 2, whether the CLI, a library or the service rejects them', async () => {
     const badComponent = await x0(['publish', 'bad.comp', 'cpu=1'], all(down), `nats://${down}`);

@@ -2,34 +2,58 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { Verdict } from '@x0/contracts';
+import { MAX_RUNBOOK_BYTES } from '@x0/knowledge-base';
 import { fail, table } from './output';
 import { usingClient } from './client-session';
 
-/** Markdown files of a file or folder (recursively), sorted. */
-function markdownFiles(target: string): string[] {
+/** A file named on the command line: Markdown, or plain text (which is Markdown without markup). */
+const RUNBOOK_FILE = /\.(md|markdown|txt)$/i;
+/** Files picked from a folder: Markdown only (a folder's .txt files are notes, licences, logs). */
+const RUNBOOK_IN_FOLDER = /\.(md|markdown)$/i;
+
+/** Runbook files of a file or folder (recursively), sorted; exits 2 for a file that is not one. */
+function runbookFiles(target: string): string[] {
   const st = fs.statSync(target, { throwIfNoEntry: false });
   if (!st) fail(`${target}: no such file or folder`, 2);
-  if (st.isFile()) return [target];
+  if (st.isFile()) {
+    if (!RUNBOOK_FILE.test(target)) fail(`${target}: not a runbook: expected a .md, .markdown or .txt file`, 2);
+    return [target];
+  }
   return fs
     .readdirSync(target, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && /\.(md|markdown)$/i.test(e.name))
+    .filter((e) => e.isFile() && RUNBOOK_IN_FOLDER.test(e.name))
     .map((e) => path.join(e.parentPath ?? e.path, e.name))
     .sort();
+}
+
+/**
+ * Reads a runbook, exiting 2 when it is larger than the knowledge service takes (checked before
+ * anything is sent: past gRPC's 4 MiB the service could only answer with a raw transport error).
+ */
+function readRunbook(file: string): string {
+  const tooBig = (bytes: number) => bytes > MAX_RUNBOOK_BYTES && fail(`${file}: ${bytes} bytes; a runbook may be at most ${MAX_RUNBOOK_BYTES} bytes (1 MiB)`, 2);
+  tooBig(fs.statSync(file).size);
+  const text = fs.readFileSync(file, 'utf8');
+  // What is sent is the UTF-8 of the decoded text (bytes that are not UTF-8 grow into U+FFFD).
+  tooBig(Buffer.byteLength(text, 'utf8'));
+  return text;
 }
 
 /** `x0 kb add <file|dir>`, `x0 kb search "<text>"`. */
 export function registerKnowledge(program: Command): void {
   const kb = program.command('kb').description('runbooks and past incidents the analyze phase retrieves');
   kb.command('add')
-    .description('ingest Markdown runbooks (a file or a folder); chunks are cut at headings')
-    .argument('<path>', 'a .md file or a folder of them')
+    .description(`ingest runbooks (a file or a folder); chunks are cut at Markdown headings; at most ${MAX_RUNBOOK_BYTES} bytes (1 MiB) each`)
+    .argument('<path>', 'a runbook file (.md, .markdown, or plain-text .txt) or a folder (its .md and .markdown files, recursively)')
     .action(async (target: string) => {
-      const files = markdownFiles(target);
+      const files = runbookFiles(target);
       if (files.length === 0) fail(`${target}: no Markdown files`, 2);
+      // Every file is checked before the first is sent: a bad one does not leave half a folder ingested.
+      const runbooks = files.map((f) => ({ file: f, text: readRunbook(f) }));
       await usingClient('x0-kb', async (client) => {
-        for (const f of files) {
-          const res = await client.services.knowledge.ingestDocument({ source: path.basename(f), text: fs.readFileSync(f, 'utf8') });
-          process.stdout.write(`${f}: ${res.chunks} chunk(s)\n`);
+        for (const { file, text } of runbooks) {
+          const res = await client.services.knowledge.ingestDocument({ source: path.basename(file), text });
+          process.stdout.write(`${file}: ${res.chunks} chunk(s)\n`);
         }
       });
     });
