@@ -17,6 +17,9 @@ import {
   type DecisionResponse,
   type IngestDocumentRequest,
   type IngestDocumentResponse,
+  type ListModelsRequest,
+  type ListModelsResponse,
+  ModelVersion,
   ExecutorServiceService,
   KnowledgeServiceService,
   MonitorServiceService,
@@ -91,6 +94,12 @@ describe('cli process', () => {
         getStatistics: (_call: unknown, cb: grpc.sendUnaryData<Statistics>) =>
           failing.has(s) ? cb({ code: grpc.status.INTERNAL, details: `${s} is broken` }) : cb(null, Statistics.fromPartial({ service: s, uptimeS: 5 })),
       };
+      if (s === 'trainer') {
+        impl['listModels'] = (call: grpc.ServerUnaryCall<ListModelsRequest, ListModelsResponse>, cb: grpc.sendUnaryData<ListModelsResponse>) => {
+          const all = ['detector', 'action-params', 'action-params--web-1'].map((model) => ModelVersion.fromPartial({ model, version: '1', aliases: ['champion'] }));
+          cb(null, { models: all.filter((v) => !call.request.model || v.model === call.request.model) });
+        };
+      }
       if (s === 'knowledge') {
         impl['ingestDocument'] = (call: grpc.ServerUnaryCall<IngestDocumentRequest, IngestDocumentResponse>, cb: grpc.sendUnaryData<IngestDocumentResponse>) => {
           ingested.push(call.request.source);
@@ -185,6 +194,16 @@ describe('cli process', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  }, 60_000);
+
+  it('models ls - an unknown model is an error naming the known ones, not an empty table', async () => {
+    for (const json of [[], ['--json']]) {
+      const r = await x0(['models', 'ls', 'nosuch', ...json], all(up), `nats://${down}`);
+      expect(r).toMatchObject({ code: 1, stdout: '', stderr: "x0: model 'nosuch' not found; known: action-params, action-params--web-1, detector\n" });
+    }
+    const detector = await x0(['models', 'ls', 'detector'], all(up), `nats://${down}`);
+    expect(detector.code).toBe(0);
+    expect(detector.stdout).toMatch(/^detector\s+1\s+champion/m);
   }, 60_000);
 
   it('usage - bad arguments exit 2, whether the CLI, a library or the service rejects them', async () => {

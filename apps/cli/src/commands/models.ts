@@ -58,6 +58,16 @@ function describePerformance(p: ModelPerformance): string {
   ].join('\n');
 }
 
+/**
+ * The error for a model the registry has no version of: names the models it has (at most 10;
+ * per-component adapters make the list long).
+ */
+export function unknownModelError(model: string, versions: readonly ModelVersion[]): Error {
+  const known = [...new Set(versions.map((v) => v.model))].sort();
+  const shown = known.length > 10 ? `${known.slice(0, 10).join(', ')}, … (${known.length} in all; x0 models ls)` : known.join(', ') || 'none';
+  return new Error(`model '${model}' not found; known: ${shown}`);
+}
+
 /** `x0 models ls|show|promote|rollback`: the model registry through the trainer. */
 export function registerModels(program: Command): void {
   const models = program.command('models').description('model registry: versions, aliases (champion, challenger), promotion and rollback');
@@ -70,6 +80,8 @@ export function registerModels(program: Command): void {
     .action(async (model: string | undefined, opts: { json?: boolean }) => {
       await usingClient('x0-models', async (client) => {
         const { models: versions } = await client.services.trainer.listModels({ model: model ?? '' });
+        // A model exists in the registry only through its versions: none means a wrong name, not an empty model.
+        if (model && versions.length === 0) throw unknownModelError(model, (await client.services.trainer.listModels({ model: '' })).models);
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(versions)}\n`);
           return;
