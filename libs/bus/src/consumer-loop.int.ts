@@ -82,6 +82,7 @@ describe('consumer loop', () => {
     });
     const letter = DEAD_LETTER_CODEC.decode(dlq[0].data);
     expect(letter.reason).toMatch(/^'payload' is not valid JSON/);
+    expect(letter.kind).toBe('rejected');
     expect(letter.subject).toBe('x0.metrics.c1');
     expect(Buffer.from(letter.payload).toString()).toBe('{"metrics": {"cpu": oops}}');
 
@@ -112,7 +113,7 @@ await waitFor(async () => ((await bus.jsm.consumers.info(STREAMS.metrics.name, '
       const m = await streamMessages(bus, STREAMS.dlq.name, 'x0.dlq.flaky');
       return m.length > 0 ? m : undefined;
     });
-    expect(DEAD_LETTER_CODEC.decode(dlq[0].data).reason).toBe('failed 2 times: model unavailable');
+    expect(DEAD_LETTER_CODEC.decode(dlq[0].data)).toMatchObject({ reason: 'failed 2 times: model unavailable', kind: 'failed' });
     expect(calls).toBe(2);
     await loop.stop();
   });
@@ -137,10 +138,11 @@ await waitFor(async () => ((await bus.jsm.consumers.info(STREAMS.metrics.name, '
     }
     const reasons = await waitFor(async () => {
       const m = await streamMessages(bus, STREAMS.dlq.name, 'x0.dlq.picky');
-      return m.length >= 3 ? m.map((x) => DEAD_LETTER_CODEC.decode(x.data).reason) : undefined;
+      return m.length >= 3 ? m.map((x) => DEAD_LETTER_CODEC.decode(x.data)) : undefined;
     });
     // In one batch an undecodable input is dead-lettered while decoding, before the handler's verdicts.
-    expect([...reasons].sort()).toEqual(["'payload' is not a plan", "'samples[0].value' must be finite, got NaN", 'unknown component']);
+    expect(reasons.map((r) => r.reason).sort()).toEqual(["'payload' is not a plan", "'samples[0].value' must be finite, got NaN", 'unknown component']);
+    expect(reasons.map((r) => r.kind)).toEqual(['rejected', 'rejected', 'rejected']);
     await loop.stop();
   });
 
@@ -161,7 +163,7 @@ await waitFor(async () => ((await bus.jsm.consumers.info(STREAMS.metrics.name, '
       const x = await streamMessages(bus, STREAMS.dlq.name, 'x0.dlq.small');
       return x.length > 0 ? x : undefined;
     });
-    expect(DEAD_LETTER_CODEC.decode(m[0].data).reason).toBe('payload of 11 bytes exceeds the limit of 10 bytes');
+    expect(DEAD_LETTER_CODEC.decode(m[0].data)).toMatchObject({ reason: 'payload of 11 bytes exceeds the limit of 10 bytes', kind: 'rejected' });
     expect(handled).toBe(0);
     await loop.stop();
   });

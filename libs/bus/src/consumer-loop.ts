@@ -2,7 +2,7 @@ import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerMessages, t
 import { nanos } from '@nats-io/transport-node';
 import { InvalidArgumentError, errorMessage } from '@x0/core';
 import type { Bus, BusLogger } from './connection';
-import { deadLetterFor } from './dead-letter';
+import { deadLetterFor, type DeadLetterKind } from './dead-letter';
 import { publishAll, publishMessage, type OutboundMessage } from './publisher';
 import { partitionOf } from './partition';
 
@@ -20,9 +20,9 @@ export interface Delivery<T> {
 /**
  * What a handler decided for one input.
  * - ok: publish `outputs`, then ack; `rejected` lists parts of the input that were dropped
- *   (e.g. NaN samples), which are dead-lettered with the original payload.
+ *   (e.g. NaN samples), which are dead-lettered with the original payload (kind `rejected`).
  * - invalid: the input is bad (not a transient failure): publish `outputs` if any, send the
- *   input to the dead-letter subject with `reason`, and terminate it (no redelivery).
+ *   input to the dead-letter subject with `reason` (kind `rejected`), and terminate it (no redelivery).
  */
 export type HandleResult =
   | { type: 'ok'; outputs?: OutboundMessage[]; rejected?: string[] }
@@ -71,13 +71,20 @@ export interface ConsumerLoopOptions<T> {
   observer?: ConsumerObserver;
 }
 
+/** A dead letter's reason and kind. */
+interface DeadLetterWhy {
+  reason: string;
+  kind: DeadLetterKind;
+}
+
 const noopObserver: ConsumerObserver = { received() {}, handled() {}, published() {}, deadLettered() {}, failed() {} };
 
 /**
  * A durable JetStream pull consumer that decodes, validates, calls the handler, publishes
  * the outputs (with their ids as `Nats-Msg-Id`), and only then acks. Undecodable or invalid
- * input goes to `x0.dlq.<service>` with the reason and is terminated; a handler failure is
- * retried with backoff and dead-lettered after `maxDeliver` deliveries.
+ * input goes to `x0.dlq.<service>` with the reason (kind `rejected`) and is terminated; a
+ * handler failure is retried with backoff and dead-lettered after `maxDeliver` deliveries
+ * (kind `failed`).
  */
 export class ConsumerLoop<T> {
   private readonly o: Required<Omit<ConsumerLoopOptions<T>, 'partition' | 'logger' | 'observer' | 'durable'>> & ConsumerLoopOptions<T>;
@@ -222,7 +229,7 @@ export class ConsumerLoop<T> {
           const value = this.o.decode(m.data, m.subject);
           items.push({ msg: m, delivery: toDelivery(m, value) });
         } catch (err) {
-          if (err instanceof InvalidArgumentError) await this.deadLetter(m, err.message);
+          if (err instanceof InvalidArgumentError) await this.deadLetter(m, { reason: err.message, kind: 'rejected' });
           else await this.retryOrDeadLetter(m, err);
         }
       }
@@ -258,11 +265,11 @@ export class ConsumerLoop<T> {
           continue;
         }
         if (result.type === 'invalid') {
-          await this.deadLetter(msg, result.reason);
+          await this.deadLetter(msg, { reason: result.reason, kind: 'rejected' });
           continue;
         }
         if (result.rejected && result.rejected.length > 0) {
-          const ok = await this.publishDeadLetter(msg, result.rejected.join('; '));
+          const ok = await this.publishDeadLetter(msg, { reason: result.rejected.join('; '), kind: 'rejected' });
           if (!ok) {
             msg.nak(backoffMs(msg.info.deliveryCount));
             continue;
@@ -276,28 +283,29 @@ export class ConsumerLoop<T> {
     }
   }
 
-  /** Reason to dead-letter without decoding, 'skip' for another partition's input, or undefined. */
-  private precheck(m: JsMsg): string | 'skip' | undefined {
+  /** Why to dead-letter without decoding, 'skip' for another partition's input, or undefined. */
+  private precheck(m: JsMsg): DeadLetterWhy | 'skip' | undefined {
     const p = this.o.partition;
     if (p && partitionOf(m.subject, p.count) !== p.index) return 'skip';
     if (m.info.deliveryCount > this.o.maxDeliver) {
-      return `delivered ${m.info.deliveryCount} times without being handled (limit ${this.o.maxDeliver}); the service may have crashed on it`;
+      const reason = `delivered ${m.info.deliveryCount} times without being handled (limit ${this.o.maxDeliver}); the service may have crashed on it`;
+      return { reason, kind: 'failed' };
     }
-    if (m.data.length > this.o.maxPayloadBytes) return `payload of ${m.data.length} bytes exceeds the limit of ${this.o.maxPayloadBytes} bytes`;
+    if (m.data.length > this.o.maxPayloadBytes) return { reason: `payload of ${m.data.length} bytes exceeds the limit of ${this.o.maxPayloadBytes} bytes`, kind: 'rejected' };
     return undefined;
   }
 
   private async retryOrDeadLetter(m: JsMsg, err: unknown): Promise<void> {
     if (m.info.deliveryCount >= this.o.maxDeliver) {
-      await this.deadLetter(m, `failed ${m.info.deliveryCount} times: ${errorMessage(err)}`);
+      await this.deadLetter(m, { reason: `failed ${m.info.deliveryCount} times: ${errorMessage(err)}`, kind: 'failed' });
     } else {
       m.nak(backoffMs(m.info.deliveryCount));
     }
   }
 
   /** Dead-letters and terminates the input; if the DLQ cannot be written, leaves it for redelivery. */
-  private async deadLetter(m: JsMsg, reason: string): Promise<void> {
-    if (await this.publishDeadLetter(m, reason)) {
+  private async deadLetter(m: JsMsg, why: DeadLetterWhy): Promise<void> {
+    if (await this.publishDeadLetter(m, why)) {
       // No reason text: nats-server 2.9 ignores '+TERM <reason>'. The reason is in the dead letter.
       m.term();
       this.observer.handled(0);
@@ -306,10 +314,11 @@ export class ConsumerLoop<T> {
     }
   }
 
-  private async publishDeadLetter(m: JsMsg, reason: string): Promise<boolean> {
-    this.o.logger?.warn({ subject: m.subject, seq: m.info.streamSequence, reason, service: this.o.service }, 'dead-lettered input');
+  private async publishDeadLetter(m: JsMsg, why: DeadLetterWhy): Promise<boolean> {
+    const { reason, kind } = why;
+    this.o.logger?.warn({ subject: m.subject, seq: m.info.streamSequence, reason, kind, service: this.o.service }, 'dead-lettered input');
     try {
-      await publishMessage(this.o.bus.js, deadLetterFor(this.o.service, m, reason));
+      await publishMessage(this.o.bus.js, deadLetterFor(this.o.service, m, why));
       this.observer.deadLettered(reason);
       return true;
     } catch (err) {

@@ -31,7 +31,7 @@ export interface PerformanceMonitorOptions {
   runner: JobRunner;
   logger: Logger;
   stats: ServiceStats;
-  /** Served models and the service serving each (its dead letters count as failures). */
+  /** Served models and the service serving each (its dead letters of kind `failed` count as failures). */
   served: ReadonlyArray<{ model: string; service: string }>;
   settings: PerformanceSettings;
   clock?: () => number;
@@ -53,7 +53,8 @@ const RECORDS_PER_REPORT = 200;
 /**
  * The trainer's performance monitor. Per served model (its champion): accuracy from the labels
  * of predictions the champion made (feedback on another version is ignored),
- * error rate from inference reports plus the serving service's dead letters, latency p95 from
+ * error rate from inference reports plus the serving service's `failed` dead letters (inputs it
+ * failed on every delivery; `rejected` ones are bad input, the publisher's problem), latency p95 from
  * the reports' latency samples; for the detector also input drift per component from a
  * sample of X0_METRICS against the champion's training window. Every check interval it
  * judges them (seed thresholds: accuracy < 0.7, error rate > 0.1, latency > 100 ms; drift:
@@ -65,7 +66,7 @@ export class PerformanceMonitor {
   readonly feedback: FeedbackTracker;
   private readonly watched = new Map<string, Watched>();
   private readonly drift: DriftWatch;
-  private readonly dlq: ConsumerLoop<{ service: string }>;
+  private readonly dlq: ConsumerLoop<{ service: string; kind: string }>;
   private readonly pendingFailures = new Map<string, number>();
   private readonly paramOutcomes = new Map<string, number>();
   private readonly clock: () => number;
@@ -87,17 +88,21 @@ export class PerformanceMonitor {
       onFeedback: (f) => this.onFeedback(f),
       onParamOutcome: (component) => this.countParamOutcome(component),
     });
-    this.dlq = new ConsumerLoop<{ service: string }>({
+    this.dlq = new ConsumerLoop<{ service: string; kind: string }>({
       bus: o.bus,
       service: 'trainer',
       durable: 'trainer-dlq',
       stream: STREAMS.dlq.name,
       filterSubject: 'x0.dlq.>',
       logger: o.logger,
-      decode: (data) => ({ service: DEAD_LETTER_CODEC.decode(data).service }),
+      decode: (data) => {
+        const { service, kind } = DEAD_LETTER_CODEC.decode(data);
+        return { service, kind };
+      },
       handleBatch: (items) =>
         items.map((d) => {
-          this.pendingFailures.set(d.value.service, (this.pendingFailures.get(d.value.service) ?? 0) + 1);
+          // Only inputs the service failed on are its (model's) errors; rejected input is the publisher's.
+          if (d.value.kind === 'failed') this.pendingFailures.set(d.value.service, (this.pendingFailures.get(d.value.service) ?? 0) + 1);
           return { type: 'ok' };
         }),
     });

@@ -281,7 +281,7 @@ describe('trainer service - performance monitor and a challenger that loses (mar
     expect(label.meta).toMatchObject({ parentId: 'an-3', component: 'api-1', source: 'trainer' });
   });
 
-  it('latency and errors - inference reports over the thresholds raise alerts; dead letters count as failures', async () => {
+  it('latency and errors - inference reports over the thresholds raise alerts; failed dead letters count as failures', async () => {
     const report = (failures: number) =>
       INFERENCE_REPORT_CODEC.encode({
         service: 'execute',
@@ -295,7 +295,7 @@ describe('trainer service - performance monitor and a challenger that loses (mar
         latencySamplesMs: Array.from({ length: 40 }, (_, i) => 140 + i),
       });
     for (let i = 0; i < 3; i++) {
-      const dl = DEAD_LETTER_CODEC.encode({ meta: { id: `dl-${i}`, component: 'x', timeMs: Date.now(), parentId: '', source: 'execute' }, service: 'execute', subject: 'x0.events.plan.x', reason: 'bad', payload: Buffer.alloc(0), headers: {}, streamSeq: i, deliveries: 1 });
+      const dl = DEAD_LETTER_CODEC.encode({ meta: { id: `dl-${i}`, component: 'x', timeMs: Date.now(), parentId: '', source: 'execute' }, service: 'execute', subject: 'x0.events.plan.x', reason: 'failed 5 times: model error', payload: Buffer.alloc(0), headers: {}, streamSeq: i, deliveries: 5, kind: 'failed' });
       await publishMessage(t.bus.js, { subject: dlqSubject('execute'), data: dl, id: `dl-${i}` });
     }
     await new Promise((r) => setTimeout(r, 500));

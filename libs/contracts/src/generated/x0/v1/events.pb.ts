@@ -373,6 +373,12 @@ export interface DeadLetter {
   headers: { [key: string]: string };
   streamSeq: number;
   deliveries: number;
+  /**
+   * "rejected": the input is bad (malformed, invalid, too large, or parts of it dropped): the
+   * publisher's problem. "failed": the service failed on a valid-looking input every delivery,
+   * or crashed on it: the service's (or its model's) problem. "" in letters written before this field.
+   */
+  kind: string;
 }
 
 export interface DeadLetter_HeadersEntry {
@@ -3411,6 +3417,7 @@ function createBaseDeadLetter(): DeadLetter {
     headers: {},
     streamSeq: 0,
     deliveries: 0,
+    kind: "",
   };
 }
 
@@ -3439,6 +3446,9 @@ export const DeadLetter: MessageFns<DeadLetter> = {
     }
     if (message.deliveries !== 0) {
       writer.uint32(64).uint32(message.deliveries);
+    }
+    if (message.kind !== "") {
+      writer.uint32(74).string(message.kind);
     }
     return writer;
   },
@@ -3523,6 +3533,14 @@ export const DeadLetter: MessageFns<DeadLetter> = {
             message.deliveries = reader.uint32();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3562,6 +3580,7 @@ export const DeadLetter: MessageFns<DeadLetter> = {
         ? globalThis.Number(object.stream_seq)
         : 0,
       deliveries: isSet(object.deliveries) ? globalThis.Number(object.deliveries) : 0,
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
     };
   },
 
@@ -3597,6 +3616,9 @@ export const DeadLetter: MessageFns<DeadLetter> = {
     if (message.deliveries !== 0) {
       obj.deliveries = Math.round(message.deliveries);
     }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
     return obj;
   },
 
@@ -3621,6 +3643,7 @@ export const DeadLetter: MessageFns<DeadLetter> = {
     );
     message.streamSeq = object.streamSeq ?? 0;
     message.deliveries = object.deliveries ?? 0;
+    message.kind = object.kind ?? "";
     return message;
   },
 };
