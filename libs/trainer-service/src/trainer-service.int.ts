@@ -90,7 +90,8 @@ describe('trainer service - registry, shadow promotion and adapters (margin 5 %)
   });
   afterAll(() => t?.stop());
 
-  it('registry - shipped models are version 1 and champion; promote and rollback over gRPC', async () => {
+  it('registry - shipped models are version 1 and champion; promote and rollback over gRPC; the statistics follow the champion', async () => {
+    const served = async (model: string) => (await t.call('getStatistics', {})).models.find((m) => m.name === model)?.version;
     const { models } = await t.call('listModels', { model: '' });
     expect(models.map((m) => `${m.model}@${m.version}[${m.aliases}]`)).toEqual(['action-params@1[champion]', 'detector@1[champion]']);
     expect(models[1].signature).toMatchObject({ input_shape: '[24]', format: 'layers-model' });
@@ -101,8 +102,11 @@ describe('trainer service - registry, shadow promotion and adapters (margin 5 %)
     const promoted = await t.call('promote', { model: 'action-params', version: '1.1-test', alias: '', reason: 'hand-tuned', actor: 'alice' });
     expect(promoted.aliases).toEqual(['champion']);
     expect((await t.call('getModel', { model: 'action-params', ref: 'champion' })).version).toBe('1.1-test');
+    await waitFor('x0 stats to show the promoted champion', async () => (await served('action-params')) === '1.1-test', 10_000);
     const back = await t.call('rollback', { model: 'action-params', alias: '', reason: 'worse', actor: 'bob' });
     expect(back.version).toBe('1');
+    await waitFor('x0 stats to show the champion rolled back to', async () => (await served('action-params')) === '1', 10_000);
+    expect(await served('detector')).toBe('1');
     const history = (await t.registry.alias('action-params', 'champion'))!.history.map((h) => `${h.type} ${h.version}: ${h.reason}`);
     expect(history).toEqual(['promote 1: shipped model, registered on first start', 'promote 1.1-test: by alice: hand-tuned', 'rollback 1: by bob: worse']);
 

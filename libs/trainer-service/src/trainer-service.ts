@@ -1,9 +1,9 @@
 import { BASE_WEIGHTS, CLIP, normaliseWindows } from '@x0/anomaly';
 import { openKeyValue } from '@x0/bus';
 import { TrainerServiceService, type TrainerServiceServer } from '@x0/contracts';
-import { InvalidArgumentError, NotFoundError } from '@x0/core';
+import { errorMessage, InvalidArgumentError, NotFoundError } from '@x0/core';
 import { selectBackend } from '@x0/lora';
-import { createModelRegistry } from '@x0/model-registry';
+import { createModelRegistry, type AliasWatch } from '@x0/model-registry';
 import { DEFAULT_THRESHOLDS } from '@x0/model-monitor';
 import type { ServiceModule } from '@x0/service-kit';
 import { actionParamsTrainable } from './action-params-trainable';
@@ -67,7 +67,6 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
           if (job.state === 'failed') failed++;
           else succeeded++;
           if (job.decision === 'promoted') promoted++;
-          if (job.decision === 'promoted' && !job.component) ctx.stats.setModel({ name: job.model, version: job.version, backend });
         },
       });
       const monitor = new PerformanceMonitor({
@@ -128,9 +127,18 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
       });
 
       let schedule: NodeJS.Timeout | undefined;
+      // The models row of GetStatistics (x0 stats) follows every move of each champion — a job's
+      // promotion, `x0 models promote` or `rollback` — as the serving services do.
+      const championWatches: AliasWatch[] = [];
       return {
         start: async () => {
           ctx.logger.info({ backend, registered, models: trainables.map((t) => t.model) }, 'trainer ready');
+          for (const t of trainables) {
+            const watch = await registry.watchAliases(t.model, 'champion', (change) => ctx.stats.setModel({ name: t.model, version: change.version, backend }), {
+              onError: (err) => ctx.logger.warn({ model: t.model, err: errorMessage(err) }, 'champion watch for statistics failed'),
+            });
+            championWatches.push(watch);
+          }
           await runner.start();
           await monitor.start();
           if (c.TRAINER_SCHEDULE_S > 0) {
@@ -144,6 +152,7 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
         },
         stop: async () => {
           clearInterval(schedule);
+          await Promise.all(championWatches.map((w) => w.stop()));
           await monitor.stop();
           await runner.stop();
         },
