@@ -12,7 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '@x0/core';
 import { connectBus } from '@x0/bus';
-import { eventFeed, formatEvent } from '@x0/client';
+import { createServiceClients, eventFeed, formatEvent } from '@x0/client';
 import { DemoSimulator, type DemoEvent } from '@x0/demo';
 import { ensureNats } from './local-nats';
 import { ROOT, Stack, tail } from './stack';
@@ -84,9 +84,12 @@ async function main(): Promise<void> {
   const bus = await connectBus({ url, name: 'x0-dev' });
   refs.bus = bus;
   if (!args['no-demo']) {
-    // 90 s of healthy history first, so the baselines are learnt before the first fault.
-    demo = new DemoSimulator({ bus, backfillS: 90, faultEveryS: Number(args['fault-every']), firstFaultAfterS: 15, firstFault: 'cpu_saturation', onEvent: (e) => log(describe(e)) });
-    await demo.start();
+    // 90 s of healthy history first, so the baselines are learnt before the first fault; after
+    // a restart only what the monitor has not seen (older samples would be dead-lettered).
+    const clients = createServiceClients();
+    const backfillAfter = async (component: string) => (await clients.monitor.getComponentStatus({ component }).catch(() => undefined))?.lastSampleMs ?? 0;
+    demo = new DemoSimulator({ bus, backfillS: 90, backfillAfter, faultEveryS: Number(args['fault-every']), firstFaultAfterS: 15, firstFault: 'cpu_saturation', onEvent: (e) => log(describe(e)) });
+    await demo.start().finally(() => clients.close());
     log(`demo: demo-web, demo-db, demo-queue publish metrics at 5 Hz (after 90 s of history); the first fault (cpu_saturation, which the loop fixes on its own) comes in ~15 s, then one every ~${args['fault-every']} s`);
   }
   log(`in another terminal: npx x0 events --follow   |   npx x0 status   |   npx x0 stats${url !== 'nats://127.0.0.1:4222' ? `   (NATS_URL=${url})` : ''}`);

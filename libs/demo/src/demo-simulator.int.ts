@@ -1,5 +1,6 @@
 import { connectBus, provisionStreams, type Bus } from '@x0/bus';
 import { startNatsServer, waitFor, type NatsServerProcess } from '@x0/bus/testing';
+import { METRIC_BATCH_CODEC } from '@x0/contracts';
 import { DemoSimulator, type DemoEvent } from './demo-simulator';
 
 describe('DemoSimulator', () => {
@@ -25,5 +26,28 @@ describe('DemoSimulator', () => {
       sim.stop();
       expect(faults[0]).toMatchObject({ type: 'fault', component: 'demo-queue', fault: 'queue_backlog' });
     }
+  });
+
+  it('backfill - publishes history only after the time the monitor already has for each component', async () => {
+    const seen = new Map<string, number[]>();
+    const sub = bus.nc.subscribe('x0.metrics.>', {
+      callback: (_e, m) => {
+        const batch = METRIC_BATCH_CODEC.decode(m.data);
+        const times = seen.get(batch.component) ?? [];
+        for (const s of batch.samples) times.push(Number(s.timeMs));
+        seen.set(batch.component, times);
+      },
+    });
+    const now = Date.now();
+    const known: Record<string, number> = { 'demo-web': now - 30_000, 'demo-db': now + 60_000 };
+    const published = await new DemoSimulator({ bus, rateHz: 1, faultEveryS: 3600, firstFaultAfterS: 3600, backfillAfter: async (c) => known[c] ?? 0 }).backfill(90);
+    await bus.nc.flush();
+    sub.unsubscribe();
+    const web = seen.get('demo-web')!;
+    expect(Math.min(...web)).toBeGreaterThan(known['demo-web']);
+    expect(new Set(web).size).toBeLessThanOrEqual(30);
+    expect(seen.has('demo-db')).toBe(false); // everything is older than what the monitor has
+    expect(new Set(seen.get('demo-queue')).size).toBe(90); // unknown to the monitor: the whole history
+    expect(published).toBe(web.length + seen.get('demo-queue')!.length);
   });
 });

@@ -51,6 +51,12 @@ export interface DemoOptions {
    * the monitor has learnt its baselines by the time the demo starts (default 0).
    */
   backfillS?: number;
+  /**
+   * Time (ms) of a component's latest sample the monitor already has, 0 if none: the backfill
+   * starts after it. A restarted stack's monitor restores its state, and history from before
+   * its last sample would be dead-lettered as time going back.
+   */
+  backfillAfter?: (component: string) => Promise<number>;
   onEvent?: (e: DemoEvent) => void;
 }
 
@@ -67,7 +73,7 @@ interface ActiveFault {
  * real life.
  */
 export class DemoSimulator {
-  private readonly o: Required<Omit<DemoOptions, 'onEvent' | 'faultKinds' | 'firstFault'>> & Pick<DemoOptions, 'onEvent' | 'faultKinds' | 'firstFault'>;
+  private readonly o: Required<Omit<DemoOptions, 'onEvent' | 'faultKinds' | 'firstFault' | 'backfillAfter'>> & Pick<DemoOptions, 'onEvent' | 'faultKinds' | 'firstFault' | 'backfillAfter'>;
   private readonly rand: () => number;
   private readonly faults = new Map<string, ActiveFault>();
   private readonly agents: AgentServer[] = [];
@@ -121,19 +127,25 @@ export class DemoSimulator {
     return { injected: this.injected, recovered: n, mttrMs: n ? this.recoveries.reduce((a, b) => a + b, 0) / n : 0 };
   }
 
-  /** Publishes `seconds` of healthy history ending now, 100 time points per batch. */
+  /**
+   * Publishes `seconds` of healthy history ending now, 100 time points per batch; for each
+   * component only after its `backfillAfter` time.
+   */
   async backfill(seconds: number): Promise<number> {
     const now = Date.now();
     const points = Math.floor(seconds * this.o.rateHz);
     let published = 0;
     for (const c of this.o.components) {
+      const after = (await this.o.backfillAfter?.(c.name)) ?? 0;
       for (let start = points; start > 0; start -= 100) {
         const samples = [];
         for (let i = start; i > Math.max(0, start - 100); i--) {
           const timeMs = now - (i * 1000) / this.o.rateHz;
+          if (timeMs <= after) continue;
           const values = healthyValues(c.kind, (timeMs - this.startedMs) / 1000, this.rand);
           for (const [metric, value] of Object.entries(values)) samples.push({ metric, value, timeMs });
         }
+        if (samples.length === 0) continue;
         await publishMetrics(this.o.bus, c.name, samples, { kind: c.kind, timeMs: samples[samples.length - 1].timeMs });
         published += samples.length;
       }
