@@ -23,7 +23,8 @@ const depConstraints = [
   { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:shared', 'scope:client'] },
   {
     sourceTag: 'scope:cli',
-    onlyDependOnLibsWithTags: ['scope:shared', 'scope:client', 'scope:monitor', 'scope:ml', 'scope:knowledge', 'scope:cli'],
+    // scope:plan for @x0/decision: `x0 policies add` validates a file exactly as the plan service's loader does.
+    onlyDependOnLibsWithTags: ['scope:shared', 'scope:client', 'scope:monitor', 'scope:ml', 'scope:knowledge', 'scope:plan', 'scope:cli'],
   },
   { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
 ];

@@ -1,17 +1,7 @@
-import type { MetricDeviation } from '@x0/contracts';
+import { CAUSES, type Cause, type MetricDeviation } from '@x0/contracts';
 
-/** Failure kinds the loop knows; runbooks and policies are keyed by them. */
-export const CAUSES = [
-  'cpu_saturation',
-  'memory_leak',
-  'latency_spike',
-  'error_burst',
-  'disk_full',
-  'queue_backlog',
-  'dependency_down',
-  'unknown',
-] as const;
-export type Cause = (typeof CAUSES)[number];
+/** Failure kinds the loop knows; runbooks and policies are keyed by them (defined in @x0/contracts, shared with plan). */
+export { CAUSES, type Cause };
 
 interface Rule {
   cause: Exclude<Cause, 'unknown'>;

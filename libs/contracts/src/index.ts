@@ -16,4 +16,5 @@ export * from './subjects';
 export * from './codecs';
 export * from './metric-batch';
 export * from './severity';
+export * from './causes';
 export * from './event-validation';

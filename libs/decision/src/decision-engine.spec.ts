@@ -158,6 +158,11 @@ describe('decision-engine', () => {
     expect(() => engine({ policies: [makePolicy({ priority: 200 })] })).toThrow("'policies[0].priority' must be ≤ 100");
   });
 
+  it('setPolicies - a set an older release stored is taken whole (the value checks belong to where policies are written)', () => {
+    const legacy = makePolicy({ id: 'old', priority: 50.5, cooldownS: 1e12, conditions: { causes: ['cpu_saturaton'] } });
+    expect(engine({ policies: [legacy, makePolicy({ id: 'new' })] }).policies().map((p) => p.id)).toEqual(['old', 'new']);
+  });
+
   it('rank - rejects malformed input naming the field', () => {
     const e = engine({ policies: [makePolicy()] });
     expect(() => e.rank(input({ component: '' }))).toThrow(new InvalidArgumentError('component', 'must be non-empty'));

@@ -87,9 +87,14 @@ export class DecisionEngine {
     this.setPolicies(options.policies ?? []);
   }
 
-  /** Replaces the policy set (validated; ids must be unique). Statistics are kept by id. */
+  /**
+   * Replaces the policy set (validated; ids must be unique). Statistics are kept by id. The
+   * checks of a written policy's values (whole-number priority, cooldown bound, misspelt
+   * causes) are left to where policies are written (policy file, UpsertPolicy): a set read
+   * from storage an older release wrote must not be refused whole for one such value.
+   */
   setPolicies(policies: readonly Policy[]): void {
-    const valid = policies.map((p, i) => validatePolicy(p, `policies[${i}]`));
+    const valid = policies.map((p, i) => validatePolicy(p, `policies[${i}]`, { values: false }));
     checkUnique(valid, 'policies');
     this.compiled = valid.map((policy) => ({
       policy,

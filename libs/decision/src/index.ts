@@ -13,13 +13,17 @@ export {
 export { OutcomeStats, type OutcomeRecord, type StatsSnapshot, type Tally } from './outcome-stats';
 export { SEVERITIES, WELL_KNOWN_ACTIONS, compileGlob, severityRank, type Policy, type PolicyConditions, type Severity } from './policy';
 export {
+  MAX_COOLDOWN_S,
   loadPolicyFile,
   parsePolicyFile,
   stringifyPolicyFile,
   toPolicyDocument,
   validatePolicy,
+  validatePolicyDocument,
   validatePolicyFile,
+  type PolicyCheckOptions,
   type PolicyDocument,
 } from './policy-file';
+export { misspeltCause } from './cause-check';
 export { Planner, type PlanDecision, type PlanOutcome, type PlanRequest, type PlanStatus, type PlannerOptions } from './planner';
 export { recency, resolveScoringConfig, scoringConfigSchema, type ScoringConfig, type ScoringConfigInput } from './scoring';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { InvalidArgumentError } from '@x0/core';
-import { loadPolicyFile, parsePolicyFile, stringifyPolicyFile, validatePolicy } from './policy-file';
+import { MAX_COOLDOWN_S, loadPolicyFile, parsePolicyFile, stringifyPolicyFile, validatePolicy, validatePolicyDocument } from './policy-file';
 import { makePolicy } from './testing';
 
 const DEFAULT_FILE = path.resolve(__dirname, '../../../deploy/policies.yaml');
@@ -64,8 +64,37 @@ policies:
     expect(fails(three('{id: c, action: restart, priority: 5, params: {"bad key": 1}}'))).toBe("'policies[2].params.bad key' must be an identifier");
   });
 
+  it('parse - values: whole-number priority, cooldown at most 30 days, no misspelt cause', () => {
+    const one = (p: string) => `version: 1\npolicies:\n  - {id: a, action: restart, priority: 1}\n  - ${p}`;
+    expect(fails(one('{id: b, action: restart, priority: 50.5}'))).toBe("'policies[1].priority' must be a whole number");
+    expect(fails(one('{id: b, action: restart, priority: 5, cooldown_s: 1e12}'))).toBe("'policies[1].cooldown_s' must be ≤ 2592000 (30 days)");
+    expect(fails('version: 1\ndefaults: {cooldown_s: 1e12}\npolicies: []')).toBe("'defaults.cooldown_s' must be ≤ 2592000 (30 days)");
+    expect(fails(one('{id: b, action: restart, priority: 5, conditions: {causes: [disk_full, cpu_saturaton]}}'))).toBe(
+      "'policies[1].conditions.causes[1]' is 'cpu_saturaton', not a known cause: did you mean cpu_saturation? " +
+        "(known: cpu_saturation, memory_leak, latency_spike, error_burst, disk_full, queue_backlog, dependency_down, unknown; a runbook's front matter may name others)",
+    );
+    // At the bounds, and a cause a runbook defines (deploy/runbooks/certificate-expiry.md): accepted.
+    const [, ok] = parsePolicyFile(one(`{id: b, action: restart, priority: 100, cooldown_s: ${MAX_COOLDOWN_S}, conditions: {causes: [certificate_expiry]}}`));
+    expect(ok).toMatchObject({ priority: 100, cooldownS: 2_592_000, conditions: { causes: ['certificate_expiry'] } });
+  });
+
+  it('parse - values: false reads what an older release stored', () => {
+    const stored = 'version: 1\npolicies:\n  - {id: b, action: restart, priority: 50.5, cooldown_s: 1e12, conditions: {causes: [cpu_saturaton]}}';
+    expect(parsePolicyFile(stored, 'bucket', { values: false })[0]).toMatchObject({ priority: 50.5, cooldownS: 1e12, conditions: { causes: ['cpu_saturaton'] } });
+    expect(() => parsePolicyFile('version: 1\npolicies:\n  - {id: b, action: restart, priority: 150}', 'bucket', { values: false })).toThrow(
+      "'policies[0].priority' must be ≤ 100",
+    );
+  });
+
+  it('validatePolicyDocument - one policy in file form, built-in defaults, same rules', () => {
+    expect(validatePolicyDocument({ id: 'p1', action: 'clear_cache', priority: 10 })).toMatchObject({ risk: 'low', cooldownS: 300, executor: 'agent', enabled: true });
+    expect(() => validatePolicyDocument({ id: 'p1', action: 'clear_cache', priority: 10.5 })).toThrow("'policy.priority' must be a whole number");
+    expect(() => validatePolicyDocument({ id: 'p1', action: 'clear_cache', priorty: 10 })).toThrow("'policy.priorty' is not a known field");
+  });
+
   it('parse - file-level errors', () => {
     expect(fails('version: 2\npolicies: []')).toBe("'version' must be 1");
+    expect(fails('policies: []')).toBe("'version' is required");
     expect(fails('- a')).toBe('a policy file must be a mapping with `version: 1` and `policies: [...]`');
     expect(fails('version: 1\npolicies:\n  - {id: a\n  b')).toMatch(/^policy file: YAML error: .* at line \d+, column \d+$/);
     expect(fails('version: 1\nversion: 1\npolicies: []')).toMatch(/^policy file: YAML error: Map keys must be unique/);
@@ -80,6 +109,11 @@ policies:
     expect(validatePolicy(makePolicy())).toEqual(makePolicy());
     expect(() => validatePolicy(makePolicy({ priority: 101 }))).toThrow("'policy.priority' must be ≤ 100");
     expect(() => validatePolicy(makePolicy({ executor: 'https://evil' }))).toThrow("'policy.executor' must be an executor name ([a-z][a-z0-9_-]*)");
+    expect(() => validatePolicy(makePolicy({ priority: 50.5 }))).toThrow("'policy.priority' must be a whole number");
+    expect(() => validatePolicy(makePolicy({ cooldownS: 1e12 }))).toThrow("'policy.cooldown_s' must be ≤ 2592000 (30 days)");
+    expect(() => validatePolicy(makePolicy({ conditions: { causes: ['memory_leaks'] } }))).toThrow(
+      "'policy.conditions.causes[0]' is 'memory_leaks', not a known cause: did you mean memory_leak?",
+    );
   });
 
   it('deploy/policies.yaml - valid, and covers every common cause', async () => {

@@ -17,7 +17,7 @@ export interface PolicyConditions {
   kinds: readonly string[];
   /** The anomaly must be at least this severe. */
   minSeverity: Severity;
-  /** Diagnosed probable causes (`unknown` matches an undiagnosed anomaly). */
+  /** Diagnosed probable causes (CAUSES of @x0/contracts or a runbook's; `unknown` matches an undiagnosed anomaly). */
   causes: readonly string[];
 }
 
@@ -29,11 +29,11 @@ export interface Policy {
   action: string;
   /** Parameters passed to the executor. */
   params: Readonly<Record<string, string>>;
-  /** 0..100, higher first (0.3 of the score). */
+  /** A whole number 0..100, higher first (0.3 of the score). */
   priority: number;
   conditions: PolicyConditions;
   risk: Risk;
-  /** No repeat of this action on the same component for this long. */
+  /** No repeat of this action on the same component for this long (seconds, at most MAX_COOLDOWN_S = 30 days). */
   cooldownS: number;
   enabled: boolean;
   /** Only describe the action, never perform it. */

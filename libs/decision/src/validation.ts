@@ -18,7 +18,8 @@ export function issueToError(error: z.ZodError, input: unknown, prefix = ''): In
   if (issue.code === 'unrecognized_keys') {
     return new InvalidArgumentError(fieldPath([...issue.path, issue.keys[0]], prefix), 'is not a known field', { cause: error });
   }
-  if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) {
+  // A missing literal (`version`) is an invalid_value, a missing anything else an invalid_type.
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_value') && valueAt(input, issue.path) === undefined) {
     return new InvalidArgumentError(fieldPath(issue.path, prefix), 'is required', { cause: error });
   }
   // A bad record key: the key's own schema says what is wrong with it.

@@ -200,6 +200,17 @@ describe('plan service', () => {
 
     const bad = await call(client, client.upsertPolicy, { policy: { ...policies[0], priority: 120 } }).catch((x: grpc.ServiceError) => x);
     expect(bad).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: "'policy.priority' must be ≤ 100" });
+    // The values the policy file loader refuses, refused over gRPC too (they were stored before).
+    const refusals: Array<[PolicyProto, string]> = [
+      [{ ...policies[0], priority: 50.5 }, "'policy.priority' must be a whole number"],
+      [{ ...policies[0], cooldownS: 1e12 }, "'policy.cooldown_s' must be ≤ 2592000 (30 days)"],
+      [{ ...policies[0], conditions: { ...policies[0].conditions!, causes: ['cpu_saturaton'] } }, "'policy.conditions.causes[0]' is 'cpu_saturaton', not a known cause: did you mean cpu_saturation?"],
+    ];
+    for (const [policy, details] of refusals) {
+      const refused = await call(client, client.upsertPolicy, { policy }).catch((x: grpc.ServiceError) => x);
+      expect(refused).toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+      expect((refused as grpc.ServiceError).details).toContain(details);
+    }
     const noPolicy = await call(client, client.upsertPolicy, { policy: undefined }).catch((x: grpc.ServiceError) => x);
     expect(noPolicy).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: "'policy' is required" });
     const missing = await call(client, client.setPolicyEnabled, { id: 'nope', enabled: false }).catch((x: grpc.ServiceError) => x);

@@ -125,7 +125,8 @@ function encode(p: Policy): string {
 function decode(e: KvEntry, onError?: (err: unknown) => void): Policy | undefined {
   if (e.operation !== 'PUT' || e.value.length === 0) return undefined;
   try {
-    const [p] = validatePolicyFile({ version: 1, policies: [e.json()] });
+    // Read as stored: an entry an older release accepted (e.g. priority 50.5) keeps applying.
+    const [p] = validatePolicyFile({ version: 1, policies: [e.json()] }, { values: false });
     if (p.id !== fromKvKey(e.key)) throw new InvalidArgumentError('id', `is '${p.id}' but the key names '${fromKvKey(e.key)}'`);
     return p;
   } catch (err) {

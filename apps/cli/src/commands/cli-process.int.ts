@@ -17,6 +17,7 @@ import {
   type DecisionResponse,
   type IngestDocumentRequest,
   type IngestDocumentResponse,
+  type ListActionsResponse,
   type ListModelsRequest,
   type ListModelsResponse,
   ModelVersion,
@@ -24,6 +25,8 @@ import {
   KnowledgeServiceService,
   MonitorServiceService,
   PlannerServiceService,
+  type Policy,
+  type UpsertPolicyRequest,
   Statistics,
   TrainerServiceService,
 } from '@x0/contracts';
@@ -85,6 +88,7 @@ describe('cli process', () => {
   let down: string;
   const failing = new Set<ServiceName>();
   const ingested: string[] = [];
+  const upserted: string[] = [];
   const all = (address: string) => Object.fromEntries(SERVICE_NAMES.map((s) => [s, address])) as Record<ServiceName, string>;
 
   beforeAll(async () => {
@@ -94,6 +98,12 @@ describe('cli process', () => {
         getStatistics: (_call: unknown, cb: grpc.sendUnaryData<Statistics>) =>
           failing.has(s) ? cb({ code: grpc.status.INTERNAL, details: `${s} is broken` }) : cb(null, Statistics.fromPartial({ service: s, uptimeS: 5 })),
       };
+      if (s === 'plan') {
+        impl['upsertPolicy'] = (call: grpc.ServerUnaryCall<UpsertPolicyRequest, Policy>, cb: grpc.sendUnaryData<Policy>) => {
+          upserted.push(call.request.policy!.id);
+          cb(null, call.request.policy!);
+        };
+      }
       if (s === 'trainer') {
         impl['listModels'] = (call: grpc.ServerUnaryCall<ListModelsRequest, ListModelsResponse>, cb: grpc.sendUnaryData<ListModelsResponse>) => {
           const all = ['detector', 'action-params', 'action-params--web-1'].map((model) => ModelVersion.fromPartial({ model, version: '1', aliases: ['champion'] }));
@@ -107,6 +117,7 @@ describe('cli process', () => {
         };
       }
       if (s === 'execute') {
+        impl['listActions'] = (_call: unknown, cb: grpc.sendUnaryData<ListActionsResponse>) => cb(null, { components: [], executors: ['agent', 'dry-run'] });
         impl['approve'] = (call: grpc.ServerUnaryCall<DecisionRequest, DecisionResponse>, cb: grpc.sendUnaryData<DecisionResponse>) =>
           call.request.planId === 'pl_ok' ? cb(null, { planId: 'pl_ok', status: 'approved' }) : cb({ code: grpc.status.INVALID_ARGUMENT, details: "'plan_id' is not a plan id" });
       }
@@ -121,6 +132,7 @@ describe('cli process', () => {
   afterEach(() => {
     failing.clear();
     ingested.length = 0;
+    upserted.length = 0;
   });
 
   it('stats - exits 0 when every service answers', async () => {
@@ -205,6 +217,41 @@ describe('cli process', () => {
     expect(detector.code).toBe(0);
     expect(detector.stdout).toMatch(/^detector\s+1\s+champion/m);
   }, 60_000);
+
+  it('policies add - checked as the plan service checks its policy file; nothing is written when one policy is wrong', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-policies-'));
+    const file = (name: string, text: string) => {
+      fs.writeFileSync(path.join(dir, name), text);
+      return path.join(dir, name);
+    };
+    try {
+      const twice = file('twice.yaml', 'version: 1\npolicies:\n  - { id: walk-e, action: restart, priority: 10 }\n  - { id: walk-e, action: scale_up, priority: 20 }\n');
+      expect(await x0(['policies', 'add', twice], all(up), `nats://${down}`)).toMatchObject({ code: 2, stdout: '', stderr: `x0: ${twice}: 'policies[1].id' duplicates policies[0] ('walk-e')\n` });
+      const v2 = file('v2.yaml', 'version: 2\npolicies:\n  - { id: a, action: restart, priority: 10 }\n');
+      expect(await x0(['policies', 'add', v2], all(up), `nats://${down}`)).toMatchObject({ code: 2, stderr: `x0: ${v2}: 'version' must be 1\n` });
+      const executor = file('executor.yaml', 'version: 1\npolicies:\n  - { id: a, action: restart, priority: 10 }\n  - { id: b, action: restart, priority: 10, executor: k8s }\n');
+      expect(await x0(['policies', 'add', executor], all(up), `nats://${down}`)).toMatchObject({
+        code: 2,
+        stderr: `x0: ${executor}: 'policies[1].executor' is 'k8s', not an executor the execute service has configured (configured: agent, dry-run); nothing was added\n`,
+      });
+      expect(upserted).toEqual([]);
+
+      const good = file('good.yaml', 'version: 1\npolicies:\n  - { id: a, action: restart, priority: 10 }\n  - { id: b, action: rollback, priority: 20, conditions: { causes: [bad_deployment] } }\n');
+      const ok = await x0(['policies', 'add', good], all(up), `nats://${down}`);
+      expect(ok).toMatchObject({ code: 0, stdout: 'upserted a (restart, priority 10)\nupserted b (rollback, priority 20)\n' });
+      expect(ok.stderr).toBe(
+        `x0: warning: ${good}: 'policies[1].conditions.causes[0]' is 'bad_deployment', not a cause analyze infers from metrics ` +
+          '(cpu_saturation, memory_leak, latency_spike, error_burst, disk_full, queue_backlog, dependency_down, unknown): the policy applies only when a runbook naming that cause decides the diagnosis\n',
+      );
+      // Execute down: the executors cannot be checked; said so, and the policies are still added.
+      const noExecute = await x0(['policies', 'add', executor], { ...all(up), execute: down }, `nats://${down}`);
+      expect(noExecute.code).toBe(0);
+      expect(noExecute.stderr).toBe(`x0: warning: executors not checked: execute service: service unreachable (connect ECONNREFUSED ${down}); is it running? (x0 status)\n`);
+      expect(upserted).toEqual(['a', 'b', 'a', 'b']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it('usage - bad arguments exit 2, whether the CLI, a library or the service rejects them', async () => {
     const badComponent = await x0(['publish', 'bad.comp', 'cpu=1'], all(down), `nats://${down}`);

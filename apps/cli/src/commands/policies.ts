@@ -3,9 +3,33 @@ import type { Command } from 'commander';
 import { withClient } from './client-session';
 import { errorMessage } from '@x0/core';
 import { fail, table } from './output';
-import { rpcErrorMessage } from '@x0/client';
+import { rpcErrorMessage, type X0Client } from '@x0/client';
+import { CAUSES } from '@x0/contracts';
 import { policyRows } from './plan-format';
-import { policiesFromYaml, policyToYaml } from './policy-yaml';
+import { policiesFromYaml, policyToYaml, unusualCauses, type PolicyEntry } from './policy-yaml';
+import { UsageError } from './failure';
+
+/**
+ * Refuses (UsageError, exit 2, before anything is written) a policy whose executor the execute
+ * service does not have configured: every action it chose would fail with "executor 'x' not
+ * found". Only the execute service knows its executors (EXECUTE_CONFIG_FILE); when it does not
+ * answer, the check is skipped with a warning.
+ */
+async function checkExecutors(client: X0Client, entries: readonly PolicyEntry[], file: string): Promise<void> {
+  let configured: string[];
+  try {
+    configured = (await client.services.execute.listActions({ component: '' })).executors;
+  } catch (err) {
+    process.stderr.write(`x0: warning: executors not checked: execute service: ${rpcErrorMessage(err)}\n`);
+    return;
+  }
+  const bad = entries.find((e) => !configured.includes(e.policy.executor));
+  if (bad) {
+    throw new UsageError(
+      `${file}: '${bad.field}.executor' is '${bad.policy.executor}', not an executor the execute service has configured (configured: ${configured.join(', ') || 'none'}); nothing was added`,
+    );
+  }
+}
 
 /** `x0 policies ls|show|add|enable|disable`: the plan service's policies (JetStream KV; changes apply at once). */
 export function registerPolicies(program: Command): void {
@@ -36,16 +60,22 @@ export function registerPolicies(program: Command): void {
 
   policies
     .command('add <file>')
-    .description('add or replace the policies of a YAML file (a policy file, a list of policies, or one policy)')
+    .description('add or replace the policies of a YAML file (a policy file, a list of policies, or one policy), checked as the plan service checks its policy file')
     .action((file: string) => {
-      let parsed;
+      let entries: PolicyEntry[] = [];
       try {
-        parsed = policiesFromYaml(fs.readFileSync(file, 'utf8'));
+        entries = policiesFromYaml(fs.readFileSync(file, 'utf8'));
       } catch (err) {
         fail(`${file}: ${errorMessage(err)}`, 2);
       }
+      for (const { field, cause } of unusualCauses(entries)) {
+        process.stderr.write(
+          `x0: warning: ${file}: '${field}' is '${cause}', not a cause analyze infers from metrics (${CAUSES.join(', ')}): the policy applies only when a runbook naming that cause decides the diagnosis\n`,
+        );
+      }
       return withClient('x0-policies', async (client) => {
-        for (const { field, policy } of parsed) {
+        await checkExecutors(client, entries, file);
+        for (const { field, policy } of entries) {
           try {
             const stored = await client.services.plan.upsertPolicy({ policy });
             process.stdout.write(`upserted ${stored.id} (${stored.action}, priority ${stored.priority}${stored.enabled ? '' : ', disabled'})\n`);
