@@ -35,8 +35,8 @@ export interface Evaluation {
 
 /**
  * Trains every trainable weight of `model` (compiled here with Adam and binary
- * cross-entropy) on the trajectories; returns the last epoch's loss. Throws
- * InvalidArgumentError when there is nothing to train on.
+ * cross-entropy) on the trajectories; returns the last epoch's loss. Yields to the event
+ * loop every 20 ms. Throws InvalidArgumentError when there is nothing to train on.
  */
 export async function fitModel(model: tf.LayersModel, trajectories: readonly Trajectory[], options: FitOptions = {}): Promise<number> {
   const { xs, ys } = rowTensors(trajectories, options.monotone ?? true);
@@ -48,6 +48,8 @@ export async function fitModel(model: tf.LayersModel, trajectories: readonly Tra
       batchSize: options.batchSize ?? 256,
       shuffle: true,
       verbose: 0,
+      // Yield to the event loop every 20 ms (tfjs' default is 125 ms): ops are synchronous on cpu/wasm.
+      yieldEvery: 20,
       callbacks: {
         onEpochEnd: async (epoch, logs) => {
           last = Number(logs?.['loss']);

@@ -85,6 +85,27 @@ describe('fineTune', () => {
     tf.dispose([x, y]);
   });
 
+  it('event loop - training yields between steps (yieldEveryMs), so immediates and sockets run; 0 never yields', async () => {
+    const lora = applyLoRA(smallBaseModel(), { rank: 2 });
+    const { x, y } = regressionData(64);
+    const turnsDuring = async (yieldEveryMs: number) => {
+      let turns = 0;
+      let spinning = true;
+      const spin = () => {
+        turns++;
+        if (spinning) setImmediate(spin);
+      };
+      setImmediate(spin);
+      await fineTune(lora, x, y, { epochs: 8, batchSize: 16, yieldEveryMs });
+      spinning = false;
+      return turns;
+    };
+    expect(await turnsDuring(0)).toBe(0);
+    expect(await turnsDuring(1)).toBeGreaterThan(5);
+    await new Promise((r) => setImmediate(r));
+    tf.dispose([x, y]);
+  });
+
   it('memory - an epoch leaves no tensors behind', async () => {
     const lora = applyLoRA(smallBaseModel(), { rank: 2 });
     const { x, y } = regressionData(50);

@@ -28,6 +28,13 @@ export interface FineTuneOptions {
   onEpochEnd?: (epoch: number, loss: number) => void | Promise<void>;
   /** Stops training at the end of the current epoch once aborted (e.g. from onEpochEnd when the loss is good enough). */
   signal?: AbortSignal;
+  /**
+   * After a step, yield to the event loop (`tf.nextFrame`: setImmediate on Node) once this
+   * many ms have passed since the last yield (default 20; 0: never). tfjs ops on the cpu and
+   * wasm backends are synchronous, so without it a service that trains answers no gRPC call,
+   * timer or NATS message until training ends.
+   */
+  yieldEveryMs?: number;
 }
 
 /** What {@link fineTune} did: the mean training loss of each epoch run (fewer than asked when stopped by `signal`). */
@@ -44,8 +51,8 @@ export interface FineTuneResult {
  *
  * Unlike `model.fit`, the model needs no `compile()`, and frozen weights never receive
  * gradients (LoRADense's base path computes none; see lora-dense.ts). Returns the per-epoch
- * mean loss. Throws InvalidArgumentError for empty or mismatched data, bad options or a
- * model with nothing to train.
+ * mean loss. Yields to the event loop between steps (see `yieldEveryMs`). Throws
+ * InvalidArgumentError for empty or mismatched data, bad options or a model with nothing to train.
  */
 export async function fineTune(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: FineTuneOptions = {}): Promise<FineTuneResult> {
   const n = x.shape[0] ?? 0;
@@ -62,6 +69,8 @@ export async function fineTune(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor
   const random = seededRandom(options.seed ?? 1);
   const steps = Math.ceil(n / batchSize);
   const losses: number[] = [];
+  const yieldEveryMs = options.yieldEveryMs ?? 20;
+  let lastYield = performance.now();
   try {
     for (let epoch = 0; epoch < epochs && !options.signal?.aborted; epoch++) {
       // Row order only matters when an epoch has several steps; one full batch is order-free.
@@ -80,6 +89,10 @@ export async function fineTune(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor
         const next = total.add(stepLoss) as tf.Scalar;
         tf.dispose([total, stepLoss]);
         total = next;
+        if (yieldEveryMs > 0 && performance.now() - lastYield >= yieldEveryMs) {
+          await tf.nextFrame();
+          lastYield = performance.now();
+        }
       }
       order?.dispose();
       const sum = (await total.data())[0];

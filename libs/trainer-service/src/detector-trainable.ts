@@ -52,7 +52,7 @@ export function detectorTrainable(o: DetectorTrainableOptions): TrainableModel {
       });
       ctx.progress('replay', 1);
       const isHoldout = blockedHoldout(window.startMs, window.endMs, ctx.holdoutFraction);
-      const sets = forecastSets(window, { windowLength: L, normalise: o.base.normalise, clip: o.base.clip, isHoldout });
+      const sets = await forecastSets(window, { windowLength: L, normalise: o.base.normalise, clip: o.base.clip, isHoldout });
       const minWindows = o.minWindows ?? 500;
       if (sets.train.count < minWindows) {
         throw new FailedPreconditionError(`only ${sets.train.count} training windows in the last ${Math.round((ctx.untilMs - ctx.sinceMs) / 1000)} s of X0_METRICS, at least ${minWindows} are needed`);
@@ -71,8 +71,8 @@ export function detectorTrainable(o: DetectorTrainableOptions): TrainableModel {
         ctx.progress('shadow', 0);
         const shadow = {
           metric: 'huber',
-          champion: huberLoss(championModel, sets.holdout, L),
-          challenger: huberLoss(challenger, sets.holdout, L),
+          champion: await huberLoss(championModel, sets.holdout, L),
+          challenger: await huberLoss(challenger, sets.holdout, L),
           samples: sets.holdout.count,
           championVersion: champion?.version ?? '',
         };

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { EventLoopSlice, TRAINING_SLICE_MS } from './event-loop-slice';
 import type { MetricWindow } from './replay';
 
 /**
@@ -31,39 +32,51 @@ export interface ForecastSetOptions {
 
 /**
  * Turns replayed series into next-value examples, split in time by `isHoldout` (see
- * `blockedHoldout`): the challenger is judged on traffic it never trained on.
+ * `blockedHoldout`): the challenger is judged on traffic it never trained on. Yields to the
+ * event loop every TRAINING_SLICE_MS (a one-hour window of a few dozen series takes ~0.5 s).
  */
-export function forecastSets(window: MetricWindow, o: ForecastSetOptions): { train: ForecastSet; holdout: ForecastSet } {
+export async function forecastSets(window: MetricWindow, o: ForecastSetOptions): Promise<{ train: ForecastSet; holdout: ForecastSet }> {
   const L = o.windowLength;
+  const slice = new EventLoopSlice();
   const picks: Array<{ v: number[]; at: number; component: string; holdout: boolean }> = [];
   for (const [component, metrics] of window.series) {
     for (const s of metrics.values()) {
-      for (let t = L; t < s.v.length; t++) picks.push({ v: s.v, at: t, component, holdout: o.isHoldout(s.t[t]) });
+      for (let t = L; t < s.v.length; t++) {
+        picks.push({ v: s.v, at: t, component, holdout: o.isHoldout(s.t[t]) });
+        if (t % 4096 === 0) await slice.maybeYield();
+      }
+      await slice.maybeYield();
     }
   }
-  const build = (rows: typeof picks, max: number): ForecastSet => {
+  const build = async (rows: typeof picks, max: number): Promise<ForecastSet> => {
     const chosen = rows.length <= max ? rows : Array.from({ length: max }, (_, i) => rows[Math.floor((i * rows.length) / max)]);
     const n = chosen.length;
     const windows = new Float32Array(n * L);
     const next = new Float64Array(n);
     const byComponent = new Map<string, number>();
-    chosen.forEach((p, i) => {
+    for (let i = 0; i < n; i++) {
+      const p = chosen[i];
       for (let j = 0; j < L; j++) windows[i * L + j] = p.v[p.at - L + j];
       next[i] = p.v[p.at];
       byComponent.set(p.component, (byComponent.get(p.component) ?? 0) + 1);
-    });
+      if (i % 1024 === 0) await slice.maybeYield();
+    }
     const x = new Float32Array(n * L);
     const center = new Float64Array(n);
     const spread = new Float64Array(n);
-    if (n > 0) o.normalise(windows, n, L, x, center, spread);
+    // Windows are normalised one by one: in chunks, the event loop gets its turns.
+    for (let i = 0; i < n; i += 4096) {
+      const k = Math.min(4096, n - i);
+      o.normalise(windows.subarray(i * L, (i + k) * L), k, L, x.subarray(i * L, (i + k) * L), center.subarray(i, i + k), spread.subarray(i, i + k));
+      await slice.maybeYield();
+    }
     const y = new Float32Array(n);
     for (let i = 0; i < n; i++) y[i] = Math.max(-o.clip, Math.min(o.clip, (next[i] - center[i]) / spread[i]));
     return { x, y, count: n, byComponent };
   };
-  return {
-    train: build(picks.filter((p) => !p.holdout), o.maxTrain ?? 200_000),
-    holdout: build(picks.filter((p) => p.holdout), o.maxHoldout ?? 50_000),
-  };
+  const train = await build(picks.filter((p) => !p.holdout), o.maxTrain ?? 200_000);
+  const holdout = await build(picks.filter((p) => p.holdout), o.maxHoldout ?? 50_000);
+  return { train, holdout };
 }
 
 /**
@@ -82,19 +95,39 @@ export function blockedHoldout(startMs: number, endMs: number, fraction: number,
   };
 }
 
-/** Mean Huber loss (delta 1, the offline training loss) of `model` on a set; NaN when empty. */
-export function huberLoss(model: tf.LayersModel, set: ForecastSet, windowLength: number): number {
+/**
+ * Mean Huber loss (delta 1, the offline training loss) of `model` on a set; NaN when empty.
+ * Scores the rows in chunks sized from the pace of the previous chunk (about half of
+ * `sliceMs`), yielding to the event loop after each.
+ */
+export async function huberLoss(model: tf.LayersModel, set: ForecastSet, windowLength: number, o: { sliceMs?: number } = {}): Promise<number> {
   if (set.count === 0) return Number.NaN;
-  const loss = tf.tidy(() => {
-    const pred = model.predict(tf.tensor2d(set.x, [set.count, windowLength])) as tf.Tensor;
-    return tf.losses.huberLoss(tf.tensor2d(set.y, [set.count, 1]), pred, undefined, 1.0);
-  });
-  const v = loss.dataSync()[0];
-  loss.dispose();
-  return v;
+  const L = windowLength;
+  const budget = (o.sliceMs ?? TRAINING_SLICE_MS) / 2;
+  let rows = 256;
+  let sum = 0;
+  for (let start = 0; start < set.count; ) {
+    const n = Math.min(rows, set.count - start);
+    const t0 = performance.now();
+    const chunk = tf.tidy(() => {
+      const x = tf.tensor2d(set.x.subarray(start * L, (start + n) * L), [n, L]);
+      const y = tf.tensor2d(set.y.subarray(start, start + n), [n, 1]);
+      return tf.losses.huberLoss(y, model.predict(x) as tf.Tensor, undefined, 1.0, tf.Reduction.SUM);
+    });
+    sum += (await chunk.data())[0];
+    chunk.dispose();
+    start += n;
+    const took = Math.max(0.05, performance.now() - t0);
+    rows = Math.max(32, Math.min(4 * n, Math.round((n * budget) / took)));
+    await tf.nextFrame();
+  }
+  return sum / set.count;
 }
 
-/** Fits every weight of `model` on the training set (Adam, Huber loss); returns the last epoch's loss. */
+/**
+ * Fits every weight of `model` on the training set (Adam, Huber loss), yielding to the event
+ * loop every TRAINING_SLICE_MS; returns the last epoch's loss.
+ */
 export async function fitForecaster(
   model: tf.LayersModel,
   set: ForecastSet,
@@ -110,6 +143,8 @@ export async function fitForecaster(
       batchSize: o.batchSize ?? 512,
       shuffle: true,
       verbose: 0,
+      // Yield to the event loop at least this often (tfjs' default is 125 ms).
+      yieldEvery: TRAINING_SLICE_MS,
       callbacks: {
         onEpochEnd: (epoch, logs) => {
           last = Number(logs?.['loss']);

@@ -1,6 +1,7 @@
 import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { Bus } from '@x0/bus';
 import { EVENT_CODECS, STREAMS, decodeMetricBatch, eventFilter, parseSubject, type EventPayloads } from '@x0/contracts';
+import { EventLoopSlice } from './event-loop-slice';
 
 /** One metric's values over time, oldest first. */
 export interface Series {
@@ -60,9 +61,12 @@ async function readWindow(bus: Bus, o: ReadOptions): Promise<{ read: number; las
   const total = (await consumer.info()).num_pending;
   if (total === 0) return { read: 0, lastSeq };
   let read = 0;
+  // Buffered messages come without a macrotask turn: yield now and then so the service keeps answering.
+  const slice = new EventLoopSlice();
   const messages = await consumer.consume();
   try {
     for await (const m of messages) {
+      await slice.maybeYield();
       // A window cut by sequence may start before sinceMs.
       if (m.info.timestampNanos / 1e6 >= o.sinceMs && m.seq <= lastSeq) o.onMessage(m);
       read++;

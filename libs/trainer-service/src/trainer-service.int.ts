@@ -13,6 +13,7 @@ import {
   Outcome,
   STREAMS,
   Severity,
+  TrainerServiceClient,
   Verdict,
   dlqSubject,
   eventSubject,
@@ -313,5 +314,52 @@ describe('trainer service - performance monitor and a challenger that loses (mar
     const errors = alerts.find((a) => a.type === 'error_rate_high')!;
     expect(errors.value).toBeCloseTo(5 / 45, 1);
     expect(errors.message).toMatch(/^action-params: error rate 0\.1\d+ > 0\.1 over the last 4\d inferences$/);
+  });
+});
+
+describe('trainer service - answers gRPC while a job trains', () => {
+  let t: TrainerUnderTest;
+  let client: TrainerServiceClient;
+
+  beforeAll(async () => {
+    t = await startTrainerUnderTest({
+      detectorBase,
+      env: { TRAINER_CHECK_INTERVAL_MS: '1000', TRAINER_MIN_DRIFT_SAMPLES: '1000000', TRAINER_DETECTOR_EPOCHS: '2' },
+      // Enough history that training and the shadow evaluation each take seconds of tfjs work (~40k training windows).
+      before: async (bus) => {
+        for (let c = 0; c < 6; c++) {
+          await publishSeries(bus, `svc-${c}`, { latency_ms: healthy(2400, 30 + c, 80), cpu: healthy(2400, 40 + c, 0.3), rps: healthy(2400, 50 + c, 200) }, T0, 60);
+        }
+      },
+    });
+    client = new TrainerServiceClient(`127.0.0.1:${t.handle.grpcPort}`, grpc.credentials.createInsecure());
+  });
+  afterAll(async () => {
+    client?.close();
+    await t?.stop();
+  });
+
+  it('responsiveness - GetStatistics answers within 1 s throughout a detector job (training yields to the event loop)', async () => {
+    const statistics = () =>
+      new Promise<number>((resolve, reject) => {
+        const started = performance.now();
+        client.getStatistics({}, new grpc.Metadata(), { deadline: Date.now() + 1000 }, (err) => (err ? reject(err) : resolve(performance.now() - started)));
+      });
+    const job = await t.call('train', { model: 'detector', component: '', reason: 'responsiveness', actor: 'ci' });
+    const stages = new Set<string>();
+    const latencies: number[] = [];
+    for (;;) {
+      const j = await t.call('getJob', { id: job.id });
+      if (j.state === 'succeeded' || j.state === 'failed') {
+        expect(j).toMatchObject({ state: 'succeeded', error: '' });
+        break;
+      }
+      if (j.state === 'running') stages.add(j.stage);
+      latencies.push(await statistics());
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect([...stages]).toEqual(expect.arrayContaining(['train']));
+    expect(latencies.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...latencies)).toBeLessThan(1000);
   });
 });
