@@ -1,9 +1,10 @@
 import type { KV } from '@nats-io/kv';
 import { publishMessage, type Bus } from '@x0/bus';
-import { EVENT_CODECS, eventSubject, TrainingJob } from '@x0/contracts';
+import { EVENT_CODECS, eventSubject, subjectToken, TrainingJob } from '@x0/contracts';
 import { deriveId, errorMessage, FailedPreconditionError, InvalidArgumentError, newId, NotFoundError } from '@x0/core';
 import type { ModelRegistry } from '@x0/model-registry';
 import type { Logger } from '@x0/service-kit';
+import { CarriedCooldowns } from './retrain-cooldown';
 import { decideShadow } from './shadow';
 import { STAGES, type Stage, type TrainableModel, type TrainOutcome } from './trainable';
 
@@ -16,8 +17,10 @@ export interface JobRequest {
   component?: string;
   trigger: JobTrigger;
   reason?: string;
+  /** Who asked (manual jobs). */
+  actor?: string;
   parentEventId?: string;
-  /** Do not start before this time (e.g. let a new regime accumulate data after a drift). */
+  /** Do not start before this time (e.g. let a new regime accumulate data after a drift). Kept in the job record. */
   notBeforeMs?: number;
 }
 
@@ -31,6 +34,11 @@ export interface JobRunnerSettings {
   adapterShadowMinSamples: number;
   maxReplayMessages: number;
   jobHistory: number;
+  /**
+   * Cooldown of alert-triggered jobs carried across restarts, ms (TRAINER_RETRAIN_COOLDOWN_S;
+   * default 0: none). See {@link CarriedCooldowns}.
+   */
+  retrainCooldownMs?: number;
 }
 
 /** Options of {@link JobRunner}. */
@@ -48,20 +56,22 @@ export interface JobRunnerOptions {
 }
 
 /**
- * Runs training jobs one at a time, in arrival order. A job replays its data window,
+ * Runs training jobs one at a time: the oldest queued job that is due (a job with
+ * `notBeforeMs` in the future waits without holding up the others). A job replays its data window,
  * trains a challenger, scores champion and challenger on the held-out newest traffic
  * (shadow evaluation), registers the challenger with its metrics and lineage, moves the
  * `challenger` alias to it, and moves `champion` only when the challenger wins by the
  * configured margin — otherwise the reason is recorded (job, alias history, version
  * lineage, event). Every state and stage change, and every 5 % of progress, is published
  * as a TrainingEvent on `x0.events.training.<component or model>`; job records live in KV.
- * A request for a model (and component) that already has a queued job returns that job.
+ * A request for a model (and component) that already has a queued job returns that job,
+ * except that a manual request takes over a queued automatic job (see {@link enqueue}).
  */
 export class JobRunner {
   private readonly trainables = new Map<string, TrainableModel>();
   private readonly jobs = new Map<string, TrainingJob>();
   private readonly queue: string[] = [];
-  private readonly notBefore = new Map<string, number>();
+  private readonly cooldowns: CarriedCooldowns;
   private readonly clock: () => number;
   private wake?: () => void;
   private loop?: Promise<void>;
@@ -71,6 +81,7 @@ export class JobRunner {
   constructor(private readonly o: JobRunnerOptions) {
     for (const t of o.trainables) this.trainables.set(t.model, t);
     this.clock = o.clock ?? Date.now;
+    this.cooldowns = new CarriedCooldowns(o.kv, o.settings.retrainCooldownMs ?? 0);
   }
 
   /** Models that can be trained. */
@@ -82,17 +93,35 @@ export class JobRunner {
     return this.trainables.get(model);
   }
 
-  /** Loads the job history; re-queues queued jobs and fails those a restart interrupted. Then runs. */
+  /**
+   * Loads the job history and the carried retraining cooldowns; re-queues queued jobs (each
+   * keeps its `notBeforeMs`), fails those a restart interrupted and those whose request is
+   * invalid (stored by an older trainer). Then runs.
+   */
   async start(): Promise<void> {
     for await (const key of await this.o.kv.keys()) {
       const entry = await this.o.kv.get(key);
       if (!entry || entry.operation !== 'PUT') continue;
+      if (CarriedCooldowns.isKey(key)) {
+        this.cooldowns.restore(key, entry.json());
+        continue;
+      }
       const job = TrainingJob.fromJSON(entry.json());
       this.jobs.set(job.id, job);
     }
     for (const job of [...this.jobs.values()].sort((a, b) => a.createdMs - b.createdMs)) {
-      if (job.state === 'queued') this.queue.push(job.id);
-      else if (job.state === 'running') await this.finish(job, { state: 'failed', error: 'interrupted: the trainer stopped while the job ran' });
+      if (job.state === 'queued') {
+        try {
+          this.check({ model: job.model, component: job.component });
+        } catch (err) {
+          // Its events cannot be published (the component is no subject token): record it as failed, quietly.
+          Object.assign(job, { state: 'failed', error: `invalid request: ${errorMessage(err)}`, finishedMs: this.clock() });
+          await this.save(job);
+          this.o.logger.warn({ job: job.id, err: job.error }, 'stored training job dropped');
+          continue;
+        }
+        this.queue.push(job.id);
+      } else if (job.state === 'running') await this.finish(job, { state: 'failed', error: 'interrupted: the trainer stopped while the job ran' });
     }
     this.loop = this.run();
   }
@@ -105,19 +134,23 @@ export class JobRunner {
   }
 
   /**
-   * Queues a job (or returns the queued one of the same model and component).
-   * Throws InvalidArgumentError for an unknown model or a component on a shared model.
+   * Queues a job, or returns the queued one of the same model and component. A manual
+   * request takes over a queued automatic job instead: that job becomes the manual one (same
+   * id, so the alert that asked for it still points at it), due at once, with the operator's
+   * reason and actor and, after them, what it was (`took over the queued drift job …`).
+   * The whole request is checked before anything is stored. Throws InvalidArgumentError for
+   * an unknown model, a component on a shared model or a component that is no subject token;
+   * FailedPreconditionError while stopping or for an alert-triggered request in a cooldown
+   * carried over a restart.
    */
   async enqueue(req: JobRequest): Promise<TrainingJob> {
-    const t = this.trainables.get(req.model);
-    if (!t) throw new InvalidArgumentError('model', `is not trainable here (known: ${this.models.join(', ')}), got ${JSON.stringify(req.model)}`);
-    const component = req.component ?? '';
-    if (component && !t.perComponent) throw new InvalidArgumentError('component', `model ${req.model} is shared: it has no per-component adapters`);
+    const component = this.check(req);
     if (this.stopping) throw new FailedPreconditionError('the trainer is stopping');
+    const now = this.clock();
     // A running job trains on data from before this request: only a queued one already covers it.
     const pending = [...this.jobs.values()].find((j) => j.model === req.model && j.component === component && j.state === 'queued');
-    if (pending) return TrainingJob.fromPartial(pending);
-    const now = this.clock();
+    if (pending) return req.trigger === 'manual' && pending.trigger !== 'manual' ? this.takeOver(pending, req, now) : TrainingJob.fromPartial(pending);
+    this.cooldowns.check(req.model, req.trigger, now);
     const job = TrainingJob.fromPartial({
       id: newId('job', now),
       model: req.model,
@@ -125,19 +158,48 @@ export class JobRunner {
       state: 'queued',
       trigger: req.trigger,
       reason: req.reason ?? '',
+      actor: req.actor ?? '',
       stage: 'replay',
       progress: 0,
       createdMs: now,
       parentEventId: req.parentEventId ?? '',
+      notBeforeMs: req.notBeforeMs && req.notBeforeMs > now ? req.notBeforeMs : 0,
     });
-    this.jobs.set(job.id, job);
-    if (req.notBeforeMs && req.notBeforeMs > now) this.notBefore.set(job.id, req.notBeforeMs);
     await this.save(job);
-    await this.publish(job);
+    this.jobs.set(job.id, job);
+    const queued = TrainingJob.fromPartial(job);
+    // Stored, so it will run: a lost event or cooldown record is logged, not thrown. The queued event goes out before the job can start.
+    await this.publish(job).catch((err) => this.o.logger.warn({ job: job.id, err: errorMessage(err) }, 'queued event not published'));
     this.queue.push(job.id);
     this.wake?.();
-    this.o.logger.info({ job: job.id, model: job.model, component, trigger: job.trigger, reason: job.reason }, 'training job queued');
-    return TrainingJob.fromPartial(job);
+    await this.cooldowns.record(job.model, job.trigger, job.id, now).catch((err) => this.o.logger.warn({ job: job.id, err: errorMessage(err) }, 'retraining cooldown not recorded'));
+    this.o.logger.info({ job: job.id, model: job.model, component, trigger: job.trigger, reason: job.reason, notBeforeMs: job.notBeforeMs }, 'training job queued');
+    return queued;
+  }
+
+  /** Checks a request before anything is stored; returns its component ('' for none). */
+  private check(req: Pick<JobRequest, 'model' | 'component'>): string {
+    const t = this.trainables.get(req.model);
+    if (!t) throw new InvalidArgumentError('model', `is not trainable here (known: ${this.models.join(', ')}), got ${JSON.stringify(req.model)}`);
+    const component = req.component ?? '';
+    if (!component) return '';
+    if (!t.perComponent) throw new InvalidArgumentError('component', `model ${req.model} is shared: it has no per-component adapters`);
+    // The job's events go to x0.events.training.<component>.
+    return subjectToken(component, 'component');
+  }
+
+  /** A manual request takes over a queued automatic job: due now, the operator's reason and actor first. */
+  private async takeOver(job: TrainingJob, req: JobRequest, now: number): Promise<TrainingJob> {
+    const was = job.notBeforeMs > now ? `delayed ${job.trigger} job (it would have started at ${iso(job.notBeforeMs)})` : `${job.trigger} job`;
+    const previous = { trigger: job.trigger, reason: job.reason };
+    const reason = req.reason || `requested by ${req.actor || 'an operator'}`;
+    Object.assign(job, { trigger: 'manual', actor: req.actor ?? '', notBeforeMs: 0, reason: `${reason}; took over the queued ${was}: ${job.reason}` });
+    await this.save(job);
+    const queued = TrainingJob.fromPartial(job);
+    await this.publish(job).catch((err) => this.o.logger.warn({ job: job.id, err: errorMessage(err) }, 'queued event not published'));
+    this.wake?.();
+    this.o.logger.info({ job: job.id, model: job.model, component: job.component, actor: job.actor, was: previous }, 'manual request took over a queued training job');
+    return queued;
   }
 
   /** A job by id. Throws NotFoundError. */
@@ -162,29 +224,21 @@ export class JobRunner {
 
   private async run(): Promise<void> {
     while (!this.stopping) {
-      const id = this.queue.shift();
-      if (!id) {
-        await new Promise<void>((resolve) => (this.wake = resolve));
-        this.wake = undefined;
-        continue;
-      }
-      const job = this.jobs.get(id);
-      if (!job || job.state !== 'queued') continue;
-      const wait = (this.notBefore.get(id) ?? 0) - this.clock();
-      this.notBefore.delete(id);
-      if (wait > 0) {
+      const next = this.nextDue();
+      if ('waitMs' in next) {
+        // Woken by a new or taken-over job, by stop(), or when the earliest delayed job is due.
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, wait);
+          const timer = next.waitMs === undefined ? undefined : setTimeout(resolve, next.waitMs);
           this.wake = () => {
-            if (this.stopping) {
-              clearTimeout(timer);
-              resolve();
-            }
+            clearTimeout(timer);
+            resolve();
           };
         });
         this.wake = undefined;
-        if (this.stopping) break;
+        continue;
       }
+      const { job } = next;
+      const id = job.id;
       this.current = id;
       try {
         await this.execute(job);
@@ -195,6 +249,28 @@ export class JobRunner {
         this.current = undefined;
       }
     }
+  }
+
+  /** The oldest queued job that is due (taken off the queue), or how long to wait for one (undefined: until woken). */
+  private nextDue(): { job: TrainingJob } | { waitMs: number | undefined } {
+    const now = this.clock();
+    let waitMs: number | undefined;
+    for (let i = 0; i < this.queue.length; ) {
+      const job = this.jobs.get(this.queue[i]);
+      if (!job || job.state !== 'queued') {
+        this.queue.splice(i, 1);
+        continue;
+      }
+      const wait = job.notBeforeMs - now;
+      if (wait <= 0) {
+        this.queue.splice(i, 1);
+        return { job };
+      }
+      // setTimeout fires at once past 2^31-1 ms.
+      waitMs = Math.min(waitMs ?? wait, wait, 2 ** 31 - 1);
+      i++;
+    }
+    return { waitMs };
   }
 
   private async execute(job: TrainingJob): Promise<void> {
@@ -302,7 +378,8 @@ export class JobRunner {
 
   private async publish(job: TrainingJob): Promise<void> {
     const component = job.component || job.model;
-    const id = deriveId('trn', job.id, job.state, job.stage, Math.round(job.progress * 100));
+    // The trigger too: a job taken over by a manual request is queued again, as another event.
+    const id = deriveId('trn', job.id, job.state, job.stage, Math.round(job.progress * 100), job.trigger);
     const data = EVENT_CODECS.training.encode({
       meta: { id, parentId: job.parentEventId, component, timeMs: this.clock(), source: 'trainer' },
       job: TrainingJob.fromPartial(job),
@@ -318,6 +395,10 @@ export class JobRunner {
       await this.o.kv.delete(old.id).catch(() => undefined);
     }
   }
+}
+
+function iso(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }
 
 function finiteOnly(m: Record<string, number>): Record<string, number> {

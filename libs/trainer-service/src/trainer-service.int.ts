@@ -120,6 +120,14 @@ describe('trainer service - registry, shadow promotion and adapters (margin 5 %)
       code: grpc.status.INVALID_ARGUMENT,
       details: "'component' model detector is shared: it has no per-component adapters",
     });
+    // Checked before anything is stored: no job is left queued, and a repeat is refused the same way.
+    for (let i = 0; i < 2; i++) {
+      await expect(t.call('train', { model: 'action-params', component: 'bad comp', reason: '', actor: '' })).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: `'component' must not contain " " (got "bad comp")`,
+      });
+    }
+    expect((await t.call('listJobs', { model: '', limit: 10 })).jobs).toEqual([]);
   });
 
   it('retraining - a manual job on degraded data produces a challenger that wins the shadow evaluation and is promoted', async () => {
@@ -130,7 +138,7 @@ describe('trainer service - registry, shadow promotion and adapters (margin 5 %)
     await publishSeries(t.bus, 'web-1', { latency_ms: healthy(n, 11, 80), cpu: healthy(n, 12, 0.3) }, T0);
 
     const job = await t.call('train', { model: 'detector', component: '', reason: 'test', actor: 'ci' });
-    expect(job).toMatchObject({ model: 'detector', state: 'queued', trigger: 'manual', reason: 'test' });
+    expect(job).toMatchObject({ model: 'detector', state: 'queued', trigger: 'manual', reason: 'test', actor: 'ci', notBeforeMs: 0 });
     const done = await waitFor('the job to finish', async () => {
       const j = await t.call('getJob', { id: job.id });
       return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;

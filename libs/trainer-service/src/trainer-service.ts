@@ -62,6 +62,7 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
           adapterShadowMinSamples: Math.min(10, c.TRAINER_SHADOW_MIN_SAMPLES),
           maxReplayMessages: c.TRAINER_MAX_REPLAY_MESSAGES,
           jobHistory: c.TRAINER_JOB_HISTORY,
+          retrainCooldownMs: c.TRAINER_RETRAIN_COOLDOWN_S * 1000,
         },
         onFinished: (job) => {
           if (job.state === 'failed') failed++;
@@ -115,7 +116,7 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
           return toModelVersion(await registry.get(req.model, state.version));
         },
         train: (req) =>
-          runner.enqueue({ model: req.model, component: req.component, trigger: 'manual', reason: req.reason || `requested by ${req.actor || 'an operator'}` }),
+          runner.enqueue({ model: req.model, component: req.component, trigger: 'manual', reason: req.reason || `requested by ${req.actor || 'an operator'}`, actor: req.actor }),
         listJobs: (req) => ({ jobs: runner.list(req.model, req.limit > 0 ? Math.min(req.limit, 1000) : 50) }),
         getJob: (req) => runner.get(req.id),
         label: (req) => publishOperatorLabel(ctx.bus, monitor.feedback, req, ctx.logger),

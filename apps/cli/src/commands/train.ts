@@ -12,9 +12,21 @@ function outcomeLine(j: TrainingJob): string {
   return `job ${j.id} ${j.state}: ${what}\n  ${j.decisionReason}`;
 }
 
-/** A job's state for the progress line: a queued job has not started its first stage yet. */
-function stageOf(j: TrainingJob): string {
-  return j.state === 'queued' ? 'queued, waiting to start' : `${j.state} ${j.stage}`;
+/** A time as the job table prints it (UTC): `2026-11-27 07:11:54`. */
+function utc(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** A job's state for the progress line: a queued job has not started its first stage yet; a delayed one says when it will. */
+export function stageOf(j: TrainingJob, now = Date.now()): string {
+  if (j.state !== 'queued') return `${j.state} ${j.stage}`;
+  return j.notBeforeMs > now ? `queued, starts at ${utc(j.notBeforeMs)} UTC` : 'queued, waiting to start';
+}
+
+/** The STATE cell of `x0 jobs`: `queued until <time>` for a delayed job, `running <stage>`, or the state. */
+export function stateCell(j: TrainingJob, now = Date.now()): string {
+  if (j.state === 'queued' && j.notBeforeMs > now) return `queued until ${utc(j.notBeforeMs)}`;
+  return j.state === 'running' ? `running ${j.stage}` : j.state;
 }
 
 /** Follows a job's TrainingEvents from the bus until it ends; draws a progress bar on a terminal. */
@@ -49,7 +61,10 @@ async function follow(client: X0Client, job: TrainingJob, timeoutMs: number): Pr
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('queue a training job: replay recent data, train a challenger, shadow-evaluate it, promote it only if it wins')
+    .description(
+      'queue a training job: replay recent data, train a challenger, shadow-evaluate it, promote it only if it wins; ' +
+        'a queued automatic job of the model (e.g. a drift job waiting for its settle time) is taken over and starts now',
+    )
     .argument('<model>', 'model to train (x0 models ls): detector, action-params')
     .option('--component <name>', 'fine-tune this component’s adapter (per-component models)')
     .option('--reason <text>', 'why (kept with the job)', '')
@@ -91,12 +106,12 @@ export function registerTrain(program: Command): void {
             j.id,
             j.model,
             j.component || '-',
-            j.trigger,
-            j.state === 'running' ? `running ${j.stage}` : j.state,
+            j.actor ? `${j.trigger} (${j.actor})` : j.trigger,
+            stateCell(j),
             `${Math.round(j.progress * 100)}%`,
             j.version || '-',
             j.decision || '-',
-            new Date(j.createdMs).toISOString().slice(0, 19).replace('T', ' '),
+            utc(j.createdMs),
             j.error || j.decisionReason || j.reason,
           ]);
         }
