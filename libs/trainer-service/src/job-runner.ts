@@ -4,6 +4,7 @@ import { EVENT_CODECS, eventSubject, subjectToken, TrainingJob } from '@x0/contr
 import { deriveId, errorMessage, FailedPreconditionError, InvalidArgumentError, newId, NotFoundError } from '@x0/core';
 import type { ModelRegistry } from '@x0/model-registry';
 import type { Logger } from '@x0/service-kit';
+import { isoSeconds } from './job-reason';
 import { CarriedCooldowns } from './retrain-cooldown';
 import { decideShadow } from './shadow';
 import { STAGES, type Stage, type TrainableModel, type TrainOutcome } from './trainable';
@@ -190,7 +191,7 @@ export class JobRunner {
 
   /** A manual request takes over a queued automatic job: due now, the operator's reason and actor first. */
   private async takeOver(job: TrainingJob, req: JobRequest, now: number): Promise<TrainingJob> {
-    const was = job.notBeforeMs > now ? `delayed ${job.trigger} job (it would have started at ${iso(job.notBeforeMs)})` : `${job.trigger} job`;
+    const was = job.notBeforeMs > now ? `delayed ${job.trigger} job (it would have started at ${isoSeconds(job.notBeforeMs)})` : `${job.trigger} job`;
     const previous = { trigger: job.trigger, reason: job.reason };
     const reason = req.reason || `requested by ${req.actor || 'an operator'}`;
     Object.assign(job, { trigger: 'manual', actor: req.actor ?? '', notBeforeMs: 0, reason: `${reason}; took over the queued ${was}: ${job.reason}` });
@@ -395,10 +396,6 @@ export class JobRunner {
       await this.o.kv.delete(old.id).catch(() => undefined);
     }
   }
-}
-
-function iso(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }
 
 function finiteOnly(m: Record<string, number>): Record<string, number> {

@@ -8,6 +8,7 @@ import { DETECTOR_MODEL } from '@x0/model-serving';
 import type { Logger, ServiceStats } from '@x0/service-kit';
 import { DriftWatch } from './drift-watch';
 import { FeedbackTracker, type Feedback } from './feedback';
+import { delayNote } from './job-reason';
 import type { JobRunner, JobTrigger } from './job-runner';
 import { replayMetrics, rowsByTime, sampleRecentMetrics } from './replay';
 
@@ -267,8 +268,8 @@ export class PerformanceMonitor {
     const why = t.reasons.map((a) => a.message).join('; ');
     const settleMs = trigger === 'drift' ? this.o.settings.driftSettleMs : 0;
     const notBeforeMs = settleMs > 0 ? this.clock() + settleMs : undefined;
-    // The job record has no start-time field: the reason says why a queued job does not start yet, and until when.
-    const waits = notBeforeMs ? `; waits until ${new Date(notBeforeMs).toISOString().slice(0, 19)}Z (drift settle time, ${Math.round(settleMs / 1000)} s) before it starts` : '';
+    // The reason says why a queued job does not start yet, and until when (x0 jobs shows it whole).
+    const waits = notBeforeMs ? delayNote(notBeforeMs, `drift settle time, ${Math.round(settleMs / 1000)} s`) : '';
     return { model, trigger, reason: `${component ? `${component}: ` : ''}${why}${waits}`, parentEventId: t.reasons[0]?.id, notBeforeMs };
   }
 

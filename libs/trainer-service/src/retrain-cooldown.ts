@@ -1,5 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { FailedPreconditionError } from '@x0/core';
+import { isoSeconds } from './job-reason';
 
 /** Key prefix of the cooldown records in the job bucket (job records are keyed by job id, `job_…`). */
 export const COOLDOWN_KEY_PREFIX = 'retrain-cooldown.';
@@ -46,8 +47,8 @@ export class CarriedCooldowns {
     const r = this.carried.get(keyOf(model, trigger));
     if (!r || now - r.lastMs >= this.cooldownMs) return;
     throw new FailedPreconditionError(
-      `${model} is in the retraining cooldown: job ${r.jobId} (${trigger}) was queued at ${iso(r.lastMs)} before the trainer restarted; ` +
-        `the next ${trigger} job can be queued from ${iso(r.lastMs + this.cooldownMs)}`,
+      `${model} is in the retraining cooldown: job ${r.jobId} (${trigger}) was queued at ${isoSeconds(r.lastMs)} before the trainer restarted; ` +
+        `the next ${trigger} job can be queued from ${isoSeconds(r.lastMs + this.cooldownMs)}`,
     );
   }
 
@@ -62,8 +63,4 @@ export class CarriedCooldowns {
 function keyOf(model: string, trigger: string): string {
   // Trainable model names and triggers are [A-Za-z0-9_-]: KV-safe as they are.
   return `${COOLDOWN_KEY_PREFIX}${model}.${trigger}`;
-}
-
-function iso(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }
