@@ -10,3 +10,8 @@ export function isoSeconds(ms: number): string {
 export function delayNote(notBeforeMs: number, why: string): string {
   return `; waits until ${isoSeconds(notBeforeMs)} (${why}) before it starts`;
 }
+
+/** `reason` without the {@link delayNote} it ends with, if any (a job that no longer waits). */
+export function withoutDelayNote(reason: string): string {
+  return reason.replace(/; waits until \S+Z \([^()]*\) before it starts$/, '');
+}

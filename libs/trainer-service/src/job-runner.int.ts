@@ -5,6 +5,7 @@ import { TrainingJob } from '@x0/contracts';
 import { FailedPreconditionError, InvalidArgumentError } from '@x0/core';
 import { createModelRegistry, type ModelRegistry } from '@x0/model-registry';
 import pino from 'pino';
+import { delayNote } from './job-reason';
 import { JobRunner, type JobRunnerSettings } from './job-runner';
 import type { TrainableModel, TrainContext, TrainOutcome } from './trainable';
 
@@ -133,7 +134,8 @@ describe('JobRunner', () => {
     const { det, start } = await setup();
     const runner = await start();
     const notBeforeMs = Date.now() + 60_000;
-    const drift = await runner.enqueue({ model: 'det', trigger: 'drift', reason: 'web-1: input drift', parentEventId: 'alr-1', notBeforeMs });
+    // The reason as the performance monitor writes it: it ends saying the job waits, which stops being true once taken over.
+    const drift = await runner.enqueue({ model: 'det', trigger: 'drift', reason: `web-1: input drift${delayNote(notBeforeMs, 'drift settle time, 60 s')}`, parentEventId: 'alr-1', notBeforeMs });
     expect(drift).toMatchObject({ state: 'queued', trigger: 'drift', notBeforeMs, actor: '' });
 
     const manual = await runner.enqueue({ model: 'det', trigger: 'manual', reason: 'tty', actor: 'alice' });

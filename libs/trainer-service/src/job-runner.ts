@@ -4,7 +4,7 @@ import { EVENT_CODECS, eventSubject, subjectToken, TrainingJob } from '@x0/contr
 import { deriveId, errorMessage, FailedPreconditionError, InvalidArgumentError, newId, NotFoundError } from '@x0/core';
 import type { ModelRegistry } from '@x0/model-registry';
 import type { Logger } from '@x0/service-kit';
-import { isoSeconds } from './job-reason';
+import { isoSeconds, withoutDelayNote } from './job-reason';
 import { CarriedCooldowns } from './retrain-cooldown';
 import { decideShadow } from './shadow';
 import { STAGES, type Stage, type TrainableModel, type TrainOutcome } from './trainable';
@@ -194,7 +194,8 @@ export class JobRunner {
     const was = job.notBeforeMs > now ? `delayed ${job.trigger} job (it would have started at ${isoSeconds(job.notBeforeMs)})` : `${job.trigger} job`;
     const previous = { trigger: job.trigger, reason: job.reason };
     const reason = req.reason || `requested by ${req.actor || 'an operator'}`;
-    Object.assign(job, { trigger: 'manual', actor: req.actor ?? '', notBeforeMs: 0, reason: `${reason}; took over the queued ${was}: ${job.reason}` });
+    // It starts now: what it was said about waiting no longer holds.
+    Object.assign(job, { trigger: 'manual', actor: req.actor ?? '', notBeforeMs: 0, reason: `${reason}; took over the queued ${was}: ${withoutDelayNote(job.reason)}` });
     await this.save(job);
     const queued = TrainingJob.fromPartial(job);
     await this.publish(job).catch((err) => this.o.logger.warn({ job: job.id, err: errorMessage(err) }, 'queued event not published'));
