@@ -101,7 +101,8 @@ describe('fineTune', () => {
       return turns;
     };
     expect(await turnsDuring(0)).toBe(0);
-    expect(await turnsDuring(1)).toBeGreaterThan(5);
+    // A threshold every step passes (32 steps): the count does not depend on how fast the machine is.
+    expect(await turnsDuring(1e-6)).toBeGreaterThan(5);
     await new Promise((r) => setImmediate(r));
     tf.dispose([x, y]);
   });

@@ -171,14 +171,14 @@ describe('JobRunner', () => {
   it('restart - a delayed job keeps its delay: it starts at notBeforeMs, not at once', async () => {
     const { det, start } = await setup();
     const first = await start();
-    const notBeforeMs = Date.now() + 2_000;
+    // No fixed sleep before checking that it has not started: under load the restart itself may
+    // take that long. A job that lost its delay would start right after the restart, before notBeforeMs.
+    const notBeforeMs = Date.now() + 3_000;
     const drift = await first.enqueue({ model: 'det', trigger: 'drift', reason: 'drift', notBeforeMs });
     await stop(first);
 
     const second = await start();
     expect(second.get(drift.id)).toMatchObject({ state: 'queued', notBeforeMs });
-    await new Promise((r) => setTimeout(r, 500));
-    expect(det.starts).toEqual([]);
     const started = await waitFor('the delayed job to start', () => det.starts.find((s) => s.jobId === drift.id));
     expect(started.atMs).toBeGreaterThanOrEqual(notBeforeMs);
   });
