@@ -1,4 +1,5 @@
 import { ConsumerLoop, publishMessage, type HandleResult } from '@x0/bus';
+import { waitFor } from '@x0/bus/testing';
 import { INFERENCE_REPORT_CODEC, STREAMS, inferenceSubject } from '@x0/contracts';
 import { InvalidArgumentError } from '@x0/core';
 import { selectBackend } from '@x0/lora';
@@ -7,27 +8,21 @@ import { startTrainerUnderTest, type TrainerUnderTest } from './testing';
 // Real nats-server and gRPC on a loaded machine: generous limits, no timing assertions.
 jest.setTimeout(120_000);
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== null && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('trainer error rate - dead letters of the serving service', () => {
   let t: TrainerUnderTest;
   let execute: ConsumerLoop<string>;
 
   /** Waits until `n` dead letters of execute are stored and the trainer has read them all. */
   async function deadLettersRead(n: number): Promise<void> {
-    await waitFor(`${n} dead letters`, async () => (await t.bus.jsm.streams.info(STREAMS.dlq.name)).state.messages >= n);
-    await waitFor('the trainer to read them', async () => {
-      const info = await t.bus.jsm.consumers.info(STREAMS.dlq.name, 'trainer-dlq');
-      return info.num_pending === 0 && info.num_ack_pending === 0;
-    });
+    await waitFor(async () => (await t.bus.jsm.streams.info(STREAMS.dlq.name)).state.messages >= n, 30_000, `${n} dead letters`);
+    await waitFor(
+      async () => {
+        const info = await t.bus.jsm.consumers.info(STREAMS.dlq.name, 'trainer-dlq');
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      30_000,
+      'the trainer to read them',
+    );
   }
 
   function report(inferences: number): void {
@@ -76,13 +71,13 @@ describe('trainer error rate - dead letters of the serving service', () => {
     }
     await deadLettersRead(60);
     report(40);
-    const clean = await waitFor('the first report', async () => ((await errorRate()).samples >= 40 ? errorRate() : undefined));
+    const clean = await waitFor(async () => ((await errorRate()).samples >= 40 ? errorRate() : undefined), 30_000, 'the first report');
     expect(clean).toMatchObject({ value: 0, samples: 40, judged: true, breached: false });
 
     for (let i = 0; i < 2; i++) await publishMessage(t.bus.js, { subject: 'x0.events.plan.c1', data: Buffer.from(`boom-${i}`), id: `boom-${i}` });
     await deadLettersRead(62);
     report(40);
-    const failed = await waitFor('the second report', async () => ((await errorRate()).samples >= 82 ? errorRate() : undefined));
+    const failed = await waitFor(async () => ((await errorRate()).samples >= 82 ? errorRate() : undefined), 30_000, 'the second report');
     expect(failed).toMatchObject({ samples: 82 });
     expect(failed.value).toBeCloseTo(2 / 82, 6);
   });

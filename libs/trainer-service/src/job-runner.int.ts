@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { connectBus, openKeyValue, provisionStreams, type Bus } from '@x0/bus';
-import { readEvents, startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
+import { readEvents, startNatsServer, waitFor, type NatsServerProcess } from '@x0/bus/testing';
 import { TrainingJob } from '@x0/contracts';
 import { FailedPreconditionError, InvalidArgumentError } from '@x0/core';
 import { createModelRegistry, type ModelRegistry } from '@x0/model-registry';
@@ -41,16 +41,6 @@ const SETTINGS: JobRunnerSettings = {
   jobHistory: 50,
   retrainCooldownMs: 60_000,
 };
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function keysOf(kv: KV): Promise<string[]> {
   const out: string[] = [];
@@ -143,10 +133,10 @@ describe('JobRunner', () => {
     expect(manual).toMatchObject({ trigger: 'manual', actor: 'alice', notBeforeMs: 0, parentEventId: 'alr-1' });
     const at = new Date(notBeforeMs).toISOString().slice(0, 19);
     expect(manual.reason).toBe(`tty; took over the queued delayed drift job (it would have started at ${at}Z): web-1: input drift`);
-    await waitFor('the job to start', () => det.starts.find((s) => s.jobId === drift.id));
+    await waitFor(() => det.starts.find((s) => s.jobId === drift.id), 10_000, 'the job to start');
     expect(runner.list()).toHaveLength(1);
     // The event log shows both: queued as a drift job, then queued again as the manual one.
-    await waitFor('the job to end', () => runner.get(drift.id).state === 'failed');
+    await waitFor(() => runner.get(drift.id).state === 'failed', 10_000, 'the job to end');
     const events = (await readEvents(bus, 'training', 'det')).map((e) => e.job!).filter((j) => j.id === drift.id);
     expect(events.map((j) => `${j.state} ${j.trigger} ${j.actor}`)).toEqual(['queued drift ', 'queued manual alice', 'running manual alice', 'failed manual alice']);
     expect(events[1].reason).toBe(manual.reason);
@@ -161,8 +151,8 @@ describe('JobRunner', () => {
     const runner = await start();
     const drift = await runner.enqueue({ model: 'det', trigger: 'drift', reason: 'drift', notBeforeMs: Date.now() + 60_000 });
     const job = await runner.enqueue({ model: 'ap', component: 'web-1', trigger: 'manual', reason: 'tty' });
-    await waitFor('the other model’s job to start', () => ap.starts.find((s) => s.jobId === job.id), 5_000);
-    await waitFor('it to end', () => runner.get(job.id).state === 'failed');
+    await waitFor(() => ap.starts.find((s) => s.jobId === job.id), 10_000, 'the other model’s job to start');
+    await waitFor(() => runner.get(job.id).state === 'failed', 10_000, 'it to end');
     expect(det.starts).toEqual([]);
     expect(runner.get(drift.id).state).toBe('queued');
     expect(runner.active).toBe(1);
@@ -179,7 +169,7 @@ describe('JobRunner', () => {
 
     const second = await start();
     expect(second.get(drift.id)).toMatchObject({ state: 'queued', notBeforeMs });
-    const started = await waitFor('the delayed job to start', () => det.starts.find((s) => s.jobId === drift.id));
+    const started = await waitFor(() => det.starts.find((s) => s.jobId === drift.id), 10_000, 'the delayed job to start');
     expect(started.atMs).toBeGreaterThanOrEqual(notBeforeMs);
   });
 
@@ -187,11 +177,11 @@ describe('JobRunner', () => {
     const { kv, start } = await setup();
     const first = await start();
     const job = await first.enqueue({ model: 'det', trigger: 'degradation', reason: 'accuracy 0.2 < 0.7' });
-    await waitFor('the job to end', () => first.get(job.id).state === 'failed');
+    await waitFor(() => first.get(job.id).state === 'failed', 10_000, 'the job to end');
     // Within one run the performance monitor's own cooldowns decide: the runner queues.
     const second = await first.enqueue({ model: 'det', trigger: 'degradation', reason: 'again' });
     expect(second.id).not.toBe(job.id);
-    await waitFor('the second job to end', () => first.get(second.id).state === 'failed');
+    await waitFor(() => first.get(second.id).state === 'failed', 10_000, 'the second job to end');
     await stop(first);
 
     const restarted = await start();

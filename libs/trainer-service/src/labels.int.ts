@@ -1,5 +1,6 @@
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { DEFAULT_STREAM_LIMITS, provisionStreams, publishMessage } from '@x0/bus';
+import { waitFor } from '@x0/bus/testing';
 import { Anomaly, EVENT_CODECS, Outcome, STREAMS, Verdict, eventSubject, type Label } from '@x0/contracts';
 import { selectBackend } from '@x0/lora';
 import { startTrainerUnderTest, type TrainerUnderTest } from './testing';
@@ -7,16 +8,6 @@ import { anomalyDetectorBase } from './trainer-service';
 
 // Real nats-server and gRPC on a loaded machine: generous limits, no timing assertions.
 jest.setTimeout(120_000);
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== null && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Every stored label event, oldest first. */
 async function storedLabels(t: TrainerUnderTest): Promise<Label[]> {
@@ -34,10 +25,14 @@ async function storedLabels(t: TrainerUnderTest): Promise<Label[]> {
 
 /** Resolves once the trainer's feedback consumer has handled every stored event. */
 function feedbackDrained(t: TrainerUnderTest): Promise<true> {
-  return waitFor('the feedback consumer to catch up', async () => {
-    const info = await t.bus.jsm.consumers.info(STREAMS.events.name, 'trainer-feedback');
-    return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
-  });
+  return waitFor(
+    async () => {
+      const info = await t.bus.jsm.consumers.info(STREAMS.events.name, 'trainer-feedback');
+      return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
+    },
+    30_000,
+    'the feedback consumer to catch up',
+  );
 }
 
 describe('trainer labels - attribution to the version that raised the anomaly', () => {
@@ -51,13 +46,17 @@ describe('trainer labels - attribution to the version that raised the anomaly', 
 
   /** Labels once the trainer has indexed the anomaly. */
   function label(anomalyId: string, real: boolean, actor = 'alice') {
-    return waitFor(`a label of ${anomalyId}`, async () => {
-      try {
-        return await t.call('label', { anomalyId, anomaly: real, actor, reason: '', component: '' });
-      } catch {
-        return undefined;
-      }
-    });
+    return waitFor(
+      async () => {
+        try {
+          return await t.call('label', { anomalyId, anomaly: real, actor, reason: '', component: '' });
+        } catch {
+          return undefined;
+        }
+      },
+      30_000,
+      `a label of ${anomalyId}`,
+    );
   }
 
   const accuracy = async () => (await t.call('getModelPerformance', { model: 'detector' })).accuracy!;
@@ -72,7 +71,7 @@ describe('trainer labels - attribution to the version that raised the anomaly', 
     await t.registry.register({ model: 'detector', version: '2', artifacts: v1, signature: { inputShape: [24] } });
     v1.dispose();
     await t.call('promote', { model: 'detector', version: '2', alias: '', reason: 'test', actor: 'ci' });
-    await waitFor('the monitor to follow champion 2', async () => (await t.call('getModelPerformance', { model: 'detector' })).version === '2');
+    await waitFor(async () => (await t.call('getModelPerformance', { model: 'detector' })).version === '2', 30_000, 'the monitor to follow champion 2');
   });
   afterAll(() => t?.stop());
 
@@ -82,18 +81,18 @@ describe('trainer labels - attribution to the version that raised the anomaly', 
     for (let i = 0; i < 6; i++) await label(`an-v1-${i}`, false);
     for (let i = 0; i < 4; i++) await label(`an-v2-${i}`, true);
     // Labels are consumed in stream order: once version 2's are counted, version 1's were seen.
-    const acc = await waitFor("champion 2's labels", async () => ((await accuracy()).samples >= 4 ? accuracy() : undefined));
+    const acc = await waitFor(async () => ((await accuracy()).samples >= 4 ? accuracy() : undefined), 30_000, "champion 2's labels");
     expect(acc).toMatchObject({ value: 1, samples: 4, judged: true, breached: false });
   });
 
   it('attribution - after a rollback to the shipped version, anomalies of the bundled forecaster (b1) count for it', async () => {
     await t.call('rollback', { model: 'detector', alias: '', reason: 'test', actor: 'ci' });
-    await waitFor('the monitor to follow champion 1', async () => (await t.call('getModelPerformance', { model: 'detector' })).version === '1');
+    await waitFor(async () => (await t.call('getModelPerformance', { model: 'detector' })).version === '1', 30_000, 'the monitor to follow champion 1');
     await anomaly('an-b1-0', 'b1');
     await anomaly('an-v2-late', '2');
     await label('an-v2-late', false);
     await label('an-b1-0', false);
-    const acc = await waitFor("champion 1's label", async () => ((await accuracy()).samples >= 1 ? accuracy() : undefined));
+    const acc = await waitFor(async () => ((await accuracy()).samples >= 1 ? accuracy() : undefined), 30_000, "champion 1's label");
     expect(acc).toMatchObject({ value: 0, samples: 1 });
   });
 });
@@ -107,13 +106,17 @@ describe('trainer labels - one operator label in force per anomaly', () => {
   }
 
   function label(anomalyId: string, real: boolean, actor: string) {
-    return waitFor(`a label of ${anomalyId}`, async () => {
-      try {
-        return await t.call('label', { anomalyId, anomaly: real, actor, reason: '', component: '' });
-      } catch {
-        return undefined;
-      }
-    });
+    return waitFor(
+      async () => {
+        try {
+          return await t.call('label', { anomalyId, anomaly: real, actor, reason: '', component: '' });
+        } catch {
+          return undefined;
+        }
+      },
+      30_000,
+      `a label of ${anomalyId}`,
+    );
   }
 
   const labelsOf = async (anomalyId: string) => (await storedLabels(t)).filter((l) => l.anomalyId === anomalyId);
@@ -176,7 +179,7 @@ describe('trainer labels - one operator label in force per anomaly', () => {
       timeToRecoverMs: 1000,
     });
     await publishMessage(t.bus.js, { subject: eventSubject('outcome', 'db-1'), data: EVENT_CODECS.outcome.encode(o), id: 'out-1' });
-    await waitFor('the outcome label', async () => (await labelsOf('an-out')).length > 0);
+    await waitFor(async () => (await labelsOf('an-out')).length > 0, 30_000, 'the outcome label');
     await label('an-out', false, 'alice');
     await feedbackDrained(t);
     // an-fix real, an-ok real, an-out false alarm (an-same was counted before the restart).
