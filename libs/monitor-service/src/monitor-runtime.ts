@@ -161,7 +161,6 @@ export class MonitorRuntime {
     const detections = samples.length > 0 ? this.o.detector.scoreBatch(samples) : [];
     if (samples.length > 0) this.o.onScored?.(samples.length, performance.now() - scoreStart);
     const touched = new Map<string, Detection>();
-    const recovered: string[] = [];
     for (let i = 0; i < detections.length; i++) {
       const det = detections[i];
       const k = owner[i];
@@ -175,7 +174,8 @@ export class MonitorRuntime {
         this.baselineOf(det.component, metric),
       );
       if (decision.type === 'open' && !this.preIncident.has(det.component)) this.preIncident.set(det.component, this.o.detector.snapshot(det.component));
-      if (decision.type === 'cleared') recovered.push(det.component);
+      // (at once: the same batch may open a new incident for the component after this one)
+      if (decision.type === 'cleared') this.forgetIncident(det.component);
       if (decision.type === 'open' || decision.type === 'realert') {
         // A re-announcement keeps the incident's severity: the detector may have adapted by now.
         const anomaly = this.buildAnomaly(det, samples[i].values, batchIds[k], decision.severity);
@@ -188,8 +188,6 @@ export class MonitorRuntime {
         this.remember(anomaly);
       }
     }
-
-    for (const component of recovered) this.forgetIncident(component);
 
     for (let k = 0; k < items.length; k++) {
       const r = results[k];

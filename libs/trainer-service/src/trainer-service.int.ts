@@ -347,11 +347,11 @@ describe('trainer service - answers gRPC while a job trains', () => {
     await t?.stop();
   });
 
-  it('responsiveness - GetStatistics answers within 1 s throughout a detector job (training yields to the event loop)', async () => {
+  it('responsiveness - GetStatistics answers within 2 s throughout a detector job (training yields to the event loop; unyielded, a stage blocked ~6 s)', async () => {
     const statistics = () =>
       new Promise<number>((resolve, reject) => {
         const started = performance.now();
-        client.getStatistics({}, new grpc.Metadata(), { deadline: Date.now() + 1000 }, (err) => (err ? reject(err) : resolve(performance.now() - started)));
+        client.getStatistics({}, new grpc.Metadata(), { deadline: Date.now() + 2000 }, (err) => (err ? reject(err) : resolve(performance.now() - started)));
       });
     const job = await t.call('train', { model: 'detector', component: '', reason: 'responsiveness', actor: 'ci' });
     const stages = new Set<string>();
@@ -368,6 +368,6 @@ describe('trainer service - answers gRPC while a job trains', () => {
     }
     expect([...stages]).toEqual(expect.arrayContaining(['train']));
     expect(latencies.length).toBeGreaterThanOrEqual(3);
-    expect(Math.max(...latencies)).toBeLessThan(1000);
+    expect(Math.max(...latencies)).toBeLessThan(2000);
   });
 });
