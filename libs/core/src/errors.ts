@@ -19,8 +19,9 @@ export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
   readonly kind: string;
   readonly id: string;
-  constructor(kind: string, id: string, options?: X0ErrorOptions) {
-    super(`${kind} '${id}' not found`, options);
+  /** `hint`, when given, follows the message: what to do instead (`plan 'p' not found: <hint>`). */
+  constructor(kind: string, id: string, options?: X0ErrorOptions & { hint?: string }) {
+    super(`${kind} '${id}' not found${options?.hint ? `: ${options.hint}` : ''}`, options);
     this.kind = kind;
     this.id = id;
   }

@@ -17,7 +17,7 @@ export class Ring<T> {
     this.next = (this.next + 1) % this.capacity;
   }
 
-  /** Replaces the first value (oldest first) that `match` accepts, in place; false when none does. */
+  /** Replaces a value that `match` accepts (the first in storage order), in place; false when none does. */
   replace(match: (value: T) => boolean, value: T): boolean {
     const i = this.items.findIndex(match);
     if (i < 0) return false;

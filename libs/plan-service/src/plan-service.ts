@@ -92,9 +92,9 @@ export const planService: ServiceModule<typeof planConfigShape> = {
         const plan = runtime.plan(req.planId);
         if (plan) return plan;
         // Explanations live in memory only: a plan from before a restart (e.g. one still pending approval) is not here.
-        const err = new NotFoundError('plan', req.planId);
-        err.message += `: explanations are kept in memory, only for plans made since the plan service last started (the last ${c.PLAN_EXPLAIN_CACHE}); x0 audit shows the plan's explanation from the event log`;
-        throw err;
+        throw new NotFoundError('plan', req.planId, {
+          hint: `explanations are kept in memory, only for plans made since the plan service last started (the last ${c.PLAN_EXPLAIN_CACHE}); x0 audit shows the plan's explanation from the event log`,
+        });
       },
       listPolicies: async () => ({ policies: (await policies.list()).map(policyToProto) }),
       upsertPolicy: async (req) => policyToProto(await policies.upsert(policyFromProto(req.policy))),

@@ -23,9 +23,9 @@ export function stageOf(j: TrainingJob, now = Date.now()): string {
   return j.notBeforeMs > now ? `queued, starts at ${utc(j.notBeforeMs)} UTC` : 'queued, waiting to start';
 }
 
-/** The STATE cell of `x0 jobs`: `queued until <time>` for a delayed job, `running <stage>`, or the state. */
+/** The STATE cell of `x0 jobs`: `queued until <time> UTC` for a delayed job, `running <stage>`, or the state. */
 export function stateCell(j: TrainingJob, now = Date.now()): string {
-  if (j.state === 'queued' && j.notBeforeMs > now) return `queued until ${utc(j.notBeforeMs)}`;
+  if (j.state === 'queued' && j.notBeforeMs > now) return `queued until ${utc(j.notBeforeMs)} UTC`;
   return j.state === 'running' ? `running ${j.stage}` : j.state;
 }
 
