@@ -17,6 +17,15 @@ interface HeldRecord {
   decision?: ApprovalAudit;
 }
 
+/** A plan held here: the plan, its queue entry, and the write of its pending record while one is in progress. */
+interface Held {
+  plan: Plan;
+  pending: PendingApproval;
+  /** Whether the pending record is in KV (a failed write is tried again when the plan is redelivered). */
+  stored: boolean;
+  write?: Promise<void>;
+}
+
 /** Options of ApprovalDesk. */
 export interface ApprovalDeskOptions {
   bus: Bus;
@@ -34,7 +43,8 @@ export interface ApprovalDeskOptions {
 export class ApprovalDesk {
   private kv?: KV;
   private readonly queue: ApprovalQueue;
-  private readonly plans = new Map<string, Plan>();
+  /** Held plans by id: each one is here from the moment its queue entry is (both are what a decision needs). */
+  private readonly held = new Map<string, Held>();
   /** Expiries noticed by the queue (whichever call noticed them), to publish. */
   private readonly expired: ApprovalAudit[] = [];
   private timer?: NodeJS.Timeout;
@@ -56,7 +66,7 @@ export class ApprovalDesk {
       try {
         const rec = e.json<HeldRecord>();
         if (rec.state !== 'pending') continue;
-        this.plans.set(rec.pending.planId, Plan.decode(Buffer.from(rec.plan, 'base64')));
+        this.held.set(rec.pending.planId, { plan: Plan.decode(Buffer.from(rec.plan, 'base64')), pending: rec.pending, stored: true });
         pending.push(rec.pending);
       } catch (err) {
         this.o.logger.warn({ key: k, err: errorMessage(err) }, 'unreadable approval record skipped');
@@ -79,25 +89,33 @@ export class ApprovalDesk {
   }
 
   /**
-   * Holds a plan for approval (persisted). A plan already held is left as it is; one already
-   * decided (also before a restart) is not held again. Returns whether it is now pending.
+   * Holds a plan for approval (persisted). A plan already held is left as it is (its record
+   * written again if that failed before); one already decided (also before a restart) is not
+   * held again. Returns whether it is now pending (or was decided while its record was written).
+   *
+   * The plan is listed, and can be decided, from the moment it enters the queue, before its
+   * record is written: it is kept with its queue entry at once, and a decision's record waits
+   * for that write (see settle).
    */
   async hold(plan: Plan): Promise<boolean> {
     const id = plan.meta!.id;
-    if (this.plans.has(id)) return true;
-    const stored = await this.kv!.get(toKvKey(id));
-    if (stored && stored.operation === 'PUT' && stored.value.length > 0 && stored.json<HeldRecord>().state === 'decided') return false;
-    const guard = plan.explanation?.guardrails.find((l) => l.startsWith('approval:'));
-    const pending = this.queue.request({
-      planId: id,
-      component: plan.meta!.component,
-      action: plan.action,
-      policyId: plan.policyId,
-      reason: guard ? guard.replace(/^approval: needs_approval — /, '') : 'the policy requires approval',
-    });
-    const rec: HeldRecord = { state: 'pending', pending, plan: Buffer.from(Plan.encode(plan).finish()).toString('base64') };
-    await this.kv!.put(toKvKey(id), JSON.stringify(rec));
-    this.plans.set(id, plan);
+    let h = this.held.get(id);
+    if (!h) {
+      const stored = await this.kv!.get(toKvKey(id));
+      if (stored && stored.operation === 'PUT' && stored.value.length > 0 && stored.json<HeldRecord>().state === 'decided') return false;
+      const guard = plan.explanation?.guardrails.find((l) => l.startsWith('approval:'));
+      const pending = this.queue.request({
+        planId: id,
+        component: plan.meta!.component,
+        action: plan.action,
+        policyId: plan.policyId,
+        reason: guard ? guard.replace(/^approval: needs_approval — /, '') : 'the policy requires approval',
+      });
+      h = { plan, pending, stored: false };
+      this.held.set(id, h);
+    }
+    // Once decided, only the decided record is written (settle).
+    if (!h.stored && !this.queue.decision(id)) await this.store(h);
     return true;
   }
 
@@ -125,9 +143,24 @@ export class ApprovalDesk {
     }
   }
 
+  /** Writes a held plan's pending record; one write at a time. */
+  private store(h: Held): Promise<void> {
+    const rec: HeldRecord = { state: 'pending', pending: h.pending, plan: Buffer.from(Plan.encode(h.plan).finish()).toString('base64') };
+    h.write ??= this.kv!.put(toKvKey(h.pending.planId), JSON.stringify(rec))
+      .then(() => {
+        h.stored = true;
+      })
+      .finally(() => {
+        h.write = undefined;
+      });
+    return h.write;
+  }
+
   private async settle(audit: ApprovalAudit): Promise<void> {
-    const plan = this.plans.get(audit.planId);
-    if (!plan) return;
+    const h = this.held.get(audit.planId);
+    // Cannot happen (a queue entry always comes with its plan); loud rather than a silent 'approved' that does nothing.
+    if (!h) throw new Error(`plan ${audit.planId} was ${audit.decision}, but its plan is not held here: nothing carried out`);
+    const plan = h.plan;
     try {
       await this.o.onDecision(plan, audit);
     } catch (err) {
@@ -135,9 +168,11 @@ export class ApprovalDesk {
       this.o.logger.error({ plan: audit.planId, decision: audit.decision, err: errorMessage(err) }, 'approval decision not fully carried out');
       throw err;
     }
-    this.plans.delete(audit.planId);
+    // A pending record still being written would otherwise land after (over) the decided one.
+    await h.write?.catch(() => undefined);
     const pending: PendingApproval = { planId: audit.planId, component: audit.component, action: audit.action, reason: '', requestedMs: audit.requestedMs, expiresMs: audit.decidedMs };
     const rec: HeldRecord = { state: 'decided', pending, plan: Buffer.from(Plan.encode(plan).finish()).toString('base64'), decision: audit };
     await this.kv!.put(toKvKey(audit.planId), JSON.stringify(rec)).catch((err) => this.o.logger.warn({ plan: audit.planId, err: errorMessage(err) }, 'cannot record the decision'));
+    this.held.delete(audit.planId);
   }
 }

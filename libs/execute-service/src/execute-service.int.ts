@@ -261,8 +261,9 @@ describe('execute service', () => {
     const agent = startTestAgent(bus.nc, 'db-4', { failover: () => ({ ok: true }) });
     agents.push(agent);
     health.set('db-4', '');
-    // Let the service hear the component is healthy (statuses go out every 50 ms) before approving.
-    await new Promise((r) => setTimeout(r, 300));
+    // The service must have heard the component is healthy (statuses go out every 50 ms) before the approval:
+    // every status it receives has it learn the component's actions, so db-4 listed means a status arrived.
+    await waitFor(async () => (await call<{ component: string }, ListActionsResponse>(client.listActions, { component: '' })).components.some((c) => c.component === 'db-4') || undefined, 5000, 'a status of db-4 heard');
     const plan = makePlan('db-4', { action: 'failover', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL });
     await publishEvent(bus, 'plan', plan);
     await waitFor(async () => (await call<object, ListPendingResponse>(client.listPending, {})).pending.length === 1 || undefined, 5000, 'pending');
