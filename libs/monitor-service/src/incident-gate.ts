@@ -127,6 +127,11 @@ export class IncidentGate {
     ep.calm = 0;
   }
 
+  /** Whether the component is in an episode (deviating, or an incident open). */
+  inEpisode(component: string): boolean {
+    return this.episodes.has(component);
+  }
+
   /** Id of the open incident's latest anomaly, or ''. */
   openAnomaly(component: string): string {
     return this.episodes.get(component)?.anomalyId ?? '';

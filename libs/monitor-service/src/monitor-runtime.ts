@@ -61,12 +61,18 @@ export class MonitorRuntime {
   private readonly outputs = new Map<number, OutboundMessage[]>();
   private readonly baselines = new Map<string, { at: number; metrics: Map<string, { mean: number; std: number }> }>();
   /**
-   * Detector state of each component with an open incident, as it was when the incident opened.
-   * The detector keeps learning while an incident lasts (it must keep scoring); when the incident
+   * Detector state of each component with an open incident, from before the incident. The
+   * detector keeps learning while an incident lasts (it must keep scoring); when the incident
    * clears, the component goes back to this state, so a fault that lasted — an action waiting
    * for approval — does not become part of its normal and hide the next one.
    */
   private readonly preIncident = new Map<string, Uint8Array>();
+  /**
+   * Each component's latest periodic snapshot taken while it was quiet (no episode): the state
+   * an incident goes back to. A whole batch is scored before the gate sees it, so a snapshot
+   * taken when an incident opens already holds that batch's faulty samples.
+   */
+  private readonly quiet = new Map<string, Uint8Array>();
   private snapshotTimer?: NodeJS.Timeout;
   private stopping?: Promise<void>;
 
@@ -92,7 +98,7 @@ export class MonitorRuntime {
     this.o.logger.info({ restored, skipped }, 'detector state restored from KV');
     await this.loop.start();
     this.snapshotTimer = setInterval(() => {
-      this.store.flush(this.o.detector).catch((err) => this.o.logger.warn({ err: errorMessage(err) }, 'snapshot failed'));
+      this.store.flush(this.o.detector, this.keepQuiet).catch((err) => this.o.logger.warn({ err: errorMessage(err) }, 'snapshot failed'));
     }, this.o.snapshotIntervalMs);
     this.snapshotTimer.unref();
   }
@@ -173,7 +179,9 @@ export class MonitorRuntime {
       const decision = this.gate.observe(det.component, { severity: det.severity, timeMs: det.timeMs, metrics: det.metrics, values: samples[i].values }, (metric) =>
         this.baselineOf(det.component, metric),
       );
-      if (decision.type === 'open' && !this.preIncident.has(det.component)) this.preIncident.set(det.component, this.o.detector.snapshot(det.component));
+      if (decision.type === 'open' && !this.preIncident.has(det.component)) {
+        this.preIncident.set(det.component, this.quiet.get(det.component) ?? this.o.detector.snapshot(det.component));
+      }
       // (at once: the same batch may open a new incident for the component after this one)
       if (decision.type === 'cleared') this.forgetIncident(det.component);
       if (decision.type === 'open' || decision.type === 'realert') {
@@ -197,6 +205,11 @@ export class MonitorRuntime {
     this.publishHealth(touched);
     return results;
   }
+
+  /** Keeps a periodic snapshot as the component's pre-incident state when it was taken in quiet. */
+  private readonly keepQuiet = (component: string, state: Uint8Array): void => {
+    if (!this.gate.inEpisode(component)) this.quiet.set(component, state);
+  };
 
   /** After an incident has cleared: the component's detector goes back to its state from before it. */
   private forgetIncident(component: string): void {

@@ -55,24 +55,26 @@ export class DetectorStateStore {
     this.dirty.add(component);
   }
 
-  /** Writes the state of every component scored since the last flush. */
-  async flush(source: SnapshotSource): Promise<number> {
+  /** Writes the state of every component scored since the last flush; `written` sees each snapshot written. */
+  async flush(source: SnapshotSource, written?: (component: string, state: Uint8Array) => void): Promise<number> {
     if (this.dirty.size === 0) return 0;
     await this.open();
     const components = [...this.dirty];
     this.dirty.clear();
-    let written = 0;
+    let count = 0;
     await Promise.all(
       components.map(async (c) => {
         try {
-          await this.kv!.put(toKvKey(c), source.snapshot(c));
-          written++;
+          const state = source.snapshot(c);
+          await this.kv!.put(toKvKey(c), state);
+          written?.(c, state);
+          count++;
         } catch (err) {
           this.dirty.add(c);
           this.logger.warn({ component: c, err: errorMessage(err) }, 'cannot snapshot detector state; will retry');
         }
       }),
     );
-    return written;
+    return count;
   }
 }
