@@ -35,29 +35,32 @@ function feedbackDrained(t: TrainerUnderTest): Promise<true> {
   );
 }
 
+/** Publishes an anomaly as a monitor serving detector `forecaster` would (modelVersion `stat-v1+mlp-forecaster-<v>`). */
+async function publishAnomaly(t: TrainerUnderTest, id: string, component: string, forecaster: string, score = 0.95): Promise<void> {
+  const a = Anomaly.fromPartial({ meta: { id, component, timeMs: Date.now(), source: 'monitor' }, score, modelVersion: `stat-v1+mlp-forecaster-${forecaster}` });
+  await publishMessage(t.bus.js, { subject: eventSubject('anomaly', component), data: EVENT_CODECS.anomaly.encode(a), id });
+}
+
+/** Labels an anomaly once the trainer has indexed it. */
+function labelWhenIndexed(t: TrainerUnderTest, anomalyId: string, real: boolean, actor: string) {
+  return waitFor(
+    async () => {
+      try {
+        return await t.call('label', { anomalyId, anomaly: real, actor, reason: '', component: '' });
+      } catch {
+        return undefined;
+      }
+    },
+    30_000,
+    `a label of ${anomalyId}`,
+  );
+}
+
 describe('trainer labels - attribution to the version that raised the anomaly', () => {
   let t: TrainerUnderTest;
 
-  /** Publishes an anomaly as a monitor serving `forecaster` would (modelVersion `stat-v1+mlp-forecaster-<v>`). */
-  async function anomaly(id: string, forecaster: string, component = 'api-1'): Promise<void> {
-    const a = Anomaly.fromPartial({ meta: { id, component, timeMs: Date.now(), source: 'monitor' }, score: 0.95, modelVersion: `stat-v1+mlp-forecaster-${forecaster}` });
-    await publishMessage(t.bus.js, { subject: eventSubject('anomaly', component), data: EVENT_CODECS.anomaly.encode(a), id });
-  }
-
-  /** Labels once the trainer has indexed the anomaly. */
-  function label(anomalyId: string, real: boolean, actor = 'alice') {
-    return waitFor(
-      async () => {
-        try {
-          return await t.call('label', { anomalyId, anomaly: real, actor, reason: '', component: '' });
-        } catch {
-          return undefined;
-        }
-      },
-      30_000,
-      `a label of ${anomalyId}`,
-    );
-  }
+  const anomaly = (id: string, forecaster: string) => publishAnomaly(t, id, 'api-1', forecaster);
+  const label = (anomalyId: string, real: boolean, actor = 'alice') => labelWhenIndexed(t, anomalyId, real, actor);
 
   const accuracy = async () => (await t.call('getModelPerformance', { model: 'detector' })).accuracy!;
 
@@ -100,24 +103,8 @@ describe('trainer labels - attribution to the version that raised the anomaly', 
 describe('trainer labels - one operator label in force per anomaly', () => {
   let t: TrainerUnderTest;
 
-  async function anomaly(id: string): Promise<void> {
-    const a = Anomaly.fromPartial({ meta: { id, component: 'db-1', timeMs: Date.now(), source: 'monitor' }, score: 0.9, modelVersion: 'stat-v1+mlp-forecaster-1' });
-    await publishMessage(t.bus.js, { subject: eventSubject('anomaly', 'db-1'), data: EVENT_CODECS.anomaly.encode(a), id });
-  }
-
-  function label(anomalyId: string, real: boolean, actor: string) {
-    return waitFor(
-      async () => {
-        try {
-          return await t.call('label', { anomalyId, anomaly: real, actor, reason: '', component: '' });
-        } catch {
-          return undefined;
-        }
-      },
-      30_000,
-      `a label of ${anomalyId}`,
-    );
-  }
+  const anomaly = (id: string) => publishAnomaly(t, id, 'db-1', '1', 0.9);
+  const label = (anomalyId: string, real: boolean, actor: string) => labelWhenIndexed(t, anomalyId, real, actor);
 
   const labelsOf = async (anomalyId: string) => (await storedLabels(t)).filter((l) => l.anomalyId === anomalyId);
   const accuracy = async () => (await t.call('getModelPerformance', { model: 'detector' })).accuracy!;
