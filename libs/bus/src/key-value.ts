@@ -25,3 +25,12 @@ export function toKvKey(value: string): string {
 export function fromKvKey(key: string): string {
   return key.startsWith('b64.') ? Buffer.from(key.slice(4), 'base64url').toString('utf8') : key;
 }
+
+/**
+ * True when a KV write failed because the key is not at the expected revision: `update` after
+ * someone else wrote, or `create` of a key that exists (JetStream error 10071).
+ */
+export function isKvRevisionConflict(err: unknown): boolean {
+  const e = err as { api_error?: { err_code?: number }; message?: string } | undefined;
+  return e?.api_error?.err_code === 10071 || /wrong last sequence|key exists/i.test(e?.message ?? '');
+}

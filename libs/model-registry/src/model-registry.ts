@@ -4,6 +4,7 @@ import { Objm, StorageType, type ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import * as tf from '@tensorflow/tfjs';
 import { MODELS_UPDATED_SUBJECT } from '@x0/contracts';
+import { isKvRevisionConflict } from '@x0/bus';
 import { FailedPreconditionError, InvalidArgumentError, newId, NotFoundError } from '@x0/core';
 import { moveAlias, parseAliasState, rollbackAlias } from './alias-state';
 import { watchAlias, watchAliasedModels, type AliasedModelsWatch, type AliasWatch, type WatchAliasOptions } from './alias-watch';
@@ -274,7 +275,7 @@ export class ModelRegistry {
         state = { ...wanted, revision };
       } catch (err) {
         // Someone else moved the alias between our read and our write: re-read and retry.
-        if (attempt < CAS_ATTEMPTS && isWrongSequence(err)) continue;
+        if (attempt < CAS_ATTEMPTS && isKvRevisionConflict(err)) continue;
         throw err;
       }
     }
@@ -295,9 +296,4 @@ function isLive(entry: KvEntry | null): boolean {
 
 function versionExists(model: string, version: string, cause?: unknown): FailedPreconditionError {
   return new FailedPreconditionError(`model ${model} version ${version} already exists; versions are immutable, register a new version`, { cause });
-}
-
-function isWrongSequence(err: unknown): boolean {
-  const e = err as { code?: number; api_error?: { err_code?: number }; message?: string };
-  return e?.api_error?.err_code === 10071 || /wrong last sequence|key exists/i.test(e?.message ?? '');
 }

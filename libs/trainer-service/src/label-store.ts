@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { openKeyValue, toKvKey, type Bus } from '@x0/bus';
+import { isKvRevisionConflict, openKeyValue, toKvKey, type Bus } from '@x0/bus';
 
 /** KV bucket of the operator label in force per anomaly (what makes `x0 label` idempotent). */
 export const LABEL_BUCKET = 'x0_trainer_labels';
@@ -54,7 +54,7 @@ export class LabelStore {
     try {
       return revision === undefined ? await this.bucket().create(key, JSON.stringify(record)) : await this.bucket().update(key, JSON.stringify(record), revision);
     } catch (err) {
-      if (isWrongSequence(err)) throw new LabelConflictError(record.anomalyId, { cause: err });
+      if (isKvRevisionConflict(err)) throw new LabelConflictError(record.anomalyId, { cause: err });
       throw err;
     }
   }
@@ -81,9 +81,4 @@ export class LabelConflictError extends Error {
   ) {
     super(`anomaly ${anomalyId} was labelled concurrently`, options);
   }
-}
-
-function isWrongSequence(err: unknown): boolean {
-  const e = err as { api_error?: { err_code?: number }; message?: string };
-  return e?.api_error?.err_code === 10071 || /wrong last sequence|key exists/i.test(e?.message ?? '');
 }
