@@ -145,8 +145,7 @@ export class ApprovalDesk {
 
   /** Writes a held plan's pending record; one write at a time. */
   private store(h: Held): Promise<void> {
-    const rec: HeldRecord = { state: 'pending', pending: h.pending, plan: Buffer.from(Plan.encode(h.plan).finish()).toString('base64') };
-    h.write ??= this.kv!.put(toKvKey(h.pending.planId), JSON.stringify(rec))
+    h.write ??= this.kv!.put(toKvKey(h.pending.planId), heldRecord('pending', h.pending, h.plan))
       .then(() => {
         h.stored = true;
       })
@@ -171,8 +170,13 @@ export class ApprovalDesk {
     // A pending record still being written would otherwise land after (over) the decided one.
     await h.write?.catch(() => undefined);
     const pending: PendingApproval = { planId: audit.planId, component: audit.component, action: audit.action, reason: '', requestedMs: audit.requestedMs, expiresMs: audit.decidedMs };
-    const rec: HeldRecord = { state: 'decided', pending, plan: Buffer.from(Plan.encode(plan).finish()).toString('base64'), decision: audit };
-    await this.kv!.put(toKvKey(audit.planId), JSON.stringify(rec)).catch((err) => this.o.logger.warn({ plan: audit.planId, err: errorMessage(err) }, 'cannot record the decision'));
+    await this.kv!.put(toKvKey(audit.planId), heldRecord('decided', pending, plan, audit)).catch((err) => this.o.logger.warn({ plan: audit.planId, err: errorMessage(err) }, 'cannot record the decision'));
     this.held.delete(audit.planId);
   }
+}
+
+/** The KV record of a held plan, as JSON (the plan as base64 protobuf). */
+function heldRecord(state: HeldRecord['state'], pending: PendingApproval, plan: Plan, decision?: ApprovalAudit): string {
+  const rec: HeldRecord = { state, pending, plan: Buffer.from(Plan.encode(plan).finish()).toString('base64'), ...(decision && { decision }) };
+  return JSON.stringify(rec);
 }
