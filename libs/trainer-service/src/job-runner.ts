@@ -170,12 +170,17 @@ export class JobRunner {
     this.jobs.set(job.id, job);
     const queued = TrainingJob.fromPartial(job);
     // Stored, so it will run: a lost event or cooldown record is logged, not thrown. The queued event goes out before the job can start.
-    await this.publish(job).catch((err) => this.o.logger.warn({ job: job.id, err: errorMessage(err) }, 'queued event not published'));
+    await this.publishQueued(job);
     this.queue.push(job.id);
     this.wake?.();
     await this.cooldowns.record(job.model, job.trigger, job.id, now).catch((err) => this.o.logger.warn({ job: job.id, err: errorMessage(err) }, 'retraining cooldown not recorded'));
     this.o.logger.info({ job: job.id, model: job.model, component, trigger: job.trigger, reason: job.reason, notBeforeMs: job.notBeforeMs }, 'training job queued');
     return queued;
+  }
+
+  /** The queued event of a stored job: a lost one is logged, not thrown (the job runs anyway). */
+  private publishQueued(job: TrainingJob): Promise<void> {
+    return this.publish(job).catch((err) => this.o.logger.warn({ job: job.id, err: errorMessage(err) }, 'queued event not published'));
   }
 
   /** Checks a request before anything is stored; returns its component ('' for none). */
@@ -198,7 +203,7 @@ export class JobRunner {
     Object.assign(job, { trigger: 'manual', actor: req.actor ?? '', notBeforeMs: 0, reason: `${reason}; took over the queued ${was}: ${withoutDelayNote(job.reason)}` });
     await this.save(job);
     const queued = TrainingJob.fromPartial(job);
-    await this.publish(job).catch((err) => this.o.logger.warn({ job: job.id, err: errorMessage(err) }, 'queued event not published'));
+    await this.publishQueued(job);
     this.wake?.();
     this.o.logger.info({ job: job.id, model: job.model, component: job.component, actor: job.actor, was: previous }, 'manual request took over a queued training job');
     return queued;
