@@ -61,16 +61,13 @@ export class MonitorRuntime {
   private readonly outputs = new Map<number, OutboundMessage[]>();
   private readonly baselines = new Map<string, { at: number; metrics: Map<string, { mean: number; std: number }> }>();
   /**
-   * Detector state of each component with an open incident, from before the incident. The
-   * detector keeps learning while an incident lasts (it must keep scoring); when the incident
-   * clears, the component goes back to this state, so a fault that lasted — an action waiting
-   * for approval — does not become part of its normal and hide the next one.
-   */
-  private readonly preIncident = new Map<string, Uint8Array>();
-  /**
-   * Each component's latest periodic snapshot taken while it was quiet (no episode): the state
-   * an incident goes back to. A whole batch is scored before the gate sees it, so a snapshot
-   * taken when an incident opens already holds that batch's faulty samples.
+   * Each component's state from before any incident: its latest periodic snapshot taken while
+   * it was quiet (no episode), or, for a component that had none yet, a snapshot taken when the
+   * incident opened. The detector keeps learning while an incident lasts (it must keep scoring);
+   * when the incident clears, the component goes back to this state, so a fault that lasted — an
+   * action waiting for approval — does not become part of its normal and hide the next one.
+   * (A whole batch is scored before the gate sees it, so a snapshot taken when an incident opens
+   * may already hold that batch's faulty samples: the quiet one is preferred.)
    */
   private readonly quiet = new Map<string, Uint8Array>();
   private snapshotTimer?: NodeJS.Timeout;
@@ -179,9 +176,7 @@ export class MonitorRuntime {
       const decision = this.gate.observe(det.component, { severity: det.severity, timeMs: det.timeMs, metrics: det.metrics, values: samples[i].values }, (metric) =>
         this.baselineOf(det.component, metric),
       );
-      if (decision.type === 'open' && !this.preIncident.has(det.component)) {
-        this.preIncident.set(det.component, this.quiet.get(det.component) ?? this.o.detector.snapshot(det.component));
-      }
+      if (decision.type === 'open' && !this.quiet.has(det.component)) this.quiet.set(det.component, this.o.detector.snapshot(det.component));
       // (at once: the same batch may open a new incident for the component after this one)
       if (decision.type === 'cleared') this.forgetIncident(det.component);
       if (decision.type === 'open' || decision.type === 'realert') {
@@ -213,8 +208,7 @@ export class MonitorRuntime {
 
   /** After an incident has cleared: the component's detector goes back to its state from before it. */
   private forgetIncident(component: string): void {
-    const before = this.preIncident.get(component);
-    this.preIncident.delete(component);
+    const before = this.quiet.get(component);
     if (!before) return;
     try {
       this.o.detector.restore(component, before);
