@@ -3,6 +3,7 @@ import { publishMessage, type Bus } from '@x0/bus';
 import { EVENT_CODECS, eventSubject, subjectToken, TrainingJob } from '@x0/contracts';
 import { deriveId, errorMessage, FailedPreconditionError, InvalidArgumentError, newId, NotFoundError } from '@x0/core';
 import type { ModelRegistry } from '@x0/model-registry';
+import { isAdapterModelOf } from '@x0/model-serving';
 import type { Logger } from '@x0/service-kit';
 import { isoSeconds, withoutDelayNote } from './job-reason';
 import { CarriedCooldowns } from './retrain-cooldown';
@@ -216,8 +217,19 @@ export class JobRunner {
     return job;
   }
 
-  /** Jobs, most recent first. */
+  /**
+   * Jobs (of `model`, or all when it is ''), most recent first. Throws NotFoundError for a
+   * model that is not trainable here and has no job in the history (a misspelt name would
+   * otherwise list nothing, as if the model had no jobs).
+   */
   list(model = '', limit = 50): TrainingJob[] {
+    if (model && !this.trainables.has(model) && ![...this.jobs.values()].some((j) => j.model === model)) {
+      const adapterOf = this.models.find((m) => isAdapterModelOf(m, model));
+      const hint = adapterOf
+        ? `the jobs of ${model.slice(adapterOf.length + 2)}'s adapter are listed under ${adapterOf} (component ${model.slice(adapterOf.length + 2)})`
+        : `the trainer trains ${this.models.join(', ')}`;
+      throw new NotFoundError('model', model, { hint });
+    }
     return [...this.jobs.values()]
       .filter((j) => !model || j.model === model)
       .sort((a, b) => b.createdMs - a.createdMs || b.id.localeCompare(a.id))

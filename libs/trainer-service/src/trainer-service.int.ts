@@ -128,6 +128,16 @@ describe('trainer service - registry, shadow promotion and adapters (margin 5 %)
       });
     }
     expect((await t.call('listJobs', { model: '', limit: 10 })).jobs).toEqual([]);
+    // A misspelt model is NOT_FOUND (as GetModel answers), not an empty list; a known one without jobs is empty.
+    await expect(t.call('listJobs', { model: 'nosuch', limit: 10 })).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+      details: "model 'nosuch' not found: the trainer trains detector, action-params",
+    });
+    await expect(t.call('listJobs', { model: 'action-params--web-1', limit: 10 })).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+      details: "model 'action-params--web-1' not found: the jobs of web-1's adapter are listed under action-params (component web-1)",
+    });
+    expect((await t.call('listJobs', { model: 'action-params', limit: 10 })).jobs).toEqual([]);
   });
 
   it('retraining - a manual job on degraded data produces a challenger that wins the shadow evaluation and is promoted', async () => {
