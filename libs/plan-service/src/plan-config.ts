@@ -14,8 +14,10 @@ export const planConfigShape = {
   PLAN_GUARDRAILS_FILE: z.string().trim().default(''),
   /** true: every action is only described (global dry-run), whatever the guardrails file says. */
   PLAN_DRY_RUN: envBool(false),
-  /** Recent plans kept in memory for Explain. */
+  /** Recent plans kept in memory (redelivered diagnoses; Explain without a KV read). */
   PLAN_EXPLAIN_CACHE: envInt(10_000, 1, 1_000_000),
+  /** How long every plan is kept in the KV bucket x0_plans for Explain, also across restarts (seconds). */
+  PLAN_EXPLAIN_TTL_S: envInt(7 * 86_400, 60, 365 * 86_400),
   /** Debounce of statistics updates from the policy-stats bucket before the engine re-imports them. */
   PLAN_STATS_DEBOUNCE_MS: envInt(200, 0, 60_000),
   /** Caps every policy's cooldown_s (seconds; 0 = no cap): for demos whose faults come faster than production cooldowns. */

@@ -6,6 +6,7 @@ import { Planner, type DecisionEngine, type PlanRequest } from '@x0/decision';
 import type { Guardrails } from '@x0/guardrails';
 import type { Logger, ServiceStats } from '@x0/service-kit';
 import { buildPlan, planRequest } from './plan-builder';
+import type { PlanStore } from './plan-store';
 
 /** A clock that can be held still while one decision is made (guardrails and engine agree on "now"). */
 export class DecisionClock {
@@ -31,8 +32,10 @@ export interface PlanRuntimeOptions {
   engine: DecisionEngine;
   guardrails: Guardrails;
   clock: DecisionClock;
-  /** Recent plans kept for Explain. */
+  /** Recent plans kept in memory (redelivered diagnoses, Explain without a KV read). */
   explainCache: number;
+  /** Where every plan is stored before it is published, so Explain finds it after a restart. */
+  store: PlanStore;
   /** Diagnoses older than this are not planned; 0 = no limit. */
   maxDiagnosisAgeMs: number;
   /** Outcomes and approvals older than this no longer concern the guardrails. */
@@ -53,7 +56,8 @@ export interface PlanCounts {
 /**
  * The plan service's consumers: diagnoses in → Plan events out (every decision, blocked and
  * no-action ones too); outcomes and approval decisions in → the guardrails' bookkeeping
- * (in-flight slots, circuit breakers, recoveries). Per-component state lives in memory.
+ * (in-flight slots, circuit breakers, recoveries). Per-component state lives in memory; every
+ * plan is also written to the plan store (KV) before it is published, for Explain.
  */
 export class PlanRuntime {
   readonly planner: Planner;
@@ -85,9 +89,9 @@ export class PlanRuntime {
     return this.stopping;
   }
 
-  /** A recent plan by id (Explain). */
-  plan(id: string): Plan | undefined {
-    return this.recent.get(id);
+  /** A plan by id (Explain): from memory, else from the plan store; undefined when neither has it. */
+  async plan(id: string): Promise<Plan | undefined> {
+    return this.recent.get(id) ?? (await this.o.store.get(id));
   }
 
   get recentCount(): number {
@@ -118,7 +122,7 @@ export class PlanRuntime {
     return planRequest(d, { availableActions: this.availableActions(component), groupSize: members.size });
   }
 
-  private onDiagnosis(d: Diagnosis): HandleResult {
+  private async onDiagnosis(d: Diagnosis): Promise<HandleResult> {
     const now = Date.now();
     const age = now - d.meta!.timeMs;
     if (this.o.maxDiagnosisAgeMs > 0 && age > this.o.maxDiagnosisAgeMs) {
@@ -136,6 +140,9 @@ export class PlanRuntime {
       this.counts[decision.status]++;
       this.o.logger.debug({ plan: plan.meta!.id, component: req.component, status: decision.status, action: decision.action }, 'planned');
     }
+    // Stored before it is published: a plan anyone can see can be explained, also after a
+    // restart. A failed write retries the batch; the retry takes the plan from memory.
+    await this.o.store.put(plan);
     return { type: 'ok', outputs: [{ subject: eventSubject('plan', plan.meta!.component), data: EVENT_CODECS.plan.encode(plan), id: plan.meta!.id }] };
   }
 

@@ -24,6 +24,7 @@ import { ComponentActionsStore } from '@x0/component-actions';
 import { PolicyStatsStore } from '@x0/policy-stats';
 import { runService, type ServiceHandle } from '@x0/service-kit';
 import { planService } from './plan-service';
+import { PLANS_BUCKET } from './plan-store';
 import { makeDiagnosis, publishEvent, readEvents, waitFor } from './testing';
 
 const POLICIES = `
@@ -68,6 +69,10 @@ describe('plan service', () => {
     fs.writeFileSync(path.join(dir, 'policies.yaml'), POLICIES);
     // Blast radius: one web component in flight at a time; no flap window, so the test is about one guard at a time.
     fs.writeFileSync(path.join(dir, 'guardrails.yaml'), 'blastRadius: { maxPerGroup: 1 }\nstabilisation: { flapWindowS: 0 }\n');
+    await startPlan();
+  });
+
+  async function startPlan(extra: Record<string, string> = {}) {
     handle = await runService(planService, {
       env: {
         NATS_URL: nats.url,
@@ -78,11 +83,18 @@ describe('plan service', () => {
         PLAN_POLICY_FILE: path.join(dir, 'policies.yaml'),
         PLAN_GUARDRAILS_FILE: path.join(dir, 'guardrails.yaml'),
         PLAN_STATS_DEBOUNCE_MS: '20',
+        ...extra,
       },
       handleSignals: false,
     });
     client = new PlannerServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure());
-  });
+  }
+
+  async function restartPlan(extra: Record<string, string> = {}) {
+    client.close();
+    await handle.stop();
+    await startPlan(extra);
+  }
 
   afterAll(async () => {
     client?.close();
@@ -126,7 +138,7 @@ describe('plan service', () => {
     const err = await call(client, client.explain, { planId: 'pl_nope' }).catch((x: grpc.ServiceError) => x);
     expect(err).toMatchObject({
       code: grpc.status.NOT_FOUND,
-      details: "plan 'pl_nope' not found: explanations are kept in memory, only for plans made since the plan service last started (the last 10000); x0 audit shows the plan's explanation from the event log",
+      details: "plan 'pl_nope' not found: plans are kept for 7 days (PLAN_EXPLAIN_TTL_S); x0 audit shows an older plan's explanation from the event log",
     });
   });
 
@@ -290,6 +302,24 @@ describe('plan service', () => {
     // Planned once: the component's rate window holds one action, not two.
     const r = await rank({ component: 'queue-1', kind: 'queue', cause: 'cpu_saturation' });
     expect(r.guardrails.find((l) => l.startsWith('rate_limit(component)'))).toBe('rate_limit(component): ok — 1/5 in 5m');
+  });
+
+  it('restart - Explain returns a plan made before the plan service restarted (from KV x0_plans)', async () => {
+    const d = makeDiagnosis('cache-1', { kind: 'cache' });
+    await publishEvent(bus, 'diagnosis', d);
+    const plan = await planFor(d.meta!.id);
+    await restartPlan();
+    expect(await call(client, client.explain, { planId: plan.meta!.id })).toEqual(plan);
+    expect((await stats()).gauges['plan_recent_plans']).toBe(0); // not from the new process's memory
+  });
+
+  it('restart - PLAN_EXPLAIN_TTL_S bounds the bucket; a changed value is applied to the existing bucket', async () => {
+    const maxAge = async () => (await bus.jsm.streams.info(`KV_${PLANS_BUCKET}`)).config.max_age;
+    expect(await maxAge()).toBe(7 * 86_400 * 1e9);
+    await restartPlan({ PLAN_EXPLAIN_TTL_S: '3600' });
+    expect(await maxAge()).toBe(3600 * 1e9);
+    const err = await call(client, client.explain, { planId: 'pl_nope' }).catch((x: grpc.ServiceError) => x);
+    expect(err).toMatchObject({ code: grpc.status.NOT_FOUND, details: "plan 'pl_nope' not found: plans are kept for 1 hour (PLAN_EXPLAIN_TTL_S); x0 audit shows an older plan's explanation from the event log" });
   });
 });
 

@@ -11,6 +11,7 @@ import { candidateEvidence, decisionSeverity, explanationToProto } from './plan-
 import { loadGuardrailsConfig, planConfigShape } from './plan-config';
 import { DecisionClock, PlanRuntime } from './plan-runtime';
 import { policyFromProto, policyToProto } from './policy-proto';
+import { PlanStore } from './plan-store';
 import { PolicyStore } from './policy-store';
 import { StatsFeed } from './stats-feed';
 
@@ -38,6 +39,7 @@ export const planService: ServiceModule<typeof planConfigShape> = {
       guardrails,
       clock,
       explainCache: c.PLAN_EXPLAIN_CACHE,
+      store: await PlanStore.open(ctx.bus, c.PLAN_EXPLAIN_TTL_S * 1000),
       maxDiagnosisAgeMs: c.PLAN_MAX_DIAGNOSIS_AGE_S * 1000,
       maxFeedbackAgeMs: guardrailsConfig.blastRadius.inFlightTimeoutS * 1000,
       consumer: ctx.consumerOptions,
@@ -45,7 +47,7 @@ export const planService: ServiceModule<typeof planConfigShape> = {
 
     const policies = await PolicyStore.open(ctx.bus);
     const seedFile = path.resolve(c.PLAN_POLICY_FILE);
-    if ((await policies.count()) === 0) {
+    if (await policies.isNew()) {
       if (fs.existsSync(seedFile)) {
         const written = await policies.seed(await loadPolicyFile(seedFile));
         ctx.logger.info({ file: seedFile, written }, 'policy bucket was empty: seeded from the policy file');
@@ -88,17 +90,17 @@ export const planService: ServiceModule<typeof planConfigShape> = {
 
     ctx.serve<PlannerServiceServer>('x0.v1.PlannerService', PlannerServiceService, {
       getStatistics: () => ctx.stats.toProto(),
-      explain: (req) => {
-        const plan = runtime.plan(req.planId);
+      explain: async (req) => {
+        const plan = await runtime.plan(req.planId);
         if (plan) return plan;
-        // Explanations live in memory only: a plan from before a restart (e.g. one still pending approval) is not here.
         throw new NotFoundError('plan', req.planId, {
-          hint: `explanations are kept in memory, only for plans made since the plan service last started (the last ${c.PLAN_EXPLAIN_CACHE}); x0 audit shows the plan's explanation from the event log`,
+          hint: `plans are kept for ${durationText(c.PLAN_EXPLAIN_TTL_S)} (PLAN_EXPLAIN_TTL_S); x0 audit shows an older plan's explanation from the event log`,
         });
       },
       listPolicies: async () => ({ policies: (await policies.list()).map(policyToProto) }),
       upsertPolicy: async (req) => policyToProto(await policies.upsert(policyFromProto(req.policy))),
       setPolicyEnabled: async (req) => policyToProto(await policies.setEnabled(req.id, req.enabled)),
+      deletePolicy: async (req) => policyToProto(await policies.remove(req.id)),
       rank: (req) => {
         if (!req.component) throw new InvalidArgumentError('component', 'must be non-empty');
         if (req.severity === SeverityProto.SEVERITY_UNSPECIFIED) throw new InvalidArgumentError('severity', 'must be low, medium or high');
@@ -141,3 +143,11 @@ export const planService: ServiceModule<typeof planConfigShape> = {
     };
   },
 };
+
+/** `7 days`, `36 hours`, `90 minutes`, `45 seconds`: the largest unit that divides `s` whole. */
+function durationText(s: number): string {
+  for (const [unit, n] of [['day', 86_400], ['hour', 3600], ['minute', 60]] as const) {
+    if (s % n === 0) return `${s / n} ${unit}${s === n ? '' : 's'}`;
+  }
+  return `${s} seconds`;
+}

@@ -24,7 +24,7 @@ export function registerApprovals(program: Command): void {
         const now = Date.now();
         const rows = [['PLAN', 'COMPONENT', 'ACTION', 'WAITING', 'EXPIRES IN', 'WHY']];
         for (const p of pending) rows.push([p.planId, p.component, p.action, secs(now - p.requestedMs), secs(p.expiresMs - now), p.reason]);
-        process.stdout.write(`${table(rows)}\nx0 approve <plan> [--reason ...] | x0 reject <plan> [--reason ...]; x0 explain <plan> says why (x0 audit for a plan from before the plan service's last restart)\n`);
+        process.stdout.write(`${table(rows)}\nx0 approve <plan> [--reason ...] | x0 reject <plan> [--reason ...]; x0 explain <plan> says why\n`);
       }),
     );
 

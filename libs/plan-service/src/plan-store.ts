@@ -1,0 +1,42 @@
+import type { KV } from '@nats-io/kv';
+import { nanos } from '@nats-io/transport-node';
+import { openKeyValue, toKvKey, type Bus } from '@x0/bus';
+import { EVENT_CODECS, type Plan } from '@x0/contracts';
+
+/** Bucket holding every recent plan (with its explanation) by plan id, for Explain. */
+export const PLANS_BUCKET = 'x0_plans';
+
+/**
+ * Recent plans in NATS KV, so Explain answers for a plan made before the plan service
+ * restarted (a plan still pending approval, typically) and on any replica. Entries expire
+ * after the bucket's TTL (`PLAN_EXPLAIN_TTL_S`); the value is the Plan protobuf as published.
+ */
+export class PlanStore {
+  private constructor(private readonly kv: KV) {}
+
+  /**
+   * Opens (creating) the bucket with entries kept `ttlMs`. An existing bucket created with
+   * another TTL is updated to this one (KV leaves an existing bucket's settings as they are).
+   */
+  static async open(bus: Bus, ttlMs: number): Promise<PlanStore> {
+    const kv = await openKeyValue(bus, PLANS_BUCKET, { description: 'x0 plan: recent plans by id, for Explain', ttl: ttlMs });
+    const { streamInfo } = await kv.status();
+    if (streamInfo.config.max_age !== nanos(ttlMs)) {
+      await bus.jsm.streams.update(streamInfo.config.name, { ...streamInfo.config, max_age: nanos(ttlMs) });
+    }
+    return new PlanStore(kv);
+  }
+
+  /** Stores a plan under its id (a redelivered diagnosis's plan overwrites the same key). */
+  async put(plan: Plan): Promise<void> {
+    await this.kv.put(toKvKey(plan.meta!.id), EVENT_CODECS.plan.encode(plan));
+  }
+
+  /** The stored plan, or undefined when there is none (never made, or expired). */
+  async get(planId: string): Promise<Plan | undefined> {
+    if (!planId) return undefined;
+    const e = await this.kv.get(toKvKey(planId));
+    if (!e || e.operation !== 'PUT' || e.value.length === 0) return undefined;
+    return EVENT_CODECS.plan.decode(e.value);
+  }
+}
