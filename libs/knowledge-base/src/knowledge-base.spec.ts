@@ -63,6 +63,30 @@ describe('KnowledgeBase', () => {
     expect(await kb.deleteRunbook('test.md')).toBe(2);
   });
 
+  it('delete - a removed runbook is found by no retrieval mode, even by its own words', async () => {
+    const { chunks } = await kb.ingestRunbook('walrus.md', '---\ncause: walrus_stampede\n---\n# Walrus stampede\n\n## Symptoms\n\nThe walrus herd tramples the quorum.\n\n## Remediation\n\nUse `failover`.');
+    const query = 'walrus herd tramples the quorum';
+    for (const mode of ['hybrid', 'lexical', 'dense'] as const) expect((await kb.searchRunbooks(query, { k: 3, mode }))[0].source).toBe('walrus.md');
+    expect(chunks).toBe(2);
+    expect(await kb.countRunbookPassages('walrus.md')).toBe(2);
+    expect(await kb.deleteRunbook('walrus.md')).toBe(2);
+    expect(await kb.countRunbookPassages('walrus.md')).toBe(0);
+    await expect(kb.searchRunbooks('walrus', { k: 5, mode: 'lexical' })).resolves.toEqual([]);
+    for (const mode of ['hybrid', 'dense'] as const) expect((await kb.searchRunbooks(query, { k: 50, mode })).map((h) => h.source)).not.toContain('walrus.md');
+    expect(await kb.deleteRunbook('walrus.md')).toBe(0);
+  });
+
+  it('ingest - a folder load leaves out the runbooks it is told to skip', async () => {
+    const before = await kb.countRunbookPassages('disk-full.md');
+    expect(await kb.deleteRunbook('disk-full.md')).toBe(before);
+    const loaded = await loadRunbookDirectory(kb, RUNBOOKS, { skip: (source) => source === 'disk-full.md' });
+    expect(loaded.map((l) => l.source)).not.toContain('disk-full.md');
+    expect(loaded.length).toBeGreaterThanOrEqual(11);
+    expect(await kb.countRunbookPassages('disk-full.md')).toBe(0);
+    await loadRunbookDirectory(kb, RUNBOOKS);
+    expect(await kb.countRunbookPassages('disk-full.md')).toBe(before);
+  });
+
   it('errors - empty text, stop-word-only lexical query, bad front matter', async () => {
     await expect(kb.searchRunbooks('  ')).rejects.toThrow(new InvalidArgumentError('text', 'must be a non-empty string'));
     await expect(kb.searchRunbooks('the of and', { mode: 'lexical' })).rejects.toThrow("'text' has no searchable words");

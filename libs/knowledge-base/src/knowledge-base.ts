@@ -164,10 +164,19 @@ export class KnowledgeBase {
     return { source, chunks: points.length, ...(cause !== undefined ? { cause } : {}) };
   }
 
-  /** Removes every passage of a runbook; returns how many there were. */
+  /**
+   * Removes every passage of a runbook from the store (dense and sparse vectors alike, so
+   * neither dense nor lexical search finds it again); returns how many there were.
+   */
   async deleteRunbook(source: string): Promise<number> {
     await this.start();
-    return this.store.delete(this.runbooks, { filter: { must: [{ key: 'source', match: { value: source } }] } });
+    return this.store.delete(this.runbooks, { filter: sourceFilter(source) });
+  }
+
+  /** How many passages of a runbook are indexed (0 when none is). */
+  async countRunbookPassages(source: string): Promise<number> {
+    await this.start();
+    return this.store.count(this.runbooks, sourceFilter(source));
   }
 
   /**
@@ -259,6 +268,10 @@ function toActions(v: unknown, field: string): ActionName[] {
 
 function mentionedActions(text: string): ActionName[] {
   return [...new Set(text.match(ACTION_RE) ?? [])] as ActionName[];
+}
+
+function sourceFilter(source: string): Filter {
+  return { must: [{ key: 'source', match: { value: source } }] };
 }
 
 function runbookFilter(f: RunbookFilter | undefined): Filter | undefined {
