@@ -27,11 +27,19 @@ export class PolicyStore {
   }
 
   /**
-   * Writes `policies` when the bucket holds none (each with create, so replicas seeding at
-   * the same time do not overwrite one another). Returns how many were written.
+   * True when the bucket has never held a policy. A removed policy leaves a delete marker, so
+   * a bucket whose policies were all removed is empty but not new, and is not seeded again.
+   */
+  async isNew(): Promise<boolean> {
+    return (await this.kv.status()).values === 0;
+  }
+
+  /**
+   * Writes `policies` when the bucket is new (see isNew; each with create, so replicas seeding
+   * at the same time do not overwrite one another). Returns how many were written.
    */
   async seed(policies: readonly Policy[]): Promise<number> {
-    if ((await this.count()) > 0) return 0;
+    if (!(await this.isNew())) return 0;
     let written = 0;
     for (const p of policies) {
       try {
@@ -72,6 +80,26 @@ export class PolicyStore {
         return next;
       } catch (err) {
         if (attempt >= 10) throw new Error(`cannot update policy ${id}: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  /**
+   * Removes a policy (compare-and-set against a concurrent edit, leaving a delete marker that
+   * every replica's watch applies); returns it as it was. Throws NotFoundError when there is
+   * none with that id.
+   */
+  async remove(id: string): Promise<Policy> {
+    if (!id) throw new InvalidArgumentError('id', 'must be non-empty');
+    for (let attempt = 0; ; attempt++) {
+      const e = await this.kv.get(toKvKey(id));
+      const p = e ? decode(e) : undefined;
+      if (!e || !p) throw new NotFoundError('policy', id);
+      try {
+        await this.kv.delete(toKvKey(id), { previousSeq: e.revision });
+        return p;
+      } catch (err) {
+        if (attempt >= 10) throw new Error(`cannot remove policy ${id}: ${errorMessage(err)}`);
       }
     }
   }

@@ -74,6 +74,10 @@ export interface SetPolicyEnabledRequest {
   enabled: boolean;
 }
 
+export interface DeletePolicyRequest {
+  id: string;
+}
+
 export interface RankRequest {
   component: string;
   kind: string;
@@ -917,6 +921,73 @@ export const SetPolicyEnabledRequest: MessageFns<SetPolicyEnabledRequest> = {
   },
 };
 
+function createBaseDeletePolicyRequest(): DeletePolicyRequest {
+  return { id: "" };
+}
+
+export const DeletePolicyRequest: MessageFns<DeletePolicyRequest> = {
+  encode(message: DeletePolicyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeletePolicyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeletePolicyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeletePolicyRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: DeletePolicyRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeletePolicyRequest>, I>>(base?: I): DeletePolicyRequest {
+    return DeletePolicyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeletePolicyRequest>, I>>(object: I): DeletePolicyRequest {
+    const message = createBaseDeletePolicyRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
 function createBaseRankRequest(): RankRequest {
   return { component: "", kind: "", severity: 0, cause: "", candidates: [] };
 }
@@ -1101,6 +1172,16 @@ export const PlannerServiceService = {
     responseSerialize: (value: Policy): Buffer => Buffer.from(Policy.encode(value).finish()),
     responseDeserialize: (value: Buffer): Policy => Policy.decode(value),
   },
+  /** Removes a policy; returns it as it was. NOT_FOUND when there is none with that id. */
+  deletePolicy: {
+    path: "/x0.v1.PlannerService/DeletePolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeletePolicyRequest): Buffer => Buffer.from(DeletePolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeletePolicyRequest => DeletePolicyRequest.decode(value),
+    responseSerialize: (value: Policy): Buffer => Buffer.from(Policy.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Policy => Policy.decode(value),
+  },
   /** What-if: rank the policies for a diagnosis without acting. */
   rank: {
     path: "/x0.v1.PlannerService/Rank" as const,
@@ -1119,6 +1200,8 @@ export interface PlannerServiceServer extends UntypedServiceImplementation {
   listPolicies: handleUnaryCall<ListPoliciesRequest, ListPoliciesResponse>;
   upsertPolicy: handleUnaryCall<UpsertPolicyRequest, Policy>;
   setPolicyEnabled: handleUnaryCall<SetPolicyEnabledRequest, Policy>;
+  /** Removes a policy; returns it as it was. NOT_FOUND when there is none with that id. */
+  deletePolicy: handleUnaryCall<DeletePolicyRequest, Policy>;
   /** What-if: rank the policies for a diagnosis without acting. */
   rank: handleUnaryCall<RankRequest, Explanation>;
 }
@@ -1192,6 +1275,22 @@ export interface PlannerServiceClient extends Client {
   ): ClientUnaryCall;
   setPolicyEnabled(
     request: SetPolicyEnabledRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Policy) => void,
+  ): ClientUnaryCall;
+  /** Removes a policy; returns it as it was. NOT_FOUND when there is none with that id. */
+  deletePolicy(
+    request: DeletePolicyRequest,
+    callback: (error: ServiceError | null, response: Policy) => void,
+  ): ClientUnaryCall;
+  deletePolicy(
+    request: DeletePolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Policy) => void,
+  ): ClientUnaryCall;
+  deletePolicy(
+    request: DeletePolicyRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Policy) => void,
