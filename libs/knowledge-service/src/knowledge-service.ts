@@ -1,16 +1,17 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { errorMessage, InvalidArgumentError } from '@x0/core';
 import { createEventConsumer } from '@x0/bus';
 import { KnowledgeServiceService, Verdict, type KnowledgeServiceServer, type Outcome } from '@x0/contracts';
 import { createTextEmbedder } from '@x0/embeddings';
-import { checkRunbookSize, KnowledgeBase, loadRunbookDirectory, type IncidentPayload } from '@x0/knowledge-base';
+import { KnowledgeBase, type IncidentPayload } from '@x0/knowledge-base';
 import { PolicyStatsStore } from '@x0/policy-stats';
 import { createVectorStore } from '@x0/vector-store';
 import type { ServiceModule } from '@x0/service-kit';
 import { EvidenceResponder } from './evidence-responder';
 import { IncidentStore, incidentFromOutcome } from './incident-store';
 import { knowledgeConfigShape } from './knowledge-config';
+import { RunbookCatalog } from './runbook-catalog';
+import { RunbookRemovals } from './runbook-removals';
 
 /** Verdicts that say whether a policy heals (dry runs and failed actions do not). */
 function judged(o: Outcome): boolean {
@@ -20,7 +21,8 @@ function judged(o: Outcome): boolean {
 /**
  * The knowledge service: on every Outcome it records the incident (KV), indexes it by its
  * signature for similarity search, and counts the outcome in the policy statistics plan ranks
- * with. It keeps the runbooks (ingested from a folder at start and over gRPC), answers the
+ * with. It keeps the runbooks (ingested from a folder at start and over gRPC, removed over
+ * gRPC: see RunbookCatalog), answers the
  * analyze phase's evidence requests on `x0.knowledge.evidence`, and serves KnowledgeService.
  */
 export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
@@ -40,6 +42,7 @@ export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
     const embedder = createTextEmbedder({ url: c.EMBEDDINGS_URL, model: c.EMBEDDINGS_MODEL, apiKey: c.EMBEDDINGS_API_KEY, dim: c.EMBEDDINGS_DIM });
     const kb = new KnowledgeBase({ store, embedder });
     const evidence = new EvidenceResponder(ctx.bus, kb, ctx.logger, c.KNOWLEDGE_RUNBOOK_CACHE_S * 1000);
+    const runbooks = new RunbookCatalog({ kb, removals: await RunbookRemovals.open(ctx.bus), logger: ctx.logger, onChange: () => evidence.invalidate() });
     ctx.stats.addGauge('knowledge_incidents_indexed', 'Incidents in the in-memory index', () => incidents.size);
 
     const consumer = createEventConsumer({
@@ -128,16 +131,9 @@ export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
           })),
         };
       },
-      ingestDocument: async (req) => {
-        if (!req.source.trim()) throw new InvalidArgumentError('source', 'must not be empty');
-        if (!req.text.trim()) throw new InvalidArgumentError('text', 'must not be empty');
-        // Past gRPC's 4 MiB the request never gets here: grpc-js answers RESOURCE_EXHAUSTED itself.
-        checkRunbookSize(req.text, 'text');
-        const res = await kb.ingestRunbook(req.source, req.text);
-        evidence.invalidate();
-        ctx.logger.info({ source: req.source, chunks: res.chunks, cause: res.cause }, 'runbook ingested');
-        return { chunks: res.chunks };
-      },
+      // Past gRPC's 4 MiB the request never gets here: grpc-js answers RESOURCE_EXHAUSTED itself.
+      ingestDocument: async (req) => ({ chunks: (await runbooks.ingest(req.source, req.text)).chunks }),
+      deleteDocument: async (req) => ({ chunks: await runbooks.remove(req.source) }),
     });
 
     return {
@@ -146,12 +142,9 @@ export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
         await kb.start();
         if (c.KNOWLEDGE_RUNBOOKS_DIR) {
           const dir = path.resolve(c.KNOWLEDGE_RUNBOOKS_DIR);
-          if (fs.existsSync(dir)) {
-            const loaded = await loadRunbookDirectory(kb, dir);
-            ctx.logger.info({ dir, runbooks: loaded.length, chunks: loaded.reduce((s, r) => s + r.chunks, 0) }, 'runbooks ingested');
-          } else {
-            ctx.logger.warn({ dir }, 'runbook folder not found; starting without runbooks');
-          }
+          const loaded = await runbooks.loadFolder(dir);
+          if (loaded) ctx.logger.info({ dir, ...loaded }, loaded.skipped.length > 0 ? 'runbooks ingested; removed ones left out (x0 kb add brings one back)' : 'runbooks ingested');
+          else ctx.logger.warn({ dir }, 'runbook folder not found; starting without runbooks');
         }
         const loaded = await incidents.start();
         ctx.logger.info({ incidents: loaded, vectorStore: store.kind }, 'knowledge ready');

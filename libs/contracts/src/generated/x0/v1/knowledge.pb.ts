@@ -80,6 +80,16 @@ export interface IngestDocumentResponse {
   chunks: number;
 }
 
+export interface DeleteDocumentRequest {
+  /** The runbook's source, as ingested (its file name: `disk-full.md`). */
+  source: string;
+}
+
+export interface DeleteDocumentResponse {
+  /** Passages removed. */
+  chunks: number;
+}
+
 /** Outcome tally of a policy, overall (component "") or on one component. */
 export interface PolicyStats {
   policyId: string;
@@ -1190,6 +1200,140 @@ export const IngestDocumentResponse: MessageFns<IngestDocumentResponse> = {
   },
 };
 
+function createBaseDeleteDocumentRequest(): DeleteDocumentRequest {
+  return { source: "" };
+}
+
+export const DeleteDocumentRequest: MessageFns<DeleteDocumentRequest> = {
+  encode(message: DeleteDocumentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.source !== "") {
+      writer.uint32(10).string(message.source);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteDocumentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteDocumentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteDocumentRequest {
+    return { source: isSet(object.source) ? globalThis.String(object.source) : "" };
+  },
+
+  toJSON(message: DeleteDocumentRequest): unknown {
+    const obj: any = {};
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteDocumentRequest>, I>>(base?: I): DeleteDocumentRequest {
+    return DeleteDocumentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteDocumentRequest>, I>>(object: I): DeleteDocumentRequest {
+    const message = createBaseDeleteDocumentRequest();
+    message.source = object.source ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteDocumentResponse(): DeleteDocumentResponse {
+  return { chunks: 0 };
+}
+
+export const DeleteDocumentResponse: MessageFns<DeleteDocumentResponse> = {
+  encode(message: DeleteDocumentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.chunks !== 0) {
+      writer.uint32(8).uint32(message.chunks);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteDocumentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteDocumentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.chunks = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteDocumentResponse {
+    return { chunks: isSet(object.chunks) ? globalThis.Number(object.chunks) : 0 };
+  },
+
+  toJSON(message: DeleteDocumentResponse): unknown {
+    const obj: any = {};
+    if (message.chunks !== 0) {
+      obj.chunks = Math.round(message.chunks);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteDocumentResponse>, I>>(base?: I): DeleteDocumentResponse {
+    return DeleteDocumentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteDocumentResponse>, I>>(object: I): DeleteDocumentResponse {
+    const message = createBaseDeleteDocumentResponse();
+    message.chunks = object.chunks ?? 0;
+    return message;
+  },
+};
+
 function createBasePolicyStats(): PolicyStats {
   return { policyId: "", action: "", successes: 0, failures: 0, lastSuccessMs: 0, lastFailureMs: 0, component: "" };
 }
@@ -2277,6 +2421,18 @@ export const KnowledgeServiceService = {
       Buffer.from(IngestDocumentResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): IngestDocumentResponse => IngestDocumentResponse.decode(value),
   },
+  /** Removes a runbook (every passage of `source`); NOT_FOUND when none is indexed. */
+  deleteDocument: {
+    path: "/x0.v1.KnowledgeService/DeleteDocument" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteDocumentRequest): Buffer =>
+      Buffer.from(DeleteDocumentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteDocumentRequest => DeleteDocumentRequest.decode(value),
+    responseSerialize: (value: DeleteDocumentResponse): Buffer =>
+      Buffer.from(DeleteDocumentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteDocumentResponse => DeleteDocumentResponse.decode(value),
+  },
   getPolicyStats: {
     path: "/x0.v1.KnowledgeService/GetPolicyStats" as const,
     requestStream: false as const,
@@ -2296,6 +2452,8 @@ export interface KnowledgeServiceServer extends UntypedServiceImplementation {
   getIncident: handleUnaryCall<GetIncidentRequest, Incident>;
   listIncidents: handleUnaryCall<ListIncidentsRequest, ListIncidentsResponse>;
   ingestDocument: handleUnaryCall<IngestDocumentRequest, IngestDocumentResponse>;
+  /** Removes a runbook (every passage of `source`); NOT_FOUND when none is indexed. */
+  deleteDocument: handleUnaryCall<DeleteDocumentRequest, DeleteDocumentResponse>;
   getPolicyStats: handleUnaryCall<GetPolicyStatsRequest, GetPolicyStatsResponse>;
 }
 
@@ -2374,6 +2532,22 @@ export interface KnowledgeServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: IngestDocumentResponse) => void,
+  ): ClientUnaryCall;
+  /** Removes a runbook (every passage of `source`); NOT_FOUND when none is indexed. */
+  deleteDocument(
+    request: DeleteDocumentRequest,
+    callback: (error: ServiceError | null, response: DeleteDocumentResponse) => void,
+  ): ClientUnaryCall;
+  deleteDocument(
+    request: DeleteDocumentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteDocumentResponse) => void,
+  ): ClientUnaryCall;
+  deleteDocument(
+    request: DeleteDocumentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteDocumentResponse) => void,
   ): ClientUnaryCall;
   getPolicyStats(
     request: GetPolicyStatsRequest,

@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import { InvalidArgumentError, NotFoundError } from '@x0/core';
+import { checkRunbookSize, loadRunbookDirectory, type KnowledgeBase } from '@x0/knowledge-base';
+import type { Logger } from '@x0/service-kit';
+import type { RunbookRemovals } from './runbook-removals';
+
+/** Dependencies of a {@link RunbookCatalog}. */
+export interface RunbookCatalogOptions {
+  kb: KnowledgeBase;
+  removals: RunbookRemovals;
+  logger: Logger;
+  /** Called after every change of the runbooks (the evidence responder forgets its cached answers). */
+  onChange(): void;
+  clock?: () => number;
+}
+
+/**
+ * The runbooks the knowledge service holds: the folder it loads at start, and the ingests and
+ * removals operators make over gRPC. A removal takes every passage of the runbook out of the
+ * vector store (dense and lexical index alike) and is recorded in {@link RunbookRemovals}, so
+ * the folder load of the next start leaves the runbook out; ingesting it again brings it back.
+ */
+export class RunbookCatalog {
+  private readonly clock: () => number;
+
+  constructor(private readonly o: RunbookCatalogOptions) {
+    this.clock = o.clock ?? Date.now;
+  }
+
+  /**
+   * Ingests the runbooks of `dir` except the removed ones. Returns what was ingested and the
+   * sources left out; `undefined` when the folder does not exist.
+   */
+  async loadFolder(dir: string): Promise<{ runbooks: number; chunks: number; skipped: string[] } | undefined> {
+    if (!fs.existsSync(dir)) return undefined;
+    const removed = await this.o.removals.sources();
+    const skipped: string[] = [];
+    const skip = (source: string): boolean => {
+      if (!removed.has(source)) return false;
+      skipped.push(source);
+      return true;
+    };
+    const loaded = await loadRunbookDirectory(this.o.kb, dir, { skip });
+    if (loaded.length > 0) this.o.onChange();
+    return { runbooks: loaded.length, chunks: loaded.reduce((s, r) => s + r.chunks, 0), skipped };
+  }
+
+  /**
+   * Ingests (or replaces) a runbook and forgets an earlier removal of its source. Throws
+   * InvalidArgumentError for an empty source or text, a text over MAX_RUNBOOK_BYTES, bad front
+   * matter.
+   */
+  async ingest(source: string, text: string): Promise<{ chunks: number; cause?: string }> {
+    if (!source.trim()) throw new InvalidArgumentError('source', 'must not be empty');
+    if (!text.trim()) throw new InvalidArgumentError('text', 'must not be empty');
+    checkRunbookSize(text, 'text');
+    const res = await this.o.kb.ingestRunbook(source, text);
+    this.o.onChange();
+    await this.o.removals.forget(source);
+    this.o.logger.info({ source, chunks: res.chunks, cause: res.cause }, 'runbook ingested');
+    return res;
+  }
+
+  /**
+   * Removes a runbook: its removal is recorded first (a failure after it leaves the runbook
+   * searchable, and the call can be repeated), then its passages are deleted. Returns how many
+   * passages it had. Throws InvalidArgumentError for an empty source, NotFoundError when no
+   * passage of `source` is indexed.
+   */
+  async remove(source: string): Promise<number> {
+    if (!source.trim()) throw new InvalidArgumentError('source', 'must not be empty');
+    const chunks = await this.o.kb.countRunbookPassages(source);
+    if (chunks === 0) {
+      throw new NotFoundError('runbook', source, { hint: 'a runbook is named by its file name, e.g. disk-full.md (x0 kb search shows it in brackets)' });
+    }
+    await this.o.removals.record({ source, removedMs: this.clock(), chunks });
+    const removed = await this.o.kb.deleteRunbook(source);
+    this.o.onChange();
+    this.o.logger.info({ source, chunks: removed }, 'runbook removed');
+    return removed;
+  }
+}
