@@ -15,9 +15,14 @@ import {
   AnalyzeServiceService,
   type DecisionRequest,
   type DecisionResponse,
+  type DeleteDocumentRequest,
+  type DeleteDocumentResponse,
+  type DeletePolicyRequest,
   type IngestDocumentRequest,
   type IngestDocumentResponse,
   type ListActionsResponse,
+  type ListJobsRequest,
+  type ListJobsResponse,
   type ListModelsRequest,
   type ListModelsResponse,
   ModelVersion,
@@ -25,7 +30,7 @@ import {
   KnowledgeServiceService,
   MonitorServiceService,
   PlannerServiceService,
-  type Policy,
+  Policy,
   type UpsertPolicyRequest,
   Statistics,
   TrainerServiceService,
@@ -103,18 +108,33 @@ describe('cli process', () => {
           upserted.push(call.request.policy!.id);
           cb(null, call.request.policy!);
         };
+        // As the plan service answers (libs/plan-service/src/policy-removal.int.ts).
+        impl['deletePolicy'] = (call: grpc.ServerUnaryCall<DeletePolicyRequest, Policy>, cb: grpc.sendUnaryData<Policy>) =>
+          call.request.id === 'cpu-throttle'
+            ? cb(null, Policy.fromPartial({ id: 'cpu-throttle', action: 'throttle', priority: 50, enabled: true }))
+            : cb({ code: grpc.status.NOT_FOUND, details: `policy '${call.request.id}' not found` });
       }
       if (s === 'trainer') {
         impl['listModels'] = (call: grpc.ServerUnaryCall<ListModelsRequest, ListModelsResponse>, cb: grpc.sendUnaryData<ListModelsResponse>) => {
           const all = ['detector', 'action-params', 'action-params--web-1'].map((model) => ModelVersion.fromPartial({ model, version: '1', aliases: ['champion'] }));
           cb(null, { models: all.filter((v) => !call.request.model || v.model === call.request.model) });
         };
+        // As the trainer answers (libs/trainer-service/src/trainer-service.int.ts).
+        impl['listJobs'] = (call: grpc.ServerUnaryCall<ListJobsRequest, ListJobsResponse>, cb: grpc.sendUnaryData<ListJobsResponse>) =>
+          ['', 'detector', 'action-params'].includes(call.request.model)
+            ? cb(null, { jobs: [] })
+            : cb({ code: grpc.status.NOT_FOUND, details: `model '${call.request.model}' not found: the trainer trains detector, action-params` });
       }
       if (s === 'knowledge') {
         impl['ingestDocument'] = (call: grpc.ServerUnaryCall<IngestDocumentRequest, IngestDocumentResponse>, cb: grpc.sendUnaryData<IngestDocumentResponse>) => {
           ingested.push(call.request.source);
           cb(null, { chunks: 1 });
         };
+        // As the knowledge service answers (libs/knowledge-service/src/runbook-removal.int.ts).
+        impl['deleteDocument'] = (call: grpc.ServerUnaryCall<DeleteDocumentRequest, DeleteDocumentResponse>, cb: grpc.sendUnaryData<DeleteDocumentResponse>) =>
+          call.request.source === 'disk-full.md'
+            ? cb(null, { chunks: 7 })
+            : cb({ code: grpc.status.NOT_FOUND, details: `runbook '${call.request.source}' not found: a runbook is named by its file name, e.g. disk-full.md (x0 kb search shows it in brackets)` });
       }
       if (s === 'execute') {
         impl['listActions'] = (_call: unknown, cb: grpc.sendUnaryData<ListActionsResponse>) => cb(null, { components: [], executors: ['agent', 'dry-run'] });
@@ -217,6 +237,22 @@ describe('cli process', () => {
     expect(detector.code).toBe(0);
     expect(detector.stdout).toMatch(/^detector\s+1\s+champion/m);
   }, 60_000);
+
+  it('rm and jobs - a removal says what went; an unknown name is an error (exit 1), not silence or an empty table', async () => {
+    expect(await x0(['kb', 'rm', 'disk-full.md'], all(up), `nats://${down}`)).toMatchObject({ code: 0, stdout: 'removed disk-full.md (7 chunk(s))\n', stderr: '' });
+    expect(await x0(['kb', 'rm', 'deploy/runbooks/disk-full.md'], all(up), `nats://${down}`)).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: "x0: runbook 'deploy/runbooks/disk-full.md' not found: a runbook is named by its file name, e.g. disk-full.md (x0 kb search shows it in brackets)\n",
+    });
+    expect(await x0(['policies', 'rm', 'cpu-throttle'], all(up), `nats://${down}`)).toMatchObject({ code: 0, stdout: 'removed cpu-throttle (throttle, priority 50)\n', stderr: '' });
+    expect(await x0(['policies', 'rm', 'nope'], all(up), `nats://${down}`)).toMatchObject({ code: 1, stdout: '', stderr: "x0: policy 'nope' not found\n" });
+    for (const json of [[], ['--json']]) {
+      const r = await x0(['jobs', '--model', 'nosuch', ...json], all(up), `nats://${down}`);
+      expect(r).toMatchObject({ code: 1, stdout: '', stderr: "x0: model 'nosuch' not found: the trainer trains detector, action-params\n" });
+    }
+    expect(await x0(['jobs', '--model', 'detector', '--json'], all(up), `nats://${down}`)).toMatchObject({ code: 0, stdout: '[]\n' });
+  }, 90_000);
 
   it('policies add - checked as the plan service checks its policy file; nothing is written when one policy is wrong', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-policies-'));

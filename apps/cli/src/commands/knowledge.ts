@@ -39,7 +39,7 @@ function readRunbook(file: string): string {
   return text;
 }
 
-/** `x0 kb add <file|dir>`, `x0 kb search "<text>"`. */
+/** `x0 kb add <file|dir>`, `x0 kb rm <runbook>`, `x0 kb search "<text>"`. */
 export function registerKnowledge(program: Command): void {
   const kb = program.command('kb').description('runbooks and past incidents the analyze phase retrieves');
   kb.command('add')
@@ -55,6 +55,15 @@ export function registerKnowledge(program: Command): void {
           const res = await client.services.knowledge.ingestDocument({ source: path.basename(file), text });
           process.stdout.write(`${file}: ${res.chunks} chunk(s)\n`);
         }
+      });
+    });
+  kb.command('rm')
+    .description('remove a runbook: neither kb search nor the analyze phase finds it any more, also after a restart (kb add brings it back)')
+    .argument('<runbook>', 'the runbook, by the file name it was added with (disk-full.md); x0 kb search shows it in brackets')
+    .action(async (source: string) => {
+      await usingClient('x0-kb', async (client) => {
+        const res = await client.services.knowledge.deleteDocument({ source });
+        process.stdout.write(`removed ${source} (${res.chunks} chunk(s))\n`);
       });
     });
   kb.command('search')

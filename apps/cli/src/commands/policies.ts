@@ -31,7 +31,7 @@ async function checkExecutors(client: X0Client, entries: readonly PolicyEntry[],
   }
 }
 
-/** `x0 policies ls|show|add|enable|disable`: the plan service's policies (JetStream KV; changes apply at once). */
+/** `x0 policies ls|show|add|rm|enable|disable`: the plan service's policies (JetStream KV; changes apply at once). */
 export function registerPolicies(program: Command): void {
   const policies = program.command('policies').description('remediation policies of the plan service (changes take effect without a restart)');
 
@@ -85,6 +85,16 @@ export function registerPolicies(program: Command): void {
         }
       });
     });
+
+  policies
+    .command('rm <id>')
+    .description('remove a policy: no plan considers it from now on, also after a restart (x0 policies add brings it back)')
+    .action((id: string) =>
+      withClient('x0-policies', async (client) => {
+        const p = await client.services.plan.deletePolicy({ id });
+        process.stdout.write(`removed ${p.id} (${p.action}, priority ${p.priority}${p.enabled ? '' : ', disabled'})\n`);
+      }),
+    );
 
   for (const [name, enabled] of [
     ['enable', true],
