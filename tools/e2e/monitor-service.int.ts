@@ -39,6 +39,10 @@ describe('monitor service', () => {
   const env = () => ({ NATS_URL: nats.url, GRPC_PORT: '0', METRICS_PORT: '0', GRPC_HOST: '127.0.0.1', LOG_LEVEL: 'silent', MONITOR_WARMUP_SAMPLES: '150', MONITOR_SNAPSHOT_INTERVAL_S: '1' });
   const rand = rng(3);
   let t = Date.now() - 600_000;
+  // Healthy web metrics without the demo's hourly cycle: with it, whether an incident cleared
+  // depended on the minute of the hour the test ran at (healthy CPU on a rising cycle stayed
+  // above the pre-incident normal frozen minutes earlier).
+  const healthy = () => healthyValues('web', t / 1000, rand, Infinity);
 
   async function publish(component: string, values: Record<string, number>, n = 1) {
     const samples = [];
@@ -54,7 +58,7 @@ describe('monitor service', () => {
       const samples = [];
       for (let j = 0; j < 50; j++) {
         t += 1000;
-        for (const [metric, value] of Object.entries(healthyValues('web', t / 1000, rand))) samples.push({ metric, value, timeMs: t });
+        for (const [metric, value] of Object.entries(healthy())) samples.push({ metric, value, timeMs: t });
       }
       await publishMetrics(bus, component, samples, { kind: 'web', timeMs: t });
     }
@@ -82,9 +86,9 @@ describe('monitor service', () => {
     });
     expect(status.phase).toBe('scoring');
 
-    let faulty = healthyValues('web', t / 1000, rand);
+    let faulty = healthy();
     for (let i = 0; i < 10; i++) {
-      faulty = applyFault('cpu_saturation', healthyValues('web', t / 1000, rand), 10);
+      faulty = applyFault('cpu_saturation', healthy(), 10);
       await publish('web-1', faulty);
     }
     const anomalies = await until(async () => {
@@ -123,7 +127,7 @@ describe('monitor service', () => {
     // a fault that lasts (an action waiting for approval): 120 samples, one incident (the monitor
     // scores a whole batch before its incident gate sees it, and under load many of these
     // messages arrive in one batch)
-    for (let i = 0; i < 120; i++) await publish('web-3', applyFault('cpu_saturation', healthyValues('web', t / 1000, rand), 10));
+    for (let i = 0; i < 120; i++) await publish('web-3', applyFault('cpu_saturation', healthy(), 10));
     const lastFault = t;
     await until(async () => ((await status()).lastSampleMs >= lastFault || undefined));
     const during = await cpuOf();
@@ -131,14 +135,14 @@ describe('monitor service', () => {
     const incidents = async () => (await streamEvents(bus, STREAMS.events.name, 'x0.events.anomaly.web-3')).length;
     const opened = await until(async () => ((await incidents()) >= 1 ? incidents() : undefined));
     // recovery: the incident clears after MONITOR_CLEAR_SAMPLES (5) calm samples, and the fault is forgotten
-    for (let i = 0; i < 10; i++) await publish('web-3', healthyValues('web', t / 1000, rand));
+    for (let i = 0; i < 10; i++) await publish('web-3', healthy());
     const after = await until(async () => {
       const cpu = await cpuOf();
       return Math.abs(cpu.mean - before.mean) < 0.02 ? cpu : undefined;
     }, 10_000);
     expect(after.stddev).toBeLessThan(before.stddev * 1.2);
     // and the same fault again is a new incident
-    for (let i = 0; i < 5; i++) await publish('web-3', applyFault('cpu_saturation', healthyValues('web', t / 1000, rand), 10));
+    for (let i = 0; i < 5; i++) await publish('web-3', applyFault('cpu_saturation', healthy(), 10));
     await until(async () => ((await incidents()) > opened || undefined));
   }, 60_000);
 
