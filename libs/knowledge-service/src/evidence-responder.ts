@@ -32,9 +32,9 @@ export function runbookQuery(req: EvidenceRequest): string {
 /**
  * Answers `x0.knowledge.evidence` (queue group "knowledge"): the incidents most similar to an
  * anomaly's signature (same component kind, outcome known) and the runbook passages that
- * match it; and `x0.knowledge.evidence.batch`, the same for several anomalies in one request
- * (one response per request, in order). Runbook answers are cached per query text; ingesting a
- * runbook clears the cache.
+ * match it (searched as the Search RPC searches them: hybrid); and `x0.knowledge.evidence.batch`,
+ * the same for several anomalies in one request (one response per request, in order). Runbook
+ * answers are cached per query text; ingesting or removing a runbook clears the cache.
  */
 export class EvidenceResponder {
   private sub?: Subscription;
@@ -88,7 +88,7 @@ export class EvidenceResponder {
     return { responses: await Promise.all(batch.requests.map((r) => this.answerRequest(r))), error: '' };
   }
 
-  /** Forgets cached runbook answers (after an ingest). */
+  /** Forgets cached runbook answers (after an ingest or a removal). */
   invalidate(): void {
     this.cache.clear();
   }
@@ -145,9 +145,10 @@ export class EvidenceResponder {
     const key = `${k}\u0000${query}`;
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < this.cacheMs) return hit.passages;
-    // Lexical retrieval ranks best on the labelled runbook set (docs/knowledge-retrieval.md).
-    const search = (filter?: { cause: string }) =>
-      this.kb.searchRunbooks(query, { k, mode: 'lexical', filter }).catch(() => this.kb.searchRunbooks(query, { k, mode: 'dense', filter }));
+    // The retrieval `x0 kb search` (the Search RPC) uses: the knowledge base's default, hybrid
+    // (BM25 + dense, RRF), so a passage worded differently from the anomaly's cause and
+    // metric names is found by its dense embedding (docs/knowledge-retrieval.md#evaluation).
+    const search = (filter?: { cause: string }) => this.kb.searchRunbooks(query, { k, filter });
     // The suspected cause's own runbook first (when there is one), then whatever else matches.
     const cause = req.cause && req.cause !== 'unknown' ? req.cause : undefined;
     const [own, any] = await Promise.all([cause ? search({ cause }) : Promise.resolve([]), search()]);
