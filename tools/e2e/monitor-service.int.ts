@@ -6,7 +6,7 @@ import { createServiceClients, publishMetrics, serviceAddresses, type ServiceCli
 import { healthyValues, applyFault, rng } from '@x0/demo';
 import { SIGNATURE_DIM } from '@x0/anomaly';
 import { runService, type ServiceHandle } from '@x0/service-kit';
-import { MONITOR_STATE_BUCKET, monitorService } from '@x0/monitor-service';
+import { MONITOR_INCIDENTS_BUCKET, MONITOR_STATE_BUCKET, monitorService } from '@x0/monitor-service';
 
 
 async function streamEvents(bus: Bus, stream: string, prefix: string): Promise<Array<{ subject: string; data: Uint8Array }>> {
@@ -145,6 +145,49 @@ describe('monitor service', () => {
     for (let i = 0; i < 5; i++) await publish('web-3', applyFault('cpu_saturation', healthy(), 10));
     await until(async () => ((await incidents()) > opened || undefined));
   }, 60_000);
+
+  it('restart during a lasting fault - the incident goes on, and when it clears the baseline is the one from before the fault', async () => {
+    const status = () => monitor().getComponentStatus({ component: 'web-4' });
+    const cpuOf = async () => (await status()).metrics.find((m) => m.metric === 'cpu')!;
+    await history('web-4', 300);
+    await until(async () => ((await status().catch(() => undefined))?.samplesSeen ?? 0) >= 300 || undefined);
+    const before = await cpuOf();
+    const kv = await openKeyValue(bus, MONITOR_STATE_BUCKET);
+    const quietAt = (await kv.get(toKvKey('web-4')))?.revision ?? 0;
+    await until(async () => ((await kv.get(toKvKey('web-4')))?.revision ?? 0) > quietAt || undefined);
+    // 100 samples: under MONITOR_REALERT_S (120 sample-seconds), so the incident is announced once
+    for (let i = 0; i < 100; i++) await publish('web-4', applyFault('cpu_saturation', healthy(), 10));
+    const lastFault = t;
+    await until(async () => ((await status()).lastSampleMs >= lastFault || undefined));
+    const incidents = async () => (await streamEvents(bus, STREAMS.events.name, 'x0.events.anomaly.web-4')).length;
+    await until(async () => ((await incidents()) >= 1 || undefined));
+    const during = await cpuOf();
+    expect(during.mean - before.mean).toBeGreaterThan(0.1);
+
+    clients.close();
+    await handle.stop();
+    // the open incident and the state from before it are in KV
+    const stored = await (await openKeyValue(bus, MONITOR_INCIDENTS_BUCKET)).get(toKvKey('web-4'));
+    expect(stored?.operation).toBe('PUT');
+    handle = await runService(monitorService, { env: env(), handleSignals: false });
+    clients = open();
+    expect((await monitor().getStatistics({})).gauges['monitor_open_incidents']).toBeGreaterThanOrEqual(1);
+    expect((await cpuOf()).mean).toBeCloseTo(during.mean, 6); // the restored detector still holds what it learnt
+
+    // the fault goes on a little: the same incident, not a new one
+    for (let i = 0; i < 5; i++) await publish('web-4', applyFault('cpu_saturation', healthy(), 10));
+    // recovery: the incident clears and the detector goes back to its state from before the fault
+    for (let i = 0; i < 10; i++) await publish('web-4', healthy());
+    const after = await until(async () => {
+      const cpu = await cpuOf();
+      return Math.abs(cpu.mean - before.mean) < 0.02 ? cpu : undefined;
+    }, 10_000);
+    expect(after.stddev).toBeLessThan(before.stddev * 1.2);
+    expect(await incidents()).toBe(1);
+    // the record goes with the incident (deleted at the next snapshot, MONITOR_SNAPSHOT_INTERVAL_S=1)
+    const incidentsKv = await openKeyValue(bus, MONITOR_INCIDENTS_BUCKET);
+    await until(async () => ((await incidentsKv.get(toKvKey('web-4')))?.operation === 'PUT' ? undefined : true));
+  }, 90_000);
 
   it('NaN and Infinity samples are dead-lettered with the reason; the rest of the batch is scored', async () => {
     const before = (await monitor().getComponentStatus({ component: 'web-1' })).samplesSeen;

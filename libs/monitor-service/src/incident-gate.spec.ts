@@ -100,4 +100,28 @@ describe('incident gate', () => {
     expect(g.observe('b', sample('none', 0, { cpu: 0.3 }), baseline)).toEqual({ type: 'quiet' });
     expect(g.openCount).toBe(1);
   });
+
+  it('resume - an open incident carried to a new gate goes on against its old normal, re-alerts on time and clears', () => {
+    const g = gate();
+    expect(g.incident('c')).toBeUndefined();
+    g.observe('c', sample('high', 0, { cpu: 0.97 }), baseline);
+    g.observe('c', sample('none', 1, { cpu: 0.97 }), baseline);
+    expect(g.incident('c')).toBeUndefined(); // not announced yet: nothing to carry on
+    g.opened('c', 'an_1', 1);
+    const open = g.incident('c')!;
+    expect(open).toEqual({ anomalyId: 'an_1', severity: 'high', lastAlertMs: 1, tracked: [{ metric: 'cpu', mean: 0.3, tolerance: expect.closeTo(0.06, 9), direction: 1 }] });
+
+    // A restarted monitor: its detector may have adapted to the fault (no alarm, no baseline asked).
+    const next = gate();
+    next.resume('c', JSON.parse(JSON.stringify(open)));
+    const noBaseline = () => undefined;
+    expect(next.openCount).toBe(1);
+    expect(next.openAnomaly('c')).toBe('an_1');
+    expect(next.observe('c', sample('none', 2, { cpu: 0.96 }), noBaseline)).toEqual({ type: 'ongoing', anomalyId: 'an_1' });
+    expect(next.observe('c', sample('none', 1001, { cpu: 0.96 }), noBaseline)).toEqual({ type: 'realert', previousAnomalyId: 'an_1', severity: 'high' });
+    next.opened('c', 'an_2', 1001);
+    for (let t = 1002; t < 1004; t++) expect(next.observe('c', sample('none', t, { cpu: 0.31 }), noBaseline)).toEqual({ type: 'ongoing', anomalyId: 'an_2' });
+    expect(next.observe('c', sample('none', 1004, { cpu: 0.31 }), noBaseline)).toEqual({ type: 'cleared', anomalyId: 'an_2' });
+    expect(next.incident('c')).toBeUndefined();
+  });
 });

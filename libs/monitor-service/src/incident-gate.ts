@@ -48,7 +48,8 @@ export type GateDecision =
   | { type: 'cleared'; anomalyId: string }
   | { type: 'quiet' };
 
-interface Tracked {
+/** A metric an episode watches, with its frozen pre-incident normal. */
+export interface TrackedMetric {
   metric: string;
   mean: number;
   tolerance: number;
@@ -56,8 +57,17 @@ interface Tracked {
   direction: number;
 }
 
+/** What the gate knows of an open incident: enough to carry it on after a restart (see `resume`). */
+export interface OpenIncident {
+  anomalyId: string;
+  severity: Exclude<SeverityLevel, 'none'>;
+  /** Time of the latest announcement (open or re-alert), sample time. */
+  lastAlertMs: number;
+  tracked: TrackedMetric[];
+}
+
 interface Episode {
-  tracked: Tracked[];
+  tracked: TrackedMetric[];
   severity: Exclude<SeverityLevel, 'none'>;
   /** Consecutive deviating samples while not yet open. */
   streak: number;
@@ -127,6 +137,29 @@ export class IncidentGate {
     ep.calm = 0;
   }
 
+  /** The component's open incident (a copy), or undefined when none is open. */
+  incident(component: string): OpenIncident | undefined {
+    const ep = this.episodes.get(component);
+    if (!ep?.anomalyId) return undefined;
+    return { anomalyId: ep.anomalyId, severity: ep.severity, lastAlertMs: ep.lastAlertMs, tracked: ep.tracked.map((t) => ({ ...t })) };
+  }
+
+  /**
+   * Carries on an incident that was open before a restart: the component's samples are judged
+   * against its frozen pre-incident normal again, and it clears (or is re-announced) as if the
+   * gate had never stopped. The count of calm samples starts again from zero.
+   */
+  resume(component: string, incident: OpenIncident): void {
+    this.episodes.set(component, {
+      tracked: incident.tracked.map((t) => ({ ...t })),
+      severity: incident.severity,
+      streak: 0,
+      anomalyId: incident.anomalyId,
+      lastAlertMs: incident.lastAlertMs,
+      calm: 0,
+    });
+  }
+
   /** Whether the component is in an episode (deviating, or an incident open). */
   inEpisode(component: string): boolean {
     return this.episodes.has(component);
@@ -144,10 +177,10 @@ export class IncidentGate {
     return n;
   }
 
-  private track(s: GateSample, baseline: (metric: string) => MetricBaseline | undefined): Tracked[] {
+  private track(s: GateSample, baseline: (metric: string) => MetricBaseline | undefined): TrackedMetric[] {
     // The metrics that explain the alarm: strong contributors, at least the top one.
     const picked = s.metrics.filter((m, i) => i === 0 || m.score >= 0.5).slice(0, 5);
-    const out: Tracked[] = [];
+    const out: TrackedMetric[] = [];
     for (const m of picked) {
       const b = baseline(m.metric);
       if (!b || !Number.isFinite(b.mean) || !Number.isFinite(b.std)) continue;

@@ -1,5 +1,5 @@
 import { deriveId, errorMessage, InvalidArgumentError } from '@x0/core';
-import { ConsumerLoop, type Bus, type Delivery, type HandleResult, type OutboundMessage } from '@x0/bus';
+import { ConsumerLoop, partitionOf, type Bus, type Delivery, type HandleResult, type OutboundMessage } from '@x0/bus';
 import {
   Anomaly,
   COMPONENT_HEALTH_CODEC,
@@ -7,6 +7,7 @@ import {
   STREAMS,
   decodeMetricBatch,
   eventSubject,
+  metricsSubject,
   parseSubject,
   severityRank,
   severityToProto,
@@ -19,6 +20,7 @@ import { validateSample, type AnomalyDetector, type ComponentSample, type Detect
 import type { Logger, ServiceStats } from '@x0/service-kit';
 import { IncidentGate, type IncidentGateOptions } from './incident-gate';
 import { incidentSignature, metricZScores } from './incident-signature';
+import { IncidentStore, type IncidentRecord } from './incident-store';
 import { DetectorStateStore } from './state-store';
 
 export interface MonitorRuntimeOptions {
@@ -50,12 +52,14 @@ const OUTPUT_CACHE = 20_000;
 
 /**
  * The monitor's consumer: metric batches in, Anomaly events out (through the incident gate),
- * live ComponentHealth on `x0.status.<component>`, detector state snapshotted to KV.
+ * live ComponentHealth on `x0.status.<component>`, detector state snapshotted to KV, open
+ * incidents (with the detector state from before each) kept in KV across restarts.
  */
 export class MonitorRuntime {
   readonly gate: IncidentGate;
   private readonly loop: ConsumerLoop<MetricBatch>;
   private readonly store: DetectorStateStore;
+  private readonly incidents: IncidentStore;
   private readonly components = new Map<string, ComponentInfo>();
   private readonly recent: Anomaly[] = [];
   private readonly outputs = new Map<number, OutboundMessage[]>();
@@ -67,7 +71,8 @@ export class MonitorRuntime {
    * when the incident clears, the component goes back to this state, so a fault that lasted — an
    * action waiting for approval — does not become part of its normal and hide the next one.
    * (A whole batch is scored before the gate sees it, so a snapshot taken when an incident opens
-   * may already hold that batch's faulty samples: the quiet one is preferred.)
+   * may already hold that batch's faulty samples: the quiet one is preferred.) At start it holds
+   * the restored snapshots, and for a component whose incident was open, the state stored with it.
    */
   private readonly quiet = new Map<string, Uint8Array>();
   private snapshotTimer?: NodeJS.Timeout;
@@ -76,6 +81,7 @@ export class MonitorRuntime {
   constructor(private readonly o: MonitorRuntimeOptions) {
     this.gate = new IncidentGate(o.gate);
     this.store = new DetectorStateStore(o.bus, o.logger);
+    this.incidents = new IncidentStore(o.bus, o.logger);
     this.loop = new ConsumerLoop<MetricBatch>({
       bus: o.bus,
       service: 'monitor',
@@ -90,23 +96,33 @@ export class MonitorRuntime {
     });
   }
 
+  /** Restores detector state and open incidents from KV, then starts consuming and snapshotting. */
   async start(): Promise<void> {
-    const { restored, skipped } = await this.store.restoreAll(this.o.detector);
-    this.o.logger.info({ restored, skipped }, 'detector state restored from KV');
+    const { restored, skipped } = await this.store.restoreAll(this.o.detector, (component, state) => this.quiet.set(component, state));
+    let resumed = 0;
+    for (const [component, r] of await this.incidents.loadAll()) {
+      if (!this.owns(component)) continue;
+      // The incident goes on: judged against its frozen normal, and when it clears the
+      // detector goes back to the state from before it, not to the restored (faulty) one.
+      this.gate.resume(component, r.incident);
+      this.quiet.set(component, r.before);
+      resumed++;
+    }
+    this.o.logger.info({ restored, skipped, openIncidents: resumed }, 'detector state restored from KV');
     await this.loop.start();
     this.snapshotTimer = setInterval(() => {
-      this.store.flush(this.o.detector, this.keepQuiet).catch((err) => this.o.logger.warn({ err: errorMessage(err) }, 'snapshot failed'));
+      this.persist(this.keepQuiet).catch((err) => this.o.logger.warn({ err: errorMessage(err) }, 'snapshot failed'));
     }, this.o.snapshotIntervalMs);
     this.snapshotTimer.unref();
   }
 
-  /** Stops consuming, finishes the batch in hand, writes a last snapshot. Safe to call twice. */
+  /** Stops consuming, finishes the batch in hand, writes a last snapshot and the open incidents. Safe to call twice. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       clearInterval(this.snapshotTimer);
       await this.loop.stop();
-      const written = await this.store.flush(this.o.detector);
-      this.o.logger.info({ written }, 'detector state snapshotted');
+      const written = await this.persist();
+      this.o.logger.info({ written, openIncidents: this.gate.openCount }, 'detector state snapshotted');
     })();
     return this.stopping;
   }
@@ -179,6 +195,7 @@ export class MonitorRuntime {
       if (decision.type === 'open' && !this.quiet.has(det.component)) this.quiet.set(det.component, this.o.detector.snapshot(det.component));
       // (at once: the same batch may open a new incident for the component after this one)
       if (decision.type === 'cleared') this.forgetIncident(det.component);
+      if (decision.type === 'open' || decision.type === 'realert') this.incidents.markOpen(det.component);
       if (decision.type === 'open' || decision.type === 'realert') {
         // A re-announcement keeps the incident's severity: the detector may have adapted by now.
         const anomaly = this.buildAnomaly(det, samples[i].values, batchIds[k], decision.severity);
@@ -206,8 +223,38 @@ export class MonitorRuntime {
     if (!this.gate.inEpisode(component)) this.quiet.set(component, state);
   };
 
+  /**
+   * Writes the open incidents, then the detector snapshots, then deletes the records of
+   * incidents that cleared: in this order a crash between two writes never leaves a snapshot
+   * that learnt from a fault without the state from before it. Returns the snapshots written.
+   */
+  private async persist(written?: (component: string, state: Uint8Array) => void): Promise<number> {
+    await this.incidents.writeOpen((component) => this.incidentRecord(component));
+    const snapshots = await this.store.flush(this.o.detector, written);
+    await this.incidents.deleteCleared();
+    return snapshots;
+  }
+
+  private incidentRecord(component: string): IncidentRecord | undefined {
+    const incident = this.gate.incident(component);
+    const before = this.quiet.get(component);
+    return incident && before ? { incident, before } : undefined;
+  }
+
+  /** Whether this replica scores the component (its consumer's partition), as the consumer decides. */
+  private owns(component: string): boolean {
+    const p = this.o.consumer.partition;
+    if (!p || p.count <= 1) return true;
+    try {
+      return partitionOf(metricsSubject(component), p.count) === p.index;
+    } catch {
+      return false;
+    }
+  }
+
   /** After an incident has cleared: the component's detector goes back to its state from before it. */
   private forgetIncident(component: string): void {
+    this.incidents.markCleared(component);
     const before = this.quiet.get(component);
     if (!before) return;
     try {

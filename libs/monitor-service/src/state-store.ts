@@ -29,8 +29,11 @@ export class DetectorStateStore {
     this.kv ??= await openKeyValue(this.bus, MONITOR_STATE_BUCKET, { description: 'x0 monitor: detector state per component' });
   }
 
-  /** Restores every stored component; incompatible states are skipped (that component relearns). */
-  async restoreAll(target: SnapshotSource): Promise<{ restored: number; skipped: number }> {
+  /**
+   * Restores every stored component; incompatible states are skipped (that component relearns).
+   * `restoredState` sees each state restored.
+   */
+  async restoreAll(target: SnapshotSource, restoredState?: (component: string, state: Uint8Array) => void): Promise<{ restored: number; skipped: number }> {
     await this.open();
     let restored = 0;
     let skipped = 0;
@@ -42,6 +45,7 @@ export class DetectorStateStore {
       const component = fromKvKey(key);
       try {
         target.restore(component, entry.value);
+        restoredState?.(component, entry.value);
         restored++;
       } catch (err) {
         skipped++;

@@ -1,0 +1,136 @@
+import type { KV } from '@nats-io/kv';
+import { z } from 'zod';
+import { errorMessage } from '@x0/core';
+import { fromKvKey, openKeyValue, toKvKey, type Bus } from '@x0/bus';
+import type { Logger } from '@x0/service-kit';
+import type { OpenIncident } from './incident-gate';
+
+/** Bucket holding one record per component with an open incident. */
+export const MONITOR_INCIDENTS_BUCKET = 'x0_monitor_incidents';
+
+/** A component's open incident and the detector state it goes back to when the incident clears. */
+export interface IncidentRecord {
+  incident: OpenIncident;
+  /** The component's detector snapshot from before the incident. */
+  before: Uint8Array;
+}
+
+const RECORD_VERSION = 1;
+
+const recordSchema = z.object({
+  version: z.literal(RECORD_VERSION),
+  incident: z.object({
+    anomalyId: z.string().min(1),
+    severity: z.enum(['low', 'medium', 'high']),
+    lastAlertMs: z.number(),
+    tracked: z.array(z.object({ metric: z.string().min(1), mean: z.number(), tolerance: z.number().positive(), direction: z.union([z.literal(1), z.literal(-1)]) })),
+  }),
+  /** base64 of the detector snapshot. */
+  before: z.string().min(1),
+});
+
+/**
+ * Open incidents in NATS KV, so a restarted monitor carries on an incident it had open and,
+ * when the incident clears, puts the component's detector back to its state from before the
+ * incident, instead of keeping what it learnt from the fault.
+ *
+ * Writes are batched with the detector snapshots (see `MonitorRuntime`): records of incidents
+ * opened or re-announced are written before the snapshots, records of incidents that cleared
+ * are deleted after them, so KV never holds a faulty snapshot without the state from before it.
+ */
+export class IncidentStore {
+  private kv?: KV;
+  private readonly pending = new Map<string, 'put' | 'delete'>();
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly logger: Logger,
+  ) {}
+
+  async open(): Promise<void> {
+    this.kv ??= await openKeyValue(this.bus, MONITOR_INCIDENTS_BUCKET, { description: 'x0 monitor: open incidents and the detector state from before each' });
+  }
+
+  /** Every stored record by component. An unreadable record is logged and deleted (that incident is not carried on). */
+  async loadAll(): Promise<Map<string, IncidentRecord>> {
+    await this.open();
+    const out = new Map<string, IncidentRecord>();
+    const keys: string[] = [];
+    for await (const k of await this.kv!.keys()) keys.push(k);
+    for (const key of keys) {
+      const entry = await this.kv!.get(key);
+      if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) continue;
+      const component = fromKvKey(key);
+      try {
+        const r = recordSchema.parse(entry.json());
+        out.set(component, { incident: r.incident, before: new Uint8Array(Buffer.from(r.before, 'base64')) });
+      } catch (err) {
+        this.logger.warn({ component, err: errorMessage(err) }, 'stored open incident not readable; deleted (the incident is not carried on)');
+        await this.kv!.delete(key).catch(() => undefined);
+      }
+    }
+    return out;
+  }
+
+  /** The component's incident opened or was re-announced: its record is written at the next `writeOpen`. */
+  markOpen(component: string): void {
+    this.pending.set(component, 'put');
+  }
+
+  /** The component's incident cleared: its record is deleted at the next `deleteCleared`. */
+  markCleared(component: string): void {
+    this.pending.set(component, 'delete');
+  }
+
+  /** Writes the records marked open; `record` gives each one's current content (undefined: nothing to write). */
+  async writeOpen(record: (component: string) => IncidentRecord | undefined): Promise<number> {
+    const due = this.take('put');
+    if (due.length === 0) return 0;
+    await this.open();
+    const done = await Promise.all(
+      due.map(async (c) => {
+        const r = record(c);
+        if (!r) return 0;
+        try {
+          await this.kv!.put(toKvKey(c), encode(r));
+          return 1;
+        } catch (err) {
+          if (!this.pending.has(c)) this.pending.set(c, 'put');
+          this.logger.warn({ component: c, err: errorMessage(err) }, 'cannot store open incident; will retry');
+          return 0;
+        }
+      }),
+    );
+    return done.reduce<number>((a, b) => a + b, 0);
+  }
+
+  /** Deletes the records of incidents that cleared. */
+  async deleteCleared(): Promise<number> {
+    const due = this.take('delete');
+    if (due.length === 0) return 0;
+    await this.open();
+    let count = 0;
+    await Promise.all(
+      due.map(async (c) => {
+        try {
+          await this.kv!.delete(toKvKey(c));
+          count++;
+        } catch (err) {
+          if (!this.pending.has(c)) this.pending.set(c, 'delete');
+          this.logger.warn({ component: c, err: errorMessage(err) }, 'cannot delete cleared incident; will retry');
+        }
+      }),
+    );
+    return count;
+  }
+
+  private take(op: 'put' | 'delete'): string[] {
+    const due = [...this.pending].filter(([, o]) => o === op).map(([c]) => c);
+    for (const c of due) this.pending.delete(c);
+    return due;
+  }
+}
+
+function encode(r: IncidentRecord): string {
+  return JSON.stringify({ version: RECORD_VERSION, incident: r.incident, before: Buffer.from(r.before).toString('base64') });
+}
