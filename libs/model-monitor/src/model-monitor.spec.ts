@@ -108,6 +108,45 @@ describe('ModelMonitor alerts and retraining', () => {
     expect(alerts.map((a) => a.type)).toEqual(['accuracy_low', 'accuracy_low']);
   });
 
+  it('re-arm - a recovery reports the alert it ends in cleared', () => {
+    const { monitor, alerts } = setup();
+    feedback(monitor, 0, 30);
+    expect(monitor.check().cleared).toEqual([]);
+    feedback(monitor, 100, 0);
+    expect(monitor.check().cleared).toEqual([alerts[0]]);
+    expect(monitor.check().cleared).toEqual([]);
+  });
+
+  it('carried - an alert of an earlier run is not raised again while its metric stays breached', () => {
+    const first = setup();
+    feedback(first.monitor, 0, 30);
+    first.monitor.check();
+    const [raised] = first.alerts;
+
+    const next = setup({ carried: [raised] });
+    expect(next.monitor.check()).toMatchObject({ alerts: [], cleared: [] }); // not judged yet: still carried
+    feedback(next.monitor, 0, 30);
+    const report = next.monitor.check();
+    expect(report.alerts).toEqual([]);
+    expect(next.alerts).toEqual([]);
+    // in force as if this run had raised it: it is a retraining reason
+    expect(next.triggers.map((t) => t.reasons)).toEqual([[raised]]);
+    feedback(next.monitor, 100, 0);
+    expect(next.monitor.check().cleared).toEqual([raised]);
+    feedback(next.monitor, 0, 100);
+    expect(next.monitor.check().alerts.map((a) => a.type)).toEqual(['accuracy_low']); // a new crossing
+  });
+
+  it('carried - an alert whose metric has recovered by the first judgement is cleared, not raised', () => {
+    const first = setup();
+    feedback(first.monitor, 0, 30);
+    first.monitor.check();
+    const next = setup({ carried: first.alerts });
+    feedback(next.monitor, 30, 0);
+    expect(next.monitor.check()).toMatchObject({ alerts: [], cleared: first.alerts });
+    expect(next.triggers).toEqual([]);
+  });
+
   it('cooldown - a persisting breach triggers retraining again only after the cooldown', () => {
     const { monitor, triggers, advance } = setup({ retrainCooldownMs: 60_000 });
     feedback(monitor, 0, 30);

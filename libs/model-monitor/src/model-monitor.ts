@@ -31,6 +31,13 @@ export interface ModelMonitorOptions {
   /** Alert types that trigger retraining (default: all). */
   retrainOn?: readonly AlertType[];
   clock?: () => number;
+  /**
+   * Alerts raised before this monitor existed (an earlier run's, kept across a restart). Each
+   * holds its type back: while its metric is unjudged it is only remembered; the first check
+   * that judges the metric breached takes it as in force without raising it again, the first
+   * that judges it recovered reports it in `cleared`.
+   */
+  carried?: readonly Alert[];
   onAlert?: (alert: Alert) => void;
   onRetrain?: (trigger: RetrainTrigger) => void;
 }
@@ -59,8 +66,10 @@ export interface FeedbackRecord {
  * Performance monitor of one model: accuracy from feedback, error rate, latency p95 and
  * input drift over sliding windows (the most recent N observations). `check()` judges each
  * metric that has enough samples; a crossing raises one alert (re-armed when the metric
- * recovers) and, when a retrain-worthy alert is in force and the cooldown has passed, a
- * retraining trigger. Pure logic: no timers, no I/O; the clock is injected.
+ * recovers, reported in `cleared`) and, when a retrain-worthy alert is in force and the
+ * cooldown has passed, a retraining trigger. Alerts of an earlier run can be carried in
+ * (`carried`), so a restart does not raise them again. Pure logic: no timers, no I/O; the
+ * clock is injected.
  */
 export class ModelMonitor {
   readonly model: string;
@@ -77,6 +86,7 @@ export class ModelMonitor {
   private readonly features: Ring<readonly number[]>;
   private reference: readonly (readonly number[])[] = [];
   private readonly inForce = new Map<AlertType, Alert>();
+  private readonly carried = new Map<AlertType, Alert>();
   private lastRetrainMs: number | undefined;
 
   constructor(private readonly options: ModelMonitorOptions) {
@@ -94,6 +104,7 @@ export class ModelMonitor {
     this.outcomes = new Ring(windowSize);
     this.latency = new LatencyWindow(windowSize);
     this.features = new Ring(positive('driftWindowSize', options.driftWindowSize ?? 1000));
+    for (const a of options.carried ?? []) this.carried.set(a.type, a);
   }
 
   /** Records one inference. Throws InvalidArgumentError on a negative/non-finite latency or a feature row of the wrong width. */
@@ -154,7 +165,18 @@ export class ModelMonitor {
       ['input_drift', report.drift, driftMessage(report)],
     ];
     for (const [type, status, message] of judged) {
-      if (status.breached === false) this.inForce.delete(type);
+      const carried = this.carried.get(type);
+      if (carried && status.breached !== null) {
+        // Judged again: the same crossing is in force without a second alert, or it is over.
+        this.carried.delete(type);
+        if (status.breached) this.inForce.set(type, carried);
+        else report.cleared.push(carried);
+      }
+      const was = this.inForce.get(type);
+      if (status.breached === false && was) {
+        this.inForce.delete(type);
+        report.cleared.push(was);
+      }
       if (status.breached !== true || this.inForce.has(type)) continue;
       const alert: Alert = {
         id: deriveId('alr', this.model, type, now),
@@ -215,6 +237,7 @@ export class ModelMonitor {
         features,
       },
       alerts: [],
+      cleared: [],
     };
   }
 }

@@ -61,6 +61,8 @@ export interface MonitorReport {
   drift: MetricStatus & { features: Array<{ feature: number; psi: number; ksStatistic: number; ksPValue: number; drifted: boolean }> };
   /** Alerts raised by this check (new crossings only). */
   alerts: Alert[];
+  /** Alerts in force (or carried) whose metric this check found recovered: they are re-armed. */
+  cleared: Alert[];
   /** Set when this check fired a retraining trigger. */
   retrain?: RetrainTrigger;
 }

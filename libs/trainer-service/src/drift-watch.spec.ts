@@ -32,6 +32,23 @@ describe('DriftWatch', () => {
     expect(w.check()).toEqual([]);
   });
 
+  it('carried - a drift alert raised before a restart is not raised again; when the drift is over it is reported cleared', () => {
+    const first = new DriftWatch({ model: 'detector', thresholds, minRows: 100, retrainCooldownMs: 60_000, clock: () => 1 });
+    first.reset(new Map([['db-1', rows(300, 8)]]));
+    first.observe('db-1', rows(300, 9, { flap: true }));
+    const [raised] = first.check()[0].alerts;
+    expect(raised).toMatchObject({ type: 'input_drift', model: 'detector:db-1' });
+
+    const next = new DriftWatch({ model: 'detector', thresholds, minRows: 100, retrainCooldownMs: 60_000, clock: () => 2 });
+    next.reset(new Map([['db-1', rows(300, 8)]]), (monitor) => (monitor === 'detector:db-1' ? [raised] : []));
+    next.observe('db-1', rows(300, 9, { flap: true }));
+    const [again] = next.check();
+    expect(again).toMatchObject({ component: 'db-1', alerts: [], cleared: [] });
+    expect(again.retrain!.reasons).toEqual([raised]); // still a reason to retrain (the job runner's cooldown decides)
+    next.observe('db-1', rows(400, 10));
+    expect(next.check()).toEqual([{ component: 'db-1', alerts: [], retrain: undefined, cleared: [raised] }]);
+  });
+
   it('steps - a level shift alone is not drift for the forecaster (its inputs are normalised)', () => {
     const w = new DriftWatch({ model: 'detector', thresholds, minRows: 200, retrainCooldownMs: 0 });
     w.observe('db-1', rows(300, 4));

@@ -47,12 +47,20 @@ class StepFeatures {
   }
 }
 
-/** A drift alert of one component, and the retraining trigger it fired (if any). */
+/** A drift alert of one component, the retraining trigger it fired (if any), and alerts that ended. */
 export interface DriftFinding {
   component: string;
   alerts: Alert[];
   retrain?: RetrainTrigger;
+  /** Drift alerts in force (or carried) whose drift this check found over. */
+  cleared: Alert[];
 }
+
+/**
+ * Drift alerts raised before a restart, by the name of the component's monitor (the `model`
+ * of its alerts: `detector:<component>`); see `ModelMonitorOptions.carried`.
+ */
+export type CarriedDriftAlerts = (monitor: string) => readonly Alert[];
 
 /**
  * Input drift of the detector, per component: each component's metric rows (one row per
@@ -65,14 +73,20 @@ export interface DriftFinding {
 export class DriftWatch {
   private readonly components = new Map<string, ComponentDrift>();
   private readonly clock: () => number;
+  private carried?: CarriedDriftAlerts;
 
   constructor(private readonly o: DriftWatchOptions) {
     this.clock = o.clock ?? Date.now;
   }
 
-  /** Forgets every reference (a new champion serves): references are set or collected anew. */
-  reset(reference?: ReadonlyMap<string, ReadonlyArray<ReadonlyMap<string, number>>>): void {
+  /**
+   * Forgets every reference (a new champion serves): references are set or collected anew.
+   * `carried` gives each component's drift alerts the new champion already had raised (before
+   * a restart), so they are not raised again.
+   */
+  reset(reference?: ReadonlyMap<string, ReadonlyArray<ReadonlyMap<string, number>>>, carried?: CarriedDriftAlerts): void {
     this.components.clear();
+    this.carried = carried;
     for (const [component, rows] of reference ?? []) {
       const metrics = metricNames(rows);
       if (metrics.length === 0) continue;
@@ -108,13 +122,13 @@ export class DriftWatch {
     for (const f of features) c.monitor.recordFeatures(f);
   }
 
-  /** Judges every component; returns the new alerts (and triggers) by component. */
+  /** Judges every component; returns the new and ended alerts (and triggers) by component. */
   check(): DriftFinding[] {
     const out: DriftFinding[] = [];
     for (const [component, c] of this.components) {
       if (c.pending) continue;
       const report = c.monitor.check();
-      if (report.alerts.length > 0 || report.retrain) out.push({ component, alerts: report.alerts, retrain: report.retrain });
+      if (report.alerts.length > 0 || report.retrain || report.cleared.length > 0) out.push({ component, alerts: report.alerts, retrain: report.retrain, cleared: report.cleared });
     }
     return out;
   }
@@ -141,19 +155,21 @@ export class DriftWatch {
   }
 
   private create(component: string, metrics: string[]): ComponentDrift {
+    // The component in the name keeps alert ids distinct between components.
+    const model = `${this.o.model}:${component}`;
     const c: ComponentDrift = {
       metrics,
       features: metrics.map((m) => `${m}.step`),
       windows: new StepFeatures(metrics),
       monitor: new ModelMonitor({
-        // The component in the name keeps alert ids distinct between components.
-        model: `${this.o.model}:${component}`,
+        model,
         thresholds: this.o.thresholds,
         minDriftSamples: this.o.minRows,
         driftWindowSize: this.o.windowRows ?? 4 * this.o.minRows,
         retrainCooldownMs: this.o.retrainCooldownMs,
         retrainOn: ['input_drift'],
         clock: this.clock,
+        carried: this.carried?.(model),
       }),
     };
     this.components.set(component, c);

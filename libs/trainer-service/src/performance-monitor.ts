@@ -10,6 +10,7 @@ import { DriftWatch } from './drift-watch';
 import { FeedbackTracker, type Feedback } from './feedback';
 import { delayNote } from './job-reason';
 import type { JobRunner, JobTrigger } from './job-runner';
+import type { RaisedAlerts } from './raised-alerts';
 import { replayMetrics, rowsByTime, sampleRecentMetrics } from './replay';
 
 /** Settings of the performance monitor (from the trainer's configuration). */
@@ -30,6 +31,8 @@ export interface PerformanceMonitorOptions {
   bus: Bus;
   registry: ModelRegistry;
   runner: JobRunner;
+  /** The alerts in force, kept across restarts so a restart does not announce them again. */
+  alerts: RaisedAlerts;
   logger: Logger;
   stats: ServiceStats;
   /** Served models and the service serving each (its dead letters of kind `failed` count as failures). */
@@ -59,8 +62,9 @@ const RECORDS_PER_REPORT = 200;
  * the reports' latency samples; for the detector also input drift per component from a
  * sample of X0_METRICS against the champion's training window. Every check interval it
  * judges them (seed thresholds: accuracy < 0.7, error rate > 0.1, latency > 100 ms; drift:
- * PSI > 0.2 and KS p < 0.05), publishes a ModelAlert for each new crossing and queues a
- * retraining job for the model (at most once per cooldown). N verified outcomes of
+ * PSI > 0.2 and KS p < 0.05), publishes a ModelAlert for each new crossing (once per crossing
+ * and champion version, also across restarts: see RaisedAlerts) and queues a retraining job
+ * for the model (at most once per cooldown). N verified outcomes of
  * parametrised actions on one component queue a job for that component's adapter.
  */
 export class PerformanceMonitor {
@@ -173,7 +177,8 @@ export class PerformanceMonitor {
     };
   }
 
-  private newMonitor(model: string): ModelMonitor {
+  /** A monitor for `version` of `model`, with the alerts an earlier run raised for that version. */
+  private newMonitor(model: string, version = ''): ModelMonitor {
     const s = this.o.settings;
     return new ModelMonitor({
       model,
@@ -182,22 +187,25 @@ export class PerformanceMonitor {
       retrainCooldownMs: s.retrainCooldownMs,
       retrainOn: ['accuracy_low', 'error_rate_high', 'latency_high'],
       clock: this.clock,
+      carried: version ? this.o.alerts.carried(model, version, model) : [],
     });
   }
 
   private async onChampion(w: Watched, version: string): Promise<void> {
-    // A new champion starts with a clean record: the old one's labels and latencies are not its own.
+    // A new champion starts with a clean record: the old one's labels, latencies and alerts are not its own.
     w.version = version;
     w.servedAs = new Set([version]);
-    w.monitor = this.newMonitor(w.model);
+    await this.o.alerts.retain(w.model, version);
+    w.monitor = this.newMonitor(w.model, version);
     if (w.model !== DETECTOR_MODEL) return;
+    const carried = (monitor: string) => this.o.alerts.carried(w.model, version, monitor);
     const rec = await this.o.registry.get(w.model, version).catch(() => undefined);
     // The shipped version is the bundled forecaster: a monitor not following the registry names it by the bundle's version.
     const bundled = rec?.lineage.config?.['baseVersion'];
     if (typeof bundled === 'string' && bundled && w.version === version) w.servedAs = new Set([version, bundled]);
     const win = rec?.lineage.dataWindow;
     if (!win) {
-      this.drift.reset();
+      this.drift.reset(undefined, carried);
       return;
     }
     // Reference = the champion's training window, when X0_METRICS still holds it.
@@ -207,7 +215,7 @@ export class PerformanceMonitor {
       const inWindow = new Map([...metrics].map(([m, s]) => [m, { t: s.t.filter((t) => t <= win.endMs), v: s.v.filter((_, i) => s.t[i] <= win.endMs) }]));
       reference.set(component, rowsByTime(inWindow));
     }
-    this.drift.reset(reference);
+    this.drift.reset(reference, carried);
     this.metricsSeq = replayed.lastSeq;
     this.o.logger.info({ model: w.model, version, components: reference.size }, 'drift reference set from the training window');
   }
@@ -255,12 +263,14 @@ export class PerformanceMonitor {
       for (const f of this.drift.check()) {
         const jobId = f.retrain ? await this.enqueue(this.jobFor(DETECTOR_MODEL, 'drift', f.retrain, f.component)) : '';
         for (const a of f.alerts) await this.publishAlert(DETECTOR_MODEL, a, f.component, jobId, this.drift.featuresOf(f.component));
+        for (const a of f.cleared) await this.o.alerts.cleared(a);
       }
     }
     for (const w of this.watched.values()) {
       const report = w.monitor.check();
       const jobId = report.retrain ? await this.enqueue(this.jobFor(w.model, 'degradation', report.retrain)) : '';
       for (const a of report.alerts) await this.publishAlert(w.model, a, w.model, jobId);
+      for (const a of report.cleared) await this.o.alerts.cleared(a);
     }
   }
 
@@ -298,6 +308,8 @@ export class PerformanceMonitor {
     });
     this.o.logger.warn({ model, component, type: a.type, value: a.value, threshold: a.threshold, jobId }, 'model alert');
     await publishMessage(this.o.bus.js, { subject: eventSubject('model_alert', component), data: EVENT_CODECS.model_alert.encode(alert), id: alert.meta!.id });
+    // Recorded once published: a crash in between announces it again rather than never.
+    await this.o.alerts.raised(model, alert.version, a);
   }
 }
 

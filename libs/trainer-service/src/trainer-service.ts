@@ -11,6 +11,7 @@ import { detectorTrainable, type DetectorBase } from './detector-trainable';
 import { JobRunner } from './job-runner';
 import { listVersions, publishOperatorLabel, registerShippedModels, toModelVersion } from './model-api';
 import { PerformanceMonitor } from './performance-monitor';
+import { RaisedAlerts } from './raised-alerts';
 import { trainerConfigShape } from './trainer-config';
 import type { TrainableModel } from './trainable';
 
@@ -74,6 +75,7 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
         bus: ctx.bus,
         registry,
         runner,
+        alerts: await RaisedAlerts.open(ctx.bus, ctx.logger),
         logger: ctx.logger,
         stats: ctx.stats,
         served: trainables.map((t) => ({ model: t.model, service: t.servedBy })),
