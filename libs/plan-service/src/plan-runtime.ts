@@ -130,19 +130,23 @@ export class PlanRuntime {
       this.o.logger.warn({ diagnosis: d.meta!.id, component: d.meta!.component, ageS: Math.round(age / 1000) }, 'diagnosis too old to act on; not planned');
       return { type: 'ok' };
     }
-    // A redelivered diagnosis gets the same plan again, not a second decision.
-    let plan = this.recent.get(derivePlanId(d));
-    if (!plan) {
+    // A redelivered diagnosis gets the same plan again, not a second decision: from memory,
+    // or after a restart from the store (the stream would drop a second decision's plan as a
+    // duplicate of the first, and the guardrails would count an action that never runs).
+    const id = derivePlanId(d);
+    let plan = this.recent.get(id) ?? (await this.o.store.get(id));
+    if (plan) this.recent.set(id, plan);
+    else {
       const req = this.request(d);
       const decision = this.o.clock.at(now, () => this.planner.plan(req));
       plan = buildPlan(d, decision, now);
-      this.recent.set(plan.meta!.id, plan);
+      this.recent.set(id, plan);
       this.counts[decision.status]++;
       this.o.logger.debug({ plan: plan.meta!.id, component: req.component, status: decision.status, action: decision.action }, 'planned');
     }
     // Stored before it is published: a plan anyone can see can be explained, also after a
     // restart. A failed write retries the batch; the retry takes the plan from memory.
-    await this.o.store.put(plan);
+    await this.o.store.add(plan);
     return { type: 'ok', outputs: [{ subject: eventSubject('plan', plan.meta!.component), data: EVENT_CODECS.plan.encode(plan), id: plan.meta!.id }] };
   }
 

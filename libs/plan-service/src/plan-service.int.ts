@@ -311,6 +311,22 @@ describe('plan service', () => {
     await restartPlan();
     expect(await call(client, client.explain, { planId: plan.meta!.id })).toEqual(plan);
     expect((await stats()).gauges['plan_recent_plans']).toBe(0); // not from the new process's memory
+
+    // The diagnosis redelivered after the restart gets the same plan, not a second decision
+    // (which would now choose another policy: the plan's is disabled).
+    expect(plan.policyId).not.toBe('');
+    await call<SetPolicyEnabledRequest, PolicyProto>(client, client.setPolicyEnabled, { id: plan.policyId, enabled: false });
+    try {
+      await waitFor(async () => (await rank({ component: 'cache-1', kind: 'cache', cause: 'cpu_saturation' })).ranking[0]?.policyId !== plan.policyId || undefined, 10_000, 'policy disabled');
+      const s0 = await stats();
+      await publishEvent(bus, 'diagnosis', d, `${d.meta!.id}-again`);
+      await waitFor(async () => ((await stats()).gauges['plan_recent_plans'] === 1 ? true : undefined), 10_000, 'the diagnosis handled');
+      expect((await stats()).messagesIn).toBeGreaterThan(s0.messagesIn);
+      expect(await readEvents(bus, 'plan', 'cache-1')).toEqual([plan]);
+      expect(await call(client, client.explain, { planId: plan.meta!.id })).toEqual(plan);
+    } finally {
+      await call<SetPolicyEnabledRequest, PolicyProto>(client, client.setPolicyEnabled, { id: plan.policyId, enabled: true });
+    }
   });
 
   it('restart - PLAN_EXPLAIN_TTL_S bounds the bucket; a changed value is applied to the existing bucket', async () => {

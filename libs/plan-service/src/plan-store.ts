@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { nanos } from '@nats-io/transport-node';
-import { openKeyValue, toKvKey, type Bus } from '@x0/bus';
+import { isKvRevisionConflict, openKeyValue, toKvKey, type Bus } from '@x0/bus';
 import { EVENT_CODECS, type Plan } from '@x0/contracts';
 
 /** Bucket holding every recent plan (with its explanation) by plan id, for Explain. */
@@ -27,9 +27,16 @@ export class PlanStore {
     return new PlanStore(kv);
   }
 
-  /** Stores a plan under its id (a redelivered diagnosis's plan overwrites the same key). */
-  async put(plan: Plan): Promise<void> {
-    await this.kv.put(toKvKey(plan.meta!.id), EVENT_CODECS.plan.encode(plan));
+  /**
+   * Stores a plan under its id unless one is stored already: the first plan for a diagnosis
+   * is the one published (the stream drops a later one with the same id as a duplicate).
+   */
+  async add(plan: Plan): Promise<void> {
+    try {
+      await this.kv.create(toKvKey(plan.meta!.id), EVENT_CODECS.plan.encode(plan));
+    } catch (err) {
+      if (!isKvRevisionConflict(err)) throw err;
+    }
   }
 
   /** The stored plan, or undefined when there is none (never made, or expired). */
