@@ -1,4 +1,4 @@
-import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
+import { Bucket, Kvm, type KV, type KvEntry, type KvOptions } from '@nats-io/kv';
 import type { Bus } from './connection';
 
 /**
@@ -33,4 +33,32 @@ export function fromKvKey(key: string): string {
 export function isKvRevisionConflict(err: unknown): boolean {
   const e = err as { api_error?: { err_code?: number }; message?: string } | undefined;
   return e?.api_error?.err_code === 10071 || /wrong last sequence|key exists/i.test(e?.message ?? '');
+}
+
+/** Entries read at a time by `kvEntries`. */
+const READ_AHEAD = 32;
+
+/**
+ * The latest entry of every key of `kv` matching `filter` (a key pattern, `>` for all) whose
+ * latest operation is a put, sorted by key. Use it instead of `kv.keys()`.
+ *
+ * nats.js lists keys through an ordered consumer and stops at the message that leaves nothing
+ * pending. In a bucket that keeps one revision per key, a key written while the listing runs
+ * can remove that message before it is delivered; the listing then waits for the consumer's
+ * idle heartbeat, about 30 s (seen in about one listing in four when a key changes meanwhile).
+ * Here the stream is asked which subjects it holds (one request; the client pages long lists),
+ * and each key is read. A key created after that request is not listed.
+ */
+export async function kvEntries(kv: KV, filter = '>'): Promise<KvEntry[]> {
+  if (!(kv instanceof Bucket)) throw new TypeError('kvEntries: not a bucket opened with @nats-io/kv');
+  const info = await kv.jsm.streams.info(kv.stream, { subjects_filter: `${kv.prefix}.${filter}` });
+  const keys = Object.keys(info.state.subjects ?? {})
+    .map((subject) => kv.decodeKey(subject.substring(kv.prefixLen)))
+    .sort();
+  const out: KvEntry[] = [];
+  for (let i = 0; i < keys.length; i += READ_AHEAD) {
+    const entries = await Promise.all(keys.slice(i, i + READ_AHEAD).map((k) => kv.get(k)));
+    for (const e of entries) if (e && e.operation === 'PUT') out.push(e);
+  }
+  return out;
 }
