@@ -29,6 +29,20 @@ const depConstraints = [
   { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
 ];
 
+/**
+ * `kv.keys()` of nats.js can wait ~30 s when a key is written while it lists: use `kvEntries`
+ * from @x0/bus. Caught by name: a `.keys()` call on anything called kv/*Kv/*kv* (kv, this.kv,
+ * this.o.kv, this.kv!).
+ */
+const KV_NAME = '/^kv|Kv$|kv$/';
+const KV_KEYS_CALLS = [
+  `CallExpression[callee.property.name='keys'][callee.object.name=${KV_NAME}]`,
+  `CallExpression[callee.property.name='keys'][callee.object.property.name=${KV_NAME}]`,
+  `CallExpression[callee.property.name='keys'][callee.object.expression.name=${KV_NAME}]`,
+  `CallExpression[callee.property.name='keys'][callee.object.expression.property.name=${KV_NAME}]`,
+];
+const KV_KEYS_MESSAGE = 'kv.keys() can hang ~30 s while keys change: use kvEntries(kv, filter) from @x0/bus';
+
 export default [
   { ignores: ['**/node_modules/**', '**/dist/**', '**/tmp/**', '**/.nx/**', 'libs/contracts/src/generated/**', '**/*.js', '**/*.mjs'] },
   ...tseslint.configs.recommended,
@@ -39,6 +53,7 @@ export default [
       '@nx/enforce-module-boundaries': ['error', { enforceBuildableLibDependency: false, allow: [], depConstraints }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-floating-promises': 'off',
+      'no-restricted-syntax': ['error', ...KV_KEYS_CALLS.map((selector) => ({ selector, message: KV_KEYS_MESSAGE }))],
     },
   },
   {

@@ -3,8 +3,8 @@ import path from 'node:path';
 
 const root = path.resolve(__dirname, '../..');
 
-/** Lints `code` as if it were the file at `file` (the file's project decides what it may import). */
-async function lint(file: string, code: string): Promise<string[]> {
+/** Lints `code` as if it were the file at `file` (the file's project decides what it may import); messages of `rule`. */
+async function lint(file: string, code: string, rule = '@nx/enforce-module-boundaries'): Promise<string[]> {
   // The ESLint CLI in a child process: its flat config is an ES module jest cannot import.
   const res = spawnSync(process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '--stdin', '--stdin-filename', path.join(root, file), '--format', 'json'], {
     cwd: root,
@@ -12,7 +12,7 @@ async function lint(file: string, code: string): Promise<string[]> {
     encoding: 'utf8',
   });
   const [result] = JSON.parse(res.stdout) as Array<{ messages: Array<{ ruleId: string; message: string }> }>;
-  return result.messages.filter((m) => m.ruleId === '@nx/enforce-module-boundaries').map((m) => m.message);
+  return result.messages.filter((m) => m.ruleId === rule).map((m) => m.message);
 }
 
 describe('Nx module boundaries', () => {
@@ -39,5 +39,27 @@ describe('Nx module boundaries', () => {
 
   it('allowed imports pass', async () => {
     expect(await lint('libs/bus/src/partition.ts', "import { STREAMS } from '@x0/contracts';\nexport const s = STREAMS;\n")).toEqual([]);
+  });
+});
+
+describe('no kv.keys()', () => {
+  it('flags kv.keys() however the bucket is reached, and leaves other keys() calls alone', async () => {
+    const code = [
+      "import type { KV } from '@nats-io/kv';",
+      'export class S {',
+      '  constructor(private kv?: KV, private o = { kv: undefined as KV | undefined }) {}',
+      '  async f(kv: KV, statsKv: KV): Promise<unknown> {',
+      '    await kv.keys();',
+      "    await statsKv.keys('a.>');",
+      '    await this.kv!.keys();',
+      '    await this.o.kv!.keys();',
+      '    return [...new Map<string, number>().keys()];',
+      '  }',
+      '}',
+      '',
+    ].join('\n');
+    const messages = await lint('libs/bus/src/example.ts', code, 'no-restricted-syntax');
+    expect(messages).toHaveLength(4);
+    expect(messages[0]).toBe('kv.keys() can hang ~30 s while keys change: use kvEntries(kv, filter) from @x0/bus');
   });
 });

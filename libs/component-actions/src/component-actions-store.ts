@@ -1,6 +1,6 @@
 import type { KV, KvEntry } from '@nats-io/kv';
 import { InvalidArgumentError, errorMessage } from '@x0/core';
-import { fromKvKey, openKeyValue, toKvKey, type Bus } from '@x0/bus';
+import { type Bus, fromKvKey, kvEntries, openKeyValue, toKvKey } from '@x0/bus';
 import { z } from 'zod';
 
 /** Bucket holding, per component, the actions it can perform (JSON, see ComponentActionsRecord). */
@@ -75,11 +75,9 @@ export class ComponentActionsStore {
 
   /** Every readable record, sorted by component. */
   async list(): Promise<ComponentActionsRecord[]> {
-    const keys: string[] = [];
-    for await (const k of await this.kv.keys()) keys.push(k);
     const out: ComponentActionsRecord[] = [];
-    for (const k of keys) {
-      const r = await this.get(fromKvKey(k));
+    for (const { key } of await kvEntries(this.kv)) {
+      const r = await this.get(fromKvKey(key));
       if (r) out.push(r);
     }
     return out.sort((a, b) => a.component.localeCompare(b.component));

@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { errorMessage } from '@x0/core';
-import { openKeyValue, toKvKey, type Bus } from '@x0/bus';
+import { type Bus, kvEntries, openKeyValue, toKvKey } from '@x0/bus';
 import { Plan } from '@x0/contracts';
 import { ApprovalQueue, type ApprovalAudit, type PendingApproval } from '@x0/guardrails';
 import type { Logger } from '@x0/service-kit';
@@ -57,19 +57,16 @@ export class ApprovalDesk {
   /** Opens the bucket and restores the pending approvals (expired ones expire at once). */
   async start(): Promise<number> {
     this.kv = await openKeyValue(this.o.bus, APPROVALS_BUCKET, { description: 'x0 execute: plans held for approval', ttl: 30 * 86_400_000 });
-    const keys: string[] = [];
-    for await (const k of await this.kv.keys()) keys.push(k);
     const pending: PendingApproval[] = [];
-    for (const k of keys) {
-      const e = await this.kv.get(k);
-      if (!e || e.operation !== 'PUT' || e.value.length === 0) continue;
+    for (const e of await kvEntries(this.kv)) {
+      if (e.value.length === 0) continue;
       try {
         const rec = e.json<HeldRecord>();
         if (rec.state !== 'pending') continue;
         this.held.set(rec.pending.planId, { plan: Plan.decode(Buffer.from(rec.plan, 'base64')), pending: rec.pending, stored: true });
         pending.push(rec.pending);
       } catch (err) {
-        this.o.logger.warn({ key: k, err: errorMessage(err) }, 'unreadable approval record skipped');
+        this.o.logger.warn({ key: e.key, err: errorMessage(err) }, 'unreadable approval record skipped');
       }
     }
     this.queue.restore(pending);

@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import type { Subscription } from '@nats-io/transport-node';
 import { errorMessage } from '@x0/core';
-import { fromKvKey, openKeyValue, partitionOf, toKvKey, type Bus } from '@x0/bus';
+import { type Bus, fromKvKey, kvEntries, openKeyValue, partitionOf, toKvKey } from '@x0/bus';
 import {
   ActionResult,
   COMPONENT_HEALTH_CODEC,
@@ -143,14 +143,12 @@ export class Verifier {
   }
 
   private async resume(): Promise<number> {
-    const keys: string[] = [];
-    for await (const k of await this.kv!.keys()) keys.push(k);
     const now = Date.now();
     const grace = this.o.resumeGraceMs ?? Math.max(2000, this.o.holdMs);
     let n = 0;
-    for (const key of keys) {
-      const e = await this.kv!.get(key);
-      if (!e || e.operation !== 'PUT' || e.value.length === 0) continue;
+    for (const e of await kvEntries(this.kv!)) {
+      const key = e.key;
+      if (e.value.length === 0) continue;
       let rec: VerificationRecord;
       let action: ActionResult;
       try {

@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { fromKvKey, openKeyValue, toKvKey, type Bus } from '@x0/bus';
+import { type Bus, fromKvKey, kvEntries, openKeyValue, toKvKey } from '@x0/bus';
 
 /** Bucket holding one record per removed runbook (key: its source). */
 export const RUNBOOK_REMOVALS_BUCKET = 'x0_runbook_removals';
@@ -38,7 +38,7 @@ export class RunbookRemovals {
   /** Sources of every removed runbook (forgotten ones are not listed). */
   async sources(): Promise<Set<string>> {
     const out = new Set<string>();
-    for await (const key of await this.kv.keys()) out.add(fromKvKey(key));
+    for (const { key } of await kvEntries(this.kv)) out.add(fromKvKey(key));
     return out;
   }
 }

@@ -3,6 +3,7 @@ import type { QueuedIterator } from '@nats-io/transport-node';
 import { lastChange, parseAliasState } from './alias-state';
 import { aliasKey } from './names';
 import type { AliasChange } from './types';
+import { kvEntries } from '@x0/bus';
 
 /** Options of `watchAliases()`. */
 export interface WatchAliasOptions {
@@ -122,7 +123,7 @@ export async function watchAliasedModels(
   // Updates first, then the keys that exist: a model aliased in between is seen by one or both (the set keeps it once).
   const iter: QueuedIterator<KvWatchEntry> = await kv.watch({ key: pattern, include: KvWatchInclude.UpdatesOnly, ignoreDeletes: true });
   try {
-    for await (const key of await kv.keys(pattern)) found(key.split('.')[1]);
+    for (const { key } of await kvEntries(kv, pattern)) found(key.split('.')[1]);
   } catch (err) {
     iter.stop();
     throw err;

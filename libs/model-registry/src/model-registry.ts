@@ -4,7 +4,7 @@ import { Objm, StorageType, type ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import * as tf from '@tensorflow/tfjs';
 import { MODELS_UPDATED_SUBJECT } from '@x0/contracts';
-import { isKvRevisionConflict } from '@x0/bus';
+import { isKvRevisionConflict, kvEntries } from '@x0/bus';
 import { FailedPreconditionError, InvalidArgumentError, newId, NotFoundError } from '@x0/core';
 import { moveAlias, parseAliasState, rollbackAlias } from './alias-state';
 import { watchAlias, watchAliasedModels, type AliasedModelsWatch, type AliasWatch, type WatchAliasOptions } from './alias-watch';
@@ -125,11 +125,7 @@ export class ModelRegistry {
 
   /** The version `ref` (a version or an alias) of `model`. Throws NotFoundError when there is none. */
   async get(model: string, ref: string): Promise<ModelVersionView> {
-    checkName('model', model);
-    const version = await this.resolve(model, ref);
-    const entry = await this.kv.get(versionKey(model, version));
-    if (!isLive(entry)) throw new NotFoundError('model version', `${model}@${ref}`);
-    return this.view(entry!.json<ModelVersionRecord>());
+    return this.view(await this.record(model, ref));
   }
 
   /** The version an alias points at, or `ref` itself when it is not an alias of `model`. */
@@ -146,10 +142,7 @@ export class ModelRegistry {
   async list(model: string): Promise<ModelVersionView[]> {
     checkName('model', model);
     const records: ModelVersionRecord[] = [];
-    for await (const key of await this.kv.keys(`v.${model}.>`)) {
-      const entry = await this.kv.get(key);
-      if (isLive(entry)) records.push(entry!.json<ModelVersionRecord>());
-    }
+    for (const entry of await kvEntries(this.kv, `v.${model}.>`)) if (isLive(entry)) records.push(entry.json<ModelVersionRecord>());
     const aliases = await this.aliases(model);
     records.sort((a, b) => a.createdMs - b.createdMs || a.version.localeCompare(b.version));
     return records.map((r) => ({ ...r, aliases: aliases.filter((a) => a.version === r.version).map((a) => a.alias).sort() }));
@@ -158,7 +151,7 @@ export class ModelRegistry {
   /** Names of every model with at least one version, sorted. */
   async models(): Promise<string[]> {
     const names = new Set<string>();
-    for await (const key of await this.kv.keys('v.>')) names.add(key.split('.')[1]);
+    for (const { key } of await kvEntries(this.kv, 'v.>')) names.add(key.split('.')[1]);
     return [...names].sort();
   }
 
@@ -172,10 +165,7 @@ export class ModelRegistry {
   async aliases(model: string): Promise<AliasState[]> {
     checkName('model', model);
     const out: AliasState[] = [];
-    for await (const key of await this.kv.keys(`a.${model}.*`)) {
-      const entry = await this.kv.get(key);
-      if (isLive(entry)) out.push(parseAliasState(entry!));
-    }
+    for (const entry of await kvEntries(this.kv, `a.${model}.*`)) if (isLive(entry)) out.push(parseAliasState(entry));
     return out.sort((a, b) => a.alias.localeCompare(b.alias));
   }
 
@@ -227,7 +217,7 @@ export class ModelRegistry {
 
   /** A load-only IOHandler for the artifacts of `ref`: `tf.loadLayersModel(h)` or `readAdapter(h)`. */
   async artifacts(model: string, ref: string): Promise<tf.io.IOHandler> {
-    const rec = await this.get(model, ref);
+    const rec = await this.record(model, ref);
     const io = objectStoreIO(this.store, rec.artifactPrefix);
     return { load: () => io.load() };
   }
@@ -235,6 +225,15 @@ export class ModelRegistry {
   /** Loads the layers model stored as `ref`. Custom layers (LoRADense) must be registered, i.e. @x0/lora imported. */
   async loadModel(model: string, ref: string): Promise<tf.LayersModel> {
     return tf.loadLayersModel(await this.artifacts(model, ref));
+  }
+
+  /** The stored record of `ref` (a version or an alias), without its aliases. */
+  private async record(model: string, ref: string): Promise<ModelVersionRecord> {
+    checkName('model', model);
+    const version = await this.resolve(model, ref);
+    const entry = await this.kv.get(versionKey(model, version));
+    if (!isLive(entry)) throw new NotFoundError('model version', `${model}@${ref}`);
+    return entry!.json<ModelVersionRecord>();
   }
 
   private async view(rec: ModelVersionRecord): Promise<ModelVersionView> {

@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import { z } from 'zod';
 import { errorMessage } from '@x0/core';
-import { fromKvKey, openKeyValue, toKvKey, type Bus } from '@x0/bus';
+import { type Bus, fromKvKey, kvEntries, openKeyValue, toKvKey } from '@x0/bus';
 import type { Logger } from '@x0/service-kit';
 import type { OpenIncident } from './incident-gate';
 
@@ -55,11 +55,9 @@ export class IncidentStore {
   async loadAll(): Promise<Map<string, IncidentRecord>> {
     await this.open();
     const out = new Map<string, IncidentRecord>();
-    const keys: string[] = [];
-    for await (const k of await this.kv!.keys()) keys.push(k);
-    for (const key of keys) {
-      const entry = await this.kv!.get(key);
-      if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) continue;
+    for (const entry of await kvEntries(this.kv!)) {
+      const key = entry.key;
+      if (entry.value.length === 0) continue;
       const component = fromKvKey(key);
       try {
         const r = recordSchema.parse(entry.json());

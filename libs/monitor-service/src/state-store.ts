@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { errorMessage } from '@x0/core';
-import { fromKvKey, openKeyValue, toKvKey, type Bus } from '@x0/bus';
+import { type Bus, fromKvKey, kvEntries, openKeyValue, toKvKey } from '@x0/bus';
 import type { Logger } from '@x0/service-kit';
 
 /** Bucket holding one detector snapshot per component. */
@@ -37,12 +37,9 @@ export class DetectorStateStore {
     await this.open();
     let restored = 0;
     let skipped = 0;
-    const keys: string[] = [];
-    for await (const k of await this.kv!.keys()) keys.push(k);
-    for (const key of keys) {
-      const entry = await this.kv!.get(key);
-      if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) continue;
-      const component = fromKvKey(key);
+    for (const entry of await kvEntries(this.kv!)) {
+      if (entry.value.length === 0) continue;
+      const component = fromKvKey(entry.key);
       try {
         target.restore(component, entry.value);
         restoredState?.(component, entry.value);

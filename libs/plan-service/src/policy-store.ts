@@ -1,6 +1,6 @@
 import type { KV, KvEntry } from '@nats-io/kv';
 import { InvalidArgumentError, NotFoundError, errorMessage } from '@x0/core';
-import { fromKvKey, openKeyValue, toKvKey, type Bus } from '@x0/bus';
+import { type Bus, fromKvKey, kvEntries, openKeyValue, toKvKey } from '@x0/bus';
 import { watchBucket, type BucketWatch } from '@x0/component-actions';
 import { toPolicyDocument, validatePolicy, validatePolicyFile, type Policy } from '@x0/decision';
 
@@ -21,9 +21,7 @@ export class PolicyStore {
 
   /** Number of policies stored (0 for an empty bucket). */
   async count(): Promise<number> {
-    let n = 0;
-    for await (const _ of await this.kv.keys()) n++;
-    return n;
+    return (await kvEntries(this.kv)).length;
   }
 
   /**
@@ -106,12 +104,9 @@ export class PolicyStore {
 
   /** Every readable policy, sorted by id. */
   async list(): Promise<Policy[]> {
-    const keys: string[] = [];
-    for await (const k of await this.kv.keys()) keys.push(k);
     const out: Policy[] = [];
-    for (const k of keys) {
-      const e = await this.kv.get(k);
-      const p = e ? decode(e) : undefined;
+    for (const e of await kvEntries(this.kv)) {
+      const p = decode(e);
       if (p) out.push(p);
     }
     return out.sort((a, b) => a.id.localeCompare(b.id));

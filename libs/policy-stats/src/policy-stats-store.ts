@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { errorMessage, InvalidArgumentError } from '@x0/core';
-import { openKeyValue, type Bus } from '@x0/bus';
+import { type Bus, kvEntries, openKeyValue } from '@x0/bus';
 import { PolicyStats } from '@x0/contracts';
 import { parseTallyKey, tallyKey } from './tally-keys';
 
@@ -69,13 +69,8 @@ export class PolicyStatsStore {
   /** Tallies on one component ('' = the overall ones). */
   async list(component = ''): Promise<PolicyStats[]> {
     const prefix = component === '' ? 'policy.>' : `${tallyKey('x', component).replace(/\.[^.]+$/, '')}.>`;
-    const keys: string[] = [];
-    for await (const k of await this.kv.keys(prefix)) keys.push(k);
     const out: PolicyStats[] = [];
-    for (const k of keys) {
-      const e = await this.kv.get(k);
-      if (e && e.operation === 'PUT' && e.value.length > 0) out.push(PolicyStats.decode(e.value));
-    }
+    for (const e of await kvEntries(this.kv, prefix)) if (e.value.length > 0) out.push(PolicyStats.decode(e.value));
     return out.sort((a, b) => a.policyId.localeCompare(b.policyId));
   }
 

@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { connectBus, openKeyValue, provisionStreams, type Bus } from '@x0/bus';
+import { type Bus, connectBus, kvEntries, openKeyValue, provisionStreams } from '@x0/bus';
 import { readEvents, startNatsServer, waitFor, type NatsServerProcess } from '@x0/bus/testing';
 import { TrainingJob } from '@x0/contracts';
 import { FailedPreconditionError, InvalidArgumentError } from '@x0/core';
@@ -43,9 +43,7 @@ const SETTINGS: JobRunnerSettings = {
 };
 
 async function keysOf(kv: KV): Promise<string[]> {
-  const out: string[] = [];
-  for await (const k of await kv.keys()) out.push(k);
-  return out.sort();
+  return (await kvEntries(kv)).map((e) => e.key);
 }
 
 describe('JobRunner', () => {

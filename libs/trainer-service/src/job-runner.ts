@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { publishMessage, type Bus } from '@x0/bus';
+import { type Bus, kvEntries, publishMessage } from '@x0/bus';
 import { EVENT_CODECS, eventSubject, subjectToken, TrainingJob } from '@x0/contracts';
 import { deriveId, errorMessage, FailedPreconditionError, InvalidArgumentError, newId, NotFoundError } from '@x0/core';
 import type { ModelRegistry } from '@x0/model-registry';
@@ -101,11 +101,9 @@ export class JobRunner {
    * invalid (stored by an older trainer). Then runs.
    */
   async start(): Promise<void> {
-    for await (const key of await this.o.kv.keys()) {
-      const entry = await this.o.kv.get(key);
-      if (!entry || entry.operation !== 'PUT') continue;
-      if (CarriedCooldowns.isKey(key)) {
-        this.cooldowns.restore(key, entry.json());
+    for (const entry of await kvEntries(this.o.kv)) {
+      if (CarriedCooldowns.isKey(entry.key)) {
+        this.cooldowns.restore(entry.key, entry.json());
         continue;
       }
       const job = TrainingJob.fromJSON(entry.json());

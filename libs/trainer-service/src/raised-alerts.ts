@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import { z } from 'zod';
 import { errorMessage } from '@x0/core';
-import { openKeyValue, toKvKey, type Bus } from '@x0/bus';
+import { type Bus, kvEntries, openKeyValue, toKvKey } from '@x0/bus';
 import type { Alert } from '@x0/model-monitor';
 import type { Logger } from '@x0/service-kit';
 
@@ -53,11 +53,9 @@ export class RaisedAlerts {
   static async open(bus: Bus, logger: Logger): Promise<RaisedAlerts> {
     const kv = await openKeyValue(bus, TRAINER_ALERTS_BUCKET, { description: 'x0 trainer: model alerts in force', ttl: RECORD_TTL_MS });
     const store = new RaisedAlerts(kv, logger);
-    const keys: string[] = [];
-    for await (const k of await kv.keys()) keys.push(k);
-    for (const key of keys) {
-      const entry = await kv.get(key);
-      if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) continue;
+    for (const entry of await kvEntries(kv)) {
+      const key = entry.key;
+      if (entry.value.length === 0) continue;
       try {
         store.records.set(key, recordSchema.parse(entry.json()));
       } catch (err) {
