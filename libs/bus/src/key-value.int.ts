@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { connectBus, type Bus } from './connection';
-import { kvEntries, openKeyValue } from './key-value';
+import { kvEntries, openKeyValue, provisionKeyValue } from './key-value';
 import { startNatsServer, type NatsServerProcess } from './nats-server';
 
 describe('kvEntries', () => {
@@ -60,5 +60,58 @@ describe('kvEntries', () => {
 
   it('refuses something that is not a bucket', async () => {
     await expect(kvEntries({} as KV)).rejects.toThrow('kvEntries: not a bucket opened with @nats-io/kv');
+  });
+});
+
+describe('provisionKeyValue', () => {
+  const DAY_MS = 86_400_000;
+  let server: NatsServerProcess;
+  let bus: Bus;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    bus = await connectBus({ url: server.url, name: 'kv-provision-test' });
+  });
+
+  afterAll(async () => {
+    jest.restoreAllMocks();
+    await bus?.drain();
+    await server?.stop();
+  });
+
+  const settings = async (bucket: string) => {
+    const { config } = await bus.jsm.streams.info(`KV_${bucket}`);
+    return { ttlMs: config.max_age / 1e6, history: config.max_msgs_per_subject, windowMs: config.duplicate_window / 1e6 };
+  };
+
+  it('provision - creates a missing bucket with the TTL and history given', async () => {
+    await provisionKeyValue(bus, 'kv_provision_new', { ttl: DAY_MS, history: 3 });
+    expect(await settings('kv_provision_new')).toEqual({ ttlMs: DAY_MS, history: 3, windowMs: 120_000 });
+  });
+
+  it('provision - an existing bucket takes a changed TTL and history, longer or shorter, and keeps its entries', async () => {
+    const first = await provisionKeyValue(bus, 'kv_provision_change', { ttl: 7 * DAY_MS });
+    await first.put('k', 'v');
+    // What provisioning is for: opening alone leaves the bucket as it was created.
+    await openKeyValue(bus, 'kv_provision_change', { ttl: DAY_MS, history: 5 });
+    expect(await settings('kv_provision_change')).toEqual({ ttlMs: 7 * DAY_MS, history: 1, windowMs: 120_000 });
+
+    await provisionKeyValue(bus, 'kv_provision_change', { ttl: 30 * DAY_MS, history: 5 });
+    expect(await settings('kv_provision_change')).toEqual({ ttlMs: 30 * DAY_MS, history: 5, windowMs: 120_000 });
+    // Below the 2-minute duplicate window a new bucket would get: the window follows the TTL.
+    const kv = await provisionKeyValue(bus, 'kv_provision_change', { ttl: 60_000 });
+    expect(await settings('kv_provision_change')).toEqual({ ttlMs: 60_000, history: 1, windowMs: 60_000 });
+    expect((await kv.get('k'))?.string()).toBe('v');
+
+    await provisionKeyValue(bus, 'kv_provision_change', {});
+    expect(await settings('kv_provision_change')).toEqual({ ttlMs: 0, history: 1, windowMs: 60_000 });
+  });
+
+  it('provision - a bucket that already has the settings is not updated', async () => {
+    await provisionKeyValue(bus, 'kv_provision_same', { ttl: DAY_MS });
+    const update = jest.spyOn(bus.jsm.streams, 'update');
+    await provisionKeyValue(bus, 'kv_provision_same', { ttl: DAY_MS, history: 1 });
+    expect(update).not.toHaveBeenCalled();
+    update.mockRestore();
   });
 });

@@ -1,4 +1,5 @@
 import { Bucket, Kvm, type KV, type KvEntry, type KvOptions } from '@nats-io/kv';
+import { nanos } from '@nats-io/transport-node';
 import type { Bus } from './connection';
 
 /**
@@ -7,6 +8,27 @@ import type { Bus } from './connection';
  */
 export async function openKeyValue(bus: Bus, bucket: string, options: Partial<KvOptions> = {}): Promise<KV> {
   return new Kvm(bus.js).create(bucket, { history: 1, ...options });
+}
+
+/**
+ * Opens a KV bucket like `openKeyValue`, and makes an existing one keep entries as `options`
+ * say: its TTL (`ttl`, ms; none when unset) and history (`history`, 1 when unset) are updated
+ * when they differ. Opening alone leaves an existing bucket's settings as they were created,
+ * so a changed TTL setting would otherwise never reach it. For buckets whose TTL or history
+ * comes from configuration; every process opening the bucket should pass the same values.
+ */
+export async function provisionKeyValue(bus: Bus, bucket: string, options: Partial<KvOptions> = {}): Promise<KV> {
+  const kv = await openKeyValue(bus, bucket, options);
+  const { config } = (await kv.status()).streamInfo;
+  const maxAge = nanos(options.ttl ?? 0);
+  const history = options.history ?? 1;
+  if (config.max_age !== maxAge || config.max_msgs_per_subject !== history) {
+    // The server refuses a duplicate window longer than the TTL; a new bucket gets
+    // min(2 min, TTL), so a shortened TTL shortens the window too.
+    const window = maxAge > 0 && config.duplicate_window > maxAge ? maxAge : config.duplicate_window;
+    await bus.jsm.streams.update(config.name, { ...config, max_age: maxAge, max_msgs_per_subject: history, duplicate_window: window });
+  }
+  return kv;
 }
 
 // KV keys allow only [-/_=.a-zA-Z0-9]; component tokens may hold other characters.
