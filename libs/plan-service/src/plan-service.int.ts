@@ -336,6 +336,9 @@ describe('plan service', () => {
     expect(await maxAge()).toBe(3600 * 1e9);
     const err = await call(client, client.explain, { planId: 'pl_nope' }).catch((x: grpc.ServiceError) => x);
     expect(err).toMatchObject({ code: grpc.status.NOT_FOUND, details: "plan 'pl_nope' not found: plans are kept for 1 hour (PLAN_EXPLAIN_TTL_S); x0 audit shows an older plan's explanation from the event log" });
+    // The minimum is shorter than the bucket's 2-minute duplicate window, which has to follow.
+    await restartPlan({ PLAN_EXPLAIN_TTL_S: '60' });
+    expect(await maxAge()).toBe(60 * 1e9);
   });
 });
 

@@ -1,6 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { nanos } from '@nats-io/transport-node';
-import { isKvRevisionConflict, openKeyValue, toKvKey, type Bus } from '@x0/bus';
+import { isKvRevisionConflict, provisionKeyValue, toKvKey, type Bus } from '@x0/bus';
 import { EVENT_CODECS, type Plan } from '@x0/contracts';
 
 /** Bucket holding every recent plan (with its explanation) by plan id, for Explain. */
@@ -19,12 +18,7 @@ export class PlanStore {
    * another TTL is updated to this one (KV leaves an existing bucket's settings as they are).
    */
   static async open(bus: Bus, ttlMs: number): Promise<PlanStore> {
-    const kv = await openKeyValue(bus, PLANS_BUCKET, { description: 'x0 plan: recent plans by id, for Explain', ttl: ttlMs });
-    const { streamInfo } = await kv.status();
-    if (streamInfo.config.max_age !== nanos(ttlMs)) {
-      await bus.jsm.streams.update(streamInfo.config.name, { ...streamInfo.config, max_age: nanos(ttlMs) });
-    }
-    return new PlanStore(kv);
+    return new PlanStore(await provisionKeyValue(bus, PLANS_BUCKET, { description: 'x0 plan: recent plans by id, for Explain', ttl: ttlMs }));
   }
 
   /**
