@@ -24,7 +24,7 @@ export const executeConfigShape = {
   EXECUTE_DISCOVERY_TIMEOUT_MS: envInt(2000, 50, 60_000),
   /** A component's action list older than this is asked for again when the component shows up. */
   EXECUTE_ACTIONS_REFRESH_S: envInt(600, 1, 30 * 86_400),
-  /** How long idempotency keys (what was executed) are remembered in KV. */
+  /** How long idempotency keys (what was executed) are remembered in KV x0_executed; a changed value is applied to the existing bucket. */
   EXECUTE_IDEMPOTENCY_TTL_S: envInt(7 * 86_400, 60, 365 * 86_400),
   /** Set scale_up/throttle parameters from the action-params champion (+ the component's LoRA adapter), docs/trainer.md. */
   EXECUTE_ADVISE_PARAMS: envBool(true),

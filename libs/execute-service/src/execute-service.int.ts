@@ -16,6 +16,7 @@ import {
 import { ComponentActionsStore } from '@x0/component-actions';
 import { runService, type ServiceHandle } from '@x0/service-kit';
 import { executeService } from './execute-service';
+import { EXECUTED_BUCKET } from './kv-idempotency-store';
 import { makePlan, publishEvent, publishStatus, readEvents, startTestAgent, waitFor, type TestAgent } from './testing';
 
 jest.setTimeout(30_000);
@@ -291,5 +292,15 @@ describe('execute service', () => {
     }, 10_000, 'the expiry');
     expect(expired).toMatchObject({ decision: 'expired', actor: 'system', reason: 'no decision within 2s' });
     expect(await readEvents(bus, 'action', 'db-3')).toEqual([]);
+  });
+
+  it('restart - EXECUTE_IDEMPOTENCY_TTL_S bounds x0_executed; a changed value is applied to the existing bucket', async () => {
+    const maxAge = async () => (await bus.jsm.streams.info(`KV_${EXECUTED_BUCKET}`)).config.max_age;
+    expect(await maxAge()).toBe(7 * 86_400 * 1e9);
+    await restart({ EXECUTE_IDEMPOTENCY_TTL_S: '3600' });
+    expect(await maxAge()).toBe(3600 * 1e9);
+    // Shorter than the 2-minute duplicate window the bucket was created with.
+    await restart({ EXECUTE_IDEMPOTENCY_TTL_S: '60' });
+    expect(await maxAge()).toBe(60 * 1e9);
   });
 });

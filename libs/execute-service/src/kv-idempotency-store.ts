@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { openKeyValue, toKvKey, type Bus } from '@x0/bus';
+import { provisionKeyValue, toKvKey, type Bus } from '@x0/bus';
 import type { IdempotencyRecord, IdempotencyStore } from '@x0/executors';
 
 /** Bucket remembering every idempotency key the execute service acted on, with its result. */
@@ -12,9 +12,12 @@ export const EXECUTED_BUCKET = 'x0_executed';
 export class KvIdempotencyStore implements IdempotencyStore {
   private constructor(readonly kv: KV) {}
 
-  /** Opens (creating) the bucket; keys expire after `ttlMs`. */
+  /**
+   * Opens (creating) the bucket; keys expire after `ttlMs`. An existing bucket created with
+   * another TTL is updated to this one (KV leaves an existing bucket's settings as they are).
+   */
   static async open(bus: Bus, ttlMs: number): Promise<KvIdempotencyStore> {
-    return new KvIdempotencyStore(await openKeyValue(bus, EXECUTED_BUCKET, { description: 'x0 execute: idempotency keys acted on', ttl: ttlMs }));
+    return new KvIdempotencyStore(await provisionKeyValue(bus, EXECUTED_BUCKET, { description: 'x0 execute: idempotency keys acted on', ttl: ttlMs }));
   }
 
   async get(key: string): Promise<IdempotencyRecord | undefined> {
