@@ -17,6 +17,7 @@ import { ComponentActionsStore } from '@x0/component-actions';
 import { runService, type ServiceHandle } from '@x0/service-kit';
 import { executeService } from './execute-service';
 import { EXECUTED_BUCKET } from './kv-idempotency-store';
+import { VERIFICATIONS_BUCKET } from './verifier';
 import { makePlan, publishEvent, publishStatus, readEvents, startTestAgent, waitFor, type TestAgent } from './testing';
 
 jest.setTimeout(30_000);
@@ -302,5 +303,15 @@ describe('execute service', () => {
     // Shorter than the 2-minute duplicate window the bucket was created with.
     await restart({ EXECUTE_IDEMPOTENCY_TTL_S: '60' });
     expect(await maxAge()).toBe(60 * 1e9);
+  });
+
+  it('restart - x0_verifications keeps entries for 4 × (EXECUTE_VERIFY_WINDOW_S + EXECUTE_VERIFY_HOLD_S), at least a day; a changed value is applied to the existing bucket', async () => {
+    const maxAgeMs = async () => (await bus.jsm.streams.info(`KV_${VERIFICATIONS_BUCKET}`)).config.max_age / 1e6;
+    expect(await maxAgeMs()).toBe(86_400_000);
+    // A verification may take longer than a day: its record must outlive it.
+    await restart({ EXECUTE_VERIFY_WINDOW_S: '86400', EXECUTE_VERIFY_HOLD_S: '3600.5' });
+    expect(await maxAgeMs()).toBe(4 * 90_000_500);
+    await restart();
+    expect(await maxAgeMs()).toBe(86_400_000);
   });
 });

@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import type { Subscription } from '@nats-io/transport-node';
 import { errorMessage } from '@x0/core';
-import { type Bus, fromKvKey, kvEntries, openKeyValue, partitionOf, toKvKey } from '@x0/bus';
+import { type Bus, fromKvKey, kvEntries, partitionOf, provisionKeyValue, toKvKey } from '@x0/bus';
 import {
   ActionResult,
   COMPONENT_HEALTH_CODEC,
@@ -88,10 +88,13 @@ export class Verifier {
 
   constructor(private readonly o: VerifierOptions) {}
 
-  /** Opens the bucket, resumes stored verifications and starts watching statuses. */
+  /**
+   * Opens the bucket, resumes stored verifications and starts watching statuses. Entries are
+   * kept 4 × (window + hold), at least a day; an existing bucket is updated to that TTL.
+   */
   async start(): Promise<void> {
     const ttl = Math.max(24 * 3_600_000, 4 * (this.o.windowMs + this.o.holdMs));
-    this.kv = await openKeyValue(this.o.bus, VERIFICATIONS_BUCKET, { description: 'x0 execute: verifications in progress', ttl });
+    this.kv = await provisionKeyValue(this.o.bus, VERIFICATIONS_BUCKET, { description: 'x0 execute: verifications in progress', ttl });
     this.sub = this.o.bus.nc.subscribe('x0.status.>');
     this.loop(this.sub);
     const resumed = await this.resume();
