@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigShape, ConfigError, envBool, envInt, envNumber, loadConfig } from './config';
+import { baseConfigShape, ConfigError, envBool, envEmptyIsValue, envInt, envNumber, loadConfig } from './config';
 
 describe('config', () => {
   it('loadConfig - defaults per service', () => {
@@ -17,6 +17,14 @@ describe('config', () => {
     expect(cfg.METRICS_PORT).toBe(9101);
     expect(cfg.LOG_LEVEL).toBe('debug');
     expect(cfg.NATS_URL).toBe('nats://a:1,nats://b:2');
+  });
+
+  it('loadConfig - an empty value of a variable marked envEmptyIsValue reaches its schema; unset still takes the default', () => {
+    const shape = { DIR: envEmptyIsValue(z.string().trim().default('deploy/x')), OTHER: z.string().trim().default('y'), N: envEmptyIsValue(envInt(3)) };
+    expect(loadConfig(shape, { DIR: '', OTHER: '' })).toEqual({ DIR: '', OTHER: 'y', N: 3 });
+    expect(loadConfig(shape, {})).toEqual({ DIR: 'deploy/x', OTHER: 'y', N: 3 });
+    expect(loadConfig(shape, { DIR: ' /srv/x ' }).DIR).toBe('/srv/x');
+    expect(() => loadConfig(shape, { N: '' })).toThrow('N must be an integer (got "")');
   });
 
   it('loadConfig - names every bad variable and its value', () => {

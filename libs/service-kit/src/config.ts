@@ -44,6 +44,19 @@ export function envBool(def: boolean) {
     .default(def);
 }
 
+/** Variables whose empty value is passed to their schema instead of counting as unset. */
+const EMPTY_IS_A_VALUE = new WeakSet<z.ZodType>();
+
+/**
+ * Marks a variable whose empty value means something of its own (`FOO=` = "none") for
+ * `loadConfig`: its schema gets `''`, while unset still takes the schema's default. Any other
+ * variable set to `''` counts as unset.
+ */
+export function envEmptyIsValue<T extends z.ZodType>(schema: T): T {
+  EMPTY_IS_A_VALUE.add(schema);
+  return schema;
+}
+
 /** Comma-separated NATS URLs (nats://, tls://, ws://). */
 export const envNatsUrl = z
   .string()
@@ -92,13 +105,14 @@ export type BaseConfig = z.output<z.ZodObject<BaseConfigShape>>;
 
 /**
  * Reads and validates configuration from environment variables. Empty strings count as
- * unset (so `FOO=` takes the default). Throws ConfigError naming every bad variable.
+ * unset (so `FOO=` takes the default), except for variables marked with `envEmptyIsValue`.
+ * Throws ConfigError naming every bad variable.
  */
 export function loadConfig<S extends z.ZodRawShape>(shape: S, env: NodeJS.ProcessEnv = process.env): z.output<z.ZodObject<S>> {
   const input: Record<string, string> = {};
-  for (const key of Object.keys(shape)) {
+  for (const [key, schema] of Object.entries(shape)) {
     const v = env[key];
-    if (v !== undefined && v !== '') input[key] = v;
+    if (v !== undefined && (v !== '' || EMPTY_IS_A_VALUE.has(schema))) input[key] = v;
   }
   const parsed = z.object(shape).safeParse(input);
   if (!parsed.success) {
