@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envBool, envInt } from '@x0/service-kit';
+import { envBool, envEmptyIsValue, envInt } from '@x0/service-kit';
 
 const httpUrl = z
   .string()
@@ -10,8 +10,8 @@ const httpUrl = z
 export const knowledgeConfigShape = {
   /** Incidents kept in memory for ListIncidents (all are in KV). */
   KNOWLEDGE_INCIDENT_INDEX: envInt(10_000, 1, 10_000_000),
-  /** Folder of Markdown runbooks ingested at start ('' = none). */
-  KNOWLEDGE_RUNBOOKS_DIR: z.string().trim().default('deploy/runbooks'),
+  /** Folder of Markdown runbooks ingested at start (set but empty = none; unset = deploy/runbooks). */
+  KNOWLEDGE_RUNBOOKS_DIR: envEmptyIsValue(z.string().trim().default('deploy/runbooks')),
   /** Qdrant to use instead of the embedded vector store (e.g. http://qdrant:6333). */
   QDRANT_URL: httpUrl.optional(),
   QDRANT_API_KEY: z.string().trim().optional(),
