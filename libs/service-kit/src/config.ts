@@ -45,7 +45,7 @@ export function envBool(def: boolean) {
 }
 
 /** Variables whose empty value is passed to their schema instead of counting as unset. */
-const EMPTY_IS_A_VALUE = new WeakSet<z.ZodType>();
+const EMPTY_IS_A_VALUE = new WeakSet<object>();
 
 /**
  * Marks a variable whose empty value means something of its own (`FOO=` = "none") for
