@@ -1,6 +1,7 @@
 export { anomalyDetectorBase, createTrainerService, trainerService, TRAINER_JOBS_BUCKET, type TrainerServiceDeps } from './trainer-service';
 export { trainerConfigShape } from './trainer-config';
-export { JobRunner, type JobRequest, type JobTrigger, type JobRunnerOptions, type JobRunnerSettings } from './job-runner';
+export { JobRunner, type JobRunnerOptions, type JobRunnerSettings } from './job-runner';
+export type { JobRequest, JobTrigger } from './job-request';
 export { PerformanceMonitor, type PerformanceMonitorOptions, type PerformanceSettings } from './performance-monitor';
 export { FeedbackTracker, ANOMALY_INDEX_BUCKET, type AnomalyRef } from './feedback';
 export { DriftWatch, type DriftFinding, type CarriedDriftAlerts } from './drift-watch';

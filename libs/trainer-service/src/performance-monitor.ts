@@ -9,7 +9,8 @@ import type { Logger, ServiceStats } from '@x0/service-kit';
 import { DriftWatch } from './drift-watch';
 import { FeedbackTracker, type Feedback } from './feedback';
 import { delayNote } from './job-reason';
-import type { JobRunner, JobTrigger } from './job-runner';
+import type { JobTrigger } from './job-request';
+import type { JobRunner } from './job-runner';
 import type { RaisedAlerts } from './raised-alerts';
 import { replayMetrics, rowsByTime, sampleRecentMetrics } from './replay';
 
