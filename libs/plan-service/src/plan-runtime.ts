@@ -1,5 +1,5 @@
 import { LruMap, deriveId } from '@x0/core';
-import { createEventConsumer, type Bus, type ConsumerLoop, type ConsumerLoopOptions, type HandleResult } from '@x0/bus';
+import { createEventConsumer, type Bus, type ConsumerLoop, type ConsumerLoopOptions, type Delivery, type HandleResult } from '@x0/bus';
 import { EVENT_CODECS, Verdict, eventSubject, type Approval, type Diagnosis, type EventPayloads, type Outcome, type Plan } from '@x0/contracts';
 import type { ComponentActionsRecord } from '@x0/component-actions';
 import { Planner, type DecisionEngine, type PlanRequest } from '@x0/decision';
@@ -73,7 +73,7 @@ export class PlanRuntime {
     this.recent = new LruMap(o.explainCache);
     const common = { ...o.consumer, bus: o.bus, service: 'plan', logger: o.logger, observer: o.stats };
     this.consumers = [
-      createEventConsumer({ ...common, type: 'diagnosis', durable: 'plan', handle: (d) => this.onDiagnosis(d) }),
+      createEventConsumer({ ...common, type: 'diagnosis', durable: 'plan', handleAll: (ds) => this.onDiagnoses(ds) }),
       createEventConsumer({ ...common, type: 'outcome', durable: 'plan-outcomes', handle: (oc) => this.onOutcome(oc) }),
       createEventConsumer({ ...common, type: 'approval', durable: 'plan-approvals', handle: (a) => this.onApproval(a) }),
     ] as ConsumerLoop<EventPayloads[keyof EventPayloads]>[];
@@ -122,32 +122,47 @@ export class PlanRuntime {
     return planRequest(d, { availableActions: this.availableActions(component), groupSize: members.size });
   }
 
-  private async onDiagnosis(d: Diagnosis): Promise<HandleResult> {
+  /**
+   * Plans a batch of diagnoses. A diagnosis seen before (redelivered, or published again
+   * upstream) gets the same plan again, not a second decision: from memory, or after a restart
+   * from the store (the stream would drop a second decision's plan as a duplicate of the first,
+   * and the guardrails would count an action that never runs). The store is read for the whole
+   * batch at once, the diagnoses are planned in order (the guardrails see them one after
+   * another), and the new plans are stored at once before they are published: a plan anyone
+   * can see can be explained, also after a restart. A failed write retries the batch; the
+   * retry takes the plans from memory.
+   */
+  private async onDiagnoses(ds: readonly Delivery<Diagnosis>[]): Promise<HandleResult[]> {
+    const ids = ds.map((d) => derivePlanId(d.value));
+    const stored = await Promise.all(ids.map((id) => (this.recent.has(id) ? undefined : this.o.store.get(id))));
+    const plans = ds.map((d, i) => this.planFor(d.value, ids[i], stored[i]));
+    await Promise.all(plans.map((plan) => plan && this.o.store.add(plan)));
+    return plans.map((plan) =>
+      plan ? { type: 'ok', outputs: [{ subject: eventSubject('plan', plan.meta!.component), data: EVENT_CODECS.plan.encode(plan), id: plan.meta!.id }] } : { type: 'ok' },
+    );
+  }
+
+  /** The plan for a diagnosis: the known one, else a new decision (undefined when the diagnosis is too old to act on). */
+  private planFor(d: Diagnosis, id: string, stored: Plan | undefined): Plan | undefined {
     const now = Date.now();
     const age = now - d.meta!.timeMs;
     if (this.o.maxDiagnosisAgeMs > 0 && age > this.o.maxDiagnosisAgeMs) {
       this.counts.stale++;
       this.o.logger.warn({ diagnosis: d.meta!.id, component: d.meta!.component, ageS: Math.round(age / 1000) }, 'diagnosis too old to act on; not planned');
-      return { type: 'ok' };
+      return undefined;
     }
-    // A redelivered diagnosis gets the same plan again, not a second decision: from memory,
-    // or after a restart from the store (the stream would drop a second decision's plan as a
-    // duplicate of the first, and the guardrails would count an action that never runs).
-    const id = derivePlanId(d);
-    let plan = this.recent.get(id) ?? (await this.o.store.get(id));
-    if (plan) this.recent.set(id, plan);
-    else {
-      const req = this.request(d);
-      const decision = this.o.clock.at(now, () => this.planner.plan(req));
-      plan = buildPlan(d, decision, now);
-      this.recent.set(id, plan);
-      this.counts[decision.status]++;
-      this.o.logger.debug({ plan: plan.meta!.id, component: req.component, status: decision.status, action: decision.action }, 'planned');
+    const known = this.recent.get(id) ?? stored;
+    if (known) {
+      this.recent.set(id, known);
+      return known;
     }
-    // Stored before it is published: a plan anyone can see can be explained, also after a
-    // restart. A failed write retries the batch; the retry takes the plan from memory.
-    await this.o.store.add(plan);
-    return { type: 'ok', outputs: [{ subject: eventSubject('plan', plan.meta!.component), data: EVENT_CODECS.plan.encode(plan), id: plan.meta!.id }] };
+    const req = this.request(d);
+    const decision = this.o.clock.at(now, () => this.planner.plan(req));
+    const plan = buildPlan(d, decision, now);
+    this.recent.set(id, plan);
+    this.counts[decision.status]++;
+    this.o.logger.debug({ plan: plan.meta!.id, component: req.component, status: decision.status, action: decision.action }, 'planned');
+    return plan;
   }
 
   private onOutcome(o: Outcome): HandleResult {
