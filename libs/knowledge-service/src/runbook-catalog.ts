@@ -70,13 +70,21 @@ export class RunbookCatalog {
   async remove(source: string): Promise<number> {
     if (!source.trim()) throw new InvalidArgumentError('source', 'must not be empty');
     const chunks = await this.o.kb.countRunbookPassages(source);
-    if (chunks === 0) {
-      throw new NotFoundError('runbook', source, { hint: 'a runbook is named by its file name, e.g. disk-full.md (x0 kb search shows it in brackets)' });
-    }
+    if (chunks === 0) throw new NotFoundError('runbook', source, { hint: notFoundHint(source) });
     await this.o.removals.record({ source, removedMs: this.clock(), chunks });
     const removed = await this.o.kb.deleteRunbook(source);
     this.o.onChange();
     this.o.logger.info({ source, chunks: removed }, 'runbook removed');
     return removed;
   }
+}
+
+/**
+ * What to say about a runbook that is not indexed: a file name is simply not (or no longer) in
+ * the knowledge base; anything else (a path, no extension) is not how runbooks are named.
+ */
+function notFoundHint(source: string): string {
+  return /^[^/\\]+\.(md|markdown|txt)$/i.test(source)
+    ? 'it is not in the knowledge base (never added, or removed already); x0 kb search shows the runbooks it has, in brackets'
+    : 'a runbook is named by its file name, e.g. disk-full.md (x0 kb search shows it in brackets)';
 }

@@ -110,9 +110,13 @@ describe('knowledge service - removing runbooks', () => {
 
     await expect(remove('disk-full.md')).rejects.toMatchObject({
       code: grpc.status.NOT_FOUND,
-      details: "runbook 'disk-full.md' not found: a runbook is named by its file name, e.g. disk-full.md (x0 kb search shows it in brackets)",
+      details: "runbook 'disk-full.md' not found: it is not in the knowledge base (never added, or removed already); x0 kb search shows the runbooks it has, in brackets",
     });
     await expect(remove('nosuch.md')).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    await expect(remove('disk-full')).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+      details: "runbook 'disk-full' not found: a runbook is named by its file name, e.g. disk-full.md (x0 kb search shows it in brackets)",
+    });
     await expect(remove(' ')).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: "'source' must not be empty" });
   }, 60_000);
 

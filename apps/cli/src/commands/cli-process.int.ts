@@ -134,7 +134,7 @@ describe('cli process', () => {
         impl['deleteDocument'] = (call: grpc.ServerUnaryCall<DeleteDocumentRequest, DeleteDocumentResponse>, cb: grpc.sendUnaryData<DeleteDocumentResponse>) =>
           call.request.source === 'disk-full.md'
             ? cb(null, { chunks: 7 })
-            : cb({ code: grpc.status.NOT_FOUND, details: `runbook '${call.request.source}' not found: a runbook is named by its file name, e.g. disk-full.md (x0 kb search shows it in brackets)` });
+            : cb({ code: grpc.status.NOT_FOUND, details: `runbook '${call.request.source}' not found: it is not in the knowledge base (never added, or removed already); x0 kb search shows the runbooks it has, in brackets` });
       }
       if (s === 'execute') {
         impl['listActions'] = (_call: unknown, cb: grpc.sendUnaryData<ListActionsResponse>) => cb(null, { components: [], executors: ['agent', 'dry-run'] });
@@ -240,11 +240,14 @@ describe('cli process', () => {
 
   it('rm and jobs - a removal says what went; an unknown name is an error (exit 1), not silence or an empty table', async () => {
     expect(await x0(['kb', 'rm', 'disk-full.md'], all(up), `nats://${down}`)).toMatchObject({ code: 0, stdout: 'removed disk-full.md (7 chunk(s))\n', stderr: '' });
-    expect(await x0(['kb', 'rm', 'deploy/runbooks/disk-full.md'], all(up), `nats://${down}`)).toMatchObject({
+    // A path names the runbook by its file name, as kb add names it.
+    expect(await x0(['kb', 'rm', 'deploy/runbooks/disk-full.md'], all(up), `nats://${down}`)).toMatchObject({ code: 0, stdout: 'removed disk-full.md (7 chunk(s))\n', stderr: '' });
+    expect(await x0(['kb', 'rm', 'gone.md'], all(up), `nats://${down}`)).toMatchObject({
       code: 1,
       stdout: '',
-      stderr: "x0: runbook 'deploy/runbooks/disk-full.md' not found: a runbook is named by its file name, e.g. disk-full.md (x0 kb search shows it in brackets)\n",
+      stderr: "x0: runbook 'gone.md' not found: it is not in the knowledge base (never added, or removed already); x0 kb search shows the runbooks it has, in brackets\n",
     });
+    expect(await x0(['kb', 'rm', ''], all(up), `nats://${down}`)).toMatchObject({ code: 2, stdout: '', stderr: 'x0: runbook name must not be empty\n' });
     expect(await x0(['policies', 'rm', 'cpu-throttle'], all(up), `nats://${down}`)).toMatchObject({ code: 0, stdout: 'removed cpu-throttle (throttle, priority 50)\n', stderr: '' });
     expect(await x0(['policies', 'rm', 'nope'], all(up), `nats://${down}`)).toMatchObject({ code: 1, stdout: '', stderr: "x0: policy 'nope' not found\n" });
     for (const json of [[], ['--json']]) {

@@ -5,6 +5,7 @@ import { Verdict } from '@x0/contracts';
 import { MAX_RUNBOOK_BYTES } from '@x0/knowledge-base';
 import { fail, table } from './output';
 import { usingClient } from './client-session';
+import { UsageError } from './failure';
 
 /** A file named on the command line: Markdown, or plain text (which is Markdown without markup). */
 const RUNBOOK_FILE = /\.(md|markdown|txt)$/i;
@@ -39,6 +40,16 @@ function readRunbook(file: string): string {
   return text;
 }
 
+/**
+ * The name `kb rm` removes: a runbook is named by its file name (as `kb add` sends it), so a
+ * path is taken to its file name. Throws UsageError for an empty name.
+ */
+export function runbookName(arg: string): string {
+  const name = path.basename(arg);
+  if (!name.trim()) throw new UsageError('runbook name must not be empty');
+  return name;
+}
+
 /** `x0 kb add <file|dir>`, `x0 kb rm <runbook>`, `x0 kb search "<text>"`. */
 export function registerKnowledge(program: Command): void {
   const kb = program.command('kb').description('runbooks and past incidents the analyze phase retrieves');
@@ -59,8 +70,9 @@ export function registerKnowledge(program: Command): void {
     });
   kb.command('rm')
     .description('remove a runbook: neither kb search nor the analyze phase finds it any more, also after a restart (kb add brings it back)')
-    .argument('<runbook>', 'the runbook, by the file name it was added with (disk-full.md); x0 kb search shows it in brackets')
-    .action(async (source: string) => {
+    .argument('<runbook>', 'the runbook, by the file name it was added with (disk-full.md) or the path it was added from; x0 kb search shows it in brackets')
+    .action(async (runbook: string) => {
+      const source = runbookName(runbook);
       await usingClient('x0-kb', async (client) => {
         const res = await client.services.knowledge.deleteDocument({ source });
         process.stdout.write(`removed ${source} (${res.chunks} chunk(s))\n`);
