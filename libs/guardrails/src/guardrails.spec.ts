@@ -114,6 +114,32 @@ describe('guardrails', () => {
     });
   });
 
+  describe('restore', () => {
+    it('restore - actions admitted before a restart count again at their own times', () => {
+      const clock = new ManualClock();
+      const { g } = only(
+        { approval: { enabled: true, minRisk: 'high' }, cooldown: { enabled: true }, rateLimit: { component: { enabled: true, max: 2, windowS: 300 } }, blastRadius: { enabled: true, maxPerGroup: 1, inFlightTimeoutS: 600 } },
+        clock,
+      );
+      const t0 = clock.now;
+      clock.advanceS(60);
+      // Out of order on purpose: restore sorts by time.
+      g.restore([
+        { component: 'db-1', kind: 'db', action: 'failover', atMs: t0 + 45_000, inFlight: true },
+        { component: 'db-1', kind: 'db', action: 'restart', atMs: t0, inFlight: false, cooldownS: 120 },
+      ]);
+      const failover = g.evaluate(ctx({ component: 'db-1', kind: 'db', action: 'failover', risk: 'high' }));
+      expect(line(failover, 'approval')).toBe('approval: blocked — failover on db-1 was put to an operator 15s ago and is not finished');
+      expect(line(failover, 'rate_limit(component)')).toBe('rate_limit(component): blocked — 2 actions in 5m, limit 2; next slot in 4m');
+      expect(line(g.evaluate(ctx({ component: 'db-1', kind: 'db', cooldownS: 120 })), 'cooldown')).toBe('cooldown: blocked — restart on db-1 1m ago, cooldown 2m');
+      expect(line(g.evaluate(ctx({ component: 'db-2', kind: 'db' })), 'blast_radius(db)')).toBe('blast_radius(db): blocked — 1 of 2 db components in flight, limit 1');
+      // The restored slot ends like any other: by release, or inFlightTimeoutS after its own time.
+      clock.now = t0 + 45_000 + 600_000;
+      expect(line(g.evaluate(ctx({ component: 'db-1', kind: 'db', action: 'failover', risk: 'high' })), 'approval')).toBe('approval: needs_approval — risk high ≥ high; expires in 15m');
+      expect(() => g.restore([{ component: '', action: 'x', atMs: 0, inFlight: false }])).toThrow(`'component' must be non-empty`);
+    });
+  });
+
   describe('cooldown', () => {
     it('blocks the same action on the same component until the cooldown has passed', () => {
       const { g, clock } = only({ cooldown: { enabled: true } });

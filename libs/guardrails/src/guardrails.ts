@@ -9,6 +9,7 @@ import {
   checkLine,
   formatDuration,
   riskRank,
+  type AdmittedAction,
   type DecisionContext,
   type GuardrailCheck,
   type GuardrailOutcome,
@@ -150,6 +151,28 @@ export class Guardrails {
     }
     if (++this.admitted % PRUNE_EVERY === 0) this.prune(now);
     return verdict;
+  }
+
+  /**
+   * Counts again actions admitted earlier, each at its own time: how a restarted replica
+   * rebuilds its state from its records. Each starts its cooldown at `atMs`, enters the rate
+   * windows at `atMs` and, when `inFlight`, holds its in-flight slot from `atMs` (so it still
+   * stops counting `inFlightTimeoutS` after then, and a high-risk one awaiting an operator is
+   * not put to an operator again). Runs no check; breakers and stabilisation are left as they
+   * are. Meant for a fresh instance, before its first `admit()`.
+   */
+  restore(actions: readonly AdmittedAction[]): void {
+    for (const a of [...actions].sort((x, y) => x.atMs - y.atMs)) {
+      if (!a.component) throw new InvalidArgumentError('component', 'must be non-empty');
+      if (!a.action) throw new InvalidArgumentError('action', 'must be non-empty');
+      const key = cooldownKey(a.component, a.action);
+      this.cooldowns.set(key, Math.max(this.cooldowns.get(key) ?? a.atMs, a.atMs));
+      this.maxCooldownMs = Math.max(this.maxCooldownMs, (a.cooldownS ?? this.config.cooldown.defaultS) * 1000);
+      this.componentRate.record(a.component, a.atMs);
+      this.globalRate.record(GLOBAL, a.atMs);
+      this.registerComponent(a.component, a.kind);
+      if (a.inFlight) this.inFlight.add(a.component, a.kind || DEFAULT_GROUP, a.action, a.atMs);
+    }
   }
 
   /** Frees the in-flight slot of an admitted action that will not run (rejected, expired). */

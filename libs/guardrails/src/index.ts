@@ -10,6 +10,7 @@ export {
   checkLine,
   formatDuration,
   riskRank,
+  type AdmittedAction,
   type CheckScope,
   type DecisionContext,
   type GuardrailCheck,

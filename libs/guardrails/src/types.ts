@@ -60,6 +60,20 @@ export interface GuardrailVerdict {
   lines: string[];
 }
 
+/** An action admitted earlier (before a restart), for Guardrails.restore. */
+export interface AdmittedAction {
+  component: string;
+  /** Component kind (blast-radius group); '' or undefined = group "default". */
+  kind?: string;
+  action: string;
+  /** When it was admitted, ms since the epoch. */
+  atMs: number;
+  /** Not finished: awaiting approval, or dispatched without an outcome yet. */
+  inFlight: boolean;
+  /** The policy's cooldown for it; the configured default when omitted. */
+  cooldownS?: number;
+}
+
 /** What became of a dispatched action, as far as the guardrails care. */
 export interface GuardrailOutcome {
   component: string;
