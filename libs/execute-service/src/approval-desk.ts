@@ -63,6 +63,8 @@ export class ApprovalDesk {
       try {
         const rec = e.json<HeldRecord>();
         if (rec.state !== 'pending') continue;
+        // Records written before the reason dropped the plan-time "expires in" still carry it.
+        rec.pending = { ...rec.pending, reason: pendingReason(rec.pending.reason) };
         this.held.set(rec.pending.planId, { plan: Plan.decode(Buffer.from(rec.plan, 'base64')), pending: rec.pending, stored: true });
         pending.push(rec.pending);
       } catch (err) {
@@ -106,7 +108,7 @@ export class ApprovalDesk {
         component: plan.meta!.component,
         action: plan.action,
         policyId: plan.policyId,
-        reason: guard ? guard.replace(/^approval: needs_approval — /, '') : 'the policy requires approval',
+        reason: guard ? pendingReason(guard) : 'the policy requires approval',
       });
       h = { plan, pending, stored: false };
       this.held.set(id, h);
@@ -176,4 +178,12 @@ export class ApprovalDesk {
 function heldRecord(state: HeldRecord['state'], pending: PendingApproval, plan: Plan, decision?: ApprovalAudit): string {
   const rec: HeldRecord = { state, pending, plan: Buffer.from(Plan.encode(plan).finish()).toString('base64'), ...(decision && { decision }) };
   return JSON.stringify(rec);
+}
+
+/**
+ * Why a plan waits, from the plan's approval guardrail line: without the guard's prefix and its
+ * plan-time `expires in 15m`, which a listing shows counting down from expiresMs instead.
+ */
+export function pendingReason(guardLine: string): string {
+  return guardLine.replace(/^approval: needs_approval — /, '').replace(/;?\s*expires in [^;]*/, '').trim() || 'the policy requires approval';
 }

@@ -230,7 +230,7 @@ describe('execute service', () => {
       const p = await call<object, ListPendingResponse>(client.listPending, {});
       return p.pending.length === 2 ? p.pending : undefined;
     }, 5000, 'two pending approvals');
-    expect(pending[0]).toMatchObject({ planId: plan.meta!.id, component: 'db-1', action: 'failover', reason: 'risk high ≥ high; expires in 15m' });
+    expect(pending[0]).toMatchObject({ planId: plan.meta!.id, component: 'db-1', action: 'failover', reason: 'risk high ≥ high' });
     expect(pending[0].expiresMs - pending[0].requestedMs).toBe(900_000);
     expect(agent.received).toEqual([]);
 
