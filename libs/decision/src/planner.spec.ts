@@ -63,7 +63,8 @@ describe('planner', () => {
     expect(d).toMatchObject({ status: 'dispatch', action: 'scale_up' });
     expect(d.explanation.ranking[0].rejectedBecause).toBe('blocked: cooldown — restart on web-1 0s ago, cooldown 5m');
     expect(d.explanation.ranking[1].rejectedBecause).toBe('');
-    expect(d.explanation.summary).toMatch(/^chose scale_up \(scale\), rank 2, because better-ranked actions were blocked; chose restart/);
+    expect(d.explanation.summary).toMatch(/^chose scale_up \(scale\), rank 2, because better-ranked actions were blocked; ranked first: restart \(restart\): 0\.\d{3} = /);
+    expect(d.explanation.summary.match(/\bchose\b/g)).toHaveLength(1);
   });
 
   it('plan - a block of the component (rate limit) stops at the best candidate', () => {
@@ -75,7 +76,8 @@ describe('planner', () => {
     expect(d.explanation.ranking[0].rejectedBecause).toMatch(/^blocked: cooldown — .*; rate_limit\(component\) — 1 actions in 1m, limit 1/);
     expect(d.explanation.ranking[1].rejectedBecause).toBe('lower score (0.400 < 0.520)');
     expect(d.explanation.guardrails).toContain('rate_limit(component): blocked — 1 actions in 1m, limit 1; next slot in 1m');
-    expect(d.explanation.summary).toMatch(/^blocked: restart \(restart\) on web-1 stopped by guardrails; /);
+    expect(d.explanation.summary).toMatch(/^blocked: restart \(restart\) on web-1 stopped by guardrails; ranked first: restart \(restart\): 0\.520 = /);
+    expect(d.explanation.summary).not.toContain('chose');
   });
 
   it('plan - a fallback beyond the explained alternatives is still explained', () => {

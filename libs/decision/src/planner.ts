@@ -106,7 +106,7 @@ export class Planner {
           explanation.ranking[j].rejectedBecause = `lower score than ${candidate.policy.id}`;
         }
         explanation.guardrails = verdict.lines;
-        if (i > 0) explanation.summary = `chose ${candidate.policy.action} (${candidate.policy.id}), rank ${i + 1}, because better-ranked actions were blocked; ${explanation.summary}`;
+        if (i > 0) explanation.summary = `chose ${candidate.policy.action} (${candidate.policy.id}), rank ${i + 1}, because better-ranked actions were blocked; ${rankedFirst(explanation.summary)}`;
         return this.result(candidate.policy, verdict, explanation);
       }
       const blocking = verdict.checks.filter((c) => c.status === 'blocked');
@@ -116,7 +116,7 @@ export class Planner {
     }
     const { candidate, verdict } = firstBlocked!;
     explanation.guardrails = verdict.lines;
-    explanation.summary = `blocked: ${candidate.policy.action} (${candidate.policy.id}) on ${req.component} stopped by guardrails; ${explanation.summary}`;
+    explanation.summary = `blocked: ${candidate.policy.action} (${candidate.policy.id}) on ${req.component} stopped by guardrails; ${rankedFirst(explanation.summary)}`;
     return { ...this.result(candidate.policy, verdict, explanation), status: 'blocked' };
   }
 
@@ -145,4 +145,12 @@ export class Planner {
       groupSize: req.groupSize,
     };
   }
+}
+
+/**
+ * The engine's summary (`chose restart (p): 0.520 = …`) once the guardrails have blocked its
+ * choice: it describes the best-ranked action, which was not chosen.
+ */
+function rankedFirst(engineSummary: string): string {
+  return engineSummary.replace(/^chose /, 'ranked first: ');
 }

@@ -9,8 +9,11 @@ export function formatExplanation(e: Explanation, indent = ''): string {
   const lines = [`${indent}${e.summary}`];
   if (e.ranking.length > 0) {
     const rows = [['#', 'POLICY', 'ACTION', 'SCORE', 'SUCCESS', 'PRIORITY', 'RECENCY', 'EVIDENCE', 'WHY NOT']];
+    // The chosen row is the one nothing rejected: the first, or a later one when better-ranked
+    // actions were blocked (a blocked plan has none).
+    const chosen = e.ranking.findIndex((r) => !r.rejectedBecause);
     e.ranking.forEach((r, i) =>
-      rows.push([String(i + 1), r.policyId, r.action, r3(r.score), r3(r.successRate), r3(r.priority), r3(r.recency), signed(r.evidence), r.rejectedBecause || (i === 0 ? '(chosen)' : '')]),
+      rows.push([String(i + 1), r.policyId, r.action, r3(r.score), r3(r.successRate), r3(r.priority), r3(r.recency), signed(r.evidence), i === chosen ? '(chosen)' : r.rejectedBecause]),
     );
     lines.push('', ...table(rows).split('\n').map((l) => `${indent}${l}`));
     lines.push(`${indent}score = 0.5·success + 0.3·priority + 0.2·recency; evidence = how much similar incidents moved the success rate`);
