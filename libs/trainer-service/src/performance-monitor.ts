@@ -171,11 +171,19 @@ export class PerformanceMonitor {
       errorRate: metric(r.errorRate),
       latencyP95Ms: metric(r.latencyP95Ms),
       drift: metric(drift),
-      alerts: [r.accuracy, r.errorRate, r.latencyP95Ms, drift]
-        .map((m, i) => (m.breached ? ['accuracy_low', 'error_rate_high', 'latency_high', 'input_drift'][i] : ''))
-        .filter(Boolean)
-        .map((a) => (a === 'input_drift' && worst ? `input_drift:${worst.component}` : a)),
+      alerts: this.alertsInForce(w),
     };
+  }
+
+  /**
+   * The alerts in force for the champion, as recorded in x0_trainer_alerts: every one raised
+   * and not yet ended, those carried over from before a restart included (until their metric
+   * is judged recovered), drift ones per component (`input_drift:<component>`).
+   */
+  private alertsInForce(w: Watched): string[] {
+    if (!w.version) return [];
+    const names = this.o.alerts.inForce(w.model, w.version).map((a) => (a.model === w.model ? a.type : `${a.type}:${a.model.slice(w.model.length + 1)}`));
+    return [...new Set(names)].sort();
   }
 
   /** A monitor for `version` of `model`, with the alerts an earlier run raised for that version. */

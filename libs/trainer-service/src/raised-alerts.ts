@@ -71,6 +71,11 @@ export class RaisedAlerts {
     return [...this.records.values()].filter((r) => r.model === model && r.version === version && r.alert.model === monitor).map((r) => r.alert);
   }
 
+  /** Every alert in force for `version` of `model`, raised by any of its monitors (carried ones included), as recorded in the bucket. */
+  inForce(model: string, version: string): Alert[] {
+    return [...this.records.values()].filter((r) => r.model === model && r.version === version).map((r) => r.alert);
+  }
+
   /** Records an alert raised for `version` of `model`. */
   async raised(model: string, version: string, alert: Alert): Promise<void> {
     const key = keyOf(alert);
