@@ -18,6 +18,7 @@ import {
   type DeleteDocumentRequest,
   type DeleteDocumentResponse,
   type DeletePolicyRequest,
+  type GetModelRequest,
   type IngestDocumentRequest,
   type IngestDocumentResponse,
   type ListActionsResponse,
@@ -119,6 +120,11 @@ describe('cli process', () => {
           const all = ['detector', 'action-params', 'action-params--web-1'].map((model) => ModelVersion.fromPartial({ model, version: '1', aliases: ['champion'] }));
           cb(null, { models: all.filter((v) => !call.request.model || v.model === call.request.model) });
         };
+        // As the registry answers (libs/model-registry/src/model-registry.ts): no version under that name.
+        impl['getModel'] = (call: grpc.ServerUnaryCall<GetModelRequest, ModelVersion>, cb: grpc.sendUnaryData<ModelVersion>) =>
+          call.request.model === 'detector' && call.request.ref === 'champion'
+            ? cb(null, ModelVersion.fromPartial({ model: 'detector', version: '1', aliases: ['champion'] }))
+            : cb({ code: grpc.status.NOT_FOUND, details: `model version '${call.request.model}@${call.request.ref}' not found` });
         // As the trainer answers (libs/trainer-service/src/trainer-service.int.ts).
         impl['listJobs'] = (call: grpc.ServerUnaryCall<ListJobsRequest, ListJobsResponse>, cb: grpc.sendUnaryData<ListJobsResponse>) =>
           ['', 'detector', 'action-params'].includes(call.request.model)
@@ -228,7 +234,7 @@ describe('cli process', () => {
     }
   }, 60_000);
 
-  it('models ls - an unknown model is an error naming the known ones, not an empty table', async () => {
+  it('models ls and show - an unknown model is an error naming the known ones, not an empty table or a missing version', async () => {
     for (const json of [[], ['--json']]) {
       const r = await x0(['models', 'ls', 'nosuch', ...json], all(up), `nats://${down}`);
       expect(r).toMatchObject({ code: 1, stdout: '', stderr: "x0: model 'nosuch' not found; known: action-params, action-params--web-1, detector\n" });
@@ -236,6 +242,13 @@ describe('cli process', () => {
     const detector = await x0(['models', 'ls', 'detector'], all(up), `nats://${down}`);
     expect(detector.code).toBe(0);
     expect(detector.stdout).toMatch(/^detector\s+1\s+champion/m);
+    // models show: an unknown model is said as ls says it; an unknown version of a known model as the registry says it.
+    expect(await x0(['models', 'show', 'nosuch'], all(up), `nats://${down}`)).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: "x0: model 'nosuch' not found; known: action-params, action-params--web-1, detector\n",
+    });
+    expect(await x0(['models', 'show', 'detector', '9'], all(up), `nats://${down}`)).toMatchObject({ code: 1, stdout: '', stderr: "x0: model version 'detector@9' not found\n" });
   }, 60_000);
 
   it('rm and jobs - a removal says what went; an unknown name is an error (exit 1), not silence or an empty table', async () => {
@@ -255,6 +268,10 @@ describe('cli process', () => {
       expect(r).toMatchObject({ code: 1, stdout: '', stderr: "x0: model 'nosuch' not found: the trainer trains detector, action-params\n" });
     }
     expect(await x0(['jobs', '--model', 'detector', '--json'], all(up), `nats://${down}`)).toMatchObject({ code: 0, stdout: '[]\n' });
+    // No job: said in words, not a bare header; an empty --model is a usage error, not "every model".
+    expect(await x0(['jobs'], all(up), `nats://${down}`)).toMatchObject({ code: 0, stdout: 'no training jobs\n' });
+    expect(await x0(['jobs', '--model', 'detector'], all(up), `nats://${down}`)).toMatchObject({ code: 0, stdout: 'no training jobs of detector\n' });
+    expect(await x0(['jobs', '--model', ''], all(up), `nats://${down}`)).toMatchObject({ code: 2, stdout: '', stderr: 'x0: --model must name a model (x0 models ls)\n' });
   }, 90_000);
 
   it('policies add - checked as the plan service checks its policy file; nothing is written when one policy is wrong', async () => {

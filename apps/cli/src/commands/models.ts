@@ -1,5 +1,7 @@
 import os from 'node:os';
+import { status } from '@grpc/grpc-js';
 import type { Command } from 'commander';
+import { isRpcError } from '@x0/client';
 import type { ModelPerformance, ModelVersion, PerformanceMetric } from '@x0/contracts';
 import { table } from './output';
 import { usingClient } from './client-session';
@@ -100,7 +102,12 @@ export function registerModels(program: Command): void {
     .option('--json', 'JSON output')
     .action(async (model: string, ref: string, opts: { json?: boolean }) => {
       await usingClient('x0-models', async (client) => {
-        const v = await client.services.trainer.getModel({ model, ref });
+        const v = await client.services.trainer.getModel({ model, ref }).catch(async (err: unknown) => {
+          // Not found: an unknown model is said as ls says it; an unknown version of a known one as the trainer says it.
+          if (!isRpcError(err) || err.code !== status.NOT_FOUND) throw err;
+          const { models: all } = await client.services.trainer.listModels({ model: '' });
+          throw all.some((m) => m.model === model) ? err : unknownModelError(model, all);
+        });
         const p = await client.services.trainer.getModelPerformance({ model }).catch(() => undefined);
         if (opts.json) process.stdout.write(`${JSON.stringify({ version: v, performance: p })}\n`);
         else process.stdout.write(`${describeVersion(v)}${p ? `\n${describePerformance(p)}` : ''}\n`);

@@ -94,10 +94,16 @@ export function registerTrain(program: Command): void {
     .action(async (opts: { model?: string; limit: string; json?: boolean }) => {
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit <= 0) fail('--limit must be a positive integer', 2);
+      // An empty --model would list every model's jobs, as if the option were not given.
+      if (opts.model !== undefined && !opts.model.trim()) fail('--model must name a model (x0 models ls)', 2);
       await usingClient('x0-jobs', async (client) => {
         const { jobs } = await client.services.trainer.listJobs({ model: opts.model ?? '', limit });
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(jobs)}\n`);
+          return;
+        }
+        if (jobs.length === 0) {
+          process.stdout.write(opts.model ? `no training jobs of ${opts.model}\n` : 'no training jobs\n');
           return;
         }
         const rows = [['JOB', 'MODEL', 'COMPONENT', 'TRIGGER', 'STATE', 'PROGRESS', 'VERSION', 'DECISION', 'CREATED', 'DETAIL']];
