@@ -6,6 +6,7 @@ import { ADVISED_BY_PARAM, ADVISED_PROBABILITY_PARAM, hasParams } from '@x0/acti
 import { DETECTOR_MODEL } from '@x0/model-serving';
 import type { Logger, ServiceStats } from '@x0/service-kit';
 import { LabelStore } from './label-store';
+import { replayLabelEvents } from './replay';
 
 /** What the trainer remembers of an anomaly: where it was and which model raised it. */
 export interface AnomalyRef {
@@ -118,10 +119,33 @@ export class FeedbackTracker {
     });
   }
 
-  async start(): Promise<void> {
-    this.kv = await openKeyValue(this.o.bus, ANOMALY_INDEX_BUCKET, { description: 'x0 trainer: anomalies by id', ttl: this.o.anomalyTtlMs ?? 30 * 86_400_000 });
+  /** Opens (creates) the anomaly index and the label store, without consuming events yet; safe to call twice. */
+  async open(): Promise<void> {
+    this.kv ??= await openKeyValue(this.o.bus, ANOMALY_INDEX_BUCKET, { description: 'x0 trainer: anomalies by id', ttl: this.o.anomalyTtlMs ?? 30 * 86_400_000 });
     await this.labels.start();
+  }
+
+  /** Opens the stores and starts consuming the events. */
+  async start(): Promise<void> {
+    await this.open();
     await this.consumer.start();
+  }
+
+  /**
+   * Replays the Label events stored in X0_EVENTS since `sinceMs` (operator and outcome labels,
+   * in the order the consumer took them) and hands `onFeedback` what each gave, by the same
+   * rules as the live path (an outcome's label is skipped once an operator has labelled the
+   * anomaly). For a restarted trainer: its accuracy window is rebuilt from them. Feedback
+   * the live consumer delivers again has the same key, so it replaces rather than doubles.
+   * Requires `open()`. Returns the number of labels read.
+   */
+  async replayLabels(sinceMs: number, onFeedback: (f: Feedback) => void): Promise<number> {
+    const labels = await replayLabelEvents(this.o.bus, { sinceMs });
+    for (const l of labels) {
+      const f = await this.labelFeedback(l);
+      if (f) onFeedback(f);
+    }
+    return labels.length;
   }
 
   async stop(): Promise<void> {
@@ -201,15 +225,21 @@ export class FeedbackTracker {
   }
 
   private async onLabel(l: EventPayloads['label']): Promise<HandleResult> {
+    const f = await this.labelFeedback(l);
+    if (f) this.o.onFeedback(f);
+    return { type: 'ok' };
+  }
+
+  /** The labelled prediction a Label gives; undefined for an outcome's label on an anomaly an operator has labelled. */
+  private async labelFeedback(l: EventPayloads['label']): Promise<Feedback | undefined> {
     const seen = this.labelled.get(l.anomalyId);
-    if (l.origin === 'outcome' && (seen === 'operator' || (seen === undefined && (await this.labels.get(l.anomalyId))))) return { type: 'ok' };
+    if (l.origin === 'outcome' && (seen === 'operator' || (seen === undefined && (await this.labels.get(l.anomalyId))))) return undefined;
     this.labelled.set(l.anomalyId, l.origin === 'operator' ? 'operator' : (seen ?? 'outcome'));
     const ref = await this.anomaly(l.anomalyId);
     // The detector only publishes what it flagged: every label is about a positive prediction,
     // made by the version that raised the anomaly (not necessarily today's champion).
     const version = registryVersionOf(l.modelVersion || ref?.modelVersion || '');
-    this.o.onFeedback({ model: l.model || ref?.model || DETECTOR_MODEL, version, predicted: true, actual: l.anomaly, key: l.anomalyId });
-    return { type: 'ok' };
+    return { model: l.model || ref?.model || DETECTOR_MODEL, version, predicted: true, actual: l.anomaly, key: l.anomalyId };
   }
 }
 

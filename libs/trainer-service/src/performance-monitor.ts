@@ -116,8 +116,10 @@ export class PerformanceMonitor {
 
   /** Watches every served model's champion, starts the consumers and the check timer. */
   async start(): Promise<void> {
+    // The champion watch rebuilds the accuracy window from the stored labels: their stores first.
+    await this.feedback.open();
     for (const w of this.watched.values()) {
-      w.watch = await this.o.registry.watchAliases(w.model, 'champion', (change) => this.onChampion(w, change.version), {
+      w.watch = await this.o.registry.watchAliases(w.model, 'champion', (change) => this.onChampion(w, change.version, change.timeMs), {
         onError: (err) => this.o.logger.warn({ model: w.model, err: errorMessage(err) }, 'champion watch failed'),
       });
     }
@@ -200,7 +202,8 @@ export class PerformanceMonitor {
     });
   }
 
-  private async onChampion(w: Watched, version: string): Promise<void> {
+  /** `sinceMs`: when the alias moved to `version` (its record starts then, also after a restart). */
+  private async onChampion(w: Watched, version: string, sinceMs: number): Promise<void> {
     // A new champion starts with a clean record: the old one's labels, latencies and alerts are not its own.
     w.version = version;
     w.servedAs = new Set([version]);
@@ -212,6 +215,7 @@ export class PerformanceMonitor {
     // The shipped version is the bundled forecaster: a monitor not following the registry names it by the bundle's version.
     const bundled = rec?.lineage.config?.['baseVersion'];
     if (typeof bundled === 'string' && bundled && w.version === version) w.servedAs = new Set([version, bundled]);
+    await this.replayLabels(w, version, sinceMs);
     const win = rec?.lineage.dataWindow;
     if (!win) {
       this.drift.reset(undefined, carried);
@@ -227,6 +231,26 @@ export class PerformanceMonitor {
     this.drift.reset(reference, carried);
     this.metricsSeq = replayed.lastSeq;
     this.o.logger.info({ model: w.model, version, components: reference.size }, 'drift reference set from the training window');
+  }
+
+  /**
+   * Rebuilds the champion's accuracy window from the Label events since it took over (the
+   * window and its alerts live in memory; the labels are stored): a restarted trainer judges
+   * the same accuracy as before, so an accuracy alert it carries stays in force.
+   */
+  private async replayLabels(w: Watched, version: string, sinceMs: number): Promise<void> {
+    const monitor = w.monitor;
+    let counted = 0;
+    try {
+      const read = await this.feedback.replayLabels(sinceMs, (f) => {
+        if (f.model !== w.model || !w.servedAs.has(f.version)) return;
+        monitor.recordFeedback({ predicted: f.predicted, actual: f.actual, key: f.key });
+        counted++;
+      });
+      this.o.logger.info({ model: w.model, version, labels: read, counted }, 'accuracy window rebuilt from the stored labels');
+    } catch (err) {
+      this.o.logger.warn({ model: w.model, version, err: errorMessage(err) }, 'accuracy window not rebuilt: only new labels count');
+    }
   }
 
   /** A labelled prediction counts for the champion only when the champion made it. */

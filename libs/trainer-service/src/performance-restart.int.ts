@@ -1,4 +1,6 @@
-import { openKeyValue, toKvKey } from '@x0/bus';
+import { openKeyValue, publishMessage, toKvKey, type Bus } from '@x0/bus';
+import { readEvents, waitFor } from '@x0/bus/testing';
+import { Anomaly, EVENT_CODECS, Outcome, STREAMS, Verdict, eventSubject } from '@x0/contracts';
 import { selectBackend } from '@x0/lora';
 import type { Alert } from '@x0/model-monitor';
 import { TRAINER_ALERTS_BUCKET } from './raised-alerts';
@@ -7,6 +9,97 @@ import { anomalyDetectorBase } from './trainer-service';
 
 // Real nats-server and gRPC on a loaded machine: generous limits, no timing assertions.
 jest.setTimeout(120_000);
+
+/** Resolves once the trainer's feedback consumer has handled every stored event. */
+function feedbackDrained(t: TrainerUnderTest): Promise<true> {
+  return waitFor(
+    async () => {
+      const info = await t.bus.jsm.consumers.info(STREAMS.events.name, 'trainer-feedback');
+      return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
+    },
+    30_000,
+    'the feedback consumer to catch up',
+  );
+}
+
+async function publishAnomaly(bus: Bus, id: string, component: string): Promise<void> {
+  const a = Anomaly.fromPartial({ meta: { id, component, timeMs: Date.now(), source: 'monitor' }, score: 0.9, modelVersion: 'stat-v1+mlp-forecaster-1' });
+  await publishMessage(bus.js, { subject: eventSubject('anomaly', component), data: EVENT_CODECS.anomaly.encode(a), id });
+}
+
+/** An outcome that recovered after an action on the anomaly: the trainer confirms the anomaly with a Label of origin `outcome`. */
+async function publishRecovery(bus: Bus, anomalyId: string, component: string): Promise<void> {
+  const id = `out-${anomalyId}`;
+  const o = Outcome.fromPartial({
+    meta: { id, component, timeMs: Date.now(), source: 'execute' },
+    incident: { anomalyId, component, action: 'restart' },
+    actionId: `act-${anomalyId}`,
+    verdict: Verdict.VERDICT_RECOVERED,
+    recovered: true,
+    timeToRecoverMs: 1000,
+  });
+  await publishMessage(bus.js, { subject: eventSubject('outcome', component), data: EVENT_CODECS.outcome.encode(o), id });
+}
+
+describe('trainer accuracy - across a restart', () => {
+  let t: TrainerUnderTest;
+
+  const performance = () => t.call('getModelPerformance', { model: 'detector' });
+  const accuracyAlerts = async () => (await readEvents(t.bus, 'model_alert', 'detector')).filter((a) => a.type === 'accuracy_low');
+  const label = (anomalyId: string, real: boolean) =>
+    waitFor(
+      async () => {
+        try {
+          return await t.call('label', { anomalyId, anomaly: real, actor: 'alice', reason: '', component: '' });
+        } catch {
+          return undefined;
+        }
+      },
+      30_000,
+      `a label of ${anomalyId}`,
+    );
+
+  beforeAll(async () => {
+    await selectBackend();
+    t = await startTrainerUnderTest({
+      detectorBase: anomalyDetectorBase(),
+      env: { TRAINER_CHECK_INTERVAL_MS: '200', TRAINER_MIN_DRIFT_SAMPLES: '1000000', TRAINER_MIN_SAMPLES: '5' },
+    });
+  });
+  afterAll(() => t?.stop());
+
+  it('restart - the accuracy window is rebuilt from the stored labels (operator and outcome), so accuracy_low stays in force without being raised again', async () => {
+    for (let i = 0; i < 6; i++) await publishAnomaly(t.bus, `an-${i}`, 'db-1');
+    // an-0: confirmed by its outcome, then refuted by the operator (the operator's verdict counts).
+    await publishRecovery(t.bus, 'an-0', 'db-1');
+    await feedbackDrained(t);
+    for (let i = 0; i < 5; i++) await label(`an-${i}`, false);
+    // an-5: confirmed by its outcome only.
+    await publishRecovery(t.bus, 'an-5', 'db-1');
+    const [alert] = await waitFor(async () => ((await accuracyAlerts()).length > 0 ? accuracyAlerts() : undefined), 30_000, 'an accuracy_low alert');
+    expect(alert).toMatchObject({ model: 'detector', version: '1', type: 'accuracy_low' });
+    await feedbackDrained(t);
+    const before = await performance();
+    expect(before.accuracy).toMatchObject({ samples: 6, value: 1 / 6, judged: true, breached: true });
+    expect(before.alerts).toEqual(['accuracy_low']);
+
+    await t.restart();
+    const after = await performance();
+    expect(after.accuracy).toMatchObject({ samples: 6, value: 1 / 6, judged: true, breached: true });
+    expect(after.alerts).toEqual(['accuracy_low']);
+    await new Promise((r) => setTimeout(r, 1000)); // five checks
+    expect((await accuracyAlerts()).map((a) => a.meta!.id)).toEqual([alert.meta!.id]);
+    const kv = await openKeyValue(t.bus, TRAINER_ALERTS_BUCKET);
+    expect((await kv.get('detector.accuracy_low'))?.json<{ alert: Alert }>().alert.id).toBe(alert.meta!.id);
+
+    // Feedback after the restart adds to the rebuilt window, and the operator's verdicts still count.
+    await publishAnomaly(t.bus, 'an-6', 'db-1');
+    await publishRecovery(t.bus, 'an-6', 'db-1');
+    await feedbackDrained(t);
+    expect((await performance()).accuracy).toMatchObject({ samples: 7, value: 2 / 7, breached: true });
+    expect((await performance()).alerts).toEqual(['accuracy_low']);
+  });
+});
 
 describe('trainer performance - alerts in force', () => {
   let t: TrainerUnderTest;

@@ -1,6 +1,6 @@
 import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { Bus } from '@x0/bus';
-import { EVENT_CODECS, STREAMS, decodeMetricBatch, eventFilter, parseSubject, type EventPayloads } from '@x0/contracts';
+import { EVENT_CODECS, STREAMS, decodeMetricBatch, eventFilter, parseSubject, validateEvent, type EventPayloads } from '@x0/contracts';
 import { EventLoopSlice } from './event-loop-slice';
 
 /** One metric's values over time, oldest first. */
@@ -154,6 +154,25 @@ export async function replayEvents(bus: Bus, options: { sinceMs: number; onProgr
         else if (parsed.event === 'anomaly') out.anomalies.push(EVENT_CODECS.anomaly.decode(m.data));
       } catch {
         // Undecodable events were dead-lettered by their consumers; nothing to learn from them.
+      }
+    },
+  });
+  return out;
+}
+
+/** Replays the Label events of X0_EVENTS since `sinceMs`, in stream order (undecodable ones are skipped). */
+export async function replayLabelEvents(bus: Bus, options: { sinceMs: number }): Promise<Array<EventPayloads['label']>> {
+  const out: Array<EventPayloads['label']> = [];
+  await readWindow(bus, {
+    stream: STREAMS.events.name,
+    filterSubject: eventFilter('label'),
+    sinceMs: options.sinceMs,
+    onMessage: (m) => {
+      try {
+        const parsed = parseSubject(m.subject);
+        if (parsed.type === 'event') out.push(validateEvent('label', EVENT_CODECS.label.decode(m.data), parsed.component));
+      } catch {
+        // Dead-lettered by the feedback consumer: it never counted.
       }
     },
   });
