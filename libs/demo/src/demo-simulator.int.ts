@@ -28,6 +28,25 @@ describe('DemoSimulator', () => {
     }
   });
 
+  it('faultKinds - a fault that fits one component is injected there, whatever the seed (it was drawn after the component and mostly skipped)', async () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const faults: DemoEvent[] = [];
+      // disk_full moves disk_used, which only the database has; the first fault is drawn like the others.
+      const sim = new DemoSimulator({ bus, seed, rateHz: 1, firstFaultAfterS: 0.05, faultEveryS: 3600, faultKinds: ['disk_full'], onEvent: (e) => e.type === 'fault' && faults.push(e) });
+      await sim.start();
+      await waitFor(() => faults.length > 0 || undefined, 5000, 'the first fault');
+      sim.stop();
+      expect(faults[0]).toMatchObject({ type: 'fault', component: 'demo-db', fault: 'disk_full' });
+    }
+  });
+
+  it('faultKinds - refuses faults that fit none of the components', () => {
+    expect(() => new DemoSimulator({ bus, components: [{ name: 'w', kind: 'web' }], faultKinds: ['disk_full', 'queue_backlog'] })).toThrow(
+      "'faultKinds' fit none of the components (w: web): disk_full, queue_backlog",
+    );
+    expect(() => new DemoSimulator({ bus, components: [{ name: 'w', kind: 'web' }], firstFault: 'disk_full' })).toThrow("'firstFault' fits none of the components (w: web): disk_full");
+  });
+
   it('backfill - publishes history only after the time the monitor already has for each component', async () => {
     const seen = new Map<string, number[]>();
     const sub = bus.nc.subscribe('x0.metrics.>', {

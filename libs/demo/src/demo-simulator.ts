@@ -1,4 +1,4 @@
-import { errorMessage } from '@x0/core';
+import { errorMessage, InvalidArgumentError } from '@x0/core';
 import type { Bus } from '@x0/bus';
 import { publishMetrics } from '@x0/client';
 import { AgentServer, type AgentReply, type AgentRequest } from './agent-server';
@@ -86,6 +86,10 @@ export class DemoSimulator {
   constructor(options: DemoOptions) {
     this.o = { components: DEFAULT_DEMO_COMPONENTS, rateHz: 5, faultEveryS: 45, firstFaultAfterS: 40, fixDelayMs: 1500, seed: Date.now() & 0xffff, backfillS: 0, ...options };
     this.rand = rng(this.o.seed);
+    const fitsNone = (kinds: readonly FaultKind[]) => kinds.every((k) => !this.o.components.some((c) => faultFits(k, c.kind)));
+    const which = () => `(${this.o.components.map((c) => `${c.name}: ${c.kind}`).join(', ')})`;
+    if (this.o.faultKinds && fitsNone(this.o.faultKinds)) throw new InvalidArgumentError('faultKinds', `fit none of the components ${which()}: ${this.o.faultKinds.join(', ')}`);
+    if (this.o.firstFault && fitsNone([this.o.firstFault])) throw new InvalidArgumentError('firstFault', `fits none of the components ${which()}: ${this.o.firstFault}`);
   }
 
   /**
@@ -156,11 +160,15 @@ export class DemoSimulator {
   private scheduleFault(delayMs: number): void {
     this.faultTimer = setTimeout(() => {
       const first = this.injected === 0 ? this.o.firstFault : undefined;
-      const healthy = this.o.components.filter((c) => !this.faults.has(c.name) && (!first || faultFits(first, c.kind)));
-      if (healthy.length > 0) {
-        const c = healthy[Math.floor(this.rand() * healthy.length)];
-        const kinds = first ? [first] : (this.o.faultKinds ?? FAULT_KINDS).filter((k) => faultFits(k, c.kind));
-        if (kinds.length > 0) this.inject(c.name, kinds[Math.floor(this.rand() * kinds.length)]);
+      const allowed = first ? [first] : (this.o.faultKinds ?? FAULT_KINDS);
+      const kindsFor = (c: DemoComponent) => allowed.filter((k) => faultFits(k, c.kind));
+      // Only healthy components that one of the allowed faults fits (with --faults disk_full
+      // that is the database alone; drawing any component first would mostly inject nothing).
+      const candidates = this.o.components.filter((c) => !this.faults.has(c.name) && kindsFor(c).length > 0);
+      if (candidates.length > 0) {
+        const c = candidates[Math.floor(this.rand() * candidates.length)];
+        const kinds = kindsFor(c);
+        this.inject(c.name, kinds[Math.floor(this.rand() * kinds.length)]);
       }
       this.scheduleFault(this.o.faultEveryS * 1000 * (0.75 + 0.5 * this.rand()));
     }, delayMs);
