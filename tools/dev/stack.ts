@@ -30,6 +30,8 @@ export interface ServiceProcess {
   grpcPort: number;
   metricsPort: number;
   logFile: string;
+  /** Size of the log file when this run was spawned: the file is appended to across runs. */
+  logOffset: number;
   child: ChildProcess;
   exited: Promise<number | null>;
 }
@@ -74,6 +76,7 @@ export class Stack {
     fs.mkdirSync(logDir, { recursive: true });
     const logFile = path.join(logDir, `${name}.log`);
     const out = fs.openSync(logFile, 'a');
+    const logOffset = fs.fstatSync(out).size;
     const bundle = path.join(ROOT, 'dist/apps', name, 'main.js');
     if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run npm run build`);
     const child = spawn(process.execPath, [...(this.o.nodeArgs?.[name] ?? []), bundle], {
@@ -93,7 +96,7 @@ export class Stack {
     });
     fs.closeSync(out);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const proc = { name, grpcPort, metricsPort, logFile, child, exited };
+    const proc = { name, grpcPort, metricsPort, logFile, logOffset, child, exited };
     this.procs.set(name, proc);
     return proc;
   }
@@ -106,7 +109,7 @@ export class Stack {
       for (const name of [...pending]) {
         const p = this.procs.get(name)!;
         if (p.child.exitCode !== null || p.child.signalCode !== null) {
-          throw new Error(`${name} exited (${p.child.exitCode ?? p.child.signalCode}) while starting:\n${tail(p.logFile, 15)}`);
+          throw new Error(`${name} exited (${p.child.exitCode ?? p.child.signalCode}) while starting:\n${tail(p.logFile, 15, p.logOffset) || '(no log output)'}`);
         }
         if ((await checkHealth(`127.0.0.1:${p.grpcPort}`, GRPC_SERVICE_NAMES[name], 1000)) === 'SERVING') pending.delete(name);
       }
@@ -143,8 +146,22 @@ export class Stack {
   }
 }
 
-/** Last `n` lines of a file ('' when missing). */
-export function tail(file: string, n: number): string {
+/** Last `n` lines of a file from byte `offset` on (a run's part of an appended log); '' when missing or empty. */
+export function tail(file: string, n: number, offset = 0): string {
   if (!fs.existsSync(file)) return '';
-  return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
+  const text = fs.readFileSync(file).subarray(offset).toString('utf8').trimEnd();
+  return text ? text.split('\n').slice(-n).join('\n') : '';
+}
+
+/**
+ * How a service of the stack ended, in words for a log line: `monitor stopped`, `plan exited
+ * (78)`, `analyze stopped by SIGTERM` (killed before its signal handler was installed, e.g.
+ * while starting), `trainer not started`, `knowledge still running`.
+ */
+export function describeExit(name: string, p: Pick<ServiceProcess, 'child'> | undefined): string {
+  if (!p) return `${name} not started`;
+  const { exitCode, signalCode } = p.child;
+  if (signalCode) return `${name} stopped by ${signalCode}`;
+  if (exitCode === null) return `${name} still running`;
+  return exitCode === 0 ? `${name} stopped` : `${name} exited (${exitCode})`;
 }

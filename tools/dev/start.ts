@@ -14,8 +14,9 @@ import { errorMessage } from '@x0/core';
 import { connectBus } from '@x0/bus';
 import { createServiceClients, eventFeed, formatEvent } from '@x0/client';
 import { DemoSimulator, type DemoEvent } from '@x0/demo';
+import { SERVICE_NAMES } from '@x0/service-kit';
 import { ensureNats } from './local-nats';
-import { ROOT, Stack, tail } from './stack';
+import { describeExit, ROOT, Stack, tail } from './stack';
 
 const { values: args } = parseArgs({
   options: {
@@ -54,8 +55,8 @@ async function main(): Promise<void> {
     stopping = true;
     log('stopping ...');
     demo?.stop();
-    const codes = await stack.stop();
-    log(`services stopped: ${Object.entries(codes).map(([s, c]) => `${s}=${c}`).join(' ')}`);
+    await stack.stop();
+    log(`services: ${SERVICE_NAMES.map((s) => describeExit(s, stack.procs.get(s))).join(', ')}`);
     await refs.bus?.drain().catch(() => undefined);
     await server?.stop();
     process.exit(code);
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
   for (const p of stack.procs.values()) {
     p.exited.then((code) => {
       if (!stopping) {
-        log(`${p.name} exited unexpectedly (${code}); last log lines:\n${tail(p.logFile, 10)}`);
+        log(`${p.name} exited unexpectedly (${code}); last log lines:\n${tail(p.logFile, 10, p.logOffset) || '(no log output)'}`);
         void shutdown(1);
       }
     });
