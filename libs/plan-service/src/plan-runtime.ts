@@ -1,9 +1,9 @@
 import { LruMap, deriveId } from '@x0/core';
-import { createEventConsumer, type Bus, type ConsumerLoop, type ConsumerLoopOptions, type Delivery, type HandleResult } from '@x0/bus';
-import { EVENT_CODECS, Verdict, eventSubject, type Approval, type Diagnosis, type EventPayloads, type Outcome, type Plan } from '@x0/contracts';
+import { createEventConsumer, toKvKey, type Bus, type ConsumerLoop, type ConsumerLoopOptions, type Delivery, type HandleResult } from '@x0/bus';
+import { EVENT_CODECS, PlanStatus, Verdict, eventSubject, type Approval, type Diagnosis, type EventPayloads, type Outcome, type Plan } from '@x0/contracts';
 import type { ComponentActionsRecord } from '@x0/component-actions';
 import { Planner, type DecisionEngine, type PlanRequest } from '@x0/decision';
-import type { Guardrails } from '@x0/guardrails';
+import type { AdmittedAction, Guardrails } from '@x0/guardrails';
 import type { Logger, ServiceStats } from '@x0/service-kit';
 import { buildPlan, planRequest } from './plan-builder';
 import type { PlanStore } from './plan-store';
@@ -38,7 +38,7 @@ export interface PlanRuntimeOptions {
   store: PlanStore;
   /** Diagnoses older than this are not planned; 0 = no limit. */
   maxDiagnosisAgeMs: number;
-  /** Outcomes and approvals older than this no longer concern the guardrails. */
+  /** Outcomes and approvals older than this no longer concern the guardrails (the in-flight timeout). */
   maxFeedbackAgeMs: number;
   /** Settings every consumer takes (ServiceContext.consumerOptions: ack wait, max deliveries, partition). */
   consumer?: Pick<ConsumerLoopOptions<unknown>, 'ackWaitMs' | 'maxDeliver' | 'partition'>;
@@ -79,8 +79,52 @@ export class PlanRuntime {
     ] as ConsumerLoop<EventPayloads[keyof EventPayloads]>[];
   }
 
+  /**
+   * Rebuilds the guardrails from the stored plans (see `restore`), then starts the consumers:
+   * outcomes and approvals the durables deliver afterwards (those not acked before the
+   * restart) end the restored actions like any others.
+   */
   async start(): Promise<void> {
+    await this.restore(Date.now() - this.restoreWindowMs());
     for (const c of this.consumers) await c.start();
+  }
+
+  /**
+   * How far back the stored plans still matter to the guardrails: the longest of the in-flight
+   * timeout, the rate windows, the default cooldown and the cooldowns of the policies in force.
+   */
+  restoreWindowMs(): number {
+    const g = this.o.guardrails.config;
+    const cooldowns = this.o.engine.policies().map((p) => p.cooldownS);
+    return 1000 * Math.max(g.blastRadius.inFlightTimeoutS, g.rateLimit.component.windowS, g.rateLimit.global.windowS, g.cooldown.defaultS, ...cooldowns);
+  }
+
+  /**
+   * Counts the actions of the plans stored since `sinceMs` in the guardrails again, at the
+   * plans' times: cooldowns and rate windows for every dispatched or held plan, and the
+   * in-flight slot for those not finished — awaiting approval, approved or dispatched without
+   * a recorded outcome — so a restarted plan service neither asks an operator twice for the
+   * same action nor forgets what it just did. Returns the actions restored.
+   */
+  async restore(sinceMs: number): Promise<AdmittedAction[]> {
+    const { plans, approvals, outcomes } = await this.o.store.since(sinceMs);
+    const cooldowns = new Map(this.o.engine.policies().map((p) => [p.id, p.cooldownS]));
+    const restored: AdmittedAction[] = [];
+    for (const p of plans) {
+      if (p.status !== PlanStatus.PLAN_STATUS_DISPATCH && p.status !== PlanStatus.PLAN_STATUS_PENDING_APPROVAL) continue;
+      const id = p.meta!.id;
+      const decision = approvals.get(toKvKey(id))?.decision;
+      const ended = outcomes.has(toKvKey(id)) || (decision !== undefined && decision !== 'approved');
+      const kind = p.incident?.kind ?? '';
+      restored.push({ component: p.meta!.component, kind, action: p.action, atMs: p.meta!.timeMs, inFlight: !ended, cooldownS: cooldowns.get(p.policyId) });
+      this.member(kind, p.meta!.component);
+    }
+    this.o.guardrails.restore(restored);
+    if (restored.length > 0) {
+      const open = restored.filter((a) => a.inFlight);
+      this.o.logger.info({ actions: restored.length, unfinished: open.length, sinceS: Math.round((Date.now() - sinceMs) / 1000) }, 'guardrails rebuilt from the stored plans');
+    }
+    return restored;
   }
 
   /** Stops the consumers after the batches in hand. Safe to call twice. */
@@ -92,6 +136,11 @@ export class PlanRuntime {
   /** A plan by id (Explain): from memory, else from the plan store; undefined when neither has it. */
   async plan(id: string): Promise<Plan | undefined> {
     return this.recent.get(id) ?? (await this.o.store.get(id));
+  }
+
+  /** The recorded decision on a plan that waited for approval; undefined while it waits. */
+  approval(planId: string): Promise<Approval | undefined> {
+    return this.o.store.approval(planId);
   }
 
   get recentCount(): number {
@@ -115,11 +164,16 @@ export class PlanRuntime {
   /** The planning request for a diagnosis, with what this replica knows about the component. */
   request(d: Diagnosis): PlanRequest {
     const component = d.meta!.component;
-    const kind = d.incident?.kind ?? '';
+    const members = this.member(d.incident?.kind ?? '', component);
+    return planRequest(d, { availableActions: this.availableActions(component), groupSize: members.size });
+  }
+
+  /** Notes `component` as one of `kind` (the blast radius' group size); returns the group. */
+  private member(kind: string, component: string): Set<string> {
     let members = this.kinds.get(kind);
     if (!members) this.kinds.set(kind, (members = new Set()));
     members.add(component);
-    return planRequest(d, { availableActions: this.availableActions(component), groupSize: members.size });
+    return members;
   }
 
   /**
@@ -165,8 +219,13 @@ export class PlanRuntime {
     return plan;
   }
 
-  private onOutcome(o: Outcome): HandleResult {
+  /**
+   * Records the outcome with its plan (a restarted plan service then knows the action ended)
+   * before the guardrails hear of it: a failed write is retried, and the guardrails counted once.
+   */
+  private async onOutcome(o: Outcome): Promise<HandleResult> {
     const inc = o.incident!;
+    if (inc.planId && inc.action) await this.o.store.recordOutcome(inc.planId, o);
     if (!inc.policyId || !inc.action || this.tooOld(o.meta!.timeMs)) return { type: 'ok' };
     const base = { component: o.meta!.component, policyId: inc.policyId, action: inc.action };
     switch (o.verdict) {
@@ -187,7 +246,10 @@ export class PlanRuntime {
     return { type: 'ok' };
   }
 
-  private onApproval(a: Approval): HandleResult {
+  /** Records the decision with its plan (for Explain and a restart), then frees the slot of one that will not run. */
+  private async onApproval(a: Approval): Promise<HandleResult> {
+    const planId = a.planId || a.incident?.planId || '';
+    if (planId) await this.o.store.recordApproval(planId, a);
     // An approved action holds its slot until its outcome; a rejected or expired one never runs.
     const inc = a.incident;
     if (a.decision !== 'approved' && inc?.action && !this.tooOld(a.meta!.timeMs)) this.o.guardrails.release(a.meta!.component, inc.action);

@@ -1,24 +1,44 @@
+import { DeliverPolicy } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { isKvRevisionConflict, provisionKeyValue, toKvKey, type Bus } from '@x0/bus';
-import { EVENT_CODECS, type Plan } from '@x0/contracts';
+import { EVENT_CODECS, type Approval, type Outcome, type Plan } from '@x0/contracts';
 
 /** Bucket holding every recent plan (with its explanation) by plan id, for Explain. */
 export const PLANS_BUCKET = 'x0_plans';
 
+/** Key suffixes of what the plan service recorded about how a plan ended. */
+const APPROVAL = 'approval';
+const OUTCOME = 'outcome';
+
+/** The plans stored since a time, with what is recorded about how they ended. */
+export interface StoredPlans {
+  /** In the order they were stored. */
+  plans: Plan[];
+  /** Operators' (or the expiry's) decisions, by plan id. */
+  approvals: Map<string, Approval>;
+  /** Outcomes, by plan id. */
+  outcomes: Map<string, Outcome>;
+}
+
 /**
  * Recent plans in NATS KV, so Explain answers for a plan made before the plan service
- * restarted (a plan still pending approval, typically) and on any replica. Entries expire
- * after the bucket's TTL (`PLAN_EXPLAIN_TTL_S`); the value is the Plan protobuf as published.
+ * restarted (a plan still pending approval, typically) and on any replica, and a restarted
+ * plan service can rebuild its guardrails. Entries expire after the bucket's TTL
+ * (`PLAN_EXPLAIN_TTL_S`). Keys: `<plan id>` = the Plan protobuf as published;
+ * `<plan id>.approval` = the Approval event that decided it; `<plan id>.outcome` = its Outcome.
  */
 export class PlanStore {
-  private constructor(private readonly kv: KV) {}
+  private constructor(
+    private readonly bus: Bus,
+    private readonly kv: KV,
+  ) {}
 
   /**
    * Opens (creating) the bucket with entries kept `ttlMs`. An existing bucket created with
    * another TTL is updated to this one (KV leaves an existing bucket's settings as they are).
    */
   static async open(bus: Bus, ttlMs: number): Promise<PlanStore> {
-    return new PlanStore(await provisionKeyValue(bus, PLANS_BUCKET, { description: 'x0 plan: recent plans by id, for Explain', ttl: ttlMs }));
+    return new PlanStore(bus, await provisionKeyValue(bus, PLANS_BUCKET, { description: 'x0 plan: recent plans by id, for Explain', ttl: ttlMs }));
   }
 
   /**
@@ -39,5 +59,66 @@ export class PlanStore {
     const e = await this.kv.get(toKvKey(planId));
     if (!e || e.operation !== 'PUT' || e.value.length === 0) return undefined;
     return EVENT_CODECS.plan.decode(e.value);
+  }
+
+  /** Records the decision on a plan that waited for approval (the last one recorded wins). */
+  async recordApproval(planId: string, approval: Approval): Promise<void> {
+    await this.kv.put(`${toKvKey(planId)}.${APPROVAL}`, EVENT_CODECS.approval.encode(approval));
+  }
+
+  /** Records the outcome of a plan's action. */
+  async recordOutcome(planId: string, outcome: Outcome): Promise<void> {
+    await this.kv.put(`${toKvKey(planId)}.${OUTCOME}`, EVENT_CODECS.outcome.encode(outcome));
+  }
+
+  /** The recorded decision on a plan's approval; undefined while it waits (or when none was needed). */
+  async approval(planId: string): Promise<Approval | undefined> {
+    if (!planId) return undefined;
+    const e = await this.kv.get(`${toKvKey(planId)}.${APPROVAL}`);
+    if (!e || e.operation !== 'PUT' || e.value.length === 0) return undefined;
+    return EVENT_CODECS.approval.decode(e.value);
+  }
+
+  /**
+   * Everything stored since `sinceMs` (by the time it was written), read from the bucket's
+   * stream with an ordered consumer up to its end at the time of the call: only that window is
+   * read, not the whole bucket. Entries that do not decode are skipped.
+   */
+  async since(sinceMs: number): Promise<StoredPlans> {
+    const out: StoredPlans = { plans: [], approvals: new Map(), outcomes: new Map() };
+    const stream = `KV_${PLANS_BUCKET}`;
+    const prefix = `$KV.${PLANS_BUCKET}.`;
+    const info = await this.bus.jsm.streams.info(stream);
+    const lastSeq = info.state.last_seq;
+    if (info.state.messages === 0) return out;
+    const consumer = await this.bus.js.consumers.get(stream, {
+      filter_subjects: `${prefix}>`,
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: new Date(sinceMs).toISOString(),
+    });
+    if ((await consumer.info()).num_pending === 0) return out;
+    const messages = await consumer.consume();
+    try {
+      for await (const m of messages) {
+        const op = m.headers?.get('KV-Operation');
+        if (m.seq <= lastSeq && m.data.length > 0 && op !== 'DEL' && op !== 'PURGE') collect(out, m.subject.slice(prefix.length), m.data);
+        if (m.info.pending === 0 || m.seq >= lastSeq) break;
+      }
+    } finally {
+      await messages.close().catch(() => undefined);
+    }
+    return out;
+  }
+}
+
+function collect(out: StoredPlans, key: string, data: Uint8Array): void {
+  const dot = key.lastIndexOf('.');
+  const kind = dot > 0 ? key.slice(dot + 1) : '';
+  try {
+    if (kind === APPROVAL) out.approvals.set(key.slice(0, dot), EVENT_CODECS.approval.decode(data));
+    else if (kind === OUTCOME) out.outcomes.set(key.slice(0, dot), EVENT_CODECS.outcome.decode(data));
+    else if (!kind || key.startsWith('b64.')) out.plans.push(EVENT_CODECS.plan.decode(data));
+  } catch {
+    // An entry another release wrote differently: it concerns no guardrail we can rebuild.
   }
 }

@@ -1,0 +1,155 @@
+/**
+ * A plan service restarted during an incident, against a real nats-server: the guardrails are
+ * rebuilt from the plans it stored (KV x0_plans) and what it recorded about how they ended, so
+ * an action awaiting an operator is not put to one again, cooldowns hold, and outcomes and
+ * approvals that arrive while it is down end the restored actions.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { connectBus, type Bus } from '@x0/bus';
+import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
+import { Approval, Outcome, PlanStatus, PlannerServiceClient, Severity, Verdict, type Explanation, type Plan, type RankRequest } from '@x0/contracts';
+import { Kvm } from '@nats-io/kv';
+import { runService, type ServiceHandle } from '@x0/service-kit';
+import { planService } from './plan-service';
+import { PLANS_BUCKET } from './plan-store';
+import { makeDiagnosis, publishEvent, readEvents, waitFor } from './testing';
+
+const POLICIES = `
+version: 1
+defaults: { executor: agent, cooldown_s: 0 }
+policies:
+  - { id: db-failover, action: failover, priority: 90, risk: high, conditions: { causes: [dependency_down] } }
+  - { id: db-restart, action: restart, priority: 40, conditions: { causes: [dependency_down] } }
+  - { id: cpu-scale-up, action: scale_up, priority: 80, cooldown_s: 600, conditions: { causes: [cpu_saturation] } }
+`;
+
+type Unary<Req, Res> = (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall;
+function call<Req, Res>(client: PlannerServiceClient, method: Unary<Req, Res>, req: Req): Promise<Res> {
+  return new Promise((resolve, reject) => method.call(client, req, (err, res) => (err ? reject(err) : resolve(res))));
+}
+
+describe('plan service - restart during an incident', () => {
+  let nats: NatsServerProcess;
+  let bus: Bus;
+  let handle: ServiceHandle | undefined;
+  let client: PlannerServiceClient | undefined;
+  let dir: string;
+
+  const start = async () => {
+    handle = await runService(planService, {
+      env: {
+        NATS_URL: nats.url,
+        GRPC_HOST: '127.0.0.1',
+        GRPC_PORT: '0',
+        METRICS_PORT: '0',
+        LOG_LEVEL: 'silent',
+        PLAN_POLICY_FILE: path.join(dir, 'policies.yaml'),
+        PLAN_GUARDRAILS_FILE: path.join(dir, 'guardrails.yaml'),
+      },
+      handleSignals: false,
+    });
+    client = new PlannerServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure());
+  };
+  const stop = async () => {
+    client?.close();
+    await handle?.stop();
+    client = handle = undefined;
+  };
+  const rank = (req: Partial<RankRequest>) =>
+    call<RankRequest, Explanation>(client!, client!.rank, { component: '', kind: '', severity: Severity.SEVERITY_HIGH, cause: '', candidates: [], ...req });
+  const planFor = (diagnosisId: string) => waitFor(async () => (await readEvents(bus, 'plan')).find((p) => p.meta!.parentId === diagnosisId), 10_000, `plan of ${diagnosisId}`);
+  /** The monitor's re-announcement of a still-open incident: a new anomaly, so a new diagnosis. */
+  const announce = async (component: string) => {
+    const d = makeDiagnosis(component, { kind: 'db', cause: 'dependency_down' });
+    await publishEvent(bus, 'diagnosis', d);
+    return planFor(d.meta!.id);
+  };
+  const decide = (plan: Plan, decision: string, actor: string) =>
+    publishEvent(
+      bus,
+      'approval',
+      Approval.fromPartial({
+        meta: { id: `ap_${plan.meta!.id}_${decision}`, parentId: plan.meta!.id, component: plan.meta!.component, timeMs: Date.now(), source: 'execute' },
+        incident: plan.incident,
+        planId: plan.meta!.id,
+        decision,
+        actor,
+        reason: 'primary is gone',
+      }),
+    );
+  const failoverAsked = async (component: string) => (await readEvents(bus, 'plan', component)).filter((p) => p.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL);
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    bus = await connectBus({ url: nats.url, name: 'plan-restart-test' });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-plan-restart-'));
+    fs.writeFileSync(path.join(dir, 'policies.yaml'), POLICIES);
+    fs.writeFileSync(path.join(dir, 'guardrails.yaml'), 'stabilisation: { flapWindowS: 0 }\nblastRadius: { maxFraction: 1 }\n');
+    await start();
+  });
+
+  afterAll(async () => {
+    await stop();
+    await bus?.drain();
+    await nats?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('restart - an action awaiting approval is not put to an operator again; the planner takes the next action; cooldowns hold', async () => {
+    const asked = await announce('db-1');
+    expect(asked).toMatchObject({ status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL, action: 'failover' });
+    const scale = makeDiagnosis('web-1');
+    await publishEvent(bus, 'diagnosis', scale);
+    expect((await planFor(scale.meta!.id)).action).toBe('scale_up');
+
+    await stop();
+    await start();
+
+    const again = await announce('db-1');
+    expect(again).toMatchObject({ status: PlanStatus.PLAN_STATUS_DISPATCH, action: 'restart' });
+    expect(again.explanation!.ranking[0]).toMatchObject({ policyId: 'db-failover' });
+    expect(again.explanation!.ranking[0].rejectedBecause).toMatch(/^blocked: approval — failover on db-1 was put to an operator \d+(ms|s) ago and is not finished$/);
+    expect((await failoverAsked('db-1')).map((p) => p.meta!.id)).toEqual([asked.meta!.id]);
+    const r = await rank({ component: 'web-1', kind: 'web', cause: 'cpu_saturation' });
+    expect(r.guardrails.find((l) => l.startsWith('cooldown:'))).toMatch(/^cooldown: blocked — scale_up on web-1 \d+(ms|s) ago, cooldown 10m$/);
+  });
+
+  it('restart - an approved action holds its slot until its outcome; a recorded outcome ends it across a restart', async () => {
+    const [asked] = await failoverAsked('db-1');
+    await decide(asked, 'approved', 'alice');
+    const plans = await new Kvm(bus.js).open(PLANS_BUCKET);
+    await waitFor(async () => (await plans.get(`${asked.meta!.id}.approval`))?.operation === 'PUT' || undefined, 10_000, 'the approval recorded');
+    await stop();
+    await start();
+    expect((await announce('db-1')).action).toBe('restart');
+
+    await publishEvent(
+      bus,
+      'outcome',
+      Outcome.fromPartial({
+        meta: { id: 'oc_db1', parentId: 'ac_db1', component: 'db-1', timeMs: Date.now(), source: 'execute' },
+        incident: asked.incident,
+        actionId: 'ac_db1',
+        verdict: Verdict.VERDICT_RECOVERED,
+        recovered: true,
+      }),
+    );
+    await waitFor(async () => (await rank({ component: 'db-1', kind: 'db', cause: 'dependency_down' })).summary.includes('would hold failover for approval') || undefined, 10_000, 'the outcome to end the failover');
+    await stop();
+    await start();
+    // Ended before the restart: a new incident may ask for it again.
+    expect(await announce('db-1')).toMatchObject({ status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL, action: 'failover' });
+  });
+
+  it('restart - a rejection published while the plan service was down ends the restored action (the durable delivers it after the rebuild)', async () => {
+    const asked = await announce('db-2');
+    expect(asked).toMatchObject({ status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL, action: 'failover' });
+    await stop();
+    await decide(asked, 'rejected', 'bob');
+    await start();
+    await waitFor(async () => (await rank({ component: 'db-2', kind: 'db', cause: 'dependency_down' })).summary.includes('would hold failover for approval') || undefined, 10_000, 'the rejection to end the failover');
+  });
+});
