@@ -6,7 +6,7 @@ import { ADVISED_BY_PARAM, ADVISED_PROBABILITY_PARAM, hasParams } from '@x0/acti
 import { DETECTOR_MODEL } from '@x0/model-serving';
 import type { Logger, ServiceStats } from '@x0/service-kit';
 import { LabelStore } from './label-store';
-import { replayLabelEvents } from './replay';
+import { replayEventsOf } from './replay';
 
 /** What the trainer remembers of an anomaly: where it was and which model raised it. */
 export interface AnomalyRef {
@@ -140,7 +140,7 @@ export class FeedbackTracker {
    * Requires `open()`. Returns the number of labels read.
    */
   async replayLabels(sinceMs: number, onFeedback: (f: Feedback) => void): Promise<number> {
-    const labels = await replayLabelEvents(this.o.bus, { sinceMs });
+    const labels = await replayEventsOf(this.o.bus, 'label', { sinceMs });
     for (const l of labels) {
       const f = await this.labelFeedback(l);
       if (f) onFeedback(f);
@@ -150,6 +150,23 @@ export class FeedbackTracker {
 
   async stop(): Promise<void> {
     await this.consumer.stop();
+  }
+
+  /**
+   * Replays the Outcome events stored in X0_EVENTS since `sinceMs` and hands `onFeedback` the
+   * labelled predictions of the action-parameter model they give (advised actions, joined
+   * with their Action events from up to {@link ACTION_LOOKBACK_MS} earlier), as the live path
+   * does. Counts nothing towards adapter retraining. Returns the number of outcomes read.
+   */
+  async replayAdvisedOutcomes(sinceMs: number, onFeedback: (f: Feedback) => void): Promise<number> {
+    const actions = new Map<string, EventPayloads['action']>();
+    for (const a of await replayEventsOf(this.o.bus, 'action', { sinceMs: sinceMs - ACTION_LOOKBACK_MS })) if (hasParams(a.action)) actions.set(a.meta!.id, a);
+    const outcomes = await replayEventsOf(this.o.bus, 'outcome', { sinceMs });
+    for (const o of outcomes) {
+      const f = advisedFeedback(o, actions.get(o.actionId));
+      if (f) onFeedback(f);
+    }
+    return outcomes.length;
   }
 
   /** An anomaly seen on the bus, from memory or the KV index (undefined when unknown or expired). */
@@ -201,13 +218,9 @@ export class FeedbackTracker {
     const verified = o.verdict === Verdict.VERDICT_RECOVERED || o.verdict === Verdict.VERDICT_NOT_RECOVERED;
     const component = o.meta!.component;
     const action = this.actions.get(o.actionId);
-    if (verified && action) {
-      this.o.onParamOutcome(component, action.action);
-      const p = Number(action.params[ADVISED_PROBABILITY_PARAM]);
-      // advised_by: `<model>@<base version>[+<component>@<adapter version>]`; the base's version is the served one.
-      const [model, version] = (action.params[ADVISED_BY_PARAM] ?? '').split('+')[0].split('@');
-      if (Number.isFinite(p)) this.o.onFeedback({ model: model || 'action-params', version: version ?? '', predicted: p >= 0.5, actual: o.recovered, key: o.actionId });
-    }
+    if (verified && action) this.o.onParamOutcome(component, action.action);
+    const advised = advisedFeedback(o, action);
+    if (advised) this.o.onFeedback(advised);
     const anomalyId = o.incident?.anomalyId ?? '';
     if (o.verdict !== Verdict.VERDICT_RECOVERED || !anomalyId) return { type: 'ok' };
     const ref = await this.anomaly(anomalyId);
@@ -241,6 +254,24 @@ export class FeedbackTracker {
     const version = registryVersionOf(l.modelVersion || ref?.modelVersion || '');
     return { model: l.model || ref?.model || DETECTOR_MODEL, version, predicted: true, actual: l.anomaly, key: l.anomalyId };
   }
+}
+
+/** How far before a replay's start its actions are read: an outcome is verified after its action, within the verification window. */
+const ACTION_LOOKBACK_MS = 3_600_000;
+
+/**
+ * The labelled prediction of the action-parameter model an outcome gives: a verified outcome
+ * of an action whose params record the advisor's probability (predicted recovery = p >= 0.5)
+ * and `advised_by` (`<model>@<base version>[+<component>@<adapter version>]`: the base's
+ * version is the served one). Undefined otherwise.
+ */
+function advisedFeedback(o: EventPayloads['outcome'], action: EventPayloads['action'] | undefined): Feedback | undefined {
+  const verified = o.verdict === Verdict.VERDICT_RECOVERED || o.verdict === Verdict.VERDICT_NOT_RECOVERED;
+  if (!verified || !action) return undefined;
+  const p = Number(action.params[ADVISED_PROBABILITY_PARAM]);
+  if (!Number.isFinite(p)) return undefined;
+  const [model, version] = (action.params[ADVISED_BY_PARAM] ?? '').split('+')[0].split('@');
+  return { model: model || 'action-params', version: version ?? '', predicted: p >= 0.5, actual: o.recovered, key: o.actionId };
 }
 
 /** The events the tracker reads; every other event is skipped undecoded. */

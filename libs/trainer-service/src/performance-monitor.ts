@@ -209,13 +209,16 @@ export class PerformanceMonitor {
     w.servedAs = new Set([version]);
     await this.o.alerts.retain(w.model, version);
     w.monitor = this.newMonitor(w.model, version);
-    if (w.model !== DETECTOR_MODEL) return;
+    if (w.model !== DETECTOR_MODEL) {
+      await this.replayFeedback(w, version, sinceMs);
+      return;
+    }
     const carried = (monitor: string) => this.o.alerts.carried(w.model, version, monitor);
     const rec = await this.o.registry.get(w.model, version).catch(() => undefined);
     // The shipped version is the bundled forecaster: a monitor not following the registry names it by the bundle's version.
     const bundled = rec?.lineage.config?.['baseVersion'];
     if (typeof bundled === 'string' && bundled && w.version === version) w.servedAs = new Set([version, bundled]);
-    await this.replayLabels(w, version, sinceMs);
+    await this.replayFeedback(w, version, sinceMs);
     const win = rec?.lineage.dataWindow;
     if (!win) {
       this.drift.reset(undefined, carried);
@@ -234,22 +237,25 @@ export class PerformanceMonitor {
   }
 
   /**
-   * Rebuilds the champion's accuracy window from the Label events since it took over (the
-   * window and its alerts live in memory; the labels are stored): a restarted trainer judges
-   * the same accuracy as before, so an accuracy alert it carries stays in force.
+   * Rebuilds the champion's accuracy window from the stored feedback since it took over (the
+   * window and its alerts live in memory; the events are stored): the detector's from the
+   * Label events, an action-parameter model's from the outcomes of the actions it advised. A
+   * restarted trainer thus judges the same accuracy as before, and an accuracy alert it
+   * carries stays in force.
    */
-  private async replayLabels(w: Watched, version: string, sinceMs: number): Promise<void> {
+  private async replayFeedback(w: Watched, version: string, sinceMs: number): Promise<void> {
     const monitor = w.monitor;
     let counted = 0;
+    const record = (f: Feedback) => {
+      if (f.model !== w.model || !w.servedAs.has(f.version)) return;
+      monitor.recordFeedback({ predicted: f.predicted, actual: f.actual, key: f.key });
+      counted++;
+    };
     try {
-      const read = await this.feedback.replayLabels(sinceMs, (f) => {
-        if (f.model !== w.model || !w.servedAs.has(f.version)) return;
-        monitor.recordFeedback({ predicted: f.predicted, actual: f.actual, key: f.key });
-        counted++;
-      });
-      this.o.logger.info({ model: w.model, version, labels: read, counted }, 'accuracy window rebuilt from the stored labels');
+      const read = w.model === DETECTOR_MODEL ? await this.feedback.replayLabels(sinceMs, record) : await this.feedback.replayAdvisedOutcomes(sinceMs, record);
+      this.o.logger.info({ model: w.model, version, read, counted }, 'accuracy window rebuilt from the stored feedback');
     } catch (err) {
-      this.o.logger.warn({ model: w.model, version, err: errorMessage(err) }, 'accuracy window not rebuilt: only new labels count');
+      this.o.logger.warn({ model: w.model, version, err: errorMessage(err) }, 'accuracy window not rebuilt: only new feedback counts');
     }
   }
 

@@ -1,6 +1,6 @@
 import { openKeyValue, publishMessage, toKvKey, type Bus } from '@x0/bus';
 import { readEvents, waitFor } from '@x0/bus/testing';
-import { Anomaly, EVENT_CODECS, Outcome, STREAMS, Verdict, eventSubject } from '@x0/contracts';
+import { ActionResult, ActionStatus, Anomaly, EVENT_CODECS, Outcome, STREAMS, Severity, Verdict, eventSubject } from '@x0/contracts';
 import { selectBackend } from '@x0/lora';
 import type { Alert } from '@x0/model-monitor';
 import { TRAINER_ALERTS_BUCKET } from './raised-alerts';
@@ -39,6 +39,18 @@ async function publishRecovery(bus: Bus, anomalyId: string, component: string): 
     timeToRecoverMs: 1000,
   });
   await publishMessage(bus.js, { subject: eventSubject('outcome', component), data: EVENT_CODECS.outcome.encode(o), id });
+}
+
+/** A scale_up on `component` advised by action-params@1 (recovery probability 0.9), and its verified outcome. */
+async function publishAdvisedOutcome(bus: Bus, id: string, component: string, recovered: boolean): Promise<void> {
+  const meta = (eventId: string) => ({ id: eventId, component, timeMs: Date.now(), source: 'test' });
+  const incident = { anomalyId: `an-${id}`, component, score: 0.8, severity: Severity.SEVERITY_MEDIUM, action: 'scale_up' };
+  const params = { delta: '3', advised_by: 'action-params@1', advised_probability: '0.9' };
+  const action = ActionResult.fromPartial({ meta: meta(`act-${id}`), incident, planId: `pl-${id}`, action: 'scale_up', status: ActionStatus.ACTION_STATUS_SUCCEEDED, params });
+  const verdict = recovered ? Verdict.VERDICT_RECOVERED : Verdict.VERDICT_NOT_RECOVERED;
+  const outcome = Outcome.fromPartial({ meta: meta(`out-${id}`), incident, actionId: `act-${id}`, verdict, recovered, timeToRecoverMs: recovered ? 3000 : 0 });
+  await publishMessage(bus.js, { subject: eventSubject('action', component), data: EVENT_CODECS.action.encode(action), id: action.meta!.id });
+  await publishMessage(bus.js, { subject: eventSubject('outcome', component), data: EVENT_CODECS.outcome.encode(outcome), id: outcome.meta!.id });
 }
 
 describe('trainer accuracy - across a restart', () => {
@@ -98,6 +110,22 @@ describe('trainer accuracy - across a restart', () => {
     await feedbackDrained(t);
     expect((await performance()).accuracy).toMatchObject({ samples: 7, value: 2 / 7, breached: true });
     expect((await performance()).alerts).toEqual(['accuracy_low']);
+  });
+
+  it("restart - the action-parameter model's accuracy is rebuilt from the outcomes of the actions it advised", async () => {
+    const performanceOf = () => t.call('getModelPerformance', { model: 'action-params' });
+    const alerts = async () => (await readEvents(t.bus, 'model_alert', 'action-params')).filter((a) => a.type === 'accuracy_low');
+    // Five actions advised by version 1 as likely to help (p = 0.9) that did not: accuracy 0.
+    for (let i = 0; i < 5; i++) await publishAdvisedOutcome(t.bus, `ap-${i}`, 'api-1', false);
+    const [alert] = await waitFor(async () => ((await alerts()).length > 0 ? alerts() : undefined), 30_000, 'an accuracy_low alert of action-params');
+    expect(alert).toMatchObject({ model: 'action-params', version: '1' });
+
+    await t.restart();
+    const after = await performanceOf();
+    expect(after.accuracy).toMatchObject({ samples: 5, value: 0, judged: true, breached: true });
+    expect(after.alerts).toEqual(['accuracy_low']);
+    await new Promise((r) => setTimeout(r, 1000)); // five checks
+    expect((await alerts()).map((a) => a.meta!.id)).toEqual([alert.meta!.id]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { Bus } from '@x0/bus';
-import { EVENT_CODECS, STREAMS, decodeMetricBatch, eventFilter, parseSubject, validateEvent, type EventPayloads } from '@x0/contracts';
+import { EVENT_CODECS, STREAMS, decodeMetricBatch, eventFilter, parseSubject, validateEvent, type EventPayloads, type EventType } from '@x0/contracts';
 import { EventLoopSlice } from './event-loop-slice';
 
 /** One metric's values over time, oldest first. */
@@ -160,17 +160,17 @@ export async function replayEvents(bus: Bus, options: { sinceMs: number; onProgr
   return out;
 }
 
-/** Replays the Label events of X0_EVENTS since `sinceMs`, in stream order (undecodable ones are skipped). */
-export async function replayLabelEvents(bus: Bus, options: { sinceMs: number }): Promise<Array<EventPayloads['label']>> {
-  const out: Array<EventPayloads['label']> = [];
+/** Replays the events of one type stored in X0_EVENTS since `sinceMs`, in stream order (undecodable or invalid ones, which their consumers dead-lettered, are skipped). */
+export async function replayEventsOf<K extends EventType>(bus: Bus, type: K, options: { sinceMs: number }): Promise<Array<EventPayloads[K]>> {
+  const out: Array<EventPayloads[K]> = [];
   await readWindow(bus, {
     stream: STREAMS.events.name,
-    filterSubject: eventFilter('label'),
+    filterSubject: eventFilter(type),
     sinceMs: options.sinceMs,
     onMessage: (m) => {
       try {
         const parsed = parseSubject(m.subject);
-        if (parsed.type === 'event') out.push(validateEvent('label', EVENT_CODECS.label.decode(m.data), parsed.component));
+        if (parsed.type === 'event') out.push(validateEvent(type, EVENT_CODECS[type].decode(m.data) as EventPayloads[K], parsed.component));
       } catch {
         // Dead-lettered by the feedback consumer: it never counted.
       }
