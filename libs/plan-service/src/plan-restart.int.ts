@@ -11,10 +11,8 @@ import * as grpc from '@grpc/grpc-js';
 import { connectBus, type Bus } from '@x0/bus';
 import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
 import { Approval, Outcome, PlanStatus, PlannerServiceClient, Severity, Verdict, type Explanation, type Plan, type RankRequest } from '@x0/contracts';
-import { Kvm } from '@nats-io/kv';
 import { runService, type ServiceHandle } from '@x0/service-kit';
 import { planService } from './plan-service';
-import { PLANS_BUCKET } from './plan-store';
 import { makeDiagnosis, publishEvent, readEvents, waitFor } from './testing';
 
 const POLICIES = `
@@ -80,6 +78,7 @@ describe('plan service - restart during an incident', () => {
         reason: 'primary is gone',
       }),
     );
+  const explain = (planId: string) => call<{ planId: string }, Plan>(client!, client!.explain, { planId });
   const failoverAsked = async (component: string) => (await readEvents(bus, 'plan', component)).filter((p) => p.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL);
 
   beforeAll(async () => {
@@ -117,13 +116,20 @@ describe('plan service - restart during an incident', () => {
     expect(r.guardrails.find((l) => l.startsWith('cooldown:'))).toMatch(/^cooldown: blocked — scale_up on web-1 \d+(ms|s) ago, cooldown 10m$/);
   });
 
-  it('restart - an approved action holds its slot until its outcome; a recorded outcome ends it across a restart', async () => {
+  it('restart - an approved action holds its slot until its outcome; a recorded outcome ends it across a restart; Explain shows the decision', async () => {
     const [asked] = await failoverAsked('db-1');
+    expect((await explain(asked.meta!.id)).approval).toBeUndefined(); // still waiting
     await decide(asked, 'approved', 'alice');
-    const plans = await new Kvm(bus.js).open(PLANS_BUCKET);
-    await waitFor(async () => (await plans.get(`${asked.meta!.id}.approval`))?.operation === 'PUT' || undefined, 10_000, 'the approval recorded');
+    const explained = await waitFor(async () => {
+      const p = await explain(asked.meta!.id);
+      return p.approval ? p : undefined;
+    }, 10_000, 'the approval recorded');
+    expect(explained.approval).toMatchObject({ planId: asked.meta!.id, decision: 'approved', actor: 'alice', reason: 'primary is gone' });
+    expect({ ...explained, approval: undefined }).toEqual(asked);
     await stop();
     await start();
+    // Explain after the restart: the decision comes from the store.
+    expect((await explain(asked.meta!.id)).approval).toMatchObject({ decision: 'approved', actor: 'alice' });
     expect((await announce('db-1')).action).toBe('restart');
 
     await publishEvent(
@@ -151,5 +157,6 @@ describe('plan service - restart during an incident', () => {
     await decide(asked, 'rejected', 'bob');
     await start();
     await waitFor(async () => (await rank({ component: 'db-2', kind: 'db', cause: 'dependency_down' })).summary.includes('would hold failover for approval') || undefined, 10_000, 'the rejection to end the failover');
+    expect((await explain(asked.meta!.id)).approval).toMatchObject({ decision: 'rejected', actor: 'bob' });
   });
 });

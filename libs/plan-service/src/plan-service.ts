@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, NotFoundError, errorMessage } from '@x0/core';
-import { PlannerServiceService, Severity as SeverityProto, type PlannerServiceServer } from '@x0/contracts';
+import { PlanStatus as PlanStatusProto, PlannerServiceService, Severity as SeverityProto, type PlannerServiceServer } from '@x0/contracts';
 import { ComponentActionsStore, type BucketWatch } from '@x0/component-actions';
 import { DecisionEngine, loadPolicyFile, type Policy } from '@x0/decision';
 import { Guardrails } from '@x0/guardrails';
@@ -92,6 +92,8 @@ export const planService: ServiceModule<typeof planConfigShape> = {
       getStatistics: () => ctx.stats.toProto(),
       explain: async (req) => {
         const plan = await runtime.plan(req.planId);
+        // A plan that waited for an operator: with the decision, once there is one.
+        if (plan?.status === PlanStatusProto.PLAN_STATUS_PENDING_APPROVAL) return { ...plan, approval: await runtime.approval(plan.meta!.id) };
         if (plan) return plan;
         throw new NotFoundError('plan', req.planId, {
           hint: `plans are kept for ${durationText(c.PLAN_EXPLAIN_TTL_S)} (PLAN_EXPLAIN_TTL_S); x0 audit shows an older plan's explanation from the event log`,

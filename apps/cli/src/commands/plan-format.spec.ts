@@ -1,5 +1,5 @@
-import { Explanation } from '@x0/contracts';
-import { formatExplanation } from './plan-format';
+import { Explanation, Plan, PlanStatus } from '@x0/contracts';
+import { formatExplanation, formatPlan } from './plan-format';
 
 const row = (policyId: string, rejectedBecause: string) => ({ policyId, action: policyId, score: 0.5, successRate: 0.5, priority: 0.5, recency: 0, evidence: 0, rejectedBecause });
 const whyNot = (text: string) => text.split('\n').filter((l) => /^\d /.test(l)).map((l) => l.split(/\s{2,}/).pop());
@@ -15,5 +15,23 @@ describe('x0 explain / x0 rank formatting', () => {
   it('explain table - a blocked plan has no chosen row', () => {
     const blocked = Explanation.fromPartial({ summary: 's', ranking: [row('a', 'blocked: rate_limit(component) — 1 actions in 1m'), row('b', 'lower score (0.4 < 0.5)')] });
     expect(whyNot(formatExplanation(blocked))).not.toContain('(chosen)');
+  });
+
+  it('explain status - a plan that waited for approval shows the decision once there is one', () => {
+    const plan = Plan.fromPartial({
+      meta: { id: 'pl_1', parentId: 'dg_1', component: 'db-1', timeMs: Date.UTC(2026, 10, 27, 16, 20) },
+      status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL,
+      action: 'failover',
+      policyId: 'db-failover',
+      executor: 'agent',
+    });
+    const status = (p: Plan) => formatPlan(p).split('\n').find((l) => l.startsWith('status'));
+    expect(status(plan)).toBe('status     pending approval — failover (policy db-failover) via agent');
+    const approved = { ...plan, approval: { meta: { id: 'ap_1', parentId: 'pl_1', component: 'db-1', timeMs: Date.UTC(2026, 10, 27, 16, 31, 40), source: 'execute' }, planId: 'pl_1', decision: 'approved', actor: 'alice', reason: 'primary is gone', incident: undefined } };
+    expect(status(approved)).toBe('status     pending approval → approved by alice 2026-11-27 16:31 UTC — failover (policy db-failover) via agent');
+    expect(formatPlan(approved)).toContain('\nreason     primary is gone\n');
+    const expired = { ...approved, approval: { ...approved.approval, decision: 'expired', actor: 'system', reason: '' } };
+    expect(status(expired)).toBe('status     pending approval → expired 2026-11-27 16:31 UTC — failover (policy db-failover) via agent');
+    expect(formatPlan(expired)).not.toContain('reason ');
   });
 });

@@ -1,4 +1,4 @@
-import { PlanStatus, severityFromProto, type Explanation, type Plan, type Policy } from '@x0/contracts';
+import { PlanStatus, severityFromProto, type Approval, type Explanation, type Plan, type Policy } from '@x0/contracts';
 import { table } from './output';
 
 const r3 = (x: number) => x.toFixed(3);
@@ -35,13 +35,20 @@ export function planStatus(status: PlanStatus): string {
   return STATUS[status] ?? 'unspecified';
 }
 
-/** A plan: what, on what, why. */
+/** The decision on a plan that waited: `approved by alice 2026-11-27 16:31 UTC`, `expired 2026-11-27 16:46 UTC`. */
+export function approvalDecision(a: Approval): string {
+  const when = `${new Date(a.meta?.timeMs ?? 0).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return a.decision === 'expired' ? `expired ${when}` : `${a.decision} by ${a.actor || 'unknown'} ${when}`;
+}
+
+/** A plan: what, on what, why (and, for one that waited for approval, the decision). */
 export function formatPlan(p: Plan): string {
   const head = [
     `plan       ${p.meta?.id} (from ${p.meta?.parentId}, ${new Date(p.meta?.timeMs ?? 0).toISOString()})`,
     `component  ${p.meta?.component}${p.incident?.kind ? ` (${p.incident.kind})` : ''}, severity ${severityFromProto(p.incident?.severity ?? 0)}, cause ${p.incident?.cause || 'unknown'}`,
-    `status     ${planStatus(p.status)}${p.action ? ` — ${p.action} (policy ${p.policyId}) via ${p.executor}${p.dryRun ? ', dry run' : ''}` : ''}`,
+    `status     ${planStatus(p.status)}${p.approval ? ` → ${approvalDecision(p.approval)}` : ''}${p.action ? ` — ${p.action} (policy ${p.policyId}) via ${p.executor}${p.dryRun ? ', dry run' : ''}` : ''}`,
   ];
+  if (p.approval?.reason) head.push(`reason     ${p.approval.reason}`);
   if (Object.keys(p.params).length > 0) head.push(`params     ${JSON.stringify(p.params)}`);
   if (p.idempotencyKey) head.push(`key        ${p.idempotencyKey}`);
   return `${head.join('\n')}\n\n${p.explanation ? formatExplanation(p.explanation) : '(no explanation)'}`;

@@ -294,6 +294,12 @@ export interface Plan {
   idempotencyKey: string;
   explanation: Explanation | undefined;
   executor: string;
+  /**
+   * Only in PlannerService.Explain's answer, never on the bus: the decision on a plan that
+   * waited for approval (approved, rejected or expired), as the plan service recorded it;
+   * unset while it waits.
+   */
+  approval: Approval | undefined;
 }
 
 export interface Plan_ParamsEntry {
@@ -2178,6 +2184,7 @@ function createBasePlan(): Plan {
     idempotencyKey: "",
     explanation: undefined,
     executor: "",
+    approval: undefined,
   };
 }
 
@@ -2212,6 +2219,9 @@ export const Plan: MessageFns<Plan> = {
     }
     if (message.executor !== "") {
       writer.uint32(82).string(message.executor);
+    }
+    if (message.approval !== undefined) {
+      Approval.encode(message.approval, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -2312,6 +2322,14 @@ export const Plan: MessageFns<Plan> = {
             message.executor = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.approval = Approval.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2361,6 +2379,7 @@ export const Plan: MessageFns<Plan> = {
         : "",
       explanation: isSet(object.explanation) ? Explanation.fromJSON(object.explanation) : undefined,
       executor: isSet(object.executor) ? globalThis.String(object.executor) : "",
+      approval: isSet(object.approval) ? Approval.fromJSON(object.approval) : undefined,
     };
   },
 
@@ -2402,6 +2421,9 @@ export const Plan: MessageFns<Plan> = {
     if (message.executor !== "") {
       obj.executor = message.executor;
     }
+    if (message.approval !== undefined) {
+      obj.approval = Approval.toJSON(message.approval);
+    }
     return obj;
   },
 
@@ -2432,6 +2454,9 @@ export const Plan: MessageFns<Plan> = {
       ? Explanation.fromPartial(object.explanation)
       : undefined;
     message.executor = object.executor ?? "";
+    message.approval = (object.approval !== undefined && object.approval !== null)
+      ? Approval.fromPartial(object.approval)
+      : undefined;
     return message;
   },
 };
