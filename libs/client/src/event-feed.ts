@@ -130,7 +130,7 @@ export function summarize<K extends EventType>(type: K, event: EventPayloads[K])
     }
     case 'outcome': {
       const o = event as EventPayloads['outcome'];
-      return `${VERDICT[o.verdict] ?? 'unknown'}${o.recovered ? ` in ${(o.timeToRecoverMs / 1000).toFixed(1)} s` : ''}${o.anomalyReturned ? ' (anomaly returned)' : ''} after ${o.incident?.action || 'no action'}${o.detail ? ` — ${o.detail}` : ''}`;
+      return `${verdictText(o.verdict)}${o.recovered ? ` in ${(o.timeToRecoverMs / 1000).toFixed(1)} s` : ''}${o.anomalyReturned ? ' (anomaly returned)' : ''} after ${o.incident?.action || 'no action'}${o.detail ? ` — ${o.detail}` : ''}`;
     }
     case 'approval': {
       const a = event as EventPayloads['approval'];
@@ -183,6 +183,11 @@ const VERDICT: Record<number, string> = {
   [Verdict.VERDICT_DRY_RUN]: 'dry run (not verified)',
   [Verdict.VERDICT_ACTION_FAILED]: 'action failed',
 };
+
+/** A verification verdict in the words outcome events use: `recovered`, `not recovered`, …, `unknown` for an unset one. */
+export function verdictText(verdict: Verdict): string {
+  return VERDICT[verdict] ?? 'unknown';
+}
 
 function fmt(v: number): string {
   return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3);

@@ -18,7 +18,9 @@ import {
   type DeleteDocumentRequest,
   type DeleteDocumentResponse,
   type DeletePolicyRequest,
+  type GetIncidentRequest,
   type GetModelRequest,
+  Incident,
   type IngestDocumentRequest,
   type IngestDocumentResponse,
   type ListActionsResponse,
@@ -32,6 +34,8 @@ import {
   MonitorServiceService,
   PlannerServiceService,
   Policy,
+  Severity,
+  Verdict,
   type UpsertPolicyRequest,
   Statistics,
   TrainerServiceService,
@@ -136,6 +140,10 @@ describe('cli process', () => {
           ingested.push(call.request.source);
           cb(null, { chunks: 1 });
         };
+        impl['getIncident'] = (call: grpc.ServerUnaryCall<GetIncidentRequest, Incident>, cb: grpc.sendUnaryData<Incident>) =>
+          call.request.id === 'an_1'
+            ? cb(null, Incident.fromPartial({ id: 'an_1', context: { anomalyId: 'an_1', component: 'demo-db', severity: Severity.SEVERITY_HIGH, signature: [0.5, -0.5], action: 'failover' }, verdict: Verdict.VERDICT_UNSPECIFIED }))
+            : cb({ code: grpc.status.NOT_FOUND, details: `incident '${call.request.id}' not found` });
         // As the knowledge service answers (libs/knowledge-service/src/runbook-removal.int.ts).
         impl['deleteDocument'] = (call: grpc.ServerUnaryCall<DeleteDocumentRequest, DeleteDocumentResponse>, cb: grpc.sendUnaryData<DeleteDocumentResponse>) =>
           call.request.source === 'disk-full.md'
@@ -273,6 +281,17 @@ describe('cli process', () => {
     expect(await x0(['jobs', '--model', 'detector'], all(up), `nats://${down}`)).toMatchObject({ code: 0, stdout: 'no training jobs of detector\n' });
     expect(await x0(['jobs', '--model', ''], all(up), `nats://${down}`)).toMatchObject({ code: 2, stdout: '', stderr: 'x0: --model must name a model (x0 models ls)\n' });
   }, 90_000);
+
+  it('incidents show - fields in words, not the raw message; --json keeps the raw form', async () => {
+    const r = await x0(['incidents', 'show', 'an_1'], all(up), `nats://${down}`);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(/^component  demo-db, severity high, score 0\.000$/m);
+    expect(r.stdout).toMatch(/^outcome    unknown$/m);
+    expect(r.stdout).toMatch(/^signature  2 values in \[-0\.500, 0\.500\]/m);
+    const json = await x0(['incidents', 'show', 'an_1', '--json'], all(up), `nats://${down}`);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ id: 'an_1', verdict: 0, context: { severity: 3, signature: [0.5, -0.5] } });
+  }, 60_000);
 
   it('policies add - checked as the plan service checks its policy file; nothing is written when one policy is wrong', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-policies-'));

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { Verdict } from '@x0/contracts';
+import { verdictText } from '@x0/client';
 import { MAX_RUNBOOK_BYTES } from '@x0/knowledge-base';
+import { formatIncident, utcTime } from './incident-format';
 import { fail, table } from './output';
 import { usingClient } from './client-session';
 import { UsageError } from './failure';
@@ -112,11 +113,11 @@ export function registerIncidents(program: Command): void {
         const rows = [['RECORDED', 'COMPONENT', 'CAUSE', 'ACTION', 'OUTCOME', 'RECOVERY', 'INCIDENT']];
         for (const i of incidents) {
           rows.push([
-            new Date(i.recordedMs).toISOString().slice(0, 19).replace('T', ' '),
+            utcTime(i.recordedMs),
             i.context?.component ?? '',
             i.context?.cause || '-',
             i.context?.action || '-',
-            (Verdict[i.verdict] ?? '').replace('VERDICT_', '').toLowerCase(),
+            verdictText(i.verdict),
             i.recovered ? `${(i.timeToRecoverMs / 1000).toFixed(1)} s` : '-',
             i.id,
           ]);
@@ -126,11 +127,15 @@ export function registerIncidents(program: Command): void {
     });
   cmd
     .command('show')
-    .description('one incident, whole')
+    .description('one incident, whole: what was detected, diagnosed and done, the outcome, and the ids to follow')
     .argument('<id>', 'incident (anomaly) id')
-    .action(async (id: string) => {
+    .option('--json', 'JSON output (the incident as the knowledge service returns it, with the whole signature)')
+    .action(async (id: string, opts: { json?: boolean }, show: Command) => {
+      // `incidents` has a --json of its own, which takes the flag wherever it is written.
+      const json = opts.json || show.parent?.opts<{ json?: boolean }>().json;
       await usingClient('x0-incidents', async (client) => {
-        process.stdout.write(`${JSON.stringify(await client.services.knowledge.getIncident({ id }), null, 2)}\n`);
+        const incident = await client.services.knowledge.getIncident({ id });
+        process.stdout.write(json ? `${JSON.stringify(incident)}\n` : `${formatIncident(incident)}\n`);
       });
     });
 }
