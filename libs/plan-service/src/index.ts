@@ -1,5 +1,5 @@
 export { planService } from './plan-service';
-export { planConfigShape, loadGuardrailsConfig, mergeDeep, SERVICE_GUARDRAIL_DEFAULTS } from './plan-config';
+export { planConfigShape, checkExplainTtl, loadGuardrailsConfig, mergeDeep, SERVICE_GUARDRAIL_DEFAULTS } from './plan-config';
 export { PlanRuntime, DecisionClock, type PlanRuntimeOptions, type PlanCounts } from './plan-runtime';
 export { buildPlan, planRequest, explanationToProto, candidateEvidence, decisionSeverity, idempotencyKey, type PlanInputs } from './plan-builder';
 export { PolicyStore, POLICIES_BUCKET } from './policy-store';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadGuardrailsConfig, mergeDeep } from './plan-config';
+import { checkExplainTtl, loadGuardrailsConfig, mergeDeep } from './plan-config';
 
 describe('plan config', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-plan-cfg-'));
@@ -37,6 +37,17 @@ describe('plan config', () => {
     await expect(loadGuardrailsConfig(path.join(dir, 'missing.yaml'))).rejects.toThrow(/^'PLAN_GUARDRAILS_FILE' cannot read .*missing\.yaml/);
     const list = file('list.yaml', '- 1\n');
     await expect(loadGuardrailsConfig(list)).rejects.toThrow('must hold a mapping of guardrail settings');
+  });
+
+  it('checkExplainTtl - PLAN_EXPLAIN_TTL_S must cover the approval and in-flight timeouts', async () => {
+    const c = await loadGuardrailsConfig('');
+    expect(() => checkExplainTtl(60, c)).toThrow(
+      "'PLAN_EXPLAIN_TTL_S' must be ≥ 900 (the guardrails' approval.timeoutS 900 and blastRadius.inFlightTimeoutS 600): a plan waiting for an operator must stay explainable and restorable, got 60",
+    );
+    expect(() => checkExplainTtl(900, c)).not.toThrow();
+    const short = await loadGuardrailsConfig(file('short.yaml', 'approval: { timeoutS: 60 }\nblastRadius: { inFlightTimeoutS: 120 }\n'));
+    expect(() => checkExplainTtl(60, short)).toThrow(/^'PLAN_EXPLAIN_TTL_S' must be ≥ 120 /);
+    expect(() => checkExplainTtl(120, short)).not.toThrow();
   });
 
   it('mergeDeep - objects merge, arrays and scalars are replaced', () => {

@@ -16,7 +16,10 @@ export const planConfigShape = {
   PLAN_DRY_RUN: envBool(false),
   /** Recent plans kept in memory (redelivered diagnoses; Explain without a KV read). */
   PLAN_EXPLAIN_CACHE: envInt(10_000, 1, 1_000_000),
-  /** How long every plan is kept in the KV bucket x0_plans for Explain, also across restarts (seconds). */
+  /**
+   * How long every plan is kept in the KV bucket x0_plans for Explain, also across restarts
+   * (seconds). At least the guardrails' approval and in-flight timeouts (checkExplainTtl).
+   */
   PLAN_EXPLAIN_TTL_S: envInt(7 * 86_400, 60, 365 * 86_400),
   /** Debounce of statistics updates from the policy-stats bucket before the engine re-imports them. */
   PLAN_STATS_DEBOUNCE_MS: envInt(200, 0, 60_000),
@@ -68,6 +71,24 @@ export async function loadGuardrailsConfig(file: string, options: { dryRun?: boo
   } catch (err) {
     if (err instanceof InvalidArgumentError && file) throw new InvalidArgumentError(err.field, `${err.message.replace(/^'[^']*' /, '')} (in ${file})`, { cause: err });
     throw err;
+  }
+}
+
+/**
+ * Refuses a PLAN_EXPLAIN_TTL_S shorter than the guardrails' approval timeout or in-flight
+ * timeout: a plan still waiting for an operator (listed by `x0 pending`) must stay
+ * explainable, and a restarted plan service rebuilds its unfinished actions from the stored
+ * plans. Throws InvalidArgumentError naming the variable and the settings.
+ */
+export function checkExplainTtl(ttlS: number, guardrails: Pick<GuardrailsConfig, 'approval' | 'blastRadius'>): void {
+  const approvalS = guardrails.approval.timeoutS;
+  const inFlightS = guardrails.blastRadius.inFlightTimeoutS;
+  const minS = Math.ceil(Math.max(approvalS, inFlightS));
+  if (ttlS < minS) {
+    throw new InvalidArgumentError(
+      'PLAN_EXPLAIN_TTL_S',
+      `must be ≥ ${minS} (the guardrails' approval.timeoutS ${approvalS} and blastRadius.inFlightTimeoutS ${inFlightS}): a plan waiting for an operator must stay explainable and restorable, got ${ttlS}`,
+    );
   }
 }
 

@@ -8,7 +8,7 @@ import { Guardrails } from '@x0/guardrails';
 import { PolicyStatsStore } from '@x0/policy-stats';
 import type { ServiceModule } from '@x0/service-kit';
 import { candidateEvidence, decisionSeverity, explanationToProto } from './plan-builder';
-import { loadGuardrailsConfig, planConfigShape } from './plan-config';
+import { checkExplainTtl, loadGuardrailsConfig, planConfigShape } from './plan-config';
 import { DecisionClock, PlanRuntime } from './plan-runtime';
 import { policyFromProto, policyToProto } from './policy-proto';
 import { PlanStore } from './plan-store';
@@ -28,6 +28,7 @@ export const planService: ServiceModule<typeof planConfigShape> = {
   async create(ctx) {
     const c = ctx.config;
     const guardrailsConfig = await loadGuardrailsConfig(c.PLAN_GUARDRAILS_FILE, { dryRun: c.PLAN_DRY_RUN });
+    checkExplainTtl(c.PLAN_EXPLAIN_TTL_S, guardrailsConfig);
     const clock = new DecisionClock();
     const engine = new DecisionEngine({ clock: clock.now });
     const guardrails = new Guardrails({ config: guardrailsConfig, clock: clock.now });
