@@ -1,5 +1,5 @@
 import { LruMap, deriveId } from '@x0/core';
-import { createEventConsumer, toKvKey, type Bus, type ConsumerLoop, type ConsumerLoopOptions, type Delivery, type HandleResult } from '@x0/bus';
+import { createEventConsumer, partitionOf, toKvKey, type Bus, type ConsumerLoop, type ConsumerLoopOptions, type Delivery, type HandleResult } from '@x0/bus';
 import { EVENT_CODECS, PlanStatus, Verdict, eventSubject, type Approval, type Diagnosis, type EventPayloads, type Outcome, type Plan } from '@x0/contracts';
 import type { ComponentActionsRecord } from '@x0/component-actions';
 import { Planner, type DecisionEngine, type PlanRequest } from '@x0/decision';
@@ -110,8 +110,11 @@ export class PlanRuntime {
     const { plans, approvals, outcomes } = await this.o.store.since(sinceMs);
     const cooldowns = new Map(this.o.engine.policies().map((p) => [p.id, p.cooldownS]));
     const restored: AdmittedAction[] = [];
+    const partition = this.o.consumer?.partition;
     for (const p of plans) {
       if (p.status !== PlanStatus.PLAN_STATUS_DISPATCH && p.status !== PlanStatus.PLAN_STATUS_PENDING_APPROVAL) continue;
+      // With partitions, each replica owns its components' guardrails (and is fed only their outcomes).
+      if (partition && partitionOf(eventSubject('plan', p.meta!.component), partition.count) !== partition.index) continue;
       const id = p.meta!.id;
       const decision = approvals.get(toKvKey(id))?.decision;
       const ended = outcomes.has(toKvKey(id)) || (decision !== undefined && decision !== 'approved');
