@@ -1,16 +1,24 @@
+/** One (component, action) slot: since when, and which plan holds it ('' = not known). */
+interface Slot {
+  since: number;
+  planId: string;
+}
+
 /**
  * Components with an action in flight, per group (component kind). An action is in flight
- * from its dispatch until its outcome, or until `timeoutMs` when no outcome arrives.
+ * from its dispatch until its outcome, or until `timeoutMs` when no outcome arrives. Each
+ * (component, action) is one slot, held by the plan admitted for it last; the outcome or
+ * release of another plan's action does not free it.
  */
 export class InFlightTracker {
-  /** kind → component → action → dispatch time. */
-  private readonly groups = new Map<string, Map<string, Map<string, number>>>();
+  /** kind → component → action → slot. */
+  private readonly groups = new Map<string, Map<string, Map<string, Slot>>>();
   private readonly kindOf = new Map<string, string>();
 
   constructor(readonly timeoutMs: number) {}
 
-  /** Marks `action` on `component` (of `kind`) in flight since `now`. */
-  add(component: string, kind: string, action: string, now: number): void {
+  /** Marks `action` on `component` (of `kind`) in flight since `now`, held by plan `planId` when given. */
+  add(component: string, kind: string, action: string, now: number, planId = ''): void {
     const previous = this.kindOf.get(component);
     if (previous !== undefined && previous !== kind) this.groups.get(previous)?.delete(component);
     this.kindOf.set(component, kind);
@@ -18,21 +26,28 @@ export class InFlightTracker {
     if (!group) this.groups.set(kind, (group = new Map()));
     let actions = group.get(component);
     if (!actions) group.set(component, (actions = new Map()));
-    actions.set(action, now);
+    actions.set(action, { since: now, planId });
   }
 
-  /** Ends `action` on `component` (its outcome arrived, or it will never run). */
-  remove(component: string, action: string): void {
+  /**
+   * Ends `action` on `component` (its outcome arrived, or it will never run). With `planId`,
+   * only when that plan holds the slot (or the slot's plan is not known): a late event of an
+   * earlier plan leaves a newer plan's slot alone. Returns whether a slot was freed.
+   */
+  remove(component: string, action: string, planId = ''): boolean {
     const kind = this.kindOf.get(component);
-    if (kind === undefined) return;
+    if (kind === undefined) return false;
     const group = this.groups.get(kind);
-    const actions = group?.get(component);
-    if (!group || !actions) return;
+    const slot = group?.get(component)?.get(action);
+    if (!group || !slot) return false;
+    if (planId && slot.planId && slot.planId !== planId) return false;
+    const actions = group.get(component)!;
     actions.delete(action);
     if (actions.size === 0) {
       group.delete(component);
       this.kindOf.delete(component);
     }
+    return true;
   }
 
   /** Whether `component` has any action in flight at `now`. */
@@ -48,7 +63,7 @@ export class InFlightTracker {
     const kind = this.kindOf.get(component);
     if (kind === undefined) return undefined;
     this.expire(kind, now);
-    return this.groups.get(kind)?.get(component)?.get(action);
+    return this.groups.get(kind)?.get(component)?.get(action)?.since;
   }
 
   /** Number of components of `kind` with an action in flight at `now`. */
@@ -68,7 +83,7 @@ export class InFlightTracker {
     const group = this.groups.get(kind);
     if (!group) return;
     for (const [component, actions] of group) {
-      for (const [action, since] of actions) if (now - since >= this.timeoutMs) actions.delete(action);
+      for (const [action, slot] of actions) if (now - slot.since >= this.timeoutMs) actions.delete(action);
       if (actions.size === 0) {
         group.delete(component);
         this.kindOf.delete(component);

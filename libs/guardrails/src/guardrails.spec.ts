@@ -112,6 +112,28 @@ describe('guardrails', () => {
       g.release('web-1', 'rollback'); // rejected or expired
       expect(g.evaluate(ctx({ risk: 'high', action: 'rollback' })).verdict).toBe('needs_approval');
     });
+
+    it('release - a late rejection or expiry of an earlier plan does not free a newer plan\'s slot', () => {
+      const { g, clock } = only({ approval: { enabled: true, minRisk: 'high' } });
+      const failover = ctx({ component: 'db-1', kind: 'db', risk: 'high', action: 'failover' });
+      expect(g.admit({ ...failover, planId: 'pl_1' }).verdict).toBe('needs_approval');
+      expect(g.release('db-1', 'failover', 'pl_1')).toBe(true); // pl_1 expired
+      clock.advanceS(10);
+      expect(g.admit({ ...failover, planId: 'pl_2' }).verdict).toBe('needs_approval');
+      clock.advanceS(5);
+      // pl_1's expiry delivered again: pl_2 is still with the operator, not asked a second time.
+      expect(g.release('db-1', 'failover', 'pl_1')).toBe(false);
+      expect(line(g.evaluate(failover), 'approval')).toBe('approval: blocked — failover on db-1 was put to an operator 5s ago and is not finished');
+      // Nor does an outcome of pl_1; pl_2's own decision does free it.
+      g.recordOutcome({ component: 'db-1', policyId: 'web-restart', action: 'failover', success: false, planId: 'pl_1' });
+      expect(g.evaluate(failover).verdict).toBe('block');
+      expect(g.release('db-1', 'failover', 'pl_2')).toBe(true);
+      expect(g.evaluate(failover).verdict).toBe('needs_approval');
+      // A caller without plan ids frees the slot as before.
+      g.admit({ ...failover, planId: 'pl_3' });
+      expect(g.release('db-1', 'failover')).toBe(true);
+      expect(g.evaluate(failover).verdict).toBe('needs_approval');
+    });
   });
 
   describe('restore', () => {
@@ -137,6 +159,21 @@ describe('guardrails', () => {
       clock.now = t0 + 45_000 + 600_000;
       expect(line(g.evaluate(ctx({ component: 'db-1', kind: 'db', action: 'failover', risk: 'high' })), 'approval')).toBe('approval: needs_approval — risk high ≥ high; expires in 15m');
       expect(() => g.restore([{ component: '', action: 'x', atMs: 0, inFlight: false }])).toThrow(`'component' must be non-empty`);
+    });
+
+    it('restore - a restored slot is held by its plan: a late event of an earlier plan does not free it', () => {
+      const { g, clock } = only({ approval: { enabled: true, minRisk: 'high' } });
+      const t0 = clock.now;
+      clock.advanceS(60);
+      g.restore([
+        { component: 'db-1', action: 'failover', atMs: t0, inFlight: false, planId: 'pl_1' },
+        { component: 'db-1', action: 'failover', atMs: t0 + 30_000, inFlight: true, planId: 'pl_2' },
+      ]);
+      const failover = ctx({ component: 'db-1', action: 'failover', risk: 'high' });
+      expect(g.release('db-1', 'failover', 'pl_1')).toBe(false);
+      expect(line(g.evaluate(failover), 'approval')).toBe('approval: blocked — failover on db-1 was put to an operator 30s ago and is not finished');
+      expect(g.release('db-1', 'failover', 'pl_2')).toBe(true);
+      expect(g.evaluate(failover).verdict).toBe('needs_approval');
     });
   });
 

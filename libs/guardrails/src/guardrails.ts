@@ -131,7 +131,8 @@ export class Guardrails {
    * Evaluates `ctx` and, unless blocked, counts the action as dispatched now: starts its
    * cooldown, adds it to the rate-limit windows and to the in-flight set, and uses up a
    * half-open breaker's trial. An action held for approval is counted too (it holds its
-   * slot); call `release()` if it is rejected or expires.
+   * slot); call `release()` if it is rejected or expires. With `ctx.planId` the slot is that
+   * plan's: only its own release or outcome frees it.
    */
   admit(ctx: DecisionContext): GuardrailVerdict {
     const verdict = this.evaluate(ctx);
@@ -143,7 +144,7 @@ export class Guardrails {
     this.componentRate.record(ctx.component, now);
     this.globalRate.record(GLOBAL, now);
     this.registerComponent(ctx.component, ctx.kind);
-    this.inFlight.add(ctx.component, ctx.kind || DEFAULT_GROUP, ctx.action, now);
+    this.inFlight.add(ctx.component, ctx.kind || DEFAULT_GROUP, ctx.action, now, ctx.planId);
     if (verdict.verdict !== 'dry_run') {
       // A dry run is no trial: its outcome says nothing about whether the action works.
       this.breakerFor(ctx.policyId).onDispatch(now);
@@ -158,8 +159,9 @@ export class Guardrails {
    * rebuilds its state from its records. Each starts its cooldown at `atMs`, enters the rate
    * windows at `atMs` and, when `inFlight`, holds its in-flight slot from `atMs` (so it still
    * stops counting `inFlightTimeoutS` after then, and a high-risk one awaiting an operator is
-   * not put to an operator again). Runs no check; breakers and stabilisation are left as they
-   * are. Meant for a fresh instance, before its first `admit()`.
+   * not put to an operator again), held by its `planId` as `admit()` would. Runs no check;
+   * breakers and stabilisation are left as they are. Meant for a fresh instance, before its
+   * first `admit()`.
    */
   restore(actions: readonly AdmittedAction[]): void {
     for (const a of [...actions].sort((x, y) => x.atMs - y.atMs)) {
@@ -171,22 +173,27 @@ export class Guardrails {
       this.componentRate.record(a.component, a.atMs);
       this.globalRate.record(GLOBAL, a.atMs);
       this.registerComponent(a.component, a.kind);
-      if (a.inFlight) this.inFlight.add(a.component, a.kind || DEFAULT_GROUP, a.action, a.atMs);
+      if (a.inFlight) this.inFlight.add(a.component, a.kind || DEFAULT_GROUP, a.action, a.atMs, a.planId);
     }
   }
 
-  /** Frees the in-flight slot of an admitted action that will not run (rejected, expired). */
-  release(component: string, action: string): void {
-    this.inFlight.remove(component, action);
+  /**
+   * Frees the in-flight slot of an admitted action that will not run (rejected, expired). With
+   * `planId`, only if that plan holds the slot: a late rejection or expiry of an earlier plan
+   * leaves the slot of a newer plan for the same action alone. Returns whether it freed one.
+   */
+  release(component: string, action: string, planId?: string): boolean {
+    return this.inFlight.remove(component, action, planId);
   }
 
   /**
-   * Feeds the outcome of an admitted action: frees its in-flight slot and, unless it was a
-   * dry run, updates the breakers; a success also counts as the component's recovery.
+   * Feeds the outcome of an admitted action: frees its in-flight slot (with `planId`, only if
+   * that plan holds it, as `release()`) and, unless it was a dry run, updates the breakers; a
+   * success also counts as the component's recovery.
    */
   recordOutcome(outcome: GuardrailOutcome): void {
     const now = this.clock();
-    this.inFlight.remove(outcome.component, outcome.action);
+    this.inFlight.remove(outcome.component, outcome.action, outcome.planId);
     if (outcome.dryRun) return;
     this.breakerFor(outcome.policyId).onOutcome(outcome.success, now);
     this.globalBreaker.onOutcome(outcome.success, now);

@@ -32,6 +32,11 @@ export interface DecisionContext {
   dryRun?: boolean;
   /** Number of components of this kind, when the caller knows it (else: those seen so far). */
   groupSize?: number;
+  /**
+   * The plan the action is admitted for: it then holds the action's in-flight slot, and only
+   * that plan's outcome or release frees it. Omitted by callers without plans (a what-if).
+   */
+  planId?: string;
 }
 
 /**
@@ -72,6 +77,8 @@ export interface AdmittedAction {
   inFlight: boolean;
   /** The policy's cooldown for it; the configured default when omitted. */
   cooldownS?: number;
+  /** The plan it was admitted for (holds its in-flight slot, as DecisionContext.planId). */
+  planId?: string;
 }
 
 /** What became of a dispatched action, as far as the guardrails care. */
@@ -83,6 +90,11 @@ export interface GuardrailOutcome {
   success: boolean;
   /** Outcome of a dry run: releases the in-flight slot, says nothing about success. */
   dryRun?: boolean;
+  /**
+   * The plan the action ran for: its in-flight slot is freed only if that plan holds it (a late
+   * outcome of an earlier plan leaves a newer plan's slot alone). Omitted: the slot is freed.
+   */
+  planId?: string;
 }
 
 /** Renders a check as one explanation line. */
