@@ -50,6 +50,17 @@ describe('planner', () => {
     expect(d.explanation.ranking[0].rejectedBecause).toBe('blocked: approval — rollback on web-1 was put to an operator 20s ago and is not finished');
   });
 
+  it('plan - the admitted action is held by its plan: an outcome of an earlier plan does not free it', () => {
+    const rollback = makePolicy({ id: 'rollback', action: 'rollback', priority: 90, risk: 'high', cooldownS: 0 });
+    const { planner, clock } = setup([rollback], { ...quiet, approval: { enabled: true, minRisk: 'high' } });
+    expect(planner.plan(req({ planId: 'pl_2' }))).toMatchObject({ status: 'pending_approval', action: 'rollback' });
+    clock.now += 5_000;
+    planner.recordOutcome({ policyId: 'rollback', action: 'rollback', component: 'web-1', recovered: true, timeMs: clock.now, planId: 'pl_1' });
+    expect(planner.preview(req()).status).toBe('blocked');
+    planner.recordOutcome({ policyId: 'rollback', action: 'rollback', component: 'web-1', recovered: true, timeMs: clock.now, planId: 'pl_2' });
+    expect(planner.preview(req()).status).toBe('pending_approval');
+  });
+
   it('plan - nothing applies: no_action with the reason', () => {
     const d = setup([restart]).planner.plan(req({ availableActions: ['throttle'] }));
     expect(d.status).toBe('no_action');

@@ -11,6 +11,8 @@ export type PlanStatus = 'dispatch' | 'pending_approval' | 'blocked' | 'no_actio
 export interface PlanRequest extends DecisionInput {
   /** Number of components of this kind, when known. */
   groupSize?: number;
+  /** The plan being made: the admitted action's in-flight slot is this plan's (see DecisionContext.planId). */
+  planId?: string;
 }
 
 /** The planner's answer: what to do (if anything), the guardrails' verdict and why. */
@@ -39,6 +41,8 @@ export interface PlannerOptions {
 /** An outcome as the planner learns it (the engine's record plus whether it was a dry run). */
 export interface PlanOutcome extends OutcomeRecord {
   dryRun?: boolean;
+  /** The plan the action ran for: frees the in-flight slot only if that plan holds it. */
+  planId?: string;
 }
 
 /**
@@ -82,6 +86,7 @@ export class Planner {
       action: outcome.action,
       success: outcome.recovered,
       dryRun: outcome.dryRun,
+      planId: outcome.planId,
     });
   }
 
@@ -143,6 +148,7 @@ export class Planner {
       cooldownS: policy.cooldownS,
       dryRun: policy.dryRun,
       groupSize: req.groupSize,
+      planId: req.planId,
     };
   }
 }

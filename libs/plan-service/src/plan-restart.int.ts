@@ -159,4 +159,20 @@ describe('plan service - restart during an incident', () => {
     await waitFor(async () => (await rank({ component: 'db-2', kind: 'db', cause: 'dependency_down' })).summary.includes('would hold failover for approval') || undefined, 10_000, 'the rejection to end the failover');
     expect((await explain(asked.meta!.id)).approval).toMatchObject({ decision: 'rejected', actor: 'bob' });
   });
+
+  it('restart - the restored slot is its plan\'s: a late decision on an earlier plan, delivered after the rebuild, does not free it', async () => {
+    const first = await announce('db-3');
+    await decide(first, 'rejected', 'bob');
+    await waitFor(async () => (await rank({ component: 'db-3', kind: 'db', cause: 'dependency_down' })).summary.includes('would hold failover for approval') || undefined, 10_000, 'the rejection to end the failover');
+    const asked = await announce('db-3');
+    expect(asked).toMatchObject({ status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL, action: 'failover' });
+    await stop();
+    await decide(first, 'expired', 'system'); // the earlier plan's decision once more, late
+    await start();
+    const stats = () => call<object, { latency?: { count: number } }>(client!, client!.getStatistics, {});
+    await waitFor(async () => ((await stats()).latency!.count >= 1 ? true : undefined), 10_000, 'the late decision handled');
+    const again = await announce('db-3');
+    expect(again).toMatchObject({ status: PlanStatus.PLAN_STATUS_DISPATCH, action: 'restart' });
+    expect((await failoverAsked('db-3')).map((p) => p.meta!.id)).toEqual([first.meta!.id, asked.meta!.id]);
+  });
 });

@@ -119,7 +119,7 @@ export class PlanRuntime {
       const decision = approvals.get(toKvKey(id))?.decision;
       const ended = outcomes.has(toKvKey(id)) || (decision !== undefined && decision !== 'approved');
       const kind = p.incident?.kind ?? '';
-      restored.push({ component: p.meta!.component, kind, action: p.action, atMs: p.meta!.timeMs, inFlight: !ended, cooldownS: cooldowns.get(p.policyId) });
+      restored.push({ component: p.meta!.component, kind, action: p.action, atMs: p.meta!.timeMs, inFlight: !ended, cooldownS: cooldowns.get(p.policyId), planId: id });
       this.member(kind, p.meta!.component);
     }
     this.o.guardrails.restore(restored);
@@ -213,7 +213,7 @@ export class PlanRuntime {
       this.recent.set(id, known);
       return known;
     }
-    const req = this.request(d);
+    const req = { ...this.request(d), planId: id };
     const decision = this.o.clock.at(now, () => this.planner.plan(req));
     const plan = buildPlan(d, decision, now);
     this.recent.set(id, plan);
@@ -225,12 +225,14 @@ export class PlanRuntime {
   /**
    * Records the outcome with its plan (a restarted plan service then knows the action ended)
    * before the guardrails hear of it: a failed write is retried, and the guardrails counted once.
+   * The in-flight slot is freed only if the outcome's plan (`incident.plan_id`) holds it: a late
+   * outcome of an earlier plan leaves a newer plan for the same action in flight.
    */
   private async onOutcome(o: Outcome): Promise<HandleResult> {
     const inc = o.incident!;
     if (inc.planId && inc.action) await this.o.store.recordOutcome(inc.planId, o);
     if (!inc.policyId || !inc.action || this.tooOld(o.meta!.timeMs)) return { type: 'ok' };
-    const base = { component: o.meta!.component, policyId: inc.policyId, action: inc.action };
+    const base = { component: o.meta!.component, policyId: inc.policyId, action: inc.action, ...(inc.planId ? { planId: inc.planId } : {}) };
     switch (o.verdict) {
       case Verdict.VERDICT_RECOVERED:
         // A success also ends the component's episode (stabilisation: flap window starts).
@@ -244,18 +246,26 @@ export class PlanRuntime {
         this.o.guardrails.recordOutcome({ ...base, success: false, dryRun: true });
         break;
       default:
-        this.o.guardrails.release(base.component, base.action);
+        this.o.guardrails.release(base.component, base.action, base.planId);
     }
     return { type: 'ok' };
   }
 
-  /** Records the decision with its plan (for Explain and a restart), then frees the slot of one that will not run. */
+  /**
+   * Records the decision with its plan (for Explain and a restart), then frees the slot of one
+   * that will not run — only if that plan holds it: a late or redelivered rejection or expiry
+   * of an earlier plan does not free the slot of a newer plan awaiting an operator for the same
+   * action (which would then be put to an operator again).
+   */
   private async onApproval(a: Approval): Promise<HandleResult> {
     const planId = a.planId || a.incident?.planId || '';
     if (planId) await this.o.store.recordApproval(planId, a);
     // An approved action holds its slot until its outcome; a rejected or expired one never runs.
     const inc = a.incident;
-    if (a.decision !== 'approved' && inc?.action && !this.tooOld(a.meta!.timeMs)) this.o.guardrails.release(a.meta!.component, inc.action);
+    if (a.decision === 'approved' || !inc?.action || this.tooOld(a.meta!.timeMs)) return { type: 'ok' };
+    if (!this.o.guardrails.release(a.meta!.component, inc.action, planId || undefined)) {
+      this.o.logger.debug({ plan: planId, component: a.meta!.component, action: inc.action, decision: a.decision }, 'approval decision freed no in-flight slot (finished, or held by another plan)');
+    }
     return { type: 'ok' };
   }
 

@@ -205,6 +205,38 @@ describe('plan service', () => {
     expect(after.guardrails.find((l) => l.startsWith('blast_radius'))).toMatch(/^blast_radius\(db\): ok/);
   });
 
+  it('approval - a late expiry of an earlier plan does not free the slot of a newer plan awaiting approval for the same action', async () => {
+    const expired = (plan: Plan, id: string) =>
+      Approval.fromPartial({
+        meta: { id, parentId: plan.meta!.id, component: 'store-1', timeMs: Date.now(), source: 'execute' },
+        incident: plan.incident,
+        planId: plan.meta!.id,
+        decision: 'expired',
+        actor: 'system',
+      });
+    const diagnose = async () => {
+      const d = makeDiagnosis('store-1', { kind: 'store', cause: 'dependency_down' });
+      await publishEvent(bus, 'diagnosis', d);
+      return planFor(d.meta!.id);
+    };
+    const p1 = await diagnose();
+    expect(p1).toMatchObject({ status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL, action: 'failover' });
+    await publishEvent(bus, 'approval', expired(p1, 'ap_store1'));
+    await waitFor(async () => (await rank({ component: 'store-1', kind: 'store', cause: 'dependency_down' })).summary.includes('would hold failover for approval') || undefined, 10_000, "p1's expiry to free its slot");
+    const p2 = await diagnose();
+    expect(p2).toMatchObject({ status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL, action: 'failover' });
+
+    // p1's expiry once more (delivered late, or published again) while p2 waits for an operator.
+    const s0 = await stats();
+    await publishEvent(bus, 'approval', expired(p1, 'ap_store1-again'));
+    // latency.count: messages handled (messagesIn counts them on receipt).
+    await waitFor(async () => ((await stats()).latency!.count > s0.latency!.count ? true : undefined), 10_000, 'the late approval handled');
+    const p3 = await diagnose();
+    expect(p3.status).toBe(PlanStatus.PLAN_STATUS_BLOCKED);
+    expect(p3.explanation!.guardrails.find((l) => l.startsWith('approval:'))).toMatch(/^approval: blocked — failover on store-1 was put to an operator \S+ ago and is not finished$/);
+    expect((await readEvents(bus, 'plan', 'store-1')).filter((p: Plan) => p.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL).map((p: Plan) => p.meta!.id)).toEqual([p1.meta!.id, p2.meta!.id]);
+  });
+
   it('policies - listed from KV, validated upserts, enable/disable hot-reloads the engine', async () => {
     const { policies } = await call<object, { policies: PolicyProto[] }>(client, client.listPolicies, {});
     expect(policies.map((p) => p.id)).toEqual(['cpu-scale-up', 'cpu-throttle', 'db-failover']);
