@@ -109,7 +109,7 @@ describe('incident gate', () => {
     expect(g.incident('c')).toBeUndefined(); // not announced yet: nothing to carry on
     g.opened('c', 'an_1', 1);
     const open = g.incident('c')!;
-    expect(open).toEqual({ anomalyId: 'an_1', severity: 'high', lastAlertMs: 1, tracked: [{ metric: 'cpu', mean: 0.3, tolerance: expect.closeTo(0.06, 9), direction: 1 }] });
+    expect(open).toEqual({ anomalyId: 'an_1', severity: 'high', lastAlertMs: 1, tracked: [{ metric: 'cpu', mean: 0.3, std: 0.02, tolerance: expect.closeTo(0.06, 9), direction: 1 }] });
 
     // A restarted monitor: its detector may have adapted to the fault (no alarm, no baseline asked).
     const next = gate();
@@ -123,5 +123,25 @@ describe('incident gate', () => {
     for (let t = 1002; t < 1004; t++) expect(next.observe('c', sample('none', t, { cpu: 0.31 }), noBaseline)).toEqual({ type: 'ongoing', anomalyId: 'an_2' });
     expect(next.observe('c', sample('none', 1004, { cpu: 0.31 }), noBaseline)).toEqual({ type: 'cleared', anomalyId: 'an_2' });
     expect(next.incident('c')).toBeUndefined();
+  });
+
+  it('onsetBaselines - the normal frozen when the trouble started, while the incident lasts', () => {
+    const g = gate();
+    expect(g.onsetBaselines('c')).toEqual(new Map());
+    g.observe('c', sample('high', 0, { cpu: 0.97, lat: 200 }), baseline);
+    g.observe('c', sample('none', 1, { cpu: 0.97, lat: 200 }), baseline);
+    g.opened('c', 'an_1', 1);
+    // The detector's baseline moves on during the incident; the onset normal does not.
+    const drifted = (m: string) => ({ mean: BASE[m].mean * 2, std: BASE[m].std * 10 });
+    g.observe('c', sample('none', 1001, { cpu: 0.97, lat: 200 }), drifted);
+    expect(g.onsetBaselines('c')).toEqual(new Map([['cpu', { mean: 0.3, std: 0.02 }], ['lat', { mean: 80, std: 5 }]]));
+    for (let t = 1002; t < 1005; t++) g.observe('c', sample('none', t, { cpu: 0.3, lat: 80 }), baseline);
+    expect(g.onsetBaselines('c')).toEqual(new Map());
+  });
+
+  it('onsetBaselines - an incident stored without the spread uses tolerance / deviationSigmas', () => {
+    const g = gate();
+    g.resume('c', { anomalyId: 'an_1', severity: 'high', lastAlertMs: 1, tracked: [{ metric: 'cpu', mean: 0.3, tolerance: 0.06, direction: 1 }] });
+    expect(g.onsetBaselines('c').get('cpu')).toEqual({ mean: 0.3, std: expect.closeTo(0.02, 9) });
   });
 });

@@ -52,6 +52,11 @@ export type GateDecision =
 export interface TrackedMetric {
   metric: string;
   mean: number;
+  /**
+   * Pre-incident standard deviation. Absent in incidents stored by an older monitor; then
+   * `tolerance / deviationSigmas` stands in for it.
+   */
+  std?: number;
   tolerance: number;
   /** +1 when the metric went up, -1 when it went down. */
   direction: number;
@@ -160,6 +165,21 @@ export class IncidentGate {
     });
   }
 
+  /**
+   * The pre-incident normal (mean, spread) of the metrics the component's episode watches — the
+   * metrics that moved when the trouble started, frozen then — or an empty map outside an
+   * episode. An announcement describes the incident against it: the detector's own baseline
+   * learns from a lasting fault (quickly on a component with a short history), so by the time
+   * the incident is re-announced it no longer shows the metrics that started it as off normal.
+   */
+  onsetBaselines(component: string): Map<string, MetricBaseline> {
+    const out = new Map<string, MetricBaseline>();
+    for (const t of this.episodes.get(component)?.tracked ?? []) {
+      out.set(t.metric, { mean: t.mean, std: t.std ?? t.tolerance / this.options.deviationSigmas });
+    }
+    return out;
+  }
+
   /** Whether the component is in an episode (deviating, or an incident open). */
   inEpisode(component: string): boolean {
     return this.episodes.has(component);
@@ -186,7 +206,7 @@ export class IncidentGate {
       if (!b || !Number.isFinite(b.mean) || !Number.isFinite(b.std)) continue;
       // A floor on the tolerance keeps near-constant metrics from alarming on rounding noise.
       const tolerance = Math.max(this.options.deviationSigmas * b.std, 0.05 * Math.abs(b.mean), 1e-9);
-      out.push({ metric: m.metric, mean: b.mean, tolerance, direction: m.value >= b.mean ? 1 : -1 });
+      out.push({ metric: m.metric, mean: b.mean, std: b.std, tolerance, direction: m.value >= b.mean ? 1 : -1 });
     }
     return out;
   }

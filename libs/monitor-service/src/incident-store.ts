@@ -23,7 +23,16 @@ const recordSchema = z.object({
     anomalyId: z.string().min(1),
     severity: z.enum(['low', 'medium', 'high']),
     lastAlertMs: z.number(),
-    tracked: z.array(z.object({ metric: z.string().min(1), mean: z.number(), tolerance: z.number().positive(), direction: z.union([z.literal(1), z.literal(-1)]) })),
+    tracked: z.array(
+      z.object({
+        metric: z.string().min(1),
+        mean: z.number(),
+        // (absent in records written before the onset normal was described with its spread)
+        std: z.number().nonnegative().optional(),
+        tolerance: z.number().positive(),
+        direction: z.union([z.literal(1), z.literal(-1)]),
+      }),
+    ),
   }),
   /** base64 of the detector snapshot. */
   before: z.string().min(1),

@@ -18,7 +18,7 @@ import {
 } from '@x0/contracts';
 import { validateSample, type AnomalyDetector, type ComponentSample, type Detection } from '@x0/anomaly';
 import type { Logger, ServiceStats } from '@x0/service-kit';
-import { IncidentGate, type IncidentGateOptions } from './incident-gate';
+import { IncidentGate, type IncidentGateOptions, type MetricBaseline } from './incident-gate';
 import { incidentSignature, metricZScores } from './incident-signature';
 import { IncidentStore, type IncidentRecord } from './incident-store';
 import { DetectorStateStore } from './state-store';
@@ -197,8 +197,10 @@ export class MonitorRuntime {
       if (decision.type === 'cleared') this.forgetIncident(det.component);
       if (decision.type === 'open' || decision.type === 'realert') this.incidents.markOpen(det.component);
       if (decision.type === 'open' || decision.type === 'realert') {
-        // A re-announcement keeps the incident's severity: the detector may have adapted by now.
-        const anomaly = this.buildAnomaly(det, samples[i].values, batchIds[k], decision.severity);
+        // A re-announcement keeps the incident's severity, and every announcement describes the
+        // metrics that started the incident against their normal from before it: the detector
+        // may have adapted by now (see IncidentGate.onsetBaselines).
+        const anomaly = this.buildAnomaly(det, samples[i].values, batchIds[k], decision.severity, this.gate.onsetBaselines(det.component));
         this.gate.opened(det.component, anomaly.meta!.id, det.timeMs);
         (results[k] as { outputs: OutboundMessage[] }).outputs.push({
           subject: eventSubject('anomaly', det.component),
@@ -285,14 +287,14 @@ export class MonitorRuntime {
 
   /**
    * Each metric's deviation from the component's normal: the detector's per-metric score, or,
-   * when larger, how far the value is from the long-run baseline (z ↦ 1 − exp(−(z/4)²), so
+   * when larger, how far the value is from its normal, `baseline` (z ↦ 1 − exp(−(z/4)²), so
    * 4σ ≈ 0.63 and 8σ ≈ 0.98). Expected = the baseline mean, what an operator calls normal.
    */
-  private deviations(det: Detection, values: ReadonlyMap<string, number>): MetricDeviation[] {
+  private deviations(det: Detection, values: ReadonlyMap<string, number>, baseline: (metric: string) => MetricBaseline | undefined): MetricDeviation[] {
     const fromDetector = new Map(det.metrics.map((m) => [m.metric, m]));
     const out: MetricDeviation[] = [];
     for (const [metric, value] of values) {
-      const b = this.baselineOf(det.component, metric);
+      const b = baseline(metric);
       const d = fromDetector.get(metric);
       const z = b && b.std > 0 ? Math.abs(value - b.mean) / Math.max(b.std, 0.02 * Math.abs(b.mean)) : 0;
       const zScore = 1 - Math.exp(-((z / 4) ** 2));
@@ -301,17 +303,29 @@ export class MonitorRuntime {
     return out.sort((a, b) => b.score - a.score).slice(0, 8);
   }
 
-  private buildAnomaly(det: Detection, values: ReadonlyMap<string, number>, batchId: string, severity?: Detection['severity']): Anomaly {
+  /**
+   * The Anomaly for an announcement. `onset` holds the pre-incident normal of the metrics that
+   * started the incident (frozen by the gate); they are measured against it, every other metric
+   * against the detector's current baseline.
+   */
+  private buildAnomaly(
+    det: Detection,
+    values: ReadonlyMap<string, number>,
+    batchId: string,
+    severity: Detection['severity'],
+    onset: ReadonlyMap<string, MetricBaseline>,
+  ): Anomaly {
     const info = this.components.get(det.component);
     const id = deriveId('an', batchId, det.component, det.timeMs);
     if (info) info.lastAnomalyMs = det.timeMs;
-    const metrics = this.deviations(det, values);
+    const baseline = (metric: string) => onset.get(metric) ?? this.baselineOf(det.component, metric);
+    const metrics = this.deviations(det, values, baseline);
     return Anomaly.fromPartial({
       meta: { id, parentId: batchId, component: det.component, timeMs: det.timeMs, source: 'monitor' },
       score: Math.max(det.score, metrics[0]?.score ?? 0),
       severity: severityToProto(severity && severityRank(severity) > severityRank(det.severity) ? severity : det.severity),
       metrics,
-      signature: Array.from(incidentSignature(det.signature, metricZScores(values, (m) => this.baselineOf(det.component, m)))),
+      signature: Array.from(incidentSignature(det.signature, metricZScores(values, baseline))),
       detector: this.o.detector.info.detector,
       modelVersion: this.o.detector.info.modelVersion,
       windowStartMs: det.timeMs,

@@ -1,0 +1,93 @@
+import { createAnomalyDetector, type AnomalyDetector } from '@x0/anomaly';
+import type { Bus, Delivery } from '@x0/bus';
+import { EVENT_CODECS, type Anomaly, type MetricBatch } from '@x0/contracts';
+import { gaussian, seededRandom } from '@x0/core';
+import { createLogger, type ServiceStats } from '@x0/service-kit';
+import { DEFAULT_INCIDENT_GATE } from './incident-gate';
+import { MonitorRuntime } from './monitor-runtime';
+
+// A queue like the demo's: five metrics at 5 Hz, each with its level and noise (fraction of the level).
+const QUEUE = { cpu: [0.25, 0.04], queue_depth: [40, 0.1], consumer_lag_s: [0.5, 0.1], error_rate: [0.005, 0.2], rps: [500, 0.04] } as const;
+const STEP_MS = 200;
+const START_MS = Date.UTC(2026, 0, 1);
+
+/** A bus the runtime never touches in `handleBatch` (its health publishing sees a closed connection). */
+const closedBus = { nc: { isClosed: () => true, isDraining: () => false } } as unknown as Bus;
+
+function runtime(detector: AnomalyDetector): MonitorRuntime {
+  return new MonitorRuntime({
+    bus: closedBus,
+    logger: createLogger('monitor', 'silent'),
+    stats: {} as ServiceStats,
+    detector,
+    gate: { ...DEFAULT_INCIDENT_GATE, realertMs: 45_000 },
+    snapshotIntervalMs: 30_000,
+    statusIntervalMs: 1000,
+    maxBatch: 512,
+    consumer: { ackWaitMs: 30_000, maxDeliver: 5 },
+  });
+}
+
+/** One delivery per sample of `component`; after `faultAt` a dead dependency: rps ×0.05, error_rate +0.4. */
+function deliveries(component: string, n: number, faultAt: number): Delivery<MetricBatch>[] {
+  const rand = seededRandom(7);
+  return Array.from({ length: n }, (_, i) => {
+    const timeMs = START_MS + i * STEP_MS;
+    const samples = Object.entries(QUEUE).map(([metric, [level, noise]]) => {
+      let value = Math.max(0, level * (1 + noise * gaussian(rand)));
+      if (i >= faultAt && metric === 'rps') value *= 0.05;
+      if (i >= faultAt && metric === 'error_rate') value += 0.4;
+      return { metric, value, timeMs };
+    });
+    const value: MetricBatch = { id: `mb-${i}`, component, timeMs, samples, labels: { kind: 'queue' } };
+    return { value, subject: `x0.metrics.${component}`, streamSeq: i + 1, deliveries: 1, header: () => '' };
+  });
+}
+
+/** Hands the runtime one second of samples at a time, its clock at the samples' time (it caches baselines for a second). */
+function announced(rt: MonitorRuntime, items: Delivery<MetricBatch>[]): Anomaly[] {
+  const out: Anomaly[] = [];
+  const clock = jest.spyOn(Date, 'now');
+  for (let i = 0; i < items.length; i += 5) {
+    const batch = items.slice(i, i + 5);
+    clock.mockReturnValue(batch[batch.length - 1].value.timeMs);
+    for (const r of rt.handleBatch(batch)) {
+      if (r.type === 'ok') for (const o of r.outputs ?? []) out.push(EVENT_CODECS.anomaly.decode(o.data));
+    }
+  }
+  return out;
+}
+
+describe('MonitorRuntime', () => {
+  let detector: AnomalyDetector;
+  beforeEach(async () => {
+    detector = await createAnomalyDetector({ warmupSamples: 300, forecaster: 'naive', backend: 'cpu' });
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    detector.dispose();
+  });
+
+  it('re-announcement - names the metrics that started the incident, against their normal from before it', () => {
+    // A component with a short history (the demo with --backfill 0): its detector's baseline
+    // learns quickly from the fault, so by the re-announcement 45 s later it no longer sees
+    // rps and error_rate as off normal.
+    const rt = runtime(detector);
+    const anomalies = announced(rt, deliveries('q1', 350 + 240, 350));
+    expect(anomalies).toHaveLength(2);
+    const [onset, again] = anomalies;
+    const top2 = (a: Anomaly) => a.metrics.slice(0, 2).map((m) => m.metric).sort();
+    expect(top2(onset)).toEqual(['error_rate', 'rps']);
+    expect(again.meta!.timeMs - onset.meta!.timeMs).toBeGreaterThanOrEqual(45_000);
+    expect(top2(again)).toEqual(['error_rate', 'rps']);
+    const byName = new Map(again.metrics.map((m) => [m.metric, m]));
+    // Expected is the normal from before the incident, not what the detector has learnt since.
+    expect(byName.get('rps')!.expected).toBeCloseTo(onset.metrics.find((m) => m.metric === 'rps')!.expected, 6);
+    expect(byName.get('rps')!.expected).toBeGreaterThan(450);
+    expect(byName.get('rps')!.score).toBeGreaterThan(0.9);
+    expect(byName.get('error_rate')!.expected).toBeLessThan(0.01);
+    expect(byName.get('error_rate')!.score).toBeGreaterThan(0.9);
+    // The metrics that did not move are still measured against the current baseline.
+    expect(byName.get('consumer_lag_s')!.score).toBeLessThan(0.5);
+  });
+});
