@@ -148,7 +148,13 @@ export class EvidenceResponder {
     // The retrieval `x0 kb search` (the Search RPC) uses: the knowledge base's default, hybrid
     // (BM25 + dense, RRF), so a passage worded differently from the anomaly's cause and
     // metric names is found by its dense embedding (docs/knowledge-retrieval.md#evaluation).
-    const search = (filter?: { cause: string }) => this.kb.searchRunbooks(query, { k, filter });
+    // When the embedder fails (an EMBEDDINGS_URL service down or slow), lexical search still
+    // answers: the analyze phase gets the runbooks that share words with the anomaly.
+    const search = (filter?: { cause: string }) =>
+      this.kb.searchRunbooks(query, { k, filter }).catch((err: unknown) => {
+        this.logger.warn({ err: errorMessage(err) }, 'hybrid runbook search failed; lexical search instead');
+        return this.kb.searchRunbooks(query, { k, filter, mode: 'lexical' });
+      });
     // The suspected cause's own runbook first (when there is one), then whatever else matches.
     const cause = req.cause && req.cause !== 'unknown' ? req.cause : undefined;
     const [own, any] = await Promise.all([cause ? search({ cause }) : Promise.resolve([]), search()]);

@@ -46,7 +46,9 @@ export class RunbookCatalog {
   }
 
   /**
-   * Ingests (or replaces) a runbook and forgets an earlier removal of its source. Throws
+   * Ingests (or replaces) a runbook and forgets an earlier removal of its source (first: if the
+   * ingest then fails, the next folder load brings the runbook back, which is what was asked;
+   * the other order could leave it searchable now and skipped at the next start). Throws
    * InvalidArgumentError for an empty source or text, a text over MAX_RUNBOOK_BYTES, bad front
    * matter.
    */
@@ -54,9 +56,9 @@ export class RunbookCatalog {
     if (!source.trim()) throw new InvalidArgumentError('source', 'must not be empty');
     if (!text.trim()) throw new InvalidArgumentError('text', 'must not be empty');
     checkRunbookSize(text, 'text');
+    await this.o.removals.forget(source);
     const res = await this.o.kb.ingestRunbook(source, text);
     this.o.onChange();
-    await this.o.removals.forget(source);
     this.o.logger.info({ source, chunks: res.chunks, cause: res.cause }, 'runbook ingested');
     return res;
   }
