@@ -10,6 +10,7 @@ const rng = seededRandom;
 const RATE_C = { max: 2, windowS: 120 };
 const RATE_G = { max: 12, windowS: 30 };
 const BLAST = { maxPerGroup: 4, maxFraction: 0.2, inFlightTimeoutS: 90 };
+const APPROVAL = { timeoutS: 900 };
 const GROUPS: Record<string, number> = { web: 30, db: 10, queue: 20 };
 const CAUSES = ['cpu_saturation', 'memory_leak', 'latency_spike', 'queue_backlog', 'dependency_down'];
 
@@ -18,6 +19,8 @@ interface Admitted {
   component: string;
   kind: string;
   action: string;
+  /** Put to an operator: its slot lasts max(inFlightTimeoutS, approval timeoutS) without a decision or outcome. */
+  held: boolean;
   /** When it stopped being in flight (outcome or release); Infinity if never. */
   endT: number;
 }
@@ -38,6 +41,7 @@ describe('flood', () => {
       config: {
         rateLimit: { component: RATE_C, global: RATE_G },
         blastRadius: BLAST,
+        approval: APPROVAL,
         stabilisation: { minConsecutive: 2, minPersistS: 20, episodeGapS: 60, flapWindowS: 120 },
         circuitBreaker: { policy: { failures: 5, coolOffS: 120 }, global: { failures: 25, coolOffS: 60 } },
       },
@@ -59,21 +63,22 @@ describe('flood', () => {
       for (let k = 0; k < 15; k++) {
         const { component, kind } = components[Math.floor(random() * random() * components.length)];
         const cause = CAUSES[Math.floor(random() * CAUSES.length)];
-        const d = planner.plan({ component, kind, severity: 'high', cause, groupSize: GROUPS[kind] });
-        plans++;
+        // Each plan holds its own slot: a late outcome of an earlier plan does not free a newer one's.
+        const planId = `pl_${++plans}`;
+        const d = planner.plan({ component, kind, severity: 'high', cause, groupSize: GROUPS[kind], planId });
         if (d.status === 'blocked') {
           for (const c of d.verdict!.checks) if (c.status === 'blocked') blockedBy.set(c.guard.replace(/\(.*\)/, ''), (blockedBy.get(c.guard.replace(/\(.*\)/, '')) ?? 0) + 1);
           continue;
         }
         if (d.status !== 'dispatch' && d.status !== 'pending_approval') continue;
-        const a: Admitted = { t, component, kind, action: d.action!, endT: Infinity };
+        const a: Admitted = { t, component, kind, action: d.action!, held: d.status === 'pending_approval', endT: Infinity };
         admitted.push(a);
         const policyId = d.policy!.id;
         const finish = (delay: number) => {
           if (random() < 0.1) return; // the outcome is lost: only the in-flight timeout frees the slot
           at(t + delay, () => {
             a.endT = Math.min(a.endT, t + delay);
-            planner.recordOutcome({ policyId, action: a.action, component, recovered: random() < 0.6, timeMs: clock.now });
+            planner.recordOutcome({ policyId, action: a.action, component, recovered: random() < 0.6, timeMs: clock.now, planId });
           });
         };
         if (d.status === 'pending_approval') {
@@ -81,7 +86,7 @@ describe('flood', () => {
           if (random() < 0.5) {
             at(t + 10, () => {
               a.endT = Math.min(a.endT, t + 10);
-              guardrails.release(component, a.action);
+              guardrails.release(component, a.action, planId);
             });
           } else finish(10 + 5 + Math.floor(random() * 150));
         } else finish(5 + Math.floor(random() * 150));
@@ -89,7 +94,7 @@ describe('flood', () => {
     }
 
     // Independent re-check of every admitted action against the limits.
-    const inFlightAt = (x: Admitted, t: number) => x.t <= t && t - x.t < BLAST.inFlightTimeoutS && x.endT > t;
+    const inFlightAt = (x: Admitted, t: number) => x.t <= t && t - x.t < (x.held ? Math.max(BLAST.inFlightTimeoutS, APPROVAL.timeoutS) : BLAST.inFlightTimeoutS) && x.endT > t;
     for (let i = 0; i < admitted.length; i++) {
       const a = admitted[i];
       const before = admitted.slice(0, i + 1);

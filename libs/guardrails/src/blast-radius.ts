@@ -1,14 +1,17 @@
-/** One (component, action) slot: since when, and which plan holds it ('' = not known). */
+/** One (component, action) slot: since when, until when, and which plan holds it ('' = not known). */
 interface Slot {
   since: number;
+  until: number;
   planId: string;
 }
 
 /**
  * Components with an action in flight, per group (component kind). An action is in flight
- * from its dispatch until its outcome, or until `timeoutMs` when no outcome arrives. Each
- * (component, action) is one slot, held by the plan admitted for it last; the outcome or
- * release of another plan's action does not free it.
+ * from its dispatch until its outcome, or until its timeout when no outcome arrives:
+ * `timeoutMs`, unless `add()` gives the slot a timeout of its own (an action awaiting an
+ * operator holds its slot as long as the approval lives). Each (component, action) is one
+ * slot, held by the plan admitted for it last; the outcome or release of another plan's
+ * action does not free it.
  */
 export class InFlightTracker {
   /** kind → component → action → slot. */
@@ -17,8 +20,11 @@ export class InFlightTracker {
 
   constructor(readonly timeoutMs: number) {}
 
-  /** Marks `action` on `component` (of `kind`) in flight since `now`, held by plan `planId` when given. */
-  add(component: string, kind: string, action: string, now: number, planId = ''): void {
+  /**
+   * Marks `action` on `component` (of `kind`) in flight since `now`, held by plan `planId` when
+   * given, for `timeoutMs` (default: the tracker's) unless its outcome or release comes first.
+   */
+  add(component: string, kind: string, action: string, now: number, hold: { planId?: string; timeoutMs?: number } = {}): void {
     const previous = this.kindOf.get(component);
     if (previous !== undefined && previous !== kind) this.groups.get(previous)?.delete(component);
     this.kindOf.set(component, kind);
@@ -26,7 +32,7 @@ export class InFlightTracker {
     if (!group) this.groups.set(kind, (group = new Map()));
     let actions = group.get(component);
     if (!actions) group.set(component, (actions = new Map()));
-    actions.set(action, { since: now, planId });
+    actions.set(action, { since: now, until: now + (hold.timeoutMs ?? this.timeoutMs), planId: hold.planId ?? '' });
   }
 
   /**
@@ -83,7 +89,7 @@ export class InFlightTracker {
     const group = this.groups.get(kind);
     if (!group) return;
     for (const [component, actions] of group) {
-      for (const [action, slot] of actions) if (now - slot.since >= this.timeoutMs) actions.delete(action);
+      for (const [action, slot] of actions) if (now >= slot.until) actions.delete(action);
       if (actions.size === 0) {
         group.delete(component);
         this.kindOf.delete(component);

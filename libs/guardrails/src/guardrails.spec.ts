@@ -134,6 +134,37 @@ describe('guardrails', () => {
       expect(g.release('db-1', 'failover')).toBe(true);
       expect(g.evaluate(failover).verdict).toBe('needs_approval');
     });
+
+    it('a slot held for approval lasts as long as the approval (approval.timeoutS > inFlightTimeoutS): not put to an operator twice', () => {
+      // Defaults: inFlightTimeoutS 600, approval.timeoutS 900.
+      const { g, clock } = only({ approval: { enabled: true, minRisk: 'high' } });
+      const failover = ctx({ component: 'db-1', kind: 'db', risk: 'high', action: 'failover' });
+      expect(g.admit({ ...failover, planId: 'pl_1' }).verdict).toBe('needs_approval');
+      expect(g.admit(ctx({ component: 'web-1', planId: 'pl_r' })).verdict).toBe('allow'); // no approval: inFlightTimeoutS
+      clock.advanceS(11 * 60);
+      // The incident is announced again at 11 min; pl_1's approval can still be granted until 15 min.
+      const again = g.admit({ ...failover, planId: 'pl_2' });
+      expect(again.verdict).toBe('block');
+      expect(line(again, 'approval')).toBe('approval: blocked — failover on db-1 was put to an operator 11m ago and is not finished');
+      expect(g.status().inFlight).toEqual({ db: 1, web: 0 });
+      // pl_1's slot is left as it was by the blocked request, and ends with the approval's lifetime.
+      clock.advanceS(4 * 60 - 1);
+      expect(g.evaluate(failover).verdict).toBe('block');
+      clock.advanceS(2);
+      expect(g.evaluate(failover).verdict).toBe('needs_approval');
+      expect(g.status().inFlight).toEqual({});
+      expect(g.release('db-1', 'failover', 'pl_1')).toBe(false); // already free
+    });
+
+    it('a held action keeps an in-flight timeout longer than the approval timeout', () => {
+      const { g, clock } = only({ approval: { enabled: true, minRisk: 'high', timeoutS: 60 }, blastRadius: { enabled: false, inFlightTimeoutS: 600 } });
+      const rollback = ctx({ risk: 'high', action: 'rollback' });
+      expect(g.admit(rollback).verdict).toBe('needs_approval');
+      clock.advanceS(599);
+      expect(g.evaluate(rollback).verdict).toBe('block');
+      clock.advanceS(1);
+      expect(g.evaluate(rollback).verdict).toBe('needs_approval');
+    });
   });
 
   describe('restore', () => {
@@ -174,6 +205,22 @@ describe('guardrails', () => {
       expect(line(g.evaluate(failover), 'approval')).toBe('approval: blocked — failover on db-1 was put to an operator 30s ago and is not finished');
       expect(g.release('db-1', 'failover', 'pl_2')).toBe(true);
       expect(g.evaluate(failover).verdict).toBe('needs_approval');
+    });
+
+    it('restore - a restored action held for approval keeps its slot as long as the approval lives', () => {
+      const { g, clock } = only({ approval: { enabled: true, minRisk: 'high' } });
+      const t0 = clock.now;
+      clock.advanceS(11 * 60);
+      g.restore([
+        { component: 'db-1', action: 'failover', atMs: t0, inFlight: true, planId: 'pl_1', heldForApproval: true },
+        { component: 'db-2', action: 'failover', atMs: t0, inFlight: true, planId: 'pl_2' },
+      ]);
+      const failover = (component: string) => ctx({ component, action: 'failover', risk: 'high' });
+      expect(line(g.evaluate(failover('db-1')), 'approval')).toBe('approval: blocked — failover on db-1 was put to an operator 11m ago and is not finished');
+      // Not held for approval: inFlightTimeoutS (10 min) is over.
+      expect(g.evaluate(failover('db-2')).verdict).toBe('needs_approval');
+      clock.now = t0 + 900_000;
+      expect(g.evaluate(failover('db-1')).verdict).toBe('needs_approval');
     });
   });
 

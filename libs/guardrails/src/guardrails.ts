@@ -130,9 +130,11 @@ export class Guardrails {
   /**
    * Evaluates `ctx` and, unless blocked, counts the action as dispatched now: starts its
    * cooldown, adds it to the rate-limit windows and to the in-flight set, and uses up a
-   * half-open breaker's trial. An action held for approval is counted too (it holds its
-   * slot); call `release()` if it is rejected or expires. With `ctx.planId` the slot is that
-   * plan's: only its own release or outcome frees it.
+   * half-open breaker's trial. An action held for approval is counted too: it holds its slot
+   * for at least `approval.timeoutS` (as long as the approval can be granted, so the action is
+   * not put to an operator a second time meanwhile), longer than `inFlightTimeoutS` if need be;
+   * call `release()` if it is rejected or expires. With `ctx.planId` the slot is that plan's:
+   * only its own release or outcome frees it.
    */
   admit(ctx: DecisionContext): GuardrailVerdict {
     const verdict = this.evaluate(ctx);
@@ -144,7 +146,7 @@ export class Guardrails {
     this.componentRate.record(ctx.component, now);
     this.globalRate.record(GLOBAL, now);
     this.registerComponent(ctx.component, ctx.kind);
-    this.inFlight.add(ctx.component, ctx.kind || DEFAULT_GROUP, ctx.action, now, ctx.planId);
+    this.inFlight.add(ctx.component, ctx.kind || DEFAULT_GROUP, ctx.action, now, { planId: ctx.planId, timeoutMs: this.slotMs(verdict.verdict === 'needs_approval') });
     if (verdict.verdict !== 'dry_run') {
       // A dry run is no trial: its outcome says nothing about whether the action works.
       this.breakerFor(ctx.policyId).onDispatch(now);
@@ -158,8 +160,9 @@ export class Guardrails {
    * Counts again actions admitted earlier, each at its own time: how a restarted replica
    * rebuilds its state from its records. Each starts its cooldown at `atMs`, enters the rate
    * windows at `atMs` and, when `inFlight`, holds its in-flight slot from `atMs` (so it still
-   * stops counting `inFlightTimeoutS` after then, and a high-risk one awaiting an operator is
-   * not put to an operator again), held by its `planId` as `admit()` would. Runs no check;
+   * stops counting `inFlightTimeoutS` after then — at least `approval.timeoutS` when
+   * `heldForApproval` — and a high-risk one awaiting an operator is not put to an operator
+   * again), held by its `planId` as `admit()` would. Runs no check;
    * breakers and stabilisation are left as they are. Meant for a fresh instance, before its
    * first `admit()`.
    */
@@ -173,7 +176,7 @@ export class Guardrails {
       this.componentRate.record(a.component, a.atMs);
       this.globalRate.record(GLOBAL, a.atMs);
       this.registerComponent(a.component, a.kind);
-      if (a.inFlight) this.inFlight.add(a.component, a.kind || DEFAULT_GROUP, a.action, a.atMs, a.planId);
+      if (a.inFlight) this.inFlight.add(a.component, a.kind || DEFAULT_GROUP, a.action, a.atMs, { planId: a.planId, timeoutMs: this.slotMs(a.heldForApproval ?? false) });
     }
   }
 
@@ -290,6 +293,15 @@ export class Guardrails {
       return { guard: 'approval', status: 'needs_approval', scope: 'action', detail: `risk ${ctx.risk} ≥ ${cfg.minRisk}; expires in ${formatDuration(cfg.timeoutS * 1000)}` };
     }
     return { guard: 'approval', status: 'ok', scope: 'action', detail: `risk ${ctx.risk}` };
+  }
+
+  /**
+   * How long an admitted action holds its in-flight slot without an outcome: `inFlightTimeoutS`;
+   * one put to an operator at least as long as its approval lives (`approval.timeoutS`).
+   */
+  private slotMs(heldForApproval: boolean): number {
+    const s = this.config.blastRadius.inFlightTimeoutS;
+    return 1000 * (heldForApproval ? Math.max(s, this.config.approval.timeoutS) : s);
   }
 
   private breakerFor(policyId: string): CircuitBreaker {

@@ -79,6 +79,12 @@ export interface AdmittedAction {
   cooldownS?: number;
   /** The plan it was admitted for (holds its in-flight slot, as DecisionContext.planId). */
   planId?: string;
+  /**
+   * It was admitted with verdict `needs_approval` (put to an operator): its in-flight slot then
+   * lasts at least `approval.timeoutS`, as `admit()` holds it, so it is not put to an operator
+   * again while the first approval can still be granted.
+   */
+  heldForApproval?: boolean;
 }
 
 /** What became of a dispatched action, as far as the guardrails care. */

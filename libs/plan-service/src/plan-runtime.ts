@@ -38,7 +38,7 @@ export interface PlanRuntimeOptions {
   store: PlanStore;
   /** Diagnoses older than this are not planned; 0 = no limit. */
   maxDiagnosisAgeMs: number;
-  /** Outcomes and approvals older than this no longer concern the guardrails (the in-flight timeout). */
+  /** Outcomes and approvals older than this no longer concern the guardrails (the longest an in-flight slot lasts). */
   maxFeedbackAgeMs: number;
   /** Settings every consumer takes (ServiceContext.consumerOptions: ack wait, max deliveries, partition). */
   consumer?: Pick<ConsumerLoopOptions<unknown>, 'ackWaitMs' | 'maxDeliver' | 'partition'>;
@@ -91,12 +91,14 @@ export class PlanRuntime {
 
   /**
    * How far back the stored plans still matter to the guardrails: the longest of the in-flight
-   * timeout, the rate windows, the default cooldown and the cooldowns of the policies in force.
+   * timeout, the approval timeout (a plan awaiting an operator holds its slot that long), the
+   * rate windows, the default cooldown and the cooldowns of the policies in force.
    */
   restoreWindowMs(): number {
     const g = this.o.guardrails.config;
     const cooldowns = this.o.engine.policies().map((p) => p.cooldownS);
-    return 1000 * Math.max(g.blastRadius.inFlightTimeoutS, g.rateLimit.component.windowS, g.rateLimit.global.windowS, g.cooldown.defaultS, ...cooldowns);
+    const approvalS = g.approval.enabled ? g.approval.timeoutS : 0;
+    return 1000 * Math.max(g.blastRadius.inFlightTimeoutS, approvalS, g.rateLimit.component.windowS, g.rateLimit.global.windowS, g.cooldown.defaultS, ...cooldowns);
   }
 
   /**
@@ -119,7 +121,9 @@ export class PlanRuntime {
       const decision = approvals.get(toKvKey(id))?.decision;
       const ended = outcomes.has(toKvKey(id)) || (decision !== undefined && decision !== 'approved');
       const kind = p.incident?.kind ?? '';
-      restored.push({ component: p.meta!.component, kind, action: p.action, atMs: p.meta!.timeMs, inFlight: !ended, cooldownS: cooldowns.get(p.policyId), planId: id });
+      // One put to an operator holds its slot as long as its approval lives, as when it was admitted.
+      const heldForApproval = p.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL;
+      restored.push({ component: p.meta!.component, kind, action: p.action, atMs: p.meta!.timeMs, inFlight: !ended, cooldownS: cooldowns.get(p.policyId), planId: id, heldForApproval });
       this.member(kind, p.meta!.component);
     }
     this.o.guardrails.restore(restored);

@@ -42,7 +42,8 @@ export const planService: ServiceModule<typeof planConfigShape> = {
       explainCache: c.PLAN_EXPLAIN_CACHE,
       store: await PlanStore.open(ctx.bus, c.PLAN_EXPLAIN_TTL_S * 1000),
       maxDiagnosisAgeMs: c.PLAN_MAX_DIAGNOSIS_AGE_S * 1000,
-      maxFeedbackAgeMs: guardrailsConfig.blastRadius.inFlightTimeoutS * 1000,
+      // A slot held for approval lasts up to approval.timeoutS: a late rejection may still free it.
+      maxFeedbackAgeMs: Math.max(guardrailsConfig.blastRadius.inFlightTimeoutS, guardrailsConfig.approval.timeoutS) * 1000,
       consumer: ctx.consumerOptions,
     });
 

@@ -1,0 +1,45 @@
+import type { Bus } from '@x0/bus';
+import { Plan, PlanStatus } from '@x0/contracts';
+import type { DecisionEngine } from '@x0/decision';
+import { Guardrails } from '@x0/guardrails';
+import type { Logger, ServiceStats } from '@x0/service-kit';
+import { DecisionClock, PlanRuntime } from './plan-runtime';
+import type { PlanStore } from './plan-store';
+
+const MIN = 60_000;
+
+/** A PlanRuntime over stored plans (no bus: restore reads only the store). */
+function runtime(plans: Plan[], now: () => number) {
+  const guardrails = new Guardrails({ config: { stabilisation: { enabled: false } }, clock: now });
+  const store = { since: async () => ({ plans, approvals: new Map(), outcomes: new Map() }) } as unknown as PlanStore;
+  const engine = { policies: () => [] } as unknown as DecisionEngine;
+  const logger = { info: () => undefined, debug: () => undefined, warn: () => undefined } as unknown as Logger;
+  const rt = new PlanRuntime({ bus: {} as Bus, logger, stats: {} as ServiceStats, engine, guardrails, clock: new DecisionClock(), explainCache: 10, store, maxDiagnosisAgeMs: 0, maxFeedbackAgeMs: 10 * MIN });
+  return { rt, guardrails };
+}
+
+const plan = (id: string, component: string, status: PlanStatus, timeMs: number) =>
+  Plan.fromPartial({ meta: { id, component, timeMs, source: 'plan' }, status, action: 'failover', policyId: 'db-failover', incident: { kind: 'db' } });
+
+describe('PlanRuntime.restore', () => {
+  it('a restored plan awaiting approval holds its slot as long as the approval lives (approval.timeoutS > inFlightTimeoutS)', async () => {
+    const t0 = 1_000_000_000;
+    let now = t0 + 11 * MIN;
+    const { rt, guardrails } = runtime(
+      [plan('pl_1', 'db-1', PlanStatus.PLAN_STATUS_PENDING_APPROVAL, t0), plan('pl_2', 'db-2', PlanStatus.PLAN_STATUS_DISPATCH, t0)],
+      () => now,
+    );
+    // Stored plans that still hold a slot are restored: the window covers approval.timeoutS (15 min).
+    expect(rt.restoreWindowMs()).toBe(15 * MIN);
+    const restored = await rt.restore(now - rt.restoreWindowMs());
+    expect(restored.map((a) => [a.planId, a.heldForApproval])).toEqual([['pl_1', true], ['pl_2', false]]);
+    const failover = (component: string) => ({ component, kind: 'db', policyId: 'db-failover', action: 'failover', risk: 'high' as const });
+    // 11 min after pl_1 was put to an operator: not asked a second time.
+    expect(guardrails.evaluate(failover('db-1')).lines).toContain('approval: blocked — failover on db-1 was put to an operator 11m ago and is not finished');
+    // A dispatched action without an outcome stops counting after inFlightTimeoutS (10 min).
+    expect(guardrails.evaluate(failover('db-2')).lines).toContain('approval: needs_approval — risk high ≥ high; expires in 15m');
+    now = t0 + 15 * MIN;
+    expect(guardrails.evaluate(failover('db-1')).verdict).toBe('needs_approval');
+    expect(guardrails.status().inFlight).toEqual({});
+  });
+});
