@@ -189,7 +189,13 @@ describe('guardrails', () => {
       // The restored slot ends like any other: by release, or inFlightTimeoutS after its own time.
       clock.now = t0 + 45_000 + 600_000;
       expect(line(g.evaluate(ctx({ component: 'db-1', kind: 'db', action: 'failover', risk: 'high' })), 'approval')).toBe('approval: needs_approval — risk high ≥ high; expires in 15m');
-      expect(() => g.restore([{ component: '', action: 'x', atMs: 0, inFlight: false }])).toThrow(`'component' must be non-empty`);
+      expect(() => g.restore([{ component: '', action: 'x', atMs: 0, inFlight: false }])).toThrow(`'actions[0].component' must be non-empty`);
+      // Checked before anything changes: the good entry before the bad one is not counted either.
+      const fresh = new Guardrails({ config: { stabilisation: { enabled: false } }, clock: () => 0 });
+      expect(() => fresh.restore([{ component: 'c1', action: 'restart', atMs: 0, inFlight: true }, { component: 'c2', action: '', atMs: 0, inFlight: true }])).toThrow(
+        `'actions[1].action' must be non-empty`,
+      );
+      expect(fresh.status().inFlight).toEqual({});
     });
 
     it('restore - a restored slot is held by its plan: a late event of an earlier plan does not free it', () => {

@@ -167,9 +167,12 @@ export class Guardrails {
    * first `admit()`.
    */
   restore(actions: readonly AdmittedAction[]): void {
+    // Checked before anything changes: a bad entry leaves the guardrails as they were.
+    actions.forEach((a, i) => {
+      if (!a.component) throw new InvalidArgumentError(`actions[${i}].component`, 'must be non-empty');
+      if (!a.action) throw new InvalidArgumentError(`actions[${i}].action`, 'must be non-empty');
+    });
     for (const a of [...actions].sort((x, y) => x.atMs - y.atMs)) {
-      if (!a.component) throw new InvalidArgumentError('component', 'must be non-empty');
-      if (!a.action) throw new InvalidArgumentError('action', 'must be non-empty');
       const key = cooldownKey(a.component, a.action);
       this.cooldowns.set(key, Math.max(this.cooldowns.get(key) ?? a.atMs, a.atMs));
       this.maxCooldownMs = Math.max(this.maxCooldownMs, (a.cooldownS ?? this.config.cooldown.defaultS) * 1000);

@@ -42,4 +42,13 @@ describe('PlanRuntime.restore', () => {
     expect(guardrails.evaluate(failover('db-1')).verdict).toBe('needs_approval');
     expect(guardrails.status().inFlight).toEqual({});
   });
+
+  it('a stored plan without a component or action is skipped with a warning; the others are restored', async () => {
+    const now = 1_000_000_000;
+    const broken = Plan.fromPartial({ meta: { id: 'pl_bad', component: 'db-9', timeMs: now, source: 'plan' }, status: PlanStatus.PLAN_STATUS_DISPATCH, action: '' });
+    const { rt, guardrails } = runtime([broken, plan('pl_ok', 'db-1', PlanStatus.PLAN_STATUS_DISPATCH, now)], () => now);
+    const restored = await rt.restore(now - MIN);
+    expect(restored.map((a) => a.planId)).toEqual(['pl_ok']);
+    expect(guardrails.status().inFlight).toEqual({ db: 1 });
+  });
 });

@@ -115,6 +115,11 @@ export class PlanRuntime {
     const partition = this.o.consumer?.partition;
     for (const p of plans) {
       if (p.status !== PlanStatus.PLAN_STATUS_DISPATCH && p.status !== PlanStatus.PLAN_STATUS_PENDING_APPROVAL) continue;
+      // A stored plan without a component or action cannot be counted; it must not stop the service starting.
+      if (!p.meta?.component || !p.action) {
+        this.o.logger.warn({ plan: p.meta?.id, component: p.meta?.component, action: p.action }, 'stored plan without a component or action; not restored into the guardrails');
+        continue;
+      }
       // With partitions, each replica owns its components' guardrails (and is fed only their outcomes).
       if (partition && partitionOf(eventSubject('plan', p.meta!.component), partition.count) !== partition.index) continue;
       const id = p.meta!.id;
