@@ -6,7 +6,7 @@ import { createServiceClients, publishMetrics, serviceAddresses, type ServiceCli
 import { healthyValues, applyFault, rng } from '@x0/demo';
 import { SIGNATURE_DIM } from '@x0/anomaly';
 import { runService, type ServiceHandle } from '@x0/service-kit';
-import { MONITOR_INCIDENTS_BUCKET, MONITOR_STATE_BUCKET, monitorService } from '@x0/monitor-service';
+import { MONITOR_INCIDENT_TTL_MS, MONITOR_INCIDENTS_BUCKET, MONITOR_STATE_BUCKET, monitorService } from '@x0/monitor-service';
 
 
 async function streamEvents(bus: Bus, stream: string, prefix: string): Promise<Array<{ subject: string; data: Uint8Array }>> {
@@ -62,6 +62,21 @@ describe('monitor service', () => {
       }
       await publishMetrics(bus, component, samples, { kind: 'web', timeMs: t });
     }
+  }
+
+  /**
+   * Waits until the component's stored snapshot is from after its latest sample: stored, and
+   * not rewritten for 1.5 snapshot intervals (a snapshot is written only after new samples).
+   * (Waiting for a revision newer than the one read once missed a snapshot written just before.)
+   */
+  async function quietSnapshot(component: string) {
+    const kv = await openKeyValue(bus, MONITOR_STATE_BUCKET);
+    let seen = { revision: 0, at: Date.now() };
+    await until(async () => {
+      const revision = (await kv.get(toKvKey(component)))?.revision ?? 0;
+      if (revision !== seen.revision) seen = { revision, at: Date.now() };
+      return revision > 0 && Date.now() - seen.at >= 1500 ? true : undefined;
+    });
   }
 
   beforeAll(async () => {
@@ -121,9 +136,7 @@ describe('monitor service', () => {
     await until(async () => ((await status().catch(() => undefined))?.samplesSeen ?? 0) >= 300 || undefined);
     const before = await cpuOf();
     // the state an incident goes back to is the latest periodic snapshot taken in quiet: wait for one
-    const kv = await openKeyValue(bus, MONITOR_STATE_BUCKET);
-    const quietAt = (await kv.get(toKvKey('web-3')))?.revision ?? 0;
-    await until(async () => ((await kv.get(toKvKey('web-3')))?.revision ?? 0) > quietAt || undefined);
+    await quietSnapshot('web-3');
     // a fault that lasts (an action waiting for approval): 120 samples, one incident (the monitor
     // scores a whole batch before its incident gate sees it, and under load many of these
     // messages arrive in one batch)
@@ -152,9 +165,7 @@ describe('monitor service', () => {
     await history('web-4', 300);
     await until(async () => ((await status().catch(() => undefined))?.samplesSeen ?? 0) >= 300 || undefined);
     const before = await cpuOf();
-    const kv = await openKeyValue(bus, MONITOR_STATE_BUCKET);
-    const quietAt = (await kv.get(toKvKey('web-4')))?.revision ?? 0;
-    await until(async () => ((await kv.get(toKvKey('web-4')))?.revision ?? 0) > quietAt || undefined);
+    await quietSnapshot('web-4');
     // 100 samples: under MONITOR_REALERT_S (120 sample-seconds), so the incident is announced once
     for (let i = 0; i < 100; i++) await publish('web-4', applyFault('cpu_saturation', healthy(), 10));
     const lastFault = t;
@@ -251,6 +262,13 @@ describe('monitor service', () => {
     expect(after.samplesSeen).toBe(before.samplesSeen);
     expect(after.metrics.find((m) => m.metric === 'cpu')!.mean).toBeCloseTo(before.metrics.find((m) => m.metric === 'cpu')!.mean, 6);
   }, 30_000);
+
+  it('open-incident records expire - the bucket has a TTL (a component gone quiet during its incident is not resumed forever)', async () => {
+    const kv = await openKeyValue(bus, MONITOR_INCIDENTS_BUCKET);
+    const { config } = (await kv.status()).streamInfo;
+    expect(config.max_age / 1e6).toBe(MONITOR_INCIDENT_TTL_MS);
+    expect(config.max_msgs_per_subject).toBe(1);
+  });
 
   it('unknown component - NOT_FOUND', async () => {
     await expect(monitor().getComponentStatus({ component: 'nope' })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND, details: "component 'nope' not found" });

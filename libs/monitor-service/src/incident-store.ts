@@ -1,12 +1,19 @@
 import type { KV } from '@nats-io/kv';
 import { z } from 'zod';
 import { errorMessage } from '@x0/core';
-import { type Bus, fromKvKey, kvEntries, openKeyValue, toKvKey } from '@x0/bus';
+import { type Bus, fromKvKey, kvEntries, provisionKeyValue, toKvKey } from '@x0/bus';
 import type { Logger } from '@x0/service-kit';
 import type { OpenIncident } from './incident-gate';
 
 /** Bucket holding one record per component with an open incident. */
 export const MONITOR_INCIDENTS_BUCKET = 'x0_monitor_incidents';
+
+/**
+ * How long a record is kept after its latest write (the bucket's TTL). An open incident's
+ * record is rewritten at each re-announcement (MONITOR_REALERT_S), so only the record of a
+ * component that stopped reporting during its incident expires: it is not carried on forever.
+ */
+export const MONITOR_INCIDENT_TTL_MS = 7 * 24 * 3600_000;
 
 /** A component's open incident and the detector state it goes back to when the incident clears. */
 export interface IncidentRecord {
@@ -51,13 +58,18 @@ export class IncidentStore {
   private kv?: KV;
   private readonly pending = new Map<string, 'put' | 'delete'>();
 
+  /** `ttlMs`: the bucket's TTL (`MONITOR_INCIDENT_TTL_MS` by default; applied to an existing bucket too). */
   constructor(
     private readonly bus: Bus,
     private readonly logger: Logger,
+    private readonly ttlMs = MONITOR_INCIDENT_TTL_MS,
   ) {}
 
   async open(): Promise<void> {
-    this.kv ??= await openKeyValue(this.bus, MONITOR_INCIDENTS_BUCKET, { description: 'x0 monitor: open incidents and the detector state from before each' });
+    this.kv ??= await provisionKeyValue(this.bus, MONITOR_INCIDENTS_BUCKET, {
+      description: 'x0 monitor: open incidents and the detector state from before each',
+      ttl: this.ttlMs,
+    });
   }
 
   /** Every stored record by component. An unreadable record is logged and deleted (that incident is not carried on). */
@@ -89,26 +101,44 @@ export class IncidentStore {
     this.pending.set(component, 'delete');
   }
 
-  /** Writes the records marked open; `record` gives each one's current content (undefined: nothing to write). */
-  async writeOpen(record: (component: string) => IncidentRecord | undefined): Promise<number> {
+  /** Whether the component's record is marked to be written and not written yet (also after a failed write). */
+  awaitingWrite(component: string): boolean {
+    return this.pending.get(component) === 'put';
+  }
+
+  /**
+   * Writes the records marked open; `record` gives each one's current content (undefined:
+   * nothing to write). Returns the components whose record could not be written (they stay
+   * marked for the next round): their detector snapshots must not be written before it is.
+   */
+  async writeOpen(record: (component: string) => IncidentRecord | undefined): Promise<{ written: number; failed: ReadonlySet<string> }> {
+    const failed = new Set<string>();
     const due = this.take('put');
-    if (due.length === 0) return 0;
-    await this.open();
-    const done = await Promise.all(
+    if (due.length === 0) return { written: 0, failed };
+    try {
+      await this.open();
+    } catch (err) {
+      for (const c of due) if (!this.pending.has(c)) this.pending.set(c, 'put');
+      this.logger.warn({ err: errorMessage(err) }, 'cannot open the open-incidents bucket; will retry');
+      for (const c of due) failed.add(c);
+      return { written: 0, failed };
+    }
+    let written = 0;
+    await Promise.all(
       due.map(async (c) => {
         const r = record(c);
-        if (!r) return 0;
+        if (!r) return;
         try {
           await this.kv!.put(toKvKey(c), encode(r));
-          return 1;
+          written++;
         } catch (err) {
+          failed.add(c);
           if (!this.pending.has(c)) this.pending.set(c, 'put');
           this.logger.warn({ component: c, err: errorMessage(err) }, 'cannot store open incident; will retry');
-          return 0;
         }
       }),
     );
-    return done.reduce<number>((a, b) => a + b, 0);
+    return { written, failed };
   }
 
   /** Deletes the records of incidents that cleared. */

@@ -90,4 +90,92 @@ describe('MonitorRuntime', () => {
     // The metrics that did not move are still measured against the current baseline.
     expect(byName.get('consumer_lag_s')!.score).toBeLessThan(0.5);
   });
+
+  describe('persist', () => {
+    /** A KV bucket in memory; `fail` makes puts of matching keys throw, `gate` holds each write until released. */
+    class FakeKv {
+      readonly data = new Map<string, unknown>();
+      readonly log: string[] = [];
+      fail?: (key: string) => boolean;
+      gate?: Promise<void>;
+      constructor(private readonly name: string) {}
+      async put(key: string, value: unknown): Promise<number> {
+        this.log.push(`${this.name} put ${key} start`);
+        if (this.gate) await this.gate;
+        if (this.fail?.(key)) throw new Error('bucket closed');
+        this.data.set(key, value);
+        this.log.push(`${this.name} put ${key} end`);
+        return 1;
+      }
+      async delete(key: string): Promise<void> {
+        this.log.push(`${this.name} delete ${key}`);
+        this.data.delete(key);
+      }
+    }
+    interface Internals {
+      store: { kv?: unknown };
+      incidents: { kv?: unknown };
+      persist(): Promise<number>;
+    }
+
+    /** A runtime with in-memory buckets, after q1's incident has opened (q2 stays healthy). */
+    function withBuckets() {
+      const rt = runtime(detector);
+      const state = new FakeKv('state');
+      const incidents = new FakeKv('incidents');
+      const inside = rt as unknown as Internals;
+      inside.store.kv = state;
+      inside.incidents.kv = incidents;
+      const onset = announced(rt, [...deliveries('q1', 360, 350), ...deliveries('q2', 360, Infinity)]);
+      expect(onset.map((a) => a.meta!.component)).toEqual(['q1']);
+      return { rt, inside, state, incidents };
+    }
+
+    it('a failed incident-record write - the component keeps its previous snapshot until the record is stored', async () => {
+      const { inside, state, incidents } = withBuckets();
+      incidents.fail = (key) => key === 'q1';
+      await inside.persist();
+      // q1 learnt from the fault: without its record (the state from before it), no snapshot
+      expect(incidents.data.has('q1')).toBe(false);
+      expect(state.data.has('q1')).toBe(false);
+      expect(state.data.has('q2')).toBe(true);
+
+      incidents.fail = undefined;
+      await inside.persist();
+      expect(incidents.data.has('q1')).toBe(true);
+      expect(state.data.has('q1')).toBe(true);
+      expect(state.log.indexOf('state put q1 start')).toBeGreaterThan(-1);
+      expect(incidents.log.indexOf('incidents put q1 end')).toBeGreaterThan(-1);
+    });
+
+    it('concurrent persists - each starts when the one before has ended; stop waits for them', async () => {
+      const { rt, inside, state, incidents } = withBuckets();
+      const log: string[] = [];
+      state.log.push = incidents.log.push = (...items: string[]) => log.push(...items);
+      let release!: () => void;
+      state.gate = new Promise<void>((r) => (release = r));
+      const first = inside.persist();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(log).toContain('state put q2 start');
+      // the second round has something to write: q1's incident is announced again
+      (rt as unknown as { incidents: { markOpen(c: string): void } }).incidents.markOpen('q1');
+      const second = inside.persist();
+      const stopped = rt.stop();
+      await new Promise((r) => setTimeout(r, 20));
+      // the first round is held in its snapshot writes: nothing of the second has started
+      expect(log.filter((l) => l === 'incidents put q1 start')).toHaveLength(1);
+      let stopDone = false;
+      void stopped.then(() => (stopDone = true));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(stopDone).toBe(false);
+      release();
+      state.gate = undefined;
+      await Promise.all([first, second, stopped]);
+      const firstEnd = log.lastIndexOf('state put q2 end');
+      const secondStart = log.lastIndexOf('incidents put q1 start');
+      expect(firstEnd).toBeGreaterThan(-1);
+      expect(secondStart).toBeGreaterThan(firstEnd);
+      expect(log.filter((l) => l === 'incidents put q1 start')).toHaveLength(2);
+    });
+  });
 });

@@ -20,7 +20,7 @@ import { validateSample, type AnomalyDetector, type ComponentSample, type Detect
 import type { Logger, ServiceStats } from '@x0/service-kit';
 import { IncidentGate, type IncidentGateOptions, type MetricBaseline } from './incident-gate';
 import { incidentSignature, metricZScores } from './incident-signature';
-import { IncidentStore, type IncidentRecord } from './incident-store';
+import { IncidentStore, MONITOR_INCIDENT_TTL_MS, type IncidentRecord } from './incident-store';
 import { DetectorStateStore } from './state-store';
 
 export interface MonitorRuntimeOptions {
@@ -77,11 +77,14 @@ export class MonitorRuntime {
   private readonly quiet = new Map<string, Uint8Array>();
   private snapshotTimer?: NodeJS.Timeout;
   private stopping?: Promise<void>;
+  /** The latest persist (settled or not): each one starts after the one before it has ended. */
+  private persisting: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: MonitorRuntimeOptions) {
     this.gate = new IncidentGate(o.gate);
     this.store = new DetectorStateStore(o.bus, o.logger);
-    this.incidents = new IncidentStore(o.bus, o.logger);
+    // An open incident's record is rewritten at each re-announcement: keep it well past that.
+    this.incidents = new IncidentStore(o.bus, o.logger, Math.max(MONITOR_INCIDENT_TTL_MS, 2 * o.gate.realertMs));
     this.loop = new ConsumerLoop<MetricBatch>({
       bus: o.bus,
       service: 'monitor',
@@ -116,12 +119,15 @@ export class MonitorRuntime {
     this.snapshotTimer.unref();
   }
 
-  /** Stops consuming, finishes the batch in hand, writes a last snapshot and the open incidents. Safe to call twice. */
+  /**
+   * Stops consuming, finishes the batch in hand, waits for a snapshot in progress, then writes a
+   * last snapshot and the open incidents. Safe to call twice.
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       clearInterval(this.snapshotTimer);
       await this.loop.stop();
-      const written = await this.persist();
+      const written = await this.persist(); // (queued after one in progress)
       this.o.logger.info({ written, openIncidents: this.gate.openCount }, 'detector state snapshotted');
     })();
     return this.stopping;
@@ -228,11 +234,20 @@ export class MonitorRuntime {
   /**
    * Writes the open incidents, then the detector snapshots, then deletes the records of
    * incidents that cleared: in this order a crash between two writes never leaves a snapshot
-   * that learnt from a fault without the state from before it. Returns the snapshots written.
+   * that learnt from a fault without the state from before it. A component whose incident
+   * record is not stored (its write failed, or the incident opened while this ran) keeps its
+   * previous snapshot until the record is written. One persist at a time: a call made while
+   * one runs starts when it has ended (the timer's and stop's). Returns the snapshots written.
    */
-  private async persist(written?: (component: string, state: Uint8Array) => void): Promise<number> {
-    await this.incidents.writeOpen((component) => this.incidentRecord(component));
-    const snapshots = await this.store.flush(this.o.detector, written);
+  private persist(written?: (component: string, state: Uint8Array) => void): Promise<number> {
+    const run = this.persisting.then(() => this.persistOnce(written));
+    this.persisting = run.catch(() => undefined);
+    return run;
+  }
+
+  private async persistOnce(written?: (component: string, state: Uint8Array) => void): Promise<number> {
+    const { failed } = await this.incidents.writeOpen((component) => this.incidentRecord(component));
+    const snapshots = await this.store.flush(this.o.detector, written, (c) => failed.has(c) || this.incidents.awaitingWrite(c));
     await this.incidents.deleteCleared();
     return snapshots;
   }

@@ -56,12 +56,17 @@ export class DetectorStateStore {
     this.dirty.add(component);
   }
 
-  /** Writes the state of every component scored since the last flush; `written` sees each snapshot written. */
-  async flush(source: SnapshotSource, written?: (component: string, state: Uint8Array) => void): Promise<number> {
+  /**
+   * Writes the state of every component scored since the last flush; `written` sees each
+   * snapshot written. A component for which `hold` answers true (decided when the snapshots are
+   * taken) is not written and stays dirty for the next flush: e.g. one whose open incident's
+   * record (with the state from before the incident) is not stored yet.
+   */
+  async flush(source: SnapshotSource, written?: (component: string, state: Uint8Array) => void, hold?: (component: string) => boolean): Promise<number> {
     if (this.dirty.size === 0) return 0;
     await this.open();
-    const components = [...this.dirty];
-    this.dirty.clear();
+    const components = [...this.dirty].filter((c) => !hold?.(c));
+    for (const c of components) this.dirty.delete(c);
     let count = 0;
     await Promise.all(
       components.map(async (c) => {
