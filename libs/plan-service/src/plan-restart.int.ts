@@ -4,15 +4,10 @@
  * an action awaiting an operator is not put to one again, cooldowns hold, and outcomes and
  * approvals that arrive while it is down end the restored actions.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { connectBus, type Bus } from '@x0/bus';
-import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
-import { Approval, Outcome, PlanStatus, PlannerServiceClient, Severity, Verdict, type Explanation, type Plan, type RankRequest } from '@x0/contracts';
-import { runService, type ServiceHandle } from '@x0/service-kit';
-import { planService } from './plan-service';
+import type { Bus } from '@x0/bus';
+import { Approval, Outcome, PlanStatus, Severity, Verdict, type Explanation, type Plan, type PlannerServiceClient, type RankRequest } from '@x0/contracts';
+import type { ServiceHandle } from '@x0/service-kit';
+import { call, planTestBed, startPlanService, type PlanTestBed } from './plan-harness';
 import { makeDiagnosis, publishEvent, readEvents, waitFor } from './testing';
 
 const POLICIES = `
@@ -24,32 +19,14 @@ policies:
   - { id: cpu-scale-up, action: scale_up, priority: 80, cooldown_s: 600, conditions: { causes: [cpu_saturation] } }
 `;
 
-type Unary<Req, Res> = (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall;
-function call<Req, Res>(client: PlannerServiceClient, method: Unary<Req, Res>, req: Req): Promise<Res> {
-  return new Promise((resolve, reject) => method.call(client, req, (err, res) => (err ? reject(err) : resolve(res))));
-}
-
 describe('plan service - restart during an incident', () => {
-  let nats: NatsServerProcess;
+  let bed: PlanTestBed;
   let bus: Bus;
   let handle: ServiceHandle | undefined;
   let client: PlannerServiceClient | undefined;
-  let dir: string;
 
   const start = async () => {
-    handle = await runService(planService, {
-      env: {
-        NATS_URL: nats.url,
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: '0',
-        METRICS_PORT: '0',
-        LOG_LEVEL: 'silent',
-        PLAN_POLICY_FILE: path.join(dir, 'policies.yaml'),
-        PLAN_GUARDRAILS_FILE: path.join(dir, 'guardrails.yaml'),
-      },
-      handleSignals: false,
-    });
-    client = new PlannerServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure());
+    ({ handle, client } = await startPlanService(bed));
   };
   const stop = async () => {
     client?.close();
@@ -82,19 +59,14 @@ describe('plan service - restart during an incident', () => {
   const failoverAsked = async (component: string) => (await readEvents(bus, 'plan', component)).filter((p) => p.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL);
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    bus = await connectBus({ url: nats.url, name: 'plan-restart-test' });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-plan-restart-'));
-    fs.writeFileSync(path.join(dir, 'policies.yaml'), POLICIES);
-    fs.writeFileSync(path.join(dir, 'guardrails.yaml'), 'stabilisation: { flapWindowS: 0 }\nblastRadius: { maxFraction: 1 }\n');
+    bed = await planTestBed('plan-restart', { policies: POLICIES, guardrails: 'stabilisation: { flapWindowS: 0 }\nblastRadius: { maxFraction: 1 }\n' });
+    bus = bed.bus;
     await start();
   });
 
   afterAll(async () => {
     await stop();
-    await bus?.drain();
-    await nats?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await bed?.close();
   });
 
   it('restart - an action awaiting approval is not put to an operator again; the planner takes the next action; cooldowns hold', async () => {

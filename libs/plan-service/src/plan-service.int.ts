@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { deriveId } from '@x0/core';
 import { connectBus, type Bus } from '@x0/bus';
-import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
+import { startNatsServer } from '@x0/bus/testing';
 import {
   Approval,
   Outcome,
@@ -25,6 +25,7 @@ import { PolicyStatsStore } from '@x0/policy-stats';
 import { runService, type ServiceHandle } from '@x0/service-kit';
 import { planService } from './plan-service';
 import { PLANS_BUCKET } from './plan-store';
+import { call, planTestBed, startPlanService, type PlanTestBed } from './plan-harness';
 import { makeDiagnosis, publishEvent, readEvents, waitFor } from './testing';
 
 const POLICIES = `
@@ -47,13 +48,8 @@ policies:
     conditions: { causes: [dependency_down] }
 `;
 
-type Unary<Req, Res> = (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall;
-function call<Req, Res>(client: PlannerServiceClient, method: Unary<Req, Res>, req: Req): Promise<Res> {
-  return new Promise((resolve, reject) => method.call(client, req, (err, res) => (err ? reject(err) : resolve(res))));
-}
-
 describe('plan service', () => {
-  let nats: NatsServerProcess;
+  let bed: PlanTestBed;
   let bus: Bus;
   let handle: ServiceHandle;
   let client: PlannerServiceClient;
@@ -63,31 +59,14 @@ describe('plan service', () => {
   const planFor = async (diagnosisId: string) => waitFor(async () => (await readEvents(bus, 'plan')).find((p) => p.meta!.parentId === diagnosisId), 10_000, `plan of ${diagnosisId}`);
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    bus = await connectBus({ url: nats.url, name: 'plan-test' });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-plan-'));
-    fs.writeFileSync(path.join(dir, 'policies.yaml'), POLICIES);
     // Blast radius: one web component in flight at a time; no flap window, so the test is about one guard at a time.
-    fs.writeFileSync(path.join(dir, 'guardrails.yaml'), 'blastRadius: { maxPerGroup: 1 }\nstabilisation: { flapWindowS: 0 }\n');
+    bed = await planTestBed('plan', { policies: POLICIES, guardrails: 'blastRadius: { maxPerGroup: 1 }\nstabilisation: { flapWindowS: 0 }\n' });
+    ({ bus, dir } = bed);
     await startPlan();
   });
 
   async function startPlan(extra: Record<string, string> = {}) {
-    handle = await runService(planService, {
-      env: {
-        NATS_URL: nats.url,
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: '0',
-        METRICS_PORT: '0',
-        LOG_LEVEL: 'silent',
-        PLAN_POLICY_FILE: path.join(dir, 'policies.yaml'),
-        PLAN_GUARDRAILS_FILE: path.join(dir, 'guardrails.yaml'),
-        PLAN_STATS_DEBOUNCE_MS: '20',
-        ...extra,
-      },
-      handleSignals: false,
-    });
-    client = new PlannerServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure());
+    ({ handle, client } = await startPlanService(bed, { PLAN_STATS_DEBOUNCE_MS: '20', ...extra }));
   }
 
   async function restartPlan(extra: Record<string, string> = {}) {
@@ -99,9 +78,7 @@ describe('plan service', () => {
   afterAll(async () => {
     client?.close();
     await handle?.stop();
-    await bus?.drain();
-    await nats?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await bed?.close();
   });
 
   it('diagnosis → plan - dispatch with an explanation, ids chained, incident enriched; Explain returns it', async () => {

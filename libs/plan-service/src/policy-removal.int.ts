@@ -3,15 +3,11 @@
  * leaves the ranking and the plans of every diagnosis at once, stays removed across a
  * restart, and a bucket whose policies were all removed is not seeded from the file again.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { connectBus, type Bus } from '@x0/bus';
-import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
-import { PlannerServiceClient, Severity, type DeletePolicyRequest, type Explanation, type Policy as PolicyProto, type RankRequest } from '@x0/contracts';
-import { runService, type ServiceHandle } from '@x0/service-kit';
-import { planService } from './plan-service';
+import type { Bus } from '@x0/bus';
+import { Severity, type DeletePolicyRequest, type Explanation, type PlannerServiceClient, type Policy as PolicyProto, type RankRequest } from '@x0/contracts';
+import type { ServiceHandle } from '@x0/service-kit';
+import { call, planTestBed, startPlanService, type PlanTestBed } from './plan-harness';
 import { makeDiagnosis, publishEvent, readEvents, waitFor } from './testing';
 
 const POLICIES = `
@@ -23,32 +19,14 @@ policies:
   - { id: db-failover, action: failover, priority: 90, risk: high, conditions: { causes: [dependency_down] } }
 `;
 
-type Unary<Req, Res> = (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall;
-function call<Req, Res>(client: PlannerServiceClient, method: Unary<Req, Res>, req: Req): Promise<Res> {
-  return new Promise((resolve, reject) => method.call(client, req, (err, res) => (err ? reject(err) : resolve(res))));
-}
-
 describe('plan service - removing policies', () => {
-  let nats: NatsServerProcess;
+  let bed: PlanTestBed;
   let bus: Bus;
   let handle: ServiceHandle;
   let client: PlannerServiceClient;
-  let dir: string;
 
   const start = async () => {
-    handle = await runService(planService, {
-      env: {
-        NATS_URL: nats.url,
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: '0',
-        METRICS_PORT: '0',
-        LOG_LEVEL: 'silent',
-        PLAN_POLICY_FILE: path.join(dir, 'policies.yaml'),
-        PLAN_GUARDRAILS_FILE: path.join(dir, 'guardrails.yaml'),
-      },
-      handleSignals: false,
-    });
-    client = new PlannerServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure());
+    ({ handle, client } = await startPlanService(bed));
   };
   const stop = async () => {
     client?.close();
@@ -59,19 +37,14 @@ describe('plan service - removing policies', () => {
   const rank = () => call<RankRequest, Explanation>(client, client.rank, { component: 'web-1', kind: 'web', severity: Severity.SEVERITY_HIGH, cause: 'cpu_saturation', candidates: [] });
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    bus = await connectBus({ url: nats.url, name: 'policy-removal-test' });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-plan-rm-'));
-    fs.writeFileSync(path.join(dir, 'policies.yaml'), POLICIES);
-    fs.writeFileSync(path.join(dir, 'guardrails.yaml'), 'stabilisation: { flapWindowS: 0 }\n');
+    bed = await planTestBed('plan-rm', { policies: POLICIES, guardrails: 'stabilisation: { flapWindowS: 0 }\n' });
+    bus = bed.bus;
     await start();
   });
 
   afterAll(async () => {
     await stop();
-    await bus?.drain();
-    await nats?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await bed?.close();
   });
 
   it('remove - unknown or empty ids are refused; a removed policy leaves the ranking and the plans at once', async () => {
