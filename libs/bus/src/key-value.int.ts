@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { connectBus, type Bus } from './connection';
-import { kvEntries, openKeyValue, provisionKeyValue } from './key-value';
+import { kvEntries, kvWritesSince, openKeyValue, provisionKeyValue } from './key-value';
 import { startNatsServer, type NatsServerProcess } from './nats-server';
 
 describe('kvEntries', () => {
@@ -113,5 +113,36 @@ describe('provisionKeyValue', () => {
     await provisionKeyValue(bus, 'kv_provision_same', { ttl: DAY_MS, history: 1 });
     expect(update).not.toHaveBeenCalled();
     update.mockRestore();
+  });
+});
+
+describe('kvWritesSince', () => {
+  let server: NatsServerProcess;
+  let bus: Bus;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    bus = await connectBus({ url: server.url, name: 'kv-writes-since-test' });
+  });
+
+  afterAll(async () => {
+    await bus?.drain();
+    await server?.stop();
+  });
+
+  it('reads the values written since a time, in order, without deletes; nothing for an empty bucket or window', async () => {
+    const kv = await openKeyValue(bus, 'kv_writes_since', { history: 5 });
+    expect(await kvWritesSince(kv, 0)).toEqual([]);
+    await kv.put('old', 'before');
+    await new Promise((r) => setTimeout(r, 50));
+    const since = Date.now();
+    await new Promise((r) => setTimeout(r, 50));
+    await kv.put('a', '1');
+    await kv.put('b.approval', '2');
+    await kv.delete('old');
+    await kv.put('a', '3');
+    const writes = await kvWritesSince(kv, since);
+    expect(writes.map((w) => `${w.key}=${Buffer.from(w.value).toString()}`)).toEqual(['a=1', 'b.approval=2', 'a=3']);
+    expect(await kvWritesSince(kv, Date.now() + 60_000)).toEqual([]);
   });
 });

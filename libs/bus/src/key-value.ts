@@ -1,3 +1,4 @@
+import { DeliverPolicy } from '@nats-io/jetstream';
 import { Bucket, Kvm, type KV, type KvEntry, type KvOptions } from '@nats-io/kv';
 import { nanos } from '@nats-io/transport-node';
 import type { Bus } from './connection';
@@ -81,6 +82,37 @@ export async function kvEntries(kv: KV, filter = '>'): Promise<KvEntry[]> {
   for (let i = 0; i < keys.length; i += READ_AHEAD) {
     const entries = await Promise.all(keys.slice(i, i + READ_AHEAD).map((k) => kv.get(k)));
     for (const e of entries) if (e && e.operation === 'PUT') out.push(e);
+  }
+  return out;
+}
+
+/**
+ * Every value written to `kv` since `sinceMs` (by the time it was written), in the order it was
+ * written, up to the end of the bucket's stream at the time of the call: only that window of
+ * the stream is read, not the whole bucket. Deletes and purges are left out; a key written
+ * twice in the window appears twice (unless the bucket no longer holds the older value).
+ */
+export async function kvWritesSince(kv: KV, sinceMs: number): Promise<Array<{ key: string; value: Uint8Array }>> {
+  if (!(kv instanceof Bucket)) throw new TypeError('kvWritesSince: not a bucket opened with @nats-io/kv');
+  const out: Array<{ key: string; value: Uint8Array }> = [];
+  const info = await kv.jsm.streams.info(kv.stream);
+  const lastSeq = info.state.last_seq;
+  if (info.state.messages === 0) return out;
+  const consumer = await kv.js.consumers.get(kv.stream, {
+    filter_subjects: `${kv.prefix}.>`,
+    deliver_policy: DeliverPolicy.StartTime,
+    opt_start_time: new Date(sinceMs).toISOString(),
+  });
+  if ((await consumer.info()).num_pending === 0) return out;
+  const messages = await consumer.consume();
+  try {
+    for await (const m of messages) {
+      const op = m.headers?.get('KV-Operation');
+      if (m.seq <= lastSeq && m.data.length > 0 && op !== 'DEL' && op !== 'PURGE') out.push({ key: kv.decodeKey(m.subject.substring(kv.prefixLen)), value: m.data });
+      if (m.info.pending === 0 || m.seq >= lastSeq) break;
+    }
+  } finally {
+    await messages.close().catch(() => undefined);
   }
   return out;
 }

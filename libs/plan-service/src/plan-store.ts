@@ -1,6 +1,5 @@
-import { DeliverPolicy } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { isKvRevisionConflict, provisionKeyValue, toKvKey, type Bus } from '@x0/bus';
+import { isKvRevisionConflict, kvWritesSince, provisionKeyValue, toKvKey, type Bus } from '@x0/bus';
 import { EVENT_CODECS, type Approval, type Outcome, type Plan } from '@x0/contracts';
 
 /** Bucket holding every recent plan (with its explanation) by plan id, for Explain. */
@@ -28,17 +27,14 @@ export interface StoredPlans {
  * `<plan id>.approval` = the Approval event that decided it; `<plan id>.outcome` = its Outcome.
  */
 export class PlanStore {
-  private constructor(
-    private readonly bus: Bus,
-    private readonly kv: KV,
-  ) {}
+  private constructor(private readonly kv: KV) {}
 
   /**
    * Opens (creating) the bucket with entries kept `ttlMs`. An existing bucket created with
    * another TTL is updated to this one (KV leaves an existing bucket's settings as they are).
    */
   static async open(bus: Bus, ttlMs: number): Promise<PlanStore> {
-    return new PlanStore(bus, await provisionKeyValue(bus, PLANS_BUCKET, { description: 'x0 plan: recent plans by id, for Explain', ttl: ttlMs }));
+    return new PlanStore(await provisionKeyValue(bus, PLANS_BUCKET, { description: 'x0 plan: recent plans by id, for Explain', ttl: ttlMs }));
   }
 
   /**
@@ -55,10 +51,7 @@ export class PlanStore {
 
   /** The stored plan, or undefined when there is none (never made, or expired). */
   async get(planId: string): Promise<Plan | undefined> {
-    if (!planId) return undefined;
-    const e = await this.kv.get(toKvKey(planId));
-    if (!e || e.operation !== 'PUT' || e.value.length === 0) return undefined;
-    return EVENT_CODECS.plan.decode(e.value);
+    return planId ? this.read(toKvKey(planId), EVENT_CODECS.plan) : undefined;
   }
 
   /** Records the decision on a plan that waited for approval (the last one recorded wins). */
@@ -73,40 +66,22 @@ export class PlanStore {
 
   /** The recorded decision on a plan's approval; undefined while it waits (or when none was needed). */
   async approval(planId: string): Promise<Approval | undefined> {
-    if (!planId) return undefined;
-    const e = await this.kv.get(`${toKvKey(planId)}.${APPROVAL}`);
-    if (!e || e.operation !== 'PUT' || e.value.length === 0) return undefined;
-    return EVENT_CODECS.approval.decode(e.value);
+    return planId ? this.read(`${toKvKey(planId)}.${APPROVAL}`, EVENT_CODECS.approval) : undefined;
+  }
+
+  /** The value stored under `key`, decoded; undefined when there is none. */
+  private async read<T>(key: string, codec: { decode(data: Uint8Array): T }): Promise<T | undefined> {
+    const e = await this.kv.get(key);
+    return e && e.operation === 'PUT' && e.value.length > 0 ? codec.decode(e.value) : undefined;
   }
 
   /**
-   * Everything stored since `sinceMs` (by the time it was written), read from the bucket's
-   * stream with an ordered consumer up to its end at the time of the call: only that window is
-   * read, not the whole bucket. Entries that do not decode are skipped.
+   * Everything stored since `sinceMs` (by the time it was written): only that window of the
+   * bucket's stream is read, not the whole bucket. Entries that do not decode are skipped.
    */
   async since(sinceMs: number): Promise<StoredPlans> {
     const out: StoredPlans = { plans: [], approvals: new Map(), outcomes: new Map() };
-    const stream = `KV_${PLANS_BUCKET}`;
-    const prefix = `$KV.${PLANS_BUCKET}.`;
-    const info = await this.bus.jsm.streams.info(stream);
-    const lastSeq = info.state.last_seq;
-    if (info.state.messages === 0) return out;
-    const consumer = await this.bus.js.consumers.get(stream, {
-      filter_subjects: `${prefix}>`,
-      deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: new Date(sinceMs).toISOString(),
-    });
-    if ((await consumer.info()).num_pending === 0) return out;
-    const messages = await consumer.consume();
-    try {
-      for await (const m of messages) {
-        const op = m.headers?.get('KV-Operation');
-        if (m.seq <= lastSeq && m.data.length > 0 && op !== 'DEL' && op !== 'PURGE') collect(out, m.subject.slice(prefix.length), m.data);
-        if (m.info.pending === 0 || m.seq >= lastSeq) break;
-      }
-    } finally {
-      await messages.close().catch(() => undefined);
-    }
+    for (const { key, value } of await kvWritesSince(this.kv, sinceMs)) collect(out, key, value);
     return out;
   }
 }
