@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { connectBus, type Bus } from './connection';
-import { kvEntries, kvWritesSince, openKeyValue, provisionKeyValue } from './key-value';
+import { kvEntries, kvRecords, kvWritesSince, openKeyValue, provisionKeyValue } from './key-value';
 import { startNatsServer, type NatsServerProcess } from './nats-server';
 
 describe('kvEntries', () => {
@@ -57,6 +57,18 @@ describe('kvEntries', () => {
       expect(entries.map((e) => e.key)).toEqual(['a.champion']);
     }
   }, 20_000);
+
+  it('kvRecords - parses each record; an unreadable one is reported and deleted, an empty one skipped', async () => {
+    const rec = await openKeyValue(bus, 'kv_records_test');
+    await rec.put('good', JSON.stringify({ n: 1 }));
+    await rec.put('bad', 'not json');
+    await rec.put('empty', '');
+    const unreadable: string[] = [];
+    const records = await kvRecords(rec, (e) => e.json<{ n: number }>(), (key) => unreadable.push(key));
+    expect([...records]).toEqual([['good', { n: 1 }]]);
+    expect(unreadable).toEqual(['bad']);
+    expect((await kvEntries(rec)).map((e) => e.key)).toEqual(['empty', 'good']);
+  });
 
   it('refuses something that is not a bucket', async () => {
     await expect(kvEntries({} as KV)).rejects.toThrow('kvEntries: not a bucket opened with @nats-io/kv');

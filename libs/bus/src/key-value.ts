@@ -87,6 +87,25 @@ export async function kvEntries(kv: KV, filter = '>'): Promise<KvEntry[]> {
 }
 
 /**
+ * The readable records of `kv` by key: each live, non-empty entry (`kvEntries`) parsed with
+ * `parse`. An entry `parse` throws on is reported to `unreadable` and deleted, so a record
+ * written differently (an older release, a bad write) is not refused again at every start.
+ */
+export async function kvRecords<T>(kv: KV, parse: (entry: KvEntry) => T, unreadable: (key: string, err: unknown) => void): Promise<Map<string, T>> {
+  const out = new Map<string, T>();
+  for (const entry of await kvEntries(kv)) {
+    if (entry.value.length === 0) continue;
+    try {
+      out.set(entry.key, parse(entry));
+    } catch (err) {
+      unreadable(entry.key, err);
+      await kv.delete(entry.key).catch(() => undefined);
+    }
+  }
+  return out;
+}
+
+/**
  * Every value written to `kv` since `sinceMs` (by the time it was written), in the order it was
  * written, up to the end of the bucket's stream at the time of the call: only that window of
  * the stream is read, not the whole bucket. Deletes and purges are left out; a key written

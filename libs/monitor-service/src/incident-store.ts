@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import { z } from 'zod';
 import { errorMessage } from '@x0/core';
-import { type Bus, fromKvKey, kvEntries, provisionKeyValue, toKvKey } from '@x0/bus';
+import { type Bus, fromKvKey, kvRecords, provisionKeyValue, toKvKey } from '@x0/bus';
 import type { Logger } from '@x0/service-kit';
 import type { OpenIncident } from './incident-gate';
 
@@ -75,20 +75,15 @@ export class IncidentStore {
   /** Every stored record by component. An unreadable record is logged and deleted (that incident is not carried on). */
   async loadAll(): Promise<Map<string, IncidentRecord>> {
     await this.open();
-    const out = new Map<string, IncidentRecord>();
-    for (const entry of await kvEntries(this.kv!)) {
-      const key = entry.key;
-      if (entry.value.length === 0) continue;
-      const component = fromKvKey(key);
-      try {
+    const records = await kvRecords(
+      this.kv!,
+      (entry): IncidentRecord => {
         const r = recordSchema.parse(entry.json());
-        out.set(component, { incident: r.incident, before: new Uint8Array(Buffer.from(r.before, 'base64')) });
-      } catch (err) {
-        this.logger.warn({ component, err: errorMessage(err) }, 'stored open incident not readable; deleted (the incident is not carried on)');
-        await this.kv!.delete(key).catch(() => undefined);
-      }
-    }
-    return out;
+        return { incident: r.incident, before: new Uint8Array(Buffer.from(r.before, 'base64')) };
+      },
+      (key, err) => this.logger.warn({ component: fromKvKey(key), err: errorMessage(err) }, 'stored open incident not readable; deleted (the incident is not carried on)'),
+    );
+    return new Map([...records].map(([key, r]) => [fromKvKey(key), r]));
   }
 
   /** The component's incident opened or was re-announced: its record is written at the next `writeOpen`. */

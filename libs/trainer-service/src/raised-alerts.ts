@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import { z } from 'zod';
 import { errorMessage } from '@x0/core';
-import { type Bus, kvEntries, openKeyValue, toKvKey } from '@x0/bus';
+import { type Bus, kvRecords, openKeyValue, toKvKey } from '@x0/bus';
 import type { Alert } from '@x0/model-monitor';
 import type { Logger } from '@x0/service-kit';
 
@@ -53,16 +53,12 @@ export class RaisedAlerts {
   static async open(bus: Bus, logger: Logger): Promise<RaisedAlerts> {
     const kv = await openKeyValue(bus, TRAINER_ALERTS_BUCKET, { description: 'x0 trainer: model alerts in force', ttl: RECORD_TTL_MS });
     const store = new RaisedAlerts(kv, logger);
-    for (const entry of await kvEntries(kv)) {
-      const key = entry.key;
-      if (entry.value.length === 0) continue;
-      try {
-        store.records.set(key, recordSchema.parse(entry.json()));
-      } catch (err) {
-        logger.warn({ key, err: errorMessage(err) }, 'stored model alert not readable; deleted (it may be raised again)');
-        await kv.delete(key).catch(() => undefined);
-      }
-    }
+    const records = await kvRecords(
+      kv,
+      (entry) => recordSchema.parse(entry.json()),
+      (key, err) => logger.warn({ key, err: errorMessage(err) }, 'stored model alert not readable; deleted (it may be raised again)'),
+    );
+    for (const [key, record] of records) store.records.set(key, record);
     return store;
   }
 
