@@ -115,8 +115,15 @@ describe('provisionKeyValue', () => {
     expect(await settings('kv_provision_change')).toEqual({ ttlMs: 60_000, history: 1, windowMs: 60_000 });
     expect((await kv.get('k'))?.string()).toBe('v');
 
-    await provisionKeyValue(bus, 'kv_provision_change', {});
+    await provisionKeyValue(bus, 'kv_provision_change', { ttl: 0 });
     expect(await settings('kv_provision_change')).toEqual({ ttlMs: 0, history: 1, windowMs: 60_000 });
+  });
+
+  it('provision - a TTL that is not a non-negative number is refused before the bucket is touched', async () => {
+    await provisionKeyValue(bus, 'kv_provision_bad', { ttl: DAY_MS });
+    await expect(provisionKeyValue(bus, 'kv_provision_bad', { ttl: Number.NaN })).rejects.toThrow("'ttl' of bucket 'kv_provision_bad' must be a non-negative number of ms (0 = no expiry), got NaN");
+    await expect(provisionKeyValue(bus, 'kv_provision_bad', { ttl: -1 })).rejects.toThrow(/got -1/);
+    expect((await settings('kv_provision_bad')).ttlMs).toBe(DAY_MS);
   });
 
   it('provision - a bucket that already has the settings is not updated', async () => {

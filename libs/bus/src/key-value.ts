@@ -1,6 +1,7 @@
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { Bucket, Kvm, type KV, type KvEntry, type KvOptions } from '@nats-io/kv';
 import { nanos } from '@nats-io/transport-node';
+import { InvalidArgumentError } from '@x0/core';
 import type { Bus } from './connection';
 
 /**
@@ -13,15 +14,20 @@ export async function openKeyValue(bus: Bus, bucket: string, options: Partial<Kv
 
 /**
  * Opens a KV bucket like `openKeyValue`, and makes an existing one keep entries as `options`
- * say: its TTL (`ttl`, ms; none when unset) and history (`history`, 1 when unset) are updated
- * when they differ. Opening alone leaves an existing bucket's settings as they were created,
- * so a changed TTL setting would otherwise never reach it. For buckets whose TTL or history
- * comes from configuration; every process opening the bucket should pass the same values.
+ * say: its TTL (`ttl`, ms; 0 = entries never expire) and history (`history`, 1 when unset) are
+ * updated when they differ. Opening alone leaves an existing bucket's settings as they were
+ * created, so a changed TTL setting would otherwise never reach it. For buckets whose TTL or
+ * history comes from configuration; every process opening the bucket should pass the same
+ * values. `ttl` is required: it is applied to a bucket that already exists, so leaving it out
+ * must not silently remove that bucket's TTL.
  */
-export async function provisionKeyValue(bus: Bus, bucket: string, options: Partial<KvOptions> = {}): Promise<KV> {
+export async function provisionKeyValue(bus: Bus, bucket: string, options: Partial<KvOptions> & { ttl: number }): Promise<KV> {
+  if (!Number.isFinite(options.ttl) || options.ttl < 0) {
+    throw new InvalidArgumentError('ttl', `of bucket '${bucket}' must be a non-negative number of ms (0 = no expiry), got ${options.ttl}`);
+  }
   const kv = await openKeyValue(bus, bucket, options);
   const { config } = (await kv.status()).streamInfo;
-  const maxAge = nanos(options.ttl ?? 0);
+  const maxAge = nanos(options.ttl);
   const history = options.history ?? 1;
   if (config.max_age !== maxAge || config.max_msgs_per_subject !== history) {
     // The server refuses a duplicate window longer than the TTL; a new bucket gets
