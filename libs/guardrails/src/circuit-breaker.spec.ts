@@ -62,4 +62,17 @@ describe('circuit-breaker', () => {
     expect(b.check(COOL + TRIAL - 1).allowed).toBe(false);
     expect(b.check(COOL + TRIAL).allowed).toBe(true);
   });
+
+  it('half-open - only the trial\'s own outcome settles it; an older action\'s outcome is ignored', () => {
+    const b = opened();
+    // Half-open without a trial yet: an outcome of an action dispatched before the breaker opened.
+    b.onOutcome(true, COOL, 'older');
+    expect(b.state(COOL)).toEqual({ type: 'half_open' });
+    b.onDispatch(COOL, 'trial');
+    b.onOutcome(true, COOL + 1, 'older');
+    b.onOutcome(false, COOL + 2, 'older');
+    expect(b.check(COOL + 3)).toEqual({ allowed: false, detail: 'half-open: a trial action is in flight' });
+    b.onOutcome(false, COOL + 4, 'trial');
+    expect(b.state(COOL + 4).type).toBe('open');
+  });
 });

@@ -4,7 +4,7 @@ import { formatDuration } from './types';
 export type BreakerState =
   | { type: 'closed'; failures: number }
   | { type: 'open'; failures: number; sinceMs: number; halfOpenAtMs: number }
-  | { type: 'half_open'; trialSinceMs?: number };
+  | { type: 'half_open'; trialSinceMs?: number; trial?: string };
 
 /** Answer of CircuitBreaker.check. */
 export interface BreakerCheck {
@@ -19,8 +19,10 @@ export interface BreakerCheck {
  * - open: nothing is allowed; outcomes of actions dispatched earlier are ignored.
  *   After `coolOffMs` it is half-open.
  * - half-open: one trial action is allowed; its success closes the breaker, its failure
- *   opens it again for another cool-off. A trial whose outcome never arrives stops
- *   counting after `trialTimeoutMs`, and another trial is allowed.
+ *   opens it again for another cool-off. Only the trial's own outcome (the identity given to
+ *   `onDispatch` and `onOutcome`) settles it: an outcome of an action dispatched earlier says
+ *   nothing about whether acting works again, and is ignored. A trial whose outcome never
+ *   arrives stops counting after `trialTimeoutMs`, and another trial is allowed.
  */
 export class CircuitBreaker {
   private s: BreakerState = { type: 'closed', failures: 0 };
@@ -56,16 +58,24 @@ export class CircuitBreaker {
     }
   }
 
-  /** Notes that an action was dispatched (the trial, when half-open). */
-  onDispatch(now: number): void {
+  /**
+   * Notes that an action was dispatched: the trial, when half-open, known by `id` (the same
+   * identity its outcome will be fed with).
+   */
+  onDispatch(now: number, id?: string): void {
     const s = this.state(now);
-    if (s.type === 'half_open') this.s = { type: 'half_open', trialSinceMs: now };
+    if (s.type === 'half_open') this.s = { type: 'half_open', trialSinceMs: now, ...(id !== undefined ? { trial: id } : {}) };
   }
 
-  /** Feeds the outcome of an action. */
-  onOutcome(success: boolean, now: number): void {
+  /**
+   * Feeds the outcome of the action known by `id`. Closed: counted. Open: ignored. Half-open:
+   * settles the breaker only when it is the trial's (a trial was dispatched, with this `id`;
+   * both without one match, for callers that do not tell actions apart).
+   */
+  onOutcome(success: boolean, now: number, id?: string): void {
     const s = this.state(now);
     if (s.type === 'open') return;
+    if (s.type === 'half_open' && (s.trialSinceMs === undefined || s.trial !== id)) return;
     if (success) {
       this.s = { type: 'closed', failures: 0 };
       return;

@@ -363,6 +363,29 @@ describe('guardrails', () => {
       expect(g.status().globalBreaker).toBe('open');
     });
 
+    it('half-open: only the trial\'s own outcome settles it; an outcome of an action dispatched earlier does not', () => {
+      const { g, clock } = only({ circuitBreaker: { policy: { enabled: true, failures: 1, coolOffS: 60 }, global: { enabled: true, failures: 1, coolOffS: 60 } } });
+      const restart = (component: string, planId: string) => ctx({ component, planId });
+      const outcome = (component: string, planId: string, success: boolean) => ({ component, policyId: 'web-restart', action: 'restart', planId, success });
+      g.admit(restart('web-1', 'pl_old'));
+      g.admit(restart('web-2', 'pl_fail'));
+      g.recordOutcome(outcome('web-2', 'pl_fail', false));
+      clock.advanceS(60);
+      expect(g.admit(restart('web-3', 'pl_trial')).verdict).toBe('allow');
+      // pl_old was dispatched before the breakers opened: its outcome, either way, settles nothing.
+      g.recordOutcome(outcome('web-1', 'pl_old', true));
+      g.recordOutcome(outcome('web-1', 'pl_old', false));
+      const v = g.evaluate(ctx({ component: 'web-4' }));
+      expect(line(v, 'circuit_breaker(global)')).toBe('circuit_breaker(global): blocked — half-open: a trial action is in flight');
+      expect(line(v, 'circuit_breaker(policy')).toBe('circuit_breaker(policy web-restart): blocked — half-open: a trial action is in flight');
+      // Nor does another plan's outcome for the trial's component and action.
+      g.recordOutcome(outcome('web-3', 'pl_other', true));
+      expect(g.status()).toMatchObject({ breakers: [{ key: 'web-restart', state: 'half_open' }], globalBreaker: 'half_open' });
+      g.recordOutcome(outcome('web-3', 'pl_trial', true));
+      expect(g.evaluate(ctx({ component: 'web-4' })).verdict).toBe('allow');
+      expect(g.status()).toMatchObject({ breakers: [], globalBreaker: 'closed' });
+    });
+
     it('dry-run outcomes do not count, and a dry run is not the half-open trial', () => {
       const { g, clock } = only({ circuitBreaker: { policy: { enabled: true, failures: 1, coolOffS: 10 } } });
       g.recordOutcome({ component: 'web-1', policyId: 'web-restart', action: 'restart', success: false, dryRun: true });

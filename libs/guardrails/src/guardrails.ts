@@ -149,8 +149,10 @@ export class Guardrails {
     this.inFlight.add(ctx.component, ctx.kind || DEFAULT_GROUP, ctx.action, now, { planId: ctx.planId, timeoutMs: this.slotMs(verdict.verdict === 'needs_approval') });
     if (verdict.verdict !== 'dry_run') {
       // A dry run is no trial: its outcome says nothing about whether the action works.
-      this.breakerFor(ctx.policyId).onDispatch(now);
-      this.globalBreaker.onDispatch(now);
+      // Known by its plan and action: only this action's outcome settles a half-open trial.
+      const id = actionId(ctx);
+      this.breakerFor(ctx.policyId).onDispatch(now, id);
+      this.globalBreaker.onDispatch(now, id);
     }
     if (++this.admitted % PRUNE_EVERY === 0) this.prune(now);
     return verdict;
@@ -195,14 +197,17 @@ export class Guardrails {
   /**
    * Feeds the outcome of an admitted action: frees its in-flight slot (with `planId`, only if
    * that plan holds it, as `release()`) and, unless it was a dry run, updates the breakers; a
-   * success also counts as the component's recovery.
+   * success also counts as the component's recovery. A half-open breaker is settled only by its
+   * trial's own outcome (same plan id, component and action as admitted); the outcome of an
+   * action dispatched before it went half-open leaves it half-open.
    */
   recordOutcome(outcome: GuardrailOutcome): void {
     const now = this.clock();
     this.inFlight.remove(outcome.component, outcome.action, outcome.planId);
     if (outcome.dryRun) return;
-    this.breakerFor(outcome.policyId).onOutcome(outcome.success, now);
-    this.globalBreaker.onOutcome(outcome.success, now);
+    const id = actionId(outcome);
+    this.breakerFor(outcome.policyId).onOutcome(outcome.success, now, id);
+    this.globalBreaker.onOutcome(outcome.success, now, id);
     if (outcome.success) this.stabilisation.observeRecovery(outcome.component, now);
   }
 
@@ -334,6 +339,11 @@ function verdictOf(checks: GuardrailCheck[]): Verdict {
 
 function cooldownKey(component: string, action: string): string {
   return `${component}\u0000${action}`;
+}
+
+/** Which admitted action an outcome is of, for a half-open breaker's trial: plan, component and action. */
+function actionId(a: { planId?: string; component: string; action: string }): string {
+  return `${a.planId ?? ''}\u0000${a.component}\u0000${a.action}`;
 }
 
 function validate(ctx: DecisionContext): void {
