@@ -56,6 +56,21 @@ export class InFlightTracker {
     return true;
   }
 
+  /**
+   * Makes the slot of `action` on `component` last until `until` from now on (an approved
+   * action: `inFlightTimeoutS` from its approval). With `planId`, only when that plan holds it
+   * (or the slot's plan is not known). Returns whether a slot held at `now` was changed.
+   */
+  extend(component: string, action: string, until: number, now: number, planId = ''): boolean {
+    const kind = this.kindOf.get(component);
+    if (kind === undefined) return false;
+    this.expire(kind, now);
+    const slot = this.groups.get(kind)?.get(component)?.get(action);
+    if (!slot || (planId && slot.planId && slot.planId !== planId)) return false;
+    slot.until = until;
+    return true;
+  }
+
   /** Whether `component` has any action in flight at `now`. */
   has(component: string, now: number): boolean {
     const kind = this.kindOf.get(component);

@@ -156,6 +156,29 @@ describe('guardrails', () => {
       expect(g.release('db-1', 'failover', 'pl_1')).toBe(false); // already free
     });
 
+    it('approved - the slot lasts inFlightTimeoutS from the approval, not approval.timeoutS from the request', () => {
+      // Defaults: inFlightTimeoutS 600, approval.timeoutS 900.
+      const { g, clock } = only({ approval: { enabled: true, minRisk: 'high' } });
+      const t0 = clock.now;
+      const failover = (component: string) => ctx({ component, kind: 'db', risk: 'high', action: 'failover' });
+      expect(g.admit({ ...failover('db-1'), planId: 'pl_1' }).verdict).toBe('needs_approval');
+      expect(g.admit({ ...failover('db-2'), planId: 'pl_2' }).verdict).toBe('needs_approval');
+      // db-1 approved late (14 min in): it runs from then, and holds its slot 10 min more.
+      clock.now = t0 + 14 * 60_000;
+      expect(g.approved('db-1', 'failover', { planId: 'pl_1' })).toBe(true);
+      // db-2 approved early (1 min in, delivered now with its own time).
+      expect(g.approved('db-2', 'failover', { planId: 'pl_2', atMs: t0 + 60_000 })).toBe(true);
+      // Another plan's approval, or one for a slot that is free, changes nothing.
+      expect(g.approved('db-1', 'failover', { planId: 'pl_0' })).toBe(false);
+      expect(g.approved('db-3', 'failover', { planId: 'pl_3' })).toBe(false);
+      clock.now = t0 + 11 * 60_000 + 1;
+      expect(g.evaluate(failover('db-2')).verdict).toBe('needs_approval');
+      clock.now = t0 + 20 * 60_000;
+      expect(line(g.evaluate(failover('db-1')), 'approval')).toBe('approval: blocked — failover on db-1 was put to an operator 20m ago and is not finished');
+      clock.now = t0 + 24 * 60_000;
+      expect(g.evaluate(failover('db-1')).verdict).toBe('needs_approval');
+    });
+
     it('a held action keeps an in-flight timeout longer than the approval timeout', () => {
       const { g, clock } = only({ approval: { enabled: true, minRisk: 'high', timeoutS: 60 }, blastRadius: { enabled: false, inFlightTimeoutS: 600 } });
       const rollback = ctx({ risk: 'high', action: 'rollback' });
@@ -226,6 +249,20 @@ describe('guardrails', () => {
       // Not held for approval: inFlightTimeoutS (10 min) is over.
       expect(g.evaluate(failover('db-2')).verdict).toBe('needs_approval');
       clock.now = t0 + 900_000;
+      expect(g.evaluate(failover('db-1')).verdict).toBe('needs_approval');
+    });
+    it('restore - a restored approved action holds its slot inFlightTimeoutS from its approval', () => {
+      const { g, clock } = only({ approval: { enabled: true, minRisk: 'high' } });
+      const t0 = clock.now;
+      clock.advanceS(16 * 60);
+      g.restore([
+        { component: 'db-1', action: 'failover', atMs: t0, inFlight: true, planId: 'pl_1', heldForApproval: true, approvedAtMs: t0 + 14 * 60_000 },
+        { component: 'db-2', action: 'failover', atMs: t0 + 5 * 60_000, inFlight: true, planId: 'pl_2', heldForApproval: true, approvedAtMs: t0 + 5 * 60_000 + 30_000 },
+      ]);
+      const failover = (component: string) => ctx({ component, action: 'failover', risk: 'high' });
+      expect(line(g.evaluate(failover('db-1')), 'approval')).toBe('approval: blocked — failover on db-1 was put to an operator 16m ago and is not finished');
+      expect(g.evaluate(failover('db-2')).verdict).toBe('needs_approval'); // 10 min after its approval
+      clock.now = t0 + 24 * 60_000;
       expect(g.evaluate(failover('db-1')).verdict).toBe('needs_approval');
     });
   });

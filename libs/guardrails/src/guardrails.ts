@@ -133,7 +133,8 @@ export class Guardrails {
    * half-open breaker's trial. An action held for approval is counted too: it holds its slot
    * for at least `approval.timeoutS` (as long as the approval can be granted, so the action is
    * not put to an operator a second time meanwhile), longer than `inFlightTimeoutS` if need be;
-   * call `release()` if it is rejected or expires. With `ctx.planId` the slot is that plan's:
+   * call `approved()` when an operator approves it (from then on it lasts `inFlightTimeoutS`),
+   * `release()` if it is rejected or expires. With `ctx.planId` the slot is that plan's:
    * only its own release or outcome frees it.
    */
   admit(ctx: DecisionContext): GuardrailVerdict {
@@ -163,8 +164,9 @@ export class Guardrails {
    * rebuilds its state from its records. Each starts its cooldown at `atMs`, enters the rate
    * windows at `atMs` and, when `inFlight`, holds its in-flight slot from `atMs` (so it still
    * stops counting `inFlightTimeoutS` after then — at least `approval.timeoutS` when
-   * `heldForApproval` — and a high-risk one awaiting an operator is not put to an operator
-   * again), held by its `planId` as `admit()` would. Runs no check;
+   * `heldForApproval`, `inFlightTimeoutS` after `approvedAtMs` once approved — and a high-risk
+   * one awaiting an operator is not put to an operator again), held by its `planId` as
+   * `admit()` would. Runs no check;
    * breakers and stabilisation are left as they are. Meant for a fresh instance, before its
    * first `admit()`.
    */
@@ -181,7 +183,10 @@ export class Guardrails {
       this.componentRate.record(a.component, a.atMs);
       this.globalRate.record(GLOBAL, a.atMs);
       this.registerComponent(a.component, a.kind);
-      if (a.inFlight) this.inFlight.add(a.component, a.kind || DEFAULT_GROUP, a.action, a.atMs, { planId: a.planId, timeoutMs: this.slotMs(a.heldForApproval ?? false) });
+      if (!a.inFlight) continue;
+      // Approved: it runs from the approval on, and holds its slot inFlightTimeoutS from then.
+      const timeoutMs = a.approvedAtMs !== undefined ? a.approvedAtMs + this.slotMs(false) - a.atMs : this.slotMs(a.heldForApproval ?? false);
+      this.inFlight.add(a.component, a.kind || DEFAULT_GROUP, a.action, a.atMs, { planId: a.planId, timeoutMs });
     }
   }
 
@@ -192,6 +197,18 @@ export class Guardrails {
    */
   release(component: string, action: string, planId?: string): boolean {
     return this.inFlight.remove(component, action, planId);
+  }
+
+  /**
+   * An operator approved the action held by plan `planId` at `atMs` (default now): it runs now,
+   * so its in-flight slot lasts `inFlightTimeoutS` from `atMs` instead of as long as the
+   * approval could have lived. With `planId`, only that plan's slot. Returns whether a slot was
+   * changed (false when none is held: finished, expired, or another plan's).
+   */
+  approved(component: string, action: string, options: { planId?: string; atMs?: number } = {}): boolean {
+    const now = this.clock();
+    const until = (options.atMs ?? now) + this.config.blastRadius.inFlightTimeoutS * 1000;
+    return this.inFlight.extend(component, action, until, now, options.planId);
   }
 
   /**

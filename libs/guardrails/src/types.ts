@@ -85,6 +85,11 @@ export interface AdmittedAction {
    * again while the first approval can still be granted.
    */
   heldForApproval?: boolean;
+  /**
+   * When an operator approved it (ms since the epoch), if one did: its in-flight slot then lasts
+   * `inFlightTimeoutS` from this time, as `Guardrails.approved()` makes it.
+   */
+  approvedAtMs?: number;
 }
 
 /** What became of a dispatched action, as far as the guardrails care. */

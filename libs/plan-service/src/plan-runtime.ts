@@ -91,14 +91,16 @@ export class PlanRuntime {
 
   /**
    * How far back the stored plans still matter to the guardrails: the longest of the in-flight
-   * timeout, the approval timeout (a plan awaiting an operator holds its slot that long), the
-   * rate windows, the default cooldown and the cooldowns of the policies in force.
+   * slot (a plan awaiting an operator holds it up to the approval timeout, and once approved,
+   * at the last moment, the in-flight timeout from then), the rate windows, the default
+   * cooldown and the cooldowns of the policies in force.
    */
   restoreWindowMs(): number {
     const g = this.o.guardrails.config;
     const cooldowns = this.o.engine.policies().map((p) => p.cooldownS);
     const approvalS = g.approval.enabled ? g.approval.timeoutS : 0;
-    return 1000 * Math.max(g.blastRadius.inFlightTimeoutS, approvalS, g.rateLimit.component.windowS, g.rateLimit.global.windowS, g.cooldown.defaultS, ...cooldowns);
+    const slotS = approvalS + g.blastRadius.inFlightTimeoutS;
+    return 1000 * Math.max(slotS, g.rateLimit.component.windowS, g.rateLimit.global.windowS, g.cooldown.defaultS, ...cooldowns);
   }
 
   /**
@@ -123,12 +125,15 @@ export class PlanRuntime {
       // With partitions, each replica owns its components' guardrails (and is fed only their outcomes).
       if (partition && partitionOf(eventSubject('plan', p.meta!.component), partition.count) !== partition.index) continue;
       const id = p.meta!.id;
-      const decision = approvals.get(toKvKey(id))?.decision;
+      const approval = approvals.get(toKvKey(id));
+      const decision = approval?.decision;
       const ended = outcomes.has(toKvKey(id)) || (decision !== undefined && decision !== 'approved');
+      // Approved: it runs from the approval on, and holds its slot inFlightTimeoutS from then.
+      const approvedAtMs = decision === 'approved' ? approval!.meta?.timeMs : undefined;
       const kind = p.incident?.kind ?? '';
       // One put to an operator holds its slot as long as its approval lives, as when it was admitted.
       const heldForApproval = p.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL;
-      restored.push({ component: p.meta!.component, kind, action: p.action, atMs: p.meta!.timeMs, inFlight: !ended, cooldownS: cooldowns.get(p.policyId), planId: id, heldForApproval });
+      restored.push({ component: p.meta!.component, kind, action: p.action, atMs: p.meta!.timeMs, inFlight: !ended, cooldownS: cooldowns.get(p.policyId), planId: id, heldForApproval, ...(approvedAtMs ? { approvedAtMs } : {}) });
       this.member(kind, p.meta!.component);
     }
     this.o.guardrails.restore(restored);
@@ -264,14 +269,19 @@ export class PlanRuntime {
    * Records the decision with its plan (for Explain and a restart), then frees the slot of one
    * that will not run — only if that plan holds it: a late or redelivered rejection or expiry
    * of an earlier plan does not free the slot of a newer plan awaiting an operator for the same
-   * action (which would then be put to an operator again).
+   * action (which would then be put to an operator again). An approved one runs from the
+   * approval on: its slot lasts `inFlightTimeoutS` from the approval's time (until its outcome).
    */
   private async onApproval(a: Approval): Promise<HandleResult> {
     const planId = a.planId || a.incident?.planId || '';
     if (planId) await this.o.store.recordApproval(planId, a);
-    // An approved action holds its slot until its outcome; a rejected or expired one never runs.
     const inc = a.incident;
-    if (a.decision === 'approved' || !inc?.action || this.tooOld(a.meta!.timeMs)) return { type: 'ok' };
+    if (!inc?.action || this.tooOld(a.meta!.timeMs)) return { type: 'ok' };
+    if (a.decision === 'approved') {
+      this.o.guardrails.approved(a.meta!.component, inc.action, { planId: planId || undefined, atMs: a.meta!.timeMs });
+      return { type: 'ok' };
+    }
+    // A rejected or expired action never runs.
     if (!this.o.guardrails.release(a.meta!.component, inc.action, planId || undefined)) {
       this.o.logger.debug({ plan: planId, component: a.meta!.component, action: inc.action, decision: a.decision }, 'approval decision freed no in-flight slot (finished, or held by another plan)');
     }
