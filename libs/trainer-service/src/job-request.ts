@@ -1,6 +1,7 @@
 import { subjectToken, TrainingJob } from '@x0/contracts';
 import { InvalidArgumentError, newId } from '@x0/core';
-import { isoSeconds, withoutDelayNote } from './job-reason';
+import type { RetrainTrigger } from '@x0/model-monitor';
+import { delayNote, isoSeconds, withoutDelayNote } from './job-reason';
 import type { TrainableModel } from './trainable';
 
 /** What asked for a job. */
@@ -17,6 +18,19 @@ export interface JobRequest {
   parentEventId?: string;
   /** Do not start before this time (e.g. let a new regime accumulate data after a drift). Kept in the job record. */
   notBeforeMs?: number;
+}
+
+/**
+ * The job a retraining trigger of the performance monitor asks for: its reason is the
+ * trigger's alert messages (after `<component>: ` for drift), its parent the first alert;
+ * with `settleMs` > 0 it starts that long after `nowMs`, and the reason says until when.
+ */
+export function retrainRequest(o: { model: string; trigger: JobTrigger; retrain: RetrainTrigger; component?: string; settleMs: number; nowMs: number }): JobRequest {
+  const why = o.retrain.reasons.map((a) => a.message).join('; ');
+  const notBeforeMs = o.settleMs > 0 ? o.nowMs + o.settleMs : undefined;
+  // The reason says why a queued job does not start yet, and until when (x0 jobs shows it whole).
+  const waits = notBeforeMs ? delayNote(notBeforeMs, `drift settle time, ${Math.round(o.settleMs / 1000)} s`) : '';
+  return { model: o.model, trigger: o.trigger, reason: `${o.component ? `${o.component}: ` : ''}${why}${waits}`, parentEventId: o.retrain.reasons[0]?.id, notBeforeMs };
 }
 
 /**

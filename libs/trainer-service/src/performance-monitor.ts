@@ -1,18 +1,20 @@
 import type { Subscription } from '@nats-io/transport-node';
-import { ConsumerLoop, publishMessage, type Bus } from '@x0/bus';
-import { DEAD_LETTER_CODEC, EVENT_CODECS, INFERENCE_REPORT_CODEC, ModelAlert, STREAMS, eventSubject, type InferenceReport, type ModelPerformance, type PerformanceMetric } from '@x0/contracts';
+import { ConsumerLoop, type Bus } from '@x0/bus';
+import { DEAD_LETTER_CODEC, INFERENCE_REPORT_CODEC, STREAMS, type InferenceReport, type ModelPerformance, type PerformanceMetric } from '@x0/contracts';
 import { errorMessage } from '@x0/core';
 import { ModelMonitor, type Alert, type MetricStatus, type MonitorThresholds, type RetrainTrigger } from '@x0/model-monitor';
 import type { AliasWatch, ModelRegistry } from '@x0/model-registry';
 import { DETECTOR_MODEL } from '@x0/model-serving';
 import type { Logger, ServiceStats } from '@x0/service-kit';
+import { rebuildAccuracy } from './accuracy-rebuild';
 import { DriftWatch } from './drift-watch';
 import { FeedbackTracker, type Feedback } from './feedback';
-import { delayNote } from './job-reason';
-import type { JobTrigger } from './job-request';
+import { recordInferenceReport } from './inference-reports';
+import { retrainRequest, type JobRequest, type JobTrigger } from './job-request';
 import type { JobRunner } from './job-runner';
+import { publishModelAlert } from './model-alert';
 import type { RaisedAlerts } from './raised-alerts';
-import { replayMetrics, rowsByTime, sampleRecentMetrics } from './replay';
+import { replayTrainingRows, sampleRecentMetrics } from './replay';
 
 /** Settings of the performance monitor (from the trainer's configuration). */
 export interface PerformanceSettings {
@@ -51,9 +53,6 @@ interface Watched {
   monitor: ModelMonitor;
   watch?: AliasWatch;
 }
-
-/** Inference outcomes recorded per report at most (the proportions are kept). */
-const RECORDS_PER_REPORT = 200;
 
 /**
  * The trainer's performance monitor. Per served model (its champion): accuracy from the labels
@@ -210,7 +209,7 @@ export class PerformanceMonitor {
     await this.o.alerts.retain(w.model, version);
     w.monitor = this.newMonitor(w.model, version);
     if (w.model !== DETECTOR_MODEL) {
-      await this.replayFeedback(w, version, sinceMs);
+      await this.rebuildAccuracy(w, version, sinceMs);
       return;
     }
     const carried = (monitor: string) => this.o.alerts.carried(w.model, version, monitor);
@@ -218,45 +217,21 @@ export class PerformanceMonitor {
     // The shipped version is the bundled forecaster: a monitor not following the registry names it by the bundle's version.
     const bundled = rec?.lineage.config?.['baseVersion'];
     if (typeof bundled === 'string' && bundled && w.version === version) w.servedAs = new Set([version, bundled]);
-    await this.replayFeedback(w, version, sinceMs);
+    await this.rebuildAccuracy(w, version, sinceMs);
     const win = rec?.lineage.dataWindow;
     if (!win) {
       this.drift.reset(undefined, carried);
       return;
     }
     // Reference = the champion's training window, when X0_METRICS still holds it.
-    const replayed = await replayMetrics(this.o.bus, { sinceMs: win.startMs, maxMessages: 50_000 });
-    const reference = new Map<string, Array<Map<string, number>>>();
-    for (const [component, metrics] of replayed.series) {
-      const inWindow = new Map([...metrics].map(([m, s]) => [m, { t: s.t.filter((t) => t <= win.endMs), v: s.v.filter((_, i) => s.t[i] <= win.endMs) }]));
-      reference.set(component, rowsByTime(inWindow));
-    }
+    const { rows: reference, lastSeq } = await replayTrainingRows(this.o.bus, win);
     this.drift.reset(reference, carried);
-    this.metricsSeq = replayed.lastSeq;
+    this.metricsSeq = lastSeq;
     this.o.logger.info({ model: w.model, version, components: reference.size }, 'drift reference set from the training window');
   }
 
-  /**
-   * Rebuilds the champion's accuracy window from the stored feedback since it took over (the
-   * window and its alerts live in memory; the events are stored): the detector's from the
-   * Label events, an action-parameter model's from the outcomes of the actions it advised. A
-   * restarted trainer thus judges the same accuracy as before, and an accuracy alert it
-   * carries stays in force.
-   */
-  private async replayFeedback(w: Watched, version: string, sinceMs: number): Promise<void> {
-    const monitor = w.monitor;
-    let counted = 0;
-    const record = (f: Feedback) => {
-      if (f.model !== w.model || !w.servedAs.has(f.version)) return;
-      monitor.recordFeedback({ predicted: f.predicted, actual: f.actual, key: f.key });
-      counted++;
-    };
-    try {
-      const read = w.model === DETECTOR_MODEL ? await this.feedback.replayLabels(sinceMs, record) : await this.feedback.replayAdvisedOutcomes(sinceMs, record);
-      this.o.logger.info({ model: w.model, version, read, counted }, 'accuracy window rebuilt from the stored feedback');
-    } catch (err) {
-      this.o.logger.warn({ model: w.model, version, err: errorMessage(err) }, 'accuracy window not rebuilt: only new feedback counts');
-    }
+  private rebuildAccuracy(w: Watched, version: string, sinceMs: number): Promise<void> {
+    return rebuildAccuracy({ feedback: this.feedback, logger: this.o.logger, model: w.model, version, servedAs: w.servedAs, monitor: w.monitor, sinceMs });
   }
 
   /** A labelled prediction counts for the champion only when the champion made it. */
@@ -273,15 +248,9 @@ export class PerformanceMonitor {
   private onReport(r: InferenceReport): void {
     const w = this.watched.get(r.model);
     if (!w) return;
-    const fail = r.failures + (this.pendingFailures.get(w.service) ?? 0);
+    const failed = this.pendingFailures.get(w.service) ?? 0;
     this.pendingFailures.set(w.service, 0);
-    const total = r.inferences + fail;
-    if (total === 0) return;
-    const k = Math.min(RECORDS_PER_REPORT, total);
-    const failK = Math.round((k * fail) / total);
-    const lat = r.latencySamplesMs.length > 0 ? r.latencySamplesMs : [r.latency?.p50Ms ?? 0];
-    for (let i = 0; i < k - failK; i++) w.monitor.recordInference({ latencyMs: lat[i % lat.length] });
-    for (let i = 0; i < failK; i++) w.monitor.recordInference({ latencyMs: 0, ok: false });
+    recordInferenceReport(w.monitor, r, failed);
   }
 
   private countParamOutcome(component: string): void {
@@ -313,13 +282,8 @@ export class PerformanceMonitor {
     }
   }
 
-  private jobFor(model: string, trigger: JobTrigger, t: RetrainTrigger, component?: string) {
-    const why = t.reasons.map((a) => a.message).join('; ');
-    const settleMs = trigger === 'drift' ? this.o.settings.driftSettleMs : 0;
-    const notBeforeMs = settleMs > 0 ? this.clock() + settleMs : undefined;
-    // The reason says why a queued job does not start yet, and until when (x0 jobs shows it whole).
-    const waits = notBeforeMs ? delayNote(notBeforeMs, `drift settle time, ${Math.round(settleMs / 1000)} s`) : '';
-    return { model, trigger, reason: `${component ? `${component}: ` : ''}${why}${waits}`, parentEventId: t.reasons[0]?.id, notBeforeMs };
+  private jobFor(model: string, trigger: JobTrigger, t: RetrainTrigger, component?: string): JobRequest {
+    return retrainRequest({ model, trigger, retrain: t, component, settleMs: trigger === 'drift' ? this.o.settings.driftSettleMs : 0, nowMs: this.clock() });
   }
 
   private async enqueue(req: Parameters<JobRunner['enqueue']>[0]): Promise<string> {
@@ -331,24 +295,9 @@ export class PerformanceMonitor {
     }
   }
 
-  private async publishAlert(model: string, a: Alert, component: string, jobId: string, featureNames: string[] = []): Promise<void> {
-    const w = this.watched.get(model);
-    const named = a.features?.length ? ` [${a.features.map((f) => featureNames[f.feature] ?? `#${f.feature}`).join(', ')}]` : '';
-    const alert = ModelAlert.fromPartial({
-      meta: { id: a.id, parentId: '', component, timeMs: a.timeMs, source: 'trainer' },
-      model,
-      version: w?.version ?? '',
-      type: a.type,
-      value: a.value,
-      threshold: a.threshold,
-      samples: a.samples,
-      message: `${a.message}${named}`,
-      jobId,
-    });
-    this.o.logger.warn({ model, component, type: a.type, value: a.value, threshold: a.threshold, jobId }, 'model alert');
-    await publishMessage(this.o.bus.js, { subject: eventSubject('model_alert', component), data: EVENT_CODECS.model_alert.encode(alert), id: alert.meta!.id });
-    // Recorded once published: a crash in between announces it again rather than never.
-    await this.o.alerts.raised(model, alert.version, a);
+  private publishAlert(model: string, alert: Alert, component: string, jobId: string, featureNames: string[] = []): Promise<void> {
+    const version = this.watched.get(model)?.version ?? '';
+    return publishModelAlert({ bus: this.o.bus, alerts: this.o.alerts, logger: this.o.logger }, { model, version, alert, component, jobId, featureNames });
   }
 }
 

@@ -195,6 +195,21 @@ export async function sampleRecentMetrics(
   return { rows, lastSeq: w.lastSeq };
 }
 
+/**
+ * The rows of a model's training window (`startMs`–`endMs`), per component, as far as
+ * X0_METRICS still holds them (at most its newest 50,000 batches from `startMs`), and the
+ * sequence read up to: the drift reference of a detector champion.
+ */
+export async function replayTrainingRows(bus: Bus, window: { startMs: number; endMs: number }): Promise<{ rows: Map<string, Array<Map<string, number>>>; lastSeq: number }> {
+  const replayed = await replayMetrics(bus, { sinceMs: window.startMs, maxMessages: 50_000 });
+  const rows = new Map<string, Array<Map<string, number>>>();
+  for (const [component, metrics] of replayed.series) {
+    const inWindow = new Map([...metrics].map(([m, s]) => [m, { t: s.t.filter((t) => t <= window.endMs), v: s.v.filter((_, i) => s.t[i] <= window.endMs) }]));
+    rows.set(component, rowsByTime(inWindow));
+  }
+  return { rows, lastSeq: replayed.lastSeq };
+}
+
 /** Rows of one component: for each distinct sample time, the values of its metrics. */
 export function rowsByTime(metrics: ReadonlyMap<string, Series>): Array<Map<string, number>> {
   const byTime = new Map<number, Map<string, number>>();
