@@ -180,12 +180,25 @@ export class KnowledgeBase {
   }
 
   /**
-   * Passages best matching an operator question or an anomaly description. Throws
+   * The dense embedding of a search text, for several searches of one text: pass it to
+   * `searchRunbooks(text, { embedding })` and the embedder is asked once (with an endpoint
+   * embedder, one HTTP call). Throws `InvalidArgumentError` for an empty text, and what the
+   * embedder throws (an endpoint down).
+   */
+  async embedQuery(text: string): Promise<Float32Array> {
+    checkSearchText(text);
+    const [dense] = await this.embedder.embed([text]);
+    return dense;
+  }
+
+  /**
+   * Passages best matching an operator question or an anomaly description. `embedding`: the
+   * text's from {@link embedQuery} (not embedded again; unused in lexical mode). Throws
    * `InvalidArgumentError` for an empty text, or in lexical mode for a text with no searchable words.
    */
-  async searchRunbooks(text: string, options: { k?: number; filter?: RunbookFilter; mode?: RetrievalMode } = {}): Promise<RunbookHit[]> {
+  async searchRunbooks(text: string, options: { k?: number; filter?: RunbookFilter; mode?: RetrievalMode; embedding?: Float32Array } = {}): Promise<RunbookHit[]> {
     await this.start();
-    if (typeof text !== 'string' || text.trim() === '') throw new InvalidArgumentError('text', 'must be a non-empty string');
+    checkSearchText(text);
     const k = options.k ?? 5;
     const mode = options.mode ?? 'hybrid';
     if (mode !== 'hybrid' && mode !== 'lexical' && mode !== 'dense') throw new InvalidArgumentError('mode', "must be 'hybrid', 'lexical' or 'dense'");
@@ -196,7 +209,7 @@ export class KnowledgeBase {
     if (mode === 'lexical') {
       hits = await this.store.search(this.runbooks, { using: 'text', vector: this.sparse.encodeQuery(text), limit: k, filter });
     } else {
-      const [dense] = await this.embedder.embed([text]);
+      const dense = options.embedding ?? (await this.embedQuery(text));
       if (mode === 'dense' || !lexicalOk) {
         hits = await this.store.search(this.runbooks, { using: 'dense', vector: dense, limit: k, filter });
       } else {
@@ -268,6 +281,10 @@ function toActions(v: unknown, field: string): ActionName[] {
 
 function mentionedActions(text: string): ActionName[] {
   return [...new Set(text.match(ACTION_RE) ?? [])] as ActionName[];
+}
+
+function checkSearchText(text: string): void {
+  if (typeof text !== 'string' || text.trim() === '') throw new InvalidArgumentError('text', 'must be a non-empty string');
 }
 
 function sourceFilter(source: string): Filter {

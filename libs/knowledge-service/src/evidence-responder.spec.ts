@@ -1,12 +1,18 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
 import type { Bus } from '@x0/bus';
-import type { KnowledgeBase } from '@x0/knowledge-base';
-import { Anomaly, EvidenceBatchRequest } from '@x0/contracts';
+import { HashedNgramEmbedder, type TextEmbedder } from '@x0/embeddings';
+import { KnowledgeBase } from '@x0/knowledge-base';
+import { EmbeddedVectorStore } from '@x0/vector-store';
+import { Anomaly, EvidenceBatchRequest, EvidenceRequest } from '@x0/contracts';
 import { EvidenceResponder } from './evidence-responder';
 
 describe('EvidenceResponder - batch requests', () => {
   const kb = {
     searchIncidents: async () => [],
+    embedQuery: async () => new Float32Array(256),
     searchRunbooks: async (query: string) => [{ id: `rb:${query}`, title: 'T', headings: [], source: 's.md', text: 'x', score: 1, cause: '', actions: [], runbookActions: [] }],
   } as unknown as KnowledgeBase;
   const responder = new EvidenceResponder({} as Bus, kb, pino({ level: 'silent' }), 0);
@@ -32,6 +38,9 @@ describe('EvidenceResponder - embedder down', () => {
     const modes: Array<string | undefined> = [];
     const kb = {
       searchIncidents: async () => [],
+      embedQuery: async () => {
+        throw new Error('embeddings endpoint unreachable: connect ECONNREFUSED');
+      },
       searchRunbooks: async (query: string, o: { mode?: string }) => {
         modes.push(o.mode);
         if (o.mode !== 'lexical') throw new Error('embeddings endpoint unreachable: connect ECONNREFUSED');
@@ -48,5 +57,40 @@ describe('EvidenceResponder - embedder down', () => {
     expect(modes).toContain('lexical');
     expect(logs.map((l) => l.msg)).toContain('hybrid runbook search failed; lexical search instead');
     expect(logs[0].err).toMatch(/ECONNREFUSED/);
+  });
+});
+
+describe('EvidenceResponder - query embedding', () => {
+  let dir: string;
+  let store: EmbeddedVectorStore;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-evidence-'));
+    store = new EmbeddedVectorStore({ dataDir: dir, durability: 'none' });
+    await store.start();
+  });
+  afterAll(async () => {
+    await store.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answer - a query with a suspected cause is embedded once for both searches (its cause and any), one endpoint call instead of two', async () => {
+    const base = new HashedNgramEmbedder();
+    const embedded: string[][] = [];
+    const embedder: TextEmbedder = { id: base.id, dim: base.dim, embed: (texts) => (embedded.push([...texts]), base.embed(texts)) };
+    const kb = new KnowledgeBase({ store, embedder });
+    await kb.ingestRunbook('disk-full.md', '---\ncause: disk_full\n---\n# Disk full\nFree space on the volume, then restart the writer.\n');
+    await kb.ingestRunbook('web-latency.md', '---\ncause: latency_spike\n---\n# Web latency\nA slow web tier: scale_up when the disk is not full.\n');
+    embedded.length = 0;
+    const responder = new EvidenceResponder({} as Bus, kb, pino({ level: 'silent' }), 60_000);
+    const req = EvidenceRequest.encode({ anomaly: Anomaly.fromPartial({ kind: 'web' }), cause: 'disk_full', maxIncidents: 5, maxRunbooks: 2 }).finish();
+
+    const res = await responder.answer(req);
+    expect(res.error).toBe('');
+    expect(res.runbooks.map((r) => r.source)).toEqual(['disk-full.md', 'web-latency.md']);
+    expect(embedded).toEqual([['disk full web']]);
+    // Answered from the cache: no embedding at all.
+    await responder.answer(req);
+    expect(embedded).toHaveLength(1);
   });
 });

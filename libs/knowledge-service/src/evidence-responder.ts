@@ -148,13 +148,16 @@ export class EvidenceResponder {
     // The retrieval `x0 kb search` (the Search RPC) uses: the knowledge base's default, hybrid
     // (BM25 + dense, RRF), so a passage worded differently from the anomaly's cause and
     // metric names is found by its dense embedding (docs/knowledge-retrieval.md#evaluation).
-    // When the embedder fails (an EMBEDDINGS_URL service down or slow), lexical search still
-    // answers: the analyze phase gets the runbooks that share words with the anomaly.
+    // The query is embedded once for both searches below (an EMBEDDINGS_URL endpoint: one call).
+    // When the embedder fails (that service down or slow), lexical search still answers: the
+    // analyze phase gets the runbooks that share words with the anomaly.
+    const lexical = (err: unknown, filter?: { cause: string }) => {
+      this.logger.warn({ err: errorMessage(err) }, 'hybrid runbook search failed; lexical search instead');
+      return this.kb.searchRunbooks(query, { k, filter, mode: 'lexical' });
+    };
+    const embedding = await this.kb.embedQuery(query).catch((err: unknown) => err as Error);
     const search = (filter?: { cause: string }) =>
-      this.kb.searchRunbooks(query, { k, filter }).catch((err: unknown) => {
-        this.logger.warn({ err: errorMessage(err) }, 'hybrid runbook search failed; lexical search instead');
-        return this.kb.searchRunbooks(query, { k, filter, mode: 'lexical' });
-      });
+      embedding instanceof Float32Array ? this.kb.searchRunbooks(query, { k, filter, embedding }).catch((err: unknown) => lexical(err, filter)) : lexical(embedding, filter);
     // The suspected cause's own runbook first (when there is one), then whatever else matches.
     const cause = req.cause && req.cause !== 'unknown' ? req.cause : undefined;
     const [own, any] = await Promise.all([cause ? search({ cause }) : Promise.resolve([]), search()]);
