@@ -265,6 +265,64 @@ describe('guardrails', () => {
       clock.now = t0 + 24 * 60_000;
       expect(g.evaluate(failover('db-1')).verdict).toBe('needs_approval');
     });
+    it('restore - breakers and stabilisation are rebuilt from the outcomes and anomalies, in the order of their times', () => {
+      const { g, clock } = only({
+        circuitBreaker: { policy: { enabled: true, failures: 2, coolOffS: 600 }, global: { enabled: true, failures: 3, coolOffS: 900 } },
+        stabilisation: { enabled: true, minConsecutive: 1, minPersistS: 0, flapWindowS: 600 },
+      });
+      const t0 = clock.now;
+      clock.now = t0 + 5 * 60_000;
+      const failed = (component: string, planId: string, atMs: number) => ({ component, policyId: 'web-restart', action: 'restart', planId, success: false, atMs });
+      g.restore(
+        [
+          { component: 'web-1', action: 'restart', atMs: t0, inFlight: false, planId: 'pl_1', policyId: 'web-restart' },
+          { component: 'web-2', action: 'restart', atMs: t0, inFlight: false, planId: 'pl_2', policyId: 'web-restart' },
+          { component: 'web-3', action: 'restart', atMs: t0, inFlight: false, planId: 'pl_3', policyId: 'web-restart' },
+          { component: 'db-1', action: 'failover', atMs: t0, inFlight: false, planId: 'pl_4', policyId: 'db-failover' },
+        ],
+        {
+          // Out of order on purpose: replayed by time.
+          outcomes: [
+            failed('web-3', 'pl_3', t0 + 3 * 60_000),
+            failed('web-1', 'pl_1', t0 + 60_000),
+            failed('web-2', 'pl_2', t0 + 2 * 60_000),
+            { component: 'db-1', policyId: 'db-failover', action: 'failover', planId: 'pl_4', success: true, atMs: t0 + 30_000 },
+          ],
+          anomalies: [{ component: 'db-1', kind: 'db', atMs: t0 + 4 * 60_000 }],
+        },
+      );
+      const v = g.evaluate(ctx({ component: 'db-1', kind: 'db', policyId: 'db-failover', action: 'failover' }));
+      expect(line(v, 'circuit_breaker(global)')).toBe('circuit_breaker(global): blocked — open after 3 consecutive failed outcomes; half-open in 13m');
+      expect(line(v, 'stabilisation')).toBe('stabilisation: blocked — flapping: recovered 4m30s ago and anomalous again; no automatic action for 5m30s');
+      expect(line(g.evaluate(ctx()), 'circuit_breaker(policy')).toBe('circuit_breaker(policy web-restart): blocked — open after 2 consecutive failed outcomes; half-open in 7m');
+      expect(g.status()).toMatchObject({ breakers: [{ key: 'web-restart', state: 'open' }], globalBreaker: 'open' });
+      // A bad entry is named; nothing is changed.
+      const fresh = only({ circuitBreaker: { policy: { enabled: true, failures: 1 } } });
+      expect(() => fresh.g.restore([], { outcomes: [{ ...failed('web-1', 'pl_1', fresh.clock.now), policyId: '' }] })).toThrow(`'history.outcomes[0].policyId' must be non-empty`);
+      expect(() => fresh.g.restore([], { anomalies: [{ component: '', atMs: 0 }] })).toThrow(`'history.anomalies[0].component' must be non-empty`);
+      expect(fresh.g.status().breakers).toEqual([]);
+    });
+
+    it('restore - a half-open breaker keeps its restored trial: only that action\'s outcome settles it', () => {
+      const { g, clock } = only({ circuitBreaker: { policy: { enabled: true, failures: 1, coolOffS: 60 } } });
+      const t0 = clock.now;
+      clock.now = t0 + 90_000;
+      g.restore(
+        [
+          { component: 'web-1', action: 'restart', atMs: t0, inFlight: false, planId: 'pl_old', policyId: 'web-restart' },
+          { component: 'web-2', action: 'restart', atMs: t0, inFlight: false, planId: 'pl_fail', policyId: 'web-restart' },
+          // Dispatched once half-open (60 s after the failure): the trial. A dry run is none.
+          { component: 'web-4', action: 'restart', atMs: t0 + 62_000, inFlight: false, planId: 'pl_dry', policyId: 'web-restart', dryRun: true },
+          { component: 'web-3', action: 'restart', atMs: t0 + 61_000, inFlight: true, planId: 'pl_trial', policyId: 'web-restart' },
+        ],
+        { outcomes: [{ component: 'web-2', policyId: 'web-restart', action: 'restart', planId: 'pl_fail', success: false, atMs: t0 + 1000 }] },
+      );
+      expect(line(g.evaluate(ctx({ component: 'web-9' })), 'circuit_breaker(policy')).toBe('circuit_breaker(policy web-restart): blocked — half-open: a trial action is in flight');
+      g.recordOutcome({ component: 'web-1', policyId: 'web-restart', action: 'restart', planId: 'pl_old', success: true });
+      expect(g.status().breakers).toEqual([{ key: 'web-restart', state: 'half_open' }]);
+      g.recordOutcome({ component: 'web-3', policyId: 'web-restart', action: 'restart', planId: 'pl_trial', success: true });
+      expect(g.status().breakers).toEqual([]);
+    });
   });
 
   describe('cooldown', () => {

@@ -11,9 +11,12 @@ import {
   riskRank,
   type AdmittedAction,
   type DecisionContext,
+  type GuardrailsHistory,
   type GuardrailCheck,
   type GuardrailOutcome,
   type GuardrailVerdict,
+  type RecordedAnomaly,
+  type RecordedOutcome,
   type Verdict,
 } from './types';
 
@@ -166,28 +169,67 @@ export class Guardrails {
    * stops counting `inFlightTimeoutS` after then — at least `approval.timeoutS` when
    * `heldForApproval`, `inFlightTimeoutS` after `approvedAtMs` once approved — and a high-risk
    * one awaiting an operator is not put to an operator again), held by its `planId` as
-   * `admit()` would. Runs no check;
-   * breakers and stabilisation are left as they are. Meant for a fresh instance, before its
-   * first `admit()`.
+   * `admit()` would. With `history`, the breakers and the stabilisation window are rebuilt too:
+   * the actions (with a `policyId`, not `dryRun`) are dispatched to the breakers, the outcomes
+   * fed to them (a success also a recovery) and the anomalies observed, all in the order of their
+   * times, as `admit()`, `recordOutcome()` and `observeAnomaly()` did then — a breaker opened by
+   * those outcomes is open again, a half-open one keeps its trial, a component that recovered
+   * within `flapWindowS` is still held back. Outcomes free no slot here (`inFlight` says whether
+   * one is held). Runs no check. Meant for a fresh instance, before its first `admit()`.
+   * Throws InvalidArgumentError naming the first bad entry (`actions[1].action`,
+   * `history.outcomes[0].policyId`); nothing is changed then.
    */
-  restore(actions: readonly AdmittedAction[]): void {
+  restore(actions: readonly AdmittedAction[], history: GuardrailsHistory = {}): void {
+    const outcomes = history.outcomes ?? [];
+    const anomalies = history.anomalies ?? [];
     // Checked before anything changes: a bad entry leaves the guardrails as they were.
     actions.forEach((a, i) => {
-      if (!a.component) throw new InvalidArgumentError(`actions[${i}].component`, 'must be non-empty');
-      if (!a.action) throw new InvalidArgumentError(`actions[${i}].action`, 'must be non-empty');
+      for (const f of ['component', 'action'] as const) if (!a[f]) throw new InvalidArgumentError(`actions[${i}].${f}`, 'must be non-empty');
     });
-    for (const a of [...actions].sort((x, y) => x.atMs - y.atMs)) {
-      const key = cooldownKey(a.component, a.action);
-      this.cooldowns.set(key, Math.max(this.cooldowns.get(key) ?? a.atMs, a.atMs));
-      this.maxCooldownMs = Math.max(this.maxCooldownMs, (a.cooldownS ?? this.config.cooldown.defaultS) * 1000);
-      this.componentRate.record(a.component, a.atMs);
-      this.globalRate.record(GLOBAL, a.atMs);
-      this.registerComponent(a.component, a.kind);
-      if (!a.inFlight) continue;
-      // Approved: it runs from the approval on, and holds its slot inFlightTimeoutS from then.
-      const timeoutMs = a.approvedAtMs !== undefined ? a.approvedAtMs + this.slotMs(false) - a.atMs : this.slotMs(a.heldForApproval ?? false);
-      this.inFlight.add(a.component, a.kind || DEFAULT_GROUP, a.action, a.atMs, { planId: a.planId, timeoutMs });
+    outcomes.forEach((o, i) => {
+      for (const f of ['component', 'policyId', 'action'] as const) if (!o[f]) throw new InvalidArgumentError(`history.outcomes[${i}].${f}`, 'must be non-empty');
+    });
+    anomalies.forEach((a, i) => {
+      if (!a.component) throw new InvalidArgumentError(`history.anomalies[${i}].component`, 'must be non-empty');
+    });
+    // At equal times: the anomaly a plan was made for, then its action, then an outcome.
+    const timeline = [
+      ...anomalies.map((a) => ({ atMs: a.atMs, order: 0, apply: () => this.restoreAnomaly(a) })),
+      ...actions.map((a) => ({ atMs: a.atMs, order: 1, apply: () => this.restoreAction(a) })),
+      ...outcomes.map((o) => ({ atMs: o.atMs, order: 2, apply: () => this.restoreOutcome(o) })),
+    ];
+    for (const e of timeline.sort((x, y) => x.atMs - y.atMs || x.order - y.order)) e.apply();
+  }
+
+  private restoreAction(a: AdmittedAction): void {
+    const key = cooldownKey(a.component, a.action);
+    this.cooldowns.set(key, Math.max(this.cooldowns.get(key) ?? a.atMs, a.atMs));
+    this.maxCooldownMs = Math.max(this.maxCooldownMs, (a.cooldownS ?? this.config.cooldown.defaultS) * 1000);
+    this.componentRate.record(a.component, a.atMs);
+    this.globalRate.record(GLOBAL, a.atMs);
+    this.registerComponent(a.component, a.kind);
+    if (a.policyId && !a.dryRun) {
+      const id = actionId(a);
+      this.breakerFor(a.policyId).onDispatch(a.atMs, id);
+      this.globalBreaker.onDispatch(a.atMs, id);
     }
+    if (!a.inFlight) return;
+    // Approved: it runs from the approval on, and holds its slot inFlightTimeoutS from then.
+    const timeoutMs = a.approvedAtMs !== undefined ? a.approvedAtMs + this.slotMs(false) - a.atMs : this.slotMs(a.heldForApproval ?? false);
+    this.inFlight.add(a.component, a.kind || DEFAULT_GROUP, a.action, a.atMs, { planId: a.planId, timeoutMs });
+  }
+
+  private restoreOutcome(o: RecordedOutcome): void {
+    if (o.dryRun) return;
+    const id = actionId(o);
+    this.breakerFor(o.policyId).onOutcome(o.success, o.atMs, id);
+    this.globalBreaker.onOutcome(o.success, o.atMs, id);
+    if (o.success) this.stabilisation.observeRecovery(o.component, o.atMs);
+  }
+
+  private restoreAnomaly(a: RecordedAnomaly): void {
+    this.registerComponent(a.component, a.kind);
+    this.stabilisation.observeAnomaly(a.component, a.atMs);
   }
 
   /**

@@ -16,6 +16,9 @@ export {
   type GuardrailCheck,
   type GuardrailOutcome,
   type GuardrailVerdict,
+  type GuardrailsHistory,
+  type RecordedAnomaly,
+  type RecordedOutcome,
   type Risk,
   type Verdict,
 } from './types';

@@ -80,6 +80,13 @@ export interface AdmittedAction {
   /** The plan it was admitted for (holds its in-flight slot, as DecisionContext.planId). */
   planId?: string;
   /**
+   * The policy it was admitted for: with one (and not `dryRun`), restore dispatches it to the
+   * policy's and the global breaker at `atMs`, as `admit()` did (a half-open breaker's trial).
+   */
+  policyId?: string;
+  /** Admitted as a dry run: no breaker trial. */
+  dryRun?: boolean;
+  /**
    * It was admitted with verdict `needs_approval` (put to an operator): its in-flight slot then
    * lasts at least `approval.timeoutS`, as `admit()` holds it, so it is not put to an operator
    * again while the first approval can still be granted.
@@ -106,6 +113,26 @@ export interface GuardrailOutcome {
    * outcome of an earlier plan leaves a newer plan's slot alone). Omitted: the slot is freed.
    */
   planId?: string;
+}
+
+/** An outcome fed to the guardrails before a restart, at its own time (for Guardrails.restore). */
+export interface RecordedOutcome extends GuardrailOutcome {
+  /** When it was fed (the outcome's time), ms since the epoch. */
+  atMs: number;
+}
+
+/** An anomaly observed before a restart (the plan service: one per plan made), for Guardrails.restore. */
+export interface RecordedAnomaly {
+  component: string;
+  /** Component kind; '' or undefined = group "default". */
+  kind?: string;
+  atMs: number;
+}
+
+/** What Guardrails.restore rebuilds the breakers and the stabilisation window from. */
+export interface GuardrailsHistory {
+  outcomes?: readonly RecordedOutcome[];
+  anomalies?: readonly RecordedAnomaly[];
 }
 
 /** Renders a check as one explanation line. */
