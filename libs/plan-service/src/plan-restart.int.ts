@@ -1,13 +1,16 @@
 /**
  * A plan service restarted during an incident, against a real nats-server: the guardrails are
  * rebuilt from the plans it stored (KV x0_plans) and what it recorded about how they ended, so
- * an action awaiting an operator is not put to one again, cooldowns hold, and outcomes and
- * approvals that arrive while it is down end the restored actions.
+ * an action awaiting an operator is not put to one again, cooldowns hold, outcomes and
+ * approvals that arrive while it is down end the restored actions, open circuit breakers stay
+ * open and a flapping component is still held back.
  */
+import { Kvm } from '@nats-io/kv';
 import type { Bus } from '@x0/bus';
 import { Approval, Outcome, PlanStatus, Severity, Verdict, type Explanation, type Plan, type PlannerServiceClient, type RankRequest } from '@x0/contracts';
 import type { ServiceHandle } from '@x0/service-kit';
 import { call, planTestBed, startPlanService, type PlanTestBed } from './plan-harness';
+import { PLANS_BUCKET } from './plan-store';
 import { makeDiagnosis, publishEvent, readEvents, waitFor } from './testing';
 
 const POLICIES = `
@@ -146,5 +149,99 @@ describe('plan service - restart during an incident', () => {
     const again = await announce('db-3');
     expect(again).toMatchObject({ status: PlanStatus.PLAN_STATUS_DISPATCH, action: 'restart' });
     expect((await failoverAsked('db-3')).map((p) => p.meta!.id)).toEqual([first.meta!.id, asked.meta!.id]);
+  });
+});
+
+describe('plan service - circuit breakers and flapping across a restart', () => {
+  let bed: PlanTestBed;
+  let bus: Bus;
+  let handle: ServiceHandle | undefined;
+  let client: PlannerServiceClient | undefined;
+
+  const start = async () => {
+    ({ handle, client } = await startPlanService(bed));
+  };
+  const stop = async () => {
+    client?.close();
+    await handle?.stop();
+    client = handle = undefined;
+  };
+  const rank = (component: string, kind: string, cause: string) =>
+    call<RankRequest, Explanation>(client!, client!.rank, { component, kind, severity: Severity.SEVERITY_HIGH, cause, candidates: [] });
+  const announce = async (component: string, kind: string, cause: string) => {
+    const d = makeDiagnosis(component, { kind, cause });
+    await publishEvent(bus, 'diagnosis', d);
+    return waitFor(async () => (await readEvents(bus, 'plan', component)).find((p) => p.meta!.parentId === d.meta!.id), 10_000, `plan of ${d.meta!.id}`);
+  };
+  const outcome = (plan: Plan, verdict: Verdict) =>
+    publishEvent(
+      bus,
+      'outcome',
+      Outcome.fromPartial({
+        meta: { id: `oc_${plan.meta!.id}`, parentId: `ac_${plan.meta!.id}`, component: plan.meta!.component, timeMs: Date.now(), source: 'execute' },
+        incident: plan.incident,
+        actionId: `ac_${plan.meta!.id}`,
+        verdict,
+        recovered: verdict === Verdict.VERDICT_RECOVERED,
+      }),
+    );
+  /** The guardrail lines Rank gives for the breakers and the stabilisation check. */
+  const guards = async () => {
+    const web = (await rank('web-3', 'web', 'cpu_saturation')).guardrails;
+    const db = (await rank('db-1', 'db', 'dependency_down')).guardrails;
+    return {
+      policy: web.find((l) => l.startsWith('circuit_breaker(policy')),
+      global: web.find((l) => l.startsWith('circuit_breaker(global)')),
+      flapping: db.find((l) => l.startsWith('stabilisation')),
+    };
+  };
+
+  beforeAll(async () => {
+    bed = await planTestBed('plan-restart-breakers', {
+      policies: `
+version: 1
+defaults: { executor: agent, cooldown_s: 0 }
+policies:
+  - { id: web-restart, action: restart, priority: 50, conditions: { causes: [cpu_saturation] } }
+  - { id: db-restart, action: restart, priority: 40, conditions: { causes: [dependency_down] } }
+`,
+      guardrails: 'circuitBreaker: { policy: { failures: 2 }, global: { failures: 2 } }\nstabilisation: { flapWindowS: 600 }\nblastRadius: { maxFraction: 1 }\n',
+    });
+    bus = bed.bus;
+    await start();
+  });
+
+  afterAll(async () => {
+    await stop();
+    await bed?.close();
+  });
+
+  it('restart - open breakers (per policy and global) stay open and a flapping component is still held back', async () => {
+    const db = await announce('db-1', 'db', 'dependency_down');
+    const web1 = await announce('web-1', 'web', 'cpu_saturation');
+    const web2 = await announce('web-2', 'web', 'cpu_saturation');
+    for (const p of [db, web1, web2]) expect(p).toMatchObject({ status: PlanStatus.PLAN_STATUS_DISPATCH, action: 'restart' });
+    // db-1 recovers (its flap window starts); then web-restart fails twice: both breakers open.
+    await outcome(db, Verdict.VERDICT_RECOVERED);
+    await waitFor(async () => ((await guards()).flapping?.includes('flapping') ? true : undefined), 10_000, 'db-1 flapping');
+    await outcome(web1, Verdict.VERDICT_NOT_RECOVERED);
+    await outcome(web2, Verdict.VERDICT_ACTION_FAILED);
+    const before = await waitFor(async () => {
+      const g = await guards();
+      return g.policy?.includes('blocked') && g.global?.includes('blocked') ? g : undefined;
+    }, 10_000, 'the breakers open');
+    expect(before.policy).toMatch(/^circuit_breaker\(policy web-restart\): blocked — open after 2 consecutive failed outcomes; half-open in \d+m\d*s?$/);
+
+    // An entry the rebuild cannot read (another release's, or damaged) is skipped, with a warning.
+    await (await new Kvm(bus.js).open(PLANS_BUCKET)).put('pl_damaged.outcome', new Uint8Array([0x0a, 0xff]));
+    await stop();
+    await start();
+
+    const after = await guards();
+    expect(after.policy).toMatch(/^circuit_breaker\(policy web-restart\): blocked — open after 2 consecutive failed outcomes; half-open in \d+m/);
+    expect(after.global).toMatch(/^circuit_breaker\(global\): blocked — open after 2 consecutive failed outcomes; half-open in \d+m/);
+    expect(after.flapping).toMatch(/^stabilisation: blocked — flapping: recovered \d+(ms|s) ago and anomalous again; no automatic action for \d+m/);
+    // The next diagnosis is blocked, as it would have been without the restart.
+    expect(await announce('web-4', 'web', 'cpu_saturation')).toMatchObject({ status: PlanStatus.PLAN_STATUS_BLOCKED });
   });
 });

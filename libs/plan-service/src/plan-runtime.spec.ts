@@ -1,24 +1,35 @@
 import type { Bus } from '@x0/bus';
-import { Approval, Plan, PlanStatus } from '@x0/contracts';
+import { Approval, Outcome, Plan, PlanStatus, Verdict } from '@x0/contracts';
 import type { DecisionEngine } from '@x0/decision';
-import { Guardrails } from '@x0/guardrails';
+import { Guardrails, type GuardrailsConfigInput } from '@x0/guardrails';
 import type { Logger, ServiceStats } from '@x0/service-kit';
 import { DecisionClock, PlanRuntime } from './plan-runtime';
 import type { PlanStore } from './plan-store';
 
 const MIN = 60_000;
 
-/** A PlanRuntime over stored plans (no bus: restore reads only the store; recording is a no-op). */
-function runtime(plans: Plan[], now: () => number, stored: { approvals?: Map<string, Approval> } = {}) {
-  const guardrails = new Guardrails({ config: { stabilisation: { enabled: false } }, clock: now });
+/** What a test's store holds and how its guardrails are set. */
+interface Stored {
+  approvals?: Map<string, Approval>;
+  outcomes?: Map<string, Outcome>;
+  unreadable?: string[];
+  guardrails?: GuardrailsConfigInput;
+}
+
+/** A PlanRuntime over stored plans (no bus: restore reads only the store; recording is a no-op); warnings kept. */
+function runtime(plans: Plan[], now: () => number, stored: Stored = {}) {
+  const guardrails = new Guardrails({ config: stored.guardrails ?? { stabilisation: { enabled: false } }, clock: now });
   const store = {
-    since: async () => ({ plans, approvals: stored.approvals ?? new Map(), outcomes: new Map() }),
+    since: async () => ({ plans, approvals: stored.approvals ?? new Map(), outcomes: stored.outcomes ?? new Map(), unreadable: stored.unreadable ?? [] }),
     recordApproval: async () => undefined,
+    recordOutcome: async () => undefined,
   } as unknown as PlanStore;
   const engine = { policies: () => [] } as unknown as DecisionEngine;
-  const logger = { info: () => undefined, debug: () => undefined, warn: () => undefined } as unknown as Logger;
+  const warnings: Array<{ key: string; reason: string }> = [];
+  const logger = { info: () => undefined, debug: () => undefined, warn: (o: { key: string; reason: string }) => warnings.push(o) } as unknown as Logger;
   const rt = new PlanRuntime({ bus: {} as Bus, logger, stats: {} as ServiceStats, engine, guardrails, clock: new DecisionClock(), explainCache: 10, store, maxDiagnosisAgeMs: 0, maxFeedbackAgeMs: 10 * MIN });
-  return { rt, guardrails };
+  const handlers = rt as unknown as { onApproval(a: Approval): Promise<unknown>; onOutcome(o: Outcome): Promise<unknown> };
+  return { rt, guardrails, warnings, handlers };
 }
 
 const plan = (id: string, component: string, status: PlanStatus, timeMs: number) =>
@@ -33,8 +44,9 @@ describe('PlanRuntime.restore', () => {
       () => now,
     );
     // Stored plans that still hold a slot are restored: the window covers approval.timeoutS (15 min)
-    // and inFlightTimeoutS (10 min) after an approval at its last moment.
-    expect(rt.restoreWindowMs()).toBe(25 * MIN);
+    // and inFlightTimeoutS (10 min) after an approval at its last moment; here two cool-offs of the
+    // global breaker (15 min) are longer still.
+    expect(rt.restoreWindowMs()).toBe(30 * MIN);
     const restored = await rt.restore(now - rt.restoreWindowMs());
     expect(restored.map((a) => [a.planId, a.heldForApproval])).toEqual([['pl_1', true], ['pl_2', false]]);
     const failover = (component: string) => ({ component, kind: 'db', policyId: 'db-failover', action: 'failover', risk: 'high' as const });
@@ -50,9 +62,10 @@ describe('PlanRuntime.restore', () => {
   it('a stored plan without a component or action is skipped with a warning; the others are restored', async () => {
     const now = 1_000_000_000;
     const broken = Plan.fromPartial({ meta: { id: 'pl_bad', component: 'db-9', timeMs: now, source: 'plan' }, status: PlanStatus.PLAN_STATUS_DISPATCH, action: '' });
-    const { rt, guardrails } = runtime([broken, plan('pl_ok', 'db-1', PlanStatus.PLAN_STATUS_DISPATCH, now)], () => now);
+    const { rt, guardrails, warnings } = runtime([broken, plan('pl_ok', 'db-1', PlanStatus.PLAN_STATUS_DISPATCH, now)], () => now);
     const restored = await rt.restore(now - MIN);
     expect(restored.map((a) => a.planId)).toEqual(['pl_ok']);
+    expect(warnings).toEqual([{ key: 'pl_bad', reason: 'plan without a component or action' }]);
     expect(guardrails.status().inFlight).toEqual({ db: 1 });
   });
 
@@ -66,10 +79,10 @@ describe('PlanRuntime.restore', () => {
     const pl1 = plan('pl_1', 'db-1', PlanStatus.PLAN_STATUS_PENDING_APPROVAL, t0);
     const pl2 = plan('pl_2', 'db-2', PlanStatus.PLAN_STATUS_PENDING_APPROVAL, t0);
     // pl_1 approved before a restart (14 min in), pl_2 approved just now, delivered after it.
-    const { rt, guardrails } = runtime([pl1, pl2], () => now, { approvals: new Map([['pl_1', approved(pl1, t0 + 14 * MIN)]]) });
+    const { rt, guardrails, handlers } = runtime([pl1, pl2], () => now, { approvals: new Map([['pl_1', approved(pl1, t0 + 14 * MIN)]]) });
     const restored = await rt.restore(now - rt.restoreWindowMs());
     expect(restored.map((a) => [a.planId, a.approvedAtMs])).toEqual([['pl_1', t0 + 14 * MIN], ['pl_2', undefined]]);
-    await (rt as unknown as { onApproval(a: Approval): Promise<unknown> }).onApproval(approved(pl2, t0 + 14 * MIN));
+    await handlers.onApproval(approved(pl2, t0 + 14 * MIN));
     // 20 min after they were put to an operator (beyond approval.timeoutS): both still running.
     now = t0 + 20 * MIN;
     expect(guardrails.evaluate(failover('db-1')).lines).toContain('approval: blocked — failover on db-1 was put to an operator 20m ago and is not finished');
@@ -77,5 +90,50 @@ describe('PlanRuntime.restore', () => {
     now = t0 + 24 * MIN;
     expect(guardrails.evaluate(failover('db-1')).verdict).toBe('needs_approval');
     expect(guardrails.evaluate(failover('db-2')).verdict).toBe('needs_approval');
+  });
+
+  it('breakers and stabilisation are rebuilt from the recorded outcomes and the plans; unusable entries are skipped with a warning', async () => {
+    // onOutcome ignores outcomes older than maxFeedbackAgeMs by the wall clock: t0 is real time.
+    const t0 = Date.now() - 5 * MIN;
+    const now = t0 + 5 * MIN;
+    const restart = (id: string, component: string, timeMs: number) =>
+      Plan.fromPartial({ meta: { id, component, timeMs, source: 'plan' }, status: PlanStatus.PLAN_STATUS_DISPATCH, action: 'restart', policyId: 'web-restart', incident: { kind: 'web' } });
+    const outcome = (p: Plan, verdict: Verdict, timeMs: number) =>
+      Outcome.fromPartial({
+        meta: { id: `oc_${p.meta!.id}`, component: p.meta!.component, timeMs, source: 'execute' },
+        incident: { kind: p.incident!.kind, planId: p.meta!.id, policyId: p.policyId, action: p.action },
+        verdict,
+      });
+    const [pl1, pl2, pl3] = [restart('pl_1', 'web-1', t0), restart('pl_2', 'web-2', t0 + MIN), plan('pl_3', 'db-1', PlanStatus.PLAN_STATUS_DISPATCH, t0)];
+    // db-1 announced again after its recovery: a plan blocked (by the flap window, as it was then).
+    const pl4 = Plan.fromPartial({ meta: { id: 'pl_4', component: 'db-1', timeMs: t0 + 4 * MIN, source: 'plan' }, status: PlanStatus.PLAN_STATUS_BLOCKED, incident: { kind: 'db' } });
+    const outcomes = new Map([
+      ['pl_1', outcome(pl1, Verdict.VERDICT_NOT_RECOVERED, t0 + 2 * MIN)],
+      ['pl_2', outcome(pl2, Verdict.VERDICT_ACTION_FAILED, t0 + 3 * MIN)],
+      ['pl_3', outcome(pl3, Verdict.VERDICT_RECOVERED, t0 + MIN / 2)],
+      ['pl_x', Outcome.fromPartial({ meta: { id: 'oc_x', component: 'web-3', timeMs: t0 }, incident: { planId: 'pl_x', action: 'restart' }, verdict: Verdict.VERDICT_NOT_RECOVERED })],
+    ]);
+    const { rt, guardrails, warnings, handlers } = runtime([pl1, pl2, pl3, pl4], () => now, {
+      outcomes,
+      unreadable: ['pl_9.outcome'],
+      guardrails: {
+        circuitBreaker: { policy: { failures: 3, coolOffS: 600 }, global: { failures: 2, coolOffS: 900 } },
+        stabilisation: { minConsecutive: 1, minPersistS: 0, flapWindowS: 600 },
+      },
+    });
+    expect(rt.restoreWindowMs()).toBe(30 * MIN);
+    await rt.restore(now - rt.restoreWindowMs());
+    expect(warnings).toEqual([
+      { key: 'pl_9.outcome', reason: 'does not decode' },
+      { key: 'pl_x.outcome', reason: 'outcome without a component, policy, action or time' },
+    ]);
+    const lines = guardrails.evaluate({ component: 'db-1', kind: 'db', policyId: 'db-failover', action: 'failover', risk: 'low', cooldownS: 0 }).lines;
+    expect(lines).toContain('circuit_breaker(global): blocked — open after 2 consecutive failed outcomes; half-open in 13m');
+    expect(lines).toContain('stabilisation: blocked — flapping: recovered 4m30s ago and anomalous again; no automatic action for 5m30s');
+    const policyLine = () => guardrails.evaluate({ component: 'web-1', kind: 'web', policyId: 'web-restart', action: 'restart', risk: 'low', cooldownS: 0 }).lines.find((l) => l.startsWith('circuit_breaker(policy'));
+    expect(policyLine()).toBe('circuit_breaker(policy web-restart): ok — 2/3 consecutive failures');
+    // pl_2's outcome delivered again after the restart (recorded, not acked): counted once.
+    await handlers.onOutcome(outcomes.get('pl_2')!);
+    expect(policyLine()).toBe('circuit_breaker(policy web-restart): ok — 2/3 consecutive failures');
   });
 });

@@ -1,11 +1,12 @@
 import { LruMap, deriveId } from '@x0/core';
-import { createEventConsumer, partitionOf, toKvKey, type Bus, type ConsumerLoop, type ConsumerLoopOptions, type Delivery, type HandleResult } from '@x0/bus';
-import { EVENT_CODECS, PlanStatus, Verdict, eventSubject, type Approval, type Diagnosis, type EventPayloads, type Outcome, type Plan } from '@x0/contracts';
+import { createEventConsumer, partitionOf, type Bus, type ConsumerLoop, type ConsumerLoopOptions, type Delivery, type HandleResult } from '@x0/bus';
+import { EVENT_CODECS, eventSubject, type Approval, type Diagnosis, type EventPayloads, type Outcome, type Plan } from '@x0/contracts';
 import type { ComponentActionsRecord } from '@x0/component-actions';
 import { Planner, type DecisionEngine, type PlanRequest } from '@x0/decision';
 import type { AdmittedAction, Guardrails } from '@x0/guardrails';
 import type { Logger, ServiceStats } from '@x0/service-kit';
 import { buildPlan, planRequest } from './plan-builder';
+import { guardrailOutcome, rebuildFromStore } from './plan-restore';
 import type { PlanStore } from './plan-store';
 
 /** A clock that can be held still while one decision is made (guardrails and engine agree on "now"). */
@@ -65,6 +66,8 @@ export class PlanRuntime {
   private readonly recent: LruMap<string, Plan>;
   private readonly actions = new Map<string, readonly string[]>();
   private readonly kinds = new Map<string, Set<string>>();
+  /** Ids of the outcomes the rebuild at start fed to the guardrails. */
+  private readonly replayed = new Set<string>();
   private readonly consumers: ConsumerLoop<EventPayloads[keyof EventPayloads]>[];
   private stopping?: Promise<void>;
 
@@ -90,58 +93,67 @@ export class PlanRuntime {
   }
 
   /**
-   * How far back the stored plans still matter to the guardrails: the longest of the in-flight
-   * slot (a plan awaiting an operator holds it up to the approval timeout, and once approved,
-   * at the last moment, the in-flight timeout from then), the rate windows, the default
-   * cooldown and the cooldowns of the policies in force.
+   * How far back the stored plans and outcomes still matter to the guardrails: the longest of
+   * the in-flight slot (a plan awaiting an operator holds it up to the approval timeout, and
+   * once approved, at the last moment, the in-flight timeout from then), the rate windows, the
+   * default cooldown, the cooldowns of the policies in force, two cool-offs of each breaker (the
+   * one an open breaker is in, and the one before it in which its failures came or its trial
+   * failed) and the stabilisation window (the flap window after a recovery; the episode gap and
+   * persistence of a current episode).
    */
   restoreWindowMs(): number {
     const g = this.o.guardrails.config;
     const cooldowns = this.o.engine.policies().map((p) => p.cooldownS);
     const approvalS = g.approval.enabled ? g.approval.timeoutS : 0;
     const slotS = approvalS + g.blastRadius.inFlightTimeoutS;
-    return 1000 * Math.max(slotS, g.rateLimit.component.windowS, g.rateLimit.global.windowS, g.cooldown.defaultS, ...cooldowns);
+    const breakers = [g.circuitBreaker.policy, g.circuitBreaker.global].map((b) => (b.enabled ? 2 * b.coolOffS : 0));
+    const st = g.stabilisation;
+    const stabilisationS = st.enabled ? Math.max(st.flapWindowS, st.episodeGapS + st.minPersistS) : 0;
+    return 1000 * Math.max(slotS, g.rateLimit.component.windowS, g.rateLimit.global.windowS, g.cooldown.defaultS, ...cooldowns, ...breakers, stabilisationS);
   }
 
   /**
-   * Counts the actions of the plans stored since `sinceMs` in the guardrails again, at the
-   * plans' times: cooldowns and rate windows for every dispatched or held plan, and the
-   * in-flight slot for those not finished — awaiting approval, approved or dispatched without
-   * a recorded outcome — so a restarted plan service neither asks an operator twice for the
-   * same action nor forgets what it just did. Returns the actions restored.
+   * Rebuilds the guardrails from the plans stored since `sinceMs` and what is recorded about how
+   * they ended (see rebuildFromStore), at their own times: cooldowns and rate windows for every
+   * dispatched or held plan, and the in-flight slot for those not finished — awaiting approval,
+   * approved or dispatched without a recorded outcome — so a restarted plan service neither asks
+   * an operator twice for the same action nor forgets what it just did; the circuit breakers
+   * from the recorded outcomes (and the plans' dispatches: a half-open breaker's trial), and the
+   * stabilisation window from the plans (one anomaly each) and the recorded recoveries, so a
+   * policy whose actions kept failing is not acted on again at once and a flapping component is
+   * still held back. An entry that cannot be used is skipped with a warning. Returns the actions
+   * restored.
    */
   async restore(sinceMs: number): Promise<AdmittedAction[]> {
-    const { plans, approvals, outcomes } = await this.o.store.since(sinceMs);
-    const cooldowns = new Map(this.o.engine.policies().map((p) => [p.id, p.cooldownS]));
-    const restored: AdmittedAction[] = [];
+    const stored = await this.o.store.since(sinceMs);
     const partition = this.o.consumer?.partition;
-    for (const p of plans) {
-      if (p.status !== PlanStatus.PLAN_STATUS_DISPATCH && p.status !== PlanStatus.PLAN_STATUS_PENDING_APPROVAL) continue;
-      // A stored plan without a component or action cannot be counted; it must not stop the service starting.
-      if (!p.meta?.component || !p.action) {
-        this.o.logger.warn({ plan: p.meta?.id, component: p.meta?.component, action: p.action }, 'stored plan without a component or action; not restored into the guardrails');
-        continue;
-      }
+    const rebuilt = rebuildFromStore(stored, {
+      sinceMs,
+      cooldowns: new Map(this.o.engine.policies().map((p) => [p.id, p.cooldownS])),
       // With partitions, each replica owns its components' guardrails (and is fed only their outcomes).
-      if (partition && partitionOf(eventSubject('plan', p.meta!.component), partition.count) !== partition.index) continue;
-      const id = p.meta!.id;
-      const approval = approvals.get(toKvKey(id));
-      const decision = approval?.decision;
-      const ended = outcomes.has(toKvKey(id)) || (decision !== undefined && decision !== 'approved');
-      // Approved: it runs from the approval on, and holds its slot inFlightTimeoutS from then.
-      const approvedAtMs = decision === 'approved' ? approval!.meta?.timeMs : undefined;
-      const kind = p.incident?.kind ?? '';
-      // One put to an operator holds its slot as long as its approval lives, as when it was admitted.
-      const heldForApproval = p.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL;
-      restored.push({ component: p.meta!.component, kind, action: p.action, atMs: p.meta!.timeMs, inFlight: !ended, cooldownS: cooldowns.get(p.policyId), planId: id, heldForApproval, ...(approvedAtMs ? { approvedAtMs } : {}) });
-      this.member(kind, p.meta!.component);
+      owns: partition ? (component) => partitionOf(eventSubject('plan', component), partition.count) === partition.index : undefined,
+    });
+    for (const { key, reason } of rebuilt.skipped) this.o.logger.warn({ key, reason }, 'stored entry in x0_plans cannot be used; not restored into the guardrails');
+    const { actions, outcomes, anomalies } = rebuilt;
+    this.o.guardrails.restore(actions, { outcomes, anomalies });
+    for (const a of anomalies) this.member(a.kind ?? '', a.component);
+    // An outcome recorded (and fed) just before the restart may be delivered again: counted once.
+    for (const oc of stored.outcomes.values()) if (oc.meta?.id) this.replayed.add(oc.meta.id);
+    if (actions.length + outcomes.length > 0) {
+      const status = this.o.guardrails.status();
+      this.o.logger.info(
+        {
+          actions: actions.length,
+          unfinished: actions.filter((a) => a.inFlight).length,
+          outcomes: outcomes.length,
+          openBreakers: status.breakers.length,
+          globalBreaker: status.globalBreaker,
+          sinceS: Math.round((Date.now() - sinceMs) / 1000),
+        },
+        'guardrails rebuilt from the stored plans',
+      );
     }
-    this.o.guardrails.restore(restored);
-    if (restored.length > 0) {
-      const open = restored.filter((a) => a.inFlight);
-      this.o.logger.info({ actions: restored.length, unfinished: open.length, sinceS: Math.round((Date.now() - sinceMs) / 1000) }, 'guardrails rebuilt from the stored plans');
-    }
-    return restored;
+    return actions;
   }
 
   /** Stops the consumers after the batches in hand. Safe to call twice. */
@@ -246,22 +258,12 @@ export class PlanRuntime {
     const inc = o.incident!;
     if (inc.planId && inc.action) await this.o.store.recordOutcome(inc.planId, o);
     if (!inc.policyId || !inc.action || this.tooOld(o.meta!.timeMs)) return { type: 'ok' };
-    const base = { component: o.meta!.component, policyId: inc.policyId, action: inc.action, ...(inc.planId ? { planId: inc.planId } : {}) };
-    switch (o.verdict) {
-      case Verdict.VERDICT_RECOVERED:
-        // A success also ends the component's episode (stabilisation: flap window starts).
-        this.o.guardrails.recordOutcome({ ...base, success: true });
-        break;
-      case Verdict.VERDICT_NOT_RECOVERED:
-      case Verdict.VERDICT_ACTION_FAILED:
-        this.o.guardrails.recordOutcome({ ...base, success: false });
-        break;
-      case Verdict.VERDICT_DRY_RUN:
-        this.o.guardrails.recordOutcome({ ...base, success: false, dryRun: true });
-        break;
-      default:
-        this.o.guardrails.release(base.component, base.action, base.planId);
-    }
+    // Already counted by the rebuild at start (recorded, then redelivered before its ack).
+    if (this.replayed.delete(o.meta!.id)) return { type: 'ok' };
+    // A success also ends the component's episode (stabilisation: flap window starts).
+    const outcome = guardrailOutcome(o);
+    if (outcome) this.o.guardrails.recordOutcome(outcome);
+    else this.o.guardrails.release(o.meta!.component, inc.action, inc.planId || undefined);
     return { type: 'ok' };
   }
 

@@ -17,6 +17,8 @@ export interface StoredPlans {
   approvals: Map<string, Approval>;
   /** Outcomes, by plan id. */
   outcomes: Map<string, Outcome>;
+  /** Keys of entries that did not decode (written differently, e.g. by another release). */
+  unreadable: string[];
 }
 
 /**
@@ -77,10 +79,11 @@ export class PlanStore {
 
   /**
    * Everything stored since `sinceMs` (by the time it was written): only that window of the
-   * bucket's stream is read, not the whole bucket. Entries that do not decode are skipped.
+   * bucket's stream is read, not the whole bucket. Entries that do not decode are skipped and
+   * their keys listed in `unreadable`.
    */
   async since(sinceMs: number): Promise<StoredPlans> {
-    const out: StoredPlans = { plans: [], approvals: new Map(), outcomes: new Map() };
+    const out: StoredPlans = { plans: [], approvals: new Map(), outcomes: new Map(), unreadable: [] };
     for (const { key, value } of await kvWritesSince(this.kv, sinceMs)) collect(out, key, value);
     return out;
   }
@@ -95,5 +98,6 @@ function collect(out: StoredPlans, key: string, data: Uint8Array): void {
     else if (!kind || key.startsWith('b64.')) out.plans.push(EVENT_CODECS.plan.decode(data));
   } catch {
     // An entry another release wrote differently: it concerns no guardrail we can rebuild.
+    out.unreadable.push(key);
   }
 }

@@ -1,0 +1,106 @@
+import { toKvKey } from '@x0/bus';
+import { PlanStatus, Verdict, type Outcome } from '@x0/contracts';
+import type { AdmittedAction, GuardrailOutcome, RecordedAnomaly, RecordedOutcome } from '@x0/guardrails';
+import type { StoredPlans } from './plan-store';
+
+/** What the guardrails are rebuilt from at start (Guardrails.restore's arguments), and what was left out. */
+export interface GuardrailsRebuild {
+  /** Dispatched and held plans: cooldowns, rate windows, unfinished slots, breaker dispatches (trials). */
+  actions: AdmittedAction[];
+  /** Recorded outcomes: the breakers, and recoveries (flap windows). */
+  outcomes: RecordedOutcome[];
+  /** One per stored plan (each was made for one anomaly): the stabilisation episodes. */
+  anomalies: RecordedAnomaly[];
+  /** Stored entries that cannot be used, with why: skipped, to be logged. */
+  skipped: Array<{ key: string; reason: string }>;
+}
+
+/** Settings of rebuildFromStore. */
+export interface RebuildOptions {
+  /** Outcomes older than this (by their own time) are left out. */
+  sinceMs: number;
+  /** Cooldown of each policy in force, by id. */
+  cooldowns: ReadonlyMap<string, number>;
+  /** Whether this replica owns the component's guardrails (X0_PARTITIONS); default: all. */
+  owns?: (component: string) => boolean;
+}
+
+/**
+ * The guardrails' inputs from the plans the plan service stored and what it recorded about how
+ * they ended: every plan is an anomaly observed at its time; a dispatched or held plan an
+ * admitted action (in flight unless an outcome, a rejection or an expiry is recorded; approved
+ * at the recorded approval's time); every recorded outcome fed at its own time. An entry that
+ * cannot be used (no component, no action, no policy, no time, or not decodable) is listed in
+ * `skipped`, never thrown: it must not stop the service starting.
+ */
+export function rebuildFromStore(stored: StoredPlans, o: RebuildOptions): GuardrailsRebuild {
+  const out: GuardrailsRebuild = { actions: [], outcomes: [], anomalies: [], skipped: stored.unreadable.map((key) => ({ key, reason: 'does not decode' })) };
+  const owns = o.owns ?? (() => true);
+  for (const p of stored.plans) {
+    const id = p.meta?.id ?? '';
+    const component = p.meta?.component ?? '';
+    const admitted = p.status === PlanStatus.PLAN_STATUS_DISPATCH || p.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL;
+    if (!component || (admitted && !p.action)) {
+      out.skipped.push({ key: id, reason: 'plan without a component or action' });
+      continue;
+    }
+    if (!owns(component)) continue;
+    const kind = p.incident?.kind ?? '';
+    const atMs = p.meta!.timeMs;
+    out.anomalies.push({ component, kind, atMs });
+    if (!admitted) continue;
+    const approval = stored.approvals.get(toKvKey(id));
+    const decision = approval?.decision;
+    const ended = stored.outcomes.has(toKvKey(id)) || (decision !== undefined && decision !== 'approved');
+    // Approved: it runs from the approval on, and holds its slot inFlightTimeoutS from then.
+    const approvedAtMs = decision === 'approved' ? approval!.meta?.timeMs : undefined;
+    out.actions.push({
+      component,
+      kind,
+      action: p.action,
+      atMs,
+      inFlight: !ended,
+      cooldownS: o.cooldowns.get(p.policyId),
+      planId: id,
+      // One put to an operator holds its slot as long as its approval lives, as when it was admitted.
+      heldForApproval: p.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL,
+      ...(approvedAtMs ? { approvedAtMs } : {}),
+      ...(p.policyId ? { policyId: p.policyId } : {}),
+      ...(p.dryRun ? { dryRun: true } : {}),
+    });
+  }
+  for (const [key, oc] of stored.outcomes) {
+    const atMs = oc.meta?.timeMs ?? 0;
+    if (!oc.meta?.component || !oc.incident?.policyId || !oc.incident.action || !(atMs > 0)) {
+      out.skipped.push({ key: `${key}.outcome`, reason: 'outcome without a component, policy, action or time' });
+      continue;
+    }
+    const g = guardrailOutcome(oc);
+    // Older by its own time: it came too late to count, or long before the window; unknown verdicts count for nothing.
+    if (atMs < o.sinceMs || !g || !owns(g.component)) continue;
+    out.outcomes.push({ ...g, atMs });
+  }
+  return out;
+}
+
+/**
+ * What an Outcome event tells the guardrails: a success (recovered), a failure (not recovered,
+ * the action failed) or a dry run; undefined for any other verdict (it only frees the slot) or
+ * without a policy or action.
+ */
+export function guardrailOutcome(o: Outcome): GuardrailOutcome | undefined {
+  const inc = o.incident;
+  if (!inc?.policyId || !inc.action) return undefined;
+  const base = { component: o.meta!.component, policyId: inc.policyId, action: inc.action, ...(inc.planId ? { planId: inc.planId } : {}) };
+  switch (o.verdict) {
+    case Verdict.VERDICT_RECOVERED:
+      return { ...base, success: true };
+    case Verdict.VERDICT_NOT_RECOVERED:
+    case Verdict.VERDICT_ACTION_FAILED:
+      return { ...base, success: false };
+    case Verdict.VERDICT_DRY_RUN:
+      return { ...base, success: false, dryRun: true };
+    default:
+      return undefined;
+  }
+}
