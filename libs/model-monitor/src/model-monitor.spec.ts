@@ -81,6 +81,17 @@ describe('ModelMonitor thresholds', () => {
     expect(monitor.check().accuracy).toMatchObject({ value: 1, samples: 40, breached: false });
   });
 
+  it('windows - feedbackWindowSize sizes the accuracy window alone', () => {
+    const { monitor } = setup({ windowSize: 40, feedbackWindowSize: 30 });
+    feedback(monitor, 0, 10);
+    feedback(monitor, 30, 0);
+    for (let i = 0; i < 40; i++) monitor.recordInference({ latencyMs: 1, ok: i >= 10 });
+    const r = monitor.check();
+    expect(r.accuracy).toMatchObject({ value: 1, samples: 30 });
+    expect(r.errorRate).toMatchObject({ value: 0.25, samples: 40 });
+    expect(() => new ModelMonitor({ model: 'm', feedbackWindowSize: 0 })).toThrow("'feedbackWindowSize' must be a positive integer, got 0");
+  });
+
   it('accuracy - feedback with the key of a recorded prediction replaces it: each prediction counts once, with its latest verdict', () => {
     const { monitor } = setup({ minSamples: 2 });
     monitor.recordFeedback({ predicted: true, actual: true, key: 'an-1' });

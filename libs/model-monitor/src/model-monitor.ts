@@ -22,6 +22,8 @@ export interface ModelMonitorOptions {
   minDriftSamples?: number;
   /** Labels, inference outcomes and latencies kept: the most recent N (default 500). */
   windowSize?: number;
+  /** Labels kept for accuracy, the most recent N, when it differs from `windowSize` (default: `windowSize`). */
+  feedbackWindowSize?: number;
   /** Recent feature rows kept for drift (default 1,000). */
   driftWindowSize?: number;
   /** PSI bins (default 10). */
@@ -100,7 +102,7 @@ export class ModelMonitor {
     this.retrainOn = new Set(options.retrainOn ?? ['accuracy_low', 'error_rate_high', 'latency_high', 'input_drift']);
     this.clock = options.clock ?? Date.now;
     const windowSize = positive('windowSize', options.windowSize ?? 500);
-    this.feedback = new Ring(windowSize);
+    this.feedback = new Ring(positive('feedbackWindowSize', options.feedbackWindowSize ?? windowSize));
     this.outcomes = new Ring(windowSize);
     this.latency = new LatencyWindow(windowSize);
     this.features = new Ring(positive('driftWindowSize', options.driftWindowSize ?? 1000));

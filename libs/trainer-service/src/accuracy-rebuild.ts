@@ -15,6 +15,8 @@ export interface AccuracyRebuild {
   servedAs: ReadonlySet<string>;
   /** The champion's monitor, freshly made: the window to fill. */
   monitor: ModelMonitor;
+  /** Labelled predictions its accuracy window holds (the most recent): no older feedback is read. */
+  windowSize: number;
   /** When the alias moved to the champion (the start of its record). */
   sinceMs: number;
 }
@@ -22,21 +24,27 @@ export interface AccuracyRebuild {
 /**
  * Rebuilds the champion's accuracy window from the stored feedback since it took over (the
  * window and its alerts live in memory; the events are stored): the detector's from the
- * Label events, an action-parameter model's from the outcomes of the actions it advised. A
+ * Label events, an action-parameter model's from the outcomes of the actions it advised,
+ * read from the newest back until they fill the window (older ones would have left it). A
  * restarted trainer thus judges the same accuracy as before, and an accuracy alert it
- * carries stays in force. A failed read is logged: only new feedback counts then.
+ * carries stays in force. Returns the events read; a failed read is logged (only new
+ * feedback counts then) and returns 0.
  */
-export async function rebuildAccuracy(o: AccuracyRebuild): Promise<void> {
+export async function rebuildAccuracy(o: AccuracyRebuild): Promise<number> {
   let counted = 0;
+  const counts = (f: Feedback) => f.model === o.model && o.servedAs.has(f.version);
   const record = (f: Feedback) => {
-    if (f.model !== o.model || !o.servedAs.has(f.version)) return;
+    if (!counts(f)) return;
     o.monitor.recordFeedback({ predicted: f.predicted, actual: f.actual, key: f.key });
     counted++;
   };
+  const window = { size: o.windowSize, counts };
   try {
-    const read = o.model === DETECTOR_MODEL ? await o.feedback.replayLabels(o.sinceMs, record) : await o.feedback.replayAdvisedOutcomes(o.sinceMs, record);
+    const read = o.model === DETECTOR_MODEL ? await o.feedback.replayLabels(o.sinceMs, window, record) : await o.feedback.replayAdvisedOutcomes(o.sinceMs, window, record);
     o.logger.info({ model: o.model, version: o.version, read, counted }, 'accuracy window rebuilt from the stored feedback');
+    return read;
   } catch (err) {
     o.logger.warn({ model: o.model, version: o.version, err: errorMessage(err) }, 'accuracy window not rebuilt: only new feedback counts');
+    return 0;
   }
 }

@@ -1,12 +1,15 @@
 import type { KV } from '@nats-io/kv';
 import { ConsumerLoop, openKeyValue, toKvKey, type Bus, type HandleResult } from '@x0/bus';
-import { EVENT_CODECS, STREAMS, eventFilter, eventSubject, Label, parseSubject, validateEvent, Verdict, type EventPayloads } from '@x0/contracts';
+import { EVENT_CODECS, STREAMS, eventFilter, eventSubject, Label, Verdict, type EventPayloads } from '@x0/contracts';
 import { deriveId, errorMessage, LruMap } from '@x0/core';
-import { ADVISED_BY_PARAM, ADVISED_PROBABILITY_PARAM, hasParams } from '@x0/action-params';
+import { hasParams } from '@x0/action-params';
 import { DETECTOR_MODEL } from '@x0/model-serving';
 import type { Logger, ServiceStats } from '@x0/service-kit';
+import { ACTION_LOOKBACK_MS, advisedFeedback, decodeFeed, registryVersionOf, type Feed, type Feedback } from './feedback-events';
 import { LabelStore } from './label-store';
-import { replayEventsOf } from './replay';
+import { firstSeqSince, readEventRange, replayNewestEventsOf } from './replay-newest';
+
+export { registryVersionOf, type Feedback } from './feedback-events';
 
 /** What the trainer remembers of an anomaly: where it was and which model raised it. */
 export interface AnomalyRef {
@@ -17,24 +20,14 @@ export interface AnomalyRef {
   timeMs: number;
 }
 
-/** A labelled prediction: what the model version predicted and what was true. */
-export interface Feedback {
-  model: string;
-  /** Registry version that made the prediction ('' when unknown; see {@link registryVersionOf}). */
-  version: string;
-  predicted: boolean;
-  actual: boolean;
-  /** What was predicted about (the anomaly id, the action id): feedback on the same key replaces the earlier one. */
-  key: string;
-}
-
 /**
- * The registry version named by a served model version: the detector's anomalies carry
- * `stat-v1+mlp-forecaster-<version>` (the monitor names its forecaster after the registry
- * version it serves); anything else is taken as it is ('' stays unknown).
+ * The accuracy window a replay fills: `size` labelled predictions (the most recent; feedback
+ * on the same key counts once) of those `counts` accepts (the champion's). A replay reads the
+ * stored feedback from the newest back only until it holds that many.
  */
-export function registryVersionOf(modelVersion: string): string {
-  return /(?:^|\+)mlp-forecaster-([^+]+)$/.exec(modelVersion)?.[1] ?? modelVersion;
+export interface ReplayWindow {
+  size: number;
+  counts(f: Feedback): boolean;
 }
 
 /** Options of {@link FeedbackTracker}. */
@@ -132,17 +125,29 @@ export class FeedbackTracker {
   }
 
   /**
-   * Replays the Label events stored in X0_EVENTS since `sinceMs` (operator and outcome labels,
-   * in the order the consumer took them) and hands `onFeedback` what each gave, by the same
-   * rules as the live path (an outcome's label is skipped once an operator has labelled the
-   * anomaly). For a restarted trainer: its accuracy window is rebuilt from them. Feedback
-   * the live consumer delivers again has the same key, so it replaces rather than doubles.
+   * Replays the newest Label events stored in X0_EVENTS since `sinceMs` (operator and outcome
+   * labels, in the order the consumer took them) that fill `window`, and hands `onFeedback`
+   * what each gave, by the same rules as the live path (an outcome's label is skipped once an
+   * operator has labelled the anomaly). Older labels are not read: they would have left the
+   * window. For a restarted trainer: its accuracy window is rebuilt from them. Feedback the
+   * live consumer delivers again has the same key, so it replaces rather than doubles.
    * Requires `open()`. Returns the number of labels read.
    */
-  async replayLabels(sinceMs: number, onFeedback: (f: Feedback) => void): Promise<number> {
-    const labels = await replayEventsOf(this.o.bus, 'label', { sinceMs });
-    for (const l of labels) {
-      const f = await this.labelFeedback(l);
+  async replayLabels(sinceMs: number, window: ReplayWindow, onFeedback: (f: Feedback) => void): Promise<number> {
+    const keys = new Set<string>();
+    const labels = await replayNewestEventsOf(this.o.bus, 'label', {
+      sinceMs,
+      blockSize: window.size,
+      enough: async (block) => {
+        for (const { event } of block) {
+          const f = await this.labelFeedback(event, false);
+          if (f && window.counts(f)) keys.add(f.key);
+        }
+        return keys.size >= window.size;
+      },
+    });
+    for (const { event } of labels) {
+      const f = await this.labelFeedback(event);
       if (f) onFeedback(f);
     }
     return labels.length;
@@ -153,20 +158,40 @@ export class FeedbackTracker {
   }
 
   /**
-   * Replays the Outcome events stored in X0_EVENTS since `sinceMs` and hands `onFeedback` the
-   * labelled predictions of the action-parameter model they give (advised actions, joined
-   * with their Action events from up to {@link ACTION_LOOKBACK_MS} earlier), as the live path
-   * does. Counts nothing towards adapter retraining. Returns the number of outcomes read.
+   * Replays the newest Outcome events stored in X0_EVENTS since `sinceMs` whose labelled
+   * predictions of the action-parameter model fill `window` (advised actions, joined with
+   * their Action events from up to {@link ACTION_LOOKBACK_MS} earlier), and hands
+   * `onFeedback` those predictions, as the live path does; older outcomes are not read.
+   * Counts nothing towards adapter retraining. Returns the number of outcomes read.
    */
-  async replayAdvisedOutcomes(sinceMs: number, onFeedback: (f: Feedback) => void): Promise<number> {
+  async replayAdvisedOutcomes(sinceMs: number, window: ReplayWindow, onFeedback: (f: Feedback) => void): Promise<number> {
     const actions = new Map<string, EventPayloads['action']>();
-    for (const a of await replayEventsOf(this.o.bus, 'action', { sinceMs: sinceMs - ACTION_LOOKBACK_MS })) if (hasParams(a.action)) actions.set(a.meta!.id, a);
-    const outcomes = await replayEventsOf(this.o.bus, 'outcome', { sinceMs });
-    for (const o of outcomes) {
-      const f = advisedFeedback(o, actions.get(o.actionId));
+    const keys = new Set<string>();
+    const outcomes = await replayNewestEventsOf(this.o.bus, 'outcome', {
+      sinceMs,
+      blockSize: window.size,
+      enough: async (block) => {
+        if (block.length === 0) return false;
+        await this.readActions(block[0].storedMs - ACTION_LOOKBACK_MS, block[block.length - 1].seq, actions);
+        for (const { event } of block) {
+          const f = advisedFeedback(event, actions.get(event.actionId));
+          if (f && window.counts(f)) keys.add(f.key);
+        }
+        return keys.size >= window.size;
+      },
+    });
+    for (const { event } of outcomes) {
+      const f = advisedFeedback(event, actions.get(event.actionId));
       if (f) onFeedback(f);
     }
     return outcomes.length;
+  }
+
+  /** Adds the parametrised Action events stored from `sinceMs` up to sequence `toSeq` to `into` (by id). */
+  private async readActions(sinceMs: number, toSeq: number, into: Map<string, EventPayloads['action']>): Promise<void> {
+    const from = await firstSeqSince(this.o.bus, 'action', sinceMs);
+    if (from === undefined) return;
+    for (const { event } of await readEventRange(this.o.bus, 'action', from, toSeq)) if (hasParams(event.action)) into.set(event.meta!.id, event);
   }
 
   /** An anomaly seen on the bus, from memory or the KV index (undefined when unknown or expired). */
@@ -243,51 +268,18 @@ export class FeedbackTracker {
     return { type: 'ok' };
   }
 
-  /** The labelled prediction a Label gives; undefined for an outcome's label on an anomaly an operator has labelled. */
-  private async labelFeedback(l: EventPayloads['label']): Promise<Feedback | undefined> {
+  /**
+   * The labelled prediction a Label gives; undefined for an outcome's label on an anomaly an
+   * operator has labelled. `remember` false: the label is not taken as seen (a look ahead).
+   */
+  private async labelFeedback(l: EventPayloads['label'], remember = true): Promise<Feedback | undefined> {
     const seen = this.labelled.get(l.anomalyId);
     if (l.origin === 'outcome' && (seen === 'operator' || (seen === undefined && (await this.labels.get(l.anomalyId))))) return undefined;
-    this.labelled.set(l.anomalyId, l.origin === 'operator' ? 'operator' : (seen ?? 'outcome'));
+    if (remember) this.labelled.set(l.anomalyId, l.origin === 'operator' ? 'operator' : (seen ?? 'outcome'));
     const ref = await this.anomaly(l.anomalyId);
     // The detector only publishes what it flagged: every label is about a positive prediction,
     // made by the version that raised the anomaly (not necessarily today's champion).
     const version = registryVersionOf(l.modelVersion || ref?.modelVersion || '');
     return { model: l.model || ref?.model || DETECTOR_MODEL, version, predicted: true, actual: l.anomaly, key: l.anomalyId };
   }
-}
-
-/** How far before a replay's start its actions are read: an outcome is verified after its action, within the verification window. */
-const ACTION_LOOKBACK_MS = 3_600_000;
-
-/**
- * The labelled prediction of the action-parameter model an outcome gives: a verified outcome
- * of an action whose params record the advisor's probability (predicted recovery = p >= 0.5)
- * and `advised_by` (`<model>@<base version>[+<component>@<adapter version>]`: the base's
- * version is the served one). Undefined otherwise.
- */
-function advisedFeedback(o: EventPayloads['outcome'], action: EventPayloads['action'] | undefined): Feedback | undefined {
-  const verified = o.verdict === Verdict.VERDICT_RECOVERED || o.verdict === Verdict.VERDICT_NOT_RECOVERED;
-  if (!verified || !action) return undefined;
-  const p = Number(action.params[ADVISED_PROBABILITY_PARAM]);
-  if (!Number.isFinite(p)) return undefined;
-  const [model, version] = (action.params[ADVISED_BY_PARAM] ?? '').split('+')[0].split('@');
-  return { model: model || 'action-params', version: version ?? '', predicted: p >= 0.5, actual: o.recovered, key: o.actionId };
-}
-
-/** The events the tracker reads; every other event is skipped undecoded. */
-type Feed =
-  | { type: 'anomaly'; event: EventPayloads['anomaly'] }
-  | { type: 'action'; event: EventPayloads['action'] }
-  | { type: 'outcome'; event: EventPayloads['outcome'] }
-  | { type: 'label'; event: EventPayloads['label'] }
-  | { type: 'other' };
-
-function decodeFeed(data: Uint8Array, subject: string): Feed {
-  const parsed = parseSubject(subject);
-  if (parsed.type !== 'event') return { type: 'other' };
-  const t = parsed.event;
-  if (t !== 'anomaly' && t !== 'action' && t !== 'outcome' && t !== 'label') return { type: 'other' };
-  // Throws InvalidArgumentError on a bad event: the consumer dead-letters it.
-  const event = validateEvent(t, EVENT_CODECS[t].decode(data), parsed.component);
-  return { type: t, event } as Feed;
 }

@@ -1,5 +1,5 @@
 export { anomalyDetectorBase, createTrainerService, trainerService, TRAINER_JOBS_BUCKET, type TrainerServiceDeps } from './trainer-service';
-export { trainerConfigShape } from './trainer-config';
+export { checkAccuracyWindow, trainerConfigShape } from './trainer-config';
 export { JobRunner, type JobRunnerOptions, type JobRunnerSettings } from './job-runner';
 export type { JobRequest, JobTrigger } from './job-request';
 export { PerformanceMonitor, type PerformanceMonitorOptions, type PerformanceSettings } from './performance-monitor';

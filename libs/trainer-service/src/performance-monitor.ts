@@ -1,6 +1,6 @@
 import type { Subscription } from '@nats-io/transport-node';
-import { ConsumerLoop, type Bus } from '@x0/bus';
-import { DEAD_LETTER_CODEC, INFERENCE_REPORT_CODEC, STREAMS, type InferenceReport, type ModelPerformance, type PerformanceMetric } from '@x0/contracts';
+import type { Bus } from '@x0/bus';
+import { INFERENCE_REPORT_CODEC, type InferenceReport, type ModelPerformance, type PerformanceMetric } from '@x0/contracts';
 import { errorMessage } from '@x0/core';
 import { ModelMonitor, type Alert, type MetricStatus, type MonitorThresholds, type RetrainTrigger } from '@x0/model-monitor';
 import type { AliasWatch, ModelRegistry } from '@x0/model-registry';
@@ -15,6 +15,7 @@ import type { JobRunner } from './job-runner';
 import { publishModelAlert } from './model-alert';
 import type { RaisedAlerts } from './raised-alerts';
 import { replayTrainingRows, sampleRecentMetrics } from './replay';
+import { ServiceFailures } from './service-failures';
 
 /** Settings of the performance monitor (from the trainer's configuration). */
 export interface PerformanceSettings {
@@ -27,6 +28,8 @@ export interface PerformanceSettings {
   outcomesPerRetrain: number;
   /** Delay of drift-triggered jobs, ms. */
   driftSettleMs: number;
+  /** Labelled predictions in a model's accuracy window (the most recent). */
+  accuracyWindow: number;
 }
 
 /** Options of {@link PerformanceMonitor}. */
@@ -71,9 +74,10 @@ export class PerformanceMonitor {
   readonly feedback: FeedbackTracker;
   private readonly watched = new Map<string, Watched>();
   private readonly drift: DriftWatch;
-  private readonly dlq: ConsumerLoop<{ service: string; kind: string }>;
-  private readonly pendingFailures = new Map<string, number>();
+  private readonly failures: ServiceFailures;
   private readonly paramOutcomes = new Map<string, number>();
+  /** Stored feedback events the latest rebuild of each model's accuracy window read. */
+  private readonly replayed = new Map<string, number>();
   private readonly clock: () => number;
   private sub?: Subscription;
   private timer?: NodeJS.Timeout;
@@ -84,7 +88,11 @@ export class PerformanceMonitor {
   constructor(private readonly o: PerformanceMonitorOptions) {
     this.clock = o.clock ?? Date.now;
     const s = o.settings;
-    for (const { model, service } of o.served) this.watched.set(model, { model, service, version: '', servedAs: new Set(), monitor: this.newMonitor(model) });
+    for (const { model, service } of o.served) {
+      this.watched.set(model, { model, service, version: '', servedAs: new Set(), monitor: this.newMonitor(model) });
+      const help = `Stored feedback events (labels or outcomes) the latest rebuild of the ${model} champion's accuracy window read`;
+      o.stats.addGauge(`trainer_accuracy_replayed_${model.replace(/-/g, '_')}`, help, () => this.replayed.get(model) ?? 0);
+    }
     this.drift = new DriftWatch({ model: DETECTOR_MODEL, thresholds: s.thresholds, minRows: s.minDriftSamples, retrainCooldownMs: s.retrainCooldownMs, clock: this.clock });
     this.feedback = new FeedbackTracker({
       bus: o.bus,
@@ -93,24 +101,7 @@ export class PerformanceMonitor {
       onFeedback: (f) => this.onFeedback(f),
       onParamOutcome: (component) => this.countParamOutcome(component),
     });
-    this.dlq = new ConsumerLoop<{ service: string; kind: string }>({
-      bus: o.bus,
-      service: 'trainer',
-      durable: 'trainer-dlq',
-      stream: STREAMS.dlq.name,
-      filterSubject: 'x0.dlq.>',
-      logger: o.logger,
-      decode: (data) => {
-        const { service, kind } = DEAD_LETTER_CODEC.decode(data);
-        return { service, kind };
-      },
-      handleBatch: (items) =>
-        items.map((d) => {
-          // Only inputs the service failed on are its (model's) errors; rejected input is the publisher's.
-          if (d.value.kind === 'failed') this.pendingFailures.set(d.value.service, (this.pendingFailures.get(d.value.service) ?? 0) + 1);
-          return { type: 'ok' };
-        }),
-    });
+    this.failures = new ServiceFailures({ bus: o.bus, logger: o.logger });
   }
 
   /** Watches every served model's champion, starts the consumers and the check timer. */
@@ -123,7 +114,7 @@ export class PerformanceMonitor {
       });
     }
     await this.feedback.start();
-    await this.dlq.start();
+    await this.failures.start();
     this.sub = this.o.bus.nc.subscribe('x0.inference.>', {
       callback: (err, msg) => {
         if (err) return;
@@ -144,7 +135,7 @@ export class PerformanceMonitor {
       this.sub?.unsubscribe();
       await this.checking;
       await Promise.all([...this.watched.values()].map((w) => w.watch?.stop()));
-      await this.dlq.stop();
+      await this.failures.stop();
       await this.feedback.stop();
     })();
     return this.stopping;
@@ -195,6 +186,7 @@ export class PerformanceMonitor {
       thresholds: s.thresholds,
       minSamples: s.minSamples,
       retrainCooldownMs: s.retrainCooldownMs,
+      feedbackWindowSize: s.accuracyWindow,
       retrainOn: ['accuracy_low', 'error_rate_high', 'latency_high'],
       clock: this.clock,
       carried: version ? this.o.alerts.carried(model, version, model) : [],
@@ -230,8 +222,10 @@ export class PerformanceMonitor {
     this.o.logger.info({ model: w.model, version, components: reference.size }, 'drift reference set from the training window');
   }
 
-  private rebuildAccuracy(w: Watched, version: string, sinceMs: number): Promise<void> {
-    return rebuildAccuracy({ feedback: this.feedback, logger: this.o.logger, model: w.model, version, servedAs: w.servedAs, monitor: w.monitor, sinceMs });
+  private async rebuildAccuracy(w: Watched, version: string, sinceMs: number): Promise<void> {
+    const windowSize = this.o.settings.accuracyWindow;
+    const read = await rebuildAccuracy({ feedback: this.feedback, logger: this.o.logger, model: w.model, version, servedAs: w.servedAs, monitor: w.monitor, windowSize, sinceMs });
+    this.replayed.set(w.model, read);
   }
 
   /** A labelled prediction counts for the champion only when the champion made it. */
@@ -248,9 +242,7 @@ export class PerformanceMonitor {
   private onReport(r: InferenceReport): void {
     const w = this.watched.get(r.model);
     if (!w) return;
-    const failed = this.pendingFailures.get(w.service) ?? 0;
-    this.pendingFailures.set(w.service, 0);
-    recordInferenceReport(w.monitor, r, failed);
+    recordInferenceReport(w.monitor, r, this.failures.take(w.service));
   }
 
   private countParamOutcome(component: string): void {

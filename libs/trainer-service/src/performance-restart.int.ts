@@ -1,6 +1,6 @@
 import { openKeyValue, publishMessage, toKvKey, type Bus } from '@x0/bus';
 import { readEvents, waitFor } from '@x0/bus/testing';
-import { ActionResult, ActionStatus, Anomaly, EVENT_CODECS, Outcome, STREAMS, Severity, Verdict, eventSubject } from '@x0/contracts';
+import { ActionResult, ActionStatus, Anomaly, EVENT_CODECS, Label, Outcome, STREAMS, Severity, Verdict, eventSubject } from '@x0/contracts';
 import { selectBackend } from '@x0/lora';
 import type { Alert } from '@x0/model-monitor';
 import { TRAINER_ALERTS_BUCKET } from './raised-alerts';
@@ -126,6 +126,65 @@ describe('trainer accuracy - across a restart', () => {
     expect(after.alerts).toEqual(['accuracy_low']);
     await new Promise((r) => setTimeout(r, 1000)); // five checks
     expect((await alerts()).map((a) => a.meta!.id)).toEqual([alert.meta!.id]);
+  });
+});
+
+/** An operator's label of a detector anomaly raised by version 1 (the Label event as the Label RPC publishes it). */
+async function publishLabel(bus: Bus, anomalyId: string, real: boolean): Promise<void> {
+  const id = `lbl-${anomalyId}`;
+  const l = Label.fromPartial({
+    meta: { id, parentId: anomalyId, component: 'db-1', timeMs: Date.now(), source: 'trainer' },
+    anomalyId,
+    anomaly: real,
+    actor: 'alice',
+    origin: 'operator',
+    model: 'detector',
+    modelVersion: 'stat-v1+mlp-forecaster-1',
+  });
+  await publishMessage(bus.js, { subject: eventSubject('label', 'db-1'), data: EVENT_CODECS.label.encode(l), id });
+}
+
+describe('trainer accuracy - a restart replays only the feedback its window holds', () => {
+  let t: TrainerUnderTest;
+  /** Stored feedback events the latest rebuild of `model`'s accuracy window read (Statistics gauge). */
+  const replayed = async (model: string) => (await t.call('getStatistics', {})).gauges[`trainer_accuracy_replayed_${model.replace(/-/g, '_')}`];
+  const accuracy = async (model: string) => (await t.call('getModelPerformance', { model })).accuracy;
+  const inBound = { samples: 5, value: 1, judged: true, breached: false };
+
+  beforeEach(async () => {
+    await selectBackend();
+    t = await startTrainerUnderTest({
+      detectorBase: anomalyDetectorBase(),
+      env: { TRAINER_CHECK_INTERVAL_MS: '200', TRAINER_MIN_DRIFT_SAMPLES: '1000000', TRAINER_MIN_SAMPLES: '5', TRAINER_ACCURACY_WINDOW: '5' },
+    });
+  });
+  afterEach(() => t?.stop());
+
+  it('restart - with more labels stored than the window holds, the window is rebuilt from the newest, and the older are not all read', async () => {
+    // 30 false alarms, then 5 confirmed anomalies: a window of 5 holds only the confirmed ones.
+    for (let i = 0; i < 30; i++) await publishLabel(t.bus, `old-${i}`, false);
+    for (let i = 0; i < 5; i++) await publishLabel(t.bus, `new-${i}`, true);
+    await feedbackDrained(t);
+    expect(await accuracy('detector')).toMatchObject(inBound);
+
+    await t.restart();
+    expect(await accuracy('detector')).toMatchObject(inBound);
+    // Read from the newest back until the window was full (in blocks of the stream: a few more).
+    expect(await replayed('detector')).toBeGreaterThanOrEqual(5);
+    expect(await replayed('detector')).toBeLessThan(30);
+  });
+
+  it("restart - with more advised outcomes stored than the window holds, action-params' window is rebuilt from the newest, and the older are not all read", async () => {
+    // 20 advised actions that did not help, then 5 that did.
+    for (let i = 0; i < 20; i++) await publishAdvisedOutcome(t.bus, `old-${i}`, 'api-1', false);
+    for (let i = 0; i < 5; i++) await publishAdvisedOutcome(t.bus, `new-${i}`, 'api-1', true);
+    await feedbackDrained(t);
+    expect(await accuracy('action-params')).toMatchObject(inBound);
+
+    await t.restart();
+    expect(await accuracy('action-params')).toMatchObject(inBound);
+    expect(await replayed('action-params')).toBeGreaterThanOrEqual(5);
+    expect(await replayed('action-params')).toBeLessThan(20);
   });
 });
 

@@ -1,6 +1,6 @@
 import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { Bus } from '@x0/bus';
-import { EVENT_CODECS, STREAMS, decodeMetricBatch, eventFilter, parseSubject, validateEvent, type EventPayloads, type EventType } from '@x0/contracts';
+import { EVENT_CODECS, STREAMS, decodeMetricBatch, eventFilter, parseSubject, type EventPayloads } from '@x0/contracts';
 import { EventLoopSlice } from './event-loop-slice';
 
 /** One metric's values over time, oldest first. */
@@ -154,25 +154,6 @@ export async function replayEvents(bus: Bus, options: { sinceMs: number; onProgr
         else if (parsed.event === 'anomaly') out.anomalies.push(EVENT_CODECS.anomaly.decode(m.data));
       } catch {
         // Undecodable events were dead-lettered by their consumers; nothing to learn from them.
-      }
-    },
-  });
-  return out;
-}
-
-/** Replays the events of one type stored in X0_EVENTS since `sinceMs`, in stream order (undecodable or invalid ones, which their consumers dead-lettered, are skipped). */
-export async function replayEventsOf<K extends EventType>(bus: Bus, type: K, options: { sinceMs: number }): Promise<Array<EventPayloads[K]>> {
-  const out: Array<EventPayloads[K]> = [];
-  await readWindow(bus, {
-    stream: STREAMS.events.name,
-    filterSubject: eventFilter(type),
-    sinceMs: options.sinceMs,
-    onMessage: (m) => {
-      try {
-        const parsed = parseSubject(m.subject);
-        if (parsed.type === 'event') out.push(validateEvent(type, EVENT_CODECS[type].decode(m.data) as EventPayloads[K], parsed.component));
-      } catch {
-        // Dead-lettered by the feedback consumer: it never counted.
       }
     },
   });

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@x0/core';
 import { envInt, envNumber } from '@x0/service-kit';
 
 /** Environment variables of the trainer (besides the common ones in @x0/service-kit). See docs/trainer.md. */
@@ -11,6 +12,8 @@ export const trainerConfigShape = {
   TRAINER_KS_ALPHA: envNumber(0.05, 0, 1),
   /** Fewest labels / inferences before accuracy, error rate and latency are judged. */
   TRAINER_MIN_SAMPLES: envInt(30, 1),
+  /** Labelled predictions a model's accuracy is judged over (the most recent); also how much stored feedback a start replays. */
+  TRAINER_ACCURACY_WINDOW: envInt(500, 1, 100_000),
   /** Fewest reference and recent rows per component before drift is judged. */
   TRAINER_MIN_DRIFT_SAMPLES: envInt(200, 10),
   /** How often the performance monitor judges (and samples X0_METRICS for drift), ms. */
@@ -41,3 +44,16 @@ export const trainerConfigShape = {
   /** Jobs kept in the job list (KV), most recent. */
   TRAINER_JOB_HISTORY: envInt(200, 10, 100_000),
 };
+
+/**
+ * Refuses a TRAINER_ACCURACY_WINDOW smaller than TRAINER_MIN_SAMPLES: the window would never
+ * hold enough labels for accuracy to be judged. Throws InvalidArgumentError naming both.
+ */
+export function checkAccuracyWindow(c: { TRAINER_ACCURACY_WINDOW: number; TRAINER_MIN_SAMPLES: number }): void {
+  if (c.TRAINER_ACCURACY_WINDOW < c.TRAINER_MIN_SAMPLES) {
+    throw new InvalidArgumentError(
+      'TRAINER_ACCURACY_WINDOW',
+      `must be ≥ TRAINER_MIN_SAMPLES (${c.TRAINER_MIN_SAMPLES}): a smaller window never holds enough labels for accuracy to be judged, got ${c.TRAINER_ACCURACY_WINDOW}`,
+    );
+  }
+}

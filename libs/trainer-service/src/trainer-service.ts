@@ -12,7 +12,7 @@ import { JobRunner } from './job-runner';
 import { listVersions, publishOperatorLabel, registerShippedModels, toModelVersion } from './model-api';
 import { PerformanceMonitor } from './performance-monitor';
 import { RaisedAlerts } from './raised-alerts';
-import { trainerConfigShape } from './trainer-config';
+import { checkAccuracyWindow, trainerConfigShape } from './trainer-config';
 import type { TrainableModel } from './trainable';
 
 /** KV bucket of training job records. */
@@ -36,6 +36,7 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
     configShape: trainerConfigShape,
     async create(ctx) {
       const c = ctx.config;
+      checkAccuracyWindow(c);
       const backend = await selectBackend();
       const registry = await createModelRegistry({ nc: ctx.bus.nc, source: 'trainer' });
       const trainables: TrainableModel[] = [actionParamsTrainable({ epochs: c.TRAINER_ADAPTER_EPOCHS })];
@@ -95,6 +96,7 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
           retrainCooldownMs: c.TRAINER_RETRAIN_COOLDOWN_S * 1000,
           outcomesPerRetrain: c.TRAINER_OUTCOMES_PER_RETRAIN,
           driftSettleMs: c.TRAINER_DRIFT_SETTLE_S * 1000,
+          accuracyWindow: c.TRAINER_ACCURACY_WINDOW,
         },
       });
       ctx.stats.addGauge('trainer_jobs_active', 'Training jobs queued or running', () => runner.active);
