@@ -114,9 +114,6 @@ class StreamingAnomalyDetector implements AnomalyDetector {
       refractory: opts.refractorySamples,
       featureDim: forecaster.featureDim,
       thresholds: opts.thresholds,
-      aeWindow: opts.jointAeWindow,
-      aeHidden: opts.jointAeHidden,
-      aeMode: opts.jointAeMode,
     };
     const modelVersion = `stat-v1+${forecaster.name}`;
     this.modelTag = crc32(Buffer.from(modelVersion, 'utf8'));

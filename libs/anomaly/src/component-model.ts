@@ -1,7 +1,7 @@
 import type { ForecastBatch } from './forecaster';
 import * as metricModel from './metric-model';
 import type { MetricForecast, MetricSettings, MetricState } from './metric-model';
-import { growJoint, JOINT_OUT, newJointState, scoreAndUpdateJoint, type JointBaseline, type JointState } from './multi-metric';
+import { growJoint, newJointState, scoreAndUpdateJoint, type JointBaseline, type JointState } from './multi-metric';
 import { buildSignature, ZERO_SIGNATURE } from './signature';
 import * as severityModule from './severity';
 import type { ComponentSample, ComponentStatusInfo, Detection, MetricContribution, Severity, SeverityThresholds } from './types';
@@ -48,10 +48,6 @@ export interface ComponentSettings extends MetricSettings {
   featureDim: number;
   refractory: number;
   thresholds: SeverityThresholds;
-  /** Experiment (see joint-ae.ts): autoencoder window, hidden units, and whether it is added to or replaces the PCA. */
-  aeWindow?: number;
-  aeHidden?: number;
-  aeMode?: 'add' | 'replace';
 }
 
 const SEVERITIES: Severity[] = ['none', 'low', 'medium', 'high'];
@@ -189,10 +185,7 @@ export class ComponentModel {
       const xs = XS.subarray(0, this.joint.dim).fill(Number.NaN);
       for (let k = 0; k < m; k++) xs[IDX[k]] = contributions[k].value;
       const js = scoreAndUpdateJoint(this.joint, xs, this.baseline, this.cfg, learning);
-      const mode = this.cfg.aeMode ?? 'add';
-      if (!this.cfg.aeWindow) surprise = softClip(Math.max(surprise, W_JOINT * js) - Math.log10(2));
-      else if (mode === 'replace') surprise = softClip(Math.max(surprise, W_JOINT * JOINT_OUT.ae) - Math.log10(2));
-      else surprise = softClip(Math.max(surprise, W_JOINT * js, W_JOINT * JOINT_OUT.ae) - Math.log10(3));
+      surprise = softClip(Math.max(surprise, W_JOINT * js) - Math.log10(2));
       // Incidents of a multi-metric component (a server) last minutes: weak evidence that persists
       // over a few samples adds up; one sample's evidence is never discounted.
       const c = this.c;

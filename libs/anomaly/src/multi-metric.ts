@@ -1,5 +1,4 @@
 import { CAL_BINS, calibratorAdvance, calibratorSurprise, calibratorUpdate } from './calibrator';
-import { fitAe, newAeState, scoreAndUpdateAe, type AeState } from './joint-ae';
 import { symmetricEigen } from './stats';
 
 /**
@@ -30,12 +29,7 @@ export interface JointState {
   /** k × dim principal directions of the scaled values. */
   basis: Float32Array;
   hist: Float32Array;
-  /** Experiment: the windowed autoencoder (joint-ae.ts), when `aeWindow` > 0. Not in snapshots. */
-  ae?: AeState;
 }
-
-/** Surprise of the autoencoder for the last `scoreAndUpdateJoint` call (0 without one). */
-export const JOINT_OUT = { ae: 0 };
 
 export const J = { N: 0, NEXT_FIT: 1, K: 2, MASS: 3, SPE_NORM: 4, UNIT: 5, FITS: 6, SIZE: 7 } as const;
 /** Deviations are clipped (in units of the scale) so one broken metric cannot dominate. */
@@ -87,9 +81,6 @@ let Z = new Float64Array(64);
 export interface JointSettings {
   warmup: number;
   horizon: number;
-  /** Experiment: window (samples) of the autoencoder joint model; 0 = none. */
-  aeWindow?: number;
-  aeHidden?: number;
 }
 
 /**
@@ -118,7 +109,6 @@ export function scoreAndUpdateJoint(j: JointState, x: Float64Array, baseline: Jo
     }
     dx[a] = e;
   }
-  JOINT_OUT.ae = 0;
   if (present < 2) return 0;
   const n = j.s[J.N] + 1;
   j.s[J.N] = n;
@@ -163,17 +153,8 @@ export function scoreAndUpdateJoint(j: JointState, x: Float64Array, baseline: Jo
       }
     }
   }
-  const aeK = cfg.aeWindow ?? 0;
-  if (aeK > 0) {
-    if (!j.ae || j.ae.d !== d) j.ae = newAeState(d, aeK, cfg.aeHidden ?? 16);
-    const pcaW = w;
-    JOINT_OUT.ae = scoreAndUpdateAe(j.ae, dx, j.scale, cfg.horizon, learning, (sa) => (learning ? 1 : pcaW > 0 && sa <= GATE ? 1 : 0));
-  }
   const first = Math.max(Math.floor(cfg.warmup / 2), 2 * d, 20);
-  if (n >= first && n >= j.s[J.NEXT_FIT]) {
-    fit(j, baseline, n < cfg.warmup ? cfg.warmup : n + cfg.horizon);
-    if (j.ae) fitAe(j.ae, j.scale, n >= cfg.warmup);
-  }
+  if (n >= first && n >= j.s[J.NEXT_FIT]) fit(j, baseline, n < cfg.warmup ? cfg.warmup : n + cfg.horizon);
   return surprise;
 }
 

@@ -92,10 +92,6 @@ export interface DetectorOptions {
   maxMetrics: number;
   /** 'neural': shared TensorFlow.js forecaster + per-metric adapter; 'naive': mean of the last 3 values (no tensors). */
   forecaster: 'neural' | 'naive';
-  /** Experiment: window (samples) of an autoencoder joint model for multi-metric components; 0 = off. */
-  jointAeWindow: number;
-  jointAeHidden: number;
-  jointAeMode: 'add' | 'replace';
 }
 
 /** Defaults of every option. */
@@ -108,7 +104,4 @@ export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = Object.freeze
   gapFactor: 10,
   maxMetrics: 40,
   forecaster: 'neural',
-  jointAeWindow: 0,
-  jointAeHidden: 16,
-  jointAeMode: 'add',
 });
