@@ -1,24 +1,23 @@
-import { InvalidArgumentError } from '@x0/core';
-import { InFlightTracker } from './blast-radius';
-import { CircuitBreaker } from './circuit-breaker';
+import type { InFlightTracker } from './blast-radius';
+import type { CircuitBreaker } from './circuit-breaker';
 import { resolveGuardrailsConfig, type GuardrailsConfig, type GuardrailsConfigInput } from './config';
-import { SlidingWindowLimiter } from './rate-limiter';
-import { StabilisationTracker } from './stabilisation';
+import { runChecks, validateContext, verdictOf } from './guard-checks';
+import { restoreState } from './guardrails-restore';
 import {
-  RISKS,
-  checkLine,
-  formatDuration,
-  riskRank,
-  type AdmittedAction,
-  type DecisionContext,
-  type GuardrailsHistory,
-  type GuardrailCheck,
-  type GuardrailOutcome,
-  type GuardrailVerdict,
-  type RecordedAnomaly,
-  type RecordedOutcome,
-  type Verdict,
-} from './types';
+  DEFAULT_GROUP,
+  GLOBAL,
+  actionId,
+  breakerFor,
+  cooldownKey,
+  createGuardrailsState,
+  pruneState,
+  registerComponent,
+  slotMs,
+  type GuardrailsState,
+} from './guardrails-state';
+import type { SlidingWindowLimiter } from './rate-limiter';
+import type { StabilisationTracker } from './stabilisation';
+import { checkLine, type AdmittedAction, type DecisionContext, type GuardrailsHistory, type GuardrailOutcome, type GuardrailVerdict } from './types';
 
 /** Dependencies of Guardrails. */
 export interface GuardrailsOptions {
@@ -38,8 +37,6 @@ export interface GuardrailsStatus {
   globalBreaker: 'closed' | 'open' | 'half_open';
 }
 
-const DEFAULT_GROUP = 'default';
-const GLOBAL = '*';
 const PRUNE_EVERY = 512;
 
 /**
@@ -51,53 +48,46 @@ const PRUNE_EVERY = 512;
 export class Guardrails {
   readonly config: GuardrailsConfig;
   private readonly clock: () => number;
-  private dryRun: boolean;
+  /** What the checks read and restore() rebuilds (guardrails-state.ts); the fields below are its trackers, for this class's own use. */
+  private readonly state: GuardrailsState;
   /** (component, action) → time of the last admitted action. */
-  private readonly cooldowns = new Map<string, number>();
-  private maxCooldownMs = 0;
+  private readonly cooldowns: Map<string, number>;
   private readonly componentRate: SlidingWindowLimiter;
   private readonly globalRate: SlidingWindowLimiter;
   private readonly inFlight: InFlightTracker;
-  private readonly breakers = new Map<string, CircuitBreaker>();
+  /** Policy id → its breaker. */
+  private readonly breakers: Map<string, CircuitBreaker>;
   private readonly globalBreaker: CircuitBreaker;
   private readonly stabilisation: StabilisationTracker;
-  private readonly groups = new Map<string, Set<string>>();
   private admitted = 0;
 
   /** Throws InvalidArgumentError for a bad configuration. */
   constructor(options: GuardrailsOptions = {}) {
     this.config = resolveGuardrailsConfig(options.config);
     this.clock = options.clock ?? Date.now;
-    this.dryRun = this.config.dryRun;
-    const c = this.config;
-    this.componentRate = new SlidingWindowLimiter(c.rateLimit.component.max, c.rateLimit.component.windowS * 1000);
-    this.globalRate = new SlidingWindowLimiter(c.rateLimit.global.max, c.rateLimit.global.windowS * 1000);
-    this.inFlight = new InFlightTracker(c.blastRadius.inFlightTimeoutS * 1000);
-    this.globalBreaker = this.newBreaker(c.circuitBreaker.global);
-    this.stabilisation = new StabilisationTracker({
-      minConsecutive: c.stabilisation.minConsecutive,
-      minPersistMs: c.stabilisation.minPersistS * 1000,
-      episodeGapMs: c.stabilisation.episodeGapS * 1000,
-      flapWindowMs: c.stabilisation.flapWindowS * 1000,
-    });
+    const s = (this.state = createGuardrailsState(this.config));
+    this.cooldowns = s.cooldowns;
+    this.componentRate = s.componentRate;
+    this.globalRate = s.globalRate;
+    this.inFlight = s.inFlight;
+    this.breakers = s.breakers;
+    this.globalBreaker = s.globalBreaker;
+    this.stabilisation = s.stabilisation;
   }
 
   /** Turns global dry-run on or off at run time (the operator's kill switch). */
   setDryRun(on: boolean): void {
-    this.dryRun = on;
+    this.state.dryRun = on;
   }
 
   /** Records that `component` belongs to group `kind` (for the blast-radius fraction). */
   registerComponent(component: string, kind?: string): void {
-    const group = kind || DEFAULT_GROUP;
-    let members = this.groups.get(group);
-    if (!members) this.groups.set(group, (members = new Set()));
-    members.add(component);
+    registerComponent(this.state, component, kind);
   }
 
   /** Records one anomaly of `component` (stabilisation window); registers its kind. */
   observeAnomaly(component: string, kind?: string): void {
-    this.registerComponent(component, kind);
+    registerComponent(this.state, component, kind);
     this.stabilisation.observeAnomaly(component, this.clock());
   }
 
@@ -114,19 +104,8 @@ export class Guardrails {
    * anomaly). Throws InvalidArgumentError for a malformed context.
    */
   evaluate(ctx: DecisionContext, options: { assumeAnomaly?: boolean } = {}): GuardrailVerdict {
-    validate(ctx);
-    const now = this.clock();
-    const checks: GuardrailCheck[] = [
-      this.checkDryRun(ctx),
-      this.checkStabilisation(ctx, now, options.assumeAnomaly ?? false),
-      this.checkBreaker('circuit_breaker(global)', 'global', this.config.circuitBreaker.global.enabled, this.globalBreaker, now),
-      this.checkBreaker(`circuit_breaker(policy ${ctx.policyId})`, 'action', this.config.circuitBreaker.policy.enabled, this.breakers.get(ctx.policyId), now),
-      this.checkCooldown(ctx, now),
-      this.checkRate('rate_limit(component)', 'component', this.config.rateLimit.component.enabled, this.componentRate, ctx.component, now),
-      this.checkRate('rate_limit(global)', 'global', this.config.rateLimit.global.enabled, this.globalRate, GLOBAL, now),
-      this.checkBlastRadius(ctx, now),
-      this.checkApproval(ctx, now),
-    ];
+    validateContext(ctx);
+    const checks = runChecks(this.state, ctx, this.clock(), options.assumeAnomaly ?? false);
     return { verdict: verdictOf(checks), checks, lines: checks.map(checkLine) };
   }
 
@@ -145,20 +124,21 @@ export class Guardrails {
     if (verdict.verdict === 'block') return verdict;
     const now = this.clock();
     const cooldownMs = (ctx.cooldownS ?? this.config.cooldown.defaultS) * 1000;
-    this.maxCooldownMs = Math.max(this.maxCooldownMs, cooldownMs);
+    const s = this.state;
+    s.maxCooldownMs = Math.max(s.maxCooldownMs, cooldownMs);
     this.cooldowns.set(cooldownKey(ctx.component, ctx.action), now);
     this.componentRate.record(ctx.component, now);
     this.globalRate.record(GLOBAL, now);
-    this.registerComponent(ctx.component, ctx.kind);
-    this.inFlight.add(ctx.component, ctx.kind || DEFAULT_GROUP, ctx.action, now, { planId: ctx.planId, timeoutMs: this.slotMs(verdict.verdict === 'needs_approval') });
+    registerComponent(s, ctx.component, ctx.kind);
+    this.inFlight.add(ctx.component, ctx.kind || DEFAULT_GROUP, ctx.action, now, { planId: ctx.planId, timeoutMs: slotMs(this.config, verdict.verdict === 'needs_approval') });
     if (verdict.verdict !== 'dry_run') {
       // A dry run is no trial: its outcome says nothing about whether the action works.
       // Known by its plan and action: only this action's outcome settles a half-open trial.
       const id = actionId(ctx);
-      this.breakerFor(ctx.policyId).onDispatch(now, id);
+      breakerFor(s, ctx.policyId).onDispatch(now, id);
       this.globalBreaker.onDispatch(now, id);
     }
-    if (++this.admitted % PRUNE_EVERY === 0) this.prune(now);
+    if (++this.admitted % PRUNE_EVERY === 0) pruneState(s, now);
     return verdict;
   }
 
@@ -180,56 +160,7 @@ export class Guardrails {
    * `history.outcomes[0].policyId`); nothing is changed then.
    */
   restore(actions: readonly AdmittedAction[], history: GuardrailsHistory = {}): void {
-    const outcomes = history.outcomes ?? [];
-    const anomalies = history.anomalies ?? [];
-    // Checked before anything changes: a bad entry leaves the guardrails as they were.
-    actions.forEach((a, i) => {
-      for (const f of ['component', 'action'] as const) if (!a[f]) throw new InvalidArgumentError(`actions[${i}].${f}`, 'must be non-empty');
-    });
-    outcomes.forEach((o, i) => {
-      for (const f of ['component', 'policyId', 'action'] as const) if (!o[f]) throw new InvalidArgumentError(`history.outcomes[${i}].${f}`, 'must be non-empty');
-    });
-    anomalies.forEach((a, i) => {
-      if (!a.component) throw new InvalidArgumentError(`history.anomalies[${i}].component`, 'must be non-empty');
-    });
-    // At equal times: the anomaly a plan was made for, then its action, then an outcome.
-    const timeline = [
-      ...anomalies.map((a) => ({ atMs: a.atMs, order: 0, apply: () => this.restoreAnomaly(a) })),
-      ...actions.map((a) => ({ atMs: a.atMs, order: 1, apply: () => this.restoreAction(a) })),
-      ...outcomes.map((o) => ({ atMs: o.atMs, order: 2, apply: () => this.restoreOutcome(o) })),
-    ];
-    for (const e of timeline.sort((x, y) => x.atMs - y.atMs || x.order - y.order)) e.apply();
-  }
-
-  private restoreAction(a: AdmittedAction): void {
-    const key = cooldownKey(a.component, a.action);
-    this.cooldowns.set(key, Math.max(this.cooldowns.get(key) ?? a.atMs, a.atMs));
-    this.maxCooldownMs = Math.max(this.maxCooldownMs, (a.cooldownS ?? this.config.cooldown.defaultS) * 1000);
-    this.componentRate.record(a.component, a.atMs);
-    this.globalRate.record(GLOBAL, a.atMs);
-    this.registerComponent(a.component, a.kind);
-    if (a.policyId && !a.dryRun) {
-      const id = actionId(a);
-      this.breakerFor(a.policyId).onDispatch(a.atMs, id);
-      this.globalBreaker.onDispatch(a.atMs, id);
-    }
-    if (!a.inFlight) return;
-    // Approved: it runs from the approval on, and holds its slot inFlightTimeoutS from then.
-    const timeoutMs = a.approvedAtMs !== undefined ? a.approvedAtMs + this.slotMs(false) - a.atMs : this.slotMs(a.heldForApproval ?? false);
-    this.inFlight.add(a.component, a.kind || DEFAULT_GROUP, a.action, a.atMs, { planId: a.planId, timeoutMs });
-  }
-
-  private restoreOutcome(o: RecordedOutcome): void {
-    if (o.dryRun) return;
-    const id = actionId(o);
-    this.breakerFor(o.policyId).onOutcome(o.success, o.atMs, id);
-    this.globalBreaker.onOutcome(o.success, o.atMs, id);
-    if (o.success) this.stabilisation.observeRecovery(o.component, o.atMs);
-  }
-
-  private restoreAnomaly(a: RecordedAnomaly): void {
-    this.registerComponent(a.component, a.kind);
-    this.stabilisation.observeAnomaly(a.component, a.atMs);
+    restoreState(this.state, actions, history);
   }
 
   /**
@@ -265,7 +196,7 @@ export class Guardrails {
     this.inFlight.remove(outcome.component, outcome.action, outcome.planId);
     if (outcome.dryRun) return;
     const id = actionId(outcome);
-    this.breakerFor(outcome.policyId).onOutcome(outcome.success, now, id);
+    breakerFor(this.state, outcome.policyId).onOutcome(outcome.success, now, id);
     this.globalBreaker.onOutcome(outcome.success, now, id);
     if (outcome.success) this.stabilisation.observeRecovery(outcome.component, now);
   }
@@ -275,140 +206,9 @@ export class Guardrails {
     const now = this.clock();
     const breakers: GuardrailsStatus['breakers'] = [];
     for (const [key, b] of this.breakers) {
-      const s = b.state(now).type;
-      if (s !== 'closed') breakers.push({ key, state: s });
+      const state = b.state(now).type;
+      if (state !== 'closed') breakers.push({ key, state });
     }
-    return { dryRun: this.dryRun, inFlight: this.inFlight.counts(now), breakers, globalBreaker: this.globalBreaker.state(now).type };
+    return { dryRun: this.state.dryRun, inFlight: this.inFlight.counts(now), breakers, globalBreaker: this.globalBreaker.state(now).type };
   }
-
-  private checkDryRun(ctx: DecisionContext): GuardrailCheck {
-    if (this.dryRun) return { guard: 'dry_run', status: 'dry_run', scope: 'global', detail: 'global dry-run is on' };
-    if (ctx.dryRun) return { guard: 'dry_run', status: 'dry_run', scope: 'action', detail: `policy ${ctx.policyId} is dry-run` };
-    return { guard: 'dry_run', status: 'off', scope: 'global', detail: '' };
-  }
-
-  private checkStabilisation(ctx: DecisionContext, now: number, assumeAnomaly: boolean): GuardrailCheck {
-    if (!this.config.stabilisation.enabled) return { guard: 'stabilisation', status: 'off', scope: 'component', detail: '' };
-    const r = this.stabilisation.check(ctx.component, now, assumeAnomaly);
-    return { guard: 'stabilisation', status: r.ok ? 'ok' : 'blocked', scope: 'component', detail: r.detail };
-  }
-
-  private checkBreaker(guard: string, scope: 'global' | 'action', enabled: boolean, breaker: CircuitBreaker | undefined, now: number): GuardrailCheck {
-    if (!enabled) return { guard, status: 'off', scope, detail: '' };
-    // A policy without outcomes yet has no breaker: closed.
-    const r = breaker ? breaker.check(now) : { allowed: true, detail: '' };
-    return { guard, status: r.allowed ? 'ok' : 'blocked', scope, detail: r.detail };
-  }
-
-  private checkCooldown(ctx: DecisionContext, now: number): GuardrailCheck {
-    if (!this.config.cooldown.enabled) return { guard: 'cooldown', status: 'off', scope: 'action', detail: '' };
-    const last = this.cooldowns.get(cooldownKey(ctx.component, ctx.action));
-    const cooldownMs = (ctx.cooldownS ?? this.config.cooldown.defaultS) * 1000;
-    this.maxCooldownMs = Math.max(this.maxCooldownMs, cooldownMs);
-    // The cooldown of the policy proposing the action now applies, measured from the last one.
-    if (last !== undefined && now - last < cooldownMs) {
-      return {
-        guard: 'cooldown',
-        status: 'blocked',
-        scope: 'action',
-        detail: `${ctx.action} on ${ctx.component} ${formatDuration(now - last)} ago, cooldown ${formatDuration(cooldownMs)}`,
-      };
-    }
-    return { guard: 'cooldown', status: 'ok', scope: 'action', detail: '' };
-  }
-
-  private checkRate(guard: string, scope: 'component' | 'global', enabled: boolean, limiter: SlidingWindowLimiter, key: string, now: number): GuardrailCheck {
-    if (!enabled) return { guard, status: 'off', scope, detail: '' };
-    const n = limiter.count(key, now);
-    const window = formatDuration(limiter.windowMs);
-    if (n >= limiter.max) {
-      const retry = limiter.retryInMs(key, now);
-      const when = Number.isFinite(retry) ? `; next slot in ${formatDuration(retry)}` : '';
-      return { guard, status: 'blocked', scope, detail: `${n} actions in ${window}, limit ${limiter.max}${when}` };
-    }
-    return { guard, status: 'ok', scope, detail: `${n}/${limiter.max} in ${window}` };
-  }
-
-  private checkBlastRadius(ctx: DecisionContext, now: number): GuardrailCheck {
-    const kind = ctx.kind || DEFAULT_GROUP;
-    const guard = `blast_radius(${kind})`;
-    const cfg = this.config.blastRadius;
-    if (!cfg.enabled) return { guard, status: 'off', scope: 'group', detail: '' };
-    const known = this.groups.get(kind);
-    const size = Math.max(ctx.groupSize ?? 0, (known?.size ?? 0) + (known?.has(ctx.component) ? 0 : 1));
-    const limit = cfg.maxPerGroup === 0 ? 0 : Math.max(1, Math.min(cfg.maxPerGroup, Math.floor(cfg.maxFraction * size)));
-    const n = this.inFlight.count(kind, now);
-    if (this.inFlight.has(ctx.component, now)) {
-      return { guard, status: 'ok', scope: 'group', detail: `${ctx.component} already has an action in flight (${n}/${limit})` };
-    }
-    if (n >= limit) {
-      return { guard, status: 'blocked', scope: 'group', detail: `${n} of ${size} ${kind} components in flight, limit ${limit}` };
-    }
-    return { guard, status: 'ok', scope: 'group', detail: `${n}/${limit} in flight (${size} components)` };
-  }
-
-  private checkApproval(ctx: DecisionContext, now: number): GuardrailCheck {
-    const cfg = this.config.approval;
-    if (!cfg.enabled) return { guard: 'approval', status: 'off', scope: 'action', detail: '' };
-    if (riskRank(ctx.risk) >= riskRank(cfg.minRisk)) {
-      // Asked already (awaiting an operator, or approved and running): not asked twice; the
-      // planner goes on to the next action, which may need no approval, in the meantime.
-      const since = this.inFlight.since(ctx.component, ctx.action, now);
-      if (since !== undefined) {
-        return { guard: 'approval', status: 'blocked', scope: 'action', detail: `${ctx.action} on ${ctx.component} was put to an operator ${formatDuration(now - since)} ago and is not finished` };
-      }
-      return { guard: 'approval', status: 'needs_approval', scope: 'action', detail: `risk ${ctx.risk} ≥ ${cfg.minRisk}; expires in ${formatDuration(cfg.timeoutS * 1000)}` };
-    }
-    return { guard: 'approval', status: 'ok', scope: 'action', detail: `risk ${ctx.risk}` };
-  }
-
-  /**
-   * How long an admitted action holds its in-flight slot without an outcome: `inFlightTimeoutS`;
-   * one put to an operator at least as long as its approval lives (`approval.timeoutS`).
-   */
-  private slotMs(heldForApproval: boolean): number {
-    const s = this.config.blastRadius.inFlightTimeoutS;
-    return 1000 * (heldForApproval ? Math.max(s, this.config.approval.timeoutS) : s);
-  }
-
-  private breakerFor(policyId: string): CircuitBreaker {
-    let b = this.breakers.get(policyId);
-    if (!b) this.breakers.set(policyId, (b = this.newBreaker(this.config.circuitBreaker.policy)));
-    return b;
-  }
-
-  private newBreaker(cfg: { failures: number; coolOffS: number }): CircuitBreaker {
-    return new CircuitBreaker(cfg.failures, cfg.coolOffS * 1000, this.config.blastRadius.inFlightTimeoutS * 1000);
-  }
-
-  private prune(now: number): void {
-    // Another policy may propose the same action with a longer cooldown: keep the longest seen.
-    for (const [key, at] of this.cooldowns) if (now - at >= this.maxCooldownMs) this.cooldowns.delete(key);
-    this.componentRate.prune(now);
-    this.stabilisation.prune(now);
-  }
-}
-
-function verdictOf(checks: GuardrailCheck[]): Verdict {
-  if (checks.some((c) => c.status === 'blocked')) return 'block';
-  if (checks.some((c) => c.status === 'dry_run')) return 'dry_run';
-  if (checks.some((c) => c.status === 'needs_approval')) return 'needs_approval';
-  return 'allow';
-}
-
-function cooldownKey(component: string, action: string): string {
-  return `${component}\u0000${action}`;
-}
-
-/** Which admitted action an outcome is of, for a half-open breaker's trial: plan, component and action. */
-function actionId(a: { planId?: string; component: string; action: string }): string {
-  return `${a.planId ?? ''}\u0000${a.component}\u0000${a.action}`;
-}
-
-function validate(ctx: DecisionContext): void {
-  if (!ctx.component) throw new InvalidArgumentError('component', 'must be non-empty');
-  if (!ctx.action) throw new InvalidArgumentError('action', 'must be non-empty');
-  if (!ctx.policyId) throw new InvalidArgumentError('policyId', 'must be non-empty');
-  if (!RISKS.includes(ctx.risk)) throw new InvalidArgumentError('risk', `must be one of ${RISKS.join(', ')}, got ${JSON.stringify(ctx.risk)}`);
-  if (ctx.cooldownS !== undefined && !(ctx.cooldownS >= 0)) throw new InvalidArgumentError('cooldownS', 'must be ≥ 0');
 }

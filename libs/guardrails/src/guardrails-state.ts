@@ -1,0 +1,102 @@
+import { CircuitBreaker } from './circuit-breaker';
+import type { GuardrailsConfig } from './config';
+import { InFlightTracker } from './blast-radius';
+import { SlidingWindowLimiter } from './rate-limiter';
+import { StabilisationTracker } from './stabilisation';
+
+/** The blast-radius group of a component without a kind. */
+export const DEFAULT_GROUP = 'default';
+/** The key of the global rate window. */
+export const GLOBAL = '*';
+
+/**
+ * What the guardrails remember between calls: what the checks read, and what `admit()`,
+ * `restore()` and the outcomes, anomalies and recoveries fed in change. Internal to the
+ * library: Guardrails owns one.
+ */
+export interface GuardrailsState {
+  readonly config: GuardrailsConfig;
+  dryRun: boolean;
+  /** (component, action) → time of the last admitted action. */
+  readonly cooldowns: Map<string, number>;
+  /** The longest cooldown seen: how long pruning keeps a cooldown entry. */
+  maxCooldownMs: number;
+  readonly componentRate: SlidingWindowLimiter;
+  readonly globalRate: SlidingWindowLimiter;
+  readonly inFlight: InFlightTracker;
+  /** Policy id → its breaker (created at its first dispatch or outcome). */
+  readonly breakers: Map<string, CircuitBreaker>;
+  readonly globalBreaker: CircuitBreaker;
+  readonly stabilisation: StabilisationTracker;
+  /** Kind → the components seen of that kind (the blast-radius group). */
+  readonly groups: Map<string, Set<string>>;
+}
+
+/** Empty state for `config`: nothing admitted, every breaker closed. */
+export function createGuardrailsState(config: GuardrailsConfig): GuardrailsState {
+  const c = config;
+  return {
+    config,
+    dryRun: c.dryRun,
+    cooldowns: new Map(),
+    maxCooldownMs: 0,
+    componentRate: new SlidingWindowLimiter(c.rateLimit.component.max, c.rateLimit.component.windowS * 1000),
+    globalRate: new SlidingWindowLimiter(c.rateLimit.global.max, c.rateLimit.global.windowS * 1000),
+    inFlight: new InFlightTracker(c.blastRadius.inFlightTimeoutS * 1000),
+    breakers: new Map(),
+    globalBreaker: newBreaker(c, c.circuitBreaker.global),
+    stabilisation: new StabilisationTracker({
+      minConsecutive: c.stabilisation.minConsecutive,
+      minPersistMs: c.stabilisation.minPersistS * 1000,
+      episodeGapMs: c.stabilisation.episodeGapS * 1000,
+      flapWindowMs: c.stabilisation.flapWindowS * 1000,
+    }),
+    groups: new Map(),
+  };
+}
+
+/** Records that `component` belongs to group `kind` (for the blast-radius fraction). */
+export function registerComponent(s: GuardrailsState, component: string, kind?: string): void {
+  const group = kind || DEFAULT_GROUP;
+  let members = s.groups.get(group);
+  if (!members) s.groups.set(group, (members = new Set()));
+  members.add(component);
+}
+
+/** The breaker of policy `policyId`, created closed when it has none yet. */
+export function breakerFor(s: GuardrailsState, policyId: string): CircuitBreaker {
+  let b = s.breakers.get(policyId);
+  if (!b) s.breakers.set(policyId, (b = newBreaker(s.config, s.config.circuitBreaker.policy)));
+  return b;
+}
+
+/**
+ * How long an admitted action holds its in-flight slot without an outcome: `inFlightTimeoutS`;
+ * one put to an operator at least as long as its approval lives (`approval.timeoutS`).
+ */
+export function slotMs(config: GuardrailsConfig, heldForApproval: boolean): number {
+  const s = config.blastRadius.inFlightTimeoutS;
+  return 1000 * (heldForApproval ? Math.max(s, config.approval.timeoutS) : s);
+}
+
+/** Forgets cooldowns, rate-window entries and stabilisation records that no longer matter at `now`. */
+export function pruneState(s: GuardrailsState, now: number): void {
+  // Another policy may propose the same action with a longer cooldown: keep the longest seen.
+  for (const [key, at] of s.cooldowns) if (now - at >= s.maxCooldownMs) s.cooldowns.delete(key);
+  s.componentRate.prune(now);
+  s.stabilisation.prune(now);
+}
+
+/** Key of a (component, action) cooldown. */
+export function cooldownKey(component: string, action: string): string {
+  return `${component}\u0000${action}`;
+}
+
+/** Which admitted action an outcome is of, for a half-open breaker's trial: plan, component and action. */
+export function actionId(a: { planId?: string; component: string; action: string }): string {
+  return `${a.planId ?? ''}\u0000${a.component}\u0000${a.action}`;
+}
+
+function newBreaker(config: GuardrailsConfig, cfg: { failures: number; coolOffS: number }): CircuitBreaker {
+  return new CircuitBreaker(cfg.failures, cfg.coolOffS * 1000, config.blastRadius.inFlightTimeoutS * 1000);
+}
