@@ -3,6 +3,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkExplainTtl, loadGuardrailsConfig, mergeDeep } from './plan-config';
 
+/** Guardrail settings whose restore window is 60 s (every part at most that). */
+const SHORT_GUARDRAILS = [
+  'approval: { timeoutS: 30 }',
+  'blastRadius: { inFlightTimeoutS: 30 }',
+  'cooldown: { defaultS: 60 }',
+  'rateLimit: { component: { windowS: 60 }, global: { windowS: 60 } }',
+  'circuitBreaker: { policy: { coolOffS: 30 }, global: { coolOffS: 30 } }',
+  'stabilisation: { episodeGapS: 30, minPersistS: 30 }',
+  '',
+].join('\n');
+
 describe('plan config', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-plan-cfg-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -39,15 +50,25 @@ describe('plan config', () => {
     await expect(loadGuardrailsConfig(list)).rejects.toThrow('must hold a mapping of guardrail settings');
   });
 
-  it('checkExplainTtl - PLAN_EXPLAIN_TTL_S must cover the approval and in-flight timeouts', async () => {
+  it('checkExplainTtl - PLAN_EXPLAIN_TTL_S must cover the window the guardrails are rebuilt from at a restart', async () => {
     const c = await loadGuardrailsConfig('');
-    expect(() => checkExplainTtl(60, c)).toThrow(
-      "'PLAN_EXPLAIN_TTL_S' must be ≥ 900 (the guardrails' approval.timeoutS 900 and blastRadius.inFlightTimeoutS 600): a plan waiting for an operator must stay explainable and restorable, got 60",
+    // The longest part with the service defaults: 2 × the global breaker's cool-off (900 s).
+    expect(() => checkExplainTtl(1799, c)).toThrow(
+      "'PLAN_EXPLAIN_TTL_S' must be ≥ 1800, the window of stored plans a restarted plan service rebuilds its guardrails from (its longest part: 2 × circuitBreaker.global.coolOffS 900): a shorter one rebuilds in-flight actions, circuit breakers and flapping components only in part, and a plan waiting for an operator must stay explainable; got 1799",
     );
-    expect(() => checkExplainTtl(900, c)).not.toThrow();
-    const short = await loadGuardrailsConfig(file('short.yaml', 'approval: { timeoutS: 60 }\nblastRadius: { inFlightTimeoutS: 120 }\n'));
-    expect(() => checkExplainTtl(60, short)).toThrow(/^'PLAN_EXPLAIN_TTL_S' must be ≥ 120 /);
-    expect(() => checkExplainTtl(120, short)).not.toThrow();
+    expect(() => checkExplainTtl(1800, c)).not.toThrow();
+    expect(() => checkExplainTtl(60, c)).toThrow(/^'PLAN_EXPLAIN_TTL_S' must be ≥ 1800, /);
+    // Each part can be the longest: the approval and in-flight timeouts (as before), the stabilisation window.
+    const slot = await loadGuardrailsConfig(file('slot.yaml', 'approval: { timeoutS: 3600 }\nblastRadius: { inFlightTimeoutS: 600 }\n'));
+    expect(() => checkExplainTtl(4199, slot)).toThrow(/^'PLAN_EXPLAIN_TTL_S' must be ≥ 4200, .*\(its longest part: approval\.timeoutS 3600 \+ blastRadius\.inFlightTimeoutS 600\)/);
+    expect(() => checkExplainTtl(4200, slot)).not.toThrow();
+    const flap = await loadGuardrailsConfig(file('flap.yaml', 'stabilisation: { flapWindowS: 7200 }\n'));
+    expect(() => checkExplainTtl(7199, flap)).toThrow(/^'PLAN_EXPLAIN_TTL_S' must be ≥ 7200, .*\(its longest part: stabilisation\.flapWindowS 7200\)/);
+    expect(() => checkExplainTtl(7200, flap)).not.toThrow();
+    // Every part short: a short TTL is allowed.
+    const short = await loadGuardrailsConfig(file('short.yaml', SHORT_GUARDRAILS));
+    expect(() => checkExplainTtl(59, short)).toThrow(/^'PLAN_EXPLAIN_TTL_S' must be ≥ 60, /);
+    expect(() => checkExplainTtl(60, short)).not.toThrow();
   });
 
   it('mergeDeep - objects merge, arrays and scalars are replaced', () => {

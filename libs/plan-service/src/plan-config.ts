@@ -5,6 +5,7 @@ import { InvalidArgumentError, errorMessage } from '@x0/core';
 import { resolveGuardrailsConfig, type GuardrailsConfig, type GuardrailsConfigInput } from '@x0/guardrails';
 import { envBool, envInt } from '@x0/service-kit';
 import { parse as parseYaml } from 'yaml';
+import { longestRestorePart } from './plan-restore';
 
 /** Environment variables of the plan service (besides the common ones in @x0/service-kit). */
 export const planConfigShape = {
@@ -18,7 +19,7 @@ export const planConfigShape = {
   PLAN_EXPLAIN_CACHE: envInt(10_000, 1, 1_000_000),
   /**
    * How long every plan is kept in the KV bucket x0_plans for Explain, also across restarts
-   * (seconds). At least the guardrails' approval and in-flight timeouts (checkExplainTtl).
+   * (seconds). At least the window the guardrails are rebuilt from at start (checkExplainTtl).
    */
   PLAN_EXPLAIN_TTL_S: envInt(7 * 86_400, 60, 365 * 86_400),
   /** Debounce of statistics updates from the policy-stats bucket before the engine re-imports them. */
@@ -75,19 +76,22 @@ export async function loadGuardrailsConfig(file: string, options: { dryRun?: boo
 }
 
 /**
- * Refuses a PLAN_EXPLAIN_TTL_S shorter than the guardrails' approval timeout or in-flight
- * timeout: a plan still waiting for an operator (listed by `x0 pending`) must stay
- * explainable, and a restarted plan service rebuilds its unfinished actions from the stored
- * plans. Throws InvalidArgumentError naming the variable and the settings.
+ * Refuses a PLAN_EXPLAIN_TTL_S shorter than the window of stored plans a restarted plan service
+ * rebuilds its guardrails from (the longest of restoreWindowParts: the approval and in-flight
+ * timeouts, the rate windows, the default cooldown, two cool-offs of each breaker, the
+ * stabilisation window): with a shorter TTL the plans that should rebuild in-flight slots, open
+ * breakers and flapping components would have expired, and a plan still waiting for an
+ * operator (listed by `x0 pending`) must stay explainable. The policies' own cooldowns are not
+ * covered (they change at run time). Throws InvalidArgumentError naming the variable, the
+ * minimum and the setting it comes from.
  */
-export function checkExplainTtl(ttlS: number, guardrails: Pick<GuardrailsConfig, 'approval' | 'blastRadius'>): void {
-  const approvalS = guardrails.approval.timeoutS;
-  const inFlightS = guardrails.blastRadius.inFlightTimeoutS;
-  const minS = Math.ceil(Math.max(approvalS, inFlightS));
+export function checkExplainTtl(ttlS: number, guardrails: GuardrailsConfig): void {
+  const longest = longestRestorePart(guardrails);
+  const minS = Math.ceil(longest.seconds);
   if (ttlS < minS) {
     throw new InvalidArgumentError(
       'PLAN_EXPLAIN_TTL_S',
-      `must be ≥ ${minS} (the guardrails' approval.timeoutS ${approvalS} and blastRadius.inFlightTimeoutS ${inFlightS}): a plan waiting for an operator must stay explainable and restorable, got ${ttlS}`,
+      `must be ≥ ${minS}, the window of stored plans a restarted plan service rebuilds its guardrails from (its longest part: ${longest.source}): a shorter one rebuilds in-flight actions, circuit breakers and flapping components only in part, and a plan waiting for an operator must stay explainable; got ${ttlS}`,
     );
   }
 }

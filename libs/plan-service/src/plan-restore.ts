@@ -1,6 +1,6 @@
 import { toKvKey } from '@x0/bus';
 import { PlanStatus, Verdict, type Outcome } from '@x0/contracts';
-import type { AdmittedAction, GuardrailOutcome, RecordedAnomaly, RecordedOutcome } from '@x0/guardrails';
+import type { AdmittedAction, GuardrailOutcome, GuardrailsConfig, RecordedAnomaly, RecordedOutcome } from '@x0/guardrails';
 import type { StoredPlans } from './plan-store';
 
 /** What the guardrails are rebuilt from at start (Guardrails.restore's arguments), and what was left out. */
@@ -23,6 +23,51 @@ export interface RebuildOptions {
   cooldowns: ReadonlyMap<string, number>;
   /** Whether this replica owns the component's guardrails (X0_PARTITIONS); default: all. */
   owns?: (component: string) => boolean;
+}
+
+/** One part of the window the guardrails are rebuilt from at start: its length and the settings it comes from. */
+export interface RestoreWindowPart {
+  seconds: number;
+  /** e.g. `2 × circuitBreaker.global.coolOffS 900`. */
+  source: string;
+}
+
+/**
+ * The parts of the window of stored plans and outcomes that still matter to the guardrails at a
+ * restart, as far as their settings say (the cooldowns of the policies in force come on top):
+ * the in-flight slot (a plan awaiting an operator holds it up to the approval timeout, and once
+ * approved, at the last moment, the in-flight timeout from then), the rate windows, the default
+ * cooldown, two cool-offs of each breaker (the one an open breaker is in, and the one before it
+ * in which its failures came or its trial failed) and the stabilisation window (the flap window
+ * after a recovery; the episode gap and persistence of a current episode). The window is the
+ * longest part.
+ */
+export function restoreWindowParts(g: GuardrailsConfig): RestoreWindowPart[] {
+  const inFlightS = g.blastRadius.inFlightTimeoutS;
+  const parts: RestoreWindowPart[] = [
+    g.approval.enabled
+      ? { seconds: g.approval.timeoutS + inFlightS, source: `approval.timeoutS ${g.approval.timeoutS} + blastRadius.inFlightTimeoutS ${inFlightS}` }
+      : { seconds: inFlightS, source: `blastRadius.inFlightTimeoutS ${inFlightS}` },
+    { seconds: g.rateLimit.component.windowS, source: `rateLimit.component.windowS ${g.rateLimit.component.windowS}` },
+    { seconds: g.rateLimit.global.windowS, source: `rateLimit.global.windowS ${g.rateLimit.global.windowS}` },
+    { seconds: g.cooldown.defaultS, source: `cooldown.defaultS ${g.cooldown.defaultS}` },
+  ];
+  for (const [name, b] of [['policy', g.circuitBreaker.policy], ['global', g.circuitBreaker.global]] as const) {
+    if (b.enabled) parts.push({ seconds: 2 * b.coolOffS, source: `2 × circuitBreaker.${name}.coolOffS ${b.coolOffS}` });
+  }
+  const st = g.stabilisation;
+  if (st.enabled) {
+    parts.push(
+      { seconds: st.flapWindowS, source: `stabilisation.flapWindowS ${st.flapWindowS}` },
+      { seconds: st.episodeGapS + st.minPersistS, source: `stabilisation.episodeGapS ${st.episodeGapS} + minPersistS ${st.minPersistS}` },
+    );
+  }
+  return parts;
+}
+
+/** The longest of restoreWindowParts (the first of equal ones). */
+export function longestRestorePart(g: GuardrailsConfig): RestoreWindowPart {
+  return restoreWindowParts(g).reduce((a, b) => (b.seconds > a.seconds ? b : a));
 }
 
 /**

@@ -6,7 +6,7 @@ import { Planner, type DecisionEngine, type PlanRequest } from '@x0/decision';
 import type { AdmittedAction, Guardrails } from '@x0/guardrails';
 import type { Logger, ServiceStats } from '@x0/service-kit';
 import { buildPlan, planRequest } from './plan-builder';
-import { guardrailOutcome, rebuildFromStore } from './plan-restore';
+import { guardrailOutcome, longestRestorePart, rebuildFromStore } from './plan-restore';
 import type { PlanStore } from './plan-store';
 
 /** A clock that can be held still while one decision is made (guardrails and engine agree on "now"). */
@@ -94,22 +94,13 @@ export class PlanRuntime {
 
   /**
    * How far back the stored plans and outcomes still matter to the guardrails: the longest of
-   * the in-flight slot (a plan awaiting an operator holds it up to the approval timeout, and
-   * once approved, at the last moment, the in-flight timeout from then), the rate windows, the
-   * default cooldown, the cooldowns of the policies in force, two cool-offs of each breaker (the
-   * one an open breaker is in, and the one before it in which its failures came or its trial
-   * failed) and the stabilisation window (the flap window after a recovery; the episode gap and
-   * persistence of a current episode).
+   * the parts their settings give (restoreWindowParts: the in-flight slot, the rate windows, the
+   * default cooldown, two cool-offs of each breaker, the stabilisation window) and the cooldowns
+   * of the policies in force.
    */
   restoreWindowMs(): number {
-    const g = this.o.guardrails.config;
     const cooldowns = this.o.engine.policies().map((p) => p.cooldownS);
-    const approvalS = g.approval.enabled ? g.approval.timeoutS : 0;
-    const slotS = approvalS + g.blastRadius.inFlightTimeoutS;
-    const breakers = [g.circuitBreaker.policy, g.circuitBreaker.global].map((b) => (b.enabled ? 2 * b.coolOffS : 0));
-    const st = g.stabilisation;
-    const stabilisationS = st.enabled ? Math.max(st.flapWindowS, st.episodeGapS + st.minPersistS) : 0;
-    return 1000 * Math.max(slotS, g.rateLimit.component.windowS, g.rateLimit.global.windowS, g.cooldown.defaultS, ...cooldowns, ...breakers, stabilisationS);
+    return 1000 * Math.max(longestRestorePart(this.o.guardrails.config).seconds, ...cooldowns);
   }
 
   /**

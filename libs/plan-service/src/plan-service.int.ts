@@ -345,10 +345,20 @@ describe('plan service', () => {
     expect(await maxAge()).toBe(3600 * 1e9);
     const err = await call(client, client.explain, { planId: 'pl_nope' }).catch((x: grpc.ServiceError) => x);
     expect(err).toMatchObject({ code: grpc.status.NOT_FOUND, details: "plan 'pl_nope' not found: plans are kept for 1 hour (PLAN_EXPLAIN_TTL_S); x0 audit shows an older plan's explanation from the event log" });
-    // Shorter than the approval timeout (15m): refused at start, naming the variable.
-    await expect(restartPlan({ PLAN_EXPLAIN_TTL_S: '60' })).rejects.toThrow(/^'PLAN_EXPLAIN_TTL_S' must be ≥ 900 \(the guardrails' approval\.timeoutS 900 and blastRadius\.inFlightTimeoutS 600\)/);
-    // Allowed with short enough guardrail timeouts; shorter than the bucket's 2-minute duplicate window, which has to follow.
-    fs.writeFileSync(path.join(dir, 'short.yaml'), 'approval: { timeoutS: 60 }\nblastRadius: { inFlightTimeoutS: 60 }\n');
+    // Shorter than the window the guardrails are rebuilt from at start (30m): refused at start, naming the variable.
+    await expect(restartPlan({ PLAN_EXPLAIN_TTL_S: '1799' })).rejects.toThrow(
+      /^'PLAN_EXPLAIN_TTL_S' must be ≥ 1800, the window of stored plans a restarted plan service rebuilds its guardrails from \(its longest part: 2 × circuitBreaker\.global\.coolOffS 900\)/,
+    );
+    // Allowed with short enough guardrail windows; shorter than the bucket's 2-minute duplicate window, which has to follow.
+    const short = [
+      'approval: { timeoutS: 30 }',
+      'blastRadius: { inFlightTimeoutS: 30 }',
+      'cooldown: { defaultS: 60 }',
+      'rateLimit: { component: { windowS: 60 } }',
+      'circuitBreaker: { policy: { coolOffS: 30 }, global: { coolOffS: 30 } }',
+      'stabilisation: { episodeGapS: 30, minPersistS: 30 }',
+    ];
+    fs.writeFileSync(path.join(dir, 'short.yaml'), `${short.join('\n')}\n`);
     await startPlan({ PLAN_EXPLAIN_TTL_S: '60', PLAN_GUARDRAILS_FILE: path.join(dir, 'short.yaml') });
     expect(await maxAge()).toBe(60 * 1e9);
   });
