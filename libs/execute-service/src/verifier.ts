@@ -26,6 +26,21 @@ export function isHealthy(h: Pick<ComponentHealth, 'openAnomalyId' | 'severity'>
   return h.openAnomalyId === '' && severityRank(severityFromProto(h.severity)) < severityRank('medium');
 }
 
+/**
+ * The last status of a component that did not recover, for a not-recovered Outcome's detail.
+ * An incident still open while the latest sample scores below medium is said so in words: the
+ * monitor keeps the incident open until its metrics are back within their normal from before it,
+ * while the detector's score of the latest sample is against a baseline that adapts to a lasting
+ * fault (`severity none, incident … open` read as a contradiction).
+ */
+export function describeLastStatus(h: Pick<ComponentHealth, 'openAnomalyId' | 'severity'>, agoMs: number): string {
+  const severity = severityFromProto(h.severity);
+  const head = `last status ${fmtS(agoMs)} ago`;
+  if (!h.openAnomalyId) return `${head}: severity ${severity}`;
+  if (severityRank(severity) >= severityRank('medium')) return `${head}: severity ${severity}, incident ${h.openAnomalyId} open`;
+  return `${head}: incident ${h.openAnomalyId} still open — its metrics are not back within their pre-incident normal (the latest sample scores severity ${severity} against a baseline that adapts to a lasting fault)`;
+}
+
 /** A verification as stored in KV (JSON). */
 interface VerificationRecord {
   state: 'pending' | 'done';
@@ -200,9 +215,7 @@ export class Verifier {
       return;
     }
     const last = this.lastHealth.get(rec.component);
-    const seen = last
-      ? `last status ${fmtS(Date.now() - last.receivedMs)} ago: severity ${severityFromProto(last.h.severity)}${last.h.openAnomalyId ? `, incident ${last.h.openAnomalyId} open` : ''}`
-      : 'no status from the monitor';
+    const seen = last ? describeLastStatus(last.h, Date.now() - last.receivedMs) : 'no status from the monitor';
     this.decide(t, {
       verdict: Verdict.VERDICT_NOT_RECOVERED,
       recovered: false,
