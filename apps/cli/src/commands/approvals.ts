@@ -1,8 +1,11 @@
 import os from 'node:os';
 import type { Command } from 'commander';
+import type { EventRecord, X0Client } from '@x0/client';
+import { errorMessage } from '@x0/core';
 import { table } from './output';
 import { withClient } from './client-session';
 import { UsageError } from './failure';
+import { meanwhile } from './pending-format';
 
 /** `x0 pending`, `x0 approve <plan-id>`, `x0 reject <plan-id>`, `x0 actions [component]`: the execute service. */
 export function registerApprovals(program: Command): void {
@@ -22,9 +25,13 @@ export function registerApprovals(program: Command): void {
           return;
         }
         const now = Date.now();
-        const rows = [['PLAN', 'COMPONENT', 'ACTION', 'WAITING', 'EXPIRES IN', 'WHY']];
-        for (const p of pending) rows.push([p.planId, p.component, p.action, secs(now - p.requestedMs), secs(p.expiresMs - now), p.reason]);
-        process.stdout.write(`${table(rows)}\nx0 approve <plan> [--reason ...] | x0 reject <plan> [--reason ...]; x0 explain <plan> says why\n`);
+        const { records, error } = await eventsSince(client, Math.min(...pending.map((p) => p.requestedMs)));
+        const since = meanwhile(pending, records, now);
+        const rows = [['PLAN', 'COMPONENT', 'ACTION', 'WAITING', 'EXPIRES IN', 'WHY', 'SINCE THEN']];
+        for (const p of pending) rows.push([p.planId, p.component, p.action, secs(now - p.requestedMs), secs(p.expiresMs - now), p.reason, error ? '?' : (since.get(p.planId) ?? '-')]);
+        process.stdout.write(`${table(rows)}\n`);
+        if (error) process.stdout.write(`SINCE THEN unknown: the events could not be read (${error})\n`);
+        process.stdout.write('x0 approve <plan> [--reason ...] | x0 reject <plan> [--reason ...]; x0 explain <plan> says why; x0 audit --component <c> tells the rest\n');
       }),
     );
 
@@ -64,6 +71,31 @@ export function registerApprovals(program: Command): void {
         process.stdout.write(`executors: ${r.executors.join(', ')}\n`);
       }),
     );
+}
+
+/** The anomalies and outcomes since `sinceMs` (for SINCE THEN); at most 5 s, and an error instead of failing the listing. */
+async function eventsSince(client: X0Client, sinceMs: number): Promise<{ records: EventRecord[]; error?: string }> {
+  const records: EventRecord[] = [];
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      reject(new Error('no answer from NATS in 5 s'));
+    }, 5000);
+  });
+  const read = (async () => {
+    for await (const e of client.events({ sinceMs, follow: false, types: ['anomaly', 'outcome'], signal: abort.signal })) records.push(e);
+  })();
+  try {
+    await Promise.race([read, timeout]);
+    return { records };
+  } catch (err) {
+    read.catch(() => undefined);
+    return { records: [], error: errorMessage(err) };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function defaultActor(): string {
