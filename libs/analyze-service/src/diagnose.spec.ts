@@ -50,4 +50,18 @@ describe('diagnose', () => {
     expect(d.candidates[0].rationale).toBe('no similar incident used it; recommended by the runbook');
     expect(d.citations[0]).toMatchObject({ kind: 'runbook', id: 'rb-1' });
   });
+
+  it('an action that failed on every similar incident is not listed first among actions of equal support (the runbook alone)', () => {
+    // A lasting dependency outage: throttle was tried three times and did not help; the runbook names all three.
+    const failed = (id: string) => ({ id, similarity: 0.98, cause: 'dependency_down', action: 'throttle', recovered: false });
+    const d = diagnose(anomaly([['error_rate', 0.4, 0.005, 1], ['rps', 26, 495, 1]]), {
+      incidents: [failed('i1'), failed('i2'), failed('i3')],
+      runbooks: [{ id: 'rb-1', title: 'Dependency down', text: 'Fail over...', score: 0.7, cause: 'dependency_down', actions: ['failover', 'throttle', 'restart'] }],
+    });
+    expect(d.candidates.map((c) => [c.action, c.similarIncidents, c.successes, c.support])).toEqual([
+      ['failover', 0, 0, 0.2],
+      ['restart', 0, 0, 0.2],
+      ['throttle', 3, 0, 0.2],
+    ]);
+  });
 });

@@ -125,7 +125,9 @@ function candidateActions(cause: string, evidence: Evidence): CandidateAction[] 
       rationale:
         (e.n > 0 ? `worked on ${e.ok} of ${e.n} similar incident(s)` : 'no similar incident used it') + (e.runbook ? '; recommended by the runbook' : ''),
     }))
-    .sort((a, b) => b.support - a.support);
+    // Equal support (e.g. the runbook's 0.2 alone): an action that failed on similar incidents
+    // goes after one nobody has tried (it failed 3 times on a lasting fault and still came first).
+    .sort((a, b) => b.support - a.support || a.similarIncidents - a.successes - (b.similarIncidents - b.successes));
 }
 
 function clamp01(x: number): number {
