@@ -1,5 +1,5 @@
 import { Incident, Severity, Verdict } from '@x0/contracts';
-import { formatIncident, incidentOutcome, signatureSummary } from './incident-format';
+import { formatIncident, incidentOutcome, incidentsFooter, signatureSummary } from './incident-format';
 
 const DETECTED = Date.parse('2026-11-27T07:11:54Z');
 
@@ -57,5 +57,12 @@ describe('x0 incidents formatting', () => {
     expect(incidentOutcome(Incident.fromPartial({ verdict: Verdict.VERDICT_NOT_RECOVERED }))).toBe('not recovered');
     expect(incidentOutcome(Incident.fromPartial({ verdict: Verdict.VERDICT_DRY_RUN }))).toBe('dry run (not verified)');
     expect(signatureSummary([])).toBe('-');
+  });
+
+  it('list footer - says what a row is: none while an incident is open without an outcome, one per action tried on a lasting fault', () => {
+    expect(incidentsFooter(0)).toBe(
+      'no recorded incident (an incident is recorded when the outcome of its action is known: a lasting fault has a row per action tried on it, one still open without an outcome has none yet (x0 pending, x0 audit))',
+    );
+    expect(incidentsFooter(3)).toMatch(/^3 recorded incident\(s\) \(an incident is recorded when the outcome of its action is known: a lasting fault has a row per action tried on it/);
   });
 });

@@ -47,3 +47,14 @@ export function formatIncident(i: Incident): string {
   ];
   return lines.join('\n');
 }
+
+/**
+ * The line under `x0 incidents`: what a row is. The knowledge service records an incident when
+ * the outcome of its action arrives, so an incident still open (waiting for approval, or whose
+ * actions were all blocked) is not listed yet, and a lasting fault that the monitor re-announces
+ * has one row per action tried on it, each under the id of the announcement it answered.
+ */
+export function incidentsFooter(n: number): string {
+  const what = 'an incident is recorded when the outcome of its action is known: a lasting fault has a row per action tried on it, one still open without an outcome has none yet (x0 pending, x0 audit)';
+  return n === 0 ? `no recorded incident (${what})` : `${n} recorded incident(s) (${what})`;
+}

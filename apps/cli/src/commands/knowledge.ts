@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { verdictText } from '@x0/client';
 import { MAX_RUNBOOK_BYTES } from '@x0/knowledge-base';
-import { formatIncident, utcTime } from './incident-format';
+import { formatIncident, incidentsFooter, utcTime } from './incident-format';
 import { fail, table } from './output';
 import { usingClient } from './client-session';
 import { UsageError } from './failure';
@@ -122,7 +122,7 @@ export function registerIncidents(program: Command): void {
             i.id,
           ]);
         }
-        process.stdout.write(`${table(rows)}\n${incidents.length} incident(s)\n`);
+        process.stdout.write(`${incidents.length > 0 ? `${table(rows)}\n` : ''}${incidentsFooter(incidents.length)}\n`);
       });
     });
   cmd
