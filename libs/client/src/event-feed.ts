@@ -1,4 +1,5 @@
-import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
 import type { Bus } from '@x0/bus';
 import {
   ActionStatus,
@@ -47,16 +48,16 @@ export interface EventFeedOptions {
  */
 export async function* eventFeed(bus: Bus, options: EventFeedOptions = {}): AsyncGenerator<EventRecord> {
   const follow = options.follow ?? true;
-  const consumer = await bus.js.consumers.get(STREAMS.events.name, {
-    filter_subjects: options.component ? `x0.events.*.${subjectToken(options.component, 'component')}` : '>',
-    ...(options.sinceMs !== undefined
+  const filter = options.component ? `x0.events.*.${subjectToken(options.component, 'component')}` : '>';
+  const start =
+    options.sinceMs !== undefined
       ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(options.sinceMs).toISOString() }
-      : { deliver_policy: DeliverPolicy.New }),
-  });
-  if (!follow) {
-    const info = await bus.jsm.streams.info(STREAMS.events.name);
-    if (info.state.messages === 0) return;
-  }
+      : { deliver_policy: DeliverPolicy.New };
+  // Caught up means: after the last stored event that matches. With none (a component without
+  // events in the window, a window with none yet) no message ever says so (pending 0), and the
+  // feed waited for the next event — forever on a quiet system (`x0 audit --component c` hung).
+  if (!follow && !(await anyStored(bus, filter, start))) return;
+  const consumer = await bus.js.consumers.get(STREAMS.events.name, { filter_subjects: filter, ...start });
   const messages = await consumer.consume();
   options.signal?.addEventListener('abort', () => void messages.close());
   try {
@@ -68,6 +69,17 @@ export async function* eventFeed(bus: Bus, options: EventFeedOptions = {}): Asyn
   } finally {
     await messages.close().catch(() => undefined);
   }
+}
+
+/**
+ * Whether X0_EVENTS holds an event matching `filter` from `start` on: a short-lived consumer's
+ * pending count, the server's own answer (the consumer is deleted at once, and expires anyway).
+ */
+async function anyStored(bus: Bus, filter: string, start: Partial<ConsumerConfig>): Promise<boolean> {
+  if (start.deliver_policy === DeliverPolicy.New) return false;
+  const info = await bus.jsm.consumers.add(STREAMS.events.name, { ...(filter === '>' ? {} : { filter_subject: filter }), ...start, ack_policy: AckPolicy.None, inactive_threshold: nanos(60_000), mem_storage: true });
+  await bus.jsm.consumers.delete(STREAMS.events.name, info.name).catch(() => undefined);
+  return info.num_pending > 0;
 }
 
 /** Decodes one stored event; undefined for subjects that are not loop events. */
