@@ -18,6 +18,23 @@ describe('event summaries', () => {
     expect(line).toBe('12:00:00.000 plan      db-1           blocked failover (policy dependency-failover) — stopped by stabilisation: 1 anomaly over 0s; need 2 in a row  [pl_1 ← dg_1]');
   });
 
+  it('blocked plan - the alternatives that were blocked too are named, each with what stopped it', () => {
+    const p = Plan.fromPartial({
+      ...blocked(['cooldown: ok', 'approval: blocked — failover on db-1 was put to an operator 1m ago and is not finished']),
+      explanation: {
+        summary: 'blocked: failover (dependency-failover) on db-1 stopped by guardrails',
+        guardrails: ['cooldown: ok', 'approval: blocked — failover on db-1 was put to an operator 1m ago and is not finished'],
+        ranking: [
+          { policyId: 'dependency-failover', action: 'failover', rejectedBecause: 'blocked: approval — failover on db-1 was put to an operator 1m ago and is not finished' },
+          { policyId: 'dependency-throttle', action: 'throttle', rejectedBecause: 'blocked: circuit_breaker(policy dependency-throttle) — open after 3 consecutive failed outcomes; half-open in 9m30s' },
+        ],
+      },
+    });
+    expect(summarize('plan', p)).toBe(
+      'blocked failover (policy dependency-failover) — stopped by approval: failover on db-1 was put to an operator 1m ago and is not finished; also blocked: throttle (dependency-throttle) by circuit_breaker(policy dependency-throttle) — open after 3 consecutive failed outcomes; half-open in 9m30s',
+    );
+  });
+
   it('blocked plan - several guardrails are all named', () => {
     const p = blocked(['rate_limit(component): blocked — 1 actions in 1m, limit 1; next slot in 1m', 'flapping: blocked — 4 incidents in 10m', 'maintenance: blocked']);
     expect(summarize('plan', p)).toBe(

@@ -133,7 +133,7 @@ export function summarize<K extends EventType>(type: K, event: EventPayloads[K])
     case 'plan': {
       const p = event as EventPayloads['plan'];
       const status = PLAN_STATUS[p.status] ?? 'unknown';
-      const why = p.status === PlanStatus.PLAN_STATUS_BLOCKED ? blockedBy(p.explanation?.guardrails ?? []) : '';
+      const why = p.status === PlanStatus.PLAN_STATUS_BLOCKED ? joinWhy(blockedBy(p.explanation?.guardrails ?? []), alsoBlocked(p)) : '';
       return `${status}${p.action ? ` ${p.action}` : ''}${p.policyId ? ` (policy ${p.policyId})` : ''}${p.dryRun ? ' [dry-run]' : ''} — ${why || (p.explanation?.summary ?? '')}`;
     }
     case 'action': {
@@ -176,6 +176,22 @@ function blockedBy(lines: readonly string[]): string {
     return m ? [m[2] ? `${m[1]}: ${m[2]}` : m[1]] : [];
   });
   return blocking.length > 0 ? `stopped by ${blocking.join(' | ')}` : '';
+}
+
+/**
+ * The other actions of a blocked plan and what stopped each (its explanation's ranking), since
+ * the guardrail lines are those of the best-ranked one alone: "also blocked: throttle
+ * (dependency-throttle) by circuit_breaker(policy dependency-throttle) — open after 3 consecutive
+ * failed outcomes; half-open in 9m30s". Without it a lasting incident read "stopped by approval:
+ * failover … is not finished" every time, and not why nothing else was tried meanwhile.
+ */
+function alsoBlocked(p: EventPayloads['plan']): string {
+  const others = (p.explanation?.ranking ?? []).filter((r) => r.policyId !== p.policyId && r.rejectedBecause.startsWith('blocked:'));
+  return others.map((r) => `${r.action} (${r.policyId}) by ${r.rejectedBecause.replace(/^blocked:\s*/, '')}`).join(' | ');
+}
+
+function joinWhy(stopped: string, also: string): string {
+  return stopped && also ? `${stopped}; also blocked: ${also}` : stopped;
 }
 
 const PLAN_STATUS: Record<number, string> = {
