@@ -79,6 +79,10 @@ export function diagnose(anomaly: Anomaly, evidence: Evidence = NO_EVIDENCE, now
     action: '',
     actionId: '',
     detectedMs: meta.timeMs,
+    // An anomaly from an older monitor names no incident: it is its own.
+    incidentId: anomaly.incidentId || meta.id,
+    incidentStartMs: anomaly.incidentStartMs || meta.timeMs,
+    announcement: anomaly.announcement || 1,
   };
   const top = hypotheses.find((h) => h.cause === cause);
   const summary =

@@ -96,6 +96,15 @@ export interface IncidentContext {
   actionId: string;
   /** Time the anomaly was detected, ms since the epoch. */
   detectedMs: number;
+  /**
+   * The incident the anomaly announces (Anomaly.incident_id): the same for every
+   * re-announcement of a lasting fault; "" from an older monitor (read anomaly_id).
+   */
+  incidentId: string;
+  /** When the incident opened, ms since the epoch (Anomaly.incident_start_ms); 0 when unknown. */
+  incidentStartMs: number;
+  /** Which announcement of the incident this is (Anomaly.announcement): 1 = the first; 0 = unknown. */
+  announcement: number;
 }
 
 /** Latency summary in milliseconds. */
@@ -295,6 +304,9 @@ function createBaseIncidentContext(): IncidentContext {
     action: "",
     actionId: "",
     detectedMs: 0,
+    incidentId: "",
+    incidentStartMs: 0,
+    announcement: 0,
   };
 }
 
@@ -348,6 +360,15 @@ export const IncidentContext: MessageFns<IncidentContext> = {
     }
     if (message.detectedMs !== 0) {
       writer.uint32(120).int64(message.detectedMs);
+    }
+    if (message.incidentId !== "") {
+      writer.uint32(130).string(message.incidentId);
+    }
+    if (message.incidentStartMs !== 0) {
+      writer.uint32(136).int64(message.incidentStartMs);
+    }
+    if (message.announcement !== 0) {
+      writer.uint32(144).uint32(message.announcement);
     }
     return writer;
   },
@@ -495,6 +516,30 @@ export const IncidentContext: MessageFns<IncidentContext> = {
             message.detectedMs = longToNumber(reader.int64());
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.incidentId = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.incidentStartMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.announcement = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -554,6 +599,17 @@ export const IncidentContext: MessageFns<IncidentContext> = {
         : isSet(object.detected_ms)
         ? globalThis.Number(object.detected_ms)
         : 0,
+      incidentId: isSet(object.incidentId)
+        ? globalThis.String(object.incidentId)
+        : isSet(object.incident_id)
+        ? globalThis.String(object.incident_id)
+        : "",
+      incidentStartMs: isSet(object.incidentStartMs)
+        ? globalThis.Number(object.incidentStartMs)
+        : isSet(object.incident_start_ms)
+        ? globalThis.Number(object.incident_start_ms)
+        : 0,
+      announcement: isSet(object.announcement) ? globalThis.Number(object.announcement) : 0,
     };
   },
 
@@ -604,6 +660,15 @@ export const IncidentContext: MessageFns<IncidentContext> = {
     if (message.detectedMs !== 0) {
       obj.detectedMs = Math.round(message.detectedMs);
     }
+    if (message.incidentId !== "") {
+      obj.incidentId = message.incidentId;
+    }
+    if (message.incidentStartMs !== 0) {
+      obj.incidentStartMs = Math.round(message.incidentStartMs);
+    }
+    if (message.announcement !== 0) {
+      obj.announcement = Math.round(message.announcement);
+    }
     return obj;
   },
 
@@ -627,6 +692,9 @@ export const IncidentContext: MessageFns<IncidentContext> = {
     message.action = object.action ?? "";
     message.actionId = object.actionId ?? "";
     message.detectedMs = object.detectedMs ?? 0;
+    message.incidentId = object.incidentId ?? "";
+    message.incidentStartMs = object.incidentStartMs ?? 0;
+    message.announcement = object.announcement ?? 0;
     return message;
   },
 };

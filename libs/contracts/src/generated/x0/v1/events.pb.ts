@@ -226,6 +226,23 @@ export interface Anomaly {
   windowStartMs: number;
   windowEndMs: number;
   kind: string;
+  /**
+   * The incident this anomaly announces: the id of the anomaly that opened it (this anomaly's
+   * own id when it opened the incident). A fault that lasts is re-announced (MONITOR_REALERT_S)
+   * with a new anomaly id each time and the same incident_id. "" from an older monitor: the
+   * anomaly's own id.
+   */
+  incidentId: string;
+  /**
+   * When the incident opened (its first announcement's sample time), ms since the epoch; 0 from
+   * an older monitor.
+   */
+  incidentStartMs: number;
+  /**
+   * 1 for the announcement that opened the incident, 2, 3, … for its re-announcements; 0 from
+   * an older monitor (read it as 1).
+   */
+  announcement: number;
 }
 
 /** Evidence that one action fits a diagnosis. */
@@ -1154,6 +1171,9 @@ function createBaseAnomaly(): Anomaly {
     windowStartMs: 0,
     windowEndMs: 0,
     kind: "",
+    incidentId: "",
+    incidentStartMs: 0,
+    announcement: 0,
   };
 }
 
@@ -1192,6 +1212,15 @@ export const Anomaly: MessageFns<Anomaly> = {
     }
     if (message.kind !== "") {
       writer.uint32(82).string(message.kind);
+    }
+    if (message.incidentId !== "") {
+      writer.uint32(90).string(message.incidentId);
+    }
+    if (message.incidentStartMs !== 0) {
+      writer.uint32(96).int64(message.incidentStartMs);
+    }
+    if (message.announcement !== 0) {
+      writer.uint32(104).uint32(message.announcement);
     }
     return writer;
   },
@@ -1299,6 +1328,30 @@ export const Anomaly: MessageFns<Anomaly> = {
             message.kind = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.incidentId = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.incidentStartMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.announcement = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1339,6 +1392,17 @@ export const Anomaly: MessageFns<Anomaly> = {
         ? globalThis.Number(object.window_end_ms)
         : 0,
       kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      incidentId: isSet(object.incidentId)
+        ? globalThis.String(object.incidentId)
+        : isSet(object.incident_id)
+        ? globalThis.String(object.incident_id)
+        : "",
+      incidentStartMs: isSet(object.incidentStartMs)
+        ? globalThis.Number(object.incidentStartMs)
+        : isSet(object.incident_start_ms)
+        ? globalThis.Number(object.incident_start_ms)
+        : 0,
+      announcement: isSet(object.announcement) ? globalThis.Number(object.announcement) : 0,
     };
   },
 
@@ -1374,6 +1438,15 @@ export const Anomaly: MessageFns<Anomaly> = {
     if (message.kind !== "") {
       obj.kind = message.kind;
     }
+    if (message.incidentId !== "") {
+      obj.incidentId = message.incidentId;
+    }
+    if (message.incidentStartMs !== 0) {
+      obj.incidentStartMs = Math.round(message.incidentStartMs);
+    }
+    if (message.announcement !== 0) {
+      obj.announcement = Math.round(message.announcement);
+    }
     return obj;
   },
 
@@ -1392,6 +1465,9 @@ export const Anomaly: MessageFns<Anomaly> = {
     message.windowStartMs = object.windowStartMs ?? 0;
     message.windowEndMs = object.windowEndMs ?? 0;
     message.kind = object.kind ?? "";
+    message.incidentId = object.incidentId ?? "";
+    message.incidentStartMs = object.incidentStartMs ?? 0;
+    message.announcement = object.announcement ?? 0;
     return message;
   },
 };
