@@ -63,4 +63,20 @@ describe('DriftWatch', () => {
     expect(w.report('db-1')!.drift).toMatchObject({ breached: false });
     expect(w.worst()!.component).toBe('db-1');
   });
+
+  it('excluded - rows left out (an incident) are not in the window, and no step spans them; a held component is not judged', () => {
+    const w = new DriftWatch({ model: 'detector', thresholds, minRows: 200, retrainCooldownMs: 60_000, clock: () => 1 });
+    w.observe('db-1', rows(300, 1));
+    // 800 flapping rows, all left out, between normal ones: nothing of them is judged.
+    const mixed = [...rows(100, 2), ...rows(800, 3, { flap: true }), ...rows(200, 4, { shift: 400 })];
+    w.observe('db-1', mixed, (i) => i >= 100 && i < 900);
+    // 100 rows make 100 steps (the first from the reference's last row), the 200 after the gap
+    // 199: none across the gap (it would be a +400 step).
+    expect(w.report('db-1')).toMatchObject({ drift: { samples: 299, breached: false } });
+    expect(w.check()).toEqual([]);
+
+    w.observe('db-1', rows(800, 5, { flap: true }));
+    expect(w.check(() => true)).toEqual([]);
+    expect(w.check().map((f) => f.alerts.map((a) => a.type))).toEqual([['input_drift']]);
+  });
 });

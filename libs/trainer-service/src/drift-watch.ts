@@ -45,6 +45,11 @@ class StepFeatures {
     this.last = values;
     return prev.every((p) => p !== undefined) ? values.map((v, i) => v - prev[i]!) : undefined;
   }
+
+  /** Forgets the previous values: no step spans rows left out. */
+  reset(): void {
+    this.last = this.metrics.map(() => undefined);
+  }
 }
 
 /** A drift alert of one component, the retraining trigger it fired (if any), and alerts that ended. */
@@ -100,9 +105,10 @@ export class DriftWatch {
   /**
    * Adds sampled rows of one component. While its reference is being collected, all rows of
    * a call go to the reference (a whole sample, so it spans what the history holds), which is
-   * set once it has `minRows`; later rows are the recent window.
+   * set once it has `minRows`; later rows are the recent window. Rows for which `excluded`
+   * says true (samples during an incident) are left out, and no step spans them.
    */
-  observe(component: string, rows: ReadonlyArray<ReadonlyMap<string, number>>): void {
+  observe(component: string, rows: ReadonlyArray<ReadonlyMap<string, number>>, excluded?: (index: number) => boolean): void {
     let c = this.components.get(component);
     if (!c) {
       const metrics = metricNames(rows);
@@ -110,7 +116,16 @@ export class DriftWatch {
       c = this.create(component, metrics);
       c.pending = [];
     }
-    const features = rows.map((r) => c.windows.push(r)).filter((f): f is number[] => f !== undefined);
+    const windows = c.windows;
+    const features: number[][] = [];
+    for (let i = 0; i < rows.length; i++) {
+      if (excluded?.(i)) {
+        windows.reset();
+        continue;
+      }
+      const f = windows.push(rows[i]);
+      if (f) features.push(f);
+    }
     if (c.pending) {
       c.pending.push(...features);
       if (c.pending.length >= this.o.minRows) {
@@ -122,11 +137,15 @@ export class DriftWatch {
     for (const f of features) c.monitor.recordFeatures(f);
   }
 
-  /** Judges every component; returns the new and ended alerts (and triggers) by component. */
-  check(): DriftFinding[] {
+  /**
+   * Judges every component, except those `held` says to leave for now (a component with an
+   * open incident: judged again once it is over); returns the new and ended alerts (and
+   * triggers) by component.
+   */
+  check(held?: (component: string) => boolean): DriftFinding[] {
     const out: DriftFinding[] = [];
     for (const [component, c] of this.components) {
-      if (c.pending) continue;
+      if (c.pending || held?.(component)) continue;
       const report = c.monitor.check();
       if (report.alerts.length > 0 || report.retrain || report.cleared.length > 0) out.push({ component, alerts: report.alerts, retrain: report.retrain, cleared: report.cleared });
     }

@@ -9,6 +9,7 @@ import type { Logger, ServiceStats } from '@x0/service-kit';
 import { rebuildAccuracy } from './accuracy-rebuild';
 import { DriftWatch } from './drift-watch';
 import { FeedbackTracker, type Feedback } from './feedback';
+import { IncidentWindows } from './incident-windows';
 import { recordInferenceReport } from './inference-reports';
 import { retrainRequest, type JobRequest, type JobTrigger } from './job-request';
 import type { JobRunner } from './job-runner';
@@ -16,6 +17,9 @@ import { publishModelAlert } from './model-alert';
 import type { RaisedAlerts } from './raised-alerts';
 import { replayTrainingRows, sampleRecentMetrics } from './replay';
 import { ServiceFailures } from './service-failures';
+
+/** Samples this close to an incident count as part of it (IncidentWindows.marginMs). */
+const INCIDENT_MARGIN_MS = 60_000;
 
 /** Settings of the performance monitor (from the trainer's configuration). */
 export interface PerformanceSettings {
@@ -74,6 +78,8 @@ export class PerformanceMonitor {
   readonly feedback: FeedbackTracker;
   private readonly watched = new Map<string, Watched>();
   private readonly drift: DriftWatch;
+  /** When components had open incidents: their samples are not drift (see IncidentWindows). */
+  private readonly incidents: IncidentWindows;
   private readonly failures: ServiceFailures;
   private readonly paramOutcomes = new Map<string, number>();
   /** Stored feedback events the latest rebuild of each model's accuracy window read. */
@@ -94,6 +100,7 @@ export class PerformanceMonitor {
       o.stats.addGauge(`trainer_accuracy_replayed_${model.replace(/-/g, '_')}`, help, () => this.replayed.get(model) ?? 0);
     }
     this.drift = new DriftWatch({ model: DETECTOR_MODEL, thresholds: s.thresholds, minRows: s.minDriftSamples, retrainCooldownMs: s.retrainCooldownMs, clock: this.clock });
+    this.incidents = new IncidentWindows({ keepMs: Math.max(3_600_000, 2 * s.checkIntervalMs), marginMs: INCIDENT_MARGIN_MS });
     this.feedback = new FeedbackTracker({
       bus: o.bus,
       logger: o.logger,
@@ -115,6 +122,7 @@ export class PerformanceMonitor {
     }
     await this.feedback.start();
     await this.failures.start();
+    this.incidents.watch(this.o.bus, this.o.logger);
     this.sub = this.o.bus.nc.subscribe('x0.inference.>', {
       callback: (err, msg) => {
         if (err) return;
@@ -133,6 +141,7 @@ export class PerformanceMonitor {
     this.stopping ??= (async () => {
       clearInterval(this.timer);
       this.sub?.unsubscribe();
+      this.incidents.stop();
       await this.checking;
       await Promise.all([...this.watched.values()].map((w) => w.watch?.stop()));
       await this.failures.stop();
@@ -259,8 +268,11 @@ export class PerformanceMonitor {
     if (this.watched.has(DETECTOR_MODEL)) {
       const sample = await sampleRecentMetrics(this.o.bus, this.o.settings.driftSampleMessages, this.metricsSeq);
       this.metricsSeq = Math.max(this.metricsSeq, sample.lastSeq);
-      for (const [component, rows] of sample.rows) this.drift.observe(component, rows);
-      for (const f of this.drift.check()) {
+      for (const [component, rows] of sample.rows) {
+        const times = sample.times.get(component)!;
+        this.drift.observe(component, rows, (i) => this.incidents.covers(component, times[i]));
+      }
+      for (const f of this.drift.check((component) => this.incidents.isOpen(component))) {
         const jobId = f.retrain ? await this.enqueue(this.jobFor(DETECTOR_MODEL, 'drift', f.retrain, f.component)) : '';
         for (const a of f.alerts) await this.publishAlert(DETECTOR_MODEL, a, f.component, jobId, this.drift.featuresOf(f.component));
         for (const a of f.cleared) await this.o.alerts.cleared(a);

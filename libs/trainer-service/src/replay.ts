@@ -169,11 +169,16 @@ export async function sampleRecentMetrics(
   bus: Bus,
   count: number,
   afterSeq = 0,
-): Promise<{ rows: Map<string, Array<Map<string, number>>>; lastSeq: number }> {
+): Promise<{ rows: Map<string, Array<Map<string, number>>>; times: Map<string, number[]>; lastSeq: number }> {
   const w = await replayMetrics(bus, { sinceMs: 0, maxMessages: count, afterSeq });
   const rows = new Map<string, Array<Map<string, number>>>();
-  for (const [component, metrics] of w.series) rows.set(component, rowsByTime(metrics));
-  return { rows, lastSeq: w.lastSeq };
+  const times = new Map<string, number[]>();
+  for (const [component, metrics] of w.series) {
+    const timed = timedRowsByTime(metrics);
+    rows.set(component, timed.rows);
+    times.set(component, timed.times);
+  }
+  return { rows, times, lastSeq: w.lastSeq };
 }
 
 /**
@@ -193,6 +198,11 @@ export async function replayTrainingRows(bus: Bus, window: { startMs: number; en
 
 /** Rows of one component: for each distinct sample time, the values of its metrics. */
 export function rowsByTime(metrics: ReadonlyMap<string, Series>): Array<Map<string, number>> {
+  return timedRowsByTime(metrics).rows;
+}
+
+/** `rowsByTime`, with each row's sample time (`times[i]` is the time of `rows[i]`). */
+export function timedRowsByTime(metrics: ReadonlyMap<string, Series>): { rows: Array<Map<string, number>>; times: number[] } {
   const byTime = new Map<number, Map<string, number>>();
   for (const [metric, s] of metrics) {
     for (let i = 0; i < s.t.length; i++) {
@@ -201,7 +211,8 @@ export function rowsByTime(metrics: ReadonlyMap<string, Series>): Array<Map<stri
       row.set(metric, s.v[i]);
     }
   }
-  return [...byTime.entries()].sort((a, b) => a[0] - b[0]).map(([, row]) => row);
+  const sorted = [...byTime.entries()].sort((a, b) => a[0] - b[0]);
+  return { rows: sorted.map(([, row]) => row), times: sorted.map(([t]) => t) };
 }
 
 function sortSeries(s: Series): void {

@@ -1,0 +1,71 @@
+import { seededRandom } from '@x0/action-params';
+import { publishMessage, type Bus } from '@x0/bus';
+import { readEvents, waitFor } from '@x0/bus/testing';
+import { COMPONENT_HEALTH_CODEC, METRIC_BATCH_CODEC, Severity, metricsSubject, statusSubject } from '@x0/contracts';
+import { selectBackend } from '@x0/lora';
+import { startTrainerUnderTest, type TrainerUnderTest } from './testing';
+import { anomalyDetectorBase } from './trainer-service';
+
+jest.setTimeout(120_000);
+
+const T0 = Date.now() - 3_600_000;
+const at = (row: number) => T0 + row * 1000;
+
+/** Rows `from`..`to` of db-2 (1 s apart) in batches of 10; with `flap`, latency alternates high and low (new dynamics: drift). */
+async function publishRows(bus: Bus, from: number, to: number, flap: boolean): Promise<void> {
+  const rand = seededRandom(from + 7);
+  for (let i = from; i < to; i += 10) {
+    const samples = [];
+    for (let k = i; k < Math.min(to, i + 10); k++) {
+      const latency = 80 * (1 + 0.05 * (rand() - 0.5));
+      samples.push({ metric: 'latency_ms', value: flap ? latency * (k % 2 === 0 ? 1.7 : 0.5) : latency, timeMs: at(k) });
+      samples.push({ metric: 'cpu', value: 0.3 * (1 + 0.05 * (rand() - 0.5)), timeMs: at(k) });
+    }
+    const id = `db-2-${i}`;
+    await publishMessage(bus.js, { subject: metricsSubject('db-2'), data: METRIC_BATCH_CODEC.encode({ id, component: 'db-2', timeMs: at(i), samples, labels: {} }), id });
+  }
+}
+
+/** The monitor's live status of db-2 at a row's time: an open incident (`anomalyId`) or none. */
+async function publishStatus(bus: Bus, row: number, anomalyId: string): Promise<void> {
+  const severity = anomalyId ? Severity.SEVERITY_HIGH : Severity.SEVERITY_UNSPECIFIED;
+  bus.nc.publish(statusSubject('db-2'), COMPONENT_HEALTH_CODEC.encode({ component: 'db-2', timeMs: at(row), score: anomalyId ? 0.9 : 0.01, severity, phase: 'scoring', openAnomalyId: anomalyId }));
+  await bus.nc.flush();
+}
+
+describe('trainer service - input drift and incidents', () => {
+  let t: TrainerUnderTest;
+
+  beforeAll(async () => {
+    await selectBackend();
+    t = await startTrainerUnderTest({
+      detectorBase: anomalyDetectorBase(),
+      // The drift job waits a day: this test is about alerts, not training.
+      env: { TRAINER_CHECK_INTERVAL_MS: '200', TRAINER_MIN_DRIFT_SAMPLES: '200', TRAINER_DRIFT_SETTLE_S: '86400' },
+      before: (bus) => publishRows(bus, 0, 600, false),
+    });
+  });
+  afterAll(() => t?.stop());
+
+  const driftAlerts = async () => (await readEvents(t.bus, 'model_alert', 'db-2')).filter((a) => a.type === 'input_drift');
+
+  it('incident - samples while the monitor reports an open incident are not drift: no alert during it, none after it', async () => {
+    // The first check takes what X0_METRICS holds as the reference.
+    await new Promise((r) => setTimeout(r, 1000));
+    // An incident opens at row 600: the fault (latency flapping, which alone raises a drift
+    // alert: drift-alerts.int.ts) lasts until the monitor reports it over at row 1000.
+    await publishStatus(t.bus, 600, 'an_incident');
+    await publishRows(t.bus, 600, 1000, true);
+    await new Promise((r) => setTimeout(r, 1000)); // five checks with the incident open
+    await publishStatus(t.bus, 1000, '');
+    // After it (and the margin), the component is normal again and is judged on those rows.
+    await publishRows(t.bus, 1100, 1500, false);
+    const p = await waitFor(async () => {
+      const perf = await t.call('getModelPerformance', { model: 'detector' });
+      return perf.drift?.judged && perf.drift.samples >= 300 ? perf : undefined;
+    }, 30_000, 'drift judged on the rows after the incident');
+    expect(p.drift).toMatchObject({ breached: false });
+    await new Promise((r) => setTimeout(r, 1000)); // five more checks
+    expect(await driftAlerts()).toEqual([]);
+  });
+});

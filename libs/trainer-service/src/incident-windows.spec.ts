@@ -1,0 +1,44 @@
+import { IncidentWindows } from './incident-windows';
+
+const status = (timeMs: number, openAnomalyId: string, component = 'db-1') => ({ component, timeMs, openAnomalyId });
+
+describe('IncidentWindows', () => {
+  it('open - from the first status naming an open anomaly until the first naming none, with the margin on both sides', () => {
+    const w = new IncidentWindows({ keepMs: 3_600_000, marginMs: 1_000 });
+    w.observe(status(10_000, ''));
+    expect(w.isOpen('db-1')).toBe(false);
+    w.observe(status(20_000, 'an_1'));
+    w.observe(status(21_000, 'an_1'));
+    expect(w.isOpen('db-1')).toBe(true);
+    expect(w.openComponents()).toEqual(['db-1']);
+    expect([18_999, 19_000, 25_000, 1e12].map((t) => w.covers('db-1', t))).toEqual([false, true, true, true]);
+    expect(w.covers('db-2', 25_000)).toBe(false);
+
+    w.observe(status(30_000, ''));
+    expect(w.isOpen('db-1')).toBe(false);
+    expect([18_999, 19_000, 30_000, 31_000, 31_001].map((t) => w.covers('db-1', t))).toEqual([false, true, true, true, false]);
+  });
+
+  it('keep - a closed incident is forgotten keepMs after it ended, and at most maxPerComponent are kept', () => {
+    const w = new IncidentWindows({ keepMs: 60_000, marginMs: 0, maxPerComponent: 2 });
+    w.observe(status(1_000, 'an_1'));
+    w.observe(status(2_000, ''));
+    w.observe(status(100_000, 'an_2'));
+    w.observe(status(101_000, ''));
+    // The first ended more than keepMs before the second did.
+    expect(w.covers('db-1', 1_500)).toBe(false);
+    expect(w.covers('db-1', 100_500)).toBe(true);
+    for (const t of [110_000, 120_000]) {
+      w.observe(status(t, `an_${t}`));
+      w.observe(status(t + 1_000, ''));
+    }
+    expect([100_500, 110_500, 120_500].map((t) => w.covers('db-1', t))).toEqual([false, true, true]);
+  });
+
+  it('bad - a status without a component or time is ignored', () => {
+    const w = new IncidentWindows({ keepMs: 60_000, marginMs: 0 });
+    w.observe(status(0, 'an_1'));
+    w.observe({ component: '', timeMs: 5, openAnomalyId: 'an_1' });
+    expect(w.openComponents()).toEqual([]);
+  });
+});

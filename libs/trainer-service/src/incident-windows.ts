@@ -1,0 +1,99 @@
+import type { Subscription } from '@nats-io/transport-node';
+import type { Bus } from '@x0/bus';
+import { COMPONENT_HEALTH_CODEC, type ComponentHealth } from '@x0/contracts';
+import { errorMessage } from '@x0/core';
+import type { Logger } from '@x0/service-kit';
+
+/** Options of {@link IncidentWindows}. */
+export interface IncidentWindowsOptions {
+  /** Closed incidents are remembered this long after they end, ms. */
+  keepMs: number;
+  /**
+   * Samples this close to an incident (before its first status, after its last) count as part
+   * of it, ms: the fault starts before the monitor flags it and fades after it clears.
+   */
+  marginMs: number;
+  /** Closed incidents kept per component, the newest (default 100). */
+  maxPerComponent?: number;
+}
+
+interface Interval {
+  startMs: number;
+  endMs: number;
+}
+
+/**
+ * When each component had an open incident, from the monitor's live ComponentHealth
+ * (`x0.status.<component>`, core NATS: at once on a change, about every second otherwise):
+ * an incident is open from the first status naming an open anomaly until the first that names
+ * none. The trainer leaves those samples out of its input-drift windows and does not judge a
+ * component's drift while its incident is open: a fault is what the detector is there to flag,
+ * not a new normal to retrain on (before, a lasting outage raised an `input_drift` alert 20 s in
+ * and the drift job trained the detector on the outage).
+ *
+ * Live only: a restarted trainer learns of an incident still open at its first status after the
+ * start, which the monitor sends within its status interval; samples of that incident from before
+ * the restart are then covered from that status on (minus the margin), not from its start.
+ */
+export class IncidentWindows {
+  private readonly open = new Map<string, { anomalyId: string; sinceMs: number }>();
+  private readonly closed = new Map<string, Interval[]>();
+  private sub?: Subscription;
+
+  constructor(private readonly o: IncidentWindowsOptions) {}
+
+  /** Follows the monitor's statuses until `stop()`. Undecodable ones are logged at debug and skipped. */
+  watch(bus: Bus, logger: Logger): void {
+    this.sub = bus.nc.subscribe('x0.status.>', {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          this.observe(COMPONENT_HEALTH_CODEC.decode(msg.data));
+        } catch (e) {
+          logger.debug({ subject: msg.subject, err: errorMessage(e) }, 'undecodable component status ignored');
+        }
+      },
+    });
+  }
+
+  stop(): void {
+    this.sub?.unsubscribe();
+    this.sub = undefined;
+  }
+
+  /** One status of a component, at its own time. */
+  observe(h: Pick<ComponentHealth, 'component' | 'timeMs' | 'openAnomalyId'>): void {
+    if (!h.component || !(h.timeMs > 0)) return;
+    const open = this.open.get(h.component);
+    if (h.openAnomalyId) {
+      if (!open) this.open.set(h.component, { anomalyId: h.openAnomalyId, sinceMs: h.timeMs });
+      return;
+    }
+    if (!open) return;
+    this.open.delete(h.component);
+    const list = this.closed.get(h.component) ?? [];
+    list.push({ startMs: open.sinceMs, endMs: h.timeMs });
+    const keepFrom = h.timeMs - this.o.keepMs;
+    while (list.length > 0 && (list[0].endMs < keepFrom || list.length > (this.o.maxPerComponent ?? 100))) list.shift();
+    this.closed.set(h.component, list);
+  }
+
+  /** Whether the component's latest status names an open incident. */
+  isOpen(component: string): boolean {
+    return this.open.has(component);
+  }
+
+  /** Whether a sample of the component at `timeMs` falls in one of its incidents (with the margin). */
+  covers(component: string, timeMs: number): boolean {
+    const m = this.o.marginMs;
+    const open = this.open.get(component);
+    if (open && timeMs >= open.sinceMs - m) return true;
+    for (const i of this.closed.get(component) ?? []) if (timeMs >= i.startMs - m && timeMs <= i.endMs + m) return true;
+    return false;
+  }
+
+  /** Components with an open incident. */
+  openComponents(): string[] {
+    return [...this.open.keys()];
+  }
+}
