@@ -122,8 +122,12 @@ describe('monitor service', () => {
     expect(a.signature).toHaveLength(SIGNATURE_DIM);
     expect(a.kind).toBe('web');
 
-    const listed = await monitor().listAnomalies({ component: 'web-1', minSeverity: Severity.SEVERITY_LOW, limit: 10 });
+    const listed = await monitor().listAnomalies({ component: 'web-1', minSeverity: Severity.SEVERITY_LOW, limit: 10, incidentId: '' });
     expect(listed.anomalies.map((x) => x.meta!.id)).toEqual([a.meta!.id]);
+    // by incident: the opening anomaly's id names it
+    const byIncident = await monitor().listAnomalies({ component: '', minSeverity: Severity.SEVERITY_UNSPECIFIED, limit: 0, incidentId: a.meta!.id });
+    expect(byIncident.anomalies.map((x) => x.meta!.id)).toEqual([a.meta!.id]);
+    expect((await monitor().listAnomalies({ component: '', minSeverity: Severity.SEVERITY_UNSPECIFIED, limit: 0, incidentId: 'an_none' })).anomalies).toEqual([]);
     const info = await monitor().getDetectorInfo({});
     expect(['tensorflow', 'wasm', 'cpu']).toContain(info.backend);
     expect(info.samplesSeen).toBeGreaterThanOrEqual(310);

@@ -80,7 +80,13 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
         const limit = req.limit > 0 ? Math.min(req.limit, 1000) : 100;
         const anomalies = runtime
           .recentAnomalies()
-          .filter((a) => (!req.component || a.meta?.component === req.component) && severityRank(severityFromProto(a.severity)) >= min)
+          .filter(
+            (a) =>
+              (!req.component || a.meta?.component === req.component) &&
+              // (an anomaly that names no incident is its own)
+              (!req.incidentId || (a.incidentId || a.meta?.id) === req.incidentId) &&
+              severityRank(severityFromProto(a.severity)) >= min,
+          )
           .slice(0, limit);
         return { anomalies };
       },

@@ -51,6 +51,11 @@ export interface ListAnomaliesRequest {
   /** Minimum severity; unspecified means all. */
   minSeverity: Severity;
   limit: number;
+  /**
+   * Only the announcements of this incident (Anomaly.incident_id: the id of the anomaly that
+   * opened it); "" means all.
+   */
+  incidentId: string;
 }
 
 export interface ListAnomaliesResponse {
@@ -510,7 +515,7 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
 };
 
 function createBaseListAnomaliesRequest(): ListAnomaliesRequest {
-  return { component: "", minSeverity: 0, limit: 0 };
+  return { component: "", minSeverity: 0, limit: 0, incidentId: "" };
 }
 
 export const ListAnomaliesRequest: MessageFns<ListAnomaliesRequest> = {
@@ -523,6 +528,9 @@ export const ListAnomaliesRequest: MessageFns<ListAnomaliesRequest> = {
     }
     if (message.limit !== 0) {
       writer.uint32(24).uint32(message.limit);
+    }
+    if (message.incidentId !== "") {
+      writer.uint32(34).string(message.incidentId);
     }
     return writer;
   },
@@ -564,6 +572,14 @@ export const ListAnomaliesRequest: MessageFns<ListAnomaliesRequest> = {
             message.limit = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.incidentId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -585,6 +601,11 @@ export const ListAnomaliesRequest: MessageFns<ListAnomaliesRequest> = {
         ? severityFromJSON(object.min_severity)
         : 0,
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      incidentId: isSet(object.incidentId)
+        ? globalThis.String(object.incidentId)
+        : isSet(object.incident_id)
+        ? globalThis.String(object.incident_id)
+        : "",
     };
   },
 
@@ -599,6 +620,9 @@ export const ListAnomaliesRequest: MessageFns<ListAnomaliesRequest> = {
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
+    if (message.incidentId !== "") {
+      obj.incidentId = message.incidentId;
+    }
     return obj;
   },
 
@@ -610,6 +634,7 @@ export const ListAnomaliesRequest: MessageFns<ListAnomaliesRequest> = {
     message.component = object.component ?? "";
     message.minSeverity = object.minSeverity ?? 0;
     message.limit = object.limit ?? 0;
+    message.incidentId = object.incidentId ?? "";
     return message;
   },
 };
