@@ -163,34 +163,50 @@ describe('monitor service', () => {
     await until(async () => ((await incidents()) > opened || undefined));
   }, 60_000);
 
-  it('restart during a lasting fault - the incident goes on, and when it clears the baseline is the one from before the fault', async () => {
+  it('restart during a lasting fault - the incident goes on under its id and counts its announcements on, and when it clears the baseline is the one from before the fault', async () => {
     const status = () => monitor().getComponentStatus({ component: 'web-4' });
     const cpuOf = async () => (await status()).metrics.find((m) => m.metric === 'cpu')!;
     await history('web-4', 300);
     await until(async () => ((await status().catch(() => undefined))?.samplesSeen ?? 0) >= 300 || undefined);
     const before = await cpuOf();
     await quietSnapshot('web-4');
-    // 100 samples: under MONITOR_REALERT_S (120 sample-seconds), so the incident is announced once
-    for (let i = 0; i < 100; i++) await publish('web-4', applyFault('cpu_saturation', healthy(), 10));
-    const lastFault = t;
+    // 130 samples (a second each): past MONITOR_REALERT_S (120 sample-seconds) once, so the
+    // incident is announced, then re-announced once before the restart
+    for (let i = 0; i < 130; i++) await publish('web-4', applyFault('cpu_saturation', healthy(), 10));
+    let lastFault = t;
     await until(async () => ((await status()).lastSampleMs >= lastFault || undefined));
-    const incidents = async () => (await streamEvents(bus, STREAMS.events.name, 'x0.events.anomaly.web-4')).length;
-    await until(async () => ((await incidents()) >= 1 || undefined));
+    const announced = async () => (await streamEvents(bus, STREAMS.events.name, 'x0.events.anomaly.web-4')).map((x) => EVENT_CODECS.anomaly.decode(x.data));
+    const incidents = async () => (await announced()).length;
+    const [first, second] = await until(async () => ((await incidents()) >= 2 ? announced() : undefined));
+    const incidentId = first.meta!.id;
+    expect(first).toMatchObject({ incidentId, incidentStartMs: first.meta!.timeMs, announcement: 1 });
+    expect(second.meta!.id).not.toBe(incidentId);
+    expect(second).toMatchObject({ incidentId, incidentStartMs: first.meta!.timeMs, announcement: 2 });
     const during = await cpuOf();
     expect(during.mean - before.mean).toBeGreaterThan(0.1);
 
     clients.close();
     await handle.stop();
-    // the open incident and the state from before it are in KV
+    // the open incident, its id and count, and the state from before it are in KV
     const stored = await (await openKeyValue(bus, MONITOR_INCIDENTS_BUCKET)).get(toKvKey('web-4'));
     expect(stored?.operation).toBe('PUT');
+    expect(stored!.json<{ incident: object }>().incident).toMatchObject({ anomalyId: second.meta!.id, incidentId, incidentStartMs: first.meta!.timeMs, announcement: 2 });
     handle = await runService(monitorService, { env: env(), handleSignals: false });
     clients = open();
     expect((await monitor().getStatistics({})).gauges['monitor_open_incidents']).toBeGreaterThanOrEqual(1);
     expect((await cpuOf()).mean).toBeCloseTo(during.mean, 6); // the restored detector still holds what it learnt
 
-    // the fault goes on a little: the same incident, not a new one
-    for (let i = 0; i < 5; i++) await publish('web-4', applyFault('cpu_saturation', healthy(), 10));
+    // the fault goes on: the same incident, not a new one, re-announced after MONITOR_REALERT_S
+    // as its third announcement
+    for (let i = 0; i < 125; i++) await publish('web-4', applyFault('cpu_saturation', healthy(), 10));
+    lastFault = t;
+    await until(async () => ((await status()).lastSampleMs >= lastFault || undefined));
+    const third = (await until(async () => ((await incidents()) >= 3 ? announced() : undefined)))[2];
+    expect(third.meta!.timeMs - second.meta!.timeMs).toBeGreaterThanOrEqual(120_000);
+    expect(third).toMatchObject({ incidentId, incidentStartMs: first.meta!.timeMs, announcement: 3 });
+    // (ListAnomalies holds what this monitor announced since it started)
+    const listed = await monitor().listAnomalies({ component: '', minSeverity: Severity.SEVERITY_UNSPECIFIED, limit: 0, incidentId });
+    expect(listed.anomalies.map((a) => [a.meta!.id, a.announcement])).toEqual([[third.meta!.id, 3]]);
     // recovery: the incident clears and the detector goes back to its state from before the fault
     for (let i = 0; i < 10; i++) await publish('web-4', healthy());
     const after = await until(async () => {
@@ -198,11 +214,11 @@ describe('monitor service', () => {
       return Math.abs(cpu.mean - before.mean) < 0.02 ? cpu : undefined;
     }, 10_000);
     expect(after.stddev).toBeLessThan(before.stddev * 1.2);
-    expect(await incidents()).toBe(1);
+    expect(await incidents()).toBe(3);
     // the record goes with the incident (deleted at the next snapshot, MONITOR_SNAPSHOT_INTERVAL_S=1)
     const incidentsKv = await openKeyValue(bus, MONITOR_INCIDENTS_BUCKET);
     await until(async () => ((await incidentsKv.get(toKvKey('web-4')))?.operation === 'PUT' ? undefined : true));
-  }, 90_000);
+  }, 120_000);
 
   it('NaN and Infinity samples are dead-lettered with the reason; the rest of the batch is scored', async () => {
     const before = (await monitor().getComponentStatus({ component: 'web-1' })).samplesSeen;

@@ -65,9 +65,37 @@ describe('incident gate', () => {
     g.observe('c', sample('high', 0, { cpu: 0.9 }), baseline);
     g.opened('c', 'an_1', 0);
     expect(g.observe('c', sample('none', 999, { cpu: 0.9 }), baseline).type).toBe('ongoing');
-    expect(g.observe('c', sample('none', 1000, { cpu: 0.9 }), baseline)).toEqual({ type: 'realert', previousAnomalyId: 'an_1', severity: 'high' });
+    expect(g.observe('c', sample('none', 1000, { cpu: 0.9 }), baseline)).toEqual({ type: 'realert', previousAnomalyId: 'an_1', incidentId: 'an_1', incidentStartMs: 0, announcement: 2, severity: 'high' });
     g.opened('c', 'an_2', 1000);
     expect(g.openAnomaly('c')).toBe('an_2');
+  });
+
+  it('incident - the first announcement is its own incident (announcement 1); a re-announcement keeps its id and start and counts on; a new incident after one cleared has a new id', () => {
+    const g = gate({ openSamples: 1 });
+    expect(g.observe('c', sample('high', 10, { cpu: 0.9 }), baseline)).toEqual({ type: 'open', severity: 'high' });
+    g.opened('c', 'an_1', 10);
+    expect(g.incident('c')).toMatchObject({ anomalyId: 'an_1', incidentId: 'an_1', incidentStartMs: 10, announcement: 1 });
+    expect(g.observe('c', sample('none', 1010, { cpu: 0.9 }), baseline)).toEqual({
+      type: 'realert',
+      previousAnomalyId: 'an_1',
+      incidentId: 'an_1',
+      incidentStartMs: 10,
+      announcement: 2,
+      severity: 'high',
+    });
+    g.opened('c', 'an_2', 1010);
+    expect(g.incident('c')).toMatchObject({ anomalyId: 'an_2', incidentId: 'an_1', incidentStartMs: 10, announcement: 2, lastAlertMs: 1010 });
+    expect(g.openAnomaly('c')).toBe('an_2'); // (the latest announcement, as ComponentHealth.open_anomaly_id)
+    expect(g.observe('c', sample('none', 2010, { cpu: 0.9 }), baseline)).toMatchObject({ type: 'realert', previousAnomalyId: 'an_2', incidentId: 'an_1', incidentStartMs: 10, announcement: 3 });
+    g.opened('c', 'an_3', 2010);
+    expect(g.incident('c')).toMatchObject({ anomalyId: 'an_3', incidentId: 'an_1', incidentStartMs: 10, announcement: 3 });
+    for (let t = 2011; t < 2013; t++) g.observe('c', sample('none', t, { cpu: 0.3 }), baseline);
+    expect(g.observe('c', sample('none', 2013, { cpu: 0.3 }), baseline)).toEqual({ type: 'cleared', anomalyId: 'an_3' });
+    // the same fault again: a new incident, counted from 1
+    expect(g.observe('c', sample('high', 3000, { cpu: 0.9 }), baseline)).toEqual({ type: 'open', severity: 'high' });
+    g.opened('c', 'an_4', 3000);
+    expect(g.incident('c')).toMatchObject({ anomalyId: 'an_4', incidentId: 'an_4', incidentStartMs: 3000, announcement: 1 });
+    expect(g.observe('c', sample('none', 4000, { cpu: 0.9 }), baseline)).toMatchObject({ type: 'realert', incidentId: 'an_4', incidentStartMs: 3000, announcement: 2 });
   });
 
   it('without a baseline for the metric it falls back to the detector severity', () => {
@@ -109,7 +137,15 @@ describe('incident gate', () => {
     expect(g.incident('c')).toBeUndefined(); // not announced yet: nothing to carry on
     g.opened('c', 'an_1', 1);
     const open = g.incident('c')!;
-    expect(open).toEqual({ anomalyId: 'an_1', severity: 'high', lastAlertMs: 1, tracked: [{ metric: 'cpu', mean: 0.3, std: 0.02, tolerance: expect.closeTo(0.06, 9), direction: 1 }] });
+    expect(open).toEqual({
+      anomalyId: 'an_1',
+      incidentId: 'an_1',
+      incidentStartMs: 1,
+      announcement: 1,
+      severity: 'high',
+      lastAlertMs: 1,
+      tracked: [{ metric: 'cpu', mean: 0.3, std: 0.02, tolerance: expect.closeTo(0.06, 9), direction: 1 }],
+    });
 
     // A restarted monitor: its detector may have adapted to the fault (no alarm, no baseline asked).
     const next = gate();
@@ -118,11 +154,22 @@ describe('incident gate', () => {
     expect(next.openCount).toBe(1);
     expect(next.openAnomaly('c')).toBe('an_1');
     expect(next.observe('c', sample('none', 2, { cpu: 0.96 }), noBaseline)).toEqual({ type: 'ongoing', anomalyId: 'an_1' });
-    expect(next.observe('c', sample('none', 1001, { cpu: 0.96 }), noBaseline)).toEqual({ type: 'realert', previousAnomalyId: 'an_1', severity: 'high' });
+    // … as the same incident, counted on
+    expect(next.observe('c', sample('none', 1001, { cpu: 0.96 }), noBaseline)).toEqual({ type: 'realert', previousAnomalyId: 'an_1', incidentId: 'an_1', incidentStartMs: 1, announcement: 2, severity: 'high' });
     next.opened('c', 'an_2', 1001);
+    expect(next.incident('c')).toMatchObject({ anomalyId: 'an_2', incidentId: 'an_1', incidentStartMs: 1, announcement: 2 });
     for (let t = 1002; t < 1004; t++) expect(next.observe('c', sample('none', t, { cpu: 0.31 }), noBaseline)).toEqual({ type: 'ongoing', anomalyId: 'an_2' });
     expect(next.observe('c', sample('none', 1004, { cpu: 0.31 }), noBaseline)).toEqual({ type: 'cleared', anomalyId: 'an_2' });
     expect(next.incident('c')).toBeUndefined();
+  });
+
+  it('resume - an incident re-announced before the restart counts on from its stored announcement, under its first id', () => {
+    const g = gate();
+    g.resume('c', { anomalyId: 'an_3', incidentId: 'an_1', incidentStartMs: 1, announcement: 3, severity: 'high', lastAlertMs: 2001, tracked: [{ metric: 'cpu', mean: 0.3, std: 0.02, tolerance: 0.06, direction: 1 }] });
+    expect(g.openAnomaly('c')).toBe('an_3');
+    expect(g.observe('c', sample('none', 3001, { cpu: 0.9 }), baseline)).toEqual({ type: 'realert', previousAnomalyId: 'an_3', incidentId: 'an_1', incidentStartMs: 1, announcement: 4, severity: 'high' });
+    g.opened('c', 'an_4', 3001);
+    expect(g.incident('c')).toMatchObject({ anomalyId: 'an_4', incidentId: 'an_1', incidentStartMs: 1, announcement: 4, lastAlertMs: 3001 });
   });
 
   it('onsetBaselines - the normal frozen when the trouble started, while the incident lasts', () => {
@@ -141,7 +188,7 @@ describe('incident gate', () => {
 
   it('onsetBaselines - an incident stored without the spread uses tolerance / deviationSigmas', () => {
     const g = gate();
-    g.resume('c', { anomalyId: 'an_1', severity: 'high', lastAlertMs: 1, tracked: [{ metric: 'cpu', mean: 0.3, tolerance: 0.06, direction: 1 }] });
+    g.resume('c', { anomalyId: 'an_1', incidentId: 'an_1', incidentStartMs: 1, announcement: 1, severity: 'high', lastAlertMs: 1, tracked: [{ metric: 'cpu', mean: 0.3, tolerance: 0.06, direction: 1 }] });
     expect(g.onsetBaselines('c').get('cpu')).toEqual({ mean: 0.3, std: expect.closeTo(0.02, 9) });
   });
 });

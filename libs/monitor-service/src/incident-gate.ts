@@ -43,7 +43,11 @@ export interface MetricBaseline {
 export type GateDecision =
   /** Open an incident; `severity` is the worst seen in the episode (detector or backstop). */
   | { type: 'open'; severity: Exclude<SeverityLevel, 'none'> }
-  | { type: 'realert'; previousAnomalyId: string; severity: Exclude<SeverityLevel, 'none'> }
+  /**
+   * Announce the open incident again: `incidentId` and `incidentStartMs` are its first
+   * announcement's (id, sample time), `announcement` the number of this one (2, 3, …).
+   */
+  | { type: 'realert'; previousAnomalyId: string; incidentId: string; incidentStartMs: number; announcement: number; severity: Exclude<SeverityLevel, 'none'> }
   | { type: 'ongoing'; anomalyId: string }
   | { type: 'cleared'; anomalyId: string }
   | { type: 'quiet' };
@@ -64,7 +68,14 @@ export interface TrackedMetric {
 
 /** What the gate knows of an open incident: enough to carry it on after a restart (see `resume`). */
 export interface OpenIncident {
+  /** Id of the latest announcement (the opening one or the latest re-announcement). */
   anomalyId: string;
+  /** Id of the anomaly that opened the incident (Anomaly.incident_id). */
+  incidentId: string;
+  /** Sample time of the announcement that opened the incident (Anomaly.incident_start_ms). */
+  incidentStartMs: number;
+  /** Announcements made so far: 1 after the opening one, 2 after the first re-announcement, … */
+  announcement: number;
   severity: Exclude<SeverityLevel, 'none'>;
   /** Time of the latest announcement (open or re-alert), sample time. */
   lastAlertMs: number;
@@ -76,7 +87,12 @@ interface Episode {
   severity: Exclude<SeverityLevel, 'none'>;
   /** Consecutive deviating samples while not yet open. */
   streak: number;
+  /** Latest announcement's anomaly id; unset until the incident opens. */
   anomalyId?: string;
+  /** The opening announcement's anomaly id and sample time, and the announcements so far. */
+  incidentId?: string;
+  incidentStartMs: number;
+  announcement: number;
   lastAlertMs: number;
   calm: number;
 }
@@ -106,7 +122,7 @@ export class IncidentGate {
     let ep = this.episodes.get(component);
     if (!ep) {
       if (!alarming) return { type: 'quiet' };
-      ep = { tracked: this.track(s, baseline), severity: severity as Exclude<SeverityLevel, 'none'>, streak: 0, lastAlertMs: 0, calm: 0 };
+      ep = { tracked: this.track(s, baseline), severity: severity as Exclude<SeverityLevel, 'none'>, streak: 0, incidentStartMs: 0, announcement: 0, lastAlertMs: 0, calm: 0 };
       this.episodes.set(component, ep);
     } else if (severityRank(severity) > severityRank(ep.severity)) {
       ep.severity = severity as Exclude<SeverityLevel, 'none'>;
@@ -122,7 +138,16 @@ export class IncidentGate {
     }
     if (deviating) {
       ep.calm = 0;
-      if (s.timeMs - ep.lastAlertMs >= this.options.realertMs) return { type: 'realert', previousAnomalyId: ep.anomalyId, severity: ep.severity };
+      if (s.timeMs - ep.lastAlertMs >= this.options.realertMs) {
+        return {
+          type: 'realert',
+          previousAnomalyId: ep.anomalyId,
+          incidentId: ep.incidentId ?? ep.anomalyId,
+          incidentStartMs: ep.incidentStartMs,
+          announcement: ep.announcement + 1,
+          severity: ep.severity,
+        };
+      }
       return { type: 'ongoing', anomalyId: ep.anomalyId };
     }
     ep.calm++;
@@ -133,10 +158,18 @@ export class IncidentGate {
     return { type: 'ongoing', anomalyId: ep.anomalyId };
   }
 
-  /** Records that an anomaly was announced for the component. */
+  /**
+   * Records that an anomaly was announced for the component: the incident's first announcement
+   * (after 'open') names the incident (its id and time), a re-announcement counts on.
+   */
   opened(component: string, anomalyId: string, timeMs: number): void {
     const ep = this.episodes.get(component);
     if (!ep) return;
+    if (!ep.incidentId) {
+      ep.incidentId = anomalyId;
+      ep.incidentStartMs = timeMs;
+    }
+    ep.announcement++;
     ep.anomalyId = anomalyId;
     ep.lastAlertMs = timeMs;
     ep.calm = 0;
@@ -146,13 +179,22 @@ export class IncidentGate {
   incident(component: string): OpenIncident | undefined {
     const ep = this.episodes.get(component);
     if (!ep?.anomalyId) return undefined;
-    return { anomalyId: ep.anomalyId, severity: ep.severity, lastAlertMs: ep.lastAlertMs, tracked: ep.tracked.map((t) => ({ ...t })) };
+    return {
+      anomalyId: ep.anomalyId,
+      incidentId: ep.incidentId ?? ep.anomalyId,
+      incidentStartMs: ep.incidentStartMs,
+      announcement: ep.announcement,
+      severity: ep.severity,
+      lastAlertMs: ep.lastAlertMs,
+      tracked: ep.tracked.map((t) => ({ ...t })),
+    };
   }
 
   /**
    * Carries on an incident that was open before a restart: the component's samples are judged
    * against its frozen pre-incident normal again, and it clears (or is re-announced) as if the
-   * gate had never stopped. The count of calm samples starts again from zero.
+   * gate had never stopped, under the same incident id, its announcements counted on. The
+   * count of calm samples starts again from zero.
    */
   resume(component: string, incident: OpenIncident): void {
     this.episodes.set(component, {
@@ -160,6 +202,9 @@ export class IncidentGate {
       severity: incident.severity,
       streak: 0,
       anomalyId: incident.anomalyId,
+      incidentId: incident.incidentId || incident.anomalyId,
+      incidentStartMs: incident.incidentStartMs || incident.lastAlertMs,
+      announcement: Math.max(1, incident.announcement || 0),
       lastAlertMs: incident.lastAlertMs,
       calm: 0,
     });
@@ -185,7 +230,10 @@ export class IncidentGate {
     return this.episodes.has(component);
   }
 
-  /** Id of the open incident's latest anomaly, or ''. */
+  /**
+   * Id of the open incident's latest anomaly (its latest announcement; not its incident id), or
+   * '' (ComponentHealth.open_anomaly_id).
+   */
   openAnomaly(component: string): string {
     return this.episodes.get(component)?.anomalyId ?? '';
   }

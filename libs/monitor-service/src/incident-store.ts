@@ -22,12 +22,21 @@ export interface IncidentRecord {
   before: Uint8Array;
 }
 
+/**
+ * The record's format. The incident's id, start and announcement count were added without a
+ * new version: an older monitor reads such a record (zod drops the keys it does not know), and
+ * a record it wrote is read here with fallbacks (see `decodeIncidentRecord`).
+ */
 const RECORD_VERSION = 1;
 
 const recordSchema = z.object({
   version: z.literal(RECORD_VERSION),
   incident: z.object({
     anomalyId: z.string().min(1),
+    // (absent in records written before an anomaly named its incident: see decodeIncidentRecord)
+    incidentId: z.string().optional(),
+    incidentStartMs: z.number().nonnegative().optional(),
+    announcement: z.number().int().nonnegative().optional(),
     severity: z.enum(['low', 'medium', 'high']),
     lastAlertMs: z.number(),
     tracked: z.array(
@@ -77,10 +86,7 @@ export class IncidentStore {
     await this.open();
     const records = await kvRecords(
       this.kv!,
-      (entry): IncidentRecord => {
-        const r = recordSchema.parse(entry.json());
-        return { incident: r.incident, before: new Uint8Array(Buffer.from(r.before, 'base64')) };
-      },
+      (entry): IncidentRecord => decodeIncidentRecord(entry.json()),
       (key, err) => this.logger.warn({ component: fromKvKey(key), err: errorMessage(err) }, 'stored open incident not readable; deleted (the incident is not carried on)'),
     );
     return new Map([...records].map(([key, r]) => [fromKvKey(key), r]));
@@ -124,7 +130,7 @@ export class IncidentStore {
         const r = record(c);
         if (!r) return;
         try {
-          await this.kv!.put(toKvKey(c), encode(r));
+          await this.kv!.put(toKvKey(c), encodeIncidentRecord(r));
           written++;
         } catch (err) {
           failed.add(c);
@@ -163,6 +169,27 @@ export class IncidentStore {
   }
 }
 
-function encode(r: IncidentRecord): string {
+/** The stored form of a record (JSON). */
+export function encodeIncidentRecord(r: IncidentRecord): string {
   return JSON.stringify({ version: RECORD_VERSION, incident: r.incident, before: Buffer.from(r.before).toString('base64') });
+}
+
+/**
+ * A stored record (parsed JSON); throws when it is not one. A record written by an older monitor
+ * has no incident id, start or count: its anomaly is taken as the incident (the id consumers
+ * were given for it, as analyze reads an anomaly that names no incident), announced once, at the
+ * time of that announcement — a restarted monitor re-announces it as announcement 2 of that id.
+ */
+export function decodeIncidentRecord(json: unknown): IncidentRecord {
+  const r = recordSchema.parse(json);
+  const { incidentId, incidentStartMs, announcement, ...rest } = r.incident;
+  return {
+    incident: {
+      ...rest,
+      incidentId: incidentId || rest.anomalyId,
+      incidentStartMs: incidentStartMs || rest.lastAlertMs,
+      announcement: announcement || 1,
+    },
+    before: new Uint8Array(Buffer.from(r.before, 'base64')),
+  };
 }

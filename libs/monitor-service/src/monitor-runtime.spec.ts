@@ -91,6 +91,21 @@ describe('MonitorRuntime', () => {
     expect(byName.get('consumer_lag_s')!.score).toBeLessThan(0.5);
   });
 
+  it('announcements name their incident - the opening one is its own (announcement 1), a re-announcement keeps its id and start (2, 3, …)', () => {
+    const rt = runtime(detector);
+    const anomalies = announced(rt, deliveries('q1', 350 + 480, 350));
+    expect(anomalies).toHaveLength(3);
+    const [onset, second, third] = anomalies;
+    expect(onset).toMatchObject({ incidentId: onset.meta!.id, incidentStartMs: onset.meta!.timeMs, announcement: 1 });
+    for (const [a, n] of [[second, 2], [third, 3]] as const) {
+      expect(a.meta!.id).not.toBe(onset.meta!.id);
+      expect(a).toMatchObject({ incidentId: onset.meta!.id, incidentStartMs: onset.meta!.timeMs, announcement: n });
+    }
+    // ListAnomalies keeps them (newest first); ComponentHealth names the latest announcement
+    expect(rt.recentAnomalies().map((a) => a.announcement)).toEqual([3, 2, 1]);
+    expect(rt.gate.openAnomaly('q1')).toBe(third.meta!.id);
+  });
+
   describe('persist', () => {
     /** A KV bucket in memory; `fail` makes puts of matching keys throw, `gate` holds each write until released. */
     class FakeKv {

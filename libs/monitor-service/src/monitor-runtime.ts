@@ -205,8 +205,10 @@ export class MonitorRuntime {
       if (decision.type === 'open' || decision.type === 'realert') {
         // A re-announcement keeps the incident's severity, and every announcement describes the
         // metrics that started the incident against their normal from before it: the detector
-        // may have adapted by now (see IncidentGate.onsetBaselines).
-        const anomaly = this.buildAnomaly(det, samples[i].values, batchIds[k], decision.severity, this.gate.onsetBaselines(det.component));
+        // may have adapted by now (see IncidentGate.onsetBaselines). It names the incident: an
+        // opening announcement is its own, a re-announcement carries the first one's id and time.
+        const incident = decision.type === 'realert' ? { id: decision.incidentId, startMs: decision.incidentStartMs, announcement: decision.announcement } : undefined;
+        const anomaly = this.buildAnomaly(det, samples[i].values, batchIds[k], decision.severity, this.gate.onsetBaselines(det.component), incident);
         this.gate.opened(det.component, anomaly.meta!.id, det.timeMs);
         (results[k] as { outputs: OutboundMessage[] }).outputs.push({
           subject: eventSubject('anomaly', det.component),
@@ -321,7 +323,8 @@ export class MonitorRuntime {
   /**
    * The Anomaly for an announcement. `onset` holds the pre-incident normal of the metrics that
    * started the incident (frozen by the gate); they are measured against it, every other metric
-   * against the detector's current baseline.
+   * against the detector's current baseline. `incident`: the incident a re-announcement belongs
+   * to; without it the anomaly opens its own (incident id = its id, announcement 1).
    */
   private buildAnomaly(
     det: Detection,
@@ -329,6 +332,7 @@ export class MonitorRuntime {
     batchId: string,
     severity: Detection['severity'],
     onset: ReadonlyMap<string, MetricBaseline>,
+    incident?: { id: string; startMs: number; announcement: number },
   ): Anomaly {
     const info = this.components.get(det.component);
     const id = deriveId('an', batchId, det.component, det.timeMs);
@@ -346,6 +350,9 @@ export class MonitorRuntime {
       windowStartMs: det.timeMs,
       windowEndMs: det.timeMs,
       kind: info?.kind ?? '',
+      incidentId: incident?.id || id,
+      incidentStartMs: incident?.startMs || det.timeMs,
+      announcement: incident?.announcement ?? 1,
     });
   }
 
