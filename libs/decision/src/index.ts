@@ -25,5 +25,6 @@ export {
   type PolicyDocument,
 } from './policy-file';
 export { misspeltCause } from './cause-check';
-export { Planner, type PlanDecision, type PlanOutcome, type PlanRequest, type PlanStatus, type PlannerOptions } from './planner';
+export { IncidentAttempts, describeAttempts, type AttemptSummary, type FailedAttempt, type FailedVerdict, type IncidentAttemptsOptions } from './incident-attempts';
+export { DEFAULT_ATTEMPTS_RETENTION_MS, Planner, type PlanDecision, type PlanOutcome, type PlanRequest, type PlanStatus, type PlannerOptions } from './planner';
 export { recency, resolveScoringConfig, scoringConfigSchema, type ScoringConfig, type ScoringConfigInput } from './scoring';

@@ -1,5 +1,6 @@
 import { Guardrails, type GuardrailsConfigInput } from '@x0/guardrails';
 import { DecisionEngine } from './decision-engine';
+import { IncidentAttempts } from './incident-attempts';
 import { Planner, type PlanRequest } from './planner';
 import type { Policy } from './policy';
 import { makePolicy, manualClock } from './testing';
@@ -106,6 +107,83 @@ describe('planner', () => {
       ['c', ''],
     ]);
     expect(d.explanation.omitted.alternatives).toBe(0);
+  });
+
+  it('plan - an action that already failed on this incident is not chosen again for it; the plan says why', () => {
+    const throttle = makePolicy({ id: 'dependency-throttle', action: 'throttle', priority: 100, cooldownS: 0 });
+    const failover = makePolicy({ id: 'dependency-failover', action: 'failover', priority: 20, cooldownS: 0 });
+    const { planner, clock } = setup([throttle, failover]);
+    const incident = (over: Partial<PlanRequest> = {}) => req({ component: 'demo-queue', cause: 'dependency_down', incidentId: 'an_1', ...over });
+    expect(planner.plan(incident({ planId: 'pl_1' })).action).toBe('throttle');
+    clock.now += 60_000;
+    planner.recordOutcome({ policyId: 'dependency-throttle', action: 'throttle', component: 'demo-queue', recovered: false, timeMs: clock.now, planId: 'pl_1', incidentId: 'an_1' });
+    // The same outcome again (redelivered): counted once.
+    planner.recordOutcome({ policyId: 'dependency-throttle', action: 'throttle', component: 'demo-queue', recovered: false, timeMs: clock.now, planId: 'pl_1', incidentId: 'an_1' });
+    clock.now += 30_000; // re-announced: same incident
+    const d = planner.plan(incident({ planId: 'pl_2' }));
+    expect(d).toMatchObject({ status: 'dispatch', action: 'failover' });
+    expect(d.explanation.ranking.map((r) => [r.policyId, r.rejectedBecause])).toEqual([
+      ['dependency-throttle', 'throttle already tried on this incident ×1 (not recovered)'],
+      ['dependency-failover', ''],
+    ]);
+    expect(d.explanation.summary).toMatch(
+      /^chose failover \(dependency-failover\), rank 2, because throttle already tried on this incident ×1 \(not recovered\); ranked first: throttle \(dependency-throttle\): /,
+    );
+    // Another incident (demo-web's, or a later one of demo-queue) may still get throttle.
+    expect(planner.preview(incident({ incidentId: 'an_2' })).action).toBe('throttle');
+    expect(planner.preview(req({ component: 'demo-web', cause: 'dependency_down', incidentId: 'an_3' })).action).toBe('throttle');
+  });
+
+  it('plan - every candidate failed on the incident: no action, said plainly; a pending approval still blocks', () => {
+    const throttle = makePolicy({ id: 'dependency-throttle', action: 'throttle', priority: 100, cooldownS: 0 });
+    const failover = makePolicy({ id: 'dependency-failover', action: 'failover', priority: 20, risk: 'high', cooldownS: 0 });
+    const { planner, clock } = setup([throttle, failover], { ...quiet, approval: { enabled: true, minRisk: 'high' } });
+    const incident = (over: Partial<PlanRequest> = {}) => req({ component: 'demo-queue', cause: 'dependency_down', incidentId: 'an_1', ...over });
+    const fail = (action: string, planId: string, actionFailed = false) =>
+      planner.recordOutcome({ policyId: `dependency-${action}`, action, component: 'demo-queue', recovered: false, timeMs: clock.now, planId, incidentId: 'an_1', actionFailed });
+    expect(planner.plan(incident({ planId: 'pl_1' })).action).toBe('throttle');
+    fail('throttle', 'pl_1');
+    clock.now += 30_000;
+    const held = planner.plan(incident({ planId: 'pl_2' }));
+    expect(held).toMatchObject({ status: 'pending_approval', action: 'failover' });
+    clock.now += 30_000;
+    // failover awaits an operator; throttle did nothing: blocked, with both reasons.
+    const waiting = planner.plan(incident({ planId: 'pl_3' }));
+    expect(waiting).toMatchObject({ status: 'blocked', action: 'failover' });
+    expect(waiting.explanation.summary).toMatch(
+      /^blocked: failover \(dependency-failover\) on demo-queue stopped by guardrails; not chosen again: throttle already tried on this incident ×1 \(not recovered\); ranked first: throttle /,
+    );
+    // The approved failover fails too: nothing left to try on this incident.
+    fail('failover', 'pl_2', true);
+    clock.now += 30_000;
+    const none = planner.plan(incident({ planId: 'pl_4' }));
+    expect(none).toMatchObject({ status: 'no_action', params: {} });
+    expect(none.policy).toBeUndefined();
+    expect(none.explanation.summary).toBe(
+      'no action: nothing left to try on incident an_1 — every applicable action already failed on it: throttle already tried on this incident ×1 (not recovered); failover already tried on this incident ×1 (action failed)',
+    );
+  });
+
+  it('plan - an incident is forgotten after the retention; counts and mixed verdicts', () => {
+    const throttle = makePolicy({ id: 'dependency-throttle', action: 'throttle', priority: 100, cooldownS: 0 });
+    const failover = makePolicy({ id: 'dependency-failover', action: 'failover', priority: 20, cooldownS: 0 });
+    const clock = manualClock();
+    const engine = new DecisionEngine({ policies: [throttle, failover], clock: clock.fn });
+    const attempts = new IncidentAttempts({ retentionMs: 10 * 60_000, maxIncidents: 2 });
+    const planner = new Planner({ engine, guardrails: new Guardrails({ config: quiet, clock: clock.fn }), attempts });
+    attempts.record({ incidentId: 'an_1', action: 'throttle', verdict: 'not_recovered', atMs: clock.now, planId: 'pl_1' });
+    attempts.record({ incidentId: 'an_1', action: 'throttle', verdict: 'action_failed', atMs: clock.now, planId: 'pl_2' });
+    attempts.record({ incidentId: 'an_1', action: 'throttle', verdict: 'not_recovered', atMs: clock.now, planId: 'pl_3' });
+    const r = () => req({ component: 'demo-queue', cause: 'dependency_down', incidentId: 'an_1' });
+    expect(planner.preview(r()).explanation.ranking[0].rejectedBecause).toBe('throttle already tried on this incident ×3 (2 not recovered, 1 action failed)');
+    clock.now += 10 * 60_000;
+    expect(planner.preview(r()).action).toBe('throttle');
+    expect(attempts.size).toBe(0);
+    // At most maxIncidents: the one whose last failure is oldest goes first.
+    for (const id of ['an_2', 'an_3', 'an_4']) attempts.record({ incidentId: id, action: 'throttle', verdict: 'not_recovered', atMs: clock.now });
+    expect(attempts.size).toBe(2);
+    expect(attempts.failed('an_2', 'throttle', clock.now)).toBeUndefined();
+    expect(attempts.failed('an_4', 'throttle', clock.now)?.count).toBe(1);
   });
 
   it('preview - the same answer without counting anything', () => {

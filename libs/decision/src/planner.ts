@@ -1,6 +1,7 @@
 import type { DecisionContext, Guardrails, GuardrailVerdict } from '@x0/guardrails';
 import type { DecisionEngine } from './decision-engine';
 import { rankedAlternative, type DecisionInput, type Explanation, type ScoredPolicy } from './explanation';
+import { IncidentAttempts, describeAttempts } from './incident-attempts';
 import type { OutcomeRecord } from './outcome-stats';
 import type { Policy } from './policy';
 
@@ -13,6 +14,11 @@ export interface PlanRequest extends DecisionInput {
   groupSize?: number;
   /** The plan being made: the admitted action's in-flight slot is this plan's (see DecisionContext.planId). */
   planId?: string;
+  /**
+   * The incident the anomaly announces (the same for every re-announcement of a lasting fault):
+   * an action that already failed on it is not chosen again. Omitted: no such memory applies.
+   */
+  incidentId?: string;
 }
 
 /** The planner's answer: what to do (if anything), the guardrails' verdict and why. */
@@ -36,6 +42,8 @@ export interface PlannerOptions {
   guardrails: Guardrails;
   /** Count each plan() request as one anomaly observation for stabilisation (default true). */
   observeOnPlan?: boolean;
+  /** The actions that failed on each incident (default: remembered 30 min after an incident's last failure). */
+  attempts?: IncidentAttempts;
 }
 
 /** An outcome as the planner learns it (the engine's record plus whether it was a dry run). */
@@ -43,24 +51,36 @@ export interface PlanOutcome extends OutcomeRecord {
   dryRun?: boolean;
   /** The plan the action ran for: frees the in-flight slot only if that plan holds it. */
   planId?: string;
+  /** The incident the action was taken for: a failure is remembered for it (see PlanRequest.incidentId). */
+  incidentId?: string;
+  /** The action itself failed (verdict action_failed) rather than not recovering the component. */
+  actionFailed?: boolean;
 }
+
+/** Default of PlannerOptions.attempts: how long an incident's failed actions are remembered. */
+export const DEFAULT_ATTEMPTS_RETENTION_MS = 30 * 60_000;
 
 /**
  * The decision engine and the guardrails together. plan() ranks the policies and walks
- * the ranking: the first candidate the guardrails do not block is admitted. A block that
- * concerns only that action (cooldown, the policy's breaker) moves on to the next
- * candidate; a block of the component, its group or everything (stabilisation, rate
- * limits, blast radius, global breaker) stops: no other action would pass either.
+ * the ranking: the first candidate the guardrails do not block is admitted. A candidate whose
+ * action already failed on the request's incident (`attempts`) is passed over, as is a block
+ * that concerns only that action (cooldown, the policy's breaker); a block of the component,
+ * its group or everything (stabilisation, rate limits, blast radius, global breaker) stops: no
+ * other action would pass either. When every candidate already failed on the incident, the
+ * plan is no_action and says so.
  */
 export class Planner {
   private readonly engine: DecisionEngine;
   private readonly guardrails: Guardrails;
   private readonly observeOnPlan: boolean;
+  /** The actions that already failed on each incident: fed by recordOutcome(), or directly (a restart's rebuild). */
+  readonly attempts: IncidentAttempts;
 
   constructor(options: PlannerOptions) {
     this.engine = options.engine;
     this.guardrails = options.guardrails;
     this.observeOnPlan = options.observeOnPlan ?? true;
+    this.attempts = options.attempts ?? new IncidentAttempts({ retentionMs: DEFAULT_ATTEMPTS_RETENTION_MS });
   }
 
   /** Plans for one diagnosed anomaly; admits (counts) the chosen action in the guardrails. */
@@ -77,9 +97,22 @@ export class Planner {
     return this.run(req, false);
   }
 
-  /** Feeds an outcome to both: the engine learns (unless dry run), the guardrails release. */
+  /**
+   * Feeds an outcome to both: the engine learns (unless dry run), the guardrails release; a
+   * failure with an `incidentId` is remembered for that incident (the action is not chosen
+   * again for it).
+   */
   recordOutcome(outcome: PlanOutcome): void {
     if (!outcome.dryRun) this.engine.recordOutcome(outcome);
+    if (!outcome.dryRun && !outcome.recovered && outcome.incidentId) {
+      this.attempts.record({
+        incidentId: outcome.incidentId,
+        action: outcome.action,
+        verdict: outcome.actionFailed ? 'action_failed' : 'not_recovered',
+        atMs: outcome.timeMs,
+        ...(outcome.planId ? { planId: outcome.planId } : {}),
+      });
+    }
     this.guardrails.recordOutcome({
       component: outcome.component,
       policyId: outcome.policyId,
@@ -96,12 +129,21 @@ export class Planner {
     if (!decision.chosen) return { status: 'no_action', params: {}, dryRun: false, explanation };
 
     let firstBlocked: { candidate: ScoredPolicy; verdict: GuardrailVerdict } | undefined;
+    /** Candidates passed over because their action already failed on this incident, as explained. */
+    const tried: string[] = [];
     for (let i = 0; i < decision.ranking.length; i++) {
       const candidate = decision.ranking[i];
       // Everything the walk looks at is explained, even past the engine's list of alternatives.
       if (i >= explanation.ranking.length) {
         explanation.ranking.push(rankedAlternative(candidate, this.engine.scoring.weights, ''));
         explanation.omitted.alternatives = Math.max(0, explanation.omitted.alternatives - 1);
+      }
+      // It did nothing for this incident: it would do nothing the next time either.
+      const attempt = this.attempts.failed(req.incidentId, candidate.policy.action, decision.decidedMs);
+      if (attempt) {
+        explanation.ranking[i].rejectedBecause = describeAttempts(attempt);
+        tried.push(explanation.ranking[i].rejectedBecause);
+        continue;
       }
       const ctx = this.context(req, candidate.policy);
       const verdict = admit ? this.guardrails.admit(ctx) : this.guardrails.evaluate(ctx, { assumeAnomaly: this.observeOnPlan });
@@ -111,7 +153,10 @@ export class Planner {
           explanation.ranking[j].rejectedBecause = `lower score than ${candidate.policy.id}`;
         }
         explanation.guardrails = verdict.lines;
-        if (i > 0) explanation.summary = `chose ${candidate.policy.action} (${candidate.policy.id}), rank ${i + 1}, because better-ranked actions were blocked; ${rankedFirst(explanation.summary)}`;
+        if (i > 0) {
+          const because = [...tried, ...(firstBlocked ? ['better-ranked actions were blocked'] : [])].join('; ');
+          explanation.summary = `chose ${candidate.policy.action} (${candidate.policy.id}), rank ${i + 1}, because ${because}; ${rankedFirst(explanation.summary)}`;
+        }
         return this.result(candidate.policy, verdict, explanation);
       }
       const blocking = verdict.checks.filter((c) => c.status === 'blocked');
@@ -119,9 +164,14 @@ export class Planner {
       firstBlocked ??= { candidate, verdict };
       if (blocking.some((c) => c.scope !== 'action')) break;
     }
-    const { candidate, verdict } = firstBlocked!;
+    if (!firstBlocked) {
+      explanation.summary = `no action: nothing left to try on incident ${req.incidentId} — every applicable action already failed on it: ${tried.join('; ')}`;
+      return { status: 'no_action', params: {}, dryRun: false, explanation };
+    }
+    const { candidate, verdict } = firstBlocked;
     explanation.guardrails = verdict.lines;
-    explanation.summary = `blocked: ${candidate.policy.action} (${candidate.policy.id}) on ${req.component} stopped by guardrails; ${rankedFirst(explanation.summary)}`;
+    const alsoTried = tried.length > 0 ? `; not chosen again: ${tried.join('; ')}` : '';
+    explanation.summary = `blocked: ${candidate.policy.action} (${candidate.policy.id}) on ${req.component} stopped by guardrails${alsoTried}; ${rankedFirst(explanation.summary)}`;
     return { ...this.result(candidate.policy, verdict, explanation), status: 'blocked' };
   }
 

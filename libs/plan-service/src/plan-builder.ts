@@ -46,14 +46,24 @@ export interface PlanInputs {
 }
 
 /**
+ * The incident an event's context belongs to: `incident_id` (the same for every
+ * re-announcement of a lasting fault), else — from an older producer — the anomaly's own id.
+ */
+export function incidentIdOf(inc: { incidentId?: string; anomalyId?: string } | undefined): string {
+  return inc?.incidentId || inc?.anomalyId || '';
+}
+
+/**
  * The planning request for a diagnosis: severity, kind and cause from its incident context
- * (the diagnosis' probable cause when the context has none), its confidence, and its
- * candidate actions as evidence.
+ * (the diagnosis' probable cause when the context has none), its confidence, its candidate
+ * actions as evidence, and the incident it belongs to (incidentIdOf).
  */
 export function planRequest(d: Diagnosis, inputs: PlanInputs = {}): PlanRequest {
   const inc = d.incident!;
+  const incidentId = incidentIdOf(inc);
   return {
     component: d.meta!.component,
+    ...(incidentId ? { incidentId } : {}),
     kind: inc.kind,
     severity: decisionSeverity(inc.severity),
     cause: d.probableCause || inc.cause,

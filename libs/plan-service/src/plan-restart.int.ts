@@ -245,3 +245,99 @@ policies:
     expect(await announce('web-4', 'web', 'cpu_saturation')).toMatchObject({ status: PlanStatus.PLAN_STATUS_BLOCKED });
   });
 });
+
+describe('plan service - an action that failed on an incident, across a restart', () => {
+  let bed: PlanTestBed;
+  let bus: Bus;
+  let handle: ServiceHandle | undefined;
+  let client: PlannerServiceClient | undefined;
+
+  const start = async () => {
+    ({ handle, client } = await startPlanService(bed));
+  };
+  const stop = async () => {
+    client?.close();
+    await handle?.stop();
+    client = handle = undefined;
+  };
+  /** An announcement of incident `incidentId` on `component` (its own anomaly; the first one opens the incident). */
+  const announce = async (component: string, incidentId?: string) => {
+    const d = makeDiagnosis(component, { kind: 'queue', cause: 'dependency_down', ...(incidentId ? { incidentId, announcement: 2 } : {}) });
+    await publishEvent(bus, 'diagnosis', d);
+    return waitFor(async () => (await readEvents(bus, 'plan', component)).find((p) => p.meta!.parentId === d.meta!.id), 10_000, `plan of ${d.meta!.id}`);
+  };
+  /** Publishes a failed outcome of `plan` and waits until the plan service has recorded it. */
+  const failed = async (plan: Plan, verdict: Verdict) => {
+    await publishEvent(
+      bus,
+      'outcome',
+      Outcome.fromPartial({
+        meta: { id: `oc_${plan.meta!.id}`, parentId: `ac_${plan.meta!.id}`, component: plan.meta!.component, timeMs: Date.now(), source: 'execute' },
+        incident: plan.incident,
+        actionId: `ac_${plan.meta!.id}`,
+        verdict,
+      }),
+    );
+    const kv = await new Kvm(bus.js).open(PLANS_BUCKET);
+    await waitFor(async () => ((await kv.get(`${plan.meta!.id}.outcome`))?.value.length ? true : undefined), 10_000, 'the outcome recorded');
+    // The planner hears of it right after the write is acknowledged.
+    await new Promise((r) => setTimeout(r, 300));
+  };
+
+  beforeAll(async () => {
+    bed = await planTestBed('plan-restart-incident', {
+      policies: `
+version: 1
+defaults: { executor: agent, cooldown_s: 0 }
+policies:
+  - { id: dependency-throttle, action: throttle, priority: 90, conditions: { causes: [dependency_down] } }
+  - { id: dependency-restart, action: restart, priority: 30, conditions: { causes: [dependency_down] } }
+`,
+      guardrails: 'stabilisation: { enabled: false }\nblastRadius: { maxFraction: 1 }\n',
+    });
+    bus = bed.bus;
+    await start();
+  });
+
+  afterAll(async () => {
+    await stop();
+    await bed?.close();
+  });
+
+  it('incident - a re-announced incident whose first action failed gets a different action, also after a restart; another incident may still get it', async () => {
+    // Incident A: throttle does nothing; the re-announcement gets restart, and says why.
+    const a1 = await announce('q-1');
+    const incidentA = a1.incident!.incidentId;
+    expect(incidentA).toBe(a1.incident!.anomalyId);
+    expect(a1).toMatchObject({ status: PlanStatus.PLAN_STATUS_DISPATCH, action: 'throttle' });
+    await failed(a1, Verdict.VERDICT_NOT_RECOVERED);
+    const a2 = await announce('q-1', incidentA);
+    expect(a2).toMatchObject({ status: PlanStatus.PLAN_STATUS_DISPATCH, action: 'restart' });
+    expect(a2.incident).toMatchObject({ incidentId: incidentA, announcement: 2 });
+    expect(a2.explanation!.ranking.map((r) => [r.policyId, r.rejectedBecause])).toEqual([
+      ['dependency-throttle', 'throttle already tried on this incident ×1 (not recovered)'],
+      ['dependency-restart', ''],
+    ]);
+    expect(a2.explanation!.summary).toMatch(/^chose restart \(dependency-restart\), rank 2, because throttle already tried on this incident ×1 \(not recovered\); ranked first: /);
+
+    // Incident B (another component): throttle fails; then the plan service restarts.
+    const b1 = await announce('q-2');
+    expect(b1.action).toBe('throttle');
+    await failed(b1, Verdict.VERDICT_ACTION_FAILED);
+    await failed(a2, Verdict.VERDICT_NOT_RECOVERED);
+    await stop();
+    await start();
+
+    const b2 = await announce('q-2', b1.incident!.incidentId);
+    expect(b2).toMatchObject({ status: PlanStatus.PLAN_STATUS_DISPATCH, action: 'restart' });
+    expect(b2.explanation!.ranking[0].rejectedBecause).toBe('throttle already tried on this incident ×1 (action failed)');
+    // Incident A: both actions failed on it — said plainly, nothing done.
+    const a3 = await announce('q-1', incidentA);
+    expect(a3).toMatchObject({ status: PlanStatus.PLAN_STATUS_NO_ACTION, action: '' });
+    expect(a3.explanation!.summary).toBe(
+      `no action: nothing left to try on incident ${incidentA} — every applicable action already failed on it: throttle already tried on this incident ×1 (not recovered); restart already tried on this incident ×1 (not recovered)`,
+    );
+    // A new incident of q-1 may get throttle again.
+    expect((await announce('q-1')).action).toBe('throttle');
+  });
+});

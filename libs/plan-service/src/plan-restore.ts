@@ -1,6 +1,8 @@
 import { toKvKey } from '@x0/bus';
 import { PlanStatus, Verdict, type Outcome } from '@x0/contracts';
+import type { FailedAttempt } from '@x0/decision';
 import type { AdmittedAction, GuardrailOutcome, GuardrailsConfig, RecordedAnomaly, RecordedOutcome } from '@x0/guardrails';
+import { incidentIdOf } from './plan-builder';
 import type { StoredPlans } from './plan-store';
 
 /** What the guardrails are rebuilt from at start (Guardrails.restore's arguments), and what was left out. */
@@ -148,4 +150,29 @@ export function guardrailOutcome(o: Outcome): GuardrailOutcome | undefined {
     default:
       return undefined;
   }
+}
+
+/** The failure an Outcome reports for its incident (not recovered, the action failed); undefined for any other verdict, or without an incident or action. */
+export function failedAttempt(o: Outcome): FailedAttempt | undefined {
+  const inc = o.incident;
+  const incidentId = incidentIdOf(inc);
+  if (!incidentId || !inc?.action) return undefined;
+  const verdict = o.verdict === Verdict.VERDICT_NOT_RECOVERED ? 'not_recovered' : o.verdict === Verdict.VERDICT_ACTION_FAILED ? 'action_failed' : undefined;
+  if (!verdict) return undefined;
+  return { incidentId, action: inc.action, verdict, atMs: o.meta?.timeMs ?? 0, ...(inc.planId ? { planId: inc.planId } : {}) };
+}
+
+/**
+ * The actions that failed on their incident, from the outcomes recorded since `sinceMs` (by
+ * their own time), oldest first: what the planner remembered before a restart (Planner.attempts),
+ * so a lasting incident does not get the same failed action again after one.
+ */
+export function failedAttemptsFromStore(stored: StoredPlans, o: Pick<RebuildOptions, 'sinceMs' | 'owns'>): FailedAttempt[] {
+  const owns = o.owns ?? (() => true);
+  const out: FailedAttempt[] = [];
+  for (const oc of stored.outcomes.values()) {
+    const a = failedAttempt(oc);
+    if (a && a.atMs >= o.sinceMs && owns(oc.meta?.component ?? '')) out.push(a);
+  }
+  return out.sort((x, y) => x.atMs - y.atMs);
 }

@@ -1,10 +1,11 @@
 import type { Bus } from '@x0/bus';
 import { Approval, Outcome, Plan, PlanStatus, Verdict } from '@x0/contracts';
-import type { DecisionEngine } from '@x0/decision';
+import { DecisionEngine, type Policy } from '@x0/decision';
 import { Guardrails, type GuardrailsConfigInput } from '@x0/guardrails';
 import type { Logger, ServiceStats } from '@x0/service-kit';
 import { DecisionClock, PlanRuntime } from './plan-runtime';
 import type { PlanStore } from './plan-store';
+import { makeDiagnosis } from './testing';
 
 const MIN = 60_000;
 
@@ -14,6 +15,8 @@ interface Stored {
   outcomes?: Map<string, Outcome>;
   unreadable?: string[];
   guardrails?: GuardrailsConfigInput;
+  /** A real engine (with policies), for tests that plan; default: one without policies. */
+  engine?: DecisionEngine;
 }
 
 /** A PlanRuntime over stored plans (no bus: restore reads only the store; recording is a no-op); warnings kept. */
@@ -24,7 +27,7 @@ function runtime(plans: Plan[], now: () => number, stored: Stored = {}) {
     recordApproval: async () => undefined,
     recordOutcome: async () => undefined,
   } as unknown as PlanStore;
-  const engine = { policies: () => [] } as unknown as DecisionEngine;
+  const engine = stored.engine ?? ({ policies: () => [] } as unknown as DecisionEngine);
   const warnings: Array<{ key: string; reason: string }> = [];
   const logger = { info: () => undefined, debug: () => undefined, warn: (o: { key: string; reason: string }) => warnings.push(o) } as unknown as Logger;
   const rt = new PlanRuntime({ bus: {} as Bus, logger, stats: {} as ServiceStats, engine, guardrails, clock: new DecisionClock(), explainCache: 10, store, maxDiagnosisAgeMs: 0, maxFeedbackAgeMs: 10 * MIN });
@@ -135,5 +138,81 @@ describe('PlanRuntime.restore', () => {
     // pl_2's outcome delivered again after the restart (recorded, not acked): counted once.
     await handlers.onOutcome(outcomes.get('pl_2')!);
     expect(policyLine()).toBe('circuit_breaker(policy web-restart): ok — 2/3 consecutive failures');
+  });
+});
+
+describe('PlanRuntime - actions that failed on an incident', () => {
+  const makePolicy = (p: Pick<Policy, 'id' | 'action' | 'priority' | 'cooldownS'>): Policy => ({
+    params: {},
+    risk: 'low',
+    enabled: true,
+    dryRun: false,
+    executor: 'agent',
+    description: '',
+    conditions: { component: '*', kinds: [], minSeverity: 'low', causes: [] },
+    ...p,
+  });
+  const policies = [
+    makePolicy({ id: 'dependency-throttle', action: 'throttle', priority: 100, cooldownS: 0 }),
+    makePolicy({ id: 'dependency-failover', action: 'failover', priority: 20, cooldownS: 0 }),
+  ];
+  const guardrails: GuardrailsConfigInput = { stabilisation: { enabled: false } };
+  const throttlePlan = (id: string, incidentId: string, timeMs: number) =>
+    Plan.fromPartial({
+      meta: { id, component: 'demo-queue', timeMs, source: 'plan' },
+      status: PlanStatus.PLAN_STATUS_DISPATCH,
+      action: 'throttle',
+      policyId: 'dependency-throttle',
+      incident: { kind: 'queue', anomalyId: incidentId, incidentId, announcement: 1, planId: id, policyId: 'dependency-throttle', action: 'throttle' },
+    });
+  const failed = (p: Plan, timeMs: number) =>
+    Outcome.fromPartial({ meta: { id: `oc_${p.meta!.id}`, component: 'demo-queue', timeMs, source: 'execute' }, incident: p.incident, verdict: Verdict.VERDICT_NOT_RECOVERED });
+  /** The monitor's re-announcement of incident `incidentId`: a new anomaly, the same incident. */
+  const reannounced = (incidentId: string, timeMs: number) =>
+    makeDiagnosis('demo-queue', { kind: 'queue', cause: 'dependency_down', incidentId, announcement: 2, timeMs, incidentStartMs: timeMs - 2 * MIN });
+  const planFor = (rt: PlanRuntime, incidentId: string, planId: string) => rt.planner.plan({ ...rt.request(reannounced(incidentId, Date.now())), planId });
+
+  it('a failed outcome: the re-announced incident gets the next action, and says why; another incident does not', async () => {
+    const t0 = Date.now() - 3 * MIN;
+    const engine = new DecisionEngine({ policies });
+    const { rt, handlers } = runtime([], () => Date.now(), { guardrails, engine });
+    await rt.restore(t0 - rt.restoreWindowMs());
+    expect(planFor(rt, 'an_1', 'pl_1').action).toBe('throttle');
+    await handlers.onOutcome(failed(throttlePlan('pl_1', 'an_1', t0), t0 + MIN));
+    const d = planFor(rt, 'an_1', 'pl_2');
+    expect(d).toMatchObject({ status: 'dispatch', action: 'failover' });
+    expect(d.explanation.ranking[0].rejectedBecause).toBe('throttle already tried on this incident ×1 (not recovered)');
+    expect(planFor(rt, 'an_7', 'pl_3').action).toBe('throttle');
+  });
+
+  it('a failed outcome recorded before a restart: after it, the incident still does not get that action again', async () => {
+    const t0 = Date.now() - 3 * MIN;
+    const pl1 = throttlePlan('pl_1', 'an_1', t0);
+    const pl2 = throttlePlan('pl_2', 'an_1', t0 + MIN); // the same action again on the same incident (before this fix): ×2
+    const outcomes = new Map([
+      ['pl_1', failed(pl1, t0 + MIN / 2)],
+      ['pl_2', failed(pl2, t0 + 2 * MIN)],
+    ]);
+    const engine = new DecisionEngine({ policies });
+    const { rt, handlers } = runtime([pl1, pl2], () => Date.now(), { guardrails, engine, outcomes });
+    await rt.restore(Date.now() - rt.restoreWindowMs());
+    const d = planFor(rt, 'an_1', 'pl_3');
+    expect(d).toMatchObject({ status: 'dispatch', action: 'failover' });
+    expect(d.explanation.ranking[0].rejectedBecause).toBe('throttle already tried on this incident ×2 (not recovered)');
+    // pl_2's outcome delivered again after the restart: counted once.
+    await handlers.onOutcome(outcomes.get('pl_2')!);
+    expect(planFor(rt, 'an_1', 'pl_4').explanation.ranking[0].rejectedBecause).toBe('throttle already tried on this incident ×2 (not recovered)');
+  });
+
+  it('the memory lasts the guardrails\' restore window: an older failure is not rebuilt', async () => {
+    const engine = new DecisionEngine({ policies });
+    const { rt } = runtime([], () => Date.now(), { guardrails, engine });
+    expect(rt.planner.attempts.retentionMs).toBe(30 * MIN);
+    const old = Date.now() - 31 * MIN;
+    const pl1 = throttlePlan('pl_1', 'an_1', old);
+    const { rt: restarted } = runtime([pl1], () => Date.now(), { guardrails, engine, outcomes: new Map([['pl_1', failed(pl1, old)]]) });
+    await restarted.restore(Date.now() - restarted.restoreWindowMs());
+    expect(restarted.planner.attempts.size).toBe(0);
+    expect(planFor(restarted, 'an_1', 'pl_2').action).toBe('throttle');
   });
 });

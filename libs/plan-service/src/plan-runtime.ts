@@ -2,11 +2,11 @@ import { LruMap, deriveId } from '@x0/core';
 import { createEventConsumer, partitionOf, type Bus, type ConsumerLoop, type ConsumerLoopOptions, type Delivery, type HandleResult } from '@x0/bus';
 import { EVENT_CODECS, eventSubject, type Approval, type Diagnosis, type EventPayloads, type Outcome, type Plan } from '@x0/contracts';
 import type { ComponentActionsRecord } from '@x0/component-actions';
-import { Planner, type DecisionEngine, type PlanRequest } from '@x0/decision';
+import { IncidentAttempts, Planner, type DecisionEngine, type PlanRequest } from '@x0/decision';
 import type { AdmittedAction, Guardrails } from '@x0/guardrails';
 import type { Logger, ServiceStats } from '@x0/service-kit';
 import { buildPlan, planRequest } from './plan-builder';
-import { guardrailOutcome, longestRestorePart, rebuildFromStore } from './plan-restore';
+import { failedAttempt, failedAttemptsFromStore, guardrailOutcome, longestRestorePart, rebuildFromStore } from './plan-restore';
 import type { PlanStore } from './plan-store';
 
 /** A clock that can be held still while one decision is made (guardrails and engine agree on "now"). */
@@ -72,7 +72,10 @@ export class PlanRuntime {
   private stopping?: Promise<void>;
 
   constructor(private readonly o: PlanRuntimeOptions) {
-    this.planner = new Planner({ engine: o.engine, guardrails: o.guardrails });
+    // An incident's failed actions are remembered as long as the guardrails' own memory reaches
+    // back (the restore window as the guardrail settings give it): what a restart rebuilds.
+    const attempts = new IncidentAttempts({ retentionMs: 1000 * longestRestorePart(o.guardrails.config).seconds });
+    this.planner = new Planner({ engine: o.engine, guardrails: o.guardrails, attempts });
     this.recent = new LruMap(o.explainCache);
     const common = { ...o.consumer, bus: o.bus, service: 'plan', logger: o.logger, observer: o.stats };
     this.consumers = [
@@ -112,21 +115,22 @@ export class PlanRuntime {
    * from the recorded outcomes (and the plans' dispatches: a half-open breaker's trial), and the
    * stabilisation window from the plans (one anomaly each) and the recorded recoveries, so a
    * policy whose actions kept failing is not acted on again at once and a flapping component is
-   * still held back. An entry that cannot be used is skipped with a warning. Returns the actions
-   * restored.
+   * still held back; and the actions that failed on their incident (the recorded outcomes), so a
+   * lasting incident does not get the same failed action again after a restart. An entry that
+   * cannot be used is skipped with a warning. Returns the actions restored.
    */
   async restore(sinceMs: number): Promise<AdmittedAction[]> {
     const stored = await this.o.store.since(sinceMs);
     const partition = this.o.consumer?.partition;
-    const rebuilt = rebuildFromStore(stored, {
-      sinceMs,
-      cooldowns: new Map(this.o.engine.policies().map((p) => [p.id, p.cooldownS])),
-      // With partitions, each replica owns its components' guardrails (and is fed only their outcomes).
-      owns: partition ? (component) => partitionOf(eventSubject('plan', component), partition.count) === partition.index : undefined,
-    });
+    // With partitions, each replica owns its components' guardrails (and is fed only their outcomes).
+    const owns = partition ? (component: string) => partitionOf(eventSubject('plan', component), partition.count) === partition.index : undefined;
+    const rebuilt = rebuildFromStore(stored, { sinceMs, cooldowns: new Map(this.o.engine.policies().map((p) => [p.id, p.cooldownS])), owns });
     for (const { key, reason } of rebuilt.skipped) this.o.logger.warn({ key, reason }, 'stored entry in x0_plans cannot be used; not restored into the guardrails');
     const { actions, outcomes, anomalies } = rebuilt;
     this.o.guardrails.restore(actions, { outcomes, anomalies });
+    // The actions that failed on incidents still remembered: not chosen again for them.
+    const failed = failedAttemptsFromStore(stored, { sinceMs, owns });
+    for (const a of failed) this.planner.attempts.record(a);
     for (const a of anomalies) this.member(a.kind ?? '', a.component);
     // An outcome recorded (and fed) just before the restart may be delivered again: counted once.
     for (const oc of stored.outcomes.values()) if (oc.meta?.id) this.replayed.add(oc.meta.id);
@@ -137,6 +141,7 @@ export class PlanRuntime {
           actions: actions.length,
           unfinished: actions.filter((a) => a.inFlight).length,
           outcomes: outcomes.length,
+          failedOnIncidents: failed.length,
           openBreakers: status.breakers.length,
           globalBreaker: status.globalBreaker,
           sinceS: Math.round((Date.now() - sinceMs) / 1000),
@@ -248,6 +253,9 @@ export class PlanRuntime {
   private async onOutcome(o: Outcome): Promise<HandleResult> {
     const inc = o.incident!;
     if (inc.planId && inc.action) await this.o.store.recordOutcome(inc.planId, o);
+    // Not chosen again for this incident (a redelivered outcome of the same plan counts once).
+    const failed = failedAttempt(o);
+    if (failed) this.planner.attempts.record(failed);
     if (!inc.policyId || !inc.action || this.tooOld(o.meta!.timeMs)) return { type: 'ok' };
     // Already counted by the rebuild at start (recorded, then redelivered before its ack).
     if (this.replayed.delete(o.meta!.id)) return { type: 'ok' };

@@ -2,11 +2,23 @@
 import { deriveId } from '@x0/core';
 import { Diagnosis, Severity, type CandidateAction } from '@x0/contracts';
 
-/** A valid Diagnosis for `component` (ids derived from `anomalyId`). */
-export function makeDiagnosis(
-  component: string,
-  o: { anomalyId?: string; kind?: string; severity?: Severity; cause?: string; confidence?: number; candidates?: CandidateAction[]; timeMs?: number } = {},
-): Diagnosis {
+/** What makeDiagnosis lets a test set; the rest is defaulted. */
+export interface DiagnosisOptions {
+  anomalyId?: string;
+  kind?: string;
+  severity?: Severity;
+  cause?: string;
+  confidence?: number;
+  candidates?: CandidateAction[];
+  timeMs?: number;
+  /** The incident the anomaly announces (default: the anomaly's own, announcement 1); a re-announcement names the first anomaly's. */
+  incidentId?: string;
+  incidentStartMs?: number;
+  announcement?: number;
+}
+
+/** A valid Diagnosis for `component` (ids derived from `anomalyId`), of incident `incidentId` (default: its own). */
+export function makeDiagnosis(component: string, o: DiagnosisOptions = {}): Diagnosis {
   const anomalyId = o.anomalyId ?? deriveId('an', component, Math.random());
   const timeMs = o.timeMs ?? Date.now();
   const diagnosisId = deriveId('dg', anomalyId);
@@ -23,6 +35,9 @@ export function makeDiagnosis(
       cause: o.cause ?? 'cpu_saturation',
       diagnosisId,
       detectedMs: timeMs,
+      incidentId: o.incidentId ?? anomalyId,
+      incidentStartMs: o.incidentStartMs ?? timeMs,
+      announcement: o.announcement ?? 1,
     },
     probableCause: o.cause ?? 'cpu_saturation',
     confidence: o.confidence ?? 0.8,
