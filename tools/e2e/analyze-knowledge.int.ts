@@ -142,7 +142,7 @@ describe('analyze with knowledge', () => {
         await consumed(bus, 'knowledge');
         await new Promise((r) => setTimeout(r, 20));
       }
-      const { incidents } = await clients.knowledge.listIncidents({ component: 'web-time', limit: 10 });
+      const { incidents } = await clients.knowledge.listIncidents({ component: 'web-time', limit: 10, incidentId: '' });
       expect(incidents.map((i) => i.id)).toEqual(['an_time2', 'an_time1']);
       for (const i of incidents) {
         expect(i.recordedMs).toBeGreaterThanOrEqual(before);

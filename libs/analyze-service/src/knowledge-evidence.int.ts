@@ -49,6 +49,7 @@ describe('knowledgeEvidence over a real nats-server', () => {
                 incidents: [{ id: `inc-of-${id}`, similarity: 0.9, component: 'web-2', cause: req.cause, action: 'restart', recovered: true, timeToRecoverMs: 1 }],
                 runbooks: [{ id: 'rb-1', title: 'Memory', source: 'm.md', text: 'restart it', score: 1, cause: 'memory_leak', actions: ['restart'] }],
                 error: '',
+                tried: [{ action: 'throttle', attempts: 3, recovered: 0, lastMs: 900 }],
               }).finish(),
             ),
           Number(id.slice(2)) % 2 === 0 ? 30 : 1,
@@ -78,7 +79,7 @@ describe('knowledgeEvidence over a real nats-server', () => {
     let late: (() => void) | undefined;
     const sub = bus.nc.subscribe(KNOWLEDGE_EVIDENCE_SUBJECT, {
       callback: (_err, m) => {
-        late = () => m.respond(EvidenceResponse.encode({ incidents: [], runbooks: [], error: '' }).finish());
+        late = () => m.respond(EvidenceResponse.encode({ incidents: [], runbooks: [], error: '', tried: [] }).finish());
       },
     });
     await bus.nc.flush();
@@ -98,6 +99,7 @@ describe('knowledgeEvidence over a real nats-server', () => {
     incidents: [{ id: `inc-of-${req.anomaly!.meta!.id}`, similarity: 0.5, component: 'web-2', cause: req.cause, action: 'restart', recovered: true, timeToRecoverMs: 1 }],
     runbooks: [],
     error: '',
+    tried: [],
   });
 
   it('gatherMany - one batch request per 64 anomalies, answers matched to anomalies in order', async () => {

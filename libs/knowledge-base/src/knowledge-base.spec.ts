@@ -119,6 +119,18 @@ describe('KnowledgeBase', () => {
     await expect(kb.upsertIncident('inc_4', sig(1, 0), { component: '', kind: 'x' })).rejects.toThrow("'payload.component' must be a non-empty string");
   });
 
+  it('incidents - excludeIncident leaves out every record of one incident (its re-announcements and the record under its id), however many', async () => {
+    const sig = (noise: number) => Float32Array.from({ length: 64 }, (_, i) => Math.sin(5 * (i + 1)) + noise * Math.cos(i * 1.7));
+    // A lasting fault: its opening announcement (an older record, no incident_id) and six re-announcements, all closer than any other incident.
+    await kb.upsertIncident('an_open', sig(0), { component: 'queue', kind: 'lasting' });
+    for (let n = 2; n <= 7; n++) await kb.upsertIncident(`an_re${n}`, sig(0.001 * n), { component: 'queue', kind: 'lasting', incident_id: 'an_open' });
+    await kb.upsertIncident('an_other', sig(0.2), { component: 'queue', kind: 'lasting', incident_id: 'an_other' });
+    await kb.upsertIncident('an_old', sig(0.3), { component: 'queue', kind: 'lasting' });
+    expect((await kb.searchIncidents(sig(0), { k: 2, kind: 'lasting' })).map((h) => h.id)).toEqual(['an_open', 'an_re2']);
+    expect((await kb.searchIncidents(sig(0), { k: 2, kind: 'lasting', excludeIncident: 'an_open' })).map((h) => h.id)).toEqual(['an_other', 'an_old']);
+    expect((await kb.searchIncidents(sig(0), { k: 5, excludeIncident: 'an_open', excludeIds: ['an_other'] })).map((h) => h.id)).not.toContain('an_re3');
+  });
+
   it('incidents - upsertIncidents stores a batch in one write, all or nothing', async () => {
     const sig = (base: number) => Float32Array.from({ length: 64 }, (_, i) => Math.cos(base * (i + 2)));
     const before = await kb.searchIncidents(sig(7), { k: 100 });

@@ -250,17 +250,23 @@ export class KnowledgeBase {
     );
   }
 
-  /** Past incidents most similar to a signature, optionally of one component and/or fault kind. */
+  /**
+   * Past incidents most similar to a signature, optionally of one component and/or fault kind.
+   * `excludeIncident`: leave out every record of that incident — those whose payload's
+   * `incident_id` is it, and the record stored under its id (an older record without
+   * `incident_id` is its own incident) — so a lasting fault is not its own evidence.
+   */
   async searchIncidents(
     signature: Float32Array | readonly number[],
-    options: { k?: number; component?: string; kind?: string; excludeIds?: readonly string[] } = {},
+    options: { k?: number; component?: string; kind?: string; excludeIds?: readonly string[]; excludeIncident?: string } = {},
   ): Promise<IncidentHit[]> {
     await this.start();
     const must: Condition[] = [];
     if (options.component !== undefined) must.push({ key: 'component', match: { value: options.component } });
     if (options.kind !== undefined) must.push({ key: 'kind', match: { value: options.kind } });
-    const exclude = options.excludeIds ?? [];
-    const filter: Filter | undefined = must.length > 0 ? { must } : undefined;
+    const mustNot: Condition[] = options.excludeIncident ? [{ key: 'incident_id', match: { value: options.excludeIncident } }] : [];
+    const exclude = [...(options.excludeIds ?? []), ...(options.excludeIncident ? [options.excludeIncident] : [])];
+    const filter: Filter | undefined = must.length > 0 || mustNot.length > 0 ? { ...(must.length > 0 ? { must } : {}), ...(mustNot.length > 0 ? { mustNot } : {}) } : undefined;
     const k = options.k ?? 5;
     const hits = await this.store.search(this.incidents, { using: 'signature', vector: signature, limit: k + exclude.length, filter });
     return hits

@@ -15,7 +15,7 @@ describe('EvidenceResponder - batch requests', () => {
     embedQuery: async () => new Float32Array(256),
     searchRunbooks: async (query: string) => [{ id: `rb:${query}`, title: 'T', headings: [], source: 's.md', text: 'x', score: 1, cause: '', actions: [], runbookActions: [] }],
   } as unknown as KnowledgeBase;
-  const responder = new EvidenceResponder({} as Bus, kb, pino({ level: 'silent' }), 0);
+  const responder = new EvidenceResponder({ bus: {} as Bus, kb, logger: pino({ level: 'silent' }), cacheMs: 0 });
 
   it('answerBatch - one response per request, in order', async () => {
     const req = EvidenceBatchRequest.encode({
@@ -30,6 +30,34 @@ describe('EvidenceResponder - batch requests', () => {
     const res = await responder.answerBatch(new Uint8Array([0x0a, 0xff, 0xff, 0xff]));
     expect(res.responses).toEqual([]);
     expect(res.error).toMatch(/^not an EvidenceBatchRequest: /);
+  });
+});
+
+describe('EvidenceResponder - a re-announced incident', () => {
+  it('answer - similar incidents leave out the records of the anomaly\'s own incident; what was tried on it comes from its records', async () => {
+    const searched: Array<{ excludeIds?: readonly string[]; excludeIncident?: string }> = [];
+    const kb = {
+      searchIncidents: async (_sig: unknown, o: { excludeIds?: readonly string[]; excludeIncident?: string }) => (searched.push(o), []),
+      embedQuery: async () => new Float32Array(256),
+      searchRunbooks: async () => [],
+    } as unknown as KnowledgeBase;
+    const asked: string[] = [];
+    const incidents = { tried: (id: string) => (asked.push(id), [{ action: 'throttle', attempts: 3, recovered: 0, lastMs: 1000 }]) };
+    const responder = new EvidenceResponder({ bus: {} as Bus, kb, logger: pino({ level: 'silent' }), cacheMs: 0, incidents });
+    const announce = (id: string, incidentId: string, announcement: number) =>
+      EvidenceRequest.encode({ anomaly: Anomaly.fromPartial({ meta: { id }, kind: 'queue', signature: [0.1, 0.2], incidentId, announcement }), cause: '', maxIncidents: 5, maxRunbooks: 1 }).finish();
+
+    const res = await responder.answer(announce('an_5', 'an_1', 5));
+    expect(searched[0]).toMatchObject({ excludeIds: ['an_5'], excludeIncident: 'an_1' });
+    expect(res.tried).toEqual([{ action: 'throttle', attempts: 3, recovered: 0, lastMs: 1000 }]);
+    expect(asked).toEqual(['an_1']);
+
+    // The first announcement (or one from an older monitor, which names no incident) continues nothing.
+    const first = await responder.answer(announce('an_1', 'an_1', 1));
+    const older = await responder.answer(announce('an_9', '', 0));
+    expect([first.tried, older.tried]).toEqual([[], []]);
+    expect(searched.slice(1).map((o) => o.excludeIncident)).toEqual(['an_1', 'an_9']);
+    expect(asked).toEqual(['an_1']);
   });
 });
 
@@ -49,7 +77,7 @@ describe('EvidenceResponder - embedder down', () => {
     } as unknown as KnowledgeBase;
     const logs: Array<{ msg: string; err?: string }> = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
-    const responder = new EvidenceResponder({} as Bus, kb, logger, 0);
+    const responder = new EvidenceResponder({ bus: {} as Bus, kb, logger, cacheMs: 0 });
     const req = EvidenceBatchRequest.encode({ requests: [{ anomaly: Anomaly.fromPartial({ kind: 'web' }), cause: 'disk_full', maxIncidents: 5, maxRunbooks: 1 }] }).finish();
     const res = await responder.answerBatch(req);
     expect(res.responses[0].error).toBe('');
@@ -82,7 +110,7 @@ describe('EvidenceResponder - query embedding', () => {
     await kb.ingestRunbook('disk-full.md', '---\ncause: disk_full\n---\n# Disk full\nFree space on the volume, then restart the writer.\n');
     await kb.ingestRunbook('web-latency.md', '---\ncause: latency_spike\n---\n# Web latency\nA slow web tier: scale_up when the disk is not full.\n');
     embedded.length = 0;
-    const responder = new EvidenceResponder({} as Bus, kb, pino({ level: 'silent' }), 60_000);
+    const responder = new EvidenceResponder({ bus: {} as Bus, kb, logger: pino({ level: 'silent' }), cacheMs: 60_000 });
     const req = EvidenceRequest.encode({ anomaly: Anomaly.fromPartial({ kind: 'web' }), cause: 'disk_full', maxIncidents: 5, maxRunbooks: 2 }).finish();
 
     const res = await responder.answer(req);

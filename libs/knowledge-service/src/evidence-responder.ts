@@ -7,12 +7,24 @@ import {
   EvidenceRequest,
   EvidenceResponse,
   KNOWLEDGE_EVIDENCE_BATCH_SUBJECT,
+  type Anomaly,
+  type IncidentTry,
   KNOWLEDGE_EVIDENCE_SUBJECT,
   type RunbookPassage,
   type SimilarIncident,
 } from '@x0/contracts';
 import type { KnowledgeBase } from '@x0/knowledge-base';
 import type { Logger } from '@x0/service-kit';
+
+/** Where the responder reads what was tried on an incident (the IncidentStore). */
+export interface IncidentHistory {
+  tried(incidentId: string): IncidentTry[];
+}
+
+/** The incident an anomaly announces: its incident_id, or (from an older monitor) its own id. */
+export function incidentOf(anomaly: Anomaly | undefined): string {
+  return anomaly?.incidentId || anomaly?.meta?.id || '';
+}
 
 /** Words of a cause key ("cpu_saturation" → "cpu saturation"). */
 function words(s: string): string {
@@ -31,7 +43,8 @@ export function runbookQuery(req: EvidenceRequest): string {
 
 /**
  * Answers `x0.knowledge.evidence` (queue group "knowledge"): the incidents most similar to an
- * anomaly's signature (same component kind, outcome known) and the runbook passages that
+ * anomaly's signature (same component kind, outcome known; never a record of the anomaly's own
+ * incident), what was already tried on that incident when the anomaly re-announces it, and the runbook passages that
  * match it (searched as the Search RPC searches them: hybrid); and `x0.knowledge.evidence.batch`,
  * the same for several anomalies in one request (one response per request, in order). Runbook
  * answers are cached per query text; ingesting or removing a runbook clears the cache.
@@ -41,12 +54,20 @@ export class EvidenceResponder {
   private batchSub?: Subscription;
   private readonly cache = new LruMap<string, { at: number; passages: RunbookPassage[] }>(1000);
 
-  constructor(
-    private readonly bus: Bus,
-    private readonly kb: KnowledgeBase,
-    private readonly logger: Logger,
-    private readonly cacheMs: number,
-  ) {}
+  private readonly bus: Bus;
+  private readonly kb: KnowledgeBase;
+  private readonly logger: Logger;
+  private readonly cacheMs: number;
+  private readonly incidents?: IncidentHistory;
+
+  /** `incidents`: the recorded outcomes, for what was tried on a re-announced incident (without it, nothing is reported tried). */
+  constructor(options: { bus: Bus; kb: KnowledgeBase; logger: Logger; cacheMs: number; incidents?: IncidentHistory }) {
+    this.bus = options.bus;
+    this.kb = options.kb;
+    this.logger = options.logger;
+    this.cacheMs = options.cacheMs;
+    this.incidents = options.incidents;
+  }
 
   start(): void {
     const sub = this.bus.nc.subscribe(KNOWLEDGE_EVIDENCE_SUBJECT, { queue: 'knowledge' });
@@ -56,7 +77,7 @@ export class EvidenceResponder {
         // Answered concurrently: one slow search must not queue the others.
         this.answer(m.data).then(
           (res) => m.respond(EvidenceResponse.encode(res).finish()),
-          (err) => m.respond(EvidenceResponse.encode({ incidents: [], runbooks: [], error: errorMessage(err) }).finish()),
+          (err) => m.respond(EvidenceResponse.encode({ incidents: [], runbooks: [], error: errorMessage(err), tried: [] }).finish()),
         );
       }
     })().catch(() => undefined);
@@ -98,7 +119,7 @@ export class EvidenceResponder {
     try {
       req = EvidenceRequest.decode(data);
     } catch (err) {
-      return { incidents: [], runbooks: [], error: `not an EvidenceRequest: ${errorMessage(err)}` };
+      return { incidents: [], runbooks: [], error: `not an EvidenceRequest: ${errorMessage(err)}`, tried: [] };
     }
     return this.answerRequest(req);
   }
@@ -116,7 +137,14 @@ export class EvidenceResponder {
       }),
     ]);
     if (errors.length > 0) this.logger.debug({ errors }, 'evidence partly unavailable');
-    return { incidents, runbooks, error: errors.join('; ') };
+    return { incidents, runbooks, error: errors.join('; '), tried: this.tried(req.anomaly) };
+  }
+
+  /** What was tried on the incident a re-announcement continues ([] for a first announcement: nothing can be). */
+  private tried(a: Anomaly | undefined): IncidentTry[] {
+    const incident = incidentOf(a);
+    if (!this.incidents || !incident || incident === a?.meta?.id) return [];
+    return this.incidents.tried(incident);
   }
 
   private async similarIncidents(req: EvidenceRequest): Promise<SimilarIncident[]> {
@@ -126,6 +154,8 @@ export class EvidenceResponder {
       k: req.maxIncidents || 5,
       kind: a.kind || undefined,
       excludeIds: a.meta?.id ? [a.meta.id] : [],
+      // A lasting fault's earlier announcements are not similar past incidents: they are this one.
+      excludeIncident: incidentOf(a) || undefined,
     });
     return hits.map((h) => ({
       id: h.id,

@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import { NotFoundError } from '@x0/core';
 import { openKeyValue, toKvKey, type Bus } from '@x0/bus';
-import { Incident, type Outcome } from '@x0/contracts';
+import { Incident, type IncidentTry, type Outcome } from '@x0/contracts';
 
 /** Bucket holding one Incident (protobuf) per anomaly id. */
 export const INCIDENTS_BUCKET = 'x0_incidents';
@@ -17,8 +17,17 @@ export function incidentFromOutcome(outcome: Outcome, now = Date.now()): Inciden
     timeToRecoverMs: outcome.timeToRecoverMs,
     recordedMs: now,
     outcomeId: outcome.meta!.id,
+    outcomeMs: outcome.meta!.timeMs,
   };
 }
+
+/** The incident a record belongs to: its context's incident id, or for a record from an older monitor its anomaly id. */
+export function incidentIdOf(incident: Incident): string {
+  return incident.context?.incidentId || incident.context?.anomalyId || incident.id;
+}
+
+/** Most records of one incident `ofIncident` reads (the newest): bounds an evidence answer on a fault that lasts for days. */
+export const MAX_INCIDENT_RECORDS = 200;
 
 /**
  * Incidents in NATS KV, with the newest `indexSize` kept in memory (loaded by a KV watch at
@@ -26,10 +35,13 @@ export function incidentFromOutcome(outcome: Outcome, now = Date.now()): Inciden
  */
 export class IncidentStore {
   private readonly recent = new Map<string, Incident>();
+  /** Record ids of the indexed records by incident id (the records of every announcement of a lasting fault). */
+  private readonly byIncident = new Map<string, Set<string>>();
   private stopWatch?: () => void;
 
-  private constructor(
-    private readonly kv: KV,
+  /** A store over an open KV bucket (`open` opens INCIDENTS_BUCKET); `start()` loads the index. */
+  constructor(
+    private readonly kv: Pick<KV, 'put' | 'get' | 'watch' | 'status'>,
     private readonly indexSize: number,
   ) {}
 
@@ -76,24 +88,66 @@ export class IncidentStore {
     return Incident.decode(e.value);
   }
 
-  /** Newest first, optionally for one component. */
-  list(component = '', limit = 50): Incident[] {
-    const all = [...this.recent.values()].filter((i) => !component || i.context?.component === component);
+  /** Newest first, optionally for one component and/or one incident (the records of all its announcements). */
+  list(component = '', limit = 50, incidentId = ''): Incident[] {
+    const from = incidentId ? this.recordsOf(incidentId) : [...this.recent.values()];
+    const all = from.filter((i) => !component || i.context?.component === component);
     all.sort((a, b) => b.recordedMs - a.recordedMs);
     return all.slice(0, limit);
+  }
+
+  /**
+   * What was tried on an incident so far, by action in the order first tried: the indexed
+   * records of that incident id (at most the newest MAX_INCIDENT_RECORDS), tallied. A record
+   * without an action is left out. Read from memory: no KV access.
+   */
+  tried(incidentId: string): IncidentTry[] {
+    const records = this.recordsOf(incidentId)
+      .sort((a, b) => (b.outcomeMs || b.recordedMs) - (a.outcomeMs || a.recordedMs))
+      .slice(0, MAX_INCIDENT_RECORDS)
+      .reverse();
+    const byAction = new Map<string, IncidentTry>();
+    for (const r of records) {
+      const action = r.context?.action;
+      if (!action) continue;
+      const t = byAction.get(action) ?? { action, attempts: 0, recovered: 0, lastMs: 0 };
+      t.attempts++;
+      if (r.recovered) t.recovered++;
+      t.lastMs = Math.max(t.lastMs, r.outcomeMs || r.recordedMs);
+      byAction.set(action, t);
+    }
+    return [...byAction.values()];
   }
 
   get size(): number {
     return this.recent.size;
   }
 
+  private recordsOf(incidentId: string): Incident[] {
+    return [...(this.byIncident.get(incidentId) ?? [])].map((id) => this.recent.get(id)!);
+  }
+
   private index(incident: Incident): void {
-    this.recent.delete(incident.id);
+    this.forget(incident.id);
     this.recent.set(incident.id, incident);
+    const key = incidentIdOf(incident);
+    const ids = this.byIncident.get(key) ?? new Set<string>();
+    ids.add(incident.id);
+    this.byIncident.set(key, ids);
     if (this.recent.size > this.indexSize) {
       // Drop the oldest by record time (the map is in arrival order, close to time order).
-      this.recent.delete(this.recent.keys().next().value!);
+      this.forget(this.recent.keys().next().value!);
     }
+  }
+
+  private forget(id: string): void {
+    const old = this.recent.get(id);
+    if (!old) return;
+    this.recent.delete(id);
+    const key = incidentIdOf(old);
+    const ids = this.byIncident.get(key);
+    ids?.delete(id);
+    if (ids?.size === 0) this.byIncident.delete(key);
   }
 }
 

@@ -8,7 +8,7 @@ import { PolicyStatsStore } from '@x0/policy-stats';
 import { createVectorStore } from '@x0/vector-store';
 import type { ServiceModule } from '@x0/service-kit';
 import { EvidenceResponder } from './evidence-responder';
-import { IncidentStore, incidentFromOutcome } from './incident-store';
+import { IncidentStore, incidentFromOutcome, incidentIdOf } from './incident-store';
 import { knowledgeConfigShape } from './knowledge-config';
 import { RunbookCatalog } from './runbook-catalog';
 import { RunbookRemovals } from './runbook-removals';
@@ -41,7 +41,7 @@ export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
     });
     const embedder = createTextEmbedder({ url: c.EMBEDDINGS_URL, model: c.EMBEDDINGS_MODEL, apiKey: c.EMBEDDINGS_API_KEY, dim: c.EMBEDDINGS_DIM });
     const kb = new KnowledgeBase({ store, embedder });
-    const evidence = new EvidenceResponder(ctx.bus, kb, ctx.logger, c.KNOWLEDGE_RUNBOOK_CACHE_S * 1000);
+    const evidence = new EvidenceResponder({ bus: ctx.bus, kb, logger: ctx.logger, cacheMs: c.KNOWLEDGE_RUNBOOK_CACHE_S * 1000, incidents });
     const runbooks = new RunbookCatalog({ kb, removals: await RunbookRemovals.open(ctx.bus), logger: ctx.logger, onChange: () => evidence.invalidate() });
     ctx.stats.addGauge('knowledge_incidents_indexed', 'Incidents in the in-memory index', () => incidents.size);
 
@@ -62,6 +62,8 @@ export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
           if (ic.signature.length === 0) return [];
           const payload: IncidentPayload = {
             component: ic.component,
+            // Evidence for a re-announcement leaves out the records of its own incident by this.
+            incident_id: incidentIdOf(recorded[i]),
             kind: ic.kind || 'unknown',
             cause: ic.cause,
             action: ic.action,
@@ -101,7 +103,7 @@ export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
     ctx.serve<KnowledgeServiceServer>('x0.v1.KnowledgeService', KnowledgeServiceService, {
       getStatistics: () => ctx.stats.toProto(),
       getIncident: (req) => incidents.get(req.id),
-      listIncidents: (req) => ({ incidents: incidents.list(req.component, req.limit > 0 ? Math.min(req.limit, 1000) : 50) }),
+      listIncidents: (req) => ({ incidents: incidents.list(req.component, req.limit > 0 ? Math.min(req.limit, 1000) : 50, req.incidentId) }),
       getPolicyStats: async (req) => ({ stats: await stats.list(req.component) }),
       search: async (req) => {
         const limit = req.limit > 0 ? Math.min(req.limit, 100) : 5;

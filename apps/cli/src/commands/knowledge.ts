@@ -108,7 +108,7 @@ export function registerIncidents(program: Command): void {
     .option('--json', 'JSON output')
     .action(async (opts: { component?: string; limit: string; json?: boolean }) => {
       await usingClient('x0-incidents', async (client) => {
-        const { incidents } = await client.services.knowledge.listIncidents({ component: opts.component ?? '', limit: Number(opts.limit) || 20 });
+        const { incidents } = await client.services.knowledge.listIncidents({ component: opts.component ?? '', limit: Number(opts.limit) || 20, incidentId: '' });
         if (opts.json) return void process.stdout.write(`${JSON.stringify(incidents)}\n`);
         const rows = [['RECORDED', 'COMPONENT', 'CAUSE', 'ACTION', 'OUTCOME', 'RECOVERY', 'INCIDENT']];
         for (const i of incidents) {

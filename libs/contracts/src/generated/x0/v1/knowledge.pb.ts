@@ -56,6 +56,11 @@ export interface Incident {
   timeToRecoverMs: number;
   recordedMs: number;
   outcomeId: string;
+  /**
+   * Time of the outcome event, ms since the epoch (0 in records written before this field):
+   * with context.incident_start_ms, how long the incident lasted until this outcome.
+   */
+  outcomeMs: number;
 }
 
 export interface GetIncidentRequest {
@@ -65,6 +70,11 @@ export interface GetIncidentRequest {
 export interface ListIncidentsRequest {
   component: string;
   limit: number;
+  /**
+   * Only the records of this incident (IncidentContext.incident_id; for a record from an older
+   * monitor, its anomaly id): the outcomes of every announcement of a lasting fault.
+   */
+  incidentId: string;
 }
 
 export interface ListIncidentsResponse {
@@ -145,11 +155,30 @@ export interface RunbookPassage {
   actions: string[];
 }
 
+/**
+ * What was already tried on the incident an anomaly announces, one action: from the knowledge
+ * service's records of the incident's earlier outcomes (same incident id).
+ */
+export interface IncidentTry {
+  action: string;
+  /** Outcomes recorded for the action on this incident, and how many of them recovered. */
+  attempts: number;
+  recovered: number;
+  /** Time of the latest of those outcomes, ms since the epoch. */
+  lastMs: number;
+}
+
 export interface EvidenceResponse {
+  /** Past incidents similar to the anomaly; never a record of the anomaly's own incident. */
   incidents: SimilarIncident[];
   runbooks: RunbookPassage[];
   /** Set when the evidence could not be gathered (the caller diagnoses without it). */
   error: string;
+  /**
+   * For a re-announcement (the anomaly's incident_id is another anomaly's): what was tried on
+   * its incident so far, by action, in the order first tried; empty when nothing is recorded.
+   */
+  tried: IncidentTry[];
 }
 
 /**
@@ -647,7 +676,16 @@ export const SearchResponse: MessageFns<SearchResponse> = {
 };
 
 function createBaseIncident(): Incident {
-  return { id: "", context: undefined, verdict: 0, recovered: false, timeToRecoverMs: 0, recordedMs: 0, outcomeId: "" };
+  return {
+    id: "",
+    context: undefined,
+    verdict: 0,
+    recovered: false,
+    timeToRecoverMs: 0,
+    recordedMs: 0,
+    outcomeId: "",
+    outcomeMs: 0,
+  };
 }
 
 export const Incident: MessageFns<Incident> = {
@@ -672,6 +710,9 @@ export const Incident: MessageFns<Incident> = {
     }
     if (message.outcomeId !== "") {
       writer.uint32(58).string(message.outcomeId);
+    }
+    if (message.outcomeMs !== 0) {
+      writer.uint32(64).int64(message.outcomeMs);
     }
     return writer;
   },
@@ -745,6 +786,14 @@ export const Incident: MessageFns<Incident> = {
             message.outcomeId = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.outcomeMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -778,6 +827,11 @@ export const Incident: MessageFns<Incident> = {
         : isSet(object.outcome_id)
         ? globalThis.String(object.outcome_id)
         : "",
+      outcomeMs: isSet(object.outcomeMs)
+        ? globalThis.Number(object.outcomeMs)
+        : isSet(object.outcome_ms)
+        ? globalThis.Number(object.outcome_ms)
+        : 0,
     };
   },
 
@@ -804,6 +858,9 @@ export const Incident: MessageFns<Incident> = {
     if (message.outcomeId !== "") {
       obj.outcomeId = message.outcomeId;
     }
+    if (message.outcomeMs !== 0) {
+      obj.outcomeMs = Math.round(message.outcomeMs);
+    }
     return obj;
   },
 
@@ -821,6 +878,7 @@ export const Incident: MessageFns<Incident> = {
     message.timeToRecoverMs = object.timeToRecoverMs ?? 0;
     message.recordedMs = object.recordedMs ?? 0;
     message.outcomeId = object.outcomeId ?? "";
+    message.outcomeMs = object.outcomeMs ?? 0;
     return message;
   },
 };
@@ -893,7 +951,7 @@ export const GetIncidentRequest: MessageFns<GetIncidentRequest> = {
 };
 
 function createBaseListIncidentsRequest(): ListIncidentsRequest {
-  return { component: "", limit: 0 };
+  return { component: "", limit: 0, incidentId: "" };
 }
 
 export const ListIncidentsRequest: MessageFns<ListIncidentsRequest> = {
@@ -903,6 +961,9 @@ export const ListIncidentsRequest: MessageFns<ListIncidentsRequest> = {
     }
     if (message.limit !== 0) {
       writer.uint32(16).uint32(message.limit);
+    }
+    if (message.incidentId !== "") {
+      writer.uint32(26).string(message.incidentId);
     }
     return writer;
   },
@@ -936,6 +997,14 @@ export const ListIncidentsRequest: MessageFns<ListIncidentsRequest> = {
             message.limit = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.incidentId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -952,6 +1021,11 @@ export const ListIncidentsRequest: MessageFns<ListIncidentsRequest> = {
     return {
       component: isSet(object.component) ? globalThis.String(object.component) : "",
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      incidentId: isSet(object.incidentId)
+        ? globalThis.String(object.incidentId)
+        : isSet(object.incident_id)
+        ? globalThis.String(object.incident_id)
+        : "",
     };
   },
 
@@ -963,6 +1037,9 @@ export const ListIncidentsRequest: MessageFns<ListIncidentsRequest> = {
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
+    if (message.incidentId !== "") {
+      obj.incidentId = message.incidentId;
+    }
     return obj;
   },
 
@@ -973,6 +1050,7 @@ export const ListIncidentsRequest: MessageFns<ListIncidentsRequest> = {
     const message = createBaseListIncidentsRequest();
     message.component = object.component ?? "";
     message.limit = object.limit ?? 0;
+    message.incidentId = object.incidentId ?? "";
     return message;
   },
 };
@@ -2108,8 +2186,129 @@ export const RunbookPassage: MessageFns<RunbookPassage> = {
   },
 };
 
+function createBaseIncidentTry(): IncidentTry {
+  return { action: "", attempts: 0, recovered: 0, lastMs: 0 };
+}
+
+export const IncidentTry: MessageFns<IncidentTry> = {
+  encode(message: IncidentTry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.action !== "") {
+      writer.uint32(10).string(message.action);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(16).uint32(message.attempts);
+    }
+    if (message.recovered !== 0) {
+      writer.uint32(24).uint32(message.recovered);
+    }
+    if (message.lastMs !== 0) {
+      writer.uint32(32).int64(message.lastMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IncidentTry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIncidentTry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.attempts = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.recovered = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.lastMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IncidentTry {
+    return {
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      recovered: isSet(object.recovered) ? globalThis.Number(object.recovered) : 0,
+      lastMs: isSet(object.lastMs)
+        ? globalThis.Number(object.lastMs)
+        : isSet(object.last_ms)
+        ? globalThis.Number(object.last_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: IncidentTry): unknown {
+    const obj: any = {};
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.recovered !== 0) {
+      obj.recovered = Math.round(message.recovered);
+    }
+    if (message.lastMs !== 0) {
+      obj.lastMs = Math.round(message.lastMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IncidentTry>, I>>(base?: I): IncidentTry {
+    return IncidentTry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IncidentTry>, I>>(object: I): IncidentTry {
+    const message = createBaseIncidentTry();
+    message.action = object.action ?? "";
+    message.attempts = object.attempts ?? 0;
+    message.recovered = object.recovered ?? 0;
+    message.lastMs = object.lastMs ?? 0;
+    return message;
+  },
+};
+
 function createBaseEvidenceResponse(): EvidenceResponse {
-  return { incidents: [], runbooks: [], error: "" };
+  return { incidents: [], runbooks: [], error: "", tried: [] };
 }
 
 export const EvidenceResponse: MessageFns<EvidenceResponse> = {
@@ -2122,6 +2321,9 @@ export const EvidenceResponse: MessageFns<EvidenceResponse> = {
     }
     if (message.error !== "") {
       writer.uint32(26).string(message.error);
+    }
+    for (const v of message.tried) {
+      IncidentTry.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -2163,6 +2365,14 @@ export const EvidenceResponse: MessageFns<EvidenceResponse> = {
             message.error = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tried.push(IncidentTry.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2184,6 +2394,7 @@ export const EvidenceResponse: MessageFns<EvidenceResponse> = {
         ? object.runbooks.map((e: any) => RunbookPassage.fromJSON(e))
         : [],
       error: isSet(object.error) ? globalThis.String(object.error) : "",
+      tried: globalThis.Array.isArray(object?.tried) ? object.tried.map((e: any) => IncidentTry.fromJSON(e)) : [],
     };
   },
 
@@ -2198,6 +2409,9 @@ export const EvidenceResponse: MessageFns<EvidenceResponse> = {
     if (message.error !== "") {
       obj.error = message.error;
     }
+    if (message.tried?.length) {
+      obj.tried = message.tried.map((e) => IncidentTry.toJSON(e));
+    }
     return obj;
   },
 
@@ -2209,6 +2423,7 @@ export const EvidenceResponse: MessageFns<EvidenceResponse> = {
     message.incidents = object.incidents?.map((e) => SimilarIncident.fromPartial(e)) || [];
     message.runbooks = object.runbooks?.map((e) => RunbookPassage.fromPartial(e)) || [];
     message.error = object.error ?? "";
+    message.tried = object.tried?.map((e) => IncidentTry.fromPartial(e)) || [];
     return message;
   },
 };
