@@ -64,4 +64,59 @@ describe('diagnose', () => {
       ['throttle', 3, 0, 0.2],
     ]);
   });
+
+  describe('a re-announced incident', () => {
+    const START = Date.parse('2026-11-27T07:00:00Z');
+    // Announcement 5 of a lasting dependency outage that opened 13 min 20 s earlier as an_1.
+    const reannounced = () =>
+      Anomaly.fromPartial({
+        ...anomaly([['error_rate', 0.4, 0.005, 1], ['rps', 26, 495, 1]]),
+        meta: { id: 'an_5', parentId: 'mb_5', component: 'demo-queue', timeMs: START + 800_000, source: 'monitor' },
+        incidentId: 'an_1',
+        incidentStartMs: START,
+        announcement: 5,
+      });
+    const runbook = { id: 'rb-1', title: 'Dependency down', text: 'Fail over...', score: 0.7, cause: 'dependency_down', actions: ['throttle', 'failover'] };
+
+    it('summary - names the incident it continues, how long it is open, the announcement and what was tried on it', () => {
+      const d = diagnose(reannounced(), { incidents: [], runbooks: [runbook], tried: [{ action: 'throttle', attempts: 3, recovered: 0 }] });
+      expect(d.incident).toMatchObject({ anomalyId: 'an_5', incidentId: 'an_1', incidentStartMs: START, announcement: 5 });
+      expect(d.summary).toBe(
+        'dependency down on demo-queue (rps, error_rate off baseline); continues incident an_1 (open 13m, announcement 5); tried throttle ×3, not recovered; no similar past incident; runbook: Dependency down',
+      );
+      // Throttle failed three times on this very incident: failover (equal support, untried) first.
+      expect(d.candidates.map((c) => [c.action, c.rationale])).toEqual([
+        ['failover', 'no similar incident used it; recommended by the runbook'],
+        ['throttle', 'no similar incident used it; recommended by the runbook; not recovered ×3 on this incident'],
+      ]);
+    });
+
+    it('summary - nothing recorded yet, a recovery among the attempts, knowledge not answering', () => {
+      expect(diagnose(reannounced(), { incidents: [], runbooks: [], tried: [] }).summary).toContain('; continues incident an_1 (open 13m, announcement 5); no outcome recorded on it yet;');
+      expect(
+        diagnose(reannounced(), {
+          incidents: [],
+          runbooks: [],
+          tried: [
+            { action: 'throttle', attempts: 2, recovered: 1 },
+            { action: 'failover', attempts: 1, recovered: 0 },
+          ],
+        }).summary,
+      ).toContain('; tried throttle ×2 (1 recovered), failover ×1;');
+      expect(diagnose(reannounced()).summary).toContain('; continues incident an_1 (open 13m, announcement 5); no similar past incident');
+      // The announcement that opened the incident continues nothing.
+      const first = Anomaly.fromPartial({ ...reannounced(), meta: { ...reannounced().meta!, id: 'an_1' }, announcement: 1 });
+      expect(diagnose(first, { incidents: [], runbooks: [], tried: [] }).summary).not.toContain('continues');
+    });
+
+    it('evidence - records of its own incident are not similar past incidents: no vote, no citation, no confidence gained', () => {
+      const own = (id: string) => ({ id, similarity: 0.99, cause: 'dependency_down', action: 'throttle', recovered: false });
+      const alone = diagnose(reannounced(), { incidents: [], runbooks: [] });
+      // A knowledge service that does not leave them out itself sends at least the opening announcement's record.
+      const d = diagnose(reannounced(), { incidents: [own('an_1'), own('an_5')], runbooks: [] });
+      expect(d.citations).toEqual([]);
+      expect(d.summary).toContain('no similar past incident');
+      expect(d.confidence).toBe(alone.confidence);
+    });
+  });
 });

@@ -23,10 +23,24 @@ export interface RunbookPassage {
   actions: string[];
 }
 
+/** One action already tried on the incident an anomaly re-announces. */
+export interface TriedAction {
+  action: string;
+  /** Outcomes recorded for it on this incident, and how many recovered. */
+  attempts: number;
+  recovered: number;
+}
+
 /** Evidence gathered for one anomaly (empty on a brand-new system without knowledge). */
 export interface Evidence {
+  /** Similar past incidents: other incidents, never records of the one the anomaly announces. */
   incidents: SimilarIncident[];
   runbooks: RunbookPassage[];
+  /**
+   * What was tried on the anomaly's incident so far (its earlier announcements' outcomes), in
+   * the order first tried; undefined when not known (no knowledge service answered).
+   */
+  tried?: TriedAction[];
 }
 
 export const NO_EVIDENCE: Evidence = { incidents: [], runbooks: [] };
@@ -36,8 +50,13 @@ export const NO_EVIDENCE: Evidence = { incidents: [], runbooks: [] };
  * confirmed or overruled by similar past incidents and matching runbooks), candidate actions
  * with how often each worked on similar incidents, a confidence and the citations.
  */
-export function diagnose(anomaly: Anomaly, evidence: Evidence = NO_EVIDENCE, now = Date.now()): Diagnosis {
+export function diagnose(anomaly: Anomaly, given: Evidence = NO_EVIDENCE, now = Date.now()): Diagnosis {
   const meta = anomaly.meta!;
+  // An anomaly from an older monitor names no incident: it is its own.
+  const incidentId = anomaly.incidentId || meta.id;
+  // A record of this very incident is not a similar past one (a knowledge service that does not
+  // leave them out itself still sends the opening announcement's under the incident's id).
+  const evidence: Evidence = { ...given, incidents: given.incidents.filter((i) => i.id !== incidentId && i.id !== meta.id) };
   const hypotheses = classifyCause(anomaly.metrics);
   const votes = new Map<string, number>();
   for (const h of hypotheses) votes.set(h.cause, (votes.get(h.cause) ?? 0) + h.support);
@@ -52,7 +71,7 @@ export function diagnose(anomaly: Anomaly, evidence: Evidence = NO_EVIDENCE, now
   const totalVotes = ranked.reduce((s, [, w]) => s + w, 0) || 1;
   const confidence = clamp01((weight / totalVotes) * (0.5 + 0.5 * anomaly.score));
 
-  const candidates = candidateActions(cause, evidence);
+  const candidates = candidateActions(cause, evidence, incidentId === meta.id ? [] : (evidence.tried ?? []));
   const citations: Citation[] = [
     ...evidence.incidents.slice(0, 5).map((i) => ({
       kind: 'incident',
@@ -79,8 +98,7 @@ export function diagnose(anomaly: Anomaly, evidence: Evidence = NO_EVIDENCE, now
     action: '',
     actionId: '',
     detectedMs: meta.timeMs,
-    // An anomaly from an older monitor names no incident: it is its own.
-    incidentId: anomaly.incidentId || meta.id,
+    incidentId,
     incidentStartMs: anomaly.incidentStartMs || meta.timeMs,
     announcement: anomaly.announcement || 1,
   };
@@ -88,6 +106,7 @@ export function diagnose(anomaly: Anomaly, evidence: Evidence = NO_EVIDENCE, now
   const summary =
     `${cause.replace(/_/g, ' ')} on ${meta.component}` +
     (top && top.metrics.length > 0 ? ` (${top.metrics.slice(0, 3).join(', ')} off baseline)` : '') +
+    continuation(incident, meta.timeMs, evidence.tried) +
     (evidence.incidents.length > 0 ? `; ${evidence.incidents.length} similar past incident(s)` : '; no similar past incident') +
     (evidence.runbooks.length > 0 ? `; runbook: ${(evidence.runbooks.find((r) => r.cause === cause) ?? evidence.runbooks[0]).title}` : '');
   return Diagnosis.fromPartial({
@@ -101,7 +120,36 @@ export function diagnose(anomaly: Anomaly, evidence: Evidence = NO_EVIDENCE, now
   });
 }
 
-function candidateActions(cause: string, evidence: Evidence): CandidateAction[] {
+/**
+ * For a re-announcement, what the summary says of the incident it continues:
+ * `; continues incident an_1 (open 13m, announcement 5); tried throttle ×3, not recovered`.
+ * '' for the announcement that opened the incident.
+ */
+export function continuation(incident: IncidentContext, timeMs: number, tried: readonly TriedAction[] | undefined): string {
+  if (incident.incidentId === incident.anomalyId) return '';
+  const open = incident.incidentStartMs > 0 && timeMs >= incident.incidentStartMs ? `open ${shortDuration(timeMs - incident.incidentStartMs)}, ` : '';
+  const head = `; continues incident ${incident.incidentId} (${open}announcement ${incident.announcement})`;
+  if (!tried) return head;
+  const acted = tried.filter((t) => t.action && t.attempts > 0);
+  if (acted.length === 0) return `${head}; no outcome recorded on it yet`;
+  const recovered = acted.some((t) => t.recovered > 0);
+  return `${head}; tried ${acted.map((t) => `${t.action} ×${t.attempts}${t.recovered > 0 ? ` (${t.recovered} recovered)` : ''}`).join(', ')}${recovered ? '' : ', not recovered'}`;
+}
+
+/** A duration in the summary's words: 45s, 13m, 2h05m, 3d4h. */
+export function shortDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d${h % 24}h`;
+}
+
+function candidateActions(cause: string, evidence: Evidence, tried: readonly TriedAction[]): CandidateAction[] {
+  // Attempts on this very incident that did not recover (a lasting fault's own history).
+  const failedHere = new Map(tried.map((t) => [t.action, t.attempts - t.recovered]));
   const byAction = new Map<string, { n: number; ok: number; sim: number; runbook: boolean }>();
   for (const i of evidence.incidents) {
     if (!i.action) continue;
@@ -127,11 +175,17 @@ function candidateActions(cause: string, evidence: Evidence): CandidateAction[] 
       // Evidence weight: similarity-weighted success share, plus a little for a runbook mention.
       support: clamp01((e.n > 0 ? (e.ok / e.n) * Math.min(1, e.sim / e.n) : 0) * 0.8 + (e.runbook ? 0.2 : 0)),
       rationale:
-        (e.n > 0 ? `worked on ${e.ok} of ${e.n} similar incident(s)` : 'no similar incident used it') + (e.runbook ? '; recommended by the runbook' : ''),
+        (e.n > 0 ? `worked on ${e.ok} of ${e.n} similar incident(s)` : 'no similar incident used it') +
+        (e.runbook ? '; recommended by the runbook' : '') +
+        (failedHere.get(action) ? `; not recovered ×${failedHere.get(action)} on this incident` : ''),
     }))
-    // Equal support (e.g. the runbook's 0.2 alone): an action that failed on similar incidents
-    // goes after one nobody has tried (it failed 3 times on a lasting fault and still came first).
-    .sort((a, b) => b.support - a.support || a.similarIncidents - a.successes - (b.similarIncidents - b.successes));
+    // Equal support (e.g. the runbook's 0.2 alone): an action that failed on this incident or on
+    // similar ones goes after one nobody has tried (it failed 3 times on a lasting fault and still came first).
+    .sort((a, b) => b.support - a.support || failures(a, failedHere) - failures(b, failedHere));
+}
+
+function failures(c: CandidateAction, failedHere: ReadonlyMap<string, number>): number {
+  return c.similarIncidents - c.successes + (failedHere.get(c.action) ?? 0);
 }
 
 function clamp01(x: number): number {

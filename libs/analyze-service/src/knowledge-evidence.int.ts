@@ -62,6 +62,7 @@ describe('knowledgeEvidence over a real nats-server', () => {
     got.forEach((ev, i) => {
       expect(ev.incidents).toEqual([{ id: `inc-of-an${i}`, similarity: expect.closeTo(0.9, 5), cause: 'memory_leak', action: 'restart', recovered: true }]);
       expect(ev.runbooks).toEqual([{ id: 'rb-1', title: 'Memory', text: 'restart it', score: 1, cause: 'memory_leak', actions: ['restart'] }]);
+      expect(ev.tried).toEqual([{ action: 'throttle', attempts: 3, recovered: 0 }]);
     });
     sub.unsubscribe();
     provider.close?.();

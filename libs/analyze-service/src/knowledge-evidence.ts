@@ -18,7 +18,9 @@ const MAX_BATCH = 64;
 
 /**
  * Evidence from the knowledge service over NATS request/reply (`x0.knowledge.evidence`):
- * similar past incidents and matching runbook passages. Throws UnavailableError when no
+ * similar past incidents (other than the anomaly's own incident: the request carries the
+ * anomaly, whose incident_id the service leaves out), what was tried on a re-announced
+ * incident, and matching runbook passages. Throws UnavailableError when no
  * knowledge service answers within `timeoutMs`, or at once when none is subscribed (the
  * caller then diagnoses from metrics alone). The client library multiplexes the replies over
  * one inbox subscription; `close()` refuses further requests.
@@ -88,6 +90,7 @@ function toEvidence(res: EvidenceResponse): Evidence {
   return {
     incidents: res.incidents.map((i) => ({ id: i.id, similarity: i.similarity, cause: i.cause, action: i.action, recovered: i.recovered })),
     runbooks: res.runbooks.map((r) => ({ id: r.id, title: r.title, text: r.text, score: r.score, cause: r.cause, actions: r.actions })),
+    tried: res.tried.map((t) => ({ action: t.action, attempts: t.attempts, recovered: t.recovered })),
   };
 }
 
