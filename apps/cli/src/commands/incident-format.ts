@@ -11,6 +11,36 @@ export function incidentOutcome(i: Incident): string {
   return `${verdictText(i.verdict)}${i.recovered ? ` in ${(i.timeToRecoverMs / 1000).toFixed(1)} s` : ''}`;
 }
 
+/** A span of time as the incident views print it: `45s`, `13m20s`, `2h05m`, `3d4h`. */
+export function span(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  const m = Math.floor(s / 60);
+  if (m < 24 * 60) return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(m / 1440)}d${Math.floor(m / 60) % 24}h`;
+}
+
+/** The incident a record belongs to: its incident id, or (a record from an older monitor) its anomaly id. */
+export function incidentIdOf(i: Incident): string {
+  return i.context?.incidentId || i.context?.anomalyId || i.id;
+}
+
+/** When a record's incident started: incident_start_ms, or (an older record) its announcement's detection. */
+function startOf(i: Incident): number {
+  return i.context?.incidentStartMs || i.context?.detectedMs || 0;
+}
+
+/**
+ * How long a recovered outcome's incident lasted, from its start to the outcome that confirmed
+ * the recovery (the verification hold included): `15m42s`; undefined when not recovered or
+ * either time is not known (a record written before outcome_ms).
+ */
+export function recoveredAfter(i: Incident): string | undefined {
+  const start = startOf(i);
+  return i.recovered && i.outcomeMs > 0 && start > 0 && i.outcomeMs >= start ? span(i.outcomeMs - start) : undefined;
+}
+
 /** A similarity signature summarised: how many values and their range, not 64 numbers. */
 export function signatureSummary(signature: readonly number[]): string {
   if (signature.length === 0) return '-';
@@ -19,21 +49,29 @@ export function signatureSummary(signature: readonly number[]): string {
 }
 
 /** One incident for `x0 incidents show`: named fields, times in UTC, severity and verdict as words. */
-export function formatIncident(i: Incident): string {
+export function formatIncident(i: Incident, attempts: readonly Incident[] = []): string {
   const c = i.context;
+  const incidentId = incidentIdOf(i);
+  const reannounced = incidentId !== (c?.anomalyId || i.id);
+  const start = c?.incidentStartMs ?? 0;
+  const detected = c?.detectedMs ?? 0;
+  const fromStart = recoveredAfter(i);
   const lines = [
-    `incident   ${i.id}`,
+    `incident   ${i.id}${reannounced ? ` (announcement ${c?.announcement || '?'} of incident ${incidentId})` : ''}`,
     `component  ${c?.component || '-'}${c?.kind ? ` (${c.kind})` : ''}, severity ${severityFromProto(c?.severity ?? 0)}, score ${(c?.score ?? 0).toFixed(3)}`,
-    `detected   ${utcTime(c?.detectedMs ?? 0)} UTC`,
+    ...(start > 0 ? [`started    ${utcTime(start)} UTC (incident ${incidentId})`] : []),
+    `detected   ${utcTime(detected)} UTC${detectedNote(c?.announcement ?? 0, start, detected)}`,
     `metrics    ${c?.metrics.join(', ') || '-'}`,
     `cause      ${c?.cause || '-'}`,
     `action     ${c?.action ? `${c.action}${c.policyId ? ` (policy ${c.policyId})` : ''}` : '-'}`,
-    `outcome    ${incidentOutcome(i)}`,
+    `outcome    ${incidentOutcome(i)}${i.recovered && c?.action ? ` after ${c.action}` : ''}${fromStart ? `, ${fromStart} after the incident started` : ''}`,
     `recorded   ${utcTime(i.recordedMs)} UTC`,
     `signature  ${signatureSummary(c?.signature ?? [])}`,
+    ...(attempts.length > 1 ? [`attempts   ${attempts.length} recorded outcome(s) of incident ${incidentId}, oldest first`, ...attemptLines(attempts, i.id)] : []),
     'ids',
     ...(
       [
+        ['incident', reannounced ? incidentId : ''],
         ['anomaly', c?.anomalyId],
         ['batch', c?.batchId],
         ['diagnosis', c?.diagnosisId],
@@ -48,13 +86,83 @@ export function formatIncident(i: Incident): string {
   return lines.join('\n');
 }
 
+/** After `detected`: which announcement that was and how long after the incident's start (' (announcement 5, 13m20s after the start)'). */
+function detectedNote(announcement: number, start: number, detected: number): string {
+  const parts = [...(announcement > 0 ? [`announcement ${announcement}`] : []), ...(start > 0 && detected > start ? [`${span(detected - start)} after the start`] : [])];
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
+/** The records of one incident under `attempts`: time, announcement, action, outcome; `*` marks the one shown. */
+function attemptLines(attempts: readonly Incident[], shown: string): string[] {
+  const ordered = [...attempts].sort((a, b) => (a.outcomeMs || a.recordedMs) - (b.outcomeMs || b.recordedMs));
+  return ordered.map((a) => {
+    const ann = a.context?.announcement ? `#${a.context.announcement}` : '#?';
+    return `${a.id === shown ? '* ' : '  '}${utcTime(a.outcomeMs || a.recordedMs)}  ${ann.padEnd(4)} ${(a.context?.action || '-').padEnd(11)} ${incidentOutcome(a)}  ${a.id}`;
+  });
+}
+
+/** The rows of one incident gathered from its records (one per outcome), newest record first. */
+export interface IncidentGroup {
+  incidentId: string;
+  /** Its records, oldest first. */
+  records: Incident[];
+}
+
 /**
- * The line under `x0 incidents`: what a row is. The knowledge service records an incident when
- * the outcome of its action arrives, so an incident still open (waiting for approval, or whose
- * actions were all blocked) is not listed yet, and a lasting fault that the monitor re-announces
- * has one row per action tried on it, each under the id of the announcement it answered.
+ * Records grouped by incident (a lasting fault re-announced by the monitor has a record per
+ * action tried, each under its own announcement's id): incidents ordered by their newest record,
+ * newest first; each incident's records oldest first.
  */
-export function incidentsFooter(n: number): string {
-  const what = 'an incident is recorded when the outcome of its action is known: a lasting fault has a row per action tried on it, one still open without an outcome has none yet (x0 pending, x0 audit)';
-  return n === 0 ? `no recorded incident (${what})` : `${n} recorded incident(s) (${what})`;
+export function groupIncidents(records: readonly Incident[]): IncidentGroup[] {
+  const groups = new Map<string, Incident[]>();
+  const newest = (i: Incident) => i.outcomeMs || i.recordedMs;
+  for (const r of [...records].sort((a, b) => newest(b) - newest(a))) {
+    const id = incidentIdOf(r);
+    groups.set(id, [...(groups.get(id) ?? []), r]);
+  }
+  return [...groups].map(([incidentId, rs]) => ({ incidentId, records: rs.reverse() }));
+}
+
+/** What was tried on an incident, by action in the order first tried: `throttle ×3, failover`. */
+export function triedSummary(records: readonly Incident[]): string {
+  const n = new Map<string, number>();
+  for (const r of records) if (r.context?.action) n.set(r.context.action, (n.get(r.context.action) ?? 0) + 1);
+  return [...n].map(([a, k]) => (k > 1 ? `${a} ×${k}` : a)).join(', ') || '-';
+}
+
+/**
+ * The table of `x0 incidents`: one row per incident (not per recorded outcome), with when it
+ * started, what was tried on it, its latest outcome and, once recovered, how long it lasted
+ * (from its start to the outcome that confirmed the recovery; for a record written before
+ * outcome times were kept, the recovery time after the action).
+ */
+export function incidentRows(groups: readonly IncidentGroup[]): string[][] {
+  const rows = [['STARTED', 'COMPONENT', 'CAUSE', 'TRIED', 'LAST OUTCOME', 'RECOVERED AFTER', 'INCIDENT']];
+  for (const g of groups) {
+    const last = g.records[g.records.length - 1];
+    const announcements = Math.max(...g.records.map((r) => r.context?.announcement ?? 0));
+    const starts = g.records.map(startOf).filter((t) => t > 0);
+    rows.push([
+      utcTime(starts.length > 0 ? Math.min(...starts) : 0),
+      last.context?.component || '-',
+      last.context?.cause || '-',
+      triedSummary(g.records),
+      `${verdictText(last.verdict)}${announcements > 1 ? ` (announcement ${last.context?.announcement || '?'})` : ''}`,
+      recoveredAfter(last) ?? (last.recovered ? `${(last.timeToRecoverMs / 1000).toFixed(1)} s after the action` : '-'),
+      g.incidentId,
+    ]);
+  }
+  return rows;
+}
+
+/**
+ * The line under `x0 incidents`: what a row is. The knowledge service records an outcome of an
+ * incident when it arrives, so an incident still open without one (waiting for approval, or
+ * whose actions were all blocked) is not listed yet, and a lasting fault the monitor re-announces
+ * is one row, whatever the number of actions tried on it.
+ */
+export function incidentsFooter(incidents: number, records = incidents): string {
+  const what = 'a row is an incident with the outcomes recorded on it; one still open without an outcome has none yet (x0 pending, x0 audit); x0 incidents show <incident> for each outcome';
+  if (incidents === 0) return `no recorded incident (${what})`;
+  return `${incidents} incident(s) from ${records} recorded outcome(s) (${what})`;
 }

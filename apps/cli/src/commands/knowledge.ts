@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { status } from '@grpc/grpc-js';
 import type { Command } from 'commander';
-import { verdictText } from '@x0/client';
+import { isRpcError } from '@x0/client';
 import { MAX_RUNBOOK_BYTES } from '@x0/knowledge-base';
-import { formatIncident, incidentsFooter, utcTime } from './incident-format';
+import { formatIncident, groupIncidents, incidentIdOf, incidentRows, incidentsFooter } from './incident-format';
 import { fail, table } from './output';
 import { usingClient } from './client-session';
 import { UsageError } from './failure';
@@ -98,44 +99,54 @@ export function registerKnowledge(program: Command): void {
     });
 }
 
+/** Most records `x0 incidents` reads to fill its rows (a row is an incident, which may have many). */
+const MAX_RECORDS = 1000;
+
 /** `x0 incidents [--component c] [--limit n]`, `x0 incidents show <id>`. */
 export function registerIncidents(program: Command): void {
   const cmd = program
     .command('incidents')
-    .description('recorded incidents: what the anomaly was, what was done, what came of it')
+    .description('recorded incidents, one row each (however often the monitor re-announced it): when it started, what was tried, what came of it')
     .option('--component <name>', 'only this component')
-    .option('--limit <n>', 'how many (newest first)', '20')
-    .option('--json', 'JSON output')
+    .option('--limit <n>', 'how many incidents (newest first); with --json, how many recorded outcomes', '20')
+    .option('--json', 'JSON output: the recorded outcomes as the knowledge service returns them (one per action tried)')
     .action(async (opts: { component?: string; limit: string; json?: boolean }) => {
+      const limit = Number(opts.limit) || 20;
       await usingClient('x0-incidents', async (client) => {
-        const { incidents } = await client.services.knowledge.listIncidents({ component: opts.component ?? '', limit: Number(opts.limit) || 20, incidentId: '' });
-        if (opts.json) return void process.stdout.write(`${JSON.stringify(incidents)}\n`);
-        const rows = [['RECORDED', 'COMPONENT', 'CAUSE', 'ACTION', 'OUTCOME', 'RECOVERY', 'INCIDENT']];
-        for (const i of incidents) {
-          rows.push([
-            utcTime(i.recordedMs),
-            i.context?.component ?? '',
-            i.context?.cause || '-',
-            i.context?.action || '-',
-            verdictText(i.verdict),
-            i.recovered ? `${(i.timeToRecoverMs / 1000).toFixed(1)} s` : '-',
-            i.id,
-          ]);
-        }
-        process.stdout.write(`${incidents.length > 0 ? `${table(rows)}\n` : ''}${incidentsFooter(incidents.length)}\n`);
+        const list = (n: number) => client.services.knowledge.listIncidents({ component: opts.component ?? '', limit: n, incidentId: '' });
+        if (opts.json) return void process.stdout.write(`${JSON.stringify((await list(limit)).incidents)}\n`);
+        // Several outcomes per incident: read more records than rows, so the newest `limit` incidents are whole.
+        const { incidents } = await list(Math.min(MAX_RECORDS, limit * 10));
+        const groups = groupIncidents(incidents).slice(0, limit);
+        const records = groups.reduce((n, g) => n + g.records.length, 0);
+        process.stdout.write(`${groups.length > 0 ? `${table(incidentRows(groups))}\n` : ''}${incidentsFooter(groups.length, records)}\n`);
       });
     });
   cmd
     .command('show')
-    .description('one incident, whole: what was detected, diagnosed and done, the outcome, and the ids to follow')
-    .argument('<id>', 'incident (anomaly) id')
+    .description('one recorded outcome, whole: what was detected, diagnosed and done, the outcome, the other outcomes of its incident, and the ids to follow')
+    .argument('<id>', 'a recorded outcome (its anomaly id) or an incident (x0 incidents, INCIDENT): then its latest outcome')
     .option('--json', 'JSON output (the incident as the knowledge service returns it, with the whole signature)')
     .action(async (id: string, opts: { json?: boolean }, show: Command) => {
       // `incidents` has a --json of its own, which takes the flag wherever it is written.
       const json = opts.json || show.parent?.opts<{ json?: boolean }>().json;
       await usingClient('x0-incidents', async (client) => {
-        const incident = await client.services.knowledge.getIncident({ id });
-        process.stdout.write(json ? `${JSON.stringify(incident)}\n` : `${formatIncident(incident)}\n`);
+        const knowledge = client.services.knowledge;
+        // The records of one incident; none when the service cannot filter by incident (an older one).
+        const ofIncident = (incidentId: string) =>
+          knowledge.listIncidents({ component: '', limit: 100, incidentId }).then(
+            (r) => r.incidents.filter((i) => incidentIdOf(i) === incidentId),
+            () => [],
+          );
+        const incident = await knowledge.getIncident({ id }).catch(async (err: unknown) => {
+          // An incident id whose opening announcement has no outcome of its own: its latest one.
+          if (!isRpcError(err) || err.code !== status.NOT_FOUND) throw err;
+          const latest = (await ofIncident(id))[0];
+          if (!latest) throw err;
+          return latest;
+        });
+        if (json) return void process.stdout.write(`${JSON.stringify(incident)}\n`);
+        process.stdout.write(`${formatIncident(incident, await ofIncident(incidentIdOf(incident)))}\n`);
       });
     });
 }
