@@ -1,4 +1,4 @@
-import { EVENT_CODECS, Plan, PlanStatus, eventSubject } from '@x0/contracts';
+import { Anomaly, EVENT_CODECS, Plan, PlanStatus, Severity, eventSubject } from '@x0/contracts';
 import { formatEvent, summarize, toRecord } from './event-feed';
 
 const blocked = (guardrails: string[]) =>
@@ -11,6 +11,23 @@ const blocked = (guardrails: string[]) =>
   });
 
 describe('event summaries', () => {
+  it('anomaly - a re-announcement names the incident it continues, its announcement and how long it has been open; the first does not', () => {
+    const t0 = Date.UTC(2026, 0, 1, 12);
+    const a = (timeMs: number, announcement: number) =>
+      Anomaly.fromPartial({
+        meta: { id: `an_${announcement}`, component: 'db-1', timeMs, source: 'monitor' },
+        severity: Severity.SEVERITY_HIGH,
+        score: 0.93,
+        metrics: [{ metric: 'error_rate', value: 0.41, expected: 0.005, score: 1 }],
+        incidentId: 'an_1',
+        incidentStartMs: t0,
+        announcement,
+      });
+    expect(summarize('anomaly', a(t0, 1))).toBe('high anomaly score=0.93 error_rate=0.410 (expected 0.00500)');
+    expect(summarize('anomaly', a(t0 + 45_000, 2))).toBe('high anomaly score=0.93 error_rate=0.410 (expected 0.00500) — still open: incident an_1, announcement 2, open 45s');
+    expect(summarize('anomaly', a(t0 + 785_000, 14))).toBe('high anomaly score=0.93 error_rate=0.410 (expected 0.00500) — still open: incident an_1, announcement 14, open 13m05s');
+  });
+
   it('blocked plan - the line names the guardrail that stopped it and why', () => {
     const p = blocked(['cooldown: ok', 'stabilisation: blocked — 1 anomaly over 0s; need 2 in a row', 'flapping: ok']);
     expect(summarize('plan', p)).toBe('blocked failover (policy dependency-failover) — stopped by stabilisation: 1 anomaly over 0s; need 2 in a row');

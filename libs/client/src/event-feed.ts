@@ -118,13 +118,21 @@ function record(type: EventRecord['type'], meta: EventMeta | undefined, seq: num
   };
 }
 
+/** For a re-announcement, which incident it continues and for how long it has been open: ` — still open: incident an_…, announcement 3, open 2m10s`. */
+function reannounced(a: EventPayloads['anomaly']): string {
+  if (a.announcement <= 1 || !a.incidentId) return '';
+  const openS = a.incidentStartMs > 0 ? Math.max(0, Math.round(((a.meta?.timeMs ?? 0) - a.incidentStartMs) / 1000)) : -1;
+  const open = openS < 0 ? '' : openS < 60 ? `, open ${openS}s` : `, open ${Math.floor(openS / 60)}m${String(openS % 60).padStart(2, '0')}s`;
+  return ` — still open: incident ${a.incidentId}, announcement ${a.announcement}${open}`;
+}
+
 /** One readable line describing an event. */
 export function summarize<K extends EventType>(type: K, event: EventPayloads[K]): string {
   switch (type) {
     case 'anomaly': {
       const a = event as EventPayloads['anomaly'];
       const top = a.metrics[0];
-      return `${severityFromProto(a.severity)} anomaly score=${a.score.toFixed(2)}${top ? ` ${top.metric}=${fmt(top.value)} (expected ${fmt(top.expected)})` : ''}`;
+      return `${severityFromProto(a.severity)} anomaly score=${a.score.toFixed(2)}${top ? ` ${top.metric}=${fmt(top.value)} (expected ${fmt(top.expected)})` : ''}${reannounced(a)}`;
     }
     case 'diagnosis': {
       const d = event as EventPayloads['diagnosis'];
