@@ -120,6 +120,7 @@ export class Planner {
       success: outcome.recovered,
       dryRun: outcome.dryRun,
       planId: outcome.planId,
+      incidentId: outcome.incidentId,
     });
   }
 

@@ -53,7 +53,7 @@ function restoreOutcome(s: GuardrailsState, o: RecordedOutcome): void {
   if (o.dryRun) return;
   const id = actionId(o);
   breakerFor(s, o.policyId).onOutcome(o.success, o.atMs, id);
-  s.globalBreaker.onOutcome(o.success, o.atMs, id);
+  s.globalBreaker.onOutcome(o.success, o.atMs, id, o.incidentId);
   if (o.success) s.stabilisation.observeRecovery(o.component, o.atMs);
 }
 

@@ -1,4 +1,4 @@
-import { CircuitBreaker } from './circuit-breaker';
+import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker';
 import type { GuardrailsConfig } from './config';
 import { InFlightTracker } from './blast-radius';
 import { SlidingWindowLimiter } from './rate-limiter';
@@ -44,7 +44,8 @@ export function createGuardrailsState(config: GuardrailsConfig): GuardrailsState
     globalRate: new SlidingWindowLimiter(c.rateLimit.global.max, c.rateLimit.global.windowS * 1000),
     inFlight: new InFlightTracker(c.blastRadius.inFlightTimeoutS * 1000),
     breakers: new Map(),
-    globalBreaker: newBreaker(c, c.circuitBreaker.global),
+    // One lasting fault's failures count once: it cannot stop automation for every component alone.
+    globalBreaker: newBreaker(c, c.circuitBreaker.global, { oncePerIncident: true }),
     stabilisation: new StabilisationTracker({
       minConsecutive: c.stabilisation.minConsecutive,
       minPersistMs: c.stabilisation.minPersistS * 1000,
@@ -97,6 +98,6 @@ export function actionId(a: { planId?: string; component: string; action: string
   return `${a.planId ?? ''}\u0000${a.component}\u0000${a.action}`;
 }
 
-function newBreaker(config: GuardrailsConfig, cfg: { failures: number; coolOffS: number }): CircuitBreaker {
-  return new CircuitBreaker(cfg.failures, cfg.coolOffS * 1000, config.blastRadius.inFlightTimeoutS * 1000);
+function newBreaker(config: GuardrailsConfig, cfg: { failures: number; coolOffS: number }, options: CircuitBreakerOptions = {}): CircuitBreaker {
+  return new CircuitBreaker(cfg.failures, cfg.coolOffS * 1000, config.blastRadius.inFlightTimeoutS * 1000, options);
 }

@@ -458,6 +458,37 @@ describe('guardrails', () => {
       expect(g.status().globalBreaker).toBe('open');
     });
 
+    it('global: the failures of one lasting incident count once — it cannot open the breaker alone; the policy breaker counts each', () => {
+      const { g } = only({ circuitBreaker: { policy: { enabled: true, failures: 20, coolOffS: 600 }, global: { enabled: true, failures: 3, coolOffS: 900 } } });
+      const failed = (component: string, planId: string, incidentId: string) =>
+        g.recordOutcome({ component, policyId: 'dependency-throttle', action: 'throttle', planId, incidentId, success: false });
+      for (let i = 0; i < 6; i++) failed('demo-queue', `pl_q${i}`, 'an_queue');
+      const v = g.evaluate(ctx({ component: 'demo-web', policyId: 'web-restart' }));
+      expect(line(v, 'circuit_breaker(global)')).toBe('circuit_breaker(global): ok — 1/3 consecutive failures (6 failed outcomes, one count per incident)');
+      expect(line(g.evaluate(ctx({ component: 'demo-web', policyId: 'dependency-throttle' })), 'circuit_breaker(policy')).toBe(
+        'circuit_breaker(policy dependency-throttle): ok — 6/20 consecutive failures',
+      );
+      failed('demo-web', 'pl_w1', 'an_web');
+      failed('demo-db', 'pl_d1', 'an_db');
+      expect(line(g.evaluate(ctx({ component: 'other' })), 'circuit_breaker(global)')).toBe(
+        'circuit_breaker(global): blocked — open after 8 consecutive failed outcomes on 3 incidents; half-open in 15m',
+      );
+    });
+
+    it('restore - the global breaker counts an incident once when rebuilt too', () => {
+      const { g, clock } = only({ circuitBreaker: { global: { enabled: true, failures: 2, coolOffS: 900 } } });
+      const t0 = clock.now;
+      clock.now = t0 + 5 * 60_000;
+      const failed = (planId: string, atMs: number) => ({ component: 'demo-queue', policyId: 'dependency-throttle', action: 'throttle', planId, incidentId: 'an_queue', success: false, atMs });
+      g.restore(
+        [1, 2, 3].map((i) => ({ component: 'demo-queue', action: 'throttle', atMs: t0 + i * 1000, inFlight: false, planId: `pl_${i}`, policyId: 'dependency-throttle' })),
+        { outcomes: [failed('pl_1', t0 + 60_000), failed('pl_2', t0 + 120_000), failed('pl_3', t0 + 180_000)] },
+      );
+      expect(line(g.evaluate(ctx({ component: 'demo-web' })), 'circuit_breaker(global)')).toBe(
+        'circuit_breaker(global): ok — 1/2 consecutive failures (3 failed outcomes, one count per incident)',
+      );
+    });
+
     it('half-open: only the trial\'s own outcome settles it; an outcome of an action dispatched earlier does not', () => {
       const { g, clock } = only({ circuitBreaker: { policy: { enabled: true, failures: 1, coolOffS: 60 }, global: { enabled: true, failures: 1, coolOffS: 60 } } });
       const restart = (component: string, planId: string) => ctx({ component, planId });

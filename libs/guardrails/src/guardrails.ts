@@ -187,7 +187,8 @@ export class Guardrails {
   /**
    * Feeds the outcome of an admitted action: frees its in-flight slot (with `planId`, only if
    * that plan holds it, as `release()`) and, unless it was a dry run, updates the breakers; a
-   * success also counts as the component's recovery. A half-open breaker is settled only by its
+   * success also counts as the component's recovery. The global breaker counts the failures of
+   * one incident (`incidentId`) once until a success; the policy's counts each. A half-open breaker is settled only by its
    * trial's own outcome (same plan id, component and action as admitted); the outcome of an
    * action dispatched before it went half-open leaves it half-open.
    */
@@ -197,7 +198,7 @@ export class Guardrails {
     if (outcome.dryRun) return;
     const id = actionId(outcome);
     breakerFor(this.state, outcome.policyId).onOutcome(outcome.success, now, id);
-    this.globalBreaker.onOutcome(outcome.success, now, id);
+    this.globalBreaker.onOutcome(outcome.success, now, id, outcome.incidentId);
     if (outcome.success) this.stabilisation.observeRecovery(outcome.component, now);
   }
 

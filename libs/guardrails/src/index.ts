@@ -1,6 +1,6 @@
 export { ApprovalQueue, type ApprovalAudit, type ApprovalQueueOptions, type ApprovalRequest, type PendingApproval } from './approvals';
 export { InFlightTracker } from './blast-radius';
-export { CircuitBreaker, type BreakerCheck, type BreakerState } from './circuit-breaker';
+export { CircuitBreaker, type BreakerCheck, type BreakerState, type CircuitBreakerOptions } from './circuit-breaker';
 export { guardrailsConfigSchema, resolveGuardrailsConfig, type GuardrailsConfig, type GuardrailsConfigInput } from './config';
 export { Guardrails, type GuardrailsOptions, type GuardrailsStatus } from './guardrails';
 export { SlidingWindowLimiter } from './rate-limiter';

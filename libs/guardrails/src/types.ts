@@ -113,6 +113,12 @@ export interface GuardrailOutcome {
    * outcome of an earlier plan leaves a newer plan's slot alone). Omitted: the slot is freed.
    */
   planId?: string;
+  /**
+   * The incident the action was taken for: the global circuit breaker counts the consecutive
+   * failures of one incident once (a lasting fault cannot open it alone). Omitted: each
+   * failure counts.
+   */
+  incidentId?: string;
 }
 
 /** An outcome fed to the guardrails before a restart, at its own time (for Guardrails.restore). */

@@ -132,13 +132,15 @@ export function rebuildFromStore(stored: StoredPlans, o: RebuildOptions): Guardr
 
 /**
  * What an Outcome event tells the guardrails: a success (recovered), a failure (not recovered,
- * the action failed) or a dry run; undefined for any other verdict (it only frees the slot) or
- * without a policy or action.
+ * the action failed) or a dry run, with its incident (the global breaker counts an incident's
+ * failures once); undefined for any other verdict (it only frees the slot) or without a
+ * policy or action.
  */
 export function guardrailOutcome(o: Outcome): GuardrailOutcome | undefined {
   const inc = o.incident;
   if (!inc?.policyId || !inc.action) return undefined;
-  const base = { component: o.meta!.component, policyId: inc.policyId, action: inc.action, ...(inc.planId ? { planId: inc.planId } : {}) };
+  const incidentId = incidentIdOf(inc);
+  const base = { component: o.meta!.component, policyId: inc.policyId, action: inc.action, ...(inc.planId ? { planId: inc.planId } : {}), ...(incidentId ? { incidentId } : {}) };
   switch (o.verdict) {
     case Verdict.VERDICT_RECOVERED:
       return { ...base, success: true };

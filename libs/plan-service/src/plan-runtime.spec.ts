@@ -215,4 +215,18 @@ describe('PlanRuntime - actions that failed on an incident', () => {
     expect(restarted.planner.attempts.size).toBe(0);
     expect(planFor(restarted, 'an_1', 'pl_2').action).toBe('throttle');
   });
+
+  it('the global breaker counts one incident\'s failures once, live and after a restart', async () => {
+    const t0 = Date.now() - 3 * MIN;
+    const plans = [0, 1, 2].map((i) => throttlePlan(`pl_${i}`, 'an_1', t0 + i * 1000));
+    const outcomes = new Map(plans.map((p, i) => [p.meta!.id, failed(p, t0 + (i + 1) * MIN / 2)]));
+    const config: GuardrailsConfigInput = { stabilisation: { enabled: false }, circuitBreaker: { global: { failures: 2 } } };
+    const globalLine = (g: Guardrails) => g.evaluate({ component: 'demo-web', policyId: 'web-restart', action: 'restart', risk: 'low' }).lines.find((l) => l.startsWith('circuit_breaker(global)'));
+    const live = runtime([], () => Date.now(), { guardrails: config });
+    for (const oc of outcomes.values()) await live.handlers.onOutcome(oc);
+    expect(globalLine(live.guardrails)).toBe('circuit_breaker(global): ok — 1/2 consecutive failures (3 failed outcomes, one count per incident)');
+    const restarted = runtime(plans, () => Date.now(), { guardrails: config, outcomes });
+    await restarted.rt.restore(Date.now() - restarted.rt.restoreWindowMs());
+    expect(globalLine(restarted.guardrails)).toBe('circuit_breaker(global): ok — 1/2 consecutive failures (3 failed outcomes, one count per incident)');
+  });
 });
