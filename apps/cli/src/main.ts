@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerComponent } from './commands/component';
 import { registerDemo } from './commands/demo';
 import { registerDetect } from './commands/detect';
 import { registerEvents } from './commands/events';
@@ -28,6 +29,7 @@ const program = new Command('x0')
 
 registerStatus(program);
 registerStats(program);
+registerComponent(program);
 registerEvents(program);
 registerPublish(program);
 registerDemo(program);

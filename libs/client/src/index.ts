@@ -3,3 +3,4 @@ export { createServiceClients, serviceAddresses, GRPC_SERVICE_NAMES, type Servic
 export { publishMetrics, type PublishMetricsOptions } from './metrics-publisher';
 export { eventFeed, formatEvent, toRecord, summarize, verdictText, type EventFeedOptions, type EventRecord } from './event-feed';
 export { isRpcError, rpcErrorMessage } from './rpc-error';
+export { nextComponentHealth } from './component-health';

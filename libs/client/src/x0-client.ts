@@ -1,6 +1,8 @@
 import { connectBus, type Bus } from '@x0/bus';
-import type { Sample, Statistics } from '@x0/contracts';
+import type { ComponentHealth, Sample, Statistics } from '@x0/contracts';
+import { UnavailableError } from '@x0/core';
 import { checkHealth, SERVICE_NAMES, type ServiceName } from '@x0/service-kit';
+import { nextComponentHealth } from './component-health';
 import { eventFeed, type EventFeedOptions, type EventRecord } from './event-feed';
 import { publishMetrics, type PublishMetricsOptions } from './metrics-publisher';
 import { rpcErrorMessage } from './rpc-error';
@@ -53,6 +55,26 @@ export class X0Client {
   /** The loop's events (see eventFeed). */
   async *events(options?: EventFeedOptions): AsyncGenerator<EventRecord> {
     yield* eventFeed(await this.nats(), options);
+  }
+
+  /**
+   * The monitor's next live status of `component` (see nextComponentHealth); undefined when
+   * none arrives within `timeoutMs`. The wait includes connecting to NATS: throws
+   * UnavailableError when NATS cannot be reached or does not connect in that time.
+   */
+  async componentHealth(component: string, timeoutMs = 3000): Promise<ComponentHealth | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new UnavailableError(`NATS did not connect within ${Math.round(timeoutMs / 1000)}s`)), timeoutMs);
+    });
+    let bus: Bus;
+    try {
+      bus = await Promise.race([this.nats(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return nextComponentHealth(bus, component, Math.max(0, deadline - Date.now()));
   }
 
   /** gRPC health of every service, checked in parallel. */

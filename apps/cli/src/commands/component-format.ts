@@ -1,0 +1,126 @@
+import { severityFromProto, type Anomaly, type ComponentHealth, type ComponentStatus, type MetricDeviation } from '@x0/contracts';
+import { span, utcTime } from './incident-format';
+import { table } from './output';
+
+/** The incident open on a component, as the monitor's live status and its anomalies tell it. */
+export interface OpenIncident {
+  /** The incident's id: the id of the anomaly that opened it. */
+  incidentId: string;
+  /** When it started (its opening announcement's sample time), ms since the epoch; 0 when not known. */
+  startMs: number;
+  /** The number of its latest announcement (1 when it was never re-announced); 0 when not known. */
+  announcement: number;
+  /** Its latest announcement's anomaly id, as the live status names it (open_anomaly_id). */
+  latestAnomalyId: string;
+  /** That announcement as ListAnomalies returns it; null when the monitor no longer lists it (restarted since). */
+  latest: Anomaly | null;
+  /** How many of its announcements the monitor lists (those it made since it started). */
+  listed: number;
+}
+
+/** What `x0 component <name>` shows, and prints with --json. */
+export interface ComponentView {
+  /** GetComponentStatus. */
+  status: ComponentStatus;
+  /** The live status read on `x0.status.<component>`; null when none came (liveError says why). */
+  live: ComponentHealth | null;
+  /** Why there is no live status: none within the wait, or NATS could not be reached. */
+  liveError?: string;
+  /** The open incident per the live status; null when none is open, or when there is no live status. */
+  incident: OpenIncident | null;
+}
+
+/**
+ * The open incident named by a live status's `open_anomaly_id` (its latest announcement), from
+ * the monitor's anomalies: `announced` is ListAnomalies of the component (to find that
+ * announcement and so its incident id), `ofIncident` ListAnomalies filtered by that incident id,
+ * both newest first. Without the announcement listed (a restarted monitor lists only what it
+ * made since), the anomaly id stands for the incident and its start and count are unknown.
+ */
+export function openIncident(openAnomalyId: string, announced: readonly Anomaly[], ofIncident: readonly Anomaly[]): OpenIncident {
+  const open = announced.find((a) => a.meta?.id === openAnomalyId);
+  const incidentId = incidentIdOf(open) || openAnomalyId;
+  const listed = ofIncident.filter((a) => incidentIdOf(a) === incidentId);
+  const latest = open ?? listed[0] ?? null;
+  const oldest = listed[listed.length - 1];
+  return {
+    incidentId,
+    startMs: latest?.incidentStartMs || (oldest && incidentIdOf(oldest) === oldest.meta?.id ? (oldest.meta?.timeMs ?? 0) : 0),
+    // An anomaly from an older monitor names no announcement: it is its incident's first.
+    announcement: latest ? latest.announcement || 1 : 0,
+    latestAnomalyId: openAnomalyId,
+    latest,
+    listed: listed.length,
+  };
+}
+
+/** The incident an anomaly announces: its incident_id, or (from an older monitor) its own id; '' for none. */
+export function incidentIdOf(a: Anomaly | undefined): string {
+  return a ? a.incidentId || a.meta?.id || '' : '';
+}
+
+/**
+ * The metrics that moved most in an anomaly (by their contribution to its score), as
+ * `error_rate 0.405 (expected 0.00500, score 1.00)`; at most `n`.
+ */
+export function topMetrics(metrics: readonly MetricDeviation[], n = 3): string[] {
+  return [...metrics]
+    .sort((a, b) => b.score - a.score)
+    .slice(0, n)
+    .map((m) => `${m.metric} ${num(m.value)} (expected ${num(m.expected)}, score ${m.score.toFixed(2)})`);
+}
+
+/** A time with how long ago it was: `2026-11-27 19:30:01 UTC (2s ago)`; `never` when unset. */
+function timeAgo(ms: number, nowMs: number): string {
+  return ms > 0 ? `${utcTime(ms)} UTC (${span(nowMs - ms)} ago)` : 'never';
+}
+
+/** A metric value: three significant digits for small ones, fewer decimals as they grow. */
+function num(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v === 0 ? '0' : v.toPrecision(3);
+}
+
+/** The lines about the incident: open (id, start, announcements, top metrics), none open, or unknown (no live status). */
+function incidentLines(view: ComponentView, nowMs: number): string[] {
+  const lastAnomaly = view.status.lastAnomalyMs > 0 ? `last anomaly ${timeAgo(view.status.lastAnomalyMs, nowMs)}` : 'no anomaly since the monitor started';
+  if (!view.live) return [`incident     unknown: ${view.liveError ?? 'no live status'} (${lastAnomaly})`];
+  const i = view.incident;
+  if (!i) return [`incident     no open incident (${lastAnomaly})`];
+  const lines = [`incident     OPEN ${i.incidentId}${i.startMs > 0 ? `, started ${utcTime(i.startMs)} UTC, open ${span(nowMs - i.startMs)}` : ''}`];
+  const count = i.announcement > 0 ? `${i.announcement} announcement(s)` : 'announcements unknown';
+  if (!i.latest) {
+    lines.push(`             ${count}; latest ${i.latestAnomalyId}, which the monitor no longer lists (restarted since?); x0 events --type anomaly shows it`);
+    return lines;
+  }
+  const latestAt = i.latest.meta?.timeMs ?? 0;
+  const when = latestAt > 0 ? ` ${span(nowMs - latestAt)} ago` : '';
+  lines.push(`             ${count}; latest ${i.latestAnomalyId}${when} (${severityFromProto(i.latest.severity)}, score ${i.latest.score.toFixed(3)})`);
+  const top = topMetrics(i.latest.metrics);
+  lines.push(`top metrics  ${top.length > 0 ? top.join('; ') : '-'}`);
+  return lines;
+}
+
+/**
+ * One component as `x0 component` prints it: what the monitor's GetComponentStatus says (kind,
+ * phase, last sample and score), the incident (from the live status: open with its id, start,
+ * announcements and top metrics; none open; or unknown without a live status), then a table of
+ * its metrics' baselines. `nowMs` is the time "ago" is counted from.
+ */
+export function formatComponent(view: ComponentView, nowMs: number): string {
+  const s = view.status;
+  const live = view.live;
+  const lines = [
+    `component    ${s.component}${s.kind ? ` (${s.kind})` : ''}`,
+    `phase        ${s.phase || '-'}, ${s.samplesSeen} sample(s) seen`,
+    `last sample  ${timeAgo(s.lastSampleMs, nowMs)}`,
+    `last score   ${s.lastScore.toFixed(3)}, severity ${severityFromProto(s.lastSeverity)}`,
+    ...incidentLines(view, nowMs),
+    ...(live ? [`live status  ${utcTime(live.timeMs)} UTC: score ${live.score.toFixed(3)}, severity ${severityFromProto(live.severity)}, ${live.phase || '-'}`] : []),
+    '',
+  ];
+  if (s.metrics.length === 0) return [...lines, 'no metrics yet'].join('\n');
+  const rows = [['METRIC', 'LAST', 'MEAN', 'STDDEV', 'SAMPLES']];
+  for (const m of [...s.metrics].sort((a, b) => a.metric.localeCompare(b.metric))) rows.push([m.metric, num(m.lastValue), num(m.mean), num(m.stddev), String(m.samples)]);
+  return [...lines, table(rows)].join('\n');
+}

@@ -1,0 +1,64 @@
+import { status as grpcStatus } from '@grpc/grpc-js';
+import type { Command } from 'commander';
+import { isRpcError, rpcErrorMessage, type X0Client } from '@x0/client';
+import { subjectToken, type ComponentHealth } from '@x0/contracts';
+import { usingClient } from './client-session';
+import { formatComponent, incidentIdOf, openIncident, type ComponentView, type OpenIncident } from './component-format';
+import { asUsage } from './failure';
+
+/** How long `x0 component` waits for a live status (the monitor publishes one about every second while the component reports). */
+export const LIVE_STATUS_WAIT_MS = 3000;
+
+/** Most anomalies read to find an incident's announcements (the monitor keeps its latest 1000). */
+const MAX_ANOMALIES = 1000;
+
+/** `x0 component <name> [--json]`: one component as the monitor sees it, with its open incident if any. */
+export function registerComponent(program: Command): void {
+  program
+    .command('component')
+    .description('one component as the monitor sees it: phase, last sample and score, the incident open on it now (if any), its metrics')
+    .argument('<name>', 'the component, as it publishes its metrics (x0.metrics.<name>)')
+    .option('--json', 'JSON output: {status, live, liveError?, incident} (status: GetComponentStatus; live: the ComponentHealth read; incident: the open one, or null)')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      asUsage(() => subjectToken(name, 'component'));
+      await usingClient('x0-component', async (client) => {
+        const view = await componentView(client, name);
+        if (opts.json) return void process.stdout.write(`${JSON.stringify(view)}\n`);
+        process.stdout.write(`${formatComponent(view, Date.now())}\n`);
+      });
+    });
+}
+
+/**
+ * Reads what `x0 component` shows: GetComponentStatus, and meanwhile the next live status on
+ * `x0.status.<name>` (LIVE_STATUS_WAIT_MS at most; its absence or NATS being down is said, not
+ * thrown), then the open incident's announcements. Throws for a component the monitor does not
+ * know (NOT_FOUND, said in words) or a monitor that does not answer.
+ */
+async function componentView(client: X0Client, name: string): Promise<ComponentView> {
+  const liveWait: Promise<{ health?: ComponentHealth; error?: string }> = client.componentHealth(name, LIVE_STATUS_WAIT_MS).then(
+    (health) => (health ? { health } : { error: `no live status within ${LIVE_STATUS_WAIT_MS / 1000}s — is the monitor running and is the component reporting?` }),
+    (err: unknown) => ({ error: `no live status: ${rpcErrorMessage(err)}` }),
+  );
+  const status = await client.services.monitor.getComponentStatus({ component: name }).catch((err: unknown) => {
+    if (isRpcError(err) && err.code === grpcStatus.NOT_FOUND) {
+      throw new Error(
+        `component '${name}' not found: the monitor has no sample of it — is the name right, and has it published metrics since the monitor started? (x0 events --component ${name})`,
+        { cause: err },
+      );
+    }
+    throw err;
+  });
+  const live = await liveWait;
+  const openId = live.health?.openAnomalyId ?? '';
+  return { status, live: live.health ?? null, ...(live.error ? { liveError: live.error } : {}), incident: openId ? await incidentOf(client, name, openId) : null };
+}
+
+/** The open incident whose latest announcement is `openAnomalyId`: from ListAnomalies of the component, then of that incident. */
+async function incidentOf(client: X0Client, component: string, openAnomalyId: string): Promise<OpenIncident> {
+  const monitor = client.services.monitor;
+  const announced = (await monitor.listAnomalies({ component, minSeverity: 0, limit: MAX_ANOMALIES, incidentId: '' })).anomalies;
+  const incidentId = incidentIdOf(announced.find((a) => a.meta?.id === openAnomalyId)) || openAnomalyId;
+  const ofIncident = (await monitor.listAnomalies({ component, minSeverity: 0, limit: MAX_ANOMALIES, incidentId })).anomalies;
+  return openIncident(openAnomalyId, announced, ofIncident);
+}
