@@ -63,7 +63,8 @@ function checkBreaker(guard: string, scope: 'global' | 'action', breaker: Circui
 
 function checkCooldown(s: GuardrailsState, ctx: DecisionContext, now: number): GuardrailCheck {
   if (!s.config.cooldown.enabled) return { guard: 'cooldown', status: 'off', scope: 'action', detail: '' };
-  const last = s.cooldowns.get(cooldownKey(ctx.component, ctx.action));
+  const key = cooldownKey(ctx.component, ctx.action);
+  const last = s.cooldowns.get(key);
   const cooldownMs = (ctx.cooldownS ?? s.config.cooldown.defaultS) * 1000;
   s.maxCooldownMs = Math.max(s.maxCooldownMs, cooldownMs);
   // The cooldown of the policy proposing the action now applies, measured from the last one.
@@ -72,10 +73,22 @@ function checkCooldown(s: GuardrailsState, ctx: DecisionContext, now: number): G
       guard: 'cooldown',
       status: 'blocked',
       scope: 'action',
-      detail: `${ctx.action} on ${ctx.component} ${formatDuration(now - last)} ago, cooldown ${formatDuration(cooldownMs)}`,
+      detail: `${cooldownCause(s, key, ctx, now - last, now)}, cooldown ${formatDuration(cooldownMs)}`,
     };
   }
   return { guard: 'cooldown', status: 'ok', scope: 'action', detail: '' };
+}
+
+/**
+ * What started a cooldown: `restart on web-1 45s ago` (it ran), or for an action only put to an
+ * operator `failover on demo-queue put to an operator 30s ago and not approved` (pending,
+ * rejected or expired: it never ran) / `… and approved 10s ago`.
+ */
+function cooldownCause(s: GuardrailsState, key: string, ctx: DecisionContext, agoMs: number, now: number): string {
+  const held = s.heldCooldowns.get(key);
+  if (!held) return `${ctx.action} on ${ctx.component} ${formatDuration(agoMs)} ago`;
+  const decision = held.approvedAtMs !== undefined ? `approved ${formatDuration(now - held.approvedAtMs)} ago` : 'not approved';
+  return `${ctx.action} on ${ctx.component} put to an operator ${formatDuration(agoMs)} ago and ${decision}`;
 }
 
 interface RateGuard {
@@ -108,7 +121,8 @@ function checkBlastRadius(s: GuardrailsState, ctx: DecisionContext, now: number)
   const limit = cfg.maxPerGroup === 0 ? 0 : Math.max(1, Math.min(cfg.maxPerGroup, Math.floor(cfg.maxFraction * size)));
   const n = s.inFlight.count(kind, now);
   if (s.inFlight.has(ctx.component, now)) {
-    return { guard, status: 'ok', scope: 'group', detail: `${ctx.component} already has an action in flight (${n}/${limit})` };
+    // Passing: another action on a component already in flight does not widen the blast radius.
+    return { guard, status: 'ok', scope: 'group', detail: `${n} of ${limit} allowed in flight, ${ctx.component} already among them (another action on it adds none)` };
   }
   if (n >= limit) {
     return { guard, status: 'blocked', scope: 'group', detail: `${n} of ${size} ${kind} components in flight, limit ${limit}` };

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@x0/core';
-import { DEFAULT_GROUP, GLOBAL, actionId, breakerFor, cooldownKey, registerComponent, slotMs, type GuardrailsState } from './guardrails-state';
+import { DEFAULT_GROUP, GLOBAL, actionId, breakerFor, cooldownKey, registerComponent, slotMs, startCooldown, type GuardrailsState } from './guardrails-state';
 import type { AdmittedAction, GuardrailsHistory, RecordedAnomaly, RecordedOutcome } from './types';
 
 /**
@@ -32,8 +32,7 @@ export function restoreState(s: GuardrailsState, actions: readonly AdmittedActio
 }
 
 function restoreAction(s: GuardrailsState, a: AdmittedAction): void {
-  const key = cooldownKey(a.component, a.action);
-  s.cooldowns.set(key, Math.max(s.cooldowns.get(key) ?? a.atMs, a.atMs));
+  startCooldown(s, cooldownKey(a.component, a.action), a.atMs, { heldForApproval: a.heldForApproval ?? false, approvedAtMs: a.approvedAtMs });
   s.maxCooldownMs = Math.max(s.maxCooldownMs, (a.cooldownS ?? s.config.cooldown.defaultS) * 1000);
   s.componentRate.record(a.component, a.atMs);
   s.globalRate.record(GLOBAL, a.atMs);

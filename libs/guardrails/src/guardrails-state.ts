@@ -19,6 +19,11 @@ export interface GuardrailsState {
   dryRun: boolean;
   /** (component, action) → time of the last admitted action. */
   readonly cooldowns: Map<string, number>;
+  /**
+   * (component, action) → the last admitted one was only put to an operator (verdict
+   * needs_approval), and when an operator approved it, if one did: what the cooldown line says.
+   */
+  readonly heldCooldowns: Map<string, { approvedAtMs?: number }>;
   /** The longest cooldown seen: how long pruning keeps a cooldown entry. */
   maxCooldownMs: number;
   readonly componentRate: SlidingWindowLimiter;
@@ -39,6 +44,7 @@ export function createGuardrailsState(config: GuardrailsConfig): GuardrailsState
     config,
     dryRun: c.dryRun,
     cooldowns: new Map(),
+    heldCooldowns: new Map(),
     maxCooldownMs: 0,
     componentRate: new SlidingWindowLimiter(c.rateLimit.component.max, c.rateLimit.component.windowS * 1000),
     globalRate: new SlidingWindowLimiter(c.rateLimit.global.max, c.rateLimit.global.windowS * 1000),
@@ -83,9 +89,25 @@ export function slotMs(config: GuardrailsConfig, heldForApproval: boolean): numb
 /** Forgets cooldowns, rate-window entries and stabilisation records that no longer matter at `now`. */
 export function pruneState(s: GuardrailsState, now: number): void {
   // Another policy may propose the same action with a longer cooldown: keep the longest seen.
-  for (const [key, at] of s.cooldowns) if (now - at >= s.maxCooldownMs) s.cooldowns.delete(key);
+  for (const [key, at] of s.cooldowns) {
+    if (now - at < s.maxCooldownMs) continue;
+    s.cooldowns.delete(key);
+    s.heldCooldowns.delete(key);
+  }
   s.componentRate.prune(now);
   s.stabilisation.prune(now);
+}
+
+/**
+ * Starts the cooldown of (component, action) at `atMs`, noting whether the action was only put
+ * to an operator (`held`) and when it was approved; an older admission leaves a newer one.
+ */
+export function startCooldown(s: GuardrailsState, key: string, atMs: number, held: { heldForApproval: boolean; approvedAtMs?: number }): void {
+  const last = s.cooldowns.get(key);
+  if (last !== undefined && last > atMs) return;
+  s.cooldowns.set(key, atMs);
+  if (held.heldForApproval) s.heldCooldowns.set(key, held.approvedAtMs !== undefined ? { approvedAtMs: held.approvedAtMs } : {});
+  else s.heldCooldowns.delete(key);
 }
 
 /** Key of a (component, action) cooldown. */

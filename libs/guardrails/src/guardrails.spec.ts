@@ -340,6 +340,39 @@ describe('guardrails', () => {
       expect(line(g.evaluate(ctx({ cooldownS: 120 })), 'cooldown')).toBe('cooldown: ok');
     });
 
+    it('a cooldown started by an action only put to an operator says so (not approved / approved), live and restored', () => {
+      const { g, clock } = only({ cooldown: { enabled: true }, approval: { enabled: true, minRisk: 'high' } });
+      const failover = (component: string) => ctx({ component, kind: 'queue', policyId: 'dependency-failover', action: 'failover', risk: 'high', cooldownS: 60, planId: `pl_${component}` });
+      expect(g.admit(failover('demo-queue')).verdict).toBe('needs_approval');
+      expect(g.admit(failover('demo-db')).verdict).toBe('needs_approval');
+      clock.advanceS(20);
+      g.approved('demo-db', 'failover', { planId: 'pl_demo-db' });
+      clock.advanceS(10);
+      expect(line(g.evaluate(failover('demo-queue')), 'cooldown')).toBe('cooldown: blocked — failover on demo-queue put to an operator 30s ago and not approved, cooldown 1m');
+      expect(line(g.evaluate(failover('demo-db')), 'cooldown')).toBe('cooldown: blocked — failover on demo-db put to an operator 30s ago and approved 10s ago, cooldown 1m');
+      // Rejected: it never ran, and the cooldown still keeps it from being put to an operator again at once.
+      g.release('demo-queue', 'failover', 'pl_demo-queue');
+      expect(line(g.evaluate(failover('demo-queue')), 'cooldown')).toBe('cooldown: blocked — failover on demo-queue put to an operator 30s ago and not approved, cooldown 1m');
+      // An action that ran reads as before.
+      g.admit(ctx({ component: 'demo-web', cooldownS: 60 }));
+      clock.advanceS(5);
+      expect(line(g.evaluate(ctx({ component: 'demo-web', cooldownS: 60 })), 'cooldown')).toBe('cooldown: blocked — restart on demo-web 5s ago, cooldown 1m');
+
+      const restored = only({ cooldown: { enabled: true }, approval: { enabled: true, minRisk: 'high' } });
+      const t0 = restored.clock.now;
+      restored.clock.advanceS(30);
+      restored.g.restore([
+        { component: 'demo-queue', action: 'failover', atMs: t0, inFlight: false, planId: 'pl_1', heldForApproval: true },
+        { component: 'demo-db', action: 'failover', atMs: t0, inFlight: true, planId: 'pl_2', heldForApproval: true, approvedAtMs: t0 + 20_000 },
+        { component: 'demo-web', action: 'failover', atMs: t0 - 10_000, inFlight: false, planId: 'pl_3', heldForApproval: true },
+        { component: 'demo-web', action: 'failover', atMs: t0, inFlight: false, planId: 'pl_4' },
+      ]);
+      const cooldown = (component: string) => line(restored.g.evaluate(failover(component)), 'cooldown');
+      expect(cooldown('demo-queue')).toBe('cooldown: blocked — failover on demo-queue put to an operator 30s ago and not approved, cooldown 1m');
+      expect(cooldown('demo-db')).toBe('cooldown: blocked — failover on demo-db put to an operator 30s ago and approved 10s ago, cooldown 1m');
+      expect(cooldown('demo-web')).toBe('cooldown: blocked — failover on demo-web 30s ago, cooldown 1m');
+    });
+
     it('uses the configured default when the policy gives none', () => {
       const { g, clock } = only({ cooldown: { enabled: true, defaultS: 10 } });
       g.admit(ctx({ cooldownS: undefined }));
@@ -392,7 +425,7 @@ describe('guardrails', () => {
       expect(g.evaluate(ctx({ component: 'db-1', kind: 'db' })).verdict).toBe('allow');
       // Another action on a component already in flight does not widen the blast radius.
       expect(line(g.evaluate(ctx({ component: 'web-1', action: 'scale_up' })), 'blast_radius(web)')).toBe(
-        'blast_radius(web): ok — web-1 already has an action in flight (2/2)',
+        'blast_radius(web): ok — 2 of 2 allowed in flight, web-1 already among them (another action on it adds none)',
       );
       g.recordOutcome({ component: 'web-1', policyId: 'web-restart', action: 'restart', success: true });
       expect(g.evaluate(ctx({ component: 'web-3' })).verdict).toBe('allow');
@@ -564,8 +597,9 @@ describe('guardrails', () => {
       g.admit(ctx({ component: `c${i}`, cooldownS: 1 }));
       clock.advance(100);
     }
-    const internals = g as unknown as { cooldowns: Map<string, number>; componentRate: { size: number } };
-    expect(internals.cooldowns.size).toBeLessThan(600);
+    const internals = g as unknown as { state: { cooldowns: Map<string, number>; heldCooldowns: Map<string, unknown> }; componentRate: { size: number } };
+    expect(internals.state.cooldowns.size).toBeLessThan(600);
+    expect(internals.state.heldCooldowns.size).toBeLessThanOrEqual(internals.state.cooldowns.size);
     expect(internals.componentRate.size).toBeLessThan(600);
   });
 });

@@ -13,6 +13,7 @@ import {
   pruneState,
   registerComponent,
   slotMs,
+  startCooldown,
   type GuardrailsState,
 } from './guardrails-state';
 import type { SlidingWindowLimiter } from './rate-limiter';
@@ -50,8 +51,6 @@ export class Guardrails {
   private readonly clock: () => number;
   /** What the checks read and restore() rebuilds (guardrails-state.ts); the fields below are its trackers, for this class's own use. */
   private readonly state: GuardrailsState;
-  /** (component, action) → time of the last admitted action. */
-  private readonly cooldowns: Map<string, number>;
   private readonly componentRate: SlidingWindowLimiter;
   private readonly globalRate: SlidingWindowLimiter;
   private readonly inFlight: InFlightTracker;
@@ -66,7 +65,6 @@ export class Guardrails {
     this.config = resolveGuardrailsConfig(options.config);
     this.clock = options.clock ?? Date.now;
     const s = (this.state = createGuardrailsState(this.config));
-    this.cooldowns = s.cooldowns;
     this.componentRate = s.componentRate;
     this.globalRate = s.globalRate;
     this.inFlight = s.inFlight;
@@ -126,7 +124,7 @@ export class Guardrails {
     const cooldownMs = (ctx.cooldownS ?? this.config.cooldown.defaultS) * 1000;
     const s = this.state;
     s.maxCooldownMs = Math.max(s.maxCooldownMs, cooldownMs);
-    this.cooldowns.set(cooldownKey(ctx.component, ctx.action), now);
+    startCooldown(s, cooldownKey(ctx.component, ctx.action), now, { heldForApproval: verdict.verdict === 'needs_approval' });
     this.componentRate.record(ctx.component, now);
     this.globalRate.record(GLOBAL, now);
     registerComponent(s, ctx.component, ctx.kind);
@@ -181,7 +179,11 @@ export class Guardrails {
   approved(component: string, action: string, options: { planId?: string; atMs?: number } = {}): boolean {
     const now = this.clock();
     const until = (options.atMs ?? now) + this.config.blastRadius.inFlightTimeoutS * 1000;
-    return this.inFlight.extend(component, action, until, now, options.planId);
+    const changed = this.inFlight.extend(component, action, until, now, options.planId);
+    // The cooldown line says it was approved (the cooldown still counts from when it was put to an operator).
+    const held = changed ? this.state.heldCooldowns.get(cooldownKey(component, action)) : undefined;
+    if (held) held.approvedAtMs = options.atMs ?? now;
+    return changed;
   }
 
   /**
