@@ -25,6 +25,14 @@ export {
   type PolicyDocument,
 } from './policy-file';
 export { misspeltCause } from './cause-check';
+export {
+  ApprovalRequests,
+  describeRequest,
+  shortAgo,
+  type ApprovalRequest,
+  type ApprovalRequestsOptions,
+  type RequestDecision,
+} from './approval-requests';
 export { IncidentAttempts, describeAttempts, type AttemptSummary, type FailedAttempt, type FailedVerdict, type IncidentAttemptsOptions } from './incident-attempts';
 export { DEFAULT_ATTEMPTS_RETENTION_MS, Planner, type PlanDecision, type PlanOutcome, type PlanRequest, type PlanStatus, type PlannerOptions } from './planner';
 export { recency, resolveScoringConfig, scoringConfigSchema, type ScoringConfig, type ScoringConfigInput } from './scoring';

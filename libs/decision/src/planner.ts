@@ -1,6 +1,7 @@
 import type { DecisionContext, Guardrails, GuardrailVerdict } from '@x0/guardrails';
 import type { DecisionEngine } from './decision-engine';
 import { rankedAlternative, type DecisionInput, type Explanation, type ScoredPolicy } from './explanation';
+import { ApprovalRequests, describeRequest, shortAgo } from './approval-requests';
 import { IncidentAttempts, describeAttempts } from './incident-attempts';
 import type { OutcomeRecord } from './outcome-stats';
 import type { Policy } from './policy';
@@ -34,6 +35,8 @@ export interface PlanDecision {
   /** Guardrails' verdict for the chosen (or best blocked) policy. */
   verdict?: GuardrailVerdict;
   explanation: Explanation;
+  /** When the engine decided, ms since the epoch. */
+  decidedMs?: number;
 }
 
 /** Dependencies of Planner. */
@@ -44,6 +47,8 @@ export interface PlannerOptions {
   observeOnPlan?: boolean;
   /** The actions that failed on each incident (default: remembered 30 min after an incident's last failure). */
   attempts?: IncidentAttempts;
+  /** The actions put to an operator on each incident and how they ended (default: remembered as long as `attempts`). */
+  requests?: ApprovalRequests;
 }
 
 /** An outcome as the planner learns it (the engine's record plus whether it was a dry run). */
@@ -75,18 +80,28 @@ export class Planner {
   private readonly observeOnPlan: boolean;
   /** The actions that already failed on each incident: fed by recordOutcome(), or directly (a restart's rebuild). */
   readonly attempts: IncidentAttempts;
+  /** The actions put to an operator on each incident: fed by plan() and the approval decisions (ApprovalRequests.decided), or a restart's rebuild. */
+  readonly requests: ApprovalRequests;
 
   constructor(options: PlannerOptions) {
     this.engine = options.engine;
     this.guardrails = options.guardrails;
     this.observeOnPlan = options.observeOnPlan ?? true;
     this.attempts = options.attempts ?? new IncidentAttempts({ retentionMs: DEFAULT_ATTEMPTS_RETENTION_MS });
+    this.requests = options.requests ?? new ApprovalRequests({ retentionMs: this.attempts.retentionMs });
   }
 
-  /** Plans for one diagnosed anomaly; admits (counts) the chosen action in the guardrails. */
+  /**
+   * Plans for one diagnosed anomaly; admits (counts) the chosen action in the guardrails. An
+   * action put to an operator is remembered for the request's incident (see `requests`).
+   */
   plan(req: PlanRequest): PlanDecision {
     if (this.observeOnPlan) this.guardrails.observeAnomaly(req.component, req.kind);
-    return this.run(req, true);
+    const d = this.run(req, true);
+    if (d.status === 'pending_approval' && req.incidentId && req.planId && d.action) {
+      this.requests.asked(req.incidentId, { planId: req.planId, action: d.action, atMs: d.decidedMs ?? Date.now() });
+    }
+    return d;
   }
 
   /**
@@ -132,6 +147,8 @@ export class Planner {
     let firstBlocked: { candidate: ScoredPolicy; verdict: GuardrailVerdict } | undefined;
     /** Candidates passed over because their action already failed on this incident, as explained. */
     const tried: string[] = [];
+    /** How many of `tried` an operator rejected (rather than failed). */
+    let rejected = 0;
     for (let i = 0; i < decision.ranking.length; i++) {
       const candidate = decision.ranking[i];
       // Everything the walk looks at is explained, even past the engine's list of alternatives.
@@ -146,6 +163,15 @@ export class Planner {
         tried.push(explanation.ranking[i].rejectedBecause);
         continue;
       }
+      // An operator said no to it for this incident: not put to one again for the same incident.
+      const rejection = this.requests.rejected(req.incidentId, candidate.policy.action, decision.decidedMs);
+      if (rejection) {
+        const by = rejection.actor ? ` by ${rejection.actor}` : '';
+        explanation.ranking[i].rejectedBecause = `${rejection.action} rejected${by} on this incident ${shortAgo(decision.decidedMs - (rejection.decidedMs ?? rejection.atMs))} ago (${rejection.planId}; not asked again)`;
+        tried.push(explanation.ranking[i].rejectedBecause);
+        rejected++;
+        continue;
+      }
       const ctx = this.context(req, candidate.policy);
       const verdict = admit ? this.guardrails.admit(ctx) : this.guardrails.evaluate(ctx, { assumeAnomaly: this.observeOnPlan });
       if (verdict.verdict !== 'block') {
@@ -158,7 +184,8 @@ export class Planner {
           const because = [...tried, ...(firstBlocked ? ['better-ranked actions were blocked'] : [])].join('; ');
           explanation.summary = `chose ${candidate.policy.action} (${candidate.policy.id}), rank ${i + 1}, because ${because}; ${rankedFirst(explanation.summary)}`;
         }
-        return this.result(candidate.policy, verdict, explanation);
+        if (verdict.verdict === 'needs_approval') this.askedAgain(req, candidate.policy.action, explanation, decision.decidedMs);
+        return { ...this.result(candidate.policy, verdict, explanation), decidedMs: decision.decidedMs };
       }
       const blocking = verdict.checks.filter((c) => c.status === 'blocked');
       explanation.ranking[i].rejectedBecause = `blocked: ${blocking.map((c) => `${c.guard} — ${c.detail}`).join('; ')}`;
@@ -166,7 +193,8 @@ export class Planner {
       if (blocking.some((c) => c.scope !== 'action')) break;
     }
     if (!firstBlocked) {
-      explanation.summary = `no action: nothing left to try on incident ${req.incidentId} — every applicable action already failed on it: ${tried.join('; ')}`;
+      const how = rejected === 0 ? 'already failed on it' : rejected === tried.length ? 'was rejected by an operator for it' : 'already failed on it or was rejected by an operator for it';
+      explanation.summary = `no action: nothing left to try on incident ${req.incidentId} — every applicable action ${how}: ${tried.join('; ')}`;
       return { status: 'no_action', params: {}, dryRun: false, explanation };
     }
     const { candidate, verdict } = firstBlocked;
@@ -174,6 +202,20 @@ export class Planner {
     const alsoTried = tried.length > 0 ? `; not chosen again: ${tried.join('; ')}` : '';
     explanation.summary = `blocked: ${candidate.policy.action} (${candidate.policy.id}) on ${req.component} stopped by guardrails${alsoTried}; ${rankedFirst(explanation.summary)}`;
     return { ...this.result(candidate.policy, verdict, explanation), status: 'blocked' };
+  }
+
+  /**
+   * An action put to an operator again for the same incident says so: the summary names the
+   * earlier requests and how they ended (`asked again: pl_… for failover on this incident expired
+   * unanswered 15m ago; …`), and an evidence line how long the incident has waited for an
+   * operator since its first request.
+   */
+  private askedAgain(req: PlanRequest, action: string, explanation: Explanation, now: number): void {
+    const earlier = this.requests.earlier(req.incidentId, action, now, req.planId);
+    if (earlier.length === 0) return;
+    explanation.summary = `asked again: ${earlier.map((r) => describeRequest(r, now)).join('; ')}; ${explanation.summary}`;
+    const first = this.requests.firstAskedMs(req.incidentId, now) ?? earlier[0].atMs;
+    explanation.evidence.push(`waiting for an operator on incident ${req.incidentId} for ${shortAgo(now - first)} in all (first asked ${new Date(first).toISOString()})`);
   }
 
   private result(policy: Policy, verdict: GuardrailVerdict, explanation: Explanation): PlanDecision {

@@ -1,6 +1,6 @@
 import { toKvKey } from '@x0/bus';
 import { PlanStatus, Verdict, type Outcome } from '@x0/contracts';
-import type { FailedAttempt } from '@x0/decision';
+import type { ApprovalRequests, FailedAttempt, RequestDecision } from '@x0/decision';
 import type { AdmittedAction, GuardrailOutcome, GuardrailsConfig, RecordedAnomaly, RecordedOutcome } from '@x0/guardrails';
 import { incidentIdOf } from './plan-builder';
 import type { StoredPlans } from './plan-store';
@@ -177,4 +177,35 @@ export function failedAttemptsFromStore(stored: StoredPlans, o: Pick<RebuildOpti
     if (a && a.atMs >= o.sinceMs && owns(oc.meta?.component ?? '')) out.push(a);
   }
   return out.sort((x, y) => x.atMs - y.atMs);
+}
+
+/**
+ * Rebuilds what was put to an operator on each incident and how each request ended (see
+ * ApprovalRequests), from the plans stored since `sinceMs` that waited for approval and their
+ * recorded decisions: a restarted plan service still says a request is a repeat, and still does
+ * not put a rejected action to an operator again for the same incident. Returns how many
+ * requests it fed.
+ */
+export function approvalRequestsFromStore(stored: StoredPlans, into: ApprovalRequests, o: Pick<RebuildOptions, 'sinceMs' | 'owns'>): number {
+  const owns = o.owns ?? (() => true);
+  let n = 0;
+  const plans = stored.plans
+    .filter((p) => p.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL && (p.meta?.timeMs ?? 0) >= o.sinceMs && owns(p.meta?.component ?? ''))
+    .sort((a, b) => a.meta!.timeMs - b.meta!.timeMs);
+  for (const p of plans) {
+    const incidentId = incidentIdOf(p.incident);
+    const planId = p.meta?.id ?? '';
+    if (!incidentId || !planId || !p.action) continue;
+    into.asked(incidentId, { planId, action: p.action, atMs: p.meta!.timeMs });
+    n++;
+    const a = stored.approvals.get(toKvKey(planId));
+    const decision = requestDecision(a?.decision);
+    if (a && decision) into.decided(incidentId, { planId, action: p.action, decision, actor: a.actor, atMs: a.meta?.timeMs ?? p.meta!.timeMs });
+  }
+  return n;
+}
+
+/** An Approval's decision as ApprovalRequests knows it; undefined for anything else. */
+export function requestDecision(d: string | undefined): RequestDecision | undefined {
+  return d === 'approved' || d === 'rejected' || d === 'expired' ? d : undefined;
 }

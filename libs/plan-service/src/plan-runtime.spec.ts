@@ -230,3 +230,71 @@ describe('PlanRuntime - actions that failed on an incident', () => {
     expect(globalLine(restarted.guardrails)).toBe('circuit_breaker(global): ok — 1/2 consecutive failures (3 failed outcomes, one count per incident)');
   });
 });
+
+describe('PlanRuntime - an action put to an operator again on the same incident', () => {
+  const makePolicy = (p: Pick<Policy, 'id' | 'action' | 'priority' | 'risk'>): Policy => ({
+    params: {},
+    enabled: true,
+    dryRun: false,
+    executor: 'agent',
+    description: '',
+    cooldownS: 0,
+    conditions: { component: '*', kinds: [], minSeverity: 'low', causes: [] },
+    ...p,
+  });
+  const policies = [
+    makePolicy({ id: 'dependency-failover', action: 'failover', priority: 100, risk: 'high' }),
+    makePolicy({ id: 'dependency-throttle', action: 'throttle', priority: 20, risk: 'low' }),
+  ];
+  const guardrails: GuardrailsConfigInput = { stabilisation: { enabled: false } };
+  const failoverPlan = (id: string, incidentId: string, timeMs: number) =>
+    Plan.fromPartial({
+      meta: { id, component: 'demo-queue', timeMs, source: 'plan' },
+      status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL,
+      action: 'failover',
+      policyId: 'dependency-failover',
+      incident: { kind: 'queue', anomalyId: incidentId, incidentId, announcement: 1, planId: id, policyId: 'dependency-failover', action: 'failover' },
+    });
+  const decided = (planId: string, incidentId: string, decision: string, actor: string, timeMs: number) =>
+    Approval.fromPartial({
+      meta: { id: `ap_${planId}`, component: 'demo-queue', timeMs, source: 'execute' },
+      incident: { kind: 'queue', anomalyId: incidentId, incidentId, planId, action: 'failover' },
+      planId,
+      decision,
+      actor,
+    });
+  const planFor = (rt: PlanRuntime, incidentId: string, planId: string) =>
+    rt.planner.plan({ ...rt.request(makeDiagnosis('demo-queue', { kind: 'queue', cause: 'dependency_down', incidentId, announcement: 5, timeMs: Date.now() })), planId });
+
+  it('an expired request: the next one says it is a repeat, names the expired one and how long the incident has waited (rebuilt at a restart)', async () => {
+    const t0 = Date.now() - 18 * MIN;
+    const pl1 = failoverPlan('pl_1', 'an_1', t0);
+    const engine = new DecisionEngine({ policies });
+    const { rt } = runtime([pl1], () => Date.now(), { guardrails, engine, approvals: new Map([['pl_1', decided('pl_1', 'an_1', 'expired', 'system', t0 + 15 * MIN)]]) });
+    await rt.restore(Date.now() - rt.restoreWindowMs());
+    const d = planFor(rt, 'an_1', 'pl_2');
+    expect(d).toMatchObject({ status: 'pending_approval', action: 'failover' });
+    expect(d.explanation.summary).toMatch(/^asked again: pl_1 for failover on this incident expired unanswered 3m ago; chose failover/);
+    expect(d.explanation.evidence).toContain(`waiting for an operator on incident an_1 for 18m in all (first asked ${new Date(t0).toISOString()})`);
+  });
+
+  it('a rejected request: the action is not put to an operator again for the same incident (live and after a restart); another incident is asked', async () => {
+    const engine = new DecisionEngine({ policies });
+    const { rt, handlers } = runtime([], () => Date.now(), { guardrails, engine });
+    await rt.restore(Date.now() - rt.restoreWindowMs());
+    const first = planFor(rt, 'an_1', 'pl_1');
+    expect(first).toMatchObject({ status: 'pending_approval', action: 'failover' });
+    const rejection = decided('pl_1', 'an_1', 'rejected', 'alice', Date.now());
+    await handlers.onApproval(rejection);
+    const again = planFor(rt, 'an_1', 'pl_2');
+    expect(again).toMatchObject({ status: 'dispatch', action: 'throttle' });
+    expect(again.explanation.ranking[0].rejectedBecause).toBe('failover rejected by alice on this incident 0s ago (pl_1; not asked again)');
+    expect(again.explanation.summary).toMatch(/^chose throttle \(dependency-throttle\), rank 2, because failover rejected by alice on this incident 0s ago/);
+    expect(planFor(rt, 'an_9', 'pl_3')).toMatchObject({ status: 'pending_approval', action: 'failover' });
+
+    const stored = [failoverPlan('pl_1', 'an_1', first.decidedMs!)];
+    const restarted = runtime(stored, () => Date.now(), { guardrails, engine: new DecisionEngine({ policies }), approvals: new Map([['pl_1', rejection]]) });
+    await restarted.rt.restore(Date.now() - restarted.rt.restoreWindowMs());
+    expect(planFor(restarted.rt, 'an_1', 'pl_4')).toMatchObject({ status: 'dispatch', action: 'throttle' });
+  });
+});

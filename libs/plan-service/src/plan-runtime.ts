@@ -2,11 +2,11 @@ import { LruMap, deriveId } from '@x0/core';
 import { createEventConsumer, partitionOf, type Bus, type ConsumerLoop, type ConsumerLoopOptions, type Delivery, type HandleResult } from '@x0/bus';
 import { EVENT_CODECS, eventSubject, type Approval, type Diagnosis, type EventPayloads, type Outcome, type Plan } from '@x0/contracts';
 import type { ComponentActionsRecord } from '@x0/component-actions';
-import { IncidentAttempts, Planner, type DecisionEngine, type PlanRequest } from '@x0/decision';
+import { ApprovalRequests, IncidentAttempts, Planner, type DecisionEngine, type PlanRequest } from '@x0/decision';
 import type { AdmittedAction, Guardrails } from '@x0/guardrails';
 import type { Logger, ServiceStats } from '@x0/service-kit';
-import { buildPlan, planRequest } from './plan-builder';
-import { failedAttempt, failedAttemptsFromStore, guardrailOutcome, longestRestorePart, rebuildFromStore } from './plan-restore';
+import { buildPlan, incidentIdOf, planRequest } from './plan-builder';
+import { approvalRequestsFromStore, failedAttempt, failedAttemptsFromStore, guardrailOutcome, longestRestorePart, rebuildFromStore, requestDecision } from './plan-restore';
 import type { PlanStore } from './plan-store';
 
 /** A clock that can be held still while one decision is made (guardrails and engine agree on "now"). */
@@ -74,8 +74,11 @@ export class PlanRuntime {
   constructor(private readonly o: PlanRuntimeOptions) {
     // An incident's failed actions are remembered as long as the guardrails' own memory reaches
     // back (the restore window as the guardrail settings give it): what a restart rebuilds.
-    const attempts = new IncidentAttempts({ retentionMs: 1000 * longestRestorePart(o.guardrails.config).seconds });
-    this.planner = new Planner({ engine: o.engine, guardrails: o.guardrails, attempts });
+    // So are the requests put to an operator on each incident and how they ended.
+    const retentionMs = 1000 * longestRestorePart(o.guardrails.config).seconds;
+    const attempts = new IncidentAttempts({ retentionMs });
+    const requests = new ApprovalRequests({ retentionMs });
+    this.planner = new Planner({ engine: o.engine, guardrails: o.guardrails, attempts, requests });
     this.recent = new LruMap(o.explainCache);
     const common = { ...o.consumer, bus: o.bus, service: 'plan', logger: o.logger, observer: o.stats };
     this.consumers = [
@@ -131,6 +134,8 @@ export class PlanRuntime {
     // The actions that failed on incidents still remembered: not chosen again for them.
     const failed = failedAttemptsFromStore(stored, { sinceMs, owns });
     for (const a of failed) this.planner.attempts.record(a);
+    // What was put to an operator on each incident and how it ended: a repeat says so, a rejection stands.
+    const requests = approvalRequestsFromStore(stored, this.planner.requests, { sinceMs, owns });
     for (const a of anomalies) this.member(a.kind ?? '', a.component);
     // An outcome recorded (and fed) just before the restart may be delivered again: counted once.
     for (const oc of stored.outcomes.values()) if (oc.meta?.id) this.replayed.add(oc.meta.id);
@@ -142,6 +147,7 @@ export class PlanRuntime {
           unfinished: actions.filter((a) => a.inFlight).length,
           outcomes: outcomes.length,
           failedOnIncidents: failed.length,
+          operatorRequests: requests,
           openBreakers: status.breakers.length,
           globalBreaker: status.globalBreaker,
           sinceS: Math.round((Date.now() - sinceMs) / 1000),
@@ -277,6 +283,9 @@ export class PlanRuntime {
     const planId = a.planId || a.incident?.planId || '';
     if (planId) await this.o.store.recordApproval(planId, a);
     const inc = a.incident;
+    // How the request ended, for the incident's next request (a repeat says so; a rejection stands).
+    const decision = requestDecision(a.decision);
+    if (decision && inc?.action) this.planner.requests.decided(incidentIdOf(inc), { planId, action: inc.action, decision, actor: a.actor, atMs: a.meta!.timeMs });
     if (!inc?.action || this.tooOld(a.meta!.timeMs)) return { type: 'ok' };
     if (a.decision === 'approved') {
       this.o.guardrails.approved(a.meta!.component, inc.action, { planId: planId || undefined, atMs: a.meta!.timeMs });

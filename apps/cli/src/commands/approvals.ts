@@ -5,7 +5,7 @@ import { errorMessage } from '@x0/core';
 import { table } from './output';
 import { withClient } from './client-session';
 import { UsageError } from './failure';
-import { meanwhile } from './pending-format';
+import { askedBefore, meanwhile, type PendingRequest } from './pending-format';
 
 /** `x0 pending`, `x0 approve <plan-id>`, `x0 reject <plan-id>`, `x0 actions [component]`: the execute service. */
 export function registerApprovals(program: Command): void {
@@ -25,10 +25,18 @@ export function registerApprovals(program: Command): void {
           return;
         }
         const now = Date.now();
-        const { records, error } = await eventsSince(client, Math.min(...pending.map((p) => p.requestedMs)));
+        // Each plan's incident (for ASKED BEFORE): the events are read from the incident's start.
+        const plans = await Promise.all(pending.map((p) => client.services.plan.explain({ planId: p.planId }).catch(() => undefined)));
+        const requests: PendingRequest[] = pending.map((p, i) => ({ ...p, incidentId: plans[i]?.incident?.incidentId || plans[i]?.incident?.anomalyId || '' }));
+        const starts = plans.map((pl, i) => Math.min(pending[i].requestedMs, pl?.incident?.incidentStartMs || pending[i].requestedMs));
+        const { records, error } = await eventsSince(client, Math.min(...starts));
         const since = meanwhile(pending, records, now);
-        const rows = [['PLAN', 'COMPONENT', 'ACTION', 'WAITING', 'EXPIRES IN', 'WHY', 'SINCE THEN']];
-        for (const p of pending) rows.push([p.planId, p.component, p.action, secs(now - p.requestedMs), secs(p.expiresMs - now), p.reason, error ? '?' : (since.get(p.planId) ?? '-')]);
+        const before = askedBefore(requests, records, now);
+        const rows = [['PLAN', 'COMPONENT', 'ACTION', 'WAITING', 'EXPIRES IN', 'WHY', 'SINCE THEN', 'ASKED BEFORE']];
+        for (const p of pending) {
+          const known = error || !requests.find((r) => r.planId === p.planId)?.incidentId ? '?' : (before.get(p.planId) ?? '-');
+          rows.push([p.planId, p.component, p.action, secs(now - p.requestedMs), secs(p.expiresMs - now), p.reason, error ? '?' : (since.get(p.planId) ?? '-'), known]);
+        }
         process.stdout.write(`${table(rows)}\n`);
         if (error) process.stdout.write(`SINCE THEN unknown: the events could not be read (${error})\n`);
         process.stdout.write('x0 approve <plan> [--reason ...] | x0 reject <plan> [--reason ...]; x0 explain <plan> says why; x0 audit --component <c> tells the rest\n');
@@ -73,7 +81,7 @@ export function registerApprovals(program: Command): void {
     );
 }
 
-/** The anomalies and outcomes since `sinceMs` (for SINCE THEN); at most 5 s, and an error instead of failing the listing. */
+/** The anomalies, outcomes, plans and approvals since `sinceMs` (for SINCE THEN and ASKED BEFORE); at most 5 s, and an error instead of failing the listing. */
 async function eventsSince(client: X0Client, sinceMs: number): Promise<{ records: EventRecord[]; error?: string }> {
   const records: EventRecord[] = [];
   const abort = new AbortController();
@@ -85,7 +93,7 @@ async function eventsSince(client: X0Client, sinceMs: number): Promise<{ records
     }, 5000);
   });
   const read = (async () => {
-    for await (const e of client.events({ sinceMs, follow: false, types: ['anomaly', 'outcome'], signal: abort.signal })) records.push(e);
+    for await (const e of client.events({ sinceMs, follow: false, types: ['anomaly', 'outcome', 'plan', 'approval'], signal: abort.signal })) records.push(e);
   })();
   try {
     await Promise.race([read, timeout]);

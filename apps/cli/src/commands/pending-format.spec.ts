@@ -1,6 +1,6 @@
 import { toRecord } from '@x0/client';
-import { Anomaly, EVENT_CODECS, Outcome, Severity, Verdict, eventSubject } from '@x0/contracts';
-import { meanwhile } from './pending-format';
+import { Anomaly, Approval, EVENT_CODECS, Outcome, Plan, PlanStatus, Severity, Verdict, eventSubject } from '@x0/contracts';
+import { askedBefore, meanwhile } from './pending-format';
 
 let seq = 0;
 const meta = (id: string, t: number, component = 'demo-queue') => ({ id, parentId: 'x', component, timeMs: t, source: 'test' });
@@ -36,5 +36,44 @@ describe('x0 pending - SINCE THEN', () => {
     const records = [outcome('oc_1', t0 + 40_000, 'throttle', Verdict.VERDICT_RECOVERED)];
     expect(meanwhile(pending, records, t0 + 60_000).get('pl_failover')).toBe('throttle recovered');
     expect(meanwhile(pending, [anomaly('an_0', t0 - 10)], t0 + 60_000).get('pl_failover')).toBe('-');
+  });
+});
+
+describe('x0 pending - ASKED BEFORE', () => {
+  const t0 = Date.UTC(2026, 10, 27, 18, 41, 21);
+  const MIN = 60_000;
+  const plan = (id: string, t: number, incidentId: string, action = 'failover') =>
+    toRecord({
+      subject: eventSubject('plan', 'demo-queue'),
+      data: EVENT_CODECS.plan.encode(
+        Plan.fromPartial({ meta: meta(id, t), status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL, action, incident: { component: 'demo-queue', incidentId, anomalyId: `an_${t}`, planId: id, action } }),
+      ),
+      seq: ++seq,
+    })!;
+  const approval = (planId: string, t: number, decision: string, actor: string) =>
+    toRecord({
+      subject: eventSubject('approval', 'demo-queue'),
+      data: EVENT_CODECS.approval.encode(Approval.fromPartial({ meta: meta(`ap_${planId}`, t), planId, decision, actor, incident: { planId, action: 'failover' } })),
+      seq: ++seq,
+    })!;
+
+  it('a repeat request names the earlier ones on its incident and how they ended, and how long the incident has waited for an operator in all', () => {
+    const pending = [{ planId: 'pl_3', component: 'demo-queue', requestedMs: t0 + 31 * MIN, action: 'failover', incidentId: 'an_1' }];
+    const records = [
+      plan('pl_1', t0, 'an_1'),
+      approval('pl_1', t0 + 15 * MIN, 'expired', 'system'),
+      plan('pl_2', t0 + 16 * MIN, 'an_1'),
+      approval('pl_2', t0 + 31 * MIN - 1000, 'expired', 'system'),
+      plan('pl_3', t0 + 31 * MIN, 'an_1'),
+      plan('pl_x', t0 + 5 * MIN, 'an_other'),
+    ];
+    expect(askedBefore(pending, records, t0 + 31 * MIN + 19_000).get('pl_3')).toBe('asked before: pl_1 expired unanswered 16m ago, pl_2 expired unanswered 20s ago; waiting 31m in all');
+  });
+
+  it('the first request on an incident is "-"; a rejection names who', () => {
+    const pending = [{ planId: 'pl_1', component: 'demo-queue', requestedMs: t0, action: 'failover', incidentId: 'an_1' }];
+    expect(askedBefore(pending, [plan('pl_1', t0, 'an_1')], t0 + MIN).get('pl_1')).toBe('-');
+    const again = [{ planId: 'pl_2', component: 'demo-queue', requestedMs: t0 + 5 * MIN, action: 'failover', incidentId: 'an_1' }];
+    expect(askedBefore(again, [plan('pl_1', t0, 'an_1'), approval('pl_1', t0 + 2 * MIN, 'rejected', 'alice')], t0 + 5 * MIN).get('pl_2')).toBe('asked before: pl_1 rejected by alice 3m ago; waiting 5m in all');
   });
 });
