@@ -52,6 +52,26 @@ describe('event summaries', () => {
     );
   });
 
+  it('blocked plan - the alternatives passed over for this incident are named in words (already tried, rejected by an operator)', () => {
+    const approvalLine = 'approval: blocked — failover on demo-queue was put to an operator 1m ago and is not finished';
+    const p = Plan.fromPartial({
+      ...blocked(['cooldown: ok', approvalLine]),
+      explanation: {
+        summary: 'blocked: failover (dependency-failover) on demo-queue stopped by guardrails; not chosen again: throttle already tried on this incident ×3 (not recovered)',
+        guardrails: ['cooldown: ok', approvalLine],
+        ranking: [
+          { policyId: 'dependency-throttle', action: 'throttle', rejectedBecause: 'throttle already tried on this incident ×3 (not recovered)' },
+          { policyId: 'dependency-restart', action: 'restart', rejectedBecause: 'restart rejected by alice on this incident 3m ago (pl_1; not asked again)' },
+          { policyId: 'dependency-failover', action: 'failover', rejectedBecause: `blocked: ${approvalLine.replace('approval: blocked', 'approval')}` },
+          { policyId: 'dependency-scale', action: 'scale_up', rejectedBecause: 'blocked: cooldown — scale_up on demo-queue 30s ago, cooldown 2m' },
+        ],
+      },
+    });
+    expect(summarize('plan', p)).toBe(
+      'blocked failover (policy dependency-failover) — stopped by approval: failover on demo-queue was put to an operator 1m ago and is not finished; also blocked: scale_up (dependency-scale) by cooldown — scale_up on demo-queue 30s ago, cooldown 2m; not again: throttle (already tried on this incident ×3, not recovered) | restart (rejected by alice on this incident 3m ago)',
+    );
+  });
+
   it('blocked plan - several guardrails are all named', () => {
     const p = blocked(['rate_limit(component): blocked — 1 actions in 1m, limit 1; next slot in 1m', 'flapping: blocked — 4 incidents in 10m', 'maintenance: blocked']);
     expect(summarize('plan', p)).toBe(

@@ -141,7 +141,7 @@ export function summarize<K extends EventType>(type: K, event: EventPayloads[K])
     case 'plan': {
       const p = event as EventPayloads['plan'];
       const status = PLAN_STATUS[p.status] ?? 'unknown';
-      const why = p.status === PlanStatus.PLAN_STATUS_BLOCKED ? joinWhy(blockedBy(p.explanation?.guardrails ?? []), alsoBlocked(p)) : '';
+      const why = p.status === PlanStatus.PLAN_STATUS_BLOCKED ? joinWhy(blockedBy(p.explanation?.guardrails ?? []), alsoBlocked(p), notAgain(p)) : '';
       return `${status}${p.action ? ` ${p.action}` : ''}${p.policyId ? ` (policy ${p.policyId})` : ''}${p.dryRun ? ' [dry-run]' : ''} — ${why || (p.explanation?.summary ?? '')}`;
     }
     case 'action': {
@@ -198,8 +198,27 @@ function alsoBlocked(p: EventPayloads['plan']): string {
   return others.map((r) => `${r.action} (${r.policyId}) by ${r.rejectedBecause.replace(/^blocked:\s*/, '')}`).join(' | ');
 }
 
-function joinWhy(stopped: string, also: string): string {
-  return stopped && also ? `${stopped}; also blocked: ${also}` : stopped;
+/**
+ * The other candidates of a blocked plan passed over for its incident — an action that already
+ * failed on it (`throttle already tried on this incident ×3 (not recovered)`) or that an operator
+ * rejected for it — in words: "throttle (already tried on this incident ×3, not recovered)". Without
+ * it the line read as if nothing but the blocked action had been considered.
+ */
+function notAgain(p: EventPayloads['plan']): string {
+  const others = (p.explanation?.ranking ?? []).filter((r) => r.policyId !== p.policyId && / on this incident\b/.test(r.rejectedBecause) && !r.rejectedBecause.startsWith('blocked:'));
+  return others
+    .map((r) => {
+      const rb = r.rejectedBecause.startsWith(`${r.action} `) ? r.rejectedBecause.slice(r.action.length + 1) : r.rejectedBecause;
+      // "… ×3 (not recovered)" → "… ×3, not recovered"; a rejection's "(pl_…; not asked again)" is what "not again" says.
+      const what = rb.replace(/ \(([^()]*)\)$/, (_, x: string) => (x.includes('not asked again') ? '' : `, ${x}`));
+      return `${r.action} (${what})`;
+    })
+    .join(' | ');
+}
+
+function joinWhy(stopped: string, also: string, notAgainToo: string): string {
+  if (!stopped) return stopped;
+  return `${stopped}${also ? `; also blocked: ${also}` : ''}${notAgainToo ? `; not again: ${notAgainToo}` : ''}`;
 }
 
 const PLAN_STATUS: Record<number, string> = {
