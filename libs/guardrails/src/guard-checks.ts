@@ -82,13 +82,14 @@ function checkCooldown(s: GuardrailsState, ctx: DecisionContext, now: number): G
 /**
  * What started a cooldown: `restart on web-1 45s ago` (it ran), or for an action only put to an
  * operator `failover on demo-queue put to an operator 30s ago and not approved` (pending,
- * rejected or expired: it never ran) / `… and approved 10s ago`.
+ * rejected or expired: it never ran) / `… and approved 10s ago` (the cooldown then counts from the approval).
  */
 function cooldownCause(s: GuardrailsState, key: string, ctx: DecisionContext, agoMs: number, now: number): string {
   const held = s.heldCooldowns.get(key);
   if (!held) return `${ctx.action} on ${ctx.component} ${formatDuration(agoMs)} ago`;
+  // An approved one's cooldown counts from the approval (agoMs); when it was put to an operator is its own.
   const decision = held.approvedAtMs !== undefined ? `approved ${formatDuration(now - held.approvedAtMs)} ago` : 'not approved';
-  return `${ctx.action} on ${ctx.component} put to an operator ${formatDuration(agoMs)} ago and ${decision}`;
+  return `${ctx.action} on ${ctx.component} put to an operator ${formatDuration(now - held.askedAtMs)} ago and ${decision}`;
 }
 
 interface RateGuard {

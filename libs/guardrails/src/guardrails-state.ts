@@ -17,13 +17,16 @@ export const GLOBAL = '*';
 export interface GuardrailsState {
   readonly config: GuardrailsConfig;
   dryRun: boolean;
-  /** (component, action) → time of the last admitted action. */
+  /**
+   * (component, action) → when the cooldown of the last admitted action started: its admission,
+   * or for one put to an operator and approved, the approval (it runs from then on).
+   */
   readonly cooldowns: Map<string, number>;
   /**
    * (component, action) → the last admitted one was only put to an operator (verdict
-   * needs_approval), and when an operator approved it, if one did: what the cooldown line says.
+   * needs_approval): when, and when an operator approved it, if one did — what the cooldown line says.
    */
-  readonly heldCooldowns: Map<string, { approvedAtMs?: number }>;
+  readonly heldCooldowns: Map<string, HeldCooldown>;
   /** The longest cooldown seen: how long pruning keeps a cooldown entry. */
   maxCooldownMs: number;
   readonly componentRate: SlidingWindowLimiter;
@@ -35,6 +38,12 @@ export interface GuardrailsState {
   readonly stabilisation: StabilisationTracker;
   /** Kind → the components seen of that kind (the blast-radius group). */
   readonly groups: Map<string, Set<string>>;
+}
+
+/** A cooldown started by an action put to an operator: when it was, and when it was approved. */
+export interface HeldCooldown {
+  askedAtMs: number;
+  approvedAtMs?: number;
 }
 
 /** Empty state for `config`: nothing admitted, every breaker closed. */
@@ -99,15 +108,29 @@ export function pruneState(s: GuardrailsState, now: number): void {
 }
 
 /**
- * Starts the cooldown of (component, action) at `atMs`, noting whether the action was only put
- * to an operator (`held`) and when it was approved; an older admission leaves a newer one.
+ * Starts the cooldown of (component, action) admitted at `atMs`, noting whether the action was
+ * only put to an operator (`held`) and when it was approved: an approved action's cooldown runs
+ * from the approval (it ran from then on), any other's from its admission. An older start leaves
+ * a newer one.
  */
 export function startCooldown(s: GuardrailsState, key: string, atMs: number, held: { heldForApproval: boolean; approvedAtMs?: number }): void {
+  const startMs = held.heldForApproval && held.approvedAtMs !== undefined ? Math.max(atMs, held.approvedAtMs) : atMs;
   const last = s.cooldowns.get(key);
-  if (last !== undefined && last > atMs) return;
-  s.cooldowns.set(key, atMs);
-  if (held.heldForApproval) s.heldCooldowns.set(key, held.approvedAtMs !== undefined ? { approvedAtMs: held.approvedAtMs } : {});
+  if (last !== undefined && last > startMs) return;
+  s.cooldowns.set(key, startMs);
+  if (held.heldForApproval) s.heldCooldowns.set(key, { askedAtMs: atMs, ...(held.approvedAtMs !== undefined ? { approvedAtMs: held.approvedAtMs } : {}) });
   else s.heldCooldowns.delete(key);
+}
+
+/**
+ * An operator approved the action of (component, action) put to one at `approvedAtMs`: its
+ * cooldown runs from then (a cooldown started later is left as it is).
+ */
+export function approveCooldown(s: GuardrailsState, key: string, approvedAtMs: number): void {
+  const held = s.heldCooldowns.get(key);
+  if (!held) return;
+  held.approvedAtMs = approvedAtMs;
+  s.cooldowns.set(key, Math.max(s.cooldowns.get(key) ?? approvedAtMs, approvedAtMs));
 }
 
 /** Key of a (component, action) cooldown. */

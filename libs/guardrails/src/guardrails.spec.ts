@@ -373,6 +373,28 @@ describe('guardrails', () => {
       expect(cooldown('demo-web')).toBe('cooldown: blocked — failover on demo-web 30s ago, cooldown 1m');
     });
 
+    it('an approved action\'s cooldown runs from the approval, not from when it was put to the operator, live and restored', () => {
+      const config = { cooldown: { enabled: true }, approval: { enabled: true, minRisk: 'high' as const } };
+      const { g, clock } = only(config);
+      const failover = ctx({ component: 'demo-db', kind: 'db', policyId: 'db-failover', action: 'failover', risk: 'high', cooldownS: 60, planId: 'pl_1' });
+      expect(g.admit(failover).verdict).toBe('needs_approval');
+      clock.advanceS(50);
+      g.approved('demo-db', 'failover', { planId: 'pl_1' });
+      // 70 s after it was put to the operator, 20 s after it was approved (and ran): still cooling down.
+      clock.advanceS(20);
+      expect(line(g.evaluate(failover), 'cooldown')).toBe('cooldown: blocked — failover on demo-db put to an operator 1m10s ago and approved 20s ago, cooldown 1m');
+      clock.advanceS(40);
+      expect(line(g.evaluate(failover), 'cooldown')).toBe('cooldown: ok');
+
+      const restored = only(config);
+      const t0 = restored.clock.now;
+      restored.clock.advanceS(70);
+      restored.g.restore([{ component: 'demo-db', action: 'failover', atMs: t0, inFlight: false, planId: 'pl_1', heldForApproval: true, approvedAtMs: t0 + 50_000 }]);
+      expect(line(restored.g.evaluate(failover), 'cooldown')).toBe('cooldown: blocked — failover on demo-db put to an operator 1m10s ago and approved 20s ago, cooldown 1m');
+      restored.clock.advanceS(40);
+      expect(line(restored.g.evaluate(failover), 'cooldown')).toBe('cooldown: ok');
+    });
+
     it('uses the configured default when the policy gives none', () => {
       const { g, clock } = only({ cooldown: { enabled: true, defaultS: 10 } });
       g.admit(ctx({ cooldownS: undefined }));

@@ -14,6 +14,7 @@ import {
   registerComponent,
   slotMs,
   startCooldown,
+  approveCooldown,
   type GuardrailsState,
 } from './guardrails-state';
 import type { SlidingWindowLimiter } from './rate-limiter';
@@ -142,7 +143,8 @@ export class Guardrails {
 
   /**
    * Counts again actions admitted earlier, each at its own time: how a restarted replica
-   * rebuilds its state from its records. Each starts its cooldown at `atMs`, enters the rate
+   * rebuilds its state from its records. Each starts its cooldown at `atMs` (one put to an
+   * operator and approved: at `approvedAtMs`, when it ran), enters the rate
    * windows at `atMs` and, when `inFlight`, holds its in-flight slot from `atMs` (so it still
    * stops counting `inFlightTimeoutS` after then — at least `approval.timeoutS` when
    * `heldForApproval`, `inFlightTimeoutS` after `approvedAtMs` once approved — and a high-risk
@@ -173,16 +175,16 @@ export class Guardrails {
   /**
    * An operator approved the action held by plan `planId` at `atMs` (default now): it runs now,
    * so its in-flight slot lasts `inFlightTimeoutS` from `atMs` instead of as long as the
-   * approval could have lived. With `planId`, only that plan's slot. Returns whether a slot was
+   * approval could have lived, and its cooldown counts from `atMs`, not from when it was put to
+   * the operator. With `planId`, only that plan's slot. Returns whether a slot was
    * changed (false when none is held: finished, expired, or another plan's).
    */
   approved(component: string, action: string, options: { planId?: string; atMs?: number } = {}): boolean {
     const now = this.clock();
     const until = (options.atMs ?? now) + this.config.blastRadius.inFlightTimeoutS * 1000;
     const changed = this.inFlight.extend(component, action, until, now, options.planId);
-    // The cooldown line says it was approved (the cooldown still counts from when it was put to an operator).
-    const held = changed ? this.state.heldCooldowns.get(cooldownKey(component, action)) : undefined;
-    if (held) held.approvedAtMs = options.atMs ?? now;
+    // It runs from the approval on: so does its cooldown (and the cooldown line says it was approved).
+    if (changed) approveCooldown(this.state, cooldownKey(component, action), options.atMs ?? now);
     return changed;
   }
 
