@@ -1,42 +1,22 @@
-import { seededRandom } from '@x0/action-params';
-import { openKeyValue, publishMessage, toKvKey, type Bus } from '@x0/bus';
+import { openKeyValue, toKvKey, type Bus } from '@x0/bus';
 import { readEvents, waitFor } from '@x0/bus/testing';
-import { METRIC_BATCH_CODEC, metricsSubject } from '@x0/contracts';
 import { selectBackend } from '@x0/lora';
 import { TRAINER_ALERTS_BUCKET } from './raised-alerts';
-import { startTrainerUnderTest, type TrainerUnderTest } from './testing';
-import { anomalyDetectorBase } from './trainer-service';
+import { publishDriftRows, startDriftTrainer, type TrainerUnderTest } from './testing';
 
 jest.setTimeout(120_000);
 
 const T0 = Date.now() - 3_600_000;
 
-/** Rows `from`..`to` of db-1 (1 s apart) in batches of 10; with `flap`, latency alternates high and low (new dynamics: drift). */
-async function publishRows(bus: Bus, from: number, to: number, flap: boolean): Promise<void> {
-  const rand = seededRandom(from + 1);
-  for (let i = from; i < to; i += 10) {
-    const samples = [];
-    for (let k = i; k < Math.min(to, i + 10); k++) {
-      const latency = 80 * (1 + 0.05 * (rand() - 0.5));
-      samples.push({ metric: 'latency_ms', value: flap ? latency * (k % 2 === 0 ? 1.7 : 0.5) : latency, timeMs: T0 + k * 1000 });
-      samples.push({ metric: 'cpu', value: 0.3 * (1 + 0.05 * (rand() - 0.5)), timeMs: T0 + k * 1000 });
-    }
-    const id = `db-1-${i}`;
-    await publishMessage(bus.js, { subject: metricsSubject('db-1'), data: METRIC_BATCH_CODEC.encode({ id, component: 'db-1', timeMs: T0 + i * 1000, samples, labels: {} }), id });
-  }
-}
+const publishRows = (bus: Bus, from: number, to: number, flap: boolean) => publishDriftRows(bus, 'db-1', T0, { from, to, flap, seed: 1 });
 
 describe('trainer service - drift alerts across a restart', () => {
   let t: TrainerUnderTest;
 
   beforeAll(async () => {
     await selectBackend();
-    t = await startTrainerUnderTest({
-      detectorBase: anomalyDetectorBase(),
-      // The drift job waits a day: this test is about alerts, not training.
-      env: { TRAINER_CHECK_INTERVAL_MS: '200', TRAINER_MIN_DRIFT_SAMPLES: '200', TRAINER_DRIFT_SETTLE_S: '86400' },
-      before: (bus) => publishRows(bus, 0, 600, false),
-    });
+    // The drift job waits a day: this test is about alerts, not training.
+    t = await startDriftTrainer((bus) => publishRows(bus, 0, 600, false));
   });
   afterAll(() => t?.stop());
 

@@ -1,30 +1,15 @@
-import { seededRandom } from '@x0/action-params';
-import { publishMessage, type Bus } from '@x0/bus';
+import type { Bus } from '@x0/bus';
 import { readEvents, waitFor } from '@x0/bus/testing';
-import { COMPONENT_HEALTH_CODEC, METRIC_BATCH_CODEC, Severity, metricsSubject, statusSubject } from '@x0/contracts';
+import { COMPONENT_HEALTH_CODEC, Severity, statusSubject } from '@x0/contracts';
 import { selectBackend } from '@x0/lora';
-import { startTrainerUnderTest, type TrainerUnderTest } from './testing';
-import { anomalyDetectorBase } from './trainer-service';
+import { publishDriftRows, startDriftTrainer, type TrainerUnderTest } from './testing';
 
 jest.setTimeout(120_000);
 
 const T0 = Date.now() - 3_600_000;
 const at = (row: number) => T0 + row * 1000;
 
-/** Rows `from`..`to` of db-2 (1 s apart) in batches of 10; with `flap`, latency alternates high and low (new dynamics: drift). */
-async function publishRows(bus: Bus, from: number, to: number, flap: boolean): Promise<void> {
-  const rand = seededRandom(from + 7);
-  for (let i = from; i < to; i += 10) {
-    const samples = [];
-    for (let k = i; k < Math.min(to, i + 10); k++) {
-      const latency = 80 * (1 + 0.05 * (rand() - 0.5));
-      samples.push({ metric: 'latency_ms', value: flap ? latency * (k % 2 === 0 ? 1.7 : 0.5) : latency, timeMs: at(k) });
-      samples.push({ metric: 'cpu', value: 0.3 * (1 + 0.05 * (rand() - 0.5)), timeMs: at(k) });
-    }
-    const id = `db-2-${i}`;
-    await publishMessage(bus.js, { subject: metricsSubject('db-2'), data: METRIC_BATCH_CODEC.encode({ id, component: 'db-2', timeMs: at(i), samples, labels: {} }), id });
-  }
-}
+const publishRows = (bus: Bus, from: number, to: number, flap: boolean) => publishDriftRows(bus, 'db-2', T0, { from, to, flap, seed: 7 });
 
 /** The monitor's live status of db-2 at a row's time: an open incident (`anomalyId`) or none. */
 async function publishStatus(bus: Bus, row: number, anomalyId: string): Promise<void> {
@@ -38,12 +23,8 @@ describe('trainer service - input drift and incidents', () => {
 
   beforeAll(async () => {
     await selectBackend();
-    t = await startTrainerUnderTest({
-      detectorBase: anomalyDetectorBase(),
-      // The drift job waits a day: this test is about alerts, not training.
-      env: { TRAINER_CHECK_INTERVAL_MS: '200', TRAINER_MIN_DRIFT_SAMPLES: '200', TRAINER_DRIFT_SETTLE_S: '86400' },
-      before: (bus) => publishRows(bus, 0, 600, false),
-    });
+    // The drift job waits a day: this test is about alerts, not training.
+    t = await startDriftTrainer((bus) => publishRows(bus, 0, 600, false));
   });
   afterAll(() => t?.stop());
 

@@ -1,12 +1,13 @@
 /** Test helpers for the trainer: a trainer service under test on its own nats-server. */
-import { connectBus, provisionStreams, type Bus } from '@x0/bus';
+import { seededRandom } from '@x0/action-params';
+import { connectBus, provisionStreams, publishMessage, type Bus } from '@x0/bus';
 import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
 import * as grpc from '@grpc/grpc-js';
-import { TrainerServiceClient, type TrainerServiceServer } from '@x0/contracts';
+import { METRIC_BATCH_CODEC, TrainerServiceClient, metricsSubject, type TrainerServiceServer } from '@x0/contracts';
 import { createModelRegistry, type ModelRegistry } from '@x0/model-registry';
 import { runService, type ServiceHandle } from '@x0/service-kit';
 import type { DetectorBase } from './detector-trainable';
-import { createTrainerService } from './trainer-service';
+import { anomalyDetectorBase, createTrainerService } from './trainer-service';
 
 /** A trainer service on its own nats-server, with a gRPC client and a registry view. */
 export interface TrainerUnderTest {
@@ -68,4 +69,35 @@ export async function startTrainerUnderTest(options: { env?: Record<string, stri
       await server.stop();
     },
   };
+}
+
+/**
+ * Publishes rows `from`..`to` of a database-like component (latency_ms and cpu noise, one row a
+ * second from `t0`) in batches of 10; with `flap`, latency alternates high and low — new
+ * dynamics, which the trainer's input-drift check flags.
+ */
+export async function publishDriftRows(bus: Bus, component: string, t0: number, rows: { from: number; to: number; flap: boolean; seed: number }): Promise<void> {
+  const rand = seededRandom(rows.seed + rows.from);
+  for (let i = rows.from; i < rows.to; i += 10) {
+    const samples = [];
+    for (let k = i; k < Math.min(rows.to, i + 10); k++) {
+      const latency = 80 * (1 + 0.05 * (rand() - 0.5));
+      samples.push({ metric: 'latency_ms', value: rows.flap ? latency * (k % 2 === 0 ? 1.7 : 0.5) : latency, timeMs: t0 + k * 1000 });
+      samples.push({ metric: 'cpu', value: 0.3 * (1 + 0.05 * (rand() - 0.5)), timeMs: t0 + k * 1000 });
+    }
+    const id = `${component}-${i}`;
+    await publishMessage(bus.js, { subject: metricsSubject(component), data: METRIC_BATCH_CODEC.encode({ id, component, timeMs: t0 + i * 1000, samples, labels: {} }), id });
+  }
+}
+
+/**
+ * A trainer that judges input drift quickly (a check every 200 ms, 200 rows) and never trains
+ * (drift jobs wait a day), after `before(bus)` published the history.
+ */
+export function startDriftTrainer(before: (bus: Bus) => Promise<void>): Promise<TrainerUnderTest> {
+  return startTrainerUnderTest({
+    detectorBase: anomalyDetectorBase(),
+    env: { TRAINER_CHECK_INTERVAL_MS: '200', TRAINER_MIN_DRIFT_SAMPLES: '200', TRAINER_DRIFT_SETTLE_S: '86400' },
+    before,
+  });
 }
