@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { connectBus, type Bus } from '@x0/bus';
 import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
-import { PlannerServiceClient } from '@x0/contracts';
+import { Outcome, PlannerServiceClient, type Plan, type Verdict } from '@x0/contracts';
 import { runService, type ServiceHandle } from '@x0/service-kit';
 import { planService } from './plan-service';
 
@@ -62,4 +62,63 @@ export async function startPlanService(bed: PlanTestBed, env: Record<string, str
     handleSignals: false,
   });
   return { handle, client: new PlannerServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure()) };
+}
+
+/**
+ * A plan service that a test stops and starts again on one test bed (the restart tests).
+ * Registers the bed's setup and teardown with `beforeAll`/`afterAll` of the calling `describe`
+ * (the service is started once the bed is up); `bus`, `bed` and `client` are valid in tests.
+ */
+export interface RestartablePlanService {
+  readonly bed: PlanTestBed;
+  readonly bus: Bus;
+  /** The client of the running service. */
+  readonly client: PlannerServiceClient;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function restartablePlanService(name: string, files: { policies: string; guardrails: string }): RestartablePlanService {
+  let bed: PlanTestBed | undefined;
+  let handle: ServiceHandle | undefined;
+  let client: PlannerServiceClient | undefined;
+  const svc: RestartablePlanService = {
+    get bed() {
+      return bed!;
+    },
+    get bus() {
+      return bed!.bus;
+    },
+    get client() {
+      return client!;
+    },
+    start: async () => {
+      ({ handle, client } = await startPlanService(bed!));
+    },
+    stop: async () => {
+      client?.close();
+      await handle?.stop();
+      client = handle = undefined;
+    },
+  };
+  beforeAll(async () => {
+    bed = await planTestBed(name, files);
+    await svc.start();
+  });
+  afterAll(async () => {
+    await svc.stop();
+    await bed?.close();
+  });
+  return svc;
+}
+
+/** The Outcome event execute would publish for `plan`'s action (ids derived from the plan's). */
+export function outcomeOf(plan: Plan, verdict: Verdict, recovered = false): Outcome {
+  return Outcome.fromPartial({
+    meta: { id: `oc_${plan.meta!.id}`, parentId: `ac_${plan.meta!.id}`, component: plan.meta!.component, timeMs: Date.now(), source: 'execute' },
+    incident: plan.incident,
+    actionId: `ac_${plan.meta!.id}`,
+    verdict,
+    recovered,
+  });
 }

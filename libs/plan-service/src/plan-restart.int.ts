@@ -6,10 +6,8 @@
  * open and a flapping component is still held back.
  */
 import { Kvm } from '@nats-io/kv';
-import type { Bus } from '@x0/bus';
-import { Approval, Outcome, PlanStatus, Severity, Verdict, type Explanation, type Plan, type PlannerServiceClient, type RankRequest } from '@x0/contracts';
-import type { ServiceHandle } from '@x0/service-kit';
-import { call, planTestBed, startPlanService, type PlanTestBed } from './plan-harness';
+import { Approval, Outcome, PlanStatus, Severity, Verdict, type Explanation, type Plan, type RankRequest } from '@x0/contracts';
+import { call, outcomeOf, restartablePlanService } from './plan-harness';
 import { PLANS_BUCKET } from './plan-store';
 import { makeDiagnosis, publishEvent, readEvents, waitFor } from './testing';
 
@@ -23,31 +21,20 @@ policies:
 `;
 
 describe('plan service - restart during an incident', () => {
-  let bed: PlanTestBed;
-  let bus: Bus;
-  let handle: ServiceHandle | undefined;
-  let client: PlannerServiceClient | undefined;
-
-  const start = async () => {
-    ({ handle, client } = await startPlanService(bed));
-  };
-  const stop = async () => {
-    client?.close();
-    await handle?.stop();
-    client = handle = undefined;
-  };
+  const svc = restartablePlanService('plan-restart', { policies: POLICIES, guardrails: 'stabilisation: { flapWindowS: 0 }\nblastRadius: { maxFraction: 1 }\n' });
+  const { start, stop } = svc;
   const rank = (req: Partial<RankRequest>) =>
-    call<RankRequest, Explanation>(client!, client!.rank, { component: '', kind: '', severity: Severity.SEVERITY_HIGH, cause: '', candidates: [], ...req });
-  const planFor = (diagnosisId: string) => waitFor(async () => (await readEvents(bus, 'plan')).find((p) => p.meta!.parentId === diagnosisId), 10_000, `plan of ${diagnosisId}`);
+    call<RankRequest, Explanation>(svc.client, svc.client.rank, { component: '', kind: '', severity: Severity.SEVERITY_HIGH, cause: '', candidates: [], ...req });
+  const planFor = (diagnosisId: string) => waitFor(async () => (await readEvents(svc.bus, 'plan')).find((p) => p.meta!.parentId === diagnosisId), 10_000, `plan of ${diagnosisId}`);
   /** The monitor's re-announcement of a still-open incident: a new anomaly, so a new diagnosis. */
   const announce = async (component: string) => {
     const d = makeDiagnosis(component, { kind: 'db', cause: 'dependency_down' });
-    await publishEvent(bus, 'diagnosis', d);
+    await publishEvent(svc.bus, 'diagnosis', d);
     return planFor(d.meta!.id);
   };
   const decide = (plan: Plan, decision: string, actor: string) =>
     publishEvent(
-      bus,
+      svc.bus,
       'approval',
       Approval.fromPartial({
         meta: { id: `ap_${plan.meta!.id}_${decision}`, parentId: plan.meta!.id, component: plan.meta!.component, timeMs: Date.now(), source: 'execute' },
@@ -58,25 +45,14 @@ describe('plan service - restart during an incident', () => {
         reason: 'primary is gone',
       }),
     );
-  const explain = (planId: string) => call<{ planId: string }, Plan>(client!, client!.explain, { planId });
-  const failoverAsked = async (component: string) => (await readEvents(bus, 'plan', component)).filter((p) => p.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL);
-
-  beforeAll(async () => {
-    bed = await planTestBed('plan-restart', { policies: POLICIES, guardrails: 'stabilisation: { flapWindowS: 0 }\nblastRadius: { maxFraction: 1 }\n' });
-    bus = bed.bus;
-    await start();
-  });
-
-  afterAll(async () => {
-    await stop();
-    await bed?.close();
-  });
+  const explain = (planId: string) => call<{ planId: string }, Plan>(svc.client, svc.client.explain, { planId });
+  const failoverAsked = async (component: string) => (await readEvents(svc.bus, 'plan', component)).filter((p) => p.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL);
 
   it('restart - an action awaiting approval is not put to an operator again; the planner takes the next action; cooldowns hold', async () => {
     const asked = await announce('db-1');
     expect(asked).toMatchObject({ status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL, action: 'failover' });
     const scale = makeDiagnosis('web-1');
-    await publishEvent(bus, 'diagnosis', scale);
+    await publishEvent(svc.bus, 'diagnosis', scale);
     expect((await planFor(scale.meta!.id)).action).toBe('scale_up');
 
     await stop();
@@ -108,7 +84,7 @@ describe('plan service - restart during an incident', () => {
     expect((await announce('db-1')).action).toBe('restart');
 
     await publishEvent(
-      bus,
+      svc.bus,
       'outcome',
       Outcome.fromPartial({
         meta: { id: 'oc_db1', parentId: 'ac_db1', component: 'db-1', timeMs: Date.now(), source: 'execute' },
@@ -144,7 +120,7 @@ describe('plan service - restart during an incident', () => {
     await stop();
     await decide(first, 'expired', 'system'); // the earlier plan's decision once more, late
     await start();
-    const stats = () => call<object, { latency?: { count: number } }>(client!, client!.getStatistics, {});
+    const stats = () => call<object, { latency?: { count: number } }>(svc.client, svc.client.getStatistics, {});
     await waitFor(async () => ((await stats()).latency!.count >= 1 ? true : undefined), 10_000, 'the late decision handled');
     const again = await announce('db-3');
     expect(again).toMatchObject({ status: PlanStatus.PLAN_STATUS_DISPATCH, action: 'restart' });
@@ -153,38 +129,25 @@ describe('plan service - restart during an incident', () => {
 });
 
 describe('plan service - circuit breakers and flapping across a restart', () => {
-  let bed: PlanTestBed;
-  let bus: Bus;
-  let handle: ServiceHandle | undefined;
-  let client: PlannerServiceClient | undefined;
-
-  const start = async () => {
-    ({ handle, client } = await startPlanService(bed));
-  };
-  const stop = async () => {
-    client?.close();
-    await handle?.stop();
-    client = handle = undefined;
-  };
+  const svc = restartablePlanService('plan-restart-breakers', {
+    policies: `
+version: 1
+defaults: { executor: agent, cooldown_s: 0 }
+policies:
+  - { id: web-restart, action: restart, priority: 50, conditions: { causes: [cpu_saturation] } }
+  - { id: db-restart, action: restart, priority: 40, conditions: { causes: [dependency_down] } }
+`,
+    guardrails: 'circuitBreaker: { policy: { failures: 2 }, global: { failures: 2 } }\nstabilisation: { flapWindowS: 600 }\nblastRadius: { maxFraction: 1 }\n',
+  });
+  const { start, stop } = svc;
   const rank = (component: string, kind: string, cause: string) =>
-    call<RankRequest, Explanation>(client!, client!.rank, { component, kind, severity: Severity.SEVERITY_HIGH, cause, candidates: [] });
+    call<RankRequest, Explanation>(svc.client, svc.client.rank, { component, kind, severity: Severity.SEVERITY_HIGH, cause, candidates: [] });
   const announce = async (component: string, kind: string, cause: string) => {
     const d = makeDiagnosis(component, { kind, cause });
-    await publishEvent(bus, 'diagnosis', d);
-    return waitFor(async () => (await readEvents(bus, 'plan', component)).find((p) => p.meta!.parentId === d.meta!.id), 10_000, `plan of ${d.meta!.id}`);
+    await publishEvent(svc.bus, 'diagnosis', d);
+    return waitFor(async () => (await readEvents(svc.bus, 'plan', component)).find((p) => p.meta!.parentId === d.meta!.id), 10_000, `plan of ${d.meta!.id}`);
   };
-  const outcome = (plan: Plan, verdict: Verdict) =>
-    publishEvent(
-      bus,
-      'outcome',
-      Outcome.fromPartial({
-        meta: { id: `oc_${plan.meta!.id}`, parentId: `ac_${plan.meta!.id}`, component: plan.meta!.component, timeMs: Date.now(), source: 'execute' },
-        incident: plan.incident,
-        actionId: `ac_${plan.meta!.id}`,
-        verdict,
-        recovered: verdict === Verdict.VERDICT_RECOVERED,
-      }),
-    );
+  const outcome = (plan: Plan, verdict: Verdict) => publishEvent(svc.bus, 'outcome', outcomeOf(plan, verdict, verdict === Verdict.VERDICT_RECOVERED));
   /** The guardrail lines Rank gives for the breakers and the stabilisation check. */
   const guards = async () => {
     const web = (await rank('web-3', 'web', 'cpu_saturation')).guardrails;
@@ -195,26 +158,6 @@ describe('plan service - circuit breakers and flapping across a restart', () => 
       flapping: db.find((l) => l.startsWith('stabilisation')),
     };
   };
-
-  beforeAll(async () => {
-    bed = await planTestBed('plan-restart-breakers', {
-      policies: `
-version: 1
-defaults: { executor: agent, cooldown_s: 0 }
-policies:
-  - { id: web-restart, action: restart, priority: 50, conditions: { causes: [cpu_saturation] } }
-  - { id: db-restart, action: restart, priority: 40, conditions: { causes: [dependency_down] } }
-`,
-      guardrails: 'circuitBreaker: { policy: { failures: 2 }, global: { failures: 2 } }\nstabilisation: { flapWindowS: 600 }\nblastRadius: { maxFraction: 1 }\n',
-    });
-    bus = bed.bus;
-    await start();
-  });
-
-  afterAll(async () => {
-    await stop();
-    await bed?.close();
-  });
 
   it('restart - open breakers (per policy and global) stay open and a flapping component is still held back', async () => {
     const db = await announce('db-1', 'db', 'dependency_down');
@@ -233,7 +176,7 @@ policies:
     expect(before.policy).toMatch(/^circuit_breaker\(policy web-restart\): blocked — open after 2 consecutive failed outcomes; half-open in \d+m\d*s?$/);
 
     // An entry the rebuild cannot read (another release's, or damaged) is skipped, with a warning.
-    await (await new Kvm(bus.js).open(PLANS_BUCKET)).put('pl_damaged.outcome', new Uint8Array([0x0a, 0xff]));
+    await (await new Kvm(svc.bus.js).open(PLANS_BUCKET)).put('pl_damaged.outcome', new Uint8Array([0x0a, 0xff]));
     await stop();
     await start();
 
@@ -247,62 +190,31 @@ policies:
 });
 
 describe('plan service - an action that failed on an incident, across a restart', () => {
-  let bed: PlanTestBed;
-  let bus: Bus;
-  let handle: ServiceHandle | undefined;
-  let client: PlannerServiceClient | undefined;
-
-  const start = async () => {
-    ({ handle, client } = await startPlanService(bed));
-  };
-  const stop = async () => {
-    client?.close();
-    await handle?.stop();
-    client = handle = undefined;
-  };
-  /** An announcement of incident `incidentId` on `component` (its own anomaly; the first one opens the incident). */
-  const announce = async (component: string, incidentId?: string) => {
-    const d = makeDiagnosis(component, { kind: 'queue', cause: 'dependency_down', ...(incidentId ? { incidentId, announcement: 2 } : {}) });
-    await publishEvent(bus, 'diagnosis', d);
-    return waitFor(async () => (await readEvents(bus, 'plan', component)).find((p) => p.meta!.parentId === d.meta!.id), 10_000, `plan of ${d.meta!.id}`);
-  };
-  /** Publishes a failed outcome of `plan` and waits until the plan service has recorded it. */
-  const failed = async (plan: Plan, verdict: Verdict) => {
-    await publishEvent(
-      bus,
-      'outcome',
-      Outcome.fromPartial({
-        meta: { id: `oc_${plan.meta!.id}`, parentId: `ac_${plan.meta!.id}`, component: plan.meta!.component, timeMs: Date.now(), source: 'execute' },
-        incident: plan.incident,
-        actionId: `ac_${plan.meta!.id}`,
-        verdict,
-      }),
-    );
-    const kv = await new Kvm(bus.js).open(PLANS_BUCKET);
-    await waitFor(async () => ((await kv.get(`${plan.meta!.id}.outcome`))?.value.length ? true : undefined), 10_000, 'the outcome recorded');
-    // The planner hears of it right after the write is acknowledged.
-    await new Promise((r) => setTimeout(r, 300));
-  };
-
-  beforeAll(async () => {
-    bed = await planTestBed('plan-restart-incident', {
-      policies: `
+  const svc = restartablePlanService('plan-restart-incident', {
+    policies: `
 version: 1
 defaults: { executor: agent, cooldown_s: 0 }
 policies:
   - { id: dependency-throttle, action: throttle, priority: 90, conditions: { causes: [dependency_down] } }
   - { id: dependency-restart, action: restart, priority: 30, conditions: { causes: [dependency_down] } }
 `,
-      guardrails: 'stabilisation: { enabled: false }\nblastRadius: { maxFraction: 1 }\n',
-    });
-    bus = bed.bus;
-    await start();
+    guardrails: 'stabilisation: { enabled: false }\nblastRadius: { maxFraction: 1 }\n',
   });
-
-  afterAll(async () => {
-    await stop();
-    await bed?.close();
-  });
+  const { start, stop } = svc;
+  /** An announcement of incident `incidentId` on `component` (its own anomaly; the first one opens the incident). */
+  const announce = async (component: string, incidentId?: string) => {
+    const d = makeDiagnosis(component, { kind: 'queue', cause: 'dependency_down', ...(incidentId ? { incidentId, announcement: 2 } : {}) });
+    await publishEvent(svc.bus, 'diagnosis', d);
+    return waitFor(async () => (await readEvents(svc.bus, 'plan', component)).find((p) => p.meta!.parentId === d.meta!.id), 10_000, `plan of ${d.meta!.id}`);
+  };
+  /** Publishes a failed outcome of `plan` and waits until the plan service has recorded it. */
+  const failed = async (plan: Plan, verdict: Verdict) => {
+    await publishEvent(svc.bus, 'outcome', outcomeOf(plan, verdict));
+    const kv = await new Kvm(svc.bus.js).open(PLANS_BUCKET);
+    await waitFor(async () => ((await kv.get(`${plan.meta!.id}.outcome`))?.value.length ? true : undefined), 10_000, 'the outcome recorded');
+    // The planner hears of it right after the write is acknowledged.
+    await new Promise((r) => setTimeout(r, 300));
+  };
 
   it('incident - a re-announced incident whose first action failed gets a different action, also after a restart; another incident may still get it', async () => {
     // Incident A: throttle does nothing; the re-announcement gets restart, and says why.
