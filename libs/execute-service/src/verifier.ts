@@ -31,14 +31,20 @@ export function isHealthy(h: Pick<ComponentHealth, 'openAnomalyId' | 'severity'>
  * An incident still open while the latest sample scores below medium is said so in words: the
  * monitor keeps the incident open until its metrics are back within their normal from before it,
  * while the detector's score of the latest sample is against a baseline that adapts to a lasting
- * fault (`severity none, incident … open` read as a contradiction).
+ * fault (`severity none, incident … open` read as a contradiction). With `incidentId` (the
+ * verified action's incident) the incident is named by it and the status's open anomaly — the id
+ * of its latest announcement — as that: `incident an_1 still open (latest announcement an_3)`.
  */
-export function describeLastStatus(h: Pick<ComponentHealth, 'openAnomalyId' | 'severity'>, agoMs: number): string {
+export function describeLastStatus(h: Pick<ComponentHealth, 'openAnomalyId' | 'severity'>, agoMs: number, incidentId = ''): string {
   const severity = severityFromProto(h.severity);
   const head = `last status ${fmtS(agoMs)} ago`;
   if (!h.openAnomalyId) return `${head}: severity ${severity}`;
-  if (severityRank(severity) >= severityRank('medium')) return `${head}: severity ${severity}, incident ${h.openAnomalyId} open`;
-  return `${head}: incident ${h.openAnomalyId} still open — its metrics are not back within their pre-incident normal (the latest sample scores severity ${severity} against a baseline that adapts to a lasting fault)`;
+  // open_anomaly_id is the incident's latest announcement; the incident is named by its own id
+  // (the one anomaly events and x0 incidents use), the announcement only alongside it.
+  const incident = incidentId && incidentId !== h.openAnomalyId ? `incident ${incidentId}` : `incident ${h.openAnomalyId}`;
+  const latest = incidentId && incidentId !== h.openAnomalyId ? ` (latest announcement ${h.openAnomalyId})` : '';
+  if (severityRank(severity) >= severityRank('medium')) return `${head}: severity ${severity}, ${incident} open${latest}`;
+  return `${head}: ${incident} still open${latest} — its metrics are not back within their pre-incident normal (the latest sample scores severity ${severity} against a baseline that adapts to a lasting fault)`;
 }
 
 /** A verification as stored in KV (JSON). */
@@ -215,7 +221,8 @@ export class Verifier {
       return;
     }
     const last = this.lastHealth.get(rec.component);
-    const seen = last ? describeLastStatus(last.h, Date.now() - last.receivedMs) : 'no status from the monitor';
+    // Not healthy once since the action, so the incident still open is the action's own.
+    const seen = last ? describeLastStatus(last.h, Date.now() - last.receivedMs, t.action.incident?.incidentId) : 'no status from the monitor';
     this.decide(t, {
       verdict: Verdict.VERDICT_NOT_RECOVERED,
       recovered: false,
