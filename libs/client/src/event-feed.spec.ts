@@ -72,6 +72,17 @@ describe('event summaries', () => {
     );
   });
 
+  it('no-action plan - the status is not said twice ("no action — no action: …")', () => {
+    const p = Plan.fromPartial({
+      meta: { id: 'pl_2', parentId: 'dg_2', component: 'db-1', timeMs: Date.UTC(2026, 0, 1, 12), source: 'plan' },
+      status: PlanStatus.PLAN_STATUS_NO_ACTION,
+      explanation: { summary: 'no action: nothing left to try on incident an_1 — every applicable action already failed on it: throttle already tried on this incident ×1 (not recovered)' },
+    });
+    expect(summarize('plan', p)).toBe('no action — nothing left to try on incident an_1 — every applicable action already failed on it: throttle already tried on this incident ×1 (not recovered)');
+    const none = Plan.fromPartial({ ...p, explanation: { summary: 'no action: none of 2 policies apply to db-1' } });
+    expect(summarize('plan', none)).toBe('no action — none of 2 policies apply to db-1');
+  });
+
   it('blocked plan - several guardrails are all named', () => {
     const p = blocked(['rate_limit(component): blocked — 1 actions in 1m, limit 1; next slot in 1m', 'flapping: blocked — 4 incidents in 10m', 'maintenance: blocked']);
     expect(summarize('plan', p)).toBe(

@@ -142,7 +142,10 @@ export function summarize<K extends EventType>(type: K, event: EventPayloads[K])
       const p = event as EventPayloads['plan'];
       const status = PLAN_STATUS[p.status] ?? 'unknown';
       const why = p.status === PlanStatus.PLAN_STATUS_BLOCKED ? joinWhy(blockedBy(p.explanation?.guardrails ?? []), alsoBlocked(p), notAgain(p)) : '';
-      return `${status}${p.action ? ` ${p.action}` : ''}${p.policyId ? ` (policy ${p.policyId})` : ''}${p.dryRun ? ' [dry-run]' : ''} — ${why || (p.explanation?.summary ?? '')}`;
+      // A no-action summary opens with its status ('no action: nothing left to try …'): not said twice.
+      const summary = p.explanation?.summary ?? '';
+      const said = p.status === PlanStatus.PLAN_STATUS_NO_ACTION ? summary.replace(/^no action: /, '') : summary;
+      return `${status}${p.action ? ` ${p.action}` : ''}${p.policyId ? ` (policy ${p.policyId})` : ''}${p.dryRun ? ' [dry-run]' : ''} — ${why || said}`;
     }
     case 'action': {
       const r = event as EventPayloads['action'];
