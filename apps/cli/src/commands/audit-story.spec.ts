@@ -1,6 +1,6 @@
 import { toRecord } from '@x0/client';
 import { ActionResult, ActionStatus, Anomaly, Diagnosis, EVENT_CODECS, Outcome, Plan, PlanStatus, Severity, Verdict, eventSubject, type EventType } from '@x0/contracts';
-import { formatStory, groupIncidents, verdictOf } from './audit-story';
+import { formatStory, groupIncidents, storiesFooter, verdictOf } from './audit-story';
 
 let seq = 0;
 const rec = <K extends EventType>(type: K, e: Parameters<(typeof EVENT_CODECS)[K]['encode']>[0]) => {
@@ -59,5 +59,23 @@ describe('audit story', () => {
     const blocked = formatStory(two);
     expect(blocked).toContain('guard   rate_limit(global): blocked — 20 actions in 1m, limit 20');
     expect(blocked).toContain('(the anomaly is older than the time range)');
+  });
+
+  it('formatStory - a re-announcement is headed as the announcement of its incident, not as an incident of its own', () => {
+    const t1 = Date.UTC(2026, 0, 1, 12, 0, 30);
+    const again = { ...inc('an_7'), incidentId: 'an_1', incidentStartMs: t0, announcement: 2 };
+    const story = groupIncidents([
+      rec('anomaly', Anomaly.fromPartial({ meta: meta('an_7', 'mb_7', t1), score: 0.9, severity: Severity.SEVERITY_HIGH, kind: 'web', incidentId: 'an_1', incidentStartMs: t0, announcement: 2 })),
+      rec('plan', Plan.fromPartial({ meta: meta('pl_7', 'dg_7', t1 + 100), incident: again, status: PlanStatus.PLAN_STATUS_NO_ACTION, explanation: { summary: 'no action: nothing left to try on incident an_1' } })),
+    ]);
+    expect(story.map((s) => [s.anomalyId, s.incidentId, s.announcement])).toEqual([['an_7', 'an_1', 2]]);
+    expect(formatStory(story[0]).split('\n')[0]).toBe('incident an_1, announcement 2 (an_7) on web-1 (web), 2026-01-01 12:00:30: no action');
+    // Only the plan, its anomaly out of range: the incident is read from the plan's context.
+    const planOnly = groupIncidents([rec('plan', Plan.fromPartial({ meta: meta('pl_8', 'dg_8', t1), incident: { ...again, anomalyId: 'an_8', announcement: 3 }, status: PlanStatus.PLAN_STATUS_NO_ACTION }))]);
+    expect(formatStory(planOnly[0]).split('\n')[0]).toMatch(/^incident an_1, announcement 3 \(an_8\) on web-1/);
+    expect(storiesFooter([...groupIncidents(records), ...story, ...planOnly], '1h')).toBe('2 incident(s) (4 announcement(s)) in the last 1h');
+    expect(storiesFooter(groupIncidents(records), '1h')).toBe('2 incident(s) in the last 1h');
+    // The opening announcement reads as before.
+    expect(formatStory(groupIncidents(records)[0]).split('\n')[0]).toMatch(/^incident an_1 on web-1 /);
   });
 });

@@ -4,6 +4,14 @@ import type { EventRecord } from '@x0/client';
 export interface IncidentStory {
   /** The anomaly that opened the incident (the key every later event carries). */
   anomalyId: string;
+  /**
+   * The incident it announces (Anomaly.incident_id, IncidentContext.incident_id) when that is
+   * another anomaly's — a re-announcement of a lasting fault; '' for the opening announcement
+   * or an event from an older monitor.
+   */
+  incidentId: string;
+  /** Which announcement of that incident it is (2, 3, …); 0 when `incidentId` is ''. */
+  announcement: number;
   component: string;
   kind: string;
   /** Time of the first event seen, ms. */
@@ -14,11 +22,15 @@ export interface IncidentStory {
 interface JsonIncident {
   anomalyId?: string;
   kind?: string;
+  incidentId?: string;
+  announcement?: number;
 }
 interface JsonEvent {
   incident?: JsonIncident;
   anomalyId?: string;
   kind?: string;
+  incidentId?: string;
+  announcement?: number;
   explanation?: { ranking?: Array<{ policyId?: string; action?: string; score?: number; successRate?: number; priority?: number; recency?: number; rejectedBecause?: string }>; guardrails?: string[] };
 }
 
@@ -51,10 +63,15 @@ export function groupIncidents(records: readonly EventRecord[]): IncidentStory[]
     const id = incidentOf(r);
     if (!id) continue;
     let s = byId.get(id);
-    if (!s) byId.set(id, (s = { anomalyId: id, component: r.component, kind: '', startMs: Date.parse(r.time), events: [] }));
+    if (!s) byId.set(id, (s = { anomalyId: id, incidentId: '', announcement: 0, component: r.component, kind: '', startMs: Date.parse(r.time), events: [] }));
     s.events.push(r);
     const ev = (r.event ?? {}) as JsonEvent;
     s.kind ||= ev.incident?.kind || ev.kind || '';
+    const incidentId = (r.type === 'anomaly' ? ev.incidentId : ev.incident?.incidentId) ?? '';
+    if (!s.incidentId && incidentId && incidentId !== id) {
+      s.incidentId = incidentId;
+      s.announcement = (r.type === 'anomaly' ? ev.announcement : ev.incident?.announcement) ?? 0;
+    }
     s.startMs = Math.min(s.startMs, Date.parse(r.time));
   }
   const stories = [...byId.values()];
@@ -77,7 +94,9 @@ export function verdictOf(s: IncidentStory): string {
 
 /** The story of one incident as text: a header, then one line per event with the plan's why. */
 export function formatStory(s: IncidentStory, options: { verbose?: boolean } = {}): string {
-  const head = `incident ${s.anomalyId} on ${s.component}${s.kind ? ` (${s.kind})` : ''}, ${new Date(s.startMs).toISOString().replace('T', ' ').slice(0, 19)}: ${verdictOf(s)}`;
+  // A re-announcement is one announcement of its incident (the id x0 events and x0 incidents name).
+  const which = s.incidentId ? `incident ${s.incidentId}, announcement ${s.announcement || '?'} (${s.anomalyId})` : `incident ${s.anomalyId}`;
+  const head = `${which} on ${s.component}${s.kind ? ` (${s.kind})` : ''}, ${new Date(s.startMs).toISOString().replace('T', ' ').slice(0, 19)}: ${verdictOf(s)}`;
   const lines = [head];
   for (const e of s.events) {
     lines.push(`  ${e.time.slice(11, 23)}  ${e.type.padEnd(9)} ${e.summary}  [${e.id}]`);
@@ -92,4 +111,13 @@ export function formatStory(s: IncidentStory, options: { verbose?: boolean } = {
   }
   if (!s.events.some((e) => e.type === 'anomaly')) lines.push('  (the anomaly is older than the time range)');
   return lines.join('\n');
+}
+
+/**
+ * The line after the stories: how many incidents, and how many announcements they were told in
+ * when a lasting fault was re-announced ('1 incident(s) (11 announcement(s)) in the last 1h').
+ */
+export function storiesFooter(stories: readonly IncidentStory[], since: string): string {
+  const incidents = new Set(stories.map((s) => s.incidentId || s.anomalyId)).size;
+  return `${incidents} incident(s)${incidents !== stories.length ? ` (${stories.length} announcement(s))` : ''} in the last ${since}`;
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { EventRecord } from '@x0/client';
 import { fail, parseDuration } from './output';
-import { formatStory, groupIncidents } from './audit-story';
+import { formatStory, groupIncidents, storiesFooter } from './audit-story';
 import { withClient } from './client-session';
 
 /** `x0 audit [--component X] [--since 1h]`: the story of each incident from the X0_EVENTS stream. */
@@ -12,7 +12,7 @@ export function registerAudit(program: Command): void {
     .option('--component <name>', 'only this component')
     .option('--since <duration>', 'how far back, e.g. 15m, 1h, 2d', '1h')
     .option('--verbose', 'every ranked policy and every guardrail line')
-    .option('--json', 'one JSON object per incident: {anomalyId, component, kind, events}')
+    .option('--json', 'one JSON object per announcement of an incident: {anomalyId, incidentId, announcement, component, kind, startMs, events}')
     .action((opts: { component?: string; since: string; verbose?: boolean; json?: boolean }) => {
       const d = parseDuration(opts.since);
       if (d === undefined) fail(`--since: '${opts.since}' is not a duration like 90s, 15m, 1h, 2d`, 2);
@@ -29,7 +29,7 @@ export function registerAudit(program: Command): void {
           return;
         }
         process.stdout.write(`${stories.map((s) => formatStory(s, { verbose: opts.verbose })).join('\n\n')}\n`);
-        process.stdout.write(`\n${stories.length} incident(s) in the last ${opts.since}\n`);
+        process.stdout.write(`\n${storiesFooter(stories, opts.since)}\n`);
       });
     });
 }
