@@ -95,6 +95,10 @@ describe('analyze service when evidence is missing', () => {
       expect(withEv2.citations.map((c) => c.id)).toEqual(['rb-mem']);
       expect(without.citations).toEqual([]);
       expect(without.probableCause).toBe('cpu_saturation');
+      // The one knowledge did not answer for says so; not 'no similar past incident'.
+      expect(without.summary).toContain('evidence unavailable (knowledge did not answer)');
+      expect(without.summary).not.toContain('no similar past incident');
+      expect(withEv.summary).toContain('no similar past incident');
       expect(asked.reduce((a, b) => a + b, 0)).toBe(3);
     } finally {
       await svc.stop();

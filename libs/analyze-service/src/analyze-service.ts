@@ -4,7 +4,7 @@ import { AnalyzeServiceService, EVENT_CODECS, eventSubject, type AnalyzeServiceS
 import { z } from 'zod';
 import { envInt, type Logger, type ServiceModule } from '@x0/service-kit';
 import { knowledgeEvidence } from './knowledge-evidence';
-import { diagnose, NO_EVIDENCE, type Evidence } from './diagnose';
+import { diagnose, EVIDENCE_UNAVAILABLE, NO_EVIDENCE, type Evidence } from './diagnose';
 
 /** Where analyze gets evidence for a diagnosis (similar incidents, runbooks). */
 export interface EvidenceProvider {
@@ -69,7 +69,7 @@ export function createAnalyzeService(evidence?: (ctx: { logger: Logger }) => Evi
               const ids = missed.get(errorMessage(ev)) ?? [];
               ids.push(anomaly.meta?.id ?? '');
               missed.set(errorMessage(ev), ids);
-              ev = NO_EVIDENCE;
+              ev = EVIDENCE_UNAVAILABLE;
             }
             try {
               const d = diagnose(anomaly, ev);

@@ -1,5 +1,5 @@
 import { Anomaly, Severity } from '@x0/contracts';
-import { diagnose } from './diagnose';
+import { diagnose, EVIDENCE_UNAVAILABLE } from './diagnose';
 
 const anomaly = (metrics: Array<[string, number, number, number]>, score = 0.9) =>
   Anomaly.fromPartial({
@@ -21,6 +21,13 @@ describe('diagnose', () => {
     expect(d.candidates).toEqual([]);
     expect(d.summary).toContain('no similar past incident');
     expect(diagnose(anomaly([['cpu_usage', 0.98, 0.4, 0.95]])).meta!.id).toBe(d.meta!.id);
+  });
+
+  it('knowledge did not answer: the summary says the evidence was not consulted, not that there is no similar past incident', () => {
+    const d = diagnose(anomaly([['cpu_usage', 0.98, 0.4, 0.95]]), EVIDENCE_UNAVAILABLE, 5000);
+    expect(d.probableCause).toBe('cpu_saturation');
+    expect(d.summary).not.toContain('no similar past incident');
+    expect(d.summary).toBe('cpu saturation on web-1 (cpu_usage off baseline); evidence unavailable (knowledge did not answer): past incidents and runbooks not consulted');
   });
 
   it('similar incidents can overrule a weak metric guess and rank actions by what worked', () => {

@@ -41,9 +41,18 @@ export interface Evidence {
    * the order first tried; undefined when not known (no knowledge service answered).
    */
   tried?: TriedAction[];
+  /** Knowledge did not answer: the empty lists are not "nothing found" but "not consulted". */
+  unavailable?: boolean;
 }
 
 export const NO_EVIDENCE: Evidence = { incidents: [], runbooks: [] };
+
+/**
+ * The evidence of an anomaly knowledge did not answer for (timeout, no responders): the summary
+ * says so instead of 'no similar past incident' — after a restart the first re-announcement of a
+ * lasting fault read as if it had no history (and no 'tried …') while knowledge was still starting.
+ */
+export const EVIDENCE_UNAVAILABLE: Evidence = { incidents: [], runbooks: [], unavailable: true };
 
 /**
  * Builds the diagnosis of an anomaly: the probable cause (from the deviating metrics, then
@@ -107,7 +116,11 @@ export function diagnose(anomaly: Anomaly, given: Evidence = NO_EVIDENCE, now = 
     `${cause.replace(/_/g, ' ')} on ${meta.component}` +
     (top && top.metrics.length > 0 ? ` (${top.metrics.slice(0, 3).join(', ')} off baseline)` : '') +
     continuation(incident, meta.timeMs, evidence.tried) +
-    (evidence.incidents.length > 0 ? `; ${evidence.incidents.length} similar past incident(s)` : '; no similar past incident') +
+    (given.unavailable
+      ? '; evidence unavailable (knowledge did not answer): past incidents and runbooks not consulted'
+      : evidence.incidents.length > 0
+        ? `; ${evidence.incidents.length} similar past incident(s)`
+        : '; no similar past incident') +
     (evidence.runbooks.length > 0 ? `; runbook: ${(evidence.runbooks.find((r) => r.cause === cause) ?? evidence.runbooks[0]).title}` : '');
   return Diagnosis.fromPartial({
     meta: { id: incident.diagnosisId, parentId: meta.id, component: meta.component, timeMs: now, source: 'analyze' },
