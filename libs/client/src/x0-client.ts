@@ -17,6 +17,12 @@ export interface X0ClientOptions {
   timeoutMs?: number;
   /** Connection name shown by the NATS server. */
   name?: string;
+  /**
+   * How long `close()` waits for NATS to drain (default 3 s): with the server unreachable a
+   * drain never ends (the connection keeps reconnecting), so the connection is then closed
+   * without it and what was still unsent is dropped.
+   */
+  closeTimeoutMs?: number;
 }
 
 /** Health of one service as `x0 status` shows it. */
@@ -98,8 +104,17 @@ export class X0Client {
     );
   }
 
+  /** Closes the gRPC channels and drains NATS, for at most `closeTimeoutMs` (then closes it without draining). */
   async close(): Promise<void> {
     this.services.close();
-    if (this.bus) await (await this.bus.catch(() => undefined))?.drain();
+    const bus = this.bus && (await this.bus.catch(() => undefined));
+    if (!bus) return;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<true>((resolve) => {
+      timer = setTimeout(() => resolve(true), this.options.closeTimeoutMs ?? 3_000);
+    });
+    const timedOut = await Promise.race([bus.drain().then(() => false as const), gaveUp]);
+    clearTimeout(timer);
+    if (timedOut) await bus.nc.close().catch(() => undefined);
   }
 }
