@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '@x0/core';
+import { IncidentMemory } from './incident-memory';
 
 /** How an operator's request ended: the Approval event's decision. */
 export type RequestDecision = 'approved' | 'rejected' | 'expired';
@@ -36,24 +37,20 @@ interface IncidentEntry {
  * The actions put to an operator on each open incident and how each request ended, so a lasting
  * incident's next request says it is a repeat (`asked again: pl_… for failover on this incident
  * expired unanswered 15m ago`) and a rejected action is not put to an operator again for the
- * same incident. Bounded like IncidentAttempts: an incident is forgotten `retentionMs` after its
+ * same incident. Bounded by IncidentMemory: an incident is forgotten `retentionMs` after its
  * last request or decision, at most `maxIncidents` are kept and `maxPerIncident` requests each.
  */
 export class ApprovalRequests {
   readonly retentionMs: number;
-  private readonly maxIncidents: number;
   private readonly maxPerIncident: number;
-  private readonly incidents = new Map<string, IncidentEntry>();
+  private readonly incidents: IncidentMemory<IncidentEntry>;
 
   /** Throws InvalidArgumentError for a negative retention or a bound below 1. */
   constructor(options: ApprovalRequestsOptions) {
-    if (!(options.retentionMs >= 0)) throw new InvalidArgumentError('retentionMs', 'must be ≥ 0');
-    const max = options.maxIncidents ?? 10_000;
-    if (!(Number.isInteger(max) && max >= 1)) throw new InvalidArgumentError('maxIncidents', 'must be an integer ≥ 1');
+    this.incidents = new IncidentMemory(options);
     const per = options.maxPerIncident ?? 50;
     if (!(Number.isInteger(per) && per >= 1)) throw new InvalidArgumentError('maxPerIncident', 'must be an integer ≥ 1');
-    this.retentionMs = options.retentionMs;
-    this.maxIncidents = max;
+    this.retentionMs = this.incidents.retentionMs;
     this.maxPerIncident = per;
   }
 
@@ -83,10 +80,10 @@ export class ApprovalRequests {
    */
   decided(incidentId: string, d: { planId: string; action: string; decision: RequestDecision; actor?: string; atMs: number }): void {
     if (!incidentId || !d.planId || !d.action) return;
-    let r = this.incidents.get(incidentId)?.requests.find((x) => x.planId === d.planId);
+    let r = this.incidents.peek(incidentId)?.requests.find((x) => x.planId === d.planId);
     if (!r) {
       this.asked(incidentId, { planId: d.planId, action: d.action, atMs: d.atMs });
-      r = this.incidents.get(incidentId)!.requests.find((x) => x.planId === d.planId);
+      r = this.incidents.peek(incidentId)!.requests.find((x) => x.planId === d.planId);
       if (!r) return;
     }
     this.touch(incidentId, d.atMs);
@@ -115,28 +112,15 @@ export class ApprovalRequests {
 
   /** Forgets the incidents last touched `retentionMs` or more before `now`. */
   prune(now: number): void {
-    for (const [id, e] of this.incidents) if (now - e.lastMs >= this.retentionMs) this.incidents.delete(id);
+    this.incidents.prune(now);
   }
 
   private entry(incidentId: string | undefined, now: number): IncidentEntry | undefined {
-    if (!incidentId) return undefined;
-    const e = this.incidents.get(incidentId);
-    if (e && now - e.lastMs >= this.retentionMs) {
-      this.incidents.delete(incidentId);
-      return undefined;
-    }
-    return e;
+    return this.incidents.get(incidentId, now);
   }
 
   private touch(incidentId: string, atMs: number): IncidentEntry {
-    let e = this.incidents.get(incidentId);
-    if (!e) e = { lastMs: atMs, firstMs: atMs, requests: [] };
-    // Re-inserted: the map's order is the order of the last touch (oldest first), for the bound.
-    this.incidents.delete(incidentId);
-    this.incidents.set(incidentId, e);
-    e.lastMs = Math.max(e.lastMs, atMs);
-    if (this.incidents.size > this.maxIncidents) this.incidents.delete(this.incidents.keys().next().value as string);
-    return e;
+    return this.incidents.touch(incidentId, atMs, () => ({ lastMs: atMs, firstMs: atMs, requests: [] }));
   }
 }
 

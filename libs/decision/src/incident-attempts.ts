@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@x0/core';
+import { IncidentMemory } from './incident-memory';
 
 /** How an action ended on an incident without recovering it. */
 export type FailedVerdict = 'not_recovered' | 'action_failed';
@@ -50,16 +50,12 @@ const VERDICT_TEXT: Record<FailedVerdict, string> = { not_recovered: 'not recove
  */
 export class IncidentAttempts {
   readonly retentionMs: number;
-  private readonly maxIncidents: number;
-  private readonly incidents = new Map<string, IncidentEntry>();
+  private readonly incidents: IncidentMemory<IncidentEntry>;
 
   /** Throws InvalidArgumentError for a negative retention or a maxIncidents below 1. */
   constructor(options: IncidentAttemptsOptions) {
-    if (!(options.retentionMs >= 0)) throw new InvalidArgumentError('retentionMs', 'must be ≥ 0');
-    const max = options.maxIncidents ?? 10_000;
-    if (!(Number.isInteger(max) && max >= 1)) throw new InvalidArgumentError('maxIncidents', 'must be an integer ≥ 1');
-    this.retentionMs = options.retentionMs;
-    this.maxIncidents = max;
+    this.incidents = new IncidentMemory(options);
+    this.retentionMs = this.incidents.retentionMs;
   }
 
   /** Number of incidents remembered. */
@@ -70,38 +66,25 @@ export class IncidentAttempts {
   /** Records a failed action; one with a `planId` already recorded for the incident is ignored. Returns whether it counted. */
   record(a: FailedAttempt): boolean {
     if (!a.incidentId || !a.action) return false;
-    let e = this.incidents.get(a.incidentId);
-    if (e && a.planId && e.plans.has(a.planId)) return false;
-    if (!e) e = { lastMs: a.atMs, actions: new Map(), plans: new Set() };
-    // Re-inserted: the map's order is the order of the last failure (oldest first), for the bound.
-    this.incidents.delete(a.incidentId);
-    this.incidents.set(a.incidentId, e);
+    if (a.planId && this.incidents.peek(a.incidentId)?.plans.has(a.planId)) return false;
+    const e = this.incidents.touch(a.incidentId, a.atMs, () => ({ lastMs: a.atMs, actions: new Map(), plans: new Set() }));
     if (a.planId) e.plans.add(a.planId);
-    e.lastMs = Math.max(e.lastMs, a.atMs);
     let s = e.actions.get(a.action);
     if (!s) e.actions.set(a.action, (s = { action: a.action, count: 0, byVerdict: { not_recovered: 0, action_failed: 0 }, lastMs: a.atMs }));
     s.count++;
     s.byVerdict[a.verdict]++;
     s.lastMs = Math.max(s.lastMs, a.atMs);
-    if (this.incidents.size > this.maxIncidents) this.incidents.delete(this.incidents.keys().next().value as string);
     return true;
   }
 
   /** How `action` failed on `incidentId` so far, as of `now`; undefined when it did not (or the incident is forgotten). */
   failed(incidentId: string | undefined, action: string, now: number): AttemptSummary | undefined {
-    if (!incidentId) return undefined;
-    const e = this.incidents.get(incidentId);
-    if (!e) return undefined;
-    if (now - e.lastMs >= this.retentionMs) {
-      this.incidents.delete(incidentId);
-      return undefined;
-    }
-    return e.actions.get(action);
+    return this.incidents.get(incidentId, now)?.actions.get(action);
   }
 
   /** Forgets the incidents whose last failure is `retentionMs` or more before `now`. */
   prune(now: number): void {
-    for (const [id, e] of this.incidents) if (now - e.lastMs >= this.retentionMs) this.incidents.delete(id);
+    this.incidents.prune(now);
   }
 }
 

@@ -25,13 +25,18 @@ export function restoreState(s: GuardrailsState, actions: readonly AdmittedActio
   // At equal times: the anomaly a plan was made for, then its action, then an outcome.
   const timeline = [
     ...anomalies.map((a) => ({ atMs: a.atMs, order: 0, apply: () => restoreAnomaly(s, a) })),
-    ...actions.map((a) => ({ atMs: a.atMs, order: 1, apply: () => restoreAction(s, a) })),
+    ...actions.map((a) => ({ atMs: a.atMs, order: 1, apply: () => countAction(s, a) })),
     ...outcomes.map((o) => ({ atMs: o.atMs, order: 2, apply: () => restoreOutcome(s, o) })),
   ];
   for (const e of timeline.sort((x, y) => x.atMs - y.atMs || x.order - y.order)) e.apply();
 }
 
-function restoreAction(s: GuardrailsState, a: AdmittedAction): void {
+/**
+ * Counts action `a` admitted at `a.atMs`: starts its cooldown, enters the rate windows, takes
+ * its in-flight slot when `a.inFlight` and, with a `policyId` and not `dryRun`, dispatches it to
+ * the breakers. What `admit()` does for an action admitted now and restore() for one admitted before.
+ */
+export function countAction(s: GuardrailsState, a: AdmittedAction): void {
   startCooldown(s, cooldownKey(a.component, a.action), a.atMs, { heldForApproval: a.heldForApproval ?? false, approvedAtMs: a.approvedAtMs });
   s.maxCooldownMs = Math.max(s.maxCooldownMs, (a.cooldownS ?? s.config.cooldown.defaultS) * 1000);
   s.componentRate.record(a.component, a.atMs);

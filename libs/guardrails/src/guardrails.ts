@@ -1,24 +1,7 @@
-import type { InFlightTracker } from './blast-radius';
-import type { CircuitBreaker } from './circuit-breaker';
 import { resolveGuardrailsConfig, type GuardrailsConfig, type GuardrailsConfigInput } from './config';
 import { runChecks, validateContext, verdictOf } from './guard-checks';
-import { restoreState } from './guardrails-restore';
-import {
-  DEFAULT_GROUP,
-  GLOBAL,
-  actionId,
-  breakerFor,
-  cooldownKey,
-  createGuardrailsState,
-  pruneState,
-  registerComponent,
-  slotMs,
-  startCooldown,
-  approveCooldown,
-  type GuardrailsState,
-} from './guardrails-state';
-import type { SlidingWindowLimiter } from './rate-limiter';
-import type { StabilisationTracker } from './stabilisation';
+import { countAction, restoreState } from './guardrails-restore';
+import { actionId, approveCooldown, breakerFor, cooldownKey, createGuardrailsState, pruneState, registerComponent, type GuardrailsState } from './guardrails-state';
 import { checkLine, type AdmittedAction, type DecisionContext, type GuardrailsHistory, type GuardrailOutcome, type GuardrailVerdict } from './types';
 
 /** Dependencies of Guardrails. */
@@ -50,28 +33,15 @@ const PRUNE_EVERY = 512;
 export class Guardrails {
   readonly config: GuardrailsConfig;
   private readonly clock: () => number;
-  /** What the checks read and restore() rebuilds (guardrails-state.ts); the fields below are its trackers, for this class's own use. */
+  /** What the checks read and restore() rebuilds (guardrails-state.ts). */
   private readonly state: GuardrailsState;
-  private readonly componentRate: SlidingWindowLimiter;
-  private readonly globalRate: SlidingWindowLimiter;
-  private readonly inFlight: InFlightTracker;
-  /** Policy id → its breaker. */
-  private readonly breakers: Map<string, CircuitBreaker>;
-  private readonly globalBreaker: CircuitBreaker;
-  private readonly stabilisation: StabilisationTracker;
   private admitted = 0;
 
   /** Throws InvalidArgumentError for a bad configuration. */
   constructor(options: GuardrailsOptions = {}) {
     this.config = resolveGuardrailsConfig(options.config);
     this.clock = options.clock ?? Date.now;
-    const s = (this.state = createGuardrailsState(this.config));
-    this.componentRate = s.componentRate;
-    this.globalRate = s.globalRate;
-    this.inFlight = s.inFlight;
-    this.breakers = s.breakers;
-    this.globalBreaker = s.globalBreaker;
-    this.stabilisation = s.stabilisation;
+    this.state = createGuardrailsState(this.config);
   }
 
   /** Turns global dry-run on or off at run time (the operator's kill switch). */
@@ -87,12 +57,12 @@ export class Guardrails {
   /** Records one anomaly of `component` (stabilisation window); registers its kind. */
   observeAnomaly(component: string, kind?: string): void {
     registerComponent(this.state, component, kind);
-    this.stabilisation.observeAnomaly(component, this.clock());
+    this.state.stabilisation.observeAnomaly(component, this.clock());
   }
 
   /** Records that `component` is healthy again (ends its episode; starts the flap window). */
   observeRecovery(component: string): void {
-    this.stabilisation.observeRecovery(component, this.clock());
+    this.state.stabilisation.observeRecovery(component, this.clock());
   }
 
   /**
@@ -122,22 +92,10 @@ export class Guardrails {
     const verdict = this.evaluate(ctx);
     if (verdict.verdict === 'block') return verdict;
     const now = this.clock();
-    const cooldownMs = (ctx.cooldownS ?? this.config.cooldown.defaultS) * 1000;
-    const s = this.state;
-    s.maxCooldownMs = Math.max(s.maxCooldownMs, cooldownMs);
-    startCooldown(s, cooldownKey(ctx.component, ctx.action), now, { heldForApproval: verdict.verdict === 'needs_approval' });
-    this.componentRate.record(ctx.component, now);
-    this.globalRate.record(GLOBAL, now);
-    registerComponent(s, ctx.component, ctx.kind);
-    this.inFlight.add(ctx.component, ctx.kind || DEFAULT_GROUP, ctx.action, now, { planId: ctx.planId, timeoutMs: slotMs(this.config, verdict.verdict === 'needs_approval') });
-    if (verdict.verdict !== 'dry_run') {
-      // A dry run is no trial: its outcome says nothing about whether the action works.
-      // Known by its plan and action: only this action's outcome settles a half-open trial.
-      const id = actionId(ctx);
-      breakerFor(s, ctx.policyId).onDispatch(now, id);
-      this.globalBreaker.onDispatch(now, id);
-    }
-    if (++this.admitted % PRUNE_EVERY === 0) pruneState(s, now);
+    const { component, kind, action, cooldownS, planId, policyId } = ctx;
+    // A dry run is no trial: its outcome says nothing about whether the action works.
+    countAction(this.state, { component, kind, action, cooldownS, planId, policyId, atMs: now, inFlight: true, heldForApproval: verdict.verdict === 'needs_approval', dryRun: verdict.verdict === 'dry_run' });
+    if (++this.admitted % PRUNE_EVERY === 0) pruneState(this.state, now);
     return verdict;
   }
 
@@ -169,7 +127,7 @@ export class Guardrails {
    * leaves the slot of a newer plan for the same action alone. Returns whether it freed one.
    */
   release(component: string, action: string, planId?: string): boolean {
-    return this.inFlight.remove(component, action, planId);
+    return this.state.inFlight.remove(component, action, planId);
   }
 
   /**
@@ -182,7 +140,7 @@ export class Guardrails {
   approved(component: string, action: string, options: { planId?: string; atMs?: number } = {}): boolean {
     const now = this.clock();
     const until = (options.atMs ?? now) + this.config.blastRadius.inFlightTimeoutS * 1000;
-    const changed = this.inFlight.extend(component, action, until, now, options.planId);
+    const changed = this.state.inFlight.extend(component, action, until, now, options.planId);
     // It runs from the approval on: so does its cooldown (and the cooldown line says it was approved).
     if (changed) approveCooldown(this.state, cooldownKey(component, action), options.atMs ?? now);
     return changed;
@@ -198,22 +156,22 @@ export class Guardrails {
    */
   recordOutcome(outcome: GuardrailOutcome): void {
     const now = this.clock();
-    this.inFlight.remove(outcome.component, outcome.action, outcome.planId);
+    this.state.inFlight.remove(outcome.component, outcome.action, outcome.planId);
     if (outcome.dryRun) return;
     const id = actionId(outcome);
     breakerFor(this.state, outcome.policyId).onOutcome(outcome.success, now, id);
-    this.globalBreaker.onOutcome(outcome.success, now, id, outcome.incidentId);
-    if (outcome.success) this.stabilisation.observeRecovery(outcome.component, now);
+    this.state.globalBreaker.onOutcome(outcome.success, now, id, outcome.incidentId);
+    if (outcome.success) this.state.stabilisation.observeRecovery(outcome.component, now);
   }
 
   /** A summary of the current state. */
   status(): GuardrailsStatus {
     const now = this.clock();
     const breakers: GuardrailsStatus['breakers'] = [];
-    for (const [key, b] of this.breakers) {
+    for (const [key, b] of this.state.breakers) {
       const state = b.state(now).type;
       if (state !== 'closed') breakers.push({ key, state });
     }
-    return { dryRun: this.state.dryRun, inFlight: this.inFlight.counts(now), breakers, globalBreaker: this.globalBreaker.state(now).type };
+    return { dryRun: this.state.dryRun, inFlight: this.state.inFlight.counts(now), breakers, globalBreaker: this.state.globalBreaker.state(now).type };
   }
 }
