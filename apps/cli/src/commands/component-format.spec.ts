@@ -1,5 +1,6 @@
 import { Anomaly, ComponentHealth, ComponentStatus, Severity } from '@x0/contracts';
 import { formatComponent, openIncident, topMetrics, type ComponentView } from './component-format';
+import { queueAnnouncement } from './component-testing';
 
 const NOW = Date.parse('2026-11-27T19:30:00Z');
 const START = NOW - 13 * 60_000 - 5000;
@@ -21,20 +22,12 @@ const status = ComponentStatus.fromPartial({
 
 /** An announcement of incident an_1 (announcement 1 is an_1 itself). */
 const announcement = (n: number, timeMs: number) =>
-  Anomaly.fromPartial({
-    meta: { id: n === 1 ? 'an_1' : `an_${n}`, component: 'demo-queue', timeMs },
-    score: 0.93,
-    severity: Severity.SEVERITY_HIGH,
-    metrics: [
-      { metric: 'cpu', value: 0.27, expected: 0.25, score: 0.1 },
-      { metric: 'error_rate', value: 0.405, expected: 0.005, score: 1 },
-      { metric: 'rps', value: 28, expected: 505, score: 0.98 },
-      { metric: 'queue_depth', value: 50, expected: 41, score: 0.3 },
-    ],
-    incidentId: 'an_1',
-    incidentStartMs: START,
-    announcement: n,
-  });
+  queueAnnouncement('', n, timeMs, START, [
+    { metric: 'cpu', value: 0.27, expected: 0.25, score: 0.1 },
+    { metric: 'error_rate', value: 0.405, expected: 0.005, score: 1 },
+    { metric: 'rps', value: 28, expected: 505, score: 0.98 },
+    { metric: 'queue_depth', value: 50, expected: 41, score: 0.3 },
+  ]);
 
 const live = (openAnomalyId: string) => ComponentHealth.fromPartial({ component: 'demo-queue', timeMs: NOW - 1000, score: 0.93, severity: Severity.SEVERITY_HIGH, phase: 'scoring', openAnomalyId });
 

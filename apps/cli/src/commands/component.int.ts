@@ -22,6 +22,7 @@ import {
   type ListAnomaliesResponse,
 } from '@x0/contracts';
 import { SERVICE_NAMES } from '@x0/service-kit';
+import { queueAnnouncement } from './component-testing';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const MAIN = path.join(ROOT, 'apps/cli/src/main.ts');
@@ -48,18 +49,10 @@ const START = NOW - 13 * 60_000;
 
 /** Announcement `n` of demo-queue's incident an_q1 (the first is an_q1 itself). */
 const announcement = (n: number, timeMs: number) =>
-  Anomaly.fromPartial({
-    meta: { id: n === 1 ? 'an_q1' : `an_q${n}`, component: 'demo-queue', timeMs },
-    score: 0.93,
-    severity: Severity.SEVERITY_HIGH,
-    metrics: [
-      { metric: 'rps', value: 28, expected: 505, score: 0.98 },
-      { metric: 'error_rate', value: 0.405, expected: 0.005, score: 1 },
-    ],
-    incidentId: 'an_q1',
-    incidentStartMs: START,
-    announcement: n,
-  });
+  queueAnnouncement('q', n, timeMs, START, [
+    { metric: 'rps', value: 28, expected: 505, score: 0.98 },
+    { metric: 'error_rate', value: 0.405, expected: 0.005, score: 1 },
+  ]);
 
 /** The monitor's recent anomalies, newest first: demo-queue's open incident, and an older one of demo-web that cleared. */
 const ANOMALIES = [
