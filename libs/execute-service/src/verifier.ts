@@ -41,8 +41,9 @@ export function describeLastStatus(h: Pick<ComponentHealth, 'openAnomalyId' | 's
   if (!h.openAnomalyId) return `${head}: severity ${severity}`;
   // open_anomaly_id is the incident's latest announcement; the incident is named by its own id
   // (the one anomaly events and x0 incidents use), the announcement only alongside it.
-  const incident = incidentId && incidentId !== h.openAnomalyId ? `incident ${incidentId}` : `incident ${h.openAnomalyId}`;
-  const latest = incidentId && incidentId !== h.openAnomalyId ? ` (latest announcement ${h.openAnomalyId})` : '';
+  const reannounced = incidentId !== '' && incidentId !== h.openAnomalyId;
+  const incident = `incident ${reannounced ? incidentId : h.openAnomalyId}`;
+  const latest = reannounced ? ` (latest announcement ${h.openAnomalyId})` : '';
   if (severityRank(severity) >= severityRank('medium')) return `${head}: severity ${severity}, ${incident} open${latest}`;
   return `${head}: ${incident} still open${latest} — its metrics are not back within their pre-incident normal (the latest sample scores severity ${severity} against a baseline that adapts to a lasting fault)`;
 }

@@ -167,12 +167,14 @@ export class FeedbackTracker {
   async replayAdvisedOutcomes(sinceMs: number, window: ReplayWindow, onFeedback: (f: Feedback) => void): Promise<number> {
     const actions = new Map<string, EventPayloads['action']>();
     const keys = new Set<string>();
+    // Each older block reads only the actions before those already read: its lookback overlaps the newer block's.
+    let readFrom = Number.POSITIVE_INFINITY;
     const outcomes = await replayNewestEventsOf(this.o.bus, 'outcome', {
       sinceMs,
       blockSize: window.size,
       enough: async (block) => {
         if (block.length === 0) return false;
-        await this.readActions(block[0].storedMs - ACTION_LOOKBACK_MS, block[block.length - 1].seq, actions);
+        readFrom = Math.min(readFrom, await this.readActions(block[0].storedMs - ACTION_LOOKBACK_MS, Math.min(block[block.length - 1].seq, readFrom - 1), actions));
         for (const { event } of block) {
           const f = advisedFeedback(event, actions.get(event.actionId));
           if (f && window.counts(f)) keys.add(f.key);
@@ -187,11 +189,15 @@ export class FeedbackTracker {
     return outcomes.length;
   }
 
-  /** Adds the parametrised Action events stored from `sinceMs` up to sequence `toSeq` to `into` (by id). */
-  private async readActions(sinceMs: number, toSeq: number, into: Map<string, EventPayloads['action']>): Promise<void> {
+  /**
+   * Adds the parametrised Action events stored from `sinceMs` up to sequence `toSeq` to `into`
+   * (by id); returns the first sequence read from (infinity when none is stored since `sinceMs`).
+   */
+  private async readActions(sinceMs: number, toSeq: number, into: Map<string, EventPayloads['action']>): Promise<number> {
     const from = await firstSeqSince(this.o.bus, 'action', sinceMs);
-    if (from === undefined) return;
+    if (from === undefined) return Number.POSITIVE_INFINITY;
     for (const { event } of await readEventRange(this.o.bus, 'action', from, toSeq)) if (hasParams(event.action)) into.set(event.meta!.id, event);
+    return from;
   }
 
   /** An anomaly seen on the bus, from memory or the KV index (undefined when unknown or expired). */

@@ -3,7 +3,7 @@ import { DEFAULT_STREAM_LIMITS, provisionStreams, publishMessage } from '@x0/bus
 import { waitFor } from '@x0/bus/testing';
 import { Anomaly, EVENT_CODECS, Outcome, STREAMS, Verdict, eventSubject, type Label } from '@x0/contracts';
 import { selectBackend } from '@x0/lora';
-import { startTrainerUnderTest, type TrainerUnderTest } from './testing';
+import { feedbackDrained, labelWhenIndexed, startTrainerUnderTest, type TrainerUnderTest } from './testing';
 import { anomalyDetectorBase } from './trainer-service';
 
 // Real nats-server and gRPC on a loaded machine: generous limits, no timing assertions.
@@ -23,37 +23,10 @@ async function storedLabels(t: TrainerUnderTest): Promise<Label[]> {
   return out;
 }
 
-/** Resolves once the trainer's feedback consumer has handled every stored event. */
-function feedbackDrained(t: TrainerUnderTest): Promise<true> {
-  return waitFor(
-    async () => {
-      const info = await t.bus.jsm.consumers.info(STREAMS.events.name, 'trainer-feedback');
-      return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
-    },
-    30_000,
-    'the feedback consumer to catch up',
-  );
-}
-
 /** Publishes an anomaly as a monitor serving detector `forecaster` would (modelVersion `stat-v1+mlp-forecaster-<v>`). */
 async function publishAnomaly(t: TrainerUnderTest, id: string, component: string, forecaster: string, score = 0.95): Promise<void> {
   const a = Anomaly.fromPartial({ meta: { id, component, timeMs: Date.now(), source: 'monitor' }, score, modelVersion: `stat-v1+mlp-forecaster-${forecaster}` });
   await publishMessage(t.bus.js, { subject: eventSubject('anomaly', component), data: EVENT_CODECS.anomaly.encode(a), id });
-}
-
-/** Labels an anomaly once the trainer has indexed it. */
-function labelWhenIndexed(t: TrainerUnderTest, anomalyId: string, real: boolean, actor: string) {
-  return waitFor(
-    async () => {
-      try {
-        return await t.call('label', { anomalyId, anomaly: real, actor, reason: '', component: '' });
-      } catch {
-        return undefined;
-      }
-    },
-    30_000,
-    `a label of ${anomalyId}`,
-  );
 }
 
 describe('trainer labels - attribution to the version that raised the anomaly', () => {

@@ -1,26 +1,14 @@
 import { openKeyValue, publishMessage, toKvKey, type Bus } from '@x0/bus';
 import { readEvents, waitFor } from '@x0/bus/testing';
-import { ActionResult, ActionStatus, Anomaly, EVENT_CODECS, Label, Outcome, STREAMS, Severity, Verdict, eventSubject } from '@x0/contracts';
+import { ActionResult, ActionStatus, Anomaly, EVENT_CODECS, Label, Outcome, Severity, Verdict, eventSubject } from '@x0/contracts';
 import { selectBackend } from '@x0/lora';
 import type { Alert } from '@x0/model-monitor';
 import { TRAINER_ALERTS_BUCKET } from './raised-alerts';
-import { startTrainerUnderTest, type TrainerUnderTest } from './testing';
+import { feedbackDrained, labelWhenIndexed, startTrainerUnderTest, type TrainerUnderTest } from './testing';
 import { anomalyDetectorBase } from './trainer-service';
 
 // Real nats-server and gRPC on a loaded machine: generous limits, no timing assertions.
 jest.setTimeout(120_000);
-
-/** Resolves once the trainer's feedback consumer has handled every stored event. */
-function feedbackDrained(t: TrainerUnderTest): Promise<true> {
-  return waitFor(
-    async () => {
-      const info = await t.bus.jsm.consumers.info(STREAMS.events.name, 'trainer-feedback');
-      return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
-    },
-    30_000,
-    'the feedback consumer to catch up',
-  );
-}
 
 async function publishAnomaly(bus: Bus, id: string, component: string): Promise<void> {
   const a = Anomaly.fromPartial({ meta: { id, component, timeMs: Date.now(), source: 'monitor' }, score: 0.9, modelVersion: 'stat-v1+mlp-forecaster-1' });
@@ -58,18 +46,7 @@ describe('trainer accuracy - across a restart', () => {
 
   const performance = () => t.call('getModelPerformance', { model: 'detector' });
   const accuracyAlerts = async () => (await readEvents(t.bus, 'model_alert', 'detector')).filter((a) => a.type === 'accuracy_low');
-  const label = (anomalyId: string, real: boolean) =>
-    waitFor(
-      async () => {
-        try {
-          return await t.call('label', { anomalyId, anomaly: real, actor: 'alice', reason: '', component: '' });
-        } catch {
-          return undefined;
-        }
-      },
-      30_000,
-      `a label of ${anomalyId}`,
-    );
+  const label = (anomalyId: string, real: boolean) => labelWhenIndexed(t, anomalyId, real, 'alice');
 
   beforeAll(async () => {
     await selectBackend();
@@ -150,6 +127,17 @@ describe('trainer accuracy - a restart replays only the feedback its window hold
   const replayed = async (model: string) => (await t.call('getStatistics', {})).gauges[`trainer_accuracy_replayed_${model.replace(/-/g, '_')}`];
   const accuracy = async (model: string) => (await t.call('getModelPerformance', { model })).accuracy;
   const inBound = { samples: 5, value: 1, judged: true, breached: false };
+  /** `model`'s window holds the 5 newest before and after a restart, which read fewer than the `older` stored before them. */
+  const expectRebuiltFromNewest = async (model: string, older: number) => {
+    await feedbackDrained(t);
+    expect(await accuracy(model)).toMatchObject(inBound);
+
+    await t.restart();
+    expect(await accuracy(model)).toMatchObject(inBound);
+    // Read from the newest back until the window was full (in blocks of the stream: a few more).
+    expect(await replayed(model)).toBeGreaterThanOrEqual(5);
+    expect(await replayed(model)).toBeLessThan(older);
+  };
 
   beforeEach(async () => {
     await selectBackend();
@@ -164,27 +152,14 @@ describe('trainer accuracy - a restart replays only the feedback its window hold
     // 30 false alarms, then 5 confirmed anomalies: a window of 5 holds only the confirmed ones.
     for (let i = 0; i < 30; i++) await publishLabel(t.bus, `old-${i}`, false);
     for (let i = 0; i < 5; i++) await publishLabel(t.bus, `new-${i}`, true);
-    await feedbackDrained(t);
-    expect(await accuracy('detector')).toMatchObject(inBound);
-
-    await t.restart();
-    expect(await accuracy('detector')).toMatchObject(inBound);
-    // Read from the newest back until the window was full (in blocks of the stream: a few more).
-    expect(await replayed('detector')).toBeGreaterThanOrEqual(5);
-    expect(await replayed('detector')).toBeLessThan(30);
+    await expectRebuiltFromNewest('detector', 30);
   });
 
   it("restart - with more advised outcomes stored than the window holds, action-params' window is rebuilt from the newest, and the older are not all read", async () => {
     // 20 advised actions that did not help, then 5 that did.
     for (let i = 0; i < 20; i++) await publishAdvisedOutcome(t.bus, `old-${i}`, 'api-1', false);
     for (let i = 0; i < 5; i++) await publishAdvisedOutcome(t.bus, `new-${i}`, 'api-1', true);
-    await feedbackDrained(t);
-    expect(await accuracy('action-params')).toMatchObject(inBound);
-
-    await t.restart();
-    expect(await accuracy('action-params')).toMatchObject(inBound);
-    expect(await replayed('action-params')).toBeGreaterThanOrEqual(5);
-    expect(await replayed('action-params')).toBeLessThan(20);
+    await expectRebuiltFromNewest('action-params', 20);
   });
 });
 

@@ -1,9 +1,9 @@
 /** Test helpers for the trainer: a trainer service under test on its own nats-server. */
 import { seededRandom } from '@x0/action-params';
 import { connectBus, provisionStreams, publishMessage, type Bus } from '@x0/bus';
-import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
+import { startNatsServer, waitFor, type NatsServerProcess } from '@x0/bus/testing';
 import * as grpc from '@grpc/grpc-js';
-import { METRIC_BATCH_CODEC, TrainerServiceClient, metricsSubject, type TrainerServiceServer } from '@x0/contracts';
+import { METRIC_BATCH_CODEC, STREAMS, TrainerServiceClient, metricsSubject, type TrainerServiceServer } from '@x0/contracts';
 import { createModelRegistry, type ModelRegistry } from '@x0/model-registry';
 import { runService, type ServiceHandle } from '@x0/service-kit';
 import type { DetectorBase } from './detector-trainable';
@@ -100,4 +100,31 @@ export function startDriftTrainer(before: (bus: Bus) => Promise<void>): Promise<
     env: { TRAINER_CHECK_INTERVAL_MS: '200', TRAINER_MIN_DRIFT_SAMPLES: '200', TRAINER_DRIFT_SETTLE_S: '86400' },
     before,
   });
+}
+
+/** Resolves once the trainer's feedback consumer has handled every stored event. */
+export function feedbackDrained(t: TrainerUnderTest): Promise<true> {
+  return waitFor(
+    async () => {
+      const info = await t.bus.jsm.consumers.info(STREAMS.events.name, 'trainer-feedback');
+      return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
+    },
+    30_000,
+    'the feedback consumer to catch up',
+  );
+}
+
+/** Labels an anomaly through the Label RPC once the trainer has indexed it. */
+export function labelWhenIndexed(t: TrainerUnderTest, anomalyId: string, real: boolean, actor: string) {
+  return waitFor(
+    async () => {
+      try {
+        return await t.call('label', { anomalyId, anomaly: real, actor, reason: '', component: '' });
+      } catch {
+        return undefined;
+      }
+    },
+    30_000,
+    `a label of ${anomalyId}`,
+  );
 }
