@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { FailedPreconditionError } from '@x0/core';
 import { DETECTOR_MODEL, forecasterModel, type ForecasterWeights } from '@x0/model-serving';
 import { blockedHoldout, fitForecaster, forecastSets, huberLoss, type NormaliseWindows } from './forecast-data';
+import { INCIDENT_MARGIN_MS, overlapsSpans, replayIncidentSpans } from './incident-spans';
 import { replayMetrics } from './replay';
 import { championOf, type ShippedModel, type TrainableModel, type TrainContext, type TrainOutcome } from './trainable';
 
@@ -20,6 +21,8 @@ export interface DetectorTrainableOptions {
   learningRate?: number;
   /** Fewest training windows a job needs (default 500). */
   minWindows?: number;
+  /** An incident lasts this long after its latest announcement unless a recovery ends it (MONITOR_REALERT_S), ms. */
+  incidentTailMs: number;
 }
 
 /**
@@ -27,7 +30,9 @@ export interface DetectorTrainableOptions {
  * from X0_METRICS (every component: one base trained on many components), fine-tunes the
  * champion's weights on most of the window, and scores champion and challenger on the
  * held-out time blocks (every 4th, the newest included: `blockedHoldout`) by forecast Huber
- * loss in the detector's normalised units.
+ * loss in the detector's normalised units. Samples of the components' incidents (from the
+ * anomaly and outcome events of the window, with a margin) are in neither set: the detector is
+ * there to flag a fault, not to learn it as normal.
  */
 export function detectorTrainable(o: DetectorTrainableOptions): TrainableModel {
   const L = o.base.weights.windowLength;
@@ -50,12 +55,15 @@ export function detectorTrainable(o: DetectorTrainableOptions): TrainableModel {
         maxMessages: ctx.maxReplayMessages,
         onProgress: (read, total) => ctx.progress('replay', read / Math.max(1, total)),
       });
+      const incidents = await replayIncidentSpans(ctx.bus, { sinceMs: ctx.sinceMs, tailMs: o.incidentTailMs, nowMs: ctx.untilMs });
       ctx.progress('replay', 1);
       const isHoldout = blockedHoldout(window.startMs, window.endMs, ctx.holdoutFraction);
-      const sets = await forecastSets(window, { windowLength: L, normalise: o.base.normalise, clip: o.base.clip, isHoldout });
+      const inIncident = overlapsSpans(incidents, INCIDENT_MARGIN_MS);
+      const sets = await forecastSets(window, { windowLength: L, normalise: o.base.normalise, clip: o.base.clip, isHoldout, inIncident });
       const minWindows = o.minWindows ?? 500;
       if (sets.train.count < minWindows) {
-        throw new FailedPreconditionError(`only ${sets.train.count} training windows in the last ${Math.round((ctx.untilMs - ctx.sinceMs) / 1000)} s of X0_METRICS, at least ${minWindows} are needed`);
+        const left = sets.inIncidents > 0 ? ` (${sets.inIncidents} more were left out as incident samples)` : '';
+        throw new FailedPreconditionError(`only ${sets.train.count} training windows in the last ${Math.round((ctx.untilMs - ctx.sinceMs) / 1000)} s of X0_METRICS${left}, at least ${minWindows} are needed`);
       }
       const champion = await championOf(ctx.registry, DETECTOR_MODEL);
       const load = async (): Promise<tf.LayersModel> => (champion ? ctx.registry.loadModel(DETECTOR_MODEL, champion.version) : forecasterModel(o.base.weights));
@@ -86,9 +94,11 @@ export function detectorTrainable(o: DetectorTrainableOptions): TrainableModel {
             train_loss: loss,
             train_windows: sets.train.count,
             holdout_windows: sets.holdout.count,
+            incident_windows_excluded: sets.inIncidents,
+            incidents_excluded: incidents.length,
             components: window.series.size,
           },
-          config: { epochs: o.epochs, learningRate: o.learningRate ?? 0.001, holdoutFraction: ctx.holdoutFraction },
+          config: { epochs: o.epochs, learningRate: o.learningRate ?? 0.001, holdoutFraction: ctx.holdoutFraction, incidentTailMs: o.incidentTailMs, incidentMarginMs: INCIDENT_MARGIN_MS },
           dataWindow: { startMs: window.startMs, endMs: window.endMs },
           shadow,
           dispose: () => challenger.dispose(),

@@ -63,9 +63,26 @@ describe('forecast data', () => {
     const sets = await forecastSets(window, { windowLength: L, normalise, clip: 100, isHoldout: (ms) => ms >= 90_000 });
     expect(sets.train.count).toBe(90 - L);
     expect(sets.holdout.count).toBe(10);
+    expect(sets.inIncidents).toBe(0);
     // Example k of the training set: window v[k..k+L-1] around its last value, target v[k+L] − v[k+L-1].
     expect(Array.from(sets.train.x.subarray(0, L))).toEqual(v.slice(0, L).map((x) => x - v[L - 1]));
     expect(sets.train.y[0]).toBe(v[L] - v[L - 1]);
     expect(sets.holdout.y[9]).toBe(v[99] - v[98]);
+
+    // An incident from 40 s to 50 s: every example whose inputs or target touch it is left out of both sets.
+    const asked: Array<[string, number, number]> = [];
+    const inIncident = (component: string, fromMs: number, toMs: number) => {
+      asked.push([component, fromMs, toMs]);
+      return fromMs <= 50_000 && toMs >= 40_000;
+    };
+    const without = await forecastSets(window, { windowLength: L, normalise, clip: 100, isHoldout: (ms) => ms >= 90_000, inIncident });
+    // Targets at 40 s … 50 + L s touch it: 11 + L examples.
+    expect(without.inIncidents).toBe(11 + L);
+    expect(without.train.count).toBe(90 - L - (11 + L));
+    expect(without.holdout.count).toBe(10);
+    expect(asked[0]).toEqual(['c', 0, L * 1000]);
+    // The first example after it has its target at 51 + L s.
+    const after = 40 - L;
+    expect(without.train.y[after]).toBe(v[51 + L] - v[50 + L]);
   });
 });

@@ -28,20 +28,32 @@ export interface ForecastSetOptions {
   /** At most this many training / holdout examples (evenly strided). */
   maxTrain?: number;
   maxHoldout?: number;
+  /**
+   * Whether a component's samples from `fromMs` to `toMs` belong to an incident: an example whose
+   * inputs or target do is left out of both sets (see `incidentSpansFromEvents`).
+   */
+  inIncident?(component: string, fromMs: number, toMs: number): boolean;
 }
 
 /**
  * Turns replayed series into next-value examples, split in time by `isHoldout` (see
- * `blockedHoldout`): the challenger is judged on traffic it never trained on. Yields to the
+ * `blockedHoldout`): the challenger is judged on traffic it never trained on. Examples that
+ * touch an incident (`inIncident`) are left out and counted (`inIncidents`): a fault is not
+ * a normal to learn to forecast, nor one to judge a forecaster on. Yields to the
  * event loop every TRAINING_SLICE_MS (a one-hour window of a few dozen series takes ~0.5 s).
  */
-export async function forecastSets(window: MetricWindow, o: ForecastSetOptions): Promise<{ train: ForecastSet; holdout: ForecastSet }> {
+export async function forecastSets(window: MetricWindow, o: ForecastSetOptions): Promise<{ train: ForecastSet; holdout: ForecastSet; inIncidents: number }> {
   const L = o.windowLength;
   const slice = new EventLoopSlice();
   const picks: Array<{ v: number[]; at: number; component: string; holdout: boolean }> = [];
+  let inIncidents = 0;
   for (const [component, metrics] of window.series) {
     for (const s of metrics.values()) {
       for (let t = L; t < s.v.length; t++) {
+        if (o.inIncident?.(component, s.t[t - L], s.t[t])) {
+          inIncidents++;
+          continue;
+        }
         picks.push({ v: s.v, at: t, component, holdout: o.isHoldout(s.t[t]) });
         if (t % 4096 === 0) await slice.maybeYield();
       }
@@ -76,7 +88,7 @@ export async function forecastSets(window: MetricWindow, o: ForecastSetOptions):
   };
   const train = await build(picks.filter((p) => !p.holdout), o.maxTrain ?? 200_000);
   const holdout = await build(picks.filter((p) => p.holdout), o.maxHoldout ?? 50_000);
-  return { train, holdout };
+  return { train, holdout, inIncidents };
 }
 
 /**

@@ -10,7 +10,6 @@ describe('IncidentWindows', () => {
     w.observe(status(20_000, 'an_1'));
     w.observe(status(21_000, 'an_1'));
     expect(w.isOpen('db-1')).toBe(true);
-    expect(w.openComponents()).toEqual(['db-1']);
     expect([18_999, 19_000, 25_000, 1e12].map((t) => w.covers('db-1', t))).toEqual([false, true, true, true]);
     expect(w.covers('db-2', 25_000)).toBe(false);
 
@@ -35,10 +34,26 @@ describe('IncidentWindows', () => {
     expect([100_500, 110_500, 120_500].map((t) => w.covers('db-1', t))).toEqual([false, true, true]);
   });
 
+  it('remember - spans from elsewhere are covered like closed incidents; a status that names the incident opens it again', () => {
+    const w = new IncidentWindows({ keepMs: 3_600_000, marginMs: 1_000, maxPerComponent: 2 });
+    w.remember([
+      { component: 'db-1', startMs: 10_000, endMs: 20_000 },
+      { component: 'db-1', startMs: 50_000, endMs: 40_000 }, // ends before it starts: ignored
+      { component: '', startMs: 10_000, endMs: 20_000 },
+    ]);
+    expect([8_999, 9_000, 21_000, 21_001].map((t) => w.covers('db-1', t))).toEqual([false, true, true, false]);
+    expect([w.covers('db-2', 15_000), w.isOpen('db-1')]).toEqual([false, false]);
+    // At most maxPerComponent closed spans, the newest.
+    w.remember([{ component: 'db-1', startMs: 70_000, endMs: 71_000 }, { component: 'db-1', startMs: 60_000, endMs: 61_000 }]);
+    expect([15_000, 60_500, 70_500].map((t) => w.covers('db-1', t))).toEqual([false, true, true]);
+    w.observe(status(80_000, 'an_1'));
+    expect([w.isOpen('db-1'), w.covers('db-1', 1e12)]).toEqual([true, true]);
+  });
+
   it('bad - a status without a component or time is ignored', () => {
     const w = new IncidentWindows({ keepMs: 60_000, marginMs: 0 });
     w.observe(status(0, 'an_1'));
     w.observe({ component: '', timeMs: 5, openAnomalyId: 'an_1' });
-    expect(w.openComponents()).toEqual([]);
+    expect([w.isOpen('db-1'), w.isOpen('')]).toEqual([false, false]);
   });
 });

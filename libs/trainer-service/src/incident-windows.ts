@@ -31,9 +31,8 @@ interface Interval {
  * not a new normal to retrain on (before, a lasting outage raised an `input_drift` alert 20 s in
  * and the drift job trained the detector on the outage).
  *
- * Live only: a restarted trainer learns of an incident still open at its first status after the
- * start, which the monitor sends within its status interval; samples of that incident from before
- * the restart are then covered from that status on (minus the margin), not from its start.
+ * A restarted trainer starts from the incidents of the stored events (`remember`), so samples
+ * of an incident from before the restart are not taken for drift either.
  */
 export class IncidentWindows {
   private readonly open = new Map<string, { anomalyId: string; sinceMs: number }>();
@@ -92,8 +91,18 @@ export class IncidentWindows {
     return false;
   }
 
-  /** Components with an open incident. */
-  openComponents(): string[] {
-    return [...this.open.keys()];
+  /**
+   * Incidents known from elsewhere (the stored events, at a start: `replayIncidentSpans`), as
+   * closed spans: covered like the ones the statuses closed. One still open is marked open by
+   * the next status that names it, within the monitor's status interval.
+   */
+  remember(spans: ReadonlyArray<{ component: string; startMs: number; endMs: number }>): void {
+    for (const s of spans) {
+      if (!s.component || !(s.endMs >= s.startMs)) continue;
+      const list = this.closed.get(s.component) ?? [];
+      list.push({ startMs: s.startMs, endMs: s.endMs });
+      list.sort((a, b) => a.endMs - b.endMs);
+      this.closed.set(s.component, list.slice(-(this.o.maxPerComponent ?? 100)));
+    }
   }
 }

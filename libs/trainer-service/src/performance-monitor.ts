@@ -9,6 +9,7 @@ import type { Logger, ServiceStats } from '@x0/service-kit';
 import { rebuildAccuracy } from './accuracy-rebuild';
 import { DriftWatch } from './drift-watch';
 import { FeedbackTracker, type Feedback } from './feedback';
+import { INCIDENT_MARGIN_MS, overlapsSpans, replayIncidentSpans } from './incident-spans';
 import { IncidentWindows } from './incident-windows';
 import { recordInferenceReport } from './inference-reports';
 import { retrainRequest, type JobRequest, type JobTrigger } from './job-request';
@@ -17,9 +18,6 @@ import { publishModelAlert } from './model-alert';
 import type { RaisedAlerts } from './raised-alerts';
 import { replayTrainingRows, sampleRecentMetrics } from './replay';
 import { ServiceFailures } from './service-failures';
-
-/** Samples this close to an incident count as part of it (IncidentWindows.marginMs). */
-const INCIDENT_MARGIN_MS = 60_000;
 
 /** Settings of the performance monitor (from the trainer's configuration). */
 export interface PerformanceSettings {
@@ -34,6 +32,8 @@ export interface PerformanceSettings {
   driftSettleMs: number;
   /** Labelled predictions in a model's accuracy window (the most recent). */
   accuracyWindow: number;
+  /** An incident in the stored events lasts this long after its latest announcement (see incidentSpansFromEvents), ms. */
+  incidentTailMs: number;
 }
 
 /** Options of {@link PerformanceMonitor}. */
@@ -100,7 +100,7 @@ export class PerformanceMonitor {
       o.stats.addGauge(`trainer_accuracy_replayed_${model.replace(/-/g, '_')}`, help, () => this.replayed.get(model) ?? 0);
     }
     this.drift = new DriftWatch({ model: DETECTOR_MODEL, thresholds: s.thresholds, minRows: s.minDriftSamples, retrainCooldownMs: s.retrainCooldownMs, clock: this.clock });
-    this.incidents = new IncidentWindows({ keepMs: Math.max(3_600_000, 2 * s.checkIntervalMs), marginMs: INCIDENT_MARGIN_MS });
+    this.incidents = new IncidentWindows({ keepMs: this.incidentsKeepMs(), marginMs: INCIDENT_MARGIN_MS });
     this.feedback = new FeedbackTracker({
       bus: o.bus,
       logger: o.logger,
@@ -123,6 +123,10 @@ export class PerformanceMonitor {
     await this.feedback.start();
     await this.failures.start();
     this.incidents.watch(this.o.bus, this.o.logger);
+    // What the live statuses said before this start is in the stored events: a restart does not take an incident's samples for drift.
+    const nowMs = this.clock();
+    const keepMs = this.incidentsKeepMs();
+    this.incidents.remember(await replayIncidentSpans(this.o.bus, { sinceMs: nowMs - keepMs, tailMs: this.o.settings.incidentTailMs, nowMs }));
     this.sub = this.o.bus.nc.subscribe('x0.inference.>', {
       callback: (err, msg) => {
         if (err) return;
@@ -148,6 +152,10 @@ export class PerformanceMonitor {
       await this.feedback.stop();
     })();
     return this.stopping;
+  }
+
+  private incidentsKeepMs(): number {
+    return Math.max(3_600_000, 2 * this.o.settings.checkIntervalMs);
   }
 
   /** Samples drift, judges every model, publishes alerts and queues jobs (one check at a time). */
@@ -224,8 +232,10 @@ export class PerformanceMonitor {
       this.drift.reset(undefined, carried);
       return;
     }
-    // Reference = the champion's training window, when X0_METRICS still holds it.
-    const { rows: reference, lastSeq } = await replayTrainingRows(this.o.bus, win);
+    // Reference = the champion's training window, when X0_METRICS still holds it, without its incidents (the job trained without them).
+    const incidents = await replayIncidentSpans(this.o.bus, { sinceMs: win.startMs, tailMs: this.o.settings.incidentTailMs, nowMs: this.clock() });
+    const inIncident = overlapsSpans(incidents, INCIDENT_MARGIN_MS);
+    const { rows: reference, lastSeq } = await replayTrainingRows(this.o.bus, win, (component, tMs) => inIncident(component, tMs, tMs));
     this.drift.reset(reference, carried);
     this.metricsSeq = lastSeq;
     this.o.logger.info({ model: w.model, version, components: reference.size }, 'drift reference set from the training window');

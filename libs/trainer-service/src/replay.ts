@@ -183,25 +183,25 @@ export async function sampleRecentMetrics(
 
 /**
  * The rows of a model's training window (`startMs`–`endMs`), per component, as far as
- * X0_METRICS still holds them (at most its newest 50,000 batches from `startMs`), and the
- * sequence read up to: the drift reference of a detector champion.
+ * X0_METRICS still holds them (at most its newest 50,000 batches from `startMs`), less the
+ * rows `leaveOut` names (incident samples), and the sequence read up to: the drift reference
+ * of a detector champion.
  */
-export async function replayTrainingRows(bus: Bus, window: { startMs: number; endMs: number }): Promise<{ rows: Map<string, Array<Map<string, number>>>; lastSeq: number }> {
+export async function replayTrainingRows(
+  bus: Bus,
+  window: { startMs: number; endMs: number },
+  leaveOut: (component: string, tMs: number) => boolean = () => false,
+): Promise<{ rows: Map<string, Array<Map<string, number>>>; lastSeq: number }> {
   const replayed = await replayMetrics(bus, { sinceMs: window.startMs, maxMessages: 50_000 });
   const rows = new Map<string, Array<Map<string, number>>>();
   for (const [component, metrics] of replayed.series) {
-    const inWindow = new Map([...metrics].map(([m, s]) => [m, { t: s.t.filter((t) => t <= window.endMs), v: s.v.filter((_, i) => s.t[i] <= window.endMs) }]));
-    rows.set(component, rowsByTime(inWindow));
+    const timed = timedRowsByTime(metrics);
+    rows.set(component, timed.rows.filter((_, i) => timed.times[i] <= window.endMs && !leaveOut(component, timed.times[i])));
   }
   return { rows, lastSeq: replayed.lastSeq };
 }
 
-/** Rows of one component: for each distinct sample time, the values of its metrics. */
-export function rowsByTime(metrics: ReadonlyMap<string, Series>): Array<Map<string, number>> {
-  return timedRowsByTime(metrics).rows;
-}
-
-/** `rowsByTime`, with each row's sample time (`times[i]` is the time of `rows[i]`). */
+/** Rows of one component: for each distinct sample time, the values of its metrics, with each row's sample time (`times[i]` is the time of `rows[i]`). */
 export function timedRowsByTime(metrics: ReadonlyMap<string, Series>): { rows: Array<Map<string, number>>; times: number[] } {
   const byTime = new Map<number, Map<string, number>>();
   for (const [metric, s] of metrics) {

@@ -128,3 +128,22 @@ export function labelWhenIndexed(t: TrainerUnderTest, anomalyId: string, real: b
     `a label of ${anomalyId}`,
   );
 }
+
+/** Smooth periodic series with noise, like the demo components' healthy metrics. */
+export function healthy(n: number, seed: number, base: number, offset = 0): number[] {
+  const rand = seededRandom(seed);
+  return Array.from({ length: n }, (_, i) => base * (1 + 0.15 * Math.sin((2 * Math.PI * (i + offset)) / 120) + 0.03 * (rand() + rand() + rand() - 1.5)));
+}
+
+/** Publishes one component's metric series, one sample a second from `startMs`, `perBatch` samples per batch. */
+export async function publishSeries(bus: Bus, component: string, metrics: Record<string, number[]>, startMs: number, perBatch = 20): Promise<void> {
+  const names = Object.keys(metrics);
+  const n = metrics[names[0]].length;
+  for (let i = 0; i < n; i += perBatch) {
+    const samples = [];
+    for (let k = i; k < Math.min(n, i + perBatch); k++) for (const m of names) samples.push({ metric: m, value: metrics[m][k], timeMs: startMs + k * 1000 });
+    const id = `mb-${component}-${startMs}-${i}`;
+    const data = METRIC_BATCH_CODEC.encode({ id, component, timeMs: startMs + i * 1000, samples, labels: {} });
+    await publishMessage(bus.js, { subject: metricsSubject(component), data, id });
+  }
+}

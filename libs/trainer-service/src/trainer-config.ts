@@ -26,6 +26,12 @@ export const trainerConfigShape = {
   TRAINER_OUTCOMES_PER_RETRAIN: envInt(40, 1),
   /** A drift-triggered job starts this many seconds after the alert, so the new regime has data to learn from. */
   TRAINER_DRIFT_SETTLE_S: envInt(300, 0, 86_400),
+  /**
+   * An incident in the stored events lasts this long after its latest announcement unless a
+   * recovery ended it: set it to the monitor's MONITOR_REALERT_S (an open incident is announced
+   * again that often). Training data and drift leave incident samples out.
+   */
+  TRAINER_INCIDENT_TAIL_S: envInt(120, 1, 86_400),
   /** Retrain every shared model every this many seconds (0: no schedule). */
   TRAINER_SCHEDULE_S: envInt(0, 0),
   /** Training data: the last this many seconds of X0_METRICS / X0_EVENTS. */

@@ -9,7 +9,6 @@ import {
   DEAD_LETTER_CODEC,
   EVENT_CODECS,
   INFERENCE_REPORT_CODEC,
-  METRIC_BATCH_CODEC,
   Outcome,
   STREAMS,
   Severity,
@@ -18,36 +17,17 @@ import {
   dlqSubject,
   eventSubject,
   inferenceSubject,
-  metricsSubject,
   type EventPayloads,
   type EventType,
 } from '@x0/contracts';
 import { selectBackend } from '@x0/lora';
-import { startTrainerUnderTest, type TrainerUnderTest } from './testing';
+import { healthy, publishSeries, startTrainerUnderTest, type TrainerUnderTest } from './testing';
 import { anomalyDetectorBase } from './trainer-service';
 
 // Real nats-server, real gRPC and real training on a loaded 2-core machine: generous limits, no timing assertions.
 jest.setTimeout(120_000);
 
 const T0 = Date.now() - 3_600_000;
-
-/** Smooth periodic series with noise, like the demo components' healthy metrics. */
-function healthy(n: number, seed: number, base: number, offset = 0): number[] {
-  const rand = seededRandom(seed);
-  return Array.from({ length: n }, (_, i) => base * (1 + 0.15 * Math.sin((2 * Math.PI * (i + offset)) / 120) + 0.03 * (rand() + rand() + rand() - 1.5)));
-}
-
-async function publishSeries(bus: Bus, component: string, metrics: Record<string, number[]>, startMs: number, perBatch = 20): Promise<void> {
-  const names = Object.keys(metrics);
-  const n = metrics[names[0]].length;
-  for (let i = 0; i < n; i += perBatch) {
-    const samples = [];
-    for (let k = i; k < Math.min(n, i + perBatch); k++) for (const m of names) samples.push({ metric: m, value: metrics[m][k], timeMs: startMs + k * 1000 });
-    const id = `mb-${component}-${startMs}-${i}`;
-    const data = METRIC_BATCH_CODEC.encode({ id, component, timeMs: startMs + i * 1000, samples, labels: {} });
-    await publishMessage(bus.js, { subject: metricsSubject(component), data, id });
-  }
-}
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

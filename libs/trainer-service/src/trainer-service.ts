@@ -40,7 +40,7 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
       const backend = await selectBackend();
       const registry = await createModelRegistry({ nc: ctx.bus.nc, source: 'trainer' });
       const trainables: TrainableModel[] = [actionParamsTrainable({ epochs: c.TRAINER_ADAPTER_EPOCHS })];
-      if (deps.detectorBase) trainables.unshift(detectorTrainable({ base: deps.detectorBase, epochs: c.TRAINER_DETECTOR_EPOCHS }));
+      if (deps.detectorBase) trainables.unshift(detectorTrainable({ base: deps.detectorBase, epochs: c.TRAINER_DETECTOR_EPOCHS, incidentTailMs: c.TRAINER_INCIDENT_TAIL_S * 1000 }));
       const registered = await registerShippedModels(registry, trainables, ctx.logger);
       for (const t of trainables) {
         const champion = await registry.alias(t.model, 'champion');
@@ -97,6 +97,7 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
           outcomesPerRetrain: c.TRAINER_OUTCOMES_PER_RETRAIN,
           driftSettleMs: c.TRAINER_DRIFT_SETTLE_S * 1000,
           accuracyWindow: c.TRAINER_ACCURACY_WINDOW,
+          incidentTailMs: c.TRAINER_INCIDENT_TAIL_S * 1000,
         },
       });
       ctx.stats.addGauge('trainer_jobs_active', 'Training jobs queued or running', () => runner.active);
