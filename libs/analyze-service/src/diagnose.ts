@@ -1,5 +1,5 @@
 import { deriveId } from '@x0/core';
-import { Diagnosis, type Anomaly, type CandidateAction, type Citation, type IncidentContext } from '@x0/contracts';
+import { Diagnosis, incidentOfAnomaly, type Anomaly, type CandidateAction, type Citation, type IncidentContext } from '@x0/contracts';
 import { classifyCause, type Cause } from './cause-classifier';
 
 /** A past incident similar to the one being diagnosed. */
@@ -62,7 +62,7 @@ export const EVIDENCE_UNAVAILABLE: Evidence = { incidents: [], runbooks: [], una
 export function diagnose(anomaly: Anomaly, given: Evidence = NO_EVIDENCE, now = Date.now()): Diagnosis {
   const meta = anomaly.meta!;
   // An anomaly from an older monitor names no incident: it is its own.
-  const incidentId = anomaly.incidentId || meta.id;
+  const incidentId = incidentOfAnomaly(anomaly);
   // A record of this very incident is not a similar past one (a knowledge service that does not
   // leave them out itself still sends the opening announcement's under the incident's id).
   const evidence: Evidence = { ...given, incidents: given.incidents.filter((i) => i.id !== incidentId && i.id !== meta.id) };

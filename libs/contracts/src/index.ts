@@ -18,3 +18,4 @@ export * from './metric-batch';
 export * from './severity';
 export * from './causes';
 export * from './event-validation';
+export * from './incident-id';

@@ -6,10 +6,11 @@ import {
   EvidenceBatchResponse,
   EvidenceRequest,
   EvidenceResponse,
+  incidentOfAnomaly,
   KNOWLEDGE_EVIDENCE_BATCH_SUBJECT,
+  KNOWLEDGE_EVIDENCE_SUBJECT,
   type Anomaly,
   type IncidentTry,
-  KNOWLEDGE_EVIDENCE_SUBJECT,
   type RunbookPassage,
   type SimilarIncident,
 } from '@x0/contracts';
@@ -19,11 +20,6 @@ import type { Logger } from '@x0/service-kit';
 /** Where the responder reads what was tried on an incident (the IncidentStore). */
 export interface IncidentHistory {
   tried(incidentId: string): IncidentTry[];
-}
-
-/** The incident an anomaly announces: its incident_id, or (from an older monitor) its own id. */
-export function incidentOf(anomaly: Anomaly | undefined): string {
-  return anomaly?.incidentId || anomaly?.meta?.id || '';
 }
 
 /** Words of a cause key ("cpu_saturation" → "cpu saturation"). */
@@ -142,7 +138,7 @@ export class EvidenceResponder {
 
   /** What was tried on the incident a re-announcement continues ([] for a first announcement: nothing can be). */
   private tried(a: Anomaly | undefined): IncidentTry[] {
-    const incident = incidentOf(a);
+    const incident = incidentOfAnomaly(a);
     if (!this.incidents || !incident || incident === a?.meta?.id) return [];
     return this.incidents.tried(incident);
   }
@@ -155,7 +151,7 @@ export class EvidenceResponder {
       kind: a.kind || undefined,
       excludeIds: a.meta?.id ? [a.meta.id] : [],
       // A lasting fault's earlier announcements are not similar past incidents: they are this one.
-      excludeIncident: incidentOf(a) || undefined,
+      excludeIncident: incidentOfAnomaly(a) || undefined,
     });
     return hits.map((h) => ({
       id: h.id,

@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
-import { Incident, Outcome, Verdict } from '@x0/contracts';
-import { IncidentStore, incidentFromOutcome, incidentIdOf } from './incident-store';
+import { Incident, incidentOfRecord, Outcome, Verdict } from '@x0/contracts';
+import { IncidentStore, incidentFromOutcome } from './incident-store';
 
 /** A KV that takes writes and holds nothing (the store's in-memory index is what is tested). */
 const kv = { put: async () => 0 } as unknown as KV;
@@ -60,11 +60,11 @@ describe('IncidentStore - records of one incident', () => {
     expect(store.list('', 50, 'an_1').map((i) => i.id)).toEqual(['an_2']);
   });
 
-  it('incidentFromOutcome - keeps the outcome time; incidentIdOf reads the incident id, the anomaly id from an older monitor', () => {
+  it('incidentFromOutcome - keeps the outcome time; incidentOfRecord reads the incident id, the anomaly id from an older monitor', () => {
     const outcome = Outcome.fromPartial({ meta: { id: 'oc_1', timeMs: START + 5000 }, incident: { anomalyId: 'an_4', incidentId: 'an_1' }, verdict: Verdict.VERDICT_RECOVERED, recovered: true });
     const rec = incidentFromOutcome(outcome, START + 9000);
     expect(rec).toMatchObject({ id: 'an_4', outcomeId: 'oc_1', outcomeMs: START + 5000, recordedMs: START + 9000 });
-    expect(incidentIdOf(rec)).toBe('an_1');
-    expect(incidentIdOf(Incident.fromPartial({ id: 'an_7', context: { anomalyId: 'an_7' } }))).toBe('an_7');
+    expect(incidentOfRecord(rec)).toBe('an_1');
+    expect(incidentOfRecord(Incident.fromPartial({ id: 'an_7', context: { anomalyId: 'an_7' } }))).toBe('an_7');
   });
 });

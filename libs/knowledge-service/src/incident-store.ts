@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import { NotFoundError } from '@x0/core';
 import { openKeyValue, toKvKey, type Bus } from '@x0/bus';
-import { Incident, type IncidentTry, type Outcome } from '@x0/contracts';
+import { Incident, incidentOfRecord, type IncidentTry, type Outcome } from '@x0/contracts';
 
 /** Bucket holding one Incident (protobuf) per anomaly id. */
 export const INCIDENTS_BUCKET = 'x0_incidents';
@@ -19,11 +19,6 @@ export function incidentFromOutcome(outcome: Outcome, now = Date.now()): Inciden
     outcomeId: outcome.meta!.id,
     outcomeMs: outcome.meta!.timeMs,
   };
-}
-
-/** The incident a record belongs to: its context's incident id, or for a record from an older monitor its anomaly id. */
-export function incidentIdOf(incident: Incident): string {
-  return incident.context?.incidentId || incident.context?.anomalyId || incident.id;
 }
 
 /** Most records of one incident `ofIncident` reads (the newest): bounds an evidence answer on a fault that lasts for days. */
@@ -130,7 +125,7 @@ export class IncidentStore {
   private index(incident: Incident): void {
     this.forget(incident.id);
     this.recent.set(incident.id, incident);
-    const key = incidentIdOf(incident);
+    const key = incidentOfRecord(incident);
     const ids = this.byIncident.get(key) ?? new Set<string>();
     ids.add(incident.id);
     this.byIncident.set(key, ids);
@@ -144,7 +139,7 @@ export class IncidentStore {
     const old = this.recent.get(id);
     if (!old) return;
     this.recent.delete(id);
-    const key = incidentIdOf(old);
+    const key = incidentOfRecord(old);
     const ids = this.byIncident.get(key);
     ids?.delete(id);
     if (ids?.size === 0) this.byIncident.delete(key);

@@ -1,14 +1,14 @@
 import path from 'node:path';
 import { errorMessage, InvalidArgumentError } from '@x0/core';
 import { createEventConsumer } from '@x0/bus';
-import { KnowledgeServiceService, Verdict, type KnowledgeServiceServer, type Outcome } from '@x0/contracts';
+import { incidentOfRecord, KnowledgeServiceService, Verdict, type KnowledgeServiceServer, type Outcome } from '@x0/contracts';
 import { createTextEmbedder } from '@x0/embeddings';
 import { KnowledgeBase, type IncidentPayload } from '@x0/knowledge-base';
 import { PolicyStatsStore } from '@x0/policy-stats';
 import { createVectorStore } from '@x0/vector-store';
 import type { ServiceModule } from '@x0/service-kit';
 import { EvidenceResponder } from './evidence-responder';
-import { IncidentStore, incidentFromOutcome, incidentIdOf } from './incident-store';
+import { IncidentStore, incidentFromOutcome } from './incident-store';
 import { knowledgeConfigShape } from './knowledge-config';
 import { RunbookCatalog } from './runbook-catalog';
 import { RunbookRemovals } from './runbook-removals';
@@ -63,7 +63,7 @@ export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
           const payload: IncidentPayload = {
             component: ic.component,
             // Evidence for a re-announcement leaves out the records of its own incident by this.
-            incident_id: incidentIdOf(recorded[i]),
+            incident_id: incidentOfRecord(recorded[i]),
             kind: ic.kind || 'unknown',
             cause: ic.cause,
             action: ic.action,

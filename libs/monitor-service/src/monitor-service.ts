@@ -1,5 +1,5 @@
 import { errorMessage, NotFoundError } from '@x0/core';
-import { MonitorServiceService, severityFromProto, severityRank, severityToProto, type MonitorServiceServer } from '@x0/contracts';
+import { incidentOfAnomaly, MonitorServiceService, severityFromProto, severityRank, severityToProto, type MonitorServiceServer } from '@x0/contracts';
 import { createAnomalyDetector } from '@x0/anomaly';
 import { createModelRegistry } from '@x0/model-registry';
 import { DETECTOR_MODEL, forecasterWeights, InferenceReporter, ServedModel, swapLogFields, type ForecasterWeights } from '@x0/model-serving';
@@ -84,7 +84,7 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
             (a) =>
               (!req.component || a.meta?.component === req.component) &&
               // (an anomaly that names no incident is its own)
-              (!req.incidentId || (a.incidentId || a.meta?.id) === req.incidentId) &&
+              (!req.incidentId || incidentOfAnomaly(a) === req.incidentId) &&
               severityRank(severityFromProto(a.severity)) >= min,
           )
           .slice(0, limit);

@@ -1,5 +1,6 @@
 import { deriveId } from '@x0/core';
 import {
+  incidentOfContext,
   Plan,
   PlanStatus,
   severityFromProto,
@@ -46,21 +47,13 @@ export interface PlanInputs {
 }
 
 /**
- * The incident an event's context belongs to: `incident_id` (the same for every
- * re-announcement of a lasting fault), else — from an older producer — the anomaly's own id.
- */
-export function incidentIdOf(inc: { incidentId?: string; anomalyId?: string } | undefined): string {
-  return inc?.incidentId || inc?.anomalyId || '';
-}
-
-/**
  * The planning request for a diagnosis: severity, kind and cause from its incident context
  * (the diagnosis' probable cause when the context has none), its confidence, its candidate
- * actions as evidence, and the incident it belongs to (incidentIdOf).
+ * actions as evidence, and the incident it belongs to (incidentOfContext).
  */
 export function planRequest(d: Diagnosis, inputs: PlanInputs = {}): PlanRequest {
   const inc = d.incident!;
-  const incidentId = incidentIdOf(inc);
+  const incidentId = incidentOfContext(inc);
   return {
     component: d.meta!.component,
     ...(incidentId ? { incidentId } : {}),

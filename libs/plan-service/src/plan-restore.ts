@@ -1,8 +1,7 @@
 import { toKvKey } from '@x0/bus';
-import { PlanStatus, Verdict, type Outcome } from '@x0/contracts';
+import { incidentOfContext, PlanStatus, Verdict, type Outcome } from '@x0/contracts';
 import type { ApprovalRequests, FailedAttempt, RequestDecision } from '@x0/decision';
 import type { AdmittedAction, GuardrailOutcome, GuardrailsConfig, RecordedAnomaly, RecordedOutcome } from '@x0/guardrails';
-import { incidentIdOf } from './plan-builder';
 import type { StoredPlans } from './plan-store';
 
 /** What the guardrails are rebuilt from at start (Guardrails.restore's arguments), and what was left out. */
@@ -139,7 +138,7 @@ export function rebuildFromStore(stored: StoredPlans, o: RebuildOptions): Guardr
 export function guardrailOutcome(o: Outcome): GuardrailOutcome | undefined {
   const inc = o.incident;
   if (!inc?.policyId || !inc.action) return undefined;
-  const incidentId = incidentIdOf(inc);
+  const incidentId = incidentOfContext(inc);
   const base = { component: o.meta!.component, policyId: inc.policyId, action: inc.action, ...(inc.planId ? { planId: inc.planId } : {}), ...(incidentId ? { incidentId } : {}) };
   switch (o.verdict) {
     case Verdict.VERDICT_RECOVERED:
@@ -157,7 +156,7 @@ export function guardrailOutcome(o: Outcome): GuardrailOutcome | undefined {
 /** The failure an Outcome reports for its incident (not recovered, the action failed); undefined for any other verdict, or without an incident or action. */
 export function failedAttempt(o: Outcome): FailedAttempt | undefined {
   const inc = o.incident;
-  const incidentId = incidentIdOf(inc);
+  const incidentId = incidentOfContext(inc);
   if (!incidentId || !inc?.action) return undefined;
   const verdict = o.verdict === Verdict.VERDICT_NOT_RECOVERED ? 'not_recovered' : o.verdict === Verdict.VERDICT_ACTION_FAILED ? 'action_failed' : undefined;
   if (!verdict) return undefined;
@@ -193,7 +192,7 @@ export function approvalRequestsFromStore(stored: StoredPlans, into: ApprovalReq
     .filter((p) => p.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL && (p.meta?.timeMs ?? 0) >= o.sinceMs && owns(p.meta?.component ?? ''))
     .sort((a, b) => a.meta!.timeMs - b.meta!.timeMs);
   for (const p of plans) {
-    const incidentId = incidentIdOf(p.incident);
+    const incidentId = incidentOfContext(p.incident);
     const planId = p.meta?.id ?? '';
     if (!incidentId || !planId || !p.action) continue;
     into.asked(incidentId, { planId, action: p.action, atMs: p.meta!.timeMs });

@@ -1,11 +1,11 @@
 import { LruMap, deriveId } from '@x0/core';
 import { createEventConsumer, partitionOf, type Bus, type ConsumerLoop, type ConsumerLoopOptions, type Delivery, type HandleResult } from '@x0/bus';
-import { EVENT_CODECS, eventSubject, type Approval, type Diagnosis, type EventPayloads, type Outcome, type Plan } from '@x0/contracts';
+import { EVENT_CODECS, eventSubject, incidentOfContext, type Approval, type Diagnosis, type EventPayloads, type Outcome, type Plan } from '@x0/contracts';
 import type { ComponentActionsRecord } from '@x0/component-actions';
 import { ApprovalRequests, IncidentAttempts, Planner, type DecisionEngine, type PlanRequest } from '@x0/decision';
 import type { AdmittedAction, Guardrails } from '@x0/guardrails';
 import type { Logger, ServiceStats } from '@x0/service-kit';
-import { buildPlan, incidentIdOf, planRequest } from './plan-builder';
+import { buildPlan, planRequest } from './plan-builder';
 import { approvalRequestsFromStore, failedAttempt, failedAttemptsFromStore, guardrailOutcome, longestRestorePart, rebuildFromStore, requestDecision } from './plan-restore';
 import type { PlanStore } from './plan-store';
 
@@ -285,7 +285,7 @@ export class PlanRuntime {
     const inc = a.incident;
     // How the request ended, for the incident's next request (a repeat says so; a rejection stands).
     const decision = requestDecision(a.decision);
-    if (decision && inc?.action) this.planner.requests.decided(incidentIdOf(inc), { planId, action: inc.action, decision, actor: a.actor, atMs: a.meta!.timeMs });
+    if (decision && inc?.action) this.planner.requests.decided(incidentOfContext(inc), { planId, action: inc.action, decision, actor: a.actor, atMs: a.meta!.timeMs });
     if (!inc?.action || this.tooOld(a.meta!.timeMs)) return { type: 'ok' };
     if (a.decision === 'approved') {
       this.o.guardrails.approved(a.meta!.component, inc.action, { planId: planId || undefined, atMs: a.meta!.timeMs });

@@ -1,5 +1,5 @@
 import type { Bus } from '@x0/bus';
-import type { EventPayloads } from '@x0/contracts';
+import { incidentOfAnomaly, incidentOfContext, type EventPayloads } from '@x0/contracts';
 import { replayEvents } from './replay';
 
 /** Samples this close to an incident (before it opened, after it closed) count as part of it, ms: a fault starts before the monitor flags it and fades after it clears. */
@@ -49,7 +49,7 @@ export function incidentSpansFromEvents(
     const component = a.meta?.component ?? '';
     const atMs = a.meta?.timeMs ?? 0;
     if (!component || !(atMs > 0)) continue;
-    const id = a.incidentId || a.meta!.id;
+    const id = incidentOfAnomaly(a);
     const startMs = a.incidentStartMs > 0 ? Math.min(a.incidentStartMs, atMs) : atMs;
     const known = byId.get(id);
     if (!known) byId.set(id, { component, startMs, lastMs: atMs });
@@ -61,7 +61,7 @@ export function incidentSpansFromEvents(
   // The earliest recovery after each incident's latest announcement ends it.
   const recovered = new Map<string, number>();
   for (const out of outcomes) {
-    const id = out.incident?.incidentId || out.incident?.anomalyId || '';
+    const id = incidentOfContext(out.incident);
     const atMs = out.meta?.timeMs ?? 0;
     const known = byId.get(id);
     if (!out.recovered || !known || !(atMs >= known.lastMs)) continue;

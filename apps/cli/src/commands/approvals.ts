@@ -1,3 +1,4 @@
+import { incidentOfContext } from '@x0/contracts';
 import os from 'node:os';
 import type { Command } from 'commander';
 import type { EventRecord, X0Client } from '@x0/client';
@@ -27,7 +28,7 @@ export function registerApprovals(program: Command): void {
         const now = Date.now();
         // Each plan's incident (for ASKED BEFORE): the events are read from the incident's start.
         const plans = await Promise.all(pending.map((p) => client.services.plan.explain({ planId: p.planId }).catch(() => undefined)));
-        const requests: PendingRequest[] = pending.map((p, i) => ({ ...p, incidentId: plans[i]?.incident?.incidentId || plans[i]?.incident?.anomalyId || '' }));
+        const requests: PendingRequest[] = pending.map((p, i) => ({ ...p, incidentId: incidentOfContext(plans[i]?.incident) }));
         const starts = plans.map((pl, i) => Math.min(pending[i].requestedMs, pl?.incident?.incidentStartMs || pending[i].requestedMs));
         const { records, error } = await eventsSince(client, Math.min(...starts));
         const since = meanwhile(pending, records, now);

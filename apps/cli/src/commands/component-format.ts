@@ -1,4 +1,4 @@
-import { severityFromProto, type Anomaly, type ComponentHealth, type ComponentStatus, type MetricDeviation } from '@x0/contracts';
+import { incidentOfAnomaly, severityFromProto, type Anomaly, type ComponentHealth, type ComponentStatus, type MetricDeviation } from '@x0/contracts';
 import { span, utcTime } from './incident-format';
 import { table } from './output';
 
@@ -39,24 +39,19 @@ export interface ComponentView {
  */
 export function openIncident(openAnomalyId: string, announced: readonly Anomaly[], ofIncident: readonly Anomaly[]): OpenIncident {
   const open = announced.find((a) => a.meta?.id === openAnomalyId);
-  const incidentId = incidentIdOf(open) || openAnomalyId;
-  const listed = ofIncident.filter((a) => incidentIdOf(a) === incidentId);
+  const incidentId = incidentOfAnomaly(open) || openAnomalyId;
+  const listed = ofIncident.filter((a) => incidentOfAnomaly(a) === incidentId);
   const latest = open ?? listed[0] ?? null;
   const oldest = listed[listed.length - 1];
   return {
     incidentId,
-    startMs: latest?.incidentStartMs || (oldest && incidentIdOf(oldest) === oldest.meta?.id ? (oldest.meta?.timeMs ?? 0) : 0),
+    startMs: latest?.incidentStartMs || (oldest && incidentOfAnomaly(oldest) === oldest.meta?.id ? (oldest.meta?.timeMs ?? 0) : 0),
     // An anomaly from an older monitor names no announcement: it is its incident's first.
     announcement: latest ? latest.announcement || 1 : 0,
     latestAnomalyId: openAnomalyId,
     latest,
     listed: listed.length,
   };
-}
-
-/** The incident an anomaly announces: its incident_id, or (from an older monitor) its own id; '' for none. */
-export function incidentIdOf(a: Anomaly | undefined): string {
-  return a ? a.incidentId || a.meta?.id || '' : '';
 }
 
 /**

@@ -1,9 +1,9 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type { Command } from 'commander';
 import { isRpcError, rpcErrorMessage, type X0Client } from '@x0/client';
-import { subjectToken, type ComponentHealth } from '@x0/contracts';
+import { incidentOfAnomaly, subjectToken, type ComponentHealth } from '@x0/contracts';
 import { usingClient } from './client-session';
-import { formatComponent, incidentIdOf, openIncident, type ComponentView, type OpenIncident } from './component-format';
+import { formatComponent, openIncident, type ComponentView, type OpenIncident } from './component-format';
 import { asUsage } from './failure';
 
 /** How long `x0 component` waits for a live status (the monitor publishes one about every second while the component reports). */
@@ -58,7 +58,7 @@ async function componentView(client: X0Client, name: string): Promise<ComponentV
 async function incidentOf(client: X0Client, component: string, openAnomalyId: string): Promise<OpenIncident> {
   const monitor = client.services.monitor;
   const announced = (await monitor.listAnomalies({ component, minSeverity: 0, limit: MAX_ANOMALIES, incidentId: '' })).anomalies;
-  const incidentId = incidentIdOf(announced.find((a) => a.meta?.id === openAnomalyId)) || openAnomalyId;
+  const incidentId = incidentOfAnomaly(announced.find((a) => a.meta?.id === openAnomalyId)) || openAnomalyId;
   const ofIncident = (await monitor.listAnomalies({ component, minSeverity: 0, limit: MAX_ANOMALIES, incidentId })).anomalies;
   return openIncident(openAnomalyId, announced, ofIncident);
 }

@@ -1,5 +1,5 @@
 import { verdictText } from '@x0/client';
-import { severityFromProto, type Incident } from '@x0/contracts';
+import { incidentOfRecord, severityFromProto, type Incident } from '@x0/contracts';
 
 /** A time as the incident commands print it (UTC): `2026-11-27 07:11:54`; `-` when unset. */
 export function utcTime(ms: number): string {
@@ -19,11 +19,6 @@ export function span(ms: number): string {
   const m = Math.floor(s / 60);
   if (m < 24 * 60) return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
   return `${Math.floor(m / 1440)}d${Math.floor(m / 60) % 24}h`;
-}
-
-/** The incident a record belongs to: its incident id, or (a record from an older monitor) its anomaly id. */
-export function incidentIdOf(i: Incident): string {
-  return i.context?.incidentId || i.context?.anomalyId || i.id;
 }
 
 /** When a record's incident started: incident_start_ms, or (an older record) its announcement's detection. */
@@ -51,7 +46,7 @@ export function signatureSummary(signature: readonly number[]): string {
 /** One incident for `x0 incidents show`: named fields, times in UTC, severity and verdict as words. */
 export function formatIncident(i: Incident, attempts: readonly Incident[] = []): string {
   const c = i.context;
-  const incidentId = incidentIdOf(i);
+  const incidentId = incidentOfRecord(i);
   const reannounced = incidentId !== (c?.anomalyId || i.id);
   const start = c?.incidentStartMs ?? 0;
   const detected = c?.detectedMs ?? 0;
@@ -117,7 +112,7 @@ export function groupIncidents(records: readonly Incident[]): IncidentGroup[] {
   const groups = new Map<string, Incident[]>();
   const newest = (i: Incident) => i.outcomeMs || i.recordedMs;
   for (const r of [...records].sort((a, b) => newest(b) - newest(a))) {
-    const id = incidentIdOf(r);
+    const id = incidentOfRecord(r);
     groups.set(id, [...(groups.get(id) ?? []), r]);
   }
   return [...groups].map(([incidentId, rs]) => ({ incidentId, records: rs.reverse() }));

@@ -1,10 +1,11 @@
+import { incidentOfRecord } from '@x0/contracts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import type { Command } from 'commander';
 import { isRpcError } from '@x0/client';
 import { MAX_RUNBOOK_BYTES } from '@x0/knowledge-base';
-import { formatIncident, groupIncidents, incidentIdOf, incidentRows, incidentsFooter } from './incident-format';
+import { formatIncident, groupIncidents, incidentRows, incidentsFooter } from './incident-format';
 import { fail, table } from './output';
 import { usingClient } from './client-session';
 import { UsageError } from './failure';
@@ -135,7 +136,7 @@ export function registerIncidents(program: Command): void {
         // The records of one incident; none when the service cannot filter by incident (an older one).
         const ofIncident = (incidentId: string) =>
           knowledge.listIncidents({ component: '', limit: 100, incidentId }).then(
-            (r) => r.incidents.filter((i) => incidentIdOf(i) === incidentId),
+            (r) => r.incidents.filter((i) => incidentOfRecord(i) === incidentId),
             () => [],
           );
         const incident = await knowledge.getIncident({ id }).catch(async (err: unknown) => {
@@ -146,7 +147,7 @@ export function registerIncidents(program: Command): void {
           return latest;
         });
         if (json) return void process.stdout.write(`${JSON.stringify(incident)}\n`);
-        process.stdout.write(`${formatIncident(incident, await ofIncident(incidentIdOf(incident)))}\n`);
+        process.stdout.write(`${formatIncident(incident, await ofIncident(incidentOfRecord(incident)))}\n`);
       });
     });
 }

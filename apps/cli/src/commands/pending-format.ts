@@ -1,5 +1,5 @@
 import { verdictText, type EventRecord } from '@x0/client';
-import { Anomaly, Approval, Outcome, Plan, PlanStatus } from '@x0/contracts';
+import { Anomaly, Approval, incidentOfContext, Outcome, Plan, PlanStatus } from '@x0/contracts';
 
 /** A plan waiting for an operator, as `x0 pending` lists it (the fields it needs). */
 export interface PendingPlan {
@@ -70,7 +70,7 @@ export function askedBefore(pending: readonly PendingRequest[], records: readonl
   }
   const out = new Map<string, string>();
   for (const p of pending) {
-    const same = p.incidentId ? plans.filter((x) => (x.incident?.incidentId || x.incident?.anomalyId) === p.incidentId && x.meta!.id !== p.planId && x.meta!.timeMs <= p.requestedMs) : [];
+    const same = p.incidentId ? plans.filter((x) => incidentOfContext(x.incident) === p.incidentId && x.meta!.id !== p.planId && x.meta!.timeMs <= p.requestedMs) : [];
     if (same.length === 0) {
       out.set(p.planId, '-');
       continue;
