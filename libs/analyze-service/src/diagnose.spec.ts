@@ -89,7 +89,7 @@ describe('diagnose', () => {
       const d = diagnose(reannounced(), { incidents: [], runbooks: [runbook], tried: [{ action: 'throttle', attempts: 3, recovered: 0 }] });
       expect(d.incident).toMatchObject({ anomalyId: 'an_5', incidentId: 'an_1', incidentStartMs: START, announcement: 5 });
       expect(d.summary).toBe(
-        'dependency down on demo-queue (rps, error_rate off baseline); continues incident an_1 (open 13m, announcement 5); tried throttle ×3, not recovered; no similar past incident; runbook: Dependency down',
+        'dependency down on demo-queue (rps, error_rate off baseline); continues incident an_1 (open 13m20s, announcement 5); tried throttle ×3, not recovered; no similar past incident; runbook: Dependency down',
       );
       // Throttle failed three times on this very incident: failover (equal support, untried) first.
       expect(d.candidates.map((c) => [c.action, c.rationale])).toEqual([
@@ -99,7 +99,7 @@ describe('diagnose', () => {
     });
 
     it('summary - nothing recorded yet, a recovery among the attempts, knowledge not answering', () => {
-      expect(diagnose(reannounced(), { incidents: [], runbooks: [], tried: [] }).summary).toContain('; continues incident an_1 (open 13m, announcement 5); no outcome recorded on it yet;');
+      expect(diagnose(reannounced(), { incidents: [], runbooks: [], tried: [] }).summary).toContain('; continues incident an_1 (open 13m20s, announcement 5); no outcome recorded on it yet;');
       expect(
         diagnose(reannounced(), {
           incidents: [],
@@ -110,7 +110,7 @@ describe('diagnose', () => {
           ],
         }).summary,
       ).toContain('; tried throttle ×2 (1 recovered), failover ×1;');
-      expect(diagnose(reannounced()).summary).toContain('; continues incident an_1 (open 13m, announcement 5); no similar past incident');
+      expect(diagnose(reannounced()).summary).toContain('; continues incident an_1 (open 13m20s, announcement 5); no similar past incident');
       // The announcement that opened the incident continues nothing.
       const first = Anomaly.fromPartial({ ...reannounced(), meta: { ...reannounced().meta!, id: 'an_1' }, announcement: 1 });
       expect(diagnose(first, { incidents: [], runbooks: [], tried: [] }).summary).not.toContain('continues');

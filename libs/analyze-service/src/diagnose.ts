@@ -1,4 +1,4 @@
-import { deriveId } from '@x0/core';
+import { deriveId, formatSpan } from '@x0/core';
 import { Diagnosis, incidentOfAnomaly, type Anomaly, type CandidateAction, type Citation, type IncidentContext } from '@x0/contracts';
 import { classifyCause, type Cause } from './cause-classifier';
 
@@ -140,24 +140,13 @@ export function diagnose(anomaly: Anomaly, given: Evidence = NO_EVIDENCE, now = 
  */
 export function continuation(incident: IncidentContext, timeMs: number, tried: readonly TriedAction[] | undefined): string {
   if (incident.incidentId === incident.anomalyId) return '';
-  const open = incident.incidentStartMs > 0 && timeMs >= incident.incidentStartMs ? `open ${shortDuration(timeMs - incident.incidentStartMs)}, ` : '';
+  const open = incident.incidentStartMs > 0 && timeMs >= incident.incidentStartMs ? `open ${formatSpan(timeMs - incident.incidentStartMs)}, ` : '';
   const head = `; continues incident ${incident.incidentId} (${open}announcement ${incident.announcement})`;
   if (!tried) return head;
   const acted = tried.filter((t) => t.action && t.attempts > 0);
   if (acted.length === 0) return `${head}; no outcome recorded on it yet`;
   const recovered = acted.some((t) => t.recovered > 0);
   return `${head}; tried ${acted.map((t) => `${t.action} ×${t.attempts}${t.recovered > 0 ? ` (${t.recovered} recovered)` : ''}`).join(', ')}${recovered ? '' : ', not recovered'}`;
-}
-
-/** A duration in the summary's words: 45s, 13m, 2h05m, 3d4h. */
-export function shortDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h${String(m % 60).padStart(2, '0')}m`;
-  return `${Math.floor(h / 24)}d${h % 24}h`;
 }
 
 function candidateActions(cause: string, evidence: Evidence, tried: readonly TriedAction[]): CandidateAction[] {

@@ -1,6 +1,7 @@
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { Bus } from '@x0/bus';
+import { formatSpan } from '@x0/core';
 import {
   ActionStatus,
   EVENT_CODECS,
@@ -121,8 +122,7 @@ function record(type: EventRecord['type'], meta: EventMeta | undefined, seq: num
 /** For a re-announcement, which incident it continues and for how long it has been open: ` — still open: incident an_…, announcement 3, open 2m10s`. */
 function reannounced(a: EventPayloads['anomaly']): string {
   if (a.announcement <= 1 || !a.incidentId) return '';
-  const openS = a.incidentStartMs > 0 ? Math.max(0, Math.round(((a.meta?.timeMs ?? 0) - a.incidentStartMs) / 1000)) : -1;
-  const open = openS < 0 ? '' : openS < 60 ? `, open ${openS}s` : `, open ${Math.floor(openS / 60)}m${String(openS % 60).padStart(2, '0')}s`;
+  const open = a.incidentStartMs > 0 ? `, open ${formatSpan((a.meta?.timeMs ?? 0) - a.incidentStartMs)}` : '';
   return ` — still open: incident ${a.incidentId}, announcement ${a.announcement}${open}`;
 }
 

@@ -3,3 +3,4 @@ export * from './ids';
 export * from './latency-window';
 export * from './lru-map';
 export * from './random';
+export * from './durations';

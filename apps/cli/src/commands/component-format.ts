@@ -1,5 +1,6 @@
+import { formatSpan } from '@x0/core';
 import { incidentOfAnomaly, severityFromProto, type Anomaly, type ComponentHealth, type ComponentStatus, type MetricDeviation } from '@x0/contracts';
-import { span, utcTime } from './incident-format';
+import { utcTime } from './incident-format';
 import { table } from './output';
 
 /** The incident open on a component, as the monitor's live status and its anomalies tell it. */
@@ -67,7 +68,7 @@ export function topMetrics(metrics: readonly MetricDeviation[], n = 3): string[]
 
 /** A time with how long ago it was: `2026-11-27 19:30:01 UTC (2s ago)`; `never` when unset. */
 function timeAgo(ms: number, nowMs: number): string {
-  return ms > 0 ? `${utcTime(ms)} UTC (${span(nowMs - ms)} ago)` : 'never';
+  return ms > 0 ? `${utcTime(ms)} UTC (${formatSpan(nowMs - ms)} ago)` : 'never';
 }
 
 /** A metric value: three significant digits for small ones, fewer decimals as they grow. */
@@ -82,14 +83,14 @@ function incidentLines(view: ComponentView, nowMs: number): string[] {
   if (!view.live) return [`incident     unknown: ${view.liveError ?? 'no live status'} (${lastAnomaly})`];
   const i = view.incident;
   if (!i) return [`incident     no open incident (${lastAnomaly})`];
-  const lines = [`incident     OPEN ${i.incidentId}${i.startMs > 0 ? `, started ${utcTime(i.startMs)} UTC, open ${span(nowMs - i.startMs)}` : ''}`];
+  const lines = [`incident     OPEN ${i.incidentId}${i.startMs > 0 ? `, started ${utcTime(i.startMs)} UTC, open ${formatSpan(nowMs - i.startMs)}` : ''}`];
   const count = i.announcement > 0 ? `${i.announcement} announcement(s)` : 'announcements unknown';
   if (!i.latest) {
     lines.push(`             ${count}; latest ${i.latestAnomalyId}, which the monitor no longer lists (restarted since?); x0 events --type anomaly shows it`);
     return lines;
   }
   const latestAt = i.latest.meta?.timeMs ?? 0;
-  const when = latestAt > 0 ? ` ${span(nowMs - latestAt)} ago` : '';
+  const when = latestAt > 0 ? ` ${formatSpan(nowMs - latestAt)} ago` : '';
   lines.push(`             ${count}; latest ${i.latestAnomalyId}${when} (${severityFromProto(i.latest.severity)}, score ${i.latest.score.toFixed(3)})`);
   const top = topMetrics(i.latest.metrics);
   lines.push(`top metrics  ${top.length > 0 ? top.join('; ') : '-'}`);

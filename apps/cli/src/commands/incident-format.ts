@@ -1,4 +1,5 @@
 import { verdictText } from '@x0/client';
+import { formatSpan } from '@x0/core';
 import { incidentOfRecord, severityFromProto, type Incident } from '@x0/contracts';
 
 /** A time as the incident commands print it (UTC): `2026-11-27 07:11:54`; `-` when unset. */
@@ -9,16 +10,6 @@ export function utcTime(ms: number): string {
 /** The outcome of an incident in the words outcome events use: `recovered in 12.3 s`, `not recovered`, `unknown`. */
 export function incidentOutcome(i: Incident): string {
   return `${verdictText(i.verdict)}${i.recovered ? ` in ${(i.timeToRecoverMs / 1000).toFixed(1)} s` : ''}`;
-}
-
-/** A span of time as the incident views print it: `45s`, `13m20s`, `2h05m`, `3d4h`. */
-export function span(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  const m = Math.floor(s / 60);
-  if (m < 24 * 60) return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-  return `${Math.floor(m / 1440)}d${Math.floor(m / 60) % 24}h`;
 }
 
 /** When a record's incident started: incident_start_ms, or (an older record) its announcement's detection. */
@@ -33,7 +24,7 @@ function startOf(i: Incident): number {
  */
 export function recoveredAfter(i: Incident): string | undefined {
   const start = startOf(i);
-  return i.recovered && i.outcomeMs > 0 && start > 0 && i.outcomeMs >= start ? span(i.outcomeMs - start) : undefined;
+  return i.recovered && i.outcomeMs > 0 && start > 0 && i.outcomeMs >= start ? formatSpan(i.outcomeMs - start) : undefined;
 }
 
 /** A similarity signature summarised: how many values and their range, not 64 numbers. */
@@ -83,7 +74,7 @@ export function formatIncident(i: Incident, attempts: readonly Incident[] = []):
 
 /** After `detected`: which announcement that was and how long after the incident's start (' (announcement 5, 13m20s after the start)'). */
 function detectedNote(announcement: number, start: number, detected: number): string {
-  const parts = [...(announcement > 0 ? [`announcement ${announcement}`] : []), ...(start > 0 && detected > start ? [`${span(detected - start)} after the start`] : [])];
+  const parts = [...(announcement > 0 ? [`announcement ${announcement}`] : []), ...(start > 0 && detected > start ? [`${formatSpan(detected - start)} after the start`] : [])];
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
