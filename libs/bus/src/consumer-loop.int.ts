@@ -243,3 +243,107 @@ await waitFor(async () => ((await bus.jsm.consumers.info(STREAMS.metrics.name, '
     expect(() => createEventConsumer({ bus, service: 'none', type: 'approval' })).toThrow('an event consumer needs handle or handleAll');
   });
 });
+
+describe('consumer loop - dead letters near the server\'s max_payload', () => {
+  const MiB = 1024 * 1024;
+  let server: NatsServerProcess;
+  let bus: Bus;
+
+  beforeAll(async () => {
+    // The production default: 1 MiB.
+    server = await startNatsServer({ maxPayload: MiB });
+    bus = await connectBus({ url: server.url, name: 'test-small-payload' });
+    await provisionStreams(bus.jsm);
+  });
+
+  afterAll(async () => {
+    await bus.drain();
+    await server.stop();
+  });
+
+  function recordingLogger() {
+    const lines: Array<{ level: string; msg: string; obj: Record<string, unknown> }> = [];
+    const at = (level: string) => (obj: object, msg = '') => void lines.push({ level, msg, obj: obj as Record<string, unknown> });
+    return { lines, logger: { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') } };
+  }
+
+  it('an input just under the limit is dead-lettered once, its payload truncated so the letter fits', async () => {
+    expect(bus.nc.info?.max_payload).toBe(MiB);
+    const { lines, logger } = recordingLogger();
+    let handled = 0;
+    const loop = new ConsumerLoop({
+      bus,
+      service: 'bigbad',
+      stream: STREAMS.metrics.name,
+      filterSubject: 'x0.metrics.bigbad',
+      logger,
+      decode: (data) => decodeMetricBatch(data),
+      handleBatch: (items) => items.map((): HandleResult => (handled++, { type: 'ok' })),
+    });
+    await loop.start();
+    // The operator's repro: a 1,048,438-byte JSON batch whose value is a string.
+    const head = '{"id":"big","metrics":{"cpu":"';
+    const tail = '"}}';
+    const body = enc(head + 'x'.repeat(1_048_438 - head.length - tail.length) + tail);
+    expect(body.length).toBe(1_048_438);
+    await publishMessage(bus.js, { subject: 'x0.metrics.bigbad', data: body, id: 'bigbad-1' });
+
+    const dlq = await waitFor(async () => {
+      const m = await streamMessages(bus, STREAMS.dlq.name, 'x0.dlq.bigbad');
+      return m.length > 0 ? m : undefined;
+    });
+    expect(dlq).toHaveLength(1);
+    const letter = DEAD_LETTER_CODEC.decode(dlq[0].data);
+    const m = /^(.*) \(payload truncated from 1048438 to (\d+) bytes to fit the server's max_payload of 1048576 bytes\)$/.exec(letter.reason);
+    expect(m).not.toBeNull();
+    expect(m![1]).not.toBe('');
+    const kept = Number(m![2]);
+    expect(kept).toBeGreaterThan(1_040_000);
+    expect(kept).toBeLessThan(1_048_438);
+    expect(letter.payload.length).toBe(kept);
+    expect(Buffer.from(letter.payload).equals(Buffer.from(body.subarray(0, kept)))).toBe(true);
+    expect(letter).toMatchObject({ kind: 'rejected', subject: 'x0.metrics.bigbad', deliveries: 1 });
+
+    // Terminated on the first delivery: nothing pending, nothing redelivered.
+    const info = await waitFor(async () => {
+      const i = await bus.jsm.consumers.info(STREAMS.metrics.name, 'bigbad');
+      return i.num_ack_pending === 0 && i.num_pending === 0 ? i : undefined;
+    });
+    expect(info.num_redelivered).toBe(0);
+    expect(handled).toBe(0);
+    expect(lines.filter((l) => l.msg === 'cannot write dead letter; input kept for redelivery')).toEqual([]);
+    const logged = lines.filter((l) => l.msg === 'dead-lettered input');
+    expect(logged).toHaveLength(1);
+    expect(logged[0].obj['reason']).toBe(letter.reason);
+    await loop.stop();
+  });
+
+  it('"dead-lettered input" is logged only once the letter is stored; an unwritten letter is retried', async () => {
+    await bus.jsm.streams.delete(STREAMS.dlq.name);
+    const { lines, logger } = recordingLogger();
+    const loop = new ConsumerLoop({
+      bus,
+      service: 'nodlq',
+      stream: STREAMS.events.name,
+      filterSubject: 'x0.events.plan.>',
+      logger,
+      decode: () => {
+        throw new InvalidArgumentError('payload', 'is not a plan');
+      },
+      handleBatch: (items) => items.map((): HandleResult => ({ type: 'ok' })),
+    });
+    await loop.start();
+    await publishMessage(bus.js, { subject: 'x0.events.plan.c1', data: enc('junk'), id: 'nodlq-1' });
+    await waitFor(() => (lines.some((l) => l.msg === 'cannot write dead letter; input kept for redelivery') ? true : undefined));
+    expect(lines.filter((l) => l.msg === 'dead-lettered input')).toEqual([]);
+
+    await provisionStreams(bus.jsm);
+    const dlq = await waitFor(async () => {
+      const m = await streamMessages(bus, STREAMS.dlq.name, 'x0.dlq.nodlq');
+      return m.length > 0 ? m : undefined;
+    });
+    expect(DEAD_LETTER_CODEC.decode(dlq[0].data).reason).toBe("'payload' is not a plan");
+    await waitFor(() => (lines.some((l) => l.msg === 'dead-lettered input') ? true : undefined));
+    await loop.stop();
+  });
+});

@@ -314,18 +314,25 @@ export class ConsumerLoop<T> {
     }
   }
 
+  /**
+   * Writes the dead letter and logs it once it is stored. The letter always fits the server's
+   * max_payload: a payload that would not is truncated, and its reason says so.
+   */
   private async publishDeadLetter(m: JsMsg, why: DeadLetterWhy): Promise<boolean> {
-    const { reason, kind } = why;
-    this.o.logger?.warn({ subject: m.subject, seq: m.info.streamSequence, reason, kind, service: this.o.service }, 'dead-lettered input');
+    const maxBytes = this.o.bus.nc.info?.max_payload ?? this.o.maxPayloadBytes;
+    const letter = deadLetterFor(this.o.service, m, why, { maxBytes });
+    const { kind } = why;
+    const { reason } = letter;
     try {
-      await publishMessage(this.o.bus.js, deadLetterFor(this.o.service, m, why));
-      this.observer.deadLettered(reason);
-      return true;
+      await publishMessage(this.o.bus.js, { subject: letter.subject, data: letter.data, id: letter.id, headers: letter.headers });
     } catch (err) {
-      this.o.logger?.error({ err: errorMessage(err), seq: m.info.streamSequence }, 'cannot write dead letter; input kept for redelivery');
+      this.o.logger?.error({ err: errorMessage(err), subject: m.subject, seq: m.info.streamSequence, reason, kind, service: this.o.service }, 'cannot write dead letter; input kept for redelivery');
       this.observer.failed(err);
       return false;
     }
+    this.o.logger?.warn({ subject: m.subject, seq: m.info.streamSequence, reason, kind, service: this.o.service }, 'dead-lettered input');
+    this.observer.deadLettered(why.reason);
+    return true;
   }
 }
 

@@ -10,29 +10,78 @@ import type { OutboundMessage } from './publisher';
  */
 export type DeadLetterKind = 'rejected' | 'failed';
 
+export interface DeadLetterOptions {
+  /** The letter's time (default now). */
+  now?: number;
+  /**
+   * Largest message the server accepts (its max_payload: headers plus data). When the letter
+   * with the whole original payload would be larger, it carries the payload's first bytes
+   * only and its reason says so ("payload truncated from N to M bytes").
+   */
+  maxBytes?: number;
+}
+
+/** A dead letter to publish, with the reason it states (the given one, plus a truncation note if any). */
+export interface DeadLetterMessage extends OutboundMessage {
+  reason: string;
+}
+
+/** Room left for what the client library adds to the headers on publish. */
+const HEADER_MARGIN = 64;
+
 /**
  * Builds the dead-letter message for an input a service could not process: the original
  * payload and headers, the subject, the stream sequence, the delivery count, the reason and its kind.
  * Its id derives from (service, stream, sequence, reason) so a retried dead-lettering is
- * de-duplicated.
+ * de-duplicated. With `maxBytes`, the letter always fits: a payload that would not is truncated.
  */
-export function deadLetterFor(service: string, msg: JsMsg, why: { reason: string; kind: DeadLetterKind }, now = Date.now()): OutboundMessage {
+export function deadLetterFor(service: string, msg: JsMsg, why: { reason: string; kind: DeadLetterKind }, options: DeadLetterOptions = {}): DeadLetterMessage {
   const { reason, kind } = why;
+  const now = options.now ?? Date.now();
   const headers: Record<string, string> = {};
   if (msg.headers) for (const [k, v] of msg.headers) headers[k] = v.join(',');
   const tokens = msg.subject.split('.');
   const last = tokens[tokens.length - 1];
   const id = deriveId('dlq', service, msg.info.stream, msg.info.streamSequence, reason);
-  const data = DEAD_LETTER_CODEC.encode({
-    meta: { id, parentId: headers['Nats-Msg-Id'] ?? '', component: isSubjectToken(last) ? last : '', timeMs: now, source: service },
-    service,
-    subject: msg.subject,
-    reason,
-    payload: Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength),
-    headers,
-    streamSeq: msg.info.streamSequence,
-    deliveries: msg.info.deliveryCount,
-    kind,
+  const original = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
+  const build = (payload: Buffer, why: string): DeadLetterMessage => ({
+    subject: dlqSubject(service),
+    data: DEAD_LETTER_CODEC.encode({
+      meta: { id, parentId: headers['Nats-Msg-Id'] ?? '', component: isSubjectToken(last) ? last : '', timeMs: now, source: service },
+      service,
+      subject: msg.subject,
+      reason: why,
+      payload,
+      headers,
+      streamSeq: msg.info.streamSequence,
+      deliveries: msg.info.deliveryCount,
+      kind,
+    }),
+    id,
+    headers: { 'X0-Reason': why.slice(0, 512).replace(/[\r\n]+/g, ' ') },
+    reason: why,
   });
-  return { subject: dlqSubject(service), data, id, headers: { 'X0-Reason': reason.slice(0, 512).replace(/[\r\n]+/g, ' ') } };
+
+  let letter = build(original, reason);
+  const { maxBytes } = options;
+  if (maxBytes === undefined || wireSize(letter) <= maxBytes) return letter;
+  // Too large for the server: keep the payload's start. The reason grows by a few bytes and the
+  // length prefix may shrink, so shrink by the excess until it fits (two rounds in practice).
+  const total = original.length;
+  let keep = Math.max(0, total - (wireSize(letter) - maxBytes));
+  for (let round = 0; round < 8; round++) {
+    letter = build(original.subarray(0, keep), `${reason} (payload truncated from ${total} to ${keep} bytes to fit the server's max_payload of ${maxBytes} bytes)`);
+    const excess = wireSize(letter) - maxBytes;
+    if (excess <= 0 || keep === 0) break;
+    keep = Math.max(0, keep - excess);
+  }
+  return letter;
+}
+
+/** Bytes a published message counts against max_payload: data plus encoded headers (with Nats-Msg-Id). */
+function wireSize(m: OutboundMessage): number {
+  let h = 'NATS/1.0';
+  for (const [k, v] of Object.entries({ ...m.headers, 'Nats-Msg-Id': m.id })) h += `\r\n${k}: ${v}`;
+  h += '\r\n\r\n';
+  return m.data.length + Buffer.byteLength(h) + HEADER_MARGIN;
 }

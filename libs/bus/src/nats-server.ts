@@ -32,6 +32,8 @@ export interface NatsServerOptions {
   startTimeoutMs?: number;
   /** Where to write the server's log; discarded when omitted. */
   logFile?: string;
+  /** Largest message the server accepts, in bytes (max_payload; default 8 MiB). */
+  maxPayload?: number;
 }
 
 /** A nats-server child process with JetStream, listening on 127.0.0.1 only. */
@@ -63,7 +65,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     [
       `listen: 127.0.0.1:${options.port && options.port > 0 ? options.port : -1}`,
       `jetstream { store_dir: ${JSON.stringify(storeDir)} }`,
-      'max_payload: 8MB',
+      `max_payload: ${options.maxPayload ?? '8MB'}`,
       '',
     ].join('\n'),
   );
