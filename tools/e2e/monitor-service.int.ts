@@ -262,6 +262,23 @@ describe('monitor service', () => {
     expect(status.metrics.map((m) => [m.metric, m.lastValue])).toEqual([['cpu', 0.5]]);
   }, 30_000);
 
+  it('a sample timed far ahead (microseconds) is dead-lettered with the reason, and the component goes on scoring correct samples', async () => {
+    const subject = 'x0.metrics.clock-skew';
+    const usec = Date.now() * 1000;
+    const skewed = `{"samples":[{"metric":"cpu","value":0.5,"time_ms":${usec}}]}`;
+    await publishMessage(bus.js, { subject, data: new TextEncoder().encode(skewed), id: 'skew-1' });
+    const letter = await deadLetterFor(subject);
+    expect(letter.reason).toMatch(new RegExp(`^'samples' has no valid sample: 'samples\\[0\\].time_ms' ${usec} is [\\d,]+ days ahead of the receiver's clock \\(at most 86400 s\\)`));
+    // Before, the skewed time became the component's latest, and every correct sample after it was refused.
+    await publishMessage(bus.js, { subject, data: new TextEncoder().encode(`{"samples":[{"metric":"cpu","value":0.51,"time_ms":${Date.now()}}]}`), id: 'skew-2' });
+    const status = await until(async () => {
+      const st = await monitor().getComponentStatus({ component: 'clock-skew' }).catch(() => undefined);
+      return st && st.samplesSeen > 0 ? st : undefined;
+    });
+    expect(status.metrics.map((m) => m.metric)).toEqual(['cpu']);
+    expect(status.metrics[0].lastValue).toBeCloseTo(0.51, 5);
+  }, 30_000);
+
   it('unreadable payloads - the reason names the accepted forms, or that NaN is not JSON', async () => {
     await publishMessage(bus.js, { subject: 'x0.metrics.text-1', data: new TextEncoder().encode('cpu 0.5'), id: 'text-1' });
     expect((await deadLetterFor('x0.metrics.text-1')).reason).toBe(

@@ -106,6 +106,22 @@ describe('validateMetricBatch', () => {
     ]);
   });
 
+  it('refuses times more than maxFutureMs ahead of now (a time in microseconds, a clock years ahead), the sample or the whole batch', () => {
+    const o = { ...opts, maxFutureMs: 300_000 };
+    const usec = opts.now * 1000;
+    const { batch: b, rejected } = validateMetricBatch(
+      batch({ samples: [{ metric: 'cpu', value: 1, timeMs: usec }, { metric: 'mem', value: 2, timeMs: opts.now + 300_000 }, { metric: 'lat', value: 3, timeMs: opts.now + 301_000 }] }),
+      o,
+    );
+    expect(b.samples.map((s) => s.metric)).toEqual(['mem']);
+    expect(rejected.map((r) => r.index)).toEqual([0, 2]);
+    expect(rejected[0].reason).toMatch(new RegExp(`^'samples\\[0\\].time_ms' ${usec} is [\\d,]+ days ahead of the receiver's clock \\(at most 300 s\\): times are milliseconds since the Unix epoch$`));
+    expect(rejected[1].reason).toContain("'samples[2].time_ms' " + (opts.now + 301_000) + ' is 301 s ahead');
+    expect(() => validateMetricBatch(batch({ timeMs: usec }), o)).toThrow(/^'time_ms' \d+ is [\d,]+ days ahead of the receiver's clock/);
+    // Without the option, no limit (the client validates its own batches that way).
+    expect(validateMetricBatch(batch({ timeMs: usec }), opts).batch.timeMs).toBe(usec);
+  });
+
   it('rejects a batch whose every sample is bad', () => {
     expect(() => validateMetricBatch(batch({ samples: [{ metric: '', value: 1, timeMs: 0 }] }), opts)).toThrow(
       "'samples' has no valid sample: 'samples[0].metric' must not be empty",

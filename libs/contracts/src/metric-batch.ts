@@ -131,6 +131,12 @@ export interface ValidateBatchOptions {
   fallbackId: string;
   /** Time to use when neither batch nor sample has one. */
   now: number;
+  /**
+   * Times more than this far ahead of `now` are refused (ms; default: no limit). A sample time
+   * in microseconds, or from a clock years ahead, would otherwise become its component's latest
+   * time, and every correct sample after it would be "before the component's last sample".
+   */
+  maxFutureMs?: number;
 }
 
 /**
@@ -150,11 +156,13 @@ export function validateMetricBatch(input: MetricBatch, options: ValidateBatchOp
     throw new InvalidArgumentError('samples', `has ${input.samples.length} samples, more than the limit of ${MAX_SAMPLES_PER_BATCH}`);
   }
   if (input.id.length > 200) throw new InvalidArgumentError('id', 'must be at most 200 characters');
+  const latest = options.now + (options.maxFutureMs ?? Infinity);
+  if (input.timeMs > latest) throw new InvalidArgumentError('time_ms', aheadOfClock(input.timeMs, options));
   const batchTime = input.timeMs > 0 ? input.timeMs : options.now;
   const rejected: RejectedSample[] = [];
   const samples: Sample[] = [];
   input.samples.forEach((s, index) => {
-    const reason = sampleProblem(s, index);
+    const reason = sampleProblem(s, index) ?? (s.timeMs > latest ? `'samples[${index}].time_ms' ${aheadOfClock(s.timeMs, options)}` : undefined);
     if (reason) rejected.push({ index, reason });
     else samples.push(s.timeMs > 0 ? s : { metric: s.metric, value: s.value, timeMs: batchTime });
   });
@@ -165,6 +173,13 @@ export function validateMetricBatch(input: MetricBatch, options: ValidateBatchOp
     batch: { id: input.id || options.fallbackId, component, timeMs: batchTime, samples, labels: input.labels },
     rejected,
   };
+}
+
+/** Why a time is refused as too far ahead: how far, the limit, and what is expected. */
+function aheadOfClock(timeMs: number, o: ValidateBatchOptions): string {
+  const aheadS = (timeMs - o.now) / 1000;
+  const ahead = aheadS < 86_400 * 2 ? `${Math.round(aheadS)} s` : `${Math.round(aheadS / 86_400).toLocaleString('en-US')} days`;
+  return `${timeMs} is ${ahead} ahead of the receiver's clock (at most ${Math.round((o.maxFutureMs ?? 0) / 1000)} s): times are milliseconds since the Unix epoch`;
 }
 
 function sampleProblem(s: Sample, i: number): string | undefined {

@@ -15,6 +15,13 @@ export const monitorConfigShape = {
   MONITOR_EXTREME_SIGMAS: envNumber(8, 0, 1000),
   /** Samples back within the pre-incident normal that close an open incident. */
   MONITOR_CLEAR_SAMPLES: envInt(5, 1, 10_000),
+  /**
+   * Samples (and batches) timed more than this many seconds ahead of the monitor's clock are
+   * dead-lettered: a time in microseconds, or from a clock far ahead, would become the component's
+   * latest and every correct sample after it would be refused. A day by default, so replays and
+   * simulations that run somewhat ahead of the clock still pass.
+   */
+  MONITOR_MAX_FUTURE_S: envInt(86_400, 1, 31_536_000),
   /** Seconds after which a still-open incident is announced again. */
   MONITOR_REALERT_S: envInt(120, 1, 86_400),
   /** Seconds between detector-state snapshots to NATS KV. */

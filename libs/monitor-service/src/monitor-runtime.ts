@@ -32,6 +32,8 @@ export interface MonitorRuntimeOptions {
   snapshotIntervalMs: number;
   statusIntervalMs: number;
   maxBatch: number;
+  /** Sample and batch times more than this far ahead of the clock are refused, ms (MONITOR_MAX_FUTURE_S; default: no limit). */
+  maxFutureMs?: number;
   /** Consumer settings from the service context (ack wait, max deliveries, partition). */
   consumer: { ackWaitMs: number; maxDeliver: number; partition?: { index: number; count: number } };
   /** Recent anomalies kept for ListAnomalies. */
@@ -160,7 +162,7 @@ export class MonitorRuntime {
       try {
         const parsed = parseSubject(d.subject);
         if (parsed.type !== 'metrics') throw new InvalidArgumentError('subject', `is not a metrics subject: ${d.subject}`);
-        const { batch, rejected: bad } = validateMetricBatch(d.value, { subjectComponent: parsed.component, fallbackId: `seq-${d.streamSeq}`, now });
+        const { batch, rejected: bad } = validateMetricBatch(d.value, { subjectComponent: parsed.component, fallbackId: `seq-${d.streamSeq}`, now, maxFutureMs: this.o.maxFutureMs });
         batchIds[k] = batch.id;
         for (const r of bad) rejected[k].push(r.reason);
         const kind = batch.labels['kind'] ?? '';

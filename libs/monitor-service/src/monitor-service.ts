@@ -50,6 +50,7 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
       snapshotIntervalMs: c.MONITOR_SNAPSHOT_INTERVAL_S * 1000,
       statusIntervalMs: c.MONITOR_STATUS_INTERVAL_MS,
       maxBatch: c.MONITOR_BATCH,
+      maxFutureMs: c.MONITOR_MAX_FUTURE_S * 1000,
       consumer: ctx.consumerOptions,
       onScored: (_samples, ms) => reporter.record(DETECTOR_MODEL, served?.version || 'bundled', ms),
     });
