@@ -7,6 +7,12 @@ describe('validateSample', () => {
     expect(validateSample(ok)).toBeUndefined();
   });
 
+  it('rejects values beyond the 32-bit float range (they would be Infinity in the detector), accepts the largest float32', () => {
+    expect(validateSample({ ...ok, values: new Map([['cpu', 4e38]]) })).toBe("'values['cpu']' is 4e+38, beyond the ±3.4e38 the detector can hold (32-bit floats)");
+    expect(validateSample({ ...ok, values: new Map([['cpu', -1e300]]) })).toBe("'values['cpu']' is -1e+300, beyond the ±3.4e38 the detector can hold (32-bit floats)");
+    expect(validateSample({ ...ok, values: new Map([['cpu', 3.4028234663852886e38]]) })).toBeUndefined();
+  });
+
   it('rejects non-finite values naming the metric', () => {
     expect(validateSample({ ...ok, values: new Map([['cpu', Number.NaN]]) })).toBe("'values['cpu']' must be a finite number, got NaN");
     expect(validateSample({ ...ok, values: new Map([['mem', 1], ['lat', Number.POSITIVE_INFINITY]]) })).toBe("'values['lat']' must be a finite number, got Infinity");

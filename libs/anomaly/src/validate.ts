@@ -2,6 +2,9 @@ import type { ComponentSample } from './types';
 
 const MAX_NAME = 200;
 
+/** The largest magnitude a value may have: the detector keeps recent values as 32-bit floats, beyond which a number is Infinity. */
+export const MAX_METRIC_VALUE = 3.4028234663852886e38;
+
 /**
  * Checks one sample before it reaches any model. Returns the reason it must be rejected,
  * naming the offending field (e.g. `values['cpu'] must be finite, got NaN`), or undefined
@@ -34,5 +37,6 @@ export function validateMetricValue(metric: unknown, value: unknown): string | u
   if (typeof metric !== 'string' || metric.trim() === '') return "'values' has an empty metric name";
   if (metric.length > MAX_NAME) return `metric name '${metric.slice(0, 40)}…' is longer than ${MAX_NAME} characters`;
   if (typeof value !== 'number' || !Number.isFinite(value)) return `'values['${metric}']' must be a finite number, got ${String(value)}`;
+  if (Math.abs(value) > MAX_METRIC_VALUE) return `'values['${metric}']' is ${String(value)}, beyond the ±3.4e38 the detector can hold (32-bit floats)`;
   return undefined;
 }
