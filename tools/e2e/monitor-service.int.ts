@@ -120,6 +120,7 @@ describe('monitor service', () => {
     expect(a.metrics[0].metric).toBe('cpu');
     expect(a.metrics[0].expected).toBeLessThan(0.5);
     expect(a.signature).toHaveLength(SIGNATURE_DIM);
+    expect(a.signature.slice(SIGNATURE_DIM / 2).some((v) => v !== 0)).toBe(true);
     expect(a.kind).toBe('web');
 
     const listed = await monitor().listAnomalies({ component: 'web-1', minSeverity: Severity.SEVERITY_LOW, limit: 10, incidentId: '' });
@@ -204,6 +205,9 @@ describe('monitor service', () => {
     const third = (await until(async () => ((await incidents()) >= 3 ? announced() : undefined)))[2];
     expect(third.meta!.timeMs - second.meta!.timeMs).toBeGreaterThanOrEqual(120_000);
     expect(third).toMatchObject({ incidentId, incidentStartMs: first.meta!.timeMs, announcement: 3 });
+    // Every announcement carries the window's shape (the second half of the signature), also one
+    // made on a sample the detector did not flag itself (before: all zero then).
+    expect((await announced()).map((x) => x.signature.slice(SIGNATURE_DIM / 2).some((v) => v !== 0))).toEqual([true, true, true]);
     // (ListAnomalies holds what this monitor announced since it started)
     const listed = await monitor().listAnomalies({ component: '', minSeverity: Severity.SEVERITY_UNSPECIFIED, limit: 0, incidentId });
     expect(listed.anomalies.map((a) => [a.meta!.id, a.announcement])).toEqual([[third.meta!.id, 3]]);

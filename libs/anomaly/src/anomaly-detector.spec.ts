@@ -64,6 +64,29 @@ describe('detection', () => {
     expect(maxOf(others)).toBeLessThan(0.2);
   });
 
+  it('windowSignature - the signature of the latest sample whatever its severity: the window shape of a flagged detection\'s, not zero for a quiet one', async () => {
+    const d = await createAnomalyDetector({ warmupSamples: WARMUP });
+    try {
+      const x = periodicSeries({ n: 800, seed: 4 });
+      x[700] += 40;
+      const out = d.scoreBatch(samplesOf('sig', x.slice(0, 701)));
+      expect(out[700].severity).not.toBe('none');
+      // The same window (the first half), scaled differently: the deviations come from the baseline here, from the statistics there.
+      const shape = (v: Float32Array) => Array.from(v.slice(0, SIGNATURE_DIM / 2));
+      const [a, b] = [shape(d.windowSignature('sig', 'value')!), shape(out[700].signature)];
+      expect(a.reduce((acc, v, i) => acc + v * b[i], 0) / (Math.hypot(...a) * Math.hypot(...b))).toBeCloseTo(1, 6);
+      const quiet = d.scoreBatch(samplesOf('sig', x.slice(701, 710), { startMs: Date.UTC(2026, 0, 1) + 701 * 60_000 }))[8];
+      expect(quiet.severity).toBe('none');
+      expect(quiet.signature.some((v) => v !== 0)).toBe(false);
+      const sig = d.windowSignature('sig')!;
+      expect(sig).toHaveLength(SIGNATURE_DIM);
+      expect(Math.hypot(...sig)).toBeCloseTo(1, 5);
+      expect([d.windowSignature('nobody'), d.windowSignature('sig', 'no_such_metric')!.some((v) => v !== 0)]).toEqual([undefined, false]);
+    } finally {
+      d.dispose();
+    }
+  });
+
   it('level shift - is flagged when it happens', () => {
     const x = periodicSeries({ n: 1500, seed: 5 });
     for (let i = 1200; i < x.length; i++) x[i] += 30;

@@ -41,6 +41,13 @@ export interface AnomalyDetector {
    */
   scoreBatch(samples: readonly ComponentSample[]): Detection[];
   status(component: string): ComponentStatusInfo | undefined;
+  /**
+   * The signature of a component's latest sample, also when its severity was 'none' (the
+   * detection then carries the all-zero one): for a caller that announces an incident on a
+   * sample the detector itself did not flag. `metric` chooses whose recent window makes the
+   * shape half (default: the component's first metric). Undefined for an unknown component.
+   */
+  windowSignature(component: string, metric?: string): Float32Array | undefined;
   components(): string[];
   /** State of one component as bytes (< 50 KB). Throws NotFoundError for an unknown component. */
   snapshot(component: string): Uint8Array;
@@ -261,6 +268,10 @@ class StreamingAnomalyDetector implements AnomalyDetector {
 
   status(component: string): ComponentStatusInfo | undefined {
     return this.comps.get(component)?.status();
+  }
+
+  windowSignature(component: string, metric?: string): Float32Array | undefined {
+    return this.comps.get(component)?.windowSignature(metric);
   }
 
   components(): string[] {

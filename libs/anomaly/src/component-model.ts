@@ -280,6 +280,24 @@ export class ComponentModel {
     };
   }
 
+  /**
+   * The signature of the component's latest sample (`Detection.signature`) whatever its
+   * severity: the recent window of `metric` (default: the first metric) and each metric's
+   * deviation of its latest value from its baseline. The all-zero signature before any sample.
+   */
+  windowSignature(metric?: string): Float32Array {
+    const k = metric !== undefined ? this.metricIndex(metric, false) : 0;
+    if (this.names.length === 0 || k < 0) return new Float32Array(ZERO_SIGNATURE);
+    const st = this.metrics[k];
+    return buildSignature(
+      { ring: st.ring, pos: st.s[S.RING_POS], fill: st.s[S.RING_FILL], mean: st.s[S.MEAN], scale: metricScale(st.s) },
+      this.names.map((name, i) => {
+        const s = this.metrics[i].s;
+        return { metric: name, z: (s[S.LAST] - s[S.MEAN]) / metricScale(s) };
+      }),
+    );
+  }
+
   severityCode(): number {
     return SEVERITIES.indexOf(this.lastSeverity);
   }

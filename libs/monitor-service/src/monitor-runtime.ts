@@ -341,12 +341,15 @@ export class MonitorRuntime {
     if (info) info.lastAnomalyMs = det.timeMs;
     const baseline = (metric: string) => onset.get(metric) ?? this.baselineOf(det.component, metric);
     const metrics = this.deviations(det, values, baseline);
+    // The detector builds a window shape only for samples it flags itself; the gate also announces
+    // on others (a deviation that persists, a re-announcement): the shape then comes from its state.
+    const shape = det.severity !== 'none' ? det.signature : (this.o.detector.windowSignature(det.component, metrics[0]?.metric) ?? det.signature);
     return Anomaly.fromPartial({
       meta: { id, parentId: batchId, component: det.component, timeMs: det.timeMs, source: 'monitor' },
       score: Math.max(det.score, metrics[0]?.score ?? 0),
       severity: severityToProto(severity && severityRank(severity) > severityRank(det.severity) ? severity : det.severity),
       metrics,
-      signature: Array.from(incidentSignature(det.signature, metricZScores(values, baseline))),
+      signature: Array.from(incidentSignature(shape, metricZScores(values, baseline))),
       detector: this.o.detector.info.detector,
       modelVersion: this.o.detector.info.modelVersion,
       windowStartMs: det.timeMs,
