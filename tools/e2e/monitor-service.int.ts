@@ -283,6 +283,20 @@ describe('monitor service', () => {
     expect(status.metrics[0].lastValue).toBeCloseTo(0.51, 5);
   }, 30_000);
 
+  it('metrics beyond the 40 a component may have are dead-lettered with the reason; the first 40 are scored', async () => {
+    const subject = 'x0.metrics.wide';
+    const metrics = Object.fromEntries(Array.from({ length: 45 }, (_, i) => [`m${String(i).padStart(2, '0')}`, i]));
+    const payload = JSON.stringify({ metrics });
+    await publishMessage(bus.js, { subject, data: new TextEncoder().encode(payload), id: 'wide-1' });
+    const letter = await deadLetterFor(subject);
+    expect(letter.reason).toBe("component 'wide' already has 40 metrics, the most one component may have: m40, m41, m42, m43, m44 not scored (split the metrics over several components)");
+    const status = await until(async () => {
+      const st = await monitor().getComponentStatus({ component: 'wide' }).catch(() => undefined);
+      return st && st.samplesSeen > 0 ? st : undefined;
+    });
+    expect(status.metrics).toHaveLength(40);
+  }, 30_000);
+
   it('unreadable payloads - the reason names the accepted forms, or that NaN is not JSON', async () => {
     await publishMessage(bus.js, { subject: 'x0.metrics.text-1', data: new TextEncoder().encode('cpu 0.5'), id: 'text-1' });
     expect((await deadLetterFor('x0.metrics.text-1')).reason).toBe(

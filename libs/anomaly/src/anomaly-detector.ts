@@ -178,6 +178,8 @@ class StreamingAnomalyDetector implements AnomalyDetector {
     const rowName = batchRows.name;
     const rowValue = batchRows.value;
     const offsets = new Int32Array(n + 1);
+    /** Metrics not scored per sample (the component is at maxMetrics); rarely set. */
+    let ignored: Map<number, string[]> | undefined;
     let row = 0;
     // Pass 1: validate, find (or create) each sample's component and metrics, and build the
     // forecaster's input windows. A component seen twice in one chunk keeps the values of its
@@ -230,6 +232,12 @@ class StreamingAnomalyDetector implements AnomalyDetector {
         const value = rowValue[row];
         const idx = comp.metricIndex(rowName[row], true, k);
         rowMetric[row] = idx;
+        if (idx < 0) {
+          ignored ??= new Map();
+          let names = ignored.get(i);
+          if (!names) ignored.set(i, (names = []));
+          names.push(rowName[row]);
+        }
         let p: number[] | undefined;
         if (pending && idx >= 0) p = pending[idx] ??= [];
         const st = idx >= 0 ? comp.metrics[idx] : undefined;
@@ -248,7 +256,10 @@ class StreamingAnomalyDetector implements AnomalyDetector {
         continue;
       }
       this.seen++;
-      out[from + i] = owners[i]!.score(samples[from + i], fc, offsets[i], offsets[i + 1] - offsets[i], batchRows);
+      const d = owners[i]!.score(samples[from + i], fc, offsets[i], offsets[i + 1] - offsets[i], batchRows);
+      const names = ignored?.get(i);
+      if (names) d.ignoredMetrics = names;
+      out[from + i] = d;
     }
   }
 

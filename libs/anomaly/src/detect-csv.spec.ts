@@ -73,6 +73,27 @@ describe('detectCsv', () => {
     await expect(run('\u007fELF\u0002\u0000\u0000>\n')).rejects.toThrow("'csv' input is binary data, not CSV text");
     await expect(run('\u00e9t\u00e9\u0007,x\n')).rejects.toThrow(`${usage}, got "\\u00e9t\\u00e9\\u0007,x"`);
   });
+
+  it('rejects a header that names a column twice or has more value columns than one component may have', async () => {
+    await expect(run('timestamp,value,value\n1,2,3\n')).rejects.toThrow(`'csv' header names the value column "value" twice`);
+    const wide = ['timestamp', ...Array.from({ length: 41 }, (_, i) => `m${i}`)].join(',');
+    await expect(run(`${wide}\n`)).rejects.toThrow("'csv' header has 41 value columns; one component has at most 40 metrics (split the columns over several files)");
+  });
+
+  it('a row with more cells than the header is rejected (scored 0), saying so', async () => {
+    const { lines, res } = await run('timestamp,value\n2026-01-01 00:00:00,1\n2026-01-01 00:05:00,2,3\n2026-01-01 00:10:00,3\n', 1);
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toBe('0');
+    expect(res).toMatchObject({ rows: 3, rejected: 1, firstRejected: { row: 2, reason: '3 cells but the header has 2 columns' } });
+  });
+
+  it('probation 0: scoring starts at the second row (the detector needs one sample), not after the default warm-up', async () => {
+    const x = periodicSeries({ n: 400, seed: 6 });
+    x[200] = 400;
+    const { lines } = await run(csvOf(x), 0);
+    expect(lines[0]).toBe('0');
+    expect(Number(lines[200])).toBeGreaterThan(0.5);
+  });
 });
 
 describe('parseTimestamp', () => {

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { InvalidArgumentError } from '@x0/core';
 import { createAnomalyDetector, type AnomalyDetector } from './anomaly-detector';
-import type { ComponentSample, DetectorOptions } from './types';
+import { DEFAULT_DETECTOR_OPTIONS, type ComponentSample, type DetectorOptions } from './types';
 
 /** Options of `detectCsv`. */
 export interface DetectCsvOptions {
@@ -45,7 +45,8 @@ export async function detectCsv(
     throw new InvalidArgumentError('probation', `must be a non-negative integer, got ${probation}`);
   }
   const detOpts: Partial<DetectorOptions> = { ...options.detector };
-  if (probation !== undefined && probation > 0) detOpts.warmupSamples = probation;
+  // 0 leading rows of warm-up: the detector needs one sample to start from.
+  if (probation !== undefined) detOpts.warmupSamples = Math.max(1, probation);
   const detector = await createAnomalyDetector(detOpts);
   try {
     return await run(detector, input, output, options);
@@ -91,9 +92,23 @@ async function run(detector: AnomalyDetector, input: NodeJS.ReadableStream, outp
       if (header.length < 2 || !/time/i.test(header[0]) || header.slice(1).some((h) => h === '')) {
         throw new InvalidArgumentError('csv', `header must be a time column then one or more named value columns ('timestamp,<metric>[,<metric>...]'), got ${excerpt(line)}`);
       }
+      const twice = header.slice(1).find((h, i, all) => all.indexOf(h) !== i);
+      if (twice !== undefined) throw new InvalidArgumentError('csv', `header names the value column ${excerpt(twice)} twice`);
+      const most = maxMetrics(options);
+      if (header.length - 1 > most) {
+        throw new InvalidArgumentError('csv', `header has ${header.length - 1} value columns; one component has at most ${most} metrics (split the columns over several files)`);
+      }
       continue;
     }
     const cells = line.split(',');
+    if (cells.length > header.length) {
+      // More cells than columns: the row does not say which value is which.
+      if (!firstRejected) csvReasons.set(batch.length, `${cells.length} cells but the header has ${header.length} columns`);
+      rows++;
+      batch.push({ component, timeMs: Number.NaN, values: new Map() });
+      if (batch.length >= batchRows) await flush();
+      continue;
+    }
     const values = new Map<string, number>();
     for (let c = 1; c < header.length; c++) {
       const cell = cells[c] === undefined ? undefined : unquote(cells[c]);
@@ -115,6 +130,10 @@ async function run(detector: AnomalyDetector, input: NodeJS.ReadableStream, outp
   if (!header) throw new InvalidArgumentError('csv', 'input is empty: expected a header line');
   await flush();
   return { rows, rejected, ...(firstRejected && { firstRejected }), backend: detector.info.backend };
+}
+
+function maxMetrics(options: DetectCsvOptions): number {
+  return options.detector?.maxMetrics ?? DEFAULT_DETECTOR_OPTIONS.maxMetrics;
 }
 
 /** A CSV cell without surrounding whitespace and double quotes (`""` inside stands for `"`). */

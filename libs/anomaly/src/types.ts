@@ -42,6 +42,8 @@ export interface Detection {
   signature: Float32Array;
   /** Set when the sample was rejected (bad value, time going back); the state was not touched. */
   rejected?: string;
+  /** Metrics of the sample that were not scored: the component already has `maxMetrics` others. */
+  ignoredMetrics?: string[];
 }
 
 /** Severity cut-offs on the calibrated score. */

@@ -195,6 +195,7 @@ export class MonitorRuntime {
         rejected[k].push(det.rejected);
         continue;
       }
+      if (det.ignoredMetrics) rejected[k].push(ignoredMetricsReason(det, this.o.detector.status(det.component)?.metrics.length ?? 0));
       this.store.markDirty(det.component);
       touched.set(det.component, det);
       const decision = this.gate.observe(det.component, { severity: det.severity, timeMs: det.timeMs, metrics: det.metrics, values: samples[i].values }, (metric) =>
@@ -406,4 +407,11 @@ export function groupByTime(batch: MetricBatch, kind: string): ComponentSample[]
     values.set(s.metric, s.value);
   }
   return [...byTime.entries()].sort((a, b) => a[0] - b[0]).map(([timeMs, values]) => ({ component: batch.component, timeMs, values, kind }));
+}
+
+/** Why metrics of a sample were not scored: the component is at the detector's limit of metrics. */
+function ignoredMetricsReason(det: Detection, has: number): string {
+  const names = det.ignoredMetrics ?? [];
+  const listed = names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ');
+  return `component '${det.component}' already has ${has} metrics, the most one component may have: ${listed} not scored (split the metrics over several components)`;
 }

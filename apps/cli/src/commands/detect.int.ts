@@ -50,9 +50,15 @@ describe('x0 detect', () => {
     expect(binary.err).toBe("x0: 'csv' input is binary data, not CSV text\n");
   });
 
-  it('rejects a bad NAB_PROBATION as a usage error (exit 2)', () => {
-    const { code, err } = detect(series(10), { NAB_PROBATION: '-3' });
-    expect(code).toBe(2);
-    expect(err).toMatch(/NAB_PROBATION must be a non-negative integer, got "-3"/);
+  it('rejects a bad NAB_PROBATION as a usage error (exit 2): only decimal digits', () => {
+    for (const bad of ['-3', '0x10', '1e3', '1.5', '99999999999999999999']) {
+      const { code, err } = detect(series(10), { NAB_PROBATION: bad });
+      expect([bad, code]).toEqual([bad, 2]);
+      expect(err).toContain(`NAB_PROBATION must be a non-negative integer (decimal digits), got ${JSON.stringify(bad)}`);
+    }
+  });
+
+  it('a header without data rows: no scores, exit 0, and a note on stderr', () => {
+    expect(detect('timestamp,value\r\n')).toEqual({ code: 0, out: [], err: 'x0: the input has a header but no data rows: nothing to score\n' });
   });
 });

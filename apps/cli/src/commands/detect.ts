@@ -16,12 +16,13 @@ export function registerDetect(program: Command): void {
       const env = process.env['NAB_PROBATION'];
       let probation: number | undefined;
       if (env !== undefined && env.trim() !== '') {
-        probation = Number(env);
-        if (!Number.isInteger(probation) || probation < 0) fail(`NAB_PROBATION must be a non-negative integer, got ${JSON.stringify(env)}`, 2);
+        probation = /^\s*\d+\s*$/.test(env) ? Number(env) : Number.NaN;
+        if (!Number.isSafeInteger(probation)) fail(`NAB_PROBATION must be a non-negative integer (decimal digits), got ${JSON.stringify(env)}`, 2);
       }
       const { detectCsv } = await import('@x0/anomaly');
       const res = await detectCsv(process.stdin, process.stdout, { probation });
       if (opts.verbose) process.stderr.write(`scored ${res.rows} rows (${res.rejected} rejected) on the ${res.backend} backend\n`);
+      if (res.rows === 0) process.stderr.write('x0: the input has a header but no data rows: nothing to score\n');
       if (res.firstRejected) {
         // rejected rows are scored 0 (the output keeps one line per row): say so, once
         const { row, reason } = res.firstRejected;
