@@ -28,10 +28,15 @@ export interface Bus {
   readonly jsm: JetStreamManager;
   /** Drains subscriptions and pending publishes, then closes. Safe to call twice. */
   drain(): Promise<void>;
+  /** When the connection went down (disconnected, reconnecting or closed), in ms since the epoch; undefined while connected. */
+  disconnectedSince(): number | undefined;
+  /** Calls `listener` each time the connection goes down or comes back; returns a function that removes it. */
+  onConnectionChange(listener: (connected: boolean) => void): () => void;
 }
 
 /**
- * Connects to NATS with endless reconnects (status changes are logged) and opens JetStream.
+ * Connects to NATS with endless reconnects (status changes are logged and tracked:
+ * `disconnectedSince`, `onConnectionChange`) and opens JetStream.
  * Throws UnavailableError when the first connection cannot be made.
  */
 export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
@@ -54,14 +59,28 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
     throw new UnavailableError(`cannot connect to NATS at ${options.url}: ${errorMessage(err)}`, { cause: err });
   }
   const log = options.logger;
-  if (log) {
-    (async () => {
-      for await (const s of nc.status()) {
-        if (s.type === 'disconnect' || s.type === 'error') log.warn({ nats: s.type, server: 'server' in s ? s.server : undefined }, `nats ${s.type}`);
-        else if (s.type === 'reconnect') log.info({ nats: s.type, server: s.server }, 'nats reconnected');
+  let downSince: number | undefined;
+  const listeners = new Set<(connected: boolean) => void>();
+  const setConnected = (connected: boolean) => {
+    if (connected === (downSince === undefined)) return;
+    downSince = connected ? undefined : Date.now();
+    for (const l of listeners) {
+      try {
+        l(connected);
+      } catch (err) {
+        log?.error({ err: errorMessage(err) }, 'nats connection listener failed');
       }
-    })().catch(() => undefined);
-  }
+    }
+  };
+  (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'error') log?.warn({ nats: s.type, server: 'server' in s ? s.server : undefined }, `nats ${s.type}`);
+      else if (s.type === 'reconnect') log?.info({ nats: s.type, server: s.server }, 'nats reconnected');
+      if (s.type === 'disconnect' || s.type === 'reconnecting' || s.type === 'close') setConnected(false);
+      else if (s.type === 'reconnect') setConnected(true);
+    }
+  })().catch(() => undefined);
+  void nc.closed().then(() => setConnected(false));
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   let draining: Promise<void> | undefined;
@@ -76,6 +95,11 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
             log?.warn({ err: errorMessage(err) }, 'nats drain failed');
           });
       return draining;
+    },
+    disconnectedSince: () => downSince,
+    onConnectionChange: (listener) => {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
     },
   };
 }

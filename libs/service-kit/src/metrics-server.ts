@@ -5,7 +5,8 @@ import { UnavailableError } from '@x0/core';
 
 /**
  * HTTP endpoint for Prometheus (`GET /metrics`) plus `/healthz` (process up) and `/readyz`
- * (serving), for probes that do not speak gRPC.
+ * (serving), for probes that do not speak gRPC. `ready` returns true when ready, false or the
+ * reason when not: /readyz answers 200 `ready` or 503 `not ready[: <reason>]`.
  */
 export class MetricsServer {
   private server?: http.Server;
@@ -13,7 +14,7 @@ export class MetricsServer {
 
   constructor(
     private readonly registry: Registry,
-    private readonly ready: () => boolean,
+    private readonly ready: () => boolean | string,
   ) {}
 
   async start(host: string, port: number): Promise<number> {
@@ -32,8 +33,9 @@ export class MetricsServer {
       } else if (url === '/healthz') {
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       } else if (url === '/readyz') {
-        const ok = this.ready();
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : 'not ready\n');
+        const r = this.ready();
+        const body = r === true ? 'ready\n' : typeof r === 'string' && r !== '' ? `not ready: ${r}\n` : 'not ready\n';
+        res.writeHead(r === true ? 200 : 503, { 'content-type': 'text/plain' }).end(body);
       } else {
         res.writeHead(404).end();
       }

@@ -1,8 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import { NotFoundError } from '@x0/core';
 import { connectBus, ConsumerLoop, publishMessage, type HandleResult } from '@x0/bus';
-import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
+import { startNatsServer, waitFor, type NatsServerProcess } from '@x0/bus/testing';
 import { AnalyzeServiceClient, AnalyzeServiceService, STREAMS, type AnalyzeServiceServer, type Statistics } from '@x0/contracts';
 import { checkHealth, listServicesByReflection } from './grpc-probes';
 import { ConfigError } from './config';
@@ -81,4 +84,46 @@ describe('service host', () => {
     await expect(runService(testModule, { env: { ...env(), GRPC_PORT: 'nope' }, handleSignals: false })).rejects.toThrow(ConfigError);
     await expect(runService(testModule, { env: { ...env(), GRPC_PORT: 'nope' }, handleSignals: false })).rejects.toThrow('GRPC_PORT must be an integer (got "nope")');
   });
+
+  it('runService - not ready (/readyz 503, health NOT_SERVING) while NATS is down, ready again once it is back', async () => {
+    const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-readyz-'));
+    let own = await startNatsServer({ storeDir });
+    const port = own.port;
+    const handle = await runService(testModule, { env: { ...env(), NATS_URL: own.url }, handleSignals: false });
+    try {
+      const address = `127.0.0.1:${handle.grpcPort}`;
+      const readyz = async () => {
+        const r = await fetch(`http://127.0.0.1:${handle.metricsPort}/readyz`);
+        return { status: r.status, body: await r.text() };
+      };
+      expect(await readyz()).toEqual({ status: 200, body: 'ready\n' });
+      expect(await checkHealth(address)).toBe('SERVING');
+
+      const downAt = Date.now();
+      await own.stop();
+      const down = await waitFor(async () => {
+        const r = await readyz();
+        return r.status === 503 ? r : undefined;
+      }, 10_000, '/readyz 503');
+      const m = /^not ready: NATS disconnected since (\S+)\n$/.exec(down.body);
+      expect(m).not.toBeNull();
+      expect(Date.parse(m![1])).toBeGreaterThanOrEqual(downAt - 1000);
+      expect(await checkHealth(address)).toBe('NOT_SERVING');
+      expect(await checkHealth(address, 'x0.v1.AnalyzeService')).toBe('NOT_SERVING');
+      expect((await fetch(`http://127.0.0.1:${handle.metricsPort}/healthz`)).status).toBe(200);
+      // Still not ready a while later (reconnect attempts keep failing).
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await readyz()).status).toBe(503);
+
+      own = await startNatsServer({ port, storeDir });
+      await waitFor(async () => ((await readyz()).status === 200 ? true : undefined), 15_000, '/readyz 200 after reconnect');
+      expect(await readyz()).toEqual({ status: 200, body: 'ready\n' });
+      expect(await checkHealth(address)).toBe('SERVING');
+      expect(await checkHealth(address, 'x0.v1.AnalyzeService')).toBe('SERVING');
+    } finally {
+      await handle.stop();
+      await own.stop();
+      fs.rmSync(storeDir, { recursive: true, force: true });
+    }
+  }, 40_000);
 });

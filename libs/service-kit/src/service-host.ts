@@ -68,7 +68,8 @@ export interface RunServiceOptions {
 /**
  * Starts a service: validates config (ConfigError names every bad variable), connects to
  * NATS and provisions the streams, serves gRPC (health + reflection) and /metrics, then
- * starts the runtime and reports SERVING.
+ * starts the runtime and reports SERVING. While the NATS connection is down it reports
+ * NOT_SERVING (and /readyz 503 with the reason), SERVING again once reconnected.
  *
  * Shutdown, on SIGTERM/SIGINT or stop(), under one deadline (SHUTDOWN_TIMEOUT_MS):
  * health NOT_SERVING → gRPC finishes in-flight calls while the runtime finishes in-flight
@@ -104,12 +105,25 @@ export async function runService<S extends z.ZodRawShape>(module: ServiceModule<
       serve: (fullName, definition, handlers) => server.addService(fullName, definition, unaryService(handlers, logger, (e) => stats.failed(e))),
     };
     runtime = await module.create(ctx);
-    metrics = new MetricsServer(stats.registry, () => serving);
+    // Ready while serving and connected to NATS; a lost connection makes the service
+    // not ready (/readyz 503, health NOT_SERVING) until the client has reconnected.
+    const readiness = (): boolean | string => {
+      if (!serving) return false;
+      const since = bus.disconnectedSince();
+      return since === undefined ? true : `NATS disconnected since ${new Date(since).toISOString()}`;
+    };
+    metrics = new MetricsServer(stats.registry, readiness);
     const grpcPort = await server.start();
     const metricsPort = await metrics.start(config.GRPC_HOST, config.METRICS_PORT);
     await runtime.start();
     serving = true;
-    server.setServing(true);
+    server.setServing(bus.disconnectedSince() === undefined);
+    const stopWatchingNats = bus.onConnectionChange((connected) => {
+      if (!serving) return;
+      server.setServing(connected);
+      if (connected) logger.info({ ready: true }, 'ready again: NATS reconnected');
+      else logger.warn({ ready: false }, 'not ready: NATS disconnected; health NOT_SERVING until it reconnects');
+    });
     logger.info({ grpcPort, metricsPort, nats: config.NATS_URL }, `${module.name} serving`);
 
     let resolveStopped!: () => void;
@@ -128,6 +142,7 @@ export async function runService<S extends z.ZodRawShape>(module: ServiceModule<
         }, deadline);
         timer.unref();
         serving = false;
+        stopWatchingNats();
         server.setServing(false);
         await Promise.all([server.stop(Math.max(100, deadline / 2)), rt.stop()]);
         await bus.drain();
