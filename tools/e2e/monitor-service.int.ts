@@ -328,4 +328,13 @@ describe('monitor service', () => {
   it('unknown component - NOT_FOUND', async () => {
     await expect(monitor().getComponentStatus({ component: 'nope' })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND, details: "component 'nope' not found" });
   });
+
+  it('a name that cannot be a component - INVALID_ARGUMENT saying why, for the status and the anomaly filter', async () => {
+    const why = (name: string) => `'component' must be a component name (no '.', '*', '>' or whitespace, at most 128 characters), got ${JSON.stringify(name)}`;
+    await expect(monitor().getComponentStatus({ component: '' })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: why('') });
+    await expect(monitor().listAnomalies({ component: 'bad comp', minSeverity: Severity.SEVERITY_UNSPECIFIED, limit: 0, incidentId: '' })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: why('bad comp'),
+    });
+  });
 });

@@ -201,9 +201,13 @@ describe('state', () => {
     const restarted = await createAnomalyDetector({ warmupSamples: WARMUP });
     restarted.restore('svc', bytes);
     expect(restarted.status('svc')).toEqual(live.status('svc'));
+    // what the restored state had learnt counts as seen (restoring it again does not count it twice)
+    restarted.restore('svc', bytes);
+    expect(restarted.samplesSeen).toBe(900);
     const a = live.scoreBatch(s.slice(900));
     const b = restarted.scoreBatch(s.slice(900));
     expect(scoresOf(b)).toEqual(scoresOf(a));
+    expect(restarted.samplesSeen).toBe(live.samplesSeen);
     expect(a[500].score).toBeGreaterThan(0.5); // the spike at 1400, seen after the restart
     live.dispose();
     restarted.dispose();

@@ -32,7 +32,10 @@ const CHUNK_ROWS = 256;
 /** A streaming, causal anomaly detector over many components. */
 export interface AnomalyDetector {
   readonly info: DetectorInfo;
-  /** Valid samples scored since creation (all components). */
+  /**
+   * Valid samples learnt from (all components): scored since creation, plus what restored
+   * states had seen, so a restarted monitor does not look as if it relearnt.
+   */
   readonly samplesSeen: number;
   /**
    * Scores samples in order (each one only against the past of its component) and learns
@@ -297,7 +300,9 @@ class StreamingAnomalyDetector implements AnomalyDetector {
 
   restore(component: string, state: Uint8Array): void {
     if (typeof component !== 'string' || component.trim() === '') throw new InvalidArgumentError('component', 'must be a non-empty string');
-    this.comps.set(component, decodeComponent(state, component, this.cfg, this.modelTag));
+    const next = decodeComponent(state, component, this.cfg, this.modelTag);
+    this.seen += next.c[C.N] - (this.comps.get(component)?.c[C.N] ?? 0);
+    this.comps.set(component, next);
   }
 
   remove(component: string): boolean {

@@ -1,5 +1,5 @@
-import { errorMessage, NotFoundError } from '@x0/core';
-import { incidentOfAnomaly, MonitorServiceService, severityFromProto, severityRank, severityToProto, type MonitorServiceServer } from '@x0/contracts';
+import { errorMessage, InvalidArgumentError, NotFoundError } from '@x0/core';
+import { incidentOfAnomaly, isSubjectToken, MonitorServiceService, severityFromProto, severityRank, severityToProto, type MonitorServiceServer } from '@x0/contracts';
 import { createAnomalyDetector } from '@x0/anomaly';
 import { createModelRegistry } from '@x0/model-registry';
 import { DETECTOR_MODEL, forecasterWeights, InferenceReporter, ServedModel, swapLogFields, type ForecasterWeights } from '@x0/model-serving';
@@ -61,6 +61,7 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
     ctx.serve<MonitorServiceServer>('x0.v1.MonitorService', MonitorServiceService, {
       getStatistics: () => ctx.stats.toProto(),
       getComponentStatus: (req) => {
+        checkComponent(req.component, false);
         const s = detector.status(req.component);
         if (!s) throw new NotFoundError('component', req.component);
         const info = runtime.componentInfo(req.component);
@@ -77,6 +78,7 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
         };
       },
       listAnomalies: (req) => {
+        checkComponent(req.component, true);
         const min = severityRank(severityFromProto(req.minSeverity));
         const limit = req.limit > 0 ? Math.min(req.limit, 1000) : 100;
         const anomalies = runtime
@@ -116,3 +118,11 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
     };
   },
 };
+
+/** A component name in a request: a subject token (as on `x0.metrics.<component>`), or '' where it may be left out. */
+function checkComponent(component: string, optional: boolean): void {
+  if (optional && component === '') return;
+  if (!isSubjectToken(component)) {
+    throw new InvalidArgumentError('component', `must be a component name (no '.', '*', '>' or whitespace, at most 128 characters), got ${JSON.stringify(component.length > 80 ? `${component.slice(0, 80)}…` : component)}`);
+  }
+}
