@@ -326,11 +326,11 @@ export class ConsumerLoop<T> {
     try {
       await publishMessage(this.o.bus.js, { subject: letter.subject, data: letter.data, id: letter.id, headers: letter.headers });
     } catch (err) {
-      this.o.logger?.error({ err: errorMessage(err), subject: m.subject, seq: m.info.streamSequence, reason, kind, service: this.o.service }, 'cannot write dead letter; input kept for redelivery');
+      this.o.logger?.error({ err: errorMessage(err), subject: m.subject, seq: m.info.streamSequence, reason, kind }, 'cannot write dead letter; input kept for redelivery');
       this.observer.failed(err);
       return false;
     }
-    this.o.logger?.warn({ subject: m.subject, seq: m.info.streamSequence, reason, kind, service: this.o.service }, 'dead-lettered input');
+    this.o.logger?.warn({ subject: m.subject, seq: m.info.streamSequence, reason, kind }, 'dead-lettered input');
     this.observer.deadLettered(why.reason);
     return true;
   }
