@@ -45,6 +45,7 @@ describe('subjects', () => {
   it('parseSubject - rejects foreign and malformed subjects', () => {
     expect(() => parseSubject('x0.events.nope.c1')).toThrow('is not an x0 subject');
     expect(() => parseSubject('x0.metrics.a.b')).toThrow('is not an x0 subject');
+    expect(() => parseSubject(`x0.metrics.${'c'.repeat(300)}`)).toThrow(`'subject' is not an x0 subject: a token is 300 characters, at most 128 (component names included): "x0.metrics.${'c'.repeat(149)}…"`);
     expect(() => parseSubject('other.metrics.a')).toThrow('is not an x0 subject');
   });
 });

@@ -128,5 +128,8 @@ export function parseSubject(subject: string): ParsedSubject {
     if (t[1] === 'status' && t.length === 3 && isSubjectToken(t[2])) return { type: 'status', component: t[2] };
     if (t[1] === 'models' && t.length === 3) return { type: 'models' };
   }
-  throw new InvalidArgumentError('subject', `is not an x0 subject: ${JSON.stringify(subject)}`);
+  const long = t.find((token) => token.length > MAX_TOKEN_LENGTH);
+  const shown = JSON.stringify(subject.length > 160 ? `${subject.slice(0, 160)}…` : subject);
+  if (long !== undefined) throw new InvalidArgumentError('subject', `is not an x0 subject: a token is ${long.length} characters, at most ${MAX_TOKEN_LENGTH} (component names included): ${shown}`);
+  throw new InvalidArgumentError('subject', `is not an x0 subject: ${shown}`);
 }
