@@ -48,23 +48,39 @@ export interface EventFeedOptions {
  * behind), decoded and summarised. Ends when caught up unless `follow`.
  */
 export async function* eventFeed(bus: Bus, options: EventFeedOptions = {}): AsyncGenerator<EventRecord> {
-  const follow = options.follow ?? true;
   const filter = options.component ? `x0.events.*.${subjectToken(options.component, 'component')}` : '>';
+  for await (const m of storedMessages(bus, STREAMS.events.name, filter, options)) {
+    const rec = toRecord(m);
+    if (rec && (!options.types || options.types.includes(rec.type)) && (!options.component || rec.component === options.component)) yield rec;
+  }
+}
+
+/**
+ * The messages of a stream on `filter` (`>`: all), from `sinceMs` (default: only new ones),
+ * with an ordered consumer (nothing durable is left behind); ends when caught up unless
+ * `follow` (default true), or when `signal` aborts.
+ */
+export async function* storedMessages(
+  bus: Bus,
+  stream: string,
+  filter: string,
+  options: { sinceMs?: number; follow?: boolean; signal?: AbortSignal },
+): AsyncGenerator<JsMsg> {
+  const follow = options.follow ?? true;
   const start =
     options.sinceMs !== undefined
       ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(options.sinceMs).toISOString() }
       : { deliver_policy: DeliverPolicy.New };
-  // Caught up means: after the last stored event that matches. With none (a component without
+  // Caught up means: after the last stored message that matches. With none (a component without
   // events in the window, a window with none yet) no message ever says so (pending 0), and the
-  // feed waited for the next event — forever on a quiet system (`x0 audit --component c` hung).
-  if (!follow && !(await anyStored(bus, filter, start))) return;
-  const consumer = await bus.js.consumers.get(STREAMS.events.name, { filter_subjects: filter, ...start });
+  // feed waited for the next one — forever on a quiet system (`x0 audit --component c` hung).
+  if (!follow && !(await anyStored(bus, stream, filter, start))) return;
+  const consumer = await bus.js.consumers.get(stream, { filter_subjects: filter, ...start });
   const messages = await consumer.consume();
   options.signal?.addEventListener('abort', () => void messages.close());
   try {
     for await (const m of messages) {
-      const rec = toRecord(m);
-      if (rec && (!options.types || options.types.includes(rec.type)) && (!options.component || rec.component === options.component)) yield rec;
+      yield m;
       if (!follow && m.info.pending === 0) break;
     }
   } finally {
@@ -73,13 +89,13 @@ export async function* eventFeed(bus: Bus, options: EventFeedOptions = {}): Asyn
 }
 
 /**
- * Whether X0_EVENTS holds an event matching `filter` from `start` on: a short-lived consumer's
+ * Whether the stream holds a message matching `filter` from `start` on: a short-lived consumer's
  * pending count, the server's own answer (the consumer is deleted at once, and expires anyway).
  */
-async function anyStored(bus: Bus, filter: string, start: Partial<ConsumerConfig>): Promise<boolean> {
+async function anyStored(bus: Bus, stream: string, filter: string, start: Partial<ConsumerConfig>): Promise<boolean> {
   if (start.deliver_policy === DeliverPolicy.New) return false;
-  const info = await bus.jsm.consumers.add(STREAMS.events.name, { ...(filter === '>' ? {} : { filter_subject: filter }), ...start, ack_policy: AckPolicy.None, inactive_threshold: nanos(60_000), mem_storage: true });
-  await bus.jsm.consumers.delete(STREAMS.events.name, info.name).catch(() => undefined);
+  const info = await bus.jsm.consumers.add(stream, { ...(filter === '>' ? {} : { filter_subject: filter }), ...start, ack_policy: AckPolicy.None, inactive_threshold: nanos(60_000), mem_storage: true });
+  await bus.jsm.consumers.delete(stream, info.name).catch(() => undefined);
   return info.num_pending > 0;
 }
 

@@ -3,6 +3,7 @@ import type { ComponentHealth, Sample, Statistics } from '@x0/contracts';
 import { UnavailableError } from '@x0/core';
 import { checkHealth, SERVICE_NAMES, type ServiceName } from '@x0/service-kit';
 import { nextComponentHealth } from './component-health';
+import { deadLetterFeed, type DeadLetterFeedOptions, type DeadLetterRecord } from './dead-letters';
 import { eventFeed, type EventFeedOptions, type EventRecord } from './event-feed';
 import { publishMetrics, type PublishMetricsOptions } from './metrics-publisher';
 import { rpcErrorMessage } from './rpc-error';
@@ -61,6 +62,11 @@ export class X0Client {
   /** The loop's events (see eventFeed). */
   async *events(options?: EventFeedOptions): AsyncGenerator<EventRecord> {
     yield* eventFeed(await this.nats(), options);
+  }
+
+  /** What the services dead-lettered, and why (see deadLetterFeed). */
+  async *deadLetters(options?: DeadLetterFeedOptions): AsyncGenerator<DeadLetterRecord> {
+    yield* deadLetterFeed(await this.nats(), options);
   }
 
   /**

@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { formatDeadLetter, X0Client } from '@x0/client';
+import { SERVICE_NAMES } from '@x0/service-kit';
+import { fail, parseDuration } from './output';
+
+/** `x0 dlq [--service monitor] [--since 1h] [--follow] [--json] [--payload]`: what the services refused, and why. */
+export function registerDlq(program: Command): void {
+  program
+    .command('dlq')
+    .description('show dead letters: the inputs a service refused or failed on, with the reason (X0_DLQ)')
+    .option('-f, --follow', 'keep watching for new dead letters')
+    .option('--json', 'one JSON object per line (service, kind, subject, reason, time, deliveries, payload_bytes, payload, input_seq, seq)')
+    .option('--since <duration>', 'start this far back, e.g. 15m, 1h (default: 1h, or only new letters with --follow)')
+    .option('--service <name>', `only this service's: ${SERVICE_NAMES.join(', ')}`)
+    .option('--payload', 'also print the start of each input (200 characters)')
+    .action(async (opts: { follow?: boolean; json?: boolean; since?: string; service?: string; payload?: boolean }) => {
+      let sinceMs: number | undefined;
+      if (opts.since) {
+        const d = parseDuration(opts.since);
+        if (d === undefined) fail(`--since: '${opts.since}' is not a duration like 90s, 15m, 1h, 2d`, 2);
+        sinceMs = Date.now() - d;
+      } else if (!opts.follow) sinceMs = Date.now() - 3_600_000;
+      if (opts.service !== undefined && !(SERVICE_NAMES as readonly string[]).includes(opts.service)) {
+        fail(`--service: unknown service '${opts.service}' (one of ${SERVICE_NAMES.join(', ')})`, 2);
+      }
+      const client = new X0Client({ name: 'x0-dlq' });
+      const abort = new AbortController();
+      process.once('SIGINT', () => abort.abort());
+      process.once('SIGTERM', () => abort.abort());
+      let shown = 0;
+      try {
+        for await (const d of client.deadLetters({ sinceMs, follow: !!opts.follow, service: opts.service, signal: abort.signal })) {
+          shown++;
+          if (opts.json) process.stdout.write(`${JSON.stringify(d)}\n`);
+          else process.stdout.write(`${formatDeadLetter(d)}\n${opts.payload ? `    ${d.payload}\n` : ''}`);
+        }
+      } finally {
+        await client.close();
+      }
+      if (shown === 0 && !opts.follow && !opts.json) process.stderr.write(`x0: no dead letters${opts.service ? ` of ${opts.service}` : ''} since ${new Date(sinceMs ?? 0).toISOString().slice(0, 19).replace('T', ' ')} UTC\n`);
+    });
+}
