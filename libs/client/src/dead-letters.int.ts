@@ -25,7 +25,7 @@ describe('deadLetterFeed and x0 dlq', () => {
     bus = await connectBus({ url: nats.url, name: 'dead-letters-test' });
     await provisionStreams(bus.jsm);
     const letter = (service: string, reason: string, payload: string, deliveries: number, timeMs: number) =>
-      DEAD_LETTER_CODEC.encode({ meta: { id: `dl-${timeMs}`, parentId: '', component: '', timeMs, source: service }, service, subject: 'x0.metrics.web-1', reason, payload: new TextEncoder().encode(payload), headers: {}, streamSeq: 42, deliveries, kind: 'rejected' });
+      DEAD_LETTER_CODEC.encode({ meta: { id: `dl-${timeMs}`, parentId: '', component: '', timeMs, source: service }, service, subject: 'x0.metrics.web-1', reason, payload: Buffer.from(payload), headers: {}, streamSeq: 42, deliveries, kind: 'rejected' });
     await bus.js.publish(dlqSubject('monitor'), letter('monitor', "'samples[0].value' must be finite, got NaN", '{"metrics":{"cpu":NaN}}\n\u0001', 1, t0));
     await bus.js.publish(dlqSubject('plan'), letter('plan', 'unknown component', 'x'.repeat(500), 3, t0 + 1000));
     await bus.js.publish(dlqSubject('monitor'), new Uint8Array([0xff, 0xff, 0xff]));
