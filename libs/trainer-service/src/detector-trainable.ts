@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { FailedPreconditionError } from '@x0/core';
 import { DETECTOR_MODEL, forecasterModel, type ForecasterWeights } from '@x0/model-serving';
 import { blockedHoldout, fitForecaster, forecastSets, huberLoss, type NormaliseWindows } from './forecast-data';
-import { INCIDENT_MARGIN_MS, overlapsSpans, replayIncidentSpans } from './incident-spans';
+import { INCIDENT_MARGIN_MS, overlapsSpans, replayIncidentSpans, type IncidentTiming } from './incident-spans';
 import { replayMetrics } from './replay';
 import { championOf, type ShippedModel, type TrainableModel, type TrainContext, type TrainOutcome } from './trainable';
 
@@ -21,8 +21,8 @@ export interface DetectorTrainableOptions {
   learningRate?: number;
   /** Fewest training windows a job needs (default 500). */
   minWindows?: number;
-  /** An incident lasts this long after its latest announcement unless a recovery ends it (MONITOR_REALERT_S), ms. */
-  incidentTailMs: number;
+  /** How long an incident in the stored events lasts (see incidentSpansFromEvents). */
+  incidents: IncidentTiming;
 }
 
 /**
@@ -55,7 +55,7 @@ export function detectorTrainable(o: DetectorTrainableOptions): TrainableModel {
         maxMessages: ctx.maxReplayMessages,
         onProgress: (read, total) => ctx.progress('replay', read / Math.max(1, total)),
       });
-      const incidents = await replayIncidentSpans(ctx.bus, { sinceMs: ctx.sinceMs, tailMs: o.incidentTailMs, nowMs: ctx.untilMs });
+      const incidents = await replayIncidentSpans(ctx.bus, { sinceMs: ctx.sinceMs, nowMs: ctx.untilMs, ...o.incidents });
       ctx.progress('replay', 1);
       const isHoldout = blockedHoldout(window.startMs, window.endMs, ctx.holdoutFraction);
       const inIncident = overlapsSpans(incidents, INCIDENT_MARGIN_MS);
@@ -98,7 +98,7 @@ export function detectorTrainable(o: DetectorTrainableOptions): TrainableModel {
             incidents_excluded: incidents.length,
             components: window.series.size,
           },
-          config: { epochs: o.epochs, learningRate: o.learningRate ?? 0.001, holdoutFraction: ctx.holdoutFraction, incidentTailMs: o.incidentTailMs, incidentMarginMs: INCIDENT_MARGIN_MS },
+          config: { epochs: o.epochs, learningRate: o.learningRate ?? 0.001, holdoutFraction: ctx.holdoutFraction, incidentTailMs: o.incidents.tailMs, incidentMaxMs: o.incidents.maxIncidentMs ?? 0, incidentMarginMs: INCIDENT_MARGIN_MS },
           dataWindow: { startMs: window.startMs, endMs: window.endMs },
           shadow,
           dispose: () => challenger.dispose(),

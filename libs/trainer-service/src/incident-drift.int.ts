@@ -88,3 +88,25 @@ describe('trainer service - incidents from before a start', () => {
     await expectNoDriftAfter(t);
   });
 });
+
+describe('trainer service - an incident that lasts past TRAINER_INCIDENT_MAX_S', () => {
+  let t: TrainerUnderTest;
+
+  beforeAll(async () => {
+    await selectBackend();
+    t = await startDriftTrainer((bus) => publishRows(bus, 0, 600, false), { TRAINER_INCIDENT_MAX_S: '60' });
+  });
+  afterAll(() => t?.stop());
+
+  it('max - a component that keeps flapping under one open incident is judged again a minute after it began, and its drift is raised', async () => {
+    await new Promise((r) => setTimeout(r, 1000)); // the reference: rows 0–600
+    // The monitor keeps the incident open (its status names it every 50 rows) while latency flaps to row 1000.
+    for (let row = 600; row < 1000; row += 50) {
+      await publishStatus(t.bus, row, 'an_lasting');
+      await publishRows(t.bus, row, row + 50, true);
+    }
+    await publishStatus(t.bus, 1000, 'an_lasting');
+    const alert = await waitFor(async () => (await readEvents(t.bus, 'model_alert', 'db-2')).find((a) => a.type === 'input_drift'), 30_000, 'a drift alert on db-2');
+    expect(alert).toMatchObject({ model: 'detector', type: 'input_drift' });
+  });
+});

@@ -33,6 +33,11 @@ describe('incidentSpansFromEvents', () => {
     expect(incidentSpansFromEvents([announce('an_1', 'db-1', 100_000)], [older], o)[0].endMs).toBe(220_000);
   });
 
+  it('maxIncidentMs - a span ends at most that long after its start; it is still open while announced', () => {
+    const anomalies = [announce('an_1', 'db-1', 9_000_000), announce('an_2', 'db-1', 9_950_000, 'an_1', 9_000_000)];
+    expect(incidentSpansFromEvents(anomalies, [], { ...o, maxIncidentMs: 600_000 })).toEqual([{ component: 'db-1', incidentId: 'an_1', startMs: 9_000_000, endMs: 9_600_000, open: true }]);
+  });
+
   it('open - announced within the tail of now and not recovered', () => {
     const spans = incidentSpansFromEvents([announce('an_1', 'db-1', 9_950_000), announce('an_2', 'api', 1_000)], [], o);
     expect(spans.map((s) => [s.component, s.open])).toEqual([['api', false], ['db-1', true]]);

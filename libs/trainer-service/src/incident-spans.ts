@@ -11,6 +11,9 @@ export interface Span {
   endMs: number;
 }
 
+/** How long an incident in the stored events lasts (TRAINER_INCIDENT_TAIL_S, TRAINER_INCIDENT_MAX_S). */
+export type IncidentTiming = Pick<IncidentSpanOptions, 'tailMs' | 'maxIncidentMs'>;
+
 /** One component's incident as the stored events tell it. */
 export interface IncidentSpan extends Span {
   component: string;
@@ -29,12 +32,14 @@ export interface IncidentSpanOptions {
   tailMs: number;
   /** Now, for `open`. */
   nowMs: number;
+  /** An incident counts as one for this long from its start, ms (default: for as long as it lasts); see IncidentWindowsOptions.maxIncidentMs. */
+  maxIncidentMs?: number;
 }
 
 /**
  * The incidents in stored events, per component: from each incident's first announcement
  * (Anomaly.incident_start_ms) to its latest one plus the tail, or to the verifier's "recovered"
- * outcome when that came earlier. Announcements of one incident share `incident_id` (an
+ * outcome when that came earlier, and at most `maxIncidentMs` from its start. Announcements of one incident share `incident_id` (an
  * anomaly without it, from an older monitor, is its own incident). The live statuses tell
  * when an incident closed to the second; these spans are what is left of it in X0_EVENTS: a
  * restarted trainer's memory and a training job's record of which samples were incidents.
@@ -70,8 +75,9 @@ export function incidentSpansFromEvents(
   const spans: IncidentSpan[] = [];
   for (const [incidentId, i] of byId) {
     const recoveredMs = recovered.get(incidentId);
-    const endMs = recoveredMs !== undefined ? Math.min(recoveredMs, i.lastMs + o.tailMs) : i.lastMs + o.tailMs;
-    spans.push({ component: i.component, incidentId, startMs: i.startMs, endMs, open: recoveredMs === undefined && endMs >= o.nowMs });
+    const lastsMs = recoveredMs !== undefined ? Math.min(recoveredMs, i.lastMs + o.tailMs) : i.lastMs + o.tailMs;
+    const endMs = Math.min(lastsMs, i.startMs + (o.maxIncidentMs ?? Infinity));
+    spans.push({ component: i.component, incidentId, startMs: i.startMs, endMs, open: recoveredMs === undefined && lastsMs >= o.nowMs });
   }
   return spans.sort((a, b) => a.startMs - b.startMs);
 }

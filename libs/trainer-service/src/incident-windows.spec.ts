@@ -50,6 +50,21 @@ describe('IncidentWindows', () => {
     expect([w.isOpen('db-1'), w.covers('db-1', 1e12)]).toEqual([true, true]);
   });
 
+  it('maxIncidentMs - an incident counts as one for that long from its start (in status time); after it, the component is judged again', () => {
+    const w = new IncidentWindows({ keepMs: 3_600_000, marginMs: 1_000, maxIncidentMs: 60_000 });
+    w.observe(status(100_000, 'an_1'));
+    w.observe(status(159_999, 'an_1'));
+    expect(w.isOpen('db-1')).toBe(true);
+    w.observe(status(160_000, 'an_1'));
+    expect(w.isOpen('db-1')).toBe(false);
+    expect([98_999, 99_000, 159_999, 160_000].map((t) => w.covers('db-1', t))).toEqual([false, true, true, false]);
+    // Closed, and remembered from the events: the same limit (plus the margin after it).
+    w.observe(status(500_000, ''));
+    expect([99_000, 161_000, 161_001, 400_000].map((t) => w.covers('db-1', t))).toEqual([true, true, false, false]);
+    w.remember([{ component: 'db-2', startMs: 0, endMs: 1_000_000 }]);
+    expect([30_000, 61_000, 61_001].map((t) => w.covers('db-2', t))).toEqual([true, true, false]);
+  });
+
   it('bad - a status without a component or time is ignored', () => {
     const w = new IncidentWindows({ keepMs: 60_000, marginMs: 0 });
     w.observe(status(0, 'an_1'));

@@ -15,6 +15,12 @@ export interface IncidentWindowsOptions {
   marginMs: number;
   /** Closed incidents kept per component, the newest (default 100). */
   maxPerComponent?: number;
+  /**
+   * An incident counts as one for this long from its start, ms (default: for as long as it
+   * lasts): a change that lasts longer is how the component behaves now, and drift is judged
+   * on it again. Measured in the statuses' own time.
+   */
+  maxIncidentMs?: number;
 }
 
 interface Interval {
@@ -35,7 +41,7 @@ interface Interval {
  * of an incident from before the restart are not taken for drift either.
  */
 export class IncidentWindows {
-  private readonly open = new Map<string, { anomalyId: string; sinceMs: number }>();
+  private readonly open = new Map<string, { anomalyId: string; sinceMs: number; lastMs: number }>();
   private readonly closed = new Map<string, Interval[]>();
   private sub?: Subscription;
 
@@ -65,7 +71,8 @@ export class IncidentWindows {
     if (!h.component || !(h.timeMs > 0)) return;
     const open = this.open.get(h.component);
     if (h.openAnomalyId) {
-      if (!open) this.open.set(h.component, { anomalyId: h.openAnomalyId, sinceMs: h.timeMs });
+      if (!open) this.open.set(h.component, { anomalyId: h.openAnomalyId, sinceMs: h.timeMs, lastMs: h.timeMs });
+      else open.lastMs = Math.max(open.lastMs, h.timeMs);
       return;
     }
     if (!open) return;
@@ -77,17 +84,22 @@ export class IncidentWindows {
     this.closed.set(h.component, list);
   }
 
-  /** Whether the component's latest status names an open incident. */
+  /** Whether the component's latest status names an open incident, not yet open for longer than maxIncidentMs. */
   isOpen(component: string): boolean {
-    return this.open.has(component);
+    const open = this.open.get(component);
+    return open !== undefined && open.lastMs - open.sinceMs < this.maxMs;
+  }
+
+  private get maxMs(): number {
+    return this.o.maxIncidentMs ?? Infinity;
   }
 
   /** Whether a sample of the component at `timeMs` falls in one of its incidents (with the margin). */
   covers(component: string, timeMs: number): boolean {
     const m = this.o.marginMs;
     const open = this.open.get(component);
-    if (open && timeMs >= open.sinceMs - m) return true;
-    for (const i of this.closed.get(component) ?? []) if (timeMs >= i.startMs - m && timeMs <= i.endMs + m) return true;
+    if (open && timeMs >= open.sinceMs - m && timeMs < open.sinceMs + this.maxMs) return true;
+    for (const i of this.closed.get(component) ?? []) if (timeMs >= i.startMs - m && timeMs <= Math.min(i.endMs, i.startMs + this.maxMs) + m) return true;
     return false;
   }
 

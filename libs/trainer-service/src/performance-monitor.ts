@@ -9,7 +9,7 @@ import type { Logger, ServiceStats } from '@x0/service-kit';
 import { rebuildAccuracy } from './accuracy-rebuild';
 import { DriftWatch } from './drift-watch';
 import { FeedbackTracker, type Feedback } from './feedback';
-import { INCIDENT_MARGIN_MS, overlapsSpans, replayIncidentSpans } from './incident-spans';
+import { INCIDENT_MARGIN_MS, overlapsSpans, replayIncidentSpans, type IncidentTiming } from './incident-spans';
 import { IncidentWindows } from './incident-windows';
 import { recordInferenceReport } from './inference-reports';
 import { retrainRequest, type JobRequest, type JobTrigger } from './job-request';
@@ -32,8 +32,8 @@ export interface PerformanceSettings {
   driftSettleMs: number;
   /** Labelled predictions in a model's accuracy window (the most recent). */
   accuracyWindow: number;
-  /** An incident in the stored events lasts this long after its latest announcement (see incidentSpansFromEvents), ms. */
-  incidentTailMs: number;
+  /** How long an incident lasts (see incidentSpansFromEvents, IncidentWindowsOptions.maxIncidentMs). */
+  incidents: IncidentTiming;
 }
 
 /** Options of {@link PerformanceMonitor}. */
@@ -100,7 +100,7 @@ export class PerformanceMonitor {
       o.stats.addGauge(`trainer_accuracy_replayed_${model.replace(/-/g, '_')}`, help, () => this.replayed.get(model) ?? 0);
     }
     this.drift = new DriftWatch({ model: DETECTOR_MODEL, thresholds: s.thresholds, minRows: s.minDriftSamples, retrainCooldownMs: s.retrainCooldownMs, clock: this.clock });
-    this.incidents = new IncidentWindows({ keepMs: this.incidentsKeepMs(), marginMs: INCIDENT_MARGIN_MS });
+    this.incidents = new IncidentWindows({ keepMs: this.incidentsKeepMs(), marginMs: INCIDENT_MARGIN_MS, maxIncidentMs: s.incidents.maxIncidentMs });
     this.feedback = new FeedbackTracker({
       bus: o.bus,
       logger: o.logger,
@@ -126,7 +126,7 @@ export class PerformanceMonitor {
     // What the live statuses said before this start is in the stored events: a restart does not take an incident's samples for drift.
     const nowMs = this.clock();
     const keepMs = this.incidentsKeepMs();
-    this.incidents.remember(await replayIncidentSpans(this.o.bus, { sinceMs: nowMs - keepMs, tailMs: this.o.settings.incidentTailMs, nowMs }));
+    this.incidents.remember(await replayIncidentSpans(this.o.bus, { sinceMs: nowMs - keepMs, nowMs, ...this.o.settings.incidents }));
     this.sub = this.o.bus.nc.subscribe('x0.inference.>', {
       callback: (err, msg) => {
         if (err) return;
@@ -233,7 +233,7 @@ export class PerformanceMonitor {
       return;
     }
     // Reference = the champion's training window, when X0_METRICS still holds it, without its incidents (the job trained without them).
-    const incidents = await replayIncidentSpans(this.o.bus, { sinceMs: win.startMs, tailMs: this.o.settings.incidentTailMs, nowMs: this.clock() });
+    const incidents = await replayIncidentSpans(this.o.bus, { sinceMs: win.startMs, nowMs: this.clock(), ...this.o.settings.incidents });
     const inIncident = overlapsSpans(incidents, INCIDENT_MARGIN_MS);
     const { rows: reference, lastSeq } = await replayTrainingRows(this.o.bus, win, (component, tMs) => inIncident(component, tMs, tMs));
     this.drift.reset(reference, carried);

@@ -92,12 +92,12 @@ export async function publishDriftRows(bus: Bus, component: string, t0: number, 
 
 /**
  * A trainer that judges input drift quickly (a check every 200 ms, 200 rows) and never trains
- * (drift jobs wait a day), after `before(bus)` published the history.
+ * (drift jobs wait a day), after `before(bus)` published the history; `env` adds or overrides.
  */
-export function startDriftTrainer(before: (bus: Bus) => Promise<void>): Promise<TrainerUnderTest> {
+export function startDriftTrainer(before: (bus: Bus) => Promise<void>, env: Record<string, string> = {}): Promise<TrainerUnderTest> {
   return startTrainerUnderTest({
     detectorBase: anomalyDetectorBase(),
-    env: { TRAINER_CHECK_INTERVAL_MS: '200', TRAINER_MIN_DRIFT_SAMPLES: '200', TRAINER_DRIFT_SETTLE_S: '86400' },
+    env: { TRAINER_CHECK_INTERVAL_MS: '200', TRAINER_MIN_DRIFT_SAMPLES: '200', TRAINER_DRIFT_SETTLE_S: '86400', ...env },
     before,
   });
 }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '@x0/core';
 import { envInt, envNumber } from '@x0/service-kit';
+import type { IncidentTiming } from './incident-spans';
 
 /** Environment variables of the trainer (besides the common ones in @x0/service-kit). See docs/trainer.md. */
 export const trainerConfigShape = {
@@ -32,6 +33,12 @@ export const trainerConfigShape = {
    * again that often). Training data and drift leave incident samples out.
    */
   TRAINER_INCIDENT_TAIL_S: envInt(120, 1, 86_400),
+  /**
+   * An incident counts as one for at most this many seconds from its start: a change that
+   * lasts longer (a component that now flaps, a lasting new level the monitor keeps
+   * re-announcing) is how the component behaves, and drift is judged on it again.
+   */
+  TRAINER_INCIDENT_MAX_S: envInt(1800, 60, 604_800),
   /** Retrain every shared model every this many seconds (0: no schedule). */
   TRAINER_SCHEDULE_S: envInt(0, 0),
   /** Training data: the last this many seconds of X0_METRICS / X0_EVENTS. */
@@ -62,4 +69,9 @@ export function checkAccuracyWindow(c: { TRAINER_ACCURACY_WINDOW: number; TRAINE
       `must be ≥ TRAINER_MIN_SAMPLES (${c.TRAINER_MIN_SAMPLES}): a smaller window never holds enough labels for accuracy to be judged, got ${c.TRAINER_ACCURACY_WINDOW}`,
     );
   }
+}
+
+/** How long an incident lasts for the trainer (TRAINER_INCIDENT_TAIL_S, TRAINER_INCIDENT_MAX_S), ms. */
+export function incidentTiming(c: { TRAINER_INCIDENT_TAIL_S: number; TRAINER_INCIDENT_MAX_S: number }): IncidentTiming {
+  return { tailMs: c.TRAINER_INCIDENT_TAIL_S * 1000, maxIncidentMs: c.TRAINER_INCIDENT_MAX_S * 1000 };
 }

@@ -12,7 +12,7 @@ import { JobRunner } from './job-runner';
 import { listVersions, publishOperatorLabel, registerShippedModels, toModelVersion } from './model-api';
 import { PerformanceMonitor } from './performance-monitor';
 import { RaisedAlerts } from './raised-alerts';
-import { checkAccuracyWindow, trainerConfigShape } from './trainer-config';
+import { checkAccuracyWindow, incidentTiming, trainerConfigShape } from './trainer-config';
 import type { TrainableModel } from './trainable';
 
 /** KV bucket of training job records. */
@@ -40,7 +40,7 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
       const backend = await selectBackend();
       const registry = await createModelRegistry({ nc: ctx.bus.nc, source: 'trainer' });
       const trainables: TrainableModel[] = [actionParamsTrainable({ epochs: c.TRAINER_ADAPTER_EPOCHS })];
-      if (deps.detectorBase) trainables.unshift(detectorTrainable({ base: deps.detectorBase, epochs: c.TRAINER_DETECTOR_EPOCHS, incidentTailMs: c.TRAINER_INCIDENT_TAIL_S * 1000 }));
+      if (deps.detectorBase) trainables.unshift(detectorTrainable({ base: deps.detectorBase, epochs: c.TRAINER_DETECTOR_EPOCHS, incidents: incidentTiming(c) }));
       const registered = await registerShippedModels(registry, trainables, ctx.logger);
       for (const t of trainables) {
         const champion = await registry.alias(t.model, 'champion');
@@ -97,7 +97,7 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
           outcomesPerRetrain: c.TRAINER_OUTCOMES_PER_RETRAIN,
           driftSettleMs: c.TRAINER_DRIFT_SETTLE_S * 1000,
           accuracyWindow: c.TRAINER_ACCURACY_WINDOW,
-          incidentTailMs: c.TRAINER_INCIDENT_TAIL_S * 1000,
+          incidents: incidentTiming(c),
         },
       });
       ctx.stats.addGauge('trainer_jobs_active', 'Training jobs queued or running', () => runner.active);
