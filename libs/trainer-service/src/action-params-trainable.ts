@@ -61,7 +61,11 @@ export function actionParamsTrainable(o: ActionParamsTrainableOptions): Trainabl
       const min = o.minTrajectories ?? 10;
       if (trainSet.length < min) {
         const who = ctx.component ? `component ${ctx.component}` : 'all components';
-        throw new FailedPreconditionError(`only ${trainSet.length} training outcomes of parametrised actions for ${who} in the data window, at least ${min} are needed`);
+        const outcomes = trainSet.length === 1 ? 'outcome' : 'outcomes';
+        throw new FailedPreconditionError(
+          `only ${trainSet.length} training ${outcomes} of parametrised actions for ${who} in the data window (${all.length} in all, ${holdout.length} held out), at least ${min} are needed: ` +
+            'let the loop act (scale_up/throttle with params; dry runs do not count), or widen TRAINER_DATA_WINDOW_S',
+        );
       }
       const baseChampion = await championOf(ctx.registry, ACTION_PARAMS_MODEL);
       const base = baseChampion ? await ctx.registry.loadModel(ACTION_PARAMS_MODEL, baseChampion.version) : await loadShippedBase();

@@ -11,7 +11,7 @@ const T0 = Date.now() - 3_600_000;
 const at = (row: number) => T0 + row * 1000;
 const L = anomalyDetectorBase().weights.windowLength;
 
-describe('trainer service - a detector job leaves incidents out of its data', () => {
+describe('trainer service - what a job trains on', () => {
   let t: TrainerUnderTest;
 
   beforeAll(async () => {
@@ -50,5 +50,17 @@ describe('trainer service - a detector job leaves incidents out of its data', ()
     expect(done.metrics['train_windows'] + done.metrics['holdout_windows']).toBe(4 * (n - L) - 2 * perMetric);
     const version = await t.call('getModel', { model: 'detector', ref: done.version });
     expect(version.lineage).toMatchObject({ incidentTailMs: '120000', incidentMarginMs: '60000' });
+  });
+
+  it('too little data - an action-params job with no outcome of a parametrised action fails saying how many there were and what to do', async () => {
+    const job = await t.call('train', { model: 'action-params', component: '', reason: 'test', actor: 'ci' });
+    const done = await waitFor(async () => {
+      const j = await t.call('getJob', { id: job.id });
+      return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;
+    }, 60_000, 'the job to finish');
+    expect(done).toMatchObject({ state: 'failed' });
+    expect(done.error).toBe(
+      'only 0 training outcomes of parametrised actions for all components in the data window (0 in all, 0 held out), at least 10 are needed: let the loop act (scale_up/throttle with params; dry runs do not count), or widen TRAINER_DATA_WINDOW_S',
+    );
   });
 });
