@@ -1,4 +1,4 @@
-import { Anomaly, EVENT_CODECS, Plan, PlanStatus, Severity, eventSubject } from '@x0/contracts';
+import { Anomaly, EVENT_CODECS, MODEL_EVENT_CODEC, MODELS_UPDATED_SUBJECT, ModelEvent, Plan, PlanStatus, Severity, eventSubject } from '@x0/contracts';
 import { formatEvent, summarize, toRecord } from './event-feed';
 
 const blocked = (guardrails: string[]) =>
@@ -94,5 +94,16 @@ describe('event summaries', () => {
     expect(summarize('plan', blocked([]))).toMatch(/ — blocked: failover \(dependency-failover\) on db-1 stopped by guardrails; chose/);
     const dispatched = Plan.fromPartial({ ...blocked(['cooldown: ok']), status: PlanStatus.PLAN_STATUS_DISPATCH, explanation: { summary: 'chose failover', guardrails: ['cooldown: ok'] } });
     expect(summarize('plan', dispatched)).toBe('dispatch failover (policy dependency-failover) — chose failover');
+  });
+
+  it('model event - an alias move says from → to, how, by whom and why; a registration as before', () => {
+    const line = (e: Partial<ModelEvent>) =>
+      toRecord({ subject: MODELS_UPDATED_SUBJECT, data: MODEL_EVENT_CODEC.encode(ModelEvent.fromPartial({ meta: { id: 'mdl_1' }, model: 'detector', ...e })), seq: 1 })!.summary;
+    const move = { type: 'alias_changed', alias: 'champion', version: '2', previousVersion: '3' };
+    expect(line({ ...move, change: 'rollback', actor: 'alice', reason: 'accuracy low on 3' })).toBe('model detector champion 3 → 2 (rollback by alice: accuracy low on 3)');
+    expect(line({ ...move, change: 'promote', reason: 'shadow evaluation: beats 3' })).toBe('model detector champion 3 → 2 (promote: shadow evaluation: beats 3)');
+    expect(line({ ...move, change: 'promote', actor: 'bob' })).toBe('model detector champion 3 → 2 (promote by bob)');
+    expect(line({ ...move, previousVersion: '' })).toBe('model detector champion → 2');
+    expect(line({ type: 'registered', version: '4', previousVersion: '3' })).toBe('model detector registered 4');
   });
 });

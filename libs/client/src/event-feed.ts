@@ -15,6 +15,7 @@ import {
   type EventMeta,
   type EventPayloads,
   type EventType,
+  type ModelEvent,
 } from '@x0/contracts';
 
 /** One event of the loop, as `x0 events --json` prints it. */
@@ -110,7 +111,7 @@ export function toRecord(m: Pick<JsMsg, 'subject' | 'data' | 'seq'>): EventRecor
   try {
     if (parsed.type === 'models') {
       const e = MODEL_EVENT_CODEC.decode(m.data);
-      return record('model', e.meta, m.seq, `model ${e.model} ${e.type} ${e.version}${e.alias ? ` alias=${e.alias}` : ''}`, MODEL_EVENT_CODEC.toJSON(e));
+      return record('model', e.meta, m.seq, summarizeModelEvent(e), MODEL_EVENT_CODEC.toJSON(e));
     }
     if (parsed.type !== 'event') return undefined;
     const type = parsed.event;
@@ -120,6 +121,18 @@ export function toRecord(m: Pick<JsMsg, 'subject' | 'data' | 'seq'>): EventRecor
   } catch {
     return undefined;
   }
+}
+
+/**
+ * One line for a model event: `model detector registered 3`, or for an alias move
+ * `model detector champion 3 → 2 (rollback by alice: accuracy low on 3)` (how, who and why as the
+ * event has them; `→ 1` when the alias was new).
+ */
+export function summarizeModelEvent(e: ModelEvent): string {
+  if (e.type !== 'alias_changed') return `model ${e.model} ${e.type} ${e.version}${e.alias ? ` alias=${e.alias}` : ''}`;
+  const how = [e.change, e.actor && `by ${e.actor}`].filter(Boolean).join(' ');
+  const why = how && e.reason ? `${how}: ${e.reason}` : how || e.reason;
+  return `model ${e.model} ${e.alias} ${e.previousVersion ? `${e.previousVersion} ` : ''}→ ${e.version}${why ? ` (${why})` : ''}`;
 }
 
 function record(type: EventRecord['type'], meta: EventMeta | undefined, seq: number, summary: string, event: unknown): EventRecord {

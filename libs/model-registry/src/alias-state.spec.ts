@@ -2,7 +2,7 @@ import { FailedPreconditionError } from '@x0/core';
 import { HISTORY_LIMIT, lastChange, moveAlias, rollbackAlias } from './alias-state';
 import type { AliasState } from './types';
 
-const move = (cur: AliasState | undefined, version: string, timeMs = 1) => moveAlias(cur, { model: 'm', alias: 'champion', version, timeMs, reason: '' });
+const move = (cur: AliasState | undefined, version: string, timeMs = 1) => moveAlias(cur, { model: 'm', alias: 'champion', version, timeMs, reason: '', actor: '' });
 
 describe('alias state', () => {
   it('stack - rollbacks walk back through earlier holders, most recent first', () => {

@@ -18,6 +18,18 @@ export interface AliasMove {
   version: string;
   timeMs: number;
   reason: string;
+  actor: string;
+}
+
+/**
+ * The actor and reason of a move: `options.actor` when given, else split from a reason of the form
+ * 'by <actor>: <why>' (or 'by <actor>') — how the trainer's Promote/Rollback RPCs have passed them.
+ */
+export function whoAndWhy(options: { reason?: string; actor?: string }): { reason: string; actor: string } {
+  const reason = options.reason ?? '';
+  if (options.actor !== undefined) return { reason, actor: options.actor };
+  const m = /^by ([^\s:]+)(?:: ([\s\S]*))?$/.exec(reason);
+  return m ? { actor: m[1], reason: m[2] ?? '' } : { reason, actor: '' };
 }
 
 /**
@@ -27,7 +39,7 @@ export interface AliasMove {
  */
 export function moveAlias(cur: AliasState | undefined, move: AliasMove): AliasState {
   if (cur && cur.version === move.version) return cur;
-  const entry = { type: 'promote' as const, version: move.version, previousVersion: cur?.version ?? '', timeMs: move.timeMs, reason: move.reason };
+  const entry = { type: 'promote' as const, version: move.version, previousVersion: cur?.version ?? '', timeMs: move.timeMs, reason: move.reason, actor: move.actor };
   return {
     model: move.model,
     alias: move.alias,
@@ -42,12 +54,12 @@ export function moveAlias(cur: AliasState | undefined, move: AliasMove): AliasSt
  * State after moving the alias back to its previous holder (popped from `previous`).
  * Throws FailedPreconditionError when there is no earlier holder.
  */
-export function rollbackAlias(cur: AliasState, timeMs: number, reason: string): AliasState {
+export function rollbackAlias(cur: AliasState, timeMs: number, reason: string, actor = ''): AliasState {
   const version = cur.previous[cur.previous.length - 1];
   if (version === undefined) {
     throw new FailedPreconditionError(`alias ${cur.alias} of model ${cur.model} has no earlier version to roll back to (it holds ${cur.version})`);
   }
-  const entry = { type: 'rollback' as const, version, previousVersion: cur.version, timeMs, reason };
+  const entry = { type: 'rollback' as const, version, previousVersion: cur.version, timeMs, reason, actor };
   return { ...cur, version, previous: cur.previous.slice(0, -1), history: [...cur.history, entry].slice(-HISTORY_LIMIT) };
 }
 
@@ -61,7 +73,7 @@ export function lastChange(state: AliasState): AliasChange {
     previousVersion: last?.previousVersion ?? '',
     type: last?.type ?? 'promote',
     timeMs: last?.timeMs ?? 0,
-    reason: last?.reason ?? '',
+    ...whoAndWhy({ reason: last?.reason, actor: last?.actor }),
     revision: state.revision,
   };
 }

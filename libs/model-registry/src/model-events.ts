@@ -1,6 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { MODEL_EVENT_CODEC, type ModelEvent } from '@x0/contracts';
 import { deriveId, errorMessage, UnavailableError } from '@x0/core';
+import { lastChange } from './alias-state';
 import type { AliasState, ModelEventType, ModelVersionRecord } from './types';
 
 /** Fields of a model event besides its meta. */
@@ -10,6 +11,9 @@ interface EventBody {
   version: string;
   alias: string;
   previousVersion: string;
+  change: '' | 'promote' | 'rollback';
+  reason: string;
+  actor: string;
 }
 
 /** Who publishes and where. */
@@ -26,17 +30,26 @@ export interface EventTarget {
  */
 export function registeredEvent(rec: ModelVersionRecord, source: string, parentId = ''): ModelEvent {
   return withMeta(
-    { type: 'registered', model: rec.model, version: rec.version, alias: '', previousVersion: rec.lineage.parentVersion ?? '' },
+    { type: 'registered', model: rec.model, version: rec.version, alias: '', previousVersion: rec.lineage.parentVersion ?? '', change: '', reason: '', actor: '' },
     { id: deriveId('mdl', rec.model, rec.version, 'registered'), parentId, component: rec.component, timeMs: rec.createdMs, source },
   );
 }
 
 /** `alias_changed` event of an alias move; the id is derived from the alias and its KV revision. */
 export function aliasChangedEvent(state: AliasState, component: string, source: string, parentId = ''): ModelEvent {
-  const last = state.history[state.history.length - 1];
+  const change = lastChange(state);
   return withMeta(
-    { type: 'alias_changed', model: state.model, version: state.version, alias: state.alias, previousVersion: last?.previousVersion ?? '' },
-    { id: deriveId('mdl', state.model, state.alias, 'alias', state.revision), parentId, component, timeMs: last?.timeMs ?? 0, source },
+    {
+      type: 'alias_changed',
+      model: state.model,
+      version: state.version,
+      alias: state.alias,
+      previousVersion: change.previousVersion,
+      change: change.type,
+      reason: change.reason,
+      actor: change.actor ?? '',
+    },
+    { id: deriveId('mdl', state.model, state.alias, 'alias', state.revision), parentId, component, timeMs: change.timeMs, source },
   );
 }
 

@@ -6,6 +6,7 @@ import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
 import { MODEL_EVENT_CODEC, STREAMS, type ModelEvent } from '@x0/contracts';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError } from '@x0/core';
 import { applyLoRA, baseModelSignature, extractAdapter, loadAdapter, readAdapter, selectBackend } from '@x0/lora';
+import { readAliasHistory } from './alias-history';
 import { createModelRegistry, type ModelRegistry } from './model-registry';
 import type { AliasChange } from './types';
 
@@ -93,6 +94,9 @@ describe('ModelRegistry', () => {
       version: 'v1',
       alias: '',
       previousVersion: 'v0',
+      change: '',
+      reason: '',
+      actor: '',
     });
     expect(msgId).toMatch(/^mdl_[0-9a-f]{24}$/);
   });
@@ -199,6 +203,31 @@ describe('ModelRegistry', () => {
     ]);
     expect(new Set(events.map((e) => e.msgId)).size).toBe(3);
     events.forEach(({ msgId, event }) => expect(event.meta!.id).toBe(msgId));
+  });
+
+  it('audit - the event of an alias move and history carry how, why and who (an actor folded into the reason as "by <actor>: …" is split); readAliasHistory lists them newest first', async () => {
+    for (const v of ['1', '2', '3']) await registry.register({ model: 'reg-audit', version: v, artifacts: tinyModel(11), signature });
+    const seq = await lastSeq();
+    await registry.promote('reg-audit', '2', 'champion', { reason: 'shadow evaluation: beats 1' });
+    await registry.promote('reg-audit', '3', 'champion', { reason: 'looks better', actor: 'bob' });
+    await registry.rollback('reg-audit', 'champion', { reason: 'by alice: accuracy low on 3' });
+    await registry.promote('reg-audit', '1', 'challenger', { reason: 'by carol' });
+    const events = await eventsAfter(seq);
+    expect(events.map(({ event: e }) => [e.alias, e.previousVersion, e.version, e.change, e.actor, e.reason])).toEqual([
+      ['champion', '', '2', 'promote', '', 'shadow evaluation: beats 1'],
+      ['champion', '2', '3', 'promote', 'bob', 'looks better'],
+      ['champion', '3', '2', 'rollback', 'alice', 'accuracy low on 3'],
+      ['challenger', '', '1', 'promote', 'carol', ''],
+    ]);
+    const rows = await readAliasHistory(nc, 'reg-audit', { limit: 3 });
+    expect(rows.map((r) => [r.alias, r.type, r.previousVersion, r.version, r.actor, r.reason])).toEqual([
+      ['challenger', 'promote', '', '1', 'carol', ''],
+      ['champion', 'rollback', '3', '2', 'alice', 'accuracy low on 3'],
+      ['champion', 'promote', '2', '3', 'bob', 'looks better'],
+    ]);
+    expect(rows[0].timeMs).toBeGreaterThan(rows[1].timeMs);
+    expect(await readAliasHistory(nc, 'reg-nosuch')).toEqual([]);
+    expect(await readAliasHistory(nc, 'reg-audit', { kvBucket: 'no_such_bucket' })).toEqual([]);
   });
 
   it('watch - delivers the current holder, then every move in order, until stopped', async () => {

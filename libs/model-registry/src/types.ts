@@ -50,6 +50,8 @@ export interface AliasHistoryEntry {
   timeMs: number;
   /** Why (e.g. the shadow evaluation's verdict); '' when not given. */
   reason: string;
+  /** Who moved it (an operator); '' for the trainer's own moves. Absent in entries written before it was kept. */
+  actor?: string;
 }
 
 /** Where an alias points now and how it got there. */
@@ -74,6 +76,8 @@ export interface AliasChange {
   type: 'promote' | 'rollback';
   timeMs: number;
   reason: string;
+  /** Who moved it ('' for the trainer's own moves); always set by the registry. */
+  actor?: string;
   revision: number;
 }
 

@@ -1,5 +1,5 @@
 import { ModelVersion } from '@x0/contracts';
-import { unknownModelError } from './models';
+import { ALIAS_HISTORY_SHOWN, describeAliasHistory, unknownModelError } from './models';
 
 describe('models', () => {
   const versions = (names: string[]) => names.flatMap((model) => ['1', '2'].map((version) => ModelVersion.fromPartial({ model, version })));
@@ -14,5 +14,19 @@ describe('models', () => {
     expect(unknownModelError('x', versions(names)).message).toBe(
       `model 'x' not found; known: ${names.slice(0, 10).join(', ')}, … (12 in all; x0 models ls)`,
     );
+  });
+
+  it('alias history - time, alias, from → to, how, actor and reason of each move, as given (newest first)', () => {
+    const t = Date.UTC(2026, 10, 27, 21, 40, 1);
+    const out = describeAliasHistory([
+      { timeMs: t, alias: 'champion', type: 'rollback', previousVersion: '3', version: '2', actor: 'alice', reason: 'accuracy low on 3' },
+      { timeMs: t - 60_000, alias: 'champion', type: 'promote', previousVersion: '', version: '1', actor: '', reason: '' },
+    ]).split('\n');
+    expect(out[0]).toBe(`alias history (newest first, at most ${ALIAS_HISTORY_SHOWN})`);
+    expect(out[1].split(/\s{2,}/)).toEqual(['', 'TIME', 'ALIAS', 'FROM → TO', 'HOW', 'ACTOR', 'REASON']);
+    expect(out[2].split(/\s{2,}/)).toEqual(['', '2026-11-27 21:40:01', 'champion', '3 → 2', 'rollback', 'alice', 'accuracy low on 3']);
+    expect(out[3].split(/\s{2,}/)).toEqual(['', '2026-11-27 21:39:01', 'champion', '- → 1', 'promote', '-', '-']);
+    expect(describeAliasHistory([])).toBe('alias history: none');
+    expect(describeAliasHistory('NATS: connection refused')).toBe('alias history: not available (NATS: connection refused)');
   });
 });

@@ -1,7 +1,9 @@
 import os from 'node:os';
 import { status } from '@grpc/grpc-js';
 import type { Command } from 'commander';
-import { isRpcError } from '@x0/client';
+import { isRpcError, type X0Client } from '@x0/client';
+import { errorMessage } from '@x0/core';
+import type { AliasHistoryRow } from '@x0/model-registry';
 import type { ModelPerformance, ModelVersion, PerformanceMetric } from '@x0/contracts';
 import { table } from './output';
 import { usingClient } from './client-session';
@@ -60,6 +62,30 @@ function describePerformance(p: ModelPerformance): string {
   ].join('\n');
 }
 
+/** Moves of the model's aliases `x0 models show` lists (newest first). */
+export const ALIAS_HISTORY_SHOWN = 20;
+
+/** The alias history of `x0 models show`: time, alias, from → to, how, actor, reason; newest first. */
+export function describeAliasHistory(rows: readonly AliasHistoryRow[] | string): string {
+  if (typeof rows === 'string') return `alias history: not available (${rows})`;
+  if (rows.length === 0) return 'alias history: none';
+  const lines = rows.map((r) => [`  ${when(r.timeMs)}`, r.alias, `${r.previousVersion || '-'} → ${r.version}`, r.type, r.actor || '-', r.reason || '-']);
+  return `alias history (newest first, at most ${ALIAS_HISTORY_SHOWN})\n${table([['  TIME', 'ALIAS', 'FROM → TO', 'HOW', 'ACTOR', 'REASON'], ...lines])}`;
+}
+
+/**
+ * The alias history of `model` from the registry's KV (the module is loaded on demand: it brings
+ * tfjs), or why it could not be read (NATS unreachable): the version is shown all the same.
+ */
+async function aliasHistory(client: X0Client, model: string): Promise<AliasHistoryRow[] | string> {
+  try {
+    const { readAliasHistory } = await import('@x0/model-registry');
+    return await readAliasHistory((await client.nats()).nc, model, { limit: ALIAS_HISTORY_SHOWN });
+  } catch (err) {
+    return `NATS: ${errorMessage(err)}`;
+  }
+}
+
 /**
  * The error for a model the registry has no version of: names the models it has (at most 10;
  * per-component adapters make the list long).
@@ -109,8 +135,9 @@ export function registerModels(program: Command): void {
           throw all.some((m) => m.model === model) ? err : unknownModelError(model, all);
         });
         const p = await client.services.trainer.getModelPerformance({ model }).catch(() => undefined);
-        if (opts.json) process.stdout.write(`${JSON.stringify({ version: v, performance: p })}\n`);
-        else process.stdout.write(`${describeVersion(v)}${p ? `\n${describePerformance(p)}` : ''}\n`);
+        const history = await aliasHistory(client, model);
+        if (opts.json) process.stdout.write(`${JSON.stringify({ version: v, performance: p, aliasHistory: typeof history === 'string' ? { error: history } : history })}\n`);
+        else process.stdout.write(`${describeVersion(v)}${p ? `\n${describePerformance(p)}` : ''}\n${describeAliasHistory(history)}\n`);
       });
     });
 

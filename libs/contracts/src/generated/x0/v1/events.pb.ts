@@ -368,7 +368,17 @@ export interface ModelEvent {
   model: string;
   version: string;
   alias: string;
+  /**
+   * "registered": the version it was trained from ("" for none); "alias_changed": the version
+   * that held the alias before the move ("" when the alias was new).
+   */
   previousVersion: string;
+  /** "alias_changed" only: "promote" or "rollback" ("" in events written before this field). */
+  change: string;
+  /** "alias_changed" only: why the alias moved (the shadow evaluation's verdict, an operator's reason). */
+  reason: string;
+  /** "alias_changed" only: who moved it (an operator's name; "" for the trainer's own moves). */
+  actor: string;
 }
 
 /**
@@ -3201,7 +3211,17 @@ export const Outcome: MessageFns<Outcome> = {
 };
 
 function createBaseModelEvent(): ModelEvent {
-  return { meta: undefined, type: "", model: "", version: "", alias: "", previousVersion: "" };
+  return {
+    meta: undefined,
+    type: "",
+    model: "",
+    version: "",
+    alias: "",
+    previousVersion: "",
+    change: "",
+    reason: "",
+    actor: "",
+  };
 }
 
 export const ModelEvent: MessageFns<ModelEvent> = {
@@ -3223,6 +3243,15 @@ export const ModelEvent: MessageFns<ModelEvent> = {
     }
     if (message.previousVersion !== "") {
       writer.uint32(50).string(message.previousVersion);
+    }
+    if (message.change !== "") {
+      writer.uint32(58).string(message.change);
+    }
+    if (message.reason !== "") {
+      writer.uint32(66).string(message.reason);
+    }
+    if (message.actor !== "") {
+      writer.uint32(74).string(message.actor);
     }
     return writer;
   },
@@ -3288,6 +3317,30 @@ export const ModelEvent: MessageFns<ModelEvent> = {
             message.previousVersion = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.change = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3312,6 +3365,9 @@ export const ModelEvent: MessageFns<ModelEvent> = {
         : isSet(object.previous_version)
         ? globalThis.String(object.previous_version)
         : "",
+      change: isSet(object.change) ? globalThis.String(object.change) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
     };
   },
 
@@ -3335,6 +3391,15 @@ export const ModelEvent: MessageFns<ModelEvent> = {
     if (message.previousVersion !== "") {
       obj.previousVersion = message.previousVersion;
     }
+    if (message.change !== "") {
+      obj.change = message.change;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
     return obj;
   },
 
@@ -3349,6 +3414,9 @@ export const ModelEvent: MessageFns<ModelEvent> = {
     message.version = object.version ?? "";
     message.alias = object.alias ?? "";
     message.previousVersion = object.previousVersion ?? "";
+    message.change = object.change ?? "";
+    message.reason = object.reason ?? "";
+    message.actor = object.actor ?? "";
     return message;
   },
 };

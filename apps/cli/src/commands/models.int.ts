@@ -1,0 +1,118 @@
+/**
+ * `x0 models show|promote|rollback` as an operator runs them (a child process on the TypeScript
+ * sources), against a real nats-server and model registry behind a gRPC trainer that answers
+ * as the trainer service does (libs/trainer-service/src/trainer-service.ts).
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
+import { ModelVersion, STREAMS, Statistics, TrainerServiceService, type GetModelRequest, type ListModelsRequest, type PromoteRequest, type RollbackRequest } from '@x0/contracts';
+import { FailedPreconditionError, NotFoundError } from '@x0/core';
+import { createModelRegistry, type ModelRegistry, type ModelVersionView } from '@x0/model-registry';
+import { SERVICE_NAMES } from '@x0/service-kit';
+
+jest.setTimeout(60_000);
+
+const ROOT = path.resolve(__dirname, '../../../..');
+const MAIN = path.join(ROOT, 'apps/cli/src/main.ts');
+
+let nats: NatsServerProcess;
+let nc: NatsConnection;
+let registry: ModelRegistry;
+let server: grpc.Server;
+let trainer: string;
+
+function x0(args: string[], natsUrl = nats.url): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: process.env['HOME'], NATS_URL: natsUrl, USER: 'tester' };
+  for (const s of SERVICE_NAMES) env[`X0_${s.toUpperCase()}_GRPC`] = trainer;
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env, timeout: 45_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const view = (v: ModelVersionView) => ModelVersion.fromPartial({ model: v.model, version: v.version, aliases: v.aliases, createdMs: v.createdMs, sizeBytes: v.sizeBytes });
+
+/** A unary handler answering as the trainer's gRPC server does: registry errors become their status. */
+function unary<Req, Res>(fn: (req: Req) => Promise<Res>) {
+  return (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) =>
+    fn(call.request).then(
+      (res) => cb(null, res),
+      (err: Error) =>
+        cb({
+          code: err instanceof NotFoundError ? grpc.status.NOT_FOUND : err instanceof FailedPreconditionError ? grpc.status.FAILED_PRECONDITION : grpc.status.INTERNAL,
+          details: err.message,
+        }),
+    );
+}
+
+beforeAll(async () => {
+  nats = await startNatsServer();
+  nc = await connect({ servers: nats.url });
+  await (await jetstreamManager(nc)).streams.add({ name: STREAMS.events.name, subjects: [...STREAMS.events.subjects] });
+  registry = await createModelRegistry({ nc });
+  const artifacts = { modelTopology: {}, weightSpecs: [], weightData: new Uint8Array(8).buffer, format: 'layers-model' };
+  for (const version of ['1', '2', '3']) await registry.register({ model: 'detector', version, artifacts, signature: { inputShape: [4] } });
+  await registry.register({ model: 'action-params', version: '1', artifacts, signature: { inputShape: [4] } });
+
+  server = new grpc.Server();
+  server.addService(TrainerServiceService, {
+    getStatistics: (_c: unknown, cb: grpc.sendUnaryData<Statistics>) => cb(null, Statistics.fromPartial({ service: 'trainer' })),
+    listModels: unary(async (req: ListModelsRequest) => {
+      const names = req.model ? [req.model] : await registry.models();
+      return { models: (await Promise.all(names.map((n) => registry.list(n)))).flat().map(view) };
+    }),
+    getModel: unary(async (req: GetModelRequest) => view(await registry.get(req.model, req.ref || 'champion'))),
+    getModelPerformance: unary(async () => {
+      throw new NotFoundError('monitored model', 'x');
+    }),
+    promote: unary(async (req: PromoteRequest) => {
+      const reason = [req.actor && `by ${req.actor}`, req.reason].filter(Boolean).join(': ') || 'manual promotion';
+      await registry.promote(req.model, req.version, req.alias || 'champion', { reason });
+      return view(await registry.get(req.model, req.version));
+    }),
+    rollback: unary(async (req: RollbackRequest) => {
+      const reason = [req.actor && `by ${req.actor}`, req.reason].filter(Boolean).join(': ') || 'manual rollback';
+      const state = await registry.rollback(req.model, req.alias || 'champion', { reason });
+      return view(await registry.get(req.model, state.version));
+    }),
+  });
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  trainer = `127.0.0.1:${port}`;
+});
+
+afterAll(async () => {
+  server?.forceShutdown();
+  await nc?.drain();
+  await nats?.stop();
+});
+
+describe('x0 models', () => {
+  it('show - lists the alias history (time, alias, from → to, how, actor, reason; newest first), also in --json; without NATS it says why', async () => {
+    await registry.promote('detector', '2', 'champion', { reason: 'shadow evaluation: beats 1' });
+    await registry.promote('detector', '3', 'champion', { reason: 'by bob: looks better' });
+    expect(await x0(['models', 'rollback', 'detector', '--reason', 'accuracy low on 3', '--actor', 'alice'])).toMatchObject({ code: 0 });
+
+    const text = await x0(['models', 'show', 'detector']);
+    expect(text).toMatchObject({ code: 0, stderr: '' });
+    const lines = text.stdout.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('alias history'));
+    expect(lines.slice(at + 2, at + 5).map((l) => l.trim().split(/\s{2,}/).slice(1))).toEqual([
+      ['champion', '3 → 2', 'rollback', 'alice', 'accuracy low on 3'],
+      ['champion', '2 → 3', 'promote', 'bob', 'looks better'],
+      ['champion', '- → 2', 'promote', '-', 'shadow evaluation: beats 1'],
+    ]);
+
+    const json = JSON.parse((await x0(['models', 'show', 'detector', '--json'])).stdout) as { aliasHistory: Array<Record<string, unknown>> };
+    expect(json.aliasHistory[0]).toMatchObject({ alias: 'champion', type: 'rollback', previousVersion: '3', version: '2', actor: 'alice', reason: 'accuracy low on 3' });
+    expect(json.aliasHistory).toHaveLength(3);
+
+    const offline = await x0(['models', 'show', 'detector'], 'nats://127.0.0.1:1');
+    expect(offline.code).toBe(0);
+    expect(offline.stdout).toMatch(/^alias history: not available \(NATS: .+\)$/m);
+  });
+});
