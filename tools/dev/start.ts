@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { errorMessage } from '@x0/core';
 import { connectBus } from '@x0/bus';
 import { createServiceClients, eventFeed, formatEvent } from '@x0/client';
-import { DemoSimulator, type DemoEvent } from '@x0/demo';
+import { DemoSimulator, describeDemoEvent } from '@x0/demo';
 import { SERVICE_NAMES } from '@x0/service-kit';
 import { ensureNats } from './local-nats';
 import { describeExit, ROOT, Stack, tail } from './stack';
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     // a restart only what the monitor has not seen (older samples would be dead-lettered).
     const clients = createServiceClients();
     const backfillAfter = async (component: string) => (await clients.monitor.getComponentStatus({ component }).catch(() => undefined))?.lastSampleMs ?? 0;
-    demo = new DemoSimulator({ bus, backfillS: 90, backfillAfter, faultEveryS: Number(args['fault-every']), firstFaultAfterS: 15, firstFault: 'cpu_saturation', onEvent: (e) => log(describe(e)) });
+    demo = new DemoSimulator({ bus, backfillS: 90, backfillAfter, faultEveryS: Number(args['fault-every']), firstFaultAfterS: 15, firstFault: 'cpu_saturation', onEvent: (e) => log(`demo: ${describeDemoEvent(e)}`) });
     await demo.start().finally(() => clients.close());
     log(`demo: demo-web, demo-db, demo-queue publish metrics at 5 Hz (after 90 s of history); the first fault (cpu_saturation, which the loop fixes on its own) comes in ~15 s, then one every ~${args['fault-every']} s`);
   }
@@ -98,19 +98,6 @@ async function main(): Promise<void> {
     for await (const e of eventFeed(bus, { follow: true })) process.stdout.write(`${formatEvent(e, process.stdout.isTTY === true)}\n`);
   } else {
     await new Promise(() => undefined);
-  }
-}
-
-function describe(e: DemoEvent): string {
-  switch (e.type) {
-    case 'fault':
-      return `demo: injected ${e.fault} into ${e.component}`;
-    case 'action':
-      return `demo: ${e.component}'s agent performed ${e.action}${e.fixes ? ' — this fixes it' : ' — no effect on the fault'}`;
-    case 'recovered':
-      return `demo: ${e.component} recovered from ${e.fault} after ${(e.afterMs / 1000).toFixed(1)} s`;
-    case 'error':
-      return `demo: ${e.message}`;
   }
 }
 

@@ -44,12 +44,15 @@ export const rng = seededRandom;
 
 export { gaussian };
 
-/** Healthy metric values of a component kind at time `t` seconds (a slow daily-like cycle of period `periodS`). */
-export function healthyValues(kind: string, t: number, rand: () => number, periodS = 3600): MetricValues {
+/**
+ * Healthy metric values of a component kind at time `t` seconds (a slow daily-like cycle of
+ * period `periodS`); `noiseScale` multiplies every metric's noise (an injected drift).
+ */
+export function healthyValues(kind: string, t: number, rand: () => number, periodS = 3600, noiseScale = 1): MetricValues {
   const shapes = KIND_METRICS[kind] ?? KIND_METRICS['web'];
   const out: MetricValues = {};
   for (const [name, s] of Object.entries(shapes)) {
-    let v = s.base * (1 + s.cycle * Math.sin((2 * Math.PI * t) / periodS) + s.noise * gaussian(rand));
+    let v = s.base * (1 + s.cycle * Math.sin((2 * Math.PI * t) / periodS) + s.noise * noiseScale * gaussian(rand));
     if (s.min !== undefined) v = Math.max(s.min, v);
     if (s.max !== undefined) v = Math.min(s.max, v);
     out[name] = v;

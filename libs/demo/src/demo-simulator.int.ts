@@ -69,4 +69,34 @@ describe('DemoSimulator', () => {
     expect(new Set(seen.get('demo-queue')).size).toBe(90); // unknown to the monitor: the whole history
     expect(published).toBe(web.length + seen.get('demo-queue')!.length);
   });
+
+  it('drift - from afterS on, the component publishes with its new dynamics for good, announced once; the others as before', async () => {
+    const latency = new Map<string, Array<{ t: number; v: number }>>();
+    const sub = bus.nc.subscribe('x0.metrics.>', {
+      callback: (_e, m) => {
+        const batch = METRIC_BATCH_CODEC.decode(m.data);
+        const list = latency.get(batch.component) ?? [];
+        for (const s of batch.samples) if (s.metric === 'latency_ms') list.push({ t: Number(s.timeMs), v: s.value });
+        latency.set(batch.component, list);
+      },
+    });
+    const events: DemoEvent[] = [];
+    const sim = new DemoSimulator({ bus, seed: 5, rateHz: 50, faultEveryS: 3600, firstFaultAfterS: 3600, drift: { component: 'demo-db', kind: 'quiet', afterS: 1 }, onEvent: (e) => events.push(e) });
+    const started = Date.now();
+    await sim.start();
+    await new Promise((r) => setTimeout(r, 2500));
+    sim.stop();
+    await bus.nc.flush();
+    sub.unsubscribe();
+    expect(events.filter((e) => e.type === 'drift')).toEqual([{ type: 'drift', component: 'demo-db', drift: 'quiet', timeMs: expect.any(Number) }]);
+    /** Spread of the steps between consecutive samples, before and after the drift began. */
+    const stepSpread = (component: string, after: boolean) => {
+      const xs = latency.get(component)!.filter((x) => (x.t >= started + 1200) === after && (after || x.t < started + 900)).map((x) => x.v);
+      const steps = xs.slice(1).map((v, i) => v - xs[i]);
+      return Math.sqrt(steps.reduce((a, d) => a + d * d, 0) / steps.length);
+    };
+    expect(stepSpread('demo-db', true)).toBeLessThan(stepSpread('demo-db', false) / 4);
+    expect(stepSpread('demo-web', true)).toBeGreaterThan(stepSpread('demo-web', false) / 2);
+    expect(() => new DemoSimulator({ bus, drift: { component: 'nope', kind: 'quiet', afterS: 0 } })).toThrow("'drift' names no demo component: \"nope\" (the components are demo-web, demo-db, demo-queue)");
+  });
 });

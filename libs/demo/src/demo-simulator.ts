@@ -3,6 +3,7 @@ import type { Bus } from '@x0/bus';
 import { publishMetrics } from '@x0/client';
 import { AgentServer, type AgentReply, type AgentRequest } from './agent-server';
 import { healthyValues, KIND_METRICS, rng } from './component-model';
+import { applyDrift, driftNoiseScale, type DemoDrift, type DriftKind } from './drift';
 import { applyFault, FAULT_KINDS, FIXES, type FaultKind } from './faults';
 
 /** Actions every demo agent can perform. */
@@ -24,6 +25,7 @@ export type DemoEvent =
   | { type: 'fault'; component: string; fault: FaultKind; timeMs: number }
   | { type: 'action'; component: string; action: string; fixes: boolean; timeMs: number }
   | { type: 'recovered'; component: string; fault: FaultKind; afterMs: number; timeMs: number }
+  | { type: 'drift'; component: string; drift: DriftKind; timeMs: number }
   | { type: 'error'; message: string; timeMs: number };
 
 export interface DemoOptions {
@@ -57,6 +59,8 @@ export interface DemoOptions {
    * its last sample would be dead-lettered as time going back.
    */
   backfillAfter?: (component: string) => Promise<number>;
+  /** Input drift of one component (see DRIFT_KINDS), from `afterS` after the start for good. */
+  drift?: DemoDrift;
   onEvent?: (e: DemoEvent) => void;
 }
 
@@ -73,7 +77,9 @@ interface ActiveFault {
  * real life.
  */
 export class DemoSimulator {
-  private readonly o: Required<Omit<DemoOptions, 'onEvent' | 'faultKinds' | 'firstFault' | 'backfillAfter'>> & Pick<DemoOptions, 'onEvent' | 'faultKinds' | 'firstFault' | 'backfillAfter'>;
+  private readonly o: Required<Omit<DemoOptions, 'onEvent' | 'faultKinds' | 'firstFault' | 'backfillAfter' | 'drift'>> & Pick<DemoOptions, 'onEvent' | 'faultKinds' | 'firstFault' | 'backfillAfter' | 'drift'>;
+  private driftAnnounced = false;
+  private sampleIndex = 0;
   private readonly rand: () => number;
   private readonly faults = new Map<string, ActiveFault>();
   private readonly agents: AgentServer[] = [];
@@ -90,6 +96,10 @@ export class DemoSimulator {
     const which = () => `(${this.o.components.map((c) => `${c.name}: ${c.kind}`).join(', ')})`;
     if (this.o.faultKinds && fitsNone(this.o.faultKinds)) throw new InvalidArgumentError('faultKinds', `fit none of the components ${which()}: ${this.o.faultKinds.join(', ')}`);
     if (this.o.firstFault && fitsNone([this.o.firstFault])) throw new InvalidArgumentError('firstFault', `fits none of the components ${which()}: ${this.o.firstFault}`);
+    const drift = this.o.drift;
+    if (drift && !this.o.components.some((c) => c.name === drift.component)) {
+      throw new InvalidArgumentError('drift', `names no demo component: ${JSON.stringify(drift.component)} (the components are ${this.o.components.map((c) => c.name).join(', ')})`);
+    }
   }
 
   /**
@@ -195,8 +205,16 @@ export class DemoSimulator {
   private publishAll(): void {
     const now = Date.now();
     const t = (now - this.startedMs) / 1000;
+    const i = this.sampleIndex++;
+    const drift = this.o.drift && t >= this.o.drift.afterS ? this.o.drift : undefined;
+    if (drift && !this.driftAnnounced) {
+      this.driftAnnounced = true;
+      this.emit({ type: 'drift', component: drift.component, drift: drift.kind, timeMs: now });
+    }
     for (const c of this.o.components) {
-      let values = healthyValues(c.kind, t, this.rand);
+      const drifting = drift?.component === c.name ? drift.kind : undefined;
+      let values = healthyValues(c.kind, t, this.rand, 3600, drifting ? driftNoiseScale(drifting) : 1);
+      if (drifting) values = applyDrift(drifting, values, i);
       const f = this.faults.get(c.name);
       if (f) values = applyFault(f.kind, values, (now - f.startedMs) / 1000);
       publishMetrics(this.o.bus, c.name, values, { kind: c.kind, timeMs: now }).catch((err) =>
@@ -216,4 +234,20 @@ export function faultFits(kind: FaultKind, componentKind: string): boolean {
   const base = Object.fromEntries(metrics.map((m) => [m, 1]));
   const moved = applyFault(kind, base, 10);
   return metrics.some((m) => moved[m] !== base[m]);
+}
+
+/** One line for a simulator event, as `x0 demo` and `npm start` print it (after their prefix). */
+export function describeDemoEvent(e: DemoEvent): string {
+  switch (e.type) {
+    case 'fault':
+      return `injected ${e.fault} into ${e.component}`;
+    case 'action':
+      return `${e.component}'s agent performed ${e.action}${e.fixes ? ' — this fixes the fault' : ' — no effect on the fault'}`;
+    case 'recovered':
+      return `${e.component} recovered from ${e.fault} after ${(e.afterMs / 1000).toFixed(1)} s`;
+    case 'drift':
+      return `input drift '${e.drift}' injected into ${e.component}, for good (the trainer's drift check should notice: x0 events --type model_alert)`;
+    case 'error':
+      return e.message;
+  }
 }
