@@ -115,4 +115,13 @@ describe('x0 models', () => {
     expect(offline.code).toBe(0);
     expect(offline.stdout).toMatch(/^alias history: not available \(NATS: .+\)$/m);
   });
+
+  it('promote - names the previous holder; promoting the current holder says nothing changed (exit 0) and moves nothing', async () => {
+    await registry.promote('detector', '1', 'champion');
+    const moves = (await registry.alias('detector', 'champion'))!.history.length;
+    expect(await x0(['models', 'promote', 'detector', '1'])).toEqual({ code: 0, stdout: 'detector champion is already 1: nothing changed\n', stderr: '' });
+    expect((await registry.alias('detector', 'champion'))!.history).toHaveLength(moves);
+    expect(await x0(['models', 'promote', 'detector', '3', '--reason', 'better'])).toEqual({ code: 0, stdout: 'detector champion 1 → 3\n', stderr: '' });
+    expect(await x0(['models', 'promote', 'action-params', '1', '--alias', 'canary'])).toEqual({ code: 0, stdout: 'action-params canary → 1\n', stderr: '' });
+  });
 });

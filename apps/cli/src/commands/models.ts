@@ -86,6 +86,22 @@ async function aliasHistory(client: X0Client, model: string): Promise<AliasHisto
   }
 }
 
+/** The version `alias` of `model` points at; undefined when the alias (or the model) does not exist. */
+async function aliasHolder(client: X0Client, model: string, alias: string): Promise<string | undefined> {
+  try {
+    const v = await client.services.trainer.getModel({ model, ref: alias });
+    return v.aliases.includes(alias) ? v.version : undefined;
+  } catch (err) {
+    if (isRpcError(err) && err.code === status.NOT_FOUND) return undefined;
+    throw err;
+  }
+}
+
+/** `detector champion 2 → 3` (`detector challenger → 3` for a new alias). */
+export function aliasMoved(model: string, alias: string, before: string | undefined, after: string): string {
+  return `${model} ${alias} ${before ? `${before} ` : ''}→ ${after}`;
+}
+
 /**
  * The error for a model the registry has no version of: names the models it has (at most 10;
  * per-component adapters make the list long).
@@ -151,8 +167,13 @@ export function registerModels(program: Command): void {
     .option('--actor <name>', 'who, kept in the alias history', defaultActor())
     .action(async (model: string, version: string, opts: { alias: string; reason: string; actor: string }) => {
       await usingClient('x0-models', async (client) => {
+        const before = await aliasHolder(client, model, opts.alias);
+        if (before === version) {
+          process.stdout.write(`${model} ${opts.alias} is already ${version}: nothing changed\n`);
+          return;
+        }
         const v = await client.services.trainer.promote({ model, version, alias: opts.alias, reason: opts.reason, actor: opts.actor });
-        process.stdout.write(`${v.model} ${opts.alias} → ${v.version}  [${v.aliases.join(', ')}]\n`);
+        process.stdout.write(`${aliasMoved(v.model, opts.alias, before, v.version)}\n`);
       });
     });
 
