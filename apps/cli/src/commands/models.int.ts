@@ -124,4 +124,12 @@ describe('x0 models', () => {
     expect(await x0(['models', 'promote', 'detector', '3', '--reason', 'better'])).toEqual({ code: 0, stdout: 'detector champion 1 → 3\n', stderr: '' });
     expect(await x0(['models', 'promote', 'action-params', '1', '--alias', 'canary'])).toEqual({ code: 0, stdout: 'action-params canary → 1\n', stderr: '' });
   });
+
+  it('promote - takes an alias as the version to promote (resolved as show resolves it)', async () => {
+    await registry.promote('detector', '1', 'champion');
+    await registry.promote('detector', '2', 'challenger');
+    expect(await x0(['models', 'promote', 'detector', 'challenger'])).toEqual({ code: 0, stdout: 'detector champion 1 → 2 (the challenger)\n', stderr: '' });
+    expect((await registry.alias('detector', 'champion'))!.version).toBe('2');
+    expect(await x0(['models', 'promote', 'detector', 'challenger'])).toEqual({ code: 0, stdout: 'detector champion is already 2 (the challenger): nothing changed\n', stderr: '' });
+  });
 });

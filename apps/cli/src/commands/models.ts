@@ -161,19 +161,22 @@ export function registerModels(program: Command): void {
     .command('promote')
     .description('point an alias (default champion) at a version; serving replicas switch without a restart')
     .argument('<model>')
-    .argument('<version>')
+    .argument('<version>', 'version, or an alias whose version to take (challenger)')
     .option('--alias <alias>', 'alias to move', 'champion')
     .option('--reason <text>', 'why, kept in the alias history', '')
     .option('--actor <name>', 'who, kept in the alias history', defaultActor())
     .action(async (model: string, version: string, opts: { alias: string; reason: string; actor: string }) => {
       await usingClient('x0-models', async (client) => {
+        // A ref as show takes it (an alias first, then a version): `promote detector challenger`.
+        const target = (await client.services.trainer.getModel({ model, ref: version })).version;
+        const via = target !== version ? ` (the ${version})` : '';
         const before = await aliasHolder(client, model, opts.alias);
-        if (before === version) {
-          process.stdout.write(`${model} ${opts.alias} is already ${version}: nothing changed\n`);
+        if (before === target) {
+          process.stdout.write(`${model} ${opts.alias} is already ${target}${via}: nothing changed\n`);
           return;
         }
-        const v = await client.services.trainer.promote({ model, version, alias: opts.alias, reason: opts.reason, actor: opts.actor });
-        process.stdout.write(`${aliasMoved(v.model, opts.alias, before, v.version)}\n`);
+        const v = await client.services.trainer.promote({ model, version: target, alias: opts.alias, reason: opts.reason, actor: opts.actor });
+        process.stdout.write(`${aliasMoved(v.model, opts.alias, before, v.version)}${via}\n`);
       });
     });
 
