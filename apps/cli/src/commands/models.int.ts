@@ -132,4 +132,13 @@ describe('x0 models', () => {
     expect((await registry.alias('detector', 'champion'))!.version).toBe('2');
     expect(await x0(['models', 'promote', 'detector', 'challenger'])).toEqual({ code: 0, stdout: 'detector champion is already 2 (the challenger): nothing changed\n', stderr: '' });
   });
+
+  it('unknown model - show, promote and rollback all say it as ls does (exit 1); an unknown version or alias of a known model as the registry says it', async () => {
+    const unknown = { code: 1, stdout: '', stderr: "x0: model 'nosuch' not found; known: action-params, detector\n" };
+    for (const args of [['ls', 'nosuch'], ['show', 'nosuch'], ['promote', 'nosuch', '1'], ['promote', 'nosuch', 'challenger'], ['rollback', 'nosuch'], ['rollback', 'nosuch', '--alias', 'canary']]) {
+      expect([args, await x0(['models', ...args])]).toEqual([args, unknown]);
+    }
+    expect(await x0(['models', 'promote', 'detector', '9'])).toEqual({ code: 1, stdout: '', stderr: "x0: model version 'detector@9' not found\n" });
+    expect(await x0(['models', 'rollback', 'detector', '--alias', 'nope'])).toEqual({ code: 1, stdout: '', stderr: "x0: model alias 'detector@nope' not found\n" });
+  });
 });

@@ -86,6 +86,19 @@ async function aliasHistory(client: X0Client, model: string): Promise<AliasHisto
   }
 }
 
+/**
+ * A rejection handler for a trainer call on `model`: NOT_FOUND for a model the registry has no
+ * version of becomes {@link unknownModelError} (as ls says it); an unknown version or alias of a
+ * known model, and any other error, stays as the trainer says it.
+ */
+function unknownModelOr(client: X0Client, model: string): (err: unknown) => Promise<never> {
+  return async (err) => {
+    if (!isRpcError(err) || err.code !== status.NOT_FOUND) throw err;
+    const { models: all } = await client.services.trainer.listModels({ model: '' });
+    throw all.some((m) => m.model === model) ? err : unknownModelError(model, all);
+  };
+}
+
 /** The version `alias` of `model` points at; undefined when the alias (or the model) does not exist. */
 async function aliasHolder(client: X0Client, model: string, alias: string): Promise<string | undefined> {
   try {
@@ -144,12 +157,7 @@ export function registerModels(program: Command): void {
     .option('--json', 'JSON output')
     .action(async (model: string, ref: string, opts: { json?: boolean }) => {
       await usingClient('x0-models', async (client) => {
-        const v = await client.services.trainer.getModel({ model, ref }).catch(async (err: unknown) => {
-          // Not found: an unknown model is said as ls says it; an unknown version of a known one as the trainer says it.
-          if (!isRpcError(err) || err.code !== status.NOT_FOUND) throw err;
-          const { models: all } = await client.services.trainer.listModels({ model: '' });
-          throw all.some((m) => m.model === model) ? err : unknownModelError(model, all);
-        });
+        const v = await client.services.trainer.getModel({ model, ref }).catch(unknownModelOr(client, model));
         const p = await client.services.trainer.getModelPerformance({ model }).catch(() => undefined);
         const history = await aliasHistory(client, model);
         if (opts.json) process.stdout.write(`${JSON.stringify({ version: v, performance: p, aliasHistory: typeof history === 'string' ? { error: history } : history })}\n`);
@@ -168,7 +176,7 @@ export function registerModels(program: Command): void {
     .action(async (model: string, version: string, opts: { alias: string; reason: string; actor: string }) => {
       await usingClient('x0-models', async (client) => {
         // A ref as show takes it (an alias first, then a version): `promote detector challenger`.
-        const target = (await client.services.trainer.getModel({ model, ref: version })).version;
+        const target = (await client.services.trainer.getModel({ model, ref: version }).catch(unknownModelOr(client, model))).version;
         const via = target !== version ? ` (the ${version})` : '';
         const before = await aliasHolder(client, model, opts.alias);
         if (before === target) {
@@ -189,7 +197,7 @@ export function registerModels(program: Command): void {
     .option('--actor <name>', 'who, kept in the alias history', defaultActor())
     .action(async (model: string, opts: { alias: string; reason: string; actor: string }) => {
       await usingClient('x0-models', async (client) => {
-        const v = await client.services.trainer.rollback({ model, alias: opts.alias, reason: opts.reason, actor: opts.actor });
+        const v = await client.services.trainer.rollback({ model, alias: opts.alias, reason: opts.reason, actor: opts.actor }).catch(unknownModelOr(client, model));
         process.stdout.write(`${v.model} ${opts.alias} rolled back → ${v.version}  [${v.aliases.join(', ')}]\n`);
       });
     });
