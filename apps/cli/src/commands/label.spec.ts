@@ -1,4 +1,6 @@
-import { labelLine } from './label';
+import { status } from '@grpc/grpc-js';
+import { rpcErrorMessage } from '@x0/client';
+import { labelFailure, labelLine } from './label';
 
 const base = { component: 'demo-db', published: true, actor: 'alice', labelId: 'lbl_2', replacedLabelId: '', replacedActor: '' };
 
@@ -9,5 +11,19 @@ describe('x0 label - output', () => {
     expect(labelLine('an-1', true, { ...base, actor: 'bob', replacedLabelId: 'lbl_1', replacedActor: 'alice' })).toBe(
       'relabelled an-1 on demo-db as real by bob (lbl_2); replaces the false-alarm label by alice (lbl_1)',
     );
+  });
+
+  it('unknown anomaly - the id quoted alone, then what to do with the real option name; other errors as they are', () => {
+    const notFound = Object.assign(new Error('5 NOT_FOUND: x'), {
+      code: status.NOT_FOUND,
+      details: "anomaly 'an_nosuch (the trainer has not seen it; pass its component to label it anyway)' not found",
+      metadata: undefined,
+    });
+    expect(rpcErrorMessage(labelFailure(notFound, 'an_nosuch', undefined))).toBe(
+      "anomaly 'an_nosuch' not found: the trainer has not seen it; pass its component to label it anyway (--component <name>)",
+    );
+    expect(labelFailure(notFound, 'an_nosuch', 'demo-db')).toBe(notFound);
+    const unavailable = Object.assign(new Error('14 UNAVAILABLE'), { code: status.UNAVAILABLE, details: 'down' });
+    expect(labelFailure(unavailable, 'an_1', undefined)).toBe(unavailable);
   });
 });

@@ -1,4 +1,6 @@
+import { status } from '@grpc/grpc-js';
 import type { Command } from 'commander';
+import { isRpcError } from '@x0/client';
 import type { LabelResponse } from '@x0/contracts';
 import { defaultActor } from './models';
 import { fail } from './output';
@@ -19,10 +21,24 @@ export function registerLabel(program: Command): void {
       if (!['true', 'false', 'yes', 'no', 'real', 'fp'].includes(v)) fail(`verdict must be true or false, got '${verdict}'`, 2);
       const anomaly = v === 'true' || v === 'yes' || v === 'real';
       await usingClient('x0-label', async (client) => {
-        const r = await client.services.trainer.label({ anomalyId, anomaly, actor: opts.actor, reason: opts.reason, component: opts.component ?? '' });
+        const r = await client.services.trainer
+          .label({ anomalyId, anomaly, actor: opts.actor, reason: opts.reason, component: opts.component ?? '' })
+          .catch((err: unknown) => {
+            throw labelFailure(err, anomalyId, opts.component);
+          });
         process.stdout.write(`${labelLine(anomalyId, anomaly, r)}\n`);
       });
     });
+}
+
+/**
+ * The error of a failed Label call. NOT_FOUND without `--component` means the trainer has not
+ * seen the anomaly: said with the option to pass (the trainer's own words put its hint inside
+ * the quoted id: `anomaly 'an_x (the trainer has not seen it; …)' not found`). Others unchanged.
+ */
+export function labelFailure(err: unknown, anomalyId: string, component: string | undefined): unknown {
+  if (component || !isRpcError(err) || err.code !== status.NOT_FOUND) return err;
+  return new Error(`anomaly '${anomalyId}' not found: the trainer has not seen it; pass its component to label it anyway (--component <name>)`, { cause: err });
 }
 
 /**
