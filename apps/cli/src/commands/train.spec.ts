@@ -1,5 +1,8 @@
 import { TrainingJob } from '@x0/contracts';
-import { stageOf, stateCell } from './train';
+import { status } from '@grpc/grpc-js';
+import { rpcErrorMessage } from '@x0/client';
+import { exitCodeOf } from './failure';
+import { stageOf, stateCell, trainFailure } from './train';
 
 const NOW = Date.parse('2026-11-27T07:00:00Z');
 
@@ -14,5 +17,20 @@ describe('x0 train / x0 jobs formatting', () => {
     expect(stateCell(TrainingJob.fromPartial({ state: 'running', stage: 'shadow' }), NOW)).toBe('running shadow');
     expect(stageOf(TrainingJob.fromPartial({ state: 'running', stage: 'shadow' }), NOW)).toBe('running shadow');
     expect(stateCell(TrainingJob.fromPartial({ state: 'succeeded', stage: 'done' }), NOW)).toBe('succeeded');
+  });
+
+  it('not trainable - an adapter name (<model>--<component>) gets the --component hint, with the same exit code (2); other names and errors as they are', () => {
+    const rejected = (name: string) =>
+      Object.assign(new Error('3 INVALID_ARGUMENT'), { code: status.INVALID_ARGUMENT, details: `'model' is not trainable here (known: detector, action-params), got "${name}"` });
+    const err = trainFailure(rejected('action-params--demo-db'), 'action-params--demo-db', undefined);
+    expect(rpcErrorMessage(err)).toBe(
+      `'model' is not trainable here (known: detector, action-params), got "action-params--demo-db"; 'action-params--demo-db' is the registry name of a component's adapter: train it with x0 train action-params --component demo-db`,
+    );
+    expect(exitCodeOf(err)).toBe(2);
+    expect(rpcErrorMessage(trainFailure(rejected('action-params--h0123456789abcdef'), 'action-params--h0123456789abcdef', undefined))).toMatch(/x0 train action-params --component <component>$/);
+    const plain = rejected('nosuch');
+    expect(trainFailure(plain, 'nosuch', undefined)).toBe(plain);
+    const withComponent = rejected('action-params--demo-db');
+    expect(trainFailure(withComponent, 'action-params--demo-db', 'demo-db')).toBe(withComponent);
   });
 });

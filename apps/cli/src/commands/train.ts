@@ -1,10 +1,12 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import type { X0Client } from '@x0/client';
+import { status } from '@grpc/grpc-js';
+import { isRpcError, rpcErrorMessage, type X0Client } from '@x0/client';
 import { TrainingEvent, type TrainingJob } from '@x0/contracts';
 import { defaultActor } from './models';
 import { fail, parseDuration, table } from './output';
 import { usingClient } from './client-session';
+import { UsageError } from './failure';
 
 function outcomeLine(j: TrainingJob): string {
   if (j.state === 'failed') return `job ${j.id} failed: ${j.error}`;
@@ -57,6 +59,19 @@ async function follow(client: X0Client, job: TrainingJob, timeoutMs: number): Pr
   return last;
 }
 
+/**
+ * The error of a rejected Train call. A name like `<model>--<component>` that the trainer does not
+ * train is an adapter's registry name (`action-params--demo-db`): the hint says how to train that
+ * adapter (`x0 train action-params --component demo-db`). Others unchanged.
+ */
+export function trainFailure(err: unknown, model: string, component: string | undefined): unknown {
+  const adapter = /^(.+?)--(.+)$/.exec(model);
+  if (component || !adapter || !isRpcError(err) || err.code !== status.INVALID_ARGUMENT || !/\bnot trainable\b/.test(err.details)) return err;
+  // Components that are no plain token are named by a hash (`--h<16 hex>`): the real name is needed.
+  const comp = /^h[0-9a-f]{16}$/.test(adapter[2]) ? '<component>' : adapter[2];
+  return new UsageError(`${rpcErrorMessage(err)}; '${model}' is the registry name of a component's adapter: train it with x0 train ${adapter[1]} --component ${comp}`, { cause: err });
+}
+
 /** `x0 train <model> [--component c] [--wait]` and `x0 jobs`. */
 export function registerTrain(program: Command): void {
   program
@@ -75,7 +90,9 @@ export function registerTrain(program: Command): void {
       const timeoutMs = parseDuration(opts.timeout);
       if (timeoutMs === undefined) fail(`--timeout: '${opts.timeout}' is not a duration like 90s, 15m, 1h`, 2);
       await usingClient('x0-train', async (client) => {
-        const job = await client.services.trainer.train({ model, component: opts.component ?? '', reason: opts.reason, actor: opts.actor });
+        const job = await client.services.trainer.train({ model, component: opts.component ?? '', reason: opts.reason, actor: opts.actor }).catch((err: unknown) => {
+          throw trainFailure(err, model, opts.component);
+        });
         process.stdout.write(`job ${job.id} ${job.state} (${job.trigger}${job.reason ? `: ${job.reason}` : ''})\n`);
         if (!opts.wait) return;
         const done = await follow(client, job, timeoutMs);
