@@ -31,20 +31,31 @@ export function stateCell(j: TrainingJob, now = Date.now()): string {
   return j.state === 'running' ? `running ${j.stage}` : j.state;
 }
 
+/**
+ * Whether a replayed TrainingEvent of the followed job adds nothing to the Train response: a
+ * queued one. The response is the job as it is now, and a job is queued again by nothing after
+ * it; the replay (from the job's creation) also holds the queued events of an automatic job the
+ * request took over — a drift job's 'starts at <its settle time>', although it now starts at once.
+ */
+export function staleForFollow(event: TrainingJob): boolean {
+  return event.state === 'queued';
+}
+
 /** Follows a job's TrainingEvents from the bus until it ends; draws a progress bar on a terminal. */
 async function follow(client: X0Client, job: TrainingJob, timeoutMs: number): Promise<TrainingJob> {
   const tty = process.stderr.isTTY === true;
   const bar = new SingleBar({ format: ' {bar} {percentage}% | {stage} | {model}', stream: process.stderr, hideCursor: true, clearOnComplete: false });
   if (tty) bar.start(100, Math.round(job.progress * 100), { stage: stageOf(job), model: job.model });
+  else process.stderr.write(`${Math.round(job.progress * 100)}% ${stageOf(job)}\n`);
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   process.once('SIGINT', () => abort.abort());
   let last = job;
-  let lastStage = '';
+  let lastStage = stageOf(job);
   try {
     for await (const rec of client.events({ sinceMs: job.createdMs - 1000, follow: true, types: ['training'], component: job.component || job.model, signal: abort.signal })) {
       const j = TrainingEvent.fromJSON(rec.event).job;
-      if (!j || j.id !== job.id) continue;
+      if (!j || j.id !== job.id || staleForFollow(j)) continue;
       last = j;
       const stage = stageOf(j);
       if (tty) bar.update(Math.round(j.progress * 100), { stage, model: j.model });
