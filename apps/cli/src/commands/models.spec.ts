@@ -1,5 +1,5 @@
-import { ModelVersion } from '@x0/contracts';
-import { ALIAS_HISTORY_SHOWN, describeAliasHistory, unknownModelError } from './models';
+import { ModelPerformance, ModelVersion } from '@x0/contracts';
+import { ALIAS_HISTORY_SHOWN, describeAliasHistory, describePerformance, unknownModelError } from './models';
 
 describe('models', () => {
   const versions = (names: string[]) => names.flatMap((model) => ['1', '2'].map((version) => ModelVersion.fromPartial({ model, version })));
@@ -28,5 +28,19 @@ describe('models', () => {
     expect(out[3].split(/\s{2,}/)).toEqual(['', '2026-11-27 21:39:01', 'champion', '- → 1', 'promote', '-', '-']);
     expect(describeAliasHistory([])).toBe('alias history: none');
     expect(describeAliasHistory('NATS: connection refused')).toBe('alias history: not available (NATS: connection refused)');
+  });
+
+  it('performance - no input drift line for a model whose drift is not sampled (never a sample, not judged); a sampled one keeps it', () => {
+    const metric = { value: 0, threshold: 0.2, samples: 0, judged: false, breached: false };
+    const params = describePerformance(ModelPerformance.fromPartial({ model: 'action-params', version: '1', drift: metric }));
+    expect(params).not.toMatch(/drift/);
+    expect(params.split('\n')).toHaveLength(5);
+    expect(describePerformance(ModelPerformance.fromPartial({ model: 'action-params', version: '1' }))).not.toMatch(/drift/);
+    expect(describePerformance(ModelPerformance.fromPartial({ model: 'detector', version: '1', drift: { ...metric, samples: 120 } }))).toMatch(
+      /^ {2}input drift \(max PSI\): not judged \(120 samples\)$/m,
+    );
+    expect(describePerformance(ModelPerformance.fromPartial({ model: 'detector', version: '1', drift: { ...metric, value: 0.05, samples: 400, judged: true } }))).toMatch(
+      /^ {2}input drift \(max PSI\): 0.0500 \(threshold 0.200, 400 samples\)$/m,
+    );
   });
 });

@@ -51,13 +51,20 @@ function describeVersion(v: ModelVersion): string {
   return lines.join('\n');
 }
 
-function describePerformance(p: ModelPerformance): string {
+/**
+ * The performance block of `x0 models show`. The input drift line only for a model whose inputs
+ * are sampled for drift (the detector): a drift metric that is absent, or that never had a
+ * sample and is not judged, is one the trainer does not watch (action-params read
+ * 'not judged (0 samples)' forever).
+ */
+export function describePerformance(p: ModelPerformance): string {
+  const drift = p.drift && (p.drift.judged || p.drift.samples > 0) ? [`  ${perf('input drift (max PSI)', p.drift)}`] : [];
   return [
     `performance of the champion (${p.version || '-'})`,
     `  ${perf('accuracy', p.accuracy)}`,
     `  ${perf('error rate', p.errorRate)}`,
     `  ${perf('latency p95', p.latencyP95Ms, ' ms')}`,
-    `  ${perf('input drift (max PSI)', p.drift)}`,
+    ...drift,
     `  alerts in force: ${p.alerts.join(', ') || 'none'}`,
   ].join('\n');
 }
