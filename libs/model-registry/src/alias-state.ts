@@ -22,12 +22,12 @@ export interface AliasMove {
 }
 
 /**
- * The actor and reason of a move: `options.actor` when given, else split from a reason of the form
- * 'by <actor>: <why>' (or 'by <actor>') — how the trainer's Promote/Rollback RPCs have passed them.
+ * The actor and reason of a move: `actor` when given (not ''), else split from a reason of the form
+ * 'by <actor>: <why>' (or 'by <actor>') — how the trainer's Promote/Rollback RPCs pass them.
  */
 export function whoAndWhy(options: { reason?: string; actor?: string }): { reason: string; actor: string } {
   const reason = options.reason ?? '';
-  if (options.actor !== undefined) return { reason, actor: options.actor };
+  if (options.actor) return { reason, actor: options.actor };
   const m = /^by ([^\s:]+)(?:: ([\s\S]*))?$/.exec(reason);
   return m ? { actor: m[1], reason: m[2] ?? '' } : { reason, actor: '' };
 }

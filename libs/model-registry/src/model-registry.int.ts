@@ -219,6 +219,11 @@ describe('ModelRegistry', () => {
       ['champion', '3', '2', 'rollback', 'alice', 'accuracy low on 3'],
       ['challenger', '', '1', 'promote', 'carol', ''],
     ]);
+    // The history keeps the reason as given (readers of it, such as the trainer's tests, see it unchanged).
+    expect((await registry.alias('reg-audit', 'champion'))!.history.slice(-2).map((h) => [h.actor, h.reason])).toEqual([
+      ['bob', 'looks better'],
+      ['', 'by alice: accuracy low on 3'],
+    ]);
     const rows = await readAliasHistory(nc, 'reg-audit', { limit: 3 });
     expect(rows.map((r) => [r.alias, r.type, r.previousVersion, r.version, r.actor, r.reason])).toEqual([
       ['challenger', 'promote', '', '1', 'carol', ''],

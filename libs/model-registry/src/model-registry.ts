@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MODELS_UPDATED_SUBJECT } from '@x0/contracts';
 import { isKvRevisionConflict, kvEntries } from '@x0/bus';
 import { FailedPreconditionError, InvalidArgumentError, newId, NotFoundError } from '@x0/core';
-import { moveAlias, parseAliasState, rollbackAlias, whoAndWhy } from './alias-state';
+import { moveAlias, parseAliasState, rollbackAlias } from './alias-state';
 import { watchAlias, watchAliasedModels, type AliasedModelsWatch, type AliasWatch, type WatchAliasOptions } from './alias-watch';
 import { aliasChangedEvent, publishModelEvent, registeredEvent, type EventTarget } from './model-events';
 import { aliasKey, checkName, checkVersion, versionKey } from './names';
@@ -36,8 +36,9 @@ export interface AliasMoveOptions {
   /** Why, kept in the alias history (e.g. the shadow evaluation's reason). */
   reason?: string;
   /**
-   * Who (an operator's name), kept in the alias history and the event. When absent, a reason of
-   * the form 'by <actor>: <why>' (how the trainer's Promote/Rollback RPCs have passed it) is split.
+   * Who (an operator's name), kept in the alias history and the event. Without it, the event, the
+   * watchers' AliasChange and readAliasHistory split a reason of the form 'by <actor>: <why>' (how
+   * the trainer's Promote/Rollback RPCs pass it); the history keeps the reason as given.
    */
   actor?: string;
   parentEventId?: string;
@@ -184,7 +185,7 @@ export class ModelRegistry {
     checkName('alias', alias);
     checkVersion('version', version);
     if (!isLive(await this.kv.get(versionKey(model, version)))) throw new NotFoundError('model version', `${model}@${version}`);
-    return this.moveAlias(model, alias, options, (cur) => moveAlias(cur, { model, alias, version, timeMs: this.clock(), ...whoAndWhy(options) }));
+    return this.moveAlias(model, alias, options, (cur) => moveAlias(cur, { model, alias, version, timeMs: this.clock(), reason: options.reason ?? '', actor: options.actor ?? '' }));
   }
 
   /**
@@ -197,8 +198,7 @@ export class ModelRegistry {
     checkName('alias', alias);
     return this.moveAlias(model, alias, options, (cur) => {
       if (!cur) throw new NotFoundError('model alias', `${model}@${alias}`);
-      const { reason, actor } = whoAndWhy(options);
-      return rollbackAlias(cur, this.clock(), reason, actor);
+      return rollbackAlias(cur, this.clock(), options.reason ?? '', options.actor ?? '');
     });
   }
 
