@@ -64,6 +64,12 @@ describe('trainer error rate - dead letters of the serving service', () => {
     await t?.stop();
   });
 
+  it('drift - judged for the detector only: the action-params model has no drift figure (x0 models show printed "not judged" for it)', async () => {
+    const p = await t.call('getModelPerformance', { model: 'action-params' });
+    expect(p.drift).toBeUndefined();
+    expect(p.errorRate).toBeDefined();
+  });
+
   it('error rate - a flood of rejected input does not move it; inputs the service failed on do', async () => {
     for (let i = 0; i < 60; i++) {
       const body = ['garbage', 'invalid', 'partial'][i % 3];

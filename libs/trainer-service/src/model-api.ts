@@ -90,7 +90,7 @@ export async function publishOperatorLabel(bus: Bus, feedback: FeedbackTracker, 
     const prev = held?.record;
     const component = prev?.component ?? ref?.component ?? req.component;
     if (!component) {
-      throw new NotFoundError('anomaly', `${req.anomalyId} (the trainer has not seen it; pass its component to label it anyway)`);
+      throw new NotFoundError('anomaly', req.anomalyId, { hint: 'the trainer has not seen it; pass its component to label it anyway' });
     }
     if (!isSubjectToken(component)) throw new InvalidArgumentError('component', `must be a valid subject token, got ${JSON.stringify(component)}`);
     if (prev && prev.anomaly === req.anomaly) {

@@ -179,7 +179,8 @@ export class PerformanceMonitor {
       accuracy: metric(r.accuracy),
       errorRate: metric(r.errorRate),
       latencyP95Ms: metric(r.latencyP95Ms),
-      drift: metric(drift),
+      // Input drift is judged for the detector only: no figure for the others.
+      drift: model === DETECTOR_MODEL ? metric(drift) : undefined,
       alerts: this.alertsInForce(w),
     };
   }

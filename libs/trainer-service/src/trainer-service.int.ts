@@ -234,7 +234,7 @@ describe('trainer service - performance monitor and a challenger that loses (mar
     }
     await expect(t.call('label', { anomalyId: 'an-unknown', anomaly: true, actor: 'alice', reason: '', component: '' })).rejects.toMatchObject({
       code: grpc.status.NOT_FOUND,
-      details: "anomaly 'an-unknown (the trainer has not seen it; pass its component to label it anyway)' not found",
+      details: "anomaly 'an-unknown' not found: the trainer has not seen it; pass its component to label it anyway",
     });
     await waitFor('the trainer to index the anomalies', async () => {
       try {

@@ -16,7 +16,7 @@ describe('x0 label - output', () => {
   it('unknown anomaly - the id quoted alone, then what to do with the real option name; other errors as they are', () => {
     const notFound = Object.assign(new Error('5 NOT_FOUND: x'), {
       code: status.NOT_FOUND,
-      details: "anomaly 'an_nosuch (the trainer has not seen it; pass its component to label it anyway)' not found",
+      details: "anomaly 'an_nosuch' not found: the trainer has not seen it; pass its component to label it anyway",
       metadata: undefined,
     });
     expect(rpcErrorMessage(labelFailure(notFound, 'an_nosuch', undefined))).toBe(

@@ -33,8 +33,7 @@ export function registerLabel(program: Command): void {
 
 /**
  * The error of a failed Label call. NOT_FOUND without `--component` means the trainer has not
- * seen the anomaly: said with the option to pass (the trainer's own words put its hint inside
- * the quoted id: `anomaly 'an_x (the trainer has not seen it; …)' not found`). Others unchanged.
+ * seen the anomaly: said with the name of the option to pass. Others unchanged.
  */
 export function labelFailure(err: unknown, anomalyId: string, component: string | undefined): unknown {
   if (component || !isRpcError(err) || err.code !== status.NOT_FOUND) return err;
