@@ -11,7 +11,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
 import { ModelVersion, STREAMS, Statistics, TrainerServiceService, type GetModelRequest, type ListModelsRequest, type PromoteRequest, type RollbackRequest } from '@x0/contracts';
 import { FailedPreconditionError, NotFoundError } from '@x0/core';
-import { createModelRegistry, type ModelRegistry, type ModelVersionView } from '@x0/model-registry';
+import type { ModelRegistry, ModelVersionView } from '@x0/model-registry';
 import { SERVICE_NAMES } from '@x0/service-kit';
 
 jest.setTimeout(60_000);
@@ -54,6 +54,8 @@ beforeAll(async () => {
   nats = await startNatsServer();
   nc = await connect({ servers: nats.url });
   await (await jetstreamManager(nc)).streams.add({ name: STREAMS.events.name, subjects: [...STREAMS.events.subjects] });
+  // (loaded as the CLI loads it: only where needed, it brings TensorFlow.js)
+  const { createModelRegistry } = await import('@x0/model-registry');
   registry = await createModelRegistry({ nc });
   const artifacts = { modelTopology: {}, weightSpecs: [], weightData: new Uint8Array(8).buffer, format: 'layers-model' };
   for (const version of ['1', '2', '3']) await registry.register({ model: 'detector', version, artifacts, signature: { inputShape: [4] } });
