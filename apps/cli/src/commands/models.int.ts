@@ -97,7 +97,7 @@ describe('x0 models', () => {
   it('show - lists the alias history (time, alias, from → to, how, actor, reason; newest first), also in --json; without NATS it says why', async () => {
     await registry.promote('detector', '2', 'champion', { reason: 'shadow evaluation: beats 1' });
     await registry.promote('detector', '3', 'champion', { reason: 'by bob: looks better' });
-    expect(await x0(['models', 'rollback', 'detector', '--reason', 'accuracy low on 3', '--actor', 'alice'])).toMatchObject({ code: 0 });
+    expect(await x0(['models', 'rollback', 'detector', '--reason', 'accuracy low on 3', '--actor', 'alice'])).toEqual({ code: 0, stdout: 'detector champion 3 → 2 (rolled back)\n', stderr: '' });
 
     const text = await x0(['models', 'show', 'detector']);
     expect(text).toMatchObject({ code: 0, stderr: '' });

@@ -204,8 +204,9 @@ export function registerModels(program: Command): void {
     .option('--actor <name>', 'who, kept in the alias history', defaultActor())
     .action(async (model: string, opts: { alias: string; reason: string; actor: string }) => {
       await usingClient('x0-models', async (client) => {
+        const before = await aliasHolder(client, model, opts.alias).catch(() => undefined);
         const v = await client.services.trainer.rollback({ model, alias: opts.alias, reason: opts.reason, actor: opts.actor }).catch(unknownModelOr(client, model));
-        process.stdout.write(`${v.model} ${opts.alias} rolled back → ${v.version}  [${v.aliases.join(', ')}]\n`);
+        process.stdout.write(`${aliasMoved(v.model, opts.alias, before, v.version)} (rolled back)\n`);
       });
     });
 }
