@@ -76,7 +76,8 @@ describe.each([
     const a = alert.event as { model: string; type: string; message: string; jobId: string };
     expect(alert.component).toBe('demo-db');
     expect(a).toMatchObject({ model: 'detector', type: 'input_drift' });
-    expect(a.message).toMatch(/^detector:demo-db: input drift on \d feature\(s\) .* \[.*latency_ms.*\]$/);
+    expect(a.message).toMatch(/^detector:demo-db: input drift on \d feature\(s\) .*latency_ms\.step \(PSI [0-9.]+, KS p [0-9.e-]+\).* over the last \d+ inputs/);
+    expect(a.message).not.toMatch(/#\d/);
     expect(a.message).not.toMatch(/mem_mb|disk_used_pct|error_rate/);
     expect(a.jobId).not.toBe('');
     expect(log.events.filter((e) => e.type === 'model_alert').map((e) => e.component)).toEqual(['demo-db']);

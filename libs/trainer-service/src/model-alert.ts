@@ -26,7 +26,8 @@ export interface ModelAlertNotice {
 export async function publishModelAlert(o: { bus: Bus; alerts: RaisedAlerts; logger: Logger }, n: ModelAlertNotice): Promise<void> {
   const a = n.alert;
   const names = n.featureNames ?? [];
-  const named = a.features?.length ? ` [${a.features.map((f) => names[f.feature] ?? `#${f.feature}`).join(', ')}]` : '';
+  // The monitor's message numbers the features (`#2 (PSI …)`): each named where its figures are.
+  const message = a.message.replace(/#(\d+) \(PSI/g, (whole, i: string) => (names[Number(i)] ? `${names[Number(i)]} (PSI` : whole));
   const alert = ModelAlert.fromPartial({
     meta: { id: a.id, parentId: '', component: n.component, timeMs: a.timeMs, source: 'trainer' },
     model: n.model,
@@ -35,7 +36,7 @@ export async function publishModelAlert(o: { bus: Bus; alerts: RaisedAlerts; log
     value: a.value,
     threshold: a.threshold,
     samples: a.samples,
-    message: `${a.message}${named}`,
+    message,
     jobId: n.jobId,
   });
   o.logger.warn({ model: n.model, component: n.component, type: a.type, value: a.value, threshold: a.threshold, jobId: n.jobId }, 'model alert');
