@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatDeadLetter, X0Client } from '@x0/client';
 import { SERVICE_NAMES } from '@x0/service-kit';
-import { fail, parseDuration } from './output';
+import { abortOnSignals, fail, sinceOption } from './output';
 
 /** `x0 dlq [--service monitor] [--since 1h] [--follow] [--json] [--payload]`: what the services refused, and why. */
 export function registerDlq(program: Command): void {
@@ -14,22 +14,15 @@ export function registerDlq(program: Command): void {
     .option('--service <name>', `only this service's: ${SERVICE_NAMES.join(', ')}`)
     .option('--payload', 'also print the start of each input (200 characters)')
     .action(async (opts: { follow?: boolean; json?: boolean; since?: string; service?: string; payload?: boolean }) => {
-      let sinceMs: number | undefined;
-      if (opts.since) {
-        const d = parseDuration(opts.since);
-        if (d === undefined) fail(`--since: '${opts.since}' is not a duration like 90s, 15m, 1h, 2d`, 2);
-        sinceMs = Date.now() - d;
-      } else if (!opts.follow) sinceMs = Date.now() - 3_600_000;
+      const sinceMs = sinceOption(opts.since, !!opts.follow);
       if (opts.service !== undefined && !(SERVICE_NAMES as readonly string[]).includes(opts.service)) {
         fail(`--service: unknown service '${opts.service}' (one of ${SERVICE_NAMES.join(', ')})`, 2);
       }
       const client = new X0Client({ name: 'x0-dlq' });
-      const abort = new AbortController();
-      process.once('SIGINT', () => abort.abort());
-      process.once('SIGTERM', () => abort.abort());
+      const signal = abortOnSignals();
       let shown = 0;
       try {
-        for await (const d of client.deadLetters({ sinceMs, follow: !!opts.follow, service: opts.service, signal: abort.signal })) {
+        for await (const d of client.deadLetters({ sinceMs, follow: !!opts.follow, service: opts.service, signal })) {
           shown++;
           if (opts.json) process.stdout.write(`${JSON.stringify(d)}\n`);
           else process.stdout.write(`${formatDeadLetter(d)}\n${opts.payload ? `    ${d.payload}\n` : ''}`);

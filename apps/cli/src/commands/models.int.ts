@@ -3,37 +3,18 @@
  * sources), against a real nats-server and model registry behind a gRPC trainer that answers
  * as the trainer service does (libs/trainer-service/src/trainer-service.ts).
  */
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
-import { ModelVersion, STREAMS, Statistics, TrainerServiceService, type GetModelRequest, type ListModelsRequest, type PromoteRequest, type RollbackRequest } from '@x0/contracts';
+import { ModelVersion, type GetModelRequest, type ListModelsRequest, type PromoteRequest, type RollbackRequest } from '@x0/contracts';
 import { FailedPreconditionError, NotFoundError } from '@x0/core';
 import type { ModelRegistry, ModelVersionView } from '@x0/model-registry';
-import { SERVICE_NAMES } from '@x0/service-kit';
+import { runX0, startStandInTrainer, type StandInTrainer } from './cli-testing';
 
 jest.setTimeout(60_000);
 
-const ROOT = path.resolve(__dirname, '../../../..');
-const MAIN = path.join(ROOT, 'apps/cli/src/main.ts');
-
-let nats: NatsServerProcess;
-let nc: NatsConnection;
+let t: StandInTrainer;
 let registry: ModelRegistry;
-let server: grpc.Server;
-let trainer: string;
 
-function x0(args: string[], natsUrl = nats.url): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: process.env['HOME'], NATS_URL: natsUrl, USER: 'tester' };
-  for (const s of SERVICE_NAMES) env[`X0_${s.toUpperCase()}_GRPC`] = trainer;
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env, timeout: 45_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const x0 = (args: string[], natsUrl = t.nats.url) => runX0(args, { natsUrl, grpcAddress: t.address });
 
 const view = (v: ModelVersionView) => ModelVersion.fromPartial({ model: v.model, version: v.version, aliases: v.aliases, createdMs: v.createdMs, sizeBytes: v.sizeBytes });
 
@@ -51,19 +32,7 @@ function unary<Req, Res>(fn: (req: Req) => Promise<Res>) {
 }
 
 beforeAll(async () => {
-  nats = await startNatsServer();
-  nc = await connect({ servers: nats.url });
-  await (await jetstreamManager(nc)).streams.add({ name: STREAMS.events.name, subjects: [...STREAMS.events.subjects] });
-  // (loaded as the CLI loads it: only where needed, it brings TensorFlow.js)
-  const { createModelRegistry } = await import('@x0/model-registry');
-  registry = await createModelRegistry({ nc });
-  const artifacts = { modelTopology: {}, weightSpecs: [], weightData: new Uint8Array(8).buffer, format: 'layers-model' };
-  for (const version of ['1', '2', '3']) await registry.register({ model: 'detector', version, artifacts, signature: { inputShape: [4] } });
-  await registry.register({ model: 'action-params', version: '1', artifacts, signature: { inputShape: [4] } });
-
-  server = new grpc.Server();
-  server.addService(TrainerServiceService, {
-    getStatistics: (_c: unknown, cb: grpc.sendUnaryData<Statistics>) => cb(null, Statistics.fromPartial({ service: 'trainer' })),
+  t = await startStandInTrainer({
     listModels: unary(async (req: ListModelsRequest) => {
       const names = req.model ? [req.model] : await registry.models();
       return { models: (await Promise.all(names.map((n) => registry.list(n)))).flat().map(view) };
@@ -83,15 +52,15 @@ beforeAll(async () => {
       return view(await registry.get(req.model, state.version));
     }),
   });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-  trainer = `127.0.0.1:${port}`;
+  // (loaded as the CLI loads it: only where needed, it brings TensorFlow.js)
+  const { createModelRegistry } = await import('@x0/model-registry');
+  registry = await createModelRegistry({ nc: t.nc });
+  const artifacts = { modelTopology: {}, weightSpecs: [], weightData: new Uint8Array(8).buffer, format: 'layers-model' };
+  for (const version of ['1', '2', '3']) await registry.register({ model: 'detector', version, artifacts, signature: { inputShape: [4] } });
+  await registry.register({ model: 'action-params', version: '1', artifacts, signature: { inputShape: [4] } });
 });
 
-afterAll(async () => {
-  server?.forceShutdown();
-  await nc?.drain();
-  await nats?.stop();
-});
+afterAll(() => t?.stop());
 
 describe('x0 models', () => {
   it('show - lists the alias history (time, alias, from → to, how, actor, reason; newest first), also in --json; without NATS it says why', async () => {

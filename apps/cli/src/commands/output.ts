@@ -12,6 +12,27 @@ export function parseDuration(text: string): number | undefined {
   return Number(m[1]) * unit;
 }
 
+/**
+ * The start of a feed from `--since` (a duration back from now; a malformed one exits 2); without
+ * it, an hour back, or only what comes next when following.
+ */
+export function sinceOption(since: string | undefined, follow: boolean): number | undefined {
+  if (since) {
+    const d = parseDuration(since);
+    if (d === undefined) fail(`--since: '${since}' is not a duration like 90s, 15m, 1h, 2d`, 2);
+    return Date.now() - d;
+  }
+  return follow ? undefined : Date.now() - 3_600_000;
+}
+
+/** An AbortSignal that Ctrl-C (SIGINT) or SIGTERM aborts: a followed feed ends, and the command closes its connection. */
+export function abortOnSignals(): AbortSignal {
+  const abort = new AbortController();
+  process.once('SIGINT', () => abort.abort());
+  process.once('SIGTERM', () => abort.abort());
+  return abort.signal;
+}
+
 /** Exits with a message on stderr (usage errors exit 2). */
 export function fail(message: string, code = 1): never {
   process.stderr.write(`x0: ${message}\n`);
