@@ -55,7 +55,7 @@ export function detectorTrainable(o: DetectorTrainableOptions): TrainableModel {
         maxMessages: ctx.maxReplayMessages,
         onProgress: (read, total) => ctx.progress('replay', read / Math.max(1, total)),
       });
-      const incidents = await replayIncidentSpans(ctx.bus, { sinceMs: ctx.sinceMs, nowMs: ctx.untilMs, ...o.incidents });
+      const incidents = await replayIncidentSpans(ctx.bus, { sinceMs: ctx.sinceMs, ...o.incidents });
       ctx.progress('replay', 1);
       const isHoldout = blockedHoldout(window.startMs, window.endMs, ctx.holdoutFraction);
       const inIncident = overlapsSpans(incidents, INCIDENT_MARGIN_MS);

@@ -7,7 +7,7 @@ const recovered = (component: string, incidentId: string, timeMs: number, ok = t
   Outcome.fromPartial({ meta: { id: `out-${timeMs}`, component, timeMs }, incident: { anomalyId: `an-last`, incidentId, component }, recovered: ok, verdict: ok ? Verdict.VERDICT_RECOVERED : Verdict.VERDICT_NOT_RECOVERED });
 
 describe('incidentSpansFromEvents', () => {
-  const o = { tailMs: 120_000, nowMs: 10_000_000 };
+  const o = { tailMs: 120_000 };
 
   it('announcements of one incident make one span, from its start to the latest announcement plus the tail', () => {
     const spans = incidentSpansFromEvents(
@@ -15,7 +15,7 @@ describe('incidentSpansFromEvents', () => {
       [],
       o,
     );
-    expect(spans).toEqual([{ component: 'db-1', incidentId: 'an_1', startMs: 100_000, endMs: 460_000, open: false }]);
+    expect(spans).toEqual([{ component: 'db-1', incidentId: 'an_1', startMs: 100_000, endMs: 460_000}]);
   });
 
   it('a re-announcement whose first one is older than the replay still starts at the incident start', () => {
@@ -33,14 +33,9 @@ describe('incidentSpansFromEvents', () => {
     expect(incidentSpansFromEvents([announce('an_1', 'db-1', 100_000)], [older], o)[0].endMs).toBe(220_000);
   });
 
-  it('maxIncidentMs - a span ends at most that long after its start; it is still open while announced', () => {
+  it('maxIncidentMs - a span ends at most that long after its start, however long it was announced', () => {
     const anomalies = [announce('an_1', 'db-1', 9_000_000), announce('an_2', 'db-1', 9_950_000, 'an_1', 9_000_000)];
-    expect(incidentSpansFromEvents(anomalies, [], { ...o, maxIncidentMs: 600_000 })).toEqual([{ component: 'db-1', incidentId: 'an_1', startMs: 9_000_000, endMs: 9_600_000, open: true }]);
-  });
-
-  it('open - announced within the tail of now and not recovered', () => {
-    const spans = incidentSpansFromEvents([announce('an_1', 'db-1', 9_950_000), announce('an_2', 'api', 1_000)], [], o);
-    expect(spans.map((s) => [s.component, s.open])).toEqual([['api', false], ['db-1', true]]);
+    expect(incidentSpansFromEvents(anomalies, [], { ...o, maxIncidentMs: 600_000 })).toEqual([{ component: 'db-1', incidentId: 'an_1', startMs: 9_000_000, endMs: 9_600_000 }]);
   });
 
   it('anomalies without a component or time are skipped; one without incident_id is its own incident', () => {
@@ -51,7 +46,7 @@ describe('incidentSpansFromEvents', () => {
 
 describe('overlapsSpans', () => {
   it('tests overlap per component, with the margin on both sides', () => {
-    const inIncident = overlapsSpans([{ component: 'db-1', incidentId: 'an_1', startMs: 100_000, endMs: 200_000, open: false }], 10_000);
+    const inIncident = overlapsSpans([{ component: 'db-1', incidentId: 'an_1', startMs: 100_000, endMs: 200_000 }], 10_000);
     expect([
       inIncident('db-1', 0, 89_999),
       inIncident('db-1', 0, 90_000),

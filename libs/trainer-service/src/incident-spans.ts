@@ -18,8 +18,6 @@ export type IncidentTiming = Pick<IncidentSpanOptions, 'tailMs' | 'maxIncidentMs
 export interface IncidentSpan extends Span {
   component: string;
   incidentId: string;
-  /** Whether it may still be open at `nowMs`: re-announced within the tail and not recovered since. */
-  open: boolean;
 }
 
 /** Options of {@link incidentSpansFromEvents}. */
@@ -30,8 +28,6 @@ export interface IncidentSpanOptions {
    * incident not announced for that long has closed.
    */
   tailMs: number;
-  /** Now, for `open`. */
-  nowMs: number;
   /** An incident counts as one for this long from its start, ms (default: for as long as it lasts); see IncidentWindowsOptions.maxIncidentMs. */
   maxIncidentMs?: number;
 }
@@ -77,7 +73,7 @@ export function incidentSpansFromEvents(
     const recoveredMs = recovered.get(incidentId);
     const lastsMs = recoveredMs !== undefined ? Math.min(recoveredMs, i.lastMs + o.tailMs) : i.lastMs + o.tailMs;
     const endMs = Math.min(lastsMs, i.startMs + (o.maxIncidentMs ?? Infinity));
-    spans.push({ component: i.component, incidentId, startMs: i.startMs, endMs, open: recoveredMs === undefined && lastsMs >= o.nowMs });
+    spans.push({ component: i.component, incidentId, startMs: i.startMs, endMs });
   }
   return spans.sort((a, b) => a.startMs - b.startMs);
 }

@@ -126,7 +126,7 @@ export class PerformanceMonitor {
     // What the live statuses said before this start is in the stored events: a restart does not take an incident's samples for drift.
     const nowMs = this.clock();
     const keepMs = this.incidentsKeepMs();
-    this.incidents.remember(await replayIncidentSpans(this.o.bus, { sinceMs: nowMs - keepMs, nowMs, ...this.o.settings.incidents }));
+    this.incidents.remember(await replayIncidentSpans(this.o.bus, { sinceMs: nowMs - keepMs, ...this.o.settings.incidents }));
     this.sub = this.o.bus.nc.subscribe('x0.inference.>', {
       callback: (err, msg) => {
         if (err) return;
@@ -234,7 +234,7 @@ export class PerformanceMonitor {
       return;
     }
     // Reference = the champion's training window, when X0_METRICS still holds it, without its incidents (the job trained without them).
-    const incidents = await replayIncidentSpans(this.o.bus, { sinceMs: win.startMs, nowMs: this.clock(), ...this.o.settings.incidents });
+    const incidents = await replayIncidentSpans(this.o.bus, { sinceMs: win.startMs, ...this.o.settings.incidents });
     const inIncident = overlapsSpans(incidents, INCIDENT_MARGIN_MS);
     const { rows: reference, lastSeq } = await replayTrainingRows(this.o.bus, win, (component, tMs) => inIncident(component, tMs, tMs));
     this.drift.reset(reference, carried);
