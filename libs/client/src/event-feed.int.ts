@@ -56,4 +56,15 @@ describe('eventFeed without follow (x0 events --since, x0 audit, x0 pending)', (
     expect(await readAll(eventFeed(bus, { sinceMs: Date.now() + 1000, follow: false }))).toEqual([]);
     expect(await consumers()).toEqual(before); // the probe leaves no consumer behind
   });
+
+  it('follow - ends when its signal aborts, also when it aborted while the feed was still connecting (Ctrl-C right after start)', async () => {
+    const early = new AbortController();
+    const feed = eventFeed(bus, { follow: true, signal: early.signal });
+    early.abort(); // before the first next(): the feed has not even asked for its consumer
+    expect(await readAll(feed)).toEqual([]);
+    const later = new AbortController();
+    const running = readAll(eventFeed(bus, { follow: true, signal: later.signal }));
+    setTimeout(() => later.abort(), 200);
+    expect(await running).toEqual([]);
+  });
 });

@@ -75,16 +75,21 @@ export async function* storedMessages(
   // Caught up means: after the last stored message that matches. With none (a component without
   // events in the window, a window with none yet) no message ever says so (pending 0), and the
   // feed waited for the next one — forever on a quiet system (`x0 audit --component c` hung).
-  if (!follow && !(await anyStored(bus, stream, filter, start))) return;
+  const signal = options.signal;
+  if (signal?.aborted || (!follow && !(await anyStored(bus, stream, filter, start)))) return;
   const consumer = await bus.js.consumers.get(stream, { filter_subjects: filter, ...start });
   const messages = await consumer.consume();
-  options.signal?.addEventListener('abort', () => void messages.close());
+  // (an abort while connecting has already fired: checked once the listener is in place)
+  const stop = () => void messages.close();
+  signal?.addEventListener('abort', stop, { once: true });
   try {
+    if (signal?.aborted) return;
     for await (const m of messages) {
       yield m;
       if (!follow && m.info.pending === 0) break;
     }
   } finally {
+    signal?.removeEventListener('abort', stop);
     await messages.close().catch(() => undefined);
   }
 }
