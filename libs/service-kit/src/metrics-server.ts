@@ -3,10 +3,13 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { UnavailableError } from '@x0/core';
 
+/** Whether the service is ready, and if not, why (when known). */
+export type Readiness = { ready: true } | { ready: false; reason?: string };
+
 /**
  * HTTP endpoint for Prometheus (`GET /metrics`) plus `/healthz` (process up) and `/readyz`
- * (serving), for probes that do not speak gRPC. `ready` returns true when ready, false or the
- * reason when not: /readyz answers 200 `ready` or 503 `not ready[: <reason>]`.
+ * (serving), for probes that do not speak gRPC. /readyz answers 200 `ready` when `ready()`
+ * says so, else 503 `not ready[: <reason>]`.
  */
 export class MetricsServer {
   private server?: http.Server;
@@ -14,7 +17,7 @@ export class MetricsServer {
 
   constructor(
     private readonly registry: Registry,
-    private readonly ready: () => boolean | string,
+    private readonly ready: () => Readiness,
   ) {}
 
   async start(host: string, port: number): Promise<number> {
@@ -34,8 +37,8 @@ export class MetricsServer {
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       } else if (url === '/readyz') {
         const r = this.ready();
-        const body = r === true ? 'ready\n' : typeof r === 'string' && r !== '' ? `not ready: ${r}\n` : 'not ready\n';
-        res.writeHead(r === true ? 200 : 503, { 'content-type': 'text/plain' }).end(body);
+        const body = r.ready ? 'ready\n' : r.reason ? `not ready: ${r.reason}\n` : 'not ready\n';
+        res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(body);
       } else {
         res.writeHead(404).end();
       }

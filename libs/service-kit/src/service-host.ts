@@ -5,7 +5,7 @@ import { connectBus, provisionStreams, type Bus } from '@x0/bus';
 import { baseConfigShape, ConfigError, loadConfig, type BaseConfig, type ServiceName } from './config';
 import { GrpcServer, unaryService, type UnaryHandlers } from './grpc-server';
 import { createLogger, type Logger } from './logger';
-import { MetricsServer } from './metrics-server';
+import { MetricsServer, type Readiness } from './metrics-server';
 import { ServiceStats } from './service-stats';
 
 /** What a service's factory gets: validated config and the shared infrastructure. */
@@ -107,10 +107,10 @@ export async function runService<S extends z.ZodRawShape>(module: ServiceModule<
     runtime = await module.create(ctx);
     // Ready while serving and connected to NATS; a lost connection makes the service
     // not ready (/readyz 503, health NOT_SERVING) until the client has reconnected.
-    const readiness = (): boolean | string => {
-      if (!serving) return false;
+    const readiness = (): Readiness => {
+      if (!serving) return { ready: false };
       const since = bus.disconnectedSince();
-      return since === undefined ? true : `NATS disconnected since ${new Date(since).toISOString()}`;
+      return since === undefined ? { ready: true } : { ready: false, reason: `NATS disconnected since ${new Date(since).toISOString()}` };
     };
     metrics = new MetricsServer(stats.registry, readiness);
     const grpcPort = await server.start();
