@@ -2,7 +2,7 @@ import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerMessages, t
 import { nanos } from '@nats-io/transport-node';
 import { InvalidArgumentError, errorMessage } from '@x0/core';
 import type { Bus, BusLogger } from './connection';
-import { deadLetterFor, type DeadLetterKind } from './dead-letter';
+import { deadLetterFor, deadLetterMaxBytes, type DeadLetterKind } from './dead-letter';
 import { publishAll, publishMessage, type OutboundMessage } from './publisher';
 import { partitionOf } from './partition';
 
@@ -319,7 +319,7 @@ export class ConsumerLoop<T> {
    * max_payload: a payload that would not is truncated, and its reason says so.
    */
   private async publishDeadLetter(m: JsMsg, why: DeadLetterWhy): Promise<boolean> {
-    const maxBytes = this.o.bus.nc.info?.max_payload ?? this.o.maxPayloadBytes;
+    const maxBytes = deadLetterMaxBytes(this.o.bus.nc.info?.max_payload);
     const letter = deadLetterFor(this.o.service, m, why, { maxBytes });
     const { kind } = why;
     const { reason } = letter;

@@ -26,6 +26,18 @@ export interface DeadLetterMessage extends OutboundMessage {
   reason: string;
 }
 
+/** The server's max_payload when it does not say (nats-server's default: 1 MiB). */
+export const NATS_DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+/**
+ * Largest dead letter to publish: the server's max_payload as it announced it, or the NATS
+ * default while the client does not know it (nats.js has no server info while it reconnects).
+ * Never a consumer's input limit: that says nothing about what the server accepts.
+ */
+export function deadLetterMaxBytes(serverMaxPayload: number | undefined): number {
+  return serverMaxPayload ?? NATS_DEFAULT_MAX_PAYLOAD;
+}
+
 /** Room left for what the client library adds to the headers on publish. */
 const HEADER_MARGIN = 64;
 
