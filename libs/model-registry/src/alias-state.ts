@@ -22,14 +22,17 @@ export interface AliasMove {
 }
 
 /**
- * The actor and reason of a move: `actor` when given (not ''), else split from a reason of the form
- * 'by <actor>: <why>' (or 'by <actor>') — how the trainer's Promote/Rollback RPCs pass them.
+ * The actor and reason of a history entry: as stored when the entry has an `actor` (every entry
+ * the registry writes has one, '' when nobody was named). Entries written before the actor was
+ * kept (`actor` absent) folded it into the reason as 'by <actor>: <why>' (the trainer's
+ * Promote/Rollback RPCs did): only that exact form — one word, ': ', a non-empty why — is split,
+ * so a reason such as 'by design' or 'by hand' stays the reason.
  */
-export function whoAndWhy(options: { reason?: string; actor?: string }): { reason: string; actor: string } {
-  const reason = options.reason ?? '';
-  if (options.actor) return { reason, actor: options.actor };
-  const m = /^by ([^\s:]+)(?:: ([\s\S]*))?$/.exec(reason);
-  return m ? { actor: m[1], reason: m[2] ?? '' } : { reason, actor: '' };
+export function whoAndWhy(entry: { reason?: string; actor?: string }): { reason: string; actor: string } {
+  const reason = entry.reason ?? '';
+  if (entry.actor !== undefined) return { reason, actor: entry.actor };
+  const m = /^by ([^\s:]+): (\S[\s\S]*)$/.exec(reason);
+  return m ? { actor: m[1], reason: m[2] } : { reason, actor: '' };
 }
 
 /**

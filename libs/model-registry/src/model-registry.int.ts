@@ -205,29 +205,28 @@ describe('ModelRegistry', () => {
     events.forEach(({ msgId, event }) => expect(event.meta!.id).toBe(msgId));
   });
 
-  it('audit - the event of an alias move and history carry how, why and who (an actor folded into the reason as "by <actor>: …" is split); readAliasHistory lists them newest first', async () => {
+  it('audit - the event of an alias move and history carry how, why and who (the actor as given, the reason never split: "by design" stays the reason); readAliasHistory lists them newest first', async () => {
     for (const v of ['1', '2', '3']) await registry.register({ model: 'reg-audit', version: v, artifacts: tinyModel(11), signature });
     const seq = await lastSeq();
     await registry.promote('reg-audit', '2', 'champion', { reason: 'shadow evaluation: beats 1' });
     await registry.promote('reg-audit', '3', 'champion', { reason: 'looks better', actor: 'bob' });
-    await registry.rollback('reg-audit', 'champion', { reason: 'by alice: accuracy low on 3' });
-    await registry.promote('reg-audit', '1', 'challenger', { reason: 'by carol' });
+    await registry.rollback('reg-audit', 'champion', { reason: 'accuracy low on 3', actor: 'Alice Smith' });
+    await registry.promote('reg-audit', '1', 'challenger', { reason: 'by design' });
     const events = await eventsAfter(seq);
     expect(events.map(({ event: e }) => [e.alias, e.previousVersion, e.version, e.change, e.actor, e.reason])).toEqual([
       ['champion', '', '2', 'promote', '', 'shadow evaluation: beats 1'],
       ['champion', '2', '3', 'promote', 'bob', 'looks better'],
-      ['champion', '3', '2', 'rollback', 'alice', 'accuracy low on 3'],
-      ['challenger', '', '1', 'promote', 'carol', ''],
+      ['champion', '3', '2', 'rollback', 'Alice Smith', 'accuracy low on 3'],
+      ['challenger', '', '1', 'promote', '', 'by design'],
     ]);
-    // The history keeps the reason as given (readers of it, such as the trainer's tests, see it unchanged).
     expect((await registry.alias('reg-audit', 'champion'))!.history.slice(-2).map((h) => [h.actor, h.reason])).toEqual([
       ['bob', 'looks better'],
-      ['', 'by alice: accuracy low on 3'],
+      ['Alice Smith', 'accuracy low on 3'],
     ]);
     const rows = await readAliasHistory(nc, 'reg-audit', { limit: 3 });
     expect(rows.map((r) => [r.alias, r.type, r.previousVersion, r.version, r.actor, r.reason])).toEqual([
-      ['challenger', 'promote', '', '1', 'carol', ''],
-      ['champion', 'rollback', '3', '2', 'alice', 'accuracy low on 3'],
+      ['challenger', 'promote', '', '1', '', 'by design'],
+      ['champion', 'rollback', '3', '2', 'Alice Smith', 'accuracy low on 3'],
       ['champion', 'promote', '2', '3', 'bob', 'looks better'],
     ]);
     expect(rows[0].timeMs).toBeGreaterThan(rows[1].timeMs);

@@ -36,9 +36,9 @@ export interface AliasMoveOptions {
   /** Why, kept in the alias history (e.g. the shadow evaluation's reason). */
   reason?: string;
   /**
-   * Who (an operator's name), kept in the alias history and the event. Without it, the event, the
-   * watchers' AliasChange and readAliasHistory split a reason of the form 'by <actor>: <why>' (how
-   * the trainer's Promote/Rollback RPCs pass it); the history keeps the reason as given.
+   * Who (an operator's name, any text), kept as given in the alias history, the event, the
+   * watchers' AliasChange and readAliasHistory; '' (the default) when nobody is named. The reason
+   * is never parsed for an actor (only history entries written before the actor was kept are).
    */
   actor?: string;
   parentEventId?: string;

@@ -84,12 +84,12 @@ describe('trainer service - registry, shadow promotion and adapters (margin 5 %)
     expect(promoted.aliases).toEqual(['champion']);
     expect((await t.call('getModel', { model: 'action-params', ref: 'champion' })).version).toBe('1.1-test');
     await waitFor('x0 stats to show the promoted champion', async () => (await served('action-params')) === '1.1-test', 10_000);
-    const back = await t.call('rollback', { model: 'action-params', alias: '', reason: 'worse', actor: 'bob' });
+    const back = await t.call('rollback', { model: 'action-params', alias: '', reason: 'worse', actor: 'Bob Smith' });
     expect(back.version).toBe('1');
     await waitFor('x0 stats to show the champion rolled back to', async () => (await served('action-params')) === '1', 10_000);
     expect(await served('detector')).toBe('1');
-    const history = (await t.registry.alias('action-params', 'champion'))!.history.map((h) => `${h.type} ${h.version}: ${h.reason}`);
-    expect(history).toEqual(['promote 1: shipped model, registered on first start', 'promote 1.1-test: by alice: hand-tuned', 'rollback 1: by bob: worse']);
+    const history = (await t.registry.alias('action-params', 'champion'))!.history.map((h) => `${h.type} ${h.version}: [${h.actor}] ${h.reason}`);
+    expect(history).toEqual(['promote 1: [] shipped model, registered on first start', 'promote 1.1-test: [alice] hand-tuned', 'rollback 1: [Bob Smith] worse']);
 
     await expect(t.call('getModel', { model: 'detector', ref: 'nope' })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
     await expect(t.call('promote', { model: 'detector', version: '', alias: '', reason: '', actor: '' })).rejects.toMatchObject({

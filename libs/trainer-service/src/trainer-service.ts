@@ -111,13 +111,11 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
         getModel: async (req) => toModelVersion(await registry.get(req.model, req.ref || 'champion')),
         promote: async (req) => {
           if (!req.version) throw new InvalidArgumentError('version', 'must not be empty');
-          const reason = [req.actor && `by ${req.actor}`, req.reason].filter(Boolean).join(': ') || 'manual promotion';
-          await registry.promote(req.model, req.version, req.alias || 'champion', { reason });
+          await registry.promote(req.model, req.version, req.alias || 'champion', { reason: req.reason || 'manual promotion', actor: req.actor });
           return toModelVersion(await registry.get(req.model, req.version));
         },
         rollback: async (req) => {
-          const reason = [req.actor && `by ${req.actor}`, req.reason].filter(Boolean).join(': ') || 'manual rollback';
-          const state = await registry.rollback(req.model, req.alias || 'champion', { reason });
+          const state = await registry.rollback(req.model, req.alias || 'champion', { reason: req.reason || 'manual rollback', actor: req.actor });
           return toModelVersion(await registry.get(req.model, state.version));
         },
         train: (req) =>

@@ -42,13 +42,11 @@ beforeAll(async () => {
       throw new NotFoundError('monitored model', 'x');
     }),
     promote: unary(async (req: PromoteRequest) => {
-      const reason = [req.actor && `by ${req.actor}`, req.reason].filter(Boolean).join(': ') || 'manual promotion';
-      await registry.promote(req.model, req.version, req.alias || 'champion', { reason });
+      await registry.promote(req.model, req.version, req.alias || 'champion', { reason: req.reason || 'manual promotion', actor: req.actor });
       return view(await registry.get(req.model, req.version));
     }),
     rollback: unary(async (req: RollbackRequest) => {
-      const reason = [req.actor && `by ${req.actor}`, req.reason].filter(Boolean).join(': ') || 'manual rollback';
-      const state = await registry.rollback(req.model, req.alias || 'champion', { reason });
+      const state = await registry.rollback(req.model, req.alias || 'champion', { reason: req.reason || 'manual rollback', actor: req.actor });
       return view(await registry.get(req.model, state.version));
     }),
   });
@@ -65,7 +63,7 @@ afterAll(() => t?.stop());
 describe('x0 models', () => {
   it('show - lists the alias history (time, alias, from → to, how, actor, reason; newest first), also in --json; without NATS it says why', async () => {
     await registry.promote('detector', '2', 'champion', { reason: 'shadow evaluation: beats 1' });
-    await registry.promote('detector', '3', 'champion', { reason: 'by bob: looks better' });
+    await registry.promote('detector', '3', 'champion', { reason: 'looks better', actor: 'bob' });
     expect(await x0(['models', 'rollback', 'detector', '--reason', 'accuracy low on 3', '--actor', 'alice'])).toEqual({ code: 0, stdout: 'detector champion 3 → 2 (rolled back)\n', stderr: '' });
 
     const text = await x0(['models', 'show', 'detector']);
