@@ -1,3 +1,4 @@
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { kvEntries } from '@x0/bus';
@@ -34,7 +35,9 @@ export function aliasHistoryRows(states: readonly AliasState[], limit = 20): Ali
 /**
  * The alias history of `model` (every alias), newest first, at most `limit`, read from the
  * registry's KV bucket (default 'x0_models') without creating it: [] when the bucket or the
- * model's aliases do not exist. For readers that have a connection but no registry (the CLI).
+ * model's aliases do not exist. Any other failure (JetStream not enabled or not answering, no
+ * permission, a closed connection) is thrown, so the reader can say the history is not available.
+ * For readers that have a connection but no registry (the CLI).
  */
 export async function readAliasHistory(nc: NatsConnection, model: string, options: { kvBucket?: string; limit?: number } = {}): Promise<AliasHistoryRow[]> {
   checkName('model', model);
@@ -42,10 +45,16 @@ export async function readAliasHistory(nc: NatsConnection, model: string, option
   try {
     kv = await new Kvm(nc).open(options.kvBucket ?? 'x0_models');
     await kv.status();
-  } catch {
-    return [];
+  } catch (err) {
+    if (isStreamNotFound(err)) return [];
+    throw err;
   }
   const states: AliasState[] = [];
   for (const entry of await kvEntries(kv, `a.${model}.*`)) if (entry.operation === 'PUT') states.push(parseAliasState(entry));
   return aliasHistoryRows(states, options.limit);
+}
+
+/** The bucket's stream does not exist (JetStream API error 10059). */
+function isStreamNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
 }

@@ -234,6 +234,12 @@ describe('ModelRegistry', () => {
     expect(await readAliasHistory(nc, 'reg-audit', { kvBucket: 'no_such_bucket' })).toEqual([]);
   });
 
+  it('audit - readAliasHistory throws when it cannot read the bucket (here: a closed connection) instead of reporting no history', async () => {
+    const closed = await connect({ servers: server.url });
+    await closed.close();
+    await expect(readAliasHistory(closed, 'reg-audit')).rejects.toThrow();
+  });
+
   it('watch - delivers the current holder, then every move in order, until stopped', async () => {
     for (const v of ['v1', 'v2']) await registry.register({ model: 'reg-watch', version: v, artifacts: tinyModel(10), signature });
     await registry.promote('reg-watch', 'v1');
