@@ -318,6 +318,46 @@ describe('consumer loop - dead letters near the server\'s max_payload', () => {
     await loop.stop();
   });
 
+  it('a handler error too long for any letter is cut (and the input headers dropped), so the input is dead-lettered, not nak\'ed for ever', async () => {
+    const { lines, logger } = recordingLogger();
+    const huge = 'e'.repeat(2 * MiB);
+    const loop = new ConsumerLoop({
+      bus,
+      service: 'longerr',
+      stream: STREAMS.events.name,
+      filterSubject: 'x0.events.diagnosis.longerr',
+      maxDeliver: 1,
+      logger,
+      decode: (data) => Buffer.from(data).toString(),
+      handleBatch: () => {
+        throw new Error(huge);
+      },
+    });
+    await loop.start();
+    await publishMessage(bus.js, { subject: 'x0.events.diagnosis.longerr', data: enc('x'), id: 'longerr-1', headers: { 'X0-Trace': 't-1' } });
+
+    const dlq = await waitFor(async () => {
+      const m = await streamMessages(bus, STREAMS.dlq.name, 'x0.dlq.longerr');
+      return m.length > 0 ? m : undefined;
+    });
+    expect(dlq).toHaveLength(1);
+    const letter = DEAD_LETTER_CODEC.decode(dlq[0].data);
+    expect(letter.reason).toBe(
+      `failed 1 times: ${'e'.repeat(4096 - 'failed 1 times: '.length)}… (reason cut from ${'failed 1 times: '.length + huge.length} to 4096 characters; ` +
+        `input headers dropped; payload truncated from 1 to 0 bytes to fit the server's max_payload of ${MiB} bytes)`,
+    );
+    expect(letter.headers).toEqual({});
+    expect(letter.payload.length).toBe(0);
+    expect(letter).toMatchObject({ kind: 'failed', subject: 'x0.events.diagnosis.longerr', deliveries: 1 });
+    const info = await waitFor(async () => {
+      const i = await bus.jsm.consumers.info(STREAMS.events.name, 'longerr');
+      return i.num_ack_pending === 0 && i.num_pending === 0 ? i : undefined;
+    });
+    expect(info.num_redelivered).toBe(0);
+    expect(lines.filter((l) => l.msg === 'cannot write dead letter; input kept for redelivery')).toEqual([]);
+    await loop.stop();
+  });
+
   it('"dead-lettered input" is logged only once the letter is stored; an unwritten letter is retried', async () => {
     await bus.jsm.streams.delete(STREAMS.dlq.name);
     const { lines, logger } = recordingLogger();
@@ -344,6 +384,55 @@ describe('consumer loop - dead letters near the server\'s max_payload', () => {
     });
     expect(DEAD_LETTER_CODEC.decode(dlq[0].data).reason).toBe("'payload' is not a plan");
     await waitFor(() => (lines.some((l) => l.msg === 'dead-lettered input') ? true : undefined));
+    await loop.stop();
+  });
+});
+
+describe('consumer loop - a dead letter that cannot fit a tiny max_payload', () => {
+  let server: NatsServerProcess;
+  let bus: Bus;
+
+  beforeAll(async () => {
+    server = await startNatsServer({ maxPayload: 4096 });
+    bus = await connectBus({ url: server.url, name: 'test-tiny-payload' });
+    await provisionStreams(bus.jsm);
+  });
+
+  afterAll(async () => {
+    await bus.drain();
+    await server.stop();
+  });
+
+  it('the input is terminated and the error logged with the reason, not nak\'ed for ever', async () => {
+    expect(bus.nc.info?.max_payload).toBe(4096);
+    const lines: Array<{ level: string; msg: string; obj: Record<string, unknown> }> = [];
+    const at = (level: string) => (obj: object, msg = '') => void lines.push({ level, msg, obj: obj as Record<string, unknown> });
+    const loop = new ConsumerLoop({
+      bus,
+      service: 'tiny',
+      stream: STREAMS.events.name,
+      filterSubject: 'x0.events.diagnosis.tiny',
+      maxDeliver: 1,
+      logger: { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') },
+      decode: (data) => Buffer.from(data).toString(),
+      handleBatch: () => {
+        throw new Error('z'.repeat(10_000));
+      },
+    });
+    await loop.start();
+    await publishMessage(bus.js, { subject: 'x0.events.diagnosis.tiny', data: enc('x'), id: 'tiny-1' });
+
+    const logged = await waitFor(() => lines.find((l) => l.msg === "dead letter cannot fit the server's max_payload; input terminated without one"));
+    expect(logged.level).toBe('error');
+    expect(logged.obj).toMatchObject({ subject: 'x0.events.diagnosis.tiny', kind: 'failed', maxBytes: 4096 });
+    expect(String(logged.obj['reason'])).toMatch(/^failed 1 times: z{4080}… \(reason cut from 10016 to 4096 characters; input headers dropped; /);
+    const info = await waitFor(async () => {
+      const i = await bus.jsm.consumers.info(STREAMS.events.name, 'tiny');
+      return i.num_ack_pending === 0 && i.num_pending === 0 ? i : undefined;
+    });
+    expect(info.num_redelivered).toBe(0);
+    expect(lines.filter((l) => l.msg === 'cannot write dead letter; input kept for redelivery')).toEqual([]);
+    expect(await streamMessages(bus, STREAMS.dlq.name, 'x0.dlq.tiny')).toEqual([]);
     await loop.stop();
   });
 });

@@ -315,14 +315,23 @@ export class ConsumerLoop<T> {
   }
 
   /**
-   * Writes the dead letter and logs it once it is stored. The letter always fits the server's
-   * max_payload: a payload that would not is truncated, and its reason says so.
+   * Writes the dead letter and logs it once it is stored. The letter fits the server's
+   * max_payload: a payload that would not is truncated (then a long reason cut, the input's
+   * headers dropped), and its reason says so. A letter that cannot fit at all is not written:
+   * the error is logged with its reason, and true returned so the input is terminated, not
+   * redelivered for ever.
    */
   private async publishDeadLetter(m: JsMsg, why: DeadLetterWhy): Promise<boolean> {
     const maxBytes = deadLetterMaxBytes(this.o.bus.nc.info?.max_payload);
     const letter = deadLetterFor(this.o.service, m, why, { maxBytes });
     const { kind } = why;
     const { reason } = letter;
+    if (!letter.fits) {
+      // The server would refuse it on every delivery: terminate the input, the log keeps the reason.
+      this.o.logger?.error({ subject: m.subject, seq: m.info.streamSequence, reason, kind, maxBytes }, "dead letter cannot fit the server's max_payload; input terminated without one");
+      this.observer.failed(new Error(`dead letter of ${m.subject} #${m.info.streamSequence} larger than max_payload ${maxBytes}`));
+      return true;
+    }
     try {
       await publishMessage(this.o.bus.js, { subject: letter.subject, data: letter.data, id: letter.id, headers: letter.headers });
     } catch (err) {

@@ -24,7 +24,16 @@ export interface DeadLetterOptions {
 /** A dead letter to publish, with the reason it states (the given one, plus a truncation note if any). */
 export interface DeadLetterMessage extends OutboundMessage {
   reason: string;
+  /**
+   * False when even the letter without payload, with its reason cut to {@link MAX_CUT_REASON_CHARS}
+   * characters and without the input's headers, is larger than `maxBytes`: the server will
+   * refuse it, so it must not be published (or retried).
+   */
+  fits: boolean;
 }
+
+/** A reason that leaves no room for any payload is cut to this many characters. */
+export const MAX_CUT_REASON_CHARS = 4096;
 
 /** The server's max_payload when it does not say (nats-server's default: 1 MiB). */
 export const NATS_DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -45,7 +54,9 @@ const HEADER_MARGIN = 64;
  * Builds the dead-letter message for an input a service could not process: the original
  * payload and headers, the subject, the stream sequence, the delivery count, the reason and its kind.
  * Its id derives from (service, stream, sequence, reason) so a retried dead-lettering is
- * de-duplicated. With `maxBytes`, the letter always fits: a payload that would not is truncated.
+ * de-duplicated. With `maxBytes`, a payload that would not fit is truncated; if the letter is still
+ * too large without any payload, its reason is cut and the input's headers dropped; if even that
+ * does not fit (a tiny max_payload), `fits` is false.
  */
 export function deadLetterFor(service: string, msg: JsMsg, why: { reason: string; kind: DeadLetterKind }, options: DeadLetterOptions = {}): DeadLetterMessage {
   const { reason, kind } = why;
@@ -56,7 +67,7 @@ export function deadLetterFor(service: string, msg: JsMsg, why: { reason: string
   const last = tokens[tokens.length - 1];
   const id = deriveId('dlq', service, msg.info.stream, msg.info.streamSequence, reason);
   const original = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
-  const build = (payload: Buffer, why: string): DeadLetterMessage => ({
+  const build = (payload: Buffer, why: string, withHeaders = true): DeadLetterMessage => ({
     subject: dlqSubject(service),
     data: DEAD_LETTER_CODEC.encode({
       meta: { id, parentId: headers['Nats-Msg-Id'] ?? '', component: isSubjectToken(last) ? last : '', timeMs: now, source: service },
@@ -64,7 +75,7 @@ export function deadLetterFor(service: string, msg: JsMsg, why: { reason: string
       subject: msg.subject,
       reason: why,
       payload,
-      headers,
+      headers: withHeaders ? headers : {},
       streamSeq: msg.info.streamSequence,
       deliveries: msg.info.deliveryCount,
       kind,
@@ -72,6 +83,7 @@ export function deadLetterFor(service: string, msg: JsMsg, why: { reason: string
     id,
     headers: { 'X0-Reason': why.slice(0, 512).replace(/[\r\n]+/g, ' ') },
     reason: why,
+    fits: true,
   });
 
   let letter = build(original, reason);
@@ -87,7 +99,12 @@ export function deadLetterFor(service: string, msg: JsMsg, why: { reason: string
     if (excess <= 0 || keep === 0) break;
     keep = Math.max(0, keep - excess);
   }
-  return letter;
+  if (wireSize(letter) <= maxBytes) return letter;
+  // Even without payload the rest (a long reason — a handler's error message is unbounded —
+  // and the input's headers) is too large: cut the reason and drop the headers, saying so.
+  const cut = reason.length > MAX_CUT_REASON_CHARS ? `${reason.slice(0, MAX_CUT_REASON_CHARS)}… (reason cut from ${reason.length} to ${MAX_CUT_REASON_CHARS} characters; ` : `${reason} (`;
+  letter = build(original.subarray(0, 0), `${cut}input headers dropped; payload truncated from ${total} to 0 bytes to fit the server's max_payload of ${maxBytes} bytes)`, false);
+  return wireSize(letter) <= maxBytes ? letter : { ...letter, fits: false };
 }
 
 /** Bytes a published message counts against max_payload: data plus encoded headers (with Nats-Msg-Id). */
