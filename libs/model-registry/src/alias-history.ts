@@ -1,8 +1,7 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { kvEntries } from '@x0/bus';
-import { parseAliasState, whoAndWhy } from './alias-state';
+import { readAliasStates, whoAndWhy } from './alias-state';
 import { checkName } from './names';
 import type { AliasState } from './types';
 
@@ -19,21 +18,24 @@ export interface AliasHistoryRow {
   reason: string;
 }
 
-/** The moves of every alias in `states`, newest first, at most `limit`. */
-export function aliasHistoryRows(states: readonly AliasState[], limit = 20): AliasHistoryRow[] {
+/**
+ * The moves of every alias in `states`, newest first, at most `limit` (default: all). Moves at the
+ * same time (the clock's millisecond) are ordered by alias name, and within one alias newest first
+ * (its history is in move order). Across aliases nothing stored says which of two such moves came
+ * first: a history entry keeps no KV revision.
+ */
+export function aliasHistoryRows(states: readonly AliasState[], limit = Infinity): AliasHistoryRow[] {
   const rows = states.flatMap((s) =>
-    s.history.map((h) => ({ timeMs: h.timeMs, alias: s.alias, type: h.type, previousVersion: h.previousVersion, version: h.version, ...whoAndWhy(h) })),
+    s.history.map((h, i) => ({ i, row: { timeMs: h.timeMs, alias: s.alias, type: h.type, previousVersion: h.previousVersion, version: h.version, ...whoAndWhy(h) } })),
   );
-  // Stable sort on a copy of each alias's oldest-first history: equal times keep their order, reversed.
   return rows
-    .map((r, i) => ({ r, i }))
-    .sort((a, b) => b.r.timeMs - a.r.timeMs || b.i - a.i)
+    .sort((a, b) => b.row.timeMs - a.row.timeMs || a.row.alias.localeCompare(b.row.alias) || b.i - a.i)
     .slice(0, Math.max(0, limit))
-    .map(({ r }) => r);
+    .map(({ row }) => row);
 }
 
 /**
- * The alias history of `model` (every alias), newest first, at most `limit`, read from the
+ * The alias history of `model` (every alias), newest first, at most `limit` (default: all), read from the
  * registry's KV bucket (default 'x0_models') without creating it: [] when the bucket or the
  * model's aliases do not exist. Any other failure (JetStream not enabled or not answering, no
  * permission, a closed connection) is thrown, so the reader can say the history is not available.
@@ -49,9 +51,7 @@ export async function readAliasHistory(nc: NatsConnection, model: string, option
     if (isStreamNotFound(err)) return [];
     throw err;
   }
-  const states: AliasState[] = [];
-  for (const entry of await kvEntries(kv, `a.${model}.*`)) if (entry.operation === 'PUT') states.push(parseAliasState(entry));
-  return aliasHistoryRows(states, options.limit);
+  return aliasHistoryRows(await readAliasStates(kv, model), options.limit);
 }
 
 /** The bucket's stream does not exist (JetStream API error 10059). */

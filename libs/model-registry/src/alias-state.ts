@@ -1,4 +1,5 @@
-import type { KvEntry } from '@nats-io/kv';
+import type { KV, KvEntry } from '@nats-io/kv';
+import { kvEntries } from '@x0/bus';
 import { FailedPreconditionError } from '@x0/core';
 import type { AliasChange, AliasState } from './types';
 
@@ -9,6 +10,13 @@ export const HISTORY_LIMIT = 100;
 export function parseAliasState(entry: KvEntry): AliasState {
   const body = entry.json<Omit<AliasState, 'revision'>>();
   return { ...body, revision: entry.revision };
+}
+
+/** Every alias of `model` stored in `kv` (keys `a.<model>.*`; deleted ones left out), by alias name. */
+export async function readAliasStates(kv: KV, model: string): Promise<AliasState[]> {
+  const out: AliasState[] = [];
+  for (const entry of await kvEntries(kv, `a.${model}.*`)) if (entry.operation === 'PUT') out.push(parseAliasState(entry));
+  return out.sort((a, b) => a.alias.localeCompare(b.alias));
 }
 
 /** A promotion to move to. */

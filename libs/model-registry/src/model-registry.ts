@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MODELS_UPDATED_SUBJECT } from '@x0/contracts';
 import { isKvRevisionConflict, kvEntries } from '@x0/bus';
 import { FailedPreconditionError, InvalidArgumentError, newId, NotFoundError } from '@x0/core';
-import { moveAlias, parseAliasState, rollbackAlias } from './alias-state';
+import { moveAlias, parseAliasState, readAliasStates, rollbackAlias } from './alias-state';
 import { watchAlias, watchAliasedModels, type AliasedModelsWatch, type AliasWatch, type WatchAliasOptions } from './alias-watch';
 import { aliasChangedEvent, publishModelEvent, registeredEvent, type EventTarget } from './model-events';
 import { aliasKey, checkName, checkVersion, versionKey } from './names';
@@ -169,10 +169,7 @@ export class ModelRegistry {
 
   /** Every alias of `model`. */
   async aliases(model: string): Promise<AliasState[]> {
-    checkName('model', model);
-    const out: AliasState[] = [];
-    for (const entry of await kvEntries(this.kv, `a.${model}.*`)) if (isLive(entry)) out.push(parseAliasState(entry));
-    return out.sort((a, b) => a.alias.localeCompare(b.alias));
+    return readAliasStates(this.kv, checkName('model', model));
   }
 
   /**
