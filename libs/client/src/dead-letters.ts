@@ -1,3 +1,4 @@
+import { formatUtc } from '@x0/core';
 import type { Bus } from '@x0/bus';
 import { DEAD_LETTER_CODEC, STREAMS, subjectToken } from '@x0/contracts';
 import { storedMessages } from './event-feed';
@@ -76,6 +77,6 @@ function payloadText(bytes: Uint8Array): string {
 
 /** One line per letter: time, service, kind, subject, reason, size. */
 export function formatDeadLetter(d: DeadLetterRecord): string {
-  const when = d.time.slice(0, 19).replace('T', ' ');
-  return `${when}  ${d.service}  ${d.kind || '-'}  ${d.subject || '-'}  ${d.reason}  (${d.payload_bytes.toLocaleString('en-US')} B${d.deliveries > 1 ? `, ${d.deliveries} deliveries` : ''})`;
+  const oneLine = (s: string) => s.replace(/[\r\n]+/g, ' ');
+  return `${formatUtc(Date.parse(d.time))}  ${d.service}  ${d.kind || '-'}  ${oneLine(d.subject) || '-'}  ${oneLine(d.reason)}  (${d.payload_bytes.toLocaleString('en-US')} B${d.deliveries > 1 ? `, ${d.deliveries} deliveries` : ''})`;
 }

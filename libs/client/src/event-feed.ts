@@ -128,6 +128,11 @@ export function toRecord(m: Pick<JsMsg, 'subject' | 'data' | 'seq'>): EventRecor
   }
 }
 
+/** An alias move as x0 prints it: `detector champion 2 → 3` (`detector challenger → 3` for a new alias). */
+export function aliasMoved(model: string, alias: string, before: string | undefined, after: string): string {
+  return `${model} ${alias} ${before ? `${before} ` : ''}→ ${after}`;
+}
+
 /**
  * One line for a model event: `model detector registered 3`, or for an alias move
  * `model detector champion 3 → 2 (rollback by alice: accuracy low on 3)` (how, who and why as the
@@ -137,7 +142,7 @@ export function summarizeModelEvent(e: ModelEvent): string {
   if (e.type !== 'alias_changed') return `model ${e.model} ${e.type} ${e.version}${e.alias ? ` alias=${e.alias}` : ''}`;
   const how = [e.change, e.actor && `by ${e.actor}`].filter(Boolean).join(' ');
   const why = how && e.reason ? `${how}: ${e.reason}` : how || e.reason;
-  return `model ${e.model} ${e.alias} ${e.previousVersion ? `${e.previousVersion} ` : ''}→ ${e.version}${why ? ` (${why})` : ''}`;
+  return `model ${aliasMoved(e.model, e.alias, e.previousVersion, e.version)}${why ? ` (${why})` : ''}`;
 }
 
 function record(type: EventRecord['type'], meta: EventMeta | undefined, seq: number, summary: string, event: unknown): EventRecord {

@@ -10,3 +10,8 @@ export function formatSpan(ms: number): string {
   if (m < 24 * 60) return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
   return `${Math.floor(m / 1440)}d${Math.floor(m / 60) % 24}h`;
 }
+
+/** A time as x0 prints it to people, in UTC: `2026-11-27 07:11:54`; `-` for none (0 or less). */
+export function formatUtc(ms: number): string {
+  return ms > 0 ? new Date(ms).toISOString().slice(0, 19).replace('T', ' ') : '-';
+}

@@ -1,3 +1,4 @@
+import { formatUtc } from '@x0/core';
 import type { EventRecord } from '@x0/client';
 
 /** Everything the loop recorded about one incident, in time order. */
@@ -96,7 +97,7 @@ export function verdictOf(s: IncidentStory): string {
 export function formatStory(s: IncidentStory, options: { verbose?: boolean } = {}): string {
   // A re-announcement is one announcement of its incident (the id x0 events and x0 incidents name).
   const which = s.incidentId ? `incident ${s.incidentId}, announcement ${s.announcement || '?'} (${s.anomalyId})` : `incident ${s.anomalyId}`;
-  const head = `${which} on ${s.component}${s.kind ? ` (${s.kind})` : ''}, ${new Date(s.startMs).toISOString().replace('T', ' ').slice(0, 19)}: ${verdictOf(s)}`;
+  const head = `${which} on ${s.component}${s.kind ? ` (${s.kind})` : ''}, ${formatUtc(s.startMs)}: ${verdictOf(s)}`;
   const lines = [head];
   for (const e of s.events) {
     lines.push(`  ${e.time.slice(11, 23)}  ${e.type.padEnd(9)} ${e.summary}  [${e.id}]`);

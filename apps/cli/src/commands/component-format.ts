@@ -1,6 +1,5 @@
-import { formatSpan } from '@x0/core';
+import { formatSpan, formatUtc } from '@x0/core';
 import { incidentOfAnomaly, severityFromProto, type Anomaly, type ComponentHealth, type ComponentStatus, type MetricDeviation } from '@x0/contracts';
-import { utcTime } from './incident-format';
 import { table } from './output';
 
 /** The incident open on a component, as the monitor's live status and its anomalies tell it. */
@@ -68,7 +67,7 @@ export function topMetrics(metrics: readonly MetricDeviation[], n = 3): string[]
 
 /** A time with how long ago it was: `2026-11-27 19:30:01 UTC (2s ago)`; `never` when unset. */
 function timeAgo(ms: number, nowMs: number): string {
-  return ms > 0 ? `${utcTime(ms)} UTC (${formatSpan(nowMs - ms)} ago)` : 'never';
+  return ms > 0 ? `${formatUtc(ms)} UTC (${formatSpan(nowMs - ms)} ago)` : 'never';
 }
 
 /** A metric value: three significant digits for small ones, fewer decimals as they grow. */
@@ -83,7 +82,7 @@ function incidentLines(view: ComponentView, nowMs: number): string[] {
   if (!view.live) return [`incident     unknown: ${view.liveError ?? 'no live status'} (${lastAnomaly})`];
   const i = view.incident;
   if (!i) return [`incident     no open incident (${lastAnomaly})`];
-  const lines = [`incident     OPEN ${i.incidentId}${i.startMs > 0 ? `, started ${utcTime(i.startMs)} UTC, open ${formatSpan(nowMs - i.startMs)}` : ''}`];
+  const lines = [`incident     OPEN ${i.incidentId}${i.startMs > 0 ? `, started ${formatUtc(i.startMs)} UTC, open ${formatSpan(nowMs - i.startMs)}` : ''}`];
   const count = i.announcement > 0 ? `${i.announcement} announcement(s)` : 'announcements unknown';
   if (!i.latest) {
     lines.push(`             ${count}; latest ${i.latestAnomalyId}, which the monitor no longer lists (restarted since?); x0 events --type anomaly shows it`);
@@ -112,7 +111,7 @@ export function formatComponent(view: ComponentView, nowMs: number): string {
     `last sample  ${timeAgo(s.lastSampleMs, nowMs)}`,
     `last score   ${s.lastScore.toFixed(3)}, severity ${severityFromProto(s.lastSeverity)}`,
     ...incidentLines(view, nowMs),
-    ...(live ? [`live status  ${utcTime(live.timeMs)} UTC: score ${live.score.toFixed(3)}, severity ${severityFromProto(live.severity)}, ${live.phase || '-'}`] : []),
+    ...(live ? [`live status  ${formatUtc(live.timeMs)} UTC: score ${live.score.toFixed(3)}, severity ${severityFromProto(live.severity)}, ${live.phase || '-'}`] : []),
     '',
   ];
   if (s.metrics.length === 0) return [...lines, 'no metrics yet'].join('\n');

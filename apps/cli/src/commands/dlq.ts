@@ -1,3 +1,4 @@
+import { formatUtc } from '@x0/core';
 import type { Command } from 'commander';
 import { formatDeadLetter, X0Client } from '@x0/client';
 import { SERVICE_NAMES } from '@x0/service-kit';
@@ -30,6 +31,6 @@ export function registerDlq(program: Command): void {
       } finally {
         await client.close();
       }
-      if (shown === 0 && !opts.follow && !opts.json) process.stderr.write(`x0: no dead letters${opts.service ? ` of ${opts.service}` : ''} since ${new Date(sinceMs ?? 0).toISOString().slice(0, 19).replace('T', ' ')} UTC\n`);
+      if (shown === 0 && !opts.follow && !opts.json) process.stderr.write(`x0: no dead letters${opts.service ? ` of ${opts.service}` : ''} since ${formatUtc(sinceMs ?? 0)} UTC\n`);
     });
 }

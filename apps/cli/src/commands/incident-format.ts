@@ -1,11 +1,6 @@
 import { verdictText } from '@x0/client';
-import { formatSpan } from '@x0/core';
+import { formatSpan, formatUtc } from '@x0/core';
 import { incidentOfRecord, severityFromProto, type Incident } from '@x0/contracts';
-
-/** A time as the incident commands print it (UTC): `2026-11-27 07:11:54`; `-` when unset. */
-export function utcTime(ms: number): string {
-  return ms > 0 ? new Date(ms).toISOString().slice(0, 19).replace('T', ' ') : '-';
-}
 
 /** The outcome of an incident in the words outcome events use: `recovered in 12.3 s`, `not recovered`, `unknown`. */
 export function incidentOutcome(i: Incident): string {
@@ -45,13 +40,13 @@ export function formatIncident(i: Incident, attempts: readonly Incident[] = []):
   const lines = [
     `incident   ${i.id}${reannounced ? ` (announcement ${c?.announcement || '?'} of incident ${incidentId})` : ''}`,
     `component  ${c?.component || '-'}${c?.kind ? ` (${c.kind})` : ''}, severity ${severityFromProto(c?.severity ?? 0)}, score ${(c?.score ?? 0).toFixed(3)}`,
-    ...(start > 0 ? [`started    ${utcTime(start)} UTC (incident ${incidentId})`] : []),
-    `detected   ${utcTime(detected)} UTC${detectedNote(c?.announcement ?? 0, start, detected)}`,
+    ...(start > 0 ? [`started    ${formatUtc(start)} UTC (incident ${incidentId})`] : []),
+    `detected   ${formatUtc(detected)} UTC${detectedNote(c?.announcement ?? 0, start, detected)}`,
     `metrics    ${c?.metrics.join(', ') || '-'}`,
     `cause      ${c?.cause || '-'}`,
     `action     ${c?.action ? `${c.action}${c.policyId ? ` (policy ${c.policyId})` : ''}` : '-'}`,
     `outcome    ${incidentOutcome(i)}${i.recovered && c?.action ? ` after ${c.action}` : ''}${fromStart ? `, ${fromStart} after the incident started` : ''}`,
-    `recorded   ${utcTime(i.recordedMs)} UTC`,
+    `recorded   ${formatUtc(i.recordedMs)} UTC`,
     `signature  ${signatureSummary(c?.signature ?? [])}`,
     ...(attempts.length > 1 ? [`attempts   ${attempts.length} recorded outcome(s) of incident ${incidentId}, oldest first`, ...attemptLines(attempts, i.id)] : []),
     'ids',
@@ -83,7 +78,7 @@ function attemptLines(attempts: readonly Incident[], shown: string): string[] {
   const ordered = [...attempts].sort((a, b) => (a.outcomeMs || a.recordedMs) - (b.outcomeMs || b.recordedMs));
   return ordered.map((a) => {
     const ann = a.context?.announcement ? `#${a.context.announcement}` : '#?';
-    return `${a.id === shown ? '* ' : '  '}${utcTime(a.outcomeMs || a.recordedMs)}  ${ann.padEnd(4)} ${(a.context?.action || '-').padEnd(11)} ${incidentOutcome(a)}  ${a.id}`;
+    return `${a.id === shown ? '* ' : '  '}${formatUtc(a.outcomeMs || a.recordedMs)}  ${ann.padEnd(4)} ${(a.context?.action || '-').padEnd(11)} ${incidentOutcome(a)}  ${a.id}`;
   });
 }
 
@@ -129,7 +124,7 @@ export function incidentRows(groups: readonly IncidentGroup[]): string[][] {
     const announcements = Math.max(...g.records.map((r) => r.context?.announcement ?? 0));
     const starts = g.records.map(startOf).filter((t) => t > 0);
     rows.push([
-      utcTime(starts.length > 0 ? Math.min(...starts) : 0),
+      formatUtc(starts.length > 0 ? Math.min(...starts) : 0),
       last.context?.component || '-',
       last.context?.cause || '-',
       triedSummary(g.records),

@@ -1,8 +1,8 @@
 import os from 'node:os';
 import { status } from '@grpc/grpc-js';
 import type { Command } from 'commander';
-import { isRpcError, type X0Client } from '@x0/client';
-import { errorMessage } from '@x0/core';
+import { aliasMoved, isRpcError, type X0Client } from '@x0/client';
+import { errorMessage, formatUtc } from '@x0/core';
 import type { AliasHistoryRow } from '@x0/model-registry';
 import type { ModelPerformance, ModelVersion, PerformanceMetric } from '@x0/contracts';
 import { table } from './output';
@@ -26,9 +26,6 @@ function fmt(v: number): string {
   return Math.abs(v) >= 100 || Number.isInteger(v) ? String(Math.round(v)) : v.toPrecision(3);
 }
 
-function when(ms: number): string {
-  return ms > 0 ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) : '-';
-}
 
 function perf(name: string, m: PerformanceMetric | undefined, unit = ''): string {
   if (!m) return `${name}: -`;
@@ -40,7 +37,7 @@ function describeVersion(v: ModelVersion): string {
   const lines = [
     `model     ${v.model}`,
     `version   ${v.version}${v.aliases.length ? `  [${v.aliases.join(', ')}]` : ''}`,
-    `created   ${when(v.createdMs)}  (${v.sizeBytes} bytes)`,
+    `created   ${formatUtc(v.createdMs)}  (${v.sizeBytes} bytes)`,
     'signature',
     ...Object.entries(v.signature).map(([k, val]) => `  ${k.padEnd(16)} ${val}`),
     'lineage',
@@ -76,7 +73,7 @@ export const ALIAS_HISTORY_SHOWN = 20;
 export function describeAliasHistory(rows: readonly AliasHistoryRow[] | string): string {
   if (typeof rows === 'string') return `alias history: not available (${rows})`;
   if (rows.length === 0) return 'alias history: none';
-  const lines = rows.map((r) => [`  ${when(r.timeMs)}`, r.alias, `${r.previousVersion || '-'} → ${r.version}`, r.type, r.actor || '-', r.reason || '-']);
+  const lines = rows.map((r) => [`  ${formatUtc(r.timeMs)}`, r.alias, `${r.previousVersion || '-'} → ${r.version}`, r.type, r.actor || '-', r.reason || '-']);
   return `alias history (newest first, at most ${ALIAS_HISTORY_SHOWN})\n${table([['  TIME', 'ALIAS', 'FROM → TO', 'HOW', 'ACTOR', 'REASON'], ...lines])}`;
 }
 
@@ -117,11 +114,6 @@ async function aliasHolder(client: X0Client, model: string, alias: string): Prom
   }
 }
 
-/** `detector champion 2 → 3` (`detector challenger → 3` for a new alias). */
-export function aliasMoved(model: string, alias: string, before: string | undefined, after: string): string {
-  return `${model} ${alias} ${before ? `${before} ` : ''}→ ${after}`;
-}
-
 /**
  * The error for a model the registry has no version of: names the models it has (at most 10;
  * per-component adapters make the list long).
@@ -151,7 +143,7 @@ export function registerModels(program: Command): void {
           return;
         }
         const rows = [['MODEL', 'VERSION', 'ALIASES', 'COMPONENT', 'CREATED', 'BYTES', 'METRICS']];
-        for (const v of versions) rows.push([v.model, v.version, v.aliases.join(',') || '-', v.lineage['component'] ?? '-', when(v.createdMs), String(v.sizeBytes), metricsSummary(v.metrics)]);
+        for (const v of versions) rows.push([v.model, v.version, v.aliases.join(',') || '-', v.lineage['component'] ?? '-', formatUtc(v.createdMs), String(v.sizeBytes), metricsSummary(v.metrics)]);
         process.stdout.write(`${table(rows)}\n`);
       });
     });

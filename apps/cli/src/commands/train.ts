@@ -1,10 +1,11 @@
+import { formatUtc } from '@x0/core';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { status } from '@grpc/grpc-js';
 import { isRpcError, rpcErrorMessage, type X0Client } from '@x0/client';
 import { TrainingEvent, type TrainingJob } from '@x0/contracts';
 import { defaultActor } from './models';
-import { fail, parseDuration, table } from './output';
+import { abortOnSignals, fail, parseDuration, table } from './output';
 import { usingClient } from './client-session';
 import { UsageError } from './failure';
 
@@ -14,20 +15,15 @@ function outcomeLine(j: TrainingJob): string {
   return `job ${j.id} ${j.state}: ${what}\n  ${j.decisionReason}`;
 }
 
-/** A time as the job table prints it (UTC): `2026-11-27 07:11:54`. */
-function utc(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
-}
-
 /** A job's state for the progress line: a queued job has not started its first stage yet; a delayed one says when it will. */
 export function stageOf(j: TrainingJob, now = Date.now()): string {
   if (j.state !== 'queued') return `${j.state} ${j.stage}`;
-  return j.notBeforeMs > now ? `queued, starts at ${utc(j.notBeforeMs)} UTC` : 'queued, waiting to start';
+  return j.notBeforeMs > now ? `queued, starts at ${formatUtc(j.notBeforeMs)} UTC` : 'queued, waiting to start';
 }
 
 /** The STATE cell of `x0 jobs`: `queued until <time> UTC` for a delayed job, `running <stage>`, or the state. */
 export function stateCell(j: TrainingJob, now = Date.now()): string {
-  if (j.state === 'queued' && j.notBeforeMs > now) return `queued until ${utc(j.notBeforeMs)} UTC`;
+  if (j.state === 'queued' && j.notBeforeMs > now) return `queued until ${formatUtc(j.notBeforeMs)} UTC`;
   return j.state === 'running' ? `running ${j.stage}` : j.state;
 }
 
@@ -47,13 +43,11 @@ async function follow(client: X0Client, job: TrainingJob, timeoutMs: number): Pr
   const bar = new SingleBar({ format: ' {bar} {percentage}% | {stage} | {model}', stream: process.stderr, hideCursor: true, clearOnComplete: false });
   if (tty) bar.start(100, Math.round(job.progress * 100), { stage: stageOf(job), model: job.model });
   else process.stderr.write(`${Math.round(job.progress * 100)}% ${stageOf(job)}\n`);
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), timeoutMs);
-  process.once('SIGINT', () => abort.abort());
+  const signal = AbortSignal.any([abortOnSignals(), AbortSignal.timeout(timeoutMs)]);
   let last = job;
   let lastStage = stageOf(job);
   try {
-    for await (const rec of client.events({ sinceMs: job.createdMs - 1000, follow: true, types: ['training'], component: job.component || job.model, signal: abort.signal })) {
+    for await (const rec of client.events({ sinceMs: job.createdMs - 1000, follow: true, types: ['training'], component: job.component || job.model, signal })) {
       const j = TrainingEvent.fromJSON(rec.event).job;
       if (!j || j.id !== job.id || staleForFollow(j)) continue;
       last = j;
@@ -64,7 +58,6 @@ async function follow(client: X0Client, job: TrainingJob, timeoutMs: number): Pr
       if (j.state === 'succeeded' || j.state === 'failed') break;
     }
   } finally {
-    clearTimeout(timer);
     if (tty) bar.stop();
   }
   return last;
@@ -145,7 +138,7 @@ export function registerTrain(program: Command): void {
             `${Math.round(j.progress * 100)}%`,
             j.version || '-',
             j.decision || '-',
-            utc(j.createdMs),
+            formatUtc(j.createdMs),
             j.error || j.decisionReason || j.reason,
           ]);
         }
