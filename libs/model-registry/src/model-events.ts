@@ -47,7 +47,7 @@ export function aliasChangedEvent(state: AliasState, component: string, source: 
       previousVersion: change.previousVersion,
       change: change.type,
       reason: change.reason,
-      actor: change.actor ?? '',
+      actor: change.actor,
     },
     { id: deriveId('mdl', state.model, state.alias, 'alias', state.revision), parentId, component, timeMs: change.timeMs, source },
   );

@@ -77,7 +77,7 @@ export interface AliasChange {
   timeMs: number;
   reason: string;
   /** Who moved it ('' for the trainer's own moves); always set by the registry. */
-  actor?: string;
+  actor: string;
   revision: number;
 }
 

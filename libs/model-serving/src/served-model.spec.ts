@@ -15,7 +15,7 @@ function fakeRegistry(initial: AliasChange | undefined) {
 }
 
 function change(version: string, previousVersion: string, timeMs: number): AliasChange {
-  return { model: 'm', alias: 'champion', version, previousVersion, type: 'promote', timeMs, revision: Number(version), reason: '' };
+  return { model: 'm', alias: 'champion', version, previousVersion, type: 'promote', timeMs, revision: Number(version), reason: '', actor: '' };
 }
 
 describe('ServedModel swap info', () => {
