@@ -65,6 +65,19 @@ describe('IncidentWindows', () => {
     expect([30_000, 61_000, 61_001].map((t) => w.covers('db-2', t))).toEqual([true, true, false]);
   });
 
+  it('remember then status - a remembered incident still going on is continued by the status that names it, and maxIncidentMs counts from its start (not from a restart)', () => {
+    const w = new IncidentWindows({ keepMs: 3_600_000, marginMs: 0, maxIncidentMs: 60_000 });
+    w.remember([{ component: 'db-1', startMs: 10_000, endMs: 200_000 }, { component: 'db-1', startMs: 1_000, endMs: 2_000 }]);
+    w.observe(status(150_000, 'an_9'));
+    // Open since 10 s, so past the limit at 150 s: judged again.
+    expect([w.isOpen('db-1'), w.covers('db-1', 60_000), w.covers('db-1', 70_001), w.covers('db-1', 150_000), w.covers('db-1', 1_500)]).toEqual([false, true, false, false, true]);
+    // A status naming an incident no remembered span reaches opens it from that status.
+    const fresh = new IncidentWindows({ keepMs: 3_600_000, marginMs: 0, maxIncidentMs: 60_000 });
+    fresh.remember([{ component: 'db-1', startMs: 10_000, endMs: 100_000 }]);
+    fresh.observe(status(150_000, 'an_9'));
+    expect([fresh.isOpen('db-1'), fresh.covers('db-1', 150_000), fresh.covers('db-1', 50_000)]).toEqual([true, true, true]);
+  });
+
   it('bad - a status without a component or time is ignored', () => {
     const w = new IncidentWindows({ keepMs: 60_000, marginMs: 0 });
     w.observe(status(0, 'an_1'));

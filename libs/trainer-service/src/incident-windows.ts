@@ -71,7 +71,7 @@ export class IncidentWindows {
     if (!h.component || !(h.timeMs > 0)) return;
     const open = this.open.get(h.component);
     if (h.openAnomalyId) {
-      if (!open) this.open.set(h.component, { anomalyId: h.openAnomalyId, sinceMs: h.timeMs, lastMs: h.timeMs });
+      if (!open) this.open.set(h.component, { anomalyId: h.openAnomalyId, sinceMs: this.continuedFrom(h.component, h.timeMs) ?? h.timeMs, lastMs: h.timeMs });
       else open.lastMs = Math.max(open.lastMs, h.timeMs);
       return;
     }
@@ -82,6 +82,19 @@ export class IncidentWindows {
     const keepFrom = h.timeMs - this.o.keepMs;
     while (list.length > 0 && (list[0].endMs < keepFrom || list.length > (this.o.maxPerComponent ?? 100))) list.shift();
     this.closed.set(h.component, list);
+  }
+
+  /**
+   * The start of a remembered incident still going on at `timeMs` (its span reaches it): the
+   * status that names it continues it, from its true start — so maxIncidentMs counts from
+   * there, not from a restart. The span is taken out of the closed ones.
+   */
+  private continuedFrom(component: string, timeMs: number): number | undefined {
+    const list = this.closed.get(component);
+    const k = list?.findIndex((i) => i.endMs >= timeMs) ?? -1;
+    if (k < 0) return undefined;
+    const [span] = list!.splice(k, 1);
+    return span.startMs;
   }
 
   /** Whether the component's latest status names an open incident, not yet open for longer than maxIncidentMs. */
@@ -106,7 +119,8 @@ export class IncidentWindows {
   /**
    * Incidents known from elsewhere (the stored events, at a start: `replayIncidentSpans`), as
    * closed spans: covered like the ones the statuses closed. One still open is marked open by
-   * the next status that names it, within the monitor's status interval.
+   * the next status that names it, within the monitor's status interval, from its start. Pass
+   * the spans as they happened: maxIncidentMs is applied here.
    */
   remember(spans: ReadonlyArray<{ component: string; startMs: number; endMs: number }>): void {
     for (const s of spans) {

@@ -126,7 +126,8 @@ export class PerformanceMonitor {
     // What the live statuses said before this start is in the stored events: a restart does not take an incident's samples for drift.
     const nowMs = this.clock();
     const keepMs = this.incidentsKeepMs();
-    this.incidents.remember(await replayIncidentSpans(this.o.bus, { sinceMs: nowMs - keepMs, ...this.o.settings.incidents }));
+    // (the spans as they happened: the windows apply TRAINER_INCIDENT_MAX_S, also to one that goes on)
+    this.incidents.remember(await replayIncidentSpans(this.o.bus, { sinceMs: nowMs - keepMs, tailMs: this.o.settings.incidents.tailMs }));
     this.sub = this.o.bus.nc.subscribe('x0.inference.>', {
       callback: (err, msg) => {
         if (err) return;
