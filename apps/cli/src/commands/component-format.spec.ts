@@ -93,6 +93,11 @@ describe('component format', () => {
     );
     expect(out).not.toContain('live status  ');
     expect(out).toMatch(/^error_rate\s+0\.405/m);
+    // A component that stopped reporting: that is why (the monitor sends a status only as samples arrive).
+    const silent = formatComponent({ status: { ...status, lastSampleMs: NOW - 312_000 }, live: null, liveError: 'no live status within 3s — is the monitor running and is the component reporting?', incident: null }, NOW);
+    expect(silent).toContain(
+      '\nincident     unknown: no live status: demo-queue last reported 5m12s ago, and the monitor sends one only as samples arrive (an incident open then is still open) (last anomaly 2026-11-27 19:29:48 UTC (12s ago))\n',
+    );
   });
 
   it('formatComponent - an open incident whose announcements the monitor no longer lists; a component without metrics or samples', () => {

@@ -76,10 +76,23 @@ function num(v: number): string {
   return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v === 0 ? '0' : v.toPrecision(3);
 }
 
+/** A component silent this long has not reported: the monitor sends a live status only as samples arrive. */
+const SILENT_MS = 30_000;
+
+/** Why there is no live status: the component stopped reporting (it last did long ago), or what the wait said. */
+function whyNoLiveStatus(view: ComponentView, nowMs: number): string {
+  const last = view.status.lastSampleMs;
+  const waited = !view.liveError || view.liveError.startsWith('no live status within');
+  if (waited && last > 0 && nowMs - last > SILENT_MS) {
+    return `no live status: ${view.status.component} last reported ${formatSpan(nowMs - last)} ago, and the monitor sends one only as samples arrive (an incident open then is still open)`;
+  }
+  return view.liveError ?? 'no live status';
+}
+
 /** The lines about the incident: open (id, start, announcements, top metrics), none open, or unknown (no live status). */
 function incidentLines(view: ComponentView, nowMs: number): string[] {
   const lastAnomaly = view.status.lastAnomalyMs > 0 ? `last anomaly ${timeAgo(view.status.lastAnomalyMs, nowMs)}` : 'no anomaly since the monitor started';
-  if (!view.live) return [`incident     unknown: ${view.liveError ?? 'no live status'} (${lastAnomaly})`];
+  if (!view.live) return [`incident     unknown: ${whyNoLiveStatus(view, nowMs)} (${lastAnomaly})`];
   const i = view.incident;
   if (!i) return [`incident     no open incident (${lastAnomaly})`];
   const lines = [`incident     OPEN ${i.incidentId}${i.startMs > 0 ? `, started ${formatUtc(i.startMs)} UTC, open ${formatSpan(nowMs - i.startMs)}` : ''}`];
