@@ -146,8 +146,9 @@ describe('EmbeddedVectorStore filters answered by payload indexes', () => {
     ['graph walked with the index as predicate', 0],
   ])('search - indexed filters give the same hits as the same filters on an unindexed copy of the fields (%s)', async (_label, filteredScanMacs) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-vs-plan-'));
-    // A wide beam (efSearch 256 over 3,000 points) makes graph answers exact, so the hits must agree
-    // whichever way the planner answers each filter (indexed: candidate scan; unindexed copy: graph).
+    // A wide beam (efSearch 256 over 3,000 points) makes graph answers nearly exact, so the hits must
+    // agree whichever way the planner answers each filter (indexed: candidate scan; unindexed copy:
+    // graph): exactly when both are asked for exact answers, all but one otherwise.
     const hnsw = { exactThreshold: 300, efSearch: 256, ...(filteredScanMacs !== undefined ? { filteredScanMacs } : {}) };
     const store = new EmbeddedVectorStore({ dataDir: dir, hnsw, durability: 'none' });
     await store.start();
@@ -179,9 +180,15 @@ describe('EmbeddedVectorStore filters answered by payload indexes', () => {
     for (const q of [data[0], data[1], data[17], data[1234], data[2999]]) {
       for (const [indexed, plain] of pairs) {
         for (const exact of [false, true]) {
-          const a = await store.search('inc', { using: 'sig', vector: q, limit: 10, filter: indexed, exact });
-          const b = await store.search('inc', { using: 'sig', vector: q, limit: 10, filter: plain, exact });
-          expect(a.map((h) => h.id)).toEqual(b.map((h) => h.id));
+          const a = (await store.search('inc', { using: 'sig', vector: q, limit: 10, filter: indexed, exact })).map((h) => h.id);
+          const b = (await store.search('inc', { using: 'sig', vector: q, limit: 10, filter: plain, exact })).map((h) => h.id);
+          if (exact) expect(a).toEqual(b);
+          else {
+            // One side may have walked the graph: approximate even with a wide beam (a full run
+            // once found 9 of the 10), so the same number of hits and at most one different.
+            expect(b).toHaveLength(a.length);
+            expect(a.filter((id) => b.includes(id)).length).toBeGreaterThanOrEqual(a.length - 1);
+          }
         }
         expect(await store.count('inc', indexed)).toBe(await store.count('inc', plain));
       }
