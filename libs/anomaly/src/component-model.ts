@@ -222,7 +222,7 @@ export class ComponentModel {
       if (severity !== 'none' && m > 0) {
         const st = this.metrics[IDX[order[0]]];
         signature = buildSignature(
-          { ring: st.ring, pos: st.s[S.RING_POS], fill: st.s[S.RING_FILL], mean: st.s[S.MEAN], scale: metricScale(st.s) },
+          recentWindow(st),
           order.map((k) => ({ metric: contributions[k].metric, z: ZS[k] })),
         );
       }
@@ -290,7 +290,7 @@ export class ComponentModel {
     if (this.names.length === 0 || k < 0) return new Float32Array(ZERO_SIGNATURE);
     const st = this.metrics[k];
     return buildSignature(
-      { ring: st.ring, pos: st.s[S.RING_POS], fill: st.s[S.RING_FILL], mean: st.s[S.MEAN], scale: metricScale(st.s) },
+      recentWindow(st),
       this.names.map((name, i) => {
         const s = this.metrics[i].s;
         return { metric: name, z: (s[S.LAST] - s[S.MEAN]) / metricScale(s) };
@@ -305,6 +305,11 @@ export class ComponentModel {
   setSeverityCode(code: number): void {
     this.lastSeverity = SEVERITIES[code] ?? 'none';
   }
+}
+
+/** A metric's recent values and baseline, as `buildSignature` reads the window shape from them. */
+function recentWindow(st: MetricState): Parameters<typeof buildSignature>[0] {
+  return { ring: st.ring, pos: st.s[S.RING_POS], fill: st.s[S.RING_FILL], mean: st.s[S.MEAN], scale: metricScale(st.s) };
 }
 
 /**

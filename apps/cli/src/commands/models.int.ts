@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ModelVersion, type GetModelRequest, type ListModelsRequest, type PromoteRequest, type RollbackRequest } from '@x0/contracts';
 import { FailedPreconditionError, NotFoundError } from '@x0/core';
-import type { ModelRegistry, ModelVersionView } from '@x0/model-registry';
+import { createModelRegistry, type ModelRegistry, type ModelVersionView } from '@x0/model-registry';
 import { runX0, startStandInTrainer, type StandInTrainer } from './cli-testing';
 
 jest.setTimeout(60_000);
@@ -50,8 +50,6 @@ beforeAll(async () => {
       return view(await registry.get(req.model, state.version));
     }),
   });
-  // (loaded as the CLI loads it: only where needed, it brings TensorFlow.js)
-  const { createModelRegistry } = await import('@x0/model-registry');
   registry = await createModelRegistry({ nc: t.nc });
   const artifacts = { modelTopology: {}, weightSpecs: [], weightData: new Uint8Array(8).buffer, format: 'layers-model' };
   for (const version of ['1', '2', '3']) await registry.register({ model: 'detector', version, artifacts, signature: { inputShape: [4] } });

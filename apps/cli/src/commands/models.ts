@@ -3,7 +3,7 @@ import { status } from '@grpc/grpc-js';
 import type { Command } from 'commander';
 import { aliasMoved, isRpcError, type X0Client } from '@x0/client';
 import { errorMessage, formatUtc } from '@x0/core';
-import type { AliasHistoryRow } from '@x0/model-registry';
+import { readAliasHistory, type AliasHistoryRow } from '@x0/model-registry/alias-history';
 import type { ModelPerformance, ModelVersion, PerformanceMetric } from '@x0/contracts';
 import { table } from './output';
 import { usingClient } from './client-session';
@@ -78,12 +78,12 @@ export function describeAliasHistory(rows: readonly AliasHistoryRow[] | string):
 }
 
 /**
- * The alias history of `model` from the registry's KV (the module is loaded on demand: it brings
- * tfjs), or why it could not be read (NATS unreachable): the version is shown all the same.
+ * The alias history of `model` from the registry's KV (through the registry's alias-history
+ * module alone: the registry itself brings TensorFlow.js), or why it could not be read (NATS
+ * unreachable): the version is shown all the same.
  */
 async function aliasHistory(client: X0Client, model: string): Promise<AliasHistoryRow[] | string> {
   try {
-    const { readAliasHistory } = await import('@x0/model-registry');
     return await readAliasHistory((await client.nats()).nc, model, { limit: ALIAS_HISTORY_SHOWN });
   } catch (err) {
     return `NATS: ${errorMessage(err)}`;
