@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { checkHealth, SERVICE_NAMES, SERVICE_PORTS, type ServiceName } from '@x0/service-kit';
+import { checkHealth, SERVICE_NAMES, servicePorts, type ServiceName } from '@x0/service-kit';
 import { GRPC_SERVICE_NAMES } from '@x0/client';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -22,6 +22,8 @@ export interface StackOptions {
   nodeArgs?: Partial<Record<ServiceName, string[]>>;
   /** Use the default ports (5005x / 910x) instead of free ones. */
   defaultPorts?: boolean;
+  /** Added to the default ports (X0_PORT_OFFSET). */
+  portOffset?: number;
   services?: readonly ServiceName[];
 }
 
@@ -57,7 +59,7 @@ export class Stack {
   /** gRPC addresses to hand to X0Client / serviceAddresses. */
   addresses(): Record<ServiceName, string> {
     const out = {} as Record<ServiceName, string>;
-    for (const s of SERVICE_NAMES) out[s] = `127.0.0.1:${this.procs.get(s)?.grpcPort ?? SERVICE_PORTS[s].grpc}`;
+    for (const s of SERVICE_NAMES) out[s] = `127.0.0.1:${this.procs.get(s)?.grpcPort ?? servicePorts(s, this.o.portOffset).grpc}`;
     return out;
   }
 
@@ -70,8 +72,8 @@ export class Stack {
   /** Starts one service (again, after a kill) on the same ports. */
   async spawn(name: ServiceName): Promise<ServiceProcess> {
     const prev = this.procs.get(name);
-    const grpcPort = prev?.grpcPort ?? (this.o.defaultPorts ? SERVICE_PORTS[name].grpc : await freePort());
-    const metricsPort = prev?.metricsPort ?? (this.o.defaultPorts ? SERVICE_PORTS[name].metrics : await freePort());
+    const grpcPort = prev?.grpcPort ?? (this.o.defaultPorts ? servicePorts(name, this.o.portOffset).grpc : await freePort());
+    const metricsPort = prev?.metricsPort ?? (this.o.defaultPorts ? servicePorts(name, this.o.portOffset).metrics : await freePort());
     const logDir = path.join(this.o.dataDir, 'logs');
     fs.mkdirSync(logDir, { recursive: true });
     const logFile = path.join(logDir, `${name}.log`);

@@ -14,7 +14,7 @@ import { errorMessage } from '@x0/core';
 import { connectBus } from '@x0/bus';
 import { createServiceClients, eventFeed, formatEvent } from '@x0/client';
 import { DemoSimulator, describeDemoEvent } from '@x0/demo';
-import { SERVICE_NAMES } from '@x0/service-kit';
+import { portOffset, SERVICE_NAMES, servicePorts } from '@x0/service-kit';
 import { ensureNats } from './local-nats';
 import { describeExit, ROOT, Stack, tail } from './stack';
 
@@ -30,6 +30,7 @@ const log = (line: string) => process.stdout.write(`\u001b[90m[x0]\u001b[0m ${li
 
 async function main(): Promise<void> {
   const dataDir = path.resolve(process.env['X0_DATA_DIR'] || path.join(ROOT, '.data'));
+  const offset = portOffset();
   const { url, server } = await ensureNats(dataDir, log);
 
   log('building the services ...');
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     natsUrl: url,
     dataDir,
     defaultPorts: true,
+    portOffset: offset,
     // The demo compresses time (a fault every ~30 s on three components): production cooldowns
     // (5–30 min) would block repeated faults, so npm start caps them and re-announces sooner.
     env: {
@@ -80,7 +82,9 @@ async function main(): Promise<void> {
       }
     });
   }
-  log(`all six services serving (gRPC 50051-50056, /metrics 9101-9106; logs in ${path.relative(process.cwd(), path.join(dataDir, 'logs'))})`);
+  const first = servicePorts(SERVICE_NAMES[0], offset);
+  const last = servicePorts(SERVICE_NAMES[SERVICE_NAMES.length - 1], offset);
+  log(`all six services serving (gRPC ${first.grpc}-${last.grpc}, /metrics ${first.metrics}-${last.metrics}; logs in ${path.relative(process.cwd(), path.join(dataDir, 'logs'))})`);
 
   const bus = await connectBus({ url, name: 'x0-dev' });
   refs.bus = bus;
@@ -93,7 +97,8 @@ async function main(): Promise<void> {
     await demo.start().finally(() => clients.close());
     log(`demo: demo-web, demo-db, demo-queue publish metrics at 5 Hz (after 90 s of history); the first fault (cpu_saturation, which the loop fixes on its own) comes in ~15 s, then one every ~${args['fault-every']} s`);
   }
-  log(`in another terminal: npx x0 events --follow   |   npx x0 status   |   npx x0 stats${url !== 'nats://127.0.0.1:4222' ? `   (NATS_URL=${url})` : ''}`);
+  const env = [url !== 'nats://127.0.0.1:4222' ? `NATS_URL=${url}` : '', offset ? `X0_PORT_OFFSET=${offset}` : ''].filter(Boolean).join(' ');
+  log(`in another terminal: npx x0 events --follow   |   npx x0 status   |   npx x0 stats${env ? `   (with ${env})` : ''}`);
   if (!args.quiet) {
     for await (const e of eventFeed(bus, { follow: true })) process.stdout.write(`${formatEvent(e, process.stdout.isTTY === true)}\n`);
   } else {

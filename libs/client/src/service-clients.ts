@@ -7,7 +7,7 @@ import {
   PlannerServiceClient,
   TrainerServiceClient,
 } from '@x0/contracts';
-import { SERVICE_NAMES, SERVICE_PORTS, type ServiceName } from '@x0/service-kit';
+import { portOffset, servicePorts, SERVICE_NAMES, type ServiceName } from '@x0/service-kit';
 
 /** Fully-qualified gRPC service name of each x0 service. */
 export const GRPC_SERVICE_NAMES: Record<ServiceName, string> = {
@@ -21,12 +21,14 @@ export const GRPC_SERVICE_NAMES: Record<ServiceName, string> = {
 
 /**
  * gRPC address of each service: `X0_<SERVICE>_GRPC` (host:port) when set, otherwise
- * `<X0_GRPC_HOST or 127.0.0.1>:<default port>`.
+ * `<X0_GRPC_HOST or 127.0.0.1>:<default port + X0_PORT_OFFSET>`. Throws ConfigError on a bad
+ * X0_PORT_OFFSET.
  */
 export function serviceAddresses(env: NodeJS.ProcessEnv = process.env): Record<ServiceName, string> {
   const host = env['X0_GRPC_HOST'] || '127.0.0.1';
+  const offset = portOffset(env);
   const out = {} as Record<ServiceName, string>;
-  for (const s of SERVICE_NAMES) out[s] = env[`X0_${s.toUpperCase()}_GRPC`] || `${host}:${SERVICE_PORTS[s].grpc}`;
+  for (const s of SERVICE_NAMES) out[s] = env[`X0_${s.toUpperCase()}_GRPC`] || `${host}:${servicePorts(s, offset).grpc}`;
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigShape, ConfigError, envBool, envEmptyIsValue, envInt, envNumber, loadConfig } from './config';
+import { baseConfigShape, ConfigError, envBool, envEmptyIsValue, envInt, envNumber, loadConfig, portOffset, servicePorts } from './config';
 
 describe('config', () => {
   it('loadConfig - defaults per service', () => {
@@ -52,5 +52,17 @@ describe('config', () => {
     expect(() => loadConfig(shape, { A: 'NaN' })).toThrow('A must be a finite number (got "NaN")');
     expect(() => loadConfig(shape, { B: 'maybe' })).toThrow('B must be true or false (got "maybe")');
     expect(() => loadConfig(shape, { C: '1.5' })).toThrow('C must be an integer (got "1.5")');
+  });
+
+  it('X0_PORT_OFFSET - shifts the default ports of a service, not explicit ones; a bad value is named', () => {
+    const cfg = loadConfig(baseConfigShape('plan'), { X0_PORT_OFFSET: '100' });
+    expect([cfg.GRPC_PORT, cfg.METRICS_PORT]).toEqual([50153, 9203]);
+    const explicit = loadConfig(baseConfigShape('plan'), { X0_PORT_OFFSET: '100', GRPC_PORT: '6000' });
+    expect([explicit.GRPC_PORT, explicit.METRICS_PORT]).toEqual([6000, 9203]);
+    expect(servicePorts('trainer', 100)).toEqual({ grpc: 50156, metrics: 9206 });
+    expect(portOffset({})).toBe(0);
+    expect(portOffset({ X0_PORT_OFFSET: ' 20 ' })).toBe(20);
+    expect(() => portOffset({ X0_PORT_OFFSET: 'ten' })).toThrow('X0_PORT_OFFSET must be an integer (got "ten")');
+    expect(() => portOffset({ X0_PORT_OFFSET: '20000' })).toThrow('X0_PORT_OFFSET must be ≤ 10000 (got "20000")');
   });
 });

@@ -79,6 +79,25 @@ export const SERVICE_PORTS = {
 export type ServiceName = keyof typeof SERVICE_PORTS;
 export const SERVICE_NAMES = Object.keys(SERVICE_PORTS) as ServiceName[];
 
+/** Largest X0_PORT_OFFSET: the default ports plus the offset stay below 65536. */
+export const MAX_PORT_OFFSET = 10_000;
+const portOffsetSchema = envInt(0, 0, MAX_PORT_OFFSET);
+
+/**
+ * `X0_PORT_OFFSET`: added to every default port (gRPC 50051.., metrics 9101..), so a second
+ * stack runs beside the first on one machine (`X0_PORT_OFFSET=100 npm start`, then
+ * `X0_PORT_OFFSET=100 npx x0 status`). Explicit ports (GRPC_PORT, X0_<SERVICE>_GRPC) are not
+ * shifted. Throws ConfigError on a bad value.
+ */
+export function portOffset(env: NodeJS.ProcessEnv = process.env): number {
+  return loadConfig({ X0_PORT_OFFSET: portOffsetSchema }, env).X0_PORT_OFFSET;
+}
+
+/** A service's default ports shifted by `offset` (see portOffset). */
+export function servicePorts(service: ServiceName, offset = 0): { grpc: number; metrics: number } {
+  return { grpc: SERVICE_PORTS[service].grpc + offset, metrics: SERVICE_PORTS[service].metrics + offset };
+}
+
 /** Environment variables every service reads, with their defaults. */
 export function baseConfigShape(service: ServiceName) {
   return {
@@ -86,6 +105,8 @@ export function baseConfigShape(service: ServiceName) {
     GRPC_HOST: z.string().trim().min(1).default('0.0.0.0'),
     GRPC_PORT: envInt(SERVICE_PORTS[service].grpc, 0, 65535),
     METRICS_PORT: envInt(SERVICE_PORTS[service].metrics, 0, 65535),
+    /** Shifts the default GRPC_PORT and METRICS_PORT (not explicit ones): see portOffset. */
+    X0_PORT_OFFSET: portOffsetSchema,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     X0_DATA_DIR: z.string().trim().min(1).default('.data'),
     X0_INSTANCE: z.string().trim().min(1).default(`${os.hostname()}-${process.pid}`),
@@ -125,6 +146,12 @@ export function loadConfig<S extends z.ZodRawShape>(shape: S, env: NodeJS.Proces
     );
   }
   const cfg = parsed.data as z.output<z.ZodObject<S>> & Partial<BaseConfig>;
+  if (cfg.X0_PORT_OFFSET) {
+    // the defaults of the schema, shifted; a port given explicitly stays as given
+    const shifted = cfg as Partial<BaseConfig>;
+    if (input['GRPC_PORT'] === undefined && shifted.GRPC_PORT) shifted.GRPC_PORT += cfg.X0_PORT_OFFSET;
+    if (input['METRICS_PORT'] === undefined && shifted.METRICS_PORT) shifted.METRICS_PORT += cfg.X0_PORT_OFFSET;
+  }
   if (cfg.X0_PARTITIONS !== undefined && cfg.X0_PARTITION_INDEX !== undefined && cfg.X0_PARTITION_INDEX >= cfg.X0_PARTITIONS) {
     throw new ConfigError([{ variable: 'X0_PARTITION_INDEX', message: `must be < X0_PARTITIONS (${cfg.X0_PARTITIONS}) (got "${cfg.X0_PARTITION_INDEX}")` }]);
   }
