@@ -37,6 +37,9 @@ describe('x0 train --wait', () => {
 
     const r = await x0(['train', 'detector', '--reason', 'now', '--wait']);
     expect(r.stdout).toContain('job job_drift1 succeeded: kept 2 as challenger');
+    // the job is this request's now (its actor and reason): it did not join someone else's
+    expect(r.stdout).toMatch(/^job job_drift1 queued \(manual: now; took over the queued delayed drift job\)\n/);
+    expect(r.stdout).not.toContain('already queued');
     expect(r.stderr.split('\n').filter(Boolean)).toEqual(['0% queued, waiting to start', '30% running train', '100% succeeded done']);
     expect(r.code).toBe(0);
   });

@@ -2,11 +2,24 @@ import { TrainingJob } from '@x0/contracts';
 import { status } from '@grpc/grpc-js';
 import { rpcErrorMessage } from '@x0/client';
 import { exitCodeOf } from './failure';
-import { stageOf, stateCell, trainFailure } from './train';
+import { queuedLine, stageOf, stateCell, trainFailure } from './train';
 
 const NOW = Date.parse('2026-11-27T07:00:00Z');
 
 describe('x0 train / x0 jobs formatting', () => {
+  it('queued line - a new job and a taken-over automatic job print as they are; a queued job of someone else says this request joined it', () => {
+    const job = (actor: string, reason: string) => TrainingJob.fromPartial({ id: 'job_1', state: 'queued', trigger: 'manual', actor, reason, createdMs: NOW });
+    expect(queuedLine(job('me', 'new data'), 'me', 'new data')).toBe('job job_1 queued (manual: new data)');
+    expect(queuedLine(job('me', ''), 'me', '')).toBe('job job_1 queued (manual)');
+    expect(queuedLine(job('me', 'new data; took over the queued drift job: input drift'), 'me', 'new data')).toBe('job job_1 queued (manual: new data; took over the queued drift job: input drift)');
+    expect(queuedLine(job('me', 'requested by me; took over the queued drift job: x'), 'me', '')).toBe('job job_1 queued (manual: requested by me; took over the queued drift job: x)');
+    expect(queuedLine(job('alice', 'checking'), 'me', 'new data')).toBe(
+      'job job_1 queued (manual: checking)\n  already queued by alice at 2026-11-27 07:00:00 UTC: this request joined it (its reason is not recorded)',
+    );
+    // same actor, another reason: an earlier request of theirs
+    expect(queuedLine(job('me', 'first'), 'me', 'second')).toContain('already queued by me at 2026-11-27 07:00:00 UTC: this request joined it');
+  });
+
   it('state - a delayed queued job says until when; a due one, a running one and a finished one say what they are', () => {
     const delayed = TrainingJob.fromPartial({ state: 'queued', stage: 'replay', notBeforeMs: NOW + 300_000 });
     expect(stateCell(delayed, NOW)).toBe('queued until 2026-11-27 07:05:00 UTC');

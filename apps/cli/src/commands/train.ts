@@ -15,6 +15,21 @@ function outcomeLine(j: TrainingJob): string {
   return `job ${j.id} ${j.state}: ${what}\n  ${j.decisionReason}`;
 }
 
+/**
+ * The first line `x0 train` prints for the job the trainer returned. A request for a model (and
+ * component) that already has a queued manual job joins it: the trainer returns that job
+ * unchanged, with its own actor and reason, and this request's reason is not recorded — said so,
+ * with who queued it and when. A new job, or a queued automatic job this request took over
+ * (its reason starts with this request's), prints as it is.
+ */
+export function queuedLine(job: TrainingJob, actor: string, reason: string): string {
+  const line = `job ${job.id} ${job.state} (${job.trigger}${job.reason ? `: ${job.reason}` : ''})`;
+  const ours = job.actor === actor && (job.reason === reason || job.reason.startsWith(`${reason || `requested by ${actor || 'an operator'}`}; took over `));
+  if (ours) return line;
+  return `${line}
+  already queued by ${job.actor || 'the trainer'} at ${formatUtc(job.createdMs)} UTC: this request joined it (its reason is not recorded)`;
+}
+
 /** A job's state for the progress line: a queued job has not started its first stage yet; a delayed one says when it will. */
 export function stageOf(j: TrainingJob, now = Date.now()): string {
   if (j.state !== 'queued') return `${j.state} ${j.stage}`;
@@ -97,7 +112,7 @@ export function registerTrain(program: Command): void {
         const job = await client.services.trainer.train({ model, component: opts.component ?? '', reason: opts.reason, actor: opts.actor }).catch((err: unknown) => {
           throw trainFailure(err, model, opts.component);
         });
-        process.stdout.write(`job ${job.id} ${job.state} (${job.trigger}${job.reason ? `: ${job.reason}` : ''})\n`);
+        process.stdout.write(`${queuedLine(job, opts.actor, opts.reason)}\n`);
         if (!opts.wait) return;
         const done = await follow(client, job, timeoutMs);
         if (done.state !== 'succeeded' && done.state !== 'failed') fail(`job ${job.id} still ${done.state} after ${opts.timeout}; see x0 jobs`);
