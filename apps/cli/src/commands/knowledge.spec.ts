@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { UsageError } from './failure';
-import { runbookName } from './knowledge';
+import { runbookFiles, runbookName } from './knowledge';
 
 describe('x0 kb rm', () => {
   it('runbook name - a path is taken to its file name, as kb add names the runbook', () => {
@@ -12,5 +15,32 @@ describe('x0 kb rm', () => {
       expect(() => runbookName(arg)).toThrow(UsageError);
       expect(() => runbookName(arg)).toThrow('runbook name must not be empty');
     }
+  });
+});
+
+describe('x0 kb add', () => {
+  const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'x0-kb-files-'));
+
+  it('runbook files - a folder with two runbooks of one file name is refused, naming both (the second replaced the first)', () => {
+    const dir = tmp();
+    for (const sub of ['db', 'web']) {
+      fs.mkdirSync(path.join(dir, sub));
+      fs.writeFileSync(path.join(dir, sub, 'restart.md'), `# ${sub} restart\n`);
+    }
+    fs.writeFileSync(path.join(dir, 'disk-full.md'), '# Disk full\n');
+    expect(() => runbookFiles(dir)).toThrow(UsageError);
+    expect(() => runbookFiles(dir)).toThrow(
+      `${dir}: runbooks are named by their file name, and ${path.join(dir, 'db', 'restart.md')} and ${path.join(dir, 'web', 'restart.md')} are both 'restart.md': one would replace the other; rename one, or add them one at a time`,
+    );
+  });
+
+  it('runbook files - a folder of distinct names gives its Markdown files, sorted; a missing path is a usage error', () => {
+    const dir = tmp();
+    fs.mkdirSync(path.join(dir, 'db'));
+    fs.writeFileSync(path.join(dir, 'db', 'restart.md'), '# restart\n');
+    fs.writeFileSync(path.join(dir, 'disk-full.md'), '# Disk full\n');
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a runbook\n');
+    expect(runbookFiles(dir)).toEqual([path.join(dir, 'db', 'restart.md'), path.join(dir, 'disk-full.md')]);
+    expect(() => runbookFiles(path.join(dir, 'nope'))).toThrow(new UsageError(`${path.join(dir, 'nope')}: no such file or folder`));
   });
 });

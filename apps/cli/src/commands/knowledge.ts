@@ -15,19 +15,33 @@ const RUNBOOK_FILE = /\.(md|markdown|txt)$/i;
 /** Files picked from a folder: Markdown only (a folder's .txt files are notes, licences, logs). */
 const RUNBOOK_IN_FOLDER = /\.(md|markdown)$/i;
 
-/** Runbook files of a file or folder (recursively), sorted; exits 2 for a file that is not one. */
-function runbookFiles(target: string): string[] {
+/**
+ * Runbook files of a file or folder (recursively), sorted. Throws UsageError for a file that is
+ * not one, and for two files of one name in the folder: a runbook is named by its file name, so
+ * the second would replace the first (both were reported ingested, one was lost).
+ */
+export function runbookFiles(target: string): string[] {
   const st = fs.statSync(target, { throwIfNoEntry: false });
-  if (!st) fail(`${target}: no such file or folder`, 2);
+  if (!st) throw new UsageError(`${target}: no such file or folder`);
   if (st.isFile()) {
-    if (!RUNBOOK_FILE.test(target)) fail(`${target}: not a runbook: expected a .md, .markdown or .txt file`, 2);
+    if (!RUNBOOK_FILE.test(target)) throw new UsageError(`${target}: not a runbook: expected a .md, .markdown or .txt file`);
     return [target];
   }
-  return fs
+  const files = fs
     .readdirSync(target, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && RUNBOOK_IN_FOLDER.test(e.name))
     .map((e) => path.join(e.parentPath ?? e.path, e.name))
     .sort();
+  const byName = new Map<string, string[]>();
+  for (const f of files) byName.set(path.basename(f), [...(byName.get(path.basename(f)) ?? []), f]);
+  const clashes = [...byName.entries()].filter(([, paths]) => paths.length > 1);
+  if (clashes.length > 0) {
+    throw new UsageError(
+      `${target}: runbooks are named by their file name, and ${clashes.map(([name, paths]) => `${paths.join(' and ')} are both '${name}'`).join('; ')}: ` +
+        'one would replace the other; rename one, or add them one at a time',
+    );
+  }
+  return files;
 }
 
 /**
@@ -61,7 +75,7 @@ export function registerKnowledge(program: Command): void {
     .argument('<path>', 'a runbook file (.md, .markdown, or plain-text .txt) or a folder (its .md and .markdown files, recursively)')
     .action(async (target: string) => {
       const files = runbookFiles(target);
-      if (files.length === 0) fail(`${target}: no Markdown files`, 2);
+      if (files.length === 0) throw new UsageError(`${target}: no Markdown files`);
       // Every file is checked before the first is sent: a bad one does not leave half a folder ingested.
       const runbooks = files.map((f) => ({ file: f, text: readRunbook(f) }));
       await usingClient('x0-kb', async (client) => {
