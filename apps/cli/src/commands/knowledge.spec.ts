@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from './failure';
-import { runbookFiles, runbookName } from './knowledge';
+import { countOption, runbookFiles, runbookName } from './knowledge';
 
 describe('x0 kb rm', () => {
   it('runbook name - a path is taken to its file name, as kb add names the runbook', () => {
@@ -42,5 +42,18 @@ describe('x0 kb add', () => {
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a runbook\n');
     expect(runbookFiles(dir)).toEqual([path.join(dir, 'db', 'restart.md'), path.join(dir, 'disk-full.md')]);
     expect(() => runbookFiles(path.join(dir, 'nope'))).toThrow(new UsageError(`${path.join(dir, 'nope')}: no such file or folder`));
+  });
+});
+
+describe('x0 kb search -k, x0 incidents --limit', () => {
+  it('count option - a whole number in range is taken', () => {
+    expect(countOption('--limit', '1', 100)).toBe(1);
+    expect(countOption('--limit', '100', 100)).toBe(100);
+  });
+
+  it('count option - anything else is a usage error naming the option (abc and 0 fell back to the default, -1 failed to serialise)', () => {
+    for (const v of ['abc', '0', '-1', '2.5', '', '101', '1e2']) {
+      expect(() => countOption('-k, --limit', v, 100)).toThrow(new UsageError(`-k, --limit must be a whole number from 1 to 100, got '${v}'`));
+    }
   });
 });

@@ -45,6 +45,18 @@ export function runbookFiles(target: string): string[] {
 }
 
 /**
+ * A count option (`kb search -k`, `incidents --limit`): a whole number from 1 to `max` (what
+ * the knowledge service answers at most). Throws UsageError naming the option otherwise (it
+ * used to fall back to the default for `abc` or 0, and to send -1 or 2.5, which failed with
+ * 'Request message serialization failure', exit 1).
+ */
+export function countOption(option: string, value: string, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > max) throw new UsageError(`${option} must be a whole number from 1 to ${max}, got '${value}'`);
+  return n;
+}
+
+/**
  * Reads a runbook, exiting 2 when it is larger than the knowledge service takes (checked before
  * anything is sent: past gRPC's 4 MiB the service could only answer with a raw transport error).
  */
@@ -66,6 +78,9 @@ export function runbookName(arg: string): string {
   if (!name.trim()) throw new UsageError('runbook name must not be empty');
   return name;
 }
+
+/** Most passages the Search RPC answers. */
+const MAX_SEARCH_LIMIT = 100;
 
 /** `x0 kb add <file|dir>`, `x0 kb rm <runbook>`, `x0 kb search "<text>"`. */
 export function registerKnowledge(program: Command): void {
@@ -98,11 +113,12 @@ export function registerKnowledge(program: Command): void {
   kb.command('search')
     .description('search the runbooks (lexical + dense hybrid)')
     .argument('<text>', 'question or description')
-    .option('-k, --limit <n>', 'passages to show', '5')
+    .option('-k, --limit <n>', `passages to show (1 to ${MAX_SEARCH_LIMIT})`, '5')
     .option('--json', 'JSON output')
     .action(async (text: string, opts: { limit: string; json?: boolean }) => {
+      const limit = countOption('-k, --limit', opts.limit, MAX_SEARCH_LIMIT);
       await usingClient('x0-kb', async (client) => {
-        const { hits } = await client.services.knowledge.search({ collection: 'runbooks', text, vector: [], limit: Number(opts.limit) || 5, component: '', kind: '' });
+        const { hits } = await client.services.knowledge.search({ collection: 'runbooks', text, vector: [], limit, component: '', kind: '' });
         if (opts.json) return void process.stdout.write(`${JSON.stringify(hits)}\n`);
         if (hits.length === 0) process.stdout.write('no matching passage\n');
         for (const h of hits) {
@@ -123,10 +139,10 @@ export function registerIncidents(program: Command): void {
     .command('incidents')
     .description('recorded incidents, one row each (however often the monitor re-announced it): when it started, what was tried, what came of it')
     .option('--component <name>', 'only this component')
-    .option('--limit <n>', 'how many incidents (newest first); with --json, how many recorded outcomes', '20')
+    .option('--limit <n>', `how many incidents (newest first); with --json, how many recorded outcomes (1 to ${MAX_RECORDS})`, '20')
     .option('--json', 'JSON output: the recorded outcomes as the knowledge service returns them (one per action tried)')
     .action(async (opts: { component?: string; limit: string; json?: boolean }) => {
-      const limit = Number(opts.limit) || 20;
+      const limit = countOption('--limit', opts.limit, MAX_RECORDS);
       await usingClient('x0-incidents', async (client) => {
         const list = (n: number) => client.services.knowledge.listIncidents({ component: opts.component ?? '', limit: n, incidentId: '' });
         if (opts.json) return void process.stdout.write(`${JSON.stringify((await list(limit)).incidents)}\n`);
