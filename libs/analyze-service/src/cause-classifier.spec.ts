@@ -1,4 +1,4 @@
-import { classifyCause } from './cause-classifier';
+import { classifyCause, metricWords } from './cause-classifier';
 
 const dev = (metric: string, value: number, expected: number, score: number) => ({ metric, value, expected, score });
 
@@ -38,5 +38,30 @@ describe('classifyCause', () => {
     ['response_time_ms', 'latency_spike'],
   ])('%s → %s', (metric, cause) => {
     expect(classifyCause([dev(metric, 10, 1, 0.9)])[0].cause).toBe(cause);
+  });
+
+  it.each([
+    // A general word (util, load) no longer outranks the resource the name names.
+    ['MemoryUtilization', 0.95, 0.4, 'memory_leak'],
+    ['memory_utilization', 0.95, 0.4, 'memory_leak'],
+    ['CPUUtilization', 0.95, 0.4, 'cpu_saturation'],
+    ['node_load1', 8, 1, 'cpu_saturation'],
+    // Keywords match at the start of a word: 'fs' is not in 'offset', 'load' not in 'download'.
+    ['consumer_offset_lag', 500, 10, 'queue_backlog'],
+    ['download_bytes_rate', 9e6, 1e6, 'unknown'],
+    ['cpu_interrupts', 9e4, 1e3, 'cpu_saturation'],
+    // What is left of a resource falling is its use rising, not a dependency down.
+    ['node_filesystem_avail_bytes', 1e8, 5e10, 'disk_full'],
+    ['node_memory_MemAvailable_bytes', 1e8, 8e9, 'memory_leak'],
+    ['cpu_idle_pct', 2, 60, 'cpu_saturation'],
+    ['service_availability', 0.5, 0.999, 'dependency_down'],
+  ])('word matching - %s from %d to %d → %s (MemoryUtilization read as CPU, consumer_offset_lag as disk)', (metric, value, expected, cause) => {
+    expect(classifyCause([dev(metric, value, expected, 0.9)])[0].cause).toBe(cause);
+  });
+
+  it('metric words - camel case, acronyms and separators become lower-case words', () => {
+    expect(metricWords('CPUUtilization')).toBe('cpu utilization');
+    expect(metricWords('node_memory_MemAvailable_bytes')).toBe('node memory mem available bytes');
+    expect(metricWords('http.5xx-rate')).toBe('http 5xx rate');
   });
 });

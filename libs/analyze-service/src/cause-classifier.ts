@@ -5,21 +5,65 @@ export { CAUSES, type Cause };
 
 interface Rule {
   cause: Exclude<Cause, 'unknown'>;
+  /**
+   * Words of the metric's name (see metricWords) that point to the cause, matched at the start
+   * of a word: `err` matches `errors` and `error_rate`, not `interrupts`; `fs` matches
+   * `fs_used`, not `consumer_offset_lag`.
+   */
   pattern: RegExp;
   /** Which way the metric must move for the rule to apply: up, down, or either. */
   direction: 'up' | 'down' | 'any';
+  /**
+   * Words too general to name a resource (`util`, `load`): they count only when no rule's
+   * `pattern` matches, so `MemoryUtilization` is memory, not CPU, and `cpu_utilization` CPU.
+   */
+  general?: RegExp;
+  /**
+   * The rule is about a resource being used up: a metric of what is left of it (`free`,
+   * `avail`, `idle`) falling means the same as its use rising (`node_filesystem_avail_bytes`
+   * down is a disk filling, not a dependency down).
+   */
+  headroom?: boolean;
 }
 
-// Order matters only for ties; patterns match common exporter names (Prometheus, OTel, StatsD).
+// Order matters only for ties; patterns match common exporter names (Prometheus, OTel, StatsD, CloudWatch).
 const RULES: Rule[] = [
-  { cause: 'cpu_saturation', pattern: /cpu|load|util|throttl|steal/i, direction: 'up' },
-  { cause: 'memory_leak', pattern: /mem|heap|rss|gc|alloc|swap|oom/i, direction: 'up' },
-  { cause: 'latency_spike', pattern: /latenc|duration|response.?time|p9\d|rtt|delay|slow/i, direction: 'up' },
-  { cause: 'error_burst', pattern: /err|5xx|fail|exception|fault|reject/i, direction: 'up' },
-  { cause: 'disk_full', pattern: /disk|fs|filesystem|inode|volume|storage/i, direction: 'up' },
-  { cause: 'queue_backlog', pattern: /queue|backlog|lag|pending|depth|inflight/i, direction: 'up' },
-  { cause: 'dependency_down', pattern: /conn|upstream|dependency|health|avail|up$|success|throughput|rps|qps|requests/i, direction: 'down' },
+  { cause: 'cpu_saturation', pattern: /\b(cpu|steal)/, general: /\b(util|load|throttl)/, direction: 'up', headroom: true },
+  { cause: 'memory_leak', pattern: /\b(mem|heap|rss|gc|alloc|swap|oom)/, direction: 'up', headroom: true },
+  { cause: 'latency_spike', pattern: /\b(latenc|duration|response.?time|p9\d|rtt|delay|slow)/, direction: 'up' },
+  { cause: 'error_burst', pattern: /\b(err|5xx|fail|exception|fault|reject)/, direction: 'up' },
+  { cause: 'disk_full', pattern: /\b(disk|fs|filesystem|inode|volume|storage)/, direction: 'up', headroom: true },
+  { cause: 'queue_backlog', pattern: /\b(queue|backlog|lag|pending|depth|inflight)/, direction: 'up' },
+  { cause: 'dependency_down', pattern: /\b(conn|upstream|dependency|health|avail|up\b|success|throughput|rps|qps|requests)/, direction: 'down' },
 ];
+
+/** Words that name what is left of a resource rather than what is used of it. */
+const HEADROOM = /\b(free|avail|idle|remaining|headroom)/;
+
+/**
+ * A metric's name as lower-case words separated by spaces: `MemoryUtilization` → `memory
+ * utilization`, `http_5xx_rate` → `http 5xx rate`, `node_filesystem_avail_bytes` → `node
+ * filesystem avail bytes`.
+ */
+export function metricWords(metric: string): string {
+  return metric
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** The rule a metric that moved `up` (or down) matches: a specific word first, then a general one. */
+function ruleFor(metric: string, up: boolean): Rule | undefined {
+  const words = metricWords(metric);
+  const applies = (r: Rule) => {
+    const rising = r.headroom && HEADROOM.test(words) ? !up : up;
+    return r.direction === 'any' || (r.direction === 'up') === rising;
+  };
+  return RULES.find((r) => r.pattern.test(words) && applies(r)) ?? RULES.find((r) => r.general?.test(words) && applies(r));
+}
 
 /** A cause with the evidence for it. */
 export interface CauseHypothesis {
@@ -44,7 +88,7 @@ export function classifyCause(metrics: readonly MetricDeviation[]): CauseHypothe
     const w = Math.max(m.score, 1e-6);
     total += w;
     const up = m.value >= m.expected;
-    const rule = RULES.find((r) => r.pattern.test(m.metric) && (r.direction === 'any' || (r.direction === 'up') === up));
+    const rule = ruleFor(m.metric, up);
     const cause: Cause = rule?.cause ?? 'unknown';
     const entry = weights.get(cause) ?? { w: 0, metrics: [] };
     entry.w += w;
