@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connectBus, provisionStreams, publishMessage, type Bus } from '@x0/bus';
-import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
+import { startNatsServer, waitFor, type NatsServerProcess } from '@x0/bus/testing';
 import { UnavailableError } from '@x0/core';
-import { Anomaly, EVENT_CODECS, Severity, eventSubject, type Diagnosis } from '@x0/contracts';
+import { Anomaly, DEAD_LETTER_CODEC, EVENT_CODECS, Severity, STREAMS, dlqSubject, eventSubject, type DeadLetter, type Diagnosis } from '@x0/contracts';
 import { runService, type ServiceHandle } from '@x0/service-kit';
 import { createAnalyzeService, type EvidenceProvider } from './analyze-service';
 import type { Evidence } from './diagnose';
@@ -100,6 +100,33 @@ describe('analyze service when evidence is missing', () => {
       expect(without.summary).not.toContain('no similar past incident');
       expect(withEv.summary).toContain('no similar past incident');
       expect(asked.reduce((a, b) => a + b, 0)).toBe(3);
+    } finally {
+      await svc.stop();
+    }
+  }, 30_000);
+
+  it('an anomaly with a metric that is not a number is dead-lettered with the field named; the others of its batch are diagnosed', async () => {
+    const svc: ServiceHandle = await runService(createAnalyzeService(), { env: { ...env(), X0_INSTANCE: 'analyze-c' }, handleSignals: false });
+    try {
+      const bad = anomaly('an-nan1', 'latency_ms');
+      bad.metrics.push({ metric: 'cpu', value: NaN, expected: 0.3, score: NaN });
+      const burst = [anomaly('an-ok1', 'cpu'), bad, anomaly('an-ok2', 'heap_used_mb')];
+      await publishAll(burst);
+      const [ok1, ok2] = await diagnosed(['an-ok1', 'an-ok2']);
+      expect([ok1.probableCause, ok2.probableCause]).toEqual(['cpu_saturation', 'memory_leak']);
+      const letter = await waitFor(async () => {
+        const got: DeadLetter[] = [];
+        const info = await bus.jsm.streams.info(STREAMS.dlq.name);
+        for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
+          const m = await bus.jsm.streams.getMessage(STREAMS.dlq.name, { seq }).catch(() => undefined);
+          if (m?.subject === dlqSubject('analyze')) got.push(DEAD_LETTER_CODEC.decode(m.data));
+        }
+        return got.find((l) => l.subject === eventSubject('anomaly', 'svc-an-nan1'));
+      });
+      expect(letter.kind).toBe('rejected');
+      expect(letter.reason).toBe(`'metrics[1].value' must be finite, got NaN (metric "cpu")`);
+      expect(EVENT_CODECS.anomaly.decode(letter.payload).meta!.id).toBe('an-nan1');
+      expect(diagnoses.has('an-nan1')).toBe(false);
     } finally {
       await svc.stop();
     }

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@x0/core';
 import { Anomaly, Severity } from '@x0/contracts';
 import { diagnose, EVIDENCE_UNAVAILABLE } from './diagnose';
 
@@ -12,6 +13,20 @@ const anomaly = (metrics: Array<[string, number, number, number]>, score = 0.9) 
   });
 
 describe('diagnose', () => {
+  it('bad metrics - a non-finite value, expected value or score, or an empty metric name, is rejected naming the field (cpu=NaN was diagnosed gc_pauses)', () => {
+    const cases: Array<[[string, number, number, number], string]> = [
+      [['cpu', 0.9, 0.3, NaN], `'metrics[1].score' must be finite, got NaN (metric "cpu")`],
+      [['cpu', NaN, 0.3, 0.9], `'metrics[1].value' must be finite, got NaN (metric "cpu")`],
+      [['cpu', 0.9, Infinity, 0.9], `'metrics[1].expected' must be finite, got Infinity (metric "cpu")`],
+      [[' ', 0.9, 0.3, 0.9], `'metrics[1].metric' must not be empty`],
+    ];
+    for (const [bad, message] of cases) {
+      const a = anomaly([['latency_ms', 500, 100, 0.8], bad]);
+      expect(() => diagnose(a, EVIDENCE_UNAVAILABLE)).toThrow(InvalidArgumentError);
+      expect(() => diagnose(a, EVIDENCE_UNAVAILABLE)).toThrow(message);
+    }
+  });
+
   it('without knowledge: cause from the metrics, incident context carried, ids derived', () => {
     const d = diagnose(anomaly([['cpu_usage', 0.98, 0.4, 0.95]]), undefined, 5000);
     expect(d.probableCause).toBe('cpu_saturation');

@@ -1,4 +1,4 @@
-import { deriveId, formatSpan } from '@x0/core';
+import { deriveId, formatSpan, InvalidArgumentError } from '@x0/core';
 import { Diagnosis, incidentOfAnomaly, type Anomaly, type CandidateAction, type Citation, type IncidentContext } from '@x0/contracts';
 import { classifyCause, type Cause } from './cause-classifier';
 
@@ -55,11 +55,28 @@ export const NO_EVIDENCE: Evidence = { incidents: [], runbooks: [] };
 export const EVIDENCE_UNAVAILABLE: Evidence = { incidents: [], runbooks: [], unavailable: true };
 
 /**
+ * Checks the metrics a diagnosis is made from: each names its metric, and its value, expected
+ * value and score are finite (a NaN score made every metric's vote NaN, and the cause came from
+ * the runbook search alone: `cpu=NaN` with a latency 5× its baseline was diagnosed `gc_pauses`).
+ * Throws InvalidArgumentError naming the field: the service dead-letters the anomaly with it.
+ */
+export function validateAnomalyMetrics(anomaly: Anomaly): void {
+  anomaly.metrics.forEach((m, i) => {
+    if (!m.metric.trim()) throw new InvalidArgumentError(`metrics[${i}].metric`, 'must not be empty');
+    for (const field of ['value', 'expected', 'score'] as const) {
+      if (!Number.isFinite(m[field])) throw new InvalidArgumentError(`metrics[${i}].${field}`, `must be finite, got ${m[field]} (metric ${JSON.stringify(m.metric)})`);
+    }
+  });
+}
+
+/**
  * Builds the diagnosis of an anomaly: the probable cause (from the deviating metrics, then
  * confirmed or overruled by similar past incidents and matching runbooks), candidate actions
- * with how often each worked on similar incidents, a confidence and the citations.
+ * with how often each worked on similar incidents, a confidence and the citations. Throws
+ * InvalidArgumentError for an anomaly whose metrics cannot be read (validateAnomalyMetrics).
  */
 export function diagnose(anomaly: Anomaly, given: Evidence = NO_EVIDENCE, now = Date.now()): Diagnosis {
+  validateAnomalyMetrics(anomaly);
   const meta = anomaly.meta!;
   // An anomaly from an older monitor names no incident: it is its own.
   const incidentId = incidentOfAnomaly(anomaly);
