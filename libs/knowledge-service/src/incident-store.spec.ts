@@ -1,4 +1,5 @@
 import type { KV } from '@nats-io/kv';
+import { InvalidArgumentError, NotFoundError } from '@x0/core';
 import { Incident, incidentOfRecord, Outcome, Verdict } from '@x0/contracts';
 import { IncidentStore, incidentFromOutcome } from './incident-store';
 
@@ -66,5 +67,18 @@ describe('IncidentStore - records of one incident', () => {
     expect(rec).toMatchObject({ id: 'an_4', outcomeId: 'oc_1', outcomeMs: START + 5000, recordedMs: START + 9000 });
     expect(incidentOfRecord(rec)).toBe('an_1');
     expect(incidentOfRecord(Incident.fromPartial({ id: 'an_7', context: { anomalyId: 'an_7' } }))).toBe('an_7');
+  });
+});
+
+describe('IncidentStore - get', () => {
+  it('get - an empty id is an invalid argument, not a KV read (it failed as "internal error: invalid key: b64.")', async () => {
+    const keys: string[] = [];
+    const store = new IncidentStore({ get: async (k: string) => (keys.push(k), null) } as unknown as KV, 100);
+    for (const id of ['', ' ']) {
+      await expect(store.get(id)).rejects.toThrow(InvalidArgumentError);
+      await expect(store.get(id)).rejects.toThrow(`'id' must not be empty: an incident is named by its anomaly id or its incident id (x0 incidents, INCIDENT)`);
+    }
+    expect(keys).toEqual([]);
+    await expect(store.get('an_nosuch')).rejects.toThrow(new NotFoundError('incident', 'an_nosuch'));
   });
 });

@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { NotFoundError } from '@x0/core';
+import { InvalidArgumentError, NotFoundError } from '@x0/core';
 import { openKeyValue, toKvKey, type Bus } from '@x0/bus';
 import { Incident, incidentOfRecord, type IncidentTry, type Outcome } from '@x0/contracts';
 
@@ -75,7 +75,13 @@ export class IncidentStore {
     this.index(incident);
   }
 
+  /**
+   * The record stored under an anomaly id. Throws InvalidArgumentError for an empty id (it was
+   * sent to KV as the key `b64.`, which answered `internal error: invalid key: b64.`),
+   * NotFoundError when there is none.
+   */
   async get(id: string): Promise<Incident> {
+    if (!id.trim()) throw new InvalidArgumentError('id', 'must not be empty: an incident is named by its anomaly id or its incident id (x0 incidents, INCIDENT)');
     const hit = this.recent.get(id);
     if (hit) return hit;
     const e = await this.kv.get(toKvKey(id));
