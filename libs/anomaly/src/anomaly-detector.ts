@@ -5,7 +5,7 @@ import { ComponentModel, type BatchRows, type ComponentSettings } from './compon
 import * as metricModel from './metric-model';
 import type { MetricState } from './metric-model';
 import { NaiveForecaster, type BaseWeights, type ForecastBatch, type Forecaster } from './forecaster';
-import { NeuralForecaster } from './neural-forecaster';
+import { DenseForecaster, NeuralForecaster } from './neural-forecaster';
 import { RING_LENGTH } from './ring';
 import { checkThresholds } from './severity';
 import { ZERO_SIGNATURE } from './signature';
@@ -65,6 +65,18 @@ export interface AnomalyDetector {
    * Throws InvalidArgumentError for the naive forecaster or weights of another shape.
    */
   setForecasterWeights(weights: BaseWeights): void;
+  /**
+   * Gives one component its own forecaster weights — the shared base with the component's LoRA
+   * adapter merged in — used for that component's rows from the next `scoreBatch` on
+   * (`DenseForecaster`); `undefined` returns it to the shared model. The weights must have the
+   * shared model's window length and feature width (the per-metric adapters read the features);
+   * they are not part of the component's snapshot: whoever serves the adapters sets them again
+   * after a restart. Throws InvalidArgumentError for the naive forecaster, another shape or
+   * invalid weights.
+   */
+  setComponentForecaster(component: string, weights: BaseWeights | undefined): void;
+  /** Components that have their own forecaster, with the version of its weights. */
+  componentForecasters(): ReadonlyMap<string, string>;
   /** Frees the neural model's tensors. Safe to call twice. */
   dispose(): void;
 }
@@ -102,6 +114,8 @@ export function resolveOptions(options: Partial<DetectorOptions>): DetectorOptio
 class StreamingAnomalyDetector implements AnomalyDetector {
   readonly info: DetectorInfo;
   private readonly comps = new Map<string, ComponentModel>();
+  /** Components with their own forecaster (also those not seen yet, or after a restore). */
+  private readonly own = new Map<string, DenseForecaster>();
   private readonly cfg: ComponentSettings;
   private readonly modelTag: number;
   private seen = 0;
@@ -212,7 +226,10 @@ class StreamingAnomalyDetector implements AnomalyDetector {
         rejected[i] = why;
         continue;
       }
-      if (!comp) this.comps.set(sample.component, (comp = new ComponentModel(sample.component, this.cfg)));
+      if (!comp) {
+        this.comps.set(sample.component, (comp = new ComponentModel(sample.component, this.cfg)));
+        if (this.own.size > 0) comp.forecaster = this.own.get(sample.component);
+      }
       owners[i] = comp;
       const b = comp.batch;
       let pending: Array<number[] | undefined> | undefined;
@@ -251,6 +268,14 @@ class StreamingAnomalyDetector implements AnomalyDetector {
     offsets[n] = row;
     const fc: ForecastBatch =
       row > 0 ? this.forecaster.forecast(windows, row) : { expected: new Float64Array(0), center: new Float64Array(0), spread: new Float64Array(0), features: new Float32Array(0) };
+    // Components with their own forecaster (a LoRA adapter merged into the base): their rows again, with their weights.
+    if (this.own.size > 0) {
+      for (let i = 0; i < n; i++) {
+        const own = owners[i]?.forecaster;
+        if (!own) continue;
+        for (let r = offsets[i]; r < offsets[i + 1]; r++) if (rowMetric[r] >= 0) own.forecastRow(windows, r, fc);
+      }
+    }
     // Pass 2: score and learn, in order.
     for (let i = 0; i < n; i++) {
       const why = rejected[i];
@@ -301,6 +326,7 @@ class StreamingAnomalyDetector implements AnomalyDetector {
   restore(component: string, state: Uint8Array): void {
     if (typeof component !== 'string' || component.trim() === '') throw new InvalidArgumentError('component', 'must be a non-empty string');
     const next = decodeComponent(state, component, this.cfg, this.modelTag);
+    next.forecaster = this.own.get(component);
     this.seen += next.c[C.N] - (this.comps.get(component)?.c[C.N] ?? 0);
     this.comps.set(component, next);
   }
@@ -325,6 +351,35 @@ class StreamingAnomalyDetector implements AnomalyDetector {
     this.forecaster = next;
     cur.dispose();
     this.info.modelVersion = `stat-v1+${next.name}`;
+  }
+
+  setComponentForecaster(component: string, weights: BaseWeights | undefined): void {
+    if (this.disposed) throw new InvalidArgumentError('', 'detector is disposed');
+    if (typeof component !== 'string' || component.trim() === '') throw new InvalidArgumentError('component', 'must be a non-empty string');
+    if (weights === undefined) {
+      this.own.delete(component);
+      const comp = this.comps.get(component);
+      if (comp) comp.forecaster = undefined;
+      return;
+    }
+    const cur = this.forecaster;
+    if (!(cur instanceof NeuralForecaster)) throw new InvalidArgumentError('weights', 'cannot be set: the detector runs the naive forecaster');
+    if (weights.windowLength !== cur.windowLength || weights.featureDim !== cur.featureDim) {
+      throw new InvalidArgumentError('weights', `must have window ${cur.windowLength} and ${cur.featureDim} features, got ${weights.windowLength} and ${weights.featureDim}`);
+    }
+    let own: DenseForecaster;
+    try {
+      own = new DenseForecaster(weights);
+    } catch (err) {
+      throw new InvalidArgumentError('weights', `are not a valid forecaster: ${errorMessage(err)}`, { cause: err });
+    }
+    this.own.set(component, own);
+    const comp = this.comps.get(component);
+    if (comp) comp.forecaster = own;
+  }
+
+  componentForecasters(): ReadonlyMap<string, string> {
+    return new Map([...this.own].map(([component, f]) => [component, f.version]));
   }
 
   dispose(): void {

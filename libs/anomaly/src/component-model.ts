@@ -1,4 +1,5 @@
 import type { ForecastBatch } from './forecaster';
+import type { DenseForecaster } from './neural-forecaster';
 import * as metricModel from './metric-model';
 import type { MetricForecast, MetricSettings, MetricState } from './metric-model';
 import { growJoint, newJointState, scoreAndUpdateJoint, type JointBaseline, type JointState } from './multi-metric';
@@ -84,6 +85,8 @@ export class ComponentModel {
   /** Joint (PCA) model once the component has two or more metrics. */
   joint: JointState | undefined;
   lastSeverity: Severity = 'none';
+  /** The component's own forecaster (shared base + its LoRA adapter), set by the detector; not state. */
+  forecaster: DenseForecaster | undefined;
   /** Metric indices in name order, and each metric's rank in it (rebuilt when metrics are added). */
   private byName: Int32Array | undefined;
   private rank: Int32Array | undefined;

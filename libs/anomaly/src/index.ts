@@ -17,5 +17,5 @@ export { detectCsv, parseTimestamp, type DetectCsvOptions, type DetectCsvResult 
 export { scoreOfSurprise, severityOf, surpriseOfScore } from './severity';
 export { SIGNATURE_DIM, ZERO_SIGNATURE } from './signature';
 export { validateSample } from './validate';
-export { BASE_WEIGHTS } from './neural-forecaster';
+export { BASE_WEIGHTS, DenseForecaster } from './neural-forecaster';
 export { CLIP, normaliseWindows, type BaseWeights } from './forecaster';

@@ -4,17 +4,101 @@ import type { BaseWeights, ForecastBatch, Forecaster } from './forecaster';
 import BASE from './base-forecaster.weights.json';
 
 // module-local copies (in CommonJS output every use of an imported binding is a getter call)
-const { decodeFloat32, normaliseWindows } = forecasterModule;
+const { CLIP, decodeFloat32, normaliseWindows } = forecasterModule;
 
 /** The bundled base model (trained offline on synthetic series; no download at run time). */
 export const BASE_WEIGHTS = BASE as BaseWeights;
 
 
 /**
+ * The forecaster of one component whose weights differ from the shared model's (the shared
+ * base with the component's LoRA adapter merged in): the same network, L → H relu → F tanh →
+ * 1, computed in plain JavaScript for that component's rows only, after the shared model has
+ * run on the whole batch. Its rows get its features and forecast in place of the shared
+ * model's; the window normalisation (centre, spread) is the shared one. About H·(L+F)+F
+ * multiply-adds per row (1,296 for the bundled 24 → 32 → 16 model).
+ */
+export class DenseForecaster {
+  readonly version: string;
+  readonly windowLength: number;
+  readonly hidden: number;
+  readonly featureDim: number;
+  private readonly W1: Float32Array;
+  private readonly b1: Float32Array;
+  private readonly W2: Float32Array;
+  private readonly b2: Float32Array;
+  private readonly W3: Float32Array;
+  private readonly b3: number;
+  private readonly x: Float32Array;
+  private readonly h: Float32Array;
+
+  /** Throws Error when a tensor's size does not match the declared shape. */
+  constructor(weights: BaseWeights) {
+    const { windowLength: L, hidden: H, featureDim: F } = weights;
+    this.version = weights.version;
+    this.windowLength = L;
+    this.hidden = H;
+    this.featureDim = F;
+    const t = weights.tensors;
+    const read = (k: keyof BaseWeights['tensors'], size: number): Float32Array => {
+      const a = decodeFloat32(t[k]);
+      if (a.length !== size) throw new Error(`tensor ${k} has ${a.length} values, expected ${size}`);
+      return a;
+    };
+    this.W1 = read('W1', L * H);
+    this.b1 = read('b1', H);
+    this.W2 = read('W2', H * F);
+    this.b2 = read('b2', F);
+    this.W3 = read('W3', F);
+    this.b3 = read('b3', 1)[0];
+    this.x = new Float32Array(L);
+    this.h = new Float32Array(H);
+  }
+
+  /**
+   * Recomputes row `row` of `fc` (features and expected) from its raw window in `windows`
+   * (row-major, windowLength values per row), with the centre and spread already in `fc`.
+   */
+  forecastRow(windows: Float32Array, row: number, fc: ForecastBatch): void {
+    const L = this.windowLength;
+    const H = this.hidden;
+    const F = this.featureDim;
+    const { x, h, W1, b1, W2, b2, W3 } = this;
+    const c = fc.center[row];
+    const s = fc.spread[row];
+    const at = row * L;
+    for (let i = 0; i < L; i++) {
+      const u = (windows[at + i] - c) / s;
+      x[i] = u > CLIP ? CLIP : u < -CLIP ? -CLIP : u;
+    }
+    for (let j = 0; j < H; j++) h[j] = b1[j];
+    for (let i = 0; i < L; i++) {
+      const xi = x[i];
+      if (xi === 0) continue;
+      const w = i * H;
+      for (let j = 0; j < H; j++) h[j] += xi * W1[w + j];
+    }
+    for (let j = 0; j < H; j++) if (h[j] < 0) h[j] = 0;
+    const features = fc.features;
+    const fo = row * F;
+    let y = this.b3;
+    for (let k = 0; k < F; k++) {
+      let z = b2[k];
+      for (let j = 0; j < H; j++) z += h[j] * W2[j * F + k];
+      const f = Math.tanh(z);
+      features[fo + k] = f;
+      y += f * W3[k];
+    }
+    fc.expected[row] = c + s * y;
+  }
+}
+
+/**
  * Shared neural forecaster: an MLP over the normalised last L values
  * (L → H relu → F tanh = features → 1), run in TensorFlow.js on all rows of a batch at once.
  * It is frozen at run time; each metric adapts it with its own small linear adapter on the
- * F features (metric-model.ts), the natural place for a per-component LoRA adapter later.
+ * F features (metric-model.ts); a component with a LoRA adapter gets its own weights
+ * (`DenseForecaster`, applied by the detector after this pass).
  */
 export class NeuralForecaster implements Forecaster {
   readonly name: string;
