@@ -1,6 +1,6 @@
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage } from '@x0/core';
 import { ConsumerLoop, publishAll, publishMessage, type Bus, type ConsumerLoopOptions, type Delivery, type HandleResult, type OutboundMessage } from '@x0/bus';
-import { EVENT_CODECS, PlanStatus, STREAMS, Verdict, eventFilter, eventSubject, parseSubject, validateEvent, type ActionResult, type Outcome, type Plan } from '@x0/contracts';
+import { EVENT_CODECS, PlanStatus, STREAMS, Verdict, eventFilter, eventSubject, incidentOfContext, parseSubject, validateEvent, type ActionResult, type Outcome, type Plan } from '@x0/contracts';
 import type { DispatchResult, ExecutorRegistry } from '@x0/executors';
 import type { ApprovalAudit } from '@x0/guardrails';
 import type { Logger, ServiceStats } from '@x0/service-kit';
@@ -87,7 +87,9 @@ export class ExecuteRuntime {
     await publishMessage(this.o.bus.js, { subject: eventSubject('approval', approval.meta!.component), data: EVENT_CODECS.approval.encode(approval), id: approval.meta!.id });
     this.o.stats.published(1);
     if (audit.decision !== 'approved') return;
-    const outputs = this.o.verifier.healthyNow(plan.meta!.component) ? this.notNeeded(plan) : await this.execute(plan);
+    const outputs = this.o.verifier.healthyNow(plan.meta!.component)
+      ? this.notNeeded(plan, `${plan.meta!.component} is healthy again (no open incident) by the time the plan was approved`)
+      : this.endedIncident(plan, audit.requestedMs) ?? (await this.execute(plan));
     const results = await publishAll(this.o.bus.js, outputs);
     const failed = results.find((r) => r instanceof Error);
     if (failed) throw failed;
@@ -157,13 +159,30 @@ export class ExecuteRuntime {
   }
 
   /**
-   * An approved plan whose component is healthy again by now (the approval came after the
-   * incident closed): not performed, and said so. The Outcome has no verdict: the policy
+   * An approved plan whose incident has ended while it waited (the monitor reported the
+   * component without an open incident after the plan was held), even if another incident is
+   * open on it now: the action was proposed, and approved, for the incident that ended — a later
+   * incident (another cause, perhaps) gets its own plan. Undefined when the incident may still
+   * be open.
+   */
+  private endedIncident(plan: Plan, heldMs: number): OutboundMessage[] | undefined {
+    const component = plan.meta!.component;
+    const at = this.o.verifier.noIncidentSince(component, heldMs);
+    if (at === undefined) return undefined;
+    const incident = incidentOfContext(plan.incident) || 'it was made for';
+    return this.notNeeded(
+      plan,
+      `incident ${incident} ended while the plan waited for an operator (the monitor reported ${component} without an open incident at ${new Date(at).toISOString()}); a later incident gets its own plan`,
+    );
+  }
+
+  /**
+   * An approved plan that is no longer needed (the component is healthy again, or the plan's
+   * incident ended): not performed, and said so. The Outcome has no verdict: the policy
    * neither worked nor failed, and the plan service only frees its slot.
    */
-  private notNeeded(plan: Plan): OutboundMessage[] {
-    const component = plan.meta!.component;
-    const message = `not performed: ${component} is healthy again (no open incident) by the time the plan was approved`;
+  private notNeeded(plan: Plan, why: string): OutboundMessage[] {
+    const message = `not performed: ${why}`;
     const action = buildActionResult(plan, { executor: plan.executor, status: 'skipped', message, durationMs: 0, dryRun: plan.dryRun }, Date.now());
     const outcome = buildOutcome(action, { verdict: Verdict.VERDICT_UNSPECIFIED, recovered: false, timeToRecoverMs: 0, anomalyReturned: false, detail: message }, Date.now());
     this.counts.ignored++;

@@ -276,6 +276,47 @@ describe('execute service', () => {
     expect(agent.received).toEqual([]);
   });
 
+  it('approvals - approved after its incident ended and another opened: not performed on the new incident, and said so', async () => {
+    await restart(); // the default verification window of this file (an earlier test lengthened it)
+    const failovers: string[] = [];
+    const agent = startTestAgent(bus.nc, 'db-5', {
+      failover: () => {
+        failovers.push('failover');
+        return { ok: true };
+      },
+      // Fixes the first incident: the monitor then reports db-5 without an open incident.
+      restart: () => {
+        setTimeout(() => health.set('db-5', ''), 100);
+        return { ok: true };
+      },
+      throttle: () => ({ ok: true }),
+    });
+    agents.push(agent);
+    const held = makePlan('db-5', { action: 'failover', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL });
+    health.set('db-5', held.incident!.anomalyId);
+    await publishEvent(bus, 'plan', held);
+    await waitFor(async () => (await call<object, ListPendingResponse>(client.listPending, {})).pending.some((p) => p.planId === held.meta!.id) || undefined, 5000, 'pending');
+    // Meanwhile another action ends the incident (its recovered Outcome: the service heard db-5 without an open incident) ...
+    const fix = makePlan('db-5', { action: 'restart' });
+    await publishEvent(bus, 'plan', fix);
+    expect((await outcomeOf((await actionOf(fix.meta!.id)).meta!.id)).verdict).toBe(Verdict.VERDICT_RECOVERED);
+    // ... and a new incident opens (a not-recovered Outcome quoting it: the service's latest status of db-5 names it).
+    const next = makePlan('db-5', { action: 'throttle' });
+    health.set('db-5', next.incident!.anomalyId);
+    await publishEvent(bus, 'plan', next);
+    const notRecovered = await outcomeOf((await actionOf(next.meta!.id)).meta!.id);
+    expect(notRecovered.detail).toContain(`incident ${next.incident!.anomalyId} open`);
+
+    await call<DecisionRequest, DecisionResponse>(client.approve, { planId: held.meta!.id, actor: 'alice', reason: '' });
+    const action = await actionOf(held.meta!.id);
+    expect(action.status).toBe(ActionStatus.ACTION_STATUS_SKIPPED);
+    expect(action.message).toMatch(
+      new RegExp(`^not performed: incident ${held.incident!.anomalyId} ended while the plan waited for an operator \\(the monitor reported db-5 without an open incident at \\S+\\); a later incident gets its own plan$`),
+    );
+    expect(await outcomeOf(action.meta!.id)).toMatchObject({ verdict: Verdict.VERDICT_UNSPECIFIED, recovered: false });
+    expect(failovers).toEqual([]);
+  });
+
   it('approvals - a pending approval survives a restart with its deadline, then expires (actor system)', async () => {
     await restart({ EXECUTE_APPROVAL_TIMEOUT_S: '2' });
     const plan = makePlan('db-3', { action: 'failover', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL });

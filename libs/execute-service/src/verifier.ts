@@ -106,6 +106,8 @@ export class Verifier {
   private sub?: Subscription;
   private readonly tracked = new Map<string, Tracked>();
   private readonly lastHealth = new Map<string, { h: ComponentHealth; receivedMs: number }>();
+  /** When the latest status without an open incident was received, by component. */
+  private readonly lastNoIncident = new Map<string, number>();
   private stopped = false;
 
   constructor(private readonly o: VerifierOptions) {}
@@ -135,6 +137,17 @@ export class Verifier {
   healthyNow(component: string, maxAgeMs = 10_000): boolean {
     const last = this.lastHealth.get(component);
     return !!last && Date.now() - last.receivedMs <= maxAgeMs && isHealthy(last.h);
+  }
+
+  /**
+   * When the monitor last reported `component` without an open incident, if that was after
+   * `sinceMs` (this process's clock): an incident open at `sinceMs` has ended since (the monitor
+   * names the open incident in every status until it closes it). Undefined when no such status
+   * was received (by this process: statuses from before a restart are not known).
+   */
+  noIncidentSince(component: string, sinceMs: number): number | undefined {
+    const at = this.lastNoIncident.get(component);
+    return at !== undefined && at > sinceMs ? at : undefined;
   }
 
   /** Verifications in progress on this replica. */
@@ -247,6 +260,7 @@ export class Verifier {
       }
       const now = Date.now();
       this.lastHealth.set(component, { h, receivedMs: now });
+      if (!h.openAnomalyId) this.lastNoIncident.set(component, now);
       this.o.onComponent?.(component);
       for (const t of this.tracked.values()) if (t.rec.component === component && !t.decided) this.onStatus(t, h, now);
     }
