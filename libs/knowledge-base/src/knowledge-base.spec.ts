@@ -87,6 +87,26 @@ describe('KnowledgeBase', () => {
     expect(await kb.countRunbookPassages('disk-full.md')).toBe(before);
   });
 
+  it('ingest - a folder with a bad runbook: the others are loaded and the bad one reported by file name; without onRejected the load stops naming it', async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-kb-folder-'));
+    fs.writeFileSync(path.join(folder, 'a-alpha.md'), '---\ncause: disk_full\n---\n# Alpha\n\nalpha zqwalpha text.\n');
+    fs.writeFileSync(path.join(folder, 'b-beta.md'), '---\ncause: disk_full\nactions: [reboot]\n---\n# Beta\n\nbeta zqwbeta text.\n');
+    fs.writeFileSync(path.join(folder, 'c-gamma.md'), '---\ncause: disk_full\n---\n# Gamma\n\ngamma zqwgamma text.\n');
+    try {
+      const rejected: Array<[string, string]> = [];
+      const loaded = await loadRunbookDirectory(kb, folder, { onRejected: (source, err) => rejected.push([source, err.message]) });
+      expect(loaded.map((l) => l.source)).toEqual(['a-alpha.md', 'c-gamma.md']);
+      expect(rejected).toEqual([['b-beta.md', "b-beta.md: 'frontMatter.actions[0]' must be one of scale_up, restart, throttle, failover, clear_cache, rollback"]]);
+      expect((await kb.searchRunbooks('zqwgamma', { k: 1, mode: 'lexical' }))[0]?.source).toBe('c-gamma.md');
+      const stopped = loadRunbookDirectory(kb, folder);
+      await expect(stopped).rejects.toThrow(InvalidArgumentError);
+      await expect(loadRunbookDirectory(kb, folder)).rejects.toThrow("b-beta.md: 'frontMatter.actions[0]' must be one of");
+    } finally {
+      for (const s of ['a-alpha.md', 'c-gamma.md']) await kb.deleteRunbook(s);
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('errors - empty text, stop-word-only lexical query, bad front matter', async () => {
     await expect(kb.searchRunbooks('  ')).rejects.toThrow(new InvalidArgumentError('text', 'must be a non-empty string'));
     await expect(kb.searchRunbooks('the of and', { mode: 'lexical' })).rejects.toThrow("'text' has no searchable words");

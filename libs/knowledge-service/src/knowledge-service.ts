@@ -145,8 +145,12 @@ export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
         if (c.KNOWLEDGE_RUNBOOKS_DIR) {
           const dir = path.resolve(c.KNOWLEDGE_RUNBOOKS_DIR);
           const loaded = await runbooks.loadFolder(dir);
-          if (loaded) ctx.logger.info({ dir, ...loaded }, loaded.skipped.length > 0 ? 'runbooks ingested; removed ones left out (x0 kb add brings one back)' : 'runbooks ingested');
-          else ctx.logger.warn({ dir }, 'runbook folder not found; starting without runbooks');
+          if (loaded) {
+            const { rejected, ...counts } = loaded;
+            ctx.logger.info({ dir, ...counts }, counts.skipped.length > 0 ? 'runbooks ingested; removed ones left out (x0 kb add brings one back)' : 'runbooks ingested');
+            // The others are loaded: one bad file must not keep the loop's memory from starting.
+            for (const r of rejected) ctx.logger.error({ dir, source: r.source, reason: r.reason }, 'runbook rejected, not loaded: fix it, then x0 kb add it');
+          } else ctx.logger.warn({ dir }, 'runbook folder not found; starting without runbooks');
         }
         const loaded = await incidents.start();
         ctx.logger.info({ incidents: loaded, vectorStore: store.kind }, 'knowledge ready');

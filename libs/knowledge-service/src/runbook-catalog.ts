@@ -28,21 +28,24 @@ export class RunbookCatalog {
   }
 
   /**
-   * Ingests the runbooks of `dir` except the removed ones. Returns what was ingested and the
-   * sources left out; `undefined` when the folder does not exist.
+   * Ingests the runbooks of `dir` except the removed ones. Returns what was ingested, the
+   * sources left out, and the runbooks refused with the reason (bad front matter, no text, too
+   * large: one bad file used to stop the whole service from starting); `undefined` when the
+   * folder does not exist.
    */
-  async loadFolder(dir: string): Promise<{ runbooks: number; chunks: number; skipped: string[] } | undefined> {
+  async loadFolder(dir: string): Promise<{ runbooks: number; chunks: number; skipped: string[]; rejected: Array<{ source: string; reason: string }> } | undefined> {
     if (!fs.existsSync(dir)) return undefined;
     const removed = await this.o.removals.sources();
     const skipped: string[] = [];
+    const rejected: Array<{ source: string; reason: string }> = [];
     const skip = (source: string): boolean => {
       if (!removed.has(source)) return false;
       skipped.push(source);
       return true;
     };
-    const loaded = await loadRunbookDirectory(this.o.kb, dir, { skip });
+    const loaded = await loadRunbookDirectory(this.o.kb, dir, { skip, onRejected: (source, err) => rejected.push({ source, reason: err.message }) });
     if (loaded.length > 0) this.o.onChange();
-    return { runbooks: loaded.length, chunks: loaded.reduce((s, r) => s + r.chunks, 0), skipped };
+    return { runbooks: loaded.length, chunks: loaded.reduce((s, r) => s + r.chunks, 0), skipped, rejected };
   }
 
   /**
