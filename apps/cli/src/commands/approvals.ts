@@ -31,7 +31,7 @@ export function registerApprovals(program: Command): void {
         const requests: PendingRequest[] = pending.map((p, i) => ({ ...p, incidentId: incidentOfContext(plans[i]?.incident) }));
         const starts = plans.map((pl, i) => Math.min(pending[i].requestedMs, pl?.incident?.incidentStartMs || pending[i].requestedMs));
         const { records, error } = await eventsSince(client, Math.min(...starts));
-        const since = meanwhile(pending, records, now);
+        const since = meanwhile(requests, records, now);
         const before = askedBefore(requests, records, now);
         const rows = [['PLAN', 'COMPONENT', 'ACTION', 'WAITING', 'EXPIRES IN', 'WHY', 'SINCE THEN', 'ASKED BEFORE']];
         for (const p of pending) {

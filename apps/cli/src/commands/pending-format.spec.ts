@@ -4,12 +4,18 @@ import { askedBefore, meanwhile } from './pending-format';
 
 let seq = 0;
 const meta = (id: string, t: number, component = 'demo-queue') => ({ id, parentId: 'x', component, timeMs: t, source: 'test' });
-const anomaly = (id: string, t: number, component = 'demo-queue') =>
-  toRecord({ subject: eventSubject('anomaly', component), data: EVENT_CODECS.anomaly.encode(Anomaly.fromPartial({ meta: meta(id, t, component), severity: Severity.SEVERITY_HIGH })), seq: ++seq })!;
-const outcome = (id: string, t: number, action: string, verdict: Verdict, planId = 'pl_x', component = 'demo-queue') =>
+const anomaly = (id: string, t: number, component = 'demo-queue', incidentId = '') =>
+  toRecord({
+    subject: eventSubject('anomaly', component),
+    data: EVENT_CODECS.anomaly.encode(Anomaly.fromPartial({ meta: meta(id, t, component), severity: Severity.SEVERITY_HIGH, incidentId })),
+    seq: ++seq,
+  })!;
+const outcome = (id: string, t: number, action: string, verdict: Verdict, planId = 'pl_x', component = 'demo-queue', incidentId = '') =>
   toRecord({
     subject: eventSubject('outcome', component),
-    data: EVENT_CODECS.outcome.encode(Outcome.fromPartial({ meta: meta(id, t, component), incident: { component, action, planId }, verdict, recovered: verdict === Verdict.VERDICT_RECOVERED })),
+    data: EVENT_CODECS.outcome.encode(
+      Outcome.fromPartial({ meta: meta(id, t, component), incident: { component, action, planId, incidentId }, verdict, recovered: verdict === Verdict.VERDICT_RECOVERED }),
+    ),
     seq: ++seq,
   })!;
 
@@ -36,6 +42,23 @@ describe('x0 pending - SINCE THEN', () => {
     const records = [outcome('oc_1', t0 + 40_000, 'throttle', Verdict.VERDICT_RECOVERED)];
     expect(meanwhile(pending, records, t0 + 60_000).get('pl_failover')).toBe('throttle recovered');
     expect(meanwhile(pending, [anomaly('an_0', t0 - 10)], t0 + 60_000).get('pl_failover')).toBe('-');
+  });
+
+  it("another incident on the component is not the plan's incident going on: counted apart", () => {
+    // The plan answers incident an_0; restart ended it; then two new incidents opened on the component (one re-announced).
+    const mine = [{ planId: 'pl_failover', component: 'demo-queue', requestedMs: t0, incidentId: 'an_0' }];
+    const records = [
+      anomaly('an_0', t0 - 10, 'demo-queue', 'an_0'),
+      anomaly('an_1', t0 + 30_000, 'demo-queue', 'an_0'),
+      outcome('oc_1', t0 + 50_000, 'restart', Verdict.VERDICT_RECOVERED, 'pl_r', 'demo-queue', 'an_0'),
+      anomaly('an_5', t0 + 120_000, 'demo-queue', 'an_5'),
+      outcome('oc_5', t0 + 140_000, 'scale_up', Verdict.VERDICT_RECOVERED, 'pl_s', 'demo-queue', 'an_5'),
+      anomaly('an_7', t0 + 200_000, 'demo-queue', 'an_7'),
+      anomaly('an_8', t0 + 245_000, 'demo-queue', 'an_7'),
+    ];
+    expect(meanwhile(mine, records, t0 + 265_000).get('pl_failover')).toBe('re-announced 1×, last 4m ago; restart recovered; then 2 other incidents, last 20s ago (scale_up recovered)');
+    // Without the plan's incident (the plan service did not answer), every anomaly on the component counts.
+    expect(meanwhile(pending, records, t0 + 265_000).get('pl_failover')).toBe('re-announced 4×, last 20s ago; restart recovered; scale_up recovered');
   });
 });
 

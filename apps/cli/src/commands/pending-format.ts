@@ -6,41 +6,74 @@ export interface PendingPlan {
   planId: string;
   component: string;
   requestedMs: number;
+  /** The plan's incident (from the plan service's Explain); '' or absent when unknown. */
+  incidentId?: string;
 }
 
 /**
  * What happened on each pending plan's component since it was put to an operator, read from the
- * loop's events (anomalies and outcomes): whether the monitor still announces the incident, and
- * the outcomes of the actions the loop tried meanwhile — `re-announced 14×, last 12s ago;
- * throttle not recovered ×3` — so the approver sees that the incident goes on and what did not
- * fix it (or that something did: `throttle recovered`). `-` when nothing happened. By plan id.
+ * loop's events (anomalies and outcomes): whether the monitor still announces the plan's incident,
+ * and the outcomes of the actions the loop tried on it meanwhile — `re-announced 14×, last 12s
+ * ago; throttle not recovered ×3` — so the approver sees that the incident goes on and what did
+ * not fix it (or that something did: `throttle recovered`). Anomalies and outcomes of other
+ * incidents on the component (the plan's incident ended, and another one opened) are not the
+ * plan's incident going on: they are counted apart — `then 2 other incidents, last 20s ago
+ * (scale_up recovered)` — and execute does not run an approved plan whose incident ended. When the
+ * plan's incident is unknown, every anomaly and outcome on the component counts as its own. `-`
+ * when nothing happened. By plan id.
  */
 export function meanwhile(pending: readonly PendingPlan[], records: readonly EventRecord[], nowMs: number): Map<string, string> {
   const out = new Map<string, string>();
   for (const p of pending) {
-    let announced = 0;
-    let lastAnnouncedMs = 0;
-    const outcomes = new Map<string, number>();
+    const own = new Since();
+    const other = new Since();
+    const part = (incident: string) => (!p.incidentId || incident === p.incidentId ? own : other);
     for (const r of records) {
       if (r.component !== p.component) continue;
       if (r.type === 'anomaly') {
-        const t = Anomaly.fromJSON(r.event).meta?.timeMs ?? 0;
+        const a = Anomaly.fromJSON(r.event);
+        const t = a.meta?.timeMs ?? 0;
         if (t <= p.requestedMs) continue;
-        announced++;
-        lastAnnouncedMs = Math.max(lastAnnouncedMs, t);
+        part(a.incidentId || a.meta?.id || '').anomaly(a.incidentId || a.meta?.id || '', t);
       } else if (r.type === 'outcome') {
         const o = Outcome.fromJSON(r.event);
         if ((o.meta?.timeMs ?? 0) <= p.requestedMs || o.incident?.planId === p.planId) continue;
-        const key = `${o.incident?.action || 'no action'} ${verdictText(o.verdict)}`;
-        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+        part(incidentOfContext(o.incident)).outcome(`${o.incident?.action || 'no action'} ${verdictText(o.verdict)}`);
       }
     }
     const parts: string[] = [];
-    if (announced > 0) parts.push(`re-announced ${announced}×, last ${ago(nowMs - lastAnnouncedMs)} ago`);
-    for (const [key, n] of outcomes) parts.push(n > 1 ? `${key} ×${n}` : key);
+    if (own.announced > 0) parts.push(`re-announced ${own.announced}×, last ${ago(nowMs - own.lastMs)} ago`);
+    parts.push(...own.outcomeTexts());
+    if (other.incidents.size > 0) {
+      const n = other.incidents.size;
+      const tried = other.outcomeTexts();
+      parts.push(`then ${n} other incident${n === 1 ? '' : 's'}, last ${ago(nowMs - other.lastMs)} ago${tried.length ? ` (${tried.join(', ')})` : ''}`);
+    } else parts.push(...other.outcomeTexts().map((t) => `${t} (another incident)`));
     out.set(p.planId, parts.join('; ') || '-');
   }
   return out;
+}
+
+/** Anomalies and outcomes of one part of SINCE THEN (the plan's incident, or the others). */
+class Since {
+  announced = 0;
+  lastMs = 0;
+  readonly incidents = new Set<string>();
+  private readonly outcomes = new Map<string, number>();
+
+  anomaly(incident: string, t: number): void {
+    this.announced++;
+    this.lastMs = Math.max(this.lastMs, t);
+    this.incidents.add(incident);
+  }
+
+  outcome(key: string): void {
+    this.outcomes.set(key, (this.outcomes.get(key) ?? 0) + 1);
+  }
+
+  outcomeTexts(): string[] {
+    return [...this.outcomes].map(([key, n]) => (n > 1 ? `${key} ×${n}` : key));
+  }
 }
 
 /** A pending plan with its action and incident (from the plan service's Explain); incidentId '' when unknown. */
