@@ -1,5 +1,5 @@
 import { deriveId, InvalidArgumentError } from '@x0/core';
-import { Bm25SparseEncoder, chunkMarkdown, HashedNgramEmbedder, terms, type ChunkOptions, type TextEmbedder } from '@x0/embeddings';
+import { Bm25SparseEncoder, chunkMarkdown, HashedNgramEmbedder, terms, type ChunkedDocument, type ChunkOptions, type TextEmbedder } from '@x0/embeddings';
 import type { Condition, Distance, Filter, Payload, ScoredPoint, VectorStore } from '@x0/vector-store';
 
 /** Remediation actions the planner knows; runbook passages are tagged with those they mention. */
@@ -19,6 +19,35 @@ export const MAX_RUNBOOK_BYTES = 1024 * 1024;
 export function checkRunbookSize(markdown: string, field = 'markdown'): void {
   const bytes = Buffer.byteLength(markdown, 'utf8');
   if (bytes > MAX_RUNBOOK_BYTES) throw new InvalidArgumentError(field, `is ${bytes} bytes; a runbook may be at most ${MAX_RUNBOOK_BYTES} bytes (1 MiB)`);
+}
+
+/** A runbook read and checked by {@link parseRunbook}, ready to index. */
+export interface ParsedRunbook {
+  doc: ChunkedDocument;
+  /** The front matter's `cause`. */
+  cause?: string;
+  /** The front matter's `title`, else the document's first heading. */
+  title?: string;
+  /** The front matter's `actions`. */
+  runbookActions: ActionName[];
+}
+
+/**
+ * Reads a Markdown runbook as `ingestRunbook` does, without indexing it, so a client can check
+ * every file of a folder before sending the first (`x0 kb add`). Throws InvalidArgumentError for
+ * a runbook over MAX_RUNBOOK_BYTES, front matter that does not parse, a `cause` that is not
+ * snake_case, an action that is not one of ACTION_NAMES, or no text to index.
+ */
+export function parseRunbook(source: string, markdown: string, chunking?: ChunkOptions): ParsedRunbook {
+  checkRunbookSize(markdown);
+  const doc = chunkMarkdown(source, markdown, chunking);
+  const fm = doc.frontMatter;
+  const cause = fm.cause === undefined ? undefined : String(fm.cause);
+  if (cause !== undefined && !CAUSE.test(cause)) throw new InvalidArgumentError('frontMatter.cause', `must be snake_case like cpu_saturation, got '${cause}'`);
+  const runbookActions = toActions(fm.actions, 'frontMatter.actions');
+  const title = typeof fm.title === 'string' ? fm.title : doc.title;
+  if (doc.chunks.length === 0) throw new InvalidArgumentError('markdown', 'has no text to index');
+  return { doc, runbookActions, ...(cause !== undefined ? { cause } : {}), ...(title !== undefined ? { title } : {}) };
 }
 
 /** How `searchRunbooks` ranks: BM25 and dense fused with RRF (default), BM25 only, or dense only. */
@@ -131,15 +160,8 @@ export class KnowledgeBase {
    * InvalidArgumentError for a runbook over MAX_RUNBOOK_BYTES, bad front matter or no text.
    */
   async ingestRunbook(source: string, markdown: string): Promise<{ source: string; chunks: number; cause?: string }> {
-    checkRunbookSize(markdown);
+    const { doc, cause, runbookActions, title } = parseRunbook(source, markdown, this.options.chunking);
     await this.start();
-    const doc = chunkMarkdown(source, markdown, this.options.chunking);
-    const fm = doc.frontMatter;
-    const cause = fm.cause === undefined ? undefined : String(fm.cause);
-    if (cause !== undefined && !CAUSE.test(cause)) throw new InvalidArgumentError('frontMatter.cause', `must be snake_case like cpu_saturation, got '${cause}'`);
-    const runbookActions = toActions(fm.actions, 'frontMatter.actions');
-    const title = typeof fm.title === 'string' ? fm.title : doc.title;
-    if (doc.chunks.length === 0) throw new InvalidArgumentError('markdown', 'has no text to index');
     const texts = doc.chunks.map((c) => `${c.headings.join(' / ')}\n\n${c.text}`);
     const dense = await this.embedder.embed(texts);
     const points = doc.chunks.map((c, i) => ({

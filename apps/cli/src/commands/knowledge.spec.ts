@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from './failure';
-import { countOption, runbookFiles, runbookName } from './knowledge';
+import { checkRunbook, countOption, runbookFiles, runbookName } from './knowledge';
 
 describe('x0 kb rm', () => {
   it('runbook name - a path is taken to its file name, as kb add names the runbook', () => {
@@ -55,5 +55,20 @@ describe('x0 kb search -k, x0 incidents --limit', () => {
     for (const v of ['abc', '0', '-1', '2.5', '', '101', '1e2']) {
       expect(() => countOption('-k, --limit', v, 100)).toThrow(new UsageError(`-k, --limit must be a whole number from 1 to 100, got '${v}'`));
     }
+  });
+});
+
+describe('x0 kb add - checked before sending', () => {
+  it('check runbook - bad front matter or no text is a usage error naming the file (a folder was half ingested, the file not named)', () => {
+    const cases: Array<[string, string]> = [
+      ['---\ncause: disk_full\nactions: [reboot]\n---\n# Beta\n\nbeta text.\n', "runbooks/b-beta.md: 'frontMatter.actions[0]' must be one of scale_up, restart, throttle, failover, clear_cache, rollback"],
+      ['---\ncause: Disk Full\n---\n# Beta\n\nbeta text.\n', "runbooks/b-beta.md: 'frontMatter.cause' must be snake_case like cpu_saturation, got 'Disk Full'"],
+      ['# Only a heading\n', "runbooks/b-beta.md: 'markdown' has no text to index"],
+    ];
+    for (const [text, message] of cases) {
+      expect(() => checkRunbook('runbooks/b-beta.md', text)).toThrow(UsageError);
+      expect(() => checkRunbook('runbooks/b-beta.md', text)).toThrow(message);
+    }
+    expect(() => checkRunbook('runbooks/a.md', '---\ncause: disk_full\nactions: [clear_cache]\n---\n# Alpha\n\nalpha text.\n')).not.toThrow();
   });
 });

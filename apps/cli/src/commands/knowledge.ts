@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import type { Command } from 'commander';
-import { isRpcError } from '@x0/client';
-import { MAX_RUNBOOK_BYTES } from '@x0/knowledge-base';
+import { isRpcError, rpcErrorMessage } from '@x0/client';
+import { InvalidArgumentError } from '@x0/core';
+import { MAX_RUNBOOK_BYTES, parseRunbook } from '@x0/knowledge-base';
 import { formatIncident, groupIncidents, incidentRows, incidentsFooter } from './incident-format';
 import { fail, table } from './output';
 import { usingClient } from './client-session';
@@ -70,6 +71,21 @@ function readRunbook(file: string): string {
 }
 
 /**
+ * Checks a runbook as the knowledge service will (front matter, actions, some text), so a bad
+ * file of a folder is named before anything is sent. Throws UsageError `<file>: <reason>`: a bad
+ * file in the middle of a folder used to leave the files before it ingested, the ones after it
+ * not, and the error did not say which file it was.
+ */
+export function checkRunbook(file: string, text: string): void {
+  try {
+    parseRunbook(path.basename(file), text);
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) throw new UsageError(`${file}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
+/**
  * The name `kb rm` removes: a runbook is named by its file name (as `kb add` sends it), so a
  * path is taken to its file name. Throws UsageError for an empty name.
  */
@@ -93,9 +109,13 @@ export function registerKnowledge(program: Command): void {
       if (files.length === 0) throw new UsageError(`${target}: no Markdown files`);
       // Every file is checked before the first is sent: a bad one does not leave half a folder ingested.
       const runbooks = files.map((f) => ({ file: f, text: readRunbook(f) }));
+      for (const { file, text } of runbooks) checkRunbook(file, text);
       await usingClient('x0-kb', async (client) => {
         for (const { file, text } of runbooks) {
-          const res = await client.services.knowledge.ingestDocument({ source: path.basename(file), text });
+          const res = await client.services.knowledge.ingestDocument({ source: path.basename(file), text }).catch((err: unknown) => {
+            // Which file, when the service refuses one the check above let through (an older service, a lost connection).
+            throw new Error(`${file}: ${rpcErrorMessage(err)}`, { cause: err });
+          });
           process.stdout.write(`${file}: ${res.chunks} chunk(s)\n`);
         }
       });
