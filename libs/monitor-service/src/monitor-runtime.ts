@@ -40,6 +40,8 @@ export interface MonitorRuntimeOptions {
   recentAnomalies?: number;
   /** Called after each scoring call with its sample count and time (inference reports for the trainer). */
   onScored?: (samples: number, latencyMs: number) => void;
+  /** Called once for each component the first time one of its batches arrives (e.g. to serve its adapter). */
+  onNewComponent?: (component: string) => void;
 }
 
 interface ComponentInfo {
@@ -167,7 +169,10 @@ export class MonitorRuntime {
         for (const r of bad) rejected[k].push(r.reason);
         const kind = batch.labels['kind'] ?? '';
         const info = this.components.get(batch.component);
-        if (!info) this.components.set(batch.component, { kind, lastAnomalyMs: 0, lastStatusMs: 0, lastSeverity: '' });
+        if (!info) {
+          this.components.set(batch.component, { kind, lastAnomalyMs: 0, lastStatusMs: 0, lastSeverity: '' });
+          this.o.onNewComponent?.(batch.component);
+        }
         else if (kind) info.kind = kind;
         for (const s of groupByTime(batch, kind)) {
           const why = validateSample(s);

@@ -1,10 +1,11 @@
 import { errorMessage, InvalidArgumentError, NotFoundError } from '@x0/core';
 import { incidentOfAnomaly, isSubjectToken, MonitorServiceService, severityFromProto, severityRank, severityToProto, type MonitorServiceServer } from '@x0/contracts';
-import { createAnomalyDetector } from '@x0/anomaly';
+import { BASE_WEIGHTS, createAnomalyDetector } from '@x0/anomaly';
 import { createModelRegistry } from '@x0/model-registry';
 import { DETECTOR_MODEL, forecasterWeights, InferenceReporter, ServedModel, swapLogFields, type ForecasterWeights } from '@x0/model-serving';
 import type { ServiceModule } from '@x0/service-kit';
 import { monitorConfigShape } from './monitor-config';
+import { DetectorAdapters } from './detector-adapters';
 import { MonitorRuntime } from './monitor-runtime';
 
 /** The monitor service: wire-up of config, detector, runtime and gRPC API. */
@@ -20,8 +21,20 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
     // swapped in between two batches, without a restart (docs/trainer.md).
     const reporter = new InferenceReporter({ nc: ctx.bus.nc, service: 'monitor', instance: c.X0_INSTANCE });
     let served: ServedModel<ForecasterWeights> | undefined;
+    // Per-component LoRA adapters (detector--<component>@champion), merged into the base serving.
+    let adapters: DetectorAdapters | undefined;
     if (c.MONITOR_FOLLOW_REGISTRY && c.MONITOR_FORECASTER === 'neural') {
       const registry = await createModelRegistry({ nc: ctx.bus.nc, source: 'monitor' });
+      adapters = new DetectorAdapters({
+        registry,
+        detector,
+        base: () => served?.current ?? BASE_WEIGHTS,
+        onApplied: (a) =>
+          a.skipped
+            ? ctx.logger.warn({ component: a.component, model: a.model, baseVersion: a.baseVersion, reason: a.skipped }, 'detector adapter not applied')
+            : ctx.logger.info({ component: a.component, model: a.model, version: a.version, baseVersion: a.baseVersion, ...(a.swap ? swapLogFields(a.swap) : {}) }, 'detector adapter swapped in'),
+        onError: (err) => ctx.logger.warn({ err: errorMessage(err) }, 'detector adapter not swapped'),
+      });
       served = new ServedModel<ForecasterWeights>({
         registry,
         model: DETECTOR_MODEL,
@@ -37,6 +50,8 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
           detector.setForecasterWeights(served!.current!);
           ctx.stats.setModel({ name: detector.info.detector, version: detector.info.modelVersion, backend: detector.info.backend });
           ctx.logger.info(swapLogFields(info), 'detector forecaster swapped in');
+          // the adapters were merged into the previous base: again into this one (or dropped when trained on another)
+          adapters?.baseChanged();
         },
         onError: (err, version) => ctx.logger.warn({ model: DETECTOR_MODEL, version, err: errorMessage(err) }, 'detector forecaster not swapped'),
       });
@@ -53,7 +68,9 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
       maxFutureMs: c.MONITOR_MAX_FUTURE_S * 1000,
       consumer: ctx.consumerOptions,
       onScored: (_samples, ms) => reporter.record(DETECTOR_MODEL, served?.version || 'bundled', ms),
+      onNewComponent: (component) => adapters?.noteComponent(component),
     });
+    ctx.stats.addGauge('monitor_component_adapters', 'Components scored with their own LoRA adapter merged into the shared forecaster', () => detector.componentForecasters().size);
     ctx.stats.addGauge('monitor_components', 'Components the detector tracks', () => detector.components().length);
     ctx.stats.addGauge('monitor_open_incidents', 'Components with an open incident', () => runtime.gate.openCount);
     ctx.stats.addGauge('monitor_samples_seen', 'Samples scored since start', () => detector.samplesSeen);
@@ -106,12 +123,14 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
     return {
       start: async () => {
         await served?.start();
+        await adapters?.start();
         reporter.start();
         await runtime.start();
       },
       stop: async () => {
         await runtime.stop();
         reporter.stop();
+        await adapters?.stop();
         await served?.stop();
         detector.dispose();
       },

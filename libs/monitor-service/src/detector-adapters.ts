@@ -1,0 +1,182 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { AnomalyDetector } from '@x0/anomaly';
+import { errorMessage, LruMap } from '@x0/core';
+import { baseModelSignature, loadAdapter, mergeAdapter, readAdapter, type LoRAAdapter } from '@x0/lora';
+import type { AliasedModelsWatch, ModelRegistry } from '@x0/model-registry';
+import { adapterModelName, DETECTOR_MODEL, forecasterModel, forecasterWeights, ServedModel, type ForecasterWeights, type SwapInfo } from '@x0/model-serving';
+
+/** Options of {@link DetectorAdapters}. */
+export interface DetectorAdaptersOptions {
+  registry: ModelRegistry;
+  detector: Pick<AnomalyDetector, 'setComponentForecaster'>;
+  /** The shared forecaster's weights serving now (the champion's, or the bundled ones). */
+  base(): ForecasterWeights;
+  /** Alias served (default 'champion'). */
+  alias?: string;
+  /** A component's adapter now serves (merged into the base), or stopped serving (`version` ''). */
+  onApplied?(info: AdapterApplied): void;
+  onError?(err: unknown): void;
+}
+
+/** What {@link DetectorAdapters} reports when a component's forecaster changes. */
+export interface AdapterApplied {
+  component: string;
+  /** Registry model of the adapter (`detector--<component>`). */
+  model: string;
+  /** Adapter version serving; '' when the component went back to the shared model. */
+  version: string;
+  /** Version of the shared base it is merged into. */
+  baseVersion: string;
+  /** Why the shared model serves the component although it has an adapter (e.g. another base). */
+  skipped?: string;
+  /** The alias move that caused it (undefined when the base changed). */
+  swap?: SwapInfo;
+}
+
+/**
+ * Serves the detector's per-component LoRA adapters: for each component the monitor scores
+ * that has a champion adapter (`detector--<component>`, trained by `x0 train detector
+ * --component <c>`), the adapter merged into the shared base the monitor serves becomes that
+ * component's forecaster (`AnomalyDetector.setComponentForecaster`). Which adapters exist
+ * comes from one watch over every model's alias; a component's adapter is followed (a
+ * ServedModel, so a promotion or rollback takes effect without a restart) once the component
+ * has been seen and the adapter exists. An adapter trained on another base than the one
+ * serving is not applied — the shared model serves that component, and `onApplied` says why —
+ * and when the base changes every adapter is merged again into the new one (or dropped).
+ */
+export class DetectorAdapters {
+  private readonly adapters = new Map<string, ServedModel<LoRAAdapter>>();
+  /** Adapter model names of the components seen (name → component), bounded. */
+  private readonly seen = new LruMap<string, string>(100_000);
+  /** One merge at a time (each reads the base and the adapter serving when it runs). */
+  private applying: Promise<void> = Promise.resolve();
+  private aliased?: AliasedModelsWatch;
+  private stopped = false;
+
+  constructor(private readonly o: DetectorAdaptersOptions) {}
+
+  /** Starts learning which components have adapters. */
+  async start(): Promise<void> {
+    this.aliased = await this.o.registry.watchAliasedModels(
+      (model) => {
+        const component = this.seen.get(model);
+        if (component !== undefined) this.follow(component);
+      },
+      this.o.alias,
+      { onError: (err) => this.o.onError?.(err) },
+    );
+  }
+
+  /** A component the monitor scores (called once per component): its adapter is followed once it exists. */
+  noteComponent(component: string): void {
+    if (this.stopped || this.adapters.has(component)) return;
+    let name: string;
+    try {
+      name = adapterModelName(DETECTOR_MODEL, component);
+    } catch {
+      return; // (not a name an adapter can have)
+    }
+    this.seen.set(name, component);
+    if (this.aliased?.models.has(name)) this.follow(component);
+  }
+
+  /** Components with an adapter followed (serving or not). */
+  get followed(): number {
+    return this.adapters.size;
+  }
+
+  /** The shared base changed: every adapter is merged again into the new one. Resolves when done. */
+  baseChanged(): Promise<void> {
+    return this.enqueue(async () => {
+      for (const component of this.adapters.keys()) await this.apply(component);
+    });
+  }
+
+  /** Starts following a component's adapter now; resolves once its current version is applied. */
+  async watchComponent(component: string): Promise<void> {
+    if (this.adapters.has(component) || this.stopped) return;
+    const name = adapterModelName(DETECTOR_MODEL, component);
+    const served: ServedModel<LoRAAdapter> = new ServedModel<LoRAAdapter>({
+      registry: this.o.registry,
+      model: name,
+      alias: this.o.alias,
+      load: async (version) => readAdapter(await this.o.registry.artifacts(name, version)),
+      dispose: (adapter) => adapter.dispose(),
+      onSwap: (info) => {
+        this.enqueue(() => this.apply(component, info));
+      },
+      onError: (err) => this.o.onError?.(err),
+    });
+    this.adapters.set(component, served);
+    await served.start();
+    await this.applying;
+  }
+
+  /** Stops every watch, frees the adapters; the components keep the forecasters they have. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.applying;
+    await Promise.all([this.aliased?.stop(), ...[...this.adapters.values()].map((a) => a.stop())]);
+  }
+
+  private follow(component: string): void {
+    this.watchComponent(component).catch((err) => this.o.onError?.(new Error(`cannot watch the detector adapter of ${component}: ${errorMessage(err)}`)));
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.applying.then(task).catch((err) => this.o.onError?.(err));
+    this.applying = run;
+    return run;
+  }
+
+  /** Merges the component's serving adapter into the serving base and hands it to the detector. */
+  private async apply(component: string, swap?: SwapInfo): Promise<void> {
+    if (this.stopped) return;
+    const served = this.adapters.get(component);
+    const lease = served?.acquire();
+    const name = adapterModelName(DETECTOR_MODEL, component);
+    const base = this.o.base();
+    if (!lease) return;
+    let merged: ForecasterWeights | string;
+    try {
+      merged = await mergedWeights(base, lease.model, `${base.version}+${name}@${lease.version}`);
+      if (typeof merged !== 'string') this.o.detector.setComponentForecaster(component, merged);
+    } catch (err) {
+      // (never the weights merged into a base that no longer serves)
+      merged = `cannot merge ${name}@${lease.version} into the base ${base.version}: ${errorMessage(err)}`;
+    } finally {
+      lease.release();
+    }
+    if (typeof merged === 'string') {
+      this.o.detector.setComponentForecaster(component, undefined);
+      this.o.onApplied?.({ component, model: name, version: '', baseVersion: base.version, skipped: merged, swap });
+      return;
+    }
+    this.o.onApplied?.({ component, model: name, version: lease.version, baseVersion: base.version, swap });
+  }
+}
+
+/**
+ * The forecaster weights of `adapter` merged into `base`, or why it does not apply (an adapter
+ * trained on other base weights).
+ */
+export async function mergedWeights(base: ForecasterWeights, adapter: LoRAAdapter, version: string): Promise<ForecasterWeights | string> {
+  const baseModel = forecasterModel(base);
+  let lora: tf.Sequential | undefined;
+  try {
+    if (adapter.baseSignature !== baseModelSignature(baseModel)) {
+      return `the adapter was trained on other base weights than the detector serves (${base.version}): the shared model serves the component until an adapter is trained on this base`;
+    }
+    lora = await loadAdapter(baseModel, adapter);
+    const merged = mergeAdapter(lora);
+    try {
+      return forecasterWeights(merged, version);
+    } finally {
+      merged.dispose();
+    }
+  } finally {
+    lora?.dispose();
+    baseModel.dispose();
+  }
+}
