@@ -38,6 +38,23 @@ describe('diagnose', () => {
     expect(diagnose(anomaly([['cpu_usage', 0.98, 0.4, 0.95]])).meta!.id).toBe(d.meta!.id);
   });
 
+  it('similar incidents - one whose similarity is not above 0 is not similar: it neither counts, votes, is cited nor backs an action', () => {
+    const evidence = {
+      incidents: [
+        { id: 'i1', similarity: 0.9, cause: 'cpu_saturation', action: 'scale_up', recovered: true },
+        { id: 'i2', similarity: -0.006, cause: 'memory_leak', action: 'restart', recovered: true },
+        { id: 'i3', similarity: 0, cause: 'memory_leak', action: 'restart', recovered: true },
+      ],
+      runbooks: [],
+    };
+    const d = diagnose(anomaly([['cpu_usage', 0.98, 0.4, 0.95]]), evidence, 5000);
+    expect(d.summary).toBe('cpu saturation on web-1 (cpu_usage off baseline); 1 similar past incident(s)');
+    expect(d.citations.map((c) => c.id)).toEqual(['i1']);
+    expect(d.candidates.map((c) => c.action)).toEqual(['scale_up']);
+    // The same as with the one similar incident alone: the others took no share of the votes.
+    expect(d.confidence).toBe(diagnose(anomaly([['cpu_usage', 0.98, 0.4, 0.95]]), { incidents: [evidence.incidents[0]], runbooks: [] }, 5000).confidence);
+  });
+
   it('knowledge did not answer: the summary says the evidence was not consulted, not that there is no similar past incident', () => {
     const d = diagnose(anomaly([['cpu_usage', 0.98, 0.4, 0.95]]), EVIDENCE_UNAVAILABLE, 5000);
     expect(d.probableCause).toBe('cpu_saturation');

@@ -81,8 +81,14 @@ export function diagnose(anomaly: Anomaly, given: Evidence = NO_EVIDENCE, now = 
   // An anomaly from an older monitor names no incident: it is its own.
   const incidentId = incidentOfAnomaly(anomaly);
   // A record of this very incident is not a similar past one (a knowledge service that does not
-  // leave them out itself still sends the opening announcement's under the incident's id).
-  const evidence: Evidence = { ...given, incidents: given.incidents.filter((i) => i.id !== incidentId && i.id !== meta.id) };
+  // leave them out itself still sends the opening announcement's under the incident's id). Nor
+  // is one whose signature points away from this one's: knowledge answers the k nearest however
+  // far, and a similarity ≤ 0 was counted among the "similar past incident(s)" and voted with a
+  // negative weight (lowering its cause's votes and raising the winner's share).
+  const evidence: Evidence = {
+    ...given,
+    incidents: given.incidents.filter((i) => i.id !== incidentId && i.id !== meta.id && Number.isFinite(i.similarity) && i.similarity > 0),
+  };
   const hypotheses = classifyCause(anomaly.metrics);
   const votes = new Map<string, number>();
   for (const h of hypotheses) votes.set(h.cause, (votes.get(h.cause) ?? 0) + h.support);
