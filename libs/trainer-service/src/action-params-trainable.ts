@@ -11,9 +11,9 @@ import {
   type Trajectory,
 } from '@x0/action-params';
 import { FailedPreconditionError } from '@x0/core';
-import { baseModelSignature, loadAdapter, mergeAdapter, readAdapter } from '@x0/lora';
+import { loadAdapter, mergeAdapter } from '@x0/lora';
 import { adapterModelName } from '@x0/model-serving';
-import type { ModelRegistry } from '@x0/model-registry';
+import { championAdapterModel } from './champion-adapter';
 import { replayEvents } from './replay';
 import { championOf, type ShippedModel, type TrainableModel, type TrainContext, type TrainOutcome } from './trainable';
 
@@ -144,20 +144,5 @@ async function retrainBase(ctx: TrainContext, o: ActionParamsTrainableOptions, b
   } catch (err) {
     challenger.dispose();
     throw err;
-  }
-}
-
-/** The component's champion adapter merged into `base`, or `base` alone when there is none for this base. */
-async function championAdapterModel(registry: ModelRegistry, model: string, base: tf.LayersModel): Promise<{ model: tf.LayersModel; version: string }> {
-  const champion = await championOf(registry, model);
-  if (!champion || champion.signature.baseModelHash !== baseModelSignature(base)) return { model: base, version: '' };
-  const adapter = await readAdapter(await registry.artifacts(model, champion.version));
-  try {
-    const lora = await loadAdapter(base, adapter);
-    const merged = mergeAdapter(lora);
-    lora.dispose();
-    return { model: merged, version: champion.version };
-  } finally {
-    adapter.dispose();
   }
 }

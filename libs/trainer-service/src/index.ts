@@ -9,6 +9,7 @@ export { RaisedAlerts, TRAINER_ALERTS_BUCKET } from './raised-alerts';
 export { decideShadow, type ShadowDecision, type ShadowScores } from './shadow';
 export { detectorTrainable, type DetectorBase, type DetectorTrainableOptions } from './detector-trainable';
 export { actionParamsTrainable, type ActionParamsTrainableOptions } from './action-params-trainable';
+export { DETECTOR_ADAPTER, fitDetectorAdapter, type DetectorAdapterFit } from './detector-adapter';
 export { blockedHoldout, forecastSets, huberLoss, fitForecaster, type NormaliseWindows, type ForecastSet } from './forecast-data';
 export { replayMetrics, replayEvents, sampleRecentMetrics, type MetricWindow, type EventWindow, type Series } from './replay';
 export { registerShippedModels, toModelVersion, listVersions, publishOperatorLabel } from './model-api';

@@ -54,6 +54,8 @@ export const trainerConfigShape = {
   /** Training epochs of the detector forecaster and of action-parameter adapters. */
   TRAINER_DETECTOR_EPOCHS: envInt(6, 1, 1000),
   TRAINER_ADAPTER_EPOCHS: envInt(80, 1, 10_000),
+  /** Epochs of a component's LoRA adapter of the detector forecaster (`x0 train detector --component c`; 30 as measured, docs/lora.md). */
+  TRAINER_DETECTOR_ADAPTER_EPOCHS: envInt(30, 1, 10_000),
   /** Jobs kept in the job list (KV), most recent. */
   TRAINER_JOB_HISTORY: envInt(200, 10, 100_000),
 };

@@ -96,9 +96,10 @@ describe('trainer service - registry, shadow promotion and adapters (margin 5 %)
       code: grpc.status.INVALID_ARGUMENT,
       details: "'version' must not be empty",
     });
-    await expect(t.call('train', { model: 'detector', component: 'web-1', reason: '', actor: '' })).rejects.toMatchObject({
+    // The detector has per-component adapters too (detector--<component>): its component is checked the same way.
+    await expect(t.call('train', { model: 'detector', component: 'web 1', reason: '', actor: '' })).rejects.toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
-      details: "'component' model detector is shared: it has no per-component adapters",
+      details: `'component' must not contain " " (got "web 1")`,
     });
     // Checked before anything is stored: no job is left queued, and a repeat is refused the same way.
     for (let i = 0; i < 2; i++) {

@@ -40,7 +40,7 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
       const backend = await selectBackend();
       const registry = await createModelRegistry({ nc: ctx.bus.nc, source: 'trainer' });
       const trainables: TrainableModel[] = [actionParamsTrainable({ epochs: c.TRAINER_ADAPTER_EPOCHS })];
-      if (deps.detectorBase) trainables.unshift(detectorTrainable({ base: deps.detectorBase, epochs: c.TRAINER_DETECTOR_EPOCHS, incidents: incidentTiming(c) }));
+      if (deps.detectorBase) trainables.unshift(detectorTrainable({ base: deps.detectorBase, epochs: c.TRAINER_DETECTOR_EPOCHS, adapterEpochs: c.TRAINER_DETECTOR_ADAPTER_EPOCHS, incidents: incidentTiming(c) }));
       const registered = await registerShippedModels(registry, trainables, ctx.logger);
       for (const t of trainables) {
         const champion = await registry.alias(t.model, 'champion');
