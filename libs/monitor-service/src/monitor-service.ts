@@ -92,6 +92,7 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
           lastSampleMs: s.lastTimeMs,
           lastAnomalyMs: info?.lastAnomalyMs ?? 0,
           metrics: s.metrics.map((m) => ({ metric: m.metric, lastValue: m.last, mean: m.mean, stddev: m.std, samples: m.samples })),
+          forecaster: detector.componentForecasters().get(req.component) ?? '',
         };
       },
       listAnomalies: (req) => {
@@ -118,6 +119,7 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
         components: detector.components().length,
         warmupSamples: detector.info.warmupSamples,
         thresholds: { ...detector.info.thresholds },
+        componentAdapters: detector.componentForecasters().size,
       }),
     });
     return {

@@ -66,6 +66,7 @@ describe('component format', () => {
         'phase        scoring, 1234 sample(s) seen',
         'last sample  2026-11-27 19:29:58 UTC (2s ago)',
         'last score   0.931, severity high',
+        'forecaster   shared',
         'incident     OPEN an_1, started 2026-11-27 19:16:55 UTC, open 13m05s',
         '             14 announcement(s); latest an_14 12s ago (high, score 0.930)',
         'top metrics  error_rate 0.405 (expected 0.00500, score 1.00); rps 28.00 (expected 505, score 0.98); queue_depth 50.00 (expected 41.00, score 0.30)',
@@ -83,6 +84,10 @@ describe('component format', () => {
     expect(out).toContain('\nincident     no open incident (last anomaly 2026-11-27 19:29:48 UTC (12s ago))\n');
     expect(out).not.toContain('OPEN');
     const never = formatComponent({ status: { ...status, lastAnomalyMs: 0 }, live: live(''), incident: null }, NOW);
+    // a component with its own LoRA adapter serving
+    expect(formatComponent({ status: { ...status, forecaster: '2+detector--demo-queue@3' }, live: live(''), incident: null }, NOW)).toContain(
+      '\nforecaster   2+detector--demo-queue@3 (its LoRA adapter merged into the shared base)\n',
+    );
     expect(never).toContain('\nincident     no open incident (no anomaly since the monitor started)\n');
   });
 
@@ -109,6 +114,7 @@ describe('component format', () => {
         'phase        learning, 0 sample(s) seen',
         'last sample  never',
         'last score   0.000, severity none',
+        'forecaster   shared',
         'incident     OPEN an_9',
         '             announcements unknown; latest an_9, which the monitor no longer lists (restarted since?); x0 events --type anomaly shows it',
         'live status  2026-11-27 19:29:59 UTC: score 0.930, severity high, scoring',

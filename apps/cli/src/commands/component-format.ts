@@ -111,7 +111,7 @@ function incidentLines(view: ComponentView, nowMs: number): string[] {
 
 /**
  * One component as `x0 component` prints it: what the monitor's GetComponentStatus says (kind,
- * phase, last sample and score), the incident (from the live status: open with its id, start,
+ * phase, last sample and score, its forecaster: the shared one or its own LoRA adapter), the incident (from the live status: open with its id, start,
  * announcements and top metrics; none open; or unknown without a live status), then a table of
  * its metrics' baselines. `nowMs` is the time "ago" is counted from.
  */
@@ -123,6 +123,7 @@ export function formatComponent(view: ComponentView, nowMs: number): string {
     `phase        ${s.phase || '-'}, ${s.samplesSeen} sample(s) seen`,
     `last sample  ${timeAgo(s.lastSampleMs, nowMs)}`,
     `last score   ${s.lastScore.toFixed(3)}, severity ${severityFromProto(s.lastSeverity)}`,
+    `forecaster   ${s.forecaster ? `${s.forecaster} (its LoRA adapter merged into the shared base)` : 'shared'}`,
     ...incidentLines(view, nowMs),
     ...(live ? [`live status  ${formatUtc(live.timeMs)} UTC: score ${live.score.toFixed(3)}, severity ${severityFromProto(live.severity)}, ${live.phase || '-'}`] : []),
     '',

@@ -44,6 +44,8 @@ export interface ComponentStatus {
   lastSampleMs: number;
   lastAnomalyMs: number;
   metrics: MetricStatus[];
+  /** The component's own forecaster when it has a LoRA adapter serving: "<base version>+detector--<component>@<adapter version>"; "" when the shared forecaster serves it. */
+  forecaster: string;
 }
 
 export interface ListAnomaliesRequest {
@@ -74,6 +76,8 @@ export interface DetectorInfo {
   components: number;
   warmupSamples: number;
   thresholds: { [key: string]: number };
+  /** Components scored with their own LoRA adapter merged into the shared forecaster. */
+  componentAdapters: number;
 }
 
 export interface DetectorInfo_ThresholdsEntry {
@@ -296,6 +300,7 @@ function createBaseComponentStatus(): ComponentStatus {
     lastSampleMs: 0,
     lastAnomalyMs: 0,
     metrics: [],
+    forecaster: "",
   };
 }
 
@@ -327,6 +332,9 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
     }
     for (const v of message.metrics) {
       MetricStatus.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.forecaster !== "") {
+      writer.uint32(82).string(message.forecaster);
     }
     return writer;
   },
@@ -416,6 +424,14 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
             message.metrics.push(MetricStatus.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.forecaster = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -461,6 +477,7 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
       metrics: globalThis.Array.isArray(object?.metrics)
         ? object.metrics.map((e: any) => MetricStatus.fromJSON(e))
         : [],
+      forecaster: isSet(object.forecaster) ? globalThis.String(object.forecaster) : "",
     };
   },
 
@@ -493,6 +510,9 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
     if (message.metrics?.length) {
       obj.metrics = message.metrics.map((e) => MetricStatus.toJSON(e));
     }
+    if (message.forecaster !== "") {
+      obj.forecaster = message.forecaster;
+    }
     return obj;
   },
 
@@ -510,6 +530,7 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
     message.lastSampleMs = object.lastSampleMs ?? 0;
     message.lastAnomalyMs = object.lastAnomalyMs ?? 0;
     message.metrics = object.metrics?.map((e) => MetricStatus.fromPartial(e)) || [];
+    message.forecaster = object.forecaster ?? "";
     return message;
   },
 };
@@ -771,6 +792,7 @@ function createBaseDetectorInfo(): DetectorInfo {
     components: 0,
     warmupSamples: 0,
     thresholds: {},
+    componentAdapters: 0,
   };
 }
 
@@ -797,6 +819,9 @@ export const DetectorInfo: MessageFns<DetectorInfo> = {
     globalThis.Object.entries(message.thresholds).forEach(([key, value]: [string, number]) => {
       DetectorInfo_ThresholdsEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
     });
+    if (message.componentAdapters !== 0) {
+      writer.uint32(64).uint32(message.componentAdapters);
+    }
     return writer;
   },
 
@@ -872,6 +897,14 @@ export const DetectorInfo: MessageFns<DetectorInfo> = {
             }
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.componentAdapters = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -918,6 +951,11 @@ export const DetectorInfo: MessageFns<DetectorInfo> = {
           {},
         )
         : {},
+      componentAdapters: isSet(object.componentAdapters)
+        ? globalThis.Number(object.componentAdapters)
+        : isSet(object.component_adapters)
+        ? globalThis.Number(object.component_adapters)
+        : 0,
     };
   },
 
@@ -950,6 +988,9 @@ export const DetectorInfo: MessageFns<DetectorInfo> = {
         });
       }
     }
+    if (message.componentAdapters !== 0) {
+      obj.componentAdapters = Math.round(message.componentAdapters);
+    }
     return obj;
   },
 
@@ -973,6 +1014,7 @@ export const DetectorInfo: MessageFns<DetectorInfo> = {
       },
       {},
     );
+    message.componentAdapters = object.componentAdapters ?? 0;
     return message;
   },
 };
