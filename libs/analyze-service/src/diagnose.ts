@@ -43,6 +43,12 @@ export interface Evidence {
   tried?: TriedAction[];
   /** Knowledge did not answer: the empty lists are not "nothing found" but "not consulted". */
   unavailable?: boolean;
+  /**
+   * Knowledge answered but could not search one part (its reason): the empty list is not
+   * "nothing found". E.g. `incidents`: the anomaly's signature has another length than the
+   * stored ones (a detector with another signature size).
+   */
+  failed?: { incidents?: string; runbooks?: string };
 }
 
 export const NO_EVIDENCE: Evidence = { incidents: [], runbooks: [] };
@@ -143,8 +149,14 @@ export function diagnose(anomaly: Anomaly, given: Evidence = NO_EVIDENCE, now = 
       ? '; evidence unavailable (knowledge did not answer): past incidents and runbooks not consulted'
       : evidence.incidents.length > 0
         ? `; ${evidence.incidents.length} similar past incident(s)`
-        : '; no similar past incident') +
-    (evidence.runbooks.length > 0 ? `; runbook: ${(evidence.runbooks.find((r) => r.cause === cause) ?? evidence.runbooks[0]).title}` : '');
+        : given.failed?.incidents
+          ? `; past incidents not searched (knowledge: ${given.failed.incidents})`
+          : '; no similar past incident') +
+    (evidence.runbooks.length > 0
+      ? `; runbook: ${(evidence.runbooks.find((r) => r.cause === cause) ?? evidence.runbooks[0]).title}`
+      : given.failed?.runbooks && !given.unavailable
+        ? `; runbooks not searched (knowledge: ${given.failed.runbooks})`
+        : '');
   return Diagnosis.fromPartial({
     meta: { id: incident.diagnosisId, parentId: meta.id, component: meta.component, timeMs: now, source: 'analyze' },
     incident,

@@ -69,7 +69,13 @@ export function knowledgeEvidence(nc: NatsConnection, options: { timeoutMs: numb
       const e = new UnavailableError(`no evidence from knowledge: ${res.error || `${res.responses.length} answers to ${chunk.length} requests`}`);
       return chunk.map(() => e);
     }
-    return res.responses.map(toEvidence);
+    return res.responses.map((r) => {
+      try {
+        return toEvidence(r);
+      } catch (err) {
+        return asError(err);
+      }
+    });
   };
   return {
     gather,
@@ -86,11 +92,25 @@ export function knowledgeEvidence(nc: NatsConnection, options: { timeoutMs: numb
   };
 }
 
-function toEvidence(res: EvidenceResponse): Evidence {
+/**
+ * The evidence of one answer. Its `error` says what knowledge could not search — `incidents:
+ * <reason>`, `runbooks: <reason>` or both, joined by '; ' (EvidenceResponder) —, which goes to
+ * `failed` (the diagnosis says it instead of "no similar past incident"); any other error (the
+ * request could not be read) is an UnavailableError, as no answer is.
+ */
+export function toEvidence(res: EvidenceResponse): Evidence {
+  const failed: { incidents?: string; runbooks?: string } = {};
+  if (res.error) {
+    const parts = /^(?:incidents: (.*?))?(?:(?:^|; )runbooks: (.*))?$/s.exec(res.error);
+    if (!parts || (parts[1] === undefined && parts[2] === undefined)) throw new UnavailableError(`no evidence from knowledge: ${res.error}`);
+    if (parts[1] !== undefined) failed.incidents = parts[1];
+    if (parts[2] !== undefined) failed.runbooks = parts[2];
+  }
   return {
     incidents: res.incidents.map((i) => ({ id: i.id, similarity: i.similarity, cause: i.cause, action: i.action, recovered: i.recovered })),
     runbooks: res.runbooks.map((r) => ({ id: r.id, title: r.title, text: r.text, score: r.score, cause: r.cause, actions: r.actions })),
     tried: res.tried.map((t) => ({ action: t.action, attempts: t.attempts, recovered: t.recovered })),
+    ...(res.error ? { failed } : {}),
   };
 }
 
