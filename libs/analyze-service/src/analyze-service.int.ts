@@ -1,10 +1,11 @@
 import fs from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
 import os from 'node:os';
 import path from 'node:path';
 import { connectBus, provisionStreams, publishMessage, type Bus } from '@x0/bus';
 import { startNatsServer, waitFor, type NatsServerProcess } from '@x0/bus/testing';
 import { UnavailableError } from '@x0/core';
-import { Anomaly, DEAD_LETTER_CODEC, EVENT_CODECS, Severity, STREAMS, dlqSubject, eventSubject, type DeadLetter, type Diagnosis } from '@x0/contracts';
+import { AnalyzeServiceClient, Anomaly, DEAD_LETTER_CODEC, EVENT_CODECS, Severity, STREAMS, dlqSubject, eventSubject, type DeadLetter, type Diagnosis } from '@x0/contracts';
 import { runService, type ServiceHandle } from '@x0/service-kit';
 import { createAnalyzeService, type EvidenceProvider } from './analyze-service';
 import type { Evidence } from './diagnose';
@@ -128,6 +129,25 @@ describe('analyze service when evidence is missing', () => {
       expect(EVENT_CODECS.anomaly.decode(letter.payload).meta!.id).toBe('an-nan1');
       expect(diagnoses.has('an-nan1')).toBe(false);
     } finally {
+      await svc.stop();
+    }
+  }, 30_000);
+
+  it('explain - an empty id is INVALID_ARGUMENT; an unknown one NOT_FOUND saying what is kept and where to look instead', async () => {
+    const svc: ServiceHandle = await runService(createAnalyzeService(), { env: { ...env(), X0_INSTANCE: 'analyze-d', ANALYZE_EXPLAIN_CACHE: '50' }, handleSignals: false });
+    const client = new AnalyzeServiceClient(`127.0.0.1:${svc.grpcPort}`, grpc.credentials.createInsecure());
+    const explain = (diagnosisId: string) =>
+      new Promise<grpc.ServiceError>((resolve, reject) => client.explain({ diagnosisId }, (err) => (err ? resolve(err) : reject(new Error(`explained '${diagnosisId}'`)))));
+    try {
+      const empty = await explain('');
+      expect([empty.code, empty.details]).toEqual([grpc.status.INVALID_ARGUMENT, "'diagnosis_id' must not be empty (a diagnosis id, dg_…: x0 events --type diagnosis)"]);
+      const unknown = await explain('dg_nosuch');
+      expect([unknown.code, unknown.details]).toEqual([
+        grpc.status.NOT_FOUND,
+        "diagnosis 'dg_nosuch' not found: analyze keeps the last 50 diagnoses it made since it started (ANALYZE_EXPLAIN_CACHE), and none with this id; x0 audit and x0 events --type diagnosis show older ones",
+      ]);
+    } finally {
+      client.close();
       await svc.stop();
     }
   }, 30_000);

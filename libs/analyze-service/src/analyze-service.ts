@@ -28,6 +28,14 @@ export const analyzeConfigShape = {
 };
 
 /**
+ * Why Explain did not find a diagnosis, and where to look instead: only the newest ones made
+ * since this instance started are kept (it said only "diagnosis 'x' not found").
+ */
+export function explainNotFoundHint(kept: number): string {
+  return `analyze keeps the last ${kept} diagnoses it made since it started (ANALYZE_EXPLAIN_CACHE), and none with this id; x0 audit and x0 events --type diagnosis show older ones`;
+}
+
+/**
  * Builds the analyze service. Evidence (similar incidents, runbook passages) comes from the
  * knowledge service over NATS unless ANALYZE_EVIDENCE=none; `evidence` overrides the source
  * (tests). Without evidence, diagnoses come from the anomaly's metrics alone.
@@ -87,8 +95,9 @@ export function createAnalyzeService(evidence?: (ctx: { logger: Logger }) => Evi
       ctx.serve<AnalyzeServiceServer>('x0.v1.AnalyzeService', AnalyzeServiceService, {
         getStatistics: () => ctx.stats.toProto(),
         explain: (req) => {
+          if (!req.diagnosisId.trim()) throw new InvalidArgumentError('diagnosis_id', 'must not be empty (a diagnosis id, dg_…: x0 events --type diagnosis)');
           const d = recent.get(req.diagnosisId);
-          if (!d) throw new NotFoundError('diagnosis', req.diagnosisId);
+          if (!d) throw new NotFoundError('diagnosis', req.diagnosisId, { hint: explainNotFoundHint(ctx.config.ANALYZE_EXPLAIN_CACHE) });
           return d;
         },
       });
