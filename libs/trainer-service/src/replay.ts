@@ -1,6 +1,6 @@
 import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { Bus } from '@x0/bus';
-import { EVENT_CODECS, STREAMS, decodeMetricBatch, eventFilter, parseSubject, type EventPayloads } from '@x0/contracts';
+import { EVENT_CODECS, STREAMS, decodeMetricBatch, eventFilter, isSubjectToken, metricsSubject, parseSubject, type EventPayloads } from '@x0/contracts';
 import { EventLoopSlice } from './event-loop-slice';
 
 /** One metric's values over time, oldest first. */
@@ -82,7 +82,10 @@ async function readWindow(bus: Bus, o: ReadOptions): Promise<{ read: number; las
 
 /**
  * Replays the metric batches of X0_METRICS published since `sinceMs` (undecodable ones are
- * skipped: the monitor dead-letters them) into per-component, per-metric series.
+ * skipped: the monitor dead-letters them) into per-component, per-metric series. With
+ * `components`, only theirs are kept; a single component is read through its own subject
+ * (the server skips the other components' batches; `maxMessages` still counts from the
+ * stream's end, every component's batches included).
  */
 export async function replayMetrics(
   bus: Bus,
@@ -91,9 +94,10 @@ export async function replayMetrics(
   const window: MetricWindow = { startMs: options.sinceMs, endMs: options.sinceMs, series: new Map(), messages: 0, samples: 0, lastSeq: 0 };
   let firstMs = Infinity;
   let lastMs = -Infinity;
+  const only = options.components?.size === 1 ? [...options.components][0] : undefined;
   const { lastSeq } = await readWindow(bus, {
     stream: STREAMS.metrics.name,
-    filterSubject: STREAMS.metrics.subjects[0],
+    filterSubject: only !== undefined && isSubjectToken(only) ? metricsSubject(only) : STREAMS.metrics.subjects[0],
     sinceMs: options.sinceMs,
     maxMessages: options.maxMessages,
     afterSeq: options.afterSeq,
