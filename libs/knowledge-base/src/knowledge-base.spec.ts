@@ -107,6 +107,18 @@ describe('KnowledgeBase', () => {
     }
   });
 
+  it('ingest - a folder load reads .md and .markdown files in any case, not README or other files (a .markdown runbook was left out)', async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-kb-md-'));
+    const files = ['a.md', 'b.markdown', 'C.MD', 'README.md', 'readme.markdown', 'notes.txt'];
+    for (const f of files) fs.writeFileSync(path.join(folder, f), `# ${f}\n\ntext of ${f}.\n`);
+    try {
+      expect((await loadRunbookDirectory(kb, folder)).map((l) => l.source)).toEqual(['C.MD', 'a.md', 'b.markdown']);
+    } finally {
+      for (const s of ['a.md', 'b.markdown', 'C.MD']) await kb.deleteRunbook(s);
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('errors - empty text, stop-word-only lexical query, bad front matter', async () => {
     await expect(kb.searchRunbooks('  ')).rejects.toThrow(new InvalidArgumentError('text', 'must be a non-empty string'));
     await expect(kb.searchRunbooks('the of and', { mode: 'lexical' })).rejects.toThrow("'text' has no searchable words");

@@ -15,14 +15,20 @@ export interface LoadRunbookDirectoryOptions {
   onRejected?: (source: string, err: InvalidArgumentError) => void;
 }
 
+/** Runbook files of a folder: Markdown, as `x0 kb add <folder>` picks them (`.md`, `.markdown`, any case). */
+const MARKDOWN = /\.(md|markdown)$/i;
+/** A folder's README describes the folder; it is not a runbook. */
+const README = /^readme\.(md|markdown)$/i;
+
 /**
- * Ingests every `*.md` file of a directory (not recursive) as a runbook whose source is the file
- * name, e.g. `deploy/runbooks`. Returns what was indexed, in file-name order. A runbook the
+ * Ingests every Markdown file (`.md`, `.markdown`, any case; not README) of a directory (not
+ * recursive) as a runbook whose source is the file name, e.g. `deploy/runbooks`. (Only `*.md`
+ * was read: a `.markdown` runbook that `x0 kb add` took was silently left out at start.) Returns what was indexed, in file-name order. A runbook the
  * knowledge base refuses goes to `onRejected` when given; otherwise the load stops with an
  * InvalidArgumentError that starts with its file name (`b.md: 'frontMatter.actions[0]' must be …`).
  */
 export async function loadRunbookDirectory(kb: KnowledgeBase, dir: string, options: LoadRunbookDirectoryOptions = {}): Promise<Array<{ source: string; chunks: number; cause?: string }>> {
-  const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.md') && f.toLowerCase() !== 'readme.md' && !options.skip?.(f)).sort();
+  const files = (await fs.readdir(dir)).filter((f) => MARKDOWN.test(f) && !README.test(f) && !options.skip?.(f)).sort();
   const out = [];
   for (const f of files) {
     try {
