@@ -40,6 +40,9 @@ describe('x0 kb add', () => {
     fs.writeFileSync(path.join(dir, 'db', 'restart.md'), '# restart\n');
     fs.writeFileSync(path.join(dir, 'disk-full.md'), '# Disk full\n');
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a runbook\n');
+    // A README in each folder describes it: not a runbook (and two of them clashed by name).
+    fs.writeFileSync(path.join(dir, 'README.md'), '# Runbooks\n\nHow to write one.\n');
+    fs.writeFileSync(path.join(dir, 'db', 'readme.markdown'), '# DB runbooks\n\nOwned by the DB team.\n');
     expect(runbookFiles(dir)).toEqual([path.join(dir, 'db', 'restart.md'), path.join(dir, 'disk-full.md')]);
     expect(() => runbookFiles(path.join(dir, 'nope'))).toThrow(new UsageError(`${path.join(dir, 'nope')}: no such file or folder`));
   });

@@ -15,6 +15,8 @@ import { UsageError } from './failure';
 const RUNBOOK_FILE = /\.(md|markdown|txt)$/i;
 /** Files picked from a folder: Markdown only (a folder's .txt files are notes, licences, logs). */
 const RUNBOOK_IN_FOLDER = /\.(md|markdown)$/i;
+/** A folder's README describes the folder, not a fault (the knowledge service's folder load leaves it out too). */
+const README = /^readme\.(md|markdown)$/i;
 
 /**
  * Runbook files of a file or folder (recursively), sorted. Throws UsageError for a file that is
@@ -30,7 +32,7 @@ export function runbookFiles(target: string): string[] {
   }
   const files = fs
     .readdirSync(target, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && RUNBOOK_IN_FOLDER.test(e.name))
+    .filter((e) => e.isFile() && RUNBOOK_IN_FOLDER.test(e.name) && !README.test(e.name))
     .map((e) => path.join(e.parentPath ?? e.path, e.name))
     .sort();
   const byName = new Map<string, string[]>();
