@@ -3,12 +3,13 @@
  *
  *   npx tsx tools/bench/monitor.bench.ts      # one JSON line per figure
  *
- * Figures: throughput of batched scoring, p99 latency of a batch of 1,000 components × 1 sample,
+ * Figures: throughput of batched scoring, p99 latency of a batch of 1,000 components × 1 sample
+ * (with the shared forecaster, and with every component's own LoRA adapter: `_all_adapters`),
  * time to learn a 100-sample baseline, snapshot size per component, the backend in use, and the
  * machine's 1-minute load average while the timings ran (timings on a shared machine depend on it).
  */
 import os from 'node:os';
-import { createAnomalyDetector, type ComponentSample } from '@x0/anomaly';
+import { BASE_WEIGHTS, createAnomalyDetector, type ComponentSample } from '@x0/anomaly';
 import { runWhenMain, type Figure } from './figure';
 
 const COMPONENTS = 1000;
@@ -33,20 +34,31 @@ export async function run(): Promise<Figure[]> {
   const det = await createAnomalyDetector({ warmupSamples: 100 });
   let t = 0;
   for (; t < 150; t++) det.scoreBatch(batchAt(t));
-  const lat: number[] = [];
   const rounds = 300;
-  const t0 = process.hrtime.bigint();
-  for (let r = 0; r < rounds; r++, t++) {
-    const b = batchAt(t);
-    const s = process.hrtime.bigint();
-    det.scoreBatch(b);
-    lat.push(Number(process.hrtime.bigint() - s) / 1e6);
-  }
-  const totalS = Number(process.hrtime.bigint() - t0) / 1e9;
-  lat.sort((a, b) => a - b);
-  figures.push({ bench: 'monitor.score_samples_per_s', value: Math.round((rounds * COMPONENTS) / totalS), unit: 'samples/s' });
-  figures.push({ bench: 'monitor.batch_latency_p99_ms', value: round(percentile(lat, 0.99)), unit: 'ms' });
-  figures.push({ bench: 'monitor.batch_latency_p50_ms', value: round(percentile(lat, 0.5)), unit: 'ms' });
+  /** Times `rounds` batches: throughput and the sorted batch latencies. */
+  const timeRounds = () => {
+    const lat: number[] = [];
+    const t0 = process.hrtime.bigint();
+    for (let r = 0; r < rounds; r++, t++) {
+      const b = batchAt(t);
+      const s = process.hrtime.bigint();
+      det.scoreBatch(b);
+      lat.push(Number(process.hrtime.bigint() - s) / 1e6);
+    }
+    const totalS = Number(process.hrtime.bigint() - t0) / 1e9;
+    return { perS: Math.round((rounds * COMPONENTS) / totalS), lat: lat.sort((a, b) => a - b) };
+  };
+  const shared = timeRounds();
+  figures.push({ bench: 'monitor.score_samples_per_s', value: shared.perS, unit: 'samples/s' });
+  figures.push({ bench: 'monitor.batch_latency_p99_ms', value: round(percentile(shared.lat, 0.99)), unit: 'ms' });
+  figures.push({ bench: 'monitor.batch_latency_p50_ms', value: round(percentile(shared.lat, 0.5)), unit: 'ms' });
+  // every component with its own LoRA adapter merged into the base (the weights' values do not change the cost)
+  for (let c = 0; c < COMPONENTS; c++) det.setComponentForecaster(`svc-${c}`, { ...BASE_WEIGHTS, version: `adapter-${c}` });
+  const adapted = timeRounds();
+  for (let c = 0; c < COMPONENTS; c++) det.setComponentForecaster(`svc-${c}`, undefined);
+  figures.push({ bench: 'monitor.score_samples_per_s_all_adapters', value: adapted.perS, unit: 'samples/s' });
+  figures.push({ bench: 'monitor.batch_latency_p99_ms_all_adapters', value: round(percentile(adapted.lat, 0.99)), unit: 'ms' });
+  figures.push({ bench: 'monitor.batch_latency_p50_ms_all_adapters', value: round(percentile(adapted.lat, 0.5)), unit: 'ms' });
   figures.push({ bench: 'monitor.backend', value: 1, unit: det.info.backend });
   figures.push({ bench: 'monitor.load_average_1m', value: round(os.loadavg()[0]), unit: 'load' });
 

@@ -25,12 +25,13 @@ export class DenseForecaster {
   readonly featureDim: number;
   private readonly W1: Float32Array;
   private readonly b1: Float32Array;
-  private readonly W2: Float32Array;
+  /** W2 transposed: [F, H]. */
+  private readonly W2t: Float32Array;
   private readonly b2: Float32Array;
   private readonly W3: Float32Array;
   private readonly b3: number;
   private readonly x: Float32Array;
-  private readonly h: Float32Array;
+  private readonly h: Float64Array;
 
   /** Throws Error when a tensor's size does not match the declared shape. */
   constructor(weights: BaseWeights) {
@@ -47,12 +48,14 @@ export class DenseForecaster {
     };
     this.W1 = read('W1', L * H);
     this.b1 = read('b1', H);
-    this.W2 = read('W2', H * F);
+    const W2 = read('W2', H * F);
+    this.W2t = new Float32Array(F * H);
+    for (let j = 0; j < H; j++) for (let k = 0; k < F; k++) this.W2t[k * H + j] = W2[j * F + k];
     this.b2 = read('b2', F);
     this.W3 = read('W3', F);
     this.b3 = read('b3', 1)[0];
     this.x = new Float32Array(L);
-    this.h = new Float32Array(H);
+    this.h = new Float64Array(H);
   }
 
   /**
@@ -63,7 +66,7 @@ export class DenseForecaster {
     const L = this.windowLength;
     const H = this.hidden;
     const F = this.featureDim;
-    const { x, h, W1, b1, W2, b2, W3 } = this;
+    const { x, h, W1, b1, W2t, b2, W3 } = this;
     const c = fc.center[row];
     const s = fc.spread[row];
     const at = row * L;
@@ -71,20 +74,22 @@ export class DenseForecaster {
       const u = (windows[at + i] - c) / s;
       x[i] = u > CLIP ? CLIP : u < -CLIP ? -CLIP : u;
     }
-    for (let j = 0; j < H; j++) h[j] = b1[j];
+    // hidden = relu(x·W1 + b1): W1 is [L, H], so row i of it is contiguous
+    h.set(b1);
     for (let i = 0; i < L; i++) {
       const xi = x[i];
-      if (xi === 0) continue;
       const w = i * H;
       for (let j = 0; j < H; j++) h[j] += xi * W1[w + j];
     }
     for (let j = 0; j < H; j++) if (h[j] < 0) h[j] = 0;
+    // features = tanh(hidden·W2 + b2), with W2 kept transposed ([F, H]) so each dot product is contiguous
     const features = fc.features;
     const fo = row * F;
     let y = this.b3;
     for (let k = 0; k < F; k++) {
       let z = b2[k];
-      for (let j = 0; j < H; j++) z += h[j] * W2[j * F + k];
+      const w = k * H;
+      for (let j = 0; j < H; j++) z += h[j] * W2t[w + j];
       const f = Math.tanh(z);
       features[fo + k] = f;
       y += f * W3[k];
