@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { InvalidArgumentError } from '@x0/core';
+import { FailedPreconditionError, InvalidArgumentError } from '@x0/core';
+import { HashedNgramEmbedder } from '@x0/embeddings';
 import { EmbeddedVectorStore } from '@x0/vector-store';
-import { checkRunbookSize, KnowledgeBase, MAX_RUNBOOK_BYTES } from './knowledge-base';
+import { checkRunbookSize, embedderChangedHint, KnowledgeBase, MAX_RUNBOOK_BYTES } from './knowledge-base';
 import { loadRunbookDirectory } from './runbook-directory';
 
 const RUNBOOKS = path.resolve(__dirname, '../../../deploy/runbooks');
@@ -183,6 +184,28 @@ describe('KnowledgeBase', () => {
 });
 
 describe('KnowledgeBase with an endpoint embedder', () => {
+  it('start - runbooks embedded by another embedder: the error says both sizes and what to do (it said only "exists with different vectors")', async () => {
+    const dir2 = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-kb-dim-'));
+    const store2 = new EmbeddedVectorStore({ dataDir: dir2, durability: 'none' });
+    await store2.start();
+    try {
+      await new KnowledgeBase({ store: store2 }).start();
+      const changed = new KnowledgeBase({ store: store2, embedder: new HashedNgramEmbedder({ dim: 128 }) });
+      const err = await changed.start().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(FailedPreconditionError);
+      expect((err as Error).message).toBe(
+        `collection 'runbooks' exists with different vectors: it has dense 256 cosine, sparse text (idf), asked for dense 128 cosine, sparse text (idf): ${embedderChangedHint('runbooks', new HashedNgramEmbedder({ dim: 128 }).id)}`,
+      );
+      expect(embedderChangedHint('runbooks', 'hashed-ngram-128')).toContain('$X0_DATA_DIR/vectors/vector-store/runbooks');
+    } finally {
+      await store2.stop();
+      fs.rmSync(dir2, { recursive: true, force: true });
+    }
+  });
+
   it('start - learns the runbook vector size from the embedder when it does not know it yet', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-kb-dim-'));
     const store = new EmbeddedVectorStore({ dataDir: dir, durability: 'none' });

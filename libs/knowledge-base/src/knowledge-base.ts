@@ -1,4 +1,4 @@
-import { deriveId, InvalidArgumentError } from '@x0/core';
+import { deriveId, FailedPreconditionError, InvalidArgumentError } from '@x0/core';
 import { Bm25SparseEncoder, chunkMarkdown, HashedNgramEmbedder, terms, type ChunkedDocument, type ChunkOptions, type TextEmbedder } from '@x0/embeddings';
 import type { Condition, Distance, Filter, Payload, ScoredPoint, VectorStore } from '@x0/vector-store';
 
@@ -140,11 +140,16 @@ export class KnowledgeBase {
     this.started ??= (async () => {
       // An endpoint embedder may learn its dimension from its first answer.
       const dim = this.embedder.dim || (await this.embedder.embed(['dimension probe']))[0].length;
-      await this.store.createCollection(this.runbooks, {
-        vectors: { dense: { size: dim, distance: 'cosine' } },
-        sparseVectors: { text: { modifier: 'idf' } },
-        payloadIndexes: { source: 'keyword', cause: 'keyword', actions: 'keyword', chunk: 'integer' },
-      });
+      await this.store
+        .createCollection(this.runbooks, {
+          vectors: { dense: { size: dim, distance: 'cosine' } },
+          sparseVectors: { text: { modifier: 'idf' } },
+          payloadIndexes: { source: 'keyword', cause: 'keyword', actions: 'keyword', chunk: 'integer' },
+        })
+        .catch((err: unknown) => {
+          if (!(err instanceof FailedPreconditionError)) throw err;
+          throw new FailedPreconditionError(`${err.message}: ${embedderChangedHint(this.runbooks, this.embedder.id)}`, { cause: err });
+        });
       await this.store.createCollection(this.incidents, {
         vectors: { signature: { size: this.signatureDim, distance: this.signatureDistance } },
         payloadIndexes: { component: 'keyword', kind: 'keyword' },
@@ -296,6 +301,19 @@ export class KnowledgeBase {
       .slice(0, k)
       .map((h) => ({ id: h.id, score: h.score, payload: h.payload as IncidentPayload }));
   }
+}
+
+/**
+ * What to do when the runbook passages were embedded by another embedder than the one
+ * configured now (the service failed to start with only "exists with different vectors").
+ */
+export function embedderChangedHint(collection: string, embedderId: string): string {
+  return (
+    `the runbooks were embedded by another embedder than ${embedderId} (EMBEDDINGS_URL, EMBEDDINGS_MODEL or EMBEDDINGS_DIM changed). ` +
+    `Set them back, or remove the '${collection}' collection and start again — embedded store: delete the folder '${collection}' of the store ` +
+    `(knowledge service: $X0_DATA_DIR/vectors/vector-store/${collection}) while the service is stopped; Qdrant: DELETE /collections/${collection} — ` +
+    `then the runbook folder is ingested again; add the runbooks it does not hold with x0 kb add (incidents are kept)`
+  );
 }
 
 function toActions(v: unknown, field: string): ActionName[] {

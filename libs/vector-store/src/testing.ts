@@ -84,7 +84,10 @@ export function describeVectorStoreContract(name: string, open: () => Promise<St
       await store.createCollection(c, CONFIG);
       const other = { ...CONFIG, vectors: { dense: { size: 8, distance: 'cosine' as const } } };
       await expect(store.createCollection(c, other)).rejects.toThrow(FailedPreconditionError);
-      await expect(store.createCollection(c, other)).rejects.toThrow(`collection '${c}' exists with different vectors`);
+      // Both layouts named: a changed embedder dimension is told from a changed distance at once.
+      await expect(store.createCollection(c, other)).rejects.toThrow(
+        `collection '${c}' exists with different vectors: it has dense 4 cosine, sparse text (idf), asked for dense 8 cosine, sparse text (idf)`,
+      );
     });
 
     it('upsert - stores payload and vectors, and replaces whole points', async () => {

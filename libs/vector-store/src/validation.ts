@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@x0/core';
+import { FailedPreconditionError, InvalidArgumentError } from '@x0/core';
 import type {
   CollectionConfig,
   Condition,
@@ -277,6 +277,22 @@ function checkCondition(c: Condition, field: string): void {
     return;
   }
   throw new InvalidArgumentError(field, 'must have match or range');
+}
+
+/** A config's vectors in words: `dense 256 cosine, sparse text (idf)`. */
+export function describeVectors(c: CollectionConfig): string {
+  const dense = Object.entries(c.vectors ?? {}).sort(([x], [y]) => x.localeCompare(y)).map(([name, v]) => `${name} ${v.size} ${v.distance}`);
+  const sparse = Object.entries(c.sparseVectors ?? {}).sort(([x], [y]) => x.localeCompare(y)).map(([name, v]) => `sparse ${name} (${v.modifier ?? 'none'})`);
+  return [...dense, ...sparse].join(', ') || 'no vectors';
+}
+
+/**
+ * The error for a collection that exists with other vectors than asked, saying both: it said
+ * only "exists with different vectors", so a changed EMBEDDINGS_DIM could not be told from a
+ * changed distance or a wrong collection.
+ */
+export function differentVectorsError(name: string, existing: CollectionConfig, asked: CollectionConfig): FailedPreconditionError {
+  return new FailedPreconditionError(`collection '${name}' exists with different vectors: it has ${describeVectors(existing)}, asked for ${describeVectors(asked)}`);
 }
 
 /** True when two configs define the same dense and sparse vectors (payload indexes may differ). */

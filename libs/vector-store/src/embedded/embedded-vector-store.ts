@@ -3,7 +3,7 @@ import path from 'node:path';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@x0/core';
 import { fuseRrf, DEFAULT_RRF_K } from '../fusion';
 import type { CollectionConfig, CollectionInfo, Filter, HybridRequest, PointInput, PointSelector, ScoredPoint, SearchRequest, StoredPoint } from '../types';
-import { checkCollectionConfig, checkCollectionName, checkFilter, checkHybrid, checkPointId, checkPoints, checkSearch, sameVectors } from '../validation';
+import { checkCollectionConfig, checkCollectionName, checkFilter, checkHybrid, checkPointId, checkPoints, checkSearch, differentVectorsError, sameVectors } from '../validation';
 import type { VectorStore } from '../vector-store';
 import { encodeDelete, encodeUpsert, OP_DELETE, OP_UPSERT } from './codec';
 import { CollectionState } from './collection-state';
@@ -133,7 +133,7 @@ export class EmbeddedVectorStore implements VectorStore {
     const existing = this.collections.get(name);
     if (existing) {
       if (!sameVectors(existing.state.config, config)) {
-        throw new FailedPreconditionError(`collection '${name}' exists with different vectors`);
+        throw differentVectorsError(name, existing.state.config, config);
       }
       const have = existing.state.config.payloadIndexes ?? {};
       const added = Object.fromEntries(Object.entries(config.payloadIndexes ?? {}).filter(([f]) => !have[f]));

@@ -2,7 +2,7 @@ import type { QdrantClient } from '@qdrant/js-client-rest' with { 'resolution-mo
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@x0/core';
 import { DEFAULT_RRF_K } from '../fusion';
 import type { CollectionConfig, CollectionInfo, Filter, HybridRequest, Payload, PointInput, PointSelector, ScoredPoint, SearchRequest, StoredPoint } from '../types';
-import { checkCollectionConfig, checkCollectionName, checkFilter, checkHybrid, checkPointId, checkPoints, checkSearch, sameVectors } from '../validation';
+import { checkCollectionConfig, checkCollectionName, checkFilter, checkHybrid, checkPointId, checkPoints, checkSearch, differentVectorsError, sameVectors } from '../validation';
 import type { VectorStore } from '../vector-store';
 import { fromQdrantConfig, ID_KEY, mapQdrantError, pointUuid, statusOf, toQdrantDistance, toQdrantFieldSchema, toQdrantFilter, toQdrantVector } from './qdrant-mapping';
 
@@ -95,7 +95,7 @@ export class QdrantVectorStore implements VectorStore {
       }
     }
     const current = await this.fetchConfig(name);
-    if (!sameVectors(current, config)) throw new FailedPreconditionError(`collection '${name}' exists with different vectors`);
+    if (!sameVectors(current, config)) throw differentVectorsError(name, current, config);
     const indexes: Record<string, 'keyword' | 'integer' | 'float' | 'bool'> = { [ID_KEY]: 'keyword', ...config.payloadIndexes };
     for (const [field, type] of Object.entries(indexes)) {
       if (current.payloadIndexes?.[field]) continue;
