@@ -1,6 +1,6 @@
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage } from '@x0/core';
 import { ConsumerLoop, publishAll, publishMessage, type Bus, type ConsumerLoopOptions, type Delivery, type HandleResult, type OutboundMessage } from '@x0/bus';
-import { EVENT_CODECS, PlanStatus, STREAMS, Verdict, eventFilter, eventSubject, incidentOfContext, parseSubject, validateEvent, type ActionResult, type Outcome, type Plan } from '@x0/contracts';
+import { EVENT_CODECS, PlanStatus, STREAMS, Verdict, eventFilter, eventSubject, incidentOfContext, parseSubject, planStatusToJSON, validateEvent, type ActionResult, type Outcome, type Plan } from '@x0/contracts';
 import type { DispatchResult, ExecutorRegistry } from '@x0/executors';
 import type { ApprovalAudit } from '@x0/guardrails';
 import type { Logger, ServiceStats } from '@x0/service-kit';
@@ -114,6 +114,10 @@ export class ExecuteRuntime {
   private async handle(plan: Plan): Promise<HandleResult> {
     const component = plan.meta!.component;
     this.o.catalog.notice(component);
+    // Unspecified or unknown (a newer or broken producer): not "nothing to do" — say so on the dead-letter subject.
+    if (!KNOWN_STATUSES.includes(plan.status)) {
+      return { type: 'invalid', reason: `'status' must be PLAN_STATUS_DISPATCH, PLAN_STATUS_PENDING_APPROVAL, PLAN_STATUS_BLOCKED or PLAN_STATUS_NO_ACTION, got ${statusText(plan.status)}` };
+    }
     const acts = plan.status === PlanStatus.PLAN_STATUS_DISPATCH || plan.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL;
     if (!acts) {
       this.counts.ignored++;
@@ -212,6 +216,15 @@ export class ExecuteRuntime {
     const message = res.replayed ? `${res.message} (replayed: this idempotency key was executed before; nothing was done now)` : res.message;
     return { executor: res.executor, status: res.status, message, durationMs: res.durationMs, dryRun: res.dryRun };
   }
+}
+
+/** The statuses a plan service publishes. */
+const KNOWN_STATUSES: readonly PlanStatus[] = [PlanStatus.PLAN_STATUS_DISPATCH, PlanStatus.PLAN_STATUS_PENDING_APPROVAL, PlanStatus.PLAN_STATUS_BLOCKED, PlanStatus.PLAN_STATUS_NO_ACTION];
+
+/** `PLAN_STATUS_UNSPECIFIED`, or the number of a status this build does not know. */
+function statusText(status: PlanStatus): string {
+  const name = planStatusToJSON(status);
+  return name === 'UNRECOGNIZED' ? String(status) : name;
 }
 
 function toMessage(type: 'action' | 'outcome', event: ActionResult | Outcome): OutboundMessage {

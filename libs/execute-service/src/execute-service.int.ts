@@ -4,7 +4,12 @@ import { connectBus, type Bus } from '@x0/bus';
 import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
 import {
   ActionStatus,
+  DEAD_LETTER_CODEC,
+  EVENT_CODECS,
   ExecutorServiceClient,
+  STREAMS,
+  dlqSubject,
+  type DeadLetter,
   PlanStatus,
   Verdict,
   type DecisionRequest,
@@ -153,6 +158,31 @@ describe('execute service', () => {
     const a3 = await actionOf(refused.meta!.id);
     expect(a3).toMatchObject({ status: ActionStatus.ACTION_STATUS_FAILED, executor: 'k8s', message: "refused: executor 'k8s' not found" });
     expect((await outcomeOf(a3.meta!.id)).verdict).toBe(Verdict.VERDICT_ACTION_FAILED);
+  });
+
+  it('bad input - a plan with an unspecified or unknown status is dead-lettered with the reason, not ignored', async () => {
+    const agent = startTestAgent(bus.nc, 'web-9', { restart: () => ({ ok: true }) });
+    agents.push(agent);
+    const unspecified = makePlan('web-9', { status: PlanStatus.PLAN_STATUS_UNSPECIFIED });
+    const unknown = makePlan('web-9', { status: 42 as PlanStatus });
+    await publishEvent(bus, 'plan', unspecified);
+    await publishEvent(bus, 'plan', unknown);
+    const letters = await waitFor(async () => {
+      const got: DeadLetter[] = [];
+      const info = await bus.jsm.streams.info(STREAMS.dlq.name);
+      for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
+        const m = await bus.jsm.streams.getMessage(STREAMS.dlq.name, { seq }).catch(() => undefined);
+        if (m?.subject === dlqSubject('execute')) got.push(DEAD_LETTER_CODEC.decode(m.data));
+      }
+      const mine = got.filter((l) => l.subject === 'x0.events.plan.web-9');
+      return mine.length === 2 ? mine : undefined;
+    }, 10_000, 'two dead letters');
+    const byPlan = new Map(letters.map((l) => [EVENT_CODECS.plan.decode(l.payload).meta!.id, l]));
+    const expected = 'PLAN_STATUS_DISPATCH, PLAN_STATUS_PENDING_APPROVAL, PLAN_STATUS_BLOCKED or PLAN_STATUS_NO_ACTION';
+    expect(byPlan.get(unspecified.meta!.id)).toMatchObject({ kind: 'rejected', reason: `'status' must be ${expected}, got PLAN_STATUS_UNSPECIFIED` });
+    expect(byPlan.get(unknown.meta!.id)).toMatchObject({ kind: 'rejected', reason: `'status' must be ${expected}, got 42` });
+    expect(agent.received).toEqual([]);
+    expect(await readEvents(bus, 'action', 'web-9')).toEqual([]);
   });
 
   it('idempotency - a redelivered plan never acts twice, also after a restart', async () => {
