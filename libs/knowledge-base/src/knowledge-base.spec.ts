@@ -120,6 +120,16 @@ describe('KnowledgeBase', () => {
     }
   });
 
+  it('search - a runbook without title or heading is called by its file name (it was untitled)', async () => {
+    await kb.ingestRunbook('notes-zqnotes.txt', 'restart the zqnotes worker when it hangs\n');
+    try {
+      const [hit] = await kb.searchRunbooks('zqnotes worker', { k: 1, mode: 'lexical' });
+      expect([hit.source, hit.title, hit.headings]).toEqual(['notes-zqnotes.txt', 'notes-zqnotes.txt', []]);
+    } finally {
+      await kb.deleteRunbook('notes-zqnotes.txt');
+    }
+  });
+
   it('errors - empty text, stop-word-only lexical query, bad front matter', async () => {
     await expect(kb.searchRunbooks('  ')).rejects.toThrow(new InvalidArgumentError('text', 'must be a non-empty string'));
     await expect(kb.searchRunbooks('the of and', { mode: 'lexical' })).rejects.toThrow("'text' has no searchable words");

@@ -72,7 +72,8 @@ export interface RunbookHit {
   id: string;
   score: number;
   source: string;
-  title?: string;
+  /** The front matter's `title`, else the runbook's first heading, else its source (file name). */
+  title: string;
   /** The runbook's `cause` (front matter), e.g. `cpu_saturation`. */
   cause?: string;
   headings: string[];
@@ -353,7 +354,9 @@ function toRunbookHit(h: ScoredPoint): RunbookHit {
     id: h.id,
     score: h.score,
     source: String(p.source),
-    ...(p.title !== undefined ? { title: String(p.title) } : {}),
+    // A runbook without title or heading (a plain-text one) is called by its file name: it was
+    // listed untitled ('1.000    [notes.txt]') and analyze's summary read 'runbook: ' with nothing.
+    title: String(p.title ?? p.source),
     ...(p.cause !== undefined ? { cause: String(p.cause) } : {}),
     headings: [...((p.headings as string[]) ?? [])],
     text: String(p.text),
