@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from './failure';
-import { checkRunbook, countOption, runbookFiles, runbookName } from './knowledge';
+import { checkRunbook, componentOption, countOption, runbookFiles, runbookName } from './knowledge';
 
 describe('x0 kb rm', () => {
   it('runbook name - a path is taken to its file name, as kb add names the runbook', () => {
@@ -73,5 +73,14 @@ describe('x0 kb add - checked before sending', () => {
       expect(() => checkRunbook('runbooks/b-beta.md', text)).toThrow(message);
     }
     expect(() => checkRunbook('runbooks/a.md', '---\ncause: disk_full\nactions: [clear_cache]\n---\n# Alpha\n\nalpha text.\n')).not.toThrow();
+  });
+});
+
+describe('x0 incidents --component', () => {
+  it('component option - a name that cannot be a component is a usage error (it answered "no recorded incident")', () => {
+    expect(componentOption('demo-web')).toBe('demo-web');
+    expect(() => componentOption('demo web')).toThrow(UsageError);
+    expect(() => componentOption('demo web')).toThrow(`'component' must not contain " " (got "demo web")`);
+    for (const bad of ['demo.web', '', 'a>b']) expect(() => componentOption(bad)).toThrow(UsageError);
   });
 });

@@ -1,4 +1,4 @@
-import { incidentOfRecord } from '@x0/contracts';
+import { incidentOfRecord, subjectToken } from '@x0/contracts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
@@ -9,7 +9,7 @@ import { MAX_RUNBOOK_BYTES, parseRunbook } from '@x0/knowledge-base';
 import { formatIncident, groupIncidents, incidentRows, incidentsFooter } from './incident-format';
 import { fail, table } from './output';
 import { usingClient } from './client-session';
-import { UsageError } from './failure';
+import { asUsage, UsageError } from './failure';
 
 /** A file named on the command line: Markdown, or plain text (which is Markdown without markup). */
 const RUNBOOK_FILE = /\.(md|markdown|txt)$/i;
@@ -152,6 +152,15 @@ export function registerKnowledge(program: Command): void {
     });
 }
 
+/**
+ * `x0 incidents --component`: a component name as the loop names components (a subject token).
+ * Throws UsageError otherwise — `--component 'demo web'` or `demo.web` answered 'no recorded
+ * incident', as for a component that has had none.
+ */
+export function componentOption(value: string): string {
+  return asUsage(() => subjectToken(value, 'component'));
+}
+
 /** Most records `x0 incidents` reads to fill its rows (a row is an incident, which may have many). */
 const MAX_RECORDS = 1000;
 
@@ -165,8 +174,9 @@ export function registerIncidents(program: Command): void {
     .option('--json', 'JSON output: the recorded outcomes as the knowledge service returns them (one per action tried)')
     .action(async (opts: { component?: string; limit: string; json?: boolean }) => {
       const limit = countOption('--limit', opts.limit, MAX_RECORDS);
+      const component = opts.component === undefined ? '' : componentOption(opts.component);
       await usingClient('x0-incidents', async (client) => {
-        const list = (n: number) => client.services.knowledge.listIncidents({ component: opts.component ?? '', limit: n, incidentId: '' });
+        const list = (n: number) => client.services.knowledge.listIncidents({ component, limit: n, incidentId: '' });
         if (opts.json) return void process.stdout.write(`${JSON.stringify((await list(limit)).incidents)}\n`);
         // Several outcomes per incident: read more records than rows, so the newest `limit` incidents are whole.
         const { incidents } = await list(Math.min(MAX_RECORDS, limit * 10));
