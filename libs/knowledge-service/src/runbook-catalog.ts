@@ -52,11 +52,16 @@ export class RunbookCatalog {
    * Ingests (or replaces) a runbook and forgets an earlier removal of its source (first: if the
    * ingest then fails, the next folder load brings the runbook back, which is what was asked;
    * the other order could leave it searchable now and skipped at the next start). Throws
-   * InvalidArgumentError for an empty source or text, a text over MAX_RUNBOOK_BYTES, bad front
-   * matter.
+   * InvalidArgumentError for an empty source or text, a source with a folder in it, a text over
+   * MAX_RUNBOOK_BYTES, bad front matter.
    */
   async ingest(source: string, text: string): Promise<{ chunks: number; cause?: string }> {
     if (!source.trim()) throw new InvalidArgumentError('source', 'must not be empty');
+    // A runbook is named by its file name: x0 kb rm takes a path to its file name, so a source
+    // with a folder in it could be listed by x0 kb search but never removed with x0 kb rm.
+    if (/[/\\]/.test(source)) {
+      throw new InvalidArgumentError('source', `must be a file name like disk-full.md, not a path: got '${source}' (a runbook is named by its file name; x0 kb rm takes it so)`);
+    }
     if (!text.trim()) throw new InvalidArgumentError('text', 'must not be empty');
     checkRunbookSize(text, 'text');
     await this.o.removals.forget(source);

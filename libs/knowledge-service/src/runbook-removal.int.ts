@@ -120,6 +120,18 @@ describe('knowledge service - removing runbooks', () => {
     await expect(remove(' ')).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: "'source' must not be empty" });
   }, 60_000);
 
+  it('ingest - a source with a folder in it is refused (x0 kb rm, which takes a path to its file name, could never remove it)', async () => {
+    const text = '# Gull swarm\n\nGulls peck the zqgull cables; use `failover`.\n';
+    for (const source of ['runbooks/gull.md', 'runbooks\\gull.md']) {
+      await expect(ingest(source, text)).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: `'source' must be a file name like disk-full.md, not a path: got '${source}' (a runbook is named by its file name; x0 kb rm takes it so)`,
+      });
+    }
+    const found = await sources('zqgull cables');
+    expect(found.filter((s) => s.includes('gull'))).toEqual([]);
+  }, 60_000);
+
   it('restart - removed runbooks stay removed (the folder one is left out of the load); ingested again, one comes back for good', async () => {
     const walrus = '# Walrus stampede\n\nThe walrus herd tramples the quorum; use `failover`.\n';
     expect((await ingest('walrus.md', walrus)).chunks).toBe(1);
