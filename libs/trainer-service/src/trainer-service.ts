@@ -7,6 +7,7 @@ import { createModelRegistry, type AliasWatch } from '@x0/model-registry';
 import { DEFAULT_THRESHOLDS } from '@x0/model-monitor';
 import type { ServiceModule } from '@x0/service-kit';
 import { actionParamsTrainable } from './action-params-trainable';
+import { rebaseRequests, staleAdapters } from './adapter-rebase';
 import { detectorTrainable, type DetectorBase } from './detector-trainable';
 import { JobRunner } from './job-runner';
 import { listVersions, publishOperatorLabel, registerShippedModels, toModelVersion } from './model-api';
@@ -134,15 +135,37 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
       // The models row of GetStatistics (x0 stats) follows every move of each champion — a job's
       // promotion, `x0 models promote` or `rollback` — as the serving services do.
       const championWatches: AliasWatch[] = [];
+      // A new champion of a base with per-component adapters: the adapters trained on the old
+      // one no longer apply (the services serve the base alone there), so each is trained again.
+      let following = false;
+      const rebase = async (model: string, version: string) => {
+        const requests = rebaseRequests(model, version, await staleAdapters(registry, model, version));
+        for (const req of requests) {
+          await runner.enqueue(req).then(
+            (job) => ctx.logger.info({ model, component: req.component, job: job.id, reason: req.reason }, 'adapter queued for training on the new base'),
+            (err: unknown) => ctx.logger.warn({ model, component: req.component, err: errorMessage(err) }, 'adapter not queued for training on the new base'),
+          );
+        }
+      };
       return {
         start: async () => {
           ctx.logger.info({ backend, registered, models: trainables.map((t) => t.model) }, 'trainer ready');
           for (const t of trainables) {
-            const watch = await registry.watchAliases(t.model, 'champion', (change) => ctx.stats.setModel({ name: t.model, version: change.version, backend }), {
-              onError: (err) => ctx.logger.warn({ model: t.model, err: errorMessage(err) }, 'champion watch for statistics failed'),
-            });
+            const watch = await registry.watchAliases(
+              t.model,
+              'champion',
+              (change) => {
+                ctx.stats.setModel({ name: t.model, version: change.version, backend });
+                if (following && t.perComponent) {
+                  rebase(t.model, change.version).catch((err: unknown) => ctx.logger.warn({ model: t.model, version: change.version, err: errorMessage(err) }, 'stale adapters not checked'));
+                }
+              },
+              { onError: (err) => ctx.logger.warn({ model: t.model, err: errorMessage(err) }, 'champion watch failed') },
+            );
             championWatches.push(watch);
           }
+          // (the champions at start were delivered above; only later moves queue rebase jobs)
+          following = true;
           await runner.start();
           await monitor.start();
           if (c.TRAINER_SCHEDULE_S > 0) {

@@ -450,7 +450,7 @@ export interface TrainingJob {
   component: string;
   /** "queued", "running", "succeeded" or "failed". */
   state: string;
-  /** What asked for it: "manual", "degradation", "drift", "outcomes" or "schedule". */
+  /** What asked for it: "manual", "degradation", "drift", "outcomes", "schedule" or "rebase" (a new base champion: the component's adapter is trained again on it). */
   trigger: string;
   /** Why, in words (the alert message, the operator's reason...). */
   reason: string;
