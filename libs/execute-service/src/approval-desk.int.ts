@@ -64,4 +64,26 @@ describe('ApprovalDesk', () => {
     expect(restarted.pending()).toEqual([]);
     expect(await restarted.hold(plan)).toBe(false);
   });
+
+  it('a plan decided before a restart: deciding it again names the decision (not "not found"), and nothing is carried out again', async () => {
+    const { desk } = await open();
+    const approved = makePlan('db-8', { action: 'failover', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL });
+    const rejected = makePlan('db-8', { action: 'rollback', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL });
+    await desk.hold(approved);
+    await desk.hold(rejected);
+    await desk.decide(approved.meta!.id, 'approved', { actor: 'alice' });
+    await desk.decide(rejected.meta!.id, 'rejected', { actor: 'bob' });
+
+    const { desk: restarted, decisions } = await open();
+    await expect(restarted.decide(approved.meta!.id, 'approved', { actor: 'carol' })).rejects.toMatchObject({
+      name: 'FailedPreconditionError',
+      message: `plan ${approved.meta!.id} was already approved by alice`,
+    });
+    await expect(restarted.decide(rejected.meta!.id, 'approved', { actor: 'carol' })).rejects.toMatchObject({
+      name: 'FailedPreconditionError',
+      message: `plan ${rejected.meta!.id} was already rejected by bob`,
+    });
+    await expect(restarted.decide('pl_unknown', 'approved', { actor: 'carol' })).rejects.toMatchObject({ name: 'NotFoundError' });
+    expect(decisions).toEqual([]);
+  });
 });

@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { errorMessage } from '@x0/core';
+import { FailedPreconditionError, NotFoundError, errorMessage } from '@x0/core';
 import { type Bus, kvEntries, openKeyValue, toKvKey } from '@x0/bus';
 import { Plan } from '@x0/contracts';
 import { ApprovalQueue, type ApprovalAudit, type PendingApproval } from '@x0/guardrails';
@@ -124,9 +124,32 @@ export class ApprovalDesk {
    * Calls onDecision (publish the audit; run an approved plan) before forgetting the plan.
    */
   async decide(planId: string, decision: 'approved' | 'rejected', by: { actor: string; reason?: string }): Promise<ApprovalAudit> {
-    const audit = decision === 'approved' ? this.queue.approve(planId, by) : this.queue.reject(planId, by);
+    let audit: ApprovalAudit;
+    try {
+      audit = decision === 'approved' ? this.queue.approve(planId, by) : this.queue.reject(planId, by);
+    } catch (err) {
+      // The queue remembers only the decisions of this process: one made before a restart is in KV.
+      if (err instanceof NotFoundError) await this.decidedBefore(planId);
+      throw err;
+    }
     await this.settle(audit);
     return audit;
+  }
+
+  /** Throws FailedPreconditionError, as the queue would, when KV records a decision on `planId`. */
+  private async decidedBefore(planId: string): Promise<void> {
+    const stored = await this.kv?.get(toKvKey(planId)).catch(() => null);
+    if (!stored || stored.operation !== 'PUT' || stored.value.length === 0) return;
+    let done: ApprovalAudit | undefined;
+    try {
+      const rec = stored.json<HeldRecord>();
+      done = rec.state === 'decided' ? rec.decision : undefined;
+    } catch {
+      return;
+    }
+    if (!done) return;
+    if (done.decision === 'expired') throw new FailedPreconditionError(`approval for plan ${planId} expired at ${new Date(done.decidedMs).toISOString()}`);
+    throw new FailedPreconditionError(`plan ${planId} was already ${done.decision} by ${done.actor}`);
   }
 
   private async expire(): Promise<void> {
