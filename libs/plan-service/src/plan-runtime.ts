@@ -66,6 +66,8 @@ export class PlanRuntime {
   private readonly recent: LruMap<string, Plan>;
   private readonly actions = new Map<string, readonly string[]>();
   private readonly kinds = new Map<string, Set<string>>();
+  /** Each component's kind, as its latest diagnosis (or stored plan) gave it. */
+  private readonly lastKind = new Map<string, string>();
   /** Ids of the outcomes the rebuild at start fed to the guardrails. */
   private readonly replayed = new Set<string>();
   private readonly consumers: ConsumerLoop<EventPayloads[keyof EventPayloads]>[];
@@ -192,6 +194,11 @@ export class PlanRuntime {
     return this.actions.size;
   }
 
+  /** The kind this replica has seen `component` diagnosed as (the latest one), '' when none. */
+  kindOf(component: string): string {
+    return this.lastKind.get(component) ?? '';
+  }
+
   /** The planning request for a diagnosis, with what this replica knows about the component. */
   request(d: Diagnosis): PlanRequest {
     const component = d.meta!.component;
@@ -201,6 +208,7 @@ export class PlanRuntime {
 
   /** Notes `component` as one of `kind` (the blast radius' group size); returns the group. */
   private member(kind: string, component: string): Set<string> {
+    if (kind) this.lastKind.set(component, kind);
     let members = this.kinds.get(kind);
     if (!members) this.kinds.set(kind, (members = new Set()));
     members.add(component);

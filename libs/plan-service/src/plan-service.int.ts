@@ -128,6 +128,12 @@ describe('plan service', () => {
     expect(blocked.idempotencyKey).toBe('');
     expect(blocked.explanation!.summary).toMatch(/^blocked: scale_up \(cpu-scale-up\) on web-2 stopped by guardrails/);
     expect(blocked.explanation!.guardrails).toContain('blast_radius(web): blocked — 1 of 2 web components in flight, limit 1');
+    // A what-if without a kind answers as a diagnosis of web-2 would: with the kind its diagnoses gave.
+    const whatIf = await rank({ component: 'web-2', cause: 'cpu_saturation' });
+    expect(whatIf.summary).toMatch(/^what-if \(nothing done\): would block scale_up; /);
+    expect(whatIf.guardrails).toContain('blast_radius(web): blocked — 1 of 2 web components in flight, limit 1');
+    const badName = await rank({ component: 'web.2', cause: 'cpu_saturation' }).catch((e: grpc.ServiceError) => e);
+    expect(badName).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: `'component' must be a component name (no spaces, '.', '*' or '>'), got "web.2"` });
 
     const first = (await readEvents(bus, 'plan', 'web-1'))[0];
     await publishEvent(

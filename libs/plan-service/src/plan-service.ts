@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, NotFoundError, errorMessage } from '@x0/core';
-import { PlanStatus as PlanStatusProto, PlannerServiceService, Severity as SeverityProto, type PlannerServiceServer } from '@x0/contracts';
+import { PlanStatus as PlanStatusProto, PlannerServiceService, Severity as SeverityProto, isSubjectToken, type PlannerServiceServer } from '@x0/contracts';
 import { ComponentActionsStore, type BucketWatch } from '@x0/component-actions';
 import { DecisionEngine, loadPolicyFile, type Policy } from '@x0/decision';
 import { Guardrails } from '@x0/guardrails';
@@ -107,10 +107,12 @@ export const planService: ServiceModule<typeof planConfigShape> = {
       deletePolicy: async (req) => policyToProto(await policies.remove(req.id)),
       rank: (req) => {
         if (!req.component) throw new InvalidArgumentError('component', 'must be non-empty');
+        if (!isSubjectToken(req.component)) throw new InvalidArgumentError('component', `must be a component name (no spaces, '.', '*' or '>'), got ${JSON.stringify(req.component)}`);
         if (req.severity === SeverityProto.SEVERITY_UNSPECIFIED) throw new InvalidArgumentError('severity', 'must be low, medium or high');
         const decision = runtime.planner.preview({
           component: req.component,
-          kind: req.kind,
+          // As a real diagnosis of it would be: policies' kinds and the blast radius' group depend on it.
+          kind: req.kind || runtime.kindOf(req.component),
           severity: decisionSeverity(req.severity),
           cause: req.cause,
           evidence: candidateEvidence(req.candidates),

@@ -10,7 +10,7 @@ export function registerRank(program: Command): void {
     .command('rank')
     .description('what-if: rank the policies for a diagnosis, with the guardrails, without acting')
     .requiredOption('--component <name>', 'component')
-    .option('--kind <kind>', 'component kind (web, db, queue, ...)', '')
+    .option('--kind <kind>', "component kind (web, db, queue, ...); default: the kind of the component's diagnoses", '')
     .option('--severity <level>', 'low, medium or high', 'high')
     .option('--cause <cause>', 'diagnosed cause (cpu_saturation, memory_leak, ...)', '')
     .option('--candidate <action:similar:successes:support>', 'evidence from similar incidents (repeatable), e.g. restart:6:5:0.7', collect, [])
