@@ -89,7 +89,7 @@ export class ExecuteRuntime {
     if (audit.decision !== 'approved') return;
     const outputs = this.o.verifier.healthyNow(plan.meta!.component)
       ? this.notNeeded(plan, `${plan.meta!.component} is healthy again (no open incident) by the time the plan was approved`)
-      : this.endedIncident(plan, audit.requestedMs) ?? (await this.execute(plan));
+      : this.endedIncident(plan, audit.requestedMs) ?? (await this.execute(plan, { approved: true }));
     const results = await publishAll(this.o.bus.js, outputs);
     const failed = results.find((r) => r instanceof Error);
     if (failed) throw failed;
@@ -142,11 +142,12 @@ export class ExecuteRuntime {
    * Dispatches a plan and returns the events to publish: the ActionResult, plus the Outcome
    * when there is nothing to verify. A succeeded action's verification is persisted first.
    * Throws only for transient trouble (the plan is then redelivered; the idempotency key
-   * keeps the action from running twice).
+   * keeps the action from running twice). An approved plan runs with the params the operator
+   * approved (the plan's, as `x0 explain` showed them): the action-params advisor is not asked.
    */
-  private async execute(planned: Plan): Promise<OutboundMessage[]> {
+  private async execute(planned: Plan, o: { approved?: boolean } = {}): Promise<OutboundMessage[]> {
     // The advised params are what runs and what the ActionResult records.
-    const plan = this.o.advise ? this.o.advise(planned) : planned;
+    const plan = this.o.advise && !o.approved ? this.o.advise(planned) : planned;
     const report = await this.dispatch(plan);
     const action = buildActionResult(plan, report, Date.now());
     const outputs: OutboundMessage[] = [toMessage('action', action)];

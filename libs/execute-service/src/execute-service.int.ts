@@ -18,7 +18,9 @@ import {
   type ListPendingResponse,
   type Statistics,
 } from '@x0/contracts';
+import { ADVISED_BY_PARAM, shippedBaseArtifacts } from '@x0/action-params';
 import { ComponentActionsStore } from '@x0/component-actions';
+import { createModelRegistry } from '@x0/model-registry';
 import { runService, type ServiceHandle } from '@x0/service-kit';
 import { executeService } from './execute-service';
 import { EXECUTED_BUCKET } from './kv-idempotency-store';
@@ -346,6 +348,33 @@ describe('execute service', () => {
     expect(await outcomeOf(action.meta!.id)).toMatchObject({ verdict: Verdict.VERDICT_UNSPECIFIED, recovered: false });
     expect(failovers).toEqual([]);
   });
+
+  it('action params - a dispatched plan gets the advisor\'s params; an approved one runs with the params the operator approved', async () => {
+    // The shipped action-params base as champion (what the trainer registers on first start): the service follows it.
+    const registry = await createModelRegistry({ nc: bus.nc, source: 'execute-test' });
+    if ((await registry.list('action-params')).length === 0) {
+      await registry.register({ model: 'action-params', version: '1', artifacts: shippedBaseArtifacts(), signature: { inputShape: [5] } });
+      await registry.promote('action-params', '1', 'champion', { reason: 'test' });
+    }
+    agents.push(startTestAgent(bus.nc, 'web-10', { scale_up: () => ({ ok: true }) }));
+    health.set('web-10', 'an_web10_open');
+    // Dispatched plans, until the advisor has loaded the champion and sets the params.
+    const advised = await waitFor(async () => {
+      const plan = makePlan('web-10', { action: 'scale_up' });
+      await publishEvent(bus, 'plan', plan);
+      const a = await actionOf(plan.meta!.id);
+      return a.params[ADVISED_BY_PARAM] ? a : undefined;
+    }, 20_000, 'an advised action');
+    expect(advised.params[ADVISED_BY_PARAM]).toBe('action-params@1');
+
+    const held = makePlan('web-10', { action: 'scale_up', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL });
+    await publishEvent(bus, 'plan', held);
+    await waitFor(async () => (await call<object, ListPendingResponse>(client.listPending, {})).pending.some((p) => p.planId === held.meta!.id) || undefined, 5000, 'pending');
+    await call<DecisionRequest, DecisionResponse>(client.approve, { planId: held.meta!.id, actor: 'alice', reason: 'one more replica' });
+    const action = await actionOf(held.meta!.id);
+    expect(action.status).toBe(ActionStatus.ACTION_STATUS_SUCCEEDED);
+    expect(action.params).toEqual({ delta: '1' });
+  }, 60_000);
 
   it('approvals - a pending approval survives a restart with its deadline, then expires (actor system)', async () => {
     await restart({ EXECUTE_APPROVAL_TIMEOUT_S: '2' });
