@@ -134,6 +134,9 @@ describe('plan service', () => {
     expect(whatIf.guardrails).toContain('blast_radius(web): blocked — 1 of 2 web components in flight, limit 1');
     const badName = await rank({ component: 'web.2', cause: 'cpu_saturation' }).catch((e: grpc.ServiceError) => e);
     expect(badName).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: `'component' must be a component name (no spaces, '.', '*' or '>'), got "web.2"` });
+    const typo = await rank({ component: 'web-2', cause: 'cpu_saturaton' }).catch((e: grpc.ServiceError) => e);
+    expect(typo).toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+    expect((typo as grpc.ServiceError).details).toMatch(/^'cause' is 'cpu_saturaton', not a known cause: did you mean cpu_saturation\? \(known: /);
 
     const first = (await readEvents(bus, 'plan', 'web-1'))[0];
     await publishEvent(

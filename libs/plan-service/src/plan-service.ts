@@ -3,7 +3,7 @@ import path from 'node:path';
 import { InvalidArgumentError, NotFoundError, errorMessage } from '@x0/core';
 import { PlanStatus as PlanStatusProto, PlannerServiceService, Severity as SeverityProto, isSubjectToken, type PlannerServiceServer } from '@x0/contracts';
 import { ComponentActionsStore, type BucketWatch } from '@x0/component-actions';
-import { DecisionEngine, loadPolicyFile, type Policy } from '@x0/decision';
+import { DecisionEngine, loadPolicyFile, misspeltCause, misspeltCauseMessage, type Policy } from '@x0/decision';
 import { Guardrails } from '@x0/guardrails';
 import { PolicyStatsStore } from '@x0/policy-stats';
 import type { ServiceModule } from '@x0/service-kit';
@@ -109,6 +109,9 @@ export const planService: ServiceModule<typeof planConfigShape> = {
         if (!req.component) throw new InvalidArgumentError('component', 'must be non-empty');
         if (!isSubjectToken(req.component)) throw new InvalidArgumentError('component', `must be a component name (no spaces, '.', '*' or '>'), got ${JSON.stringify(req.component)}`);
         if (req.severity === SeverityProto.SEVERITY_UNSPECIFIED) throw new InvalidArgumentError('severity', 'must be low, medium or high');
+        // A typo would rank as a cause no policy names: "no action", as if nothing applied.
+        const near = misspeltCause(req.cause);
+        if (near) throw new InvalidArgumentError('cause', misspeltCauseMessage(req.cause, near));
         const decision = runtime.planner.preview({
           component: req.component,
           // As a real diagnosis of it would be: policies' kinds and the blast radius' group depend on it.
