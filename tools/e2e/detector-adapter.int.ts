@@ -12,17 +12,13 @@ import { selectBackend } from '@x0/lora';
 import { monitorService } from '@x0/monitor-service';
 import { runService, type ServiceHandle } from '@x0/service-kit';
 import { anomalyDetectorBase } from '@x0/trainer-service';
-import { healthy, publishSeries, startTrainerUnderTest, type TrainerUnderTest } from '@x0/trainer-service/testing';
+import { healthy, publishSeries, sawtooth, startTrainerUnderTest, type TrainerUnderTest } from '@x0/trainer-service/testing';
 
 jest.setTimeout(240_000);
 
 const T0 = Date.now() - 3_600_000;
 const ROWS = 400;
 
-/** A sawtooth of period 9: dynamics the shared base does not know, which an adapter learns. */
-function sawtooth(n: number, from = 0): number[] {
-  return Array.from({ length: n }, (_, i) => 50 + 10 * ((i + from) % 9) + Math.sin((i + from) * 1.7));
-}
 
 describe('detector adapter - trained by the trainer, served by the monitor', () => {
   let t: TrainerUnderTest;

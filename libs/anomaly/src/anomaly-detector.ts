@@ -335,13 +335,19 @@ class StreamingAnomalyDetector implements AnomalyDetector {
     return this.comps.delete(component);
   }
 
-  setForecasterWeights(weights: BaseWeights): void {
-    if (this.disposed) throw new InvalidArgumentError('', 'detector is disposed');
+  /** The neural forecaster serving, which `weights` must fit (window length, feature width); throws InvalidArgumentError. */
+  private neuralForecaster(weights: BaseWeights): NeuralForecaster {
     const cur = this.forecaster;
     if (!(cur instanceof NeuralForecaster)) throw new InvalidArgumentError('weights', 'cannot be set: the detector runs the naive forecaster');
     if (weights.windowLength !== cur.windowLength || weights.featureDim !== cur.featureDim) {
       throw new InvalidArgumentError('weights', `must have window ${cur.windowLength} and ${cur.featureDim} features, got ${weights.windowLength} and ${weights.featureDim}`);
     }
+    return cur;
+  }
+
+  setForecasterWeights(weights: BaseWeights): void {
+    if (this.disposed) throw new InvalidArgumentError('', 'detector is disposed');
+    const cur = this.neuralForecaster(weights);
     let next: NeuralForecaster;
     try {
       next = new NeuralForecaster(cur.backend, weights);
@@ -362,11 +368,7 @@ class StreamingAnomalyDetector implements AnomalyDetector {
       if (comp) comp.forecaster = undefined;
       return;
     }
-    const cur = this.forecaster;
-    if (!(cur instanceof NeuralForecaster)) throw new InvalidArgumentError('weights', 'cannot be set: the detector runs the naive forecaster');
-    if (weights.windowLength !== cur.windowLength || weights.featureDim !== cur.featureDim) {
-      throw new InvalidArgumentError('weights', `must have window ${cur.windowLength} and ${cur.featureDim} features, got ${weights.windowLength} and ${weights.featureDim}`);
-    }
+    this.neuralForecaster(weights);
     let own: DenseForecaster;
     try {
       own = new DenseForecaster(weights);

@@ -8,7 +8,7 @@ import { waitFor } from '@x0/bus/testing';
 import { baseModelSignature, selectBackend } from '@x0/lora';
 import type { TrainingJob } from '@x0/contracts';
 import { rebaseRequests, staleAdapters } from './adapter-rebase';
-import { healthy, publishSeries, startTrainerUnderTest, type TrainerUnderTest } from './testing';
+import { healthy, publishSeries, sawtooth, startTrainerUnderTest, type TrainerUnderTest } from './testing';
 import { anomalyDetectorBase } from './trainer-service';
 
 jest.setTimeout(240_000);
@@ -16,9 +16,6 @@ jest.setTimeout(240_000);
 const T0 = Date.now() - 3_600_000;
 const ROWS = 400;
 
-function sawtooth(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => 50 + 10 * (i % 9) + Math.sin(i * 1.7));
-}
 
 describe('trainer service - adapters trained again on a new base', () => {
   let t: TrainerUnderTest;

@@ -2,7 +2,7 @@ import { waitFor } from '@x0/bus/testing';
 import { baseModelSignature, loadAdapter, mergeAdapter, readAdapter, selectBackend } from '@x0/lora';
 import { forecasterModel, forecasterWeights } from '@x0/model-serving';
 import { blockedHoldout } from './forecast-data';
-import { healthy, publishSeries, startTrainerUnderTest, type TrainerUnderTest } from './testing';
+import { healthy, publishSeries, sawtooth, startTrainerUnderTest, type TrainerUnderTest } from './testing';
 import { anomalyDetectorBase } from './trainer-service';
 
 // Real nats-server, real gRPC and real training: generous limits, no timing assertions.
@@ -11,10 +11,6 @@ jest.setTimeout(180_000);
 const T0 = Date.now() - 3_600_000;
 const L = anomalyDetectorBase().weights.windowLength;
 
-/** A sawtooth of period 9 (plus a little wobble): dynamics of one component the shared base does not know. */
-function sawtooth(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => 50 + 10 * (i % 9) + Math.sin(i * 1.7));
-}
 
 /** Training and held-out windows of `metrics` series of `n` rows from T0, one a second, as a job splits them (holdout fraction 0.25). */
 function split(n: number, metrics: number): { train: number; holdout: number } {

@@ -129,6 +129,11 @@ export function labelWhenIndexed(t: TrainerUnderTest, anomalyId: string, real: b
   );
 }
 
+/** A sawtooth of period 9 (plus a little wobble) from row `from`: dynamics the shared forecaster does not know, which a component's adapter learns. */
+export function sawtooth(n: number, from = 0): number[] {
+  return Array.from({ length: n }, (_, i) => 50 + 10 * ((i + from) % 9) + Math.sin((i + from) * 1.7));
+}
+
 /** Smooth periodic series with noise, like the demo components' healthy metrics. */
 export function healthy(n: number, seed: number, base: number, offset = 0): number[] {
   const rand = seededRandom(seed);
