@@ -54,7 +54,11 @@ export function buildOutcome(action: ActionResult, r: OutcomeReport, nowMs: numb
 
 /** An immediate outcome: dry runs are not verified, failed or skipped actions did nothing to verify. */
 export function immediateOutcome(action: ActionResult): OutcomeReport | undefined {
-  if (action.dryRun) return { verdict: Verdict.VERDICT_DRY_RUN, recovered: false, timeToRecoverMs: 0, anomalyReturned: false, detail: `dry run: ${action.message}` };
+  if (action.dryRun) {
+    // The executor's message already says so ("dry run: would …"): not "dry run: dry run: …".
+    const detail = action.message.startsWith('dry run') ? action.message : `dry run: ${action.message}`;
+    return { verdict: Verdict.VERDICT_DRY_RUN, recovered: false, timeToRecoverMs: 0, anomalyReturned: false, detail };
+  }
   if (action.status === ActionStatus.ACTION_STATUS_FAILED) {
     return { verdict: Verdict.VERDICT_ACTION_FAILED, recovered: false, timeToRecoverMs: 0, anomalyReturned: false, detail: `action failed: ${action.message}` };
   }

@@ -153,13 +153,19 @@ describe('execute service', () => {
     const a1 = await actionOf(dry.meta!.id);
     expect(a1).toMatchObject({ status: ActionStatus.ACTION_STATUS_SKIPPED, dryRun: true });
     expect(a1.message).toBe('dry run: would request scale_up web-4 with {"delta":"1"} from its agent on x0.agents.web-4.scale_up');
-    expect(await outcomeOf(a1.meta!.id)).toMatchObject({ verdict: Verdict.VERDICT_DRY_RUN, recovered: false });
+    expect(await outcomeOf(a1.meta!.id)).toMatchObject({ verdict: Verdict.VERDICT_DRY_RUN, recovered: false, detail: a1.message });
     const a2 = await actionOf(failed.meta!.id);
     expect(a2).toMatchObject({ status: ActionStatus.ACTION_STATUS_FAILED, message: 'permission denied' });
     expect(await outcomeOf(a2.meta!.id)).toMatchObject({ verdict: Verdict.VERDICT_ACTION_FAILED, detail: 'action failed: permission denied' });
     const a3 = await actionOf(refused.meta!.id);
     expect(a3).toMatchObject({ status: ActionStatus.ACTION_STATUS_FAILED, executor: 'k8s', message: "refused: executor 'k8s' not found" });
     expect((await outcomeOf(a3.meta!.id)).verdict).toBe(Verdict.VERDICT_ACTION_FAILED);
+    // A policy pointing at the dry-run executor: a dry run, not a failed action (which would trip breakers and teach failure).
+    const viaDryRun = makePlan('web-4', { action: 'clear_cache', executor: 'dry-run' });
+    await publishEvent(bus, 'plan', viaDryRun);
+    const a4 = await actionOf(viaDryRun.meta!.id);
+    expect(a4).toMatchObject({ status: ActionStatus.ACTION_STATUS_SKIPPED, executor: 'dry-run', dryRun: true });
+    expect(await outcomeOf(a4.meta!.id)).toMatchObject({ verdict: Verdict.VERDICT_DRY_RUN, detail: 'dry run: would clear_cache web-4 with {"delta":"1"}' });
   });
 
   it('bad input - a plan with an unspecified or unknown status is dead-lettered with the reason, not ignored', async () => {

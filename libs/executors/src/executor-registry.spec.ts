@@ -1,4 +1,5 @@
 import { FailedPreconditionError, NotFoundError } from '@x0/core';
+import { DryRunExecutor } from './dry-run-executor';
 import { ExecutorRegistry } from './executor-registry';
 import { MemoryIdempotencyStore } from './idempotency';
 import type { ExecutionRequest, ExecutionResult, Executor } from './types';
@@ -69,6 +70,12 @@ describe('executor-registry', () => {
     expect(ops.calls).toHaveLength(0);
     expect((await registry.dispatch(request())).replayed).toBe(false);
     expect(ops.calls).toHaveLength(1);
+  });
+
+  it('dispatch - a policy pointing at a dry_run executor gets a dry run, not an action that was not performed', async () => {
+    const registry = new ExecutorRegistry([new DryRunExecutor({ name: 'dry-run' })], { clock: () => NOW });
+    const res = await registry.dispatch(request({ executor: 'dry-run' }));
+    expect(res).toMatchObject({ status: 'skipped', message: 'dry run: would restart web-1 with {"graceful":"true"}', executor: 'dry-run', dryRun: true, replayed: false });
   });
 
   it('dispatch - an unknown executor is refused, even one that looks like a URL', async () => {

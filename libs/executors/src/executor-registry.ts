@@ -105,12 +105,15 @@ export class ExecutorRegistry {
     if (executor.actions && !executor.actions.includes(req.action)) {
       throw new FailedPreconditionError(`executor ${executor.name} is not configured for action ${req.action} (allowed: ${executor.actions.join(', ')})`);
     }
-    const base = { executor: executor.name, dryRun: req.dryRun };
+    // A dry_run executor never acts, whatever the request says: its result is a dry run (not an
+    // action that was "not performed", which would count as a failed one).
+    const dryRun = req.dryRun || executor.type === 'dry_run';
+    const base = { executor: executor.name, dryRun };
     if (req.deadline <= this.clock()) {
       return { ...result('failed', `deadline passed before dispatch (${new Date(req.deadline).toISOString()})`, performance.now(), { reason: 'deadline' }), ...base, replayed: false };
     }
     const target = req.dryRun ? new DryRunExecutor({ name: executor.name, describe: (r) => executor.describe(r) }) : executor;
-    const key = `${req.dryRun ? 'dry' : 'run'}:${req.idempotencyKey}`;
+    const key = `${dryRun ? 'dry' : 'run'}:${req.idempotencyKey}`;
     const { result: res, replayed } = await this.guard.run(key, executor.name, () => safeExecute(target, req));
     return { ...res, ...base, replayed };
   }
