@@ -288,6 +288,8 @@ export class PlanRuntime {
    * approval on: its slot lasts `inFlightTimeoutS` from the approval's time (until its outcome).
    */
   private async onApproval(a: Approval): Promise<HandleResult> {
+    // Anything else would be taken for a rejection below and free a slot held for an operator.
+    if (!requestDecision(a.decision)) return { type: 'invalid', reason: `'decision' must be approved, rejected or expired, got ${JSON.stringify(a.decision)}` };
     const planId = a.planId || a.incident?.planId || '';
     if (planId) await this.o.store.recordApproval(planId, a);
     const inc = a.incident;

@@ -7,7 +7,10 @@ import { connectBus, type Bus } from '@x0/bus';
 import { startNatsServer } from '@x0/bus/testing';
 import {
   Approval,
+  DEAD_LETTER_CODEC,
   Outcome,
+  STREAMS,
+  dlqSubject,
   PlanStatus,
   PlannerServiceClient,
   Severity,
@@ -172,6 +175,33 @@ describe('plan service', () => {
     const d2 = makeDiagnosis('db-2', { kind: 'db', cause: 'dependency_down' });
     await publishEvent(bus, 'diagnosis', d2);
     expect((await planFor(d2.meta!.id)).status).toBe(PlanStatus.PLAN_STATUS_BLOCKED);
+
+    // An Approval whose decision is none of approved/rejected/expired is dead-lettered; it frees nothing.
+    await publishEvent(
+      bus,
+      'approval',
+      Approval.fromPartial({
+        meta: { id: 'ap_db1_bogus', parentId: plan.meta!.id, component: 'db-1', timeMs: Date.now(), source: 'test' },
+        incident: plan.incident,
+        planId: plan.meta!.id,
+        decision: 'maybe',
+        actor: 'mallory',
+      }),
+    );
+    const letter = await waitFor(async () => {
+      const info = await bus.jsm.streams.info(STREAMS.dlq.name);
+      for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
+        const m = await bus.jsm.streams.getMessage(STREAMS.dlq.name, { seq }).catch(() => undefined);
+        if (m?.subject !== dlqSubject('plan')) continue;
+        const l = DEAD_LETTER_CODEC.decode(m.data);
+        if (l.subject === 'x0.events.approval.db-1') return l;
+      }
+      return undefined;
+    }, 10_000, 'the dead letter of the bogus approval');
+    expect(letter).toMatchObject({ kind: 'rejected', reason: `'decision' must be approved, rejected or expired, got "maybe"` });
+    const held = await rank({ component: 'db-2', kind: 'db', cause: 'dependency_down' });
+    expect(held.guardrails.find((l) => l.startsWith('blast_radius'))).toMatch(/^blast_radius\(db\): blocked/);
+    expect((await call<{ planId: string }, Plan>(client, client.explain, { planId: plan.meta!.id })).approval).toBeUndefined();
 
     await publishEvent(
       bus,
