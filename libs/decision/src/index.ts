@@ -24,7 +24,7 @@ export {
   type PolicyCheckOptions,
   type PolicyDocument,
 } from './policy-file';
-export { misspeltCause, misspeltCauseMessage } from './cause-check';
+export { misspeltCause, misspeltCauseMessage } from '@x0/contracts';
 export {
   ApprovalRequests,
   describeRequest,

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import { InvalidArgumentError } from '@x0/core';
 import { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { misspeltCause, misspeltCauseMessage } from './cause-check';
+import { misspeltCause, misspeltCauseMessage } from '@x0/contracts';
 import type { Policy } from './policy';
 import { fieldPath, issueToError } from './validation';
 

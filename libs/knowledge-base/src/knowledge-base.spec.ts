@@ -4,7 +4,7 @@ import path from 'node:path';
 import { FailedPreconditionError, InvalidArgumentError } from '@x0/core';
 import { HashedNgramEmbedder } from '@x0/embeddings';
 import { EmbeddedVectorStore } from '@x0/vector-store';
-import { checkRunbookSize, embedderChangedHint, KnowledgeBase, MAX_RUNBOOK_BYTES } from './knowledge-base';
+import { checkRunbookSize, embedderChangedHint, KnowledgeBase, MAX_RUNBOOK_BYTES, parseRunbook } from './knowledge-base';
 import { loadRunbookDirectory } from './runbook-directory';
 
 const RUNBOOKS = path.resolve(__dirname, '../../../deploy/runbooks');
@@ -135,6 +135,9 @@ describe('KnowledgeBase', () => {
     await expect(kb.searchRunbooks('the of and', { mode: 'lexical' })).rejects.toThrow("'text' has no searchable words");
     expect(await kb.searchRunbooks('the of and', { k: 2 })).toHaveLength(2); // hybrid falls back to dense
     await expect(kb.ingestRunbook('x.md', '---\ncause: Disk Full\n---\n# X\n\ntext')).rejects.toThrow("'frontMatter.cause' must be snake_case");
+    // a typo of a known cause (the runbook would be keyed to a cause nothing else uses); a cause of its own is fine
+    await expect(kb.ingestRunbook('x.md', '---\ncause: disk_ful\n---\n# X\n\ntext')).rejects.toThrow("'frontMatter.cause' is 'disk_ful', not a known cause: did you mean disk_full?");
+    expect(parseRunbook('y.md', '---\ncause: certificate_expiry\n---\n# Y\n\ntext').cause).toBe('certificate_expiry');
     await expect(kb.ingestRunbook('x.md', '---\nactions: [reboot]\n---\n# X\n\ntext')).rejects.toThrow("'frontMatter.actions[0]' must be one of scale_up, restart");
   });
 

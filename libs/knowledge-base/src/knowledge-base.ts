@@ -1,3 +1,4 @@
+import { misspeltCause, misspeltCauseMessage } from '@x0/contracts';
 import { deriveId, FailedPreconditionError, InvalidArgumentError } from '@x0/core';
 import { Bm25SparseEncoder, chunkMarkdown, HashedNgramEmbedder, terms, type ChunkedDocument, type ChunkOptions, type TextEmbedder } from '@x0/embeddings';
 import type { Condition, Distance, Filter, Payload, ScoredPoint, VectorStore } from '@x0/vector-store';
@@ -36,7 +37,7 @@ export interface ParsedRunbook {
  * Reads a Markdown runbook as `ingestRunbook` does, without indexing it, so a client can check
  * every file of a folder before sending the first (`x0 kb add`). Throws InvalidArgumentError for
  * a runbook over MAX_RUNBOOK_BYTES, front matter that does not parse, a `cause` that is not
- * snake_case, an action that is not one of ACTION_NAMES, or no text to index.
+ * snake_case or is one typo away from a built-in cause (`disk_ful`), an action that is not one of ACTION_NAMES, or no text to index.
  */
 export function parseRunbook(source: string, markdown: string, chunking?: ChunkOptions): ParsedRunbook {
   checkRunbookSize(markdown);
@@ -44,6 +45,9 @@ export function parseRunbook(source: string, markdown: string, chunking?: ChunkO
   const fm = doc.frontMatter;
   const cause = fm.cause === undefined ? undefined : String(fm.cause);
   if (cause !== undefined && !CAUSE.test(cause)) throw new InvalidArgumentError('frontMatter.cause', `must be snake_case like cpu_saturation, got '${cause}'`);
+  // A cause one typo away from a known one would key the runbook to a cause nothing else uses.
+  const near = cause !== undefined ? misspeltCause(cause) : undefined;
+  if (near) throw new InvalidArgumentError('frontMatter.cause', misspeltCauseMessage(cause!, near));
   const runbookActions = toActions(fm.actions, 'frontMatter.actions');
   const title = typeof fm.title === 'string' ? fm.title : doc.title;
   if (doc.chunks.length === 0) throw new InvalidArgumentError('markdown', 'has no text to index');

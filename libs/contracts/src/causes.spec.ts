@@ -1,6 +1,6 @@
-import { misspeltCause } from './cause-check';
+import { misspeltCause } from './causes';
 
-describe('cause-check', () => {
+describe('misspeltCause', () => {
   it.each([
     ['cpu_saturaton', 'cpu_saturation'],
     ['cpu_satuartion', 'cpu_saturation'],
