@@ -11,6 +11,9 @@ describe('x0 train / x0 jobs formatting', () => {
     const job = (actor: string, reason: string) => TrainingJob.fromPartial({ id: 'job_1', state: 'queued', trigger: 'manual', actor, reason, createdMs: NOW });
     expect(queuedLine(job('me', 'new data'), 'me', 'new data')).toBe('job job_1 queued (manual: new data)');
     expect(queuedLine(job('me', ''), 'me', '')).toBe('job job_1 queued (manual)');
+    // no --reason: the trainer records 'requested by <actor>' — still this request's new job
+    expect(queuedLine(job('me', 'requested by me'), 'me', '')).toBe('job job_1 queued (manual: requested by me)');
+    expect(queuedLine(job('alice', 'requested by alice'), 'me', '')).toContain('already queued by alice');
     expect(queuedLine(job('me', 'new data; took over the queued drift job: input drift'), 'me', 'new data')).toBe('job job_1 queued (manual: new data; took over the queued drift job: input drift)');
     expect(queuedLine(job('me', 'requested by me; took over the queued drift job: x'), 'me', '')).toBe('job job_1 queued (manual: requested by me; took over the queued drift job: x)');
     expect(queuedLine(job('alice', 'checking'), 'me', 'new data')).toBe(

@@ -19,12 +19,15 @@ function outcomeLine(j: TrainingJob): string {
  * The first line `x0 train` prints for the job the trainer returned. A request for a model (and
  * component) that already has a queued manual job joins it: the trainer returns that job
  * unchanged, with its own actor and reason, and this request's reason is not recorded — said so,
- * with who queued it and when. A new job, or a queued automatic job this request took over
- * (its reason starts with this request's), prints as it is.
+ * with who queued it and when. A new job (its reason this request's, or 'requested by <actor>'
+ * as the trainer records a request without one), or a queued automatic job this request took
+ * over (its reason starts with this request's), prints as it is.
  */
 export function queuedLine(job: TrainingJob, actor: string, reason: string): string {
   const line = `job ${job.id} ${job.state} (${job.trigger}${job.reason ? `: ${job.reason}` : ''})`;
-  const ours = job.actor === actor && (job.reason === reason || job.reason.startsWith(`${reason || `requested by ${actor || 'an operator'}`}; took over `));
+  // The reason the trainer records for this request: the one given, else 'requested by <actor>'.
+  const recorded = reason || `requested by ${actor || 'an operator'}`;
+  const ours = job.actor === actor && (job.reason === reason || job.reason === recorded || job.reason.startsWith(`${recorded}; took over `));
   if (ours) return line;
   return `${line}
   already queued by ${job.actor || 'the trainer'} at ${formatUtc(job.createdMs)} UTC: this request joined it (its reason is not recorded)`;
