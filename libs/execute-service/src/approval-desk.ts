@@ -109,6 +109,8 @@ export class ApprovalDesk {
         action: plan.action,
         policyId: plan.policyId,
         reason: guard ? pendingReason(guard) : 'the policy requires approval',
+        // The deadline counts from the plan, as the plan service's slot for it does (approval.timeoutS).
+        requestedMs: plan.meta!.timeMs,
       });
       h = { plan, pending, stored: false };
       this.held.set(id, h);

@@ -125,14 +125,17 @@ export class ExecuteRuntime {
     }
     if (!plan.action) return { type: 'invalid', reason: "'action' must not be empty in a plan to execute" };
     if (!plan.idempotencyKey) return { type: 'invalid', reason: "'idempotency_key' must not be empty in a plan to execute" };
+    // Held whatever its age: holding is not acting, and its deadline counts from the plan (one
+    // older than the approval timeout expires at once, which frees the plan service's slot).
+    // Dropped, it would never be listed, and the plan service would hold its slot to the end.
+    if (plan.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL) {
+      if (await this.o.approvals.hold(plan)) this.counts.held++;
+      return { type: 'ok' };
+    }
     const age = Date.now() - plan.meta!.timeMs;
     if (this.o.maxPlanAgeMs > 0 && age > this.o.maxPlanAgeMs) {
       this.counts.stale++;
       this.o.logger.warn({ plan: plan.meta!.id, component, ageS: Math.round(age / 1000) }, 'plan too old to act on; not executed');
-      return { type: 'ok' };
-    }
-    if (plan.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL) {
-      if (await this.o.approvals.hold(plan)) this.counts.held++;
       return { type: 'ok' };
     }
     return { type: 'ok', outputs: await this.execute(plan) };

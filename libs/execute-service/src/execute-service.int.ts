@@ -297,6 +297,25 @@ describe('execute service', () => {
     expect((await call<object, ListPendingResponse>(client.listPending, {})).pending).toEqual([]);
   });
 
+  it('approvals - a plan for approval older than EXECUTE_MAX_PLAN_AGE_S is held until its deadline from the plan; one past it expires', async () => {
+    const now = Date.now();
+    // Execute was behind (down, say): the plan waited 400 s in the stream — more than the 300 s a plan to execute may be old.
+    const late = makePlan('db-6', { action: 'failover', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL, timeMs: now - 400_000 });
+    const lapsed = makePlan('db-7', { action: 'failover', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL, timeMs: now - 1_000_000 });
+    await publishEvent(bus, 'plan', late);
+    await publishEvent(bus, 'plan', lapsed);
+    const p = await waitFor(async () => (await call<object, ListPendingResponse>(client.listPending, {})).pending.find((x) => x.planId === late.meta!.id), 5000, 'the late plan pending');
+    expect([p.requestedMs, p.expiresMs]).toEqual([late.meta!.timeMs, late.meta!.timeMs + 900_000]);
+    // Past its deadline already: expired by system (the plan service frees its slot), never to be approved.
+    const [expired] = await waitFor(async () => {
+      const a = await readEvents(bus, 'approval', 'db-7');
+      return a.length > 0 ? a : undefined;
+    }, 10_000, 'the expiry of the lapsed plan');
+    expect(expired).toMatchObject({ planId: lapsed.meta!.id, decision: 'expired', actor: 'system', reason: 'no decision within 15m' });
+    expect((await call<object, ListPendingResponse>(client.listPending, {})).pending.map((x) => x.planId)).not.toContain(lapsed.meta!.id);
+    await call<DecisionRequest, DecisionResponse>(client.reject, { planId: late.meta!.id, actor: 'alice', reason: 'cleaning up' });
+  });
+
   it('approvals - approved after the component recovered on its own: not performed, and said so', async () => {
     const agent = startTestAgent(bus.nc, 'db-4', { failover: () => ({ ok: true }) });
     agents.push(agent);

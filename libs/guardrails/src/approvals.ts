@@ -10,6 +10,11 @@ export interface ApprovalRequest {
   risk?: Risk;
   /** Why approval is needed (shown to the operator). */
   reason: string;
+  /**
+   * When the action was put to an operator (the plan's time), ms since the epoch; the deadline
+   * counts from it. Default (and at most): now.
+   */
+  requestedMs?: number;
 }
 
 /** A pending approval with its deadline. */
@@ -71,8 +76,9 @@ export class ApprovalQueue {
   }
 
   /**
-   * Holds an action for approval. Asking again for the same plan returns the existing
-   * request. Throws FailedPreconditionError when the plan was already decided or the queue
+   * Holds an action for approval until `timeoutS` after `req.requestedMs` (default now; one
+   * already past it expires at the next `expire()`). Asking again for the same plan returns the
+   * existing request. Throws FailedPreconditionError when the plan was already decided or the queue
    * is full, InvalidArgumentError for a missing field.
    */
   request(req: ApprovalRequest): PendingApproval {
@@ -86,7 +92,8 @@ export class ApprovalQueue {
       throw new FailedPreconditionError(`${this.pendings.size} approvals pending, limit ${this.maxPending}; refusing plan ${req.planId}`);
     }
     const now = this.clock();
-    const pending: PendingApproval = { ...req, requestedMs: now, expiresMs: now + this.timeoutMs };
+    const requestedMs = Math.min(req.requestedMs ?? now, now);
+    const pending: PendingApproval = { ...req, requestedMs, expiresMs: requestedMs + this.timeoutMs };
     this.pendings.set(req.planId, pending);
     return pending;
   }
