@@ -23,6 +23,8 @@ interface Held {
   pending: PendingApproval;
   /** Whether the pending record is in KV (a failed write is tried again when the plan is redelivered). */
   stored: boolean;
+  /** When this process took it in (held, or restored at start), by its own clock. */
+  heldMs: number;
   write?: Promise<void>;
 }
 
@@ -65,7 +67,7 @@ export class ApprovalDesk {
         if (rec.state !== 'pending') continue;
         // Records written before the reason dropped the plan-time "expires in" still carry it.
         rec.pending = { ...rec.pending, reason: pendingReason(rec.pending.reason) };
-        this.held.set(rec.pending.planId, { plan: Plan.decode(Buffer.from(rec.plan, 'base64')), pending: rec.pending, stored: true });
+        this.held.set(rec.pending.planId, { plan: Plan.decode(Buffer.from(rec.plan, 'base64')), pending: rec.pending, stored: true, heldMs: Date.now() });
         pending.push(rec.pending);
       } catch (err) {
         this.o.logger.warn({ key: e.key, err: errorMessage(err) }, 'unreadable approval record skipped');
@@ -80,6 +82,15 @@ export class ApprovalDesk {
 
   stop(): void {
     clearInterval(this.timer);
+  }
+
+  /**
+   * When this process took in the held plan `planId` (held, or restored at start), by its own
+   * clock: what it has heard about the component since can be compared with it. Undefined when
+   * the plan is not held here.
+   */
+  heldSince(planId: string): number | undefined {
+    return this.held.get(planId)?.heldMs;
   }
 
   /** Pending approvals, oldest first. */
@@ -112,7 +123,7 @@ export class ApprovalDesk {
         // The deadline counts from the plan, as the plan service's slot for it does (approval.timeoutS).
         requestedMs: plan.meta!.timeMs,
       });
-      h = { plan, pending, stored: false };
+      h = { plan, pending, stored: false, heldMs: Date.now() };
       this.held.set(id, h);
     }
     // Once decided, only the decided record is written (settle).

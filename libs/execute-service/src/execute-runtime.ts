@@ -89,7 +89,7 @@ export class ExecuteRuntime {
     if (audit.decision !== 'approved') return;
     const outputs = this.o.verifier.healthyNow(plan.meta!.component)
       ? this.notNeeded(plan, `${plan.meta!.component} is healthy again (no open incident) by the time the plan was approved`)
-      : this.endedIncident(plan, audit.requestedMs) ?? (await this.execute(plan, { approved: true }));
+      : this.endedIncident(plan, this.o.approvals.heldSince(audit.planId) ?? Date.now()) ?? (await this.execute(plan, { approved: true }));
     const results = await publishAll(this.o.bus.js, outputs);
     const failed = results.find((r) => r instanceof Error);
     if (failed) throw failed;
@@ -168,7 +168,8 @@ export class ExecuteRuntime {
 
   /**
    * An approved plan whose incident has ended while it waited (the monitor reported the
-   * component without an open incident after the plan was held), even if another incident is
+   * component without an open incident after the plan was held here — `heldMs`, this process's
+   * clock, as the statuses' reception times are), even if another incident is
    * open on it now: the action was proposed, and approved, for the incident that ended — a later
    * incident (another cause, perhaps) gets its own plan. Undefined when the incident may still
    * be open.
