@@ -132,10 +132,10 @@ export function detectorTrainable(o: DetectorTrainableOptions): TrainableModel {
  * ({@link fitDetectorAdapter}), registered as `detector--<component>` with the signature of
  * the base weights it was trained on. Shadow: Huber loss on the component's held-out windows
  * of the component's champion adapter merged into the base (the base alone when there is
- * none for this base) against the challenger merged into the base.
+ * none for this base) against the challenger merged into the base. When the base's champion
+ * moved while it trained, it trains again on the new one (at most 3 times in all).
  */
 async function trainAdapter(ctx: TrainContext, o: DetectorTrainableOptions, window: MetricWindow, sets: { train: ForecastSet; holdout: ForecastSet; inIncidents: number }, incidents: IncidentSpan[]): Promise<TrainOutcome> {
-  const L = o.base.weights.windowLength;
   const min = o.minAdapterWindows ?? 200;
   if (sets.train.count < min) {
     const seconds = Math.round((ctx.untilMs - ctx.sinceMs) / 1000);
@@ -146,10 +146,33 @@ async function trainAdapter(ctx: TrainContext, o: DetectorTrainableOptions, wind
         `(${sets.holdout.count} more held out${left}), at least ${min} are needed for its adapter${none}: let it publish longer, or widen TRAINER_DATA_WINDOW_S`,
     );
   }
+  // The base can be promoted or rolled back while the adapter trains: an adapter of the old
+  // base would not apply (the monitor serves the shared model for the component), and no
+  // rebase job would follow when the component had no champion adapter then — train it again
+  // on the champion that serves now.
+  for (let attempt = 1; ; attempt++) {
+    const baseChampion = await championOf(ctx.registry, DETECTOR_MODEL);
+    const outcome = await fitAdapterOn(ctx, o, window, sets, incidents, baseChampion?.version ?? '');
+    const now = (await championOf(ctx.registry, DETECTOR_MODEL))?.version ?? '';
+    if (now === (baseChampion?.version ?? '')) return outcome;
+    outcome.dispose();
+    if (attempt >= ADAPTER_BASE_ATTEMPTS) {
+      throw new FailedPreconditionError(
+        `the ${DETECTOR_MODEL} champion moved while ${ctx.component}'s adapter trained, ${attempt} times (now ${now || 'none'}): an adapter of another base would not apply; train it again once the base settles`,
+      );
+    }
+  }
+}
+
+/** Times an adapter job trains again when the base's champion moved while it trained. */
+const ADAPTER_BASE_ATTEMPTS = 3;
+
+/** One adapter fit and its shadow evaluation on `detector@baseVersion` ('' = the shipped weights). */
+async function fitAdapterOn(ctx: TrainContext, o: DetectorTrainableOptions, window: MetricWindow, sets: { train: ForecastSet; holdout: ForecastSet; inIncidents: number }, incidents: IncidentSpan[], baseVersion: string): Promise<TrainOutcome> {
+  const L = o.base.weights.windowLength;
   const epochs = o.adapterEpochs ?? 30;
   const model = adapterModelName(DETECTOR_MODEL, ctx.component);
-  const baseChampion = await championOf(ctx.registry, DETECTOR_MODEL);
-  const baseVersion = baseChampion?.version ?? '';
+  const baseChampion = baseVersion ? { version: baseVersion } : undefined;
   const base = baseChampion ? await ctx.registry.loadModel(DETECTOR_MODEL, baseChampion.version) : forecasterModel(o.base.weights);
   try {
     const champion = await championAdapterModel(ctx.registry, model, base);

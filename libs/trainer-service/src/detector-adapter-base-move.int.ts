@@ -1,0 +1,79 @@
+/**
+ * The detector champion moves while a component's adapter trains: the adapter must be trained
+ * on the base that serves when it is registered — one of the old base would not apply (the
+ * monitor serves the shared model for that component) and, for a component that had no
+ * champion adapter, no rebase job would ever follow. Real nats-server, registry and training.
+ */
+import { waitFor } from '@x0/bus/testing';
+import { baseModelSignature, selectBackend } from '@x0/lora';
+import { DETECTOR_MODEL } from '@x0/model-serving';
+import { detectorTrainable } from './detector-trainable';
+import { healthy, publishSeries, sawtooth, startTrainerUnderTest, type TrainerUnderTest } from './testing';
+import { anomalyDetectorBase } from './trainer-service';
+
+jest.setTimeout(180_000);
+
+const T0 = Date.now() - 3_600_000;
+const ROWS = 400;
+
+describe('detector adapter job - the base champion moves while it trains', () => {
+  let t: TrainerUnderTest;
+
+  beforeAll(async () => {
+    await selectBackend();
+    t = await startTrainerUnderTest({
+      detectorBase: anomalyDetectorBase(),
+      env: { TRAINER_MIN_DRIFT_SAMPLES: '1000000', TRAINER_DETECTOR_EPOCHS: '2' },
+      before: async (bus) => {
+        await publishSeries(bus, 'mv-db', { latency_ms: sawtooth(ROWS), cpu: healthy(ROWS, 61, 0.3) }, T0);
+      },
+    });
+  });
+  afterAll(() => t?.stop());
+
+  it('is trained again on the new champion, and registered with its signature and version', async () => {
+    // a second base version (trained by the trainer), not the champion yet
+    const job = await t.call('train', { model: 'detector', component: '', reason: 'test', actor: 'ci' });
+    const base = await waitFor(async () => {
+      const j = await t.call('getJob', { id: job.id });
+      return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;
+    }, 120_000, 'the base job');
+    expect(base).toMatchObject({ state: 'succeeded', version: '2' });
+    if (base.decision === 'promoted') await t.call('rollback', { model: DETECTOR_MODEL, alias: 'champion', reason: 'test', actor: 'ci' });
+    expect((await t.registry.alias(DETECTOR_MODEL, 'champion'))?.version).toBe('1');
+
+    // The adapter job, run as the runner runs it; the base is promoted once its fit has started.
+    let promoted: Promise<unknown> | undefined;
+    let promotedDone = false;
+    const trainable = detectorTrainable({ base: anomalyDetectorBase(), epochs: 2, adapterEpochs: 30, incidents: { tailMs: 60_000 } });
+    const outcome = await trainable.train({
+      jobId: 'job_test',
+      component: 'mv-db',
+      bus: t.bus,
+      registry: t.registry,
+      sinceMs: T0 - 1000,
+      untilMs: Date.now(),
+      holdoutFraction: 0.25,
+      maxReplayMessages: 100_000,
+      progress: (stage) => {
+        if (stage === 'train' && !promoted) {
+          promoted = t.registry.promote(DETECTOR_MODEL, '2', 'champion', { reason: 'test: the base moves during the adapter job', actor: 'ci' }).then(() => (promotedDone = true));
+        }
+      },
+    });
+    try {
+      await promoted;
+      // (the move landed while the job ran: otherwise this test would prove nothing)
+      expect(promotedDone).toBe(true);
+      expect((await t.registry.alias(DETECTOR_MODEL, 'champion'))?.version).toBe('2');
+      const base2 = await t.registry.loadModel(DETECTOR_MODEL, '2');
+      const hash2 = baseModelSignature(base2);
+      base2.dispose();
+      expect(outcome.model).toBe('detector--mv-db');
+      expect(outcome.config).toMatchObject({ baseVersion: '2', component: 'mv-db' });
+      expect(outcome.signature.baseModelHash).toBe(hash2);
+    } finally {
+      outcome.dispose();
+    }
+  });
+});
