@@ -1,4 +1,4 @@
-import { deriveId } from '@x0/core';
+import { InvalidArgumentError, deriveId } from '@x0/core';
 import {
   incidentOfContext,
   Plan,
@@ -25,6 +25,23 @@ const STATUS: Record<PlanDecision['status'], PlanStatus> = {
 export function decisionSeverity(severity: SeverityProto): Severity {
   const s = severityFromProto(severity);
   return s === 'none' ? 'low' : s;
+}
+
+/**
+ * Checks the candidate actions of a diagnosis (or a Rank request) as the decision engine will
+ * use them. Throws InvalidArgumentError naming the field: `'candidates[0].successes' must be
+ * between 0 and similar_incidents (2), got 5`.
+ */
+export function validateCandidates(candidates: readonly CandidateAction[]): void {
+  candidates.forEach((c, i) => {
+    const f = (name: string) => `candidates[${i}].${name}`;
+    if (!c.action) throw new InvalidArgumentError(f('action'), 'must be non-empty');
+    if (!(Number.isInteger(c.similarIncidents) && c.similarIncidents >= 0)) throw new InvalidArgumentError(f('similar_incidents'), `must be a whole number ≥ 0, got ${c.similarIncidents}`);
+    if (!(Number.isInteger(c.successes) && c.successes >= 0 && c.successes <= c.similarIncidents)) {
+      throw new InvalidArgumentError(f('successes'), `must be between 0 and similar_incidents (${c.similarIncidents}), got ${c.successes}`);
+    }
+    if (!(c.support >= 0 && c.support <= 1)) throw new InvalidArgumentError(f('support'), `must be in [0, 1], got ${c.support}`);
+  });
 }
 
 /** Candidate actions of a diagnosis (or a Rank request) as the engine's evidence. */

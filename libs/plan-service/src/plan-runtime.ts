@@ -1,11 +1,11 @@
-import { LruMap, deriveId } from '@x0/core';
+import { InvalidArgumentError, LruMap, deriveId } from '@x0/core';
 import { createEventConsumer, partitionOf, type Bus, type ConsumerLoop, type ConsumerLoopOptions, type Delivery, type HandleResult } from '@x0/bus';
 import { EVENT_CODECS, eventSubject, incidentOfContext, type Approval, type Diagnosis, type EventPayloads, type Outcome, type Plan } from '@x0/contracts';
 import type { ComponentActionsRecord } from '@x0/component-actions';
 import { ApprovalRequests, IncidentAttempts, Planner, type DecisionEngine, type PlanRequest } from '@x0/decision';
 import type { AdmittedAction, Guardrails } from '@x0/guardrails';
 import type { Logger, ServiceStats } from '@x0/service-kit';
-import { buildPlan, planRequest } from './plan-builder';
+import { buildPlan, planRequest, validateCandidates } from './plan-builder';
 import { approvalRequestsFromStore, failedAttempt, failedAttemptsFromStore, guardrailOutcome, longestRestorePart, rebuildFromStore, requestDecision } from './plan-restore';
 import type { PlanStore } from './plan-store';
 
@@ -228,11 +228,21 @@ export class PlanRuntime {
   private async onDiagnoses(ds: readonly Delivery<Diagnosis>[]): Promise<HandleResult[]> {
     const ids = ds.map((d) => derivePlanId(d.value));
     const stored = await Promise.all(ids.map((id) => (this.recent.has(id) ? undefined : this.o.store.get(id))));
-    const plans = ds.map((d, i) => this.planFor(d.value, ids[i], stored[i]));
-    await Promise.all(plans.map((plan) => plan && this.o.store.add(plan)));
-    return plans.map((plan) =>
-      plan ? { type: 'ok', outputs: [{ subject: eventSubject('plan', plan.meta!.component), data: EVENT_CODECS.plan.encode(plan), id: plan.meta!.id }] } : { type: 'ok' },
-    );
+    // A diagnosis the engine refuses is dead-lettered alone: the rest of the batch is planned.
+    const plans = ds.map((d, i): Plan | undefined | InvalidArgumentError => {
+      try {
+        validateCandidates(d.value.candidates);
+        return this.planFor(d.value, ids[i], stored[i]);
+      } catch (err) {
+        if (err instanceof InvalidArgumentError) return err;
+        throw err;
+      }
+    });
+    await Promise.all(plans.map((plan) => plan && !(plan instanceof InvalidArgumentError) && this.o.store.add(plan)));
+    return plans.map((plan): HandleResult => {
+      if (plan instanceof InvalidArgumentError) return { type: 'invalid', reason: plan.message };
+      return plan ? { type: 'ok', outputs: [{ subject: eventSubject('plan', plan.meta!.component), data: EVENT_CODECS.plan.encode(plan), id: plan.meta!.id }] } : { type: 'ok' };
+    });
   }
 
   /** The plan for a diagnosis: the known one, else a new decision (undefined when the diagnosis is too old to act on). */

@@ -59,6 +59,18 @@ describe('plan service', () => {
   let dir: string;
   const rank = (req: Partial<RankRequest>) => call<RankRequest, Explanation>(client, client.rank, { component: '', kind: '', severity: Severity.SEVERITY_HIGH, cause: '', candidates: [], ...req });
   const stats = () => call<object, Statistics>(client, client.getStatistics, {});
+  /** The plan service's dead letter of the input published on `subject`. */
+  const deadLetterOf = (subject: string) =>
+    waitFor(async () => {
+      const info = await bus.jsm.streams.info(STREAMS.dlq.name);
+      for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
+        const m = await bus.jsm.streams.getMessage(STREAMS.dlq.name, { seq }).catch(() => undefined);
+        if (m?.subject !== dlqSubject('plan')) continue;
+        const l = DEAD_LETTER_CODEC.decode(m.data);
+        if (l.subject === subject) return l;
+      }
+      return undefined;
+    }, 10_000, `the dead letter of ${subject}`);
   const planFor = async (diagnosisId: string) => waitFor(async () => (await readEvents(bus, 'plan')).find((p) => p.meta!.parentId === diagnosisId), 10_000, `plan of ${diagnosisId}`);
 
   beforeAll(async () => {
@@ -188,16 +200,7 @@ describe('plan service', () => {
         actor: 'mallory',
       }),
     );
-    const letter = await waitFor(async () => {
-      const info = await bus.jsm.streams.info(STREAMS.dlq.name);
-      for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
-        const m = await bus.jsm.streams.getMessage(STREAMS.dlq.name, { seq }).catch(() => undefined);
-        if (m?.subject !== dlqSubject('plan')) continue;
-        const l = DEAD_LETTER_CODEC.decode(m.data);
-        if (l.subject === 'x0.events.approval.db-1') return l;
-      }
-      return undefined;
-    }, 10_000, 'the dead letter of the bogus approval');
+    const letter = await deadLetterOf('x0.events.approval.db-1');
     expect(letter).toMatchObject({ kind: 'rejected', reason: `'decision' must be approved, rejected or expired, got "maybe"` });
     const held = await rank({ component: 'db-2', kind: 'db', cause: 'dependency_down' });
     expect(held.guardrails.find((l) => l.startsWith('blast_radius'))).toMatch(/^blast_radius\(db\): blocked/);
@@ -350,6 +353,22 @@ describe('plan service', () => {
     // Planned once: the component's rate window holds one action, not two.
     const r = await rank({ component: 'queue-1', kind: 'queue', cause: 'cpu_saturation' });
     expect(r.guardrails.find((l) => l.startsWith('rate_limit(component)'))).toBe('rate_limit(component): ok — 1/5 in 5m');
+  });
+
+  it('input - a diagnosis with impossible evidence is dead-lettered naming the field; the others of its batch are planned', async () => {
+    // Published while the service is down, so that one fetch delivers the three together.
+    client.close();
+    await handle.stop();
+    const good1 = makeDiagnosis('queue-5', { kind: 'queue' });
+    const bad = makeDiagnosis('queue-6', { kind: 'queue', candidates: [{ action: 'scale_up', similarIncidents: 2, successes: 5, support: 0.5, rationale: '' }] });
+    const good2 = makeDiagnosis('queue-7', { kind: 'queue' });
+    for (const d of [good1, bad, good2]) await publishEvent(bus, 'diagnosis', d);
+    await startPlan();
+    await planFor(good1.meta!.id);
+    await planFor(good2.meta!.id);
+    const letter = await deadLetterOf('x0.events.diagnosis.queue-6');
+    expect(letter).toMatchObject({ kind: 'rejected', reason: "'candidates[0].successes' must be between 0 and similar_incidents (2), got 5" });
+    expect(await readEvents(bus, 'plan', 'queue-6')).toEqual([]);
   });
 
   it('restart - Explain returns a plan made before the plan service restarted (from KV x0_plans)', async () => {

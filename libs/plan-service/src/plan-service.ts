@@ -7,7 +7,7 @@ import { DecisionEngine, loadPolicyFile, misspeltCause, misspeltCauseMessage, ty
 import { Guardrails } from '@x0/guardrails';
 import { PolicyStatsStore } from '@x0/policy-stats';
 import type { ServiceModule } from '@x0/service-kit';
-import { candidateEvidence, decisionSeverity, explanationToProto } from './plan-builder';
+import { candidateEvidence, decisionSeverity, explanationToProto, validateCandidates } from './plan-builder';
 import { checkExplainTtl, loadGuardrailsConfig, planConfigShape } from './plan-config';
 import { DecisionClock, PlanRuntime } from './plan-runtime';
 import { policyFromProto, policyToProto } from './policy-proto';
@@ -112,6 +112,7 @@ export const planService: ServiceModule<typeof planConfigShape> = {
         // A typo would rank as a cause no policy names: "no action", as if nothing applied.
         const near = misspeltCause(req.cause);
         if (near) throw new InvalidArgumentError('cause', misspeltCauseMessage(req.cause, near));
+        validateCandidates(req.candidates);
         const decision = runtime.planner.preview({
           component: req.component,
           // As a real diagnosis of it would be: policies' kinds and the blast radius' group depend on it.
