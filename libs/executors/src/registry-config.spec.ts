@@ -38,6 +38,14 @@ describe('registry-config', () => {
     [{ executors: { k: { type: 'kubernetes', namespace: 'Prod', actions: { r: { op: 'rollout_restart' } } } } }, "'executors.k.namespace' must be a namespace name"],
     [{ executors: { k: { type: 'kubernetes', namespace: 'p', deployment: 'web', actions: { r: { op: 'rollout_restart' } } } } }, "'executors.k.deployment' must contain {component}"],
     [{ executors: { k: { type: 'kubernetes', namespace: 'p', min_replicas: 5, max_replicas: 2, actions: { r: { op: 'rollout_restart' } } } } }, "'executors.k.max_replicas' must be ≥ min_replicas"],
+    [
+      { executors: { k: { type: 'kubernetes', namespace: 'p', max_step: 2, actions: { scale_up: { op: 'scale', delta: 3 } } } } },
+      "'executors.k.actions.scale_up.delta' must be at most max_step (2) away from 0, got 3",
+    ],
+    [
+      { executors: { k: { type: 'kubernetes', namespace: 'p', min_replicas: 2, max_replicas: 10, actions: { big: { op: 'scale_to', replicas: 40 } } } } },
+      "'executors.k.actions.big.replicas' must be within min_replicas..max_replicas (2..10), got 40",
+    ],
   ])('parse - %j is refused', (input, message) => {
     expect(() => parseExecutorConfig(input)).toThrow(message);
   });

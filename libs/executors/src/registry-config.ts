@@ -87,6 +87,15 @@ export function parseExecutorConfig(input: unknown): ExecutorRegistryConfig {
     if (cfg.type === 'kubernetes') {
       if (cfg.max_replicas < cfg.min_replicas) throw new InvalidArgumentError(`${field}.max_replicas`, 'must be ≥ min_replicas');
       if (cfg.in_cluster && cfg.kubeconfig) throw new InvalidArgumentError(`${field}.in_cluster`, 'cannot be combined with kubeconfig');
+      // The executor refuses these at every action: say so at start instead.
+      for (const [action, op] of Object.entries(cfg.actions)) {
+        if (op.op === 'scale' && Math.abs(op.delta) > cfg.max_step) {
+          throw new InvalidArgumentError(`${field}.actions.${action}.delta`, `must be at most max_step (${cfg.max_step}) away from 0, got ${op.delta}`);
+        }
+        if (op.op === 'scale_to' && op.replicas !== undefined && (op.replicas < cfg.min_replicas || op.replicas > cfg.max_replicas)) {
+          throw new InvalidArgumentError(`${field}.actions.${action}.replicas`, `must be within min_replicas..max_replicas (${cfg.min_replicas}..${cfg.max_replicas}), got ${op.replicas}`);
+        }
+      }
     }
   }
   return parsed.data;
