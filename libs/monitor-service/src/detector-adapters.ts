@@ -3,7 +3,7 @@ import type { AnomalyDetector } from '@x0/anomaly';
 import { errorMessage, LruMap } from '@x0/core';
 import { baseModelSignature, loadAdapter, mergeAdapter, readAdapter, type LoRAAdapter } from '@x0/lora';
 import type { AliasedModelsWatch, ModelRegistry } from '@x0/model-registry';
-import { adapterModelName, DETECTOR_MODEL, forecasterModel, forecasterWeights, ServedModel, type ForecasterWeights, type SwapInfo } from '@x0/model-serving';
+import { adapterModelName, DETECTOR_MODEL, forecasterModel, isAdapterModelOf, forecasterWeights, ServedModel, type ForecasterWeights, type SwapInfo } from '@x0/model-serving';
 
 /** Options of {@link DetectorAdapters}. */
 export interface DetectorAdaptersOptions {
@@ -78,6 +78,30 @@ export class DetectorAdapters {
     }
     this.seen.set(name, component);
     if (this.aliased?.models.has(name)) this.follow(component);
+  }
+
+  /**
+   * Components the monitor scored before a restart (`components()`, read only when some
+   * adapter exists): each one's adapter is followed and applied before this resolves, so it
+   * serves from the component's first batch on — the backlog published while the monitor was
+   * down included — rather than from a moment after it. Call after `start()`.
+   */
+  async preload(components: () => Promise<Iterable<string>>): Promise<void> {
+    if (this.stopped || ![...(this.aliased?.models ?? [])].some((m) => isAdapterModelOf(DETECTOR_MODEL, m))) return;
+    const pending: Promise<void>[] = [];
+    for (const component of await components()) {
+      let name: string;
+      try {
+        name = adapterModelName(DETECTOR_MODEL, component);
+      } catch {
+        continue;
+      }
+      this.seen.set(name, component);
+      if (this.aliased?.models.has(name)) {
+        pending.push(this.watchComponent(component).catch((err) => this.o.onError?.(new Error(`cannot watch the detector adapter of ${component}: ${errorMessage(err)}`))));
+      }
+    }
+    await Promise.all(pending);
   }
 
   /** Components with an adapter followed (serving or not). */

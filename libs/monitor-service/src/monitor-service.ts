@@ -4,7 +4,9 @@ import { BASE_WEIGHTS, createAnomalyDetector } from '@x0/anomaly';
 import { createModelRegistry } from '@x0/model-registry';
 import { DETECTOR_MODEL, forecasterWeights, InferenceReporter, ServedModel, swapLogFields, type ForecasterWeights } from '@x0/model-serving';
 import type { ServiceModule } from '@x0/service-kit';
+import { fromKvKey, kvEntries, openKeyValue, type Bus } from '@x0/bus';
 import { monitorConfigShape } from './monitor-config';
+import { MONITOR_STATE_BUCKET } from './state-store';
 import { DetectorAdapters } from './detector-adapters';
 import { MonitorRuntime } from './monitor-runtime';
 
@@ -126,6 +128,9 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
       start: async () => {
         await served?.start();
         await adapters?.start();
+        // The components scored before a restart (their detector state is in KV): their adapters
+        // serve from their first batch on, not a second or so after it (the backlog included).
+        await adapters?.preload(() => storedComponents(ctx.bus));
         reporter.start();
         await runtime.start();
       },
@@ -139,6 +144,12 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
     };
   },
 };
+
+/** The components whose detector state the monitor stored (restored at start). */
+async function storedComponents(bus: Bus): Promise<string[]> {
+  const kv = await openKeyValue(bus, MONITOR_STATE_BUCKET, { description: 'x0 monitor: detector state per component' });
+  return (await kvEntries(kv)).filter((e) => e.value.length > 0).map((e) => fromKvKey(e.key));
+}
 
 /** A component name in a request: a subject token (as on `x0.metrics.<component>`), or '' where it may be left out. */
 function checkComponent(component: string, optional: boolean): void {
