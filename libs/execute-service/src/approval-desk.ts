@@ -85,6 +85,14 @@ export class ApprovalDesk {
   }
 
   /**
+   * Whether the approval of `plan` would already have expired (its deadline counts from the
+   * plan's time): such a plan is not held — the plan service's slot for it has lapsed too.
+   */
+  pastDeadline(plan: Plan, nowMs = Date.now()): boolean {
+    return plan.meta!.timeMs + this.o.timeoutS * 1000 <= nowMs;
+  }
+
+  /**
    * When this process took in the held plan `planId` (held, or restored at start), by its own
    * clock: what it has heard about the component since can be compared with it. Undefined when
    * the plan is not held here.

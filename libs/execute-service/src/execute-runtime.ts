@@ -125,10 +125,15 @@ export class ExecuteRuntime {
     }
     if (!plan.action) return { type: 'invalid', reason: "'action' must not be empty in a plan to execute" };
     if (!plan.idempotencyKey) return { type: 'invalid', reason: "'idempotency_key' must not be empty in a plan to execute" };
-    // Held whatever its age: holding is not acting, and its deadline counts from the plan (one
-    // older than the approval timeout expires at once, which frees the plan service's slot).
-    // Dropped, it would never be listed, and the plan service would hold its slot to the end.
+    // Held even when older than maxPlanAge: holding is not acting, and its deadline counts from
+    // the plan, as the plan service's slot for it does (dropped, it would never be listed while
+    // that slot holds the action). One past its deadline is not held: the slot has lapsed too.
     if (plan.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL) {
+      if (this.o.approvals.pastDeadline(plan)) {
+        this.counts.stale++;
+        this.o.logger.warn({ plan: plan.meta!.id, component, ageS: Math.round((Date.now() - plan.meta!.timeMs) / 1000) }, 'plan for approval past its deadline; not held');
+        return { type: 'ok' };
+      }
       if (await this.o.approvals.hold(plan)) this.counts.held++;
       return { type: 'ok' };
     }
