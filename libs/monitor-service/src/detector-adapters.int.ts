@@ -116,8 +116,8 @@ describe('DetectorAdapters', () => {
     await adapters.baseChanged();
     expect(detector.componentForecasters().size).toBe(0);
     expect(applied.slice(-2)).toEqual([
-      expect.objectContaining({ component: 'db', version: '', baseVersion: '2', skipped: expect.stringMatching(/^the adapter was trained on other base weights than the detector serves \(2\)/) }),
-      expect.objectContaining({ component: 'queue', version: '', baseVersion: '2', skipped: expect.any(String) }),
+      expect.objectContaining({ component: 'db', version: '', skippedVersion: '2', baseVersion: '2', skipped: expect.stringMatching(/^the adapter was trained on other base weights than the detector serves \(2\)/) }),
+      expect.objectContaining({ component: 'queue', version: '', skippedVersion: '1', baseVersion: '2', skipped: expect.any(String) }),
     ]);
 
     // an adapter trained on the new base applies

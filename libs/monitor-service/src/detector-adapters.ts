@@ -29,6 +29,8 @@ export interface AdapterApplied {
   baseVersion: string;
   /** Why the shared model serves the component although it has an adapter (e.g. another base). */
   skipped?: string;
+  /** With `skipped`: the adapter version that is not applied. */
+  skippedVersion?: string;
   /** The alias move that caused it (undefined when the base changed). */
   swap?: SwapInfo;
 }
@@ -174,7 +176,7 @@ export class DetectorAdapters {
     }
     if (typeof merged === 'string') {
       this.o.detector.setComponentForecaster(component, undefined);
-      this.o.onApplied?.({ component, model: name, version: '', baseVersion: base.version, skipped: merged, swap });
+      this.o.onApplied?.({ component, model: name, version: '', baseVersion: base.version, skipped: merged, skippedVersion: lease.version, swap });
       return;
     }
     this.o.onApplied?.({ component, model: name, version: lease.version, baseVersion: base.version, swap });

@@ -33,7 +33,7 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
         base: () => served?.current ?? BASE_WEIGHTS,
         onApplied: (a) =>
           a.skipped
-            ? ctx.logger.warn({ component: a.component, model: a.model, baseVersion: a.baseVersion, reason: a.skipped }, 'detector adapter not applied')
+            ? ctx.logger.warn({ component: a.component, model: a.model, version: a.skippedVersion, baseVersion: a.baseVersion, reason: a.skipped }, 'detector adapter not applied')
             : ctx.logger.info({ component: a.component, model: a.model, version: a.version, baseVersion: a.baseVersion, ...(a.swap ? swapLogFields(a.swap) : {}) }, 'detector adapter swapped in'),
         onError: (err) => ctx.logger.warn({ err: errorMessage(err) }, 'detector adapter not swapped'),
       });
