@@ -39,6 +39,14 @@ describe('registry-config', () => {
     [{ executors: { k: { type: 'kubernetes', namespace: 'p', deployment: 'web', actions: { r: { op: 'rollout_restart' } } } } }, "'executors.k.deployment' must contain {component}"],
     [{ executors: { k: { type: 'kubernetes', namespace: 'p', min_replicas: 5, max_replicas: 2, actions: { r: { op: 'rollout_restart' } } } } }, "'executors.k.max_replicas' must be ≥ min_replicas"],
     [
+      { executors: { hook: { type: 'webhook', url: 'https://ops.example.com/x0', secret: 'a-long-enough-secret', headers: { 'x-x0-signature': 'sha256=00' } } } },
+      "'executors.hook.headers.x-x0-signature' is set by the executor itself (Content-Type, User-Agent, X-X0-Signature, X-X0-Timestamp, X-X0-Idempotency-Key, Content-Length, Host, Transfer-Encoding, Connection); leave it out",
+    ],
+    [
+      { executors: { hook: { type: 'webhook', url: 'https://ops.example.com/x0', secret: 'a-long-enough-secret', headers: { 'Content-Type': 'text/plain' } } } },
+      "'executors.hook.headers.Content-Type' is set by the executor itself (Content-Type, User-Agent, X-X0-Signature, X-X0-Timestamp, X-X0-Idempotency-Key, Content-Length, Host, Transfer-Encoding, Connection); leave it out",
+    ],
+    [
       { executors: { k: { type: 'kubernetes', namespace: 'p', max_step: 2, actions: { scale_up: { op: 'scale', delta: 3 } } } } },
       "'executors.k.actions.scale_up.delta' must be at most max_step (2) away from 0, got 3",
     ],

@@ -7,6 +7,10 @@ const token = z.string('must be a string').regex(TOKEN, 'must be a lower-case to
 const ms = (d: number) => z.number().int('must be an integer').positive('must be > 0').default(d);
 const actions = z.array(token).min(1, 'must list at least one action').optional();
 
+/** Headers a webhook executor sets on every request (and those HTTP itself owns): not configurable. */
+const RESERVED_HEADER_NAMES = ['Content-Type', 'User-Agent', 'X-X0-Signature', 'X-X0-Timestamp', 'X-X0-Idempotency-Key', 'Content-Length', 'Host', 'Transfer-Encoding', 'Connection'];
+const RESERVED_HEADERS = RESERVED_HEADER_NAMES.map((h) => h.toLowerCase());
+
 const kubernetesOperation = z.discriminatedUnion(
   'op',
   [
@@ -83,6 +87,13 @@ export function parseExecutorConfig(input: unknown): ExecutorRegistryConfig {
       }
       if ((cfg.secret === undefined) === (cfg.secret_env === undefined)) throw new InvalidArgumentError(`${field}.secret`, 'set exactly one of secret and secret_env');
       if (cfg.backoff_max_ms < cfg.backoff_initial_ms) throw new InvalidArgumentError(`${field}.backoff_max_ms`, 'must be ≥ backoff_initial_ms');
+      // HTTP header names are case-insensitive: `x-x0-signature: …` would be sent beside the real
+      // signature (fetch joins the two values), and every request would fail its verification.
+      for (const name of Object.keys(cfg.headers ?? {})) {
+        if (RESERVED_HEADERS.includes(name.toLowerCase())) {
+          throw new InvalidArgumentError(`${field}.headers.${name}`, `is set by the executor itself (${RESERVED_HEADER_NAMES.join(', ')}); leave it out`);
+        }
+      }
     }
     if (cfg.type === 'kubernetes') {
       if (cfg.max_replicas < cfg.min_replicas) throw new InvalidArgumentError(`${field}.max_replicas`, 'must be ≥ min_replicas');
