@@ -124,6 +124,31 @@ export function unknownModelError(model: string, versions: readonly ModelVersion
   return new Error(`model '${model}' not found; known: ${shown}`);
 }
 
+/**
+ * A note for the champion of a component's adapter (`<base>--<component>`, lineage `component`
+ * and `baseVersion`) trained on another base version than the base's champion `baseChampion`:
+ * the serving service does not apply it (an adapter fits only the base it was trained on), so
+ * the shared model serves the component. Undefined when it applies, or when that is not known.
+ */
+export function staleAdapterNote(v: ModelVersion, baseChampion: string | undefined): string | undefined {
+  const base = /^(.+?)--./.exec(v.model)?.[1];
+  const component = v.lineage['component'];
+  const trainedOn = v.lineage['baseVersion'];
+  if (!base || !component || !trainedOn || !baseChampion || trainedOn === baseChampion) return undefined;
+  return (
+    `note: ${v.model} ${v.version} was trained on ${base} ${trainedOn}, but the ${base} champion is ${baseChampion}: it is not applied — ` +
+    `${component} is served by the shared ${base} model until its adapter is trained on ${base} ${baseChampion} (x0 train ${base} --component ${component})`
+  );
+}
+
+/** The {@link staleAdapterNote} of the version `alias` now names, when the alias is the champion. */
+async function staleAdapterLine(client: X0Client, v: ModelVersion, alias: string): Promise<string> {
+  const base = /^(.+?)--./.exec(v.model)?.[1];
+  if (alias !== 'champion' || !base || !v.lineage['component']) return '';
+  const note = staleAdapterNote(v, await aliasHolder(client, base, 'champion').catch(() => undefined));
+  return note ? `${note}\n` : '';
+}
+
 /** `x0 models ls|show|promote|rollback`: the model registry through the trainer. */
 export function registerModels(program: Command): void {
   const models = program.command('models').description('model registry: versions, aliases (champion, challenger), promotion and rollback');
@@ -183,7 +208,7 @@ export function registerModels(program: Command): void {
           return;
         }
         const v = await client.services.trainer.promote({ model, version: target, alias: opts.alias, reason: opts.reason, actor: opts.actor });
-        process.stdout.write(`${aliasMoved(v.model, opts.alias, before, v.version)}${via}\n`);
+        process.stdout.write(`${aliasMoved(v.model, opts.alias, before, v.version)}${via}\n${await staleAdapterLine(client, v, opts.alias)}`);
       });
     });
 
@@ -198,7 +223,7 @@ export function registerModels(program: Command): void {
       await usingClient('x0-models', async (client) => {
         const before = await aliasHolder(client, model, opts.alias).catch(() => undefined);
         const v = await client.services.trainer.rollback({ model, alias: opts.alias, reason: opts.reason, actor: opts.actor }).catch(unknownModelOr(client, model));
-        process.stdout.write(`${aliasMoved(v.model, opts.alias, before, v.version)} (rolled back)\n`);
+        process.stdout.write(`${aliasMoved(v.model, opts.alias, before, v.version)} (rolled back)\n${await staleAdapterLine(client, v, opts.alias)}`);
       });
     });
 }
