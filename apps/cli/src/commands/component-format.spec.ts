@@ -91,6 +91,17 @@ describe('component format', () => {
     expect(never).toContain('\nincident     no open incident (no anomaly since the monitor started)\n');
   });
 
+  it('formatComponent - shared forecaster although the component has a champion adapter: says which and why it is not applied', () => {
+    const idle = { model: 'detector--demo-queue', version: '2', trainedOn: '2', baseChampion: '1' };
+    expect(formatComponent({ status, live: live(''), incident: null, idleAdapter: idle }, NOW)).toContain(
+      '\nforecaster   shared — its adapter detector--demo-queue@2 is not applied: it was trained on detector 2, the detector champion is 1 (x0 train detector --component demo-queue)\n',
+    );
+    expect(formatComponent({ status, live: live(''), incident: null, idleAdapter: { ...idle, trainedOn: '1' } }, NOW)).toContain(
+      "\nforecaster   shared — its adapter detector--demo-queue@2 is the champion but does not serve (the monitor's log says why: 'detector adapter not applied')\n",
+    );
+    expect(formatComponent({ status, live: live(''), incident: null }, NOW)).toContain('\nforecaster   shared\n');
+  });
+
   it('formatComponent - no live status: the incident is unknown and why, the rest is printed', () => {
     const out = formatComponent({ status, live: null, liveError: 'no live status within 3s — is the monitor running and is the component reporting?', incident: null }, NOW);
     expect(out).toContain(

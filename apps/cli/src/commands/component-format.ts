@@ -28,6 +28,18 @@ export interface ComponentView {
   liveError?: string;
   /** The open incident per the live status; null when none is open, or when there is no live status. */
   incident: OpenIncident | null;
+  /** The component's champion detector adapter when the monitor scores it with the shared forecaster (absent otherwise, or when the trainer could not say). */
+  idleAdapter?: IdleAdapter;
+}
+
+/** A component's champion adapter (`detector--<c>`) that the monitor does not serve. */
+export interface IdleAdapter {
+  model: string;
+  version: string;
+  /** Detector version it was trained on (its lineage's baseVersion; '' when not recorded). */
+  trainedOn: string;
+  /** The detector's champion ('' when not known). */
+  baseChampion: string;
 }
 
 /**
@@ -109,6 +121,15 @@ function incidentLines(view: ComponentView, nowMs: number): string[] {
   return lines;
 }
 
+/** The forecaster line of a component scored by the shared model: why its champion adapter, if it has one, does not serve. */
+function sharedForecaster(component: string, a: IdleAdapter | undefined): string {
+  if (!a) return 'shared';
+  if (a.trainedOn && a.baseChampion && a.trainedOn !== a.baseChampion) {
+    return `shared — its adapter ${a.model}@${a.version} is not applied: it was trained on detector ${a.trainedOn}, the detector champion is ${a.baseChampion} (x0 train detector --component ${component})`;
+  }
+  return `shared — its adapter ${a.model}@${a.version} is the champion but does not serve (the monitor's log says why: 'detector adapter not applied')`;
+}
+
 /**
  * One component as `x0 component` prints it: what the monitor's GetComponentStatus says (kind,
  * phase, last sample and score, its forecaster: the shared one or its own LoRA adapter), the incident (from the live status: open with its id, start,
@@ -123,7 +144,7 @@ export function formatComponent(view: ComponentView, nowMs: number): string {
     `phase        ${s.phase || '-'}, ${s.samplesSeen} sample(s) seen`,
     `last sample  ${timeAgo(s.lastSampleMs, nowMs)}`,
     `last score   ${s.lastScore.toFixed(3)}, severity ${severityFromProto(s.lastSeverity)}`,
-    `forecaster   ${s.forecaster ? `${s.forecaster} (its LoRA adapter merged into the shared base)` : 'shared'}`,
+    `forecaster   ${s.forecaster ? `${s.forecaster} (its LoRA adapter merged into the shared base)` : sharedForecaster(s.component, view.idleAdapter)}`,
     ...incidentLines(view, nowMs),
     ...(live ? [`live status  ${formatUtc(live.timeMs)} UTC: score ${live.score.toFixed(3)}, severity ${severityFromProto(live.severity)}, ${live.phase || '-'}`] : []),
     '',

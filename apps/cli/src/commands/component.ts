@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { isRpcError, rpcErrorMessage, type X0Client } from '@x0/client';
 import { incidentOfAnomaly, subjectToken, type ComponentHealth } from '@x0/contracts';
 import { usingClient } from './client-session';
-import { formatComponent, openIncident, type ComponentView, type OpenIncident } from './component-format';
+import { formatComponent, openIncident, type ComponentView, type IdleAdapter, type OpenIncident } from './component-format';
 import { asUsage } from './failure';
 
 /** How long `x0 component` waits for a live status (the monitor publishes one about every second while the component reports). */
@@ -18,7 +18,7 @@ export function registerComponent(program: Command): void {
     .command('component')
     .description('one component as the monitor sees it: phase, last sample and score, the incident open on it now (if any), its metrics')
     .argument('<name>', 'the component, as it publishes its metrics (x0.metrics.<name>)')
-    .option('--json', 'JSON output: {status, live, liveError?, incident} (status: GetComponentStatus; live: the ComponentHealth read; incident: the open one, or null)')
+    .option('--json', 'JSON output: {status, live, liveError?, incident, idleAdapter?} (status: GetComponentStatus; live: the ComponentHealth read; incident: the open one, or null; idleAdapter: its champion detector adapter when the shared forecaster scores it)')
     .action(async (name: string, opts: { json?: boolean }) => {
       asUsage(() => subjectToken(name, 'component'));
       await usingClient('x0-component', async (client) => {
@@ -49,9 +49,30 @@ async function componentView(client: X0Client, name: string): Promise<ComponentV
     }
     throw err;
   });
+  const idle = idleAdapter(client, name, status.forecaster);
   const live = await liveWait;
   const openId = live.health?.openAnomalyId ?? '';
-  return { status, live: live.health ?? null, ...(live.error ? { liveError: live.error } : {}), incident: openId ? await incidentOf(client, name, openId) : null };
+  const adapter = await idle;
+  return { status, live: live.health ?? null, ...(live.error ? { liveError: live.error } : {}), incident: openId ? await incidentOf(client, name, openId) : null, ...(adapter ? { idleAdapter: adapter } : {}) };
+}
+
+/**
+ * The component's champion detector adapter when the monitor scores it with the shared
+ * forecaster (`forecaster` ''), from the trainer: e.g. one trained on another base than the
+ * champion. Undefined when it has none, or the trainer cannot say (not an error of x0 component).
+ * Only for names the adapter model takes as they are (`detector--<name>`).
+ */
+async function idleAdapter(client: X0Client, name: string, forecaster: string): Promise<IdleAdapter | undefined> {
+  const model = `detector--${name}`;
+  if (forecaster || !/^[A-Za-z0-9_-]+$/.test(name) || model.length > 128) return undefined;
+  try {
+    const v = await client.services.trainer.getModel({ model, ref: 'champion' });
+    if (!v.aliases.includes('champion')) return undefined;
+    const base = await client.services.trainer.getModel({ model: 'detector', ref: 'champion' }).catch(() => undefined);
+    return { model, version: v.version, trainedOn: v.lineage['baseVersion'] ?? '', baseChampion: base?.aliases.includes('champion') ? base.version : '' };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The open incident whose latest announcement is `openAnomalyId`: from ListAnomalies of the component, then of that incident. */
