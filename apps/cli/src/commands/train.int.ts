@@ -36,7 +36,7 @@ describe('x0 train --wait', () => {
     await publish({ ...takenOver, state: 'succeeded', stage: 'done', progress: 1, version: '2', decision: 'challenger', decisionReason: 'does not beat 1' }, NOW + 2);
 
     const r = await x0(['train', 'detector', '--reason', 'now', '--wait']);
-    expect(r.stdout).toContain('job job_drift1 succeeded: kept 2 as challenger');
+    expect(r.stdout).toContain('job job_drift1 succeeded: kept detector 2 as challenger');
     // the job is this request's now (its actor and reason): it did not join someone else's
     expect(r.stdout).toMatch(/^job job_drift1 queued \(manual: now; took over the queued delayed drift job\)\n/);
     expect(r.stdout).not.toContain('already queued');

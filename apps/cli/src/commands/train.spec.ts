@@ -2,7 +2,7 @@ import { TrainingJob } from '@x0/contracts';
 import { status } from '@grpc/grpc-js';
 import { rpcErrorMessage } from '@x0/client';
 import { exitCodeOf } from './failure';
-import { queuedLine, stageOf, stateCell, trainFailure } from './train';
+import { outcomeLine, queuedLine, stageOf, stateCell, trainFailure } from './train';
 
 const NOW = Date.parse('2026-11-27T07:00:00Z');
 
@@ -21,6 +21,15 @@ describe('x0 train / x0 jobs formatting', () => {
     );
     // same actor, another reason: an earlier request of theirs
     expect(queuedLine(job('me', 'first'), 'me', 'second')).toContain('already queued by me at 2026-11-27 07:00:00 UTC: this request joined it');
+  });
+
+  it('outcome - names the registry model of the version (the adapter model for a component job), as x0 models takes it', () => {
+    const done = (component: string, decision: string) => TrainingJob.fromPartial({ id: 'job_1', model: 'detector', component, state: 'succeeded', version: '2', decision, decisionReason: 'why' });
+    expect(outcomeLine(done('', 'promoted'))).toBe('job job_1 succeeded: promoted detector 2 to champion\n  why');
+    expect(outcomeLine(done('', 'challenger'))).toBe('job job_1 succeeded: kept detector 2 as challenger\n  why');
+    expect(outcomeLine(done('demo-db', 'promoted'))).toBe('job job_1 succeeded: promoted detector--demo-db 2 to champion\n  why');
+    expect(outcomeLine(done('demo-db', 'challenger'))).toBe('job job_1 succeeded: kept detector--demo-db 2 as challenger\n  why');
+    expect(outcomeLine(done('odd:comp', 'challenger'))).toBe("job job_1 succeeded: kept detector's adapter of odd:comp 2 as challenger\n  why");
   });
 
   it('state - a delayed queued job says until when; a due one, a running one and a finished one say what they are', () => {

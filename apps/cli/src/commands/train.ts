@@ -9,9 +9,22 @@ import { abortOnSignals, fail, parseDuration, table } from './output';
 import { usingClient } from './client-session';
 import { UsageError } from './failure';
 
-function outcomeLine(j: TrainingJob): string {
+/**
+ * The registry model a job registered its version under, as `x0 models` takes it: the model, or
+ * for a component's adapter `<model>--<component>` (a component that is no plain name has a
+ * hashed adapter name: `x0 models ls` lists it with its component).
+ */
+function registeredModel(j: TrainingJob): string {
+  if (!j.component) return j.model;
+  const name = `${j.model}--${j.component}`;
+  return /^[A-Za-z0-9_-]+$/.test(j.component) && name.length <= 128 ? name : `${j.model}'s adapter of ${j.component}`;
+}
+
+/** The last line of `x0 train --wait`: failed and why, or which version of which model was promoted or kept, and why. */
+export function outcomeLine(j: TrainingJob): string {
   if (j.state === 'failed') return `job ${j.id} failed: ${j.error}`;
-  const what = j.decision === 'promoted' ? `promoted ${j.model}${j.component ? `/${j.component}` : ''} ${j.version} to champion` : `kept ${j.version} as challenger`;
+  const model = registeredModel(j);
+  const what = j.decision === 'promoted' ? `promoted ${model} ${j.version} to champion` : `kept ${model} ${j.version} as challenger`;
   return `job ${j.id} ${j.state}: ${what}\n  ${j.decisionReason}`;
 }
 
