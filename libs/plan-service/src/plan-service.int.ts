@@ -441,6 +441,8 @@ describe('plan service - PLAN_MAX_COOLDOWN_S', () => {
       expect(r.guardrails.find((l) => l.startsWith('cooldown:'))).toMatch(/^cooldown: blocked — restart on web-1 \d+ms ago, cooldown 7s$|^cooldown: blocked — restart on web-1 0s ago, cooldown 7s$/);
       const { policies } = await call<object, { policies: PolicyProto[] }>(client, client.listPolicies, {});
       expect(policies[0].cooldownS).toBe(1800);
+      // …which applies as 7 s: GetStatistics says so (x0 policies prints it under the list).
+      expect((await call<object, Statistics>(client, client.getStatistics, {})).gauges['plan_cooldown_cap_s']).toBe(7);
     } finally {
       client.close();
       await handle.stop();

@@ -89,6 +89,8 @@ export const planService: ServiceModule<typeof planConfigShape> = {
     ctx.stats.addGauge('plan_open_breakers', 'Policy circuit breakers not closed', () => guardrails.status().breakers.length);
     ctx.stats.addGauge('plan_global_breaker_open', '1 when the global circuit breaker is open or half-open', () => (guardrails.status().globalBreaker === 'closed' ? 0 : 1));
     ctx.stats.addGauge('plan_dry_run', '1 when global dry-run is on', () => (guardrails.status().dryRun ? 1 : 0));
+    // `x0 policies` lists the stored cooldowns; this says they apply capped.
+    ctx.stats.addGauge('plan_cooldown_cap_s', 'PLAN_MAX_COOLDOWN_S: every policy cooldown applies at most this long (0 = no cap)', () => cap);
 
     ctx.serve<PlannerServiceServer>('x0.v1.PlannerService', PlannerServiceService, {
       getStatistics: () => ctx.stats.toProto(),

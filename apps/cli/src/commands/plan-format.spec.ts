@@ -1,5 +1,5 @@
-import { Explanation, Plan, PlanStatus } from '@x0/contracts';
-import { formatExplanation, formatPlan } from './plan-format';
+import { Explanation, Plan, PlanStatus, type Policy } from '@x0/contracts';
+import { cooldownCapNote, formatExplanation, formatPlan } from './plan-format';
 
 const row = (policyId: string, rejectedBecause: string) => ({ policyId, action: policyId, score: 0.5, successRate: 0.5, priority: 0.5, recency: 0, evidence: 0, rejectedBecause });
 const whyNot = (text: string) => text.split('\n').filter((l) => /^\d /.test(l)).map((l) => l.split(/\s{2,}/).pop());
@@ -33,5 +33,16 @@ describe('x0 explain / x0 rank formatting', () => {
     const expired = { ...approved, approval: { ...approved.approval, decision: 'expired', actor: 'system', reason: '' } };
     expect(status(expired)).toBe('status     pending approval → expired 2026-11-27 16:31 UTC — failover (policy db-failover) via agent');
     expect(formatPlan(expired)).not.toContain('reason ');
+  });
+});
+
+describe('x0 policies - cooldown cap', () => {
+  const policy = (id: string, cooldownS: number) => ({ id, cooldownS }) as Policy;
+  it('names the policies whose listed cooldown applies capped; nothing without a cap or when none exceeds it', () => {
+    expect(cooldownCapNote(60, [policy('a', 1800), policy('b', 30)])).toBe('cooldowns apply at most 60s (PLAN_MAX_COOLDOWN_S): a waits 60s, not the COOLDOWN shown');
+    expect(cooldownCapNote(60, [policy('a', 1800), policy('b', 300)])).toBe('cooldowns apply at most 60s (PLAN_MAX_COOLDOWN_S): every policy waits 60s, not the COOLDOWN shown');
+    expect(cooldownCapNote(0, [policy('a', 1800)])).toBe('');
+    expect(cooldownCapNote(undefined, [policy('a', 1800)])).toBe('');
+    expect(cooldownCapNote(3600, [policy('a', 1800)])).toBe('');
   });
 });

@@ -71,3 +71,15 @@ export function policyRows(policies: readonly Policy[]): string[][] {
   }
   return rows;
 }
+
+/**
+ * The line under `x0 policies` when the plan service caps cooldowns (PLAN_MAX_COOLDOWN_S, its
+ * `plan_cooldown_cap_s` gauge): the list shows the stored cooldowns, longer ones apply capped.
+ * '' when there is no cap or no policy is concerned.
+ */
+export function cooldownCapNote(capS: number | undefined, policies: readonly Policy[]): string {
+  if (!capS || capS <= 0) return '';
+  const capped = policies.filter((p) => p.cooldownS > capS).map((p) => p.id);
+  if (capped.length === 0) return '';
+  return `cooldowns apply at most ${capS}s (PLAN_MAX_COOLDOWN_S): ${capped.length === policies.length ? 'every policy' : capped.join(', ')} waits ${capS}s, not the COOLDOWN shown`;
+}

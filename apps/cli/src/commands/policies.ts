@@ -5,7 +5,7 @@ import { errorMessage } from '@x0/core';
 import { fail, table } from './output';
 import { rpcErrorMessage, type X0Client } from '@x0/client';
 import { CAUSES } from '@x0/contracts';
-import { policyRows } from './plan-format';
+import { cooldownCapNote, policyRows } from './plan-format';
 import { policiesFromYaml, policyToYaml, unusualCauses, type PolicyEntry } from './policy-yaml';
 import { UsageError } from './failure';
 
@@ -42,8 +42,15 @@ export function registerPolicies(program: Command): void {
     .action((opts: { json?: boolean }) =>
       withClient('x0-policies', async (client) => {
         const { policies: list } = await client.services.plan.listPolicies({});
-        if (opts.json) process.stdout.write(`${JSON.stringify(list)}\n`);
-        else process.stdout.write(`${table(policyRows(list))}\n${list.length} policies, ${list.filter((p) => p.enabled).length} enabled\n`);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(list)}\n`);
+          return;
+        }
+        process.stdout.write(`${table(policyRows(list))}\n${list.length} policies, ${list.filter((p) => p.enabled).length} enabled\n`);
+        // The listed cooldowns are the stored ones; the plan service may apply them capped.
+        const cap = await client.services.plan.getStatistics({}).then((s) => s.gauges['plan_cooldown_cap_s'], () => undefined);
+        const note = cooldownCapNote(cap, list);
+        if (note) process.stdout.write(`${note}\n`);
       }),
     );
 
