@@ -77,8 +77,20 @@ describe('x0 models - a component adapter and its base', () => {
   it('rollback - back to the adapter trained on the champion base: no note; another alias than champion: no note', async () => {
     expect(await x0(['models', 'rollback', 'detector--demo-db'])).toEqual({ code: 0, stdout: 'detector--demo-db champion 2 → 1 (rolled back)\n', stderr: '' });
     expect(await x0(['models', 'promote', 'detector--demo-db', '2', '--alias', 'challenger'])).toEqual({ code: 0, stdout: 'detector--demo-db challenger → 2\n', stderr: '' });
-    // the base moves to 2: adapter 2 is the one that applies
-    await registry.promote('detector', '2');
+    // the base moves to 2: demo-db's champion adapter (1) was trained on 1 — x0 says so
+    expect(await x0(['models', 'promote', 'detector', '2'])).toEqual({
+      code: 0,
+      stdout:
+        'detector champion 1 → 2\n' +
+        'note: component adapters trained on another detector version, not applied until trained on detector 2 (the trainer queues a rebase job for each: x0 jobs): demo-db (detector--demo-db 1, on detector 1)\n',
+      stderr: '',
+    });
+    // adapter 2 is the one that applies now
     expect(await x0(['models', 'promote', 'detector--demo-db', 'challenger'])).toEqual({ code: 0, stdout: 'detector--demo-db champion 1 → 2 (the challenger)\n', stderr: '' });
+    // back to base 1: demo-db's champion adapter 2 does not apply there
+    expect((await x0(['models', 'rollback', 'detector'])).stdout).toBe(
+      'detector champion 2 → 1 (rolled back)\n' +
+        'note: component adapters trained on another detector version, not applied until trained on detector 1 (the trainer queues a rebase job for each: x0 jobs): demo-db (detector--demo-db 2, on detector 2)\n',
+    );
   });
 });

@@ -141,11 +141,35 @@ export function staleAdapterNote(v: ModelVersion, baseChampion: string | undefin
   );
 }
 
-/** The {@link staleAdapterNote} of the version `alias` now names, when the alias is the champion. */
+/**
+ * A note for a base model whose champion is now `champion`: the components whose champion
+ * adapter (`<base>--<component>`, among `versions`) was trained on another version of it are
+ * served by the shared model until their adapter is trained again (the trainer queues a
+ * `rebase` job for each). Undefined when there is none (adapters without a recorded base
+ * version are not counted).
+ */
+export function staleAdaptersNote(base: string, champion: string, versions: readonly ModelVersion[]): string | undefined {
+  const stale = versions
+    .filter((v) => v.model.startsWith(`${base}--`) && v.aliases.includes('champion'))
+    .filter((v) => v.lineage['component'] && v.lineage['baseVersion'] && v.lineage['baseVersion'] !== champion)
+    .map((v) => `${v.lineage['component']} (${v.model} ${v.version}, on ${base} ${v.lineage['baseVersion']})`)
+    .sort();
+  if (stale.length === 0) return undefined;
+  const shown = stale.length > 10 ? `${stale.slice(0, 10).join(', ')}, … (${stale.length} in all)` : stale.join(', ');
+  return `note: component adapters trained on another ${base} version, not applied until trained on ${base} ${champion} (the trainer queues a rebase job for each: x0 jobs): ${shown}`;
+}
+
+/** The {@link staleAdapterNote} of the version `alias` now names (or, for a base, its {@link staleAdaptersNote}), when the alias is the champion. */
 async function staleAdapterLine(client: X0Client, v: ModelVersion, alias: string): Promise<string> {
+  if (alias !== 'champion') return '';
   const base = /^(.+?)--./.exec(v.model)?.[1];
-  if (alias !== 'champion' || !base || !v.lineage['component']) return '';
-  const note = staleAdapterNote(v, await aliasHolder(client, base, 'champion').catch(() => undefined));
+  let note: string | undefined;
+  if (!base) {
+    const all = await client.services.trainer.listModels({ model: '' }).catch(() => undefined);
+    note = all ? staleAdaptersNote(v.model, v.version, all.models) : undefined;
+  } else if (v.lineage['component']) {
+    note = staleAdapterNote(v, await aliasHolder(client, base, 'champion').catch(() => undefined));
+  }
   return note ? `${note}\n` : '';
 }
 
