@@ -56,7 +56,7 @@ export function registerApprovals(program: Command): void {
           const req = { planId, actor: opts.actor, reason: opts.reason };
           const res = verb === 'approve' ? await client.services.execute.approve(req) : await client.services.execute.reject(req);
           // Execute re-checks an approved plan: if the incident closed meanwhile the action is skipped.
-          const next = res.status === 'approved' ? '; execute runs the action unless the component has recovered meanwhile (then it is skipped) — follow with x0 events --type action,outcome' : '';
+          const next = res.status === 'approved' ? '; execute runs the action unless the component has recovered or its incident has ended meanwhile (then it is skipped) — follow with x0 events --type action,outcome' : '';
           process.stdout.write(`${res.planId} ${res.status} by ${opts.actor}${next}\n`);
         });
       });

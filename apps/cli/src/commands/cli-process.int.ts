@@ -203,11 +203,11 @@ describe('cli process', () => {
     expect(pending).toMatchObject({ code: 1, stderr: expected });
   }, 40_000);
 
-  it('approve - does not promise the action runs: execute skips it if the component recovered meanwhile', async () => {
+  it('approve - does not promise the action runs: execute skips it if the component recovered or its incident ended meanwhile', async () => {
     const r = await x0(['approve', 'pl_ok', '--actor', 'alice'], all(up), `nats://${down}`);
     expect(r).toMatchObject({
       code: 0,
-      stdout: 'pl_ok approved by alice; execute runs the action unless the component has recovered meanwhile (then it is skipped) — follow with x0 events --type action,outcome\n',
+      stdout: 'pl_ok approved by alice; execute runs the action unless the component has recovered or its incident has ended meanwhile (then it is skipped) — follow with x0 events --type action,outcome\n',
     });
   }, 40_000);
 
