@@ -26,10 +26,23 @@ describe('detector adapter job - the base champion moves while it trains', () =>
       env: { TRAINER_MIN_DRIFT_SAMPLES: '1000000', TRAINER_DETECTOR_EPOCHS: '2' },
       before: async (bus) => {
         await publishSeries(bus, 'mv-db', { latency_ms: sawtooth(ROWS), cpu: healthy(ROWS, 61, 0.3) }, T0);
+        await publishSeries(bus, 'odd:db', { latency_ms: sawtooth(ROWS), cpu: healthy(ROWS, 62, 0.3) }, T0);
       },
     });
   });
   afterAll(() => t?.stop());
+
+  it('a component name the registry does not record (odd:db, a valid subject token) - the job fails at once saying so, not after training at register', async () => {
+    const job = await t.call('train', { model: 'detector', component: 'odd:db', reason: 'test', actor: 'ci' });
+    const done = await waitFor(async () => {
+      const j = await t.call('getJob', { id: job.id });
+      return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;
+    }, 120_000, 'the odd:db job');
+    expect(done).toMatchObject({ state: 'failed', stage: 'replay' });
+    expect(done.error).toBe(
+      `component "odd:db" cannot have an adapter: the model registry records only components named with A-Z, a-z, 0-9, '_' and '-', and refuses to register one for this name`,
+    );
+  });
 
   it('is trained again on the new champion, and registered with its signature and version', async () => {
     // a second base version (trained by the trainer), not the champion yet
