@@ -325,6 +325,9 @@ describe('ModelRegistry', () => {
     const model = tinyModel(12);
     await expect(registry.register({ model: 'a.b', version: 'v1', artifacts: model, signature })).rejects.toThrow(InvalidArgumentError);
     await expect(registry.register({ model: 'ok', version: '.v', artifacts: model, signature })).rejects.toThrow("'version' must be");
+    // a component is any name x0 accepts (a subject token): refused only when it could not be one
+    await expect(registry.register({ model: 'ok', version: 'v1', artifacts: model, signature, component: 'db 1' })).rejects.toThrow("'component' must not contain");
+    await expect(registry.register({ model: 'ok', version: 'v1', artifacts: model, signature, component: 'a.b' })).rejects.toThrow("'component' must not contain");
     await expect(registry.register({ model: 'ok', version: 'v1', artifacts: model, signature, metrics: { f1: Number.NaN } })).rejects.toThrow(
       "'metrics.f1' must be a finite number, got NaN",
     );

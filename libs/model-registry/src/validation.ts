@@ -1,3 +1,4 @@
+import { subjectToken } from '@x0/contracts';
 import { InvalidArgumentError } from '@x0/core';
 import { checkName, checkVersion } from './names';
 import type { ModelLineage, ModelSignature } from './types';
@@ -25,7 +26,8 @@ export function validateRegistration(input: {
   const model = checkName('model', input.model);
   const version = checkVersion('version', input.version);
   const component = input.component ?? '';
-  if (component !== '') checkName('component', component);
+  // any component name x0 accepts (a subject token, as on x0.metrics.<component>): it is kept in the record and its events, never in a key
+  if (component !== '') subjectToken(component, 'component');
   if (!input.artifacts || typeof input.artifacts !== 'object') throw new InvalidArgumentError('artifacts', 'are required');
 
   const metrics: Record<string, number> = {};

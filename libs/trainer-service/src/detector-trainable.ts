@@ -61,7 +61,6 @@ export function detectorTrainable(o: DetectorTrainableOptions): TrainableModel {
       };
     },
     async train(ctx: TrainContext): Promise<TrainOutcome> {
-      if (ctx.component) checkRegistrableComponent(ctx.component);
       const window = await replayMetrics(ctx.bus, {
         sinceMs: ctx.sinceMs,
         maxMessages: ctx.maxReplayMessages,
@@ -165,20 +164,6 @@ async function trainAdapter(ctx: TrainContext, o: DetectorTrainableOptions, wind
   }
 }
 
-/**
- * The model registry records a version's component only when it is made of `A-Z a-z 0-9 _ -`
- * (libs/model-registry/src/validation.ts), although a component may be any subject token and
- * its adapter model has a name for it (`detector--h<hash>`): refused at once, rather than after
- * the replay and the training when the adapter is registered (`'component' must be 1-128
- * characters of …`, at 90 %).
- */
-function checkRegistrableComponent(component: string): void {
-  if (!/^[A-Za-z0-9_-]{1,128}$/.test(component)) {
-    throw new FailedPreconditionError(
-      `component ${JSON.stringify(component)} cannot have an adapter: the model registry records only components named with A-Z, a-z, 0-9, '_' and '-', and refuses to register one for this name`,
-    );
-  }
-}
 
 /** Times an adapter job trains again when the base's champion moved while it trained. */
 const ADAPTER_BASE_ATTEMPTS = 3;
