@@ -13,6 +13,8 @@ export interface DetectorAdaptersOptions {
   base(): ForecasterWeights;
   /** Alias served (default 'champion'). */
   alias?: string;
+  /** Wait before following an adapter again after its watch could not start (default 10 s). */
+  retryMs?: number;
   /** A component's adapter now serves (merged into the base), or stopped serving (`version` ''). */
   onApplied?(info: AdapterApplied): void;
   onError?(err: unknown): void;
@@ -55,7 +57,11 @@ export class DetectorAdapters {
   private aliased?: AliasedModelsWatch;
   private stopped = false;
 
-  constructor(private readonly o: DetectorAdaptersOptions) {}
+  private readonly retryMs: number;
+
+  constructor(private readonly o: DetectorAdaptersOptions) {
+    this.retryMs = o.retryMs ?? 10_000;
+  }
 
   /** Starts learning which components have adapters. */
   async start(): Promise<void> {
@@ -134,7 +140,14 @@ export class DetectorAdapters {
       onError: (err) => this.o.onError?.(err),
     });
     this.adapters.set(component, served);
-    await served.start();
+    try {
+      await served.start();
+    } catch (err) {
+      // (not left in the map: the component's adapter is followed again on the next try)
+      if (this.adapters.get(component) === served) this.adapters.delete(component);
+      await served.stop().catch(() => undefined);
+      throw err;
+    }
     await this.applying;
   }
 
@@ -147,7 +160,10 @@ export class DetectorAdapters {
   }
 
   private follow(component: string): void {
-    this.watchComponent(component).catch((err) => this.o.onError?.(new Error(`cannot watch the detector adapter of ${component}: ${errorMessage(err)}`)));
+    this.watchComponent(component).catch((err) => {
+      this.o.onError?.(new Error(`cannot watch the detector adapter of ${component} (trying again in ${Math.round(this.retryMs / 1000)} s): ${errorMessage(err)}`));
+      if (!this.stopped) setTimeout(() => this.follow(component), this.retryMs).unref();
+    });
   }
 
   private enqueue(task: () => Promise<void>): Promise<void> {
