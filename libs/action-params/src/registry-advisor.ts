@@ -16,6 +16,8 @@ export interface RegistryAdvisorOptions extends SuggestOptions {
   alias?: string;
   onSwap?(info: SwapInfo): void;
   onError?(err: unknown): void;
+  /** Wait before following an adapter again after its watch could not start (default 10 s). */
+  retryMs?: number;
 }
 
 /**
@@ -36,8 +38,10 @@ export class RegistryActionParamsAdvisor implements ActionParamsAdvisor {
   private readonly asked = new LruMap<string, string>(100_000);
   private aliased?: AliasedModelsWatch;
   private stopped = false;
+  private readonly retryMs: number;
 
   constructor(private readonly o: RegistryAdvisorOptions) {
+    this.retryMs = o.retryMs ?? 10_000;
     this.model = o.model ?? ACTION_PARAMS_MODEL;
     this.models = new ActionParamsModels({ targetProbability: o.targetProbability, model: this.model });
     this.base = new ServedModel<tf.LayersModel>({
@@ -100,7 +104,14 @@ export class RegistryActionParamsAdvisor implements ActionParamsAdvisor {
       onError: (err) => this.o.onError?.(err),
     });
     this.adapters.set(component, served);
-    await served.start();
+    try {
+      await served.start();
+    } catch (err) {
+      // (not left in the map: the component's adapter is followed again on the next try)
+      if (this.adapters.get(component) === served) this.adapters.delete(component);
+      await served.stop().catch(() => undefined);
+      throw err;
+    }
   }
 
   suggest(component: string, action: string, incident: IncidentFeatures): AdvisedParams | undefined {
@@ -115,7 +126,10 @@ export class RegistryActionParamsAdvisor implements ActionParamsAdvisor {
 
   private follow(component: string): void {
     if (this.adapters.has(component) || this.stopped) return;
-    this.watchComponent(component).catch((err) => this.o.onError?.(new Error(`cannot watch adapter of ${component}: ${errorMessage(err)}`)));
+    this.watchComponent(component).catch((err) => {
+      this.o.onError?.(new Error(`cannot watch adapter of ${component} (trying again in ${Math.round(this.retryMs / 1000)} s): ${errorMessage(err)}`));
+      if (!this.stopped) setTimeout(() => this.follow(component), this.retryMs).unref();
+    });
   }
 
   /** Stops every watch and frees the models. Safe to call twice. */
