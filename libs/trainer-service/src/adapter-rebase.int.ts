@@ -1,7 +1,9 @@
 /**
  * A new champion of a base model queues its stale adapters for training again (trigger
  * `rebase`): a component's detector adapter trained on base 1 no longer applies once base 2
- * serves, so the trainer trains it on base 2; a component without an adapter gets no job.
+ * serves, so the trainer trains it on base 2; a component without an adapter gets no job. A
+ * base rolled back restores the adapter trained on it; a move made while the trainer was down
+ * is caught up at its start, once.
  * Real nats-server, real gRPC and real training.
  */
 import { waitFor } from '@x0/bus/testing';
@@ -80,5 +82,32 @@ describe('trainer service - adapters trained again on a new base', () => {
     // no job for the component without an adapter, and only the one rebase job
     const jobs = (await t.call('listJobs', { model: 'detector', limit: 20 })).jobs;
     expect(jobs.filter((j: TrainingJob) => j.trigger === 'rebase').map((j: TrainingJob) => j.component)).toEqual(['rb-db']);
+
+    // The base rolled back to 1: adapter 1 (trained on base 1) is the champion again — restored
+    // when adapter 2 had won, left as it was otherwise — and nothing is trained.
+    const promotedV2 = done.decision === 'promoted';
+    await t.call('rollback', { model: 'detector', alias: 'champion', reason: 'test: back to base 1', actor: 'ci' });
+    await waitFor(async () => (await t.registry.alias('detector--rb-db', 'champion'))?.version === '1' || undefined, 30_000, 'adapter 1 to be champion again');
+    if (promotedV2) expect((await t.registry.alias('detector--rb-db', 'champion'))!.history.at(-1)).toMatchObject({ version: '1', reason: "detector champion is 1 again: rb-db's adapter 1, trained on it, serves again" });
+    expect(await staleAdapters(t.registry, 'detector', '1')).toEqual([]);
+
+    // A move made while the trainer was down is caught up at its start, once: back to base 2.
+    await t.handle.stop();
+    await t.registry.promote('detector', '2', 'champion', { reason: 'test: while the trainer was down' });
+    await t.restart();
+    const rebaseJobs = async () => (await t.call('listJobs', { model: 'detector', limit: 50 })).jobs.filter((j: TrainingJob) => j.trigger === 'rebase');
+    if (promotedV2) {
+      // adapter 2 was trained on base 2: restored, no job
+      await waitFor(async () => (await t.registry.alias('detector--rb-db', 'champion'))?.version === '2' || undefined, 30_000, 'adapter 2 restored at start');
+      expect(await rebaseJobs()).toHaveLength(1);
+    } else {
+      const again = await waitFor(async () => (await rebaseJobs()).find((j: TrainingJob) => j.id !== rebase.id), 30_000, 'a rebase job at start');
+      expect(again).toMatchObject({ component: 'rb-db', reason: "detector champion is now 2: rb-db's adapter 1 was trained on detector 1 and no longer applies" });
+      await finished(again.id);
+    }
+    // a second start after that does not train it again (the start checks before it serves)
+    const before = (await rebaseJobs()).length;
+    await t.restart();
+    expect(await rebaseJobs()).toHaveLength(before);
   });
 });

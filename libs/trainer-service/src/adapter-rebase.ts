@@ -1,6 +1,9 @@
+import type { TrainingJob } from '@x0/contracts';
+import { errorMessage } from '@x0/core';
 import { baseModelSignature } from '@x0/lora';
 import type { ModelRegistry } from '@x0/model-registry';
 import { isAdapterModelOf } from '@x0/model-serving';
+import type { Logger } from '@x0/service-kit';
 import type { JobRequest } from './job-request';
 import { championOf } from './trainable';
 
@@ -13,6 +16,11 @@ export interface StaleAdapter {
   version: string;
   /** Version of the base it was trained on, as its lineage records it ('' when unknown). */
   baseVersion: string;
+  /**
+   * An earlier champion of the adapter trained on exactly the base's champion weights (after the
+   * base was rolled back to the version it was trained on, say), most recent first; undefined when none.
+   */
+  fitting?: string;
 }
 
 /**
@@ -35,20 +43,69 @@ export async function staleAdapters(registry: ModelRegistry, baseModel: string, 
     const champion = await championOf(registry, model);
     if (!champion || !champion.component || champion.signature.baseModelHash === hash) continue;
     const trainedOn = champion.lineage.config?.['baseVersion'];
-    out.push({ model, component: champion.component, version: champion.version, baseVersion: typeof trainedOn === 'string' ? trainedOn : '' });
+    const fitting = await earlierFittingChampion(registry, model, hash);
+    out.push({ model, component: champion.component, version: champion.version, baseVersion: typeof trainedOn === 'string' ? trainedOn : '', ...(fitting ? { fitting } : {}) });
   }
   return out;
+}
+
+/** The most recent earlier champion of adapter `model` trained on the base weights `hash`. */
+async function earlierFittingChampion(registry: ModelRegistry, model: string, hash: string): Promise<string | undefined> {
+  const state = (await registry.aliases(model)).find((a) => a.alias === 'champion');
+  const earlier = [...new Set((state?.history ?? []).map((h) => h.version).reverse())].filter((v) => v !== state?.version);
+  for (const version of earlier) {
+    const v = await registry.get(model, version).catch(() => undefined);
+    if (v?.signature.baseModelHash === hash) return version;
+  }
+  return undefined;
 }
 
 /**
  * The jobs that train the stale adapters again on the new champion of their base (trigger
  * `rebase`), one per component: `<base> champion is now 3: demo-db's adapter 2 was trained on 2`.
+ * A stale adapter with a fitting earlier champion gets no job (it is restored instead).
  */
 export function rebaseRequests(baseModel: string, baseVersion: string, stale: readonly StaleAdapter[]): JobRequest[] {
-  return stale.map((s) => ({
+  return stale.filter((s) => !s.fitting).map((s) => ({
     model: baseModel,
     component: s.component,
     trigger: 'rebase',
     reason: `${baseModel} champion is now ${baseVersion}: ${s.component}'s adapter ${s.version} was trained on ${s.baseVersion ? `${baseModel} ${s.baseVersion}` : 'other base weights'} and no longer applies`,
   }));
+}
+
+/** What {@link rebaseAdapters} needs of the trainer. */
+export interface RebaseDeps {
+  registry: ModelRegistry;
+  enqueue(req: JobRequest): Promise<TrainingJob>;
+  /** Jobs of a model, most recent first (the job history). */
+  jobs(model: string): readonly TrainingJob[];
+  logger: Logger;
+}
+
+/**
+ * Brings the adapters of `baseModel` in line with its champion `baseVersion`: an adapter whose
+ * earlier champion was trained on these very weights (the base was rolled back) is made champion
+ * again; every other stale adapter gets a `rebase` job — once per move of the base's champion
+ * (a component with a job queued since that move is left alone), so a trainer that starts after
+ * the base moved catches up, and one that restarts does not train the same adapter again.
+ */
+export async function rebaseAdapters(d: RebaseDeps, baseModel: string, baseVersion: string): Promise<void> {
+  const stale = await staleAdapters(d.registry, baseModel, baseVersion);
+  if (stale.length === 0) return;
+  const movedMs = (await d.registry.alias(baseModel, 'champion'))?.history.at(-1)?.timeMs ?? 0;
+  for (const s of stale.filter((x) => x.fitting)) {
+    const reason = `${baseModel} champion is ${baseVersion} again: ${s.component}'s adapter ${s.fitting}, trained on it, serves again`;
+    await d.registry.promote(s.model, s.fitting!, 'champion', { reason }).then(
+      () => d.logger.info({ model: s.model, component: s.component, version: s.fitting, reason }, 'adapter restored for the base champion'),
+      (err: unknown) => d.logger.warn({ model: s.model, component: s.component, err: errorMessage(err) }, 'adapter not restored'),
+    );
+  }
+  const since = new Set(d.jobs(baseModel).filter((j) => j.component && j.createdMs >= movedMs).map((j) => j.component));
+  for (const req of rebaseRequests(baseModel, baseVersion, stale).filter((r) => !since.has(r.component!))) {
+    await d.enqueue(req).then(
+      (job) => d.logger.info({ model: baseModel, component: req.component, job: job.id, reason: req.reason }, 'adapter queued for training on the new base'),
+      (err: unknown) => d.logger.warn({ model: baseModel, component: req.component, err: errorMessage(err) }, 'adapter not queued for training on the new base'),
+    );
+  }
 }

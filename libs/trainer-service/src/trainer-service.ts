@@ -7,8 +7,9 @@ import { createModelRegistry, type AliasWatch } from '@x0/model-registry';
 import { DEFAULT_THRESHOLDS } from '@x0/model-monitor';
 import type { ServiceModule } from '@x0/service-kit';
 import { actionParamsTrainable } from './action-params-trainable';
-import { rebaseRequests, staleAdapters } from './adapter-rebase';
+import { rebaseAdapters } from './adapter-rebase';
 import { detectorTrainable, type DetectorBase } from './detector-trainable';
+import type { JobRequest } from './job-request';
 import { JobRunner } from './job-runner';
 import { listVersions, publishOperatorLabel, registerShippedModels, toModelVersion } from './model-api';
 import { PerformanceMonitor } from './performance-monitor';
@@ -136,17 +137,13 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
       // promotion, `x0 models promote` or `rollback` — as the serving services do.
       const championWatches: AliasWatch[] = [];
       // A new champion of a base with per-component adapters: the adapters trained on the old
-      // one no longer apply (the services serve the base alone there), so each is trained again.
+      // one no longer apply (the services serve the base alone there), so each is restored (an
+      // earlier champion trained on these weights) or trained again — also for a move made while
+      // the trainer was down (checked at start, once per move).
       let following = false;
-      const rebase = async (model: string, version: string) => {
-        const requests = rebaseRequests(model, version, await staleAdapters(registry, model, version));
-        for (const req of requests) {
-          await runner.enqueue(req).then(
-            (job) => ctx.logger.info({ model, component: req.component, job: job.id, reason: req.reason }, 'adapter queued for training on the new base'),
-            (err: unknown) => ctx.logger.warn({ model, component: req.component, err: errorMessage(err) }, 'adapter not queued for training on the new base'),
-          );
-        }
-      };
+      const rebaseDeps = { registry, enqueue: (req: JobRequest) => runner.enqueue(req), jobs: (model: string) => runner.list(model, 1000), logger: ctx.logger };
+      const rebase = (model: string, version: string) =>
+        rebaseAdapters(rebaseDeps, model, version).catch((err: unknown) => ctx.logger.warn({ model, version, err: errorMessage(err) }, 'stale adapters not checked'));
       return {
         start: async () => {
           ctx.logger.info({ backend, registered, models: trainables.map((t) => t.model) }, 'trainer ready');
@@ -156,18 +153,20 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
               'champion',
               (change) => {
                 ctx.stats.setModel({ name: t.model, version: change.version, backend });
-                if (following && t.perComponent) {
-                  rebase(t.model, change.version).catch((err: unknown) => ctx.logger.warn({ model: t.model, version: change.version, err: errorMessage(err) }, 'stale adapters not checked'));
-                }
+                if (following && t.perComponent) void rebase(t.model, change.version);
               },
               { onError: (err) => ctx.logger.warn({ model: t.model, err: errorMessage(err) }, 'champion watch failed') },
             );
             championWatches.push(watch);
           }
-          // (the champions at start were delivered above; only later moves queue rebase jobs)
           following = true;
           await runner.start();
           await monitor.start();
+          // the champions as the trainer finds them: adapters left stale by a move made while it was down
+          for (const t of trainables.filter((x) => x.perComponent)) {
+            const champion = await registry.alias(t.model, 'champion').catch(() => undefined);
+            if (champion) await rebase(t.model, champion.version);
+          }
           if (c.TRAINER_SCHEDULE_S > 0) {
             schedule = setInterval(() => {
               for (const t of trainables) {
