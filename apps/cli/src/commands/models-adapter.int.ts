@@ -82,7 +82,7 @@ describe('x0 models - a component adapter and its base', () => {
       code: 0,
       stdout:
         'detector champion 1 → 2\n' +
-        'note: component adapters trained on another detector version, not applied until trained on detector 2 (the trainer queues a rebase job for each: x0 jobs): demo-db (detector--demo-db 1, on detector 1)\n',
+        'note: component adapters trained on another detector version, not applied until one trained on detector 2 serves (the trainer makes an earlier one trained on it champion again, or queues a rebase job: x0 jobs): demo-db (detector--demo-db 1, on detector 1)\n',
       stderr: '',
     });
     // adapter 2 is the one that applies now
@@ -90,7 +90,7 @@ describe('x0 models - a component adapter and its base', () => {
     // back to base 1: demo-db's champion adapter 2 does not apply there
     expect((await x0(['models', 'rollback', 'detector'])).stdout).toBe(
       'detector champion 2 → 1 (rolled back)\n' +
-        'note: component adapters trained on another detector version, not applied until trained on detector 1 (the trainer queues a rebase job for each: x0 jobs): demo-db (detector--demo-db 2, on detector 2)\n',
+        'note: component adapters trained on another detector version, not applied until one trained on detector 1 serves (the trainer makes an earlier one trained on it champion again, or queues a rebase job: x0 jobs): demo-db (detector--demo-db 2, on detector 2)\n',
     );
   });
 });

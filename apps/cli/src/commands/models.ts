@@ -156,7 +156,7 @@ export function staleAdaptersNote(base: string, champion: string, versions: read
     .sort();
   if (stale.length === 0) return undefined;
   const shown = stale.length > 10 ? `${stale.slice(0, 10).join(', ')}, … (${stale.length} in all)` : stale.join(', ');
-  return `note: component adapters trained on another ${base} version, not applied until trained on ${base} ${champion} (the trainer queues a rebase job for each: x0 jobs): ${shown}`;
+  return `note: component adapters trained on another ${base} version, not applied until one trained on ${base} ${champion} serves (the trainer makes an earlier one trained on it champion again, or queues a rebase job: x0 jobs): ${shown}`;
 }
 
 /** The {@link staleAdapterNote} of the version `alias` now names (or, for a base, its {@link staleAdaptersNote}), when the alias is the champion. */
