@@ -67,19 +67,34 @@ export function actionParamsTrainable(o: ActionParamsTrainableOptions): Trainabl
             'let the loop act (scale_up/throttle with params; dry runs do not count), or widen TRAINER_DATA_WINDOW_S',
         );
       }
-      const baseChampion = await championOf(ctx.registry, ACTION_PARAMS_MODEL);
-      const base = baseChampion ? await ctx.registry.loadModel(ACTION_PARAMS_MODEL, baseChampion.version) : await loadShippedBase();
-      try {
-        const common = { trainSet, holdout, dataWindow: { startMs: all[0].timeMs, endMs: all[all.length - 1].timeMs } };
-        return ctx.component
-          ? await trainAdapter(ctx, o, base, baseChampion?.version ?? '', common)
-          : await retrainBase(ctx, o, base, baseChampion?.version ?? '', common);
-      } finally {
-        base.dispose();
+      const common = { trainSet, holdout, dataWindow: { startMs: all[0].timeMs, endMs: all[all.length - 1].timeMs } };
+      // An adapter fits only the base it was trained on: when the base's champion moves while a
+      // component's adapter trains, it is trained again on the one that serves (as the detector's).
+      for (let attempt = 1; ; attempt++) {
+        const baseChampion = await championOf(ctx.registry, ACTION_PARAMS_MODEL);
+        const base = baseChampion ? await ctx.registry.loadModel(ACTION_PARAMS_MODEL, baseChampion.version) : await loadShippedBase();
+        let outcome: TrainOutcome;
+        try {
+          outcome = ctx.component ? await trainAdapter(ctx, o, base, baseChampion?.version ?? '', common) : await retrainBase(ctx, o, base, baseChampion?.version ?? '', common);
+        } finally {
+          base.dispose();
+        }
+        if (!ctx.component) return outcome;
+        const now = (await championOf(ctx.registry, ACTION_PARAMS_MODEL))?.version ?? '';
+        if (now === (baseChampion?.version ?? '')) return outcome;
+        outcome.dispose();
+        if (attempt >= ADAPTER_BASE_ATTEMPTS) {
+          throw new FailedPreconditionError(
+            `the ${ACTION_PARAMS_MODEL} champion moved while ${ctx.component}'s adapter trained, ${attempt} times (now ${now || 'none'}): an adapter of another base would not apply; train it again once the base settles`,
+          );
+        }
       }
     },
   };
 }
+
+/** Times an adapter job trains again when the base's champion moved while it trained. */
+const ADAPTER_BASE_ATTEMPTS = 3;
 
 interface Split {
   trainSet: Trajectory[];
