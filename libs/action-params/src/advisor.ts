@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { baseModelSignature, loadAdapter, mergeAdapter, type LoRAAdapter } from '@x0/lora';
+import { baseModelSignature, mergedAdapterModel, type LoRAAdapter } from '@x0/lora';
 import { hasParams, type IncidentFeatures } from './action-space';
 import { ACTION_PARAMS_MODEL, suggestFrom, type SuggestOptions, type Suggestion } from './action-params-model';
 import { DenseForward } from './dense-forward';
@@ -108,13 +108,8 @@ export class ActionParamsModels implements ActionParamsAdvisor {
     entry.merged = undefined;
     entry.mergedForward = undefined;
     if (!this.base || entry.adapter.baseSignature !== this.base.signature) return;
-    const lora = await loadAdapter(this.base.model, entry.adapter);
-    try {
-      entry.merged = mergeAdapter(lora);
-      entry.mergedForward = DenseForward.fromModel(entry.merged);
-    } finally {
-      lora.dispose();
-    }
+    entry.merged = await mergedAdapterModel(this.base.model, entry.adapter);
+    entry.mergedForward = DenseForward.fromModel(entry.merged);
   }
 }
 

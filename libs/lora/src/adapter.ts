@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FailedPreconditionError, InvalidArgumentError } from '@x0/core';
 import { isLoRADense } from './lora-dense';
-import { loraLayers, requireSequential, wrapLayers, type AdapterLayerSpec } from './model-surgery';
+import { loraLayers, mergeAdapter, requireSequential, wrapLayers, type AdapterLayerSpec } from './model-surgery';
 import { baseModelSignature } from './signature';
 
 /** `format` of adapter artifacts, so a full model is never mistaken for an adapter. */
@@ -185,6 +185,20 @@ export async function loadAdapter(baseModel: tf.LayersModel, source: tf.io.IOHan
     return model;
   } finally {
     if (!(source instanceof LoRAAdapter)) adapter.dispose();
+  }
+}
+
+/**
+ * `adapter` loaded onto `baseModel` and merged (`mergeAdapter(await loadAdapter(...))`): a new
+ * plain model with the base's layers and cost; the intermediate LoRA model is freed whatever
+ * happens. Throws as `loadAdapter` does (FailedPreconditionError for another base).
+ */
+export async function mergedAdapterModel(baseModel: tf.LayersModel, adapter: tf.io.IOHandler | LoRAAdapter): Promise<tf.Sequential> {
+  const lora = await loadAdapter(baseModel, adapter);
+  try {
+    return mergeAdapter(lora);
+  } finally {
+    lora.dispose();
   }
 }
 

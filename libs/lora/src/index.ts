@@ -15,6 +15,7 @@ export {
   ADAPTER_FORMAT,
   extractAdapter,
   loadAdapter,
+  mergedAdapterModel,
   LoRAAdapter,
   readAdapter,
   saveAdapter,

@@ -1,7 +1,6 @@
-import type * as tf from '@tensorflow/tfjs';
 import type { AnomalyDetector } from '@x0/anomaly';
 import { errorMessage, LruMap } from '@x0/core';
-import { baseModelSignature, loadAdapter, mergeAdapter, readAdapter, type LoRAAdapter } from '@x0/lora';
+import { baseModelSignature, mergedAdapterModel, readAdapter, type LoRAAdapter } from '@x0/lora';
 import type { AliasedModelsWatch, ModelRegistry } from '@x0/model-registry';
 import { adapterModelName, DETECTOR_MODEL, forecasterModel, isAdapterModelOf, forecasterWeights, ServedModel, type ForecasterWeights, type SwapInfo } from '@x0/model-serving';
 
@@ -205,20 +204,17 @@ export class DetectorAdapters {
  */
 export async function mergedWeights(base: ForecasterWeights, adapter: LoRAAdapter, version: string): Promise<ForecasterWeights | string> {
   const baseModel = forecasterModel(base);
-  let lora: tf.Sequential | undefined;
   try {
     if (adapter.baseSignature !== baseModelSignature(baseModel)) {
       return `the adapter was trained on other base weights than the detector serves (${base.version}): the shared model serves the component until an adapter is trained on this base`;
     }
-    lora = await loadAdapter(baseModel, adapter);
-    const merged = mergeAdapter(lora);
+    const merged = await mergedAdapterModel(baseModel, adapter);
     try {
       return forecasterWeights(merged, version);
     } finally {
       merged.dispose();
     }
   } finally {
-    lora?.dispose();
     baseModel.dispose();
   }
 }

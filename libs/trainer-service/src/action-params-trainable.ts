@@ -11,9 +11,9 @@ import {
   type Trajectory,
 } from '@x0/action-params';
 import { FailedPreconditionError } from '@x0/core';
-import { loadAdapter, mergeAdapter } from '@x0/lora';
+import { mergedAdapterModel } from '@x0/lora';
 import { adapterModelName } from '@x0/model-serving';
-import { championAdapterModel } from './champion-adapter';
+import { championAdapterModel, trainOnServingBase } from './champion-adapter';
 import { replayEvents } from './replay';
 import { championOf, type ShippedModel, type TrainableModel, type TrainContext, type TrainOutcome } from './trainable';
 
@@ -68,33 +68,22 @@ export function actionParamsTrainable(o: ActionParamsTrainableOptions): Trainabl
         );
       }
       const common = { trainSet, holdout, dataWindow: { startMs: all[0].timeMs, endMs: all[all.length - 1].timeMs } };
-      // An adapter fits only the base it was trained on: when the base's champion moves while a
-      // component's adapter trains, it is trained again on the one that serves (as the detector's).
-      for (let attempt = 1; ; attempt++) {
-        const baseChampion = await championOf(ctx.registry, ACTION_PARAMS_MODEL);
-        const base = baseChampion ? await ctx.registry.loadModel(ACTION_PARAMS_MODEL, baseChampion.version) : await loadShippedBase();
-        let outcome: TrainOutcome;
+      const withBase = async (version: string, train: (base: tf.LayersModel) => Promise<TrainOutcome>): Promise<TrainOutcome> => {
+        const base = version ? await ctx.registry.loadModel(ACTION_PARAMS_MODEL, version) : await loadShippedBase();
         try {
-          outcome = ctx.component ? await trainAdapter(ctx, o, base, baseChampion?.version ?? '', common) : await retrainBase(ctx, o, base, baseChampion?.version ?? '', common);
+          return await train(base);
         } finally {
           base.dispose();
         }
-        if (!ctx.component) return outcome;
-        const now = (await championOf(ctx.registry, ACTION_PARAMS_MODEL))?.version ?? '';
-        if (now === (baseChampion?.version ?? '')) return outcome;
-        outcome.dispose();
-        if (attempt >= ADAPTER_BASE_ATTEMPTS) {
-          throw new FailedPreconditionError(
-            `the ${ACTION_PARAMS_MODEL} champion moved while ${ctx.component}'s adapter trained, ${attempt} times (now ${now || 'none'}): an adapter of another base would not apply; train it again once the base settles`,
-          );
-        }
+      };
+      if (!ctx.component) {
+        const version = (await championOf(ctx.registry, ACTION_PARAMS_MODEL))?.version ?? '';
+        return withBase(version, (base) => retrainBase(ctx, o, base, version, common));
       }
+      return trainOnServingBase(ctx.registry, ACTION_PARAMS_MODEL, ctx.component, (version) => withBase(version, (base) => trainAdapter(ctx, o, base, version, common)));
     },
   };
 }
-
-/** Times an adapter job trains again when the base's champion moved while it trained. */
-const ADAPTER_BASE_ATTEMPTS = 3;
 
 interface Split {
   trainSet: Trajectory[];
@@ -111,9 +100,7 @@ async function trainAdapter(ctx: TrainContext, o: ActionParamsTrainableOptions, 
   });
   try {
     ctx.progress('shadow', 0);
-    const lora = await loadAdapter(base, adapter);
-    const challenger = mergeAdapter(lora);
-    lora.dispose();
+    const challenger = await mergedAdapterModel(base, adapter);
     const champ = evaluate(championModel.model, s.holdout);
     const chall = evaluate(challenger, s.holdout);
     challenger.dispose();

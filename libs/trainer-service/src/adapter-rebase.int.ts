@@ -58,7 +58,7 @@ describe('trainer service - adapters trained again on a new base', () => {
     expect(base).toMatchObject({ state: 'succeeded', version: '2' });
     // what is stale against base 2, and the job asked for it (before the promotion takes effect)
     const stale = await staleAdapters(t.registry, 'detector', '2');
-    expect(stale).toEqual([{ model: 'detector--rb-db', component: 'rb-db', version: '1', baseVersion: '1' }]);
+    expect(stale).toEqual([{ model: 'detector--rb-db', component: 'rb-db', version: '1', baseVersion: '1', championMovedMs: expect.any(Number) }]);
     expect(rebaseRequests('detector', '2', stale)).toEqual([
       { model: 'detector', component: 'rb-db', trigger: 'rebase', reason: "detector champion is now 2: rb-db's adapter 1 was trained on detector 1 and no longer applies" },
     ]);
@@ -108,6 +108,12 @@ describe('trainer service - adapters trained again on a new base', () => {
     // a second start after that does not train it again (the start checks before it serves)
     const before = (await rebaseJobs()).length;
     await t.restart();
+    expect(await rebaseJobs()).toHaveLength(before);
+
+    // An adapter of another base promoted by hand after the base moved stays as it was put, also across a start.
+    await t.call('promote', { model: 'detector--rb-db', version: '1', alias: 'champion', reason: 'test: by hand', actor: 'ci' });
+    await t.restart();
+    expect((await t.registry.alias('detector--rb-db', 'champion'))?.version).toBe('1');
     expect(await rebaseJobs()).toHaveLength(before);
   });
 });

@@ -1,7 +1,7 @@
 import type { TrainingJob } from '@x0/contracts';
 import { errorMessage } from '@x0/core';
 import { baseModelSignature } from '@x0/lora';
-import type { ModelRegistry } from '@x0/model-registry';
+import type { AliasState, ModelRegistry } from '@x0/model-registry';
 import { isAdapterModelOf } from '@x0/model-serving';
 import type { Logger } from '@x0/service-kit';
 import type { JobRequest } from './job-request';
@@ -21,6 +21,8 @@ export interface StaleAdapter {
    * base was rolled back to the version it was trained on, say), most recent first; undefined when none.
    */
   fitting?: string;
+  /** When the adapter's champion alias last moved (ms; 0 when not known). */
+  championMovedMs: number;
 }
 
 /**
@@ -43,15 +45,22 @@ export async function staleAdapters(registry: ModelRegistry, baseModel: string, 
     const champion = await championOf(registry, model);
     if (!champion || !champion.component || champion.signature.baseModelHash === hash) continue;
     const trainedOn = champion.lineage.config?.['baseVersion'];
-    const fitting = await earlierFittingChampion(registry, model, hash);
-    out.push({ model, component: champion.component, version: champion.version, baseVersion: typeof trainedOn === 'string' ? trainedOn : '', ...(fitting ? { fitting } : {}) });
+    const state = (await registry.aliases(model)).find((a) => a.alias === 'champion');
+    const fitting = await earlierFittingChampion(registry, model, state, hash);
+    out.push({
+      model,
+      component: champion.component,
+      version: champion.version,
+      baseVersion: typeof trainedOn === 'string' ? trainedOn : '',
+      ...(fitting ? { fitting } : {}),
+      championMovedMs: state?.history.at(-1)?.timeMs ?? 0,
+    });
   }
   return out;
 }
 
-/** The most recent earlier champion of adapter `model` trained on the base weights `hash`. */
-async function earlierFittingChampion(registry: ModelRegistry, model: string, hash: string): Promise<string | undefined> {
-  const state = (await registry.aliases(model)).find((a) => a.alias === 'champion');
+/** The most recent earlier champion of adapter `model` (whose champion alias is `state`) trained on the base weights `hash`. */
+async function earlierFittingChampion(registry: ModelRegistry, model: string, state: AliasState | undefined, hash: string): Promise<string | undefined> {
   const earlier = [...new Set((state?.history ?? []).map((h) => h.version).reverse())].filter((v) => v !== state?.version);
   for (const version of earlier) {
     const v = await registry.get(model, version).catch(() => undefined);
@@ -84,25 +93,36 @@ export interface RebaseDeps {
 }
 
 /**
- * Brings the adapters of `baseModel` in line with its champion `baseVersion`: an adapter whose
- * earlier champion was trained on these very weights (the base was rolled back) is made champion
- * again; every other stale adapter gets a `rebase` job — once per move of the base's champion
- * (a component with a job queued since that move is left alone), so a trainer that starts after
- * the base moved catches up, and one that restarts does not train the same adapter again.
+ * Brings the adapters of `baseModel` in line with its champion `baseVersion`, once per move of
+ * that champion: an adapter whose earlier champion was trained on these very weights (the base was
+ * rolled back) is made champion again; every other stale adapter gets a `rebase` job (also one
+ * whose restore failed). An adapter whose champion was moved after the base's (by hand) is left
+ * as it was put, and a component with a job queued since the base's move gets none, so a
+ * trainer that starts after the base moved catches up and one that restarts does nothing again.
+ * Nothing is done when `baseVersion` is no longer the champion (the later move has its own run).
  */
 export async function rebaseAdapters(d: RebaseDeps, baseModel: string, baseVersion: string): Promise<void> {
-  const stale = await staleAdapters(d.registry, baseModel, baseVersion);
-  if (stale.length === 0) return;
-  const movedMs = (await d.registry.alias(baseModel, 'champion'))?.history.at(-1)?.timeMs ?? 0;
-  for (const s of stale.filter((x) => x.fitting)) {
+  const base = await d.registry.alias(baseModel, 'champion');
+  if (!base || base.version !== baseVersion) return;
+  const movedMs = base.history.at(-1)?.timeMs ?? 0;
+  const stale = (await staleAdapters(d.registry, baseModel, baseVersion)).filter((s) => s.championMovedMs <= movedMs);
+  const train: StaleAdapter[] = [];
+  for (const s of stale) {
+    if (!s.fitting) {
+      train.push(s);
+      continue;
+    }
     const reason = `${baseModel} champion is ${baseVersion} again: ${s.component}'s adapter ${s.fitting}, trained on it, serves again`;
-    await d.registry.promote(s.model, s.fitting!, 'champion', { reason }).then(
-      () => d.logger.info({ model: s.model, component: s.component, version: s.fitting, reason }, 'adapter restored for the base champion'),
-      (err: unknown) => d.logger.warn({ model: s.model, component: s.component, err: errorMessage(err) }, 'adapter not restored'),
-    );
+    try {
+      await d.registry.promote(s.model, s.fitting, 'champion', { reason });
+      d.logger.info({ model: s.model, component: s.component, version: s.fitting, reason }, 'adapter restored for the base champion');
+    } catch (err) {
+      d.logger.warn({ model: s.model, component: s.component, err: errorMessage(err) }, 'adapter not restored: it is trained again instead');
+      train.push({ ...s, fitting: undefined });
+    }
   }
   const since = new Set(d.jobs(baseModel).filter((j) => j.component && j.createdMs >= movedMs).map((j) => j.component));
-  for (const req of rebaseRequests(baseModel, baseVersion, stale).filter((r) => !since.has(r.component!))) {
+  for (const req of rebaseRequests(baseModel, baseVersion, train).filter((r) => !since.has(r.component!))) {
     await d.enqueue(req).then(
       (job) => d.logger.info({ model: baseModel, component: req.component, job: job.id, reason: req.reason }, 'adapter queued for training on the new base'),
       (err: unknown) => d.logger.warn({ model: baseModel, component: req.component, err: errorMessage(err) }, 'adapter not queued for training on the new base'),

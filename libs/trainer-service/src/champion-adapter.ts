@@ -1,7 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
-import { baseModelSignature, loadAdapter, mergeAdapter, readAdapter } from '@x0/lora';
+import { FailedPreconditionError } from '@x0/core';
+import { baseModelSignature, mergedAdapterModel, readAdapter } from '@x0/lora';
 import type { ModelRegistry } from '@x0/model-registry';
-import { championOf } from './trainable';
+import { championOf, type TrainOutcome } from './trainable';
 
 /**
  * The champion of a component's adapter model merged into `base`, or `base` alone (version '')
@@ -14,11 +15,33 @@ export async function championAdapterModel(registry: ModelRegistry, model: strin
   if (!champion || champion.signature.baseModelHash !== baseModelSignature(base)) return { model: base, version: '' };
   const adapter = await readAdapter(await registry.artifacts(model, champion.version));
   try {
-    const lora = await loadAdapter(base, adapter);
-    const merged = mergeAdapter(lora);
-    lora.dispose();
-    return { model: merged, version: champion.version };
+    return { model: await mergedAdapterModel(base, adapter), version: champion.version };
   } finally {
     adapter.dispose();
+  }
+}
+
+/** Times an adapter job trains again when the base's champion moved while it trained. */
+const ADAPTER_BASE_ATTEMPTS = 3;
+
+/**
+ * A component's adapter trained on the champion of `baseModel` that serves: `train(version)`
+ * fits it on `baseModel@version` ('' when the base has no champion: the shipped weights). The
+ * champion can be promoted or rolled back meanwhile, and an adapter of the old base would not
+ * apply (the serving service gives the component the base alone) — then the outcome is dropped
+ * and it trains again, at most ADAPTER_BASE_ATTEMPTS times in all (then FailedPreconditionError).
+ */
+export async function trainOnServingBase(registry: ModelRegistry, baseModel: string, component: string, train: (baseVersion: string) => Promise<TrainOutcome>): Promise<TrainOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    const version = (await championOf(registry, baseModel))?.version ?? '';
+    const outcome = await train(version);
+    const now = (await championOf(registry, baseModel))?.version ?? '';
+    if (now === version) return outcome;
+    outcome.dispose();
+    if (attempt >= ADAPTER_BASE_ATTEMPTS) {
+      throw new FailedPreconditionError(
+        `the ${baseModel} champion moved while ${component}'s adapter trained, ${attempt} times (now ${now || 'none'}): an adapter of another base would not apply; train it again once the base settles`,
+      );
+    }
   }
 }

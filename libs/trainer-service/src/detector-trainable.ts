@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { FailedPreconditionError } from '@x0/core';
-import { loadAdapter, mergeAdapter } from '@x0/lora';
+import { mergedAdapterModel } from '@x0/lora';
 import { adapterModelName, DETECTOR_MODEL, forecasterModel, type ForecasterWeights } from '@x0/model-serving';
-import { championAdapterModel } from './champion-adapter';
+import { championAdapterModel, trainOnServingBase } from './champion-adapter';
 import { DETECTOR_ADAPTER, fitDetectorAdapter } from './detector-adapter';
 import { blockedHoldout, fitForecaster, forecastSets, huberLoss, type ForecastSet, type NormaliseWindows } from './forecast-data';
 import { INCIDENT_MARGIN_MS, overlapsSpans, replayIncidentSpans, type IncidentSpan, type IncidentTiming } from './incident-spans';
@@ -146,35 +146,16 @@ async function trainAdapter(ctx: TrainContext, o: DetectorTrainableOptions, wind
         `(${sets.holdout.count} more held out${left}), at least ${min} are needed for its adapter${none}: let it publish longer, or widen TRAINER_DATA_WINDOW_S`,
     );
   }
-  // The base can be promoted or rolled back while the adapter trains: an adapter of the old
-  // base would not apply (the monitor serves the shared model for the component), and no
-  // rebase job would follow when the component had no champion adapter then — train it again
-  // on the champion that serves now.
-  for (let attempt = 1; ; attempt++) {
-    const baseChampion = await championOf(ctx.registry, DETECTOR_MODEL);
-    const outcome = await fitAdapterOn(ctx, o, window, sets, incidents, baseChampion?.version ?? '');
-    const now = (await championOf(ctx.registry, DETECTOR_MODEL))?.version ?? '';
-    if (now === (baseChampion?.version ?? '')) return outcome;
-    outcome.dispose();
-    if (attempt >= ADAPTER_BASE_ATTEMPTS) {
-      throw new FailedPreconditionError(
-        `the ${DETECTOR_MODEL} champion moved while ${ctx.component}'s adapter trained, ${attempt} times (now ${now || 'none'}): an adapter of another base would not apply; train it again once the base settles`,
-      );
-    }
-  }
+  // (the base's champion may move while it trains: see trainOnServingBase)
+  return trainOnServingBase(ctx.registry, DETECTOR_MODEL, ctx.component, (baseVersion) => fitAdapterOn(ctx, o, window, sets, incidents, baseVersion));
 }
-
-
-/** Times an adapter job trains again when the base's champion moved while it trained. */
-const ADAPTER_BASE_ATTEMPTS = 3;
 
 /** One adapter fit and its shadow evaluation on `detector@baseVersion` ('' = the shipped weights). */
 async function fitAdapterOn(ctx: TrainContext, o: DetectorTrainableOptions, window: MetricWindow, sets: { train: ForecastSet; holdout: ForecastSet; inIncidents: number }, incidents: IncidentSpan[], baseVersion: string): Promise<TrainOutcome> {
   const L = o.base.weights.windowLength;
   const epochs = o.adapterEpochs ?? 30;
   const model = adapterModelName(DETECTOR_MODEL, ctx.component);
-  const baseChampion = baseVersion ? { version: baseVersion } : undefined;
-  const base = baseChampion ? await ctx.registry.loadModel(DETECTOR_MODEL, baseChampion.version) : forecasterModel(o.base.weights);
+  const base = baseVersion ? await ctx.registry.loadModel(DETECTOR_MODEL, baseVersion) : forecasterModel(o.base.weights);
   try {
     const champion = await championAdapterModel(ctx.registry, model, base);
     try {
@@ -182,9 +163,7 @@ async function fitAdapterOn(ctx: TrainContext, o: DetectorTrainableOptions, wind
       try {
         ctx.progress('shadow', 0);
         // The challenger as the monitor will serve it: the stored adapter loaded onto the base and merged.
-        const lora = await loadAdapter(base, fit.adapter);
-        const challenger = mergeAdapter(lora);
-        lora.dispose();
+        const challenger = await mergedAdapterModel(base, fit.adapter);
         let challengerLoss: number;
         try {
           challengerLoss = await huberLoss(challenger, sets.holdout, L);

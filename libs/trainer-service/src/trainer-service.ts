@@ -142,8 +142,10 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
       // the trainer was down (checked at start, once per move).
       let following = false;
       const rebaseDeps = { registry, enqueue: (req: JobRequest) => runner.enqueue(req), jobs: (model: string) => runner.list(model, 1000), logger: ctx.logger };
+      // one run at a time: two at once could queue a component's job twice, or restore an adapter of a base that moved on
+      let rebasing: Promise<void> = Promise.resolve();
       const rebase = (model: string, version: string) =>
-        rebaseAdapters(rebaseDeps, model, version).catch((err: unknown) => ctx.logger.warn({ model, version, err: errorMessage(err) }, 'stale adapters not checked'));
+        (rebasing = rebasing.then(() => rebaseAdapters(rebaseDeps, model, version)).catch((err: unknown) => ctx.logger.warn({ model, version, err: errorMessage(err) }, 'stale adapters not checked')));
       return {
         start: async () => {
           ctx.logger.info({ backend, registered, models: trainables.map((t) => t.model) }, 'trainer ready');

@@ -144,8 +144,8 @@ export function staleAdapterNote(v: ModelVersion, baseChampion: string | undefin
 /**
  * A note for a base model whose champion is now `champion`: the components whose champion
  * adapter (`<base>--<component>`, among `versions`) was trained on another version of it are
- * served by the shared model until their adapter is trained again (the trainer queues a
- * `rebase` job for each). Undefined when there is none (adapters without a recorded base
+ * served by the shared model until one trained on it serves (the trainer restores an earlier
+ * one or queues a `rebase` job for each). Undefined when there is none (adapters without a recorded base
  * version are not counted).
  */
 export function staleAdaptersNote(base: string, champion: string, versions: readonly ModelVersion[]): string | undefined {
