@@ -149,7 +149,10 @@ export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
             const { rejected, ...counts } = loaded;
             ctx.logger.info({ dir, ...counts }, counts.skipped.length > 0 ? 'runbooks ingested; removed ones left out (x0 kb add brings one back)' : 'runbooks ingested');
             // The others are loaded: one bad file must not keep the loop's memory from starting.
-            for (const r of rejected) ctx.logger.error({ dir, source: r.source, reason: r.reason }, 'runbook rejected, not loaded: fix it, then x0 kb add it');
+            for (const r of rejected) {
+              const msg = r.dropped > 0 ? `runbook rejected, not loaded, and its earlier version (${r.dropped} passage(s)) no longer searched: fix it, then x0 kb add it` : 'runbook rejected, not loaded: fix it, then x0 kb add it';
+              ctx.logger.error({ dir, source: r.source, reason: r.reason, dropped: r.dropped }, msg);
+            }
           } else ctx.logger.warn({ dir }, 'runbook folder not found; starting without runbooks');
         }
         const loaded = await incidents.start();

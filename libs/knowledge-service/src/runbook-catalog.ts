@@ -33,18 +33,20 @@ export class RunbookCatalog {
    * large: one bad file used to stop the whole service from starting); `undefined` when the
    * folder does not exist.
    */
-  async loadFolder(dir: string): Promise<{ runbooks: number; chunks: number; skipped: string[]; rejected: Array<{ source: string; reason: string }> } | undefined> {
+  async loadFolder(dir: string): Promise<{ runbooks: number; chunks: number; skipped: string[]; rejected: Array<{ source: string; reason: string; dropped: number }> } | undefined> {
     if (!fs.existsSync(dir)) return undefined;
     const removed = await this.o.removals.sources();
     const skipped: string[] = [];
-    const rejected: Array<{ source: string; reason: string }> = [];
+    const rejected: Array<{ source: string; reason: string; dropped: number }> = [];
     const skip = (source: string): boolean => {
       if (!removed.has(source)) return false;
       skipped.push(source);
       return true;
     };
-    const loaded = await loadRunbookDirectory(this.o.kb, dir, { skip, onRejected: (source, err) => rejected.push({ source, reason: err.message }) });
-    if (loaded.length > 0) this.o.onChange();
+    const loaded = await loadRunbookDirectory(this.o.kb, dir, { skip, onRejected: (source, err) => rejected.push({ source, reason: err.message, dropped: 0 }) });
+    // A refused file's earlier version (ingested by an earlier start, or x0 kb add) is not searched any more: the folder says it is not valid.
+    for (const r of rejected) r.dropped = await this.o.kb.deleteRunbook(r.source);
+    if (loaded.length > 0 || rejected.some((r) => r.dropped > 0)) this.o.onChange();
     return { runbooks: loaded.length, chunks: loaded.reduce((s, r) => s + r.chunks, 0), skipped, rejected };
   }
 

@@ -61,4 +61,35 @@ describe('knowledge service - the runbook folder', () => {
       await handle.stop();
     }
   }, 60_000);
+
+  it('restart - a runbook loaded before and refused now is not searched in its earlier version (its cause is now a typo of a known one)', async () => {
+    const start = () =>
+      runService(knowledgeService, {
+        env: { NATS_URL: nats.url, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'silent', X0_DATA_DIR: dataDir, KNOWLEDGE_FSYNC: 'false', KNOWLEDGE_RUNBOOKS_DIR: folder },
+        handleSignals: false,
+      });
+    const sourcesOf = async (handle: ServiceHandle, text: string) => {
+      const client = new KnowledgeServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure());
+      try {
+        const res = await new Promise<SearchResponse>((resolve, reject) =>
+          client.search({ collection: 'runbooks', text, vector: [], limit: 10, component: '', kind: '' } satisfies SearchRequest, (err, r) => (err ? reject(err) : resolve(r))),
+        );
+        return new Set(res.hits.map((h) => h.payload['source']));
+      } finally {
+        client.close();
+      }
+    };
+    fs.writeFileSync(path.join(folder, 'd-delta.md'), '---\ncause: disk_full\n---\n# Delta\n\ndelta zqwdelta text.\n');
+    let handle = await start();
+    expect(await sourcesOf(handle, 'zqwdelta')).toContain('d-delta.md');
+    await handle.stop();
+    fs.writeFileSync(path.join(folder, 'd-delta.md'), '---\ncause: disk_ful\n---\n# Delta\n\ndelta zqwdelta text.\n');
+    handle = await start();
+    try {
+      expect(await sourcesOf(handle, 'zqwdelta')).not.toContain('d-delta.md');
+      expect(await sourcesOf(handle, 'zqwalpha')).toContain('a-alpha.md');
+    } finally {
+      await handle.stop();
+    }
+  }, 60_000);
 });
