@@ -154,7 +154,7 @@ export function diagnose(anomaly: Anomaly, given: Evidence = NO_EVIDENCE, now = 
           : '; no similar past incident') +
     (evidence.runbooks.length > 0
       ? `; runbook: ${(evidence.runbooks.find((r) => r.cause === cause) ?? evidence.runbooks[0]).title}`
-      : given.failed?.runbooks && !given.unavailable
+      : given.failed?.runbooks
         ? `; runbooks not searched (knowledge: ${given.failed.runbooks})`
         : '');
   return Diagnosis.fromPartial({

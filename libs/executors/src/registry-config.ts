@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '@x0/core';
 import { z } from 'zod';
 import { issueToError } from './validation';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_IDEMPOTENCY_HEADER } from './webhook-signature';
 
 const TOKEN = /^[a-z][a-z0-9_-]{0,63}$/;
 const token = z.string('must be a string').regex(TOKEN, 'must be a lower-case token ([a-z][a-z0-9_-]*)');
@@ -8,7 +9,7 @@ const ms = (d: number) => z.number().int('must be an integer').positive('must be
 const actions = z.array(token).min(1, 'must list at least one action').optional();
 
 /** Headers a webhook executor sets on every request (and those HTTP itself owns): not configurable. */
-const RESERVED_HEADER_NAMES = ['Content-Type', 'User-Agent', 'X-X0-Signature', 'X-X0-Timestamp', 'X-X0-Idempotency-Key', 'Content-Length', 'Host', 'Transfer-Encoding', 'Connection'];
+const RESERVED_HEADER_NAMES = ['Content-Type', 'User-Agent', SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_IDEMPOTENCY_HEADER, 'Content-Length', 'Host', 'Transfer-Encoding', 'Connection'];
 const RESERVED_HEADERS = RESERVED_HEADER_NAMES.map((h) => h.toLowerCase());
 
 const kubernetesOperation = z.discriminatedUnion(

@@ -1,2 +1,2 @@
 export * from './knowledge-base';
-export { loadRunbookDirectory } from './runbook-directory';
+export { isFolderRunbook, loadRunbookDirectory } from './runbook-directory';

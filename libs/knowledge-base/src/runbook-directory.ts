@@ -15,10 +15,18 @@ export interface LoadRunbookDirectoryOptions {
   onRejected?: (source: string, err: InvalidArgumentError) => void;
 }
 
-/** Runbook files of a folder: Markdown, as `x0 kb add <folder>` picks them (`.md`, `.markdown`, any case). */
+/** Runbook files of a folder: Markdown (`.md`, `.markdown`, any case). */
 const MARKDOWN = /\.(md|markdown)$/i;
 /** A folder's README describes the folder; it is not a runbook. */
 const README = /^readme\.(md|markdown)$/i;
+
+/**
+ * Whether a file of a runbook folder is a runbook: Markdown, not the folder's README — the one
+ * rule of the service's folder load and of `x0 kb add <folder>`.
+ */
+export function isFolderRunbook(fileName: string): boolean {
+  return MARKDOWN.test(fileName) && !README.test(fileName);
+}
 
 /**
  * Ingests every Markdown file (`.md`, `.markdown`, any case; not README) of a directory (not
@@ -28,7 +36,7 @@ const README = /^readme\.(md|markdown)$/i;
  * InvalidArgumentError that starts with its file name (`b.md: 'frontMatter.actions[0]' must be …`).
  */
 export async function loadRunbookDirectory(kb: KnowledgeBase, dir: string, options: LoadRunbookDirectoryOptions = {}): Promise<Array<{ source: string; chunks: number; cause?: string }>> {
-  const files = (await fs.readdir(dir)).filter((f) => MARKDOWN.test(f) && !README.test(f) && !options.skip?.(f)).sort();
+  const files = (await fs.readdir(dir)).filter((f) => isFolderRunbook(f) && !options.skip?.(f)).sort();
   const out = [];
   for (const f of files) {
     try {

@@ -299,13 +299,13 @@ export class PlanRuntime {
    */
   private async onApproval(a: Approval): Promise<HandleResult> {
     // Anything else would be taken for a rejection below and free a slot held for an operator.
-    if (!requestDecision(a.decision)) return { type: 'invalid', reason: `'decision' must be approved, rejected or expired, got ${JSON.stringify(a.decision)}` };
+    const decision = requestDecision(a.decision);
+    if (!decision) return { type: 'invalid', reason: `'decision' must be approved, rejected or expired, got ${JSON.stringify(a.decision)}` };
     const planId = a.planId || a.incident?.planId || '';
     if (planId) await this.o.store.recordApproval(planId, a);
     const inc = a.incident;
     // How the request ended, for the incident's next request (a repeat says so; a rejection stands).
-    const decision = requestDecision(a.decision);
-    if (decision && inc?.action) this.planner.requests.decided(incidentOfContext(inc), { planId, action: inc.action, decision, actor: a.actor, atMs: a.meta!.timeMs });
+    if (inc?.action) this.planner.requests.decided(incidentOfContext(inc), { planId, action: inc.action, decision, actor: a.actor, atMs: a.meta!.timeMs });
     if (!inc?.action || this.tooOld(a.meta!.timeMs)) return { type: 'ok' };
     if (a.decision === 'approved') {
       this.o.guardrails.approved(a.meta!.component, inc.action, { planId: planId || undefined, atMs: a.meta!.timeMs });

@@ -5,7 +5,7 @@ import { status } from '@grpc/grpc-js';
 import type { Command } from 'commander';
 import { isRpcError, rpcErrorMessage } from '@x0/client';
 import { InvalidArgumentError } from '@x0/core';
-import { MAX_RUNBOOK_BYTES, parseRunbook } from '@x0/knowledge-base';
+import { isFolderRunbook, MAX_RUNBOOK_BYTES, parseRunbook } from '@x0/knowledge-base';
 import { formatIncident, groupIncidents, incidentRows, incidentsFooter } from './incident-format';
 import { fail, table } from './output';
 import { usingClient } from './client-session';
@@ -13,10 +13,6 @@ import { asUsage, UsageError } from './failure';
 
 /** A file named on the command line: Markdown, or plain text (which is Markdown without markup). */
 const RUNBOOK_FILE = /\.(md|markdown|txt)$/i;
-/** Files picked from a folder: Markdown only (a folder's .txt files are notes, licences, logs). */
-const RUNBOOK_IN_FOLDER = /\.(md|markdown)$/i;
-/** A folder's README describes the folder, not a fault (the knowledge service's folder load leaves it out too). */
-const README = /^readme\.(md|markdown)$/i;
 
 /**
  * Runbook files of a file or folder (recursively), sorted. Throws UsageError for a file that is
@@ -32,7 +28,8 @@ export function runbookFiles(target: string): string[] {
   }
   const files = fs
     .readdirSync(target, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && RUNBOOK_IN_FOLDER.test(e.name) && !README.test(e.name))
+    // Markdown only, not the README, as the knowledge service's folder load (a folder's .txt files are notes, licences, logs)
+    .filter((e) => e.isFile() && isFolderRunbook(e.name))
     .map((e) => path.join(e.parentPath ?? e.path, e.name))
     .sort();
   const byName = new Map<string, string[]>();
