@@ -3,9 +3,9 @@ import * as grpc from '@grpc/grpc-js';
 import os from 'node:os';
 import path from 'node:path';
 import { connectBus, provisionStreams, publishMessage, type Bus } from '@x0/bus';
-import { startNatsServer, waitFor, type NatsServerProcess } from '@x0/bus/testing';
+import { readDeadLetters, startNatsServer, waitFor, type NatsServerProcess } from '@x0/bus/testing';
 import { UnavailableError } from '@x0/core';
-import { AnalyzeServiceClient, Anomaly, DEAD_LETTER_CODEC, EVENT_CODECS, Severity, STREAMS, dlqSubject, eventSubject, type DeadLetter, type Diagnosis } from '@x0/contracts';
+import { AnalyzeServiceClient, Anomaly, EVENT_CODECS, Severity, eventSubject, type Diagnosis } from '@x0/contracts';
 import { runService, type ServiceHandle } from '@x0/service-kit';
 import { createAnalyzeService, type EvidenceProvider } from './analyze-service';
 import type { Evidence } from './diagnose';
@@ -115,15 +115,7 @@ describe('analyze service when evidence is missing', () => {
       await publishAll(burst);
       const [ok1, ok2] = await diagnosed(['an-ok1', 'an-ok2']);
       expect([ok1.probableCause, ok2.probableCause]).toEqual(['cpu_saturation', 'memory_leak']);
-      const letter = await waitFor(async () => {
-        const got: DeadLetter[] = [];
-        const info = await bus.jsm.streams.info(STREAMS.dlq.name);
-        for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
-          const m = await bus.jsm.streams.getMessage(STREAMS.dlq.name, { seq }).catch(() => undefined);
-          if (m?.subject === dlqSubject('analyze')) got.push(DEAD_LETTER_CODEC.decode(m.data));
-        }
-        return got.find((l) => l.subject === eventSubject('anomaly', 'svc-an-nan1'));
-      });
+      const letter = await waitFor(async () => (await readDeadLetters(bus, 'analyze')).find((l) => l.subject === eventSubject('anomaly', 'svc-an-nan1')));
       expect(letter.kind).toBe('rejected');
       expect(letter.reason).toBe(`'metrics[1].value' must be finite, got NaN (metric "cpu")`);
       expect(EVENT_CODECS.anomaly.decode(letter.payload).meta!.id).toBe('an-nan1');

@@ -1,4 +1,4 @@
-import { EVENT_CODECS, STREAMS, eventSubject, type EventPayloads, type EventType } from '@x0/contracts';
+import { DEAD_LETTER_CODEC, EVENT_CODECS, STREAMS, dlqSubject, eventSubject, type DeadLetter, type EventPayloads, type EventType } from '@x0/contracts';
 import type { Bus } from './connection';
 import { publishMessage } from './publisher';
 
@@ -24,6 +24,17 @@ export async function readEvents<K extends EventType>(bus: Bus, type: K, compone
       got++;
     }
     if (got === 0) break;
+  }
+  return out;
+}
+
+/** Every stored dead letter of one service (its `x0.dlq.<service>` subject), in stream order. */
+export async function readDeadLetters(bus: Bus, service: string): Promise<DeadLetter[]> {
+  const out: DeadLetter[] = [];
+  const info = await bus.jsm.streams.info(STREAMS.dlq.name);
+  for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
+    const m = await bus.jsm.streams.getMessage(STREAMS.dlq.name, { seq }).catch(() => undefined);
+    if (m?.subject === dlqSubject(service)) out.push(DEAD_LETTER_CODEC.decode(m.data));
   }
   return out;
 }

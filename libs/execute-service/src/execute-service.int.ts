@@ -1,15 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { deriveId } from '@x0/core';
 import { connectBus, type Bus } from '@x0/bus';
-import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
+import { readDeadLetters, startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
 import {
   ActionStatus,
-  DEAD_LETTER_CODEC,
   EVENT_CODECS,
   ExecutorServiceClient,
-  STREAMS,
-  dlqSubject,
-  type DeadLetter,
   PlanStatus,
   Verdict,
   type DecisionRequest,
@@ -176,13 +172,7 @@ describe('execute service', () => {
     await publishEvent(bus, 'plan', unspecified);
     await publishEvent(bus, 'plan', unknown);
     const letters = await waitFor(async () => {
-      const got: DeadLetter[] = [];
-      const info = await bus.jsm.streams.info(STREAMS.dlq.name);
-      for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
-        const m = await bus.jsm.streams.getMessage(STREAMS.dlq.name, { seq }).catch(() => undefined);
-        if (m?.subject === dlqSubject('execute')) got.push(DEAD_LETTER_CODEC.decode(m.data));
-      }
-      const mine = got.filter((l) => l.subject === 'x0.events.plan.web-9');
+      const mine = (await readDeadLetters(bus, 'execute')).filter((l) => l.subject === 'x0.events.plan.web-9');
       return mine.length === 2 ? mine : undefined;
     }, 10_000, 'two dead letters');
     const byPlan = new Map(letters.map((l) => [EVENT_CODECS.plan.decode(l.payload).meta!.id, l]));

@@ -4,13 +4,10 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { deriveId } from '@x0/core';
 import { connectBus, type Bus } from '@x0/bus';
-import { startNatsServer } from '@x0/bus/testing';
+import { readDeadLetters, startNatsServer } from '@x0/bus/testing';
 import {
   Approval,
-  DEAD_LETTER_CODEC,
   Outcome,
-  STREAMS,
-  dlqSubject,
   PlanStatus,
   PlannerServiceClient,
   Severity,
@@ -61,16 +58,7 @@ describe('plan service', () => {
   const stats = () => call<object, Statistics>(client, client.getStatistics, {});
   /** The plan service's dead letter of the input published on `subject`. */
   const deadLetterOf = (subject: string) =>
-    waitFor(async () => {
-      const info = await bus.jsm.streams.info(STREAMS.dlq.name);
-      for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
-        const m = await bus.jsm.streams.getMessage(STREAMS.dlq.name, { seq }).catch(() => undefined);
-        if (m?.subject !== dlqSubject('plan')) continue;
-        const l = DEAD_LETTER_CODEC.decode(m.data);
-        if (l.subject === subject) return l;
-      }
-      return undefined;
-    }, 10_000, `the dead letter of ${subject}`);
+    waitFor(async () => (await readDeadLetters(bus, 'plan')).find((l) => l.subject === subject), 10_000, `the dead letter of ${subject}`);
   const planFor = async (diagnosisId: string) => waitFor(async () => (await readEvents(bus, 'plan')).find((p) => p.meta!.parentId === diagnosisId), 10_000, `plan of ${diagnosisId}`);
 
   beforeAll(async () => {
