@@ -20,7 +20,7 @@ describe('RegistryActionParamsAdvisor', () => {
     advisor.suggest('db', 'scale_up', { score: 0.9, severity: 3 });
     for (let i = 0; i < 200 && !watched.includes('action-params--db'); i++) await new Promise((r) => setTimeout(r, 10));
     expect(watched).toEqual(['action-params', 'action-params--db']);
-    expect(errors).toEqual(['cannot watch adapter of db (trying again in 0 s): TIMEOUT', 'cannot watch adapter of db (trying again in 0 s): TIMEOUT']);
+    expect(errors).toEqual(["cannot watch action-params--db (db's adapter; trying again in 0 s): TIMEOUT", "cannot watch action-params--db (db's adapter; trying again in 0 s): TIMEOUT"]);
     await advisor.stop();
   });
 });

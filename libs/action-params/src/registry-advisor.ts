@@ -1,8 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
-import { errorMessage, LruMap } from '@x0/core';
-import { readAdapter, type LoRAAdapter } from '@x0/lora';
+import { LruMap } from '@x0/core';
 import type { AliasedModelsWatch, ModelRegistry } from '@x0/model-registry';
-import { adapterModelName, ServedModel, type SwapInfo } from '@x0/model-serving';
+import { adapterModelName, ComponentAdapters, ServedModel, type SwapInfo } from '@x0/model-serving';
 import type { IncidentFeatures } from './action-space';
 import { ACTION_PARAMS_MODEL, type SuggestOptions } from './action-params-model';
 import { ActionParamsModels, type ActionParamsAdvisor, type AdvisedParams } from './advisor';
@@ -32,16 +31,14 @@ export interface RegistryAdvisorOptions extends SuggestOptions {
 export class RegistryActionParamsAdvisor implements ActionParamsAdvisor {
   private readonly models: ActionParamsModels;
   private readonly base: ServedModel<tf.LayersModel>;
-  private readonly adapters = new Map<string, ServedModel<LoRAAdapter>>();
+  private readonly adapters: ComponentAdapters;
   private readonly model: string;
   /** Adapter model names of components asked about (adapter name → component), bounded. */
   private readonly asked = new LruMap<string, string>(100_000);
   private aliased?: AliasedModelsWatch;
   private stopped = false;
-  private readonly retryMs: number;
 
   constructor(private readonly o: RegistryAdvisorOptions) {
-    this.retryMs = o.retryMs ?? 10_000;
     this.model = o.model ?? ACTION_PARAMS_MODEL;
     this.models = new ActionParamsModels({ targetProbability: o.targetProbability, model: this.model });
     this.base = new ServedModel<tf.LayersModel>({
@@ -53,6 +50,25 @@ export class RegistryActionParamsAdvisor implements ActionParamsAdvisor {
       onSwap: (info) => {
         const m = this.base.current;
         if (m) this.models.setBase(m, info.version).then(() => o.onSwap?.(info), (err) => o.onError?.(err));
+      },
+      onError: (err) => o.onError?.(err),
+    });
+    // The advisor's models own the adapters (setAdapter): the watches do not dispose them.
+    this.adapters = new ComponentAdapters({
+      registry: o.registry,
+      baseModel: this.model,
+      alias: o.alias,
+      retryMs: o.retryMs,
+      disposeRetired: false,
+      onSwap: (component, adapter, info) => {
+        const name = adapterModelName(this.model, component);
+        this.models.setAdapter(component, adapter, info.version).then(
+          (used) => {
+            if (!used) this.o.onError?.(new Error(`adapter ${name}@${info.version} was trained on another base than ${this.model}@${this.baseVersion}; the base alone serves ${component}`));
+            this.o.onSwap?.(info);
+          },
+          (err) => this.o.onError?.(err),
+        );
       },
       onError: (err) => o.onError?.(err),
     });
@@ -74,7 +90,7 @@ export class RegistryActionParamsAdvisor implements ActionParamsAdvisor {
     this.aliased = await this.o.registry.watchAliasedModels(
       (model) => {
         const component = this.asked.get(model);
-        if (component !== undefined) this.follow(component);
+        if (component !== undefined) this.adapters.follow(component);
       },
       this.o.alias,
       { onError: (err) => this.o.onError?.(err) },
@@ -83,35 +99,8 @@ export class RegistryActionParamsAdvisor implements ActionParamsAdvisor {
 
   /** Starts following a component's adapter now (suggest() does it once the adapter exists); resolves once loaded. */
   async watchComponent(component: string): Promise<void> {
-    if (this.adapters.has(component) || this.stopped) return;
-    const name = adapterModelName(this.model, component);
-    const served = new ServedModel<LoRAAdapter>({
-      registry: this.o.registry,
-      model: name,
-      alias: this.o.alias,
-      load: async (version) => readAdapter(await this.o.registry.artifacts(name, version)),
-      onSwap: (info) => {
-        const adapter = served.current;
-        if (!adapter) return;
-        this.models.setAdapter(component, adapter, info.version).then(
-          (used) => {
-            if (!used) this.o.onError?.(new Error(`adapter ${name}@${info.version} was trained on another base than ${this.model}@${this.baseVersion}; the base alone serves ${component}`));
-            this.o.onSwap?.(info);
-          },
-          (err) => this.o.onError?.(err),
-        );
-      },
-      onError: (err) => this.o.onError?.(err),
-    });
-    this.adapters.set(component, served);
-    try {
-      await served.start();
-    } catch (err) {
-      // (not left in the map: the component's adapter is followed again on the next try)
-      if (this.adapters.get(component) === served) this.adapters.delete(component);
-      await served.stop().catch(() => undefined);
-      throw err;
-    }
+    if (this.stopped) return;
+    await this.adapters.watch(component);
   }
 
   suggest(component: string, action: string, incident: IncidentFeatures): AdvisedParams | undefined {
@@ -119,24 +108,16 @@ export class RegistryActionParamsAdvisor implements ActionParamsAdvisor {
       const name = adapterModelName(this.model, component);
       this.asked.set(name, component);
       // Before start() (no alias watch yet) every component is followed, as it cannot be known which have adapters.
-      if (!this.aliased || this.aliased.models.has(name)) this.follow(component);
+      if (!this.aliased || this.aliased.models.has(name)) this.adapters.follow(component);
     }
     return this.models.suggest(component, action, incident);
-  }
-
-  private follow(component: string): void {
-    if (this.adapters.has(component) || this.stopped) return;
-    this.watchComponent(component).catch((err) => {
-      this.o.onError?.(new Error(`cannot watch adapter of ${component} (trying again in ${Math.round(this.retryMs / 1000)} s): ${errorMessage(err)}`));
-      if (!this.stopped) setTimeout(() => this.follow(component), this.retryMs).unref();
-    });
   }
 
   /** Stops every watch and frees the models. Safe to call twice. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await Promise.all([this.base.stop(), this.aliased?.stop(), ...[...this.adapters.values()].map((a) => a.stop())]);
+    await Promise.all([this.base.stop(), this.aliased?.stop(), this.adapters.stop()]);
     this.models.dispose();
   }
 }

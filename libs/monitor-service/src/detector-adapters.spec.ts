@@ -23,8 +23,8 @@ describe('DetectorAdapters', () => {
     expect(watching).toBe(1);
     expect(adapters.followed).toBe(1);
     expect(errors).toEqual([
-      'cannot watch the detector adapter of db (trying again in 0 s): TIMEOUT',
-      'cannot watch the detector adapter of db (trying again in 0 s): TIMEOUT',
+      "cannot watch detector--db (db's adapter; trying again in 0 s): TIMEOUT",
+      "cannot watch detector--db (db's adapter; trying again in 0 s): TIMEOUT",
     ]);
     await adapters.stop();
   });

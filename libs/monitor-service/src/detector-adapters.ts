@@ -1,8 +1,8 @@
 import type { AnomalyDetector } from '@x0/anomaly';
 import { errorMessage, LruMap } from '@x0/core';
-import { baseModelSignature, mergedAdapterModel, readAdapter, type LoRAAdapter } from '@x0/lora';
+import { baseModelSignature, mergedAdapterModel, type LoRAAdapter } from '@x0/lora';
 import type { AliasedModelsWatch, ModelRegistry } from '@x0/model-registry';
-import { adapterModelName, DETECTOR_MODEL, forecasterModel, isAdapterModelOf, forecasterWeights, ServedModel, type ForecasterWeights, type SwapInfo } from '@x0/model-serving';
+import { adapterModelName, ComponentAdapters, DETECTOR_MODEL, forecasterModel, forecasterWeights, isAdapterModelOf, type ForecasterWeights, type SwapInfo } from '@x0/model-serving';
 
 /** Options of {@link DetectorAdapters}. */
 export interface DetectorAdaptersOptions {
@@ -48,7 +48,7 @@ export interface AdapterApplied {
  * and when the base changes every adapter is merged again into the new one (or dropped).
  */
 export class DetectorAdapters {
-  private readonly adapters = new Map<string, ServedModel<LoRAAdapter>>();
+  private readonly adapters: ComponentAdapters;
   /** Adapter model names of the components seen (name → component), bounded. */
   private readonly seen = new LruMap<string, string>(100_000);
   /** One merge at a time (each reads the base and the adapter serving when it runs). */
@@ -56,10 +56,16 @@ export class DetectorAdapters {
   private aliased?: AliasedModelsWatch;
   private stopped = false;
 
-  private readonly retryMs: number;
-
   constructor(private readonly o: DetectorAdaptersOptions) {
-    this.retryMs = o.retryMs ?? 10_000;
+    this.adapters = new ComponentAdapters({
+      registry: o.registry,
+      baseModel: DETECTOR_MODEL,
+      alias: o.alias,
+      retryMs: o.retryMs,
+      disposeRetired: true,
+      onSwap: (component, _adapter, info) => void this.enqueue(() => this.apply(component, info)),
+      onError: (err) => o.onError?.(err),
+    });
   }
 
   /** Starts learning which components have adapters. */
@@ -67,7 +73,7 @@ export class DetectorAdapters {
     this.aliased = await this.o.registry.watchAliasedModels(
       (model) => {
         const component = this.seen.get(model);
-        if (component !== undefined) this.follow(component);
+        if (component !== undefined) this.adapters.follow(component);
       },
       this.o.alias,
       { onError: (err) => this.o.onError?.(err) },
@@ -84,7 +90,7 @@ export class DetectorAdapters {
       return; // (not a name an adapter can have)
     }
     this.seen.set(name, component);
-    if (this.aliased?.models.has(name)) this.follow(component);
+    if (this.aliased?.models.has(name)) this.adapters.follow(component);
   }
 
   /**
@@ -105,6 +111,7 @@ export class DetectorAdapters {
       }
       this.seen.set(name, component);
       if (this.aliased?.models.has(name)) {
+        // (one that cannot start now is followed again on the component's first batch)
         pending.push(this.watchComponent(component).catch((err) => this.o.onError?.(new Error(`cannot watch the detector adapter of ${component}: ${errorMessage(err)}`))));
       }
     }
@@ -119,34 +126,14 @@ export class DetectorAdapters {
   /** The shared base changed: every adapter is merged again into the new one. Resolves when done. */
   baseChanged(): Promise<void> {
     return this.enqueue(async () => {
-      for (const component of this.adapters.keys()) await this.apply(component);
+      for (const component of [...this.adapters.components()]) await this.apply(component);
     });
   }
 
-  /** Starts following a component's adapter now; resolves once its current version is applied. */
+  /** Starts following a component's adapter now; resolves once its current version is applied. Throws when the watch cannot start. */
   async watchComponent(component: string): Promise<void> {
-    if (this.adapters.has(component) || this.stopped) return;
-    const name = adapterModelName(DETECTOR_MODEL, component);
-    const served: ServedModel<LoRAAdapter> = new ServedModel<LoRAAdapter>({
-      registry: this.o.registry,
-      model: name,
-      alias: this.o.alias,
-      load: async (version) => readAdapter(await this.o.registry.artifacts(name, version)),
-      dispose: (adapter) => adapter.dispose(),
-      onSwap: (info) => {
-        this.enqueue(() => this.apply(component, info));
-      },
-      onError: (err) => this.o.onError?.(err),
-    });
-    this.adapters.set(component, served);
-    try {
-      await served.start();
-    } catch (err) {
-      // (not left in the map: the component's adapter is followed again on the next try)
-      if (this.adapters.get(component) === served) this.adapters.delete(component);
-      await served.stop().catch(() => undefined);
-      throw err;
-    }
+    if (this.stopped) return;
+    await this.adapters.watch(component);
     await this.applying;
   }
 
@@ -155,14 +142,7 @@ export class DetectorAdapters {
     if (this.stopped) return;
     this.stopped = true;
     await this.applying;
-    await Promise.all([this.aliased?.stop(), ...[...this.adapters.values()].map((a) => a.stop())]);
-  }
-
-  private follow(component: string): void {
-    this.watchComponent(component).catch((err) => {
-      this.o.onError?.(new Error(`cannot watch the detector adapter of ${component} (trying again in ${Math.round(this.retryMs / 1000)} s): ${errorMessage(err)}`));
-      if (!this.stopped) setTimeout(() => this.follow(component), this.retryMs).unref();
-    });
+    await Promise.all([this.aliased?.stop(), this.adapters.stop()]);
   }
 
   private enqueue(task: () => Promise<void>): Promise<void> {
@@ -174,8 +154,7 @@ export class DetectorAdapters {
   /** Merges the component's serving adapter into the serving base and hands it to the detector. */
   private async apply(component: string, swap?: SwapInfo): Promise<void> {
     if (this.stopped) return;
-    const served = this.adapters.get(component);
-    const lease = served?.acquire();
+    const lease = this.adapters.acquire(component);
     const name = adapterModelName(DETECTOR_MODEL, component);
     const base = this.o.base();
     if (!lease) return;
