@@ -45,6 +45,17 @@ describe('KnowledgeBase', () => {
     expect(hit.runbookActions).toEqual(['scale_up', 'throttle', 'rollback', 'restart']);
   });
 
+  it('search - says whether a passage shares a word with the query: none does for words no runbook has (the hits are nearest by meaning)', async () => {
+    const nonsense = await kb.searchRunbooks('xyzzy plugh frobnicate', { k: 5 });
+    expect(nonsense.length).toBeGreaterThan(0);
+    expect(nonsense.map((h) => h.sharedWords)).toEqual(nonsense.map(() => false));
+    const [disk] = await kb.searchRunbooks('No space left on device when writing files', { k: 1 });
+    expect(disk.sharedWords).toBe(true);
+    // a heading's words count: they are indexed with the passage
+    const [byHeading] = await kb.searchRunbooks(disk.headings[disk.headings.length - 1] ?? disk.title, { k: 1, mode: 'lexical' });
+    expect(byHeading.sharedWords).toBe(true);
+  });
+
   it('search - filters by cause and by mentioned action', async () => {
     const hits = await kb.searchRunbooks('what should I do', { k: 10, filter: { cause: ['gc_pauses', 'memory_leak'], action: 'restart' } });
     expect(hits.length).toBeGreaterThan(0);

@@ -86,6 +86,12 @@ export interface RunbookHit {
   actions: ActionName[];
   /** Actions the runbook lists in its front matter. */
   runbookActions: ActionName[];
+  /**
+   * Whether the passage (its headings and text, as indexed) shares a search term with the query.
+   * A hit that shares none was found by meaning alone (the dense embedding): for a query no
+   * passage shares a word with, every hit is such a nearest neighbour and may be unrelated.
+   */
+  sharedWords: boolean;
 }
 
 /** Restricts runbook search. */
@@ -256,7 +262,8 @@ export class KnowledgeBase {
         });
       }
     }
-    return hits.map(toRunbookHit);
+    const queryTerms = new Set(terms(text));
+    return hits.map((h) => toRunbookHit(h, queryTerms));
   }
 
   /** Stores (or replaces) an incident by id with its signature vector and payload. */
@@ -352,8 +359,11 @@ function runbookFilter(f: RunbookFilter | undefined): Filter | undefined {
   return must.length > 0 ? { must } : undefined;
 }
 
-function toRunbookHit(h: ScoredPoint): RunbookHit {
+function toRunbookHit(h: ScoredPoint, queryTerms: ReadonlySet<string>): RunbookHit {
   const p = h.payload as Payload;
+  const headings = [...((p.headings as string[]) ?? [])];
+  // the text as it was indexed (ingestRunbook): headings, then the passage
+  const indexed = terms(`${headings.join(' / ')}\n\n${String(p.text)}`);
   return {
     id: h.id,
     score: h.score,
@@ -366,5 +376,6 @@ function toRunbookHit(h: ScoredPoint): RunbookHit {
     text: String(p.text),
     actions: [...((p.actions as ActionName[]) ?? [])],
     runbookActions: [...((p.runbookActions as ActionName[]) ?? [])],
+    sharedWords: indexed.some((t) => queryTerms.has(t)),
   };
 }

@@ -117,6 +117,7 @@ export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
               title: `${String(h.payload['cause'] || 'unknown')} on ${h.payload.component} → ${String(h.payload['action'] || 'no action')}`,
               text: '',
               payload: Object.fromEntries(Object.entries(h.payload).map(([k, v]) => [k, String(v)])),
+              sharesWords: false,
             })),
           };
         }
@@ -130,6 +131,7 @@ export const knowledgeService: ServiceModule<typeof knowledgeConfigShape> = {
             title: [h.title, ...h.headings.slice(-1)].filter(Boolean).join(' — '),
             text: h.text,
             payload: { source: h.source, cause: h.cause ?? '', actions: [...new Set([...h.actions, ...h.runbookActions])].join(',') },
+            sharesWords: h.sharedWords,
           })),
         };
       },

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from './failure';
-import { checkRunbook, componentOption, countOption, runbookFiles, runbookName } from './knowledge';
+import { SearchHit } from '@x0/contracts';
+import { checkRunbook, componentOption, countOption, formatRunbookHits, runbookFiles, runbookName } from './knowledge';
 
 describe('x0 kb rm', () => {
   it('runbook name - a path is taken to its file name, as kb add names the runbook', () => {
@@ -82,5 +83,21 @@ describe('x0 incidents --component', () => {
     expect(() => componentOption('demo web')).toThrow(UsageError);
     expect(() => componentOption('demo web')).toThrow(`'component' must not contain " " (got "demo web")`);
     for (const bad of ['demo.web', '', 'a>b']) expect(() => componentOption(bad)).toThrow(UsageError);
+  });
+});
+
+describe('x0 kb search output', () => {
+  const hit = (id: string, score: number, sharesWords: boolean) =>
+    SearchHit.fromPartial({ id, score, title: `T ${id}`, text: 'some text', payload: { source: `${id}.md`, cause: 'disk_full', actions: '' }, sharesWords });
+
+  it('says when no passage shares a word with the query, and marks a passage found by meaning alone among others', () => {
+    expect(formatRunbookHits([])).toBe('no matching passage\n');
+    const none = formatRunbookHits([hit('a', 0.5, false), hit('b', 0.333, false)]);
+    expect(none.split('\n')[0]).toBe('no passage shares a word with the query: the nearest by meaning follow, and they may be unrelated');
+    expect(none).not.toContain('by meaning only');
+    const mixed = formatRunbookHits([hit('a', 0.5, true), hit('b', 0.333, false)]);
+    expect(mixed).not.toContain('no passage shares a word');
+    expect(mixed).toContain('\n0.500  T a  [a.md, cause disk_full]\n');
+    expect(mixed).toContain('\n0.333  T b  [b.md, cause disk_full]  (by meaning only: no word in common)\n');
   });
 });

@@ -1,4 +1,4 @@
-import { incidentOfRecord, subjectToken } from '@x0/contracts';
+import { incidentOfRecord, subjectToken, type SearchHit } from '@x0/contracts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
@@ -97,6 +97,25 @@ export function runbookName(arg: string): string {
 /** Most passages the Search RPC answers. */
 const MAX_SEARCH_LIMIT = 100;
 
+/**
+ * What `x0 kb search` prints: each passage (score, title, source and cause, the start of its
+ * text, its actions). A passage that shares no word with the query was found by meaning alone,
+ * and says so; when none shares a word, a first line says the passages may be unrelated (their
+ * scores are ranks fused, not a measure of relevance).
+ */
+export function formatRunbookHits(hits: readonly SearchHit[]): string {
+  if (hits.length === 0) return 'no matching passage\n';
+  const anyWords = hits.some((h) => h.sharesWords);
+  let out = anyWords ? '' : 'no passage shares a word with the query: the nearest by meaning follow, and they may be unrelated\n';
+  for (const h of hits) {
+    const byMeaning = anyWords && !h.sharesWords ? '  (by meaning only: no word in common)' : '';
+    out += `\n${h.score.toFixed(3)}  ${h.title}  [${h.payload['source']}${h.payload['cause'] ? `, cause ${h.payload['cause']}` : ''}]${byMeaning}\n`;
+    out += `${h.text.replace(/\s+/g, ' ').slice(0, 300)}${h.text.length > 300 ? '…' : ''}\n`;
+    if (h.payload['actions']) out += `actions: ${h.payload['actions']}\n`;
+  }
+  return out;
+}
+
 /** `x0 kb add <file|dir>`, `x0 kb rm <runbook>`, `x0 kb search "<text>"`. */
 export function registerKnowledge(program: Command): void {
   const kb = program.command('kb').description('runbooks and past incidents the analyze phase retrieves');
@@ -139,12 +158,7 @@ export function registerKnowledge(program: Command): void {
       await usingClient('x0-kb', async (client) => {
         const { hits } = await client.services.knowledge.search({ collection: 'runbooks', text, vector: [], limit, component: '', kind: '' });
         if (opts.json) return void process.stdout.write(`${JSON.stringify(hits)}\n`);
-        if (hits.length === 0) process.stdout.write('no matching passage\n');
-        for (const h of hits) {
-          process.stdout.write(`\n${h.score.toFixed(3)}  ${h.title}  [${h.payload['source']}${h.payload['cause'] ? `, cause ${h.payload['cause']}` : ''}]\n`);
-          process.stdout.write(`${h.text.replace(/\s+/g, ' ').slice(0, 300)}${h.text.length > 300 ? '…' : ''}\n`);
-          if (h.payload['actions']) process.stdout.write(`actions: ${h.payload['actions']}\n`);
-        }
+        process.stdout.write(formatRunbookHits(hits));
       });
     });
 }

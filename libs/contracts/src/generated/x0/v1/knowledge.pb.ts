@@ -37,6 +37,12 @@ export interface SearchHit {
   title: string;
   text: string;
   payload: { [key: string]: string };
+  /**
+   * Runbooks: whether the passage shares a search term with the query; one that shares none was
+   * found by meaning alone (for a query no passage shares a word with, every hit is such a
+   * nearest neighbour and may be unrelated). Incidents: false.
+   */
+  sharesWords: boolean;
 }
 
 export interface SearchHit_PayloadEntry {
@@ -361,7 +367,7 @@ export const SearchRequest: MessageFns<SearchRequest> = {
 };
 
 function createBaseSearchHit(): SearchHit {
-  return { id: "", score: 0, title: "", text: "", payload: {} };
+  return { id: "", score: 0, title: "", text: "", payload: {}, sharesWords: false };
 }
 
 export const SearchHit: MessageFns<SearchHit> = {
@@ -381,6 +387,9 @@ export const SearchHit: MessageFns<SearchHit> = {
     globalThis.Object.entries(message.payload).forEach(([key, value]: [string, string]) => {
       SearchHit_PayloadEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
     });
+    if (message.sharesWords !== false) {
+      writer.uint32(48).bool(message.sharesWords);
+    }
     return writer;
   },
 
@@ -440,6 +449,14 @@ export const SearchHit: MessageFns<SearchHit> = {
             }
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.sharesWords = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -472,6 +489,11 @@ export const SearchHit: MessageFns<SearchHit> = {
           {},
         )
         : {},
+      sharesWords: isSet(object.sharesWords)
+        ? globalThis.Boolean(object.sharesWords)
+        : isSet(object.shares_words)
+        ? globalThis.Boolean(object.shares_words)
+        : false,
     };
   },
 
@@ -498,6 +520,9 @@ export const SearchHit: MessageFns<SearchHit> = {
         });
       }
     }
+    if (message.sharesWords !== false) {
+      obj.sharesWords = message.sharesWords;
+    }
     return obj;
   },
 
@@ -519,6 +544,7 @@ export const SearchHit: MessageFns<SearchHit> = {
       },
       {},
     );
+    message.sharesWords = object.sharesWords ?? false;
     return message;
   },
 };
