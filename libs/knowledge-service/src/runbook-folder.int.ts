@@ -25,6 +25,26 @@ describe('knowledge service - the runbook folder', () => {
     await provisionStreams(bus.jsm);
   }, 60_000);
 
+  /** The knowledge service on the test's nats-server, data folder and runbook folder. */
+  const start = () =>
+    runService(knowledgeService, {
+      env: { NATS_URL: nats.url, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'silent', X0_DATA_DIR: dataDir, KNOWLEDGE_FSYNC: 'false', KNOWLEDGE_RUNBOOKS_DIR: folder },
+      handleSignals: false,
+    });
+
+  /** The runbooks (sources) a search of `text` finds, over gRPC. */
+  const sourcesOf = async (handle: ServiceHandle, text: string) => {
+    const client = new KnowledgeServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure());
+    try {
+      const res = await new Promise<SearchResponse>((resolve, reject) =>
+        client.search({ collection: 'runbooks', text, vector: [], limit: 10, component: '', kind: '' } satisfies SearchRequest, (err, r) => (err ? reject(err) : resolve(r))),
+      );
+      return new Set(res.hits.map((h) => h.payload['source']));
+    } finally {
+      client.close();
+    }
+  };
+
   afterAll(async () => {
     await bus?.drain();
     await nats?.stop();
@@ -35,50 +55,16 @@ describe('knowledge service - the runbook folder', () => {
     fs.writeFileSync(path.join(folder, 'a-alpha.md'), '---\ncause: disk_full\n---\n# Alpha\n\nalpha zqwalpha text.\n');
     fs.writeFileSync(path.join(folder, 'b-beta.md'), '---\ncause: disk_full\nactions: [reboot]\n---\n# Beta\n\nbeta zqwbeta text.\n');
     fs.writeFileSync(path.join(folder, 'c-gamma.md'), '---\ncause: disk_full\n---\n# Gamma\n\ngamma zqwgamma text.\n');
-    const handle: ServiceHandle = await runService(knowledgeService, {
-      env: {
-        NATS_URL: nats.url,
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: '0',
-        METRICS_PORT: '0',
-        LOG_LEVEL: 'silent',
-        X0_DATA_DIR: dataDir,
-        KNOWLEDGE_FSYNC: 'false',
-        KNOWLEDGE_RUNBOOKS_DIR: folder,
-      },
-      handleSignals: false,
-    });
-    const client = new KnowledgeServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure());
+    const handle: ServiceHandle = await start();
     try {
-      const search = (text: string) =>
-        new Promise<SearchResponse>((resolve, reject) =>
-          client.search({ collection: 'runbooks', text, vector: [], limit: 10, component: '', kind: '' } satisfies SearchRequest, (err, res) => (err ? reject(err) : resolve(res))),
-        );
-      const sources = new Set((await search('zqwalpha zqwbeta zqwgamma text')).hits.map((h) => h.payload['source']));
+      const sources = await sourcesOf(handle, 'zqwalpha zqwbeta zqwgamma text');
       expect([...sources].sort()).toEqual(['a-alpha.md', 'c-gamma.md']);
     } finally {
-      client.close();
       await handle.stop();
     }
   }, 60_000);
 
   it('restart - a runbook loaded before and refused now is not searched in its earlier version (its cause is now a typo of a known one)', async () => {
-    const start = () =>
-      runService(knowledgeService, {
-        env: { NATS_URL: nats.url, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'silent', X0_DATA_DIR: dataDir, KNOWLEDGE_FSYNC: 'false', KNOWLEDGE_RUNBOOKS_DIR: folder },
-        handleSignals: false,
-      });
-    const sourcesOf = async (handle: ServiceHandle, text: string) => {
-      const client = new KnowledgeServiceClient(`127.0.0.1:${handle.grpcPort}`, grpc.credentials.createInsecure());
-      try {
-        const res = await new Promise<SearchResponse>((resolve, reject) =>
-          client.search({ collection: 'runbooks', text, vector: [], limit: 10, component: '', kind: '' } satisfies SearchRequest, (err, r) => (err ? reject(err) : resolve(r))),
-        );
-        return new Set(res.hits.map((h) => h.payload['source']));
-      } finally {
-        client.close();
-      }
-    };
     fs.writeFileSync(path.join(folder, 'd-delta.md'), '---\ncause: disk_full\n---\n# Delta\n\ndelta zqwdelta text.\n');
     let handle = await start();
     expect(await sourcesOf(handle, 'zqwdelta')).toContain('d-delta.md');

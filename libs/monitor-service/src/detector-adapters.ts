@@ -94,15 +94,15 @@ export class DetectorAdapters {
   }
 
   /**
-   * Components the monitor scored before a restart (`components()`, read only when some
-   * adapter exists): each one's adapter is followed and applied before this resolves, so it
-   * serves from the component's first batch on — the backlog published while the monitor was
-   * down included — rather than from a moment after it. Call after `start()`.
+   * Components the monitor scored before a restart (their restored state): each one's adapter
+   * is followed and applied before this resolves, so it serves from the component's first batch
+   * on — the backlog published while the monitor was down included — rather than from a moment
+   * after it. Call after `start()`.
    */
-  async preload(components: () => Promise<Iterable<string>>): Promise<void> {
+  async preload(components: Iterable<string>): Promise<void> {
     if (this.stopped || ![...(this.aliased?.models ?? [])].some((m) => isAdapterModelOf(DETECTOR_MODEL, m))) return;
     const pending: Promise<void>[] = [];
-    for (const component of await components()) {
+    for (const component of components) {
       let name: string;
       try {
         name = adapterModelName(DETECTOR_MODEL, component);

@@ -42,6 +42,8 @@ export interface MonitorRuntimeOptions {
   onScored?: (samples: number, latencyMs: number) => void;
   /** Called once for each component the first time one of its batches arrives (e.g. to serve its adapter). */
   onNewComponent?: (component: string) => void;
+  /** Called at start with the components whose state was restored, before the first batch is consumed. */
+  onRestored?: (components: readonly string[]) => Promise<void>;
 }
 
 interface ComponentInfo {
@@ -105,7 +107,11 @@ export class MonitorRuntime {
 
   /** Restores detector state and open incidents from KV, then starts consuming and snapshotting. */
   async start(): Promise<void> {
-    const { restored, skipped } = await this.store.restoreAll(this.o.detector, (component, state) => this.quiet.set(component, state));
+    const restoredComponents: string[] = [];
+    const { restored, skipped } = await this.store.restoreAll(this.o.detector, (component, state) => {
+      this.quiet.set(component, state);
+      restoredComponents.push(component);
+    });
     let resumed = 0;
     for (const [component, r] of await this.incidents.loadAll()) {
       if (!this.owns(component)) continue;
@@ -116,6 +122,7 @@ export class MonitorRuntime {
       resumed++;
     }
     this.o.logger.info({ restored, skipped, openIncidents: resumed }, 'detector state restored from KV');
+    await this.o.onRestored?.(restoredComponents);
     await this.loop.start();
     this.snapshotTimer = setInterval(() => {
       this.persist(this.keepQuiet).catch((err) => this.o.logger.warn({ err: errorMessage(err) }, 'snapshot failed'));

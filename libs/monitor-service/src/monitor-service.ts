@@ -4,9 +4,7 @@ import { BASE_WEIGHTS, createAnomalyDetector } from '@x0/anomaly';
 import { createModelRegistry } from '@x0/model-registry';
 import { DETECTOR_MODEL, forecasterWeights, InferenceReporter, ServedModel, swapLogFields, type ForecasterWeights } from '@x0/model-serving';
 import type { ServiceModule } from '@x0/service-kit';
-import { fromKvKey, kvEntries, openKeyValue, type Bus } from '@x0/bus';
 import { monitorConfigShape } from './monitor-config';
-import { MONITOR_STATE_BUCKET } from './state-store';
 import { DetectorAdapters } from './detector-adapters';
 import { MonitorRuntime } from './monitor-runtime';
 
@@ -71,6 +69,9 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
       consumer: ctx.consumerOptions,
       onScored: (_samples, ms) => reporter.record(DETECTOR_MODEL, served?.version || 'bundled', ms),
       onNewComponent: (component) => adapters?.noteComponent(component),
+      // The components scored before a restart: their adapters serve from their first batch on,
+      // not a second or so after it (the backlog included).
+      onRestored: async (components) => adapters?.preload(components),
     });
     ctx.stats.addGauge('monitor_component_adapters', 'Components scored with their own LoRA adapter merged into the shared forecaster', () => detector.componentForecasters().size);
     ctx.stats.addGauge('monitor_components', 'Components the detector tracks', () => detector.components().length);
@@ -128,9 +129,6 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
       start: async () => {
         await served?.start();
         await adapters?.start();
-        // The components scored before a restart (their detector state is in KV): their adapters
-        // serve from their first batch on, not a second or so after it (the backlog included).
-        await adapters?.preload(() => storedComponents(ctx.bus));
         reporter.start();
         await runtime.start();
       },
@@ -144,12 +142,6 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
     };
   },
 };
-
-/** The components whose detector state the monitor stored (restored at start). */
-async function storedComponents(bus: Bus): Promise<string[]> {
-  const kv = await openKeyValue(bus, MONITOR_STATE_BUCKET, { description: 'x0 monitor: detector state per component' });
-  return (await kvEntries(kv)).filter((e) => e.value.length > 0).map((e) => fromKvKey(e.key));
-}
 
 /** A component name in a request: a subject token (as on `x0.metrics.<component>`), or '' where it may be left out. */
 function checkComponent(component: string, optional: boolean): void {

@@ -7,9 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { ACTION_PARAMS_MODEL, gridOf, recovers, seededRandom, type SyntheticComponent } from '@x0/action-params';
 import { publishMessage } from '@x0/bus';
 import { ActionResult, ActionStatus, EVENT_CODECS, Outcome, Severity, Verdict, eventSubject } from '@x0/contracts';
-import { baseModelSignature, selectBackend } from '@x0/lora';
+import { selectBackend } from '@x0/lora';
 import { actionParamsTrainable } from './action-params-trainable';
-import { startTrainerUnderTest, type TrainerUnderTest } from './testing';
+import { startTrainerUnderTest, trainWhileBaseMoves, type TrainerUnderTest } from './testing';
 
 jest.setTimeout(120_000);
 
@@ -42,33 +42,13 @@ describe('action-params adapter job - the base moves while it trains', () => {
   afterAll(() => t?.stop());
 
   it('is trained again on the new champion, and registered with its signature and version', async () => {
-    let promoted: Promise<unknown> | undefined;
-    let promotedDone = false;
-    const outcome = await actionParamsTrainable({ epochs: 20 }).train({
-      jobId: 'job_test',
-      component: 'ap-db',
-      bus: t.bus,
-      registry: t.registry,
-      sinceMs: T0 - 1000,
-      untilMs: Date.now(),
-      holdoutFraction: 0.25,
-      maxReplayMessages: 100_000,
-      progress: (stage) => {
-        if (stage === 'train' && !promoted) {
-          promoted = t.registry.promote(ACTION_PARAMS_MODEL, '2', 'champion', { reason: 'test: the base moves during the adapter job' }).then(() => (promotedDone = true));
-        }
-      },
-    });
+    const { outcome, moved, baseHash } = await trainWhileBaseMoves(t, actionParamsTrainable({ epochs: 20 }), { component: 'ap-db', sinceMs: T0 - 1000, baseModel: ACTION_PARAMS_MODEL, version: '2' });
     try {
-      await promoted;
       // (the move landed while the job ran: otherwise this test would prove nothing)
-      expect(promotedDone).toBe(true);
-      const base2 = await t.registry.loadModel(ACTION_PARAMS_MODEL, '2');
-      const hash2 = baseModelSignature(base2);
-      base2.dispose();
+      expect(moved).toBe(true);
       expect(outcome.model).toBe('action-params--ap-db');
       expect(outcome.config).toMatchObject({ baseVersion: '2', component: 'ap-db' });
-      expect(outcome.signature.baseModelHash).toBe(hash2);
+      expect(outcome.signature.baseModelHash).toBe(baseHash);
     } finally {
       outcome.dispose();
     }

@@ -5,7 +5,6 @@ import type { AliasState, ModelRegistry } from '@x0/model-registry';
 import { isAdapterModelOf } from '@x0/model-serving';
 import type { Logger } from '@x0/service-kit';
 import type { JobRequest } from './job-request';
-import { championOf } from './trainable';
 
 /** A component's champion adapter that was trained on other base weights than the base's champion. */
 export interface StaleAdapter {
@@ -32,6 +31,9 @@ export interface StaleAdapter {
  * adapter is trained again.
  */
 export async function staleAdapters(registry: ModelRegistry, baseModel: string, baseVersion: string): Promise<StaleAdapter[]> {
+  // (no adapter, nothing to compare: the base is not loaded, at every start and every move)
+  const adapters = (await registry.models()).filter((m) => isAdapterModelOf(baseModel, m)).sort();
+  if (adapters.length === 0) return [];
   const base = await registry.loadModel(baseModel, baseVersion);
   let hash: string;
   try {
@@ -40,12 +42,12 @@ export async function staleAdapters(registry: ModelRegistry, baseModel: string, 
     base.dispose();
   }
   const out: StaleAdapter[] = [];
-  for (const model of (await registry.models()).sort()) {
-    if (!isAdapterModelOf(baseModel, model)) continue;
-    const champion = await championOf(registry, model);
+  for (const model of adapters) {
+    // the champion alias once: its version and its history (earlier champions, when it moved)
+    const state = (await registry.aliases(model).catch(() => [])).find((a) => a.alias === 'champion');
+    const champion = state ? await registry.get(model, state.version) : undefined;
     if (!champion || !champion.component || champion.signature.baseModelHash === hash) continue;
     const trainedOn = champion.lineage.config?.['baseVersion'];
-    const state = (await registry.aliases(model)).find((a) => a.alias === 'champion');
     const fitting = await earlierFittingChampion(registry, model, state, hash);
     out.push({
       model,

@@ -5,10 +5,10 @@
  * champion adapter, no rebase job would ever follow. Real nats-server, registry and training.
  */
 import { waitFor } from '@x0/bus/testing';
-import { baseModelSignature, selectBackend } from '@x0/lora';
+import { selectBackend } from '@x0/lora';
 import { adapterModelName, DETECTOR_MODEL } from '@x0/model-serving';
 import { detectorTrainable } from './detector-trainable';
-import { healthy, publishSeries, sawtooth, startTrainerUnderTest, type TrainerUnderTest } from './testing';
+import { healthy, publishSeries, sawtooth, startTrainerUnderTest, trainWhileBaseMoves, type TrainerUnderTest } from './testing';
 import { anomalyDetectorBase } from './trainer-service';
 
 jest.setTimeout(180_000);
@@ -56,35 +56,15 @@ describe('detector adapter job - the base champion moves while it trains', () =>
     expect((await t.registry.alias(DETECTOR_MODEL, 'champion'))?.version).toBe('1');
 
     // The adapter job, run as the runner runs it; the base is promoted once its fit has started.
-    let promoted: Promise<unknown> | undefined;
-    let promotedDone = false;
     const trainable = detectorTrainable({ base: anomalyDetectorBase(), epochs: 2, adapterEpochs: 30, incidents: { tailMs: 60_000 } });
-    const outcome = await trainable.train({
-      jobId: 'job_test',
-      component: 'mv-db',
-      bus: t.bus,
-      registry: t.registry,
-      sinceMs: T0 - 1000,
-      untilMs: Date.now(),
-      holdoutFraction: 0.25,
-      maxReplayMessages: 100_000,
-      progress: (stage) => {
-        if (stage === 'train' && !promoted) {
-          promoted = t.registry.promote(DETECTOR_MODEL, '2', 'champion', { reason: 'test: the base moves during the adapter job', actor: 'ci' }).then(() => (promotedDone = true));
-        }
-      },
-    });
+    const { outcome, moved, baseHash } = await trainWhileBaseMoves(t, trainable, { component: 'mv-db', sinceMs: T0 - 1000, baseModel: DETECTOR_MODEL, version: '2' });
     try {
-      await promoted;
       // (the move landed while the job ran: otherwise this test would prove nothing)
-      expect(promotedDone).toBe(true);
+      expect(moved).toBe(true);
       expect((await t.registry.alias(DETECTOR_MODEL, 'champion'))?.version).toBe('2');
-      const base2 = await t.registry.loadModel(DETECTOR_MODEL, '2');
-      const hash2 = baseModelSignature(base2);
-      base2.dispose();
       expect(outcome.model).toBe('detector--mv-db');
       expect(outcome.config).toMatchObject({ baseVersion: '2', component: 'mv-db' });
-      expect(outcome.signature.baseModelHash).toBe(hash2);
+      expect(outcome.signature.baseModelHash).toBe(baseHash);
     } finally {
       outcome.dispose();
     }

@@ -6,7 +6,9 @@ import * as grpc from '@grpc/grpc-js';
 import { METRIC_BATCH_CODEC, STREAMS, TrainerServiceClient, metricsSubject, type TrainerServiceServer } from '@x0/contracts';
 import { createModelRegistry, type ModelRegistry } from '@x0/model-registry';
 import { runService, type ServiceHandle } from '@x0/service-kit';
+import { baseModelSignature } from '@x0/lora';
 import type { DetectorBase } from './detector-trainable';
+import type { TrainableModel, TrainOutcome } from './trainable';
 import { anomalyDetectorBase, createTrainerService } from './trainer-service';
 
 /** A trainer service on its own nats-server, with a gRPC client and a registry view. */
@@ -151,4 +153,39 @@ export async function publishSeries(bus: Bus, component: string, metrics: Record
     const data = METRIC_BATCH_CODEC.encode({ id, component, timeMs: startMs + i * 1000, samples, labels: {} });
     await publishMessage(bus.js, { subject: metricsSubject(component), data, id });
   }
+}
+
+/**
+ * Runs `trainable`'s job for `component` as the runner runs it (the data since `sinceMs`), and
+ * promotes `baseModel@version` to champion as soon as its training stage starts: the base moves
+ * while the adapter trains. Resolves once the promotion has landed, with the outcome (the caller
+ * disposes it), whether the move landed while the job ran, and the new base's weight signature.
+ */
+export async function trainWhileBaseMoves(
+  t: TrainerUnderTest,
+  trainable: TrainableModel,
+  o: { component: string; sinceMs: number; baseModel: string; version: string },
+): Promise<{ outcome: TrainOutcome; moved: boolean; baseHash: string }> {
+  let promoted: Promise<unknown> | undefined;
+  let moved = false;
+  const outcome = await trainable.train({
+    jobId: 'job_test',
+    component: o.component,
+    bus: t.bus,
+    registry: t.registry,
+    sinceMs: o.sinceMs,
+    untilMs: Date.now(),
+    holdoutFraction: 0.25,
+    maxReplayMessages: 100_000,
+    progress: (stage) => {
+      if (stage === 'train' && !promoted) {
+        promoted = t.registry.promote(o.baseModel, o.version, 'champion', { reason: 'test: the base moves during the adapter job', actor: 'ci' }).then(() => (moved = true));
+      }
+    },
+  });
+  await promoted;
+  const base = await t.registry.loadModel(o.baseModel, o.version);
+  const baseHash = baseModelSignature(base);
+  base.dispose();
+  return { outcome, moved, baseHash };
 }

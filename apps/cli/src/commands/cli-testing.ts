@@ -5,7 +5,9 @@ import * as grpc from '@grpc/grpc-js';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
-import { STREAMS, Statistics, TrainerServiceService, type TrainerServiceServer } from '@x0/contracts';
+import { STREAMS, Statistics, TrainerServiceService, type GetModelRequest, type ListModelsRequest, type ModelVersion, type PromoteRequest, type RollbackRequest, type TrainerServiceServer } from '@x0/contracts';
+import { FailedPreconditionError, NotFoundError } from '@x0/core';
+import { createModelRegistry, type ModelRegistry, type ModelVersionView } from '@x0/model-registry';
 import { SERVICE_NAMES } from '@x0/service-kit';
 
 const ROOT = path.resolve(__dirname, '../../../..');
@@ -41,6 +43,51 @@ export async function startStandInTrainer(handlers: Partial<Record<keyof Trainer
       await nats.stop();
     },
   };
+}
+
+/** A unary handler answering as the trainer's gRPC server does: registry errors become their status. */
+export function unary<Req, Res>(fn: (req: Req) => Promise<Res>) {
+  return (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) =>
+    fn(call.request).then(
+      (res) => cb(null, res),
+      (err: Error) =>
+        cb({
+          code: err instanceof NotFoundError ? grpc.status.NOT_FOUND : err instanceof FailedPreconditionError ? grpc.status.FAILED_PRECONDITION : grpc.status.INTERNAL,
+          details: err.message,
+        }),
+    );
+}
+
+/**
+ * A {@link StandInTrainer} whose model RPCs (ListModels, GetModel, Promote, Rollback) are served
+ * from a real model registry on its nats-server, as the trainer serves them; `view` makes the
+ * ModelVersion of a registry version, and `handlers` adds (or replaces) others.
+ */
+export async function startRegistryTrainer(
+  view: (v: ModelVersionView) => ModelVersion,
+  handlers: Partial<Record<keyof TrainerServiceServer, unknown>> = {},
+): Promise<{ t: StandInTrainer; registry: ModelRegistry }> {
+  // (the registry connects through the stand-in's nats-server: made once it runs)
+  const made: { registry?: ModelRegistry } = {};
+  const reg = () => made.registry!;
+  const t = await startStandInTrainer({
+    listModels: unary(async (req: ListModelsRequest) => {
+      const names = req.model ? [req.model] : await reg().models();
+      return { models: (await Promise.all(names.map((n) => reg().list(n)))).flat().map(view) };
+    }),
+    getModel: unary(async (req: GetModelRequest) => view(await reg().get(req.model, req.ref || 'champion'))),
+    promote: unary(async (req: PromoteRequest) => {
+      await reg().promote(req.model, req.version, req.alias || 'champion', { reason: req.reason || 'manual promotion', actor: req.actor });
+      return view(await reg().get(req.model, req.version));
+    }),
+    rollback: unary(async (req: RollbackRequest) => {
+      const state = await reg().rollback(req.model, req.alias || 'champion', { reason: req.reason || 'manual rollback', actor: req.actor });
+      return view(await reg().get(req.model, state.version));
+    }),
+    ...handlers,
+  });
+  made.registry = await createModelRegistry({ nc: t.nc });
+  return { t, registry: made.registry };
 }
 
 /** Runs `x0 <args>` from the TypeScript sources with every service at `grpcAddress` and NATS at `natsUrl`. */

@@ -5,11 +5,9 @@
  * libs/trainer-service/src/model-api.ts). An adapter made champion while the base's champion is
  * another version than the one it was trained on is not applied by the monitor: x0 says so.
  */
-import * as grpc from '@grpc/grpc-js';
-import { ModelVersion, type GetModelRequest, type ListModelsRequest, type PromoteRequest, type RollbackRequest } from '@x0/contracts';
-import { FailedPreconditionError, NotFoundError } from '@x0/core';
-import { createModelRegistry, type ModelRegistry, type ModelVersionView } from '@x0/model-registry';
-import { runX0, startStandInTrainer, type StandInTrainer } from './cli-testing';
+import { ModelVersion } from '@x0/contracts';
+import type { ModelRegistry, ModelVersionView } from '@x0/model-registry';
+import { runX0, startRegistryTrainer, type StandInTrainer } from './cli-testing';
 
 jest.setTimeout(60_000);
 
@@ -25,31 +23,8 @@ const view = (v: ModelVersionView) => {
   return ModelVersion.fromPartial({ model: v.model, version: v.version, aliases: v.aliases, createdMs: v.createdMs, sizeBytes: v.sizeBytes, lineage });
 };
 
-function unary<Req, Res>(fn: (req: Req) => Promise<Res>) {
-  return (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) =>
-    fn(call.request).then(
-      (res) => cb(null, res),
-      (err: Error) => cb({ code: err instanceof NotFoundError ? grpc.status.NOT_FOUND : err instanceof FailedPreconditionError ? grpc.status.FAILED_PRECONDITION : grpc.status.INTERNAL, details: err.message }),
-    );
-}
-
 beforeAll(async () => {
-  t = await startStandInTrainer({
-    listModels: unary(async (req: ListModelsRequest) => {
-      const names = req.model ? [req.model] : await registry.models();
-      return { models: (await Promise.all(names.map((n) => registry.list(n)))).flat().map(view) };
-    }),
-    getModel: unary(async (req: GetModelRequest) => view(await registry.get(req.model, req.ref || 'champion'))),
-    promote: unary(async (req: PromoteRequest) => {
-      await registry.promote(req.model, req.version, req.alias || 'champion', { reason: req.reason || 'manual promotion', actor: req.actor });
-      return view(await registry.get(req.model, req.version));
-    }),
-    rollback: unary(async (req: RollbackRequest) => {
-      const state = await registry.rollback(req.model, req.alias || 'champion', { reason: req.reason || 'manual rollback', actor: req.actor });
-      return view(await registry.get(req.model, state.version));
-    }),
-  });
-  registry = await createModelRegistry({ nc: t.nc });
+  ({ t, registry } = await startRegistryTrainer(view));
   const artifacts = { modelTopology: {}, weightSpecs: [], weightData: new Uint8Array(8).buffer, format: 'layers-model' };
   for (const version of ['1', '2']) await registry.register({ model: 'detector', version, artifacts, signature: { inputShape: [4] } });
   await registry.promote('detector', '1');

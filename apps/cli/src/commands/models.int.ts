@@ -3,11 +3,10 @@
  * sources), against a real nats-server and model registry behind a gRPC trainer that answers
  * as the trainer service does (libs/trainer-service/src/trainer-service.ts).
  */
-import * as grpc from '@grpc/grpc-js';
-import { ModelVersion, type GetModelRequest, type ListModelsRequest, type PromoteRequest, type RollbackRequest } from '@x0/contracts';
-import { FailedPreconditionError, NotFoundError } from '@x0/core';
-import { createModelRegistry, type ModelRegistry, type ModelVersionView } from '@x0/model-registry';
-import { runX0, startStandInTrainer, type StandInTrainer } from './cli-testing';
+import { ModelVersion } from '@x0/contracts';
+import { NotFoundError } from '@x0/core';
+import type { ModelRegistry, ModelVersionView } from '@x0/model-registry';
+import { runX0, startRegistryTrainer, unary, type StandInTrainer } from './cli-testing';
 
 jest.setTimeout(60_000);
 
@@ -18,39 +17,12 @@ const x0 = (args: string[], natsUrl = t.nats.url) => runX0(args, { natsUrl, grpc
 
 const view = (v: ModelVersionView) => ModelVersion.fromPartial({ model: v.model, version: v.version, aliases: v.aliases, createdMs: v.createdMs, sizeBytes: v.sizeBytes });
 
-/** A unary handler answering as the trainer's gRPC server does: registry errors become their status. */
-function unary<Req, Res>(fn: (req: Req) => Promise<Res>) {
-  return (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) =>
-    fn(call.request).then(
-      (res) => cb(null, res),
-      (err: Error) =>
-        cb({
-          code: err instanceof NotFoundError ? grpc.status.NOT_FOUND : err instanceof FailedPreconditionError ? grpc.status.FAILED_PRECONDITION : grpc.status.INTERNAL,
-          details: err.message,
-        }),
-    );
-}
-
 beforeAll(async () => {
-  t = await startStandInTrainer({
-    listModels: unary(async (req: ListModelsRequest) => {
-      const names = req.model ? [req.model] : await registry.models();
-      return { models: (await Promise.all(names.map((n) => registry.list(n)))).flat().map(view) };
-    }),
-    getModel: unary(async (req: GetModelRequest) => view(await registry.get(req.model, req.ref || 'champion'))),
+  ({ t, registry } = await startRegistryTrainer(view, {
     getModelPerformance: unary(async () => {
       throw new NotFoundError('monitored model', 'x');
     }),
-    promote: unary(async (req: PromoteRequest) => {
-      await registry.promote(req.model, req.version, req.alias || 'champion', { reason: req.reason || 'manual promotion', actor: req.actor });
-      return view(await registry.get(req.model, req.version));
-    }),
-    rollback: unary(async (req: RollbackRequest) => {
-      const state = await registry.rollback(req.model, req.alias || 'champion', { reason: req.reason || 'manual rollback', actor: req.actor });
-      return view(await registry.get(req.model, state.version));
-    }),
-  });
-  registry = await createModelRegistry({ nc: t.nc });
+  }));
   const artifacts = { modelTopology: {}, weightSpecs: [], weightData: new Uint8Array(8).buffer, format: 'layers-model' };
   for (const version of ['1', '2', '3']) await registry.register({ model: 'detector', version, artifacts, signature: { inputShape: [4] } });
   await registry.register({ model: 'action-params', version: '1', artifacts, signature: { inputShape: [4] } });
