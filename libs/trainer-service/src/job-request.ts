@@ -5,7 +5,7 @@ import { delayNote, isoSeconds, withoutDelayNote } from './job-reason';
 import type { TrainableModel } from './trainable';
 
 /** What asked for a job. */
-export type JobTrigger = 'manual' | 'degradation' | 'drift' | 'outcomes' | 'schedule' | 'rebase';
+export type JobTrigger = 'manual' | 'degradation' | 'drift' | 'outcomes' | 'schedule' | 'rebase' | 'baseline';
 
 /** A request for a training job. */
 export interface JobRequest {

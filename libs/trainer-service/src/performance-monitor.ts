@@ -7,6 +7,7 @@ import type { AliasWatch, ModelRegistry } from '@x0/model-registry';
 import { DETECTOR_MODEL } from '@x0/model-serving';
 import type { Logger, ServiceStats } from '@x0/service-kit';
 import { rebuildAccuracy } from './accuracy-rebuild';
+import { AdapterCoverage } from './adapter-coverage';
 import { DriftWatch } from './drift-watch';
 import { FeedbackTracker, type Feedback } from './feedback';
 import { INCIDENT_MARGIN_MS, overlapsSpans, replayIncidentSpans, type IncidentTiming } from './incident-spans';
@@ -34,6 +35,12 @@ export interface PerformanceSettings {
   accuracyWindow: number;
   /** How long an incident lasts (see incidentSpansFromEvents, IncidentWindowsOptions.maxIncidentMs). */
   incidents: IncidentTiming;
+  /**
+   * Automatic adapters of the detector for components without one (see AdapterCoverage):
+   * sampled rows before a component's first job, and the wait before another try (ms, 0: none).
+   * Undefined: only on request (and `rebase`).
+   */
+  autoAdapters?: { minRows: number; retryMs: number };
 }
 
 /** Options of {@link PerformanceMonitor}. */
@@ -72,7 +79,8 @@ interface Watched {
  * PSI > 0.2 and KS p < 0.05), publishes a ModelAlert for each new crossing (once per crossing
  * and champion version, also across restarts: see RaisedAlerts) and queues a retraining job
  * for the model (at most once per cooldown). N verified outcomes of
- * parametrised actions on one component queue a job for that component's adapter.
+ * parametrised actions on one component queue a job for that component's adapter; a component
+ * without a detector adapter gets one queued once it has enough sampled rows (`autoAdapters`).
  */
 export class PerformanceMonitor {
   readonly feedback: FeedbackTracker;
@@ -81,6 +89,7 @@ export class PerformanceMonitor {
   /** When components had open incidents: their samples are not drift (see IncidentWindows). */
   private readonly incidents: IncidentWindows;
   private readonly failures: ServiceFailures;
+  private readonly coverage?: AdapterCoverage;
   private readonly paramOutcomes = new Map<string, number>();
   /** Stored feedback events the latest rebuild of each model's accuracy window read. */
   private readonly replayed = new Map<string, number>();
@@ -109,6 +118,17 @@ export class PerformanceMonitor {
       onParamOutcome: (component) => this.countParamOutcome(component),
     });
     this.failures = new ServiceFailures({ bus: o.bus, logger: o.logger });
+    if (s.autoAdapters && this.watched.has(DETECTOR_MODEL)) {
+      this.coverage = new AdapterCoverage({
+        baseModel: DETECTOR_MODEL,
+        registry: o.registry,
+        jobs: () => o.runner.list(DETECTOR_MODEL, 1000),
+        enqueue: (req) => o.runner.enqueue(req),
+        logger: o.logger,
+        clock: this.clock,
+        ...s.autoAdapters,
+      });
+    }
   }
 
   /** Watches every served model's champion, starts the consumers and the check timer. */
@@ -282,13 +302,20 @@ export class PerformanceMonitor {
       this.metricsSeq = Math.max(this.metricsSeq, sample.lastSeq);
       for (const [component, rows] of sample.rows) {
         const times = sample.times.get(component)!;
-        this.drift.observe(component, rows, (i) => this.incidents.covers(component, times[i]));
+        const inIncident = (i: number) => this.incidents.covers(component, times[i]);
+        this.drift.observe(component, rows, inIncident);
+        if (this.coverage) {
+          let normal = 0;
+          for (let i = 0; i < rows.length; i++) if (!inIncident(i)) normal++;
+          this.coverage.observe(component, normal);
+        }
       }
       for (const f of this.drift.check((component) => this.incidents.isOpen(component))) {
         const jobId = f.retrain ? await this.enqueue(this.jobFor(DETECTOR_MODEL, 'drift', f.retrain, f.component)) : '';
         for (const a of f.alerts) await this.publishAlert(DETECTOR_MODEL, a, f.component, jobId, this.drift.featuresOf(f.component));
         for (const a of f.cleared) await this.o.alerts.cleared(a);
       }
+      await this.coverage?.step();
     }
     for (const w of this.watched.values()) {
       const report = w.monitor.check();

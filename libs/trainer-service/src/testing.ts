@@ -40,7 +40,8 @@ export async function startTrainerUnderTest(options: { env?: Record<string, stri
   const launch = () =>
     runService(createTrainerService({ detectorBase: options.detectorBase }), {
       handleSignals: false,
-      env: { NATS_URL: server.url, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'warn', X0_INSTANCE: 'trainer-test', ...options.env },
+      // (automatic adapter jobs only where a test asks for them: they would interleave with the jobs it runs)
+      env: { NATS_URL: server.url, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'warn', X0_INSTANCE: 'trainer-test', TRAINER_AUTO_ADAPTERS: 'false', ...options.env },
     });
   let handle = await launch();
   const registry = await createModelRegistry({ nc: bus.nc, source: 'test' });

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@x0/core';
-import { envInt, envNumber } from '@x0/service-kit';
+import { envBool, envInt, envNumber } from '@x0/service-kit';
 import type { IncidentTiming } from './incident-spans';
 
 /** Environment variables of the trainer (besides the common ones in @x0/service-kit). See docs/trainer.md. */
@@ -56,6 +56,16 @@ export const trainerConfigShape = {
   TRAINER_ADAPTER_EPOCHS: envInt(80, 1, 10_000),
   /** Epochs of a component's LoRA adapter of the detector forecaster (`x0 train detector --component c`; 30 as measured, docs/lora.md). */
   TRAINER_DETECTOR_ADAPTER_EPOCHS: envInt(30, 1, 10_000),
+  /**
+   * Components get their detector adapter without being asked: a component with no adapter
+   * gets a `baseline` job once the trainer has sampled TRAINER_ADAPTER_MIN_ROWS of its rows,
+   * one such job at a time (docs/trainer.md).
+   */
+  TRAINER_AUTO_ADAPTERS: envBool(true),
+  /** Sampled rows of a component (outside incidents) before its first automatic adapter job. */
+  TRAINER_ADAPTER_MIN_ROWS: envInt(600, 1, 100_000_000),
+  /** A component whose adapter has not won (no champion) gets another automatic job this many seconds after its latest attempt (0: never). */
+  TRAINER_ADAPTER_RETRY_S: envInt(604_800, 0),
   /** Jobs kept in the job list (KV), most recent. */
   TRAINER_JOB_HISTORY: envInt(200, 10, 100_000),
 };

@@ -450,7 +450,7 @@ export interface TrainingJob {
   component: string;
   /** "queued", "running", "succeeded" or "failed". */
   state: string;
-  /** What asked for it: "manual", "degradation", "drift", "outcomes", "schedule" or "rebase" (a new base champion: the component's adapter is trained again on it). */
+  /** What asked for it: "manual", "degradation", "drift", "outcomes", "schedule", "rebase" (a new base champion: the component's adapter is trained again on it) or "baseline" (a component without an adapter gets its own: TRAINER_AUTO_ADAPTERS). */
   trigger: string;
   /** Why, in words (the alert message, the operator's reason...). */
   reason: string;
