@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '@x0/core';
-import { encodeFeatures, FEATURE_DIM, gridOf, specOf, strengthOf, type IncidentFeatures } from './action-space';
+import { encodeFeatures, FEATURE_DIM, gridWithin, specOf, strengthOf, type IncidentFeatures, type ParamBounds } from './action-space';
 import { DenseForward } from './dense-forward';
 
 /** Registry name of the shared base model. */
@@ -56,19 +56,23 @@ export interface Suggestion {
 export interface SuggestOptions {
   /** Pick the mildest value whose predicted recovery reaches this (default 0.8). */
   targetProbability?: number;
+  /** Only values within these bounds (what the executor accepts, e.g. a Kubernetes max_step). */
+  bounds?: ParamBounds;
 }
 
 /**
  * Scores every grid value of `action`'s parameter in one batch and picks the mildest one
  * predicted to recover with at least `targetProbability`; when none does, the most likely
- * (the mildest among equals). Throws InvalidArgumentError for an action without parameters
- * or bad incident features.
+ * (the mildest among equals). With `bounds`, only the grid values within them are scored.
+ * Throws InvalidArgumentError for an action without parameters, bad incident features or
+ * bounds that leave no grid value.
  */
 export function suggestFrom(model: tf.LayersModel | DenseForward, action: string, incident: IncidentFeatures, options: SuggestOptions = {}): Suggestion {
   const target = options.targetProbability ?? 0.8;
   if (!(target > 0 && target <= 1)) throw new InvalidArgumentError('targetProbability', `must be in (0, 1], got ${target}`);
   const spec = specOf(action);
-  const grid = gridOf(action);
+  const grid = gridWithin(action, options.bounds);
+  if (grid.length === 0) throw new InvalidArgumentError('bounds', `leave no value of ${spec.param} (grid ${spec.min}..${spec.max}), got ${JSON.stringify(options.bounds)}`);
   const strengths = grid.map((v) => strengthOf(action, v));
   const probs = predictRecovery(
     model,

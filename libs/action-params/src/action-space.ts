@@ -60,6 +60,19 @@ export function gridOf(action: string): number[] {
   return s.stronger === 'up' ? values : values.reverse();
 }
 
+/** Bounds an executor puts on a parameter's value (inclusive; a missing side is open). */
+export interface ParamBounds {
+  min?: number;
+  max?: number;
+}
+
+/** The grid of `action`'s parameter within `bounds` (all of it without), mildest first; may be empty. */
+export function gridWithin(action: string, bounds?: ParamBounds): number[] {
+  const grid = gridOf(action);
+  if (!bounds) return grid;
+  return grid.filter((v) => (bounds.min === undefined || v >= bounds.min) && (bounds.max === undefined || v <= bounds.max));
+}
+
 /** Strength in [0, 1] of a parameter value (clamped to the range). */
 export function strengthOf(action: string, value: number): number {
   const s = specOf(action);

@@ -53,6 +53,18 @@ describe('action params - per-component LoRA adapters', () => {
     expect(models.suggest('someone-else', 'scale_up', incident)!).toMatchObject({ value: base, adapterVersion: '' });
   });
 
+  it('suggest - bounds (what the executor accepts) limit the pick: the stubborn component gets the strongest value allowed; bounds that leave nothing give no advice', () => {
+    const s = models.suggest('stubborn', 'scale_up', incident, { max: 2 })!;
+    expect(s.value).toBe(2);
+    expect(s.curve.map((c) => c.value)).toEqual([1, 2]);
+    // the gentle one still gets its mild step
+    expect(models.suggest('gentle', 'scale_up', incident, { min: 1, max: 3 })!.value).toBe(1);
+    // throttle's grid runs mildest (95 %) first: bounds are on the value, whichever way it runs
+    expect(models.suggest('stubborn', 'throttle', incident, { min: 70 })!.curve.map((c) => c.value)).toEqual([95, 90, 85, 80, 75, 70]);
+    expect(models.suggest('stubborn', 'scale_up', incident, { min: 6 })).toBeUndefined();
+    expect(() => suggestFrom(baseOnly, 'scale_up', incident, { bounds: { max: 0 } })).toThrow(`'bounds' leave no value of delta (grid 1..5), got {"max":0}`);
+  });
+
   it('suggest - adapters recover both components where the base alone fails the stubborn one', () => {
     const rand = seededRandom(5);
     const rate = (c: SyntheticComponent, value: number) => {

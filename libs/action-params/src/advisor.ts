@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { baseModelSignature, mergedAdapterModel, type LoRAAdapter } from '@x0/lora';
-import { hasParams, type IncidentFeatures } from './action-space';
+import { gridWithin, hasParams, type IncidentFeatures, type ParamBounds } from './action-space';
 import { ACTION_PARAMS_MODEL, suggestFrom, type SuggestOptions, type Suggestion } from './action-params-model';
 import { DenseForward } from './dense-forward';
 
@@ -15,11 +15,12 @@ export interface AdvisedParams extends Suggestion {
 
 /**
  * What the execute phase asks: the parameters of `action` for `component` in this incident.
- * Undefined when the action has no tunable parameter or no model is loaded yet (keep the
- * plan's own params then). Synchronous and cheap (one forward pass over the grid).
+ * Undefined when the action has no tunable parameter, no model is loaded yet, or `bounds`
+ * (what the executor accepts) leave no value (keep the plan's own params then). Synchronous
+ * and cheap (one forward pass over the grid).
  */
 export interface ActionParamsAdvisor {
-  suggest(component: string, action: string, incident: IncidentFeatures): AdvisedParams | undefined;
+  suggest(component: string, action: string, incident: IncidentFeatures, bounds?: ParamBounds): AdvisedParams | undefined;
 }
 
 interface AdapterEntry {
@@ -83,12 +84,12 @@ export class ActionParamsModels implements ActionParamsAdvisor {
     this.adapters.delete(component);
   }
 
-  suggest(component: string, action: string, incident: IncidentFeatures): AdvisedParams | undefined {
-    if (!this.base || !hasParams(action)) return undefined;
+  suggest(component: string, action: string, incident: IncidentFeatures, bounds?: ParamBounds): AdvisedParams | undefined {
+    if (!this.base || !hasParams(action) || gridWithin(action, bounds).length === 0) return undefined;
     const entry = this.adapters.get(component);
     const model = entry?.merged ? (entry.mergedForward ?? entry.merged) : (this.base.forward ?? this.base.model);
     return {
-      ...suggestFrom(model, action, incident, this.options),
+      ...suggestFrom(model, action, incident, { ...this.options, bounds }),
       model: this.options.model ?? ACTION_PARAMS_MODEL,
       version: this.base.version,
       adapterVersion: entry?.merged ? entry.version : '',

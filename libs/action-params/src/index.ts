@@ -4,11 +4,13 @@ export {
   FEATURE_DIM,
   encodeFeatures,
   gridOf,
+  gridWithin,
   hasParams,
   specOf,
   strengthOf,
   valueOf,
   type IncidentFeatures,
+  type ParamBounds,
   type ParamSpec,
 } from './action-space';
 export { DenseForward } from './dense-forward';
@@ -19,4 +21,4 @@ export { ActionParamsModels, type ActionParamsAdvisor, type AdvisedParams } from
 export { loadShippedBase, shippedBaseArtifacts, SHIPPED_BASE_VERSION } from './shipped-model';
 export { priorComponents, recovers, seededRandom, simulateTrajectories, type SyntheticComponent } from './synthetic';
 export { RegistryActionParamsAdvisor, type RegistryAdvisorOptions } from './registry-advisor';
-export { advisePlan, ADVISED_BY_PARAM, ADVISED_PROBABILITY_PARAM, POLICY_VALUE_PREFIX, type AdviceRecorder } from './plan-advice';
+export { advisePlan, ADVISED_BY_PARAM, ADVISED_PROBABILITY_PARAM, ADVISED_RANGE_PARAM, POLICY_VALUE_PREFIX, type AdviceRecorder } from './plan-advice';

@@ -16,8 +16,8 @@ function fixed(value: number | undefined, adapterVersion = ''): ActionParamsAdvi
   const asked: unknown[] = [];
   return {
     asked,
-    suggest: (component, action, incident) => {
-      asked.push({ component, action, incident });
+    suggest: (component, action, incident, bounds) => {
+      asked.push(bounds ? { component, action, incident, bounds } : { component, action, incident });
       if (value === undefined) return undefined;
       return { action, param: 'delta', value, params: { delta: String(value) }, strength: 1, probability: 0.8766, curve: [], model: 'action-params', version: '3', adapterVersion } as AdvisedParams;
     },
@@ -39,6 +39,16 @@ describe('advisePlan', () => {
     expect(advisePlan(fixed(4), p)).toBe(p);
     const q = plan('scale_up', { delta: '1' });
     expect(advisePlan(fixed(undefined), q)).toBe(q);
+  });
+
+  it('limits - the executor\'s bounds on the action\'s parameter go to the advisor, and the narrowed range is recorded', () => {
+    const advisor = fixed(2);
+    const out = advisePlan(advisor, plan('scale_up', { delta: '1' }), undefined, { delta: { min: 1, max: 2 } });
+    expect(advisor.asked).toEqual([{ component: 'db-1', action: 'scale_up', incident: { score: 0.9, severity: 3 }, bounds: { min: 1, max: 2 } }]);
+    expect(out.params).toMatchObject({ delta: '2', policy_delta: '1', advised_range: '1..2' });
+    // bounds on another parameter, or ones that narrow nothing, record no range
+    expect(advisePlan(fixed(2), plan('scale_up', { delta: '1' }), undefined, { replicas: { max: 3 } }).params['advised_range']).toBeUndefined();
+    expect(advisePlan(fixed(2), plan('scale_up', { delta: '1' }), undefined, { delta: { min: 1, max: 5 } }).params['advised_range']).toBeUndefined();
   });
 
   it('advice - a failing advisor never stops the action', () => {

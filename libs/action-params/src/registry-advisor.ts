@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { LruMap } from '@x0/core';
 import type { AliasedModelsWatch, ModelRegistry } from '@x0/model-registry';
 import { adapterModelName, ComponentAdapters, ServedModel, type SwapInfo } from '@x0/model-serving';
-import type { IncidentFeatures } from './action-space';
+import type { IncidentFeatures, ParamBounds } from './action-space';
 import { ACTION_PARAMS_MODEL, type SuggestOptions } from './action-params-model';
 import { ActionParamsModels, type ActionParamsAdvisor, type AdvisedParams } from './advisor';
 
@@ -103,14 +103,14 @@ export class RegistryActionParamsAdvisor implements ActionParamsAdvisor {
     await this.adapters.watch(component);
   }
 
-  suggest(component: string, action: string, incident: IncidentFeatures): AdvisedParams | undefined {
+  suggest(component: string, action: string, incident: IncidentFeatures, bounds?: ParamBounds): AdvisedParams | undefined {
     if (!this.adapters.has(component)) {
       const name = adapterModelName(this.model, component);
       this.asked.set(name, component);
       // Before start() (no alias watch yet) every component is followed, as it cannot be known which have adapters.
       if (!this.aliased || this.aliased.models.has(name)) this.adapters.follow(component);
     }
-    return this.models.suggest(component, action, incident);
+    return this.models.suggest(component, action, incident, bounds);
   }
 
   /** Stops every watch and frees the models. Safe to call twice. */

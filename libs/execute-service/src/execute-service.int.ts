@@ -14,7 +14,11 @@ import {
   type ListPendingResponse,
   type Statistics,
 } from '@x0/contracts';
-import { ADVISED_BY_PARAM, shippedBaseArtifacts } from '@x0/action-params';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ADVISED_BY_PARAM, ADVISED_RANGE_PARAM, shippedBaseArtifacts } from '@x0/action-params';
+import { startFakeKubernetesApi } from '@x0/executors/testing';
 import { ComponentActionsStore } from '@x0/component-actions';
 import { createModelRegistry } from '@x0/model-registry';
 import { runService, type ServiceHandle } from '@x0/service-kit';
@@ -387,6 +391,35 @@ describe('execute service', () => {
     const action = await actionOf(held.meta!.id);
     expect(action.status).toBe(ActionStatus.ACTION_STATUS_SUCCEEDED);
     expect(action.params).toEqual({ delta: '1' });
+  }, 60_000);
+
+  it('action params - the advice stays within what the plan\'s executor accepts: a Kubernetes executor with max_step 2 gets delta ≤ 2 (unbounded, the shipped base advises 4, which it refuses)', async () => {
+    // (the action-params champion from the test above)
+    await import('@kubernetes/client-node');
+    const api = await startFakeKubernetesApi({ token: 't0k3n', deployments: [{ namespace: 'prod', name: 'web-11', replicas: 2 }] });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-exec-k8s-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'kubeconfig'), api.kubeconfig('t0k3n'));
+      const config = { executors: { k8s: { type: 'kubernetes', namespace: 'prod', kubeconfig: path.join(dir, 'kubeconfig'), context: 'fake', max_step: 2, actions: { scale_up: { op: 'scale', delta: 1 } } } } };
+      fs.writeFileSync(path.join(dir, 'executors.yaml'), JSON.stringify(config));
+      await restart({ EXECUTE_CONFIG_FILE: path.join(dir, 'executors.yaml') });
+      health.set('web-11', 'an_web11_open');
+      const advised = await waitFor(async () => {
+        const plan = makePlan('web-11', { action: 'scale_up', executor: 'k8s' });
+        await publishEvent(bus, 'plan', plan);
+        const a = await actionOf(plan.meta!.id);
+        return a.params[ADVISED_BY_PARAM] ? a : undefined;
+      }, 20_000, 'an advised action');
+      expect(advised).toMatchObject({ executor: 'k8s', status: ActionStatus.ACTION_STATUS_SUCCEEDED });
+      expect(advised.params).toMatchObject({ delta: '2', policy_delta: '1', [ADVISED_RANGE_PARAM]: '1..2', [ADVISED_BY_PARAM]: 'action-params@1' });
+      expect(advised.message).toMatch(/^scaled deployment prod\/web-11 from \d+ to \d+ replicas$/);
+      expect(api.deployment('prod', 'web-11')!.spec.replicas).toBeGreaterThanOrEqual(4);
+    } finally {
+      health.delete('web-11');
+      await restart();
+      await api.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('approvals - a pending approval survives a restart with its deadline, then expires (actor system)', async () => {

@@ -83,7 +83,8 @@ export const executeService: ServiceModule<typeof executeConfigShape> = {
       actionTimeoutMs: c.EXECUTE_ACTION_TIMEOUT_MS,
       maxPlanAgeMs: c.EXECUTE_MAX_PLAN_AGE_S * 1000,
       consumer: ctx.consumerOptions,
-      advise: advisor ? (plan) => advisePlan(advisor, plan, reporter) : undefined,
+      // (within what the plan's executor accepts: a Kubernetes executor refuses a delta beyond its max_step)
+      advise: advisor ? (plan) => advisePlan(advisor, plan, reporter, registry.paramLimits(plan.executor, plan.action)) : undefined,
     });
     ref.runtime = rt;
 

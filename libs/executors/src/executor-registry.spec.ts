@@ -1,6 +1,6 @@
 import { FailedPreconditionError, NotFoundError } from '@x0/core';
 import { DryRunExecutor } from './dry-run-executor';
-import { ExecutorRegistry } from './executor-registry';
+import { createExecutorRegistry, ExecutorRegistry } from './executor-registry';
 import { MemoryIdempotencyStore } from './idempotency';
 import type { ExecutionRequest, ExecutionResult, Executor } from './types';
 
@@ -132,5 +132,21 @@ describe('executor-registry', () => {
 
   it('constructor - duplicate names are refused', () => {
     expect(() => new ExecutorRegistry([new RecordingExecutor('a'), new RecordingExecutor('a')])).toThrow("duplicate executor name 'a'");
+  });
+
+  it('paramLimits - a Kubernetes executor bounds a scale action\'s delta by its max_step, in the configured direction; other actions and executors put none', () => {
+    const registry = createExecutorRegistry({
+      executors: {
+        k8s: { type: 'kubernetes', namespace: 'prod', max_step: 2, actions: { scale_up: { op: 'scale', delta: 1 }, scale_down: { op: 'scale', delta: -1 }, resize: { op: 'scale_to', replicas: 3 }, restart: { op: 'rollout_restart' } } },
+        dry: { type: 'dry_run' },
+      },
+    });
+    expect(registry.paramLimits('k8s', 'scale_up')).toEqual({ delta: { min: 1, max: 2 } });
+    expect(registry.paramLimits('k8s', 'scale_down')).toEqual({ delta: { min: -2, max: -1 } });
+    expect(registry.paramLimits('k8s', 'resize')).toBeUndefined();
+    expect(registry.paramLimits('k8s', 'restart')).toBeUndefined();
+    expect(registry.paramLimits('k8s', 'not-configured')).toBeUndefined();
+    expect(registry.paramLimits('dry', 'scale_up')).toBeUndefined();
+    expect(registry.paramLimits('nosuch', 'scale_up')).toBeUndefined();
   });
 });

@@ -7,7 +7,7 @@ import { KubernetesExecutor } from './kubernetes-executor';
 import { NatsAgentExecutor } from './nats-agent-executor';
 import { parseExecutorConfig, type ExecutorConfig } from './registry-config';
 import { ACTIONS_TOKEN } from '@x0/contracts';
-import { result, type ExecutionRequest, type ExecutionResult, type Executor } from './types';
+import { result, type ExecutionRequest, type ExecutionResult, type Executor, type ParamLimits } from './types';
 import { issueToError } from './validation';
 import { WebhookExecutor } from './webhook-executor';
 
@@ -89,6 +89,11 @@ export class ExecutorRegistry {
     const e = this.executors.get(name);
     if (!e) throw new NotFoundError('executor', name);
     return e;
+  }
+
+  /** The bounds executor `name` puts on `action`'s parameters (undefined: none, or no such executor). */
+  paramLimits(name: string, action: string): ParamLimits | undefined {
+    return this.executors.get(name)?.paramLimits?.(action);
   }
 
   /**

@@ -33,6 +33,6 @@ export {
 export { parseExecutorConfig, type ExecutorConfig, type ExecutorRegistryConfig } from './registry-config';
 // The subject helpers now live in @x0/contracts; re-exported for existing callers.
 export { ACTIONS_TOKEN, agentActionsSubject, agentSubject, subjectToken } from '@x0/contracts';
-export type { ExecutionRequest, ExecutionResult, Executor } from './types';
+export type { ExecutionRequest, ExecutionResult, Executor, ParamLimits } from './types';
 export { WebhookExecutor, type WebhookBody, type WebhookExecutorOptions } from './webhook-executor';
 export { SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_IDEMPOTENCY_HEADER, signWebhookBody, verifyWebhookSignature } from './webhook-signature';

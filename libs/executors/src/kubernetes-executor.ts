@@ -1,6 +1,6 @@
 import { InvalidArgumentError, errorMessage } from '@x0/core';
 import type * as K8s from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
-import { result, type ExecutionRequest, type ExecutionResult, type Executor } from './types';
+import { result, type ExecutionRequest, type ExecutionResult, type Executor, type ParamLimits } from './types';
 
 /** What an action does to the component's Deployment. */
 export type KubernetesOperation =
@@ -82,6 +82,13 @@ export class KubernetesExecutor implements Executor {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.source = options.kubeconfig ?? {};
     this.clock = options.clock ?? Date.now;
+  }
+
+  /** A `scale` action's `delta`: the configured direction, at most `max_step` replicas (what `execute` refuses beyond). */
+  paramLimits(action: string): ParamLimits | undefined {
+    const op = this.ops[action];
+    if (op?.op !== 'scale') return undefined;
+    return { delta: op.delta > 0 ? { min: 1, max: this.maxStep } : { min: -this.maxStep, max: -1 } };
   }
 
   describe(request: ExecutionRequest): string {

@@ -21,6 +21,9 @@ export interface ExecutionResult {
   details: Record<string, unknown>;
 }
 
+/** Bounds an executor enforces on the numeric parameters of an action, by name (inclusive; a missing side is open). */
+export type ParamLimits = Readonly<Record<string, { min?: number; max?: number }>>;
+
 /**
  * Carries out actions of one kind (NATS agent, webhook, Kubernetes, dry run).
  * `execute` never rejects: every failure, including a timeout or a malformed answer,
@@ -36,6 +39,12 @@ export interface Executor {
   execute(request: ExecutionRequest): Promise<ExecutionResult>;
   /** One line saying what `execute` would do, for dry runs. */
   describe(request: ExecutionRequest): string;
+  /**
+   * The values of `action`'s parameters this executor accepts, where it refuses others (a
+   * Kubernetes `delta` beyond `max_step`), so a value chosen for the action can stay within
+   * them; undefined when it puts none.
+   */
+  paramLimits?(action: string): ParamLimits | undefined;
 }
 
 /** A result built from a start time (performance.now() based). */
