@@ -125,6 +125,37 @@ describe('ModelRegistry', () => {
     expect(names.sort()).toEqual([`${winner.artifactPrefix}/model.json`, `${winner.artifactPrefix}/weights.bin`]);
   });
 
+  it('retention - prune deletes old versions no alias holds or can roll back to (record and artifacts), keeps the newest; a challenger cannot roll back to a deleted version', async () => {
+    const model = 'reg-prune';
+    for (let v = 1; v <= 8; v++) {
+      await registry.register({ model, version: String(v), artifacts: tinyModel(10 + v), signature });
+      // as the trainer does: the challenger moves to every new version
+      await registry.promote(model, String(v), 'challenger');
+    }
+    // champion 2 → 3 (2 is its rollback target), staging holds 1
+    await registry.promote(model, '2', 'champion');
+    await registry.promote(model, '3', 'champion');
+    await registry.promote(model, '1', 'staging');
+    const store = await new Objm(nc).open('x0_model_artifacts');
+    const prefixOf = new Map((await registry.list(model)).map((v) => [v.version, v.artifactPrefix]));
+
+    expect(await registry.prune(model, 2)).toEqual(['4', '5', '6']);
+    expect((await registry.list(model)).map((v) => v.version)).toEqual(['1', '2', '3', '7', '8']);
+    const objects = (await store.list()).map((o) => o.name).filter((n) => n.startsWith(`${model}/`));
+    for (const v of ['4', '5', '6']) expect(objects.some((n) => n.startsWith(prefixOf.get(v)!))).toBe(false);
+    for (const v of ['1', '2', '3', '7', '8']) expect(objects.filter((n) => n.startsWith(`${prefixOf.get(v)}/`))).toHaveLength(2);
+    await expect(registry.get(model, '5')).rejects.toBeInstanceOf(NotFoundError);
+    // nothing more to delete; the champion still rolls back to 2
+    expect(await registry.prune(model, 2)).toEqual([]);
+    expect((await registry.rollback(model, 'champion')).version).toBe('2');
+    // the challenger (8) rolls back to 7, which is kept; 6 is gone
+    expect((await registry.rollback(model, 'challenger')).version).toBe('7');
+    const err = await registry.rollback(model, 'challenger').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FailedPreconditionError);
+    expect((err as Error).message).toBe("alias challenger of model reg-prune cannot roll back to version 6: it was deleted by the registry's retention (it held no alias any more)");
+    await expect(registry.prune(model, 0)).rejects.toThrow("'keep' must be an integer ≥ 1, got 0");
+  });
+
   it('artifacts - a tfjs model round-trips through the Object Store with the same predictions', async () => {
     const model = tinyModel(6);
     await registry.register({ model: 'reg-art', version: 'v1', artifacts: model, signature });

@@ -161,6 +161,32 @@ export class ModelRegistry {
     return [...names].sort();
   }
 
+  /**
+   * Retention: deletes the versions of `model` (record and artifacts) that nothing can reach
+   * any more — held by no alias, not an earlier holder a rollback can return to (the `previous`
+   * of every alias but `challenger`, which the trainer moves to every new version), and not
+   * among the `keep` most recent (at least 1, so version numbers are never reused). Returns the
+   * versions deleted, oldest first. Publishes nothing: a deletion changes no alias.
+   */
+  async prune(model: string, keep: number): Promise<string[]> {
+    checkName('model', model);
+    if (!Number.isInteger(keep) || keep < 1) throw new InvalidArgumentError('keep', `must be an integer ≥ 1, got ${keep}`);
+    const versions = await this.list(model);
+    const reachable = new Set<string>();
+    for (const a of await this.aliases(model)) {
+      reachable.add(a.version);
+      if (a.alias !== 'challenger') for (const v of a.previous) reachable.add(v);
+    }
+    const deleted: string[] = [];
+    for (const v of versions.slice(0, Math.max(0, versions.length - keep))) {
+      if (reachable.has(v.version)) continue;
+      await this.kv.delete(versionKey(model, v.version));
+      await deleteArtifacts(this.store, v.artifactPrefix);
+      deleted.push(v.version);
+    }
+    return deleted;
+  }
+
   /** Where `alias` of `model` points, with its history; undefined when the alias was never set. */
   async alias(model: string, alias: string): Promise<AliasState | undefined> {
     const entry = await this.kv.get(aliasKey(checkName('model', model), checkName('alias', alias)));
@@ -193,6 +219,12 @@ export class ModelRegistry {
   async rollback(model: string, alias = 'champion', options: AliasMoveOptions = {}): Promise<AliasState> {
     checkName('model', model);
     checkName('alias', alias);
+    const cur = await this.alias(model, alias);
+    const target = cur?.previous.at(-1);
+    // (the challenger's earlier holders are not kept by prune())
+    if (target !== undefined && !isLive(await this.kv.get(versionKey(model, target)))) {
+      throw new FailedPreconditionError(`alias ${alias} of model ${model} cannot roll back to version ${target}: it was deleted by the registry's retention (it held no alias any more)`);
+    }
     return this.moveAlias(model, alias, options, (cur) => {
       if (!cur) throw new NotFoundError('model alias', `${model}@${alias}`);
       return rollbackAlias(cur, this.clock(), options.reason ?? '', options.actor ?? '');

@@ -15,6 +15,8 @@ export interface JobExecutionSettings {
   /** Shadow minimum for per-component adapter jobs (they see fewer outcomes). */
   adapterShadowMinSamples: number;
   maxReplayMessages: number;
+  /** Versions of a model kept after a registration besides those an alias holds or can roll back to (`ModelRegistry.prune`); 0: every version. */
+  keepVersions?: number;
 }
 
 /** What {@link executeJob} works with; the job's record and events go through `save`, `publish` and `finish`. */
@@ -117,6 +119,7 @@ async function registerChallenger(job: TrainingJob, outcome: TrainOutcome, deps:
   if (verdict.decision === 'promote') {
     await registry.promote(outcome.model, version, 'champion', { reason: `shadow evaluation: ${verdict.reason}`, parentEventId: job.id });
   }
+  if (s.keepVersions) await pruneVersions(deps, outcome.model, s.keepVersions);
   job.version = version;
   job.parentVersion = outcome.parentVersion;
   job.dataStartMs = outcome.dataWindow.startMs;
@@ -124,6 +127,16 @@ async function registerChallenger(job: TrainingJob, outcome: TrainOutcome, deps:
   job.metrics = finiteOnly(metrics);
   await deps.finish(job, { state: 'succeeded', decision: verdict.decision === 'promote' ? 'promoted' : 'challenger', decisionReason: verdict.reason });
   deps.logger.info({ job: job.id, model: outcome.model, version, decision: job.decision, reason: verdict.reason }, 'training job done');
+}
+
+/** Retention after a registration: a failure is logged, not the job's (its version is registered). */
+async function pruneVersions(deps: JobExecutionDeps, model: string, keep: number): Promise<void> {
+  try {
+    const deleted = await deps.registry.prune(model, keep);
+    if (deleted.length > 0) deps.logger.info({ model, deleted, keep }, 'old versions deleted (held no alias)');
+  } catch (err) {
+    deps.logger.warn({ model, err: errorMessage(err) }, 'old versions not deleted');
+  }
 }
 
 function setStage(job: TrainingJob, stage: Stage): void {

@@ -3,7 +3,9 @@ import { type Bus, connectBus, kvEntries, openKeyValue, provisionStreams } from 
 import { readEvents, startNatsServer, waitFor, type NatsServerProcess } from '@x0/bus/testing';
 import { TrainingJob } from '@x0/contracts';
 import { FailedPreconditionError, InvalidArgumentError } from '@x0/core';
+import { selectBackend } from '@x0/lora';
 import { createModelRegistry, type ModelRegistry } from '@x0/model-registry';
+import * as tf from '@tensorflow/tfjs';
 import pino from 'pino';
 import { delayNote } from './job-reason';
 import { JobRunner, type JobRunnerSettings } from './job-runner';
@@ -42,6 +44,32 @@ const SETTINGS: JobRunnerSettings = {
   retrainCooldownMs: 60_000,
 };
 
+/** A trainable whose every challenger registers and loses the shadow evaluation (it stays a challenger). */
+class LosingTrainable implements TrainableModel {
+  readonly servedBy = 'test';
+  readonly perComponent = false;
+  constructor(readonly model: string) {}
+
+  shipped(): never {
+    throw new Error('not used');
+  }
+
+  async train(ctx: TrainContext): Promise<TrainOutcome> {
+    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 1 })] });
+    return {
+      model: this.model,
+      parentVersion: '',
+      artifacts: model,
+      signature: { inputShape: [2] },
+      metrics: {},
+      config: {},
+      dataWindow: { startMs: ctx.sinceMs, endMs: ctx.untilMs },
+      shadow: { metric: 'huber', champion: 1, challenger: 2, samples: 100, championVersion: '' },
+      dispose: () => model.dispose(),
+    };
+  }
+}
+
 async function keysOf(kv: KV): Promise<string[]> {
   return (await kvEntries(kv)).map((e) => e.key);
 }
@@ -56,6 +84,7 @@ describe('JobRunner', () => {
   const running: JobRunner[] = [];
 
   beforeAll(async () => {
+    await selectBackend();
     server = await startNatsServer();
     bus = await connectBus({ url: server.url, name: 'job-runner-test' });
     await provisionStreams(bus.jsm);
@@ -90,6 +119,22 @@ describe('JobRunner', () => {
     await runner.stop();
     running.splice(running.indexOf(runner), 1);
   }
+
+  it('retention - with keepVersions, each registration deletes the model\'s older versions that no alias holds (a failure to would be logged, not the job\'s)', async () => {
+    const kv = await openKeyValue(bus, `x0_trainer_jobs_test_${++bucket}`);
+    const runner = new JobRunner({ bus, registry, kv, trainables: [new LosingTrainable('keep2')], settings: { ...SETTINGS, keepVersions: 2 }, logger });
+    await runner.start();
+    running.push(runner);
+    logs.length = 0;
+    for (let i = 1; i <= 4; i++) {
+      const job = await runner.enqueue({ model: 'keep2', trigger: 'manual', reason: `run ${i}` });
+      const done = await waitFor(async () => (['succeeded', 'failed'].includes(runner.get(job.id).state) ? runner.get(job.id) : undefined), 20_000, `job ${i}`);
+      expect(done).toMatchObject({ state: 'succeeded', error: '', version: String(i), decision: 'challenger' });
+    }
+    // 4 holds the challenger alias and is among the 2 newest; 1 and 2 held nothing any more
+    expect((await registry.list('keep2')).map((v) => [v.version, v.aliases])).toEqual([['3', []], ['4', ['challenger']]]);
+    expect(logs.filter((l) => l.msg === 'old versions deleted (held no alias)').map((l) => (l as unknown as { deleted: string[] }).deleted)).toEqual([['1'], ['2']]);
+  });
 
   it('enqueue - a component that is no subject token is refused before anything is stored', async () => {
     const { kv, ap, start } = await setup();

@@ -66,6 +66,11 @@ export const trainerConfigShape = {
   TRAINER_ADAPTER_MIN_ROWS: envInt(600, 1, 100_000_000),
   /** A component whose adapter has not won (no champion) gets another automatic job this many seconds after its latest attempt (0: never). */
   TRAINER_ADAPTER_RETRY_S: envInt(604_800, 0),
+  /**
+   * Versions of each model kept after a registration besides those an alias holds or can roll
+   * back to (ModelRegistry.prune): older ones are deleted (0: keep every version).
+   */
+  TRAINER_KEEP_VERSIONS: envInt(20, 0, 1_000_000),
   /** Jobs kept in the job list (KV), most recent. */
   TRAINER_JOB_HISTORY: envInt(200, 10, 100_000),
 };

@@ -65,6 +65,7 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
           shadowMinSamples: c.TRAINER_SHADOW_MIN_SAMPLES,
           adapterShadowMinSamples: Math.min(10, c.TRAINER_SHADOW_MIN_SAMPLES),
           maxReplayMessages: c.TRAINER_MAX_REPLAY_MESSAGES,
+          keepVersions: c.TRAINER_KEEP_VERSIONS,
           jobHistory: c.TRAINER_JOB_HISTORY,
           retrainCooldownMs: c.TRAINER_RETRAIN_COOLDOWN_S * 1000,
         },
