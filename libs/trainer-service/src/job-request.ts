@@ -22,15 +22,16 @@ export interface JobRequest {
 
 /**
  * The job a retraining trigger of the performance monitor asks for: its reason is the
- * trigger's alert messages (after `<component>: ` for drift), its parent the first alert;
- * with `settleMs` > 0 it starts that long after `nowMs`, and the reason says until when.
+ * trigger's alert messages (after `<component>: ` for drift; then `; <note>` when given), its
+ * parent the first alert; with `settleMs` > 0 it starts that long after `nowMs`, and the reason
+ * says until when.
  */
-export function retrainRequest(o: { model: string; trigger: JobTrigger; retrain: RetrainTrigger; component?: string; settleMs: number; nowMs: number }): JobRequest {
+export function retrainRequest(o: { model: string; trigger: JobTrigger; retrain: RetrainTrigger; component?: string; settleMs: number; nowMs: number; note?: string }): JobRequest {
   const why = o.retrain.reasons.map((a) => a.message).join('; ');
   const notBeforeMs = o.settleMs > 0 ? o.nowMs + o.settleMs : undefined;
   // The reason says why a queued job does not start yet, and until when (x0 jobs shows it whole).
   const waits = notBeforeMs ? delayNote(notBeforeMs, `drift settle time, ${Math.round(o.settleMs / 1000)} s`) : '';
-  return { model: o.model, trigger: o.trigger, reason: `${o.component ? `${o.component}: ` : ''}${why}${waits}`, parentEventId: o.retrain.reasons[0]?.id, notBeforeMs };
+  return { model: o.model, trigger: o.trigger, reason: `${o.component ? `${o.component}: ` : ''}${why}${o.note ? `; ${o.note}` : ''}${waits}`, parentEventId: o.retrain.reasons[0]?.id, notBeforeMs };
 }
 
 /**

@@ -4,7 +4,7 @@ import { INFERENCE_REPORT_CODEC, type InferenceReport, type ModelPerformance, ty
 import { errorMessage } from '@x0/core';
 import { ModelMonitor, type Alert, type MetricStatus, type MonitorThresholds, type RetrainTrigger } from '@x0/model-monitor';
 import type { AliasWatch, ModelRegistry } from '@x0/model-registry';
-import { DETECTOR_MODEL } from '@x0/model-serving';
+import { adapterModelName, DETECTOR_MODEL } from '@x0/model-serving';
 import type { Logger, ServiceStats } from '@x0/service-kit';
 import { rebuildAccuracy } from './accuracy-rebuild';
 import { AdapterCoverage } from './adapter-coverage';
@@ -312,6 +312,7 @@ export class PerformanceMonitor {
       }
       for (const f of this.drift.check((component) => this.incidents.isOpen(component))) {
         const jobId = f.retrain ? await this.enqueue(this.jobFor(DETECTOR_MODEL, 'drift', f.retrain, f.component)) : '';
+        if (f.retrain && this.coverage) await this.retrainAdapter(f.component, f.retrain);
         for (const a of f.alerts) await this.publishAlert(DETECTOR_MODEL, a, f.component, jobId, this.drift.featuresOf(f.component));
         for (const a of f.cleared) await this.o.alerts.cleared(a);
       }
@@ -325,8 +326,25 @@ export class PerformanceMonitor {
     }
   }
 
-  private jobFor(model: string, trigger: JobTrigger, t: RetrainTrigger, component?: string): JobRequest {
-    return retrainRequest({ model, trigger, retrain: t, component, settleMs: trigger === 'drift' ? this.o.settings.driftSettleMs : 0, nowMs: this.clock() });
+  /**
+   * A drifting component's champion adapter was fitted to the old regime: a job (same trigger,
+   * reason and settle time as the shared model's) trains it on the new one, and the shadow gate
+   * promotes it only when it beats that adapter on post-drift traffic. A component without a
+   * champion adapter gets none here (AdapterCoverage gives it a first one).
+   */
+  private async retrainAdapter(component: string, retrain: RetrainTrigger): Promise<void> {
+    const model = adapterModelName(DETECTOR_MODEL, component);
+    const champion = await this.o.registry.alias(model, 'champion').catch((err: unknown) => {
+      this.o.logger.warn({ model, err: errorMessage(err) }, 'drifting component\'s adapter not checked');
+      return undefined;
+    });
+    if (!champion) return;
+    const note = `its adapter ${model} ${champion.version} is trained again on the new regime`;
+    await this.enqueue({ ...this.jobFor(DETECTOR_MODEL, 'drift', retrain, component, note), component });
+  }
+
+  private jobFor(model: string, trigger: JobTrigger, t: RetrainTrigger, component?: string, note?: string): JobRequest {
+    return retrainRequest({ model, trigger, retrain: t, component, settleMs: trigger === 'drift' ? this.o.settings.driftSettleMs : 0, nowMs: this.clock(), note });
   }
 
   private async enqueue(req: Parameters<JobRunner['enqueue']>[0]): Promise<string> {

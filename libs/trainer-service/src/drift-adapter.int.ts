@@ -1,0 +1,59 @@
+/**
+ * A drifting component's champion adapter is trained again on the new regime (with automatic
+ * adapters on): its drift alert queues the shared detector's job, as before, and a job for
+ * that component's adapter; a drifting component without a champion adapter gets no adapter
+ * job. Real nats-server, registry and gRPC; the drift jobs wait a day (settle time), so only
+ * what is queued is checked.
+ */
+import type { Bus } from '@x0/bus';
+import { readEvents, waitFor } from '@x0/bus/testing';
+import { selectBackend } from '@x0/lora';
+import { publishDriftRows, startDriftTrainer, type TrainerUnderTest } from './testing';
+
+jest.setTimeout(180_000);
+
+const T0 = Date.now() - 3_600_000;
+
+const publishRows = (bus: Bus, component: string, from: number, to: number, flap: boolean) => publishDriftRows(bus, component, T0, { from, to, flap, seed: component.length });
+
+describe('trainer service - a drifting component’s adapter is trained again', () => {
+  let t: TrainerUnderTest;
+
+  beforeAll(async () => {
+    await selectBackend();
+    t = await startDriftTrainer(
+      async (bus) => {
+        await publishRows(bus, 'dr-db', 0, 600, false);
+        await publishRows(bus, 'dr-web', 0, 600, false);
+      },
+      // automatic adapters on, but no baseline job: this test gives dr-db its adapter by hand
+      { TRAINER_AUTO_ADAPTERS: 'true', TRAINER_ADAPTER_MIN_ROWS: '100000000' },
+    );
+  });
+  afterAll(() => t?.stop());
+
+  it('drift alert - queues the shared job and, for the component with a champion adapter only, a job for its adapter that waits the same settle time', async () => {
+    const trained = await t.call('train', { model: 'detector', component: 'dr-db', reason: 'test: an adapter to drift from', actor: 'ci' });
+    const done = await waitFor(async () => {
+      const j = await t.call('getJob', { id: trained.id });
+      return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;
+    }, 120_000, 'the adapter job');
+    expect(done).toMatchObject({ state: 'succeeded', version: '1' });
+    if (done.decision !== 'promoted') await t.call('promote', { model: 'detector--dr-db', version: '1', alias: 'champion', reason: 'test', actor: 'ci' });
+
+    // (the first check took the calm rows as the drift reference)
+    await publishRows(t.bus, 'dr-db', 600, 1000, true);
+    await publishRows(t.bus, 'dr-web', 600, 1000, true);
+    const driftAlert = async (component: string) => (await readEvents(t.bus, 'model_alert', component)).some((a) => a.type === 'input_drift');
+    await waitFor(async () => (await driftAlert('dr-db')) && (await driftAlert('dr-web')), 60_000, 'drift alerts of both components');
+    // (the jobs are queued before the alert is published)
+    const drift = (await t.call('listJobs', { model: 'detector', limit: 100 })).jobs.filter((j) => j.trigger === 'drift');
+    const adapterJob = drift.find((j) => j.component === 'dr-db')!;
+    expect(adapterJob).toMatchObject({ model: 'detector', state: 'queued' });
+    expect(adapterJob.reason).toMatch(/^dr-db: .*input drift.*; its adapter detector--dr-db 1 is trained again on the new regime; waits until \S+Z \(drift settle time, 86400 s\) before it starts$/);
+    expect(adapterJob.notBeforeMs).toBeGreaterThan(Date.now() + 86_000_000);
+    // one shared job (both alerts asked for it) and no job for dr-web's adapter (it has none)
+    expect(drift.filter((j) => j.component === '').length).toBe(1);
+    expect(drift.filter((j) => j.component === 'dr-web')).toEqual([]);
+  });
+});
