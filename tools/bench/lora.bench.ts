@@ -34,10 +34,12 @@
  * - lora.unmerged_vs_base_latency_ratio: the same for the LoRA model before merging.
  *
  * The two adapters x0 trains (docs/lora.md), on their real architectures, both with `fineTune`:
- * - lora.detector_*: the monitor's forecaster (24 → 32 relu → 16 tanh → 1, 1,345 parameters),
- *   rank 4 on every layer, one epoch over a component's baseline (750 windows, batch 256: three
- *   steps) — the configuration of tools/eval/lora-detector.ts; `_low_rank` fraction: rank 4 on
- *   the layers where it is low-rank (the first two).
+ * - lora.detector_*: the monitor's forecaster (24 → 32 relu → 16 tanh → 1, 1,345 parameters)
+ *   with the adapter the trainer fits per component (DETECTOR_ADAPTER of @x0/trainer-service:
+ *   rank 1 on the hidden 32 → 16 layer), one epoch over a component's baseline (750 windows,
+ *   batch 256: three steps); `_rank4_all` figures: rank 4 on every layer (what the trainer used
+ *   before, and the first configuration of tools/eval/lora-detector.ts); `_low_rank` fraction:
+ *   rank 4 on the layers where it is low-rank (the first two).
  * - lora.action_params_*: execute's action-parameter model (5 → 32 → 32 → 1, 1,281
  *   parameters), rank 4 on every layer, one epoch over 60 outcomes with their implied rows,
  *   batch 256, binary cross-entropy (the configuration of fineTuneAdapter).
@@ -47,6 +49,7 @@ import * as tf from '@tensorflow/tfjs';
 import { quantileSorted } from '@x0/core';
 import { createBaseModel, simulateTrajectories, trainingRows } from '@x0/action-params';
 import { applyLoRA, countParams, extractAdapter, fineTune, mergeAdapter, selectBackend, type FineTuneOptions } from '@x0/lora';
+import { DETECTOR_ADAPTER } from '@x0/trainer-service';
 import { runWhenMain } from './figure';
 
 export interface BenchResult {
@@ -252,7 +255,7 @@ export async function run(): Promise<BenchResult[]> {
   return results;
 }
 
-/** The detector's forecaster and execute's action-parameter model with their rank-4 adapters. */
+/** The detector's forecaster and execute's action-parameter model with the adapters x0 trains for them. */
 async function x0Adapters(): Promise<BenchResult[]> {
   const r = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
   const init = (seed: number) => tf.initializers.glorotUniform({ seed });
@@ -265,8 +268,9 @@ async function x0Adapters(): Promise<BenchResult[]> {
   });
   const fx = tf.randomNormal([750, 24], 0, 1, 'float32', 5) as tf.Tensor2D;
   const fy = tf.randomNormal([750, 1], 0, 1, 'float32', 6) as tf.Tensor2D;
-  const fl = applyLoRA(forecaster, { rank: 4, alpha: 8, seed: 1 });
+  const fl = applyLoRA(forecaster, { rank: DETECTOR_ADAPTER.rank, alpha: DETECTOR_ADAPTER.alpha, layers: [...DETECTOR_ADAPTER.layers], seed: 1 });
   const fe = await fineTuneEpochs(fl, fx, fy);
+  const fl4 = applyLoRA(forecaster, { rank: 4, alpha: 8, seed: 1 });
   const flLow = applyLoRA(forecaster, { rank: 4, alpha: 8, layers: 'low-rank' });
 
   const ap = createBaseModel(1);
@@ -280,6 +284,8 @@ async function x0Adapters(): Promise<BenchResult[]> {
     { bench: 'lora.detector_finetune_epoch_cpu_ms', value: r(fe.cpu, 2), unit: 'ms' },
     { bench: 'lora.detector_adapter_bytes', value: serialisedBytes(fl), unit: 'bytes' },
     { bench: 'lora.detector_trainable_fraction', value: r(countParams(fl).trainableFraction, 4), unit: 'ratio' },
+    { bench: 'lora.detector_adapter_bytes_rank4_all', value: serialisedBytes(fl4), unit: 'bytes' },
+    { bench: 'lora.detector_trainable_fraction_rank4_all', value: r(countParams(fl4).trainableFraction, 4), unit: 'ratio' },
     { bench: 'lora.detector_trainable_fraction_low_rank', value: r(countParams(flLow).trainableFraction, 4), unit: 'ratio' },
     { bench: 'lora.action_params_finetune_epoch_ms', value: r(ae.wall, 2), unit: 'ms' },
     { bench: 'lora.action_params_finetune_epoch_cpu_ms', value: r(ae.cpu, 2), unit: 'ms' },
@@ -287,7 +293,7 @@ async function x0Adapters(): Promise<BenchResult[]> {
     { bench: 'lora.action_params_trainable_fraction', value: r(countParams(al).trainableFraction, 4), unit: 'ratio' },
   ];
   tf.dispose([fx, fy, ax, ay]);
-  [forecaster, fl, flLow, ap, al].forEach((m) => m.dispose());
+  [forecaster, fl, fl4, flLow, ap, al].forEach((m) => m.dispose());
   return out;
 }
 

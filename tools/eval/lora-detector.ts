@@ -2,7 +2,9 @@
  * LoRA for the detector's forecaster: base only vs base + a per-component LoRA adapter vs a
  * full per-component model, on the NAB dev series and on the demo components.
  *
- *   npx tsx tools/eval/lora-detector.ts [--nab DIR] [--epochs 30] [--rank 4] [--json out.json]
+ *   npx tsx tools/eval/lora-detector.ts [--nab DIR] [--epochs 30] [--rank 4] [--layers 0,1] [--json out.json]
+ *
+ * --layers: indexes of the Dense layers to adapt (default: every one).
  *
  * Model: the detector's shared forecaster as shipped (@x0/anomaly base-forecaster.weights.json:
  * window 24 → 32 relu → 16 tanh → 1, 1,345 parameters, trained offline on synthetic series),
@@ -36,6 +38,7 @@ const arg = (k: string, d: string) => (args.includes(k) ? args[args.indexOf(k) +
 const NAB = arg('--nab', '/work/shared/data/nab-dev');
 const EPOCHS = Number(arg('--epochs', '30'));
 const RANK = Number(arg('--rank', '4'));
+const LAYERS = arg('--layers', '') ? arg('--layers', '').split(',').map(Number) : undefined;
 const L = 24;
 
 interface Series {
@@ -183,7 +186,7 @@ async function main(): Promise<void> {
     const test = examples(s, nBase, s.values.length);
     const normal = (i: number) => !test.anomalous[i];
 
-    const lora = applyLoRA(base, { rank: RANK, alpha: 2 * RANK, seed: 1 });
+    const lora = applyLoRA(base, { rank: RANK, alpha: 2 * RANK, seed: 1, layers: LAYERS });
     const loraMs = await fit(lora, train);
     loraParams = countParams(lora).trainable;
     const adapter = extractAdapter(lora);
@@ -198,7 +201,7 @@ async function main(): Promise<void> {
     const cut = Math.floor(0.8 * nBase);
     const fitPart = examples(s, 0, cut);
     const valPart = examples(s, cut, nBase);
-    const gatedModel = applyLoRA(base, { rank: RANK, alpha: 2 * RANK, seed: 2 });
+    const gatedModel = applyLoRA(base, { rank: RANK, alpha: 2 * RANK, seed: 2, layers: LAYERS });
     await fit(gatedModel, fitPart);
     const all = () => true;
     const gatedKept = huber(residuals(gatedModel, valPart), all) < 0.98 * huber(residuals(base, valPart), all);
@@ -246,7 +249,7 @@ async function main(): Promise<void> {
     const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
     return s.length ? s[Math.floor(s.length / 2)] : Number.NaN;
   };
-  const summary: Record<string, unknown> = { backend, epochs: EPOCHS, rank: RANK, baseParams: base.countParams(), loraParams, loraBytes, fullParams: base.countParams(), fullBytes };
+  const summary: Record<string, unknown> = { backend, epochs: EPOCHS, rank: RANK, layers: LAYERS ?? 'all', baseParams: base.countParams(), loraParams, loraBytes, fullParams: base.countParams(), fullBytes };
   for (const group of ['nab', 'demo']) {
     const g = rows.filter((r) => r.group === group);
     const rel = (k: 'lora' | 'full' | 'scratch' | 'gated') => g.map((r) => (r.base - r[k]) / r.base);

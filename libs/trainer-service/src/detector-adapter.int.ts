@@ -63,14 +63,14 @@ describe('trainer service - per-component adapters of the detector forecaster', 
     const { train, holdout } = split(DB_ROWS, 2);
     expect(done).toMatchObject({ state: 'succeeded', error: '', version: '1', parentVersion: '', decision: 'promoted' });
     // Only demo-db's two metrics: demo-web (700 rows, 3 metrics) and tiny are not in either set.
-    expect(done.metrics).toMatchObject({ train_windows: train, holdout_windows: holdout, shadow_samples: holdout, trainable_params: 484, base_params: 1345 });
+    expect(done.metrics).toMatchObject({ train_windows: train, holdout_windows: holdout, shadow_samples: holdout, trainable_params: 48, base_params: 1345 });
     expect(done.decisionReason).toMatch(new RegExp(`^challenger huber [0-9.]+ beats the base alone [0-9.]+ by the margin of 5% \\(improvement [0-9.]+%\\) on ${holdout} held-out samples$`));
     process.stdout.write(`demo-db adapter: ${done.metrics['finetune_epoch_ms'].toFixed(1)} ms/epoch over ${train} windows; ${done.decisionReason}\n`);
 
     const v = await t.call('getModel', { model: 'detector--demo-db', ref: 'champion' });
     expect(v.version).toBe('1');
-    expect(v.signature).toMatchObject({ format: 'x0-lora-adapter', adapter_rank: '4', input_shape: JSON.stringify([L]) });
-    expect(v.lineage).toMatchObject({ component: 'demo-db', rank: '4', alpha: '8', epochs: '30', learningRate: '0.005', baseVersion: '2', trigger: 'manual' });
+    expect(v.signature).toMatchObject({ format: 'x0-lora-adapter', adapter_rank: '1', input_shape: JSON.stringify([L]) });
+    expect(v.lineage).toMatchObject({ component: 'demo-db', rank: '1', alpha: '2', layers: '1', epochs: '30', learningRate: '0.005', baseVersion: '2', trigger: 'manual' });
     expect(v.metrics['train_loss']).toBeGreaterThan(0);
     process.stdout.write(`demo-db adapter stored: ${v.sizeBytes} bytes\n`);
 

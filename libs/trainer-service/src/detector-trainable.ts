@@ -172,7 +172,7 @@ async function fitAdapterOn(ctx: TrainContext, o: DetectorTrainableOptions, wind
         }
         const championLoss = await huberLoss(champion.model, sets.holdout, L);
         ctx.progress('shadow', 1);
-        const { rank, alpha, learningRate, batchSize } = DETECTOR_ADAPTER;
+        const { rank, alpha, layers, learningRate, batchSize } = DETECTOR_ADAPTER;
         return {
           model,
           parentVersion: champion.version,
@@ -191,6 +191,7 @@ async function fitAdapterOn(ctx: TrainContext, o: DetectorTrainableOptions, wind
           config: {
             rank,
             alpha,
+            layers: layers.join(','),
             epochs,
             learningRate,
             batchSize,
