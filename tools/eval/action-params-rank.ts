@@ -30,6 +30,8 @@ const CONFIGS: Config[] = [
   { label: 'rank 1, hidden 32×32 layer', rank: 1, layers: [1] },
   { label: 'rank 1, hidden layer, Adam 0.05', rank: 1, layers: [1], learningRate: 0.05 },
   { label: 'rank 1, first layer', rank: 1, layers: [0] },
+  { label: 'rank 1, output layer', rank: 1, layers: [2] },
+  { label: 'rank 1, output layer, 160 epochs', rank: 1, layers: [2], epochs: 160 },
 ];
 
 async function main(): Promise<void> {
