@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '@x0/core';
 import { IncidentMemory } from './incident-memory';
 
 /** How an operator's request ended: the Approval event's decision. */
-export type RequestDecision = 'approved' | 'rejected' | 'expired';
+export type RequestDecision = 'approved' | 'rejected' | 'expired' | 'withdrawn';
 
 /** One action put to an operator for an incident, and how it ended (once it did). */
 export interface ApprovalRequest {
@@ -11,7 +11,7 @@ export interface ApprovalRequest {
   /** When it was put to an operator (the plan's time), ms since the epoch. */
   atMs: number;
   decision?: RequestDecision;
-  /** Who decided ("system" for an expiry). */
+  /** Who decided ("system" for an expiry or a withdrawal). */
   actor?: string;
   decidedMs?: number;
 }
@@ -135,6 +135,8 @@ export function describeRequest(r: ApprovalRequest, now: number): string {
   switch (r.decision) {
     case 'expired':
       return `${head} expired unanswered ${when(r.decidedMs)}`;
+    case 'withdrawn':
+      return `${head} was withdrawn unanswered ${when(r.decidedMs)} (its incident had ended)`;
     case 'rejected':
       return `${head} was rejected${r.actor ? ` by ${r.actor}` : ''} ${when(r.decidedMs)}`;
     case 'approved':

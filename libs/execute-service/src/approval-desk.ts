@@ -1,8 +1,8 @@
 import type { KV } from '@nats-io/kv';
-import { FailedPreconditionError, NotFoundError, errorMessage } from '@x0/core';
+import { NotFoundError, errorMessage } from '@x0/core';
 import { type Bus, kvEntries, openKeyValue, toKvKey } from '@x0/bus';
-import { Plan } from '@x0/contracts';
-import { ApprovalQueue, type ApprovalAudit, type PendingApproval } from '@x0/guardrails';
+import { incidentOfContext, Plan } from '@x0/contracts';
+import { ApprovalQueue, refusedDecision, type ApprovalAudit, type PendingApproval } from '@x0/guardrails';
 import type { Logger } from '@x0/service-kit';
 
 /** Bucket of plans held for approval (and decided ones, for a while), by plan id. */
@@ -33,14 +33,29 @@ export interface ApprovalDeskOptions {
   bus: Bus;
   logger: Logger;
   timeoutS: number;
-  /** Called for every decision (approve, reject, expiry) with the plan it is about; must publish the audit. */
+  /** Called for every decision (approve, reject, expiry, withdrawal) with the plan it is about; must publish the audit. */
   onDecision(plan: Plan, audit: ApprovalAudit): Promise<void>;
+  /**
+   * When the monitor last reported `component` without an open incident, if after `sinceMs`
+   * (this process's clock; the Verifier's `noIncidentSince`): a pending approval held since
+   * then is withdrawn, its incident having ended. Undefined: approvals are never withdrawn.
+   */
+  incidentEndedSince?(component: string, sinceMs: number): number | undefined;
+}
+
+/**
+ * Why a plan held for an operator is not carried out: its incident ended while it waited (the
+ * monitor reported the component without an open incident at `atMs`).
+ */
+export function incidentEndedReason(plan: Plan, atMs: number): string {
+  const incident = incidentOfContext(plan.incident) || 'it was made for';
+  return `incident ${incident} ended while the plan waited for an operator (the monitor reported ${plan.meta!.component} without an open incident at ${new Date(atMs).toISOString()}); a later incident gets its own plan`;
 }
 
 /**
  * Plans that need an operator: an ApprovalQueue (deadlines, who decided, why) whose pending
  * entries and plans are kept in KV, so a restart keeps them with their original deadlines.
- * Expiries are checked every second.
+ * Every second, expiries are checked, and a plan whose incident has ended is withdrawn.
  */
 export class ApprovalDesk {
   private kv?: KV;
@@ -74,9 +89,9 @@ export class ApprovalDesk {
       }
     }
     this.queue.restore(pending);
-    this.timer = setInterval(() => void this.expire(), 1000);
+    this.timer = setInterval(() => void this.tick(), 1000);
     this.timer.unref();
-    await this.expire();
+    await this.tick();
     return pending.length;
   }
 
@@ -168,12 +183,11 @@ export class ApprovalDesk {
     } catch {
       return;
     }
-    if (!done) return;
-    if (done.decision === 'expired') throw new FailedPreconditionError(`approval for plan ${planId} expired at ${new Date(done.decidedMs).toISOString()}`);
-    throw new FailedPreconditionError(`plan ${planId} was already ${done.decision} by ${done.actor}`);
+    if (done) throw refusedDecision(done);
   }
 
-  private async expire(): Promise<void> {
+  /** Publishes the expiries, then withdraws the plans whose incident has ended (one run at a time). */
+  private async tick(): Promise<void> {
     if (this.expiring || !this.kv) return;
     this.expiring = true;
     try {
@@ -181,8 +195,23 @@ export class ApprovalDesk {
       for (let audit = this.expired.shift(); audit; audit = this.expired.shift()) {
         await this.settle(audit).catch(() => undefined);
       }
+      await this.withdrawEnded();
     } finally {
       this.expiring = false;
+    }
+  }
+
+  private async withdrawEnded(): Promise<void> {
+    const ended = this.o.incidentEndedSince;
+    if (!ended) return;
+    for (const p of this.queue.snapshot()) {
+      const h = this.held.get(p.planId);
+      const at = h && ended(p.component, h.heldMs);
+      if (!h || at === undefined) continue;
+      const audit = this.queue.withdraw(p.planId, incidentEndedReason(h.plan, at));
+      if (!audit) continue;
+      this.o.logger.info({ plan: p.planId, component: p.component, action: p.action, reason: audit.reason }, 'approval withdrawn: its incident ended');
+      await this.settle(audit).catch(() => undefined);
     }
   }
 

@@ -18,6 +18,12 @@ export const executeConfigShape = {
   EXECUTE_ACTION_TIMEOUT_MS: envInt(30_000, 100, 3_600_000),
   /** A plan held for approval expires (is rejected by `system`) after this many seconds. */
   EXECUTE_APPROVAL_TIMEOUT_S: envNumber(900, 0.05, 30 * 86_400),
+  /**
+   * A plan held for approval whose incident ends before anyone decides is withdrawn (decision
+   * `withdrawn` by `system`); false: it waits for an operator or its expiry (an approval then
+   * skips it), for audit regimes that want a person to close every request.
+   */
+  EXECUTE_WITHDRAW_ENDED: envBool(true),
   /** Plans older than this are not executed (acked and counted); 0 = no limit. */
   EXECUTE_MAX_PLAN_AGE_S: envInt(300, 0, 30 * 86_400),
   /** Wait for an agent's answer to action discovery, ms. */

@@ -1,11 +1,11 @@
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage } from '@x0/core';
 import { ConsumerLoop, publishAll, publishMessage, type Bus, type ConsumerLoopOptions, type Delivery, type HandleResult, type OutboundMessage } from '@x0/bus';
-import { EVENT_CODECS, PlanStatus, STREAMS, Verdict, eventFilter, eventSubject, incidentOfContext, parseSubject, planStatusToJSON, validateEvent, type ActionResult, type Outcome, type Plan } from '@x0/contracts';
+import { EVENT_CODECS, PlanStatus, STREAMS, Verdict, eventFilter, eventSubject, parseSubject, planStatusToJSON, validateEvent, type ActionResult, type Outcome, type Plan } from '@x0/contracts';
 import type { DispatchResult, ExecutorRegistry } from '@x0/executors';
 import type { ApprovalAudit } from '@x0/guardrails';
 import type { Logger, ServiceStats } from '@x0/service-kit';
 import type { ActionCatalog } from './action-catalog';
-import type { ApprovalDesk } from './approval-desk';
+import { incidentEndedReason, type ApprovalDesk } from './approval-desk';
 import { buildActionResult, buildApproval, buildOutcome, immediateOutcome, type ActionReport } from './events';
 import type { Verifier } from './verifier';
 
@@ -182,12 +182,7 @@ export class ExecuteRuntime {
   private endedIncident(plan: Plan, heldMs: number): OutboundMessage[] | undefined {
     const component = plan.meta!.component;
     const at = this.o.verifier.noIncidentSince(component, heldMs);
-    if (at === undefined) return undefined;
-    const incident = incidentOfContext(plan.incident) || 'it was made for';
-    return this.notNeeded(
-      plan,
-      `incident ${incident} ended while the plan waited for an operator (the monitor reported ${component} without an open incident at ${new Date(at).toISOString()}); a later incident gets its own plan`,
-    );
+    return at === undefined ? undefined : this.notNeeded(plan, incidentEndedReason(plan, at));
   }
 
   /**

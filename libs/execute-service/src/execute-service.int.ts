@@ -308,7 +308,8 @@ describe('execute service', () => {
     await call<DecisionRequest, DecisionResponse>(client.reject, { planId: late.meta!.id, actor: 'alice', reason: 'cleaning up' });
   });
 
-  it('approvals - approved after the component recovered on its own: not performed, and said so', async () => {
+  it('approvals - approved after the component recovered on its own (EXECUTE_WITHDRAW_ENDED=false: not withdrawn): not performed, and said so', async () => {
+    await restart({ EXECUTE_WITHDRAW_ENDED: 'false' });
     const agent = startTestAgent(bus.nc, 'db-4', { failover: () => ({ ok: true }) });
     agents.push(agent);
     health.set('db-4', '');
@@ -325,8 +326,8 @@ describe('execute service', () => {
     expect(agent.received).toEqual([]);
   });
 
-  it('approvals - approved after its incident ended and another opened: not performed on the new incident, and said so', async () => {
-    await restart(); // the default verification window of this file (an earlier test lengthened it)
+  it('approvals - approved after its incident ended and another opened (EXECUTE_WITHDRAW_ENDED=false): not performed on the new incident, and said so', async () => {
+    await restart({ EXECUTE_WITHDRAW_ENDED: 'false' }); // (and the default verification window of this file: an earlier test lengthened it)
     const failovers: string[] = [];
     const agent = startTestAgent(bus.nc, 'db-5', {
       failover: () => {
@@ -364,6 +365,40 @@ describe('execute service', () => {
     );
     expect(await outcomeOf(action.meta!.id)).toMatchObject({ verdict: Verdict.VERDICT_UNSPECIFIED, recovered: false });
     expect(failovers).toEqual([]);
+  });
+
+  it('approvals - a held plan whose incident ends is withdrawn (Approval withdrawn by system, with the reason), leaves the pending list, and an approval is refused saying so', async () => {
+    await restart();
+    const failovers: string[] = [];
+    agents.push(startTestAgent(bus.nc, 'db-8', { failover: () => (failovers.push('failover'), { ok: true }) }));
+    const held = makePlan('db-8', { action: 'failover', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL });
+    health.set('db-8', held.incident!.anomalyId);
+    await publishEvent(bus, 'plan', held);
+    await waitFor(async () => (await call<object, ListPendingResponse>(client.listPending, {})).pending.some((p) => p.planId === held.meta!.id) || undefined, 5000, 'pending');
+    // held while the incident is open: it stays held
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await call<object, ListPendingResponse>(client.listPending, {})).pending.map((p) => p.planId)).toContain(held.meta!.id);
+    expect(await readEvents(bus, 'approval', 'db-8')).toEqual([]);
+
+    // the monitor closes the incident
+    health.set('db-8', '');
+    const [withdrawn] = await waitFor(async () => {
+      const a = await readEvents(bus, 'approval', 'db-8');
+      return a.length > 0 ? a : undefined;
+    }, 5000, 'the withdrawal');
+    expect(withdrawn).toMatchObject({ planId: held.meta!.id, decision: 'withdrawn', actor: 'system' });
+    expect(withdrawn.reason).toMatch(new RegExp(`^incident ${held.incident!.anomalyId} ended while the plan waited for an operator \\(the monitor reported db-8 without an open incident at \\S+\\); a later incident gets its own plan$`));
+    expect((await call<object, ListPendingResponse>(client.listPending, {})).pending.map((p) => p.planId)).not.toContain(held.meta!.id);
+    const refused = await call<DecisionRequest, DecisionResponse>(client.approve, { planId: held.meta!.id, actor: 'alice', reason: '' }).catch((e: grpc.ServiceError) => e);
+    expect(refused).toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
+    expect((refused as grpc.ServiceError).details).toBe(`approval for plan ${held.meta!.id} was withdrawn at ${new Date(withdrawn.meta!.timeMs).toISOString()}: ${withdrawn.reason}`);
+    // also after a restart (the decided record in KV)
+    await restart();
+    const again = await call<DecisionRequest, DecisionResponse>(client.approve, { planId: held.meta!.id, actor: 'alice', reason: '' }).catch((e: grpc.ServiceError) => e);
+    expect(again).toMatchObject({ code: grpc.status.FAILED_PRECONDITION, details: (refused as grpc.ServiceError).details });
+    expect(await readEvents(bus, 'action', 'db-8')).toEqual([]);
+    expect(failovers).toEqual([]);
+    health.delete('db-8');
   });
 
   it('action params - a dispatched plan gets the advisor\'s params; an approved one runs with the params the operator approved', async () => {

@@ -72,6 +72,32 @@ describe('approvals', () => {
     expect(audits.map((a) => a.decision)).toEqual(['expired']);
   });
 
+  it('withdraw - a pending approval no longer needed is recorded as withdrawn by system with the reason; deciding it afterwards is refused saying so; nothing to withdraw otherwise', () => {
+    const { clock, q, audits } = setup();
+    q.request(req);
+    clock.advanceS(5);
+    const audit = q.withdraw('pl_1', 'incident an_1 ended');
+    expect(audit).toMatchObject({ planId: 'pl_1', decision: 'withdrawn', actor: 'system', reason: 'incident an_1 ended', decidedMs: clock.now });
+    expect(audits).toEqual([audit]);
+    expect(q.pending()).toEqual([]);
+    const err = (() => {
+      try {
+        q.approve('pl_1', { actor: 'alice' });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(FailedPreconditionError);
+    expect((err as Error).message).toBe(`approval for plan pl_1 was withdrawn at ${new Date(clock.now).toISOString()}: incident an_1 ended`);
+    expect(q.withdraw('pl_1', 'again')).toBeUndefined();
+    expect(q.withdraw('pl_nope', 'x')).toBeUndefined();
+    // an expired one is not withdrawn: its expiry stands
+    q.request({ ...req, planId: 'pl_2' });
+    clock.advanceS(61);
+    expect(q.withdraw('pl_2', 'late')).toBeUndefined();
+    expect(audits.map((a) => [a.planId, a.decision])).toEqual([['pl_1', 'withdrawn'], ['pl_2', 'expired']]);
+  });
+
   it('approve - unknown plan and missing actor', () => {
     const { q } = setup();
     expect(() => q.approve('nope', { actor: 'alice' })).toThrow(new NotFoundError('pending approval', 'nope'));

@@ -30,8 +30,9 @@ export interface ApprovalAudit {
   component: string;
   action: string;
   policyId?: string;
-  decision: 'approved' | 'rejected' | 'expired';
-  /** The operator, or `system` for an expiry. */
+  /** `withdrawn`: no longer needed before anyone decided (its incident ended), by `system`. */
+  decision: 'approved' | 'rejected' | 'expired' | 'withdrawn';
+  /** The operator, or `system` for an expiry or a withdrawal. */
   actor: string;
   reason: string;
   requestedMs: number;
@@ -47,7 +48,7 @@ export interface ApprovalQueueOptions {
   /** Decisions remembered, so a second approve/reject is answered (default 10,000). */
   maxDecided?: number;
   clock?: () => number;
-  /** Called with every audit record (approve, reject, expiry), e.g. to publish it. */
+  /** Called with every audit record (approve, reject, expiry, withdrawal), e.g. to publish it. */
   onDecision?: (audit: ApprovalAudit) => void;
 }
 
@@ -123,6 +124,17 @@ export class ApprovalQueue {
     return out;
   }
 
+  /**
+   * Withdraws a pending approval that is no longer needed (its incident ended before anyone
+   * decided): recorded as decision `withdrawn` by `system` with `reason`. Undefined when the plan
+   * is not pending (decided, expired or unknown): nothing to withdraw.
+   */
+  withdraw(planId: string, reason: string): ApprovalAudit | undefined {
+    this.expire();
+    const p = this.pendings.get(planId);
+    return p ? this.record(p, 'withdrawn', 'system', reason, this.clock()) : undefined;
+  }
+
   /** Pending approvals, oldest first (expired ones are expired first). */
   pending(): PendingApproval[] {
     this.expire();
@@ -151,8 +163,7 @@ export class ApprovalQueue {
     const p = this.pendings.get(planId);
     if (!p) {
       const done = this.decided.get(planId);
-      if (done?.decision === 'expired') throw new FailedPreconditionError(`approval for plan ${planId} expired at ${new Date(done.decidedMs).toISOString()}`);
-      if (done) throw new FailedPreconditionError(`plan ${planId} was already ${done.decision} by ${done.actor}`);
+      if (done) throw refusedDecision(done);
       throw new NotFoundError('pending approval', planId);
     }
     return this.record(p, decision, by.actor.trim(), by.reason ?? '', this.clock());
@@ -177,4 +188,16 @@ export class ApprovalQueue {
     this.onDecision?.(audit);
     return audit;
   }
+}
+
+/**
+ * Why a decision on a plan that was already settled is refused (FailedPreconditionError):
+ * `approval for plan pl_1 expired at …`, `approval for plan pl_1 was withdrawn at …: <reason>`,
+ * `plan pl_1 was already approved by alice`.
+ */
+export function refusedDecision(done: Pick<ApprovalAudit, 'planId' | 'decision' | 'actor' | 'reason' | 'decidedMs'>): FailedPreconditionError {
+  const at = new Date(done.decidedMs).toISOString();
+  if (done.decision === 'expired') return new FailedPreconditionError(`approval for plan ${done.planId} expired at ${at}`);
+  if (done.decision === 'withdrawn') return new FailedPreconditionError(`approval for plan ${done.planId} was withdrawn at ${at}: ${done.reason}`);
+  return new FailedPreconditionError(`plan ${done.planId} was already ${done.decision} by ${done.actor}`);
 }

@@ -1,4 +1,4 @@
-export { ApprovalQueue, type ApprovalAudit, type ApprovalQueueOptions, type ApprovalRequest, type PendingApproval } from './approvals';
+export { ApprovalQueue, refusedDecision, type ApprovalAudit, type ApprovalQueueOptions, type ApprovalRequest, type PendingApproval } from './approvals';
 export { InFlightTracker } from './blast-radius';
 export { CircuitBreaker, type BreakerCheck, type BreakerState, type CircuitBreakerOptions } from './circuit-breaker';
 export { guardrailsConfigSchema, resolveGuardrailsConfig, type GuardrailsConfig, type GuardrailsConfigInput } from './config';

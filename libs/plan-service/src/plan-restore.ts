@@ -206,5 +206,5 @@ export function approvalRequestsFromStore(stored: StoredPlans, into: ApprovalReq
 
 /** An Approval's decision as ApprovalRequests knows it; undefined for anything else. */
 export function requestDecision(d: string | undefined): RequestDecision | undefined {
-  return d === 'approved' || d === 'rejected' || d === 'expired' ? d : undefined;
+  return d === 'approved' || d === 'rejected' || d === 'expired' || d === 'withdrawn' ? d : undefined;
 }

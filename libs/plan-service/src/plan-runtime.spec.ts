@@ -62,6 +62,23 @@ describe('PlanRuntime.restore', () => {
     expect(guardrails.status().inFlight).toEqual({});
   });
 
+  it('a withdrawn approval (its incident ended) frees the plan\'s slot, as a rejection does; an unknown decision is refused', async () => {
+    const t0 = Date.now() - MIN;
+    const pl1 = plan('pl_1', 'db-1', PlanStatus.PLAN_STATUS_PENDING_APPROVAL, t0);
+    const { rt, guardrails, handlers } = runtime([pl1], () => Date.now());
+    await rt.restore(Date.now() - rt.restoreWindowMs());
+    const failover = { component: 'db-1', kind: 'db', policyId: 'db-failover', action: 'failover', risk: 'high' as const };
+    // (the cooldown of a request put to an operator holds either way: the in-flight slot is what a decision frees)
+    const slot = () => guardrails.evaluate(failover).lines.find((l) => l.startsWith('blast_radius'));
+    expect(slot()).toBe('blast_radius(db): ok — 1 of 1 allowed in flight, db-1 already among them (another action on it adds none)');
+    const decided = (decision: string) =>
+      Approval.fromPartial({ meta: { id: `ap_${decision}`, component: 'db-1', timeMs: Date.now(), source: 'execute' }, incident: { action: 'failover', planId: 'pl_1' }, planId: 'pl_1', decision, actor: 'system' });
+    expect(await handlers.onApproval(decided('maybe'))).toMatchObject({ type: 'invalid', reason: `'decision' must be approved, rejected, expired or withdrawn, got "maybe"` });
+    expect(slot()).toMatch(/^blast_radius\(db\): ok — 1 of 1/);
+    expect(await handlers.onApproval(decided('withdrawn'))).toEqual({ type: 'ok' });
+    expect(slot()).toMatch(/^blast_radius\(db\): ok — 0\/1 in flight/);
+  });
+
   it('a stored plan without a component or action is skipped with a warning; the others are restored', async () => {
     const now = 1_000_000_000;
     const broken = Plan.fromPartial({ meta: { id: 'pl_bad', component: 'db-9', timeMs: now, source: 'plan' }, status: PlanStatus.PLAN_STATUS_DISPATCH, action: '' });

@@ -300,7 +300,7 @@ export class PlanRuntime {
   private async onApproval(a: Approval): Promise<HandleResult> {
     // Anything else would be taken for a rejection below and free a slot held for an operator.
     const decision = requestDecision(a.decision);
-    if (!decision) return { type: 'invalid', reason: `'decision' must be approved, rejected or expired, got ${JSON.stringify(a.decision)}` };
+    if (!decision) return { type: 'invalid', reason: `'decision' must be approved, rejected, expired or withdrawn, got ${JSON.stringify(a.decision)}` };
     const planId = a.planId || a.incident?.planId || '';
     if (planId) await this.o.store.recordApproval(planId, a);
     const inc = a.incident;
@@ -311,7 +311,7 @@ export class PlanRuntime {
       this.o.guardrails.approved(a.meta!.component, inc.action, { planId: planId || undefined, atMs: a.meta!.timeMs });
       return { type: 'ok' };
     }
-    // A rejected or expired action never runs.
+    // A rejected, expired or withdrawn action never runs.
     if (!this.o.guardrails.release(a.meta!.component, inc.action, planId || undefined)) {
       this.o.logger.debug({ plan: planId, component: a.meta!.component, action: inc.action, decision: a.decision }, 'approval decision freed no in-flight slot (finished, or held by another plan)');
     }

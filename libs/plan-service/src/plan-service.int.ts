@@ -189,7 +189,7 @@ describe('plan service', () => {
       }),
     );
     const letter = await deadLetterOf('x0.events.approval.db-1');
-    expect(letter).toMatchObject({ kind: 'rejected', reason: `'decision' must be approved, rejected or expired, got "maybe"` });
+    expect(letter).toMatchObject({ kind: 'rejected', reason: `'decision' must be approved, rejected, expired or withdrawn, got "maybe"` });
     const held = await rank({ component: 'db-2', kind: 'db', cause: 'dependency_down' });
     expect(held.guardrails.find((l) => l.startsWith('blast_radius'))).toMatch(/^blast_radius\(db\): blocked/);
     expect((await call<{ planId: string }, Plan>(client, client.explain, { planId: plan.meta!.id })).approval).toBeUndefined();

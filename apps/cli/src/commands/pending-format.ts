@@ -116,6 +116,7 @@ export function askedBefore(pending: readonly PendingRequest[], records: readonl
         const a = decisions.get(x.meta!.id);
         const when = a ? `${ago(nowMs - (a.meta?.timeMs ?? 0))} ago` : '';
         if (a?.decision === 'expired') return `${x.meta!.id} expired unanswered ${when}`;
+        if (a?.decision === 'withdrawn') return `${x.meta!.id} withdrawn unanswered ${when}`;
         if (a?.decision) return `${x.meta!.id} ${a.decision} by ${a.actor || '?'} ${when}`;
         return `${x.meta!.id} not answered`;
       });

@@ -35,10 +35,15 @@ export function planStatus(status: PlanStatus): string {
   return STATUS[status] ?? 'unspecified';
 }
 
-/** The decision on a plan that waited: `approved by alice 2026-11-27 16:31 UTC`, `expired 2026-11-27 16:46 UTC`. */
+/**
+ * The decision on a plan that waited: `approved by alice 2026-11-27 16:31 UTC`, `expired
+ * 2026-11-27 16:46 UTC`, `withdrawn 2026-11-27 16:40 UTC: incident an_… ended while …`.
+ */
 export function approvalDecision(a: Approval): string {
   const when = `${new Date(a.meta?.timeMs ?? 0).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-  return a.decision === 'expired' ? `expired ${when}` : `${a.decision} by ${a.actor || 'unknown'} ${when}`;
+  if (a.decision === 'expired') return `expired ${when}`;
+  if (a.decision === 'withdrawn') return `withdrawn ${when}${a.reason ? `: ${a.reason}` : ''}`;
+  return `${a.decision} by ${a.actor || 'unknown'} ${when}`;
 }
 
 /** A plan: what, on what, why (and, for one that waited for approval, the decision). */

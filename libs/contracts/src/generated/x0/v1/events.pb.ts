@@ -313,7 +313,7 @@ export interface Plan {
   executor: string;
   /**
    * Only in PlannerService.Explain's answer, never on the bus: the decision on a plan that
-   * waited for approval (approved, rejected or expired), as the plan service recorded it;
+   * waited for approval (approved, rejected, expired or withdrawn), as the plan service recorded it;
    * unset while it waits.
    */
   approval: Approval | undefined;
@@ -383,15 +383,15 @@ export interface ModelEvent {
 
 /**
  * x0.events.approval.<component>: an operator's decision on a plan that needed approval
- * (or its expiry), kept in the audit trail.
+ * (or its expiry, or its withdrawal once its incident ended), kept in the audit trail.
  */
 export interface Approval {
   meta: EventMeta | undefined;
   incident: IncidentContext | undefined;
   planId: string;
-  /** "approved", "rejected" or "expired". */
+  /** "approved", "rejected", "expired" or "withdrawn" (its incident ended before anyone decided). */
   decision: string;
-  /** Who decided ("system" for an expiry). */
+  /** Who decided ("system" for an expiry or a withdrawal). */
   actor: string;
   reason: string;
 }
