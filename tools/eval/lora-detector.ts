@@ -39,6 +39,7 @@ const NAB = arg('--nab', '/work/shared/data/nab-dev');
 const EPOCHS = Number(arg('--epochs', '30'));
 const RANK = Number(arg('--rank', '4'));
 const LAYERS = arg('--layers', '') ? arg('--layers', '').split(',').map(Number) : undefined;
+if (LAYERS?.some((i) => !Number.isInteger(i) || i < 0)) throw new Error(`--layers must be Dense layer indexes (0, 1, 2), got ${arg('--layers', '')}`);
 const L = 24;
 
 interface Series {

@@ -17,7 +17,7 @@ import {
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ADVISED_BY_PARAM, ADVISED_RANGE_PARAM, shippedBaseArtifacts } from '@x0/action-params';
+import { ADVISED_BY_PARAM, ADVISED_RANGE_PARAM, loadShippedBase, shippedBaseArtifacts, suggestFrom } from '@x0/action-params';
 import { startFakeKubernetesApi } from '@x0/executors/testing';
 import { ComponentActionsStore } from '@x0/component-actions';
 import { createModelRegistry } from '@x0/model-registry';
@@ -429,7 +429,10 @@ describe('execute service', () => {
   }, 60_000);
 
   it('action params - the advice stays within what the plan\'s executor accepts: a Kubernetes executor with max_step 2 gets delta ≤ 2 (unbounded, the shipped base advises 4, which it refuses)', async () => {
-    // (the action-params champion from the test above)
+    // (the action-params champion from the test above) Unbounded, it advises delta 4 for these plans (severity high), which max_step 2 refuses.
+    const shipped = await loadShippedBase();
+    expect(suggestFrom(shipped, 'scale_up', { score: 0, severity: 3 }).value).toBe(4);
+    shipped.dispose();
     await import('@kubernetes/client-node');
     const api = await startFakeKubernetesApi({ token: 't0k3n', deployments: [{ namespace: 'prod', name: 'web-11', replicas: 2 }] });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'x0-exec-k8s-'));

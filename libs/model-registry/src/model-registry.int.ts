@@ -125,28 +125,31 @@ describe('ModelRegistry', () => {
     expect(names.sort()).toEqual([`${winner.artifactPrefix}/model.json`, `${winner.artifactPrefix}/weights.bin`]);
   });
 
-  it('retention - prune deletes old versions no alias holds or can roll back to (record and artifacts), keeps the newest; a challenger cannot roll back to a deleted version', async () => {
+  it('retention - prune deletes old versions no alias holds or can return to (record, artifacts and KV marker), keeps the newest; a challenger cannot roll back to a deleted version', async () => {
     const model = 'reg-prune';
     for (let v = 1; v <= 8; v++) {
       await registry.register({ model, version: String(v), artifacts: tinyModel(10 + v), signature });
       // as the trainer does: the challenger moves to every new version
       await registry.promote(model, String(v), 'challenger');
     }
-    // champion 2 → 3 (2 is its rollback target), staging holds 1
-    await registry.promote(model, '2', 'champion');
-    await registry.promote(model, '3', 'champion');
+    // champion 2 → 3 → 4, rolled back to 3: 2 is its rollback target, 4 in its history only; staging holds 1
+    for (const v of ['2', '3', '4']) await registry.promote(model, v, 'champion');
+    await registry.rollback(model, 'champion');
     await registry.promote(model, '1', 'staging');
     const store = await new Objm(nc).open('x0_model_artifacts');
     const prefixOf = new Map((await registry.list(model)).map((v) => [v.version, v.artifactPrefix]));
 
-    expect(await registry.prune(model, 2)).toEqual(['4', '5', '6']);
-    expect((await registry.list(model)).map((v) => v.version)).toEqual(['1', '2', '3', '7', '8']);
+    expect(await registry.prune(model, 2)).toEqual({ deleted: ['5', '6'], orphaned: [] });
+    expect((await registry.list(model)).map((v) => v.version)).toEqual(['1', '2', '3', '4', '7', '8']);
     const objects = (await store.list()).map((o) => o.name).filter((n) => n.startsWith(`${model}/`));
-    for (const v of ['4', '5', '6']) expect(objects.some((n) => n.startsWith(prefixOf.get(v)!))).toBe(false);
-    for (const v of ['1', '2', '3', '7', '8']) expect(objects.filter((n) => n.startsWith(`${prefixOf.get(v)}/`))).toHaveLength(2);
+    for (const v of ['5', '6']) expect(objects.some((n) => n.startsWith(prefixOf.get(v)!))).toBe(false);
+    for (const v of ['1', '2', '3', '4', '7', '8']) expect(objects.filter((n) => n.startsWith(`${prefixOf.get(v)}/`))).toHaveLength(2);
     await expect(registry.get(model, '5')).rejects.toBeInstanceOf(NotFoundError);
+    // no delete markers left: the bucket's listing does not grow with deleted versions
+    const kvSubjects = (await jsm.streams.info('KV_x0_models', { subjects_filter: `$KV.x0_models.v.${model}.>` })).state.subjects ?? {};
+    expect(Object.keys(kvSubjects).map((k) => k.split('.').pop()).sort()).toEqual(['1', '2', '3', '4', '7', '8']);
     // nothing more to delete; the champion still rolls back to 2
-    expect(await registry.prune(model, 2)).toEqual([]);
+    expect(await registry.prune(model, 2)).toEqual({ deleted: [], orphaned: [] });
     expect((await registry.rollback(model, 'champion')).version).toBe('2');
     // the challenger (8) rolls back to 7, which is kept; 6 is gone
     expect((await registry.rollback(model, 'challenger')).version).toBe('7');

@@ -10,7 +10,7 @@ import { moveAlias, parseAliasState, readAliasStates, rollbackAlias } from './al
 import { watchAlias, watchAliasedModels, type AliasedModelsWatch, type AliasWatch, type WatchAliasOptions } from './alias-watch';
 import { aliasChangedEvent, publishModelEvent, registeredEvent, type EventTarget } from './model-events';
 import { aliasKey, checkName, checkVersion, versionKey } from './names';
-import { deleteArtifacts, objectStoreIO } from './object-store-io';
+import { deleteArtifacts, deleteArtifactsOrThrow, objectStoreIO } from './object-store-io';
 import { validateRegistration } from './validation';
 import type { AliasChange, AliasState, ModelLineage, ModelSignature, ModelVersionRecord, ModelVersionView } from './types';
 
@@ -163,28 +163,56 @@ export class ModelRegistry {
 
   /**
    * Retention: deletes the versions of `model` (record and artifacts) that nothing can reach
-   * any more — held by no alias, not an earlier holder a rollback can return to (the `previous`
-   * of every alias but `challenger`, which the trainer moves to every new version), and not
-   * among the `keep` most recent (at least 1, so version numbers are never reused). Returns the
-   * versions deleted, oldest first. Publishes nothing: a deletion changes no alias.
+   * any more — held by no alias, and not an earlier holder of one (its `previous`, what a
+   * rollback returns to, or its history, where an adapter's earlier champions are found) except
+   * of `challenger`, which the trainer moves to every new version — and not among the `keep`
+   * most recent (at least 1, so version numbers are never reused). A version an alias takes
+   * while it is being deleted keeps its record and artifacts (see also `promote`). The
+   * deletions' KV markers are purged, so listings do not grow with every version ever made.
+   * Returns the versions deleted, oldest first, and those whose artifacts could not all be
+   * deleted (`orphaned`, with the error: objects under `artifactPrefix` left behind).
+   * Publishes nothing: a deletion changes no alias.
    */
-  async prune(model: string, keep: number): Promise<string[]> {
+  async prune(model: string, keep: number): Promise<{ deleted: string[]; orphaned: Array<{ version: string; artifactPrefix: string; error: string }> }> {
     checkName('model', model);
     if (!Number.isInteger(keep) || keep < 1) throw new InvalidArgumentError('keep', `must be an integer ≥ 1, got ${keep}`);
     const versions = await this.list(model);
-    const reachable = new Set<string>();
-    for (const a of await this.aliases(model)) {
-      reachable.add(a.version);
-      if (a.alias !== 'challenger') for (const v of a.previous) reachable.add(v);
-    }
+    const reachable = await this.reachable(model);
     const deleted: string[] = [];
+    const orphaned: Array<{ version: string; artifactPrefix: string; error: string }> = [];
     for (const v of versions.slice(0, Math.max(0, versions.length - keep))) {
       if (reachable.has(v.version)) continue;
-      await this.kv.delete(versionKey(model, v.version));
-      await deleteArtifacts(this.store, v.artifactPrefix);
+      const key = versionKey(model, v.version);
+      const entry = await this.kv.get(key);
+      if (!isLive(entry)) continue;
+      await this.kv.delete(key);
+      // An alias that took it meanwhile (promote checked the record before the delete): it stays.
+      if ((await this.reachable(model)).has(v.version)) {
+        await this.kv.put(key, entry!.value);
+        continue;
+      }
       deleted.push(v.version);
+      try {
+        await deleteArtifactsOrThrow(this.store, v.artifactPrefix);
+      } catch (err) {
+        orphaned.push({ version: v.version, artifactPrefix: v.artifactPrefix, error: err instanceof Error ? err.message : String(err) });
+      }
     }
-    return deleted;
+    // (the bucket @nats-io/kv opens has purgeDeletes; its KV interface does not declare it)
+    if (deleted.length > 0) await (this.kv as KV & { purgeDeletes?(olderMillis: number): Promise<unknown> }).purgeDeletes?.(0);
+    return { deleted, orphaned };
+  }
+
+  /** Versions of `model` an alias holds or can return to (except the challenger's earlier ones). */
+  private async reachable(model: string): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const a of await this.aliases(model)) {
+      out.add(a.version);
+      if (a.alias === 'challenger') continue;
+      for (const v of a.previous) out.add(v);
+      for (const h of a.history) out.add(h.version);
+    }
+    return out;
   }
 
   /** Where `alias` of `model` points, with its history; undefined when the alias was never set. */
@@ -208,7 +236,12 @@ export class ModelRegistry {
     checkName('alias', alias);
     checkVersion('version', version);
     if (!isLive(await this.kv.get(versionKey(model, version)))) throw new NotFoundError('model version', `${model}@${version}`);
-    return this.moveAlias(model, alias, options, (cur) => moveAlias(cur, { model, alias, version, timeMs: this.clock(), reason: options.reason ?? '', actor: options.actor ?? '' }));
+    const state = await this.moveAlias(model, alias, options, (cur) => moveAlias(cur, { model, alias, version, timeMs: this.clock(), reason: options.reason ?? '', actor: options.actor ?? '' }));
+    if (isLive(await this.kv.get(versionKey(model, version)))) return state;
+    // prune() deleted it between the check and the move (and did not see the move in time): the alias goes back.
+    const why = `model ${model} version ${version} was deleted by the registry's retention while it was promoted`;
+    if (state.previous.length > 0) await this.moveAlias(model, alias, { reason: why, actor: 'system' }, (cur) => (cur && cur.version === version ? rollbackAlias(cur, this.clock(), why, 'system') : cur!));
+    throw new FailedPreconditionError(`${why}: ${alias} is back where it was`);
   }
 
   /**

@@ -70,3 +70,15 @@ export async function deleteArtifacts(store: ObjectStore, prefix: string): Promi
     await store.delete(`${prefix}/${file}`).catch(() => undefined);
   }
 }
+
+/**
+ * Deletes the objects `objectStoreIO(store, prefix)` writes (a missing one is no error); tries
+ * both and then throws the first failure, so nothing is left behind unnoticed.
+ */
+export async function deleteArtifactsOrThrow(store: ObjectStore, prefix: string): Promise<void> {
+  const failures: unknown[] = [];
+  for (const file of [MODEL_JSON, WEIGHTS_BIN]) {
+    await store.delete(`${prefix}/${file}`).catch((err: unknown) => failures.push(err));
+  }
+  if (failures.length > 0) throw failures[0];
+}

@@ -1,31 +1,38 @@
 import { TrainingJob } from '@x0/contracts';
-import type { ModelVersionView } from '@x0/model-registry';
+import type { AliasState, ModelVersionView } from '@x0/model-registry';
 import pino from 'pino';
 import { AdapterCoverage } from './adapter-coverage';
 import type { JobRequest } from './job-request';
 
-const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 const T0 = Date.UTC(2026, 10, 20, 12, 0, 0);
 
-/** The coverage over a registry held in `versions` (adapter model → versions) and a job history held in `jobs`. */
+type Version = Pick<ModelVersionView, 'version' | 'createdMs' | 'aliases'> & { baseVersion?: string };
+
+/** The coverage over a registry held in `versions` (adapter model → versions; base champion `base.version`) and a job history held in `jobs`. */
 function setUp(o: { minRows?: number; retryMs?: number; lookupsPerStep?: number } = {}) {
   let now = T0;
   const jobs: TrainingJob[] = [];
-  const versions = new Map<string, Array<Pick<ModelVersionView, 'version' | 'createdMs' | 'aliases'>>>();
+  const versions = new Map<string, Version[]>();
+  const base = { version: '1' };
   const queued: JobRequest[] = [];
   let failRegistry = false;
+  const refuse = new Set<string>();
   const registry = {
-    models: async () => {
+    alias: async (model: string) => {
       if (failRegistry) throw new Error('registry unavailable');
-      return [...versions.keys()].sort();
+      return (model === 'detector' && base.version ? { version: base.version } : undefined) as AliasState | undefined;
     },
-    list: async (model: string) => (versions.get(model) ?? []) as ModelVersionView[],
+    list: async (model: string) =>
+      (versions.get(model) ?? []).map((v) => ({ ...v, lineage: { config: { baseVersion: v.baseVersion ?? '1' } } })) as unknown as ModelVersionView[],
   };
   const coverage = new AdapterCoverage({
     baseModel: 'detector',
     registry,
     jobs: () => [...jobs].reverse(),
     enqueue: async (req) => {
+      if (refuse.has(req.component!)) throw new Error('KV unavailable');
       queued.push(req);
       const job = TrainingJob.fromPartial({ id: `job_${queued.length}`, model: req.model, component: req.component, trigger: req.trigger, reason: req.reason, state: 'queued', createdMs: now });
       jobs.push(job);
@@ -33,37 +40,66 @@ function setUp(o: { minRows?: number; retryMs?: number; lookupsPerStep?: number 
     },
     logger: pino({ level: 'silent' }),
     minRows: o.minRows ?? 600,
+    dataWindowMs: HOUR,
     retryMs: o.retryMs ?? 7 * DAY,
     lookupsPerStep: o.lookupsPerStep,
     clock: () => now,
   });
+  /** `n` rows of `component`, one a second, ending now. */
+  const rows = (component: string, n: number, endMs = now) => coverage.observe(component, Array.from({ length: n }, (_, i) => endMs - (n - 1 - i) * 1000));
   return {
     coverage,
     jobs,
     versions,
+    base,
     queued,
+    rows,
     advance: (ms: number) => (now += ms),
-    finishAll: () => jobs.forEach((j) => (j.state = 'succeeded')),
+    finishAll: (state: 'succeeded' | 'failed' = 'succeeded', error = '') => jobs.forEach((j) => (j.state === 'queued' || j.state === 'running') && Object.assign(j, { state, error })),
     failRegistry: (v: boolean) => (failRegistry = v),
+    refuse,
   };
 }
 
 describe('AdapterCoverage - an adapter for every component without one', () => {
-  it('queues nothing until a component has minRows sampled rows, then its first adapter job with trigger baseline', async () => {
+  it('queues nothing until a component has minRows sampled rows within the data window, then its first adapter job with trigger baseline', async () => {
     const t = setUp();
-    t.coverage.observe('db', 599);
+    t.rows('db', 599);
     expect(await t.coverage.step()).toBeUndefined();
-    t.coverage.observe('db', 1);
+    t.advance(1000);
+    t.rows('db', 1);
     const job = await t.coverage.step();
     expect(job).toMatchObject({ model: 'detector', component: 'db', trigger: 'baseline' });
-    expect(t.queued).toEqual([{ model: 'detector', component: 'db', trigger: 'baseline', reason: 'db has 600 sampled rows and no adapter of detector: its first adapter' }]);
+    expect(t.queued).toEqual([{ model: 'detector', component: 'db', trigger: 'baseline', reason: 'db has 600 sampled rows in the last 3600 s and no adapter of detector: its first adapter' }]);
+  });
+
+  it('rows older than the data window (what a job trains on) do not count: a slow component, or one that stopped publishing, gets no job that could only fail', async () => {
+    const t = setUp();
+    // 900 rows, one every 15 s: 240 in any hour
+    t.coverage.observe('slow', Array.from({ length: 900 }, (_, i) => T0 - (899 - i) * 15_000));
+    t.rows('gone', 1000, T0 - 2 * HOUR);
+    expect(t.coverage.rowsInWindow('slow')).toBeLessThanOrEqual(241);
+    expect(t.coverage.rowsInWindow('gone')).toBe(0);
+    expect(await t.coverage.step()).toBeUndefined();
+    t.rows('web', 700);
+    t.advance(HOUR + 1000);
+    // web's rows aged out too
+    expect(await t.coverage.step()).toBeUndefined();
+    expect(t.queued).toEqual([]);
+  });
+
+  it('a weighted row counts as several: a check that read only part of what was published', async () => {
+    const t = setUp();
+    t.coverage.observe('db', Array.from({ length: 200 }, (_, i) => T0 - i * 1000), 3);
+    expect(t.coverage.rowsInWindow('db')).toBe(600);
+    expect((await t.coverage.step())?.component).toBe('db');
   });
 
   it('one baseline job at a time: the next component waits until it has finished; the component seen first goes first', async () => {
     const t = setUp();
-    t.coverage.observe('web', 700);
+    t.rows('web', 700);
     t.advance(1000);
-    t.coverage.observe('db', 900);
+    t.rows('db', 900);
     expect((await t.coverage.step())?.component).toBe('web');
     expect(await t.coverage.step()).toBeUndefined();
     t.jobs[0].state = 'running';
@@ -76,78 +112,111 @@ describe('AdapterCoverage - an adapter for every component without one', () => {
     expect(t.queued.map((r) => r.component)).toEqual(['web', 'db']);
   });
 
-  it('a component with a champion adapter gets no job, ever', async () => {
+  it('a component whose champion adapter was trained on the base champion gets no job; one trained on an earlier base counts as none (the services do not apply it)', async () => {
     const t = setUp();
-    t.versions.set('detector--db', [{ version: '1', createdMs: T0 - DAY, aliases: ['champion'] }]);
-    t.coverage.observe('db', 5000);
+    t.versions.set('detector--db', [{ version: '1', createdMs: T0 - 30 * DAY, aliases: ['champion'], baseVersion: '1' }]);
+    t.rows('db', 5000);
     expect(await t.coverage.step()).toBeUndefined();
-    t.advance(30 * DAY);
+    t.advance(1000);
+    t.rows('db', 10);
     expect(await t.coverage.step()).toBeUndefined();
-    expect(t.queued).toEqual([]);
-  });
-
-  it('an adapter that did not win is tried again retryMs after its latest version, on newer data, unless an operator promoted one meanwhile', async () => {
-    const t = setUp({ retryMs: 7 * DAY });
-    t.versions.set('detector--db', [{ version: '1', createdMs: T0 - 2 * DAY, aliases: ['challenger'] }]);
-    t.coverage.observe('db', 5000);
-    t.coverage.observe('web', 5000);
-    t.versions.set('detector--web', [{ version: '1', createdMs: T0 - 2 * DAY, aliases: ['challenger'] }]);
+    // the base moves on; the adapter's rebase job lost (a version, no champion): a week after it, another try
+    t.base.version = '2';
+    t.versions.get('detector--db')!.push({ version: '2', createdMs: T0 - DAY, aliases: ['challenger'], baseVersion: '2' });
     expect(await t.coverage.step()).toBeUndefined();
-    t.advance(5 * DAY - 1);
-    expect(await t.coverage.step()).toBeUndefined();
-    t.versions.get('detector--web')![0].aliases = ['champion'];
-    t.advance(1);
+    t.advance(6 * DAY);
+    t.rows('db', 700);
     const job = await t.coverage.step();
     expect(job?.component).toBe('db');
-    expect(job?.reason).toBe("db's adapter of detector has not won since 2026-11-18T12:00:00Z (no champion): trying again on newer data");
-    t.finishAll();
-    // web's operator-promoted adapter is left alone; db's next try is a week after this one
-    t.advance(7 * DAY - 1);
-    expect(await t.coverage.step()).toBeUndefined();
-    t.advance(1);
-    expect((await t.coverage.step())?.component).toBe('db');
-    expect(t.queued.map((r) => r.component)).toEqual(['db', 'db']);
+    expect(job?.reason).toBe('no adapter of db serves on detector 2 since its latest attempt at 2026-11-19T12:00:00Z: trying again on newer data (700 sampled rows in the last 3600 s)');
   });
 
-  it('retryMs 0: a component is tried once only', async () => {
+  it('an adapter that did not win is tried again retryMs after its latest attempt — also one made after the component was first looked up — unless an operator promoted one meanwhile', async () => {
+    const t = setUp({ retryMs: 7 * DAY });
+    t.versions.set('detector--db', [{ version: '1', createdMs: T0 - 2 * DAY, aliases: ['challenger'] }]);
+    t.versions.set('detector--web', [{ version: '1', createdMs: T0 - 2 * DAY, aliases: ['challenger'] }]);
+    t.rows('db', 5000);
+    t.rows('web', 5000);
+    expect(await t.coverage.step()).toBeUndefined();
+    // an operator's job on db a day later (it lost too)
+    t.advance(DAY);
+    t.jobs.push(TrainingJob.fromPartial({ id: 'job_manual', model: 'detector', component: 'db', trigger: 'manual', state: 'succeeded', decision: 'challenger', createdMs: T0 + DAY }));
+    t.advance(4 * DAY);
+    t.rows('db', 700);
+    t.rows('web', 700);
+    // web: promoted by hand meanwhile; db: due a week after the operator's job, not after its version
+    t.versions.get('detector--web')![0].aliases = ['champion'];
+    expect(await t.coverage.step()).toBeUndefined();
+    t.advance(2 * DAY);
+    t.rows('db', 700);
+    t.rows('web', 700);
+    expect(await t.coverage.step()).toBeUndefined();
+    t.advance(DAY);
+    t.rows('db', 700);
+    const job = await t.coverage.step();
+    expect(job?.component).toBe('db');
+    expect(job?.reason).toMatch(/since its latest attempt at 2026-11-21T12:00:00Z/);
+    expect(t.queued.map((r) => r.component)).toEqual(['db']);
+  });
+
+  it('retryMs 0: a component whose adapter did not win is not tried again', async () => {
     const t = setUp({ retryMs: 0 });
-    t.coverage.observe('db', 600);
+    t.rows('db', 600);
     expect((await t.coverage.step())?.component).toBe('db');
     t.finishAll();
     t.advance(365 * DAY);
+    t.rows('db', 600);
     expect(await t.coverage.step()).toBeUndefined();
   });
 
-  it('a job in the history counts as an attempt (a failed one registers no version), and a component with an active job of its own is left to it', async () => {
-    const t = setUp({ retryMs: 7 * DAY });
-    t.jobs.push(TrainingJob.fromPartial({ id: 'job_old', model: 'detector', component: 'db', trigger: 'manual', state: 'failed', createdMs: T0 - DAY }));
-    t.jobs.push(TrainingJob.fromPartial({ id: 'job_rebase', model: 'detector', component: 'web', trigger: 'rebase', state: 'queued', createdMs: T0 }));
-    t.coverage.observe('db', 600);
-    t.coverage.observe('web', 600);
+  it('a failed job (too few windows, say) is tried again a day later, not a week; a job a restart interrupted is no attempt', async () => {
+    const t = setUp();
+    t.rows('db', 600);
+    t.rows('web', 600);
+    t.jobs.push(TrainingJob.fromPartial({ id: 'job_i', model: 'detector', component: 'web', trigger: 'baseline', state: 'failed', error: 'interrupted: the trainer stopped while the job ran', createdMs: T0 - HOUR }));
+    t.jobs.push(TrainingJob.fromPartial({ id: 'job_f', model: 'detector', component: 'db', trigger: 'baseline', state: 'failed', error: 'only 150 training windows …', createdMs: T0 - HOUR }));
+    expect((await t.coverage.step())?.component).toBe('web');
+    t.finishAll();
+    t.advance(DAY - HOUR - 1000);
+    t.rows('db', 600);
     expect(await t.coverage.step()).toBeUndefined();
-    t.advance(6 * DAY);
-    const job = await t.coverage.step();
-    expect(job?.component).toBe('db');
-    expect(job?.reason).toMatch(/since 2026-11-19T12:00:00Z/);
+    t.advance(1000);
+    t.rows('db', 1);
+    expect((await t.coverage.step())?.component).toBe('db');
+  });
+
+  it('a request the runner refuses is no attempt: the next candidate is tried in the same step, the refused one an hour later', async () => {
+    const t = setUp();
+    t.rows('db', 600);
+    t.advance(1000);
+    t.rows('web', 600);
+    t.refuse.add('db');
+    expect((await t.coverage.step())?.component).toBe('web');
+    t.refuse.delete('db');
+    t.finishAll();
+    expect(await t.coverage.step()).toBeUndefined();
+    t.advance(HOUR);
+    t.rows('db', 600);
+    expect((await t.coverage.step())?.component).toBe('db');
   });
 
   it('a registry that cannot be read queues nothing and is read again at the next step', async () => {
     const t = setUp();
-    t.coverage.observe('db', 600);
+    t.rows('db', 600);
     t.failRegistry(true);
     expect(await t.coverage.step()).toBeUndefined();
     t.failRegistry(false);
     expect((await t.coverage.step())?.component).toBe('db');
   });
 
-  it('looks up at most lookupsPerStep new components per step', async () => {
+  it('looks up at most lookupsPerStep components per step', async () => {
     const t = setUp({ lookupsPerStep: 2 });
     for (const c of ['a', 'b', 'c']) {
       t.versions.set(`detector--${c}`, [{ version: '1', createdMs: T0, aliases: ['champion'] }]);
-      t.coverage.observe(c, 600);
+      t.rows(c, 600);
       t.advance(1);
     }
-    t.coverage.observe('d', 600);
+    t.rows('d', 600);
     expect(await t.coverage.step()).toBeUndefined();
     expect((await t.coverage.step())?.component).toBe('d');
   });

@@ -10,56 +10,77 @@ import type { JobRequest, JobTrigger } from './job-request';
 export interface AdapterCoverageOptions {
   /** The model with per-component adapters (the detector). */
   baseModel: string;
-  registry: Pick<ModelRegistry, 'models' | 'list'>;
+  registry: Pick<ModelRegistry, 'alias' | 'list'>;
   /** Jobs of `baseModel` (its components' adapter jobs included), most recent first: the job history. */
   jobs(): readonly TrainingJob[];
   enqueue(req: JobRequest): Promise<TrainingJob>;
   logger: Logger;
-  /** Rows of a component (outside incidents) sampled since the trainer started before it gets its first adapter job. */
+  /** Rows of a component (outside incidents) sampled within the last `dataWindowMs` before it gets an adapter job. */
   minRows: number;
-  /** A component without a champion adapter gets another job this long after its latest attempt, ms (0: never). */
+  /** What a job trains on (TRAINER_DATA_WINDOW_S), ms: rows older than that do not count. */
+  dataWindowMs: number;
+  /** A component whose adapter did not win gets another job this long after its latest attempt, ms (0: never). */
   retryMs: number;
-  /** Most registry look-ups (components seen for the first time) in one {@link step}. */
+  /** After a job that failed (too few windows, say), ms (default: a day, at most `retryMs` when that is set). */
+  failureBackoffMs?: number;
+  /** Most components looked up in the registry in one {@link step} (default 100). */
   lookupsPerStep?: number;
   clock?: () => number;
 }
 
 interface Seen {
-  rows: number;
+  /** Sampled rows by time bucket (`floor(timeMs / bucketMs)`), the last data window's only. */
+  buckets: Map<number, number>;
   firstMs: number;
-  /** Its latest adapter attempt (a job queued, a version registered), ms; 0: none; undefined: not looked up yet. */
-  lastAttemptMs?: number;
-  /** Its adapter has a champion: nothing more to do here (a base move is `rebaseAdapters`' business). */
-  served?: boolean;
+  /** When its next job may be queued (ms); undefined: not looked up yet. */
+  dueMs?: number;
+  /** The base champion version its champion adapter was trained on, while that is the base's champion: nothing to do. */
+  servedOn?: string;
 }
 
 /** Trigger of the jobs {@link AdapterCoverage} queues. */
 export const BASELINE_TRIGGER: JobTrigger = 'baseline';
 
+const DAY_MS = 86_400_000;
+/** Buckets per data window: rows are counted to within a twelfth of it. */
+const BUCKETS = 12;
+
 /**
  * Gives every component the trainer sees its own adapter of `baseModel` without an operator
- * asking: once a component has `minRows` sampled rows, a job with trigger `baseline` trains its
- * first adapter (the shadow gate decides whether it serves, as for any adapter job). A
- * component whose adapter did not win (it stayed a challenger, or the job failed) is tried
- * again `retryMs` after its latest attempt, on newer data; one with a champion adapter is left
- * alone. One such job is queued or running at a time, so a thousand new components trickle
- * through the queue instead of flooding it, and the oldest-seen component goes first. What was
- * tried survives a restart in the job history and the registry (read once per component).
+ * asking: once `minRows` of a component's rows were sampled within the last data window (what
+ * a job trains on), a job with trigger `baseline` trains its adapter (the shadow gate decides
+ * whether it serves, as for any adapter job). A component whose adapter did not win (it stayed
+ * a challenger) is tried again `retryMs` after its latest attempt — any job of it, or version
+ * registered for it — on newer data; one whose job failed (too few windows, say) a day after it;
+ * one with a champion adapter trained on the base's current champion is left alone (a champion
+ * adapter of an earlier base counts as none: the services do not apply it). One such job is
+ * queued or running at a time, so a thousand new components trickle through the queue instead
+ * of flooding it, and the oldest-seen component goes first. What was tried is read from the job
+ * history and the registry (once per component, and again when it is due), so it survives a
+ * restart; a job a restart interrupted is no attempt.
  */
 export class AdapterCoverage {
   private readonly seen = new Map<string, Seen>();
   private readonly clock: () => number;
+  private readonly bucketMs: number;
 
   constructor(private readonly o: AdapterCoverageOptions) {
     this.clock = o.clock ?? Date.now;
+    this.bucketMs = Math.max(1, Math.ceil(o.dataWindowMs / BUCKETS));
   }
 
-  /** Counts `rows` more sampled rows of `component` (outside its incidents). */
-  observe(component: string, rows: number): void {
-    if (rows <= 0) return;
-    const s = this.seen.get(component);
-    if (s) s.rows += rows;
-    else this.seen.set(component, { rows, firstMs: this.clock() });
+  /**
+   * Counts sampled rows of `component` (outside its incidents) at their times (ms), each as
+   * `weight` rows: a check that read only the newest part of what was published since the
+   * previous one counts each row it saw for the ones it did not read (published / read).
+   */
+  observe(component: string, timesMs: Iterable<number>, weight = 1): void {
+    let s = this.seen.get(component);
+    for (const t of timesMs) {
+      s ??= this.seen.set(component, { buckets: new Map(), firstMs: this.clock() }).get(component)!;
+      const b = Math.floor(t / this.bucketMs);
+      s.buckets.set(b, (s.buckets.get(b) ?? 0) + weight);
+    }
   }
 
   /**
@@ -75,55 +96,84 @@ export class AdapterCoverage {
     }
   }
 
+  /** Rows of a component within the last data window, as sampled (older buckets are dropped). */
+  rowsInWindow(component: string): number {
+    const s = this.seen.get(component);
+    if (!s) return 0;
+    const from = Math.floor((this.clock() - this.o.dataWindowMs) / this.bucketMs) + 1;
+    let rows = 0;
+    for (const [b, n] of s.buckets) {
+      if (b < from) s.buckets.delete(b);
+      else rows += n;
+    }
+    return Math.round(rows);
+  }
+
   private async next(): Promise<TrainingJob | undefined> {
     const jobs = this.o.jobs();
     const active = (j: TrainingJob) => j.state === 'queued' || j.state === 'running';
     if (jobs.some((j) => j.trigger === BASELINE_TRIGGER && active(j))) return undefined;
     const busy = new Set(jobs.filter((j) => j.component && active(j)).map((j) => j.component));
     const now = this.clock();
+    const base = (await this.o.registry.alias(this.o.baseModel, 'champion'))?.version ?? '';
     let lookups = this.o.lookupsPerStep ?? 100;
-    let models: Set<string> | undefined;
-    const candidates = [...this.seen].filter(([c, s]) => s.rows >= this.o.minRows && !s.served && !busy.has(c)).sort((a, b) => a[1].firstMs - b[1].firstMs || a[0].localeCompare(b[0]));
+    const candidates = [...this.seen]
+      .filter(([c, s]) => s.servedOn !== base && !busy.has(c) && !(s.dueMs !== undefined && s.dueMs > now) && this.rowsInWindow(c) >= this.o.minRows)
+      .sort((a, b) => a[1].firstMs - b[1].firstMs || a[0].localeCompare(b[0]));
     for (const [component, s] of candidates) {
-      const model = adapterModelName(this.o.baseModel, component);
-      if (s.lastAttemptMs === undefined) {
-        if (lookups-- <= 0) break;
-        models ??= new Set(await this.o.registry.models());
-        const latestJob = jobs.find((j) => j.component === component)?.createdMs ?? 0;
-        const found = models.has(model) ? await this.registered(model) : { served: false, latestMs: 0 };
-        s.served = found.served;
-        s.lastAttemptMs = Math.max(latestJob, found.latestMs);
-        if (s.served) continue;
-      }
-      let reason: string;
-      if (s.lastAttemptMs === 0) {
-        reason = `${component} has ${s.rows} sampled rows and no adapter of ${this.o.baseModel}: its first adapter`;
-      } else {
-        if (this.o.retryMs <= 0 || now - s.lastAttemptMs < this.o.retryMs) continue;
-        // An operator may have promoted one meanwhile.
-        const found = await this.registered(model);
-        if (found.served) {
-          s.served = true;
-          continue;
-        }
-        reason = `${component}'s adapter of ${this.o.baseModel} has not won since ${isoSeconds(s.lastAttemptMs)} (no champion): trying again on newer data`;
-      }
-      s.lastAttemptMs = now;
+      // Looked up when first due, and again whenever due: an operator may have promoted one, or a job run, meanwhile.
+      if (lookups-- <= 0) break;
+      const found = await this.state(component, jobs, base);
+      s.servedOn = found.served ? base : undefined;
+      s.dueMs = found.dueMs;
+      if (found.served || found.dueMs > now) continue;
+      const rows = this.rowsInWindow(component);
+      const window = `${rows} sampled rows in the last ${Math.round(this.o.dataWindowMs / 1000)} s`;
+      const reason = found.lastMs
+        ? `no adapter of ${component} serves on ${this.o.baseModel} ${base || '(as shipped)'} since its latest attempt at ${isoSeconds(found.lastMs)}: trying again on newer data (${window})`
+        : `${component} has ${window} and no adapter of ${this.o.baseModel}: its first adapter`;
       try {
         const job = await this.o.enqueue({ model: this.o.baseModel, component, trigger: BASELINE_TRIGGER, reason });
+        // (the job in the history says when it is due next)
+        s.dueMs = undefined;
         this.o.logger.info({ model: this.o.baseModel, component, job: job.id, reason }, 'adapter queued for a component without one');
         return job;
       } catch (err) {
+        s.dueMs = now + Math.min(this.failureBackoffMs(), 3_600_000);
         this.o.logger.warn({ model: this.o.baseModel, component, err: errorMessage(err) }, 'adapter job not queued');
-        return undefined;
       }
     }
     return undefined;
   }
 
-  /** Whether adapter `model` has a champion, and when its latest version was registered (0: none). */
-  private async registered(model: string): Promise<{ served: boolean; latestMs: number }> {
-    const versions = await this.o.registry.list(model);
-    return { served: versions.some((v) => v.aliases.includes('champion')), latestMs: versions.reduce((m, v) => Math.max(m, v.createdMs), 0) };
+  private failureBackoffMs(): number {
+    return this.o.failureBackoffMs ?? (this.o.retryMs > 0 ? Math.min(DAY_MS, this.o.retryMs) : DAY_MS);
+  }
+
+  /**
+   * Whether `component` has a champion adapter trained on base version `base`, when its next
+   * job is due (0: now; Infinity: never), and its latest attempt (ms; 0: none).
+   */
+  private async state(component: string, jobs: readonly TrainingJob[], base: string): Promise<{ served: boolean; dueMs: number; lastMs: number }> {
+    const versions = await this.o.registry.list(adapterModelName(this.o.baseModel, component));
+    const champion = versions.find((v) => v.aliases.includes('champion'));
+    const trainedOn = champion?.lineage.config?.['baseVersion'];
+    const served = champion !== undefined && (typeof trainedOn === 'string' ? trainedOn : '') === base;
+    const lost = this.o.retryMs > 0 ? this.o.retryMs : Infinity;
+    let dueMs = 0;
+    let lastMs = 0;
+    for (const v of versions) {
+      dueMs = Math.max(dueMs, v.createdMs + lost);
+      lastMs = Math.max(lastMs, v.createdMs);
+    }
+    for (const j of jobs) {
+      if (j.component !== component) continue;
+      if (j.state === 'succeeded') dueMs = Math.max(dueMs, j.createdMs + lost);
+      // a job a restart interrupted is no attempt
+      else if (j.state === 'failed' && !j.error.startsWith('interrupted:')) dueMs = Math.max(dueMs, j.createdMs + this.failureBackoffMs());
+      else continue;
+      lastMs = Math.max(lastMs, j.createdMs);
+    }
+    return { served, dueMs, lastMs };
   }
 }

@@ -127,7 +127,7 @@ export function detectorTrainable(o: DetectorTrainableOptions): TrainableModel {
 }
 
 /**
- * A component's adapter job: a rank-4 LoRA adapter of the detector's champion base (the
+ * A component's adapter job: a LoRA adapter ({@link DETECTOR_ADAPTER}) of the detector's champion base (the
  * shipped weights when there is none) fine-tuned on the component's examples
  * ({@link fitDetectorAdapter}), registered as `detector--<component>` with the signature of
  * the base weights it was trained on. Shadow: Huber loss on the component's held-out windows

@@ -50,8 +50,14 @@ describe('trainer service - a drifting component’s adapter is trained again', 
     const drift = (await t.call('listJobs', { model: 'detector', limit: 100 })).jobs.filter((j) => j.trigger === 'drift');
     const adapterJob = drift.find((j) => j.component === 'dr-db')!;
     expect(adapterJob).toMatchObject({ model: 'detector', state: 'queued' });
-    expect(adapterJob.reason).toMatch(/^dr-db: .*input drift.*; its adapter detector--dr-db 1 is trained again on the new regime; waits until \S+Z \(drift settle time, 86400 s\) before it starts$/);
-    expect(adapterJob.notBeforeMs).toBeGreaterThan(Date.now() + 86_000_000);
+    expect(adapterJob.reason).toMatch(/^dr-db: .*input drift.*; its adapter detector--dr-db 1 is trained again on the new regime \(data from \S+Z\); waits until \S+Z \(data of the new regime, 86400 s\) before it starts$/);
+    // it trains on data from the alert on, once there is enough of it (here the settle time, a day, is longer than half the data window)
+    const alert = (await readEvents(t.bus, 'model_alert', 'dr-db')).find((a) => a.type === 'input_drift')!;
+    expect(adapterJob.dataSinceMs).toBeGreaterThan(0);
+    expect(Math.abs(adapterJob.dataSinceMs - alert.meta!.timeMs)).toBeLessThan(5_000);
+    expect(adapterJob.notBeforeMs - adapterJob.dataSinceMs).toBe(86_400_000);
+    const shared = drift.find((j) => j.component === '')!;
+    expect(shared.dataSinceMs).toBe(0);
     // one shared job (both alerts asked for it) and no job for dr-web's adapter (it has none)
     expect(drift.filter((j) => j.component === '').length).toBe(1);
     expect(drift.filter((j) => j.component === 'dr-web')).toEqual([]);

@@ -52,7 +52,7 @@ export async function executeJob(job: TrainingJob, trainable: TrainableModel, de
     component: job.component,
     bus: deps.bus,
     registry: deps.registry,
-    sinceMs: untilMs - s.dataWindowMs,
+    sinceMs: Math.max(untilMs - s.dataWindowMs, job.dataSinceMs),
     untilMs,
     holdoutFraction: s.holdoutFraction,
     maxReplayMessages: s.maxReplayMessages,
@@ -132,8 +132,10 @@ async function registerChallenger(job: TrainingJob, outcome: TrainOutcome, deps:
 /** Retention after a registration: a failure is logged, not the job's (its version is registered). */
 async function pruneVersions(deps: JobExecutionDeps, model: string, keep: number): Promise<void> {
   try {
-    const deleted = await deps.registry.prune(model, keep);
+    const { deleted, orphaned } = await deps.registry.prune(model, keep);
     if (deleted.length > 0) deps.logger.info({ model, deleted, keep }, 'old versions deleted (held no alias)');
+    // (their records are gone: nothing else would ever find these objects again)
+    for (const o of orphaned) deps.logger.warn({ model, ...o }, 'artifacts of a deleted version not deleted: remove the objects under artifactPrefix from x0_model_artifacts');
   } catch (err) {
     deps.logger.warn({ model, err: errorMessage(err) }, 'old versions not deleted');
   }

@@ -18,19 +18,21 @@ export interface JobRequest {
   parentEventId?: string;
   /** Do not start before this time (e.g. let a new regime accumulate data after a drift). Kept in the job record. */
   notBeforeMs?: number;
+  /** Train on data published from this time only (within the data window): a drifting component's adapter learns the new regime. */
+  dataSinceMs?: number;
 }
 
 /**
  * The job a retraining trigger of the performance monitor asks for: its reason is the
  * trigger's alert messages (after `<component>: ` for drift; then `; <note>` when given), its
  * parent the first alert; with `settleMs` > 0 it starts that long after `nowMs`, and the reason
- * says until when.
+ * says until when (and why: `settleWhy`, default `drift settle time`).
  */
-export function retrainRequest(o: { model: string; trigger: JobTrigger; retrain: RetrainTrigger; component?: string; settleMs: number; nowMs: number; note?: string }): JobRequest {
+export function retrainRequest(o: { model: string; trigger: JobTrigger; retrain: RetrainTrigger; component?: string; settleMs: number; nowMs: number; note?: string; settleWhy?: string }): JobRequest {
   const why = o.retrain.reasons.map((a) => a.message).join('; ');
   const notBeforeMs = o.settleMs > 0 ? o.nowMs + o.settleMs : undefined;
   // The reason says why a queued job does not start yet, and until when (x0 jobs shows it whole).
-  const waits = notBeforeMs ? delayNote(notBeforeMs, `drift settle time, ${Math.round(o.settleMs / 1000)} s`) : '';
+  const waits = notBeforeMs ? delayNote(notBeforeMs, `${o.settleWhy ?? 'drift settle time'}, ${Math.round(o.settleMs / 1000)} s`) : '';
   return { model: o.model, trigger: o.trigger, reason: `${o.component ? `${o.component}: ` : ''}${why}${o.note ? `; ${o.note}` : ''}${waits}`, parentEventId: o.retrain.reasons[0]?.id, notBeforeMs };
 }
 
@@ -64,6 +66,7 @@ export function newQueuedJob(req: JobRequest, component: string, now: number): T
     createdMs: now,
     parentEventId: req.parentEventId ?? '',
     notBeforeMs: req.notBeforeMs && req.notBeforeMs > now ? req.notBeforeMs : 0,
+    dataSinceMs: req.dataSinceMs ?? 0,
   });
 }
 
@@ -77,6 +80,7 @@ export function takeOverJob(job: TrainingJob, req: JobRequest, now: number): { t
   const previous = { trigger: job.trigger, reason: job.reason };
   const reason = req.reason || `requested by ${req.actor || 'an operator'}`;
   // It starts now: what it was said about waiting no longer holds.
-  Object.assign(job, { trigger: 'manual', actor: req.actor ?? '', notBeforeMs: 0, reason: `${reason}; took over the queued ${was}: ${withoutDelayNote(job.reason)}` });
+  // (and on the whole data window, as any manual job)
+  Object.assign(job, { trigger: 'manual', actor: req.actor ?? '', notBeforeMs: 0, dataSinceMs: 0, reason: `${reason}; took over the queued ${was}: ${withoutDelayNote(job.reason)}` });
   return previous;
 }

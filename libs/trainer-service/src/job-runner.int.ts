@@ -17,7 +17,7 @@ jest.setTimeout(60_000);
 /** A trainable that records each start and fails (nothing is registered). */
 class FakeTrainable implements TrainableModel {
   readonly servedBy = 'test';
-  readonly starts: Array<{ jobId: string; atMs: number }> = [];
+  readonly starts: Array<{ jobId: string; atMs: number; sinceMs: number; untilMs: number }> = [];
   constructor(
     readonly model: string,
     readonly perComponent: boolean,
@@ -28,7 +28,7 @@ class FakeTrainable implements TrainableModel {
   }
 
   async train(ctx: TrainContext): Promise<TrainOutcome> {
-    this.starts.push({ jobId: ctx.jobId, atMs: Date.now() });
+    this.starts.push({ jobId: ctx.jobId, atMs: Date.now(), sinceMs: ctx.sinceMs, untilMs: ctx.untilMs });
     throw new FailedPreconditionError('fake trainable: nothing to learn');
   }
 }
@@ -120,7 +120,7 @@ describe('JobRunner', () => {
     running.splice(running.indexOf(runner), 1);
   }
 
-  it('retention - with keepVersions, each registration deletes the model\'s older versions that no alias holds (a failure to would be logged, not the job\'s)', async () => {
+  it('retention - with keepVersions, each registration deletes the model\'s older versions that no alias holds, and logs them', async () => {
     const kv = await openKeyValue(bus, `x0_trainer_jobs_test_${++bucket}`);
     const runner = new JobRunner({ bus, registry, kv, trainables: [new LosingTrainable('keep2')], settings: { ...SETTINGS, keepVersions: 2 }, logger });
     await runner.start();
@@ -134,6 +134,21 @@ describe('JobRunner', () => {
     // 4 holds the challenger alias and is among the 2 newest; 1 and 2 held nothing any more
     expect((await registry.list('keep2')).map((v) => [v.version, v.aliases])).toEqual([['3', []], ['4', ['challenger']]]);
     expect(logs.filter((l) => l.msg === 'old versions deleted (held no alias)').map((l) => (l as unknown as { deleted: string[] }).deleted)).toEqual([['1'], ['2']]);
+  });
+
+  it('data window - a job trains on the last dataWindowMs, or from its dataSinceMs when that is later (a drifting component\'s adapter: the new regime only)', async () => {
+    const { ap, start } = await setup();
+    const runner = await start();
+    const since = Date.now() - 10_000;
+    const narrow = await runner.enqueue({ model: 'ap', component: 'c1', trigger: 'drift', reason: 'new regime', dataSinceMs: since });
+    expect(narrow.dataSinceMs).toBe(since);
+    await waitFor(async () => (ap.starts.length === 1 ? true : undefined), 10_000, 'the first job');
+    const wide = await runner.enqueue({ model: 'ap', component: 'c2', trigger: 'manual', reason: 'whole window', dataSinceMs: Date.now() - 3_600_000 });
+    await waitFor(async () => (ap.starts.length === 2 ? true : undefined), 10_000, 'the second job');
+    expect(ap.starts[0]).toMatchObject({ jobId: narrow.id, sinceMs: since });
+    // (an older dataSinceMs does not widen the window)
+    expect(ap.starts[1].jobId).toBe(wide.id);
+    expect(ap.starts[1].untilMs - ap.starts[1].sinceMs).toBe(SETTINGS.dataWindowMs);
   });
 
   it('enqueue - a component that is no subject token is refused before anything is stored', async () => {

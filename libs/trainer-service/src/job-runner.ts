@@ -131,7 +131,7 @@ export class JobRunner {
     // A running job trains on data from before this request: only a queued one already covers it.
     const pending = this.store.findQueued(req.model, component);
     if (pending) return req.trigger === 'manual' && pending.trigger !== 'manual' ? this.takeOver(pending, req, now) : TrainingJob.fromPartial(pending);
-    this.store.cooldowns.check(req.model, req.trigger, now);
+    this.store.cooldowns.check(req.model, req.trigger, now, component);
     const job = newQueuedJob(req, component, now);
     await this.store.add(job);
     const queued = TrainingJob.fromPartial(job);
@@ -139,7 +139,7 @@ export class JobRunner {
     await this.publishQueued(job);
     this.queue.push(job.id);
     this.queue.wakeUp();
-    await this.store.cooldowns.record(job.model, job.trigger, job.id, now).catch((err) => this.o.logger.warn({ job: job.id, err: errorMessage(err) }, 'retraining cooldown not recorded'));
+    await this.store.cooldowns.record(job.model, job.trigger, job.id, now, component).catch((err) => this.o.logger.warn({ job: job.id, err: errorMessage(err) }, 'retraining cooldown not recorded'));
     this.o.logger.info({ job: job.id, model: job.model, component, trigger: job.trigger, reason: job.reason, notBeforeMs: job.notBeforeMs }, 'training job queued');
     return queued;
   }

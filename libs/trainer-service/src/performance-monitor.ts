@@ -13,6 +13,7 @@ import { FeedbackTracker, type Feedback } from './feedback';
 import { INCIDENT_MARGIN_MS, overlapsSpans, replayIncidentSpans, type IncidentTiming } from './incident-spans';
 import { IncidentWindows } from './incident-windows';
 import { recordInferenceReport } from './inference-reports';
+import { isoSeconds } from './job-reason';
 import { retrainRequest, type JobRequest, type JobTrigger } from './job-request';
 import type { JobRunner } from './job-runner';
 import { publishModelAlert } from './model-alert';
@@ -40,7 +41,7 @@ export interface PerformanceSettings {
    * sampled rows before a component's first job, and the wait before another try (ms, 0: none).
    * Undefined: only on request (and `rebase`).
    */
-  autoAdapters?: { minRows: number; retryMs: number };
+  autoAdapters?: { minRows: number; retryMs: number; dataWindowMs: number };
 }
 
 /** Options of {@link PerformanceMonitor}. */
@@ -298,17 +299,18 @@ export class PerformanceMonitor {
 
   private async check(): Promise<void> {
     if (this.watched.has(DETECTOR_MODEL)) {
-      const sample = await sampleRecentMetrics(this.o.bus, this.o.settings.driftSampleMessages, this.metricsSeq);
+      const previousSeq = this.metricsSeq;
+      const sample = await sampleRecentMetrics(this.o.bus, this.o.settings.driftSampleMessages, previousSeq);
       this.metricsSeq = Math.max(this.metricsSeq, sample.lastSeq);
+      // Only the newest messages were read when more were published since the previous check: each row stands for several
+      // (not at the first check, whose backlog is the whole stream).
+      const published = previousSeq > 0 ? sample.lastSeq - previousSeq : 0;
+      const weight = Math.max(1, published / this.o.settings.driftSampleMessages);
       for (const [component, rows] of sample.rows) {
         const times = sample.times.get(component)!;
-        const inIncident = (i: number) => this.incidents.covers(component, times[i]);
-        this.drift.observe(component, rows, inIncident);
-        if (this.coverage) {
-          let normal = 0;
-          for (let i = 0; i < rows.length; i++) if (!inIncident(i)) normal++;
-          this.coverage.observe(component, normal);
-        }
+        const inIncident = times.map((t) => this.incidents.covers(component, t));
+        this.drift.observe(component, rows, (i) => inIncident[i]);
+        this.coverage?.observe(component, times.filter((_, i) => !inIncident[i]), weight);
       }
       for (const f of this.drift.check((component) => this.incidents.isOpen(component))) {
         const jobId = f.retrain ? await this.enqueue(this.jobFor(DETECTOR_MODEL, 'drift', f.retrain, f.component)) : '';
@@ -327,31 +329,36 @@ export class PerformanceMonitor {
   }
 
   /**
-   * A drifting component's champion adapter was fitted to the old regime: a job (same trigger,
-   * reason and settle time as the shared model's) trains it on the new one, and the shadow gate
-   * promotes it only when it beats that adapter on post-drift traffic. A component without a
-   * champion adapter gets none here (AdapterCoverage gives it a first one).
+   * A drifting component's champion adapter was fitted to the old regime: a job (same trigger
+   * and reason as the shared model's) trains it on the new one only — data from the alert on
+   * (`dataSinceMs`), starting once half a data window of it has been published (at least the
+   * drift settle time) — and the shadow gate, on held-out blocks of that data, promotes it only
+   * when it beats that adapter there. A component without a champion adapter gets none here
+   * (AdapterCoverage gives it a first one).
    */
   private async retrainAdapter(component: string, retrain: RetrainTrigger): Promise<void> {
     const model = adapterModelName(DETECTOR_MODEL, component);
     const champion = await this.o.registry.alias(model, 'champion').catch((err: unknown) => {
-      this.o.logger.warn({ model, err: errorMessage(err) }, 'drifting component\'s adapter not checked');
+      this.o.logger.warn({ model, component, err: errorMessage(err) }, "drifting component's adapter not checked");
       return undefined;
     });
     if (!champion) return;
-    const note = `its adapter ${model} ${champion.version} is trained again on the new regime`;
-    await this.enqueue({ ...this.jobFor(DETECTOR_MODEL, 'drift', retrain, component, note), component });
+    const nowMs = this.clock();
+    const settleMs = Math.max(this.o.settings.driftSettleMs, (this.o.settings.autoAdapters?.dataWindowMs ?? 0) / 2);
+    const note = `its adapter ${model} ${champion.version} is trained again on the new regime (data from ${isoSeconds(nowMs)})`;
+    const req = retrainRequest({ model: DETECTOR_MODEL, trigger: 'drift', retrain, component, settleMs, nowMs, note, settleWhy: 'data of the new regime' });
+    await this.enqueue({ ...req, component, dataSinceMs: nowMs });
   }
 
-  private jobFor(model: string, trigger: JobTrigger, t: RetrainTrigger, component?: string, note?: string): JobRequest {
-    return retrainRequest({ model, trigger, retrain: t, component, settleMs: trigger === 'drift' ? this.o.settings.driftSettleMs : 0, nowMs: this.clock(), note });
+  private jobFor(model: string, trigger: JobTrigger, t: RetrainTrigger, component?: string): JobRequest {
+    return retrainRequest({ model, trigger, retrain: t, component, settleMs: trigger === 'drift' ? this.o.settings.driftSettleMs : 0, nowMs: this.clock() });
   }
 
   private async enqueue(req: Parameters<JobRunner['enqueue']>[0]): Promise<string> {
     try {
       return (await this.o.runner.enqueue(req)).id;
     } catch (err) {
-      this.o.logger.warn({ model: req.model, err: errorMessage(err) }, 'retraining job not queued');
+      this.o.logger.warn({ model: req.model, component: req.component, trigger: req.trigger, err: errorMessage(err) }, 'retraining job not queued');
       return '';
     }
   }

@@ -1,4 +1,5 @@
 import type { KV } from '@nats-io/kv';
+import { toKvKey } from '@x0/bus';
 import { FailedPreconditionError } from '@x0/core';
 import { isoSeconds } from './job-reason';
 
@@ -18,9 +19,10 @@ interface CooldownRecord {
  * (`TRAINER_RETRAIN_COOLDOWN_S`, per model and per drifting component) live in memory and
  * start empty at each start, so a restart used to re-raise the alerts and queue the same
  * retraining again. Each alert-triggered job therefore leaves a record `retrain-cooldown.
- * <model>.<trigger>` (time, job id) in the job bucket; after a restart, an alert-triggered
- * request of that model and trigger within the cooldown of a job an earlier run queued is
- * refused. Within one run the monitor's own (finer, per component) cooldowns decide alone.
+ * <model>.<trigger>` (time, job id) in the job bucket — `….<trigger>.<component>` for a
+ * component's adapter job — and after a restart, an alert-triggered request of that model,
+ * trigger (and component) within the cooldown of a job an earlier run queued is refused.
+ * Within one run the monitor's own (finer, per component) cooldowns decide alone.
  */
 export class CarriedCooldowns {
   private readonly carried = new Map<string, CooldownRecord>();
@@ -41,26 +43,26 @@ export class CarriedCooldowns {
     if (r && typeof r.lastMs === 'number' && Number.isFinite(r.lastMs)) this.carried.set(key, { lastMs: r.lastMs, jobId: String(r.jobId ?? '') });
   }
 
-  /** Throws FailedPreconditionError when an earlier run queued a job of this model and alert trigger within the cooldown. */
-  check(model: string, trigger: string, now: number): void {
+  /** Throws FailedPreconditionError when an earlier run queued a job of this model (component's adapter) and alert trigger within the cooldown. */
+  check(model: string, trigger: string, now: number, component = ''): void {
     if (!ALERT_TRIGGERS.has(trigger) || this.cooldownMs <= 0) return;
-    const r = this.carried.get(keyOf(model, trigger));
+    const r = this.carried.get(keyOf(model, trigger, component));
     if (!r || now - r.lastMs >= this.cooldownMs) return;
     throw new FailedPreconditionError(
-      `${model} is in the retraining cooldown: job ${r.jobId} (${trigger}) was queued at ${isoSeconds(r.lastMs)} before the trainer restarted; ` +
+      `${component ? `${component}'s adapter of ${model}` : model} is in the retraining cooldown: job ${r.jobId} (${trigger}) was queued at ${isoSeconds(r.lastMs)} before the trainer restarted; ` +
         `the next ${trigger} job can be queued from ${isoSeconds(r.lastMs + this.cooldownMs)}`,
     );
   }
 
   /** Records an alert-triggered job (no-op for other triggers). */
-  async record(model: string, trigger: string, jobId: string, timeMs: number): Promise<void> {
+  async record(model: string, trigger: string, jobId: string, timeMs: number, component = ''): Promise<void> {
     if (!ALERT_TRIGGERS.has(trigger)) return;
     const r: CooldownRecord = { lastMs: timeMs, jobId };
-    await this.kv.put(keyOf(model, trigger), JSON.stringify(r));
+    await this.kv.put(keyOf(model, trigger, component), JSON.stringify(r));
   }
 }
 
-function keyOf(model: string, trigger: string): string {
-  // Trainable model names and triggers are [A-Za-z0-9_-]: KV-safe as they are.
-  return `${COOLDOWN_KEY_PREFIX}${model}.${trigger}`;
+function keyOf(model: string, trigger: string, component: string): string {
+  // Trainable model names and triggers are [A-Za-z0-9_-]: KV-safe as they are; a component is a subject token.
+  return `${COOLDOWN_KEY_PREFIX}${model}.${trigger}${component ? `.${toKvKey(component)}` : ''}`;
 }

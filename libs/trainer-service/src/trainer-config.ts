@@ -62,9 +62,13 @@ export const trainerConfigShape = {
    * one such job at a time (docs/trainer.md).
    */
   TRAINER_AUTO_ADAPTERS: envBool(true),
-  /** Sampled rows of a component (outside incidents) before its first automatic adapter job. */
+  /** Sampled rows of a component (outside incidents) within the last TRAINER_DATA_WINDOW_S before it gets an automatic adapter job. */
   TRAINER_ADAPTER_MIN_ROWS: envInt(600, 1, 100_000_000),
-  /** A component whose adapter has not won (no champion) gets another automatic job this many seconds after its latest attempt (0: never). */
+  /**
+   * A component whose adapter does not serve (none won on the current base) gets another
+   * automatic job this many seconds after its latest attempt (0: never); after a failed job, a
+   * day (at most this).
+   */
   TRAINER_ADAPTER_RETRY_S: envInt(604_800, 0),
   /**
    * Versions of each model kept after a registration besides those an alias holds or can roll

@@ -101,7 +101,7 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
           driftSettleMs: c.TRAINER_DRIFT_SETTLE_S * 1000,
           accuracyWindow: c.TRAINER_ACCURACY_WINDOW,
           incidents: incidentTiming(c),
-          autoAdapters: c.TRAINER_AUTO_ADAPTERS ? { minRows: c.TRAINER_ADAPTER_MIN_ROWS, retryMs: c.TRAINER_ADAPTER_RETRY_S * 1000 } : undefined,
+          autoAdapters: c.TRAINER_AUTO_ADAPTERS ? { minRows: c.TRAINER_ADAPTER_MIN_ROWS, retryMs: c.TRAINER_ADAPTER_RETRY_S * 1000, dataWindowMs: c.TRAINER_DATA_WINDOW_S * 1000 } : undefined,
         },
       });
       ctx.stats.addGauge('trainer_jobs_active', 'Training jobs queued or running', () => runner.active);

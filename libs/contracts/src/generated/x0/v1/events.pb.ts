@@ -483,6 +483,11 @@ export interface TrainingJob {
   notBeforeMs: number;
   /** Who asked for a manual job (x0 train --actor); "" for an automatic one. */
   actor: string;
+  /**
+   * The job trains on data published from this time only (a drifting component's adapter:
+   * the new regime), within its data window; 0: the whole window.
+   */
+  dataSinceMs: number;
 }
 
 export interface TrainingJob_MetricsEntry {
@@ -4141,6 +4146,7 @@ function createBaseTrainingJob(): TrainingJob {
     parentEventId: "",
     notBeforeMs: 0,
     actor: "",
+    dataSinceMs: 0,
   };
 }
 
@@ -4211,6 +4217,9 @@ export const TrainingJob: MessageFns<TrainingJob> = {
     }
     if (message.actor !== "") {
       writer.uint32(178).string(message.actor);
+    }
+    if (message.dataSinceMs !== 0) {
+      writer.uint32(184).int64(message.dataSinceMs);
     }
     return writer;
   },
@@ -4407,6 +4416,14 @@ export const TrainingJob: MessageFns<TrainingJob> = {
             message.actor = reader.string();
             continue;
           }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.dataSinceMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4492,6 +4509,11 @@ export const TrainingJob: MessageFns<TrainingJob> = {
         ? globalThis.Number(object.not_before_ms)
         : 0,
       actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+      dataSinceMs: isSet(object.dataSinceMs)
+        ? globalThis.Number(object.dataSinceMs)
+        : isSet(object.data_since_ms)
+        ? globalThis.Number(object.data_since_ms)
+        : 0,
     };
   },
 
@@ -4569,6 +4591,9 @@ export const TrainingJob: MessageFns<TrainingJob> = {
     if (message.actor !== "") {
       obj.actor = message.actor;
     }
+    if (message.dataSinceMs !== 0) {
+      obj.dataSinceMs = Math.round(message.dataSinceMs);
+    }
     return obj;
   },
 
@@ -4607,6 +4632,7 @@ export const TrainingJob: MessageFns<TrainingJob> = {
     message.parentEventId = object.parentEventId ?? "";
     message.notBeforeMs = object.notBeforeMs ?? 0;
     message.actor = object.actor ?? "";
+    message.dataSinceMs = object.dataSinceMs ?? 0;
     return message;
   },
 };
