@@ -186,8 +186,15 @@ export class ModelRegistry {
       const entry = await this.kv.get(key);
       if (!isLive(entry)) continue;
       await this.kv.delete(key);
-      // An alias that took it meanwhile (promote checked the record before the delete): it stays.
-      if ((await this.reachable(model)).has(v.version)) {
+      let taken: boolean;
+      try {
+        // An alias that took it meanwhile (promote checked the record before the delete): it stays.
+        taken = (await this.reachable(model)).has(v.version);
+      } catch (err) {
+        await this.kv.put(key, entry!.value);
+        throw err;
+      }
+      if (taken) {
         await this.kv.put(key, entry!.value);
         continue;
       }
@@ -240,8 +247,13 @@ export class ModelRegistry {
     if (isLive(await this.kv.get(versionKey(model, version)))) return state;
     // prune() deleted it between the check and the move (and did not see the move in time): the alias goes back.
     const why = `model ${model} version ${version} was deleted by the registry's retention while it was promoted`;
-    if (state.previous.length > 0) await this.moveAlias(model, alias, { reason: why, actor: 'system' }, (cur) => (cur && cur.version === version ? rollbackAlias(cur, this.clock(), why, 'system') : cur!));
-    throw new FailedPreconditionError(`${why}: ${alias} is back where it was`);
+    if (state.previous.length > 0) {
+      await this.moveAlias(model, alias, { reason: why, actor: 'system' }, (cur) => (cur && cur.version === version ? rollbackAlias(cur, this.clock(), why, 'system') : cur!));
+      throw new FailedPreconditionError(`${why}: ${alias} is back where it was`);
+    }
+    // A new alias has nowhere to go back to: it is removed (unless it moved on meanwhile).
+    await this.kv.delete(aliasKey(model, alias), { previousSeq: state.revision }).catch(() => undefined);
+    throw new FailedPreconditionError(`${why}: the new alias ${alias} was removed`);
   }
 
   /**

@@ -88,6 +88,27 @@ describe('AdapterCoverage - an adapter for every component without one', () => {
     expect(t.queued).toEqual([]);
   });
 
+  it('memory - a served component observed for days holds a window of buckets, not one per 5 minutes ever', async () => {
+    const t = setUp();
+    t.versions.set('detector--db', [{ version: '1', createdMs: T0, aliases: ['champion'] }]);
+    for (let i = 0; i < 3 * 288; i++) {
+      t.rows('db', 300);
+      await t.coverage.step();
+      t.advance(5 * 60_000);
+    }
+    expect(t.coverage.heldBuckets('db')).toBeLessThanOrEqual(13);
+    expect(t.queued).toEqual([]);
+  });
+
+  it('timeForMinRowsMs - how far back a job must reach for minRows at the component\'s rate', () => {
+    const t = setUp();
+    expect(t.coverage.timeForMinRowsMs('db')).toBeUndefined();
+    t.coverage.observe('db', Array.from({ length: 1200 }, (_, i) => T0 - i * 3000));
+    // 1,200 rows an hour: 600 take half an hour (the oldest, partial bucket is not counted: up to a twelfth more)
+    expect(t.coverage.timeForMinRowsMs('db')).toBeGreaterThanOrEqual(HOUR / 2);
+    expect(t.coverage.timeForMinRowsMs('db')).toBeLessThanOrEqual((HOUR / 2) * (12 / 11) + 1);
+  });
+
   it('a weighted row counts as several: a check that read only part of what was published', async () => {
     const t = setUp();
     t.coverage.observe('db', Array.from({ length: 200 }, (_, i) => T0 - i * 1000), 3);

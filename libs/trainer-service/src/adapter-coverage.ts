@@ -81,6 +81,19 @@ export class AdapterCoverage {
       const b = Math.floor(t / this.bucketMs);
       s.buckets.set(b, (s.buckets.get(b) ?? 0) + weight);
     }
+    // (a served or waiting component is not counted at each step: its old buckets go here)
+    if (s && s.buckets.size > BUCKETS + 1) this.rowsInWindow(component);
+  }
+
+  /** Time buckets of `component` held (at most 13: the window's and the current one's). */
+  heldBuckets(component: string): number {
+    return this.seen.get(component)?.buckets.size ?? 0;
+  }
+
+  /** The component's adapter job could train on rows from this long back to get `minRows` at its rate (from the last data window); undefined when it has no rows there. */
+  timeForMinRowsMs(component: string): number | undefined {
+    const rows = this.rowsInWindow(component);
+    return rows > 0 ? (this.o.minRows / rows) * this.o.dataWindowMs : undefined;
   }
 
   /**

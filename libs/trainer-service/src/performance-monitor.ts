@@ -99,6 +99,8 @@ export class PerformanceMonitor {
   private timer?: NodeJS.Timeout;
   private checking?: Promise<void>;
   private metricsSeq = 0;
+  /** When the previous check sampled X0_METRICS (0: none yet). */
+  private lastSampleMs = 0;
   private stopping?: Promise<void>;
 
   constructor(private readonly o: PerformanceMonitorOptions) {
@@ -305,7 +307,10 @@ export class PerformanceMonitor {
       // Only the newest messages were read when more were published since the previous check: each row stands for several
       // (not at the first check, whose backlog is the whole stream).
       const published = previousSeq > 0 ? sample.lastSeq - previousSeq : 0;
-      const weight = Math.max(1, published / this.o.settings.driftSampleMessages);
+      // (after a gap longer than a data window, what was published since reaches back past it: no weight)
+      const gapMs = this.clock() - this.lastSampleMs;
+      const weight = gapMs <= (this.o.settings.autoAdapters?.dataWindowMs ?? 0) ? Math.max(1, published / this.o.settings.driftSampleMessages) : 1;
+      this.lastSampleMs = this.clock();
       for (const [component, rows] of sample.rows) {
         const times = sample.times.get(component)!;
         const inIncident = times.map((t) => this.incidents.covers(component, t));
@@ -344,10 +349,17 @@ export class PerformanceMonitor {
     });
     if (!champion) return;
     const nowMs = this.clock();
-    const settleMs = Math.max(this.o.settings.driftSettleMs, (this.o.settings.autoAdapters?.dataWindowMs ?? 0) / 2);
-    const note = `its adapter ${model} ${champion.version} is trained again on the new regime (data from ${isoSeconds(nowMs)})`;
+    const windowMs = this.o.settings.autoAdapters?.dataWindowMs ?? 0;
+    // Long enough after the alert for the new regime to hold the rows a job needs at this component's rate (at least half a window);
+    // a component too slow to get them within a window trains on the whole window instead.
+    const rowsTakeMs = this.coverage?.timeForMinRowsMs(component) ?? windowMs;
+    const newRegimeOnly = rowsTakeMs <= windowMs;
+    const settleMs = Math.max(this.o.settings.driftSettleMs, windowMs / 2, newRegimeOnly ? rowsTakeMs : 0);
+    const note = newRegimeOnly
+      ? `its adapter ${model} ${champion.version} is trained again on the new regime (data from ${isoSeconds(nowMs)})`
+      : `its adapter ${model} ${champion.version} is trained again (the new regime alone would be too few rows at this component's rate)`;
     const req = retrainRequest({ model: DETECTOR_MODEL, trigger: 'drift', retrain, component, settleMs, nowMs, note, settleWhy: 'data of the new regime' });
-    await this.enqueue({ ...req, component, dataSinceMs: nowMs });
+    await this.enqueue({ ...req, component, dataSinceMs: newRegimeOnly ? nowMs : undefined });
   }
 
   private jobFor(model: string, trigger: JobTrigger, t: RetrainTrigger, component?: string): JobRequest {
