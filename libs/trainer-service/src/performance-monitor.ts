@@ -349,17 +349,15 @@ export class PerformanceMonitor {
     });
     if (!champion) return;
     const nowMs = this.clock();
-    const windowMs = this.o.settings.autoAdapters?.dataWindowMs ?? 0;
-    // Long enough after the alert for the new regime to hold the rows a job needs at this component's rate (at least half a window);
-    // a component too slow to get them within a window trains on the whole window instead.
-    const rowsTakeMs = this.coverage?.timeForMinRowsMs(component) ?? windowMs;
-    const newRegimeOnly = rowsTakeMs <= windowMs;
-    const settleMs = Math.max(this.o.settings.driftSettleMs, windowMs / 2, newRegimeOnly ? rowsTakeMs : 0);
-    const note = newRegimeOnly
-      ? `its adapter ${model} ${champion.version} is trained again on the new regime (data from ${isoSeconds(nowMs)})`
-      : `its adapter ${model} ${champion.version} is trained again (the new regime alone would be too few rows at this component's rate)`;
-    const req = retrainRequest({ model: DETECTOR_MODEL, trigger: 'drift', retrain, component, settleMs, nowMs, note, settleWhy: 'data of the new regime' });
-    await this.enqueue({ ...req, component, dataSinceMs: newRegimeOnly ? nowMs : undefined });
+    const plan = driftAdapterData({
+      nowMs,
+      windowMs: this.o.settings.autoAdapters?.dataWindowMs ?? 0,
+      settleMs: this.o.settings.driftSettleMs,
+      rowsTakeMs: this.coverage?.timeForMinRowsMs(component),
+    });
+    const note = `its adapter ${model} ${champion.version} is trained again ${plan.dataSinceMs ? `on the new regime (data from ${isoSeconds(nowMs)})` : "(the new regime alone would be too few rows at this component's rate)"}`;
+    const req = retrainRequest({ model: DETECTOR_MODEL, trigger: 'drift', retrain, component, settleMs: plan.settleMs, nowMs, note, settleWhy: 'data of the new regime' });
+    await this.enqueue({ ...req, component, dataSinceMs: plan.dataSinceMs });
   }
 
   private jobFor(model: string, trigger: JobTrigger, t: RetrainTrigger, component?: string): JobRequest {
@@ -383,4 +381,17 @@ export class PerformanceMonitor {
 
 function metric(m: MetricStatus): PerformanceMetric {
   return { value: m.value ?? 0, threshold: m.threshold, samples: m.samples, judged: m.breached !== null, breached: m.breached === true };
+}
+
+/**
+ * When a drifting component's adapter job starts and what it trains on: data from the alert
+ * (`nowMs`) on, once that holds the rows a job needs at the component's rate (`rowsTakeMs`:
+ * how long the component takes to publish them), and at least half a data window and the drift
+ * settle time later; a component too slow to publish them within a data window (or whose rate is
+ * not known) trains on the whole window after the settle time and half a window.
+ */
+export function driftAdapterData(o: { nowMs: number; windowMs: number; settleMs: number; rowsTakeMs: number | undefined }): { settleMs: number; dataSinceMs?: number } {
+  const newRegimeOnly = o.rowsTakeMs !== undefined && o.rowsTakeMs <= o.windowMs;
+  const settleMs = Math.max(o.settleMs, o.windowMs / 2, newRegimeOnly ? o.rowsTakeMs! : 0);
+  return newRegimeOnly ? { settleMs, dataSinceMs: o.nowMs } : { settleMs };
 }
