@@ -10,7 +10,7 @@ import { waitFor } from '@x0/bus/testing';
 import { baseModelSignature, selectBackend } from '@x0/lora';
 import type { TrainingJob } from '@x0/contracts';
 import { rebaseRequests, staleAdapters } from './adapter-rebase';
-import { healthy, publishSeries, sawtooth, startTrainerUnderTest, type TrainerUnderTest } from './testing';
+import { healthy, publishSeries, sawtooth, startTrainerUnderTest, finishedJob, type TrainerUnderTest } from './testing';
 import { anomalyDetectorBase } from './trainer-service';
 
 jest.setTimeout(240_000);
@@ -35,15 +35,7 @@ describe('trainer service - adapters trained again on a new base', () => {
   });
   afterAll(() => t?.stop());
 
-  const finished = (id: string) =>
-    waitFor(
-      async () => {
-        const j = await t.call('getJob', { id });
-        return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;
-      },
-      180_000,
-      `job ${id} to finish`,
-    );
+  const finished = (id: string) => finishedJob(t, id, 180_000);
   const champion = async (model: string, version: string, decision: string) => {
     if (decision !== 'promoted') await t.call('promote', { model, version, alias: 'champion', reason: 'test', actor: 'ci' });
   };

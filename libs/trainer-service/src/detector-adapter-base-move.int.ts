@@ -4,11 +4,10 @@
  * monitor serves the shared model for that component) and, for a component that had no
  * champion adapter, no rebase job would ever follow. Real nats-server, registry and training.
  */
-import { waitFor } from '@x0/bus/testing';
 import { selectBackend } from '@x0/lora';
 import { adapterModelName, DETECTOR_MODEL } from '@x0/model-serving';
 import { detectorTrainable } from './detector-trainable';
-import { healthy, publishSeries, sawtooth, startTrainerUnderTest, trainWhileBaseMoves, type TrainerUnderTest } from './testing';
+import { healthy, publishSeries, sawtooth, startTrainerUnderTest, trainWhileBaseMoves, finishedJob, type TrainerUnderTest } from './testing';
 import { anomalyDetectorBase } from './trainer-service';
 
 jest.setTimeout(180_000);
@@ -34,10 +33,7 @@ describe('detector adapter job - the base champion moves while it trains', () =>
 
   it('a component named with other characters a subject token allows (odd:db) - its adapter is trained and registered under a hashed name, with the real component', async () => {
     const job = await t.call('train', { model: 'detector', component: 'odd:db', reason: 'test', actor: 'ci' });
-    const done = await waitFor(async () => {
-      const j = await t.call('getJob', { id: job.id });
-      return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;
-    }, 120_000, 'the odd:db job');
+    const done = await finishedJob(t, job.id, 120_000);
     expect(done).toMatchObject({ state: 'succeeded', error: '', version: '1' });
     const name = adapterModelName(DETECTOR_MODEL, 'odd:db');
     expect(name).toMatch(/^detector--h[0-9a-f]{16}$/);
@@ -47,10 +43,7 @@ describe('detector adapter job - the base champion moves while it trains', () =>
   it('is trained again on the new champion, and registered with its signature and version', async () => {
     // a second base version (trained by the trainer), not the champion yet
     const job = await t.call('train', { model: 'detector', component: '', reason: 'test', actor: 'ci' });
-    const base = await waitFor(async () => {
-      const j = await t.call('getJob', { id: job.id });
-      return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;
-    }, 120_000, 'the base job');
+    const base = await finishedJob(t, job.id, 120_000);
     expect(base).toMatchObject({ state: 'succeeded', version: '2' });
     if (base.decision === 'promoted') await t.call('rollback', { model: DETECTOR_MODEL, alias: 'champion', reason: 'test', actor: 'ci' });
     expect((await t.registry.alias(DETECTOR_MODEL, 'champion'))?.version).toBe('1');

@@ -1,8 +1,7 @@
-import { waitFor } from '@x0/bus/testing';
 import { baseModelSignature, loadAdapter, mergeAdapter, readAdapter, selectBackend } from '@x0/lora';
 import { forecasterModel, forecasterWeights } from '@x0/model-serving';
 import { blockedHoldout } from './forecast-data';
-import { healthy, publishSeries, sawtooth, startTrainerUnderTest, type TrainerUnderTest } from './testing';
+import { healthy, publishSeries, sawtooth, startTrainerUnderTest, finishedJob, type TrainerUnderTest } from './testing';
 import { anomalyDetectorBase } from './trainer-service';
 
 // Real nats-server, real gRPC and real training: generous limits, no timing assertions.
@@ -41,10 +40,7 @@ describe('trainer service - per-component adapters of the detector forecaster', 
   const run = async (component: string) => {
     const job = await t.call('train', { model: 'detector', component, reason: 'test', actor: 'ci' });
     expect(job).toMatchObject({ model: 'detector', component, state: 'queued' });
-    return waitFor(async () => {
-      const j = await t.call('getJob', { id: job.id });
-      return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;
-    }, 120_000, `the ${component} job to finish`);
+    return finishedJob(t, job.id, 120_000);
   };
 
   it('job without a component - trains the shared base on every component, as before (made champion here so adapters sit on a trained, stored base)', async () => {

@@ -8,7 +8,7 @@
 import type { Bus } from '@x0/bus';
 import { readEvents, waitFor } from '@x0/bus/testing';
 import { selectBackend } from '@x0/lora';
-import { publishDriftRows, startDriftTrainer, type TrainerUnderTest } from './testing';
+import { publishDriftRows, startDriftTrainer, finishedJob, type TrainerUnderTest } from './testing';
 
 jest.setTimeout(180_000);
 
@@ -35,10 +35,7 @@ describe('trainer service - a drifting component’s adapter is trained again', 
 
   it('drift alert - queues the shared job and, for the component with a champion adapter only, a job for its adapter that waits the same settle time', async () => {
     const trained = await t.call('train', { model: 'detector', component: 'dr-db', reason: 'test: an adapter to drift from', actor: 'ci' });
-    const done = await waitFor(async () => {
-      const j = await t.call('getJob', { id: trained.id });
-      return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;
-    }, 120_000, 'the adapter job');
+    const done = await finishedJob(t, trained.id, 120_000);
     expect(done).toMatchObject({ state: 'succeeded' });
     if (done.decision !== 'promoted') await t.call('promote', { model: 'detector--dr-db', version: done.version, alias: 'champion', reason: 'test', actor: 'ci' });
 

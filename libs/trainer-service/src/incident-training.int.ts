@@ -1,7 +1,7 @@
-import { publishEvent, waitFor } from '@x0/bus/testing';
+import { publishEvent } from '@x0/bus/testing';
 import { Anomaly, Outcome, Severity } from '@x0/contracts';
 import { selectBackend } from '@x0/lora';
-import { healthy, publishSeries, startTrainerUnderTest, type TrainerUnderTest } from './testing';
+import { healthy, publishSeries, startTrainerUnderTest, finishedJob, type TrainerUnderTest } from './testing';
 import { anomalyDetectorBase } from './trainer-service';
 
 // Real nats-server, real gRPC and real training: generous limits, no timing assertions.
@@ -36,10 +36,7 @@ describe('trainer service - what a job trains on', () => {
     await publishEvent(t.bus, 'outcome', Outcome.fromPartial({ meta: { id: 'out-db1', component: 'db-1', timeMs: at(400), source: 'verifier' }, incident, recovered: true }));
 
     const job = await t.call('train', { model: 'detector', component: '', reason: 'test', actor: 'ci' });
-    const done = await waitFor(async () => {
-      const j = await t.call('getJob', { id: job.id });
-      return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;
-    }, 90_000, 'the job to finish');
+    const done = await finishedJob(t, job.id, 90_000);
     expect(done.error).toBe('');
     // Rows 240 (300 minus the 60 s margin) to 460 (400 plus it) of db-1 are the incident: the
     // examples whose L inputs or target touch them, per metric, are targets 240 … 460 + L.
@@ -54,10 +51,7 @@ describe('trainer service - what a job trains on', () => {
 
   it('too little data - an action-params job with no outcome of a parametrised action fails saying how many there were and what to do', async () => {
     const job = await t.call('train', { model: 'action-params', component: '', reason: 'test', actor: 'ci' });
-    const done = await waitFor(async () => {
-      const j = await t.call('getJob', { id: job.id });
-      return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;
-    }, 60_000, 'the job to finish');
+    const done = await finishedJob(t, job.id, 60_000);
     expect(done).toMatchObject({ state: 'failed' });
     expect(done.error).toBe(
       'only 0 training outcomes of parametrised actions for all components in the data window (0 in all, 0 held out), at least 10 are needed: let the loop act (scale_up/throttle with params; dry runs do not count), or widen TRAINER_DATA_WINDOW_S',

@@ -3,7 +3,7 @@ import { seededRandom } from '@x0/action-params';
 import { connectBus, provisionStreams, publishMessage, type Bus } from '@x0/bus';
 import { startNatsServer, waitFor, type NatsServerProcess } from '@x0/bus/testing';
 import * as grpc from '@grpc/grpc-js';
-import { METRIC_BATCH_CODEC, STREAMS, TrainerServiceClient, metricsSubject, type TrainerServiceServer } from '@x0/contracts';
+import { METRIC_BATCH_CODEC, STREAMS, TrainerServiceClient, metricsSubject, type TrainerServiceServer, type TrainingJob } from '@x0/contracts';
 import { createModelRegistry, type ModelRegistry } from '@x0/model-registry';
 import { runService, type ServiceHandle } from '@x0/service-kit';
 import { baseModelSignature } from '@x0/lora';
@@ -72,6 +72,18 @@ export async function startTrainerUnderTest(options: { env?: Record<string, stri
       await server.stop();
     },
   };
+}
+
+/** Waits until job `id` of the trainer under test has finished (succeeded or failed); returns it. */
+export function finishedJob(t: TrainerUnderTest, id: string, timeoutMs = 120_000): Promise<TrainingJob> {
+  return waitFor(
+    async () => {
+      const j = await t.call('getJob', { id });
+      return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;
+    },
+    timeoutMs,
+    `job ${id} to finish`,
+  );
 }
 
 /**
