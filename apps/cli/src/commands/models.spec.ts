@@ -1,8 +1,31 @@
 import { ModelPerformance, ModelVersion } from '@x0/contracts';
-import { ALIAS_HISTORY_SHOWN, describeAliasHistory, describePerformance, unknownModelError } from './models';
+import { ALIAS_HISTORY_SHOWN, describeAliasHistory, describePerformance, unknownModelError, versionListing } from './models';
 
 describe('models', () => {
   const versions = (names: string[]) => names.flatMap((model) => ['1', '2'].map((version) => ModelVersion.fromPartial({ model, version })));
+
+  it('ls - per-component adapters are summed up per base (components, how many with a champion); --adapters lists every version', () => {
+    const v = (model: string, version: string, aliases: string[] = [], component = '') =>
+      ModelVersion.fromPartial({ model, version, aliases, createdMs: Date.UTC(2026, 10, 28), sizeBytes: 100, lineage: component ? { component } : {} });
+    const versions = [
+      v('detector', '1', ['champion']),
+      v('detector--db', '1', ['champion'], 'db'),
+      v('detector--db', '2', ['challenger'], 'db'),
+      v('detector--web', '1', ['challenger'], 'web'),
+      v('action-params', '1', ['champion']),
+      v('action-params--api', '1', [], 'api'),
+    ];
+    const short = versionListing(versions, { adapters: false });
+    expect(short.rows.slice(1).map((r) => [r[0], r[1]])).toEqual([['detector', '1'], ['action-params', '1']]);
+    expect(short.notes).toEqual([
+      "adapters of action-params: 1 component(s), 0 with a champion — x0 models ls --adapters lists their versions, x0 models ls action-params--<component> one's",
+      "adapters of detector: 2 component(s), 1 with a champion — x0 models ls --adapters lists their versions, x0 models ls detector--<component> one's",
+    ]);
+    const all = versionListing(versions, { adapters: true });
+    expect(all.rows).toHaveLength(7);
+    expect(all.rows[2]).toEqual(['detector--db', '1', 'champion', 'db', '2026-11-28 00:00:00', '100', expect.any(String)]);
+    expect(all.notes).toEqual([]);
+  });
 
   it('unknown model - names each known model once, sorted', () => {
     expect(unknownModelError('nosuch', versions(['detector', 'action-params'])).message).toBe("model 'nosuch' not found; known: action-params, detector");

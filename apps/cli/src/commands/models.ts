@@ -173,16 +173,45 @@ async function staleAdapterLine(client: X0Client, v: ModelVersion, alias: string
   return note ? `${note}\n` : '';
 }
 
+/**
+ * What `x0 models ls` prints for `versions`: a row per version of the shared models and, per
+ * base, one line for its per-component adapters (`<base>--<component>`: every component has one
+ * once the trainer has seen it, so their versions would drown the rest) — or, with `adapters`
+ * (or a model named), a row for every version.
+ */
+export function versionListing(versions: readonly ModelVersion[], o: { adapters: boolean }): { rows: string[][]; notes: string[] } {
+  const rows = [['MODEL', 'VERSION', 'ALIASES', 'COMPONENT', 'CREATED', 'BYTES', 'METRICS']];
+  const adapters = new Map<string, { models: Set<string>; champions: Set<string> }>();
+  for (const v of versions) {
+    const base = /^(.+?)--./.exec(v.model)?.[1];
+    if (base && !o.adapters) {
+      const a = adapters.get(base) ?? adapters.set(base, { models: new Set(), champions: new Set() }).get(base)!;
+      a.models.add(v.model);
+      if (v.aliases.includes('champion')) a.champions.add(v.model);
+      continue;
+    }
+    rows.push([v.model, v.version, v.aliases.join(',') || '-', v.lineage['component'] ?? '-', formatUtc(v.createdMs), String(v.sizeBytes), metricsSummary(v.metrics)]);
+  }
+  const notes = [...adapters]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(
+      ([base, a]) =>
+        `adapters of ${base}: ${a.models.size} component(s), ${a.champions.size} with a champion — x0 models ls --adapters lists their versions, x0 models ls ${base}--<component> one's`,
+    );
+  return { rows, notes };
+}
+
 /** `x0 models ls|show|promote|rollback`: the model registry through the trainer. */
 export function registerModels(program: Command): void {
   const models = program.command('models').description('model registry: versions, aliases (champion, challenger), promotion and rollback');
 
   models
     .command('ls')
-    .description('every registered version (of one model, or all)')
+    .description('every registered version (of one model, or all: per-component adapters summed up per base unless --adapters)')
     .argument('[model]', 'only this model')
-    .option('--json', 'JSON output')
-    .action(async (model: string | undefined, opts: { json?: boolean }) => {
+    .option('--adapters', "also every version of the components' adapters (<base>--<component>)")
+    .option('--json', 'JSON output (every version)')
+    .action(async (model: string | undefined, opts: { json?: boolean; adapters?: boolean }) => {
       await usingClient('x0-models', async (client) => {
         const { models: versions } = await client.services.trainer.listModels({ model: model ?? '' });
         // A model exists in the registry only through its versions: none means a wrong name, not an empty model.
@@ -191,9 +220,8 @@ export function registerModels(program: Command): void {
           process.stdout.write(`${JSON.stringify(versions)}\n`);
           return;
         }
-        const rows = [['MODEL', 'VERSION', 'ALIASES', 'COMPONENT', 'CREATED', 'BYTES', 'METRICS']];
-        for (const v of versions) rows.push([v.model, v.version, v.aliases.join(',') || '-', v.lineage['component'] ?? '-', formatUtc(v.createdMs), String(v.sizeBytes), metricsSummary(v.metrics)]);
-        process.stdout.write(`${table(rows)}\n`);
+        const { rows, notes } = versionListing(versions, { adapters: Boolean(opts.adapters || model) });
+        process.stdout.write(`${table(rows)}\n${notes.map((n) => `${n}\n`).join('')}`);
       });
     });
 
