@@ -1,4 +1,5 @@
 import { Anomaly, ComponentHealth, ComponentStatus, Severity } from '@x0/contracts';
+import { shadowReason } from './component';
 import { formatComponent, openIncident, topMetrics, type ComponentView } from './component-format';
 import { queueAnnouncement } from './component-testing';
 
@@ -100,6 +101,12 @@ describe('component format', () => {
       "\nforecaster   shared — its adapter detector--demo-queue@2 is the champion but does not serve (the monitor's log says why: 'detector adapter not applied')\n",
     );
     expect(formatComponent({ status, live: live(''), incident: null }, NOW)).toContain('\nforecaster   shared\n');
+    // none is champion: its latest adapter stayed a challenger, and the shadow gate's reason says why
+    const attempt = { model: 'detector--demo-queue', version: '1', reason: 'challenger huber 0.5138 does not beat the base alone 0.5282 by the margin of 5% (improvement 2.7%) on 660 held-out samples' };
+    expect(formatComponent({ status, live: live(''), incident: null, adapterAttempt: attempt }, NOW)).toContain(
+      '\nforecaster   shared — no adapter of it has won yet: detector--demo-queue@1 stayed challenger (challenger huber 0.5138 does not beat the base alone 0.5282 by the margin of 5% (improvement 2.7%) on 660 held-out samples)\n',
+    );
+    expect(formatComponent({ status, live: live(''), incident: null }, NOW)).toContain('\nforecaster   shared\n');
   });
 
   it('formatComponent - no live status: the incident is unknown and why, the rest is printed', () => {
@@ -133,5 +140,12 @@ describe('component format', () => {
         'no metrics yet',
       ].join('\n'),
     );
+  });
+
+  it('shadowReason - the reason in a version\'s lineage shadow (JSON as the trainer flattens it); empty when absent or unreadable', () => {
+    expect(shadowReason(JSON.stringify({ decision: 'challenger', reason: 'challenger huber 0.5 does not beat …', margin: 0.05 }))).toBe('challenger huber 0.5 does not beat …');
+    expect(shadowReason(undefined)).toBe('');
+    expect(shadowReason('not json')).toBe('');
+    expect(shadowReason('{"decision":"challenger"}')).toBe('');
   });
 });

@@ -30,6 +30,16 @@ export interface ComponentView {
   incident: OpenIncident | null;
   /** The component's champion detector adapter when the monitor scores it with the shared forecaster (absent otherwise, or when the trainer could not say). */
   idleAdapter?: IdleAdapter;
+  /** Its latest detector adapter when none is champion: trained, and kept as challenger by the shadow gate (absent otherwise). */
+  adapterAttempt?: AdapterAttempt;
+}
+
+/** A component's adapter (`detector--<c>`) that stayed a challenger: no adapter of it has won yet. */
+export interface AdapterAttempt {
+  model: string;
+  version: string;
+  /** The shadow evaluation's reason ('' when not recorded). */
+  reason: string;
 }
 
 /** A component's champion adapter (`detector--<c>`) that the monitor does not serve. */
@@ -121,8 +131,9 @@ function incidentLines(view: ComponentView, nowMs: number): string[] {
   return lines;
 }
 
-/** The forecaster line of a component scored by the shared model: why its champion adapter, if it has one, does not serve. */
-function sharedForecaster(component: string, a: IdleAdapter | undefined): string {
+/** The forecaster line of a component scored by the shared model: why its champion adapter, if it has one, does not serve, or that none has won yet. */
+function sharedForecaster(component: string, a: IdleAdapter | undefined, attempt?: AdapterAttempt): string {
+  if (!a && attempt) return `shared — no adapter of it has won yet: ${attempt.model}@${attempt.version} stayed challenger${attempt.reason ? ` (${attempt.reason})` : ''}`;
   if (!a) return 'shared';
   if (a.trainedOn && a.baseChampion && a.trainedOn !== a.baseChampion) {
     return `shared — its adapter ${a.model}@${a.version} is not applied: it was trained on detector ${a.trainedOn}, the detector champion is ${a.baseChampion} (x0 train detector --component ${component})`;
@@ -144,7 +155,7 @@ export function formatComponent(view: ComponentView, nowMs: number): string {
     `phase        ${s.phase || '-'}, ${s.samplesSeen} sample(s) seen`,
     `last sample  ${timeAgo(s.lastSampleMs, nowMs)}`,
     `last score   ${s.lastScore.toFixed(3)}, severity ${severityFromProto(s.lastSeverity)}`,
-    `forecaster   ${s.forecaster ? `${s.forecaster} (its LoRA adapter merged into the shared base)` : sharedForecaster(s.component, view.idleAdapter)}`,
+    `forecaster   ${s.forecaster ? `${s.forecaster} (its LoRA adapter merged into the shared base)` : sharedForecaster(s.component, view.idleAdapter, view.adapterAttempt)}`,
     ...incidentLines(view, nowMs),
     ...(live ? [`live status  ${formatUtc(live.timeMs)} UTC: score ${live.score.toFixed(3)}, severity ${severityFromProto(live.severity)}, ${live.phase || '-'}`] : []),
     '',

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { isRpcError, rpcErrorMessage, type X0Client } from '@x0/client';
 import { incidentOfAnomaly, subjectToken, type ComponentHealth } from '@x0/contracts';
 import { usingClient } from './client-session';
-import { formatComponent, openIncident, type ComponentView, type IdleAdapter, type OpenIncident } from './component-format';
+import { formatComponent, openIncident, type AdapterAttempt, type ComponentView, type IdleAdapter, type OpenIncident } from './component-format';
 import { asUsage } from './failure';
 
 /** How long `x0 component` waits for a live status (the monitor publishes one about every second while the component reports). */
@@ -18,7 +18,7 @@ export function registerComponent(program: Command): void {
     .command('component')
     .description('one component as the monitor sees it: phase, last sample and score, the incident open on it now (if any), its metrics')
     .argument('<name>', 'the component, as it publishes its metrics (x0.metrics.<name>)')
-    .option('--json', 'JSON output: {status, live, liveError?, incident, idleAdapter?} (status: GetComponentStatus; live: the ComponentHealth read; incident: the open one, or null; idleAdapter: its champion detector adapter when the shared forecaster scores it)')
+    .option('--json', 'JSON output: {status, live, liveError?, incident, idleAdapter?, adapterAttempt?} (status: GetComponentStatus; live: the ComponentHealth read; incident: the open one, or null; idleAdapter: its champion detector adapter when the shared forecaster scores it; adapterAttempt: its latest adapter, kept as challenger, when none is champion)')
     .action(async (name: string, opts: { json?: boolean }) => {
       asUsage(() => subjectToken(name, 'component'));
       await usingClient('x0-component', async (client) => {
@@ -53,25 +53,49 @@ async function componentView(client: X0Client, name: string): Promise<ComponentV
   const live = await liveWait;
   const openId = live.health?.openAnomalyId ?? '';
   const adapter = await idle;
-  return { status, live: live.health ?? null, ...(live.error ? { liveError: live.error } : {}), incident: openId ? await incidentOf(client, name, openId) : null, ...(adapter ? { idleAdapter: adapter } : {}) };
+  return {
+    status,
+    live: live.health ?? null,
+    ...(live.error ? { liveError: live.error } : {}),
+    incident: openId ? await incidentOf(client, name, openId) : null,
+    ...(adapter.idle ? { idleAdapter: adapter.idle } : {}),
+    ...(adapter.attempt ? { adapterAttempt: adapter.attempt } : {}),
+  };
 }
 
 /**
- * The component's champion detector adapter when the monitor scores it with the shared
- * forecaster (`forecaster` ''), from the trainer: e.g. one trained on another base than the
- * champion. Undefined when it has none, or the trainer cannot say (not an error of x0 component).
- * Only for names the adapter model takes as they are (`detector--<name>`).
+ * The component's detector adapter state when the monitor scores it with the shared forecaster
+ * (`forecaster` ''), from the trainer: its champion adapter (`idle`: e.g. one trained on another
+ * base than the champion), or, with none, its latest adapter that stayed a challenger
+ * (`attempt`, with the shadow gate's reason). Empty when it has neither, or the trainer cannot
+ * say (not an error of x0 component). Only for names the adapter model takes as they are
+ * (`detector--<name>`).
  */
-async function idleAdapter(client: X0Client, name: string, forecaster: string): Promise<IdleAdapter | undefined> {
+async function idleAdapter(client: X0Client, name: string, forecaster: string): Promise<{ idle?: IdleAdapter; attempt?: AdapterAttempt }> {
   const model = `detector--${name}`;
-  if (forecaster || !/^[A-Za-z0-9_-]+$/.test(name) || model.length > 128) return undefined;
+  if (forecaster || !/^[A-Za-z0-9_-]+$/.test(name) || model.length > 128) return {};
+  const trainer = client.services.trainer;
   try {
-    const v = await client.services.trainer.getModel({ model, ref: 'champion' });
-    if (!v.aliases.includes('champion')) return undefined;
-    const base = await client.services.trainer.getModel({ model: 'detector', ref: 'champion' }).catch(() => undefined);
-    return { model, version: v.version, trainedOn: v.lineage['baseVersion'] ?? '', baseChampion: base?.aliases.includes('champion') ? base.version : '' };
+    const v = await trainer.getModel({ model, ref: 'champion' }).catch(() => undefined);
+    if (!v?.aliases.includes('champion')) {
+      // No champion: its latest adapter, if one was trained, stayed a challenger (the shadow gate's reason says why).
+      const c = await trainer.getModel({ model, ref: 'challenger' }).catch(() => undefined);
+      return c?.aliases.includes('challenger') ? { attempt: { model, version: c.version, reason: shadowReason(c.lineage['shadow']) } } : {};
+    }
+    const base = await trainer.getModel({ model: 'detector', ref: 'champion' }).catch(() => undefined);
+    return { idle: { model, version: v.version, trainedOn: v.lineage['baseVersion'] ?? '', baseChampion: base?.aliases.includes('champion') ? base.version : '' } };
   } catch {
-    return undefined;
+    return {};
+  }
+}
+
+/** The reason in a version's lineage `shadow` (JSON: decision, reason, margin); '' when absent or unreadable. */
+export function shadowReason(shadow: string | undefined): string {
+  try {
+    const r = (JSON.parse(shadow ?? '') as { reason?: unknown }).reason;
+    return typeof r === 'string' ? r : '';
+  } catch {
+    return '';
   }
 }
 
