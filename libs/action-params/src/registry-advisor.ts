@@ -1,6 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { LruMap } from '@x0/core';
-import type { AliasedModelsWatch, ModelRegistry } from '@x0/model-registry';
+import type { ModelRegistry } from '@x0/model-registry';
 import { adapterModelName, ComponentAdapters, ServedModel, type SwapInfo } from '@x0/model-serving';
 import type { IncidentFeatures, ParamBounds } from './action-space';
 import { ACTION_PARAMS_MODEL, type SuggestOptions } from './action-params-model';
@@ -33,9 +32,6 @@ export class RegistryActionParamsAdvisor implements ActionParamsAdvisor {
   private readonly base: ServedModel<tf.LayersModel>;
   private readonly adapters: ComponentAdapters;
   private readonly model: string;
-  /** Adapter model names of components asked about (adapter name → component), bounded. */
-  private readonly asked = new LruMap<string, string>(100_000);
-  private aliased?: AliasedModelsWatch;
   private stopped = false;
 
   constructor(private readonly o: RegistryAdvisorOptions) {
@@ -87,28 +83,14 @@ export class RegistryActionParamsAdvisor implements ActionParamsAdvisor {
   /** Loads the champion base, starts following it, and learns which components have adapters. */
   async start(): Promise<void> {
     await this.base.start();
-    this.aliased = await this.o.registry.watchAliasedModels(
-      (model) => {
-        const component = this.asked.get(model);
-        if (component !== undefined) this.adapters.follow(component);
-      },
-      this.o.alias,
-      { onError: (err) => this.o.onError?.(err) },
-    );
-  }
-
-  /** Starts following a component's adapter now (suggest() does it once the adapter exists); resolves once loaded. */
-  async watchComponent(component: string): Promise<void> {
-    if (this.stopped) return;
-    await this.adapters.watch(component);
+    await this.adapters.watchAliased();
   }
 
   suggest(component: string, action: string, incident: IncidentFeatures, bounds?: ParamBounds): AdvisedParams | undefined {
     if (!this.adapters.has(component)) {
-      const name = adapterModelName(this.model, component);
-      this.asked.set(name, component);
+      const noted = this.adapters.note(component);
       // Before start() (no alias watch yet) every component is followed, as it cannot be known which have adapters.
-      if (!this.aliased || this.aliased.models.has(name)) this.adapters.follow(component);
+      if (noted && (!noted.known || noted.aliased)) this.adapters.follow(component);
     }
     return this.models.suggest(component, action, incident, bounds);
   }
@@ -117,7 +99,7 @@ export class RegistryActionParamsAdvisor implements ActionParamsAdvisor {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await Promise.all([this.base.stop(), this.aliased?.stop(), this.adapters.stop()]);
+    await Promise.all([this.base.stop(), this.adapters.stop()]);
     this.models.dispose();
   }
 }

@@ -33,8 +33,12 @@ export interface ApprovalDeskOptions {
   bus: Bus;
   logger: Logger;
   timeoutS: number;
-  /** Called for every decision (approve, reject, expiry, withdrawal) with the plan it is about; must publish the audit. */
-  onDecision(plan: Plan, audit: ApprovalAudit): Promise<void>;
+  /**
+   * Called for every decision (approve, reject, expiry, withdrawal) with the plan it is about
+   * and when this process took it in (`heldMs`: held, or restored at start, by its own clock —
+   * what it has heard about the component since can be compared with it); must publish the audit.
+   */
+  onDecision(plan: Plan, audit: ApprovalAudit, heldMs: number): Promise<void>;
   /**
    * When the monitor last reported `component` without an open incident, if after `sinceMs`
    * (this process's clock; the Verifier's `noIncidentSince`): a pending approval held since
@@ -105,15 +109,6 @@ export class ApprovalDesk {
    */
   pastDeadline(plan: Plan, nowMs = Date.now()): boolean {
     return plan.meta!.timeMs + this.o.timeoutS * 1000 <= nowMs;
-  }
-
-  /**
-   * When this process took in the held plan `planId` (held, or restored at start), by its own
-   * clock: what it has heard about the component since can be compared with it. Undefined when
-   * the plan is not held here.
-   */
-  heldSince(planId: string): number | undefined {
-    return this.held.get(planId)?.heldMs;
   }
 
   /** Pending approvals, oldest first. */
@@ -233,7 +228,7 @@ export class ApprovalDesk {
     if (!h) throw new Error(`plan ${audit.planId} was ${audit.decision}, but its plan is not held here: nothing carried out`);
     const plan = h.plan;
     try {
-      await this.o.onDecision(plan, audit);
+      await this.o.onDecision(plan, audit, h.heldMs);
     } catch (err) {
       // The decision stands; the record stays pending in KV, so a restart offers it again.
       this.o.logger.error({ plan: audit.planId, decision: audit.decision, err: errorMessage(err) }, 'approval decision not fully carried out');

@@ -82,14 +82,14 @@ export class ExecuteRuntime {
   }
 
   /** Carries out an approved plan (the gRPC Approve path): publishes its Approval, then runs it. */
-  async onDecision(plan: Plan, audit: ApprovalAudit): Promise<void> {
+  async onDecision(plan: Plan, audit: ApprovalAudit, heldMs: number): Promise<void> {
     const approval = buildApproval(plan, audit);
     await publishMessage(this.o.bus.js, { subject: eventSubject('approval', approval.meta!.component), data: EVENT_CODECS.approval.encode(approval), id: approval.meta!.id });
     this.o.stats.published(1);
     if (audit.decision !== 'approved') return;
     const outputs = this.o.verifier.healthyNow(plan.meta!.component)
       ? this.notNeeded(plan, `${plan.meta!.component} is healthy again (no open incident) by the time the plan was approved`)
-      : this.endedIncident(plan, this.o.approvals.heldSince(audit.planId) ?? Date.now()) ?? (await this.execute(plan, { approved: true }));
+      : this.endedIncident(plan, heldMs) ?? (await this.execute(plan, { approved: true }));
     const results = await publishAll(this.o.bus.js, outputs);
     const failed = results.find((r) => r instanceof Error);
     if (failed) throw failed;

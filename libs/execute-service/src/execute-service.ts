@@ -57,7 +57,7 @@ export const executeService: ServiceModule<typeof executeConfigShape> = {
       bus: ctx.bus,
       logger: ctx.logger,
       timeoutS: c.EXECUTE_APPROVAL_TIMEOUT_S,
-      onDecision: (plan, audit) => ref.runtime!.onDecision(plan, audit),
+      onDecision: (plan, audit, heldMs) => ref.runtime!.onDecision(plan, audit, heldMs),
       // a plan whose incident ended while it waited is withdrawn (an approval would skip it anyway)
       incidentEndedSince: c.EXECUTE_WITHDRAW_ENDED ? (component, sinceMs) => verifier.noIncidentSince(component, sinceMs) : undefined,
     });

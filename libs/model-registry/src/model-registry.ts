@@ -178,26 +178,29 @@ export class ModelRegistry {
     if (!Number.isInteger(keep) || keep < 1) throw new InvalidArgumentError('keep', `must be an integer ≥ 1, got ${keep}`);
     const versions = await this.list(model);
     const reachable = await this.reachable(model);
+    // Records first, then one more look at the aliases: a version an alias took meanwhile (promote
+    // checked its record before the delete) gets its record back and keeps its artifacts.
+    const removed: Array<{ version: ModelVersionView; key: string; value: Uint8Array }> = [];
+    let gone: typeof removed;
+    try {
+      for (const v of versions.slice(0, Math.max(0, versions.length - keep))) {
+        if (reachable.has(v.version)) continue;
+        const key = versionKey(model, v.version);
+        const entry = await this.kv.get(key);
+        if (!isLive(entry)) continue;
+        await this.kv.delete(key);
+        removed.push({ version: v, key, value: entry!.value });
+      }
+      const taken = await this.reachable(model);
+      for (const r of removed.filter((x) => taken.has(x.version.version))) await this.kv.put(r.key, r.value);
+      gone = removed.filter((x) => !taken.has(x.version.version));
+    } catch (err) {
+      for (const r of removed) await this.kv.put(r.key, r.value).catch(() => undefined);
+      throw err;
+    }
     const deleted: string[] = [];
     const orphaned: Array<{ version: string; artifactPrefix: string; error: string }> = [];
-    for (const v of versions.slice(0, Math.max(0, versions.length - keep))) {
-      if (reachable.has(v.version)) continue;
-      const key = versionKey(model, v.version);
-      const entry = await this.kv.get(key);
-      if (!isLive(entry)) continue;
-      await this.kv.delete(key);
-      let taken: boolean;
-      try {
-        // An alias that took it meanwhile (promote checked the record before the delete): it stays.
-        taken = (await this.reachable(model)).has(v.version);
-      } catch (err) {
-        await this.kv.put(key, entry!.value);
-        throw err;
-      }
-      if (taken) {
-        await this.kv.put(key, entry!.value);
-        continue;
-      }
+    for (const { version: v } of gone) {
       deleted.push(v.version);
       try {
         await deleteArtifactsOrThrow(this.store, v.artifactPrefix);

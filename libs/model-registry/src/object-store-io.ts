@@ -66,9 +66,7 @@ export function objectStoreIO(store: ObjectStore, prefix: string): ObjectStoreIO
 
 /** Deletes the objects `objectStoreIO(store, prefix)` writes (missing ones are ignored). */
 export async function deleteArtifacts(store: ObjectStore, prefix: string): Promise<void> {
-  for (const file of [MODEL_JSON, WEIGHTS_BIN]) {
-    await store.delete(`${prefix}/${file}`).catch(() => undefined);
-  }
+  await deleteArtifactsOrThrow(store, prefix).catch(() => undefined);
 }
 
 /**

@@ -1,7 +1,7 @@
-import { errorMessage } from '@x0/core';
+import { errorMessage, LruMap } from '@x0/core';
 import { readAdapter, type LoRAAdapter } from '@x0/lora';
-import type { ModelRegistry } from '@x0/model-registry';
-import { adapterModelName } from './names';
+import type { AliasedModelsWatch, ModelRegistry } from '@x0/model-registry';
+import { adapterModelName, isAdapterModelOf } from './names';
 import { ServedModel, type Lease, type SwapInfo } from './served-model';
 
 /** Options of {@link ComponentAdapters}. */
@@ -25,15 +25,54 @@ export interface ComponentAdaptersOptions {
  * component asked for, the adapter its alias names, loaded and kept current (a ServedModel:
  * a promotion or rollback swaps it without a restart). A watch that cannot start (NATS
  * unreachable for a moment) is not kept half-started: it is reported and tried again every
- * `retryMs`. Shared by the monitor's detector adapters and execute's action-parameter advisor.
+ * `retryMs`. Which components have an adapter at all is learnt from one KV watch of the alias
+ * over every model ({@link watchAliased}), not one watch per component: a component noted
+ * ({@link note}) is followed once its adapter exists. Shared by the monitor's detector adapters
+ * and execute's action-parameter advisor.
  */
 export class ComponentAdapters {
   private readonly watches = new Map<string, ServedModel<LoRAAdapter>>();
   private readonly retryMs: number;
+  /** Adapter model names of the components noted (name → component), bounded. */
+  private readonly noted = new LruMap<string, string>(100_000);
+  private aliased?: AliasedModelsWatch;
   private stopped = false;
 
   constructor(private readonly o: ComponentAdaptersOptions) {
     this.retryMs = o.retryMs ?? 10_000;
+  }
+
+  /** Starts learning which components have an adapter: a noted one is followed as soon as its adapter holds the alias. */
+  async watchAliased(): Promise<void> {
+    this.aliased = await this.o.registry.watchAliasedModels(
+      (model) => {
+        const component = this.noted.get(model);
+        if (component !== undefined) this.follow(component);
+      },
+      this.o.alias,
+      { onError: (err) => this.o.onError?.(err) },
+    );
+  }
+
+  /** Whether some component's adapter of the base holds the alias (false before {@link watchAliased}). */
+  anyAliased(): boolean {
+    return [...(this.aliased?.models ?? [])].some((m) => isAdapterModelOf(this.o.baseModel, m));
+  }
+
+  /**
+   * Notes a served component, so its adapter is followed once it exists. Returns whether its
+   * adapter holds the alias now (`aliased`) and whether that is known yet (`known`: false before
+   * {@link watchAliased}); undefined for a component no adapter model name fits.
+   */
+  note(component: string): { aliased: boolean; known: boolean } | undefined {
+    let name: string;
+    try {
+      name = adapterModelName(this.o.baseModel, component);
+    } catch {
+      return undefined;
+    }
+    this.noted.set(name, component);
+    return { aliased: this.aliased?.models.has(name) ?? false, known: this.aliased !== undefined };
   }
 
   /** Whether a component's adapter is followed (serving or not). */
@@ -94,6 +133,6 @@ export class ComponentAdapters {
   /** Stops every watch (each ServedModel frees what it loaded when `disposeRetired`). Safe to call twice. */
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all([...this.watches.values()].map((w) => w.stop()));
+    await Promise.all([this.aliased?.stop(), ...[...this.watches.values()].map((w) => w.stop())]);
   }
 }

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BASE_WEIGHTS, createAnomalyDetector, type AnomalyDetector } from '@x0/anomaly';
 import { connectBus, provisionStreams, type Bus } from '@x0/bus';
-import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
+import { startNatsServer, waitFor, type NatsServerProcess } from '@x0/bus/testing';
 import { applyLoRA, extractAdapter, fineTune, mergeAdapter, loadAdapter, type LoRAAdapter } from '@x0/lora';
 import { createModelRegistry, type ModelRegistry } from '@x0/model-registry';
 import { DETECTOR_MODEL, forecasterModel, forecasterWeights, type ForecasterWeights } from '@x0/model-serving';
@@ -55,10 +55,7 @@ function forecastOf(w: ForecasterWeights): number {
   return out;
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!check()) throw new Error(`timed out waiting for ${what}`);
-}
+const until = (check: () => boolean, what: string) => waitFor(async () => check() || undefined, 10_000, what);
 
 beforeAll(async () => {
   server = await startNatsServer();

@@ -1,8 +1,8 @@
 import type { AnomalyDetector } from '@x0/anomaly';
-import { errorMessage, LruMap } from '@x0/core';
+import { errorMessage } from '@x0/core';
 import { baseModelSignature, mergedAdapterModel, type LoRAAdapter } from '@x0/lora';
-import type { AliasedModelsWatch, ModelRegistry } from '@x0/model-registry';
-import { adapterModelName, ComponentAdapters, DETECTOR_MODEL, forecasterModel, forecasterWeights, isAdapterModelOf, type ForecasterWeights, type SwapInfo } from '@x0/model-serving';
+import type { ModelRegistry } from '@x0/model-registry';
+import { adapterModelName, ComponentAdapters, DETECTOR_MODEL, forecasterModel, forecasterWeights, type ForecasterWeights, type SwapInfo } from '@x0/model-serving';
 
 /** Options of {@link DetectorAdapters}. */
 export interface DetectorAdaptersOptions {
@@ -49,11 +49,8 @@ export interface AdapterApplied {
  */
 export class DetectorAdapters {
   private readonly adapters: ComponentAdapters;
-  /** Adapter model names of the components seen (name → component), bounded. */
-  private readonly seen = new LruMap<string, string>(100_000);
   /** One merge at a time (each reads the base and the adapter serving when it runs). */
   private applying: Promise<void> = Promise.resolve();
-  private aliased?: AliasedModelsWatch;
   private stopped = false;
 
   constructor(private readonly o: DetectorAdaptersOptions) {
@@ -69,28 +66,14 @@ export class DetectorAdapters {
   }
 
   /** Starts learning which components have adapters. */
-  async start(): Promise<void> {
-    this.aliased = await this.o.registry.watchAliasedModels(
-      (model) => {
-        const component = this.seen.get(model);
-        if (component !== undefined) this.adapters.follow(component);
-      },
-      this.o.alias,
-      { onError: (err) => this.o.onError?.(err) },
-    );
+  start(): Promise<void> {
+    return this.adapters.watchAliased();
   }
 
   /** A component the monitor scores (called once per component): its adapter is followed once it exists. */
   noteComponent(component: string): void {
     if (this.stopped || this.adapters.has(component)) return;
-    let name: string;
-    try {
-      name = adapterModelName(DETECTOR_MODEL, component);
-    } catch {
-      return; // (not a name an adapter can have)
-    }
-    this.seen.set(name, component);
-    if (this.aliased?.models.has(name)) this.adapters.follow(component);
+    if (this.adapters.note(component)?.aliased) this.adapters.follow(component);
   }
 
   /**
@@ -100,17 +83,10 @@ export class DetectorAdapters {
    * after it. Call after `start()`.
    */
   async preload(components: Iterable<string>): Promise<void> {
-    if (this.stopped || ![...(this.aliased?.models ?? [])].some((m) => isAdapterModelOf(DETECTOR_MODEL, m))) return;
+    if (this.stopped || !this.adapters.anyAliased()) return;
     const pending: Promise<void>[] = [];
     for (const component of components) {
-      let name: string;
-      try {
-        name = adapterModelName(DETECTOR_MODEL, component);
-      } catch {
-        continue;
-      }
-      this.seen.set(name, component);
-      if (this.aliased?.models.has(name)) {
+      if (this.adapters.note(component)?.aliased) {
         // (one that cannot start now is followed again on the component's first batch)
         pending.push(this.watchComponent(component).catch((err) => this.o.onError?.(new Error(`cannot watch the detector adapter of ${component}: ${errorMessage(err)}`))));
       }
@@ -142,7 +118,7 @@ export class DetectorAdapters {
     if (this.stopped) return;
     this.stopped = true;
     await this.applying;
-    await Promise.all([this.aliased?.stop(), this.adapters.stop()]);
+    await this.adapters.stop();
   }
 
   private enqueue(task: () => Promise<void>): Promise<void> {

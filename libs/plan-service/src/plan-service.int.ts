@@ -60,6 +60,9 @@ describe('plan service', () => {
   const deadLetterOf = (subject: string) =>
     waitFor(async () => (await readDeadLetters(bus, 'plan')).find((l) => l.subject === subject), 10_000, `the dead letter of ${subject}`);
   const planFor = async (diagnosisId: string) => waitFor(async () => (await readEvents(bus, 'plan')).find((p) => p.meta!.parentId === diagnosisId), 10_000, `plan of ${diagnosisId}`);
+  /** The Approval event `id` deciding `plan`, as execute publishes it. */
+  const decided = (plan: Plan, id: string, decision: string, actor: string, source = 'execute') =>
+    Approval.fromPartial({ meta: { id, parentId: plan.meta!.id, component: plan.meta!.component, timeMs: Date.now(), source }, incident: plan.incident, planId: plan.meta!.id, decision, actor });
 
   beforeAll(async () => {
     // Blast radius: one web component in flight at a time; no flap window, so the test is about one guard at a time.
@@ -177,34 +180,14 @@ describe('plan service', () => {
     expect((await planFor(d2.meta!.id)).status).toBe(PlanStatus.PLAN_STATUS_BLOCKED);
 
     // An Approval whose decision is none of approved/rejected/expired is dead-lettered; it frees nothing.
-    await publishEvent(
-      bus,
-      'approval',
-      Approval.fromPartial({
-        meta: { id: 'ap_db1_bogus', parentId: plan.meta!.id, component: 'db-1', timeMs: Date.now(), source: 'test' },
-        incident: plan.incident,
-        planId: plan.meta!.id,
-        decision: 'maybe',
-        actor: 'mallory',
-      }),
-    );
+    await publishEvent(bus, 'approval', decided(plan, 'ap_db1_bogus', 'maybe', 'mallory', 'test'));
     const letter = await deadLetterOf('x0.events.approval.db-1');
     expect(letter).toMatchObject({ kind: 'rejected', reason: `'decision' must be approved, rejected, expired or withdrawn, got "maybe"` });
     const held = await rank({ component: 'db-2', kind: 'db', cause: 'dependency_down' });
     expect(held.guardrails.find((l) => l.startsWith('blast_radius'))).toMatch(/^blast_radius\(db\): blocked/);
     expect((await call<{ planId: string }, Plan>(client, client.explain, { planId: plan.meta!.id })).approval).toBeUndefined();
 
-    await publishEvent(
-      bus,
-      'approval',
-      Approval.fromPartial({
-        meta: { id: 'ap_db1', parentId: plan.meta!.id, component: 'db-1', timeMs: Date.now(), source: 'execute' },
-        incident: plan.incident,
-        planId: plan.meta!.id,
-        decision: 'rejected',
-        actor: 'alice',
-      }),
-    );
+    await publishEvent(bus, 'approval', decided(plan, 'ap_db1', 'rejected', 'alice'));
     const after = await waitFor(async () => {
       const r = await rank({ component: 'db-2', kind: 'db', cause: 'dependency_down' });
       return r.summary.includes('would hold failover for approval') ? r : undefined;
@@ -213,14 +196,7 @@ describe('plan service', () => {
   });
 
   it('approval - a late expiry of an earlier plan does not free the slot of a newer plan awaiting approval for the same action', async () => {
-    const expired = (plan: Plan, id: string) =>
-      Approval.fromPartial({
-        meta: { id, parentId: plan.meta!.id, component: 'store-1', timeMs: Date.now(), source: 'execute' },
-        incident: plan.incident,
-        planId: plan.meta!.id,
-        decision: 'expired',
-        actor: 'system',
-      });
+    const expired = (plan: Plan, id: string) => decided(plan, id, 'expired', 'system');
     const diagnose = async () => {
       const d = makeDiagnosis('store-1', { kind: 'store', cause: 'dependency_down' });
       await publishEvent(bus, 'diagnosis', d);

@@ -128,11 +128,12 @@ export class AdapterCoverage {
     if (jobs.some((j) => j.trigger === BASELINE_TRIGGER && active(j))) return undefined;
     const busy = new Set(jobs.filter((j) => j.component && active(j)).map((j) => j.component));
     const now = this.clock();
+    const due = [...this.seen].filter(([c, s]) => !busy.has(c) && !(s.dueMs !== undefined && s.dueMs > now) && this.rowsInWindow(c) >= this.o.minRows);
+    // (the registry is read only when some component may be due)
+    if (due.length === 0) return undefined;
     const base = (await this.o.registry.alias(this.o.baseModel, 'champion'))?.version ?? '';
     let lookups = this.o.lookupsPerStep ?? 100;
-    const candidates = [...this.seen]
-      .filter(([c, s]) => s.servedOn !== base && !busy.has(c) && !(s.dueMs !== undefined && s.dueMs > now) && this.rowsInWindow(c) >= this.o.minRows)
-      .sort((a, b) => a[1].firstMs - b[1].firstMs || a[0].localeCompare(b[0]));
+    const candidates = due.filter(([, s]) => s.servedOn !== base).sort((a, b) => a[1].firstMs - b[1].firstMs || a[0].localeCompare(b[0]));
     for (const [component, s] of candidates) {
       // Looked up when first due, and again whenever due: an operator may have promoted one, or a job run, meanwhile.
       if (lookups-- <= 0) break;

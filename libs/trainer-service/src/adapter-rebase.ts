@@ -1,7 +1,7 @@
 import type { TrainingJob } from '@x0/contracts';
 import { errorMessage } from '@x0/core';
 import { baseModelSignature } from '@x0/lora';
-import type { AliasState, ModelRegistry } from '@x0/model-registry';
+import type { AliasState, ModelRegistry, ModelVersionView } from '@x0/model-registry';
 import { isAdapterModelOf } from '@x0/model-serving';
 import type { Logger } from '@x0/service-kit';
 import type { JobRequest } from './job-request';
@@ -43,12 +43,13 @@ export async function staleAdapters(registry: ModelRegistry, baseModel: string, 
   }
   const out: StaleAdapter[] = [];
   for (const model of adapters) {
-    // the champion alias once: its version and its history (earlier champions, when it moved)
+    // the champion alias once (its version and history) and every version once
     const state = (await registry.aliases(model).catch(() => [])).find((a) => a.alias === 'champion');
-    const champion = state ? await registry.get(model, state.version) : undefined;
+    const versions = new Map((await registry.list(model)).map((v) => [v.version, v]));
+    const champion = state ? versions.get(state.version) : undefined;
     if (!champion || !champion.component || champion.signature.baseModelHash === hash) continue;
     const trainedOn = champion.lineage.config?.['baseVersion'];
-    const fitting = await earlierFittingChampion(registry, model, state, hash);
+    const fitting = earlierFittingChampion(versions, state, hash);
     out.push({
       model,
       component: champion.component,
@@ -61,14 +62,10 @@ export async function staleAdapters(registry: ModelRegistry, baseModel: string, 
   return out;
 }
 
-/** The most recent earlier champion of adapter `model` (whose champion alias is `state`) trained on the base weights `hash`. */
-async function earlierFittingChampion(registry: ModelRegistry, model: string, state: AliasState | undefined, hash: string): Promise<string | undefined> {
+/** The most recent earlier champion of an adapter (whose champion alias is `state`, among its `versions`) trained on the base weights `hash`. */
+function earlierFittingChampion(versions: ReadonlyMap<string, ModelVersionView>, state: AliasState | undefined, hash: string): string | undefined {
   const earlier = [...new Set((state?.history ?? []).map((h) => h.version).reverse())].filter((v) => v !== state?.version);
-  for (const version of earlier) {
-    const v = await registry.get(model, version).catch(() => undefined);
-    if (v?.signature.baseModelHash === hash) return version;
-  }
-  return undefined;
+  return earlier.find((version) => versions.get(version)?.signature.baseModelHash === hash);
 }
 
 /**

@@ -33,9 +33,9 @@ const ADAPTER_BASE_ATTEMPTS = 3;
  */
 export async function trainOnServingBase(registry: ModelRegistry, baseModel: string, component: string, train: (baseVersion: string) => Promise<TrainOutcome>): Promise<TrainOutcome> {
   for (let attempt = 1; ; attempt++) {
-    const version = (await championOf(registry, baseModel))?.version ?? '';
+    const version = await championVersion(registry, baseModel);
     const outcome = await train(version);
-    const now = (await championOf(registry, baseModel))?.version ?? '';
+    const now = await championVersion(registry, baseModel);
     if (now === version) return outcome;
     outcome.dispose();
     if (attempt >= ADAPTER_BASE_ATTEMPTS) {
@@ -44,4 +44,12 @@ export async function trainOnServingBase(registry: ModelRegistry, baseModel: str
       );
     }
   }
+}
+
+/** The version `model`'s champion alias names ('' when none): one KV read. */
+function championVersion(registry: ModelRegistry, model: string): Promise<string> {
+  return registry.alias(model, 'champion').then(
+    (a) => a?.version ?? '',
+    () => '',
+  );
 }

@@ -5,6 +5,7 @@ import { forecasterModel, forecasterWeights } from '@x0/model-serving';
 import { DETECTOR_ADAPTER, fitDetectorAdapter } from './detector-adapter';
 import { forecastSets, huberLoss, type ForecastSet } from './forecast-data';
 import type { MetricWindow } from './replay';
+import { sawtooth } from './testing';
 
 jest.setTimeout(60_000);
 
@@ -13,7 +14,7 @@ const L = BASE_WEIGHTS.windowLength;
 /** A sawtooth of period 9 with a little noise: component-specific dynamics the shared base does not know. */
 async function sawtoothSet(n: number): Promise<ForecastSet> {
   const t = Array.from({ length: n }, (_, i) => 1000 * i);
-  const v = t.map((_, i) => 50 + 10 * (i % 9) + Math.sin(i * 1.7));
+  const v = sawtooth(n);
   const window: MetricWindow = { startMs: 0, endMs: t[n - 1], series: new Map([['db', new Map([['latency_ms', { t, v }]])]]), messages: 1, samples: n, lastSeq: 1 };
   const sets = await forecastSets(window, { windowLength: L, normalise: normaliseWindows, clip: CLIP, isHoldout: () => false });
   return sets.train;
