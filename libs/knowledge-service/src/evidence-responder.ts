@@ -132,6 +132,8 @@ export class EvidenceResponder {
         return [] as RunbookPassage[];
       }),
     ]);
+    // incidents first, whichever search failed first: analyze reads the two parts back in that order (knowledge-evidence.ts)
+    errors.sort();
     if (errors.length > 0) this.logger.debug({ errors }, 'evidence partly unavailable');
     return { incidents, runbooks, error: errors.join('; '), tried: this.tried(req.anomaly) };
   }
