@@ -32,12 +32,12 @@ export function restoreState(s: GuardrailsState, actions: readonly AdmittedActio
 }
 
 /**
- * Counts action `a` admitted at `a.atMs`: starts its cooldown, enters the rate windows, takes
+ * Counts action `a` admitted at `a.atMs`: starts its cooldown (unless it was withdrawn), enters the rate windows, takes
  * its in-flight slot when `a.inFlight` and, with a `policyId` and not `dryRun`, dispatches it to
  * the breakers. What `admit()` does for an action admitted now and restore() for one admitted before.
  */
 export function countAction(s: GuardrailsState, a: AdmittedAction): void {
-  startCooldown(s, cooldownKey(a.component, a.action), a.atMs, { heldForApproval: a.heldForApproval ?? false, approvedAtMs: a.approvedAtMs });
+  if (!a.withdrawn) startCooldown(s, cooldownKey(a.component, a.action), a.atMs, { heldForApproval: a.heldForApproval ?? false, approvedAtMs: a.approvedAtMs });
   s.maxCooldownMs = Math.max(s.maxCooldownMs, (a.cooldownS ?? s.config.cooldown.defaultS) * 1000);
   s.componentRate.record(a.component, a.atMs);
   s.globalRate.record(GLOBAL, a.atMs);

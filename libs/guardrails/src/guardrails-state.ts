@@ -44,6 +44,11 @@ export interface GuardrailsState {
 export interface HeldCooldown {
   askedAtMs: number;
   approvedAtMs?: number;
+  /**
+   * The cooldown this request replaced (its start, and whether that one was held too): what
+   * applies again if the request is withdrawn unanswered. Undefined: there was none.
+   */
+  replaced?: { startMs: number; held?: HeldCooldown };
 }
 
 /** Empty state for `config`: nothing admitted, every breaker closed. */
@@ -118,8 +123,27 @@ export function startCooldown(s: GuardrailsState, key: string, atMs: number, hel
   const last = s.cooldowns.get(key);
   if (last !== undefined && last > startMs) return;
   s.cooldowns.set(key, startMs);
-  if (held.heldForApproval) s.heldCooldowns.set(key, { askedAtMs: atMs, ...(held.approvedAtMs !== undefined ? { approvedAtMs: held.approvedAtMs } : {}) });
+  if (held.heldForApproval) {
+    const replaced = last !== undefined ? { startMs: last, ...(s.heldCooldowns.has(key) ? { held: s.heldCooldowns.get(key) } : {}) } : undefined;
+    s.heldCooldowns.set(key, { askedAtMs: atMs, ...(held.approvedAtMs !== undefined ? { approvedAtMs: held.approvedAtMs } : {}), ...(replaced ? { replaced } : {}) });
+  } else s.heldCooldowns.delete(key);
+}
+
+/**
+ * The request put to an operator at `askedAtMs` for (component, action) was withdrawn
+ * unanswered (its incident ended): the action never ran, so its cooldown no longer applies,
+ * and the one it replaced (if any) applies again. Nothing changes when a later action started
+ * the cooldown, or when the request was approved. Returns whether the cooldown was lifted.
+ */
+export function liftCooldown(s: GuardrailsState, key: string, askedAtMs: number): boolean {
+  const held = s.heldCooldowns.get(key);
+  if (!held || held.askedAtMs !== askedAtMs || held.approvedAtMs !== undefined || s.cooldowns.get(key) !== askedAtMs) return false;
+  const { replaced } = held;
+  if (replaced) s.cooldowns.set(key, replaced.startMs);
+  else s.cooldowns.delete(key);
+  if (replaced?.held) s.heldCooldowns.set(key, replaced.held);
   else s.heldCooldowns.delete(key);
+  return true;
 }
 
 /**

@@ -373,6 +373,45 @@ describe('guardrails', () => {
       expect(cooldown('demo-web')).toBe('cooldown: blocked — failover on demo-web 30s ago, cooldown 1m');
     });
 
+    it('a request withdrawn unanswered (its incident ended) leaves no cooldown: the one before it applies again, live and restored', () => {
+      const config = { cooldown: { enabled: true }, approval: { enabled: true, minRisk: 'high' as const } };
+      const { g, clock } = only(config);
+      const failover = (planId: string) => ctx({ component: 'demo-db', kind: 'db', policyId: 'db-failover', action: 'failover', risk: 'high', cooldownS: 60, planId });
+      const cooldown = (guard = g) => line(guard.evaluate(failover('pl_next')), 'cooldown');
+      // Nothing before it: once withdrawn, the action may be proposed again at once.
+      expect(g.admit(failover('pl_1')).verdict).toBe('needs_approval');
+      clock.advanceS(20);
+      expect(cooldown()).toBe('cooldown: blocked — failover on demo-db put to an operator 20s ago and not approved, cooldown 1m');
+      expect(g.withdrawn('demo-db', 'failover', 'pl_other')).toBe(false); // another plan's slot: nothing changes
+      expect(cooldown()).toMatch(/^cooldown: blocked/);
+      expect(g.withdrawn('demo-db', 'failover', 'pl_1')).toBe(true);
+      expect(cooldown()).toBe('cooldown: ok');
+      // A rejected request before it: its cooldown (and how it reads) applies again, to a policy with a longer one.
+      expect(g.admit(failover('pl_2')).verdict).toBe('needs_approval');
+      expect(g.release('demo-db', 'failover', 'pl_2')).toBe(true); // rejected
+      clock.advanceS(60);
+      expect(g.admit(failover('pl_3')).verdict).toBe('needs_approval');
+      clock.advanceS(30);
+      const longer = () => line(g.evaluate({ ...failover('pl_next'), cooldownS: 300 }), 'cooldown');
+      expect(longer()).toBe('cooldown: blocked — failover on demo-db put to an operator 30s ago and not approved, cooldown 5m');
+      expect(g.withdrawn('demo-db', 'failover', 'pl_3')).toBe(true);
+      expect(longer()).toBe('cooldown: blocked — failover on demo-db put to an operator 1m30s ago and not approved, cooldown 5m');
+      expect(cooldown()).toBe('cooldown: ok');
+      // Approved, then (late) withdrawn: it ran, and its cooldown stays.
+      expect(g.admit(failover('pl_4')).verdict).toBe('needs_approval');
+      g.approved('demo-db', 'failover', { planId: 'pl_4' });
+      expect(g.withdrawn('demo-db', 'failover', 'pl_4')).toBe(true);
+      expect(cooldown()).toBe('cooldown: blocked — failover on demo-db put to an operator 0s ago and approved 0s ago, cooldown 1m');
+
+      const restored = only(config);
+      const t0 = restored.clock.now;
+      restored.clock.advanceS(30);
+      restored.g.restore([{ component: 'demo-db', action: 'failover', atMs: t0, inFlight: false, planId: 'pl_1', heldForApproval: true, withdrawn: true }]);
+      expect(cooldown(restored.g)).toBe('cooldown: ok');
+      restored.g.restore([{ component: 'demo-db', action: 'failover', atMs: t0, inFlight: false, planId: 'pl_5', heldForApproval: true }]);
+      expect(cooldown(restored.g)).toMatch(/^cooldown: blocked/);
+    });
+
     it('an approved action\'s cooldown runs from the approval, not from when it was put to the operator, live and restored', () => {
       const config = { cooldown: { enabled: true }, approval: { enabled: true, minRisk: 'high' as const } };
       const { g, clock } = only(config);

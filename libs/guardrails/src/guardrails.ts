@@ -1,7 +1,7 @@
 import { resolveGuardrailsConfig, type GuardrailsConfig, type GuardrailsConfigInput } from './config';
 import { runChecks, validateContext, verdictOf } from './guard-checks';
 import { countAction, restoreState } from './guardrails-restore';
-import { actionId, approveCooldown, breakerFor, cooldownKey, createGuardrailsState, pruneState, registerComponent, type GuardrailsState } from './guardrails-state';
+import { actionId, approveCooldown, breakerFor, cooldownKey, createGuardrailsState, liftCooldown, pruneState, registerComponent, type GuardrailsState } from './guardrails-state';
 import { checkLine, type AdmittedAction, type DecisionContext, type GuardrailsHistory, type GuardrailOutcome, type GuardrailVerdict } from './types';
 
 /** Dependencies of Guardrails. */
@@ -128,6 +128,20 @@ export class Guardrails {
    */
   release(component: string, action: string, planId?: string): boolean {
     return this.state.inFlight.remove(component, action, planId);
+  }
+
+  /**
+   * An action put to an operator was withdrawn unanswered (its incident ended): it will never
+   * run. Frees its slot as `release()` does and, since it never ran, lifts the cooldown it
+   * started: the one before it (if any) applies again, so the action can be proposed for the
+   * component's next incident at once. With `planId`, only if that plan holds the slot.
+   * Returns whether a slot was freed.
+   */
+  withdrawn(component: string, action: string, planId?: string): boolean {
+    const askedAtMs = this.state.inFlight.since(component, action, this.clock());
+    if (!this.release(component, action, planId)) return false;
+    if (askedAtMs !== undefined) liftCooldown(this.state, cooldownKey(component, action), askedAtMs);
+    return true;
   }
 
   /**

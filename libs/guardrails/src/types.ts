@@ -97,6 +97,11 @@ export interface AdmittedAction {
    * `inFlightTimeoutS` from this time, as `Guardrails.approved()` makes it.
    */
   approvedAtMs?: number;
+  /**
+   * Put to an operator and withdrawn unanswered (its incident ended): it never ran, so it starts
+   * no cooldown, as `Guardrails.withdrawn()` lifts it.
+   */
+  withdrawn?: boolean;
 }
 
 /** What became of a dispatched action, as far as the guardrails care. */

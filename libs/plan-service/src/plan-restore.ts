@@ -111,6 +111,7 @@ export function rebuildFromStore(stored: StoredPlans, o: RebuildOptions): Guardr
       // One put to an operator holds its slot as long as its approval lives, as when it was admitted.
       heldForApproval: p.status === PlanStatus.PLAN_STATUS_PENDING_APPROVAL,
       ...(approvedAtMs ? { approvedAtMs } : {}),
+      ...(decision === 'withdrawn' ? { withdrawn: true } : {}),
       ...(p.policyId ? { policyId: p.policyId } : {}),
       ...(p.dryRun ? { dryRun: true } : {}),
     });

@@ -62,14 +62,15 @@ describe('PlanRuntime.restore', () => {
     expect(guardrails.status().inFlight).toEqual({});
   });
 
-  it('a withdrawn approval (its incident ended) frees the plan\'s slot, as a rejection does; an unknown decision is refused', async () => {
+  it('a withdrawn approval (its incident ended) frees the plan\'s slot, as a rejection does, and lifts its cooldown; an unknown decision is refused', async () => {
     const t0 = Date.now() - MIN;
     const pl1 = plan('pl_1', 'db-1', PlanStatus.PLAN_STATUS_PENDING_APPROVAL, t0);
     const { rt, guardrails, handlers } = runtime([pl1], () => Date.now());
     await rt.restore(Date.now() - rt.restoreWindowMs());
     const failover = { component: 'db-1', kind: 'db', policyId: 'db-failover', action: 'failover', risk: 'high' as const };
-    // (the cooldown of a request put to an operator holds either way: the in-flight slot is what a decision frees)
     const slot = () => guardrails.evaluate(failover).lines.find((l) => l.startsWith('blast_radius'));
+    const cooldown = () => guardrails.evaluate(failover).lines.find((l) => l.startsWith('cooldown'));
+    expect(cooldown()).toMatch(/^cooldown: blocked — failover on db-1 put to an operator 1m ago and not approved/);
     expect(slot()).toBe('blast_radius(db): ok — 1 of 1 allowed in flight, db-1 already among them (another action on it adds none)');
     const decided = (decision: string) =>
       Approval.fromPartial({ meta: { id: `ap_${decision}`, component: 'db-1', timeMs: Date.now(), source: 'execute' }, incident: { action: 'failover', planId: 'pl_1' }, planId: 'pl_1', decision, actor: 'system' });
@@ -77,6 +78,25 @@ describe('PlanRuntime.restore', () => {
     expect(slot()).toMatch(/^blast_radius\(db\): ok — 1 of 1/);
     expect(await handlers.onApproval(decided('withdrawn'))).toEqual({ type: 'ok' });
     expect(slot()).toMatch(/^blast_radius\(db\): ok — 0\/1 in flight/);
+    // It never ran and nobody said no: the component's next incident may propose it at once.
+    expect(cooldown()).toBe('cooldown: ok');
+  });
+
+  it('a rejected approval frees the slot but keeps the cooldown (the operator is not asked again at once); a restored withdrawn plan leaves none', async () => {
+    const t0 = Date.now() - MIN;
+    const failover = (component: string) => ({ component, kind: 'db', policyId: 'db-failover', action: 'failover', risk: 'high' as const });
+    const cooldownOf = (g: { evaluate(c: ReturnType<typeof failover>): { lines: string[] } }, component: string) => g.evaluate(failover(component)).lines.find((l) => l.startsWith('cooldown'));
+    const live = runtime([plan('pl_1', 'db-1', PlanStatus.PLAN_STATUS_PENDING_APPROVAL, t0)], () => Date.now());
+    await live.rt.restore(Date.now() - live.rt.restoreWindowMs());
+    const rejected = Approval.fromPartial({ meta: { id: 'ap_1', component: 'db-1', timeMs: Date.now(), source: 'execute' }, incident: { action: 'failover', planId: 'pl_1' }, planId: 'pl_1', decision: 'rejected', actor: 'alice' });
+    expect(await live.handlers.onApproval(rejected)).toEqual({ type: 'ok' });
+    expect(cooldownOf(live.guardrails, 'db-1')).toMatch(/^cooldown: blocked — failover on db-1 put to an operator 1m ago and not approved/);
+
+    const approvals = new Map([['pl_2', Approval.fromPartial({ meta: { id: 'ap_2', component: 'db-2', timeMs: t0 + 1000, source: 'execute' }, incident: { action: 'failover', planId: 'pl_2' }, planId: 'pl_2', decision: 'withdrawn', actor: 'system' })]]);
+    const restarted = runtime([plan('pl_2', 'db-2', PlanStatus.PLAN_STATUS_PENDING_APPROVAL, t0), plan('pl_3', 'db-3', PlanStatus.PLAN_STATUS_PENDING_APPROVAL, t0)], () => Date.now(), { approvals });
+    await restarted.rt.restore(Date.now() - restarted.rt.restoreWindowMs());
+    expect(cooldownOf(restarted.guardrails, 'db-2')).toBe('cooldown: ok');
+    expect(cooldownOf(restarted.guardrails, 'db-3')).toMatch(/^cooldown: blocked — failover on db-3 put to an operator 1m ago/);
   });
 
   it('a stored plan without a component or action is skipped with a warning; the others are restored', async () => {

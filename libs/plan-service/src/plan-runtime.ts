@@ -292,7 +292,7 @@ export class PlanRuntime {
 
   /**
    * Records the decision with its plan (for Explain and a restart), then frees the slot of one
-   * that will not run — only if that plan holds it: a late or redelivered rejection or expiry
+   * that will not run (and lifts the cooldown of a withdrawn one) — only if that plan holds it: a late or redelivered rejection or expiry
    * of an earlier plan does not free the slot of a newer plan awaiting an operator for the same
    * action (which would then be put to an operator again). An approved one runs from the
    * approval on: its slot lasts `inFlightTimeoutS` from the approval's time (until its outcome).
@@ -311,8 +311,9 @@ export class PlanRuntime {
       this.o.guardrails.approved(a.meta!.component, inc.action, { planId: planId || undefined, atMs: a.meta!.timeMs });
       return { type: 'ok' };
     }
-    // A rejected, expired or withdrawn action never runs.
-    if (!this.o.guardrails.release(a.meta!.component, inc.action, planId || undefined)) {
+    // A rejected, expired or withdrawn action never runs; a withdrawn one (nobody said no) leaves no cooldown either.
+    const freed = decision === 'withdrawn' ? this.o.guardrails.withdrawn(a.meta!.component, inc.action, planId || undefined) : this.o.guardrails.release(a.meta!.component, inc.action, planId || undefined);
+    if (!freed) {
       this.o.logger.debug({ plan: planId, component: a.meta!.component, action: inc.action, decision: a.decision }, 'approval decision freed no in-flight slot (finished, or held by another plan)');
     }
     return { type: 'ok' };
