@@ -4,6 +4,7 @@ import { type Bus, kvEntries, openKeyValue, toKvKey } from '@x0/bus';
 import { incidentOfContext, Plan } from '@x0/contracts';
 import { ApprovalQueue, refusedDecision, type ApprovalAudit, type PendingApproval } from '@x0/guardrails';
 import type { Logger } from '@x0/service-kit';
+import type { IncidentEnd } from './verifier';
 
 /** Bucket of plans held for approval (and decided ones, for a while), by plan id. */
 export const APPROVALS_BUCKET = 'x0_approvals';
@@ -40,20 +41,22 @@ export interface ApprovalDeskOptions {
    */
   onDecision(plan: Plan, audit: ApprovalAudit, heldMs: number): Promise<void>;
   /**
-   * When the monitor last reported `component` without an open incident, if after `sinceMs`
-   * (this process's clock; the Verifier's `noIncidentSince`): a pending approval held since
-   * then is withdrawn, its incident having ended. Undefined: approvals are never withdrawn.
+   * Whether incident `incidentId` of `component` has ended since `sinceMs` (this process's
+   * clock; the Verifier's `incidentEnded`): a pending approval held since then is withdrawn.
+   * Undefined: approvals are never withdrawn.
    */
-  incidentEndedSince?(component: string, sinceMs: number): number | undefined;
+  incidentEnded?(component: string, incidentId: string, sinceMs: number): IncidentEnd | undefined;
 }
 
 /**
  * Why a plan held for an operator is not carried out: its incident ended while it waited (the
- * monitor reported the component without an open incident at `atMs`).
+ * monitor reported the component without an open incident, or with another one open, at
+ * `end.atMs`).
  */
-export function incidentEndedReason(plan: Plan, atMs: number): string {
+export function incidentEndedReason(plan: Plan, end: IncidentEnd): string {
   const incident = incidentOfContext(plan.incident) || 'it was made for';
-  return `incident ${incident} ended while the plan waited for an operator (the monitor reported ${plan.meta!.component} without an open incident at ${new Date(atMs).toISOString()}); a later incident gets its own plan`;
+  const seen = end.openIncidentId ? `with another incident open (${end.openIncidentId})` : 'without an open incident';
+  return `incident ${incident} ended while the plan waited for an operator (the monitor reported ${plan.meta!.component} ${seen} at ${new Date(end.atMs).toISOString()}); a later incident gets its own plan`;
 }
 
 /**
@@ -197,13 +200,13 @@ export class ApprovalDesk {
   }
 
   private async withdrawEnded(): Promise<void> {
-    const ended = this.o.incidentEndedSince;
+    const ended = this.o.incidentEnded;
     if (!ended) return;
     for (const p of this.queue.snapshot()) {
       const h = this.held.get(p.planId);
-      const at = h && ended(p.component, h.heldMs);
-      if (!h || at === undefined) continue;
-      const audit = this.queue.withdraw(p.planId, incidentEndedReason(h.plan, at));
+      const end = h && ended(p.component, h.plan.incident?.incidentId ?? '', h.heldMs);
+      if (!h || !end) continue;
+      const audit = this.queue.withdraw(p.planId, incidentEndedReason(h.plan, end));
       if (!audit) continue;
       this.o.logger.info({ plan: p.planId, component: p.component, action: p.action, reason: audit.reason }, 'approval withdrawn: its incident ended');
       await this.settle(audit).catch(() => undefined);

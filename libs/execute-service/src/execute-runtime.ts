@@ -173,16 +173,15 @@ export class ExecuteRuntime {
 
   /**
    * An approved plan whose incident has ended while it waited (the monitor reported the
-   * component without an open incident after the plan was held here — `heldMs`, this process's
-   * clock, as the statuses' reception times are), even if another incident is
-   * open on it now: the action was proposed, and approved, for the incident that ended — a later
-   * incident (another cause, perhaps) gets its own plan. Undefined when the incident may still
-   * be open.
+   * component without an open incident, or with another incident open, after the plan was held
+   * here — `heldMs`, this process's clock, as the statuses' reception times are), even if another
+   * incident is open on it now: the action was proposed, and approved, for the incident that
+   * ended — a later incident (another cause, perhaps) gets its own plan. Undefined when the
+   * incident may still be open.
    */
   private endedIncident(plan: Plan, heldMs: number): OutboundMessage[] | undefined {
-    const component = plan.meta!.component;
-    const at = this.o.verifier.noIncidentSince(component, heldMs);
-    return at === undefined ? undefined : this.notNeeded(plan, incidentEndedReason(plan, at));
+    const end = this.o.verifier.incidentEnded(plan.meta!.component, plan.incident?.incidentId ?? '', heldMs);
+    return end ? this.notNeeded(plan, incidentEndedReason(plan, end)) : undefined;
   }
 
   /**

@@ -401,6 +401,31 @@ describe('execute service', () => {
     health.delete('db-8');
   });
 
+  it('approvals - a held plan whose incident ended, and another opened, while execute was down is withdrawn after the restart (the status names the other incident)', async () => {
+    await restart();
+    const held = makePlan('db-9', { action: 'failover', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL });
+    health.set('db-9', held.incident!.anomalyId);
+    await publishEvent(bus, 'plan', held);
+    await waitFor(async () => (await call<object, ListPendingResponse>(client.listPending, {})).pending.some((p) => p.planId === held.meta!.id) || undefined, 5000, 'pending');
+    client.close();
+    await handle!.stop();
+    // While execute is down, the incident ends and another opens: no status without an open incident reaches it.
+    const next = makePlan('db-9', { action: 'throttle' });
+    health.set('db-9', next.incident!.anomalyId);
+    await new Promise((r) => setTimeout(r, 200));
+    await start();
+    const [withdrawn] = await waitFor(async () => {
+      const a = await readEvents(bus, 'approval', 'db-9');
+      return a.length > 0 ? a : undefined;
+    }, 5000, 'the withdrawal');
+    expect(withdrawn).toMatchObject({ planId: held.meta!.id, decision: 'withdrawn', actor: 'system' });
+    expect(withdrawn.reason).toMatch(
+      new RegExp(`^incident ${held.incident!.incidentId} ended while the plan waited for an operator \\(the monitor reported db-9 with another incident open \\(${next.incident!.incidentId}\\) at \\S+\\); a later incident gets its own plan$`),
+    );
+    expect((await call<object, ListPendingResponse>(client.listPending, {})).pending.map((p) => p.planId)).not.toContain(held.meta!.id);
+    health.delete('db-9');
+  });
+
   it('action params - a dispatched plan gets the advisor\'s params; an approved one runs with the params the operator approved', async () => {
     // The shipped action-params base as champion (what the trainer registers on first start): the service follows it.
     const registry = await createModelRegistry({ nc: bus.nc, source: 'execute-test' });

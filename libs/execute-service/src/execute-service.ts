@@ -59,7 +59,7 @@ export const executeService: ServiceModule<typeof executeConfigShape> = {
       timeoutS: c.EXECUTE_APPROVAL_TIMEOUT_S,
       onDecision: (plan, audit, heldMs) => ref.runtime!.onDecision(plan, audit, heldMs),
       // a plan whose incident ended while it waited is withdrawn (an approval would skip it anyway)
-      incidentEndedSince: c.EXECUTE_WITHDRAW_ENDED ? (component, sinceMs) => verifier.noIncidentSince(component, sinceMs) : undefined,
+      incidentEnded: c.EXECUTE_WITHDRAW_ENDED ? (component, incidentId, sinceMs) => verifier.incidentEnded(component, incidentId, sinceMs) : undefined,
     });
     // Action parameters from the model registry's champion, hot-swapped on promotion/rollback (docs/trainer.md).
     const backend = c.EXECUTE_ADVISE_PARAMS ? await selectBackend() : '';

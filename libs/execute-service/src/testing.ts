@@ -15,7 +15,7 @@ export function makePlan(
   const policyId = o.policyId ?? `p-${action}`;
   return Plan.fromPartial({
     meta: { id, parentId: diagnosisId, component, timeMs: o.timeMs ?? Date.now(), source: 'plan' },
-    incident: { anomalyId, component, kind: 'web', severity: Severity.SEVERITY_HIGH, cause: 'cpu_saturation', diagnosisId, planId: id, policyId, action, detectedMs: Date.now() },
+    incident: { anomalyId, incidentId: anomalyId, component, kind: 'web', severity: Severity.SEVERITY_HIGH, cause: 'cpu_saturation', diagnosisId, planId: id, policyId, action, detectedMs: Date.now() },
     status: o.status ?? PlanStatus.PLAN_STATUS_DISPATCH,
     policyId,
     action,
@@ -57,8 +57,11 @@ export function startTestAgent(nc: NatsConnection, component: string, handlers: 
   };
 }
 
-/** Publishes a ComponentHealth like the monitor: an open incident (unhealthy) or none (healthy). */
-export function publishStatus(nc: NatsConnection, component: string, openAnomalyId: string): void {
+/**
+ * Publishes a ComponentHealth like the monitor: an open incident (unhealthy; its latest
+ * announcement `openAnomalyId`, opened by `openIncidentId`, by default the same) or none (healthy).
+ */
+export function publishStatus(nc: NatsConnection, component: string, openAnomalyId: string, openIncidentId = openAnomalyId): void {
   nc.publish(
     statusSubject(component),
     COMPONENT_HEALTH_CODEC.encode({
@@ -68,6 +71,7 @@ export function publishStatus(nc: NatsConnection, component: string, openAnomaly
       severity: openAnomalyId ? Severity.SEVERITY_HIGH : Severity.SEVERITY_UNSPECIFIED,
       phase: 'scoring',
       openAnomalyId,
+      openIncidentId,
     }),
   );
 }

@@ -101,6 +101,14 @@ const fmtS = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
  * Verifications are kept in KV, so a restarted service resumes them and every action gets
  * exactly one Outcome.
  */
+/** How an incident was seen to end (Verifier.incidentEnded). */
+export interface IncidentEnd {
+  /** When the status that says so was received (this process's clock). */
+  atMs: number;
+  /** The other incident that status names as open; '' when it names none. */
+  openIncidentId: string;
+}
+
 export class Verifier {
   private kv?: KV;
   private sub?: Subscription;
@@ -140,14 +148,21 @@ export class Verifier {
   }
 
   /**
-   * When the monitor last reported `component` without an open incident, if that was after
-   * `sinceMs` (this process's clock): an incident open at `sinceMs` has ended since (the monitor
-   * names the open incident in every status until it closes it). Undefined when no such status
-   * was received (by this process: statuses from before a restart are not known).
+   * Whether incident `incidentId` of `component`, open at `sinceMs` (this process's clock), has
+   * ended since, by the statuses received after then: the latest one without an open incident
+   * (the monitor names the open incident in every status until it closes it), or else the latest
+   * one naming another open incident (`open_incident_id`; so also an incident that ended, and
+   * another opened, while this process was not listening). Undefined when no such status was
+   * received (by this process: statuses from before a restart are not known); without an
+   * `incidentId` only the first kind counts.
    */
-  noIncidentSince(component: string, sinceMs: number): number | undefined {
-    const at = this.lastNoIncident.get(component);
-    return at !== undefined && at > sinceMs ? at : undefined;
+  incidentEnded(component: string, incidentId: string, sinceMs: number): IncidentEnd | undefined {
+    const none = this.lastNoIncident.get(component);
+    if (none !== undefined && none > sinceMs) return { atMs: none, openIncidentId: '' };
+    const last = this.lastHealth.get(component);
+    const other = last?.h.openIncidentId ?? '';
+    if (!incidentId || !other || other === incidentId || last!.receivedMs <= sinceMs) return undefined;
+    return { atMs: last!.receivedMs, openIncidentId: other };
   }
 
   /** Verifications in progress on this replica. */

@@ -86,15 +86,18 @@ describe('incident gate', () => {
     g.opened('c', 'an_2', 1010);
     expect(g.incident('c')).toMatchObject({ anomalyId: 'an_2', incidentId: 'an_1', incidentStartMs: 10, announcement: 2, lastAlertMs: 1010 });
     expect(g.openAnomaly('c')).toBe('an_2'); // (the latest announcement, as ComponentHealth.open_anomaly_id)
+    expect(g.openIncident('c')).toBe('an_1'); // (the incident, as ComponentHealth.open_incident_id)
     expect(g.observe('c', sample('none', 2010, { cpu: 0.9 }), baseline)).toMatchObject({ type: 'realert', previousAnomalyId: 'an_2', incidentId: 'an_1', incidentStartMs: 10, announcement: 3 });
     g.opened('c', 'an_3', 2010);
     expect(g.incident('c')).toMatchObject({ anomalyId: 'an_3', incidentId: 'an_1', incidentStartMs: 10, announcement: 3 });
     for (let t = 2011; t < 2013; t++) g.observe('c', sample('none', t, { cpu: 0.3 }), baseline);
     expect(g.observe('c', sample('none', 2013, { cpu: 0.3 }), baseline)).toEqual({ type: 'cleared', anomalyId: 'an_3' });
+    expect(g.openIncident('c')).toBe('');
     // the same fault again: a new incident, counted from 1
     expect(g.observe('c', sample('high', 3000, { cpu: 0.9 }), baseline)).toEqual({ type: 'open', severity: 'high' });
     g.opened('c', 'an_4', 3000);
     expect(g.incident('c')).toMatchObject({ anomalyId: 'an_4', incidentId: 'an_4', incidentStartMs: 3000, announcement: 1 });
+    expect(g.openIncident('c')).toBe('an_4');
     expect(g.observe('c', sample('none', 4000, { cpu: 0.9 }), baseline)).toMatchObject({ type: 'realert', incidentId: 'an_4', incidentStartMs: 3000, announcement: 2 });
   });
 

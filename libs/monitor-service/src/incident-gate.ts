@@ -238,6 +238,12 @@ export class IncidentGate {
     return this.episodes.get(component)?.anomalyId ?? '';
   }
 
+  /** Id of the open incident (the anomaly that opened it), or '' (ComponentHealth.open_incident_id). */
+  openIncident(component: string): string {
+    const ep = this.episodes.get(component);
+    return ep?.anomalyId ? (ep.incidentId ?? ep.anomalyId) : '';
+  }
+
   /** Components with an open incident. */
   get openCount(): number {
     let n = 0;

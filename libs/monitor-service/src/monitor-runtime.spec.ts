@@ -1,6 +1,6 @@
 import { createAnomalyDetector, type AnomalyDetector } from '@x0/anomaly';
 import type { Bus, Delivery } from '@x0/bus';
-import { EVENT_CODECS, type Anomaly, type MetricBatch } from '@x0/contracts';
+import { COMPONENT_HEALTH_CODEC, EVENT_CODECS, type Anomaly, type ComponentHealth, type MetricBatch } from '@x0/contracts';
 import { gaussian, seededRandom } from '@x0/core';
 import { createLogger, type ServiceStats } from '@x0/service-kit';
 import { DEFAULT_INCIDENT_GATE } from './incident-gate';
@@ -14,9 +14,16 @@ const START_MS = Date.UTC(2026, 0, 1);
 /** A bus the runtime never touches in `handleBatch` (its health publishing sees a closed connection). */
 const closedBus = { nc: { isClosed: () => true, isDraining: () => false } } as unknown as Bus;
 
-function runtime(detector: AnomalyDetector): MonitorRuntime {
+/** A bus whose core-NATS publishes (the ComponentHealth statuses) are kept, decoded. */
+function statusBus(): { bus: Bus; statuses: ComponentHealth[] } {
+  const statuses: ComponentHealth[] = [];
+  const nc = { isClosed: () => false, isDraining: () => false, publish: (_subject: string, data: Uint8Array) => statuses.push(COMPONENT_HEALTH_CODEC.decode(data)) };
+  return { bus: { nc } as unknown as Bus, statuses };
+}
+
+function runtime(detector: AnomalyDetector, bus: Bus = closedBus): MonitorRuntime {
   return new MonitorRuntime({
-    bus: closedBus,
+    bus,
     logger: createLogger('monitor', 'silent'),
     stats: {} as ServiceStats,
     detector,
@@ -92,7 +99,8 @@ describe('MonitorRuntime', () => {
   });
 
   it('announcements name their incident - the opening one is its own (announcement 1), a re-announcement keeps its id and start (2, 3, …)', () => {
-    const rt = runtime(detector);
+    const { bus, statuses } = statusBus();
+    const rt = runtime(detector, bus);
     const anomalies = announced(rt, deliveries('q1', 350 + 480, 350));
     expect(anomalies).toHaveLength(3);
     const [onset, second, third] = anomalies;
@@ -104,6 +112,9 @@ describe('MonitorRuntime', () => {
     // ListAnomalies keeps them (newest first); ComponentHealth names the latest announcement
     expect(rt.recentAnomalies().map((a) => a.announcement)).toEqual([3, 2, 1]);
     expect(rt.gate.openAnomaly('q1')).toBe(third.meta!.id);
+    // Its statuses name the incident too: before it, none; then the latest announcement and the incident it belongs to.
+    expect(statuses[0]).toMatchObject({ component: 'q1', openAnomalyId: '', openIncidentId: '' });
+    expect(statuses[statuses.length - 1]).toMatchObject({ component: 'q1', openAnomalyId: third.meta!.id, openIncidentId: onset.meta!.id });
   });
 
   describe('persist', () => {

@@ -404,6 +404,7 @@ export class MonitorRuntime {
           severity: severityToProto(det.severity),
           phase: det.phase,
           openAnomalyId: this.gate.openAnomaly(component),
+          openIncidentId: this.gate.openIncident(component),
         }),
       );
     }

@@ -14,7 +14,7 @@ const publishRows = (bus: Bus, from: number, to: number, flap: boolean) => publi
 /** The monitor's live status of db-2 at a row's time: an open incident (`anomalyId`) or none. */
 async function publishStatus(bus: Bus, row: number, anomalyId: string): Promise<void> {
   const severity = anomalyId ? Severity.SEVERITY_HIGH : Severity.SEVERITY_UNSPECIFIED;
-  bus.nc.publish(statusSubject('db-2'), COMPONENT_HEALTH_CODEC.encode({ component: 'db-2', timeMs: at(row), score: anomalyId ? 0.9 : 0.01, severity, phase: 'scoring', openAnomalyId: anomalyId }));
+  bus.nc.publish(statusSubject('db-2'), COMPONENT_HEALTH_CODEC.encode({ component: 'db-2', timeMs: at(row), score: anomalyId ? 0.9 : 0.01, severity, phase: 'scoring', openAnomalyId: anomalyId, openIncidentId: anomalyId }));
   await bus.nc.flush();
 }
 

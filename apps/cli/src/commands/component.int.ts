@@ -100,7 +100,7 @@ describe('x0 component', () => {
     const publish = () => {
       for (const [component, openAnomalyId] of [['demo-queue', 'an_q3'], ['demo-web', '']]) {
         const s = STATUSES[component];
-        bus.nc.publish(statusSubject(component), COMPONENT_HEALTH_CODEC.encode({ component, timeMs: Date.now(), score: s.lastScore, severity: s.lastSeverity, phase: 'scoring', openAnomalyId }));
+        bus.nc.publish(statusSubject(component), COMPONENT_HEALTH_CODEC.encode({ component, timeMs: Date.now(), score: s.lastScore, severity: s.lastSeverity, phase: 'scoring', openAnomalyId, openIncidentId: openAnomalyId }));
       }
     };
     ticker = setInterval(publish, 200);

@@ -209,8 +209,17 @@ export interface ComponentHealth {
   severity: Severity;
   /** "learning" or "scoring". */
   phase: string;
-  /** Id of the anomaly of the incident still open on this component ("" when none). */
+  /**
+   * Id of the anomaly of the incident still open on this component: its latest announcement
+   * ("" when none).
+   */
   openAnomalyId: string;
+  /**
+   * Id of that incident (the anomaly that opened it, Anomaly.incident_id); "" when none is open
+   * (or from a monitor older than this field). A status naming another incident than a plan's
+   * says the plan's incident has ended.
+   */
+  openIncidentId: string;
 }
 
 /** x0.events.anomaly.<component> */
@@ -1018,7 +1027,7 @@ export const MetricDeviation: MessageFns<MetricDeviation> = {
 };
 
 function createBaseComponentHealth(): ComponentHealth {
-  return { component: "", timeMs: 0, score: 0, severity: 0, phase: "", openAnomalyId: "" };
+  return { component: "", timeMs: 0, score: 0, severity: 0, phase: "", openAnomalyId: "", openIncidentId: "" };
 }
 
 export const ComponentHealth: MessageFns<ComponentHealth> = {
@@ -1040,6 +1049,9 @@ export const ComponentHealth: MessageFns<ComponentHealth> = {
     }
     if (message.openAnomalyId !== "") {
       writer.uint32(50).string(message.openAnomalyId);
+    }
+    if (message.openIncidentId !== "") {
+      writer.uint32(58).string(message.openIncidentId);
     }
     return writer;
   },
@@ -1105,6 +1117,14 @@ export const ComponentHealth: MessageFns<ComponentHealth> = {
             message.openAnomalyId = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.openIncidentId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1133,6 +1153,11 @@ export const ComponentHealth: MessageFns<ComponentHealth> = {
         : isSet(object.open_anomaly_id)
         ? globalThis.String(object.open_anomaly_id)
         : "",
+      openIncidentId: isSet(object.openIncidentId)
+        ? globalThis.String(object.openIncidentId)
+        : isSet(object.open_incident_id)
+        ? globalThis.String(object.open_incident_id)
+        : "",
     };
   },
 
@@ -1156,6 +1181,9 @@ export const ComponentHealth: MessageFns<ComponentHealth> = {
     if (message.openAnomalyId !== "") {
       obj.openAnomalyId = message.openAnomalyId;
     }
+    if (message.openIncidentId !== "") {
+      obj.openIncidentId = message.openIncidentId;
+    }
     return obj;
   },
 
@@ -1170,6 +1198,7 @@ export const ComponentHealth: MessageFns<ComponentHealth> = {
     message.severity = object.severity ?? 0;
     message.phase = object.phase ?? "";
     message.openAnomalyId = object.openAnomalyId ?? "";
+    message.openIncidentId = object.openIncidentId ?? "";
     return message;
   },
 };
