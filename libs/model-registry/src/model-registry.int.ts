@@ -1,13 +1,14 @@
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import * as tf from '@tensorflow/tfjs';
 import { startNatsServer, type NatsServerProcess } from '@x0/bus/testing';
-import { MODEL_EVENT_CODEC, STREAMS, type ModelEvent } from '@x0/contracts';
+import { MODEL_EVENT_CODEC, MODELS_UPDATED_SUBJECT, STREAMS, type ModelEvent } from '@x0/contracts';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError } from '@x0/core';
 import { applyLoRA, baseModelSignature, extractAdapter, loadAdapter, readAdapter, selectBackend } from '@x0/lora';
 import { readAliasHistory } from './alias-history';
-import { createModelRegistry, type ModelRegistry } from './model-registry';
+import { createModelRegistry, ModelRegistry } from './model-registry';
 import type { AliasChange } from './types';
 
 // A real server and tfjs on a shared 2-core machine: generous per-test limit, no timing assertions.
@@ -157,6 +158,65 @@ describe('ModelRegistry', () => {
     expect(err).toBeInstanceOf(FailedPreconditionError);
     expect((err as Error).message).toBe("alias challenger of model reg-prune cannot roll back to version 6: it was deleted by the registry's retention (it held no alias any more)");
     await expect(registry.prune(model, 0)).rejects.toThrow("'keep' must be an integer ≥ 1, got 0");
+  });
+
+  /**
+   * A second registry over the same buckets whose KV runs `meanwhile` once, right around its
+   * first call of `method` on a version record of `model`: how two replicas interleave.
+   */
+  async function interleaved(model: string, method: 'get' | 'delete', when: 'before' | 'after', meanwhile: () => Promise<unknown>): Promise<ModelRegistry> {
+    const kv = await new Kvm(nc).open('x0_models');
+    const store = await new Objm(nc).open('x0_model_artifacts');
+    let done = false;
+    const wrapped = new Proxy(kv, {
+      get(target, prop, receiver) {
+        const original = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== method || typeof original !== 'function') return typeof original === 'function' ? original.bind(target) : original;
+        return async (key: string, ...rest: unknown[]) => {
+          const hit = !done && key.startsWith(`v.${model}.`);
+          if (hit) done = true;
+          if (hit && when === 'before') await meanwhile();
+          const out = await (original as (...a: unknown[]) => Promise<unknown>).call(target, key, ...rest);
+          if (hit && when === 'after') await meanwhile();
+          return out;
+        };
+      },
+    });
+    return new ModelRegistry(wrapped, store, { js: jetstream(nc), subject: MODELS_UPDATED_SUBJECT, source: 'test', timeoutMs: 5000 }, () => (now += 1000));
+  }
+
+  it('retention race - a version promoted while prune deletes it gets its record back and keeps its artifacts', async () => {
+    const model = 'reg-race-prune';
+    for (const v of ['1', '2', '3']) await registry.register({ model, version: v, artifacts: tinyModel(30 + Number(v)), signature });
+    // Between prune's look at the aliases and its delete of version 1, another replica makes 1 the champion.
+    const pruner = await interleaved(model, 'delete', 'before', () => registry.promote(model, '1', 'champion'));
+    expect(await pruner.prune(model, 1)).toEqual({ deleted: ['2'], orphaned: [] });
+    expect((await registry.list(model)).map((v) => v.version)).toEqual(['1', '3']);
+    expect((await registry.alias(model, 'champion'))?.version).toBe('1');
+    const loaded = await registry.loadModel(model, '1');
+    expect(predict(loaded)).toEqual(predict(tinyModel(31)));
+    loaded.dispose();
+  });
+
+  it('retention race - a promotion whose version prune deleted meanwhile moves the alias back (or removes a new alias) and says why', async () => {
+    const model = 'reg-race-promote';
+    for (const v of ['1', '2', '3']) await registry.register({ model, version: v, artifacts: tinyModel(40 + Number(v)), signature });
+    await registry.promote(model, '3', 'champion');
+    // The promoting replica checks version 1's record; before it moves the alias, prune (keep 1) deletes 1 and 2.
+    const promoter = await interleaved(model, 'get', 'after', () => registry.prune(model, 1));
+    const err = await promoter.promote(model, '1', 'champion').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FailedPreconditionError);
+    expect((err as Error).message).toBe(`model ${model} version 1 was deleted by the registry's retention while it was promoted: champion is back where it was`);
+    expect((await registry.alias(model, 'champion'))?.version).toBe('3');
+    expect((await registry.list(model)).map((v) => v.version)).toEqual(['3']);
+    // A new alias has nowhere to go back to: it is removed.
+    await registry.register({ model, version: '4', artifacts: tinyModel(44), signature });
+    await registry.register({ model, version: '5', artifacts: tinyModel(45), signature });
+    const again = await interleaved(model, 'get', 'after', () => registry.prune(model, 1));
+    const err2 = await again.promote(model, '4', 'staging').catch((e: unknown) => e);
+    expect((err2 as Error).message).toBe(`model ${model} version 4 was deleted by the registry's retention while it was promoted: the new alias staging was removed`);
+    expect(await registry.alias(model, 'staging')).toBeUndefined();
+    expect((await registry.list(model)).map((v) => v.version)).toEqual(['3', '5']);
   });
 
   it('artifacts - a tfjs model round-trips through the Object Store with the same predictions', async () => {
