@@ -158,11 +158,11 @@ export class DetectorAdapters {
  * trained on other base weights).
  */
 export async function mergedWeights(base: ForecasterWeights, adapter: LoRAAdapter, version: string): Promise<ForecasterWeights | string> {
+  if (adapter.baseSignature !== baseSignature(base)) {
+    return `the adapter was trained on other base weights than the detector serves (${base.version}): the shared model serves the component until an adapter is trained on this base`;
+  }
   const baseModel = forecasterModel(base);
   try {
-    if (adapter.baseSignature !== baseModelSignature(baseModel)) {
-      return `the adapter was trained on other base weights than the detector serves (${base.version}): the shared model serves the component until an adapter is trained on this base`;
-    }
     const merged = await mergedAdapterModel(baseModel, adapter);
     try {
       return forecasterWeights(merged, version);
@@ -172,4 +172,21 @@ export async function mergedWeights(base: ForecasterWeights, adapter: LoRAAdapte
   } finally {
     baseModel.dispose();
   }
+}
+
+/** Signatures of the bases served, computed once per base object (weights are never changed in place; a base change re-merges every component's adapter). */
+const signatures = new WeakMap<ForecasterWeights, string>();
+
+function baseSignature(base: ForecasterWeights): string {
+  let signature = signatures.get(base);
+  if (signature === undefined) {
+    const model = forecasterModel(base);
+    try {
+      signature = baseModelSignature(model);
+    } finally {
+      model.dispose();
+    }
+    signatures.set(base, signature);
+  }
+  return signature;
 }
