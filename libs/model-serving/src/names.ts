@@ -22,3 +22,9 @@ export function adapterModelName(baseModel: string, component: string): string {
 export function isAdapterModelOf(baseModel: string, model: string): boolean {
   return model.startsWith(`${baseModel}--`);
 }
+
+/** The base model `model` is a per-component adapter of (`<base>--…`, see adapterModelName), or undefined for a base model. */
+export function baseOfAdapterModel(model: string): string | undefined {
+  const at = model.indexOf('--');
+  return at > 0 && at + 2 < model.length ? model.slice(0, at) : undefined;
+}

@@ -5,6 +5,7 @@ import { incidentOfAnomaly, subjectToken, type ComponentHealth } from '@x0/contr
 import { usingClient } from './client-session';
 import { formatComponent, openIncident, type AdapterAttempt, type ComponentView, type IdleAdapter, type OpenIncident } from './component-format';
 import { asUsage } from './failure';
+import { adapterModelName } from '@x0/model-serving/names';
 
 /** How long `x0 component` waits for a live status (the monitor publishes one about every second while the component reports). */
 export const LIVE_STATUS_WAIT_MS = 3000;
@@ -68,12 +69,11 @@ async function componentView(client: X0Client, name: string): Promise<ComponentV
  * (`forecaster` ''), from the trainer: its champion adapter (`idle`: e.g. one trained on another
  * base than the champion), or, with none, its latest adapter that stayed a challenger
  * (`attempt`, with the shadow gate's reason). Empty when it has neither, or the trainer cannot
- * say (not an error of x0 component). Only for names the adapter model takes as they are
- * (`detector--<name>`).
+ * say (not an error of x0 component).
  */
 async function idleAdapter(client: X0Client, name: string, forecaster: string): Promise<{ idle?: IdleAdapter; attempt?: AdapterAttempt }> {
-  const model = `detector--${name}`;
-  if (forecaster || !/^[A-Za-z0-9_-]+$/.test(name) || model.length > 128) return {};
+  if (forecaster) return {};
+  const model = adapterModelName('detector', name);
   const trainer = client.services.trainer;
   try {
     const v = await trainer.getModel({ model, ref: 'champion' }).catch(() => undefined);

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { aliasMoved, isRpcError, type X0Client } from '@x0/client';
 import { errorMessage, formatUtc } from '@x0/core';
 import { readAliasHistory, type AliasHistoryRow } from '@x0/model-registry/alias-history';
+import { baseOfAdapterModel, isAdapterModelOf } from '@x0/model-serving/names';
 import type { ModelPerformance, ModelVersion, PerformanceMetric } from '@x0/contracts';
 import { table } from './output';
 import { usingClient } from './client-session';
@@ -131,7 +132,7 @@ export function unknownModelError(model: string, versions: readonly ModelVersion
  * the shared model serves the component. Undefined when it applies, or when that is not known.
  */
 export function staleAdapterNote(v: ModelVersion, baseChampion: string | undefined): string | undefined {
-  const base = /^(.+?)--./.exec(v.model)?.[1];
+  const base = baseOfAdapterModel(v.model);
   const component = v.lineage['component'];
   const trainedOn = v.lineage['baseVersion'];
   if (!base || !component || !trainedOn || !baseChampion || trainedOn === baseChampion) return undefined;
@@ -150,7 +151,7 @@ export function staleAdapterNote(v: ModelVersion, baseChampion: string | undefin
  */
 export function staleAdaptersNote(base: string, champion: string, versions: readonly ModelVersion[]): string | undefined {
   const stale = versions
-    .filter((v) => v.model.startsWith(`${base}--`) && v.aliases.includes('champion'))
+    .filter((v) => isAdapterModelOf(base, v.model) && v.aliases.includes('champion'))
     .filter((v) => v.lineage['component'] && v.lineage['baseVersion'] && v.lineage['baseVersion'] !== champion)
     .map((v) => `${v.lineage['component']} (${v.model} ${v.version}, on ${base} ${v.lineage['baseVersion']})`)
     .sort();
@@ -162,7 +163,7 @@ export function staleAdaptersNote(base: string, champion: string, versions: read
 /** The {@link staleAdapterNote} of the version `alias` now names (or, for a base, its {@link staleAdaptersNote}), when the alias is the champion. */
 async function staleAdapterLine(client: X0Client, v: ModelVersion, alias: string): Promise<string> {
   if (alias !== 'champion') return '';
-  const base = /^(.+?)--./.exec(v.model)?.[1];
+  const base = baseOfAdapterModel(v.model);
   let note: string | undefined;
   if (!base) {
     const all = await client.services.trainer.listModels({ model: '' }).catch(() => undefined);
@@ -183,7 +184,7 @@ export function versionListing(versions: readonly ModelVersion[], o: { adapters:
   const rows = [['MODEL', 'VERSION', 'ALIASES', 'COMPONENT', 'CREATED', 'BYTES', 'METRICS']];
   const adapters = new Map<string, { models: Set<string>; champions: Set<string> }>();
   for (const v of versions) {
-    const base = /^(.+?)--./.exec(v.model)?.[1];
+    const base = baseOfAdapterModel(v.model);
     if (base && !o.adapters) {
       const a = adapters.get(base) ?? adapters.set(base, { models: new Set(), champions: new Set() }).get(base)!;
       a.models.add(v.model);

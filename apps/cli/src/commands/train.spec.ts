@@ -29,7 +29,7 @@ describe('x0 train / x0 jobs formatting', () => {
     expect(outcomeLine(done('', 'challenger'))).toBe('job job_1 succeeded: kept detector 2 as challenger\n  why');
     expect(outcomeLine(done('demo-db', 'promoted'))).toBe('job job_1 succeeded: promoted detector--demo-db 2 to champion\n  why');
     expect(outcomeLine(done('demo-db', 'challenger'))).toBe('job job_1 succeeded: kept detector--demo-db 2 as challenger\n  why');
-    expect(outcomeLine(done('odd:comp', 'challenger'))).toBe("job job_1 succeeded: kept detector's adapter of odd:comp 2 as challenger\n  why");
+    expect(outcomeLine(done('odd:comp', 'challenger'))).toMatch(/^job job_1 succeeded: kept detector--h[0-9a-f]{16} \(detector's adapter of odd:comp\) 2 as challenger\n {2}why$/);
   });
 
   it('state - a delayed queued job says until when; a due one, a running one and a finished one say what they are', () => {

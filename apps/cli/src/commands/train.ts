@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { status } from '@grpc/grpc-js';
 import { isRpcError, rpcErrorMessage, type X0Client } from '@x0/client';
 import { TrainingEvent, type TrainingJob } from '@x0/contracts';
+import { adapterModelName } from '@x0/model-serving/names';
 import { defaultActor } from './models';
 import { abortOnSignals, fail, parseDuration, table } from './output';
 import { usingClient } from './client-session';
@@ -12,12 +13,12 @@ import { UsageError } from './failure';
 /**
  * The registry model a job registered its version under, as `x0 models` takes it: the model, or
  * for a component's adapter `<model>--<component>` (a component that is no plain name has a
- * hashed adapter name: `x0 models ls` lists it with its component).
+ * hashed adapter name, said with its component).
  */
 function registeredModel(j: TrainingJob): string {
   if (!j.component) return j.model;
-  const name = `${j.model}--${j.component}`;
-  return /^[A-Za-z0-9_-]+$/.test(j.component) && name.length <= 128 ? name : `${j.model}'s adapter of ${j.component}`;
+  const name = adapterModelName(j.model, j.component);
+  return name === `${j.model}--${j.component}` ? name : `${name} (${j.model}'s adapter of ${j.component})`;
 }
 
 /** The last line of `x0 train --wait`: failed and why, or which version of which model was promoted or kept, and why. */
