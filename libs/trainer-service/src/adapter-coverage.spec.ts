@@ -1,7 +1,8 @@
 import { TrainingJob } from '@x0/contracts';
 import type { AliasState, ModelVersionView } from '@x0/model-registry';
 import pino from 'pino';
-import { AdapterCoverage } from './adapter-coverage';
+import { AdapterCoverage, adapterFailureBackoffMs, holdsAdapterBackoff } from './adapter-coverage';
+import { JobStore } from './job-store';
 import type { JobRequest } from './job-request';
 
 const HOUR = 3_600_000;
@@ -204,6 +205,31 @@ describe('AdapterCoverage - an adapter for every component without one', () => {
     t.advance(1000);
     t.rows('db', 1);
     expect((await t.coverage.step())?.component).toBe('db');
+  });
+
+  it('the job history keeps a failed adapter job beyond its bound while its backoff lasts: a restart after many other jobs does not try the component again at once', async () => {
+    const backoff = adapterFailureBackoffMs(7 * DAY);
+    expect(backoff).toBe(DAY);
+    expect(adapterFailureBackoffMs(HOUR)).toBe(HOUR);
+    expect(adapterFailureBackoffMs(0)).toBe(DAY);
+    let now = T0;
+    const job = (id: string, o: Partial<TrainingJob>) => TrainingJob.fromPartial({ id, model: 'detector', trigger: 'baseline', state: 'succeeded', createdMs: now, ...o });
+    const failed = job('job_f', { component: 'db', state: 'failed', error: 'only 150 training windows …' });
+    const interrupted = job('job_i', { component: 'web', state: 'failed', error: 'interrupted: the trainer stopped while the job ran' });
+    const manual = job('job_m', { component: '', state: 'failed', error: 'no data' });
+    const deleted: string[] = [];
+    const kv = { put: async () => 0, delete: async (key: string) => void deleted.push(key) };
+    const store = new JobStore(kv as never, { jobHistory: 2, retrainCooldownMs: 0, retain: (j) => holdsAdapterBackoff(j, 'detector', backoff, now) });
+    for (const j of [failed, interrupted, manual]) await store.add(j);
+    now += HOUR;
+    for (let i = 0; i < 5; i++) await store.add(job(`job_${i}`, { component: `c${i}`, createdMs: now + i }));
+    await store.prune();
+    // the two newest, and the failed attempt whose day has not passed; not the interrupted one, nor a failed job of no component
+    expect(store.list('', 100).map((j) => j.id)).toEqual(['job_4', 'job_3', 'job_f']);
+    expect(deleted.sort()).toEqual(['job_0', 'job_1', 'job_2', 'job_i', 'job_m']);
+    now = T0 + DAY;
+    await store.prune();
+    expect(store.get('job_f')).toBeUndefined();
   });
 
   it('a request the runner refuses is no attempt: the next candidate is tried in the same step, the refused one an hour later', async () => {

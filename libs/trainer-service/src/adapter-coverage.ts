@@ -161,7 +161,7 @@ export class AdapterCoverage {
   }
 
   private failureBackoffMs(): number {
-    return this.o.failureBackoffMs ?? (this.o.retryMs > 0 ? Math.min(DAY_MS, this.o.retryMs) : DAY_MS);
+    return this.o.failureBackoffMs ?? adapterFailureBackoffMs(this.o.retryMs);
   }
 
   /**
@@ -184,10 +184,30 @@ export class AdapterCoverage {
       if (j.component !== component) continue;
       if (j.state === 'succeeded') dueMs = Math.max(dueMs, j.createdMs + lost);
       // a job a restart interrupted is no attempt
-      else if (j.state === 'failed' && !j.error.startsWith('interrupted:')) dueMs = Math.max(dueMs, j.createdMs + this.failureBackoffMs());
+      else if (isFailedAttempt(j)) dueMs = Math.max(dueMs, j.createdMs + this.failureBackoffMs());
       else continue;
       lastMs = Math.max(lastMs, j.createdMs);
     }
     return { served, dueMs, lastMs };
   }
+}
+
+/** How long after a failed adapter job of a component its next one waits: a day, at most `retryMs` when that is set. */
+export function adapterFailureBackoffMs(retryMs: number): number {
+  return retryMs > 0 ? Math.min(DAY_MS, retryMs) : DAY_MS;
+}
+
+/** A failed job that counts as an attempt (a job a restart interrupted does not). */
+function isFailedAttempt(j: TrainingJob): boolean {
+  return j.state === 'failed' && !j.error.startsWith('interrupted:');
+}
+
+/**
+ * Whether the job history must keep `j` at `now`, beyond its bound (TRAINER_JOB_HISTORY): a
+ * failed adapter job of a component of `baseModel` whose backoff (`backoffMs`) has not passed.
+ * It is the only record of that attempt (a failed job registers no version), so without it a
+ * restart after many other jobs would try the component again at once.
+ */
+export function holdsAdapterBackoff(j: TrainingJob, baseModel: string, backoffMs: number, now: number): boolean {
+  return j.model === baseModel && j.component !== '' && isFailedAttempt(j) && now - j.createdMs < backoffMs;
 }

@@ -33,6 +33,8 @@ export interface JobRunnerOptions {
   logger: Logger;
   /** Called when a job ends (for counters). */
   onFinished?(job: TrainingJob): void;
+  /** Finished jobs the history keeps beyond `jobHistory` while this holds (JobStoreOptions.retain). */
+  retainJob?(job: TrainingJob): boolean;
   clock?: () => number;
 }
 
@@ -61,7 +63,7 @@ export class JobRunner {
   constructor(private readonly o: JobRunnerOptions) {
     for (const t of o.trainables) this.trainables.set(t.model, t);
     this.clock = o.clock ?? Date.now;
-    this.store = new JobStore(o.kv, { jobHistory: o.settings.jobHistory, retrainCooldownMs: o.settings.retrainCooldownMs ?? 0 });
+    this.store = new JobStore(o.kv, { jobHistory: o.settings.jobHistory, retrainCooldownMs: o.settings.retrainCooldownMs ?? 0, retain: o.retainJob });
     this.queue = new JobQueue((id) => this.store.get(id), this.clock);
     this.execution = {
       bus: o.bus,

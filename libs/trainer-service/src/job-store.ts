@@ -9,12 +9,15 @@ export interface JobStoreOptions {
   jobHistory: number;
   /** Cooldown of alert-triggered jobs carried across restarts, ms (0: none). */
   retrainCooldownMs: number;
+  /** Finished jobs kept beyond `jobHistory` while this says they still matter (e.g. a failed adapter job's backoff). */
+  retain?(job: TrainingJob): boolean;
 }
 
 /**
  * The training job records, in memory and in the job bucket (`x0_trainer_jobs`, keyed by job
  * id), and the retraining cooldowns carried across restarts in the same bucket
- * ({@link CarriedCooldowns}). Keeps the most recent `jobHistory` finished jobs.
+ * ({@link CarriedCooldowns}). Keeps the most recent `jobHistory` finished jobs (and older ones
+ * `retain` still holds).
  */
 export class JobStore {
   readonly cooldowns: CarriedCooldowns;
@@ -74,10 +77,11 @@ export class JobStore {
     await this.kv.put(job.id, JSON.stringify(TrainingJob.toJSON(job)));
   }
 
-  /** Keeps the most recent `jobHistory` finished jobs. */
+  /** Keeps the most recent `jobHistory` finished jobs, and older ones `retain` still holds. */
   async prune(): Promise<void> {
     const finished = [...this.jobs.values()].filter((j) => j.state === 'succeeded' || j.state === 'failed').sort((a, b) => b.createdMs - a.createdMs);
     for (const old of finished.slice(this.o.jobHistory)) {
+      if (this.o.retain?.(old)) continue;
       this.jobs.delete(old.id);
       await this.kv.delete(old.id).catch(() => undefined);
     }

@@ -4,9 +4,11 @@ import { TrainerServiceService, type TrainerServiceServer } from '@x0/contracts'
 import { errorMessage, InvalidArgumentError, NotFoundError } from '@x0/core';
 import { selectBackend } from '@x0/lora';
 import { createModelRegistry, type AliasWatch } from '@x0/model-registry';
+import { DETECTOR_MODEL } from '@x0/model-serving';
 import { DEFAULT_THRESHOLDS } from '@x0/model-monitor';
 import type { ServiceModule } from '@x0/service-kit';
 import { actionParamsTrainable } from './action-params-trainable';
+import { adapterFailureBackoffMs, holdsAdapterBackoff } from './adapter-coverage';
 import { rebaseAdapters } from './adapter-rebase';
 import { detectorTrainable, type DetectorBase } from './detector-trainable';
 import type { JobRequest } from './job-request';
@@ -74,6 +76,8 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
           else succeeded++;
           if (job.decision === 'promoted') promoted++;
         },
+        // (a failed adapter job is the only record of that attempt: kept while its backoff lasts)
+        retainJob: c.TRAINER_AUTO_ADAPTERS ? (job) => holdsAdapterBackoff(job, DETECTOR_MODEL, adapterFailureBackoffMs(c.TRAINER_ADAPTER_RETRY_S * 1000), Date.now()) : undefined,
       });
       const monitor = new PerformanceMonitor({
         bus: ctx.bus,
