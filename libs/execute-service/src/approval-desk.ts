@@ -111,7 +111,7 @@ export class ApprovalDesk {
    * plan's time): such a plan is not held — the plan service's slot for it has lapsed too.
    */
   pastDeadline(plan: Plan, nowMs = Date.now()): boolean {
-    return plan.meta!.timeMs + this.o.timeoutS * 1000 <= nowMs;
+    return this.queue.deadline(plan.meta!.timeMs) <= nowMs;
   }
 
   /** Pending approvals, oldest first. */
@@ -132,8 +132,7 @@ export class ApprovalDesk {
     const id = plan.meta!.id;
     let h = this.held.get(id);
     if (!h) {
-      const stored = await this.kv!.get(toKvKey(id));
-      if (stored && stored.operation === 'PUT' && stored.value.length > 0 && stored.json<HeldRecord>().state === 'decided') return false;
+      if ((await this.storedRecord(id))?.state === 'decided') return false;
       const guard = plan.explanation?.guardrails.find((l) => l.startsWith('approval:'));
       const pending = this.queue.request({
         planId: id,
@@ -172,16 +171,14 @@ export class ApprovalDesk {
 
   /** Throws FailedPreconditionError, as the queue would, when KV records a decision on `planId`. */
   private async decidedBefore(planId: string): Promise<void> {
-    const stored = await this.kv?.get(toKvKey(planId)).catch(() => null);
-    if (!stored || stored.operation !== 'PUT' || stored.value.length === 0) return;
-    let done: ApprovalAudit | undefined;
-    try {
-      const rec = stored.json<HeldRecord>();
-      done = rec.state === 'decided' ? rec.decision : undefined;
-    } catch {
-      return;
-    }
-    if (done) throw refusedDecision(done);
+    const rec = await this.storedRecord(planId).catch(() => undefined);
+    if (rec?.state === 'decided' && rec.decision) throw refusedDecision(rec.decision);
+  }
+
+  /** The stored record of `planId`; undefined when there is none (or it was deleted). Throws when KV cannot be read or the record is not JSON. */
+  private async storedRecord(planId: string): Promise<HeldRecord | undefined> {
+    const stored = await this.kv!.get(toKvKey(planId));
+    return stored && stored.operation === 'PUT' && stored.value.length > 0 ? stored.json<HeldRecord>() : undefined;
   }
 
   /** Publishes the expiries, then withdraws the plans whose incident has ended (one run at a time). */

@@ -444,7 +444,8 @@ describe('execute service', () => {
     }, 20_000, 'an advised action');
     expect(advised.params[ADVISED_BY_PARAM]).toBe('action-params@1');
 
-    const held = makePlan('web-10', { action: 'scale_up', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL });
+    // (of the incident the monitor reports open: one another incident replaced would not run)
+    const held = makePlan('web-10', { action: 'scale_up', status: PlanStatus.PLAN_STATUS_PENDING_APPROVAL, anomalyId: 'an_web10_open' });
     await publishEvent(bus, 'plan', held);
     await waitFor(async () => (await call<object, ListPendingResponse>(client.listPending, {})).pending.some((p) => p.planId === held.meta!.id) || undefined, 5000, 'pending');
     await call<DecisionRequest, DecisionResponse>(client.approve, { planId: held.meta!.id, actor: 'alice', reason: 'one more replica' });

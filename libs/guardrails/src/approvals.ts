@@ -76,6 +76,11 @@ export class ApprovalQueue {
     this.onDecision = options.onDecision;
   }
 
+  /** When a request made at `requestedMs` expires: `timeoutS` later. */
+  deadline(requestedMs: number): number {
+    return requestedMs + this.timeoutMs;
+  }
+
   /**
    * Holds an action for approval until `timeoutS` after `req.requestedMs` (default now; one
    * already past it expires at the next `expire()`). Asking again for the same plan returns the
@@ -94,7 +99,7 @@ export class ApprovalQueue {
     }
     const now = this.clock();
     const requestedMs = Math.min(req.requestedMs ?? now, now);
-    const pending: PendingApproval = { ...req, requestedMs, expiresMs: requestedMs + this.timeoutMs };
+    const pending: PendingApproval = { ...req, requestedMs, expiresMs: this.deadline(requestedMs) };
     this.pendings.set(req.planId, pending);
     return pending;
   }
