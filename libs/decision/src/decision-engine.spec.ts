@@ -171,6 +171,10 @@ describe('decision-engine', () => {
       "'evidence[0].successes' must be between 0 and similarIncidents",
     );
     expect(() => e.rank(input({ evidence: [{ action: 'restart', similarIncidents: 2, successes: 1, support: 2 }] }))).toThrow("'evidence[0].support' must be in [0, 1]");
+    expect(() => e.rank(input({ evidence: [{ action: 'restart', similarIncidents: 1, successes: 1, support: 1 }, { action: '', similarIncidents: 0, successes: 0, support: 0 }] }))).toThrow(
+      "'evidence[1].action' must be non-empty",
+    );
+    expect(() => e.rank(input({ evidence: [{ action: 'restart', similarIncidents: 2.5, successes: 1, support: 1 }] }))).toThrow("'evidence[0].similarIncidents' must be a whole number ≥ 0, got 2.5");
   });
 
   it('scoring config - errors name the field', () => {

@@ -4,6 +4,7 @@ import {
   r3,
   rankedAlternative,
   scoreFormula,
+  type CandidateEvidence,
   type DecisionInput,
   type Explanation,
   type NotApplicable,
@@ -275,9 +276,23 @@ function validateInput(input: DecisionInput): void {
   if (!SEVERITIES.includes(input.severity)) {
     throw new InvalidArgumentError('severity', `must be one of ${SEVERITIES.join(', ')}, got ${JSON.stringify(input.severity)}`);
   }
-  input.evidence?.forEach((e, i) => {
-    if (!(e.similarIncidents >= 0)) throw new InvalidArgumentError(`evidence[${i}].similarIncidents`, 'must be ≥ 0');
-    if (!(e.successes >= 0 && e.successes <= e.similarIncidents)) throw new InvalidArgumentError(`evidence[${i}].successes`, 'must be between 0 and similarIncidents');
-    if (!(e.support >= 0 && e.support <= 1)) throw new InvalidArgumentError(`evidence[${i}].support`, 'must be in [0, 1]');
+  if (input.evidence) checkEvidence(input.evidence);
+}
+
+/**
+ * Checks candidate evidence as the engine takes it: an action, whole-number counts with
+ * 0 ≤ successes ≤ similarIncidents, support in [0, 1]. Throws InvalidArgumentError naming the
+ * first bad field as `field(i, name)` spells it (default `evidence[i].name`; the plan service
+ * names a diagnosis's `candidates[i].similar_incidents`).
+ */
+export function checkEvidence(evidence: readonly CandidateEvidence[], field: (i: number, name: 'action' | 'similarIncidents' | 'successes' | 'support') => string = (i, name) => `evidence[${i}].${name}`): void {
+  evidence.forEach((e, i) => {
+    if (!e.action) throw new InvalidArgumentError(field(i, 'action'), 'must be non-empty');
+    if (!(Number.isInteger(e.similarIncidents) && e.similarIncidents >= 0)) throw new InvalidArgumentError(field(i, 'similarIncidents'), `must be a whole number ≥ 0, got ${e.similarIncidents}`);
+    if (!(Number.isInteger(e.successes) && e.successes >= 0 && e.successes <= e.similarIncidents)) {
+      const similar = field(i, 'similarIncidents');
+      throw new InvalidArgumentError(field(i, 'successes'), `must be between 0 and ${similar.slice(similar.lastIndexOf('.') + 1)} (${e.similarIncidents}), got ${e.successes}`);
+    }
+    if (!(e.support >= 0 && e.support <= 1)) throw new InvalidArgumentError(field(i, 'support'), `must be in [0, 1], got ${e.support}`);
   });
 }

@@ -1,4 +1,4 @@
-export { DecisionEngine, type Decision, type DecisionEngineOptions, type Ranking } from './decision-engine';
+export { DecisionEngine, checkEvidence, type Decision, type DecisionEngineOptions, type Ranking } from './decision-engine';
 export {
   describeNotApplicable,
   type CandidateEvidence,

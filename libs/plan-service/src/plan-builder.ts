@@ -1,4 +1,4 @@
-import { InvalidArgumentError, deriveId } from '@x0/core';
+import { deriveId } from '@x0/core';
 import {
   incidentOfContext,
   Plan,
@@ -9,7 +9,7 @@ import {
   type Explanation as ExplanationProto,
   type Severity as SeverityProto,
 } from '@x0/contracts';
-import type { CandidateEvidence, Explanation, PlanDecision, PlanRequest, Severity } from '@x0/decision';
+import { checkEvidence, type CandidateEvidence, type Explanation, type PlanDecision, type PlanRequest, type Severity } from '@x0/decision';
 
 /** Most "not applicable" lines copied into a plan's evidence. */
 const MAX_NOT_APPLICABLE_LINES = 10;
@@ -28,21 +28,14 @@ export function decisionSeverity(severity: SeverityProto): Severity {
 }
 
 /**
- * Checks the candidate actions of a diagnosis (or a Rank request) as the decision engine will
- * use them. Throws InvalidArgumentError naming the field: `'candidates[0].successes' must be
- * between 0 and similar_incidents (2), got 5`.
+ * Checks a diagnosis's (or a Rank request's) candidate actions as the engine would, naming the
+ * fields as the protobuf does (`candidates[0].similar_incidents`). Throws InvalidArgumentError.
  */
 export function validateCandidates(candidates: readonly CandidateAction[]): void {
-  candidates.forEach((c, i) => {
-    const f = (name: string) => `candidates[${i}].${name}`;
-    if (!c.action) throw new InvalidArgumentError(f('action'), 'must be non-empty');
-    if (!(Number.isInteger(c.similarIncidents) && c.similarIncidents >= 0)) throw new InvalidArgumentError(f('similar_incidents'), `must be a whole number ≥ 0, got ${c.similarIncidents}`);
-    if (!(Number.isInteger(c.successes) && c.successes >= 0 && c.successes <= c.similarIncidents)) {
-      throw new InvalidArgumentError(f('successes'), `must be between 0 and similar_incidents (${c.similarIncidents}), got ${c.successes}`);
-    }
-    if (!(c.support >= 0 && c.support <= 1)) throw new InvalidArgumentError(f('support'), `must be in [0, 1], got ${c.support}`);
-  });
+  checkEvidence(candidates, (i, name) => `candidates[${i}].${PROTO_FIELD[name]}`);
 }
+
+const PROTO_FIELD = { action: 'action', similarIncidents: 'similar_incidents', successes: 'successes', support: 'support' } as const;
 
 /** Candidate actions of a diagnosis (or a Rank request) as the engine's evidence. */
 export function candidateEvidence(candidates: readonly CandidateAction[]): CandidateEvidence[] {
