@@ -1,9 +1,11 @@
 /**
  * Trains the shipped action-parameters base model on a synthetic prior and writes
- * libs/action-params/src/base-model.json (tfjs artifacts; weights base64). Deterministic
- * (seeded); downloads nothing.
+ * libs/action-params/src/base-model.json (tfjs artifacts; weights base64). The data and the
+ * initial weights are seeded; tfjs shuffles the batches with Math.random, so two runs give
+ * slightly different weights (of the same quality). Downloads nothing.
  *
  *   npx tsx libs/action-params/scripts/train-base.ts [--components 400] [--incidents 40] [--epochs 40]
+ *                                                    [--units 64] [--seed 1] [--out file.json]
  *
  * Prior: components whose needed remedy is skewed to mild steps (40 % recover with the
  * mildest value, 10 % need the strongest), one grid step more for high-severity incidents,
@@ -14,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '@x0/lora';
-import { createBaseModel, evaluate, fitModel, priorComponents, simulateTrajectories, suggestFrom } from '../src';
+import { createBaseModel, evaluate, fitModel, HIDDEN_UNITS, priorComponents, simulateTrajectories, suggestFrom } from '../src';
 
 const args = process.argv.slice(2);
 const arg = (k: string, d: number) => (args.includes(k) ? Number(args[args.indexOf(k) + 1]) : d);
@@ -24,7 +26,7 @@ async function main(): Promise<void> {
   const components = priorComponents(arg('--components', 400), 20260127);
   const train = simulateTrajectories(components, arg('--incidents', 40), 11);
   const test = simulateTrajectories(priorComponents(100, 99), 20, 12);
-  const model = createBaseModel(1);
+  const model = createBaseModel(arg('--seed', 1), arg('--units', HIDDEN_UNITS));
   const t0 = Date.now();
   await fitModel(model, train, {
     epochs: arg('--epochs', 40),
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
   }));
   const weightData = Buffer.from(tf.io.CompositeArrayBuffer.join(saved!.weightData!)).toString('base64');
   const out = { format: 'layers-model', modelTopology: saved!.modelTopology, weightSpecs: saved!.weightSpecs, weightData };
-  const file = path.join(__dirname, '../src/base-model.json');
+  const file = args.includes('--out') ? args[args.indexOf('--out') + 1] : path.join(__dirname, '../src/base-model.json');
   fs.writeFileSync(file, `${JSON.stringify(out)}\n`);
   console.error(`wrote ${file} (${fs.statSync(file).size} bytes)`);
   model.dispose();

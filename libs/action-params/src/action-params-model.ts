@@ -6,20 +6,21 @@ import { DenseForward } from './dense-forward';
 /** Registry name of the shared base model. */
 export const ACTION_PARAMS_MODEL = 'action-params';
 
-/** Hidden width of the base network. */
-export const HIDDEN_UNITS = 32;
+/** Hidden width of the base network (64: wide enough that a rank-1 adapter of two layers is under 5 % of it). */
+export const HIDDEN_UNITS = 64;
 
 /**
  * The base network: P(the component recovers | action, incident, strength).
- * Dense FEATURE_DIM→32 (relu) → 32 (relu) → 1 (sigmoid), 1,281 parameters. Deterministic for a seed.
+ * Dense FEATURE_DIM→64 (relu) → 64 (relu) → 1 (sigmoid), 4,609 parameters (`units` 32: 1,281).
+ * Deterministic for a seed.
  */
-export function createBaseModel(seed = 1): tf.Sequential {
+export function createBaseModel(seed = 1, units = HIDDEN_UNITS): tf.Sequential {
   const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 100 + k });
   return tf.sequential({
     name: ACTION_PARAMS_MODEL.replace('-', '_'),
     layers: [
-      tf.layers.dense({ inputShape: [FEATURE_DIM], units: HIDDEN_UNITS, activation: 'relu', kernelInitializer: init(1), name: 'hidden1' }),
-      tf.layers.dense({ units: HIDDEN_UNITS, activation: 'relu', kernelInitializer: init(2), name: 'hidden2' }),
+      tf.layers.dense({ inputShape: [FEATURE_DIM], units, activation: 'relu', kernelInitializer: init(1), name: 'hidden1' }),
+      tf.layers.dense({ units, activation: 'relu', kernelInitializer: init(2), name: 'hidden2' }),
       tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: init(3), name: 'recovery' }),
     ],
   });
@@ -48,7 +49,10 @@ export interface Suggestion {
   strength: number;
   /** Predicted probability that the component recovers with this value. */
   probability: number;
-  /** Every grid value with its predicted probability, mildest first. */
+  /**
+   * Every grid value with its predicted probability, mildest first, made monotone: a value's P is
+   * the highest predicted for it or any milder value (so it never falls as the step grows).
+   */
   curve: Array<{ value: number; probability: number }>;
 }
 
@@ -81,6 +85,10 @@ export function suggestFrom(model: tf.LayersModel | DenseForward, action: string
   let pick = probs.findIndex((p) => p >= target);
   if (pick < 0) pick = probs.reduce((best, p, i) => (p > probs[best] + 1e-9 ? i : best), 0);
   const value = grid[pick];
+  // The curve as monotonicity says it must be (a stronger step recovers at least as often as a
+  // milder one): each value's P is the highest of it and the milder ones. The pick is the same —
+  // the first value reaching the target, or the mildest with the highest P — and so is its P.
+  let envelope = 0;
   return {
     action,
     param: spec.param,
@@ -88,6 +96,6 @@ export function suggestFrom(model: tf.LayersModel | DenseForward, action: string
     params: { [spec.param]: String(value) },
     strength: strengths[pick],
     probability: probs[pick],
-    curve: grid.map((v, i) => ({ value: v, probability: probs[i] })),
+    curve: grid.map((v, i) => ({ value: v, probability: (envelope = Math.max(envelope, probs[i])) })),
   };
 }

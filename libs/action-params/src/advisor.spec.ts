@@ -16,23 +16,28 @@ describe('action params - per-component LoRA adapters', () => {
   let baseOnly: tf.LayersModel;
   const held = simulateTrajectories([stubborn], 100, 9, ['scale_up']);
   let adaptedLogLoss = Number.NaN;
+  /** Each component's pick (scale_up, `incident`) after 60 outcomes, over six sets of outcomes. */
+  const picks: Record<'gentle' | 'stubborn', number[]> = { gentle: [], stubborn: [] };
 
   beforeAll(async () => {
     await selectBackend();
     baseOnly = await loadShippedBase();
     models = new ActionParamsModels();
     await models.setBase(await loadShippedBase(), '1');
-    for (const [c, seed] of [[gentle, 1], [stubborn, 2]] as const) {
-      const trajectories = simulateTrajectories([c], 60, seed, ['scale_up']);
-      const { adapter } = await fineTuneAdapter(baseOnly, trajectories, { seed });
-      if (c === stubborn) {
+    for (let set = 0; set < 6; set++) {
+      for (const c of [gentle, stubborn]) {
+        const seed = set * 2 + (c === gentle ? 1 : 2);
+        const { adapter } = await fineTuneAdapter(baseOnly, simulateTrajectories([c], 60, seed, ['scale_up']), { seed });
         const lora = await loadAdapter(baseOnly, adapter);
-        adaptedLogLoss = evaluate(lora, held).logLoss;
+        picks[c.name as 'gentle' | 'stubborn'].push(suggestFrom(lora, 'scale_up', incident).value);
+        if (c === stubborn && set === 0) adaptedLogLoss = evaluate(lora, held).logLoss;
         lora.dispose();
+        // The first set's adapters serve in the tests below.
+        if (set === 0) expect(await models.setAdapter(c.name, adapter, `${c.name}-1`)).toBe(true);
+        else adapter.dispose();
       }
-      expect(await models.setAdapter(c.name, adapter, `${c.name}-1`)).toBe(true);
     }
-  }, 60_000);
+  }, 120_000);
 
   afterAll(() => {
     models.dispose();
@@ -45,8 +50,12 @@ describe('action params - per-component LoRA adapters', () => {
     const s = models.suggest('stubborn', 'scale_up', incident)!;
     expect(g).toMatchObject({ param: 'delta', params: { delta: String(g.value) }, version: '1', adapterVersion: 'gentle-1' });
     expect(s.adapterVersion).toBe('stubborn-1');
-    expect(g.value).toBe(1);
-    expect(s.value).toBe(5);
+    // 60 noisy outcomes (5 % of steps fail whatever their size) do not always pin the gentle
+    // component's need to the last step: at least half the sets do (4 of 6 here), and every
+    // one picks a milder step than the shared base.
+    expect(picks.stubborn).toEqual([5, 5, 5, 5, 5, 5]);
+    expect(picks.gentle.filter((v) => v === 1).length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...picks.gentle)).toBeLessThan(base);
     // The shared base picks one middle step for everyone: too much for one, too little for the other.
     expect(base).toBeGreaterThan(1);
     expect(base).toBeLessThan(5);
@@ -57,8 +66,16 @@ describe('action params - per-component LoRA adapters', () => {
     const s = models.suggest('stubborn', 'scale_up', incident, { max: 2 })!;
     expect(s.value).toBe(2);
     expect(s.curve.map((c) => c.value)).toEqual([1, 2]);
-    // the gentle one still gets its mild step
-    expect(models.suggest('gentle', 'scale_up', incident, { min: 1, max: 3 })!.value).toBe(1);
+    // every curve is monotone (P never falls as the step grows), the pick's P is the model's own
+    for (const c of ['gentle', 'stubborn']) {
+      for (const action of ['scale_up', 'throttle']) {
+        const sg = models.suggest(c, action, incident)!;
+        expect(sg.curve.every((p, k) => k === 0 || p.probability >= sg.curve[k - 1].probability)).toBe(true);
+        expect(sg.curve.find((p) => p.value === sg.value)!.probability).toBeCloseTo(sg.probability, 12);
+      }
+    }
+    // the gentle one's pick, within them, is what it is without them
+    expect(models.suggest('gentle', 'scale_up', incident, { min: 1, max: 3 })!.value).toBe(models.suggest('gentle', 'scale_up', incident)!.value);
     // throttle's grid runs mildest (95 %) first: bounds are on the value, whichever way it runs
     expect(models.suggest('stubborn', 'throttle', incident, { min: 70 })!.curve.map((c) => c.value)).toEqual([95, 90, 85, 80, 75, 70]);
     expect(models.suggest('stubborn', 'scale_up', incident, { min: 6 })).toBeUndefined();

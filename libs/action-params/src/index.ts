@@ -16,7 +16,7 @@ export {
 export { DenseForward } from './dense-forward';
 export { ACTION_PARAMS_MODEL, HIDDEN_UNITS, createBaseModel, predictRecovery, suggestFrom, type Suggestion, type SuggestOptions } from './action-params-model';
 export { trajectoriesFromEvents, trainingRows, type Trajectory } from './trajectories';
-export { fitModel, fineTuneAdapter, evaluate, type FitOptions, type AdapterOptions, type Evaluation } from './training';
+export { fitModel, fineTuneAdapter, evaluate, ACTION_PARAMS_ADAPTER, type FitOptions, type AdapterOptions, type Evaluation } from './training';
 export { ActionParamsModels, type ActionParamsAdvisor, type AdvisedParams } from './advisor';
 export { loadShippedBase, shippedBaseArtifacts, SHIPPED_BASE_VERSION } from './shipped-model';
 export { priorComponents, recovers, seededRandom, simulateTrajectories, type SyntheticComponent } from './synthetic';

@@ -16,15 +16,31 @@ export interface FitOptions {
   onEpoch?: (epoch: number, loss: number) => void | Promise<void>;
 }
 
-/** Options of {@link fineTuneAdapter}: LoRA rank, scaling and which layers to adapt. */
+/** Options of {@link fineTuneAdapter}: LoRA rank, scaling and which layers to adapt, and how implied rows count. */
 export interface AdapterOptions extends FitOptions {
-  /** LoRA rank (default 4: the base is small, 536 adapter parameters). */
+  /** LoRA rank (default {@link ACTION_PARAMS_ADAPTER}'s 1). */
   rank?: number;
+  /** LoRA alpha (default 8). */
   alpha?: number;
-  /** Layer indexes to adapt (default: all three Dense layers). */
+  /** Layer indexes to adapt (default {@link ACTION_PARAMS_ADAPTER}'s: the second hidden layer and the output). */
   layers?: number[];
   seed?: number;
+  /**
+   * Loss weight of each row implied by monotonicity (see trainingRows) against an observed
+   * outcome's 1: a number, or 'grid' (the default): 1 / (the action's grid values − 1), so all the
+   * rows one outcome implies weigh at most one observation. With 1, a single failure at a strong
+   * step (the noise every component has) implies a failure at every milder step as firmly as if
+   * each had been seen, and the adapter over-scales.
+   */
+  impliedWeight?: number | 'grid';
 }
+
+/**
+ * The adapter execute's action-parameter models get per component: rank 1 on the second hidden
+ * layer (64 → 64) and the output (64 → 1), alpha 8 — 193 trainable parameters, 4.2 % of the
+ * 4,609 of the shipped base (docs/lora.md has the comparison that chose it).
+ */
+export const ACTION_PARAMS_ADAPTER = { rank: 1, alpha: 8, layers: [1, 2] } as const;
 
 /** Quality of a model on trajectories: mean log-loss and accuracy of P(recover) >= 0.5. */
 export interface Evaluation {
@@ -66,8 +82,9 @@ export async function fitModel(model: tf.LayersModel, trajectories: readonly Tra
 /**
  * Fine-tunes a LoRA adapter of `base` (not modified) on one component's trajectories:
  * the base stays frozen, only the adapter's A and B matrices train (@x0/lora `fineTune`:
- * Adam, binary cross-entropy, batches of 256 rows shuffled with `seed`, 80 epochs by
- * default). Returns the adapter (the caller disposes it), its last epoch's training loss and
+ * Adam 0.02, binary cross-entropy with implied rows weighted (`impliedWeight`), batches of
+ * 256 rows shuffled with `seed`, 80 epochs by default; {@link ACTION_PARAMS_ADAPTER} unless
+ * `rank`, `alpha` or `layers` say otherwise). Returns the adapter (the caller disposes it), its last epoch's training loss and
  * parameter counts. Throws InvalidArgumentError when there is nothing to train on.
  */
 export async function fineTuneAdapter(
@@ -75,15 +92,21 @@ export async function fineTuneAdapter(
   trajectories: readonly Trajectory[],
   options: AdapterOptions = {},
 ): Promise<{ adapter: LoRAAdapter; loss: number; trainableParams: number; baseParams: number }> {
-  const { xs, ys } = rowTensors(trajectories, options.monotone ?? true);
+  const impliedWeight = options.impliedWeight ?? 'grid';
+  const { xs, ys } = rowTensors(trajectories, options.monotone ?? true, impliedWeight);
   const seed = options.seed ?? 7;
-  const lora = applyLoRA(base, { rank: options.rank ?? 4, alpha: options.alpha ?? 8, layers: options.layers, seed });
+  const lora = applyLoRA(base, {
+    rank: options.rank ?? ACTION_PARAMS_ADAPTER.rank,
+    alpha: options.alpha ?? ACTION_PARAMS_ADAPTER.alpha,
+    layers: options.layers ?? [...ACTION_PARAMS_ADAPTER.layers],
+    seed,
+  });
   try {
     const { losses } = await fineTune(lora, xs, ys, {
       epochs: options.epochs ?? 80,
       batchSize: options.batchSize ?? 256,
       learningRate: options.learningRate ?? 0.02,
-      loss: 'binaryCrossentropy',
+      loss: impliedWeight === 1 ? 'binaryCrossentropy' : weightedBinaryCrossentropy,
       seed,
       onEpochEnd: options.onEpoch,
     });
@@ -95,11 +118,29 @@ export async function fineTuneAdapter(
   }
 }
 
-/** Training rows of the trajectories as tensors (the caller disposes them). Throws InvalidArgumentError when there are none. */
-function rowTensors(trajectories: readonly Trajectory[], monotone: boolean): { xs: tf.Tensor2D; ys: tf.Tensor2D } {
-  const { x, y } = trainingRows(trajectories, monotone);
+/**
+ * Training rows of the trajectories as tensors (the caller disposes them): targets [n, 1], or
+ * with an `impliedWeight` other than 1, [n, 2] = (label, weight) for
+ * {@link weightedBinaryCrossentropy}. Throws InvalidArgumentError when there are none.
+ */
+function rowTensors(trajectories: readonly Trajectory[], monotone: boolean, impliedWeight: number | 'grid' = 1): { xs: tf.Tensor2D; ys: tf.Tensor2D } {
+  const { x, y, implied, gridSteps } = trainingRows(trajectories, monotone);
   if (x.length === 0) throw new InvalidArgumentError('trajectories', 'must hold at least one parametrised outcome');
-  return { xs: tf.tensor2d(x, [x.length, FEATURE_DIM]), ys: tf.tensor2d(y, [y.length, 1]) };
+  const xs = tf.tensor2d(x, [x.length, FEATURE_DIM]);
+  if (impliedWeight === 1) return { xs, ys: tf.tensor2d(y, [y.length, 1]) };
+  const weight = (i: number) => (!implied[i] ? 1 : impliedWeight === 'grid' ? 1 / gridSteps[i] : impliedWeight);
+  return { xs, ys: tf.tensor2d(y.flatMap((label, i) => [label, weight(i)]), [y.length, 2]) };
+}
+
+/** Binary cross-entropy weighted per row: targets are (label, weight); Σ w·bce / Σ w over the batch. */
+function weightedBinaryCrossentropy(targets: tf.Tensor, predictions: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const label = targets.slice([0, 0], [-1, 1]);
+    const weight = targets.slice([0, 1], [-1, 1]);
+    const p = predictions.clipByValue(1e-7, 1 - 1e-7);
+    const bce = label.mul(p.log()).add(tf.scalar(1).sub(label).mul(tf.scalar(1).sub(p).log())).neg();
+    return bce.mul(weight).sum().div(weight.sum().maximum(1e-6)) as tf.Scalar;
+  });
 }
 
 /** Log-loss and accuracy of `model` on the trajectories as observed (no implied rows). */

@@ -183,7 +183,7 @@ describe('trainer service - registry, shadow promotion and adapters (margin 5 %)
     expect(job.reason).toBe('40 new verified outcomes of parametrised actions on stubborn');
     const adapter = await t.call('getModel', { model: 'action-params--stubborn', ref: 'champion' });
     expect(adapter.lineage).toMatchObject({ component: 'stubborn', trigger: 'outcomes' });
-    expect(adapter.signature).toMatchObject({ format: 'x0-lora-adapter', adapter_rank: '4' });
+    expect(adapter.signature).toMatchObject({ format: 'x0-lora-adapter', adapter_rank: '1' });
 
     // The serving side picks the adapter up from the alias watch (no restart) and scales harder.
     const after = await waitFor('the advisor to load the adapter', () => {
