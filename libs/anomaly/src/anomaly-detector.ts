@@ -138,7 +138,6 @@ class StreamingAnomalyDetector implements AnomalyDetector {
       refractory: opts.refractorySamples,
       featureDim: forecaster.featureDim,
       thresholds: opts.thresholds,
-      x: opts as unknown as Record<string, unknown>,
     };
     const modelVersion = `stat-v1+${forecaster.name}`;
     this.modelTag = crc32(Buffer.from(modelVersion, 'utf8'));

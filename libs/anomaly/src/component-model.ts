@@ -2,8 +2,7 @@ import type { ForecastBatch } from './forecaster';
 import type { DenseForecaster } from './neural-forecaster';
 import * as metricModel from './metric-model';
 import type { MetricForecast, MetricSettings, MetricState } from './metric-model';
-import { growJoint, J, JOINT_OUT, newJointState, scoreAndUpdateJoint, type JointBaseline, type JointState } from './multi-metric';
-import { binomSurprise, Calib, CountCal, EXP_CAL_GATED, EXP_GATE, higherCriticism, Knn } from './experiments';
+import { growJoint, newJointState, scoreAndUpdateJoint, type JointBaseline, type JointState } from './multi-metric';
 import { buildSignature, ZERO_SIGNATURE } from './signature';
 import * as severityModule from './severity';
 import type { ComponentSample, ComponentStatusInfo, Detection, MetricContribution, Severity, SeverityThresholds } from './types';
@@ -50,8 +49,6 @@ export interface ComponentSettings extends MetricSettings {
   featureDim: number;
   refractory: number;
   thresholds: SeverityThresholds;
-  /** Experiment options (all detector options; see experiments.ts). */
-  x?: Record<string, unknown>;
 }
 
 const SEVERITIES: Severity[] = ['none', 'low', 'medium', 'high'];
@@ -67,9 +64,7 @@ const JOINT_EMA = 0.8;
 let SURPRISE = new Float64Array(64);
 let ZS = new Float64Array(64);
 let IDX = new Int32Array(64);
-let JUMP = new Float64Array(64);
 function growScratch(n: number): void {
-  JUMP = new Float64Array(2 * n);
   SURPRISE = new Float64Array(2 * n);
   ZS = new Float64Array(2 * n);
   IDX = new Int32Array(2 * n);
@@ -90,12 +85,6 @@ export class ComponentModel {
   /** Joint (PCA) model once the component has two or more metrics. */
   joint: JointState | undefined;
   lastSeverity: Severity = 'none';
-  /** Experiments (experiments.ts): calibrators of the extra statistics and the kNN reservoir. Not state. */
-  private xCal: Array<Calib | CountCal> = [];
-  private knn: Knn | undefined;
-  private knnNorm = 0;
-  private knnNormN = 0;
-  private xz = new Float64Array(0);
   /** The component's own forecaster (shared base + its LoRA adapter), set by the detector; not state. */
   forecaster: DenseForecaster | undefined;
   /** Metric indices in name order, and each metric's rank in it (rebuilt when metrics are added). */
@@ -181,12 +170,6 @@ export class ComponentModel {
       mf.expected = fc.expected[r];
       mf.spread = fc.spread[r];
       mf.featureOffset = r * F;
-      const jt = this.cfg.x?.xJump;
-      if (jt) JUMP_FLOOR.v = Number(this.cfg.x!.xJumpFloor ?? 0);
-      if (jt) {
-        JUMP[kept] = jumpOf(this.metrics[idx], value, Number(this.cfg.x!.xJumpWin ?? 30));
-        if (this.cfg.x!.xJumpRaw) JUMP[kept] = this.rawJump(idx, value, JUMP[kept]);
-      }
       const m = scoreAndUpdateMetric(this.metrics[idx], value, sample.timeMs, mf, this.cfg);
       const k = kept++;
       SURPRISE[k] = m.surprise;
@@ -205,16 +188,7 @@ export class ComponentModel {
       const xs = XS.subarray(0, this.joint.dim).fill(Number.NaN);
       for (let k = 0; k < m; k++) xs[IDX[k]] = contributions[k].value;
       const js = scoreAndUpdateJoint(this.joint, xs, this.baseline, this.cfg, learning);
-      this.prevJs = js;
-      const x = this.cfg.x;
-      if (x && (x.xCount || x.xHc || x.xKnn || x.xT2 || x.xJump)) {
-        const ex = this.extras(x, m, xs, js, learning);
-        const wx = x.xW !== undefined ? Number(x.xW) : W_JOINT;
-        const nb = x.xBonf !== undefined ? Number(x.xBonf) : 2 + ex.length;
-        let mx = Math.max(surprise, W_JOINT * js);
-        for (const e of ex) mx = Math.max(mx, wx * e);
-        surprise = softClip(mx - Math.log10(nb));
-      } else surprise = softClip(Math.max(surprise, W_JOINT * js) - Math.log10(2));
+      surprise = softClip(Math.max(surprise, W_JOINT * js) - Math.log10(2));
       // Incidents of a multi-metric component (a server) last minutes: weak evidence that persists
       // over a few samples adds up; one sample's evidence is never discounted.
       const c = this.c;
@@ -258,116 +232,6 @@ export class ComponentModel {
       if (m > 1) metrics = order.map((k) => contributions[k]);
     }
     return { component: this.component, timeMs: sample.timeMs, score, severity, phase, metrics, signature };
-  }
-
-  private rawN = new Float64Array(0);
-  private prevJs = 0;
-  private rawM = new Float64Array(0);
-  private rawV = new Float64Array(0);
-  /** Experiment: the jump (in the metric's scale) re-expressed in a plain (not winsorised) running std of the metric. */
-  private rawJump(idx: number, x: number, jumpInScale: number): number {
-    if (this.rawN.length <= idx) {
-      const g = (a: Float64Array) => {
-        const b = new Float64Array(2 * idx + 2);
-        b.set(a);
-        return b;
-      };
-      this.rawN = g(this.rawN);
-      this.rawM = g(this.rawM);
-      this.rawV = g(this.rawV);
-    }
-    const s = this.metrics[idx].s;
-    const floor = Math.max(metricScale(s), JUMP_FLOOR.v * (s[S.HI] - s[S.LO]), 1e-9);
-    const absJump = jumpInScale * floor;
-    const sd = Math.sqrt(this.rawV[idx]);
-    if (this.cfg.x!.xJumpGate && this.c[C.N] >= this.cfg.warmup && this.prevJs > Number(this.cfg.x!.xJumpGate)) return jumpInScale === 0 ? 0 : absJump / Math.max(sd, Number(this.cfg.x!.xJumpAbs ?? 0), 1e-9);
-    const n = ++this.rawN[idx];
-    const a = Math.max(1 / n, 1 / this.cfg.horizon);
-    const d = x - this.rawM[idx];
-    this.rawM[idx] += a * d;
-    this.rawV[idx] = n === 1 ? 0 : (1 - a) * (this.rawV[idx] + a * d * d);
-    const den = Math.max(sd, Number(this.cfg.x!.xJumpAbs ?? 0), 1e-9);
-    return jumpInScale === 0 ? 0 : absJump / den;
-  }
-
-  /** Experiments: surprises of the extra cross-metric statistics (experiments.ts). */
-  private extras(x: Record<string, unknown>, m: number, xs: Float64Array, js: number, learning: boolean): number[] {
-    const out: number[] = [];
-    const horizon = this.cfg.horizon;
-    const joint = this.joint!;
-    const fitted = joint.s[J.FITS] > 0;
-    let ci = 0;
-    const cal = (stat: number, counts = false): number => {
-      if (!this.xCal[ci]) this.xCal[ci] = counts ? new CountCal() : new Calib();
-      const c = this.xCal[ci++];
-      if ((!fitted && !counts) || !Number.isFinite(stat)) return 0;
-      if (x.xCalFreeze && !learning) return c.surprise(stat);
-      const sur = learning ? 0 : c.surprise(stat);
-      const gw = x.xGateW !== undefined ? Number(x.xGateW) : EXP_CAL_GATED;
-      const w = learning || x.xNoGate || (sur <= EXP_GATE && (x.xGateOwn || js <= EXP_GATE)) ? 1 : gw;
-      c.update(stat, w, horizon);
-      return sur;
-    };
-    if (x.xCount) {
-      const a = Number(x.xCount);
-      const t = -Math.log10(a);
-      let cnt = 0;
-      for (let k = 0; k < m; k++) if (SURPRISE[k] > t) cnt++;
-      const b = binomSurprise(m, a, cnt);
-      out.push(x.xCountMode === 'binom' ? (learning ? 0 : b) : x.xCountMode === 'count' ? cal(cnt) : cal(b));
-    }
-    if (x.xHc) out.push(cal(higherCriticism(SURPRISE, m)));
-    if (x.xT2) out.push(cal(JOINT_OUT.t2));
-    if (x.xJump) {
-      const t = Number(x.xJump);
-      let cnt = 0;
-      for (let k = 0; k < m; k++) if (JUMP[k] > t) cnt++;
-      if (cnt < Number(x.xJumpMin ?? 0)) cnt = 0;
-      if (x.xJumpK) {
-        const kk = Math.min(m, Number(x.xJumpK));
-        const arr = Array.from(JUMP.subarray(0, m)).sort((a, b) => b - a);
-        out.push(cal(arr[kk - 1] / Number(x.xJumpKDiv ?? 1)));
-      } else out.push(x.xJumpExact ? cal(cnt, true) : cal(x.xJumpFrac ? cnt / m : cnt));
-      if (x.xJump2) {
-        const t2 = Number(x.xJump2);
-        let c2 = 0;
-        for (let k = 0; k < m; k++) if (JUMP[k] > t2) c2++;
-        if (c2 < Number(x.xJumpMin2 ?? 0)) c2 = 0;
-        out.push(cal(c2, true));
-      }
-    }
-    if (x.xKnn) {
-      const d = joint.dim;
-      if (!this.knn || this.knn.d !== d) this.knn = new Knn(d, Number(x.xKnnRes ?? 2000), Number(x.xKnn));
-      if (this.xz.length < d) this.xz = new Float64Array(d);
-      let sur = 0;
-      if (fitted) {
-        const z = this.xz;
-        for (let a = 0; a < d; a++) {
-          const v = xs[a];
-          if (!Number.isFinite(v)) {
-            z[a] = 0;
-            continue;
-          }
-          let e = (v - this.baseline.mean(a)) / joint.scale[a];
-          e = e > 10 ? 10 : e < -10 ? -10 : e;
-          z[a] = e;
-        }
-        const dist = this.knn.distance(z);
-        if (Number.isFinite(dist)) {
-          if (this.knnNormN === 0) this.knnNorm = dist;
-          const stat = dist / Math.max(1e-9, this.knnNorm);
-          sur = cal(stat);
-          if (learning || (sur <= EXP_GATE && js <= EXP_GATE)) {
-            this.knnNormN++;
-            this.knnNorm += (dist - this.knnNorm) * Math.max(1 / this.knnNormN, 1 / horizon);
-          }
-        }
-        if (learning || (sur <= EXP_GATE && js <= EXP_GATE)) this.knn.add(z, horizon);
-      }
-      out.push(sur);
-    }
-    return out;
   }
 
   /**
@@ -458,20 +322,3 @@ function recentWindow(st: MetricState): Parameters<typeof buildSignature>[0] {
 export function softClip(x: number): number {
   return x > 6 ? x : Math.log10(1 + Math.pow(10, x));
 }
-
-/** |x − mean of the last `w` values| in units of the metric's scale, before x is learned (0 until the window is full). */
-function jumpOf(st: MetricState, x: number, w: number): number {
-  const s = st.s;
-  const fill = s[S.RING_FILL];
-  if (fill < w || s[S.N] < 2) return 0;
-  let k = s[S.RING_POS];
-  let sum = 0;
-  for (let i = 0; i < w; i++) {
-    k = k === 0 ? st.ring.length - 1 : k - 1;
-    sum += st.ring[k];
-  }
-  return Math.abs(x - sum / w) / Math.max(metricScale(s), JUMP_FLOOR.v * (s[S.HI] - s[S.LO]), 1e-9);
-}
-
-const JUMP_FLOOR = { v: 0 };
-

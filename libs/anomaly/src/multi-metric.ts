@@ -29,12 +29,7 @@ export interface JointState {
   /** k × dim principal directions of the scaled values. */
   basis: Float32Array;
   hist: Float32Array;
-  /** Experiment: eigenvalues of the kept components (not in snapshots). */
-  eig?: Float64Array;
 }
-
-/** Experiment: Hotelling T² (in the subspace) of the last `scoreAndUpdateJoint` call, normalised by k; NaN when none. */
-export const JOINT_OUT = { t2: Number.NaN };
 
 export const J = { N: 0, NEXT_FIT: 1, K: 2, MASS: 3, SPE_NORM: 4, UNIT: 5, FITS: 6, SIZE: 7 } as const;
 /** Deviations are clipped (in units of the scale) so one broken metric cannot dominate. */
@@ -114,7 +109,6 @@ export function scoreAndUpdateJoint(j: JointState, x: Float64Array, baseline: Jo
     }
     dx[a] = e;
   }
-  JOINT_OUT.t2 = Number.NaN;
   if (present < 2) return 0;
   const n = j.s[J.N] + 1;
   j.s[J.N] = n;
@@ -128,14 +122,11 @@ export function scoreAndUpdateJoint(j: JointState, x: Float64Array, baseline: Jo
       z[a] = dx[a] / j.scale[a];
       spe += z[a] * z[a];
     }
-    let t2 = 0;
     for (let c = 0; c < k; c++) {
       let p = 0;
       for (let a = 0; a < d; a++) p += j.basis[c * d + a] * z[a];
       spe -= p * p;
-      if (j.eig) t2 += (p * p) / Math.max(1e-9, j.eig[c]);
     }
-    JOINT_OUT.t2 = j.eig && k > 0 ? Math.sqrt(t2 / k) : Number.NaN;
     const stat = Math.sqrt(Math.max(0, spe) / j.s[J.SPE_NORM]);
     const unit = j.s[J.UNIT];
     if (!learning) {
@@ -193,7 +184,6 @@ function fit(j: JointState, baseline: JointBaseline, nextFit: number): void {
   const basis = new Float32Array(k * d);
   for (let c = 0; c < k; c++) for (let a = 0; a < d; a++) basis[c * d + a] = vectors[c * d + a];
   j.basis = basis;
-  j.eig = Float64Array.from({ length: k }, (_, c) => Math.max(1e-9, values[c]));
   j.s[J.K] = k;
   // expected SPE: the variance the kept components leave out
   j.s[J.SPE_NORM] = Math.max(1e-9, total - acc);
