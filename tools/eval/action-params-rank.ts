@@ -78,8 +78,8 @@ async function main(): Promise<void> {
   if (values.config) configs = values.config.map((c) => JSON.parse(c) as Config);
   const perComponent = Number(values.outcomes);
   console.log(`backend ${backend}; ${values.components} components (seeds ${seeds.join(',')}), ${perComponent} outcomes each\n`);
-  console.log(`| configuration | trainable / base | ${seeds.map((s) => `seed ${s} exact/enough`).join(' | ')} | total exact | total enough | held-out log-loss (base) | mean P(need) | mean P(need − 1 step) | non-monotone curves | exact when the need is the mildest step | adapters with held-out log-loss below the base's | ms/adapter |`);
-  console.log(`|---|---|${seeds.map(() => '---|').join('')}---|---|---|---|---|---|---|---|---|`);
+  console.log(`| configuration | trainable / base | ${seeds.map((s) => `seed ${s} exact/enough`).join(' | ')} | total exact | total enough | held-out log-loss (base) | mean P(need) | mean P(need − 1 step) | exact when the need is the mildest step | adapters with held-out log-loss below the base's | ms/adapter |`);
+  console.log(`|---|---|${seeds.map(() => '---|').join('')}---|---|---|---|---|---|---|---|`);
   for (const cfg of configs) {
     const base = await loadBase(cfg.base);
     let exactAll = 0;
@@ -93,7 +93,6 @@ async function main(): Promise<void> {
     let pNeed = 0;
     let pBelow = 0;
     let nBelow = 0;
-    let nonMonotone = 0;
     let mildExact = 0;
     let mildTotal = 0;
     let beatsBase = 0;
@@ -105,53 +104,34 @@ async function main(): Promise<void> {
       let total = 0;
       for (const [i, c] of comps.entries()) {
         const t0 = performance.now();
-        if (cfg.rank === 0) {
-          // The base alone (no adapter).
-          const held = simulateTrajectories([c], 100, 500 + i);
-          logLoss += evaluate(base, held).logLoss;
-          baseLogLoss += evaluate(base, held).logLoss;
-          adapters++;
-          for (const action of PARAM_ACTIONS) {
-            for (const severity of [1, 2]) {
-              const s = suggestFrom(base, action, { score: 0.8, severity }, { targetProbability: cfg.target });
-              total++;
-              if (s.value === c.needs[action]) exact++;
-              const needAt = s.curve.findIndex((p) => p.value === c.needs[action]);
-              if (s.curve.findIndex((p) => p.value === s.value) >= needAt) enough++;
-              pNeed += s.curve[needAt].probability;
-              if (needAt > 0) {
-                pBelow += s.curve[needAt - 1].probability;
-                nBelow++;
-              }
-            }
-          }
-          continue;
-        }
-        const { adapter, trainableParams, baseParams } = await fineTuneAdapter(base, simulateTrajectories([c], perComponent, 100 + i), {
-          seed: i + 1 + (cfg.seedOffset ?? 0),
-          rank: cfg.rank,
-          layers: cfg.layers,
-          epochs: cfg.epochs,
-          learningRate: cfg.learningRate,
-          alpha: cfg.alpha,
-          batchSize: cfg.batchSize,
-          impliedWeight: cfg.impliedWeight,
-        });
+        // rank 0: the base alone (no adapter)
+        const trained =
+          cfg.rank === 0
+            ? undefined
+            : await fineTuneAdapter(base, simulateTrajectories([c], perComponent, 100 + i), {
+                seed: i + 1 + (cfg.seedOffset ?? 0),
+                rank: cfg.rank,
+                layers: cfg.layers,
+                epochs: cfg.epochs,
+                learningRate: cfg.learningRate,
+                alpha: cfg.alpha,
+                batchSize: cfg.batchSize,
+                impliedWeight: cfg.impliedWeight,
+              });
         ms += performance.now() - t0;
         adapters++;
-        fraction = trainableParams / baseParams;
-        const lora = await loadAdapter(base, adapter);
+        if (trained) fraction = trained.trainableParams / trained.baseParams;
+        const model = trained ? await loadAdapter(base, trained.adapter) : base;
         const held = simulateTrajectories([c], 100, 500 + i);
-        const ll = evaluate(lora, held).logLoss;
+        const ll = evaluate(model, held).logLoss;
         const bl = evaluate(base, held).logLoss;
         logLoss += ll;
         baseLogLoss += bl;
         if (ll < bl) beatsBase++;
         for (const action of PARAM_ACTIONS) {
           for (const severity of [1, 2]) {
-            const s = suggestFrom(lora, action, { score: 0.8, severity }, { targetProbability: cfg.target });
+            const s = suggestFrom(model, action, { score: 0.8, severity }, { targetProbability: cfg.target });
             total++;
-            if (s.curve.some((p, k) => k > 0 && p.probability < s.curve[k - 1].probability - 0.05)) nonMonotone++;
             if (s.curve[0].value === c.needs[action]) {
               mildTotal++;
               if (s.value === c.needs[action]) mildExact++;
@@ -166,8 +146,10 @@ async function main(): Promise<void> {
             }
           }
         }
-        lora.dispose();
-        adapter.dispose();
+        if (trained) {
+          model.dispose();
+          trained.adapter.dispose();
+        }
       }
       cells.push(`${exact}/${enough}`);
       exactAll += exact;
@@ -175,7 +157,7 @@ async function main(): Promise<void> {
       totalAll += total;
     }
     base.dispose();
-    console.log(`| ${cfg.label} | ${fraction.toFixed(4)} | ${cells.join(' | ')} | ${exactAll}/${totalAll} | ${enoughAll}/${totalAll} (under ${totalAll - enoughAll}) | ${(logLoss / adapters).toFixed(3)} (${(baseLogLoss / adapters).toFixed(3)}) | ${(pNeed / totalAll).toFixed(3)} | ${(pBelow / nBelow).toFixed(3)} | ${nonMonotone}/${totalAll} | ${mildExact}/${mildTotal} | ${beatsBase}/${adapters} | ${(ms / adapters).toFixed(0)} |`);
+    console.log(`| ${cfg.label} | ${fraction.toFixed(4)} | ${cells.join(' | ')} | ${exactAll}/${totalAll} | ${enoughAll}/${totalAll} (under ${totalAll - enoughAll}) | ${(logLoss / adapters).toFixed(3)} (${(baseLogLoss / adapters).toFixed(3)}) | ${(pNeed / totalAll).toFixed(3)} | ${(pBelow / nBelow).toFixed(3)} | ${mildExact}/${mildTotal} | ${beatsBase}/${adapters} | ${(ms / adapters).toFixed(0)} |`);
   }
 }
 
