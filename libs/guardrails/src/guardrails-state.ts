@@ -124,7 +124,9 @@ export function startCooldown(s: GuardrailsState, key: string, atMs: number, hel
   if (last !== undefined && last > startMs) return;
   s.cooldowns.set(key, startMs);
   if (held.heldForApproval) {
-    const replaced = last !== undefined ? { startMs: last, ...(s.heldCooldowns.has(key) ? { held: s.heldCooldowns.get(key) } : {}) } : undefined;
+    // (one level: what it replaced is not itself lifted later, so its own `replaced` is dropped and the chain stays bounded)
+    const before = s.heldCooldowns.get(key);
+    const replaced = last !== undefined ? { startMs: last, ...(before ? { held: { askedAtMs: before.askedAtMs, ...(before.approvedAtMs !== undefined ? { approvedAtMs: before.approvedAtMs } : {}) } } : {}) } : undefined;
     s.heldCooldowns.set(key, { askedAtMs: atMs, ...(held.approvedAtMs !== undefined ? { approvedAtMs: held.approvedAtMs } : {}), ...(replaced ? { replaced } : {}) });
   } else s.heldCooldowns.delete(key);
 }
