@@ -279,7 +279,7 @@ async function x0Adapters(): Promise<BenchResult[]> {
   });
   const fx = tf.randomNormal([750, 24], 0, 1, 'float32', 5) as tf.Tensor2D;
   const fy = tf.randomNormal([750, 1], 0, 1, 'float32', 6) as tf.Tensor2D;
-  const fl = applyLoRA(forecaster, { rank: DETECTOR_ADAPTER.rank, alpha: DETECTOR_ADAPTER.alpha, layers: [...DETECTOR_ADAPTER.layers], seed: 1 });
+  const fl = applyLoRA(forecaster, { rank: DETECTOR_ADAPTER.rank, alpha: DETECTOR_ADAPTER.alpha, layers: DETECTOR_ADAPTER.layers, seed: 1 });
   const fe = await fineTuneEpochs(fl, fx, fy);
   const fl4 = applyLoRA(forecaster, { rank: 4, alpha: 8, seed: 1 });
   const fl8 = applyLoRA(forecaster, { seed: 1 });
@@ -289,7 +289,7 @@ async function x0Adapters(): Promise<BenchResult[]> {
   const rows = trainingRows(simulateTrajectories([{ name: 'c', needs: { scale_up: 5, throttle: 40 } }], 60, 1));
   const ax = tf.tensor2d(rows.x);
   const ay = tf.tensor2d(rows.y, [rows.y.length, 1]);
-  const al = applyLoRA(ap, { rank: ACTION_PARAMS_ADAPTER.rank, alpha: ACTION_PARAMS_ADAPTER.alpha, layers: [...ACTION_PARAMS_ADAPTER.layers], seed: 1 });
+  const al = applyLoRA(ap, { ...ACTION_PARAMS_ADAPTER, seed: 1 });
   const ae = await fineTuneEpochs(al, ax, ay, { batchSize: 256, loss: 'binaryCrossentropy' });
   const al4 = applyLoRA(ap, { rank: 4, alpha: 8, seed: 1 });
   const fraction = Math.max(countParams(fl).trainableFraction, countParams(al).trainableFraction);

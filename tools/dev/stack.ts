@@ -53,8 +53,8 @@ export async function freePort(): Promise<number> {
 /** The six services as processes, with their addresses. */
 export class Stack {
   readonly procs = new Map<ServiceName, ServiceProcess>();
-  /** Services started on ports freePort picked, with how often they were started again on others. */
-  private readonly pickedPorts = new Map<ServiceName, number>();
+  /** How often a service was started again on new ports (its ports freePort picked were taken). */
+  private readonly portRetries = new Map<ServiceName, number>();
 
   constructor(private readonly o: StackOptions) {}
 
@@ -74,7 +74,6 @@ export class Stack {
   /** Starts one service (again, after a kill) on the same ports. */
   async spawn(name: ServiceName): Promise<ServiceProcess> {
     const prev = this.procs.get(name);
-    if (!prev && !this.o.defaultPorts) this.pickedPorts.set(name, this.pickedPorts.get(name) ?? 0);
     const grpcPort = prev?.grpcPort ?? (this.o.defaultPorts ? servicePorts(name, this.o.portOffset).grpc : await freePort());
     const metricsPort = prev?.metricsPort ?? (this.o.defaultPorts ? servicePorts(name, this.o.portOffset).metrics : await freePort());
     const logDir = path.join(this.o.dataDir, 'logs');
@@ -116,9 +115,9 @@ export class Stack {
         if (p.child.exitCode !== null || p.child.signalCode !== null) {
           // A port freePort picked was taken before the service bound it (another process got the
           // same ephemeral port meanwhile): started again on two new ones, at most twice.
-          const retries = this.pickedPorts.get(name);
-          if (retries !== undefined && retries < 2 && tail(p.logFile, 15, p.logOffset).includes('EADDRINUSE')) {
-            this.pickedPorts.set(name, retries + 1);
+          const retries = this.portRetries.get(name) ?? 0;
+          if (!this.o.defaultPorts && retries < 2 && tail(p.logFile, 15, p.logOffset).includes('EADDRINUSE')) {
+            this.portRetries.set(name, retries + 1);
             this.procs.delete(name);
             await this.spawn(name);
             continue;

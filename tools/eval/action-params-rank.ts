@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { evaluate, fineTuneAdapter, loadShippedBase, PARAM_ACTIONS, priorComponents, simulateTrajectories, suggestFrom } from '@x0/action-params';
+import { evaluate, fineTuneAdapter, loadShippedBase, PARAM_ACTIONS, priorComponents, simulateTrajectories, suggestFrom, type ShippedArtifacts } from '@x0/action-params';
 import { loadAdapter, selectBackend } from '@x0/lora';
 
 interface Config {
@@ -54,11 +54,8 @@ const CONFIGS: Config[] = [
   { label: 'shipped base alone', rank: 0 },
 ];
 
-async function loadBase(file?: string): Promise<tf.LayersModel> {
-  if (!file) return loadShippedBase();
-  const a = JSON.parse(fs.readFileSync(file, 'utf8')) as { format: string; modelTopology: object; weightSpecs: tf.io.WeightsManifestEntry[]; weightData: string };
-  const bytes = Buffer.from(a.weightData, 'base64');
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: a.modelTopology, weightSpecs: a.weightSpecs, weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer }));
+function loadBase(file?: string): Promise<tf.LayersModel> {
+  return loadShippedBase(file ? (JSON.parse(fs.readFileSync(file, 'utf8')) as ShippedArtifacts) : undefined);
 }
 
 async function main(): Promise<void> {
@@ -123,8 +120,8 @@ async function main(): Promise<void> {
         if (trained) fraction = trained.trainableParams / trained.baseParams;
         const model = trained ? await loadAdapter(base, trained.adapter) : base;
         const held = simulateTrajectories([c], 100, 500 + i);
-        const ll = evaluate(model, held).logLoss;
         const bl = evaluate(base, held).logLoss;
+        const ll = trained ? evaluate(model, held).logLoss : bl;
         logLoss += ll;
         baseLogLoss += bl;
         if (ll < bl) beatsBase++;

@@ -4,7 +4,8 @@ import SHIPPED from './base-model.json';
 /** Version under which the shipped base is registered on first start. */
 export const SHIPPED_BASE_VERSION = '1';
 
-interface ShippedArtifacts {
+/** A base model as `scripts/train-base.ts` writes it (and base-model.json holds it). */
+export interface ShippedArtifacts {
   format: string;
   modelTopology: object;
   weightSpecs: tf.io.WeightsManifestEntry[];
@@ -12,9 +13,8 @@ interface ShippedArtifacts {
   weightData: string;
 }
 
-/** The shipped base as tfjs artifacts (for `registry.register({ artifacts })`). */
-export function shippedBaseArtifacts(): tf.io.ModelArtifacts {
-  const a = SHIPPED as unknown as ShippedArtifacts;
+/** The shipped base (or another base in its form, `a`) as tfjs artifacts (for `registry.register({ artifacts })`). */
+export function shippedBaseArtifacts(a: ShippedArtifacts = SHIPPED as unknown as ShippedArtifacts): tf.io.ModelArtifacts {
   const bytes = Buffer.from(a.weightData, 'base64');
   return {
     format: a.format,
@@ -26,7 +26,7 @@ export function shippedBaseArtifacts(): tf.io.ModelArtifacts {
   };
 }
 
-/** Loads the shipped base model (trained offline on a synthetic prior; bundled, nothing downloaded). */
-export function loadShippedBase(): Promise<tf.LayersModel> {
-  return tf.loadLayersModel(tf.io.fromMemory(shippedBaseArtifacts()));
+/** Loads the shipped base model (trained offline on a synthetic prior; bundled, nothing downloaded), or another base in its form. */
+export function loadShippedBase(a?: ShippedArtifacts): Promise<tf.LayersModel> {
+  return tf.loadLayersModel(tf.io.fromMemory(shippedBaseArtifacts(a)));
 }

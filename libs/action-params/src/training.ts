@@ -98,7 +98,7 @@ export async function fineTuneAdapter(
   const lora = applyLoRA(base, {
     rank: options.rank ?? ACTION_PARAMS_ADAPTER.rank,
     alpha: options.alpha ?? ACTION_PARAMS_ADAPTER.alpha,
-    layers: options.layers ?? [...ACTION_PARAMS_ADAPTER.layers],
+    layers: options.layers ?? ACTION_PARAMS_ADAPTER.layers,
     seed,
   });
   try {
@@ -124,11 +124,11 @@ export async function fineTuneAdapter(
  * {@link weightedBinaryCrossentropy}. Throws InvalidArgumentError when there are none.
  */
 function rowTensors(trajectories: readonly Trajectory[], monotone: boolean, impliedWeight: number | 'grid' = 1): { xs: tf.Tensor2D; ys: tf.Tensor2D } {
-  const { x, y, implied, gridSteps } = trainingRows(trajectories, monotone);
+  const { x, y, impliedSteps } = trainingRows(trajectories, monotone);
   if (x.length === 0) throw new InvalidArgumentError('trajectories', 'must hold at least one parametrised outcome');
   const xs = tf.tensor2d(x, [x.length, FEATURE_DIM]);
   if (impliedWeight === 1) return { xs, ys: tf.tensor2d(y, [y.length, 1]) };
-  const weight = (i: number) => (!implied[i] ? 1 : impliedWeight === 'grid' ? 1 / gridSteps[i] : impliedWeight);
+  const weight = (i: number) => (impliedSteps[i] === 0 ? 1 : impliedWeight === 'grid' ? 1 / impliedSteps[i] : impliedWeight);
   return { xs, ys: tf.tensor2d(y.flatMap((label, i) => [label, weight(i)]), [y.length, 2]) };
 }
 

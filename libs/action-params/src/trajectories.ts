@@ -55,30 +55,29 @@ export function trajectoriesFromEvents(actions: readonly ActionResult[], outcome
  * assumption holds for adding replicas and shedding load, and lets a handful of outcomes
  * shape the whole curve.
  */
-export function trainingRows(trajectories: readonly Trajectory[], monotone = true): { x: number[][]; y: number[]; implied: boolean[]; gridSteps: number[] } {
+export function trainingRows(trajectories: readonly Trajectory[], monotone = true): { x: number[][]; y: number[]; impliedSteps: number[] } {
   const x: number[][] = [];
   const y: number[] = [];
-  const implied: boolean[] = [];
-  const gridSteps: number[] = [];
+  // per row: 0 for an observed outcome; for an implied row, the steps of its action's grid (values − 1)
+  const impliedSteps: number[] = [];
   for (const t of trajectories) {
     const incident: IncidentFeatures = { score: t.score, severity: t.severity };
     const s = strengthOf(t.action, t.value);
     x.push(encodeFeatures(t.action, incident, s));
     y.push(t.recovered ? 1 : 0);
-    implied.push(false);
-    gridSteps.push(gridOf(t.action).length - 1);
+    impliedSteps.push(0);
     if (!monotone) continue;
-    for (const v of gridOf(t.action)) {
+    const grid = gridOf(t.action);
+    for (const v of grid) {
       const sv = strengthOf(t.action, v);
       if ((t.recovered && sv > s + 1e-9) || (!t.recovered && sv < s - 1e-9)) {
         x.push(encodeFeatures(t.action, incident, sv));
         y.push(t.recovered ? 1 : 0);
-        implied.push(true);
-        gridSteps.push(gridOf(t.action).length - 1);
+        impliedSteps.push(grid.length - 1);
       }
     }
   }
-  return { x, y, implied, gridSteps };
+  return { x, y, impliedSteps };
 }
 
 function clamp01(v: number): number {

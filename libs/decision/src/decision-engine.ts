@@ -279,20 +279,23 @@ function validateInput(input: DecisionInput): void {
   if (input.evidence) checkEvidence(input.evidence);
 }
 
+type EvidenceField = 'action' | 'similarIncidents' | 'successes' | 'support';
+
 /**
  * Checks candidate evidence as the engine takes it: an action, whole-number counts with
  * 0 ≤ successes ≤ similarIncidents, support in [0, 1]. Throws InvalidArgumentError naming the
- * first bad field as `field(i, name)` spells it (default `evidence[i].name`; the plan service
- * names a diagnosis's `candidates[i].similar_incidents`).
+ * first bad field `<prefix>[i].<name>` (default `evidence[i].similarIncidents`; the plan
+ * service names a diagnosis's `candidates[i].similar_incidents`).
  */
-export function checkEvidence(evidence: readonly CandidateEvidence[], field: (i: number, name: 'action' | 'similarIncidents' | 'successes' | 'support') => string = (i, name) => `evidence[${i}].${name}`): void {
+export function checkEvidence(evidence: readonly CandidateEvidence[], o: { prefix?: string; name?: (field: EvidenceField) => string } = {}): void {
+  const { prefix = 'evidence', name = (f: EvidenceField) => f } = o;
   evidence.forEach((e, i) => {
-    if (!e.action) throw new InvalidArgumentError(field(i, 'action'), 'must be non-empty');
-    if (!(Number.isInteger(e.similarIncidents) && e.similarIncidents >= 0)) throw new InvalidArgumentError(field(i, 'similarIncidents'), `must be a whole number ≥ 0, got ${e.similarIncidents}`);
+    const field = (f: EvidenceField) => `${prefix}[${i}].${name(f)}`;
+    if (!e.action) throw new InvalidArgumentError(field('action'), 'must be non-empty');
+    if (!(Number.isInteger(e.similarIncidents) && e.similarIncidents >= 0)) throw new InvalidArgumentError(field('similarIncidents'), `must be a whole number ≥ 0, got ${e.similarIncidents}`);
     if (!(Number.isInteger(e.successes) && e.successes >= 0 && e.successes <= e.similarIncidents)) {
-      const similar = field(i, 'similarIncidents');
-      throw new InvalidArgumentError(field(i, 'successes'), `must be between 0 and ${similar.slice(similar.lastIndexOf('.') + 1)} (${e.similarIncidents}), got ${e.successes}`);
+      throw new InvalidArgumentError(field('successes'), `must be between 0 and ${name('similarIncidents')} (${e.similarIncidents}), got ${e.successes}`);
     }
-    if (!(e.support >= 0 && e.support <= 1)) throw new InvalidArgumentError(field(i, 'support'), `must be in [0, 1], got ${e.support}`);
+    if (!(e.support >= 0 && e.support <= 1)) throw new InvalidArgumentError(field('support'), `must be in [0, 1], got ${e.support}`);
   });
 }

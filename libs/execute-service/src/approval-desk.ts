@@ -72,7 +72,7 @@ export class ApprovalDesk {
   /** Expiries noticed by the queue (whichever call noticed them), to publish. */
   private readonly expired: ApprovalAudit[] = [];
   private timer?: NodeJS.Timeout;
-  private expiring = false;
+  private ticking = false;
 
   constructor(private readonly o: ApprovalDeskOptions) {
     this.queue = new ApprovalQueue({ timeoutS: o.timeoutS, onDecision: (a) => a.decision === 'expired' && this.expired.push(a) });
@@ -183,8 +183,8 @@ export class ApprovalDesk {
 
   /** Publishes the expiries, then withdraws the plans whose incident has ended (one run at a time). */
   private async tick(): Promise<void> {
-    if (this.expiring || !this.kv) return;
-    this.expiring = true;
+    if (this.ticking || !this.kv) return;
+    this.ticking = true;
     try {
       this.queue.expire();
       for (let audit = this.expired.shift(); audit; audit = this.expired.shift()) {
@@ -192,7 +192,7 @@ export class ApprovalDesk {
       }
       await this.withdrawEnded();
     } finally {
-      this.expiring = false;
+      this.ticking = false;
     }
   }
 
@@ -201,8 +201,9 @@ export class ApprovalDesk {
     if (!ended) return;
     for (const p of this.queue.snapshot()) {
       const h = this.held.get(p.planId);
-      const end = h && ended(p.component, h.plan.incident?.incidentId ?? '', h.heldMs);
-      if (!h || !end) continue;
+      if (!h) continue;
+      const end = ended(p.component, h.plan.incident?.incidentId ?? '', h.heldMs);
+      if (!end) continue;
       const audit = this.queue.withdraw(p.planId, incidentEndedReason(h.plan, end));
       if (!audit) continue;
       this.o.logger.info({ plan: p.planId, component: p.component, action: p.action, reason: audit.reason }, 'approval withdrawn: its incident ended');

@@ -91,6 +91,14 @@ export interface VerifierOptions {
 
 const fmtS = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
+/** How an incident was seen to end (Verifier.incidentEnded). */
+export interface IncidentEnd {
+  /** When the status that says so was received (this process's clock). */
+  atMs: number;
+  /** The other incident that status names as open; '' when it names none. */
+  openIncidentId: string;
+}
+
 /**
  * Watches the monitor's live ComponentHealth (`x0.status.<component>`, core NATS) after each
  * action and decides its Outcome:
@@ -101,14 +109,6 @@ const fmtS = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
  * Verifications are kept in KV, so a restarted service resumes them and every action gets
  * exactly one Outcome.
  */
-/** How an incident was seen to end (Verifier.incidentEnded). */
-export interface IncidentEnd {
-  /** When the status that says so was received (this process's clock). */
-  atMs: number;
-  /** The other incident that status names as open; '' when it names none. */
-  openIncidentId: string;
-}
-
 export class Verifier {
   private kv?: KV;
   private sub?: Subscription;

@@ -126,7 +126,8 @@ export function startCooldown(s: GuardrailsState, key: string, atMs: number, hel
   if (held.heldForApproval) {
     // (one level: what it replaced is not itself lifted later, so its own `replaced` is dropped and the chain stays bounded)
     const before = s.heldCooldowns.get(key);
-    const replaced = last !== undefined ? { startMs: last, ...(before ? { held: { askedAtMs: before.askedAtMs, ...(before.approvedAtMs !== undefined ? { approvedAtMs: before.approvedAtMs } : {}) } } : {}) } : undefined;
+    const { replaced: _older, ...previous } = before ?? { askedAtMs: 0 };
+    const replaced = last !== undefined ? { startMs: last, ...(before ? { held: previous } : {}) } : undefined;
     s.heldCooldowns.set(key, { askedAtMs: atMs, ...(held.approvedAtMs !== undefined ? { approvedAtMs: held.approvedAtMs } : {}), ...(replaced ? { replaced } : {}) });
   } else s.heldCooldowns.delete(key);
 }

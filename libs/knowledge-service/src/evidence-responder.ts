@@ -121,19 +121,20 @@ export class EvidenceResponder {
   }
 
   private async answerRequest(req: EvidenceRequest): Promise<EvidenceResponse> {
-    const errors: string[] = [];
+    let incidentsError = '';
+    let runbooksError = '';
     const [incidents, runbooks] = await Promise.all([
       this.similarIncidents(req).catch((err) => {
-        errors.push(`incidents: ${errorMessage(err)}`);
+        incidentsError = `incidents: ${errorMessage(err)}`;
         return [] as SimilarIncident[];
       }),
       this.runbooks(req).catch((err) => {
-        errors.push(`runbooks: ${errorMessage(err)}`);
+        runbooksError = `runbooks: ${errorMessage(err)}`;
         return [] as RunbookPassage[];
       }),
     ]);
     // incidents first, whichever search failed first: analyze reads the two parts back in that order (knowledge-evidence.ts)
-    errors.sort();
+    const errors = [incidentsError, runbooksError].filter((e) => e !== '');
     if (errors.length > 0) this.logger.debug({ errors }, 'evidence partly unavailable');
     return { incidents, runbooks, error: errors.join('; '), tried: this.tried(req.anomaly) };
   }

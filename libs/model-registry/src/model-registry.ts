@@ -147,9 +147,13 @@ export class ModelRegistry {
   /** Every version of `model`, oldest first, with its aliases. */
   async list(model: string): Promise<ModelVersionView[]> {
     checkName('model', model);
+    return this.listWith(model, await this.aliases(model));
+  }
+
+  /** Every version of `model`, oldest first, with its aliases among `aliases` (read by the caller). */
+  private async listWith(model: string, aliases: readonly AliasState[]): Promise<ModelVersionView[]> {
     const records: ModelVersionRecord[] = [];
     for (const entry of await kvEntries(this.kv, `v.${model}.>`)) if (isLive(entry)) records.push(entry.json<ModelVersionRecord>());
-    const aliases = await this.aliases(model);
     records.sort((a, b) => a.createdMs - b.createdMs || a.version.localeCompare(b.version));
     return records.map((r) => ({ ...r, aliases: aliases.filter((a) => a.version === r.version).map((a) => a.alias).sort() }));
   }
@@ -176,8 +180,10 @@ export class ModelRegistry {
   async prune(model: string, keep: number): Promise<{ deleted: string[]; orphaned: Array<{ version: string; artifactPrefix: string; error: string }> }> {
     checkName('model', model);
     if (!Number.isInteger(keep) || keep < 1) throw new InvalidArgumentError('keep', `must be an integer ≥ 1, got ${keep}`);
-    const versions = await this.list(model);
-    const reachable = await this.reachable(model);
+    // (the aliases once for both: the second look below is the one that matters for a racing promote)
+    const states = await this.aliases(model);
+    const versions = await this.listWith(model, states);
+    const reachable = reachableFrom(states);
     // Records first, then one more look at the aliases: a version an alias took meanwhile (promote
     // checked its record before the delete) gets its record back and keeps its artifacts.
     const removed: Array<{ version: ModelVersionView; key: string; value: Uint8Array }> = [];
@@ -191,7 +197,7 @@ export class ModelRegistry {
         await this.kv.delete(key);
         removed.push({ version: v, key, value: entry!.value });
       }
-      const taken = await this.reachable(model);
+      const taken = reachableFrom(await this.aliases(model));
       for (const r of removed.filter((x) => taken.has(x.version.version))) await this.kv.put(r.key, r.value);
       gone = removed.filter((x) => !taken.has(x.version.version));
     } catch (err) {
@@ -211,18 +217,6 @@ export class ModelRegistry {
     // (the bucket @nats-io/kv opens has purgeDeletes; its KV interface does not declare it)
     if (deleted.length > 0) await (this.kv as KV & { purgeDeletes?(olderMillis: number): Promise<unknown> }).purgeDeletes?.(0);
     return { deleted, orphaned };
-  }
-
-  /** Versions of `model` an alias holds or can return to (except the challenger's earlier ones). */
-  private async reachable(model: string): Promise<Set<string>> {
-    const out = new Set<string>();
-    for (const a of await this.aliases(model)) {
-      out.add(a.version);
-      if (a.alias === 'challenger') continue;
-      for (const v of a.previous) out.add(v);
-      for (const h of a.history) out.add(h.version);
-    }
-    return out;
   }
 
   /** Where `alias` of `model` points, with its history; undefined when the alias was never set. */
@@ -378,4 +372,16 @@ function isLive(entry: KvEntry | null): boolean {
 
 function versionExists(model: string, version: string, cause?: unknown): FailedPreconditionError {
   return new FailedPreconditionError(`model ${model} version ${version} already exists; versions are immutable, register a new version`, { cause });
+}
+
+/** Versions the aliases `states` hold or can return to (except the challenger's earlier ones). */
+function reachableFrom(states: readonly AliasState[]): Set<string> {
+  const out = new Set<string>();
+  for (const a of states) {
+    out.add(a.version);
+    if (a.alias === 'challenger') continue;
+    for (const v of a.previous) out.add(v);
+    for (const h of a.history) out.add(h.version);
+  }
+  return out;
 }

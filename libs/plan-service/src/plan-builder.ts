@@ -32,7 +32,7 @@ export function decisionSeverity(severity: SeverityProto): Severity {
  * fields as the protobuf does (`candidates[0].similar_incidents`). Throws InvalidArgumentError.
  */
 export function validateCandidates(candidates: readonly CandidateAction[]): void {
-  checkEvidence(candidates, (i, name) => `candidates[${i}].${PROTO_FIELD[name]}`);
+  checkEvidence(candidates, { prefix: 'candidates', name: (f) => PROTO_FIELD[f] });
 }
 
 const PROTO_FIELD = { action: 'action', similarIncidents: 'similar_incidents', successes: 'successes', support: 'support' } as const;

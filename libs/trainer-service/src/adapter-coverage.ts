@@ -21,8 +21,6 @@ export interface AdapterCoverageOptions {
   dataWindowMs: number;
   /** A component whose adapter did not win gets another job this long after its latest attempt, ms (0: never). */
   retryMs: number;
-  /** After a job that failed (too few windows, say), ms (default: a day, at most `retryMs` when that is set). */
-  failureBackoffMs?: number;
   /** Most components looked up in the registry in one {@link step} (default 100). */
   lookupsPerStep?: number;
   clock?: () => number;
@@ -63,10 +61,13 @@ export class AdapterCoverage {
   private readonly seen = new Map<string, Seen>();
   private readonly clock: () => number;
   private readonly bucketMs: number;
+  /** After a job that failed (too few windows, say): a day, at most `retryMs` when that is set. */
+  private readonly failureBackoffMs: number;
 
   constructor(private readonly o: AdapterCoverageOptions) {
     this.clock = o.clock ?? Date.now;
     this.bucketMs = Math.max(1, Math.ceil(o.dataWindowMs / BUCKETS));
+    this.failureBackoffMs = adapterFailureBackoffMs(o.retryMs);
   }
 
   /**
@@ -82,7 +83,7 @@ export class AdapterCoverage {
       s.buckets.set(b, (s.buckets.get(b) ?? 0) + weight);
     }
     // (a served or waiting component is not counted at each step: its old buckets go here)
-    if (s && s.buckets.size > BUCKETS + 1) this.rowsInWindow(component);
+    if (s && s.buckets.size > BUCKETS + 1) this.dropOld(s);
   }
 
   /** Time buckets of `component` held (at most 13: the window's and the current one's). */
@@ -113,13 +114,16 @@ export class AdapterCoverage {
   rowsInWindow(component: string): number {
     const s = this.seen.get(component);
     if (!s) return 0;
-    const from = Math.floor((this.clock() - this.o.dataWindowMs) / this.bucketMs) + 1;
+    this.dropOld(s);
     let rows = 0;
-    for (const [b, n] of s.buckets) {
-      if (b < from) s.buckets.delete(b);
-      else rows += n;
-    }
+    for (const n of s.buckets.values()) rows += n;
     return Math.round(rows);
+  }
+
+  /** Forgets the buckets older than the last data window. */
+  private dropOld(s: Seen): void {
+    const from = Math.floor((this.clock() - this.o.dataWindowMs) / this.bucketMs) + 1;
+    for (const b of s.buckets.keys()) if (b < from) s.buckets.delete(b);
   }
 
   private async next(): Promise<TrainingJob | undefined> {
@@ -153,16 +157,13 @@ export class AdapterCoverage {
         this.o.logger.info({ model: this.o.baseModel, component, job: job.id, reason }, 'adapter queued for a component without one');
         return job;
       } catch (err) {
-        s.dueMs = now + Math.min(this.failureBackoffMs(), 3_600_000);
+        s.dueMs = now + Math.min(this.failureBackoffMs, 3_600_000);
         this.o.logger.warn({ model: this.o.baseModel, component, err: errorMessage(err) }, 'adapter job not queued');
       }
     }
     return undefined;
   }
 
-  private failureBackoffMs(): number {
-    return this.o.failureBackoffMs ?? adapterFailureBackoffMs(this.o.retryMs);
-  }
 
   /**
    * Whether `component` has a champion adapter trained on base version `base`, when its next
@@ -184,7 +185,7 @@ export class AdapterCoverage {
       if (j.component !== component) continue;
       if (j.state === 'succeeded') dueMs = Math.max(dueMs, j.createdMs + lost);
       // a job a restart interrupted is no attempt
-      else if (isFailedAttempt(j)) dueMs = Math.max(dueMs, j.createdMs + this.failureBackoffMs());
+      else if (isFailedAttempt(j)) dueMs = Math.max(dueMs, j.createdMs + this.failureBackoffMs);
       else continue;
       lastMs = Math.max(lastMs, j.createdMs);
     }

@@ -43,10 +43,11 @@ export async function staleAdapters(registry: ModelRegistry, baseModel: string, 
   }
   const out: StaleAdapter[] = [];
   for (const model of adapters) {
-    // the champion alias once (its version and history) and every version once
-    const state = (await registry.aliases(model).catch(() => [])).find((a) => a.alias === 'champion');
+    // the champion alias once (its version and history), then, for an adapter that has one, every version once
+    const state = await registry.alias(model, 'champion').catch(() => undefined);
+    if (!state) continue;
     const versions = new Map((await registry.list(model)).map((v) => [v.version, v]));
-    const champion = state ? versions.get(state.version) : undefined;
+    const champion = versions.get(state.version);
     if (!champion || !champion.component || champion.signature.baseModelHash === hash) continue;
     const trainedOn = champion.lineage.config?.['baseVersion'];
     const fitting = earlierFittingChampion(versions, state, hash);

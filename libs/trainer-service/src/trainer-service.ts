@@ -54,6 +54,7 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
       let succeeded = 0;
       let failed = 0;
       let promoted = 0;
+      const adapterBackoffMs = adapterFailureBackoffMs(c.TRAINER_ADAPTER_RETRY_S * 1000);
       const runner = new JobRunner({
         bus: ctx.bus,
         registry,
@@ -77,7 +78,7 @@ export function createTrainerService(deps: TrainerServiceDeps = {}): ServiceModu
           if (job.decision === 'promoted') promoted++;
         },
         // (a failed adapter job is the only record of that attempt: kept while its backoff lasts)
-        retainJob: c.TRAINER_AUTO_ADAPTERS ? (job) => holdsAdapterBackoff(job, DETECTOR_MODEL, adapterFailureBackoffMs(c.TRAINER_ADAPTER_RETRY_S * 1000), Date.now()) : undefined,
+        retainJob: c.TRAINER_AUTO_ADAPTERS ? (job) => holdsAdapterBackoff(job, DETECTOR_MODEL, adapterBackoffMs, Date.now()) : undefined,
       });
       const monitor = new PerformanceMonitor({
         bus: ctx.bus,

@@ -50,10 +50,10 @@ async function componentView(client: X0Client, name: string): Promise<ComponentV
     }
     throw err;
   });
-  const idle = idleAdapter(client, name, status.forecaster);
+  const adapterWait = adapterState(client, name, status.forecaster);
   const live = await liveWait;
   const openId = live.health?.openAnomalyId ?? '';
-  const adapter = await idle;
+  const adapter = await adapterWait;
   return {
     status,
     live: live.health ?? null,
@@ -71,7 +71,7 @@ async function componentView(client: X0Client, name: string): Promise<ComponentV
  * (`attempt`, with the shadow gate's reason). Empty when it has neither, or the trainer cannot
  * say (not an error of x0 component).
  */
-async function idleAdapter(client: X0Client, name: string, forecaster: string): Promise<{ idle?: IdleAdapter; attempt?: AdapterAttempt }> {
+async function adapterState(client: X0Client, name: string, forecaster: string): Promise<{ idle?: IdleAdapter; attempt?: AdapterAttempt }> {
   if (forecaster) return {};
   const model = adapterModelName('detector', name);
   const trainer = client.services.trainer;
