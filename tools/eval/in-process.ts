@@ -2,13 +2,13 @@
 import { PassThrough, Readable } from 'node:stream';
 import { detectCsv } from '@x0/anomaly';
 
-/** Detector options from repeated `--opt name=value` arguments (numbers where they parse). */
+/** Detector options from repeated `--opt name=value` arguments (numbers where they parse, true/false as booleans). */
 export function detectorOptions(args: readonly string[]): Record<string, unknown> {
   const detector: Record<string, unknown> = {};
   args.forEach((a, i) => {
     if (a !== '--opt') return;
     const [k, v] = args[i + 1].split('=');
-    detector[k] = Number.isFinite(Number(v)) ? Number(v) : v;
+    detector[k] = v === 'true' ? true : v === 'false' ? false : Number.isFinite(Number(v)) ? Number(v) : v;
   });
   return detector;
 }

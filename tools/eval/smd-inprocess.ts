@@ -5,7 +5,11 @@
  * CSV round trip through a pipe; the official numbers come from tools/eval/smd.mjs.
  *
  *   npx tsx tools/eval/smd-inprocess.ts [--data DIR] [--jobs N] [--machines a,b] [--per-machine]
- *                                       [--save NAME] [--opt name=value ...]
+ *                                       [--leave-one-out] [--save NAME] [--opt name=value ...]
+ *
+ * --leave-one-out also prints, per machine, the events and false alarms at the threshold that the
+ * other machines choose (best event recall within one false alarm a day): how the one global
+ * threshold transfers to a machine it was not chosen on.
  *
  * --save NAME writes the test scores to $TMPDIR/smd-results/NAME/<machine>.txt, so
  * `node /work/shared/tools/smd/run_smd.mjs --name NAME --reuse` rescores them.
@@ -71,6 +75,21 @@ async function main(): Promise<void> {
   const rep = run.evaluate(series, 20, 1);
   console.log(`scored ${machines.length} machines in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   console.log(run.formatReport('x0', rep, { perMachine: args.includes('--per-machine') }));
+  if (args.includes('--leave-one-out')) {
+    const metrics = await import(path.join(tools, 'metrics.mjs'));
+    let detected = 0;
+    let events = 0;
+    let falseAlarms = 0;
+    for (const held of series) {
+      const { threshold } = metrics.recallAtAlarmBudget(series.filter((s) => s !== held), 1);
+      const e = metrics.eventsAt([held], threshold);
+      detected += e.detected;
+      events += e.events;
+      falseAlarms += e.falseAlarms;
+      console.log(`leave-one-out ${held.name}: threshold ${threshold.toFixed(4)} from the others, ${e.detected}/${e.events} events, ${e.falseAlarms} false alarms`);
+    }
+    console.log(`LEAVE-ONE-OUT ${detected}/${events} events, ${falseAlarms} false alarms`);
+  }
   const g = rep.global;
   console.log(`SUMMARY F1 ${g.point.f1.toFixed(3)} AP ${g.ap.toFixed(3)} evR@1/day ${g.eventsAtBudget.recall.toFixed(3)} meanF1 ${rep.perMachineSummary.meanF1.toFixed(3)} compF1 ${g.composite.fc1.toFixed(3)}`);
 }

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, NotFoundError } from '@x0/core';
 import { createAnomalyDetector, type AnomalyDetector } from './anomaly-detector';
 import { C, C_SIZE_V1, EVIDENCE_WINDOW } from './component-model';
+import { JC, PLAIN } from './jump-counts';
 import { crc32 } from './state-codec';
 import { surpriseOfScore } from './severity';
 import { SIGNATURE_DIM } from './signature';
@@ -18,6 +19,26 @@ beforeAll(async () => {
 afterAll(() => det.dispose());
 
 const scoresOf = (ds: { score: number }[]) => ds.map((d) => d.score);
+/**
+ * A detector after 600 samples of a 3-metric component 'old' (Gaussian values), its snapshot and
+ * the snapshot's body, and the next 100 samples.
+ */
+async function threeMetricsSnapshot(seed: number) {
+  const g = gaussian(seededRandom(seed));
+  const rows = Array.from({ length: 700 }, () => [g(), g(), g()]);
+  const live = await createAnomalyDetector({ warmupSamples: 200 });
+  live.scoreBatch(multiSamplesOf('old', ['a', 'b', 'c'], rows.slice(0, 600)));
+  const now = live.snapshot('old');
+  const next = multiSamplesOf('old', ['a', 'b', 'c'], rows.slice(600), { startMs: Date.UTC(2026, 0, 1) + 600 * 60_000 });
+  return { live, now, body: inflateRawSync(now.subarray(14)), next };
+}
+
+/** A snapshot with `body` in place of its own (header kept, checksum recomputed). */
+function repack(snapshot: Uint8Array, body: Uint8Array): Buffer {
+  const out = Buffer.concat([snapshot.subarray(0, 14), deflateRawSync(body)]);
+  out.writeUInt32LE(crc32(body), 10);
+  return out;
+}
 const maxOf = (a: number[]) => a.reduce((m, v) => Math.max(m, v), 0);
 
 describe('createAnomalyDetector', () => {
@@ -33,6 +54,7 @@ describe('createAnomalyDetector', () => {
     await expect(createAnomalyDetector({ warmupSamples: 0 })).rejects.toThrow("'options.warmupSamples' must be an integer >= 1, got 0");
     await expect(createAnomalyDetector({ thresholds: { low: 0.9, medium: 0.5, high: 0.8 } })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(createAnomalyDetector({ backend: 'gpu' as any })).rejects.toThrow("'options.backend' must be auto|tensorflow|wasm|cpu, got gpu");
+    await expect(createAnomalyDetector({ jumpCounts: 'yes' as any })).rejects.toThrow("'options.jumpCounts' must be true or false, got yes");
   });
 });
 
@@ -230,27 +252,39 @@ describe('state', () => {
   });
 
   it('restore - reads snapshots written before the evidence window, which then fills from the next samples', async () => {
-    const g = gaussian(seededRandom(6));
-    const rows = Array.from({ length: 700 }, () => [g(), g(), g()]);
-    const live = await createAnomalyDetector({ warmupSamples: 200 });
-    live.scoreBatch(multiSamplesOf('old', ['a', 'b', 'c'], rows.slice(0, 600)));
+    const { live, now, body, next } = await threeMetricsSnapshot(6);
     // the same snapshot in the previous layout: 5 component scalars instead of C.SIZE
-    const now = live.snapshot('old');
-    const body = inflateRawSync(now.subarray(14));
     const HEAD = 15; // u16 × 7 sizes, u8 severity
     const v1 = Buffer.concat([body.subarray(0, HEAD), body.subarray(HEAD, HEAD + 8 * C_SIZE_V1), body.subarray(HEAD + 8 * C.SIZE)]);
     v1.writeUInt16LE(C_SIZE_V1, 0);
-    const legacy = Buffer.concat([now.subarray(0, 14), deflateRawSync(v1)]);
-    legacy.writeUInt32LE(crc32(v1), 10);
+    const legacy = repack(now, v1);
     const restored = await createAnomalyDetector({ warmupSamples: 200 });
     restored.restore('old', legacy);
     expect(restored.status('old')).toEqual(live.status('old'));
-    const next = multiSamplesOf('old', ['a', 'b', 'c'], rows.slice(600), { startMs: Date.UTC(2026, 0, 1) + 600 * 60_000 });
     const a = scoresOf(live.scoreBatch(next));
     const b = scoresOf(restored.scoreBatch(next));
     expect(b.slice(EVIDENCE_WINDOW)).toEqual(a.slice(EVIDENCE_WINDOW));
     live.dispose();
     restored.dispose();
+  });
+
+  it('restore - reads snapshots written before the jump counts, which start afresh; a detector without them ignores theirs', async () => {
+    const { live, now, body, next } = await threeMetricsSnapshot(8);
+    const withoutCounts = body.subarray(0, body.length - (2 + 8 * PLAIN * 3 + 8 * JC.SIZE));
+    const legacy = repack(now, withoutCounts);
+    const status = live.status('old');
+    const a = scoresOf(live.scoreBatch(next));
+    for (const [bytes, jumpCounts] of [[legacy, true], [now, false]] as const) {
+      const restored = await createAnomalyDetector({ warmupSamples: 200, jumpCounts });
+      restored.restore('old', bytes);
+      expect(restored.status('old')).toEqual(status);
+      // (no metric of these data jumps: the counts add nothing, so the scores are the same)
+      expect(scoresOf(restored.scoreBatch(next))).toEqual(a);
+      // the counts are written again (from scratch), or not at all
+      expect(inflateRawSync(restored.snapshot('old').subarray(14)).length).toBe(jumpCounts ? body.length : withoutCounts.length);
+      restored.dispose();
+    }
+    live.dispose();
   });
 
   it('restore - rejects corrupt or foreign bytes with InvalidArgumentError', async () => {

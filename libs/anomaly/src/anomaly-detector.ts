@@ -105,6 +105,7 @@ export function resolveOptions(options: Partial<DetectorOptions>): DetectorOptio
   int('maxMetrics', 1);
   if (!(o.gapFactor > 1)) throw new InvalidArgumentError('options.gapFactor', `must be > 1, got ${o.gapFactor}`);
   if (!['neural', 'naive'].includes(o.forecaster)) throw new InvalidArgumentError('options.forecaster', `must be neural|naive, got ${o.forecaster}`);
+  if (typeof o.jumpCounts !== 'boolean') throw new InvalidArgumentError('options.jumpCounts', `must be true or false, got ${String(o.jumpCounts)}`);
   if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(o.backend)) throw new InvalidArgumentError('options.backend', `must be auto|tensorflow|wasm|cpu, got ${o.backend}`);
   const why = checkThresholds(o.thresholds);
   if (why) throw new InvalidArgumentError('options.thresholds', why);
@@ -138,6 +139,7 @@ class StreamingAnomalyDetector implements AnomalyDetector {
       refractory: opts.refractorySamples,
       featureDim: forecaster.featureDim,
       thresholds: opts.thresholds,
+      jumpCounts: opts.jumpCounts,
     };
     const modelVersion = `stat-v1+${forecaster.name}`;
     this.modelTag = crc32(Buffer.from(modelVersion, 'utf8'));

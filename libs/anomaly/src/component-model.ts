@@ -1,5 +1,6 @@
 import type { ForecastBatch } from './forecaster';
 import type { DenseForecaster } from './neural-forecaster';
+import { JUMP_LOW, JumpCounts } from './jump-counts';
 import * as metricModel from './metric-model';
 import type { MetricForecast, MetricSettings, MetricState } from './metric-model';
 import { growJoint, newJointState, scoreAndUpdateJoint, type JointBaseline, type JointState } from './multi-metric';
@@ -49,6 +50,8 @@ export interface ComponentSettings extends MetricSettings {
   featureDim: number;
   refractory: number;
   thresholds: SeverityThresholds;
+  /** Cross-metric jump counts for components of two or more metrics (jump-counts.ts). */
+  jumpCounts: boolean;
 }
 
 const SEVERITIES: Severity[] = ['none', 'low', 'medium', 'high'];
@@ -59,12 +62,16 @@ const SEVERITIES: Severity[] = ['none', 'low', 'medium', 'high'];
 const W_JOINT = 0.6;
 /** Memory of the accumulated surprise of multi-metric components, per sample (about five samples). */
 const JOINT_EMA = 0.8;
+/** Trust in the jump counts' surprise (an exact count histogram: a rare count is rare). */
+const W_JUMPS = 0.8;
 
 /** Scratch of `score` (scoring is synchronous): per contribution its surprise, z and metric index. */
 let SURPRISE = new Float64Array(64);
 let ZS = new Float64Array(64);
 let IDX = new Int32Array(64);
+let JUMPS = new Float64Array(64);
 function growScratch(n: number): void {
+  JUMPS = new Float64Array(2 * n);
   SURPRISE = new Float64Array(2 * n);
   ZS = new Float64Array(2 * n);
   IDX = new Int32Array(2 * n);
@@ -84,6 +91,8 @@ export class ComponentModel {
   private readonly index = new Map<string, number>();
   /** Joint (PCA) model once the component has two or more metrics. */
   joint: JointState | undefined;
+  /** Cross-metric jump counts once the component has two or more metrics (when enabled). */
+  jumps: JumpCounts | undefined;
   lastSeverity: Severity = 'none';
   /** The component's own forecaster (shared base + its LoRA adapter), set by the detector; not state. */
   forecaster: DenseForecaster | undefined;
@@ -161,6 +170,11 @@ export class ComponentModel {
     const mf = FORECAST;
     mf.features = fc.features;
     const rowMetric = rows.metric;
+    let jc: JumpCounts | undefined;
+    if (this.cfg.jumpCounts && this.names.length >= 2) {
+      jc = this.jumps ??= new JumpCounts(this.names.length);
+      jc.grow(this.names.length);
+    }
     let best = 0;
     let kept = 0;
     for (let r = offset; r < offset + count; r++) {
@@ -170,6 +184,8 @@ export class ComponentModel {
       mf.expected = fc.expected[r];
       mf.spread = fc.spread[r];
       mf.featureOffset = r * F;
+      // (the jump is measured against the values before this one)
+      if (jc) JUMPS[kept] = jc.jump(idx, value, this.metrics[idx], !learning, this.cfg.horizon);
       const m = scoreAndUpdateMetric(this.metrics[idx], value, sample.timeMs, mf, this.cfg);
       const k = kept++;
       SURPRISE[k] = m.surprise;
@@ -188,7 +204,21 @@ export class ComponentModel {
       const xs = XS.subarray(0, this.joint.dim).fill(Number.NaN);
       for (let k = 0; k < m; k++) xs[IDX[k]] = contributions[k].value;
       const js = scoreAndUpdateJoint(this.joint, xs, this.baseline, this.cfg, learning);
-      surprise = softClip(Math.max(surprise, W_JOINT * js) - Math.log10(2));
+      let evidence = Math.max(surprise, W_JOINT * js);
+      if (jc) {
+        const jumps = W_JUMPS * jc.surprise(JUMPS, m, learning, js, this.cfg.warmup, this.cfg.horizon);
+        if (jumps > evidence) {
+          evidence = jumps;
+          // the metrics that jumped are the ones to report first
+          for (let k = 0; k < m; k++) {
+            if (!(JUMPS[k] > JUMP_LOW) || SURPRISE[k] >= jumps) continue;
+            SURPRISE[k] = jumps;
+            contributions[k].score = scoreOfSurprise(jumps);
+          }
+        }
+      }
+      // (the correction is over the per-metric and joint evidence; the jump counts are exact counts of this component)
+      surprise = softClip(evidence - Math.log10(2));
       // Incidents of a multi-metric component (a server) last minutes: weak evidence that persists
       // over a few samples adds up; one sample's evidence is never discounted.
       const c = this.c;

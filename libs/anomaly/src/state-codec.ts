@@ -3,6 +3,7 @@ import { InvalidArgumentError } from '@x0/core';
 import { CAL_BINS } from './calibrator';
 import { C, C_SIZE_V1, ComponentModel, type ComponentSettings } from './component-model';
 import { adapterSize, HIST_SIZE, newMetricState, S, SEASON_SIZE } from './metric-model';
+import { JumpCounts } from './jump-counts';
 import { J, newJointState } from './multi-metric';
 import { RING_LENGTH } from './ring';
 
@@ -15,8 +16,11 @@ import { RING_LENGTH } from './ring';
  *     | f64 × C.SIZE
  *     | per metric: u16 name bytes, utf-8 name, f64 × S.SIZE, f32 × (RING + HIST + ADAPTER + SEASON)
  *     | u16 joint dim; when > 0: f64 × J.SIZE, f32 × dim scales, f32 upper-triangle covariance, u16 k, f32 × k·dim basis, f32 × CAL_BINS
+ *     | optional, when the component has jump counts: u16 metrics, f64 × PLAIN·metrics, f64 × JC.SIZE
  *
- * Snapshots written before the evidence window (C.SIZE 5) are read with an empty window.
+ * Snapshots written before the evidence window (C.SIZE 5) are read with an empty window; those
+ * written before the jump counts end after the joint model and are read without them (the counts
+ * then start afresh and stay silent for a warm-up).
  * Every number is stored in the type it has in memory, so a restored component continues with
  * bit-identical scores. 38 metrics take about 30 KB.
  */
@@ -128,6 +132,12 @@ export function encodeComponent(model: ComponentModel, modelTag: number): Uint8A
     w.f32s(j.basis);
     w.f32s(j.hist);
   }
+  const jc = model.jumps;
+  if (jc) {
+    w.u16(jc.metrics);
+    w.f64s(jc.plain);
+    w.f64s(jc.s);
+  }
   const body = w.result();
   const packed = deflateRawSync(body);
   const out = new Uint8Array(14 + packed.length);
@@ -198,6 +208,15 @@ export function decodeComponent(bytes: Uint8Array, component: string, cfg: Compo
     j.hist = new Float32Array(CAL_BINS);
     r.f32s(j.hist);
     model.joint = j;
+  }
+  if (!r.done()) {
+    const n = r.u16();
+    if (n > nMetrics) bad(`jump counts over ${n} metrics, only ${nMetrics} present`);
+    const jc = new JumpCounts(n);
+    r.f64s(jc.plain);
+    r.f64s(jc.s);
+    // (a detector without jump counts reads them and lets them go)
+    if (cfg.jumpCounts) model.jumps = jc;
   }
   if (!r.done()) bad('trailing bytes');
   return model;

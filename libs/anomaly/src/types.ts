@@ -94,6 +94,12 @@ export interface DetectorOptions {
   maxMetrics: number;
   /** 'neural': shared TensorFlow.js forecaster + per-metric adapter; 'naive': mean of the last 3 values (no tensors). */
   forecaster: 'neural' | 'naive';
+  /**
+   * Components of two or more metrics also count the metrics that jump far (in their plain
+   * standard deviation) from their last values, and score how rare that count is for the
+   * component (docs/anomaly-detection.md). On by default; off reproduces the scores of before.
+   */
+  jumpCounts: boolean;
 }
 
 /** Defaults of every option. */
@@ -106,4 +112,5 @@ export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = Object.freeze
   gapFactor: 10,
   maxMetrics: 40,
   forecaster: 'neural',
+  jumpCounts: true,
 });

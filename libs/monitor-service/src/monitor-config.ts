@@ -34,4 +34,6 @@ export const monitorConfigShape = {
   MONITOR_FORECASTER: z.enum(['neural', 'naive']).default('neural'),
   /** Serve the forecaster of `detector@champion` in the model registry, swapped on promotion/rollback (docs/trainer.md). */
   MONITOR_FOLLOW_REGISTRY: envBool(true),
+  /** Cross-metric jump counts for components of two or more metrics (docs/anomaly-detection.md). */
+  MONITOR_JUMP_COUNTS: envBool(true),
 };

@@ -14,7 +14,7 @@ export const monitorService: ServiceModule<typeof monitorConfigShape> = {
   configShape: monitorConfigShape,
   async create(ctx) {
     const c = ctx.config;
-    const detector = await createAnomalyDetector({ warmupSamples: c.MONITOR_WARMUP_SAMPLES, forecaster: c.MONITOR_FORECASTER });
+    const detector = await createAnomalyDetector({ warmupSamples: c.MONITOR_WARMUP_SAMPLES, forecaster: c.MONITOR_FORECASTER, jumpCounts: c.MONITOR_JUMP_COUNTS });
     ctx.logger.info({ backend: detector.info.backend, model: detector.info.modelVersion }, 'anomaly detector ready');
     ctx.stats.setModel({ name: detector.info.detector, version: detector.info.modelVersion, backend: detector.info.backend });
     // The forecaster follows detector@champion in the registry: a promotion or rollback is
