@@ -24,6 +24,8 @@ import { RING_LENGTH } from './ring';
  *
  * State (flat, snapshotted exactly): per metric [n, mean, var]; per component `s` (see `JC`).
  */
+/** Bins of a count histogram: counts 0 … 62, and 63 or more. */
+export const COUNT_BINS = 64;
 export const JC = {
   /** Samples the counts have seen (surprise 0 until they have seen a warm-up's worth). */
   SEEN: 0,
@@ -31,9 +33,8 @@ export const JC = {
   PREV_JOINT: 1,
   /** Two count histograms of COUNT_BINS masses, each followed by its mass; then the unit. */
   CAL: 2,
-  SIZE: 2 + 2 * (64 + 1) + 1,
+  SIZE: 2 + 2 * (COUNT_BINS + 1) + 1,
 } as const;
-export const COUNT_BINS = 64;
 const UNIT = JC.SIZE - 1;
 /** Values whose mean is the "where it just was" of a jump (the ring holds RING_LENGTH). */
 export const JUMP_WINDOW = 30;
