@@ -1,3 +1,5 @@
+import { waitFor } from '@x0/bus/testing';
+import type { TrainingJob } from '@x0/contracts';
 import { baseModelSignature, loadAdapter, mergeAdapter, readAdapter, selectBackend } from '@x0/lora';
 import { forecasterModel, forecasterWeights } from '@x0/model-serving';
 import { blockedHoldout } from './forecast-data';
@@ -97,7 +99,14 @@ describe('trainer service - per-component adapters of the detector forecaster', 
   it('base changed - after the detector champion moves, the adapter champion (trained on the other base) is not compared: the base alone is', async () => {
     await t.call('rollback', { model: 'detector', alias: 'champion', reason: 'test: another base', actor: 'ci' });
     expect((await t.call('getModel', { model: 'detector', ref: 'champion' })).version).toBe('1');
-    const done = await run('demo-db');
+    // The trainer queues demo-db's adapter for training on the new base itself (adapter-rebase.ts);
+    // a job queued here by hand would race it for version 3.
+    const rebase = await waitFor(
+      async () => (await t.call('listJobs', { model: 'detector', limit: 10 })).jobs.find((j: TrainingJob) => j.trigger === 'rebase' && j.component === 'demo-db'),
+      30_000,
+      "demo-db's rebase job",
+    );
+    const done = await finishedJob(t, rebase.id, 120_000);
     expect(done).toMatchObject({ state: 'succeeded', error: '', version: '3', parentVersion: '' });
     expect(done.decisionReason).toMatch(/^challenger huber [0-9.]+ beats the base alone [0-9.]+ by the margin of 5% /);
     const v3 = await t.registry.get('detector--demo-db', '3');
