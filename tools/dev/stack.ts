@@ -116,13 +116,14 @@ export class Stack {
           // A port freePort picked was taken before the service bound it (another process got the
           // same ephemeral port meanwhile): started again on two new ones, at most twice.
           const retries = this.portRetries.get(name) ?? 0;
-          if (!this.o.defaultPorts && retries < 2 && tail(p.logFile, 15, p.logOffset).includes('EADDRINUSE')) {
+          const log = tail(p.logFile, 15, p.logOffset);
+          if (!this.o.defaultPorts && retries < 2 && log.includes('EADDRINUSE')) {
             this.portRetries.set(name, retries + 1);
             this.procs.delete(name);
             await this.spawn(name);
             continue;
           }
-          throw new Error(`${name} exited (${p.child.exitCode ?? p.child.signalCode}) while starting:\n${tail(p.logFile, 15, p.logOffset) || '(no log output)'}`);
+          throw new Error(`${name} exited (${p.child.exitCode ?? p.child.signalCode}) while starting:\n${log || '(no log output)'}`);
         }
         if ((await checkHealth(`127.0.0.1:${p.grpcPort}`, GRPC_SERVICE_NAMES[name], 1000)) === 'SERVING') pending.delete(name);
       }

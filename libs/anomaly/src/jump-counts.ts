@@ -1,6 +1,11 @@
+import * as metricModel from './metric-model';
 import type { MetricState } from './metric-model';
-import { S } from './metric-model';
 import { RING_LENGTH } from './ring';
+
+// Module-local copies of what the per-sample code uses (see metric-model.ts: in CommonJS output
+// every use of an imported binding is a getter call).
+const { S } = metricModel;
+const RING = RING_LENGTH;
 
 /**
  * Cross-metric jump counts of a multi-metric component: how many of its metrics jumped far from
@@ -50,7 +55,7 @@ const GATED_WEIGHT = 1 / 32;
 /** Histogram masses are rescaled before the unit overflows. */
 const MAX_UNIT = 1e200;
 
-if (JUMP_WINDOW > RING_LENGTH) throw new Error('JUMP_WINDOW exceeds the ring');
+if (JUMP_WINDOW > RING) throw new Error('JUMP_WINDOW exceeds the ring');
 
 export class JumpCounts {
   readonly s = new Float64Array(JC.SIZE);
@@ -75,8 +80,7 @@ export class JumpCounts {
   }
 
   /**
-   * The jump of metric `idx` to `x` (0 until its ring holds JUMP_WINDOW values and it has a
-   * deviation), then learns x into its plain statistics unless the component is in an incident
+   * The jump of metric `idx` to `x` (0 until its ring holds JUMP_WINDOW values), then learns x into its plain statistics unless the component is in an incident
    * (`scoring` and the joint surprise of the previous sample beyond the gate). `st` is the
    * metric's state before x.
    */
@@ -86,11 +90,11 @@ export class JumpCounts {
     const sd = Math.sqrt(p[o + 2]);
     let out = 0;
     const s = st.s;
-    if (s[S.RING_FILL] >= JUMP_WINDOW && s[S.N] >= 2) {
+    if (s[S.RING_FILL] >= JUMP_WINDOW) {
       let k = s[S.RING_POS];
       let sum = 0;
       for (let i = 0; i < JUMP_WINDOW; i++) {
-        k = k === 0 ? RING_LENGTH - 1 : k - 1;
+        k = k === 0 ? RING - 1 : k - 1;
         sum += st.ring[k];
       }
       out = Math.abs(x - sum / JUMP_WINDOW) / Math.max(sd, 1e-9);

@@ -49,11 +49,19 @@ export interface ApprovalDeskOptions {
 }
 
 /**
- * Why a plan held for an operator is not carried out: its incident ended while it waited (the
- * monitor reported the component without an open incident, or with another one open, at
- * `end.atMs`).
+ * Why a plan held for an operator since `heldMs` is not carried out, when its incident ended
+ * while it waited (`incidentEnded`: the Verifier's); undefined when it may still be open.
  */
-export function incidentEndedReason(plan: Plan, end: IncidentEnd): string {
+export function planIncidentEnded(incidentEnded: NonNullable<ApprovalDeskOptions['incidentEnded']>, plan: Plan, heldMs: number): string | undefined {
+  const end = incidentEnded(plan.meta!.component, plan.incident?.incidentId ?? '', heldMs);
+  return end && incidentEndedReason(plan, end);
+}
+
+/**
+ * The reason itself: the monitor reported the component without an open incident, or with
+ * another one open, at `end.atMs`.
+ */
+function incidentEndedReason(plan: Plan, end: IncidentEnd): string {
   const incident = incidentOfContext(plan.incident) || 'it was made for';
   const seen = end.openIncidentId ? `with another incident open (${end.openIncidentId})` : 'without an open incident';
   return `incident ${incident} ended while the plan waited for an operator (the monitor reported ${plan.meta!.component} ${seen} at ${new Date(end.atMs).toISOString()}); a later incident gets its own plan`;
@@ -202,9 +210,9 @@ export class ApprovalDesk {
     for (const p of this.queue.snapshot()) {
       const h = this.held.get(p.planId);
       if (!h) continue;
-      const end = ended(p.component, h.plan.incident?.incidentId ?? '', h.heldMs);
-      if (!end) continue;
-      const audit = this.queue.withdraw(p.planId, incidentEndedReason(h.plan, end));
+      const reason = planIncidentEnded(ended, h.plan, h.heldMs);
+      if (!reason) continue;
+      const audit = this.queue.withdraw(p.planId, reason);
       if (!audit) continue;
       this.o.logger.info({ plan: p.planId, component: p.component, action: p.action, reason: audit.reason }, 'approval withdrawn: its incident ended');
       await this.settle(audit).catch(() => undefined);

@@ -5,7 +5,7 @@ import type { DispatchResult, ExecutorRegistry } from '@x0/executors';
 import type { ApprovalAudit } from '@x0/guardrails';
 import type { Logger, ServiceStats } from '@x0/service-kit';
 import type { ActionCatalog } from './action-catalog';
-import { incidentEndedReason, type ApprovalDesk } from './approval-desk';
+import { planIncidentEnded, type ApprovalDesk } from './approval-desk';
 import { buildActionResult, buildApproval, buildOutcome, immediateOutcome, type ActionReport } from './events';
 import type { Verifier } from './verifier';
 
@@ -180,8 +180,8 @@ export class ExecuteRuntime {
    * incident may still be open.
    */
   private endedIncident(plan: Plan, heldMs: number): OutboundMessage[] | undefined {
-    const end = this.o.verifier.incidentEnded(plan.meta!.component, plan.incident?.incidentId ?? '', heldMs);
-    return end ? this.notNeeded(plan, incidentEndedReason(plan, end)) : undefined;
+    const reason = planIncidentEnded((c, id, since) => this.o.verifier.incidentEnded(c, id, since), plan, heldMs);
+    return reason ? this.notNeeded(plan, reason) : undefined;
   }
 
   /**

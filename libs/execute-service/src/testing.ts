@@ -59,9 +59,9 @@ export function startTestAgent(nc: NatsConnection, component: string, handlers: 
 
 /**
  * Publishes a ComponentHealth like the monitor: an open incident (unhealthy; its latest
- * announcement `openAnomalyId`, opened by `openIncidentId`, by default the same) or none (healthy).
+ * announcement `openAnomalyId`, which also opened it) or none (healthy).
  */
-export function publishStatus(nc: NatsConnection, component: string, openAnomalyId: string, openIncidentId = openAnomalyId): void {
+export function publishStatus(nc: NatsConnection, component: string, openAnomalyId: string): void {
   nc.publish(
     statusSubject(component),
     COMPONENT_HEALTH_CODEC.encode({
@@ -71,7 +71,7 @@ export function publishStatus(nc: NatsConnection, component: string, openAnomaly
       severity: openAnomalyId ? Severity.SEVERITY_HIGH : Severity.SEVERITY_UNSPECIFIED,
       phase: 'scoring',
       openAnomalyId,
-      openIncidentId,
+      openIncidentId: openAnomalyId,
     }),
   );
 }

@@ -48,7 +48,7 @@ export interface HeldCooldown {
    * The cooldown this request replaced (its start, and whether that one was held too): what
    * applies again if the request is withdrawn unanswered. Undefined: there was none.
    */
-  replaced?: { startMs: number; held?: HeldCooldown };
+  replaced?: { startMs: number; held?: Omit<HeldCooldown, 'replaced'> };
 }
 
 /** Empty state for `config`: nothing admitted, every breaker closed. */
@@ -126,10 +126,14 @@ export function startCooldown(s: GuardrailsState, key: string, atMs: number, hel
   if (held.heldForApproval) {
     // (one level: what it replaced is not itself lifted later, so its own `replaced` is dropped and the chain stays bounded)
     const before = s.heldCooldowns.get(key);
-    const { replaced: _older, ...previous } = before ?? { askedAtMs: 0 };
-    const replaced = last !== undefined ? { startMs: last, ...(before ? { held: previous } : {}) } : undefined;
+    const replaced = last !== undefined ? { startMs: last, ...(before && { held: oneLevel(before) }) } : undefined;
     s.heldCooldowns.set(key, { askedAtMs: atMs, ...(held.approvedAtMs !== undefined ? { approvedAtMs: held.approvedAtMs } : {}), ...(replaced ? { replaced } : {}) });
   } else s.heldCooldowns.delete(key);
+}
+
+/** A held cooldown without what it replaced. */
+function oneLevel({ replaced: _older, ...held }: HeldCooldown): Omit<HeldCooldown, 'replaced'> {
+  return held;
 }
 
 /**

@@ -82,6 +82,11 @@ export interface OpenIncident {
   tracked: TrackedMetric[];
 }
 
+/** The open incident of an episode (the anomaly that opened it); '' while none is open. */
+function incidentIdOf(ep: Episode): string {
+  return ep.incidentId ?? ep.anomalyId ?? '';
+}
+
 interface Episode {
   tracked: TrackedMetric[];
   severity: Exclude<SeverityLevel, 'none'>;
@@ -142,7 +147,7 @@ export class IncidentGate {
         return {
           type: 'realert',
           previousAnomalyId: ep.anomalyId,
-          incidentId: ep.incidentId ?? ep.anomalyId,
+          incidentId: incidentIdOf(ep),
           incidentStartMs: ep.incidentStartMs,
           announcement: ep.announcement + 1,
           severity: ep.severity,
@@ -181,7 +186,7 @@ export class IncidentGate {
     if (!ep?.anomalyId) return undefined;
     return {
       anomalyId: ep.anomalyId,
-      incidentId: ep.incidentId ?? ep.anomalyId,
+      incidentId: incidentIdOf(ep),
       incidentStartMs: ep.incidentStartMs,
       announcement: ep.announcement,
       severity: ep.severity,
@@ -241,7 +246,7 @@ export class IncidentGate {
   /** Id of the open incident (the anomaly that opened it), or '' (ComponentHealth.open_incident_id). */
   openIncident(component: string): string {
     const ep = this.episodes.get(component);
-    return ep?.anomalyId ? (ep.incidentId ?? ep.anomalyId) : '';
+    return ep?.anomalyId ? incidentIdOf(ep) : '';
   }
 
   /** Components with an open incident. */

@@ -57,15 +57,15 @@ export async function staleAdapters(registry: ModelRegistry, baseModel: string, 
       version: champion.version,
       baseVersion: typeof trainedOn === 'string' ? trainedOn : '',
       ...(fitting ? { fitting } : {}),
-      championMovedMs: state?.history.at(-1)?.timeMs ?? 0,
+      championMovedMs: state.history.at(-1)?.timeMs ?? 0,
     });
   }
   return out;
 }
 
 /** The most recent earlier champion of an adapter (whose champion alias is `state`, among its `versions`) trained on the base weights `hash`. */
-function earlierFittingChampion(versions: ReadonlyMap<string, ModelVersionView>, state: AliasState | undefined, hash: string): string | undefined {
-  const earlier = [...new Set((state?.history ?? []).map((h) => h.version).reverse())].filter((v) => v !== state?.version);
+function earlierFittingChampion(versions: ReadonlyMap<string, ModelVersionView>, state: AliasState, hash: string): string | undefined {
+  const earlier = [...new Set(state.history.map((h) => h.version).reverse())].filter((v) => v !== state.version);
   return earlier.find((version) => versions.get(version)?.signature.baseModelHash === hash);
 }
 

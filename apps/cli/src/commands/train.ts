@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { status } from '@grpc/grpc-js';
 import { isRpcError, rpcErrorMessage, type X0Client } from '@x0/client';
 import { TrainingEvent, type TrainingJob } from '@x0/contracts';
-import { adapterModelName } from '@x0/model-serving/names';
+import { adapterModelName, baseOfAdapterModel } from '@x0/model-serving/names';
 import { defaultActor } from './models';
 import { abortOnSignals, fail, parseDuration, table } from './output';
 import { usingClient } from './client-session';
@@ -101,11 +101,12 @@ async function follow(client: X0Client, job: TrainingJob, timeoutMs: number): Pr
  * adapter (`x0 train action-params --component demo-db`). Others unchanged.
  */
 export function trainFailure(err: unknown, model: string, component: string | undefined): unknown {
-  const adapter = /^(.+?)--(.+)$/.exec(model);
-  if (component || !adapter || !isRpcError(err) || err.code !== status.INVALID_ARGUMENT || !/\bnot trainable\b/.test(err.details)) return err;
+  const base = baseOfAdapterModel(model);
+  if (component || !base || !isRpcError(err) || err.code !== status.INVALID_ARGUMENT || !/\bnot trainable\b/.test(err.details)) return err;
+  const named = model.slice(base.length + 2);
   // Components that are no plain token are named by a hash (`--h<16 hex>`): the real name is needed.
-  const comp = /^h[0-9a-f]{16}$/.test(adapter[2]) ? '<component>' : adapter[2];
-  return new UsageError(`${rpcErrorMessage(err)}; '${model}' is the registry name of a component's adapter: train it with x0 train ${adapter[1]} --component ${comp}`, { cause: err });
+  const comp = /^h[0-9a-f]{16}$/.test(named) ? '<component>' : named;
+  return new UsageError(`${rpcErrorMessage(err)}; '${model}' is the registry name of a component's adapter: train it with x0 train ${base} --component ${comp}`, { cause: err });
 }
 
 /** `x0 train <model> [--component c] [--wait]` and `x0 jobs`. */
