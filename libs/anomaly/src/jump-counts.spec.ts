@@ -1,5 +1,5 @@
 import { createAnomalyDetector, type AnomalyDetector } from './anomaly-detector';
-import { JC, JUMP_HIGH, JUMP_LOW, JumpCounts, PLAIN } from './jump-counts';
+import { JC, JUMP_HIGH, JUMP_LOW, JUMP_WINDOW, JumpCounts, PLAIN } from './jump-counts';
 import { newMetricState, S, scoreAndUpdateMetric, type MetricState } from './metric-model';
 import { multiSamplesOf, seededRandom } from './testing';
 
@@ -82,6 +82,16 @@ describe('JumpCounts.jump', () => {
     };
     expect(fresh().jump(0, 0.04, st, true, settings.horizon)).toBeLessThan(JUMP_LOW);
     expect(fresh().jump(0, 0.7, st, true, settings.horizon)).toBeGreaterThan(JUMP_HIGH);
+  });
+
+  it('is 0 until its own plain statistics have seen JUMP_WINDOW values (counts that start after the ring filled: a restore, a second metric)', () => {
+    const st = metricAfter(Array.from({ length: 40 }, (_, i) => i % 3));
+    const jc = new JumpCounts(2);
+    for (let i = 0; i < JUMP_WINDOW; i++) {
+      expect(jc.jump(0, i % 3, st, false, 1000)).toBe(0);
+      scoreAndUpdateMetric(st, i % 3, (40 + i) * 60_000, undefined, cfg);
+    }
+    expect(jc.jump(0, 50, st, false, 1000)).toBeGreaterThan(JUMP_HIGH);
   });
 
   it('does not learn while the component is in an incident (the previous sample\'s joint surprise beyond the gate)', () => {

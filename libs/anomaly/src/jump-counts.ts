@@ -80,9 +80,11 @@ export class JumpCounts {
   }
 
   /**
-   * The jump of metric `idx` to `x` (0 until its ring holds JUMP_WINDOW values), then learns x into its plain statistics unless the component is in an incident
-   * (`scoring` and the joint surprise of the previous sample beyond the gate). `st` is the
-   * metric's state before x.
+   * The jump of metric `idx` to `x` (0 until its ring holds JUMP_WINDOW values and its plain
+   * statistics have learnt as many: counts that start late, after a restore or when a component
+   * gains a second metric, would otherwise divide by a deviation of 0), then learns x into its
+   * plain statistics unless the component is in an incident (`scoring` and the joint surprise of
+   * the previous sample beyond the gate). `st` is the metric's state before x.
    */
   jump(idx: number, x: number, st: MetricState, scoring: boolean, horizon: number): number {
     const p = this.plain;
@@ -90,7 +92,7 @@ export class JumpCounts {
     const sd = Math.sqrt(p[o + 2]);
     let out = 0;
     const s = st.s;
-    if (s[S.RING_FILL] >= JUMP_WINDOW) {
+    if (s[S.RING_FILL] >= JUMP_WINDOW && p[o] >= JUMP_WINDOW) {
       let k = s[S.RING_POS];
       let sum = 0;
       for (let i = 0; i < JUMP_WINDOW; i++) {
